@@ -1,0 +1,125 @@
+# vmattest build. `make` builds build/release/vmattest; `make check` runs every test suite
+# (unit, integration, ASan+UBSan, fuzz) and `make deps` installs what that needs.
+
+VARIANT ?= release
+O := build/$(VARIANT)
+PREFIX ?= /usr/local
+DESTDIR ?=
+
+# Every Debian package the build, the tests, the demo and the bench need.
+DEB_PACKAGES := make gcc clang libclang-rt-14-dev pkg-config \
+	libtss2-dev libssl-dev libjson-c-dev libinih-dev libcmocka-dev \
+	swtpm swtpm-tools tpm2-tools openssl procps iproute2 binutils
+
+PKGS := tss2-esys tss2-mu tss2-tctildr tss2-rc openssl json-c inih
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS = $(shell pkg-config --libs $(PKGS))
+
+WARNINGS := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes \
+	-Wno-unused-parameter
+BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE -I. -MMD -MP $(WARNINGS)
+
+ifeq ($(VARIANT),release)
+CC := gcc
+VARIANT_CFLAGS := -O2 -g -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+VARIANT_LDFLAGS := -pie -Wl,-z,relro,-z,now
+else ifeq ($(VARIANT),asan)
+CC := clang
+SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+VARIANT_CFLAGS := -O1 -g $(SAN)
+VARIANT_LDFLAGS := $(SAN)
+else ifeq ($(VARIANT),fuzz)
+CC := clang
+SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+VARIANT_CFLAGS := -O1 -g $(SAN) -fsanitize=fuzzer-no-link
+VARIANT_LDFLAGS := $(SAN)
+else
+$(error VARIANT must be release, asan or fuzz)
+endif
+
+ALL_CFLAGS = $(BASE_CFLAGS) $(VARIANT_CFLAGS) $(PKG_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS = $(VARIANT_LDFLAGS) $(LDFLAGS)
+
+LIB_SRC := $(wildcard lib/*.c)
+AGENT_SRC := $(filter-out agent/main.c,$(wildcard agent/*.c))
+UNIT_SRC := $(wildcard tests/unit/test-*.c)
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz-*.c)
+BENCH_SRC := $(wildcard tests/bench/*.c)
+
+LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o)
+AGENT_OBJ := $(AGENT_SRC:%.c=$(O)/%.o)
+UNIT_BIN := $(UNIT_SRC:%.c=$(O)/%)
+FUZZ_BIN := $(FUZZ_SRC:%.c=build/fuzz/%)
+BENCH_BIN := $(BENCH_SRC:%.c=$(O)/%)
+
+DEPS_STAMP := build/.deps-installed
+
+.PHONY: all deps check demo bench fuzz install clean tests-build fuzz-build
+.DEFAULT_GOAL := all
+
+all: $(DEPS_STAMP) $(O)/vmattest
+
+$(DEPS_STAMP): Makefile scripts/deps.sh
+	@./scripts/deps.sh $(DEB_PACKAGES)
+	@mkdir -p $(@D) && touch $@
+
+deps:
+	@./scripts/deps.sh $(DEB_PACKAGES)
+	@mkdir -p build && touch $(DEPS_STAMP)
+
+$(O)/%.o: %.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	@echo '  CC      $(VARIANT)/$<'
+	@$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(O)/libvmattest.a: $(LIB_OBJ)
+	@ar rcs $@ $^
+
+$(O)/libagent.a: $(AGENT_OBJ)
+	@ar rcs $@ $^
+
+$(O)/vmattest: $(O)/agent/main.o $(O)/libagent.a $(O)/libvmattest.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(O)/tests/unit/test-%: $(O)/tests/unit/test-%.o $(O)/libagent.a $(O)/libvmattest.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
+
+$(O)/tests/bench/%: $(O)/tests/bench/%.o $(O)/libvmattest.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+build/fuzz/tests/fuzz/fuzz-%: build/fuzz/tests/fuzz/fuzz-%.o build/fuzz/libagent.a build/fuzz/libvmattest.a
+	$(CC) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS)
+
+tests-build: $(O)/vmattest $(UNIT_BIN) $(BENCH_BIN)
+
+fuzz-build: | $(DEPS_STAMP)
+	$(MAKE) VARIANT=fuzz $(FUZZ_BIN)
+
+# One closing summary line for all suites: tests/run prints "N passed, N failed".
+check: $(DEPS_STAMP)
+	$(MAKE) VARIANT=release tests-build
+	$(MAKE) VARIANT=asan tests-build
+	$(MAKE) fuzz-build
+	tests/run --fuzz-seconds $(or $(FUZZ_SECONDS),4)
+
+fuzz: $(DEPS_STAMP)
+	$(MAKE) fuzz-build
+	tests/fuzz/run-long $(or $(FUZZ_SECONDS),300)
+
+demo: $(DEPS_STAMP)
+	$(MAKE) VARIANT=release $(O)/vmattest
+	tests/demo.sh
+
+bench: $(DEPS_STAMP)
+	$(MAKE) VARIANT=release tests-build
+	tests/bench/bench.sh
+
+install: all
+	install -D -m 0755 $(O)/vmattest $(DESTDIR)$(PREFIX)/bin/vmattest
+	install -D -m 0644 agent/vmattest.8 $(DESTDIR)$(PREFIX)/share/man/man8/vmattest.8
+	install -D -m 0644 agent/agent.conf $(DESTDIR)/etc/vmattest/agent.conf.example
+
+clean:
+	rm -rf build/release build/asan build/fuzz
+
+-include $(shell find build -name '*.d' 2>/dev/null)

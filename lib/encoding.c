@@ -1,0 +1,99 @@
+#include "encoding.h"
+
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+
+char *base64_encode(const void *data, size_t size) {
+        if (size > (size_t)INT32_MAX / 4 * 3 - 3)
+                return NULL;
+        char *text = malloc(4 * ((size + 2) / 3) + 1);
+
+        if (!text)
+                return NULL;
+        EVP_EncodeBlock((unsigned char *)text, data, (int)size);
+        return text;
+}
+
+static int base64_valid_char(char c) {
+        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+               c == '/';
+}
+
+int base64_decode(const char *text, size_t text_len, uint8_t **out, size_t *out_size) {
+        size_t pad = 0;
+
+        if (text_len % 4 != 0)
+                return vm_error(-EBADMSG, "base64: length %zu is not a multiple of 4", text_len);
+        if (text_len > (size_t)INT32_MAX)
+                return vm_error(-EBADMSG, "base64: input of %zu bytes is too long", text_len);
+        /* EVP_DecodeBlock skips blanks and cannot tell pad from data: validate here first. */
+        for (size_t i = 0; i < text_len; i++) {
+                if (base64_valid_char(text[i]))
+                        continue;
+                if (text[i] == '=' && i + 2 >= text_len && (i + 1 == text_len || text[i + 1] == '=')) {
+                        pad = text_len - i;
+                        break;
+                }
+                return vm_error(-EBADMSG, "base64: invalid byte 0x%02x at offset %zu", (unsigned char)text[i],
+                                i);
+        }
+
+        uint8_t *data = malloc(text_len / 4 * 3 + 1);
+        if (!data)
+                return -ENOMEM;
+        int n = EVP_DecodeBlock(data, (const unsigned char *)text, (int)text_len);
+        if (n < 0 || (size_t)n < pad) {
+                free(data);
+                return vm_error(-EBADMSG, "base64: undecodable input");
+        }
+        *out_size = (size_t)n - pad;
+        data[*out_size] = 0;
+        *out = data;
+        return 0;
+}
+
+char *hex_encode(const void *data, size_t size) {
+        static const char digits[] = "0123456789abcdef";
+        const uint8_t *bytes = data;
+
+        if (size > (SIZE_MAX - 1) / 2)
+                return NULL;
+        char *text = malloc(2 * size + 1);
+        if (!text)
+                return NULL;
+        for (size_t i = 0; i < size; i++) {
+                text[2 * i] = digits[bytes[i] >> 4];
+                text[2 * i + 1] = digits[bytes[i] & 0xf];
+        }
+        text[2 * size] = '\0';
+        return text;
+}
+
+static int hex_value(char c) {
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F')
+                return c - 'A' + 10;
+        return -1;
+}
+
+int hex_decode(const char *text, size_t text_len, uint8_t *out, size_t cap, size_t *out_size) {
+        if (text_len % 2 != 0)
+                return vm_error(-EBADMSG, "hex: odd length %zu", text_len);
+        if (text_len / 2 > cap)
+                return vm_error(-EBADMSG, "hex: %zu bytes do not fit in %zu", text_len / 2, cap);
+        for (size_t i = 0; i < text_len; i += 2) {
+                int hi = hex_value(text[i]), lo = hex_value(text[i + 1]);
+
+                if (hi < 0 || lo < 0)
+                        return vm_error(-EBADMSG, "hex: invalid digit at offset %zu", hi < 0 ? i : i + 1);
+                out[i / 2] = (uint8_t)(hi << 4 | lo);
+        }
+        *out_size = text_len / 2;
+        return 0;
+}

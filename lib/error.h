@@ -1,0 +1,15 @@
+/* One error convention for the whole tree: functions return 0 or a negative errno. The
+ * function that knows what went wrong (which file, field, offset or TPM command) records one
+ * line of detail with vm_error(); the caller that decides to give up prints it once. */
+#pragma once
+
+#include <errno.h>
+
+/* Records the detail (printf format) and returns `code`, which must be negative. */
+int vm_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The last detail recorded on this thread, or strerror of `code` when none was. */
+const char *vm_error_detail(int code);
+
+/* Forgets the last detail, so that a later failure without one does not show a stale one. */
+void vm_error_clear(void);

@@ -1,0 +1,14 @@
+/* TPM public keys as OpenSSL keys: what the verifier checks signatures with, what an EK
+ * certificate is compared with, and the PEM whose hash is Keylime's `hash_ek` agent id. */
+#pragma once
+
+#include <openssl/evp.h>
+#include <tss2/tss2_tpm2_types.h>
+
+/* RSA or ECC (P-256, P-384, P-521) public area to a new EVP_PKEY. */
+int tpmkey_to_evp(const TPMT_PUBLIC *pub, EVP_PKEY **out);
+/* SubjectPublicKeyInfo PEM ("-----BEGIN PUBLIC KEY-----", 64-column lines, final newline),
+ * malloc'ed. */
+int tpmkey_spki_pem(const TPMT_PUBLIC *pub, char **out);
+/* hex SHA-256 of the SPKI PEM: Keylime's hash_ek (SPEC §1). out: 65 bytes. */
+int tpmkey_hash_ek(const TPMT_PUBLIC *pub, char out[65]);
