@@ -9,6 +9,7 @@ void writer_init(struct writer *w, void *data, size_t capacity) {
 }
 
 static int writer_reserve(struct writer *w, size_t n, uint8_t **p) {
+        *p = NULL;
         if (w->failed || n > w->capacity - w->offset) {
                 w->failed = true;
                 return vm_error(-ENOBUFS, "output buffer of %zu bytes too small", w->capacity);

@@ -1,0 +1,133 @@
+#include "agent/ak.h"
+
+#include <string.h>
+
+#include "lib/error.h"
+#include "lib/hashalg.h"
+#include "lib/tpm2b.h"
+
+#define AK_ATTRIBUTES                                                                                     \
+        (TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT | TPMA_OBJECT_SENSITIVEDATAORIGIN |               \
+         TPMA_OBJECT_USERWITHAUTH | TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_SIGN_ENCRYPT)
+
+static void ak_template(TPM2_ALG_ID hash_alg, TPM2B_PUBLIC *pub) {
+        memset(pub, 0, sizeof(*pub));
+        pub->publicArea = (TPMT_PUBLIC){
+                .type = TPM2_ALG_RSA,
+                .nameAlg = TPM2_ALG_SHA256,
+                .objectAttributes = AK_ATTRIBUTES,
+                .parameters.rsaDetail = {
+                        .symmetric.algorithm = TPM2_ALG_NULL,
+                        .scheme = { .scheme = TPM2_ALG_RSASSA, .details.rsassa.hashAlg = hash_alg },
+                        .keyBits = 2048,
+                        .exponent = 0,
+                },
+        };
+}
+
+int ak_check_public(const TPM2B_PUBLIC *pub, TPM2_ALG_ID hash_alg) {
+        const TPMT_PUBLIC *area = &pub->publicArea;
+
+        if (area->type != TPM2_ALG_RSA)
+                return vm_error(-EINVAL, "not an RSA key (type 0x%04x)", area->type);
+        if ((area->objectAttributes & AK_ATTRIBUTES) != AK_ATTRIBUTES ||
+            (area->objectAttributes & TPMA_OBJECT_DECRYPT))
+                return vm_error(-EINVAL, "attributes 0x%08x are not those of a restricted signing key",
+                                area->objectAttributes);
+        if (area->parameters.rsaDetail.scheme.scheme != TPM2_ALG_RSASSA ||
+            area->parameters.rsaDetail.scheme.details.rsassa.hashAlg != hash_alg)
+                return vm_error(-EINVAL, "signing scheme is not RSASSA with %s", hashalg_name(hash_alg));
+        return 0;
+}
+
+static int ak_fill(struct tpm *tpm, struct ak *ak, TPM2_ALG_ID hash_alg) {
+        TPM2B_PUBLIC *pub = NULL;
+        int ret;
+
+        ret = TPM_RUN("TPM2_ReadPublic (AK)", Esys_ReadPublic(tpm->esys, ak->handle, ESYS_TR_NONE, ESYS_TR_NONE,
+                                                              ESYS_TR_NONE, &pub, NULL, NULL));
+        if (ret < 0)
+                return ret;
+        ak->public = *pub;
+        Esys_Free(pub);
+        ret = ak_check_public(&ak->public, hash_alg);
+        if (ret < 0)
+                return vm_error(ret, "handle 0x%08x does not hold a vmattest AK: %s (evict it or choose another ak_handle)",
+                                ak->persistent, vm_error_detail(ret));
+        return tpm2b_public_name(&ak->public, &ak->name);
+}
+
+int ak_load(struct tpm *tpm, TPM2_HANDLE persistent, TPM2_ALG_ID hash_alg, struct ak *ak) {
+        TSS2_RC rc;
+        int ret;
+
+        memset(ak, 0, sizeof(*ak));
+        ak->persistent = persistent;
+        rc = Esys_TR_FromTPMPublic(tpm->esys, persistent, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &ak->handle);
+        if (rc != TSS2_RC_SUCCESS) {
+                ak->handle = ESYS_TR_NONE;
+                if ((tpm_rc_base(rc) & ~TPM2_RC_N_MASK) == TPM2_RC_HANDLE)
+                        return -ENOENT;
+                return tpm_failed(rc, "loading the persistent AK");
+        }
+        ret = ak_fill(tpm, ak, hash_alg);
+        if (ret < 0)
+                ak_close(tpm, ak);
+        return ret;
+}
+
+int ak_create(struct tpm *tpm, const struct ek *ek, TPM2_HANDLE persistent, TPM2_ALG_ID hash_alg, struct ak *ak) {
+        TPM2B_SENSITIVE_CREATE sensitive = { 0 };
+        TPM2B_DATA outside = { 0 };
+        TPML_PCR_SELECTION pcrs = { 0 };
+        TPM2B_PUBLIC in_public, *out_public = NULL;
+        TPM2B_PRIVATE *out_private = NULL;
+        ESYS_TR session, loaded = ESYS_TR_NONE;
+        int ret;
+
+        memset(ak, 0, sizeof(*ak));
+        ak->persistent = persistent;
+        ak->handle = ESYS_TR_NONE;
+        ak_template(hash_alg, &in_public);
+
+        ret = ek_session(tpm, ek, &session);
+        if (ret < 0)
+                return ret;
+        ret = TPM_RUN("TPM2_Create (AK under the EK)",
+                      Esys_Create(tpm->esys, ek->handle, session, ESYS_TR_NONE, ESYS_TR_NONE, &sensitive,
+                                  &in_public, &outside, &pcrs, &out_private, &out_public, NULL, NULL, NULL));
+        ek_session_done(tpm, session, ret);
+        if (ret < 0)
+                return ret;
+
+        /* The policy session is spent: loading under the EK needs a fresh one. */
+        ret = ek_session(tpm, ek, &session);
+        if (ret >= 0) {
+                ret = TPM_RUN("TPM2_Load (AK)", Esys_Load(tpm->esys, ek->handle, session, ESYS_TR_NONE, ESYS_TR_NONE,
+                                                         out_private, out_public, &loaded));
+                ek_session_done(tpm, session, ret);
+        }
+        Esys_Free(out_private);
+        Esys_Free(out_public);
+        if (ret < 0)
+                return ret;
+
+        ret = TPM_RUN("TPM2_EvictControl (persist AK)",
+                      Esys_EvictControl(tpm->esys, ESYS_TR_RH_OWNER, loaded, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+                                        ESYS_TR_NONE, persistent, &ak->handle));
+        Esys_FlushContext(tpm->esys, loaded);
+        if (ret < 0) {
+                ak->handle = ESYS_TR_NONE;
+                return vm_error(ret, "cannot keep the AK at handle 0x%08x: %s", persistent, vm_error_detail(ret));
+        }
+        ret = ak_fill(tpm, ak, hash_alg);
+        if (ret < 0)
+                ak_close(tpm, ak);
+        return ret;
+}
+
+void ak_close(struct tpm *tpm, struct ak *ak) {
+        if (ak->handle != ESYS_TR_NONE)
+                Esys_TR_Close(tpm->esys, &ak->handle);
+        ak->handle = ESYS_TR_NONE;
+}

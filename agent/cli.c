@@ -1,0 +1,70 @@
+#include "agent/cli.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "lib/error.h"
+#include "lib/log.h"
+
+bool cli_common_option(struct cli *cli, int opt, const char *arg) {
+        switch (opt) {
+        case CLI_OPT_TCTI:
+                cli->tcti_option = arg;
+                return true;
+        case CLI_OPT_CONFIG:
+                cli->config_path = arg;
+                cli->config_explicit = true;
+                return true;
+        case CLI_OPT_JSON:
+                cli->json = true;
+                return true;
+        default:
+                return false;
+        }
+}
+
+int cli_load_config(struct cli *cli) {
+        int ret;
+
+        agent_config_defaults(&cli->config);
+        ret = agent_config_load(cli->config_path, cli->config_explicit, &cli->config);
+        if (ret < 0) {
+                log_error("%s", vm_error_detail(ret));
+                return EXIT_USAGE;
+        }
+        return EXIT_OK;
+}
+
+int cli_open_tpm(const struct cli *cli, struct tpm **tpm) {
+        const char *tcti = cli->tcti_option;
+
+        if (!tcti)
+                tcti = getenv("VMATTEST_TCTI");
+        if (!tcti || !*tcti)
+                tcti = cli->config.tcti[0] ? cli->config.tcti : TPM_DEFAULT_TCTI;
+        return tpm_open(tcti, tpm);
+}
+
+int cli_usage_error(const char *command, const char *fmt, ...) {
+        char message[512];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(message, sizeof(message), fmt, ap);
+        va_end(ap);
+        log_error("%s: %s (see 'vmattest %s --help')", command, message, command);
+        return EXIT_USAGE;
+}
+
+int cli_fail(int ret) {
+        log_error("%s", vm_error_detail(ret));
+        if (ret == -ENODEV)
+                return EXIT_NO_TPM;
+        return ret == -EINVAL ? EXIT_USAGE : EXIT_FAILED;
+}
+
+void cli_print_json(json_object *obj) {
+        puts(json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+        json_object_put(obj);
+}

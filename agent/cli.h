@@ -1,0 +1,56 @@
+/* What every subcommand shares: options common to all, the loaded agent config, the TPM
+ * connection, exit codes and JSON output. */
+#pragma once
+
+#include <getopt.h>
+#include <json-c/json.h>
+#include <stdbool.h>
+
+#include "agent/config.h"
+#include "agent/tpm.h"
+
+/* Exit codes scripts can tell apart (documented in vmattest(8)). */
+enum {
+        EXIT_OK = 0,
+        EXIT_FAILED = 1,     /* the operation failed */
+        EXIT_USAGE = 2,      /* bad command line or config */
+        EXIT_NO_TPM = 3,     /* the TPM could not be reached */
+};
+
+struct cli {
+        const char *config_path;
+        bool config_explicit;
+        const char *tcti_option;
+        bool json;
+        struct agent_config config;
+};
+
+/* Long options every subcommand accepts, and their handling; CLI_COMMON_SHORT lists none. */
+#define CLI_OPT_TCTI 0x1000
+#define CLI_OPT_CONFIG 0x1001
+#define CLI_OPT_JSON 0x1002
+#define CLI_COMMON_OPTIONS                                                    \
+        { "tcti", required_argument, NULL, CLI_OPT_TCTI },                    \
+        { "config", required_argument, NULL, CLI_OPT_CONFIG },                \
+        { "json", no_argument, NULL, CLI_OPT_JSON },                          \
+        { "help", no_argument, NULL, 'h' }
+
+#define CLI_COMMON_HELP                                                                      \
+        "      --tcti CONF      TPM access (default: $VMATTEST_TCTI, the config's tcti, or\n"  \
+        "                       " TPM_DEFAULT_TCTI ")\n"                                      \
+        "      --config FILE    agent config (default " AGENT_CONFIG_PATH ")\n"               \
+        "      --json           print the result as JSON\n"                                   \
+        "  -h, --help           show this help\n"
+
+/* Handles a common option; returns false when `opt` is not one. */
+bool cli_common_option(struct cli *cli, int opt, const char *arg);
+/* Loads the config file; returns an exit code (EXIT_OK to go on). */
+int cli_load_config(struct cli *cli);
+/* Opens the TPM named by --tcti, $VMATTEST_TCTI, the config or the default. */
+int cli_open_tpm(const struct cli *cli, struct tpm **tpm);
+/* Prints a usage error with the subcommand's name and returns EXIT_USAGE. */
+int cli_usage_error(const char *command, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Logs the recorded error detail of `ret` and returns the exit code for it. */
+int cli_fail(int ret);
+/* Prints `obj` pretty, newline-terminated, and releases it. */
+void cli_print_json(json_object *obj);

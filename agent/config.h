@@ -1,0 +1,30 @@
+/* /etc/vmattest/agent.conf: an INI file (inih) whose [agent] keys carry the Keylime agent's
+ * names where the concept is the same. A bad value or an unknown key is an error naming the
+ * file, the line and the key; values may be quoted, as in rust-keylime's agent.conf. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <tss2/tss2_tpm2_types.h>
+
+#define AGENT_CONFIG_PATH "/etc/vmattest/agent.conf"
+
+struct agent_config {
+        char uuid[81];             /* "" = derive (hash_ek) at registration */
+        char ip[64];               /* where the agent API listens */
+        uint16_t port;
+        char contact_ip[64];       /* where the verifier reaches it */
+        uint16_t contact_port;
+        char registrar_ip[256];
+        uint16_t registrar_port;
+        TPM2_ALG_ID tpm_hash_alg;
+        char tpm_encryption_alg[16]; /* EK: rsa, ecc, rsa2048, ecc256, ecc384 */
+        TPM2_ALG_ID tpm_signing_alg;
+        TPM2_HANDLE ek_handle;     /* 0 = "generate" */
+        TPM2_HANDLE ak_handle;
+        char tcti[256];
+};
+
+void agent_config_defaults(struct agent_config *config);
+/* Missing file: an error only when `must_exist`. */
+int agent_config_load(const char *path, bool must_exist, struct agent_config *config);

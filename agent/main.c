@@ -1,0 +1,90 @@
+/* vmattest: the guest side of VM attestation. One binary, one subcommand per job. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/subcommands.h"
+#include "lib/cleanup.h"
+#include "lib/log.h"
+
+#ifndef VMATTEST_VERSION
+#define VMATTEST_VERSION "0.1.0"
+#endif
+
+static const struct subcommand {
+        const char *name;
+        int (*run)(int argc, char **argv, struct cli *cli);
+        const char *summary;
+} subcommands[] = {
+        { "identity", cmd_identity, "create or load the EK and AK; show EK certificate and AK name" },
+        { "quote", cmd_quote, "quote PCRs with a nonce (Keylime quote string, tpm2_checkquote files)" },
+        { "pcrs", cmd_pcrs, "print PCR values" },
+        { "extend", cmd_extend, "extend a PCR with the hash of some data (with --reset: PCR 16)" },
+};
+
+static void usage(FILE *out) {
+        fputs("Usage: vmattest [--verbose] COMMAND [OPTIONS]\n"
+              "\n"
+              "Guest agent for VM attestation with a vTPM (Keylime protocol).\n"
+              "\n"
+              "Commands:\n",
+              out);
+        for (size_t i = 0; i < ELEMENTSOF(subcommands); i++)
+                fprintf(out, "  %-10s %s\n", subcommands[i].name, subcommands[i].summary);
+        fputs("  help       list the commands, or 'help COMMAND' for one\n"
+              "  version    print the version\n"
+              "\n"
+              "'vmattest COMMAND --help' explains one command; see vmattest(8).\n",
+              out);
+}
+
+static const struct subcommand *subcommand_find(const char *name) {
+        for (size_t i = 0; i < ELEMENTSOF(subcommands); i++)
+                if (strcmp(subcommands[i].name, name) == 0)
+                        return &subcommands[i];
+        return NULL;
+}
+
+int main(int argc, char **argv) {
+        struct cli cli = { .config_path = AGENT_CONFIG_PATH };
+        enum log_level level = LOG_LEVEL_INFO;
+        const struct subcommand *cmd;
+        int first = 1;
+
+        if (argc > 1 && (strcmp(argv[1], "-v") == 0 || strcmp(argv[1], "--verbose") == 0)) {
+                level = LOG_LEVEL_DEBUG;
+                first = 2;
+        }
+        log_setup("vmattest", level);
+        /* tpm2-tss logs its own warnings to stderr; the agent reports each failure itself, once,
+         * with the TPM command named. Keep the library quiet unless asked to be verbose. */
+        setenv("TSS2_LOG", level == LOG_LEVEL_DEBUG ? "all+warning" : "all+none", 0);
+
+        if (argc <= first || strcmp(argv[first], "--help") == 0 || strcmp(argv[first], "-h") == 0) {
+                usage(argc <= first ? stderr : stdout);
+                return argc <= first ? EXIT_USAGE : EXIT_OK;
+        }
+        if (strcmp(argv[first], "help") == 0) {
+                if (argc > first + 1) {
+                        cmd = subcommand_find(argv[first + 1]);
+                        if (!cmd) {
+                                log_error("unknown command \"%s\" (see 'vmattest help')", argv[first + 1]);
+                                return EXIT_USAGE;
+                        }
+                        char *help_argv[] = { argv[first + 1], (char *)"--help", NULL };
+                        return cmd->run(2, help_argv, &cli);
+                }
+                usage(stdout);
+                return EXIT_OK;
+        }
+        if (strcmp(argv[first], "version") == 0 || strcmp(argv[first], "--version") == 0) {
+                printf("vmattest %s\n", VMATTEST_VERSION);
+                return EXIT_OK;
+        }
+        cmd = subcommand_find(argv[first]);
+        if (!cmd) {
+                log_error("unknown command \"%s\" (see 'vmattest help')", argv[first]);
+                return EXIT_USAGE;
+        }
+        return cmd->run(argc - first, argv + first, &cli);
+}

@@ -1,0 +1,9 @@
+/* The subcommands of `vmattest`; the table is in main.c. */
+#pragma once
+
+#include "agent/cli.h"
+
+int cmd_identity(int argc, char **argv, struct cli *cli);
+int cmd_quote(int argc, char **argv, struct cli *cli);
+int cmd_pcrs(int argc, char **argv, struct cli *cli);
+int cmd_extend(int argc, char **argv, struct cli *cli);

@@ -1,0 +1,43 @@
+/* The agent's connection to its TPM: one TCTI, one ESYS context, for the whole command.
+ * TPM_RC_RETRY, YIELDED and TESTING are transient and retried with backoff; every other
+ * failure becomes one vm_error() line that names the TPM command and decodes the code. */
+#pragma once
+
+#include <stdbool.h>
+#include <tss2/tss2_esys.h>
+
+#define TPM_DEFAULT_TCTI "device:/dev/tpmrm0"
+
+struct tpm {
+        TSS2_TCTI_CONTEXT *tcti;
+        ESYS_CONTEXT *esys;
+};
+
+int tpm_open(const char *tcti_conf, struct tpm **out);
+void tpm_free(struct tpm *tpm);
+static inline void tpm_freep(struct tpm **tpm) {
+        if (*tpm)
+                tpm_free(*tpm);
+}
+
+/* True when `rc` is transient and another attempt should follow; sleeps before returning
+ * true. *attempt counts the attempts made so far (start at 0). */
+bool tpm_should_retry(TSS2_RC rc, unsigned *attempt);
+/* How long tpm_should_retry() waits before attempt n+1, in milliseconds. */
+unsigned tpm_retry_delay_ms(unsigned attempt);
+/* Records "<command>: <decoded rc> (0x...)" and returns -EIO. */
+int tpm_failed(TSS2_RC rc, const char *command);
+
+/* Runs an ESAPI call, retrying transient failures; 0 or tpm_failed(). */
+#define TPM_RUN(command, call)                                         \
+        ({                                                             \
+                TSS2_RC _rc;                                           \
+                unsigned _attempt = 0;                                 \
+                do                                                     \
+                        _rc = (call);                                  \
+                while (tpm_should_retry(_rc, &_attempt));              \
+                _rc == TSS2_RC_SUCCESS ? 0 : tpm_failed(_rc, command); \
+        })
+
+/* The TPM's response code without the TSS layer bits, for comparisons with TPM2_RC_*. */
+TSS2_RC tpm_rc_base(TSS2_RC rc);
