@@ -23,7 +23,7 @@ static const struct subcommand {
 };
 
 static void usage(FILE *out) {
-        fputs("Usage: vmattest [--verbose] COMMAND [OPTIONS]\n"
+        fputs("Usage: vmattest [--verbose] [--tcti CONF] [--config FILE] COMMAND [OPTIONS]\n"
               "\n"
               "Guest agent for VM attestation with a vTPM (Keylime protocol).\n"
               "\n"
@@ -51,9 +51,28 @@ int main(int argc, char **argv) {
         const struct subcommand *cmd;
         int first = 1;
 
-        if (argc > 1 && (strcmp(argv[1], "-v") == 0 || strcmp(argv[1], "--verbose") == 0)) {
-                level = LOG_LEVEL_DEBUG;
-                first = 2;
+        /* Options before the command apply to every command: --verbose, --tcti, --config. */
+        while (first < argc && argv[first][0] == '-' && argv[first][1] == '-' && argv[first][2]) {
+                const char *opt = argv[first] + 2, *value = NULL;
+                size_t len = strcspn(opt, "=");
+
+                if (strcmp(opt, "verbose") == 0) {
+                        level = LOG_LEVEL_DEBUG;
+                        first++;
+                        continue;
+                }
+                if (!((len == 4 && strncmp(opt, "tcti", 4) == 0) || (len == 6 && strncmp(opt, "config", 6) == 0)))
+                        break;
+                if (opt[len] == '=')
+                        value = opt + len + 1;
+                else if (first + 1 < argc)
+                        value = argv[++first];
+                else {
+                        fprintf(stderr, "vmattest: error: --%s needs a value\n", opt);
+                        return EXIT_USAGE;
+                }
+                cli_common_option(&cli, len == 4 ? CLI_OPT_TCTI : CLI_OPT_CONFIG, value);
+                first++;
         }
         log_setup("vmattest", level);
         /* tpm2-tss logs its own warnings to stderr; the agent reports each failure itself, once,
