@@ -9,7 +9,7 @@ DESTDIR ?=
 # Every Debian package the build, the tests, the demo and the bench need.
 DEB_PACKAGES := make gcc clang libclang-rt-14-dev pkg-config \
 	libtss2-dev libssl-dev libjson-c-dev libinih-dev libcmocka-dev \
-	swtpm swtpm-tools tpm2-tools openssl procps iproute2 binutils
+	swtpm swtpm-tools tpm2-tools openssl jq xxd procps binutils time
 
 PKGS := tss2-esys tss2-mu tss2-tctildr tss2-rc openssl json-c inih
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))

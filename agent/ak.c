@@ -52,7 +52,7 @@ static int ak_fill(struct tpm *tpm, struct ak *ak, TPM2_ALG_ID hash_alg) {
         Esys_Free(pub);
         ret = ak_check_public(&ak->public, hash_alg);
         if (ret < 0)
-                return vm_error(ret, "handle 0x%08x does not hold a vmattest AK: %s (evict it or choose another ak_handle)",
+                return vm_error(-EEXIST, "handle 0x%08x does not hold a vmattest AK: %s (evict it or choose another ak_handle)",
                                 ak->persistent, vm_error_detail(ret));
         return tpm2b_public_name(&ak->public, &ak->name);
 }

@@ -7,11 +7,14 @@
 static _Thread_local char last_detail[512];
 
 int vm_error(int code, const char *fmt, ...) {
+        char detail[sizeof(last_detail)];
         va_list ap;
 
+        /* Format aside first: callers may wrap the previous detail, vm_error_detail(code). */
         va_start(ap, fmt);
-        vsnprintf(last_detail, sizeof(last_detail), fmt, ap);
+        vsnprintf(detail, sizeof(detail), fmt, ap);
         va_end(ap);
+        memcpy(last_detail, detail, sizeof(last_detail));
         return code;
 }
 

@@ -1,0 +1,97 @@
+# Fixture and TAP helpers for the integration tests; sourced by each tests/integration/test-*.sh.
+#
+# swtpm_start gives the test a fresh vTPM: a new state directory manufactured by swtpm_setup
+# (RSA and ECC EKs with certificates from swtpm's local CA), a swtpm on a free loopback port,
+# and VMATTEST_TCTI / TPM2TOOLS_TCTI pointing at it. Every swtpm is stopped when the script
+# exits, whether the tests passed, failed or the script was interrupted.
+set -u
+
+VMATTEST=${VMATTEST:-build/release/vmattest}
+case "$VMATTEST" in /*) ;; *) VMATTEST="$PWD/$VMATTEST" ;; esac
+TEST_TMP=$(mktemp -d /tmp/vmattest-test.XXXXXX)
+tap_count=0
+swtpm_pids=()
+
+cleanup() {
+        local pid
+        for pid in "${swtpm_pids[@]}"; do
+                kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+        done
+        rm -rf "$TEST_TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+ok() { tap_count=$((tap_count + 1)); echo "ok $tap_count - $*"; }
+not_ok() { tap_count=$((tap_count + 1)); echo "not ok $tap_count - $*"; }
+diag() { sed 's/^/# /'; }
+plan() { echo "1..$1"; }
+
+# expect_success DESC CMD...: passes when CMD exits 0.
+expect_success() {
+        local desc=$1; shift
+        if "$@" >"$TEST_TMP/out" 2>&1; then ok "$desc"; else not_ok "$desc (exit $?)"; diag <"$TEST_TMP/out"; fi
+}
+
+# expect_failure DESC STATUS PATTERN CMD...: passes when CMD exits with STATUS (or any
+# non-zero status for "any"), its output matches the extended regex PATTERN, and it did not
+# crash (no sanitizer report, no signal).
+expect_failure() {
+        local desc=$1 want=$2 pattern=$3 rc; shift 3
+        "$@" >"$TEST_TMP/out" 2>&1
+        rc=$?
+        if [ "$rc" -eq 0 ]; then
+                not_ok "$desc (succeeded, should have failed)"
+        elif [ "$rc" -ge 126 ] || grep -q 'Sanitizer\|runtime error' "$TEST_TMP/out"; then
+                not_ok "$desc (crashed: exit $rc)"
+        elif [ "$want" != any ] && [ "$rc" -ne "$want" ]; then
+                not_ok "$desc (exit $rc, expected $want)"
+        elif ! grep -Eq -- "$pattern" "$TEST_TMP/out"; then
+                not_ok "$desc (no message matching /$pattern/)"
+        else
+                ok "$desc"; return 0
+        fi
+        diag <"$TEST_TMP/out"
+        return 1
+}
+
+# expect_equal DESC GOT WANT
+expect_equal() {
+        if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1"; printf 'got:  %s\nwant: %s\n' "$2" "$3" | diag; fi
+}
+
+# swtpm_start [NAME]: manufactures and starts a fresh swtpm; exports the TCTI variables and
+# SWTPM_STATE (its state directory).
+swtpm_start() {
+        local name=${1:-tpm} state port pid try
+        state="$TEST_TMP/$name"
+        mkdir -p "$state"
+        if ! swtpm_setup --tpm2 --tpmstate "$state" --create-ek-cert --overwrite >"$state.setup.log" 2>&1; then
+                echo "swtpm_setup failed:" >&2; cat "$state.setup.log" >&2; return 1
+        fi
+        for try in 1 2 3 4 5 6 7 8 9 10; do
+                port=$(( (RANDOM % 20000) * 2 + 20000 ))
+                swtpm socket --tpm2 --tpmstate dir="$state" --server type=tcp,port="$port",bindaddr=127.0.0.1 \
+                        --ctrl type=tcp,port=$((port + 1)),bindaddr=127.0.0.1 \
+                        --flags not-need-init,startup-clear >"$state.log" 2>&1 &
+                pid=$!
+                # ready once the control port accepts; gone if the port was taken
+                while kill -0 "$pid" 2>/dev/null; do
+                        if (exec 3<>"/dev/tcp/127.0.0.1/$((port + 1))") 2>/dev/null; then
+                                swtpm_pids+=("$pid")
+                                export VMATTEST_TCTI="swtpm:host=127.0.0.1,port=$port"
+                                export TPM2TOOLS_TCTI="$VMATTEST_TCTI"
+                                export SWTPM_STATE="$state" SWTPM_PID="$pid"
+                                return 0
+                        fi
+                        sleep 0.02
+                done
+                wait "$pid" 2>/dev/null
+        done
+        echo "swtpm did not start (last log: $(cat "$state.log"))" >&2
+        return 1
+}
+
+swtpm_stop() {
+        kill "$SWTPM_PID" 2>/dev/null && wait "$SWTPM_PID" 2>/dev/null
+}
