@@ -1,0 +1,124 @@
+#!/bin/bash
+# Re-makes the fuzz seed corpora in tests/fuzz/corpus/ from a real (software) TPM: an EK, an
+# AK and a quote from swtpm through tpm2-tools, then the wire forms of SPEC §2 built from them.
+# Usage: tests/fuzz/make-corpus.sh   (from the top of the tree; needs swtpm, swtpm-tools,
+# tpm2-tools, iproute2 and coreutils' base64)
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/../.." && pwd)
+corpus=$top/tests/fuzz/corpus
+work=$(mktemp -d)
+swtpm_pid=
+
+cleanup() {
+        if [ -n "$swtpm_pid" ]; then
+                kill "$swtpm_pid" 2>/dev/null || true
+                wait "$swtpm_pid" 2>/dev/null || true
+        fi
+        rm -rf "$work"
+}
+trap cleanup EXIT
+
+# A free port P with P+1 free as well (swtpm's control channel).
+free_port_pair() {
+        local port used
+        used=$(ss -Hltn | awk '{ n = split($4, a, ":"); print a[n] }')
+        for _ in $(seq 100); do
+                port=$((20000 + RANDOM % 20000))
+                if ! grep -qxF -e "$port" -e "$((port + 1))" <<<"$used"; then
+                        echo "$port"
+                        return 0
+                fi
+        done
+        echo "make-corpus: no free port pair found" >&2
+        return 1
+}
+
+port=$(free_port_pair)
+mkdir "$work/state"
+swtpm_setup --tpm2 --tpmstate "$work/state" --create-ek-cert --overwrite >"$work/swtpm_setup.log" 2>&1 ||
+        { cat "$work/swtpm_setup.log" >&2; exit 1; }
+swtpm socket --tpm2 --tpmstate dir="$work/state" --server type=tcp,port="$port" \
+        --ctrl type=tcp,port=$((port + 1)) --flags not-need-init,startup-clear &
+swtpm_pid=$!
+export TPM2TOOLS_TCTI="swtpm:host=127.0.0.1,port=$port"
+
+# swtpm has no resource manager: flush transient objects between commands.
+for _ in $(seq 50); do
+        tpm2_getcap properties-fixed >/dev/null 2>&1 && break
+        sleep 0.1
+done
+cd "$work"
+tpm2_createek -c ek-ecc.ctx -G ecc -u ek-ecc.pub >/dev/null
+tpm2_flushcontext -t
+tpm2_createek -c ek.ctx -G rsa -u ek.pub >/dev/null
+tpm2_flushcontext -t
+tpm2_createak -C ek.ctx -c ak.ctx -G rsa -g sha256 -s rsassa -u ak.pub -n ak.name >/dev/null
+tpm2_flushcontext -t
+tpm2_flushcontext -s
+tpm2_quote -c ak.ctx -l sha256:0,1,16 -q 616263 -m quote.msg -s quote.sig -o quote.pcrs -g sha256 >/dev/null
+tpm2_flushcontext -t
+
+b64() { base64 -w0 "$1"; }
+
+rm -rf "$corpus"/{pcrblob,quote-string,tpm2b,encoding,config}
+mkdir -p "$corpus"/{pcrblob,quote-string,tpm2b,encoding,config}
+
+# pcrblob: tpm2_quote -o, sha256 PCRs 0, 1 and 16.
+cat quote.pcrs >"$corpus/pcrblob/sha256-0-1-16"
+
+# quote-string: Keylime's "r" b64(TPMS_ATTEST) ":" b64(TPMT_SIGNATURE) ":" b64(pcrblob).
+printf 'r%s:%s:%s' "$(b64 quote.msg)" "$(b64 quote.sig)" "$(b64 quote.pcrs)" >"$corpus/quote-string/rsassa-sha256"
+
+# tpm2b: the first byte selects the structure (fuzz-tpm2b.c): 0 TPM2B_PUBLIC, 1 TPMS_ATTEST,
+# 2 TPMT_SIGNATURE.
+with_selector() { { printf "\\x$1"; cat "$2"; } >"$3"; }
+with_selector 00 ak.pub "$corpus/tpm2b/public-ak-rsa"
+with_selector 00 ek.pub "$corpus/tpm2b/public-ek-rsa"
+with_selector 00 ek-ecc.pub "$corpus/tpm2b/public-ek-ecc"
+with_selector 01 quote.msg "$corpus/tpm2b/attest-quote"
+with_selector 02 quote.sig "$corpus/tpm2b/signature-rsassa"
+
+# encoding: base64 and hex as Keylime sends them (nonces, HMACs, names).
+printf '%s' "$(b64 ak.name)" >"$corpus/encoding/base64-ak-name"
+printf 'YQ==' >"$corpus/encoding/base64-pad2"
+printf 'YWI=' >"$corpus/encoding/base64-pad1"
+printf 'YWJj' >"$corpus/encoding/base64-nopad"
+od -An -tx1 -v ak.name | tr -d ' \n' >"$corpus/encoding/hex-ak-name"
+printf '616263DEADbeef00' >"$corpus/encoding/hex-mixed-case"
+
+# config: agent.conf with every key (agent/config.c), plain and rust-keylime-style quoted.
+cat >"$corpus/config/all-keys.conf" <<'CONF'
+[agent]
+uuid = d432fbb3-d2f1-4a97-9ef7-75bd81c00000
+ip = 0.0.0.0
+port = 9002
+contact_ip = 192.0.2.10
+contact_port = 9002
+registrar_ip = registrar.example.org
+registrar_port = 8890
+tpm_hash_alg = sha256
+tpm_encryption_alg = rsa
+tpm_signing_alg = rsassa
+ek_handle = generate
+ak_handle = 0x81010002
+tcti = swtpm:host=127.0.0.1,port=2321
+CONF
+cat >"$corpus/config/quoted.conf" <<'CONF'
+; rust-keylime writes TOML-style quoted values
+[agent]
+uuid = ""
+ip = "::1"
+contact_ip = "fe80::1"
+tpm_hash_alg = "sha384"
+tpm_encryption_alg = "ecc256"
+ek_handle = "81010001"
+ak_handle = "0x81010002"
+tcti = "device:/dev/tpmrm0"
+CONF
+
+echo "make-corpus: seeds written to $corpus"
+for dir in "$corpus"/*/; do
+        printf '  %-14s %2d files, %5d bytes\n' "$(basename "$dir")" "$(find "$dir" -type f | wc -l)" \
+                "$(find "$dir" -type f -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }')"
+done
