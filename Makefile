@@ -7,13 +7,16 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 
 # Every Debian package the build, the tests, the demo and the bench need.
-DEB_PACKAGES := make gcc clang libclang-rt-14-dev pkg-config \
-	libtss2-dev libssl-dev libjson-c-dev libinih-dev libcmocka-dev \
-	swtpm swtpm-tools tpm2-tools openssl jq xxd procps binutils time
+DEB_PACKAGES := make gcc libc6-dev clang libclang-rt-14-dev pkg-config \
+	libtss2-dev libssl-dev libjson-c-dev libinih-dev libcmocka-dev libcurl4-openssl-dev \
+	libevent-dev libsqlite3-dev \
+	swtpm swtpm-tools tpm2-tools openssl jq xxd binutils coreutils
 
-PKGS := tss2-esys tss2-mu tss2-tctildr tss2-rc openssl json-c inih
-PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKGS := tss2-esys tss2-mu tss2-tctildr tss2-rc openssl json-c inih libcurl
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) $(VERIFIER_PKGS))
 PKG_LIBS = $(shell pkg-config --libs $(PKGS))
+VERIFIER_PKGS := libevent libevent_openssl sqlite3
+VERIFIER_LIBS = $(shell pkg-config --libs $(VERIFIER_PKGS))
 
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes \
 	-Wno-unused-parameter
@@ -42,12 +45,14 @@ ALL_LDFLAGS = $(VARIANT_LDFLAGS) $(LDFLAGS)
 
 LIB_SRC := $(wildcard lib/*.c)
 AGENT_SRC := $(filter-out agent/main.c,$(wildcard agent/*.c))
+VERIFIER_SRC := $(filter-out verifier/main.c,$(wildcard verifier/*.c))
 UNIT_SRC := $(wildcard tests/unit/test-*.c)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz-*.c)
 BENCH_SRC := $(wildcard tests/bench/*.c)
 
 LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o)
 AGENT_OBJ := $(AGENT_SRC:%.c=$(O)/%.o)
+VERIFIER_OBJ := $(VERIFIER_SRC:%.c=$(O)/%.o)
 UNIT_BIN := $(UNIT_SRC:%.c=$(O)/%)
 FUZZ_BIN := $(FUZZ_SRC:%.c=build/fuzz/%)
 BENCH_BIN := $(BENCH_SRC:%.c=$(O)/%)
@@ -57,7 +62,7 @@ DEPS_STAMP := build/.deps-installed
 .PHONY: all deps check demo bench fuzz install clean tests-build fuzz-build
 .DEFAULT_GOAL := all
 
-all: $(DEPS_STAMP) $(O)/vmattest
+all: $(DEPS_STAMP) $(O)/vmattest $(O)/vmattest-verifier
 
 $(DEPS_STAMP): Makefile scripts/deps.sh
 	@./scripts/deps.sh $(DEB_PACKAGES)
@@ -78,19 +83,25 @@ $(O)/libvmattest.a: $(LIB_OBJ)
 $(O)/libagent.a: $(AGENT_OBJ)
 	@ar rcs $@ $^
 
+$(O)/libverifier.a: $(VERIFIER_OBJ)
+	@ar rcs $@ $^
+
 $(O)/vmattest: $(O)/agent/main.o $(O)/libagent.a $(O)/libvmattest.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(O)/tests/unit/test-%: $(O)/tests/unit/test-%.o $(O)/libagent.a $(O)/libvmattest.a
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
+$(O)/vmattest-verifier: $(O)/verifier/main.o $(O)/libverifier.a $(O)/libvmattest.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(VERIFIER_LIBS)
+
+$(O)/tests/unit/test-%: $(O)/tests/unit/test-%.o $(O)/libagent.a $(O)/libverifier.a $(O)/libvmattest.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(VERIFIER_LIBS) -lcmocka
 
 $(O)/tests/bench/%: $(O)/tests/bench/%.o $(O)/libvmattest.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-build/fuzz/tests/fuzz/fuzz-%: build/fuzz/tests/fuzz/fuzz-%.o build/fuzz/libagent.a build/fuzz/libvmattest.a
-	$(CC) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS)
+build/fuzz/tests/fuzz/fuzz-%: build/fuzz/tests/fuzz/fuzz-%.o build/fuzz/libagent.a build/fuzz/libverifier.a build/fuzz/libvmattest.a
+	$(CC) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS) $(VERIFIER_LIBS)
 
-tests-build: $(O)/vmattest $(UNIT_BIN) $(BENCH_BIN)
+tests-build: $(O)/vmattest $(O)/vmattest-verifier $(UNIT_BIN) $(BENCH_BIN)
 
 fuzz-build: | $(DEPS_STAMP)
 	$(MAKE) VARIANT=fuzz $(FUZZ_BIN)
@@ -116,6 +127,7 @@ bench: $(DEPS_STAMP)
 
 install: all
 	install -D -m 0755 $(O)/vmattest $(DESTDIR)$(PREFIX)/bin/vmattest
+	install -D -m 0755 $(O)/vmattest-verifier $(DESTDIR)$(PREFIX)/bin/vmattest-verifier
 	install -D -m 0644 agent/vmattest.8 $(DESTDIR)$(PREFIX)/share/man/man8/vmattest.8
 	install -D -m 0644 agent/agent.conf $(DESTDIR)/etc/vmattest/agent.conf.example
 

@@ -5,6 +5,7 @@
 #include "lib/error.h"
 #include "lib/hashalg.h"
 #include "lib/tpm2b.h"
+#include "lib/tpmkey.h"
 
 #define AK_ATTRIBUTES                                                                                     \
         (TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT | TPMA_OBJECT_SENSITIVEDATAORIGIN |               \
@@ -27,13 +28,15 @@ static void ak_template(TPM2_ALG_ID hash_alg, TPM2B_PUBLIC *pub) {
 
 int ak_check_public(const TPM2B_PUBLIC *pub, TPM2_ALG_ID hash_alg) {
         const TPMT_PUBLIC *area = &pub->publicArea;
+        int ret;
 
         if (area->type != TPM2_ALG_RSA)
                 return vm_error(-EINVAL, "not an RSA key (type 0x%04x)", area->type);
-        if ((area->objectAttributes & AK_ATTRIBUTES) != AK_ATTRIBUTES ||
-            (area->objectAttributes & TPMA_OBJECT_DECRYPT))
-                return vm_error(-EINVAL, "attributes 0x%08x are not those of a restricted signing key",
-                                area->objectAttributes);
+        ret = tpmkey_check_ak(area);
+        if (ret < 0)
+                return ret;
+        if (!(area->objectAttributes & TPMA_OBJECT_USERWITHAUTH))
+                return vm_error(-EINVAL, "it needs userWithAuth: the agent quotes with the AK's empty password");
         if (area->parameters.rsaDetail.scheme.scheme != TPM2_ALG_RSASSA ||
             area->parameters.rsaDetail.scheme.details.rsassa.hashAlg != hash_alg)
                 return vm_error(-EINVAL, "signing scheme is not RSASSA with %s", hashalg_name(hash_alg));
@@ -63,7 +66,8 @@ int ak_load(struct tpm *tpm, TPM2_HANDLE persistent, TPM2_ALG_ID hash_alg, struc
 
         memset(ak, 0, sizeof(*ak));
         ak->persistent = persistent;
-        rc = Esys_TR_FromTPMPublic(tpm->esys, persistent, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &ak->handle);
+        rc = TPM_RETRYING(
+                Esys_TR_FromTPMPublic(tpm->esys, persistent, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &ak->handle));
         if (rc != TSS2_RC_SUCCESS) {
                 ak->handle = ESYS_TR_NONE;
                 if ((tpm_rc_base(rc) & ~TPM2_RC_N_MASK) == TPM2_RC_HANDLE)

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "lib/error.h"
 #include "lib/log.h"
@@ -55,6 +56,14 @@ int cli_usage_error(const char *command, const char *fmt, ...) {
         va_end(ap);
         log_error("%s: %s (see 'vmattest %s --help')", command, message, command);
         return EXIT_USAGE;
+}
+
+int cli_bad_option(const char *command, int opt, char **argv) {
+        const char *arg = argv[optind - 1];
+
+        if (opt == ':')
+                return cli_usage_error(command, "option \"%s\" needs a value", arg);
+        return cli_usage_error(command, "unknown option \"%s\"", arg);
 }
 
 int cli_fail(int ret) {

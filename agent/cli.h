@@ -50,6 +50,8 @@ int cli_load_config(struct cli *cli);
 int cli_open_tpm(const struct cli *cli, struct tpm **tpm);
 /* Prints a usage error with the subcommand's name and returns EXIT_USAGE. */
 int cli_usage_error(const char *command, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The usage error for getopt's '?' or ':' (optstring starts with ':', so getopt stays quiet). */
+int cli_bad_option(const char *command, int opt, char **argv);
 /* Logs the recorded error detail of `ret` and returns the exit code for it. */
 int cli_fail(int ret);
 /* Prints `obj` pretty, newline-terminated, and releases it. */

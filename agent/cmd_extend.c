@@ -17,12 +17,12 @@ static const char extend_help[] =
         "Usage: vmattest extend --pcr N (--data STR | --data-file FILE) [OPTIONS]\n"
         "\n"
         "Extends PCR N with H(data) in each active bank (or only --bank), as the kernel and Keylime\n"
-        "do, and prints the PCR's new value. With --reset the PCR is reset first; the TPM allows\n"
+        "do, and prints the PCR's new value per bank (\"bank:N: hex\"; --json: {\"bank\": hex}). With --reset the PCR is reset first; the TPM allows\n"
         "that for the debug PCR 16 (and 23) only.\n"
         "\n"
         "      --pcr N          PCR index 0-23\n"
         "      --data STR       the data (its bytes, without a terminating NUL)\n"
-        "      --data-file F    the data, read from F (at most 1 MiB)\n"
+        "      --data-file FILE the data, read from FILE (at most 1 MiB)\n"
         "      --bank ALG       extend only this bank\n"
         "      --reset          reset the PCR first\n" CLI_COMMON_HELP;
 
@@ -67,7 +67,7 @@ int cmd_extend(int argc, char **argv, struct cli *cli) {
         char *end;
         int opt, ret;
 
-        while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
                 if (cli_common_option(cli, opt, optarg))
                         continue;
                 switch (opt) {
@@ -90,7 +90,7 @@ int cmd_extend(int argc, char **argv, struct cli *cli) {
                         fputs(extend_help, stdout);
                         return EXIT_OK;
                 default:
-                        return cli_usage_error("extend", "unknown option");
+                        return cli_bad_option("extend", opt, argv);
                 }
         }
         if (optind != argc)
@@ -129,6 +129,7 @@ int cmd_extend(int argc, char **argv, struct cli *cli) {
                 ret = pcr_reset(tpm, (unsigned)pcr);
         if (ret >= 0)
                 ret = pcr_extend_data(tpm, (unsigned)pcr, banks, nbanks, data, data_size);
+        json_object *root = cli->json ? json_object_new_object() : NULL;
         for (size_t i = 0; ret >= 0 && i < nbanks; i++) {
                 struct pcr_values values;
 
@@ -138,9 +139,17 @@ int cmd_extend(int argc, char **argv, struct cli *cli) {
 
                         if (!hex)
                                 ret = -ENOMEM;
+                        else if (root)
+                                json_object_object_add(root, hashalg_name(banks[i]), json_object_new_string(hex));
                         else
                                 printf("%s:%lu: %s\n", hashalg_name(banks[i]), pcr, hex);
                 }
         }
-        return ret < 0 ? cli_fail(ret) : EXIT_OK;
+        if (ret < 0) {
+                json_object_put(root);
+                return cli_fail(ret);
+        }
+        if (root)
+                cli_print_json(root);
+        return EXIT_OK;
 }

@@ -25,7 +25,7 @@ static const char identity_help[] =
         "issuer, and the AK name.\n"
         "\n"
         "      --ek-alg ALG     rsa (default), ecc, rsa2048, ecc256 or ecc384\n"
-        "      --ak-handle H    persistent AK handle (default 0x81010002)\n" CLI_COMMON_HELP;
+        "      --ak-handle H    persistent AK handle (default: the config's ak_handle, 0x81010002)\n" CLI_COMMON_HELP;
 
 struct identity {
         char hash_ek[65];
@@ -149,7 +149,7 @@ int cmd_identity(int argc, char **argv, struct cli *cli) {
         TPM2_HANDLE ak_handle;
         int opt, ret;
 
-        while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
                 if (cli_common_option(cli, opt, optarg))
                         continue;
                 switch (opt) {
@@ -163,7 +163,7 @@ int cmd_identity(int argc, char **argv, struct cli *cli) {
                         fputs(identity_help, stdout);
                         return EXIT_OK;
                 default:
-                        return cli_usage_error("identity", "unknown option");
+                        return cli_bad_option("identity", opt, argv);
                 }
         }
         if (optind != argc)

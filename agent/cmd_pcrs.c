@@ -12,7 +12,8 @@
 static const char pcrs_help[] =
         "Usage: vmattest pcrs [OPTIONS]\n"
         "\n"
-        "Prints PCR values, one per line (\"PCR: hex\").\n"
+        "Prints the bank's name, then one PCR a line (\"  N: hex\"); with --json an object\n"
+        "{\"bank\": ..., \"pcrs\": {\"N\": hex}}.\n"
         "\n"
         "      --bank ALG       sha1, sha256, sha384 or sha512 (default: tpm_hash_alg)\n"
         "      --pcrs LIST      \"0,1,16\", \"0-9\" or \"all\" (default all)\n" CLI_COMMON_HELP;
@@ -31,7 +32,7 @@ int cmd_pcrs(int argc, char **argv, struct cli *cli) {
         uint32_t mask;
         int opt, ret;
 
-        while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
                 if (cli_common_option(cli, opt, optarg))
                         continue;
                 switch (opt) {
@@ -45,7 +46,7 @@ int cmd_pcrs(int argc, char **argv, struct cli *cli) {
                         fputs(pcrs_help, stdout);
                         return EXIT_OK;
                 default:
-                        return cli_usage_error("pcrs", "unknown option");
+                        return cli_bad_option("pcrs", opt, argv);
                 }
         }
         if (optind != argc)

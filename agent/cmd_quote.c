@@ -24,7 +24,7 @@ static const char quote_help[] =
         "      --nonce STR      the verifier's nonce (1-64 bytes)\n"
         "      --pcrs LIST      PCRs to quote\n"
         "      --bank ALG       PCR bank, equal to the AK's signing hash (default: tpm_hash_alg)\n"
-        "      --ak-handle H    persistent AK handle (default 0x81010002)\n"
+        "      --ak-handle H    persistent AK handle (default: the config's ak_handle, 0x81010002)\n"
         "      --out DIR        also write DIR/quote.msg (TPMS_ATTEST), DIR/quote.sig\n"
         "                       (TPMT_SIGNATURE), DIR/quote.pcrs (pcrblob) and DIR/ak.pub\n"
         "                       (TPM2B_PUBLIC), as tpm2_checkquote reads them\n" CLI_COMMON_HELP;
@@ -81,7 +81,7 @@ int cmd_quote(int argc, char **argv, struct cli *cli) {
         TPM2_HANDLE ak_handle;
         int opt, ret;
 
-        while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
                 if (cli_common_option(cli, opt, optarg))
                         continue;
                 switch (opt) {
@@ -104,7 +104,7 @@ int cmd_quote(int argc, char **argv, struct cli *cli) {
                         fputs(quote_help, stdout);
                         return EXIT_OK;
                 default:
-                        return cli_usage_error("quote", "unknown option");
+                        return cli_bad_option("quote", opt, argv);
                 }
         }
         if (optind != argc)
@@ -155,7 +155,6 @@ int cmd_quote(int argc, char **argv, struct cli *cli) {
 
                 json_object_object_add(root, "quote", json_object_new_string(quote_string));
                 json_object_object_add(root, "hash_alg", json_object_new_string(hashalg_name(req.bank)));
-                json_object_object_add(root, "enc_alg", json_object_new_string(cli->config.tpm_encryption_alg));
                 json_object_object_add(root, "sign_alg", json_object_new_string("rsassa"));
                 cli_print_json(root);
         } else

@@ -10,7 +10,7 @@
 #define AGENT_CONFIG_PATH "/etc/vmattest/agent.conf"
 
 struct agent_config {
-        char uuid[81];             /* "" = derive (hash_ek) at registration */
+        char uuid[81];             /* an id, "hash_ek" (default) or "generate" (once, kept) */
         char ip[64];               /* where the agent API listens */
         uint16_t port;
         char contact_ip[64];       /* where the verifier reaches it */
@@ -23,6 +23,16 @@ struct agent_config {
         TPM2_HANDLE ek_handle;     /* 0 = "generate" */
         TPM2_HANDLE ak_handle;
         char tcti[256];
+        /* registration (SPEC §1) */
+        bool registrar_tls;            /* HTTPS to the registrar (else plain HTTP, Keylime's 8890) */
+        char registrar_tls_ca_cert[256]; /* the CA the registrar's certificate must chain to */
+        unsigned max_retries;          /* attempts after the first, for unreachable/5xx */
+        unsigned retry_interval;       /* seconds before the first retry */
+        bool exponential_backoff;      /* double the interval after each retry */
+        /* where the agent keeps its few files: the generated id, the mTLS key and certificate */
+        char state_dir[256];
+        char server_key[256];          /* relative to state_dir unless absolute */
+        char server_cert[256];
 };
 
 void agent_config_defaults(struct agent_config *config);

@@ -130,7 +130,7 @@ static int nv_size(struct tpm *tpm, TPM2_HANDLE index, ESYS_TR *tr, uint16_t *si
         TSS2_RC rc;
         int ret;
 
-        rc = Esys_TR_FromTPMPublic(tpm->esys, index, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, tr);
+        rc = TPM_RETRYING(Esys_TR_FromTPMPublic(tpm->esys, index, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, tr));
         if (rc != TSS2_RC_SUCCESS) {
                 TSS2_RC base = tpm_rc_base(rc);
 
@@ -154,8 +154,9 @@ static uint16_t nv_chunk_size(struct tpm *tpm) {
         TPMS_CAPABILITY_DATA *cap = NULL;
         uint16_t chunk = 512; /* safe lower bound when the TPM does not say */
 
-        if (Esys_GetCapability(tpm->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, TPM2_CAP_TPM_PROPERTIES,
-                               TPM2_PT_NV_BUFFER_MAX, 1, NULL, &cap) == TSS2_RC_SUCCESS &&
+        if (TPM_RETRYING(Esys_GetCapability(tpm->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+                                            TPM2_CAP_TPM_PROPERTIES, TPM2_PT_NV_BUFFER_MAX, 1, NULL, &cap)) ==
+                    TSS2_RC_SUCCESS &&
             cap->data.tpmProperties.count == 1 &&
             cap->data.tpmProperties.tpmProperty[0].property == TPM2_PT_NV_BUFFER_MAX &&
             cap->data.tpmProperties.tpmProperty[0].value > 0 &&

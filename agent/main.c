@@ -20,6 +20,7 @@ static const struct subcommand {
         { "quote", cmd_quote, "quote PCRs with a nonce (Keylime quote string, tpm2_checkquote files)" },
         { "pcrs", cmd_pcrs, "print PCR values" },
         { "extend", cmd_extend, "extend a PCR with the hash of some data (with --reset: PCR 16)" },
+        { "register", cmd_register, "enroll EK, AK and mTLS certificate with the registrar, and activate" },
 };
 
 static void usage(FILE *out) {
@@ -46,6 +47,7 @@ static const struct subcommand *subcommand_find(const char *name) {
 }
 
 int main(int argc, char **argv) {
+        opterr = 0; /* subcommands report bad options themselves, with the command named */
         struct cli cli = { .config_path = AGENT_CONFIG_PATH };
         enum log_level level = LOG_LEVEL_INFO;
         const struct subcommand *cmd;

@@ -7,3 +7,4 @@ int cmd_identity(int argc, char **argv, struct cli *cli);
 int cmd_quote(int argc, char **argv, struct cli *cli);
 int cmd_pcrs(int argc, char **argv, struct cli *cli);
 int cmd_extend(int argc, char **argv, struct cli *cli);
+int cmd_register(int argc, char **argv, struct cli *cli);

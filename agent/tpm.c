@@ -8,7 +8,7 @@
 #include "lib/error.h"
 #include "lib/log.h"
 
-#define TPM_RETRY_ATTEMPTS 8
+#define TPM_RETRY_ATTEMPTS 10 /* 10 ms doubling to the 1 s cap: about 3.3 s in all */
 #define TPM_RETRY_FIRST_MS 10
 #define TPM_RETRY_MAX_MS 1000
 

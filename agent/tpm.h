@@ -28,15 +28,22 @@ unsigned tpm_retry_delay_ms(unsigned attempt);
 /* Records "<command>: <decoded rc> (0x...)" and returns -EIO. */
 int tpm_failed(TSS2_RC rc, const char *command);
 
-/* Runs an ESAPI call, retrying transient failures; 0 or tpm_failed(). */
-#define TPM_RUN(command, call)                                         \
-        ({                                                             \
-                TSS2_RC _rc;                                           \
-                unsigned _attempt = 0;                                 \
-                do                                                     \
-                        _rc = (call);                                  \
-                while (tpm_should_retry(_rc, &_attempt));              \
-                _rc == TSS2_RC_SUCCESS ? 0 : tpm_failed(_rc, command); \
+/* Runs an ESAPI call, retrying transient failures; the final TSS2_RC. */
+#define TPM_RETRYING(call)                                \
+        ({                                                \
+                TSS2_RC _rc;                              \
+                unsigned _attempt = 0;                    \
+                do                                        \
+                        _rc = (call);                     \
+                while (tpm_should_retry(_rc, &_attempt)); \
+                _rc;                                      \
+        })
+
+/* The same, as 0 or tpm_failed(). */
+#define TPM_RUN(command, call)                                             \
+        ({                                                                 \
+                TSS2_RC _final = TPM_RETRYING(call);                       \
+                _final == TSS2_RC_SUCCESS ? 0 : tpm_failed(_final, command); \
         })
 
 /* The TPM's response code without the TSS layer bits, for comparisons with TPM2_RC_*. */

@@ -24,16 +24,16 @@ int pcr_mask_parse(const char *list, uint32_t *mask) {
                 char *end;
                 unsigned long first = strtoul(p, &end, 10), last;
 
-                if (end == p || first >= PCR_MAX)
+                if (end == p || first >= PCR_PLATFORM_COUNT)
                         return vm_error(-EINVAL, "PCR list \"%s\": expected a PCR number 0-%d at \"%s\"", list,
-                                        PCR_MAX - 1, p);
+                                        PCR_PLATFORM_COUNT - 1, p);
                 last = first;
                 p = end;
                 if (*p == '-') {
                         const char *q = p + 1;
 
                         last = strtoul(q, &end, 10);
-                        if (end == q || last >= PCR_MAX || last < first)
+                        if (end == q || last >= PCR_PLATFORM_COUNT || last < first)
                                 return vm_error(-EINVAL, "PCR list \"%s\": bad range at \"%s\"", list, p);
                         p = end;
                 }

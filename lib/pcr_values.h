@@ -14,7 +14,8 @@ struct pcr_values {
         TPM2B_DIGEST value[PCR_MAX];
 };
 
-/* "0,1,2,16" or "0-7,16" or "all" (PCRs 0-23); bit i set for PCR i. */
+/* "0,1,2,16" or "0-7,16" or "all": PCRs 0-23, the PC Client platform's; bit i set for PCR i.
+ * (struct pcr_values holds 32, as tpm2-tools' pcrblob can, for parsing what others send.) */
 int pcr_mask_parse(const char *list, uint32_t *mask);
 /* Formats as "0,1,16"; `out` must hold at least 128 bytes. */
 void pcr_mask_format(uint32_t mask, char *out, size_t size);

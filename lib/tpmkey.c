@@ -102,6 +102,18 @@ int tpmkey_to_evp(const TPMT_PUBLIC *pub, EVP_PKEY **out) {
         return 0;
 }
 
+int tpmkey_check_ak(const TPMT_PUBLIC *pub) {
+        const TPMA_OBJECT need = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT | TPMA_OBJECT_SENSITIVEDATAORIGIN |
+                                 TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_SIGN_ENCRYPT;
+
+        if (pub->type != TPM2_ALG_RSA && pub->type != TPM2_ALG_ECC)
+                return vm_error(-EINVAL, "not an RSA or ECC key (type 0x%04x)", pub->type);
+        if ((pub->objectAttributes & need) != need || (pub->objectAttributes & TPMA_OBJECT_DECRYPT))
+                return vm_error(-EINVAL, "attributes 0x%08x are not those of a restricted signing key",
+                                pub->objectAttributes);
+        return 0;
+}
+
 int tpmkey_spki_pem(const TPMT_PUBLIC *pub, char **out) {
         _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL;
         _cleanup_(BIO_freep) BIO *bio = NULL;

@@ -7,6 +7,9 @@
 
 /* RSA or ECC (P-256, P-384, P-521) public area to a new EVP_PKEY. */
 int tpmkey_to_evp(const TPMT_PUBLIC *pub, EVP_PKEY **out);
+/* 0 when `pub` is a key an attestation key must be (SPEC §1): a restricted signing key that
+ * never leaves its TPM (fixedTPM, fixedParent, sensitiveDataOrigin, no decrypt); else a detail. */
+int tpmkey_check_ak(const TPMT_PUBLIC *pub);
 /* SubjectPublicKeyInfo PEM ("-----BEGIN PUBLIC KEY-----", 64-column lines, final newline),
  * malloc'ed. */
 int tpmkey_spki_pem(const TPMT_PUBLIC *pub, char **out);

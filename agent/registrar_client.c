@@ -1,0 +1,157 @@
+#include "agent/registrar_client.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lib/error.h"
+#include "lib/log.h"
+
+int registrar_client_init(struct registrar_client *client, const struct agent_config *config) {
+        bool ipv6 = strchr(config->registrar_ip, ':') != NULL;
+        int n;
+
+        memset(client, 0, sizeof(*client));
+        client->config = config;
+        client->timeout_ms = 10000;
+        n = snprintf(client->base_url, sizeof(client->base_url), "%s://%s%s%s:%u",
+                     config->registrar_tls ? "https" : "http", ipv6 ? "[" : "", config->registrar_ip, ipv6 ? "]" : "",
+                     config->registrar_port);
+        if (n < 0 || (size_t)n >= sizeof(client->base_url))
+                return vm_error(-EINVAL, "registrar address too long");
+        if (config->registrar_tls) {
+                if (!config->registrar_tls_ca_cert[0])
+                        return vm_error(-EINVAL, "registrar_tls is on but registrar_tls_ca_cert names no CA file");
+                client->tls.ca_file = config->registrar_tls_ca_cert;
+        }
+        return 0;
+}
+
+static void sleep_seconds(unsigned seconds) {
+        nanosleep(&(struct timespec){ .tv_sec = seconds }, NULL);
+}
+
+/* One request with the retry policy of the agent's config. On success *resp holds a 2xx. */
+static int registrar_call(struct registrar_client *client, const char *method, const char *path, json_object *body,
+                          struct http_response *resp) {
+        const struct agent_config *config = client->config;
+        unsigned attempts = config->max_retries + 1, delay = config->retry_interval ? config->retry_interval : 1;
+        char url[512], excerpt[256];
+        int ret = 0;
+
+        if ((size_t)snprintf(url, sizeof(url), "%s%s", client->base_url, path) >= sizeof(url))
+                return vm_error(-EINVAL, "registrar URL too long");
+        for (unsigned attempt = 1; attempt <= attempts; attempt++) {
+                ret = http_json_request(method, url, &client->tls, body, client->timeout_ms, resp);
+                if (ret >= 0 && resp->status >= 200 && resp->status < 300)
+                        return 0;
+                if (ret >= 0 && resp->status >= 400 && resp->status < 500) {
+                        ret = vm_error(-EPERM, "registrar refused %s %s: HTTP %ld: %s", method, path, resp->status,
+                                       http_body_excerpt(resp, excerpt, sizeof(excerpt)));
+                        http_response_done(resp);
+                        return ret;
+                }
+                if (ret >= 0) {
+                        ret = vm_error(-EAGAIN, "%s %s: HTTP %ld: %s", method, url, resp->status,
+                                       http_body_excerpt(resp, excerpt, sizeof(excerpt)));
+                        http_response_done(resp);
+                }
+                if (ret == -EPROTO) /* a TLS failure (wrong CA, wrong server) does not heal by waiting */
+                        return ret;
+                if (attempt == attempts)
+                        break;
+                log_info("registrar %s: attempt %u of %u failed (%s); retrying in %u s", client->base_url, attempt,
+                         attempts, vm_error_detail(ret), delay);
+                sleep_seconds(delay);
+                if (config->exponential_backoff && delay < 60)
+                        delay *= 2;
+        }
+        return vm_error(ret, "registrar %s: giving up after %u attempts: %s", client->base_url, attempts,
+                        vm_error_detail(ret));
+}
+
+/* "2.N" with N in range, else -1. */
+static int api_minor(const char *version) {
+        char *end;
+        long minor;
+
+        if (strncmp(version, "2.", 2) != 0)
+                return -1;
+        minor = strtol(version + 2, &end, 10);
+        if (end == version + 2 || *end || minor < REGISTRAR_API_MIN_MINOR || minor > REGISTRAR_API_MAX_MINOR)
+                return -1;
+        return (int)minor;
+}
+
+int registrar_negotiate(struct registrar_client *client) {
+        struct http_response resp;
+        json_object *results, *versions, *current;
+        int best = -1, ret;
+
+        ret = registrar_call(client, "GET", "/version", NULL, &resp);
+        if (ret < 0)
+                return ret;
+        results = http_keylime_results(&resp);
+        if (results && json_object_object_get_ex(results, "supported_versions", &versions) &&
+            json_object_is_type(versions, json_type_array)) {
+                for (size_t i = 0; i < json_object_array_length(versions) && i < 64; i++) {
+                        json_object *v = json_object_array_get_idx(versions, i);
+                        int minor = json_object_is_type(v, json_type_string) ? api_minor(json_object_get_string(v)) : -1;
+
+                        if (minor > best)
+                                best = minor;
+                }
+        } else if (results && json_object_object_get_ex(results, "current_version", &current) &&
+                   json_object_is_type(current, json_type_string))
+                best = api_minor(json_object_get_string(current));
+        else {
+                http_response_done(&resp);
+                return vm_error(-EBADMSG, "registrar %s: /version answer has no results.supported_versions",
+                                client->base_url);
+        }
+        http_response_done(&resp);
+        if (best < 0)
+                return vm_error(-EPROTONOSUPPORT, "registrar %s speaks none of API versions 2.%d-2.%d",
+                                client->base_url, REGISTRAR_API_MIN_MINOR, REGISTRAR_API_MAX_MINOR);
+        snprintf(client->api_version, sizeof(client->api_version), "2.%d", best);
+        return 0;
+}
+
+int registrar_register(struct registrar_client *client, const char *agent_id, json_object *body, char **blob_b64) {
+        struct http_response resp;
+        json_object *results, *blob;
+        char path[200];
+        int ret;
+
+        snprintf(path, sizeof(path), "/v%s/agents/%s", client->api_version, agent_id);
+        ret = registrar_call(client, "POST", path, body, &resp);
+        if (ret < 0)
+                return ret;
+        results = http_keylime_results(&resp);
+        if (!results || !json_object_object_get_ex(results, "blob", &blob) || !json_object_is_type(blob, json_type_string))
+                ret = vm_error(-EBADMSG, "registrar's answer to POST %s has no results.blob string", path);
+        else {
+                *blob_b64 = strdup(json_object_get_string(blob));
+                ret = *blob_b64 ? 0 : -ENOMEM;
+        }
+        http_response_done(&resp);
+        return ret;
+}
+
+int registrar_activate(struct registrar_client *client, const char *agent_id, const char *auth_tag) {
+        struct http_response resp;
+        json_object *body = json_object_new_object();
+        char path[200];
+        int ret;
+
+        if (!body)
+                return -ENOMEM;
+        json_object_object_add(body, "auth_tag", json_object_new_string(auth_tag));
+        snprintf(path, sizeof(path), "/v%s/agents/%s/activate", client->api_version, agent_id);
+        ret = registrar_call(client, "PUT", path, body, &resp);
+        json_object_put(body);
+        if (ret >= 0)
+                http_response_done(&resp);
+        return ret;
+}

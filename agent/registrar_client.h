@@ -1,0 +1,28 @@
+/* The agent's side of Keylime's registrar API v2.x (SPEC §1): version negotiation, register,
+ * activate. Transport failures and 5xx answers are retried (bounded, with backoff, one
+ * progress line per attempt); a 4xx answer is final and its body is shown. */
+#pragma once
+
+#include <json-c/json.h>
+
+#include "agent/config.h"
+#include "lib/http_client.h"
+
+#define REGISTRAR_API_MIN_MINOR 0
+#define REGISTRAR_API_MAX_MINOR 6
+
+struct registrar_client {
+        const struct agent_config *config;
+        char base_url[300];
+        char api_version[16]; /* "2.N", after registrar_negotiate() */
+        struct http_tls tls;
+        long timeout_ms;
+};
+
+int registrar_client_init(struct registrar_client *client, const struct agent_config *config);
+/* GET /version: the newest 2.x both sides speak. */
+int registrar_negotiate(struct registrar_client *client);
+/* POST /v2.N/agents/{id}; *blob_b64: the malloc'ed base64 credential blob. */
+int registrar_register(struct registrar_client *client, const char *agent_id, json_object *body, char **blob_b64);
+/* PUT /v2.N/agents/{id}/activate with the auth_tag. */
+int registrar_activate(struct registrar_client *client, const char *agent_id, const char *auth_tag);

@@ -1,0 +1,13 @@
+/* Keylime's auth_tag: hex HMAC-SHA384(key, agent id). The registrar's activation proof uses
+ * key = base64 of the activated credential (SPEC §1); the payload release uses key = K (§3). */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define AUTH_TAG_HEX_SIZE 97 /* 96 hex digits and a NUL */
+
+int auth_tag_compute(const void *key, size_t key_size, const char *agent_id, char out[AUTH_TAG_HEX_SIZE]);
+/* Constant-time comparison of a received tag with the expected one (case-insensitive hex). */
+bool auth_tag_equal(const char *expected, const char *received);

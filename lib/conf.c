@@ -1,0 +1,132 @@
+#include "conf.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ini.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "error.h"
+
+int conf_parse_string(const char *value, void *field, size_t size, char *why, size_t why_size) {
+        if (strlen(value) >= size)
+                return snprintf(why, why_size, "value longer than %zu characters", size - 1), -1;
+        strcpy(field, value);
+        return 0;
+}
+
+int conf_parse_ip(const char *value, void *field, size_t size, char *why, size_t why_size) {
+        unsigned char addr[16];
+
+        if (inet_pton(AF_INET, value, addr) != 1 && inet_pton(AF_INET6, value, addr) != 1)
+                return snprintf(why, why_size, "\"%s\" is not an IPv4 or IPv6 address", value), -1;
+        return conf_parse_string(value, field, size, why, why_size);
+}
+
+static int parse_port(const char *value, void *field, bool zero_ok, char *why, size_t why_size) {
+        char *end;
+        unsigned long port = strtoul(value, &end, 10);
+
+        if (!*value || *end || value[0] == '-' || port > 65535 || (port == 0 && !zero_ok))
+                return snprintf(why, why_size, "\"%s\" is not a port number %s-65535", value, zero_ok ? "0" : "1"),
+                       -1;
+        *(uint16_t *)field = (uint16_t)port;
+        return 0;
+}
+
+int conf_parse_port(const char *value, void *field, size_t size, char *why, size_t why_size) {
+        return parse_port(value, field, false, why, why_size);
+}
+
+int conf_parse_port_or_zero(const char *value, void *field, size_t size, char *why, size_t why_size) {
+        return parse_port(value, field, true, why, why_size);
+}
+
+int conf_parse_uint(const char *value, void *field, size_t size, char *why, size_t why_size) {
+        char *end;
+        unsigned long n = strtoul(value, &end, 10);
+
+        if (!*value || *end || value[0] == '-' || n > 86400)
+                return snprintf(why, why_size, "\"%s\" is not a number 0-86400", value), -1;
+        *(unsigned *)field = (unsigned)n;
+        return 0;
+}
+
+int conf_parse_bool(const char *value, void *field, size_t size, char *why, size_t why_size) {
+        if (strcmp(value, "true") == 0 || strcmp(value, "yes") == 0 || strcmp(value, "1") == 0)
+                *(bool *)field = true;
+        else if (strcmp(value, "false") == 0 || strcmp(value, "no") == 0 || strcmp(value, "0") == 0)
+                *(bool *)field = false;
+        else
+                return snprintf(why, why_size, "\"%s\" is not true or false", value), -1;
+        return 0;
+}
+
+struct conf_state {
+        const struct conf_key *keys;
+        size_t nkeys;
+        void *target;
+        char error[320]; /* the first error; inih gives its line number */
+};
+
+static int on_key(void *user, const char *section, const char *name, const char *raw_value) {
+        struct conf_state *state = user;
+        bool section_known = false;
+        char value[512];
+        size_t len = strlen(raw_value);
+
+        if (state->error[0]) /* report the first error only */
+                return 0;
+        if (len >= sizeof(value)) {
+                snprintf(state->error, sizeof(state->error), "key \"%s\": value too long", name);
+                return 0;
+        }
+        if (len >= 2 && raw_value[0] == '"' && raw_value[len - 1] == '"') {
+                memcpy(value, raw_value + 1, len - 2);
+                value[len - 2] = '\0';
+        } else
+                memcpy(value, raw_value, len + 1);
+
+        for (size_t i = 0; i < state->nkeys; i++) {
+                const struct conf_key *key = &state->keys[i];
+                char why[256];
+
+                if (strcmp(key->section, section) != 0)
+                        continue;
+                section_known = true;
+                if (strcmp(key->name, name) != 0)
+                        continue;
+                if (key->parse(value, (char *)state->target + key->offset, key->size, why, sizeof(why)) < 0) {
+                        snprintf(state->error, sizeof(state->error), "key \"%s\": %s", name, why);
+                        return 0;
+                }
+                return 1;
+        }
+        if (!section_known)
+                snprintf(state->error, sizeof(state->error), "key \"%s\" in unknown section [%s]", name, section);
+        else
+                snprintf(state->error, sizeof(state->error), "unknown key \"%s\" in [%s]", name, section);
+        return 0;
+}
+
+int conf_load(const char *path, bool must_exist, const struct conf_key *keys, size_t nkeys, void *target) {
+        struct conf_state state = { .keys = keys, .nkeys = nkeys, .target = target };
+        _cleanup_(fclosep) FILE *f = fopen(path, "re");
+        int line;
+
+        if (!f) {
+                if (errno == ENOENT && !must_exist)
+                        return 0;
+                return vm_error(-errno, "%s: cannot open: %m", path);
+        }
+        line = ini_parse_file(f, on_key, &state);
+        if (line < 0)
+                return vm_error(-EIO, "%s: cannot read", path);
+        if (line > 0)
+                return vm_error(-EINVAL, "%s:%d: %s", path, line,
+                                state.error[0] ? state.error : "syntax error (expected key = value or [section])");
+        return 0;
+}

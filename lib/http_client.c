@@ -1,0 +1,159 @@
+#include "http_client.h"
+
+#include <curl/curl.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+
+#define JSON_DEPTH_MAX 32
+
+struct body_sink {
+        char *data;
+        size_t size;
+        bool too_large;
+};
+
+static size_t body_write(char *ptr, size_t size, size_t nmemb, void *user) {
+        struct body_sink *sink = user;
+        size_t n = size * nmemb;
+        char *grown;
+
+        if (n > HTTP_BODY_MAX - sink->size) {
+                sink->too_large = true;
+                return 0; /* makes curl fail with CURLE_WRITE_ERROR */
+        }
+        grown = realloc(sink->data, sink->size + n + 1);
+        if (!grown)
+                return 0;
+        memcpy(grown + sink->size, ptr, n);
+        sink->data = grown;
+        sink->size += n;
+        sink->data[sink->size] = '\0';
+        return n;
+}
+
+static int curl_failure(CURLcode code, const char *url, const char *detail) {
+        const char *what = detail[0] ? detail : curl_easy_strerror(code);
+
+        switch (code) {
+        case CURLE_COULDNT_CONNECT:
+                return vm_error(-ECONNREFUSED, "%s: cannot connect: %s", url, what);
+        case CURLE_OPERATION_TIMEDOUT:
+                return vm_error(-ETIMEDOUT, "%s: timed out: %s", url, what);
+        case CURLE_COULDNT_RESOLVE_HOST:
+                return vm_error(-EHOSTUNREACH, "%s: cannot resolve host: %s", url, what);
+        case CURLE_SSL_CONNECT_ERROR:
+        case CURLE_PEER_FAILED_VERIFICATION:
+        case CURLE_SSL_CERTPROBLEM:
+        case CURLE_SSL_CACERT_BADFILE:
+                return vm_error(-EPROTO, "%s: TLS failure: %s", url, what);
+        default:
+                return vm_error(-EIO, "%s: %s", url, what);
+        }
+}
+
+int http_json_request(const char *method, const char *url, const struct http_tls *tls, json_object *body,
+                      long timeout_ms, struct http_response *resp) {
+        struct body_sink sink = { 0 };
+        struct curl_slist *headers = NULL;
+        char error_buf[CURL_ERROR_SIZE] = "";
+        CURL *curl;
+        CURLcode code;
+        int ret = 0;
+
+        memset(resp, 0, sizeof(*resp));
+        curl = curl_easy_init();
+        if (!curl)
+                return -ENOMEM;
+        headers = curl_slist_append(headers, "Accept: application/json");
+        if (body)
+                headers = curl_slist_append(headers, "Content-Type: application/json");
+        curl_easy_setopt(curl, CURLOPT_URL, url);
+        curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
+        curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+        curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buf);
+        curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, body_write);
+        curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
+        curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
+        curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+        curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+        curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+        if (body)
+                curl_easy_setopt(curl, CURLOPT_POSTFIELDS, json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN));
+        if (tls && tls->ca_file) {
+                curl_easy_setopt(curl, CURLOPT_CAINFO, tls->ca_file);
+                curl_easy_setopt(curl, CURLOPT_CAPATH, NULL);
+                curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
+                curl_easy_setopt(curl, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+        }
+        if (tls && tls->client_cert) {
+                curl_easy_setopt(curl, CURLOPT_SSLCERT, tls->client_cert);
+                curl_easy_setopt(curl, CURLOPT_SSLKEY, tls->client_key);
+        }
+
+        code = curl_easy_perform(curl);
+        if (code != CURLE_OK)
+                ret = sink.too_large ? vm_error(-EMSGSIZE, "%s: response larger than %d bytes", url, HTTP_BODY_MAX)
+                                     : curl_failure(code, url, error_buf);
+        else {
+                curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &resp->status);
+                resp->body = sink.data ? sink.data : strdup("");
+                resp->body_size = sink.size;
+                sink.data = NULL;
+                if (!resp->body)
+                        ret = -ENOMEM;
+                else if (resp->body_size > 0) {
+                        json_tokener *tok = json_tokener_new_ex(JSON_DEPTH_MAX);
+
+                        if (!tok)
+                                ret = -ENOMEM;
+                        else {
+                                resp->json = json_tokener_parse_ex(tok, resp->body, (int)resp->body_size);
+                                /* a second document or trailing bytes make the whole body invalid */
+                                if (json_tokener_get_error(tok) != json_tokener_success ||
+                                    json_tokener_get_parse_end(tok) != resp->body_size) {
+                                        json_object_put(resp->json);
+                                        resp->json = NULL;
+                                }
+                                json_tokener_free(tok);
+                        }
+                }
+        }
+        free(sink.data);
+        curl_slist_free_all(headers);
+        curl_easy_cleanup(curl);
+        if (ret < 0)
+                http_response_done(resp);
+        return ret;
+}
+
+void http_response_done(struct http_response *resp) {
+        free(resp->body);
+        json_object_put(resp->json);
+        memset(resp, 0, sizeof(*resp));
+}
+
+json_object *http_keylime_results(const struct http_response *resp) {
+        json_object *results;
+
+        if (!resp->json || !json_object_is_type(resp->json, json_type_object) ||
+            !json_object_object_get_ex(resp->json, "results", &results) ||
+            !json_object_is_type(results, json_type_object))
+                return NULL;
+        return results;
+}
+
+const char *http_body_excerpt(const struct http_response *resp, char *buf, size_t size) {
+        size_t n = 0;
+
+        for (size_t i = 0; resp->body && i < resp->body_size && n + 1 < size && n < 200; i++) {
+                unsigned char c = (unsigned char)resp->body[i];
+
+                buf[n++] = (c >= 0x20 && c < 0x7f) ? (char)c : '.';
+        }
+        buf[n] = '\0';
+        return buf;
+}

@@ -1,0 +1,107 @@
+/* vmattest-verifier serve: the registrar's listeners, until SIGTERM or SIGINT. */
+#include <event2/event.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "lib/error.h"
+#include "lib/log.h"
+#include "verifier/commands.h"
+#include "verifier/http_server.h"
+#include "verifier/registrar.h"
+
+static const char serve_help[] =
+        "Usage: vmattest-verifier serve [OPTIONS]\n"
+        "\n"
+        "Runs the registrar: Keylime's registrar API v2.0-2.6 on [registrar] ip:port (plain HTTP)\n"
+        "and ip:tls_port (HTTPS with server_cert/server_key), state in the [store] database.\n"
+        "Stops cleanly on SIGTERM or SIGINT.\n"
+        "\n"
+        "  -h, --help           show this help\n";
+
+int command_load_config(const char *config_path, struct verifier_config *config) {
+        int ret;
+
+        verifier_config_defaults(config);
+        ret = verifier_config_load(config_path, strcmp(config_path, VERIFIER_CONFIG_PATH) != 0, config);
+        if (ret < 0) {
+                log_error("%s", vm_error_detail(ret));
+                return EXIT_USAGE;
+        }
+        return EXIT_OK;
+}
+
+static void on_stop_signal(evutil_socket_t sig, short events, void *user) {
+        log_info("%s: stopping", strsignal((int)sig));
+        event_base_loopexit(user, NULL);
+}
+
+int cmd_serve(int argc, char **argv, const char *config_path) {
+        static const struct option options[] = { { "help", no_argument, NULL, 'h' }, {} };
+        struct verifier_config config;
+        struct registrar registrar = { .config = &config };
+        struct http_listener *plain = NULL, *tls = NULL;
+        struct event_base *base = NULL;
+        struct event *sigterm = NULL, *sigint = NULL;
+        SSL_CTX *tls_ctx = NULL;
+        int opt, ret = 0, exit_code;
+
+        while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+                if (opt == 'h') {
+                        fputs(serve_help, stdout);
+                        return EXIT_OK;
+                }
+                log_error("serve: unknown option \"%s\" (see 'vmattest-verifier serve --help')", argv[optind - 1]);
+                return EXIT_USAGE;
+        }
+        exit_code = command_load_config(config_path, &config);
+        if (exit_code != EXIT_OK)
+                return exit_code;
+        if (!config.port && !config.tls_port) {
+                log_error("%s: both port and tls_port are 0: nothing to serve", config_path);
+                return EXIT_USAGE;
+        }
+        signal(SIGPIPE, SIG_IGN);
+
+        ret = store_open(config.database, &registrar.store);
+        if (ret >= 0)
+                ret = ek_trust_load(config.tpm_cert_store, &registrar.trust);
+        if (ret >= 0 && config.tls_port)
+                ret = http_tls_server_context(config.server_cert, config.server_key, &tls_ctx);
+        if (ret >= 0 && !(base = event_base_new()))
+                ret = -ENOMEM;
+        if (ret >= 0 && config.port)
+                ret = http_listener_new(base, config.ip, config.port, NULL, registrar_handle, &registrar, &plain);
+        if (ret >= 0 && config.tls_port)
+                ret = http_listener_new(base, config.ip, config.tls_port, tls_ctx, registrar_handle, &registrar, &tls);
+        if (ret >= 0) {
+                sigterm = evsignal_new(base, SIGTERM, on_stop_signal, base);
+                sigint = evsignal_new(base, SIGINT, on_stop_signal, base);
+                if (!sigterm || !sigint || evsignal_add(sigterm, NULL) < 0 || evsignal_add(sigint, NULL) < 0)
+                        ret = -ENOMEM;
+        }
+        if (ret >= 0) {
+                log_info("registrar ready: %u trusted EK CA certificate(s) from %s, database %s",
+                         ek_trust_count(registrar.trust), config.tpm_cert_store, config.database);
+                if (config.port)
+                        log_info("registrar listening on http://%s:%u", config.ip, config.port);
+                if (config.tls_port)
+                        log_info("registrar listening on https://%s:%u", config.ip, config.tls_port);
+                event_base_dispatch(base);
+        } else
+                log_error("%s", vm_error_detail(ret));
+
+        if (sigterm)
+                event_free(sigterm);
+        if (sigint)
+                event_free(sigint);
+        http_listener_free(plain);
+        http_listener_free(tls);
+        if (base)
+                event_base_free(base);
+        SSL_CTX_free(tls_ctx);
+        ek_trust_free(registrar.trust);
+        store_free(registrar.store);
+        return ret < 0 ? EXIT_FAILED : EXIT_OK;
+}

@@ -1,0 +1,16 @@
+/* The subcommands of vmattest-verifier; the table is in main.c. */
+#pragma once
+
+#include "verifier/config.h"
+
+enum {
+        EXIT_OK = 0,
+        EXIT_FAILED = 1, /* the operation failed */
+        EXIT_USAGE = 2,  /* bad command line or config */
+};
+
+int cmd_serve(int argc, char **argv, const char *config_path);
+int cmd_agents(int argc, char **argv, const char *config_path);
+
+/* Loads the config (which need not exist when it is the default path); an exit code. */
+int command_load_config(const char *config_path, struct verifier_config *config);

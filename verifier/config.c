@@ -1,0 +1,49 @@
+#include "verifier/config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "lib/cleanup.h"
+#include "lib/conf.h"
+
+#define KEY(section, name, parser) CONF_KEY(section, struct verifier_config, name, parser)
+static const struct conf_key verifier_keys[] = {
+        KEY("registrar", ip, conf_parse_ip),
+        KEY("registrar", port, conf_parse_port_or_zero),
+        KEY("registrar", tls_port, conf_parse_port_or_zero),
+        KEY("registrar", server_cert, conf_parse_string),
+        KEY("registrar", server_key, conf_parse_string),
+        KEY("registrar", tpm_cert_store, conf_parse_string),
+        KEY("registrar", ek_allowlist, conf_parse_string),
+        KEY("store", database, conf_parse_string),
+};
+#undef KEY
+
+void verifier_config_defaults(struct verifier_config *config) {
+        *config = (struct verifier_config){ .port = 8890, .tls_port = 0 };
+        strcpy(config->ip, "127.0.0.1");
+        strcpy(config->server_cert, "/etc/vmattest/registrar-cert.pem");
+        strcpy(config->server_key, "/etc/vmattest/registrar-key.pem");
+        strcpy(config->tpm_cert_store, "/etc/vmattest/tpm_cert_store");
+        strcpy(config->database, "/var/lib/vmattest-verifier/verifier.sqlite");
+}
+
+int verifier_config_load(const char *path, bool must_exist, struct verifier_config *config) {
+        return conf_load(path, must_exist, verifier_keys, ELEMENTSOF(verifier_keys), config);
+}
+
+bool verifier_config_ek_allowed(const struct verifier_config *config, const char *ek_hash) {
+        size_t len = strlen(ek_hash);
+        const char *p = config->ek_allowlist;
+
+        while (*p) {
+                size_t n;
+
+                p += strspn(p, " ,");
+                n = strcspn(p, " ,");
+                if (n == len && n > 0 && strncasecmp(p, ek_hash, n) == 0)
+                        return true;
+                p += n;
+        }
+        return false;
+}

@@ -1,0 +1,25 @@
+/* /etc/vmattest/verifier.conf: the tenant side's settings, one section per role. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define VERIFIER_CONFIG_PATH "/etc/vmattest/verifier.conf"
+
+struct verifier_config {
+        /* [registrar] (SPEC §1; Keylime's names where they exist) */
+        char ip[64];
+        uint16_t port;            /* plain HTTP, Keylime's 8890; 0 = off */
+        uint16_t tls_port;        /* HTTPS, Keylime's 8891; 0 = off */
+        char server_cert[256];    /* the registrar's HTTPS certificate and key (PEM) */
+        char server_key[256];
+        char tpm_cert_store[256]; /* directory of PEM CA certificates EK certificates must chain to */
+        char ek_allowlist[4096];  /* EK hashes (hash_ek) accepted without EK certificate, comma-separated */
+        /* [store] */
+        char database[256];       /* SQLite file */
+};
+
+void verifier_config_defaults(struct verifier_config *config);
+int verifier_config_load(const char *path, bool must_exist, struct verifier_config *config);
+/* True when `ek_hash` is in ek_allowlist. */
+bool verifier_config_ek_allowed(const struct verifier_config *config, const char *ek_hash);

@@ -1,0 +1,147 @@
+#include "verifier/http_server.h"
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/keyvalq_struct.h>
+#include <openssl/err.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/error.h"
+
+#define JSON_DEPTH_MAX 16
+
+struct http_listener {
+        struct evhttp *http;
+        SSL_CTX *tls;
+};
+
+static struct bufferevent *tls_bufferevent(struct event_base *base, void *user) {
+        SSL_CTX *tls = user;
+        SSL *ssl = SSL_new(tls);
+
+        if (!ssl)
+                return NULL;
+        return bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+}
+
+int http_listener_new(struct event_base *base, const char *ip, uint16_t port, SSL_CTX *tls,
+                      void (*handler)(struct evhttp_request *req, void *user), void *user, struct http_listener **out) {
+        struct http_listener *listener = calloc(1, sizeof(*listener));
+
+        if (!listener)
+                return -ENOMEM;
+        listener->http = evhttp_new(base);
+        if (!listener->http) {
+                free(listener);
+                return -ENOMEM;
+        }
+        evhttp_set_max_body_size(listener->http, HTTP_REQUEST_BODY_MAX);
+        evhttp_set_max_headers_size(listener->http, 16384);
+        evhttp_set_timeout(listener->http, 30);
+        evhttp_set_allowed_methods(listener->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
+                                                           EVHTTP_REQ_DELETE | EVHTTP_REQ_PATCH);
+        evhttp_set_gencb(listener->http, handler, user);
+        if (tls) {
+                SSL_CTX_up_ref(tls);
+                listener->tls = tls;
+                evhttp_set_bevcb(listener->http, tls_bufferevent, tls);
+        }
+        if (evhttp_bind_socket(listener->http, ip, port) != 0) {
+                http_listener_free(listener);
+                return vm_error(-EADDRINUSE, "cannot listen on %s:%u (address in use or not local?)", ip, port);
+        }
+        *out = listener;
+        return 0;
+}
+
+void http_listener_free(struct http_listener *listener) {
+        if (!listener)
+                return;
+        evhttp_free(listener->http);
+        SSL_CTX_free(listener->tls);
+        free(listener);
+}
+
+int http_tls_server_context(const char *cert_file, const char *key_file, SSL_CTX **out) {
+        SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+
+        if (!ctx)
+                return -ENOMEM;
+        SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+        if (SSL_CTX_use_certificate_chain_file(ctx, cert_file) != 1) {
+                SSL_CTX_free(ctx);
+                return vm_error(-EINVAL, "%s: cannot load the TLS certificate", cert_file);
+        }
+        if (SSL_CTX_use_PrivateKey_file(ctx, key_file, SSL_FILETYPE_PEM) != 1 || SSL_CTX_check_private_key(ctx) != 1) {
+                SSL_CTX_free(ctx);
+                return vm_error(-EINVAL, "%s: cannot load the TLS key, or it does not match %s", key_file, cert_file);
+        }
+        *out = ctx;
+        return 0;
+}
+
+void http_reply(struct evhttp_request *req, int code, const char *status, json_object *results) {
+        json_object *envelope = json_object_new_object();
+        struct evbuffer *buf = evbuffer_new();
+        const char *text;
+
+        json_object_object_add(envelope, "code", json_object_new_int(code));
+        json_object_object_add(envelope, "status", json_object_new_string(status));
+        json_object_object_add(envelope, "results", results ? results : json_object_new_object());
+        text = json_object_to_json_string_ext(envelope, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+        evbuffer_add(buf, text, strlen(text));
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "application/json");
+        evhttp_send_reply(req, code, code < 300 ? "OK" : status, buf);
+        evbuffer_free(buf);
+        json_object_put(envelope);
+}
+
+void http_reply_error(struct evhttp_request *req, int code, const char *fmt, ...) {
+        char status[512];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(status, sizeof(status), fmt, ap);
+        va_end(ap);
+        /* the reason phrase must stay one printable line */
+        for (char *p = status; *p; p++)
+                if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
+                        *p = '?';
+        http_reply(req, code, status, NULL);
+}
+
+json_object *http_request_json(struct evhttp_request *req) {
+        struct evbuffer *input = evhttp_request_get_input_buffer(req);
+        size_t size = evbuffer_get_length(input);
+        json_tokener *tok;
+        json_object *obj;
+        const char *text;
+
+        if (size == 0) {
+                http_reply_error(req, 400, "empty request body: a JSON object is required");
+                return NULL;
+        }
+        text = (const char *)evbuffer_pullup(input, (ssize_t)size);
+        tok = json_tokener_new_ex(JSON_DEPTH_MAX);
+        if (!text || !tok) {
+                json_tokener_free(tok);
+                http_reply_error(req, 500, "out of memory");
+                return NULL;
+        }
+        obj = json_tokener_parse_ex(tok, text, (int)size);
+        if (json_tokener_get_error(tok) != json_tokener_success || json_tokener_get_parse_end(tok) != size ||
+            !json_object_is_type(obj, json_type_object)) {
+                http_reply_error(req, 400, "request body is not one JSON object (%s)",
+                                 json_tokener_get_error(tok) != json_tokener_success
+                                         ? json_tokener_error_desc(json_tokener_get_error(tok))
+                                         : "wrong type or trailing data");
+                json_object_put(obj);
+                obj = NULL;
+        }
+        json_tokener_free(tok);
+        return obj;
+}

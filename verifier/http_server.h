@@ -1,0 +1,30 @@
+/* The verifier's HTTP(S) listeners on libevent's evhttp, and Keylime's reply envelope
+ * {"code": N, "status": "...", "results": {...}}. TLS (>= 1.2) runs through OpenSSL
+ * bufferevents; request bodies are bounded and parsed with json-c under a depth limit. */
+#pragma once
+
+#include <event2/event.h>
+#include <event2/http.h>
+#include <json-c/json.h>
+#include <openssl/ssl.h>
+#include <stdint.h>
+
+#define HTTP_REQUEST_BODY_MAX (2 << 20)
+
+struct http_listener;
+
+/* Listens on ip:port; `tls` NULL for plain HTTP. The handler sees every request. */
+int http_listener_new(struct event_base *base, const char *ip, uint16_t port, SSL_CTX *tls,
+                      void (*handler)(struct evhttp_request *req, void *user), void *user, struct http_listener **out);
+void http_listener_free(struct http_listener *listener);
+
+/* A server-side TLS context from a PEM certificate and key; TLS 1.2 at least. */
+int http_tls_server_context(const char *cert_file, const char *key_file, SSL_CTX **out);
+
+/* Replies with the envelope; takes ownership of `results` (NULL: an empty object). */
+void http_reply(struct evhttp_request *req, int code, const char *status, json_object *results);
+/* An error reply whose status names the reason (printf format). */
+void http_reply_error(struct evhttp_request *req, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* The request body as a JSON object; on failure replies 400 itself and returns NULL. */
+json_object *http_request_json(struct evhttp_request *req);

@@ -1,0 +1,418 @@
+#include "verifier/registrar.h"
+
+#include <event2/buffer.h>
+#include <event2/keyvalq_struct.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lib/auth_tag.h"
+#include "lib/cleanup.h"
+#include "lib/credential.h"
+#include "lib/encoding.h"
+#include "lib/error.h"
+#include "lib/log.h"
+#include "lib/tpm2b.h"
+#include "lib/tpmkey.h"
+#include "verifier/http_server.h"
+
+#define CREDENTIAL_CHARS 32    /* SPEC §1: 32 random [A-Za-z0-9] bytes */
+#define TPM2B_PUBLIC_B64_MAX 2048
+#define MTLS_CERT_MAX 16384
+
+/* A negative errno from the checks to the HTTP status Keylime would answer. */
+static int http_status_for(int ret) {
+        switch (ret) {
+        case -EBADMSG:
+        case -EINVAL:
+                return 400;
+        case -EACCES:
+        case -EPERM:
+                return 403;
+        case -ENOENT:
+                return 404;
+        default:
+                return 500;
+        }
+}
+
+static void reply_failure(struct evhttp_request *req, int ret) {
+        int status = http_status_for(ret);
+
+        http_reply_error(req, status, "%s", status == 500 ? "internal error (see the registrar's log)" : vm_error_detail(ret));
+}
+
+/* A string member of `body`: -EBADMSG when missing (unless optional), of another type, or
+ * longer than `max`. *value is NULL for an optional member that is absent or null. */
+static int body_string(json_object *body, const char *name, size_t max, bool optional, const char **value) {
+        json_object *member;
+
+        *value = NULL;
+        if (!json_object_object_get_ex(body, name, &member) || json_object_is_type(member, json_type_null)) {
+                if (optional)
+                        return 0;
+                return vm_error(-EBADMSG, "missing %s", name);
+        }
+        if (!json_object_is_type(member, json_type_string))
+                return vm_error(-EBADMSG, "%s is not a string", name);
+        if ((size_t)json_object_get_string_len(member) > max)
+                return vm_error(-EBADMSG, "%s is longer than %zu bytes", name, max);
+        *value = json_object_get_string(member);
+        return 0;
+}
+
+/* base64 TPM2B_PUBLIC as `ek_tpm`/`aik_tpm` carry it (SPEC §1) */
+static int body_public(json_object *body, const char *name, TPM2B_PUBLIC *pub, uint8_t **raw, size_t *raw_size) {
+        const char *text;
+        int ret = body_string(body, name, TPM2B_PUBLIC_B64_MAX, false, &text);
+
+        if (ret < 0)
+                return ret;
+        ret = base64_decode(text, strlen(text), raw, raw_size);
+        if (ret < 0)
+                return vm_error(-EBADMSG, "%s: %s", name, vm_error_detail(ret));
+        ret = tpm2b_public_unmarshal(*raw, *raw_size, pub);
+        if (ret < 0)
+                return vm_error(-EBADMSG, "%s: %s", name, vm_error_detail(ret));
+        return 0;
+}
+
+static int check_ek_public(const TPMT_PUBLIC *ek) {
+        const TPMA_OBJECT need = TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_DECRYPT | TPMA_OBJECT_FIXEDTPM |
+                                 TPMA_OBJECT_FIXEDPARENT;
+
+        if (ek->type != TPM2_ALG_RSA && ek->type != TPM2_ALG_ECC)
+                return vm_error(-EBADMSG, "ek_tpm is neither an RSA nor an ECC key");
+        if ((ek->objectAttributes & need) != need || (ek->objectAttributes & TPMA_OBJECT_SIGN_ENCRYPT))
+                return vm_error(-EBADMSG, "ek_tpm is not a restricted decryption key (attributes 0x%08x)",
+                                ek->objectAttributes);
+        return 0;
+}
+
+static int random_credential(char out[CREDENTIAL_CHARS + 1]) {
+        static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+        size_t n = 0;
+
+        while (n < CREDENTIAL_CHARS) {
+                uint8_t bytes[64];
+
+                if (RAND_bytes(bytes, sizeof(bytes)) != 1)
+                        return vm_error(-EIO, "no random bytes for the credential");
+                /* rejection sampling keeps the 62 characters equally likely */
+                for (size_t i = 0; i < sizeof(bytes) && n < CREDENTIAL_CHARS; i++)
+                        if (bytes[i] < 248)
+                                out[n++] = alphabet[bytes[i] % 62];
+                OPENSSL_cleanse(bytes, sizeof(bytes));
+        }
+        out[n] = '\0';
+        return 0;
+}
+
+/* Builds the challenge: the blob for the agent and, kept here, the auth_tag it must return. */
+static int make_challenge(const struct registered_agent *agent, const TPM2B_PUBLIC *ek, const TPM2B_PUBLIC *ak,
+                          char **blob_b64, char tag[AUTH_TAG_HEX_SIZE]) {
+        char credential[CREDENTIAL_CHARS + 1];
+        TPM2B_NAME name;
+        uint8_t *blob = NULL;
+        size_t blob_size;
+        char *credential_b64 = NULL;
+        int ret;
+
+        ret = tpm2b_public_name(ak, &name);
+        if (ret >= 0)
+                ret = random_credential(credential);
+        if (ret >= 0)
+                ret = credential_make(ek, &name, (const uint8_t *)credential, CREDENTIAL_CHARS, NULL, &blob, &blob_size);
+        if (ret >= 0) {
+                *blob_b64 = base64_encode(blob, blob_size);
+                credential_b64 = base64_encode(credential, CREDENTIAL_CHARS);
+                ret = *blob_b64 && credential_b64 ? 0 : -ENOMEM;
+        }
+        /* SPEC §1: HMAC key = the base64 text of the credential */
+        if (ret >= 0)
+                ret = auth_tag_compute(credential_b64, strlen(credential_b64), agent->agent_id, tag);
+        OPENSSL_cleanse(credential, sizeof(credential));
+        if (credential_b64)
+                OPENSSL_cleanse(credential_b64, strlen(credential_b64));
+        free(credential_b64);
+        free(blob);
+        return ret;
+}
+
+static bool same_bytes(const uint8_t *a, size_t a_size, const uint8_t *b, size_t b_size) {
+        return a_size == b_size && (a_size == 0 || memcmp(a, b, a_size) == 0);
+}
+
+/* POST /v2.N/agents/{id} */
+static void handle_register(struct registrar *r, struct evhttp_request *req, const char *agent_id) {
+        struct registered_agent agent = { 0 }, known = { 0 };
+        _cleanup_(freep) char *blob_b64 = NULL;
+        json_object *body = http_request_json(req), *port_obj, *results;
+        TPM2B_PUBLIC ek, ak;
+        const char *ekcert, *mtls_cert, *ip;
+        TPM2B_NAME ak_name;
+        bool trusted_by_cert = false;
+        int ret, known_ret = -ENOENT;
+
+        if (!body)
+                return;
+        snprintf(agent.agent_id, sizeof(agent.agent_id), "%s", agent_id);
+        ret = body_public(body, "ek_tpm", &ek, &agent.ek_tpm, &agent.ek_tpm_size);
+        if (ret >= 0)
+                ret = check_ek_public(&ek.publicArea);
+        if (ret >= 0)
+                ret = body_public(body, "aik_tpm", &ak, &agent.aik_tpm, &agent.aik_tpm_size);
+        if (ret >= 0 && (ret = tpmkey_check_ak(&ak.publicArea)) < 0)
+                ret = vm_error(-EBADMSG, "aik_tpm: %s", vm_error_detail(ret));
+        if (ret >= 0)
+                ret = body_string(body, "ekcert", 4 * 8192, true, &ekcert);
+        if (ret >= 0)
+                ret = body_string(body, "mtls_cert", MTLS_CERT_MAX, true, &mtls_cert);
+        if (ret >= 0)
+                ret = body_string(body, "ip", sizeof(agent.ip) - 1, false, &ip);
+        if (ret >= 0 && (!json_object_object_get_ex(body, "port", &port_obj) ||
+                         !json_object_is_type(port_obj, json_type_int) || json_object_get_int64(port_obj) < 1 ||
+                         json_object_get_int64(port_obj) > 65535))
+                ret = vm_error(-EBADMSG, "port is missing or not an integer 1-65535");
+        if (ret >= 0)
+                ret = tpmkey_hash_ek(&ek.publicArea, agent.ek_hash);
+        if (ret >= 0 && ekcert && strcmp(ekcert, "") != 0) {
+                ret = ek_cert_decode(ekcert, strlen(ekcert), &agent.ekcert, &agent.ekcert_size);
+                if (ret >= 0)
+                        ret = ek_cert_check(r->trust, agent.ekcert, agent.ekcert_size, &ek.publicArea);
+                trusted_by_cert = ret >= 0;
+        } else if (ret >= 0 && !verifier_config_ek_allowed(r->config, agent.ek_hash))
+                ret = vm_error(-EACCES, "no EK certificate, and EK %s is not in the registrar's ek_allowlist",
+                               agent.ek_hash);
+        if (ret >= 0 && mtls_cert && strcmp(mtls_cert, "disabled") != 0)
+                agent.mtls_cert = strdup(mtls_cert);
+        if (ret >= 0) {
+                snprintf(agent.ip, sizeof(agent.ip), "%s", ip);
+                agent.port = (int)json_object_get_int64(port_obj);
+                ret = tpm2b_public_name(&ak, &ak_name);
+        }
+        if (ret >= 0) {
+                _cleanup_(freep) char *ak_name_hex = hex_encode(ak_name.name, ak_name.size);
+
+                if (ak_name_hex && strlen(ak_name_hex) < sizeof(agent.ak_name))
+                        strcpy(agent.ak_name, ak_name_hex);
+                known_ret = store_agent_get(r->store, agent_id, &known);
+                ret = known_ret == -ENOENT ? 0 : known_ret;
+        }
+        /* SPEC §1: the same id with other keys is refused; with the same keys it re-registers */
+        if (ret >= 0 && known_ret >= 0 &&
+            (!same_bytes(known.ek_tpm, known.ek_tpm_size, agent.ek_tpm, agent.ek_tpm_size) ||
+             !same_bytes(known.aik_tpm, known.aik_tpm_size, agent.aik_tpm, agent.aik_tpm_size) ||
+             !same_bytes(known.ekcert, known.ekcert_size, agent.ekcert, agent.ekcert_size)))
+                ret = vm_error(-EPERM, "agent %s is already registered with another EK, AK or EK certificate", agent_id);
+        if (ret >= 0)
+                ret = make_challenge(&agent, &ek, &ak, &blob_b64, agent.pending_tag);
+        if (ret >= 0) {
+                agent.active = false;
+                agent.registered_at = known_ret >= 0 ? known.registered_at : (int64_t)time(NULL);
+                agent.last_seen = (int64_t)time(NULL);
+                agent.regcount = known_ret >= 0 ? known.regcount + 1 : 1;
+                ret = store_agent_put(r->store, &agent);
+        }
+        if (ret < 0) {
+                log_info("registrar: POST agent %s refused: %s", agent_id, vm_error_detail(ret));
+                reply_failure(req, ret);
+        } else {
+                log_info("registrar: agent %s registered (EK %s, %s)", agent_id, agent.ek_hash,
+                         trusted_by_cert ? "certificate chains to the CA store" : "allow-listed EK hash");
+                results = json_object_new_object();
+                json_object_object_add(results, "blob", json_object_new_string(blob_b64));
+                http_reply(req, 200, "Success", results);
+        }
+        OPENSSL_cleanse(agent.pending_tag, sizeof(agent.pending_tag));
+        registered_agent_done(&agent);
+        registered_agent_done(&known);
+        json_object_put(body);
+}
+
+/* PUT /v2.N/agents/{id}/activate (and PUT /v2.N/agents/{id}) */
+static void handle_activate(struct registrar *r, struct evhttp_request *req, const char *agent_id) {
+        struct registered_agent agent = { 0 };
+        json_object *body = http_request_json(req);
+        const char *tag;
+        int ret;
+
+        if (!body)
+                return;
+        ret = body_string(body, "auth_tag", 256, false, &tag);
+        if (ret >= 0)
+                ret = store_agent_get(r->store, agent_id, &agent);
+        if (ret < 0) {
+                json_object_put(body);
+                if (ret == -ENOENT)
+                        ret = vm_error(-ENOENT, "agent %s is not registered", agent_id);
+                reply_failure(req, ret);
+                return;
+        }
+        if (!agent.pending_tag[0] || !auth_tag_equal(agent.pending_tag, tag)) {
+                /* as Keylime does: a wrong tag ends the registration; the agent starts over */
+                log_info("registrar: agent %s sent a wrong auth_tag%s: registration deleted", agent_id,
+                         agent.pending_tag[0] ? "" : " (no challenge open)");
+                store_agent_delete(r->store, agent_id);
+                http_reply_error(req, 400, "auth_tag does not match the challenge: registration of %s deleted", agent_id);
+        } else {
+                agent.active = true;
+                agent.last_seen = (int64_t)time(NULL);
+                OPENSSL_cleanse(agent.pending_tag, sizeof(agent.pending_tag)); /* a challenge is answered once */
+                ret = store_agent_put(r->store, &agent);
+                if (ret < 0)
+                        reply_failure(req, ret);
+                else {
+                        log_info("registrar: agent %s activated", agent_id);
+                        http_reply(req, 200, "Success", NULL);
+                }
+        }
+        registered_agent_done(&agent);
+        json_object_put(body);
+}
+
+static json_object *agent_results(const struct registered_agent *agent) {
+        json_object *results = json_object_new_object();
+        char *ek_tpm = base64_encode(agent->ek_tpm, agent->ek_tpm_size);
+        char *aik_tpm = base64_encode(agent->aik_tpm, agent->aik_tpm_size);
+        char *ekcert = agent->ekcert ? base64_encode(agent->ekcert, agent->ekcert_size) : NULL;
+
+        json_object_object_add(results, "aik_tpm", aik_tpm ? json_object_new_string(aik_tpm) : NULL);
+        json_object_object_add(results, "ek_tpm", ek_tpm ? json_object_new_string(ek_tpm) : NULL);
+        json_object_object_add(results, "ekcert", ekcert ? json_object_new_string(ekcert) : NULL);
+        json_object_object_add(results, "mtls_cert", agent->mtls_cert ? json_object_new_string(agent->mtls_cert) : NULL);
+        json_object_object_add(results, "ip", json_object_new_string(agent->ip));
+        json_object_object_add(results, "port", json_object_new_int(agent->port));
+        json_object_object_add(results, "regcount", json_object_new_int((int)agent->regcount));
+        json_object_object_add(results, "operational_state", json_object_new_string(agent->active ? "Registered" : "Pending"));
+        free(ek_tpm);
+        free(aik_tpm);
+        free(ekcert);
+        return results;
+}
+
+static int add_uuid(const struct registered_agent *agent, void *user) {
+        json_object_array_add(user, json_object_new_string(agent->agent_id));
+        return 0;
+}
+
+static void handle_version(struct evhttp_request *req) {
+        json_object *results = json_object_new_object(), *versions = json_object_new_array();
+        char version[8];
+
+        for (int minor = 0; minor <= REGISTRAR_API_MAX_MINOR; minor++) {
+                snprintf(version, sizeof(version), "2.%d", minor);
+                json_object_array_add(versions, json_object_new_string(version));
+        }
+        snprintf(version, sizeof(version), "2.%d", REGISTRAR_API_MAX_MINOR);
+        json_object_object_add(results, "current_version", json_object_new_string(version));
+        json_object_object_add(results, "supported_versions", versions);
+        http_reply(req, 200, "Success", results);
+}
+
+/* "/v2.N/agents[/{id}[/activate]]": the id and whether /activate follows, or -1. */
+static int parse_agents_path(const char *path, char id[AGENT_ID_MAX + 1], bool *activate, bool *list) {
+        unsigned minor;
+        int consumed = 0;
+        const char *rest;
+        size_t n;
+
+        *activate = *list = false;
+        id[0] = '\0';
+        if (sscanf(path, "/v2.%u/agents%n", &minor, &consumed) != 1 || consumed == 0 || minor > REGISTRAR_API_MAX_MINOR)
+                return -1;
+        rest = path + consumed;
+        if (*rest == '\0' || strcmp(rest, "/") == 0) {
+                *list = true;
+                return 0;
+        }
+        if (*rest++ != '/')
+                return -1;
+        n = strcspn(rest, "/");
+        if (n == 0 || n > AGENT_ID_MAX)
+                return -1;
+        memcpy(id, rest, n);
+        id[n] = '\0';
+        if (!agent_id_valid(id))
+                return -1;
+        rest += n;
+        if (strcmp(rest, "/activate") == 0)
+                *activate = true;
+        else if (*rest != '\0' && strcmp(rest, "/") != 0)
+                return -1;
+        return 0;
+}
+
+void registrar_handle(struct evhttp_request *req, void *user) {
+        struct registrar *r = user;
+        const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+        const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+        enum evhttp_cmd_type method = evhttp_request_get_command(req);
+        char agent_id[AGENT_ID_MAX + 1];
+        bool activate, list;
+
+        r->requests++;
+        if (!path) {
+                http_reply_error(req, 400, "malformed request URI");
+                return;
+        }
+        if (strcmp(path, "/version") == 0) {
+                if (method == EVHTTP_REQ_GET)
+                        handle_version(req);
+                else
+                        http_reply_error(req, 405, "method not allowed on /version");
+                return;
+        }
+        if (parse_agents_path(path, agent_id, &activate, &list) < 0) {
+                http_reply_error(req, 404, "not found: %.100s (API v2.0-2.%d; agent ids are A-Z a-z 0-9 . _ -)", path,
+                                 REGISTRAR_API_MAX_MINOR);
+                return;
+        }
+        if (list) {
+                if (method != EVHTTP_REQ_GET) {
+                        http_reply_error(req, 405, "method not allowed on the agent list");
+                        return;
+                }
+                json_object *uuids = json_object_new_array(), *results = json_object_new_object();
+                int ret = store_agent_foreach(r->store, add_uuid, uuids);
+
+                json_object_object_add(results, "uuids", uuids);
+                if (ret < 0) {
+                        json_object_put(results);
+                        reply_failure(req, ret);
+                } else
+                        http_reply(req, 200, "Success", results);
+                return;
+        }
+        if (activate || method == EVHTTP_REQ_PUT) {
+                if (method != EVHTTP_REQ_PUT)
+                        http_reply_error(req, 405, "activate needs PUT");
+                else
+                        handle_activate(r, req, agent_id);
+                return;
+        }
+        if (method == EVHTTP_REQ_POST)
+                handle_register(r, req, agent_id);
+        else if (method == EVHTTP_REQ_GET || method == EVHTTP_REQ_DELETE) {
+                struct registered_agent agent = { 0 };
+                int ret = store_agent_get(r->store, agent_id, &agent);
+
+                if (ret == -ENOENT)
+                        http_reply_error(req, 404, "agent %s is not registered", agent_id);
+                else if (ret < 0)
+                        reply_failure(req, ret);
+                else if (method == EVHTTP_REQ_GET)
+                        http_reply(req, 200, "Success", agent_results(&agent));
+                else if ((ret = store_agent_delete(r->store, agent_id)) < 0)
+                        reply_failure(req, ret);
+                else {
+                        log_info("registrar: agent %s deleted", agent_id);
+                        http_reply(req, 200, "Success", NULL);
+                }
+                registered_agent_done(&agent);
+        } else
+                http_reply_error(req, 405, "method not allowed");
+}

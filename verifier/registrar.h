@@ -1,0 +1,23 @@
+/* The registrar role of vmattest-verifier: Keylime's registrar API v2.0-2.6 (SPEC §1), with
+ * the checks Keylime leaves to its tenant done here before anything is answered: the EK
+ * certificate certifies ek_tpm and chains to the tenant's CA store (or the EK hash is
+ * allow-listed), the AK is a restricted signing key, a known id keeps its keys. */
+#pragma once
+
+#include <event2/http.h>
+
+#include "verifier/config.h"
+#include "verifier/ek_check.h"
+#include "verifier/store.h"
+
+#define REGISTRAR_API_MAX_MINOR 6
+
+struct registrar {
+        const struct verifier_config *config;
+        struct store *store;
+        struct ek_trust *trust;
+        unsigned long requests;
+};
+
+/* The evhttp callback; `user` is the struct registrar. */
+void registrar_handle(struct evhttp_request *req, void *user);
