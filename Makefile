@@ -10,7 +10,7 @@ DESTDIR ?=
 DEB_PACKAGES := make gcc libc6-dev clang libclang-rt-14-dev pkg-config \
 	libtss2-dev libssl-dev libjson-c-dev libinih-dev libcmocka-dev libcurl4-openssl-dev \
 	libevent-dev libsqlite3-dev \
-	swtpm swtpm-tools tpm2-tools openssl jq xxd binutils coreutils
+	swtpm swtpm-tools tpm2-tools openssl jq xxd curl binutils coreutils
 
 PKGS := tss2-esys tss2-mu tss2-tctildr tss2-rc openssl json-c inih libcurl
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) $(VERIFIER_PKGS))
@@ -49,6 +49,7 @@ VERIFIER_SRC := $(filter-out verifier/main.c,$(wildcard verifier/*.c))
 UNIT_SRC := $(wildcard tests/unit/test-*.c)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz-*.c)
 BENCH_SRC := $(wildcard tests/bench/*.c)
+TOOL_SRC := $(wildcard tests/tools/*.c)
 
 LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o)
 AGENT_OBJ := $(AGENT_SRC:%.c=$(O)/%.o)
@@ -56,6 +57,7 @@ VERIFIER_OBJ := $(VERIFIER_SRC:%.c=$(O)/%.o)
 UNIT_BIN := $(UNIT_SRC:%.c=$(O)/%)
 FUZZ_BIN := $(FUZZ_SRC:%.c=build/fuzz/%)
 BENCH_BIN := $(BENCH_SRC:%.c=$(O)/%)
+TOOL_BIN := $(TOOL_SRC:%.c=$(O)/%)
 
 DEPS_STAMP := build/.deps-installed
 
@@ -96,12 +98,15 @@ $(O)/tests/unit/test-%: $(O)/tests/unit/test-%.o $(O)/libagent.a $(O)/libverifie
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(VERIFIER_LIBS) -lcmocka
 
 $(O)/tests/bench/%: $(O)/tests/bench/%.o $(O)/libvmattest.a
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(VERIFIER_LIBS)
+
+$(O)/tests/tools/%: $(O)/tests/tools/%.o $(O)/libvmattest.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(VERIFIER_LIBS)
 
 build/fuzz/tests/fuzz/fuzz-%: build/fuzz/tests/fuzz/fuzz-%.o build/fuzz/libagent.a build/fuzz/libverifier.a build/fuzz/libvmattest.a
 	$(CC) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS) $(VERIFIER_LIBS)
 
-tests-build: $(O)/vmattest $(O)/vmattest-verifier $(UNIT_BIN) $(BENCH_BIN)
+tests-build: $(O)/vmattest $(O)/vmattest-verifier $(UNIT_BIN) $(BENCH_BIN) $(TOOL_BIN)
 
 fuzz-build: | $(DEPS_STAMP)
 	$(MAKE) VARIANT=fuzz $(FUZZ_BIN)

@@ -11,10 +11,11 @@ case "$VMATTEST" in /*) ;; *) VMATTEST="$PWD/$VMATTEST" ;; esac
 TEST_TMP=$(mktemp -d /tmp/vmattest-test.XXXXXX)
 tap_count=0
 swtpm_pids=()
+verifier_pids=()
 
 cleanup() {
         local pid
-        for pid in "${swtpm_pids[@]}"; do
+        for pid in "${swtpm_pids[@]}" "${verifier_pids[@]}"; do
                 kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
         done
         rm -rf "$TEST_TMP"
@@ -94,4 +95,97 @@ swtpm_start() {
 
 swtpm_stop() {
         kill "$SWTPM_PID" 2>/dev/null && wait "$SWTPM_PID" 2>/dev/null; return 0
+}
+
+VMATTEST_VERIFIER=${VMATTEST_VERIFIER:-$(dirname "$VMATTEST")/vmattest-verifier}
+TOOLS_DIR=$(dirname "$VMATTEST")/tests/tools
+
+# random_port: a loopback port nothing listens on right now
+random_port() {
+        local port
+        while :; do
+                port=$(( RANDOM % 20000 + 30000 ))
+                (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
+        done
+}
+
+# wait_port PID PORT: waits until PORT accepts (0) or PID died (1), at most 10 s
+wait_port() {
+        local i
+        for ((i = 0; i < 500; i++)); do
+                kill -0 "$1" 2>/dev/null || return 1
+                (exec 3<>"/dev/tcp/127.0.0.1/$2") 2>/dev/null && return 0
+                sleep 0.02
+        done
+        return 1
+}
+
+# swtpm_ca_store DIR: a tpm_cert_store holding swtpm's local CA (root and issuer)
+swtpm_ca_store() {
+        mkdir -p "$1"
+        cp /var/lib/swtpm-localca/swtpm-localca-rootca-cert.pem /var/lib/swtpm-localca/issuercert.pem "$1/"
+}
+
+# verifier_config FILE [EXTRA-REGISTRAR-LINES]: a verifier.conf on a free port, trusting
+# swtpm's CA, its database in the test's directory. Sets VERIFIER_PORT.
+verifier_config() {
+        VERIFIER_PORT=$(random_port)
+        [ -d "$TEST_TMP/ek-ca" ] || swtpm_ca_store "$TEST_TMP/ek-ca"
+        cat >"$1" <<CONF
+[registrar]
+ip = 127.0.0.1
+port = $VERIFIER_PORT
+tls_port = 0
+tpm_cert_store = $TEST_TMP/ek-ca
+${2:-}
+[store]
+database = $TEST_TMP/verifier.sqlite
+CONF
+}
+
+# verifier_start CONFIG: runs vmattest-verifier serve until verifier_stop or the script ends;
+# sets VERIFIER_PORT from CONFIG
+verifier_start() {
+        VERIFIER_PORT=$(sed -n 's/^port = //p' "$1")
+        "$VMATTEST_VERIFIER" --config "$1" serve >>"$TEST_TMP/verifier.log" 2>&1 &
+        VERIFIER_PID=$!
+        verifier_pids+=("$VERIFIER_PID")
+        if ! wait_port "$VERIFIER_PID" "$VERIFIER_PORT"; then
+                echo "vmattest-verifier did not start:" >&2; cat "$TEST_TMP/verifier.log" >&2; return 1
+        fi
+}
+
+# verifier_stop: SIGTERM, then records an unclean exit (non-zero status, sanitizer report)
+verifier_stop() {
+        local rc
+        kill "$VERIFIER_PID" 2>/dev/null || return 0
+        wait "$VERIFIER_PID" 2>/dev/null
+        rc=$?
+        if [ "$rc" -ne 0 ] || grep -q 'Sanitizer\|runtime error' "$TEST_TMP/verifier.log"; then
+                echo "vmattest-verifier (pid $VERIFIER_PID) exited with status $rc" >>"$TEST_TMP/verifier-failures"
+        fi
+        return 0
+}
+
+# verifier_clean: stops the running verifier; fails when any verifier of this test exited
+# uncleanly (the log's sanitizer reports are shown)
+verifier_clean() {
+        verifier_stop
+        [ -s "$TEST_TMP/verifier-failures" ] || return 0
+        cat "$TEST_TMP/verifier-failures"
+        grep -A20 'Sanitizer\|runtime error' "$TEST_TMP/verifier.log" | head -n 60
+        return 1
+}
+
+# agent_config FILE REGISTRAR-PORT [EXTRA-LINES]: an agent.conf for this test
+agent_config() {
+        cat >"$1" <<CONF
+[agent]
+registrar_ip = 127.0.0.1
+registrar_port = $2
+state_dir = $TEST_TMP/agent-state
+max_retries = 2
+retry_interval = 1
+${3:-}
+CONF
 }
