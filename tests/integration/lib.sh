@@ -71,7 +71,7 @@ swtpm_start() {
                 echo "swtpm_setup failed:" >&2; cat "$state.setup.log" >&2; return 1
         fi
         for try in 1 2 3 4 5 6 7 8 9 10; do
-                port=$(( (RANDOM % 20000) * 2 + 20000 ))
+                port=$(( (RANDOM % 5000) * 2 + 10000 )) # 10000-19999: clear of random_port and ephemeral ports
                 swtpm socket --tpm2 --tpmstate dir="$state" --server type=tcp,port="$port",bindaddr=127.0.0.1 \
                         --ctrl type=tcp,port=$((port + 1)),bindaddr=127.0.0.1 \
                         --flags not-need-init,startup-clear >"$state.log" 2>&1 &
@@ -104,7 +104,7 @@ TOOLS_DIR=$(dirname "$VMATTEST")/tests/tools
 random_port() {
         local port
         while :; do
-                port=$(( RANDOM % 20000 + 30000 ))
+                port=$(( RANDOM % 12000 + 20000 )) # below Linux's ephemeral range (32768-60999)
                 (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
         done
 }
