@@ -14,14 +14,14 @@
 #include "lib/credential.h"
 #include "lib/encoding.h"
 #include "lib/error.h"
+#include "lib/json_member.h"
 #include "lib/log.h"
 #include "lib/tpm2b.h"
 #include "lib/tpmkey.h"
 #include "verifier/http_server.h"
+#include "verifier/registration_body.h"
 
 #define CREDENTIAL_CHARS 32    /* SPEC §1: 32 random [A-Za-z0-9] bytes */
-#define TPM2B_PUBLIC_B64_MAX 2048
-#define MTLS_CERT_MAX 16384
 
 /* A negative errno from the checks to the HTTP status Keylime would answer. */
 static int http_status_for(int ret) {
@@ -43,53 +43,6 @@ static void reply_failure(struct evhttp_request *req, int ret) {
         int status = http_status_for(ret);
 
         http_reply_error(req, status, "%s", status == 500 ? "internal error (see the registrar's log)" : vm_error_detail(ret));
-}
-
-/* A string member of `body`: -EBADMSG when missing (unless optional), of another type, or
- * longer than `max`. *value is NULL for an optional member that is absent or null. */
-static int body_string(json_object *body, const char *name, size_t max, bool optional, const char **value) {
-        json_object *member;
-
-        *value = NULL;
-        if (!json_object_object_get_ex(body, name, &member) || json_object_is_type(member, json_type_null)) {
-                if (optional)
-                        return 0;
-                return vm_error(-EBADMSG, "missing %s", name);
-        }
-        if (!json_object_is_type(member, json_type_string))
-                return vm_error(-EBADMSG, "%s is not a string", name);
-        if ((size_t)json_object_get_string_len(member) > max)
-                return vm_error(-EBADMSG, "%s is longer than %zu bytes", name, max);
-        *value = json_object_get_string(member);
-        return 0;
-}
-
-/* base64 TPM2B_PUBLIC as `ek_tpm`/`aik_tpm` carry it (SPEC §1) */
-static int body_public(json_object *body, const char *name, TPM2B_PUBLIC *pub, uint8_t **raw, size_t *raw_size) {
-        const char *text;
-        int ret = body_string(body, name, TPM2B_PUBLIC_B64_MAX, false, &text);
-
-        if (ret < 0)
-                return ret;
-        ret = base64_decode(text, strlen(text), raw, raw_size);
-        if (ret < 0)
-                return vm_error(-EBADMSG, "%s: %s", name, vm_error_detail(ret));
-        ret = tpm2b_public_unmarshal(*raw, *raw_size, pub);
-        if (ret < 0)
-                return vm_error(-EBADMSG, "%s: %s", name, vm_error_detail(ret));
-        return 0;
-}
-
-static int check_ek_public(const TPMT_PUBLIC *ek) {
-        const TPMA_OBJECT need = TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_DECRYPT | TPMA_OBJECT_FIXEDTPM |
-                                 TPMA_OBJECT_FIXEDPARENT;
-
-        if (ek->type != TPM2_ALG_RSA && ek->type != TPM2_ALG_ECC)
-                return vm_error(-EBADMSG, "ek_tpm is neither an RSA nor an ECC key");
-        if ((ek->objectAttributes & need) != need || (ek->objectAttributes & TPMA_OBJECT_SIGN_ENCRYPT))
-                return vm_error(-EBADMSG, "ek_tpm is not a restricted decryption key (attributes 0x%08x)",
-                                ek->objectAttributes);
-        return 0;
 }
 
 static int random_credential(char out[CREDENTIAL_CHARS + 1]) {
@@ -146,74 +99,69 @@ static bool same_bytes(const uint8_t *a, size_t a_size, const uint8_t *b, size_t
         return a_size == b_size && (a_size == 0 || memcmp(a, b, a_size) == 0);
 }
 
+/* SPEC §1: the same id with other keys is refused; with the same keys it re-registers */
+static int check_same_keys(const struct registered_agent *known, const struct registered_agent *agent) {
+        if (!same_bytes(known->ek_tpm, known->ek_tpm_size, agent->ek_tpm, agent->ek_tpm_size) ||
+            !same_bytes(known->aik_tpm, known->aik_tpm_size, agent->aik_tpm, agent->aik_tpm_size) ||
+            !same_bytes(known->ekcert, known->ekcert_size, agent->ekcert, agent->ekcert_size))
+                return vm_error(-EPERM, "agent %s is already registered with another EK, AK or EK certificate",
+                                agent->agent_id);
+        return 0;
+}
+
+/* The trust decision on the EK: a certificate that chains to the tenant's CAs, or, for a TPM
+ * without one, an EK hash the tenant listed. */
+static int check_ek_trust(struct registrar *r, const struct registration_body *reg, const char *ek_hash) {
+        if (reg->ekcert)
+                return ek_cert_check(r->trust, reg->ekcert, reg->ekcert_size, &reg->ek.publicArea);
+        if (!verifier_config_ek_allowed(r->config, ek_hash))
+                return vm_error(-EACCES, "no EK certificate, and EK %s is not in the registrar's ek_allowlist", ek_hash);
+        return 0;
+}
+
 /* POST /v2.N/agents/{id} */
 static void handle_register(struct registrar *r, struct evhttp_request *req, const char *agent_id) {
         struct registered_agent agent = { 0 }, known = { 0 };
+        struct registration_body reg = { 0 };
         _cleanup_(freep) char *blob_b64 = NULL;
-        json_object *body = http_request_json(req), *port_obj, *results;
-        TPM2B_PUBLIC ek, ak;
-        const char *ekcert, *mtls_cert, *ip;
+        _cleanup_(freep) char *ak_name_hex = NULL;
+        json_object *body = http_request_json(req), *results;
         TPM2B_NAME ak_name;
-        bool trusted_by_cert = false;
         int ret, known_ret = -ENOENT;
 
         if (!body)
                 return;
-        snprintf(agent.agent_id, sizeof(agent.agent_id), "%s", agent_id);
-        ret = body_public(body, "ek_tpm", &ek, &agent.ek_tpm, &agent.ek_tpm_size);
+        ret = registration_body_parse(body, &reg);
+        json_object_put(body);
         if (ret >= 0)
-                ret = check_ek_public(&ek.publicArea);
+                ret = tpmkey_hash_ek(&reg.ek.publicArea, agent.ek_hash);
         if (ret >= 0)
-                ret = body_public(body, "aik_tpm", &ak, &agent.aik_tpm, &agent.aik_tpm_size);
-        if (ret >= 0 && (ret = tpmkey_check_ak(&ak.publicArea)) < 0)
-                ret = vm_error(-EBADMSG, "aik_tpm: %s", vm_error_detail(ret));
+                ret = check_ek_trust(r, &reg, agent.ek_hash);
         if (ret >= 0)
-                ret = body_string(body, "ekcert", 4 * 8192, true, &ekcert);
-        if (ret >= 0)
-                ret = body_string(body, "mtls_cert", MTLS_CERT_MAX, true, &mtls_cert);
-        if (ret >= 0)
-                ret = body_string(body, "ip", sizeof(agent.ip) - 1, false, &ip);
-        if (ret >= 0 && (!json_object_object_get_ex(body, "port", &port_obj) ||
-                         !json_object_is_type(port_obj, json_type_int) || json_object_get_int64(port_obj) < 1 ||
-                         json_object_get_int64(port_obj) > 65535))
-                ret = vm_error(-EBADMSG, "port is missing or not an integer 1-65535");
-        if (ret >= 0)
-                ret = tpmkey_hash_ek(&ek.publicArea, agent.ek_hash);
-        if (ret >= 0 && ekcert && strcmp(ekcert, "") != 0) {
-                ret = ek_cert_decode(ekcert, strlen(ekcert), &agent.ekcert, &agent.ekcert_size);
-                if (ret >= 0)
-                        ret = ek_cert_check(r->trust, agent.ekcert, agent.ekcert_size, &ek.publicArea);
-                trusted_by_cert = ret >= 0;
-        } else if (ret >= 0 && !verifier_config_ek_allowed(r->config, agent.ek_hash))
-                ret = vm_error(-EACCES, "no EK certificate, and EK %s is not in the registrar's ek_allowlist",
-                               agent.ek_hash);
-        if (ret >= 0 && mtls_cert && strcmp(mtls_cert, "disabled") != 0)
-                agent.mtls_cert = strdup(mtls_cert);
+                ret = tpm2b_public_name(&reg.ak, &ak_name);
+        if (ret >= 0 && !(ak_name_hex = hex_encode(ak_name.name, ak_name.size)))
+                ret = -ENOMEM;
         if (ret >= 0) {
-                snprintf(agent.ip, sizeof(agent.ip), "%s", ip);
-                agent.port = (int)json_object_get_int64(port_obj);
-                ret = tpm2b_public_name(&ak, &ak_name);
-        }
-        if (ret >= 0) {
-                _cleanup_(freep) char *ak_name_hex = hex_encode(ak_name.name, ak_name.size);
-
-                if (ak_name_hex && strlen(ak_name_hex) < sizeof(agent.ak_name))
-                        strcpy(agent.ak_name, ak_name_hex);
+                /* the row takes over the parsed body's buffers */
+                snprintf(agent.agent_id, sizeof(agent.agent_id), "%s", agent_id);
+                snprintf(agent.ak_name, sizeof(agent.ak_name), "%s", ak_name_hex);
+                snprintf(agent.ip, sizeof(agent.ip), "%s", reg.ip);
+                agent.port = reg.port;
+                agent.ek_tpm = TAKE_PTR(reg.ek_tpm), agent.ek_tpm_size = reg.ek_tpm_size;
+                agent.aik_tpm = TAKE_PTR(reg.aik_tpm), agent.aik_tpm_size = reg.aik_tpm_size;
+                agent.ekcert = TAKE_PTR(reg.ekcert), agent.ekcert_size = reg.ekcert_size;
+                agent.mtls_cert = TAKE_PTR(reg.mtls_cert);
                 known_ret = store_agent_get(r->store, agent_id, &known);
                 ret = known_ret == -ENOENT ? 0 : known_ret;
         }
-        /* SPEC §1: the same id with other keys is refused; with the same keys it re-registers */
-        if (ret >= 0 && known_ret >= 0 &&
-            (!same_bytes(known.ek_tpm, known.ek_tpm_size, agent.ek_tpm, agent.ek_tpm_size) ||
-             !same_bytes(known.aik_tpm, known.aik_tpm_size, agent.aik_tpm, agent.aik_tpm_size) ||
-             !same_bytes(known.ekcert, known.ekcert_size, agent.ekcert, agent.ekcert_size)))
-                ret = vm_error(-EPERM, "agent %s is already registered with another EK, AK or EK certificate", agent_id);
+        if (ret >= 0 && known_ret >= 0)
+                ret = check_same_keys(&known, &agent);
         if (ret >= 0)
-                ret = make_challenge(&agent, &ek, &ak, &blob_b64, agent.pending_tag);
+                ret = make_challenge(&agent, &reg.ek, &reg.ak, &blob_b64, agent.pending_tag);
         if (ret >= 0) {
                 agent.active = false;
-                agent.registered_at = known_ret >= 0 ? known.registered_at : (int64_t)time(NULL);
                 agent.last_seen = (int64_t)time(NULL);
+                agent.registered_at = known_ret >= 0 ? known.registered_at : agent.last_seen;
                 agent.regcount = known_ret >= 0 ? known.regcount + 1 : 1;
                 ret = store_agent_put(r->store, &agent);
         }
@@ -222,15 +170,15 @@ static void handle_register(struct registrar *r, struct evhttp_request *req, con
                 reply_failure(req, ret);
         } else {
                 log_info("registrar: agent %s registered (EK %s, %s)", agent_id, agent.ek_hash,
-                         trusted_by_cert ? "certificate chains to the CA store" : "allow-listed EK hash");
+                         agent.ekcert ? "certificate chains to the CA store" : "allow-listed EK hash");
                 results = json_object_new_object();
                 json_object_object_add(results, "blob", json_object_new_string(blob_b64));
                 http_reply(req, 200, "Success", results);
         }
         OPENSSL_cleanse(agent.pending_tag, sizeof(agent.pending_tag));
+        registration_body_done(&reg);
         registered_agent_done(&agent);
         registered_agent_done(&known);
-        json_object_put(body);
 }
 
 /* PUT /v2.N/agents/{id}/activate (and PUT /v2.N/agents/{id}) */
@@ -242,7 +190,7 @@ static void handle_activate(struct registrar *r, struct evhttp_request *req, con
 
         if (!body)
                 return;
-        ret = body_string(body, "auth_tag", 256, false, &tag);
+        ret = json_member_string(body, "auth_tag", 256, false, &tag);
         if (ret >= 0)
                 ret = store_agent_get(r->store, agent_id, &agent);
         if (ret < 0) {

@@ -1,0 +1,102 @@
+#include "verifier/registration_body.h"
+
+#include <openssl/pem.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/encoding.h"
+#include "lib/error.h"
+#include "lib/json_member.h"
+#include "lib/tpm2b.h"
+#include "lib/tpmkey.h"
+#include "verifier/ek_check.h"
+
+#define TPM2B_PUBLIC_B64_MAX 2048 /* a TPM2B_PUBLIC is at most ~1.3 KiB */
+#define EKCERT_TEXT_MAX 32768
+#define MTLS_CERT_MAX 16384
+
+/* base64 TPM2B_PUBLIC, as `ek_tpm`/`aik_tpm` carry it */
+static int body_public(json_object *body, const char *name, TPM2B_PUBLIC *pub, uint8_t **raw, size_t *raw_size) {
+        const char *text;
+        int ret = json_member_string(body, name, TPM2B_PUBLIC_B64_MAX, false, &text);
+
+        if (ret < 0)
+                return ret;
+        ret = base64_decode(text, strlen(text), raw, raw_size);
+        if (ret < 0)
+                return vm_error(-EBADMSG, "%s: %s", name, vm_error_detail(ret));
+        ret = tpm2b_public_unmarshal(*raw, *raw_size, pub);
+        if (ret < 0)
+                return vm_error(-EBADMSG, "%s: %s", name, vm_error_detail(ret));
+        return 0;
+}
+
+static int check_ek_public(const TPMT_PUBLIC *ek) {
+        const TPMA_OBJECT need = TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_DECRYPT | TPMA_OBJECT_FIXEDTPM |
+                                 TPMA_OBJECT_FIXEDPARENT;
+
+        if (ek->type != TPM2_ALG_RSA && ek->type != TPM2_ALG_ECC)
+                return vm_error(-EBADMSG, "ek_tpm is neither an RSA nor an ECC key");
+        if ((ek->objectAttributes & need) != need || (ek->objectAttributes & TPMA_OBJECT_SIGN_ENCRYPT))
+                return vm_error(-EBADMSG, "ek_tpm is not a restricted decryption key (attributes 0x%08x)",
+                                ek->objectAttributes);
+        return 0;
+}
+
+static int check_mtls_cert(const char *pem) {
+        BIO *bio = BIO_new_mem_buf(pem, -1);
+        X509 *cert = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+        int ret = cert ? 0 : vm_error(-EBADMSG, "mtls_cert is not a PEM certificate");
+
+        X509_free(cert);
+        BIO_free(bio);
+        return ret;
+}
+
+int registration_body_parse(json_object *body, struct registration_body *out) {
+        const char *ekcert, *mtls_cert, *ip;
+        json_object *port;
+        int ret;
+
+        memset(out, 0, sizeof(*out));
+        ret = body_public(body, "ek_tpm", &out->ek, &out->ek_tpm, &out->ek_tpm_size);
+        if (ret >= 0)
+                ret = check_ek_public(&out->ek.publicArea);
+        if (ret >= 0)
+                ret = body_public(body, "aik_tpm", &out->ak, &out->aik_tpm, &out->aik_tpm_size);
+        if (ret >= 0 && (ret = tpmkey_check_ak(&out->ak.publicArea)) < 0)
+                ret = vm_error(-EBADMSG, "aik_tpm: %s", vm_error_detail(ret));
+        if (ret >= 0)
+                ret = json_member_string(body, "ekcert", EKCERT_TEXT_MAX, true, &ekcert);
+        if (ret >= 0 && ekcert && *ekcert)
+                ret = ek_cert_decode(ekcert, strlen(ekcert), &out->ekcert, &out->ekcert_size);
+        if (ret >= 0)
+                ret = json_member_string(body, "mtls_cert", MTLS_CERT_MAX, true, &mtls_cert);
+        if (ret >= 0 && mtls_cert && strcmp(mtls_cert, "disabled") != 0) {
+                ret = check_mtls_cert(mtls_cert);
+                if (ret >= 0 && !(out->mtls_cert = strdup(mtls_cert)))
+                        ret = -ENOMEM;
+        }
+        if (ret >= 0)
+                ret = json_member_string(body, "ip", sizeof(out->ip) - 1, false, &ip);
+        if (ret >= 0) {
+                strcpy(out->ip, ip);
+                if (!json_object_object_get_ex(body, "port", &port) || !json_object_is_type(port, json_type_int) ||
+                    json_object_get_int64(port) < 1 || json_object_get_int64(port) > 65535)
+                        ret = vm_error(-EBADMSG, "port is missing or not an integer 1-65535");
+                else
+                        out->port = (int)json_object_get_int64(port);
+        }
+        if (ret < 0)
+                registration_body_done(out);
+        return ret;
+}
+
+void registration_body_done(struct registration_body *body) {
+        free(body->ek_tpm);
+        free(body->aik_tpm);
+        free(body->ekcert);
+        free(body->mtls_cert);
+        memset(body, 0, sizeof(*body));
+}
