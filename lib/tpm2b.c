@@ -49,6 +49,9 @@ int tpm2b_public_unmarshal(const uint8_t *data, size_t size, TPM2B_PUBLIC *out) 
 
         if (ret < 0)
                 return ret;
+        /* tss2-mu takes a zero size as an empty (absent) public area: for us it is no key */
+        if (out->size == 0)
+                return vm_error(-EBADMSG, "TPM2B_PUBLIC: empty (size 0)");
         /* The size prefix must describe exactly the TPMT_PUBLIC that follows it. */
         if ((size_t)out->size + 2 != size)
                 return vm_error(-EBADMSG, "TPM2B_PUBLIC: size field %u disagrees with %zu bytes of TPMT_PUBLIC",

@@ -1,4 +1,4 @@
-/* Fuzzes agent_config_load on an agent.conf held in a memfd; invariant: a loaded config holds only valid values. */
+/* Fuzzes agent_config_load on an agent.conf in a memfd; invariant: a loaded config holds only valid values. */
 #include <arpa/inet.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -19,10 +19,24 @@ static int ip_valid(const char *ip) {
         return inet_pton(AF_INET, ip, addr) == 1 || inet_pton(AF_INET6, ip, addr) == 1;
 }
 
+/* A bool written through a void * (lib/conf.c) must still hold 0 or 1. */
+static int bool_valid(const bool *field) {
+        uint8_t byte;
+
+        memcpy(&byte, field, 1);
+        return byte <= 1;
+}
+
 static void expect_valid(const struct agent_config *config) {
         if (!FIELD_IS_STRING(config->uuid) || !FIELD_IS_STRING(config->ip) || !FIELD_IS_STRING(config->contact_ip) ||
             !FIELD_IS_STRING(config->registrar_ip) || !FIELD_IS_STRING(config->tpm_encryption_alg) ||
-            !FIELD_IS_STRING(config->tcti))
+            !FIELD_IS_STRING(config->tcti) || !FIELD_IS_STRING(config->registrar_tls_ca_cert) ||
+            !FIELD_IS_STRING(config->state_dir) || !FIELD_IS_STRING(config->server_key) ||
+            !FIELD_IS_STRING(config->server_cert))
+                abort();
+        if (!bool_valid(&config->registrar_tls) || !bool_valid(&config->exponential_backoff))
+                abort();
+        if (config->max_retries > 86400 || config->retry_interval > 86400)
                 abort();
         if (!ip_valid(config->ip) || !ip_valid(config->contact_ip))
                 abort();

@@ -72,7 +72,7 @@ printf 'r%s:%s:%s' "$(b64 quote.msg)" "$(b64 quote.sig)" "$(b64 quote.pcrs)" >"$
 
 # tpm2b: the first byte selects the structure (fuzz-tpm2b.c): 0 TPM2B_PUBLIC, 1 TPMS_ATTEST,
 # 2 TPMT_SIGNATURE.
-with_selector() { { printf "\\x$1"; cat "$2"; } >"$3"; }
+with_selector() { { printf '%b' "\\x$1"; cat "$2"; } >"$3"; }
 with_selector 00 ak.pub "$corpus/tpm2b/public-ak-rsa"
 with_selector 00 ek.pub "$corpus/tpm2b/public-ek-rsa"
 with_selector 00 ek-ecc.pub "$corpus/tpm2b/public-ek-ecc"
@@ -103,6 +103,14 @@ tpm_signing_alg = rsassa
 ek_handle = generate
 ak_handle = 0x81010002
 tcti = swtpm:host=127.0.0.1,port=2321
+registrar_tls = false
+registrar_tls_ca_cert = /etc/vmattest/registrar-ca.crt
+max_retries = 10
+retry_interval = 1
+exponential_backoff = true
+state_dir = /var/lib/vmattest
+server_key = server-private.pem
+server_cert = server-cert.crt
 CONF
 cat >"$corpus/config/quoted.conf" <<'CONF'
 ; rust-keylime writes TOML-style quoted values
@@ -115,10 +123,14 @@ tpm_encryption_alg = "ecc256"
 ek_handle = "81010001"
 ak_handle = "0x81010002"
 tcti = "device:/dev/tpmrm0"
+registrar_tls = "yes"
+max_retries = "0"
+exponential_backoff = no
 CONF
 
 echo "make-corpus: seeds written to $corpus"
-for dir in "$corpus"/*/; do
-        printf '  %-14s %2d files, %5d bytes\n' "$(basename "$dir")" "$(find "$dir" -type f | wc -l)" \
+for name in pcrblob quote-string tpm2b encoding config; do
+        dir=$corpus/$name
+        printf '  %-14s %2d files, %5d bytes\n' "$name" "$(find "$dir" -type f | wc -l)" \
                 "$(find "$dir" -type f -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }')"
 done
