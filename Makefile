@@ -12,8 +12,9 @@ DEB_PACKAGES := make gcc libc6-dev clang libclang-rt-14-dev pkg-config \
 	libevent-dev libsqlite3-dev \
 	swtpm swtpm-tools tpm2-tools openssl jq xxd curl binutils coreutils
 
-PKGS := tss2-esys tss2-mu tss2-tctildr tss2-rc openssl json-c inih libcurl
-PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) $(VERIFIER_PKGS))
+PKGS := tss2-esys tss2-mu tss2-tctildr tss2-rc openssl json-c inih
+# libcurl's headers only: lib/curl_api.c loads the library when the first request is made
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) $(VERIFIER_PKGS) libcurl)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS))
 VERIFIER_PKGS := libevent libevent_openssl sqlite3
 VERIFIER_LIBS = $(shell pkg-config --libs $(VERIFIER_PKGS))
@@ -89,22 +90,28 @@ $(O)/libverifier.a: $(VERIFIER_OBJ)
 	@ar rcs $@ $^
 
 $(O)/vmattest: $(O)/agent/main.o $(O)/libagent.a $(O)/libvmattest.a
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	@echo '  LD      $@'
+	@$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(O)/vmattest-verifier: $(O)/verifier/main.o $(O)/libverifier.a $(O)/libvmattest.a
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(VERIFIER_LIBS)
+	@echo '  LD      $@'
+	@$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(VERIFIER_LIBS)
 
 $(O)/tests/unit/test-%: $(O)/tests/unit/test-%.o $(O)/libagent.a $(O)/libverifier.a $(O)/libvmattest.a
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(VERIFIER_LIBS) -lcmocka
+	@echo '  LD      $@'
+	@$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(VERIFIER_LIBS) -lcmocka
 
 $(O)/tests/bench/%: $(O)/tests/bench/%.o $(O)/libvmattest.a
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(VERIFIER_LIBS)
+	@echo '  LD      $@'
+	@$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(VERIFIER_LIBS)
 
 $(O)/tests/tools/%: $(O)/tests/tools/%.o $(O)/libvmattest.a
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(VERIFIER_LIBS)
+	@echo '  LD      $@'
+	@$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(VERIFIER_LIBS)
 
 build/fuzz/tests/fuzz/fuzz-%: build/fuzz/tests/fuzz/fuzz-%.o build/fuzz/libagent.a build/fuzz/libverifier.a build/fuzz/libvmattest.a
-	$(CC) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS) $(VERIFIER_LIBS)
+	@echo '  LD      $@'
+	@$(CC) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS) $(VERIFIER_LIBS)
 
 tests-build: $(O)/vmattest $(O)/vmattest-verifier $(UNIT_BIN) $(BENCH_BIN) $(TOOL_BIN)
 

@@ -104,6 +104,7 @@ int cmd_register(int argc, char **argv, struct cli *cli) {
         struct ek *ek = NULL;
         struct ak ak = { .handle = ESYS_TR_NONE };
         json_object *body = NULL;
+        uint64_t start = tpm_clock_ns();
         int opt, ret;
 
         while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
@@ -168,6 +169,9 @@ int cmd_register(int argc, char **argv, struct cli *cli) {
                 json_object_object_add(root, "registrar", json_object_new_string(registrar.base_url));
                 json_object_object_add(root, "api_version", json_object_new_string(registrar.api_version));
                 json_object_object_add(root, "active", json_object_new_boolean(true));
+                /* where the time went: waiting for the TPM, and everything else */
+                json_object_object_add(root, "total_ms", json_object_new_double((double)(tpm_clock_ns() - start) / 1e6));
+                json_object_object_add(root, "tpm_ms", json_object_new_double((double)tpm_time_total_ns() / 1e6));
                 cli_print_json(root);
         } else
                 printf("agent %s registered and activated at %s (API v%s)\n", agent_id, registrar.base_url,

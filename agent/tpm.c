@@ -41,6 +41,23 @@ void tpm_free(struct tpm *tpm) {
         free(tpm);
 }
 
+static uint64_t tpm_time_ns;
+
+uint64_t tpm_clock_ns(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void tpm_time_add(uint64_t start_ns) {
+        tpm_time_ns += tpm_clock_ns() - start_ns;
+}
+
+uint64_t tpm_time_total_ns(void) {
+        return tpm_time_ns;
+}
+
 TSS2_RC tpm_rc_base(TSS2_RC rc) {
         TSS2_RC layer = rc & TSS2_RC_LAYER_MASK;
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <tss2/tss2_esys.h>
 
 #define TPM_DEFAULT_TCTI "device:/dev/tpmrm0"
@@ -28,14 +29,22 @@ unsigned tpm_retry_delay_ms(unsigned attempt);
 /* Records "<command>: <decoded rc> (0x...)" and returns -EIO. */
 int tpm_failed(TSS2_RC rc, const char *command);
 
+/* Time spent waiting for the TPM (inside ESAPI calls made through TPM_RETRYING), so that a
+ * command can split its wall time into TPM and its own work. */
+uint64_t tpm_clock_ns(void);
+void tpm_time_add(uint64_t start_ns);
+uint64_t tpm_time_total_ns(void);
+
 /* Runs an ESAPI call, retrying transient failures; the final TSS2_RC. */
 #define TPM_RETRYING(call)                                \
         ({                                                \
                 TSS2_RC _rc;                              \
                 unsigned _attempt = 0;                    \
+                uint64_t _start = tpm_clock_ns();         \
                 do                                        \
                         _rc = (call);                     \
                 while (tpm_should_retry(_rc, &_attempt)); \
+                tpm_time_add(_start);                     \
                 _rc;                                      \
         })
 

@@ -29,6 +29,7 @@ DEFINE_POINTER_CLEANUP(BIGNUM, BN_free)
 /* The seed's label (Part 1, 24.3). OAEP and KDFe take it with its terminating NUL: sizeof. */
 static const char identity_label[] = "IDENTITY";
 
+/* One struct for every secret a function derives, so that one cleanup wipes them all. */
 struct credential_keys {
         uint8_t seed[TPM2_SHA512_DIGEST_SIZE];
         uint8_t ecdh_z[TPM2_MAX_ECC_KEY_BYTES];
@@ -73,7 +74,7 @@ static const EVP_CIPHER *ek_cipher(const TPM2B_PUBLIC *ek) {
                 return EVP_aes_128_cfb128();
         if (sym->algorithm == TPM2_ALG_AES && sym->mode.aes == TPM2_ALG_CFB && sym->keyBits.aes == 256)
                 return EVP_aes_256_cfb128();
-        vm_error(-EINVAL, "credential: EK symmetric algorithm 0x%04x, %u bits, mode 0x%04x is not AES-128-CFB or AES-256-CFB",
+        vm_error(-EINVAL, "credential: EK symmetric algorithm 0x%04x, %u bits, mode 0x%04x is not AES-128/256-CFB",
                  sym->algorithm, sym->keyBits.sym, sym->mode.sym);
         return NULL;
 }
@@ -86,7 +87,7 @@ static int check_object_name(const TPM2B_NAME *name) {
                 return vm_error(-EINVAL, "credential: object name of %u bytes is not a Name", name->size);
         digest_size = hashalg_size((TPM2_ALG_ID)(name->name[0] << 8 | name->name[1]));
         if (!digest_size || name->size != 2 + digest_size)
-                return vm_error(-EINVAL, "credential: object name (algorithm 0x%02x%02x, %u bytes) is not nameAlg || digest",
+                return vm_error(-EINVAL, "credential: object name (algorithm 0x%02x%02x, %u bytes) is not a Name",
                                 name->name[0], name->name[1], name->size);
         return 0;
 }
@@ -94,6 +95,7 @@ static int check_object_name(const TPM2B_NAME *name) {
 /* Everything credential_make() and its halves check before deriving anything. */
 static int check_inputs(const TPM2B_PUBLIC *ek, const TPM2B_NAME *object_name, size_t secret_size,
                         const EVP_CIPHER **cipher) {
+        size_t digest_size;
         int ret;
 
         *cipher = ek_cipher(ek);
@@ -102,9 +104,12 @@ static int check_inputs(const TPM2B_PUBLIC *ek, const TPM2B_NAME *object_name, s
         ret = check_object_name(object_name);
         if (ret < 0)
                 return ret;
-        if (secret_size == 0 || secret_size > CREDENTIAL_SECRET_MAX)
-                return vm_error(-EINVAL, "credential: secret of %zu bytes (must be 1 to %zu: a TPM2B_DIGEST)",
-                                secret_size, CREDENTIAL_SECRET_MAX);
+        /* The credential is a digest of the EK's nameAlg at most: TPM2_MakeCredential refuses a
+         * longer one with TPM_RC_SIZE (Part 3, 12.6), though ActivateCredential would take it. */
+        digest_size = hashalg_size(ek->publicArea.nameAlg);
+        if (secret_size == 0 || secret_size > digest_size)
+                return vm_error(-EINVAL, "credential: secret of %zu bytes (must be 1 to %zu, a %s digest)",
+                                secret_size, digest_size, hashalg_name(ek->publicArea.nameAlg));
         return 0;
 }
 
@@ -165,15 +170,15 @@ static int kdfe(TPM2_ALG_ID alg, const uint8_t *z, size_t z_size, const TPM2B_EC
         return kdf_derive("SSKDF", params, out, out_size);
 }
 
-/* RSA EK (Part 1, 24.3 and B.10.3): the seed is OAEP-encrypted, the hash and MGF1 being the EK's
+/* RSA EK (Part 1, 24.3): the seed is OAEP-encrypted, the hash and MGF1 being the EK's
  * nameAlg and the label "IDENTITY" with its NUL. */
 static int seed_encrypt_rsa(const TPM2B_PUBLIC *ek, const uint8_t *seed, size_t seed_size,
                             TPM2B_ENCRYPTED_SECRET *encrypted_seed) {
         _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL;
         _cleanup_(EVP_PKEY_CTX_freep) EVP_PKEY_CTX *ctx = NULL;
-        char *digest = (char *)hashalg_name(ek->publicArea.nameAlg);
+        char *digest = (char *)hashalg_name(ek->publicArea.nameAlg), *oaep = (char *)OSSL_PKEY_RSA_PAD_MODE_OAEP;
         OSSL_PARAM params[] = {
-                OSSL_PARAM_construct_utf8_string(OSSL_ASYM_CIPHER_PARAM_PAD_MODE, (char *)OSSL_PKEY_RSA_PAD_MODE_OAEP, 0),
+                OSSL_PARAM_construct_utf8_string(OSSL_ASYM_CIPHER_PARAM_PAD_MODE, oaep, 0),
                 OSSL_PARAM_construct_utf8_string(OSSL_ASYM_CIPHER_PARAM_OAEP_DIGEST, digest, 0),
                 OSSL_PARAM_construct_utf8_string(OSSL_ASYM_CIPHER_PARAM_MGF1_DIGEST, digest, 0),
                 OSSL_PARAM_construct_octet_string(OSSL_ASYM_CIPHER_PARAM_OAEP_LABEL, (void *)identity_label,
@@ -204,7 +209,8 @@ static int ecc_public_point(EVP_PKEY *key, size_t field_size, TPMS_ECC_POINT *po
 
         if (field_size > sizeof(point->x.buffer) || !EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_EC_PUB_X, &x) ||
             !EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_EC_PUB_Y, &y) ||
-            BN_bn2binpad(x, point->x.buffer, (int)field_size) < 0 || BN_bn2binpad(y, point->y.buffer, (int)field_size) < 0)
+            BN_bn2binpad(x, point->x.buffer, (int)field_size) < 0 ||
+            BN_bn2binpad(y, point->y.buffer, (int)field_size) < 0)
                 return vm_error(-EIO, "credential: cannot read the ephemeral key's public point");
         point->x.size = point->y.size = (UINT16)field_size;
         return 0;
@@ -238,14 +244,14 @@ int credential_seed_ecc(const TPM2B_PUBLIC *ek, EVP_PKEY *ephemeral, uint8_t *se
                 ephemeral = fresh;
         }
 
-        /* Z is the x-coordinate of ephemeral * EK, as long as the field (Part 1, C.6.1). The peer
-         * check rejects an ephemeral key on another curve. */
+        /* Z is the x-coordinate of ephemeral * EK, as long as the field. The peer check rejects an
+         * ephemeral key on another curve. */
         ctx = EVP_PKEY_CTX_new_from_pkey(NULL, ephemeral, NULL);
         if (!ctx)
                 return -ENOMEM;
         if (EVP_PKEY_derive_init(ctx) <= 0 || EVP_PKEY_derive_set_peer(ctx, ek_key) <= 0 ||
             EVP_PKEY_derive(ctx, keys.ecdh_z, &z_size) <= 0)
-                return vm_error(-EIO, "credential: ECDH of the ephemeral key with the EK failed (not on the EK's curve?)");
+                return vm_error(-EIO, "credential: ECDH of the ephemeral key with the EK failed (another curve?)");
         ret = ecc_public_point(ephemeral, z_size, &point);
         if (ret < 0)
                 return ret;
@@ -271,7 +277,8 @@ static int aes_cfb_encrypt(const EVP_CIPHER *cipher, const uint8_t *key, const u
 
         if (!ctx)
                 return -ENOMEM;
-        if (!EVP_EncryptInit_ex2(ctx, cipher, key, iv, NULL) || !EVP_EncryptUpdate(ctx, out, &out_size, in, (int)size) ||
+        if (!EVP_EncryptInit_ex2(ctx, cipher, key, iv, NULL) ||
+            !EVP_EncryptUpdate(ctx, out, &out_size, in, (int)size) ||
             !EVP_EncryptFinal_ex(ctx, out + out_size, &final_size) || (size_t)(out_size + final_size) != size)
                 return vm_error(-EIO, "credential: AES-CFB encryption of the credential failed");
         return 0;

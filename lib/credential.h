@@ -12,12 +12,14 @@
 
 #define CREDENTIAL_BLOB_MAGIC 0xBADCC0DEu
 #define CREDENTIAL_BLOB_VERSION 1u
-/* TPM2_ActivateCredential returns the secret as a TPM2B_DIGEST. */
+/* TPM2_ActivateCredential returns the secret as a TPM2B_DIGEST: 64 bytes at most, and no more
+ * than the EK's nameAlg digest (32 bytes for SHA-256), as TPM2_MakeCredential requires. */
 #define CREDENTIAL_SECRET_MAX sizeof(((TPM2B_DIGEST *)0)->buffer)
 
-/* Makes the blob that gives `secret` (1..64 bytes) to the holder of `ek` for the object named
- * `object_name`. The EK must be a restricted decryption key (RSA, or ECC on P-256/P-384/P-521)
- * with AES-128-CFB or AES-256-CFB as its symmetric algorithm and SHA-256/384/512 as nameAlg.
+/* Makes the blob that gives `secret` (1 byte to the EK nameAlg's digest size) to the holder of
+ * `ek` for the object named `object_name`. The EK must be a restricted decryption key (RSA, or
+ * ECC on P-256/P-384/P-521) with AES-128-CFB or AES-256-CFB as its symmetric algorithm and
+ * SHA-256/384/512 as nameAlg.
  * `seed_override` is NULL in production (the seed is then random); for tests it fixes the seed of
  * an RSA EK (nameAlg's digest size). The blob is malloc'ed. */
 int credential_make(const TPM2B_PUBLIC *ek, const TPM2B_NAME *object_name, const uint8_t *secret,

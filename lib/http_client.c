@@ -1,10 +1,10 @@
 #include "http_client.h"
 
-#include <curl/curl.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "curl_api.h"
 #include "error.h"
 
 #define JSON_DEPTH_MAX 32
@@ -34,8 +34,8 @@ static size_t body_write(char *ptr, size_t size, size_t nmemb, void *user) {
         return n;
 }
 
-static int curl_failure(CURLcode code, const char *url, const char *detail) {
-        const char *what = detail[0] ? detail : curl_easy_strerror(code);
+static int curl_failure(const struct curl_api *curl, CURLcode code, const char *url, const char *detail) {
+        const char *what = detail[0] ? detail : curl->easy_strerror(code);
 
         switch (code) {
         case CURLE_COULDNT_CONNECT:
@@ -59,47 +59,51 @@ int http_json_request(const char *method, const char *url, const struct http_tls
         struct body_sink sink = { 0 };
         struct curl_slist *headers = NULL;
         char error_buf[CURL_ERROR_SIZE] = "";
+        const struct curl_api *api;
         CURL *curl;
         CURLcode code;
-        int ret = 0;
+        int ret;
 
         memset(resp, 0, sizeof(*resp));
-        curl = curl_easy_init();
+        ret = curl_api_get(&api);
+        if (ret < 0)
+                return ret;
+        curl = api->easy_init();
         if (!curl)
                 return -ENOMEM;
-        headers = curl_slist_append(headers, "Accept: application/json");
+        headers = api->slist_append(headers, "Accept: application/json");
         if (body)
-                headers = curl_slist_append(headers, "Content-Type: application/json");
-        curl_easy_setopt(curl, CURLOPT_URL, url);
-        curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
-        curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-        curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buf);
-        curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, body_write);
-        curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
-        curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
-        curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
-        curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-        curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+                headers = api->slist_append(headers, "Content-Type: application/json");
+        api->easy_setopt(curl, CURLOPT_URL, url);
+        api->easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
+        api->easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+        api->easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buf);
+        api->easy_setopt(curl, CURLOPT_WRITEFUNCTION, body_write);
+        api->easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
+        api->easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
+        api->easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+        api->easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+        api->easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+        api->easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
         if (body)
-                curl_easy_setopt(curl, CURLOPT_POSTFIELDS, json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN));
+                api->easy_setopt(curl, CURLOPT_POSTFIELDS, json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN));
         if (tls && tls->ca_file) {
-                curl_easy_setopt(curl, CURLOPT_CAINFO, tls->ca_file);
-                curl_easy_setopt(curl, CURLOPT_CAPATH, NULL);
-                curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
-                curl_easy_setopt(curl, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+                api->easy_setopt(curl, CURLOPT_CAINFO, tls->ca_file);
+                api->easy_setopt(curl, CURLOPT_CAPATH, NULL);
+                api->easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
+                api->easy_setopt(curl, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
         }
         if (tls && tls->client_cert) {
-                curl_easy_setopt(curl, CURLOPT_SSLCERT, tls->client_cert);
-                curl_easy_setopt(curl, CURLOPT_SSLKEY, tls->client_key);
+                api->easy_setopt(curl, CURLOPT_SSLCERT, tls->client_cert);
+                api->easy_setopt(curl, CURLOPT_SSLKEY, tls->client_key);
         }
 
-        code = curl_easy_perform(curl);
+        code = api->easy_perform(curl);
         if (code != CURLE_OK)
                 ret = sink.too_large ? vm_error(-EMSGSIZE, "%s: response larger than %d bytes", url, HTTP_BODY_MAX)
-                                     : curl_failure(code, url, error_buf);
+                                     : curl_failure(api, code, url, error_buf);
         else {
-                curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &resp->status);
+                api->easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &resp->status);
                 resp->body = sink.data ? sink.data : strdup("");
                 resp->body_size = sink.size;
                 sink.data = NULL;
@@ -123,8 +127,8 @@ int http_json_request(const char *method, const char *url, const struct http_tls
                 }
         }
         free(sink.data);
-        curl_slist_free_all(headers);
-        curl_easy_cleanup(curl);
+        api->slist_free_all(headers);
+        api->easy_cleanup(curl);
         if (ret < 0)
                 http_response_done(resp);
         return ret;

@@ -46,7 +46,8 @@ activate() {
         ek-rsa.ctx|ek-ecc.ctx)
                 tpm2_startauthsession --policy-session -S session.ctx &&
                         tpm2_policysecret -S session.ctx -c e >/dev/null &&
-                        tpm2_activatecredential -c ak.ctx -C "$ek" -i "$blob" -o "$out" -P session:session.ctx >/dev/null
+                        tpm2_activatecredential -c ak.ctx -C "$ek" -i "$blob" -o "$out" \
+                                -P session:session.ctx >/dev/null
                 rc=$?
                 tpm2_flushcontext session.ctx 2>/dev/null ;;
         *)
