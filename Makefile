@@ -130,7 +130,7 @@ fuzz: $(DEPS_STAMP)
 	tests/fuzz/run-long $(or $(FUZZ_SECONDS),300)
 
 demo: $(DEPS_STAMP)
-	$(MAKE) VARIANT=release $(O)/vmattest
+	$(MAKE) VARIANT=release $(O)/vmattest $(O)/vmattest-verifier
 	tests/demo.sh
 
 bench: $(DEPS_STAMP)

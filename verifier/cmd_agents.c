@@ -45,8 +45,9 @@ static int print_agent(const struct registered_agent *agent, void *user) {
                 json_object_object_add(obj, "port", json_object_new_int(agent->port));
                 json_object_array_add(array, obj);
         } else
-                printf("%-40s %.16s  %.20s  %-8s %4u  %s\n", agent->agent_id, agent->ek_hash, agent->ak_name,
-                       agent->active ? "active" : "pending", agent->regcount, seen);
+                /* the id last: hash_ek ids are 64 characters */
+                printf("%-8s %4u  %-20s  %-16.16s  %-20.20s  %s\n", agent->active ? "active" : "pending", agent->regcount,
+                       seen, agent->ek_hash, agent->ak_name, agent->agent_id);
         return 0;
 }
 
@@ -78,8 +79,8 @@ int cmd_agents(int argc, char **argv, const char *config_path) {
         ret = store_open(config.database, &store);
         if (ret >= 0) {
                 if (!array)
-                        printf("%-40s %-16s  %-20s  %-8s %4s  %s\n", "AGENT", "EK HASH", "AK NAME", "STATE", "REGS",
-                               "LAST SEEN");
+                        printf("%-8s %4s  %-20s  %-16s  %-20s  %s\n", "STATE", "REGS", "LAST SEEN", "EK HASH", "AK NAME",
+                               "AGENT");
                 ret = store_agent_foreach(store, print_agent, array);
         }
         store_free(store);
