@@ -30,8 +30,8 @@ int ak_check_public(const TPM2B_PUBLIC *pub, TPM2_ALG_ID hash_alg) {
         const TPMT_PUBLIC *area = &pub->publicArea;
         int ret;
 
-        if (area->type != TPM2_ALG_RSA)
-                return vm_error(-EINVAL, "not an RSA key (type 0x%04x)", area->type);
+        if (area->type != TPM2_ALG_RSA || area->parameters.rsaDetail.keyBits != 2048)
+                return vm_error(-EINVAL, "not an RSA-2048 key (type 0x%04x)", area->type);
         ret = tpmkey_check_ak(area);
         if (ret < 0)
                 return ret;

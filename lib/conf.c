@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <ini.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,12 +66,48 @@ int conf_parse_bool(const char *value, void *field, size_t size, char *why, size
         return 0;
 }
 
+#define CONF_FILE_MAX (256 * 1024)
+
+/* What inih reads from: the file's text in memory, handed out a line at a time, so that the
+ * loader knows which line the handler is looking at and can refuse lines inih would split. */
+struct conf_stream {
+        const char *text;
+        size_t size;
+        size_t offset;
+        int line;
+        int long_line; /* first line longer than inih's buffer, or 0 */
+};
+
 struct conf_state {
         const struct conf_key *keys;
         size_t nkeys;
         void *target;
-        char error[320]; /* the first error; inih gives its line number */
+        struct conf_stream *stream;
+        char error[320]; /* the first error the handler saw ... */
+        int error_line;  /* ... and its line */
 };
+
+static char *conf_read_line(char *str, int num, void *user) {
+        struct conf_stream *stream = user;
+        size_t left = stream->size - stream->offset, len;
+        const char *start = stream->text + stream->offset, *newline;
+
+        if (left == 0)
+                return NULL;
+        newline = memchr(start, '\n', left);
+        len = newline ? (size_t)(newline - start) + 1 : left;
+        stream->offset += len;
+        stream->line++;
+        /* inih's buffer holds num-1 characters: it would read the rest as a line of its own */
+        if (len > (size_t)num - 1) {
+                if (!stream->long_line)
+                        stream->long_line = stream->line;
+                len = 0; /* hand inih an empty line; the loader reports this one */
+        }
+        memcpy(str, start, len);
+        str[len] = '\0';
+        return str;
+}
 
 static int on_key(void *user, const char *section, const char *name, const char *raw_value) {
         struct conf_state *state = user;
@@ -80,6 +117,7 @@ static int on_key(void *user, const char *section, const char *name, const char 
 
         if (state->error[0]) /* report the first error only */
                 return 0;
+        state->error_line = state->stream->line;
         if (len >= sizeof(value)) {
                 snprintf(state->error, sizeof(state->error), "key \"%s\": value too long", name);
                 return 0;
@@ -113,8 +151,11 @@ static int on_key(void *user, const char *section, const char *name, const char 
 }
 
 int conf_load(const char *path, bool must_exist, const struct conf_key *keys, size_t nkeys, void *target) {
-        struct conf_state state = { .keys = keys, .nkeys = nkeys, .target = target };
+        struct conf_stream stream = { 0 };
+        struct conf_state state = { .keys = keys, .nkeys = nkeys, .target = target, .stream = &stream };
         _cleanup_(fclosep) FILE *f = fopen(path, "re");
+        _cleanup_(freep) char *text = NULL;
+        struct stat st;
         int line;
 
         if (!f) {
@@ -122,11 +163,33 @@ int conf_load(const char *path, bool must_exist, const struct conf_key *keys, si
                         return 0;
                 return vm_error(-errno, "%s: cannot open: %m", path);
         }
-        line = ini_parse_file(f, on_key, &state);
-        if (line < 0)
+        if (fstat(fileno(f), &st) < 0)
+                return vm_error(-errno, "%s: %m", path);
+        if (S_ISDIR(st.st_mode))
+                return vm_error(-EISDIR, "%s: is a directory, not a config file", path);
+        if (!S_ISREG(st.st_mode))
+                return vm_error(-EINVAL, "%s: not a regular file", path);
+        if (st.st_size > CONF_FILE_MAX)
+                return vm_error(-EFBIG, "%s: larger than %d bytes", path, CONF_FILE_MAX);
+        text = malloc((size_t)st.st_size + 1);
+        if (!text)
+                return -ENOMEM;
+        stream.size = fread(text, 1, (size_t)st.st_size, f);
+        if (ferror(f))
                 return vm_error(-EIO, "%s: cannot read", path);
+        stream.text = text;
+
+        line = ini_parse_stream(conf_read_line, &stream, on_key, &state);
+        if (line < 0)
+                return vm_error(-EIO, "%s: cannot parse", path);
+        /* report whichever came first: a line too long, a syntax error, or a bad key */
+        if (stream.long_line && (line == 0 || stream.long_line <= line) &&
+            (!state.error[0] || stream.long_line <= state.error_line))
+                return vm_error(-EINVAL, "%s:%d: line longer than %d characters", path, stream.long_line,
+                                INI_MAX_LINE - 1);
+        if (state.error[0] && (line == 0 || state.error_line <= line))
+                return vm_error(-EINVAL, "%s:%d: %s", path, state.error_line, state.error);
         if (line > 0)
-                return vm_error(-EINVAL, "%s:%d: %s", path, line,
-                                state.error[0] ? state.error : "syntax error (expected key = value or [section])");
+                return vm_error(-EINVAL, "%s:%d: syntax error (expected key = value or [section])", path, line);
         return 0;
 }

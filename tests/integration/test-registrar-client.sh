@@ -2,7 +2,7 @@
 # The agent's registrar client against answers no honest registrar gives (a canned-answer
 # server), and against the real registrar over HTTPS with a pinned CA.
 . "$(dirname "$0")/lib.sh"
-plan 14
+plan 13
 
 swtpm_start || exit 1
 cd "$TEST_TMP" || exit 1

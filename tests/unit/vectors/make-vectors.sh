@@ -1,6 +1,7 @@
 #!/bin/sh
 # Re-makes the codec vectors the unit tests read, with tpm2-tools against a throw-away swtpm:
 #   ak.pub, ak.name              tpm2_createak -u / -n (TPM2B_PUBLIC, binary Name)
+#   ak.pem                       tpm2_readpublic -f pem (the AK as SubjectPublicKeyInfo PEM)
 #   quote.{msg,sig,pcrs}         tpm2_quote over sha256:0-10,16 (12 PCRs: two TPML_DIGEST lists)
 #   quote3.{msg,sig,pcrs}        tpm2_quote over sha256:0,1,16 (one list)
 #   pcrs.txt                     tpm2_pcrread of the same PCRs, the values the quotes cover
@@ -50,6 +51,8 @@ tpm2_createek -c ek.ctx -G rsa -u ek.pub >/dev/null
 flush
 tpm2_createak -C ek.ctx -c ak.ctx -G rsa -g sha256 -s rsassa -u ak.pub -n ak.name >/dev/null
 flush
+tpm2_readpublic -c ak.ctx -f pem -o ak.pem >/dev/null
+flush
 
 # -q 6e6f6e6365 is the nonce "nonce", the quote's extraData.
 tpm2_quote -c ak.ctx -l sha256:0,1,2,3,4,5,6,7,8,9,10,16 -q 6e6f6e6365 -g sha256 \
@@ -60,5 +63,6 @@ tpm2_quote -c ak.ctx -l sha256:0,1,16 -q 6e6f6e6365 -g sha256 \
 flush
 tpm2_pcrread sha256:0,1,2,3,4,5,6,7,8,9,10,16 >pcrs.txt
 
-cp ak.pub ak.name quote.msg quote.sig quote.pcrs quote3.msg quote3.sig quote3.pcrs pcrs.txt "$out/"
-echo "make-vectors: wrote $(cd "$out" && ls ak.pub ak.name quote.* quote3.* pcrs.txt | tr '\n' ' ')"
+cp ak.pub ak.name ak.pem quote.msg quote.sig quote.pcrs quote3.msg quote3.sig quote3.pcrs pcrs.txt "$out/"
+(cd "$out" && chmod 644 ak.pub ak.name ak.pem quote.* quote3.* pcrs.txt)
+echo "make-vectors: wrote $(cd "$out" && ls ak.pub ak.name ak.pem quote.* quote3.* pcrs.txt | tr '\n' ' ')"

@@ -1,0 +1,62 @@
+/* lib/error.c: one detail line per thread, recorded where the failure is understood. */
+#include "tests/unit/unit.h"
+
+#include <pthread.h>
+
+static void test_records_detail_and_returns_code(void **state) {
+        vm_error_clear();
+        assert_int_equal(vm_error(-EBADMSG, "pcrblob: %s at offset %d", "truncated", 7), -EBADMSG);
+        assert_string_equal(vm_error_detail(-EBADMSG), "pcrblob: truncated at offset 7");
+        /* the detail is the last one recorded, whatever code the caller asks about */
+        assert_string_equal(vm_error_detail(-EIO), "pcrblob: truncated at offset 7");
+}
+
+static void test_later_error_replaces_earlier(void **state) {
+        vm_error(-EINVAL, "first");
+        vm_error(-EIO, "second");
+        assert_string_equal(vm_error_detail(-EIO), "second");
+}
+
+static void test_without_detail_falls_back_to_strerror(void **state) {
+        vm_error(-EINVAL, "stale");
+        vm_error_clear();
+        assert_string_equal(vm_error_detail(-ENOENT), strerror(ENOENT));
+        /* a positive code is accepted too */
+        assert_string_equal(vm_error_detail(ENOMEM), strerror(ENOMEM));
+}
+
+static void test_long_detail_is_truncated_safely(void **state) {
+        char long_text[2000];
+
+        memset(long_text, 'x', sizeof(long_text) - 1);
+        long_text[sizeof(long_text) - 1] = '\0';
+        vm_error(-EINVAL, "%s", long_text);
+        /* 512-byte buffer: 511 characters and the terminator */
+        assert_int_equal(strlen(vm_error_detail(-EINVAL)), 511);
+}
+
+static void *record_in_thread(void *arg) {
+        vm_error(-EIO, "from another thread");
+        return NULL;
+}
+
+static void test_detail_is_per_thread(void **state) {
+        pthread_t thread;
+
+        vm_error(-EINVAL, "main thread");
+        assert_int_equal(pthread_create(&thread, NULL, record_in_thread, NULL), 0);
+        assert_int_equal(pthread_join(thread, NULL), 0);
+        assert_string_equal(vm_error_detail(-EINVAL), "main thread");
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_records_detail_and_returns_code),
+                cmocka_unit_test(test_later_error_replaces_earlier),
+                cmocka_unit_test(test_without_detail_falls_back_to_strerror),
+                cmocka_unit_test(test_long_detail_is_truncated_safely),
+                cmocka_unit_test(test_detail_is_per_thread),
+        };
+
+        return cmocka_run_group_tests_name("error", tests, NULL, NULL);
+}
