@@ -100,9 +100,9 @@ static void test_rejects_ecc_and_other_types(void **state) {
                 TPM2_ALG_ID type;
                 const char *word;
         } types[] = {
-                { TPM2_ALG_ECC, "not an RSA key (type 0x0023)" },
-                { TPM2_ALG_KEYEDHASH, "not an RSA key (type 0x0008)" },
-                { TPM2_ALG_ERROR, "not an RSA key (type 0x0000)" },
+                { TPM2_ALG_ECC, "not an RSA-2048 key (type 0x0023)" },
+                { TPM2_ALG_KEYEDHASH, "not an RSA-2048 key (type 0x0008)" },
+                { TPM2_ALG_ERROR, "not an RSA-2048 key (type 0x0000)" },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(types); i++) {
@@ -114,9 +114,19 @@ static void test_rejects_ecc_and_other_types(void **state) {
         }
 }
 
+/* ak.h promises RSA-2048: a 3072-bit RSA key at the handle is not the agent's AK */
+static void test_rejects_other_key_sizes(void **state) {
+        TPM2B_PUBLIC ak;
+
+        load_ak(&ak);
+        ak.publicArea.parameters.rsaDetail.keyBits = 3072;
+        assert_error(ak_check_public(&ak, TPM2_ALG_SHA256), -EINVAL, "not an RSA-2048 key");
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_accepts_tpm2_tools_ak),
+                cmocka_unit_test(test_rejects_other_key_sizes),
                 cmocka_unit_test(test_accepts_other_configured_hash),
                 cmocka_unit_test(test_rejects_scheme_hash_mismatch),
                 cmocka_unit_test(test_rejects_other_schemes),
