@@ -141,7 +141,9 @@ install: all
 	install -D -m 0755 $(O)/vmattest $(DESTDIR)$(PREFIX)/bin/vmattest
 	install -D -m 0755 $(O)/vmattest-verifier $(DESTDIR)$(PREFIX)/bin/vmattest-verifier
 	install -D -m 0644 agent/vmattest.8 $(DESTDIR)$(PREFIX)/share/man/man8/vmattest.8
+	install -D -m 0644 verifier/vmattest-verifier.8 $(DESTDIR)$(PREFIX)/share/man/man8/vmattest-verifier.8
 	install -D -m 0644 agent/agent.conf $(DESTDIR)/etc/vmattest/agent.conf.example
+	install -D -m 0644 verifier/verifier.conf $(DESTDIR)/etc/vmattest/verifier.conf.example
 
 clean:
 	rm -rf build/release build/asan build/fuzz

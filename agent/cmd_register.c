@@ -27,7 +27,8 @@ static const char register_help[] =
         "the registrar named by registrar_ip/registrar_port (Keylime registrar API v2.0-2.6), then\n"
         "activates the registrar's credential in the TPM and sends the auth_tag that proves it.\n"
         "Unreachable registrars and 5xx answers are retried (max_retries, retry_interval); a 4xx\n"
-        "answer is final.\n" CLI_COMMON_HELP;
+        "answer is final.\n"
+        "\n" CLI_COMMON_HELP;
 
 static char *public_b64(const TPM2B_PUBLIC *pub) {
         uint8_t bytes[sizeof(TPM2B_PUBLIC)];

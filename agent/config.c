@@ -8,6 +8,7 @@
 #include "agent/ak.h"
 #include "agent/ek.h"
 #include "agent/tpm.h"
+#include "lib/agent_id.h"
 #include "lib/cleanup.h"
 #include "lib/error.h"
 #include "lib/conf.h"
@@ -58,9 +59,17 @@ static int parse_ek_handle(const char *value, void *field, size_t size, char *wh
         return 0;
 }
 
+static int parse_uuid(const char *value, void *field, size_t size, char *why, size_t why_size) {
+        if (strcmp(value, "hash_ek") != 0 && strcmp(value, "generate") != 0 && !agent_id_valid(value))
+                return snprintf(why, why_size, "\"%s\" is not hash_ek, generate, or an id of 1-%d characters A-Z a-z 0-9 . _ -",
+                                value, AGENT_ID_MAX),
+                       -1;
+        return conf_parse_string(value, field, size, why, why_size);
+}
+
 #define KEY(name, parser) CONF_KEY("agent", struct agent_config, name, parser)
 static const struct conf_key agent_keys[] = {
-        KEY(uuid, conf_parse_string),
+        KEY(uuid, parse_uuid),
         KEY(ip, conf_parse_ip),
         KEY(port, conf_parse_port),
         KEY(contact_ip, conf_parse_ip),

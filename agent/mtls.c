@@ -20,17 +20,20 @@ DEFINE_POINTER_CLEANUP(X509, X509_free)
 DEFINE_POINTER_CLEANUP(BIO, BIO_free)
 
 static int key_load_or_create(const char *path, EVP_PKEY **key) {
-        _cleanup_(BIO_freep) BIO *bio = BIO_new_file(path, "r");
+        _cleanup_(fclosep) FILE *f = fopen(path, "re");
         _cleanup_(BIO_freep) BIO *mem = NULL;
         char *pem;
         long size;
 
-        if (bio) {
-                *key = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+        if (f) {
+                *key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
                 if (!*key)
                         return vm_error(-EBADMSG, "%s: not a PEM private key (remove it to have a new one made)", path);
                 return 0;
         }
+        /* only a key that does not exist is made anew: the registered certificate names it */
+        if (errno != ENOENT)
+                return vm_error(-errno, "%s: cannot read the mTLS key: %m", path);
         *key = EVP_EC_gen("P-256");
         mem = BIO_new(BIO_s_mem());
         if (!*key || !mem || !PEM_write_bio_PrivateKey(mem, *key, NULL, NULL, 0, NULL, NULL))

@@ -8,6 +8,8 @@
 #include "lib/error.h"
 #include "lib/log.h"
 
+#define REGISTRAR_RETRY_MAX_S 60
+
 int registrar_client_init(struct registrar_client *client, const struct agent_config *config) {
         bool ipv6 = strchr(config->registrar_ip, ':') != NULL;
         int n;
@@ -46,7 +48,7 @@ static int registrar_call(struct registrar_client *client, const char *method, c
                 ret = http_json_request(method, url, &client->tls, body, client->timeout_ms, resp);
                 if (ret >= 0 && resp->status >= 200 && resp->status < 300)
                         return 0;
-                if (ret >= 0 && resp->status >= 400 && resp->status < 500) {
+                if (ret >= 0 && resp->status < 500) { /* 1xx/3xx/4xx: waiting will not change the answer */
                         ret = vm_error(-EPERM, "registrar refused %s %s: HTTP %ld: %s", method, path, resp->status,
                                        http_body_excerpt(resp, excerpt, sizeof(excerpt)));
                         http_response_done(resp);
@@ -57,15 +59,17 @@ static int registrar_call(struct registrar_client *client, const char *method, c
                                        http_body_excerpt(resp, excerpt, sizeof(excerpt)));
                         http_response_done(resp);
                 }
-                if (ret == -EPROTO) /* a TLS failure (wrong CA, wrong server) does not heal by waiting */
+                /* only the network and a busy registrar heal by waiting; a TLS failure (wrong CA,
+                 * wrong server), a missing libcurl or a bad URL do not */
+                if (ret != -ECONNREFUSED && ret != -ETIMEDOUT && ret != -EHOSTUNREACH && ret != -EIO && ret != -EAGAIN)
                         return ret;
                 if (attempt == attempts)
                         break;
                 log_info("registrar %s: attempt %u of %u failed (%s); retrying in %u s", client->base_url, attempt,
                          attempts, vm_error_detail(ret), delay);
                 sleep_seconds(delay);
-                if (config->exponential_backoff && delay < 60)
-                        delay *= 2;
+                if (config->exponential_backoff)
+                        delay = delay * 2 < REGISTRAR_RETRY_MAX_S ? delay * 2 : REGISTRAR_RETRY_MAX_S;
         }
         return vm_error(ret, "registrar %s: giving up after %u attempts: %s", client->base_url, attempts,
                         vm_error_detail(ret));

@@ -19,10 +19,14 @@ int conf_parse_string(const char *value, void *field, size_t size, char *why, si
         return 0;
 }
 
-int conf_parse_ip(const char *value, void *field, size_t size, char *why, size_t why_size) {
+bool conf_ip_valid(const char *text) {
         unsigned char addr[16];
 
-        if (inet_pton(AF_INET, value, addr) != 1 && inet_pton(AF_INET6, value, addr) != 1)
+        return inet_pton(AF_INET, text, addr) == 1 || inet_pton(AF_INET6, text, addr) == 1;
+}
+
+int conf_parse_ip(const char *value, void *field, size_t size, char *why, size_t why_size) {
+        if (!conf_ip_valid(value))
                 return snprintf(why, why_size, "\"%s\" is not an IPv4 or IPv6 address", value), -1;
         return conf_parse_string(value, field, size, why, why_size);
 }
@@ -53,6 +57,18 @@ int conf_parse_uint(const char *value, void *field, size_t size, char *why, size
         if (!*value || *end || value[0] == '-' || n > 86400)
                 return snprintf(why, why_size, "\"%s\" is not a number 0-86400", value), -1;
         *(unsigned *)field = (unsigned)n;
+        return 0;
+}
+
+int conf_parse_list(const char *value, void *field, size_t size, char *why, size_t why_size) {
+        char *list = field;
+        size_t used = strlen(list), len = strlen(value);
+
+        if (used + (used ? 1 : 0) + len >= size)
+                return snprintf(why, why_size, "the list grows beyond %zu characters", size - 1), -1;
+        if (used)
+                list[used++] = ',';
+        memcpy(list + used, value, len + 1);
         return 0;
 }
 

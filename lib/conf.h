@@ -22,10 +22,14 @@ struct conf_key {
         { section, #member, parser, offsetof(type, member), sizeof(((type *)0)->member) }
 
 int conf_parse_string(const char *value, void *field, size_t size, char *why, size_t why_size);
+bool conf_ip_valid(const char *text);
 int conf_parse_ip(const char *value, void *field, size_t size, char *why, size_t why_size);
 int conf_parse_port(const char *value, void *field, size_t size, char *why, size_t why_size);  /* uint16_t, 1-65535 */
 int conf_parse_port_or_zero(const char *value, void *field, size_t size, char *why, size_t why_size);
 int conf_parse_uint(const char *value, void *field, size_t size, char *why, size_t why_size);  /* unsigned, 0-86400 */
+/* Appends to a comma-separated list: the key may be repeated, one value (or several, comma-
+ * separated) per line, as lines are limited in length. */
+int conf_parse_list(const char *value, void *field, size_t size, char *why, size_t why_size);
 int conf_parse_bool(const char *value, void *field, size_t size, char *why, size_t why_size);  /* true/false/yes/no/1/0 */
 
 /* Missing file: an error only when `must_exist`. */

@@ -71,12 +71,17 @@ int cmd_agents(int argc, char **argv, const char *config_path) {
                 log_error("agents: unknown option \"%s\" (see 'vmattest-verifier agents --help')", argv[optind - 1]);
                 return EXIT_USAGE;
         }
+        if (optind != argc) {
+                json_object_put(array);
+                log_error("agents: unexpected argument \"%s\"", argv[optind]);
+                return EXIT_USAGE;
+        }
         exit_code = command_load_config(config_path, &config);
         if (exit_code != EXIT_OK) {
                 json_object_put(array);
                 return exit_code;
         }
-        ret = store_open(config.database, &store);
+        ret = store_open(config.database, false, &store);
         if (ret >= 0) {
                 if (!array)
                         printf("%-8s %4s  %-20s  %-16s  %-20s  %s\n", "STATE", "REGS", "LAST SEEN", "EK HASH", "AK NAME",

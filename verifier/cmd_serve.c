@@ -64,11 +64,12 @@ int cmd_serve(int argc, char **argv, const char *config_path) {
         }
         signal(SIGPIPE, SIG_IGN);
 
-        ret = store_open(config.database, &registrar.store);
+        ret = store_open(config.database, true, &registrar.store);
         if (ret >= 0)
                 ret = ek_trust_load(config.tpm_cert_store, &registrar.trust);
         if (ret >= 0 && config.tls_port)
-                ret = http_tls_server_context(config.server_cert, config.server_key, &tls_ctx);
+                ret = http_tls_server_context(config.server_cert, config.server_key,
+                                              config.trusted_client_ca[0] ? config.trusted_client_ca : NULL, &tls_ctx);
         if (ret >= 0 && !(base = event_base_new()))
                 ret = -ENOMEM;
         if (ret >= 0 && config.port)

@@ -13,8 +13,9 @@ static const struct conf_key verifier_keys[] = {
         KEY("registrar", tls_port, conf_parse_port_or_zero),
         KEY("registrar", server_cert, conf_parse_string),
         KEY("registrar", server_key, conf_parse_string),
+        KEY("registrar", trusted_client_ca, conf_parse_string),
         KEY("registrar", tpm_cert_store, conf_parse_string),
-        KEY("registrar", ek_allowlist, conf_parse_string),
+        KEY("registrar", ek_allowlist, conf_parse_list),
         KEY("store", database, conf_parse_string),
 };
 #undef KEY

@@ -13,8 +13,9 @@ struct verifier_config {
         uint16_t tls_port;        /* HTTPS, Keylime's 8891; 0 = off */
         char server_cert[256];    /* the registrar's HTTPS certificate and key (PEM) */
         char server_key[256];
+        char trusted_client_ca[256]; /* on the TLS port, GET and DELETE need a client certificate from this CA */
         char tpm_cert_store[256]; /* directory of PEM CA certificates EK certificates must chain to */
-        char ek_allowlist[4096];  /* EK hashes (hash_ek) accepted without EK certificate, comma-separated */
+        char ek_allowlist[8192];  /* EK hashes (hash_ek) accepted without EK certificate; the key repeats */
         /* [store] */
         char database[256];       /* SQLite file */
 };

@@ -66,7 +66,7 @@ void http_listener_free(struct http_listener *listener) {
         free(listener);
 }
 
-int http_tls_server_context(const char *cert_file, const char *key_file, SSL_CTX **out) {
+int http_tls_server_context(const char *cert_file, const char *key_file, const char *client_ca, SSL_CTX **out) {
         SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
 
         if (!ctx)
@@ -80,8 +80,27 @@ int http_tls_server_context(const char *cert_file, const char *key_file, SSL_CTX
                 SSL_CTX_free(ctx);
                 return vm_error(-EINVAL, "%s: cannot load the TLS key, or it does not match %s", key_file, cert_file);
         }
+        if (client_ca) {
+                STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(client_ca);
+
+                if (!names || SSL_CTX_load_verify_locations(ctx, client_ca, NULL) != 1) {
+                        sk_X509_NAME_pop_free(names, X509_NAME_free);
+                        SSL_CTX_free(ctx);
+                        return vm_error(-EINVAL, "%s: cannot load the trusted client CA", client_ca);
+                }
+                SSL_CTX_set_client_CA_list(ctx, names);
+                SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+        }
         *out = ctx;
         return 0;
+}
+
+bool http_request_client_verified(struct evhttp_request *req) {
+        struct evhttp_connection *conn = evhttp_request_get_connection(req);
+        struct bufferevent *bev = conn ? evhttp_connection_get_bufferevent(conn) : NULL;
+        SSL *ssl = bev ? bufferevent_openssl_get_ssl(bev) : NULL;
+
+        return ssl && SSL_get0_peer_certificate(ssl) && SSL_get_verify_result(ssl) == X509_V_OK;
 }
 
 void http_reply(struct evhttp_request *req, int code, const char *status, json_object *results) {

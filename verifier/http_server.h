@@ -7,6 +7,7 @@
 #include <event2/http.h>
 #include <json-c/json.h>
 #include <openssl/ssl.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #define HTTP_REQUEST_BODY_MAX (2 << 20)
@@ -18,8 +19,12 @@ int http_listener_new(struct event_base *base, const char *ip, uint16_t port, SS
                       void (*handler)(struct evhttp_request *req, void *user), void *user, struct http_listener **out);
 void http_listener_free(struct http_listener *listener);
 
-/* A server-side TLS context from a PEM certificate and key; TLS 1.2 at least. */
-int http_tls_server_context(const char *cert_file, const char *key_file, SSL_CTX **out);
+/* A server-side TLS context from a PEM certificate and key; TLS 1.2 at least. With `client_ca`
+ * (a PEM file), clients are asked for a certificate that chains to it; one without is still
+ * served, and handlers decide with http_request_client_verified(). */
+int http_tls_server_context(const char *cert_file, const char *key_file, const char *client_ca, SSL_CTX **out);
+/* True when the request came over TLS with a client certificate that verified. */
+bool http_request_client_verified(struct evhttp_request *req);
 
 /* Replies with the envelope; takes ownership of `results` (NULL: an empty object). */
 void http_reply(struct evhttp_request *req, int code, const char *status, json_object *results);

@@ -67,7 +67,12 @@ int main(int argc, char **argv) {
                 return EXIT_USAGE;
         }
         if (strcmp(argv[first], "help") == 0 || strcmp(argv[first], "--help") == 0 || strcmp(argv[first], "-h") == 0) {
-                if (first + 1 < argc && (cmd = command_find(argv[first + 1]))) {
+                if (first + 1 < argc) {
+                        cmd = command_find(argv[first + 1]);
+                        if (!cmd) {
+                                log_error("unknown command \"%s\" (see 'vmattest-verifier help')", argv[first + 1]);
+                                return EXIT_USAGE;
+                        }
                         char *help_argv[] = { argv[first + 1], (char *)"--help", NULL };
                         return cmd->run(2, help_argv, config_path);
                 }

@@ -42,6 +42,9 @@ static int http_status_for(int ret) {
 static void reply_failure(struct evhttp_request *req, int ret) {
         int status = http_status_for(ret);
 
+        if (status == 500)
+                log_error("registrar: %s %s: %s", evhttp_request_get_command(req) == EVHTTP_REQ_GET ? "GET" : "request",
+                          evhttp_request_get_uri(req), vm_error_detail(ret));
         http_reply_error(req, status, "%s", status == 500 ? "internal error (see the registrar's log)" : vm_error_detail(ret));
 }
 
@@ -200,10 +203,13 @@ static void handle_activate(struct registrar *r, struct evhttp_request *req, con
                 reply_failure(req, ret);
                 return;
         }
-        if (!agent.pending_tag[0] || !auth_tag_equal(agent.pending_tag, tag)) {
+        if (!agent.pending_tag[0]) {
+                /* answered already (or a replay): nothing to check against, nothing to delete */
+                log_info("registrar: agent %s sent an auth_tag with no challenge open", agent_id);
+                http_reply_error(req, 400, "agent %s has no open challenge: register first", agent_id);
+        } else if (!auth_tag_equal(agent.pending_tag, tag)) {
                 /* as Keylime does: a wrong tag ends the registration; the agent starts over */
-                log_info("registrar: agent %s sent a wrong auth_tag%s: registration deleted", agent_id,
-                         agent.pending_tag[0] ? "" : " (no challenge open)");
+                log_info("registrar: agent %s sent a wrong auth_tag: registration deleted", agent_id);
                 store_agent_delete(r->store, agent_id);
                 http_reply_error(req, 400, "auth_tag does not match the challenge: registration of %s deleted", agent_id);
         } else {
@@ -317,6 +323,13 @@ void registrar_handle(struct evhttp_request *req, void *user) {
         if (parse_agents_path(path, agent_id, &activate, &list) < 0) {
                 http_reply_error(req, 404, "not found: %.100s (API v2.0-2.%d; agent ids are A-Z a-z 0-9 . _ -)", path,
                                  REGISTRAR_API_MAX_MINOR);
+                return;
+        }
+        /* SPEC §1: reading and deleting registrations is the tenant's business: only over TLS, with a
+         * client certificate from trusted_client_ca (registering and activating need none) */
+        if ((list || method == EVHTTP_REQ_GET || method == EVHTTP_REQ_DELETE) && !http_request_client_verified(req)) {
+                http_reply_error(req, 403, "listing, reading and deleting agents need the TLS port and a client "
+                                           "certificate from the registrar's trusted_client_ca");
                 return;
         }
         if (list) {

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "lib/encoding.h"
+#include "lib/conf.h"
 #include "lib/error.h"
 #include "lib/json_member.h"
 #include "lib/tpm2b.h"
@@ -80,6 +81,8 @@ int registration_body_parse(json_object *body, struct registration_body *out) {
         }
         if (ret >= 0)
                 ret = json_member_string(body, "ip", sizeof(out->ip) - 1, false, &ip);
+        if (ret >= 0 && !conf_ip_valid(ip))
+                ret = vm_error(-EBADMSG, "ip \"%.64s\" is not an IPv4 or IPv6 address", ip);
         if (ret >= 0) {
                 strcpy(out->ip, ip);
                 if (!json_object_object_get_ex(body, "port", &port) || !json_object_is_type(port, json_type_int) ||

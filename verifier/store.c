@@ -29,13 +29,13 @@ static int store_fail(struct store *store, const char *what) {
         return vm_error(-EIO, "database: %s: %s", what, sqlite3_errmsg(store->db));
 }
 
-int store_open(const char *path, struct store **out) {
+int store_open(const char *path, bool create, struct store **out) {
         struct store *store = calloc(1, sizeof(*store));
         int ret = 0;
 
         if (!store)
                 return -ENOMEM;
-        if (sqlite3_open_v2(path, &store->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+        if (sqlite3_open_v2(path, &store->db, SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_FULLMUTEX,
                             NULL) != SQLITE_OK) {
                 ret = vm_error(-EIO, "database %s: cannot open: %s", path,
                                store->db ? sqlite3_errmsg(store->db) : "out of memory");

@@ -31,7 +31,8 @@ struct registered_agent {
         unsigned regcount;
 };
 
-int store_open(const char *path, struct store **out);
+/* `create`: make the database when missing (the server); readers want an existing one. */
+int store_open(const char *path, bool create, struct store **out);
 void store_free(struct store *store);
 
 /* -ENOENT when the agent is not registered. */

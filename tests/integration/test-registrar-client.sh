@@ -2,7 +2,7 @@
 # The agent's registrar client against answers no honest registrar gives (a canned-answer
 # server), and against the real registrar over HTTPS with a pinned CA.
 . "$(dirname "$0")/lib.sh"
-plan 13
+plan 17
 
 swtpm_start || exit 1
 cd "$TEST_TMP" || exit 1
@@ -66,9 +66,13 @@ openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=registr
 openssl x509 -req -in registrar.csr -CA tenant-ca.pem -CAkey tenant-ca.key -CAcreateserial -days 2 \
         -extfile <(printf 'subjectAltName=IP:127.0.0.1\n') -out registrar.pem 2>/dev/null
 tls_port=$(random_port)
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=tenant -keyout tenant.key \
+        -out tenant.csr 2>/dev/null
+openssl x509 -req -in tenant.csr -CA tenant-ca.pem -CAkey tenant-ca.key -CAcreateserial -days 2 -out tenant.pem 2>/dev/null
 verifier_config tls.conf "tls_port = $tls_port
 server_cert = $TEST_TMP/registrar.pem
-server_key = $TEST_TMP/registrar.key"
+server_key = $TEST_TMP/registrar.key
+trusted_client_ca = $TEST_TMP/tenant-ca.pem"
 verifier_start tls.conf
 wait_port "$VERIFIER_PID" "$tls_port"
 agent_config tls-agent.conf "$tls_port" "registrar_tls = true
@@ -79,3 +83,13 @@ registrar_tls_ca_cert = $TEST_TMP/stranger-ca.pem"
 expect_failure "a registrar whose certificate the pinned CA did not issue is refused" 1 \
         "TLS failure" "$VMATTEST" --config tls-agent2.conf register
 expect_equal "a TLS failure is not retried" "$(grep -c 'attempt' out)" 0
+
+# reading and deleting registrations: TLS with a tenant client certificate only
+list() { curl -s -o list.json -w '%{http_code}' "$@"; }
+expect_equal "listing agents over plain HTTP is refused" "$(list "http://127.0.0.1:$VERIFIER_PORT/v2.6/agents/")" 403
+expect_equal "listing agents over TLS without a client certificate is refused" \
+        "$(list --cacert tenant-ca.pem "https://127.0.0.1:$tls_port/v2.6/agents/")" 403
+code=$(list --cacert tenant-ca.pem --cert tenant.pem --key tenant.key "https://127.0.0.1:$tls_port/v2.6/agents/")
+expect_equal "the tenant's client certificate lists the registered agent" "$code $(jq -r '.results.uuids | length' list.json)" "200 1"
+expect_equal "deleting an agent without a client certificate is refused" \
+        "$(list -X DELETE "http://127.0.0.1:$VERIFIER_PORT/v2.6/agents/$(jq -r '.results.uuids[0]' list.json)")" 403
