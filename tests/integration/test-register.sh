@@ -3,7 +3,7 @@
 # loopback, with real swtpms; and the registrar driven by hand (curl + tpm2-tools), as a
 # Keylime agent would, for the protocol cases the agent itself never produces.
 . "$(dirname "$0")/lib.sh"
-plan 17
+plan 20
 
 swtpm_start tpm1 || exit 1
 cd "$TEST_TMP" || exit 1
@@ -19,6 +19,9 @@ expect_equal "the registrar lists it as active, with the agent's EK hash" \
         "$(jq -r '.[0].state + " " + .[0].ek_hash' agents.json)" "active $agent_id"
 expect_equal "the mTLS key is private to the agent" "$(stat -c %a agent-state/server-private.pem)" 600
 expect_success "registering again (next boot) activates again" "$VMATTEST" --config agent.conf register
+expect_equal "the mTLS certificate names the agent (CN) and its contact IP (SAN)" \
+        "$(openssl x509 -in agent-state/server-cert.crt -noout -subject -ext subjectAltName | tr -d ' \n')" \
+        "subject=CN=${agent_id}X509v3SubjectAlternativeName:IPAddress:127.0.0.1"
 
 # the protocol by hand, with tpm2-tools in the agent's place
 "$VMATTEST" identity --json 2>/dev/null >id.json
@@ -49,6 +52,12 @@ code=$code,$(jq -n --arg t "$tag" '{auth_tag: $t}' | post PUT a.json "/v2.6/agen
 expect_equal "tpm2-tools activates the registrar's blob, across a registrar restart" "$code" "200,200"
 code=$(jq -n --arg t "$tag" '{auth_tag: $t}' | post PUT a2.json "/v2.6/agents/$manual_id/activate")
 expect_equal "replaying the old auth_tag fails" "$code" 400
+# a wrong tag against an open challenge ends the registration, as Keylime's registrar does
+code=$(register_body | post POST r2.json "/v2.6/agents/$manual_id")
+code=$code,$(jq -n '{auth_tag: ("0" * 96)}' | post PUT a3.json "/v2.6/agents/$manual_id/activate")
+expect_equal "a wrong auth_tag is refused" "$code" "200,400"
+code=$(jq -n --arg t "$tag" '{auth_tag: $t}' | post PUT a4.json "/v2.6/agents/$manual_id/activate")
+expect_equal "... and deleted the registration" "$code $(jq -r .status a4.json)" "404 agent $manual_id is not registered"
 
 # hostile registration bodies: each a 400 naming the problem
 hostile() { # hostile DESC PATTERN JQ-FILTER
