@@ -17,6 +17,7 @@ PKGS := tss2-esys tss2-mu tss2-tctildr tss2-rc openssl json-c inih
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) $(VERIFIER_PKGS) libcurl)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS))
 VERIFIER_PKGS := libevent libevent_openssl sqlite3
+EVENT_LIBS = $(shell pkg-config --libs libevent libevent_openssl)
 VERIFIER_LIBS = $(shell pkg-config --libs $(VERIFIER_PKGS))
 
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes \
@@ -91,7 +92,7 @@ $(O)/libverifier.a: $(VERIFIER_OBJ)
 
 $(O)/vmattest: $(O)/agent/main.o $(O)/libagent.a $(O)/libvmattest.a
 	@echo '  LD      $@'
-	@$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	@$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(EVENT_LIBS)
 
 $(O)/vmattest-verifier: $(O)/verifier/main.o $(O)/libverifier.a $(O)/libvmattest.a
 	@echo '  LD      $@'

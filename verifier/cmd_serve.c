@@ -8,7 +8,7 @@
 #include "lib/error.h"
 #include "lib/log.h"
 #include "verifier/commands.h"
-#include "verifier/http_server.h"
+#include "lib/http_server.h"
 #include "verifier/registrar.h"
 
 static const char serve_help[] =

@@ -18,7 +18,7 @@
 #include "lib/log.h"
 #include "lib/tpm2b.h"
 #include "lib/tpmkey.h"
-#include "verifier/http_server.h"
+#include "lib/http_server.h"
 #include "verifier/registration_body.h"
 
 #define CREDENTIAL_CHARS 32    /* SPEC §1: 32 random [A-Za-z0-9] bytes */

@@ -1,5 +1,5 @@
-/* The verifier's HTTP(S) listeners on libevent's evhttp, and Keylime's reply envelope
- * {"code": N, "status": "...", "results": {...}}. TLS (>= 1.2) runs through OpenSSL
+/* HTTP(S) listeners on libevent's evhttp, for the agent API and the verifier, and Keylime's
+ * reply envelope {"code": N, "status": "...", "results": {...}}. TLS (>= 1.2) runs through OpenSSL
  * bufferevents; request bodies are bounded and parsed with json-c under a depth limit. */
 #pragma once
 

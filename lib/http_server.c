@@ -1,4 +1,4 @@
-#include "verifier/http_server.h"
+#include "http_server.h"
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/error.h"
+#include "error.h"
 
 #define JSON_DEPTH_MAX 16
 
