@@ -37,14 +37,18 @@ int cli_load_config(struct cli *cli) {
         return EXIT_OK;
 }
 
-int cli_open_tpm(const struct cli *cli, struct tpm **tpm) {
+const char *cli_tcti(const struct cli *cli) {
         const char *tcti = cli->tcti_option;
 
         if (!tcti)
                 tcti = getenv("VMATTEST_TCTI");
         if (!tcti || !*tcti)
                 tcti = cli->config.tcti[0] ? cli->config.tcti : TPM_DEFAULT_TCTI;
-        return tpm_open(tcti, tpm);
+        return tcti;
+}
+
+int cli_open_tpm(const struct cli *cli, struct tpm **tpm) {
+        return tpm_open(cli_tcti(cli), tpm);
 }
 
 int cli_usage_error(const char *command, const char *fmt, ...) {

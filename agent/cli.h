@@ -46,7 +46,8 @@ struct cli {
 bool cli_common_option(struct cli *cli, int opt, const char *arg);
 /* Loads the config file; returns an exit code (EXIT_OK to go on). */
 int cli_load_config(struct cli *cli);
-/* Opens the TPM named by --tcti, $VMATTEST_TCTI, the config or the default. */
+/* The TPM named by --tcti, $VMATTEST_TCTI, the config or the default. */
+const char *cli_tcti(const struct cli *cli);
 int cli_open_tpm(const struct cli *cli, struct tpm **tpm);
 /* Prints a usage error with the subcommand's name and returns EXIT_USAGE. */
 int cli_usage_error(const char *command, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
