@@ -140,7 +140,7 @@ int cmd_quote(int argc, char **argv, struct cli *cli) {
                         ret = vm_error(-ENOENT, "no AK at handle 0x%08x: run 'vmattest identity' first", ak_handle);
         }
         if (ret >= 0)
-                ret = quote_take(tpm, &ak, &req, &parts);
+                ret = quote_take(tpm, &ak, &req, &parts, NULL);
         if (ret >= 0)
                 ret = quote_string_encode(&parts, &quote_string);
         if (ret >= 0 && out_dir)

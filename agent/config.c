@@ -90,6 +90,10 @@ static const struct conf_key agent_keys[] = {
         KEY(state_dir, conf_parse_string),
         KEY(server_key, conf_parse_string),
         KEY(server_cert, conf_parse_string),
+        KEY(trusted_client_ca, conf_parse_string),
+        KEY(ima_ml_path, conf_parse_string),
+        KEY(measuredboot_ml_path, conf_parse_string),
+        KEY(vmattest_ml_path, conf_parse_string),
 };
 #undef KEY
 
@@ -110,6 +114,10 @@ void agent_config_defaults(struct agent_config *config) {
         strcpy(config->state_dir, "/var/lib/vmattest");
         strcpy(config->server_key, "server-private.pem");
         strcpy(config->server_cert, "server-cert.crt");
+        strcpy(config->trusted_client_ca, "/etc/vmattest/verifier-ca.pem");
+        strcpy(config->ima_ml_path, "/sys/kernel/security/ima/ascii_runtime_measurements");
+        strcpy(config->measuredboot_ml_path, "/sys/kernel/security/tpm0/binary_bios_measurements");
+        strcpy(config->vmattest_ml_path, "/run/vmattest/measurements.log");
         strcpy(config->ip, "127.0.0.1");
         strcpy(config->contact_ip, "127.0.0.1");
         strcpy(config->registrar_ip, "127.0.0.1");

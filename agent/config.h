@@ -33,6 +33,11 @@ struct agent_config {
         char state_dir[256];
         char server_key[256];          /* relative to state_dir unless absolute */
         char server_cert[256];
+        /* serving (SPEC §2) */
+        char trusted_client_ca[256];     /* verifiers' client certificates must chain to this CA */
+        char ima_ml_path[256];           /* the IMA list, the firmware's event log, our own log */
+        char measuredboot_ml_path[256];
+        char vmattest_ml_path[256];
 };
 
 void agent_config_defaults(struct agent_config *config);

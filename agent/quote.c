@@ -12,13 +12,12 @@
 
 /* One TPM2_Quote + TPM2_PCR_Read; *agree tells whether the values match the pcrDigest. */
 static int quote_once(struct tpm *tpm, const struct ak *ak, const struct quote_request *req,
-                      const TPML_PCR_SELECTION *sel, struct quote_parts *parts, bool *agree) {
+                      const TPML_PCR_SELECTION *sel, struct quote_parts *parts, struct pcr_values *pcrs, bool *agree) {
         TPMT_SIG_SCHEME scheme = { .scheme = TPM2_ALG_NULL }; /* the AK's own scheme */
         TPM2B_DATA extra = { .size = (UINT16)req->nonce_size };
         TPM2B_ATTEST *quoted = NULL;
         TPMT_SIGNATURE *signature = NULL;
         TPMS_ATTEST attest;
-        struct pcr_values pcrs;
         uint8_t digest[TPM2_MAX_DIGEST_BUFFER];
         int ret;
 
@@ -27,11 +26,11 @@ static int quote_once(struct tpm *tpm, const struct ak *ak, const struct quote_r
                                                &extra, &scheme, sel, &quoted, &signature));
         if (ret < 0)
                 return ret;
-        ret = pcr_read(tpm, req->bank, req->mask, &pcrs);
+        ret = pcr_read(tpm, req->bank, req->mask, pcrs);
         if (ret >= 0)
                 ret = tpms_attest_unmarshal(quoted->attestationData, quoted->size, &attest);
         if (ret >= 0)
-                ret = pcr_values_digest(&pcrs, digest);
+                ret = pcr_values_digest(pcrs, digest);
         if (ret >= 0) {
                 const TPM2B_DIGEST *quoted_digest = &attest.attested.quote.pcrDigest;
 
@@ -43,13 +42,15 @@ static int quote_once(struct tpm *tpm, const struct ak *ak, const struct quote_r
                                              &parts->signature_size);
         }
         if (ret >= 0)
-                ret = pcrblob_encode(&pcrs, parts->pcrblob, sizeof(parts->pcrblob), &parts->pcrblob_size);
+                ret = pcrblob_encode(pcrs, parts->pcrblob, sizeof(parts->pcrblob), &parts->pcrblob_size);
         Esys_Free(quoted);
         Esys_Free(signature);
         return ret;
 }
 
-int quote_take(struct tpm *tpm, const struct ak *ak, const struct quote_request *req, struct quote_parts *parts) {
+int quote_take(struct tpm *tpm, const struct ak *ak, const struct quote_request *req, struct quote_parts *parts,
+               struct pcr_values *pcrs) {
+        struct pcr_values local;
         TPML_PCR_SELECTION sel;
         TPM2_ALG_ID ak_hash = ak->public.publicArea.parameters.rsaDetail.scheme.details.rsassa.hashAlg;
 
@@ -64,7 +65,7 @@ int quote_take(struct tpm *tpm, const struct ak *ak, const struct quote_request 
         pcr_selection_from_mask(req->bank, req->mask, &sel);
         for (unsigned attempt = 1; attempt <= QUOTE_ATTEMPTS; attempt++) {
                 bool agree = false;
-                int ret = quote_once(tpm, ak, req, &sel, parts, &agree);
+                int ret = quote_once(tpm, ak, req, &sel, parts, pcrs ? pcrs : &local, &agree);
 
                 if (ret < 0 || agree)
                         return ret;

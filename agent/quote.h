@@ -19,4 +19,6 @@ struct quote_request {
         uint32_t mask;
 };
 
-int quote_take(struct tpm *tpm, const struct ak *ak, const struct quote_request *req, struct quote_parts *parts);
+/* `pcrs` (may be NULL) receives the PCR values the quote covers. */
+int quote_take(struct tpm *tpm, const struct ak *ak, const struct quote_request *req, struct quote_parts *parts,
+               struct pcr_values *pcrs);

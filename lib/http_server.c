@@ -66,7 +66,8 @@ void http_listener_free(struct http_listener *listener) {
         free(listener);
 }
 
-int http_tls_server_context(const char *cert_file, const char *key_file, const char *client_ca, SSL_CTX **out) {
+int http_tls_server_context(const char *cert_file, const char *key_file, const char *client_ca, bool require_client,
+                            SSL_CTX **out) {
         SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
 
         if (!ctx)
@@ -89,7 +90,7 @@ int http_tls_server_context(const char *cert_file, const char *key_file, const c
                         return vm_error(-EINVAL, "%s: cannot load the trusted client CA", client_ca);
                 }
                 SSL_CTX_set_client_CA_list(ctx, names);
-                SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+                SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | (require_client ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0), NULL);
         }
         *out = ctx;
         return 0;

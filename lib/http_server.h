@@ -20,9 +20,11 @@ int http_listener_new(struct event_base *base, const char *ip, uint16_t port, SS
 void http_listener_free(struct http_listener *listener);
 
 /* A server-side TLS context from a PEM certificate and key; TLS 1.2 at least. With `client_ca`
- * (a PEM file), clients are asked for a certificate that chains to it; one without is still
- * served, and handlers decide with http_request_client_verified(). */
-int http_tls_server_context(const char *cert_file, const char *key_file, const char *client_ca, SSL_CTX **out);
+ * (a PEM file), clients are asked for a certificate that chains to it; with `require_client`
+ * a client without one is refused in the handshake, else it is served and handlers decide
+ * with http_request_client_verified(). */
+int http_tls_server_context(const char *cert_file, const char *key_file, const char *client_ca, bool require_client,
+                            SSL_CTX **out);
 /* True when the request came over TLS with a client certificate that verified. */
 bool http_request_client_verified(struct evhttp_request *req);
 

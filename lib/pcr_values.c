@@ -89,3 +89,16 @@ int pcr_values_digest(const struct pcr_values *pcrs, uint8_t *out) {
         EVP_MD_CTX_free(ctx);
         return ok ? 0 : vm_error(-EIO, "OpenSSL digest failed");
 }
+
+int pcr_value_after_one_extend(TPM2_ALG_ID bank, const void *data, size_t size, uint8_t *out) {
+        size_t digest_size = hashalg_size(bank);
+        uint8_t chain[2 * TPM2_MAX_DIGEST_BUFFER] = { 0 };
+        int ret;
+
+        if (!digest_size)
+                return vm_error(-EINVAL, "unsupported PCR bank 0x%04x", bank);
+        ret = hashalg_digest(bank, data, size, chain + digest_size);
+        if (ret >= 0)
+                ret = hashalg_digest(bank, chain, 2 * digest_size, out);
+        return ret;
+}

@@ -26,3 +26,7 @@ void pcr_selection_from_mask(TPM2_ALG_ID bank, uint32_t mask, TPML_PCR_SELECTION
 /* H_bank(value[i] for each selected i, ascending): the quote's pcrDigest when the values are
  * what the TPM quoted. out must hold hashalg_size(bank) bytes. */
 int pcr_values_digest(const struct pcr_values *pcrs, uint8_t *out);
+
+/* The value of a resettable PCR reset and then extended once with H_bank(data): what PCR 16
+ * holds after the agent bound its payload key (SPEC §2: H(zeros || H(pubkey PEM))). */
+int pcr_value_after_one_extend(TPM2_ALG_ID bank, const void *data, size_t size, uint8_t *out);

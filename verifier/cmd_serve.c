@@ -69,7 +69,8 @@ int cmd_serve(int argc, char **argv, const char *config_path) {
                 ret = ek_trust_load(config.tpm_cert_store, &registrar.trust);
         if (ret >= 0 && config.tls_port)
                 ret = http_tls_server_context(config.server_cert, config.server_key,
-                                              config.trusted_client_ca[0] ? config.trusted_client_ca : NULL, &tls_ctx);
+                                              config.trusted_client_ca[0] ? config.trusted_client_ca : NULL, false,
+                                              &tls_ctx);
         if (ret >= 0 && !(base = event_base_new()))
                 ret = -ENOMEM;
         if (ret >= 0 && config.port)

@@ -1,0 +1,326 @@
+#include "agent/api.h"
+
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+
+#include "agent/pcr.h"
+#include "agent/quote.h"
+#include "lib/cleanup.h"
+#include "lib/encoding.h"
+#include "lib/error.h"
+#include "lib/hashalg.h"
+#include "lib/http_server.h"
+#include "lib/log.h"
+
+#define FIRMWARE_LOG_MAX (4u << 20)
+#define VMATTEST_LOG_MAX (1u << 20)
+#define NONCE_MAX 64
+#define IMA_PCR 10
+#define PAYLOAD_PCR 16
+
+int agent_api_init(struct agent_api *api, const struct agent_config *config, struct agent_identity *id,
+                   struct payload_key *payload) {
+        memset(api, 0, sizeof(*api));
+        api->config = config;
+        api->id = id;
+        api->payload = payload;
+        ima_source_init(&api->ima, config->ima_ml_path);
+        return pcr_value_after_one_extend(config->tpm_hash_alg, payload->public_pem, strlen(payload->public_pem),
+                                          api->pcr16);
+}
+
+void agent_api_done(struct agent_api *api) {
+        ima_source_done(&api->ima);
+}
+
+/* SPEC §2: enc_alg names the EK's algorithm, with its size from API 2.5 on */
+static const char *enc_alg_name(const struct agent_api *api, unsigned minor) {
+        const TPMT_PUBLIC *ek = &api->id->ek->public.publicArea;
+
+        if (ek->type == TPM2_ALG_RSA)
+                return minor >= 5 ? "rsa2048" : "rsa";
+        if (minor < 5)
+                return "ecc";
+        return ek->parameters.eccDetail.curveID == TPM2_ECC_NIST_P384 ? "ecc384" : "ecc256";
+}
+
+/* A whole small file (the firmware log, the agent's measurement log); -ENOENT when absent. */
+static int read_small_file(const char *path, size_t max, char **data, size_t *size) {
+        _cleanup_(fclosep) FILE *f = fopen(path, "re");
+        char *buf;
+        size_t n;
+
+        if (!f)
+                return errno == ENOENT ? -ENOENT : vm_error(-errno, "%s: cannot open: %m", path);
+        buf = malloc(max + 1);
+        if (!buf)
+                return -ENOMEM;
+        n = fread(buf, 1, max + 1, f);
+        if (ferror(f) || n > max) {
+                free(buf);
+                return vm_error(-EFBIG, "%s: unreadable or larger than %zu bytes", path, max);
+        }
+        buf[n] = '\0';
+        *data = buf, *size = n;
+        return 0;
+}
+
+static bool nonce_valid(const char *nonce) {
+        size_t len = nonce ? strlen(nonce) : 0;
+
+        if (len == 0 || len > NONCE_MAX)
+                return false;
+        for (size_t i = 0; i < len; i++)
+                if (!((nonce[i] >= 'a' && nonce[i] <= 'z') || (nonce[i] >= 'A' && nonce[i] <= 'Z') ||
+                      (nonce[i] >= '0' && nonce[i] <= '9')))
+                        return false;
+        return true;
+}
+
+/* Quotes `mask` plus PCR 16 (SPEC §2: the verifier's mask never has it). If PCR 16 no longer
+ * holds the payload key's binding (someone reset or extended it), the key is bound again and
+ * the quote retaken once. */
+static int api_quote(struct agent_api *api, const char *nonce, uint32_t mask, struct quote_parts *parts) {
+        struct quote_request req = {
+                .nonce = (const uint8_t *)nonce,
+                .nonce_size = strlen(nonce),
+                .bank = api->config->tpm_hash_alg,
+                .mask = mask | 1u << PAYLOAD_PCR,
+        };
+        size_t size = hashalg_size(req.bank);
+        struct pcr_values pcrs;
+        int ret;
+
+        for (int attempt = 0; attempt < 2; attempt++) {
+                ret = quote_take(api->id->tpm, &api->id->ak, &req, parts, &pcrs);
+                if (ret < 0)
+                        return ret;
+                if (pcrs.value[PAYLOAD_PCR].size == size && memcmp(pcrs.value[PAYLOAD_PCR].buffer, api->pcr16, size) == 0)
+                        return 0;
+                log_warning("PCR 16 no longer holds the payload key's binding: binding it again");
+                ret = payload_key_bind(api->id->tpm, api->payload, req.bank);
+                if (ret < 0)
+                        return ret;
+        }
+        return vm_error(-EIO, "PCR 16 does not keep the payload key's binding");
+}
+
+static json_object *quote_results(struct agent_api *api, unsigned minor, const struct quote_parts *parts, bool with_pubkey) {
+        json_object *results = json_object_new_object();
+        char *quote = NULL;
+
+        if (quote_string_encode(parts, &quote) < 0) {
+                json_object_put(results);
+                return NULL;
+        }
+        json_object_object_add(results, "quote", json_object_new_string(quote));
+        json_object_object_add(results, "hash_alg", json_object_new_string(hashalg_name(api->config->tpm_hash_alg)));
+        json_object_object_add(results, "enc_alg", json_object_new_string(enc_alg_name(api, minor)));
+        json_object_object_add(results, "sign_alg", json_object_new_string("rsassa"));
+        if (with_pubkey)
+                json_object_object_add(results, "pubkey", json_object_new_string(api->payload->public_pem));
+        free(quote);
+        return results;
+}
+
+/* The measurement lists asked for alongside an integrity quote. */
+static int add_measurement_lists(struct agent_api *api, json_object *results, uint32_t mask, uint64_t ima_entry) {
+        char *data = NULL;
+        size_t size;
+        uint64_t start;
+        int ret;
+
+        if (mask & (1u << IMA_PCR)) {
+                ret = ima_source_read(&api->ima, ima_entry, &data, &size, &start);
+                if (ret == -ENOENT)
+                        log_debug("%s does not exist: no IMA list to serve", api->config->ima_ml_path);
+                else if (ret < 0)
+                        return ret;
+                else {
+                        json_object_object_add(results, "ima_measurement_list", json_object_new_string_len(data, (int)size));
+                        json_object_object_add(results, "ima_measurement_list_entry", json_object_new_int64((int64_t)start));
+                        free(data);
+                }
+        }
+        if (mask & 1u) { /* PCR 0: the firmware's event log */
+                ret = read_small_file(api->config->measuredboot_ml_path, FIRMWARE_LOG_MAX, &data, &size);
+                if (ret < 0 && ret != -ENOENT)
+                        return ret;
+                if (ret >= 0) {
+                        char *b64 = base64_encode(data, size);
+
+                        free(data);
+                        if (!b64)
+                                return -ENOMEM;
+                        json_object_object_add(results, "mb_measurement_list", json_object_new_string(b64));
+                        free(b64);
+                }
+        }
+        ret = read_small_file(api->config->vmattest_ml_path, VMATTEST_LOG_MAX, &data, &size);
+        if (ret < 0 && ret != -ENOENT)
+                return ret;
+        json_object_object_add(results, "vmattest_measurement_list",
+                               json_object_new_string_len(ret >= 0 ? data : "", ret >= 0 ? (int)size : 0));
+        free(ret >= 0 ? data : NULL);
+        return 0;
+}
+
+static long boot_time(void) {
+        _cleanup_(fclosep) FILE *f = fopen("/proc/stat", "re");
+        char line[256];
+        long btime = 0;
+
+        while (f && fgets(line, sizeof(line), f))
+                if (sscanf(line, "btime %ld", &btime) == 1)
+                        break;
+        return btime;
+}
+
+static int handle_quote(struct agent_api *api, struct evhttp_request *req, unsigned minor, bool integrity,
+                        struct evkeyvalq *query) {
+        const char *nonce = evhttp_find_header(query, "nonce");
+        const char *mask_text = evhttp_find_header(query, "mask");
+        const char *partial = evhttp_find_header(query, "partial");
+        const char *entry_text = evhttp_find_header(query, "ima_ml_entry");
+        uint64_t ima_entry = 0;
+        uint32_t mask = 0;
+        struct quote_parts parts;
+        json_object *results;
+        char *end;
+        int ret;
+
+        if (!nonce_valid(nonce)) {
+                http_reply_error(req, 400, "nonce must be 1-%d letters and digits", NONCE_MAX);
+                return 400;
+        }
+        if (integrity && mask_text) {
+                unsigned long m = strtoul(mask_text, &end, 16);
+
+                if (!*mask_text || *end || m >> 24) {
+                        http_reply_error(req, 400, "mask must be hex with bits 0-23 (PCR i = bit i)");
+                        return 400;
+                }
+                mask = (uint32_t)m;
+        }
+        if (integrity && entry_text) {
+                unsigned long long e = strtoull(entry_text, &end, 10);
+
+                if (!*entry_text || *end || entry_text[0] == '-') {
+                        http_reply_error(req, 400, "ima_ml_entry must be an entry number");
+                        return 400;
+                }
+                ima_entry = e;
+        }
+        if (partial && strcmp(partial, "0") != 0 && strcmp(partial, "1") != 0) {
+                http_reply_error(req, 400, "partial must be 0 or 1");
+                return 400;
+        }
+
+        ret = api_quote(api, nonce, mask, &parts);
+        results = ret >= 0 ? quote_results(api, minor, &parts, !integrity || !partial || strcmp(partial, "0") == 0) : NULL;
+        if (ret >= 0 && !results)
+                ret = -ENOMEM;
+        /* the lists are read after the quote: they may hold more than it covers, never less */
+        if (ret >= 0 && integrity) {
+                ret = add_measurement_lists(api, results, mask, ima_entry);
+                json_object_object_add(results, "boottime", json_object_new_int64(boot_time()));
+        }
+        if (ret < 0) {
+                json_object_put(results);
+                log_error("quote failed: %s", vm_error_detail(ret));
+                http_reply_error(req, 500, "quote failed: %s", vm_error_detail(ret));
+                return 500;
+        }
+        http_reply(req, 200, "Success", results);
+        return 200;
+}
+
+static int handle_version(struct evhttp_request *req) {
+        json_object *results = json_object_new_object(), *versions = json_object_new_array();
+        char version[8];
+
+        for (int minor = AGENT_API_MIN_MINOR; minor <= AGENT_API_MAX_MINOR; minor++) {
+                snprintf(version, sizeof(version), "2.%d", minor);
+                json_object_array_add(versions, json_object_new_string(version));
+        }
+        json_object_object_add(results, "supported_version", json_object_new_string(version));
+        json_object_object_add(results, "supported_versions", versions);
+        http_reply(req, 200, "Success", results);
+        return 200;
+}
+
+static int handle_info(struct agent_api *api, struct evhttp_request *req, unsigned minor) {
+        json_object *results = json_object_new_object();
+
+        json_object_object_add(results, "agent_uuid", json_object_new_string(api->id->agent_id));
+        json_object_object_add(results, "tpm_hash_alg", json_object_new_string(hashalg_name(api->config->tpm_hash_alg)));
+        json_object_object_add(results, "tpm_enc_alg", json_object_new_string(enc_alg_name(api, minor)));
+        json_object_object_add(results, "tpm_sign_alg", json_object_new_string("rsassa"));
+        json_object_object_add(results, "ak_handle", json_object_new_int64(api->id->ak.persistent));
+        http_reply(req, 200, "Success", results);
+        return 200;
+}
+
+static int route(struct agent_api *api, struct evhttp_request *req, const char *path, struct evkeyvalq *query) {
+        unsigned minor;
+        int consumed = 0;
+        const char *rest;
+
+        if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
+                http_reply_error(req, 405, "method not allowed");
+                return 405;
+        }
+        if (strcmp(path, "/version") == 0)
+                return handle_version(req);
+        if (sscanf(path, "/v2.%u/%n", &minor, &consumed) != 1 || consumed == 0 || minor < AGENT_API_MIN_MINOR ||
+            minor > AGENT_API_MAX_MINOR) {
+                http_reply_error(req, 404, "not found (API v2.%d-2.%d)", AGENT_API_MIN_MINOR, AGENT_API_MAX_MINOR);
+                return 404;
+        }
+        rest = path + consumed;
+        if (strcmp(rest, "agent/info") == 0)
+                return handle_info(api, req, minor);
+        if (strcmp(rest, "keys/pubkey") == 0) {
+                json_object *results = json_object_new_object();
+
+                json_object_object_add(results, "pubkey", json_object_new_string(api->payload->public_pem));
+                http_reply(req, 200, "Success", results);
+                return 200;
+        }
+        if (strcmp(rest, "quotes/identity") == 0)
+                return handle_quote(api, req, minor, false, query);
+        if (strcmp(rest, "quotes/integrity") == 0)
+                return handle_quote(api, req, minor, true, query);
+        http_reply_error(req, 404, "not found: %.100s", path);
+        return 404;
+}
+
+void agent_api_handle(struct evhttp_request *req, void *user) {
+        struct agent_api *api = user;
+        const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+        const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+        const char *query_text = uri ? evhttp_uri_get_query(uri) : NULL;
+        struct evhttp_connection *conn = evhttp_request_get_connection(req);
+        struct evkeyvalq query = { 0 };
+        uint64_t start = tpm_clock_ns();
+        const char *peer = "?";
+        ev_uint16_t peer_port = 0;
+        int status;
+
+        api->requests++;
+        TAILQ_INIT(&query);
+        if (conn)
+                evhttp_connection_get_peer(conn, (char **)&peer, &peer_port);
+        if (!path || (query_text && evhttp_parse_query_str(query_text, &query) < 0)) {
+                http_reply_error(req, 400, "malformed request URI");
+                status = 400;
+        } else
+                status = route(api, req, path, &query);
+        evhttp_clear_headers(&query);
+        log_info("%s:%u %s -> %d (%.1f ms)", peer, peer_port, path ? path : "?", status,
+                 (double)(tpm_clock_ns() - start) / 1e6);
+}

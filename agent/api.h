@@ -1,0 +1,29 @@
+/* The agent API the verifier polls (SPEC §2, Keylime API v2.1-2.6, pull model): version, agent
+ * info, the payload key, identity and integrity quotes with the IMA, firmware and vmattest
+ * measurement lists. Served over mutual TLS by `vmattest serve`. */
+#pragma once
+
+#include <event2/http.h>
+
+#include "agent/agent_identity.h"
+#include "agent/config.h"
+#include "agent/ima_source.h"
+#include "agent/payload_key.h"
+
+#define AGENT_API_MIN_MINOR 1
+#define AGENT_API_MAX_MINOR 6
+
+struct agent_api {
+        const struct agent_config *config;
+        struct agent_identity *id;
+        struct payload_key *payload;
+        struct ima_source ima;
+        uint8_t pcr16[TPM2_MAX_DIGEST_BUFFER]; /* what PCR 16 holds while the payload key is bound */
+        unsigned long requests;
+};
+
+int agent_api_init(struct agent_api *api, const struct agent_config *config, struct agent_identity *id,
+                   struct payload_key *payload);
+void agent_api_done(struct agent_api *api);
+/* The evhttp callback; `user` is the struct agent_api. */
+void agent_api_handle(struct evhttp_request *req, void *user);

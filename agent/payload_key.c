@@ -1,0 +1,58 @@
+#include "agent/payload_key.h"
+
+#include <openssl/crypto.h>
+#include <openssl/pem.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/pcr.h"
+#include "lib/error.h"
+#include "lib/hashalg.h"
+#include "lib/log.h"
+
+#define SECURE_HEAP_SIZE (64 * 1024) /* RSA-2048 private parts and OpenSSL's scratch, with room */
+#define PAYLOAD_PCR 16
+
+int payload_key_new(struct payload_key *pk) {
+        BIO *bio;
+        char *pem;
+        long size;
+
+        memset(pk, 0, sizeof(*pk));
+        /* private key material allocated from here on is locked in memory and wiped on free */
+        if (!CRYPTO_secure_malloc_initialized() && CRYPTO_secure_malloc_init(SECURE_HEAP_SIZE, 32) != 1)
+                log_warning("OpenSSL's secure heap is not available (RLIMIT_MEMLOCK?): the payload key may be swapped");
+        pk->key = EVP_RSA_gen(2048);
+        if (!pk->key)
+                return vm_error(-EIO, "cannot generate the payload key (RSA-2048)");
+        bio = BIO_new(BIO_s_mem());
+        if (!bio || !PEM_write_bio_PUBKEY(bio, pk->key)) {
+                BIO_free(bio);
+                payload_key_free(pk);
+                return -ENOMEM;
+        }
+        size = BIO_get_mem_data(bio, &pem);
+        pk->public_pem = strndup(pem, (size_t)size);
+        BIO_free(bio);
+        if (!pk->public_pem) {
+                payload_key_free(pk);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+void payload_key_free(struct payload_key *pk) {
+        EVP_PKEY_free(pk->key);
+        free(pk->public_pem);
+        memset(pk, 0, sizeof(*pk));
+}
+
+int payload_key_bind(struct tpm *tpm, const struct payload_key *pk, TPM2_ALG_ID bank) {
+        int ret = pcr_reset(tpm, PAYLOAD_PCR);
+
+        if (ret >= 0)
+                ret = pcr_extend_data(tpm, PAYLOAD_PCR, &bank, 1, pk->public_pem, strlen(pk->public_pem));
+        if (ret < 0)
+                return vm_error(ret, "binding the payload key to PCR 16: %s", vm_error_detail(ret));
+        return 0;
+}

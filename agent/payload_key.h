@@ -1,0 +1,21 @@
+/* The payload key (NK, SPEC §2/§3): a software RSA-2048 key made when the agent starts and kept
+ * only in memory (OpenSSL's secure heap, which is locked), never written anywhere. Its public
+ * half is served as `pubkey` and bound into PCR 16, so that the verifier knows the key it
+ * encrypts U and V to is the one this TPM's quotes vouch for. */
+#pragma once
+
+#include <openssl/evp.h>
+
+#include "agent/tpm.h"
+
+struct payload_key {
+        EVP_PKEY *key;
+        char *public_pem; /* SPKI PEM, exactly as served and hashed into PCR 16 */
+};
+
+/* Sets up the secure heap (once per process) and generates the key. */
+int payload_key_new(struct payload_key *pk);
+void payload_key_free(struct payload_key *pk);
+
+/* SPEC §2: reset PCR 16 and extend it with H_bank(public_pem) in `bank`. */
+int payload_key_bind(struct tpm *tpm, const struct payload_key *pk, TPM2_ALG_ID bank);
