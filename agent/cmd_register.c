@@ -15,8 +15,8 @@ static const char register_help[] =
         "Registers the TPM's EK (with its certificate), the AK and the agent's mTLS certificate with\n"
         "the registrar named by registrar_ip/registrar_port (Keylime registrar API v2.0-2.6), then\n"
         "activates the registrar's credential in the TPM and sends the auth_tag that proves it.\n"
-        "Unreachable registrars and 5xx answers are retried (max_retries, retry_interval); a 4xx\n"
-        "answer is final.\n"
+        "An unreachable registrar and 5xx answers are retried (max_retries, retry_interval,\n"
+        "exponential_backoff); any other answer, a TLS failure or a missing libcurl is final.\n"
         "\n" CLI_COMMON_HELP;
 
 int cmd_register(int argc, char **argv, struct cli *cli) {

@@ -202,7 +202,7 @@ int conf_load(const char *path, bool must_exist, const struct conf_key *keys, si
         if (stream.long_line && (line == 0 || stream.long_line <= line) &&
             (!state.error[0] || stream.long_line <= state.error_line))
                 return vm_error(-EINVAL, "%s:%d: line longer than %d characters", path, stream.long_line,
-                                INI_MAX_LINE - 1);
+                                INI_MAX_LINE - 2); /* inih's buffer holds the line, its newline and a NUL */
         if (state.error[0] && (line == 0 || state.error_line <= line))
                 return vm_error(-EINVAL, "%s:%d: %s", path, state.error_line, state.error);
         if (line > 0)

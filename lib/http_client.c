@@ -42,6 +42,9 @@ static int curl_failure(const struct curl_api *curl, CURLcode code, const char *
                 return vm_error(-ECONNREFUSED, "%s: cannot connect: %s", url, what);
         case CURLE_OPERATION_TIMEDOUT:
                 return vm_error(-ETIMEDOUT, "%s: timed out: %s", url, what);
+        case CURLE_URL_MALFORMAT:
+        case CURLE_UNSUPPORTED_PROTOCOL:
+                return vm_error(-EINVAL, "%s: not a usable URL: %s", url, what);
         case CURLE_COULDNT_RESOLVE_HOST:
                 return vm_error(-EHOSTUNREACH, "%s: cannot resolve host: %s", url, what);
         case CURLE_SSL_CONNECT_ERROR:

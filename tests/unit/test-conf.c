@@ -262,7 +262,7 @@ static void test_long_line_is_refused_by_number(void **state) {
         memcpy(tcti, "swtpm:path=", 11);
         snprintf(text, sizeof(text), "[first]\ntcti = %s\n", tcti);
         assert_int_equal(load(f, text), -EINVAL);
-        assert_detail_contains(-EINVAL, ":2: line longer than 199 characters");
+        assert_detail_contains(-EINVAL, ":2: line longer than 198 characters");
         assert_string_equal(f->settings.tcti, "");
         /* a comment after the long part must not make the cut invisible either */
         memcpy(tcti + 192, "#comment", 8);

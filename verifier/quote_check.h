@@ -1,0 +1,36 @@
+/* The verifier's checks on one quote (SPEC §2): signed by the registered AK, over our nonce,
+ * its pcrDigest the hash of the PCR values sent with it, the selection we asked for plus PCR
+ * 16, PCR 16 bound to the payload key the agent served, and newer than the last quote we
+ * accepted (clockInfo), so that an old quote replayed fails. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <tss2/tss2_tpm2_types.h>
+
+#include "lib/quote_string.h"
+
+/* What the last accepted quote said about the TPM's clock. */
+struct quote_clock {
+        uint64_t clock;
+        uint32_t reset_count;
+        uint32_t restart_count;
+        bool valid; /* false before the first accepted quote */
+};
+
+struct quote_expect {
+        const TPM2B_PUBLIC *ak;   /* the registered AK */
+        const char *nonce;        /* the nonce we sent */
+        TPM2_ALG_ID hash_alg;     /* bank and signature hash */
+        uint32_t mask;            /* the PCRs we asked for (PCR 16 is added) */
+        const char *pubkey_pem;   /* the payload key the agent served, bound to PCR 16 */
+        struct quote_clock last;  /* from the last accepted quote of this agent */
+};
+
+/* Parses and checks `quote_string`. On success *quote holds the parsed quote (its PCR values
+ * are then trustworthy) and *clock the quote's clock, to keep for the next check. Failures:
+ * -EBADMSG (malformed), -EPERM (a check failed); the detail names the check. */
+int quote_check(const char *quote_string, const struct quote_expect *expect, struct quote *quote,
+                struct quote_clock *clock);
+/* True when the quote shows a reboot or TPM restart since `last` (the IMA list starts over). */
+bool quote_clock_rebooted(const struct quote_clock *last, const struct quote_clock *now);
