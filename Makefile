@@ -19,7 +19,7 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) $(VERIFIER_PKGS) libcurl)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS))
 VERIFIER_PKGS := libevent libevent_openssl sqlite3
 EVENT_LIBS = $(shell pkg-config --libs libevent libevent_openssl)
-VERIFIER_LIBS = $(shell pkg-config --libs $(VERIFIER_PKGS))
+VERIFIER_LIBS = $(shell pkg-config --libs $(VERIFIER_PKGS)) -lpthread
 
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes \
 	-Wno-unused-parameter
@@ -132,7 +132,7 @@ fuzz: $(DEPS_STAMP)
 	tests/fuzz/run-long $(or $(FUZZ_SECONDS),300)
 
 demo: $(DEPS_STAMP)
-	$(MAKE) VARIANT=release $(O)/vmattest $(O)/vmattest-verifier
+	$(MAKE) VARIANT=release $(O)/vmattest $(O)/vmattest-verifier $(TOOL_BIN)
 	tests/demo.sh
 
 bench: $(DEPS_STAMP)

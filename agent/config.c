@@ -100,7 +100,7 @@ static const struct conf_key agent_keys[] = {
 void agent_config_defaults(struct agent_config *config) {
         *config = (struct agent_config){
                 .port = 9002,
-                .contact_port = 9002,
+                .contact_port = 0, /* unset: the same as port */
                 .registrar_port = 8890,
                 .tpm_hash_alg = TPM2_ALG_SHA256,
                 .tpm_signing_alg = TPM2_ALG_RSASSA,
@@ -119,11 +119,18 @@ void agent_config_defaults(struct agent_config *config) {
         strcpy(config->measuredboot_ml_path, "/sys/kernel/security/tpm0/binary_bios_measurements");
         strcpy(config->vmattest_ml_path, "/run/vmattest/measurements.log");
         strcpy(config->ip, "127.0.0.1");
-        strcpy(config->contact_ip, "127.0.0.1");
         strcpy(config->registrar_ip, "127.0.0.1");
         strcpy(config->tpm_encryption_alg, "rsa");
 }
 
 int agent_config_load(const char *path, bool must_exist, struct agent_config *config) {
-        return conf_load(path, must_exist, agent_keys, ELEMENTSOF(agent_keys), config);
+        int ret = conf_load(path, must_exist, agent_keys, ELEMENTSOF(agent_keys), config);
+
+        /* as Keylime's agent: where the verifier reaches the agent is where it listens, unless
+         * told otherwise (behind NAT, a port forward) */
+        if (ret >= 0 && !config->contact_ip[0])
+                strcpy(config->contact_ip, config->ip);
+        if (ret >= 0 && !config->contact_port)
+                config->contact_port = config->port;
+        return ret;
 }

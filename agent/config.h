@@ -13,8 +13,8 @@ struct agent_config {
         char uuid[81];             /* an id, "hash_ek" (default) or "generate" (once, kept) */
         char ip[64];               /* where the agent API listens */
         uint16_t port;
-        char contact_ip[64];       /* where the verifier reaches it */
-        uint16_t contact_port;
+        char contact_ip[64];       /* where the verifier reaches it (default: ip) */
+        uint16_t contact_port;     /* (default: port) */
         char registrar_ip[256];
         uint16_t registrar_port;
         TPM2_ALG_ID tpm_hash_alg;

@@ -36,6 +36,13 @@ int curl_api_get(const struct curl_api **out) {
                 if (ret >= 0) ret = bind_symbol(lib, "curl_easy_strerror", (void **)&api.easy_strerror);
                 if (ret >= 0) ret = bind_symbol(lib, "curl_slist_append", (void **)&api.slist_append);
                 if (ret >= 0) ret = bind_symbol(lib, "curl_slist_free_all", (void **)&api.slist_free_all);
+                if (ret >= 0) ret = bind_symbol(lib, "curl_multi_init", (void **)&api.multi_init);
+                if (ret >= 0) ret = bind_symbol(lib, "curl_multi_add_handle", (void **)&api.multi_add_handle);
+                if (ret >= 0) ret = bind_symbol(lib, "curl_multi_remove_handle", (void **)&api.multi_remove_handle);
+                if (ret >= 0) ret = bind_symbol(lib, "curl_multi_perform", (void **)&api.multi_perform);
+                if (ret >= 0) ret = bind_symbol(lib, "curl_multi_poll", (void **)&api.multi_poll);
+                if (ret >= 0) ret = bind_symbol(lib, "curl_multi_info_read", (void **)&api.multi_info_read);
+                if (ret >= 0) ret = bind_symbol(lib, "curl_multi_cleanup", (void **)&api.multi_cleanup);
                 if (ret < 0) {
                         loaded = -1;
                         dlclose(lib);

@@ -15,6 +15,14 @@ struct curl_api {
         const char *(*easy_strerror)(CURLcode code);
         struct curl_slist *(*slist_append)(struct curl_slist *list, const char *string);
         void (*slist_free_all)(struct curl_slist *list);
+        /* the multi interface: the verifier polls many agents at once */
+        CURLM *(*multi_init)(void);
+        CURLMcode (*multi_add_handle)(CURLM *multi, CURL *curl);
+        CURLMcode (*multi_remove_handle)(CURLM *multi, CURL *curl);
+        CURLMcode (*multi_perform)(CURLM *multi, int *running);
+        CURLMcode (*multi_poll)(CURLM *multi, struct curl_waitfd *extra, unsigned n, int timeout_ms, int *numfds);
+        CURLMsg *(*multi_info_read)(CURLM *multi, int *queued);
+        CURLMcode (*multi_cleanup)(CURLM *multi);
 };
 
 /* The bound API (loaded once, kept for the process's life), or an error naming the library. */

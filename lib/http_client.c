@@ -9,18 +9,12 @@
 
 #define JSON_DEPTH_MAX 32
 
-struct body_sink {
-        char *data;
-        size_t size;
-        bool too_large;
-};
-
-static size_t body_write(char *ptr, size_t size, size_t nmemb, void *user) {
-        struct body_sink *sink = user;
+size_t http_body_write(char *ptr, size_t size, size_t nmemb, void *user) {
+        struct http_body *sink = user;
         size_t n = size * nmemb;
         char *grown;
 
-        if (n > HTTP_BODY_MAX - sink->size) {
+        if (n > sink->max - sink->size) {
                 sink->too_large = true;
                 return 0; /* makes curl fail with CURLE_WRITE_ERROR */
         }
@@ -34,7 +28,23 @@ static size_t body_write(char *ptr, size_t size, size_t nmemb, void *user) {
         return n;
 }
 
-static int curl_failure(const struct curl_api *curl, CURLcode code, const char *url, const char *detail) {
+json_object *http_parse_json(const char *text, size_t size) {
+        json_tokener *tok = json_tokener_new_ex(JSON_DEPTH_MAX);
+        json_object *obj;
+
+        if (!tok)
+                return NULL;
+        obj = json_tokener_parse_ex(tok, text, (int)size);
+        /* a second document or trailing bytes make the whole body invalid */
+        if (json_tokener_get_error(tok) != json_tokener_success || json_tokener_get_parse_end(tok) != size) {
+                json_object_put(obj);
+                obj = NULL;
+        }
+        json_tokener_free(tok);
+        return obj;
+}
+
+int http_curl_failure(const struct curl_api *curl, CURLcode code, const char *url, const char *detail) {
         const char *what = detail[0] ? detail : curl->easy_strerror(code);
 
         switch (code) {
@@ -59,7 +69,7 @@ static int curl_failure(const struct curl_api *curl, CURLcode code, const char *
 
 int http_json_request(const char *method, const char *url, const struct http_tls *tls, json_object *body,
                       long timeout_ms, struct http_response *resp) {
-        struct body_sink sink = { 0 };
+        struct http_body sink = { .max = HTTP_BODY_MAX };
         struct curl_slist *headers = NULL;
         char error_buf[CURL_ERROR_SIZE] = "";
         const struct curl_api *api;
@@ -81,7 +91,7 @@ int http_json_request(const char *method, const char *url, const struct http_tls
         api->easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
         api->easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
         api->easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buf);
-        api->easy_setopt(curl, CURLOPT_WRITEFUNCTION, body_write);
+        api->easy_setopt(curl, CURLOPT_WRITEFUNCTION, http_body_write);
         api->easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
         api->easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
         api->easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
@@ -89,7 +99,7 @@ int http_json_request(const char *method, const char *url, const struct http_tls
         api->easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
         api->easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
         if (body)
-                api->easy_setopt(curl, CURLOPT_POSTFIELDS, json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN));
+                api->easy_setopt(curl, CURLOPT_POSTFIELDS, json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
         if (tls && tls->ca_file) {
                 api->easy_setopt(curl, CURLOPT_CAINFO, tls->ca_file);
                 api->easy_setopt(curl, CURLOPT_CAPATH, NULL);
@@ -104,7 +114,7 @@ int http_json_request(const char *method, const char *url, const struct http_tls
         code = api->easy_perform(curl);
         if (code != CURLE_OK)
                 ret = sink.too_large ? vm_error(-EMSGSIZE, "%s: response larger than %d bytes", url, HTTP_BODY_MAX)
-                                     : curl_failure(api, code, url, error_buf);
+                                     : http_curl_failure(api, code, url, error_buf);
         else {
                 api->easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &resp->status);
                 resp->body = sink.data ? sink.data : strdup("");
@@ -112,22 +122,8 @@ int http_json_request(const char *method, const char *url, const struct http_tls
                 sink.data = NULL;
                 if (!resp->body)
                         ret = -ENOMEM;
-                else if (resp->body_size > 0) {
-                        json_tokener *tok = json_tokener_new_ex(JSON_DEPTH_MAX);
-
-                        if (!tok)
-                                ret = -ENOMEM;
-                        else {
-                                resp->json = json_tokener_parse_ex(tok, resp->body, (int)resp->body_size);
-                                /* a second document or trailing bytes make the whole body invalid */
-                                if (json_tokener_get_error(tok) != json_tokener_success ||
-                                    json_tokener_get_parse_end(tok) != resp->body_size) {
-                                        json_object_put(resp->json);
-                                        resp->json = NULL;
-                                }
-                                json_tokener_free(tok);
-                        }
-                }
+                else if (resp->body_size > 0)
+                        resp->json = http_parse_json(resp->body, resp->body_size);
         }
         free(sink.data);
         api->slist_free_all(headers);

@@ -4,7 +4,11 @@
 #pragma once
 
 #include <json-c/json.h>
+#include <curl/curl.h>
+#include <stdbool.h>
 #include <stddef.h>
+
+#include "curl_api.h"
 
 #define HTTP_BODY_MAX (1 << 20)
 
@@ -27,6 +31,19 @@ struct http_response {
 int http_json_request(const char *method, const char *url, const struct http_tls *tls, json_object *body,
                       long timeout_ms, struct http_response *resp);
 void http_response_done(struct http_response *resp);
+/* A libcurl failure as -errno with a detail (see http_json_request for the codes). */
+int http_curl_failure(const struct curl_api *curl, CURLcode code, const char *url, const char *detail);
+
+/* A response body collected up to `max` bytes (libcurl's write callback). */
+struct http_body {
+        char *data; /* NUL-terminated */
+        size_t size;
+        size_t max;
+        bool too_large;
+};
+size_t http_body_write(char *ptr, size_t size, size_t nmemb, void *user);
+/* Exactly one JSON document under a depth limit, or NULL. */
+json_object *http_parse_json(const char *text, size_t size);
 
 /* Keylime's envelope {code, status, results}: the `results` object, or NULL. */
 json_object *http_keylime_results(const struct http_response *resp);

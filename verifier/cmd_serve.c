@@ -9,6 +9,7 @@
 #include "lib/log.h"
 #include "verifier/commands.h"
 #include "lib/http_server.h"
+#include "verifier/poller.h"
 #include "verifier/registrar.h"
 
 static const char serve_help[] =
@@ -45,6 +46,7 @@ int cmd_serve(int argc, char **argv, const char *config_path) {
         struct event_base *base = NULL;
         struct event *sigterm = NULL, *sigint = NULL;
         SSL_CTX *tls_ctx = NULL;
+        struct poller *poller = NULL;
         int opt, ret = 0, exit_code;
 
         while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
@@ -83,6 +85,8 @@ int cmd_serve(int argc, char **argv, const char *config_path) {
                 if (!sigterm || !sigint || evsignal_add(sigterm, NULL) < 0 || evsignal_add(sigint, NULL) < 0)
                         ret = -ENOMEM;
         }
+        if (ret >= 0)
+                ret = poller_start(&config, &poller);
         if (ret >= 0) {
                 log_info("registrar ready: %u trusted EK CA certificate(s) from %s, database %s",
                          ek_trust_count(registrar.trust), config.tpm_cert_store, config.database);
@@ -90,10 +94,12 @@ int cmd_serve(int argc, char **argv, const char *config_path) {
                         log_info("registrar listening on http://%s:%u", config.ip, config.port);
                 if (config.tls_port)
                         log_info("registrar listening on https://%s:%u", config.ip, config.tls_port);
+                log_info("verifier polling enrolled agents every %u s", config.quote_interval);
                 event_base_dispatch(base);
         } else
                 log_error("%s", vm_error_detail(ret));
 
+        poller_stop(poller);
         if (sigterm)
                 event_free(sigterm);
         if (sigint)

@@ -11,6 +11,11 @@ enum {
 
 int cmd_serve(int argc, char **argv, const char *config_path);
 int cmd_agents(int argc, char **argv, const char *config_path);
+int cmd_add(int argc, char **argv, const char *config_path);
+int cmd_status(int argc, char **argv, const char *config_path);
+int cmd_list(int argc, char **argv, const char *config_path);
+int cmd_delete(int argc, char **argv, const char *config_path);
+int cmd_reactivate(int argc, char **argv, const char *config_path);
 
 /* Loads the config (which need not exist when it is the default path); an exit code. */
 int command_load_config(const char *config_path, struct verifier_config *config);

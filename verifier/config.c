@@ -16,12 +16,21 @@ static const struct conf_key verifier_keys[] = {
         KEY("registrar", trusted_client_ca, conf_parse_string),
         KEY("registrar", tpm_cert_store, conf_parse_string),
         KEY("registrar", ek_allowlist, conf_parse_list),
+        KEY("verifier", quote_interval, conf_parse_uint),
+        KEY("verifier", request_timeout, conf_parse_uint),
+        KEY("verifier", client_cert, conf_parse_string),
+        KEY("verifier", client_key, conf_parse_string),
+        KEY("verifier", webhook_url, conf_parse_string),
+        KEY("verifier", tpm_hash_alg, conf_parse_string),
         KEY("store", database, conf_parse_string),
 };
 #undef KEY
 
 void verifier_config_defaults(struct verifier_config *config) {
-        *config = (struct verifier_config){ .port = 8890, .tls_port = 0 };
+        *config = (struct verifier_config){ .port = 8890, .tls_port = 0, .quote_interval = 2, .request_timeout = 10 };
+        strcpy(config->client_cert, "/etc/vmattest/verifier-client-cert.pem");
+        strcpy(config->client_key, "/etc/vmattest/verifier-client-key.pem");
+        strcpy(config->tpm_hash_alg, "sha256");
         strcpy(config->ip, "127.0.0.1");
         strcpy(config->server_cert, "/etc/vmattest/registrar-cert.pem");
         strcpy(config->server_key, "/etc/vmattest/registrar-key.pem");

@@ -16,6 +16,13 @@ struct verifier_config {
         char trusted_client_ca[256]; /* on the TLS port, GET and DELETE need a client certificate from this CA */
         char tpm_cert_store[256]; /* directory of PEM CA certificates EK certificates must chain to */
         char ek_allowlist[8192];  /* EK hashes (hash_ek) accepted without EK certificate; the key repeats */
+        /* [verifier]: polling the enrolled agents (SPEC §2) */
+        unsigned quote_interval;  /* seconds between two polls of one agent */
+        unsigned request_timeout; /* seconds before a poll counts as unanswered */
+        char client_cert[256];    /* the verifier's TLS client certificate and key, from the CA agents trust */
+        char client_key[256];
+        char webhook_url[512];    /* failures are POSTed here as JSON; "" = none */
+        char tpm_hash_alg[16];    /* the bank quotes are asked in */
         /* [store] */
         char database[256];       /* SQLite file */
 };

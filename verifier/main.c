@@ -17,8 +17,13 @@ static const struct command {
         int (*run)(int argc, char **argv, const char *config_path);
         const char *summary;
 } commands[] = {
-        { "serve", cmd_serve, "run the registrar (Keylime registrar API v2.0-2.6) until SIGTERM" },
+        { "serve", cmd_serve, "run the registrar and poll enrolled agents until SIGTERM" },
         { "agents", cmd_agents, "list registered agents: id, EK hash, AK name, state, last seen" },
+        { "add", cmd_add, "enroll an agent for polling, with its tpm_policy and runtime/measured-boot policies" },
+        { "status", cmd_status, "show enrolled agents' attestation state and failure reasons" },
+        { "list", cmd_list, "list enrolled agents" },
+        { "delete", cmd_delete, "stop polling an agent" },
+        { "reactivate", cmd_reactivate, "poll a failed agent again" },
 };
 
 static void usage(FILE *out) {

@@ -19,7 +19,15 @@ static const char schema[] =
         " ek_hash TEXT NOT NULL, ak_name TEXT NOT NULL, mtls_cert TEXT,"
         " ip TEXT NOT NULL, port INTEGER NOT NULL,"
         " active INTEGER NOT NULL, pending_tag TEXT NOT NULL,"
-        " registered_at INTEGER NOT NULL, last_seen INTEGER NOT NULL, regcount INTEGER NOT NULL);";
+        " registered_at INTEGER NOT NULL, last_seen INTEGER NOT NULL, regcount INTEGER NOT NULL);"
+        "CREATE TABLE IF NOT EXISTS attestations ("
+        " agent_id TEXT PRIMARY KEY, revision INTEGER NOT NULL,"
+        " tpm_policy TEXT NOT NULL, runtime_policy TEXT, mb_policy TEXT,"
+        " state TEXT NOT NULL, failure TEXT NOT NULL, failed_at INTEGER NOT NULL,"
+        " ima_next_entry INTEGER NOT NULL, ima_pcr10 BLOB,"
+        " clock INTEGER NOT NULL, reset_count INTEGER NOT NULL, restart_count INTEGER NOT NULL, clock_valid INTEGER NOT NULL,"
+        " boottime INTEGER NOT NULL, last_poll INTEGER NOT NULL, last_ok INTEGER NOT NULL, added_at INTEGER NOT NULL,"
+        " polls INTEGER NOT NULL, last_error TEXT NOT NULL);";
 
 #define AGENT_COLUMNS                                                                                          \
         "agent_id, ek_tpm, ekcert, aik_tpm, ek_hash, ak_name, mtls_cert, ip, port, active, pending_tag, " \
@@ -213,4 +221,191 @@ void registered_agent_done(struct registered_agent *agent) {
         free(agent->aik_tpm);
         free(agent->mtls_cert);
         memset(agent, 0, sizeof(*agent));
+}
+
+/* ---- attestations ---- */
+
+#define ATTESTATION_STATE_COLUMNS                                                                          \
+        "agent_id, revision, state, failure, failed_at, ima_next_entry, ima_pcr10, clock, reset_count, "   \
+        "restart_count, clock_valid, boottime, last_poll, last_ok, added_at, polls, last_error"
+
+static sqlite3_stmt *prepare(struct store *store, const char *sql) {
+        sqlite3_stmt *stmt = NULL;
+
+        if (sqlite3_prepare_v2(store->db, sql, -1, &stmt, NULL) != SQLITE_OK) {
+                store_fail(store, "cannot prepare a statement");
+                return NULL;
+        }
+        return stmt;
+}
+
+static char *column_strdup(sqlite3_stmt *stmt, int col) {
+        const unsigned char *text = sqlite3_column_text(stmt, col);
+
+        return text ? strdup((const char *)text) : NULL;
+}
+
+static void attestation_from_row(sqlite3_stmt *s, struct attestation *a) {
+        const void *pcr10 = sqlite3_column_blob(s, 6);
+        int pcr10_size = sqlite3_column_bytes(s, 6);
+
+        column_text(s, 0, a->agent_id, sizeof(a->agent_id));
+        a->revision = (unsigned)sqlite3_column_int(s, 1);
+        column_text(s, 2, a->state, sizeof(a->state));
+        column_text(s, 3, a->failure, sizeof(a->failure));
+        a->failed_at = sqlite3_column_int64(s, 4);
+        a->ima_next_entry = (uint64_t)sqlite3_column_int64(s, 5);
+        a->ima_pcr10_size = pcr10 && pcr10_size > 0 && (size_t)pcr10_size <= sizeof(a->ima_pcr10) ? (size_t)pcr10_size : 0;
+        if (a->ima_pcr10_size)
+                memcpy(a->ima_pcr10, pcr10, a->ima_pcr10_size);
+        a->clock.clock = (uint64_t)sqlite3_column_int64(s, 7);
+        a->clock.reset_count = (uint32_t)sqlite3_column_int64(s, 8);
+        a->clock.restart_count = (uint32_t)sqlite3_column_int64(s, 9);
+        a->clock.valid = sqlite3_column_int(s, 10) != 0;
+        a->boottime = sqlite3_column_int64(s, 11);
+        a->last_poll = sqlite3_column_int64(s, 12);
+        a->last_ok = sqlite3_column_int64(s, 13);
+        a->added_at = sqlite3_column_int64(s, 14);
+        a->polls = (unsigned)sqlite3_column_int(s, 15);
+        column_text(s, 16, a->last_error, sizeof(a->last_error));
+}
+
+static int step_done(struct store *store, sqlite3_stmt *s, const char *what) {
+        int rc = sqlite3_step(s);
+
+        sqlite3_finalize(s);
+        return rc == SQLITE_DONE ? 0 : store_fail(store, what);
+}
+
+int store_attestation_add(struct store *store, const char *agent_id, const char *tpm_policy, const char *runtime_policy,
+                          const char *mb_policy) {
+        sqlite3_stmt *s = prepare(store,
+                                  "INSERT OR REPLACE INTO attestations (agent_id, revision, tpm_policy, runtime_policy, mb_policy,"
+                                  " state, failure, failed_at, ima_next_entry, ima_pcr10, clock, reset_count, restart_count,"
+                                  " clock_valid, boottime, last_poll, last_ok, added_at, polls, last_error) VALUES (?,"
+                                  " COALESCE((SELECT revision FROM attestations WHERE agent_id = ?1), 0) + 1,"
+                                  " ?, ?, ?, 'polling', '', 0, 0, NULL, 0, 0, 0, 0, 0, 0, 0, strftime('%s','now'), 0, '')");
+
+        if (!s)
+                return -EIO;
+        sqlite3_bind_text(s, 1, agent_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, tpm_policy, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 3, runtime_policy, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 4, mb_policy, -1, SQLITE_STATIC);
+        return step_done(store, s, "cannot enroll the agent");
+}
+
+int store_attestation_get(struct store *store, const char *agent_id, bool policies, struct attestation *a) {
+        sqlite3_stmt *s = prepare(store, "SELECT " ATTESTATION_STATE_COLUMNS ", tpm_policy, runtime_policy, mb_policy"
+                                         " FROM attestations WHERE agent_id = ?");
+        int rc, ret = 0;
+
+        memset(a, 0, sizeof(*a));
+        if (!s)
+                return -EIO;
+        sqlite3_bind_text(s, 1, agent_id, -1, SQLITE_STATIC);
+        rc = sqlite3_step(s);
+        if (rc == SQLITE_ROW) {
+                attestation_from_row(s, a);
+                if (policies) {
+                        a->tpm_policy = column_strdup(s, 17);
+                        a->runtime_policy = column_strdup(s, 18);
+                        a->mb_policy = column_strdup(s, 19);
+                        if (!a->tpm_policy)
+                                ret = -ENOMEM;
+                }
+        } else
+                ret = rc == SQLITE_DONE ? -ENOENT : store_fail(store, "cannot read an enrolment");
+        sqlite3_finalize(s);
+        return ret;
+}
+
+int store_attestation_save(struct store *store, const struct attestation *a) {
+        sqlite3_stmt *s = prepare(store, "UPDATE attestations SET state = ?, failure = ?, failed_at = ?, ima_next_entry = ?,"
+                                         " ima_pcr10 = ?, clock = ?, reset_count = ?, restart_count = ?, clock_valid = ?,"
+                                         " boottime = ?, last_poll = ?, last_ok = ?, polls = ?, last_error = ?"
+                                         " WHERE agent_id = ? AND revision = ?");
+        int rc;
+
+        if (!s)
+                return -EIO;
+        sqlite3_bind_text(s, 1, a->state, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, a->failure, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 3, a->failed_at);
+        sqlite3_bind_int64(s, 4, (int64_t)a->ima_next_entry);
+        if (a->ima_pcr10_size)
+                sqlite3_bind_blob(s, 5, a->ima_pcr10, (int)a->ima_pcr10_size, SQLITE_STATIC);
+        else
+                sqlite3_bind_null(s, 5);
+        sqlite3_bind_int64(s, 6, (int64_t)a->clock.clock);
+        sqlite3_bind_int64(s, 7, a->clock.reset_count);
+        sqlite3_bind_int64(s, 8, a->clock.restart_count);
+        sqlite3_bind_int(s, 9, a->clock.valid);
+        sqlite3_bind_int64(s, 10, a->boottime);
+        sqlite3_bind_int64(s, 11, a->last_poll);
+        sqlite3_bind_int64(s, 12, a->last_ok);
+        sqlite3_bind_int(s, 13, (int)a->polls);
+        sqlite3_bind_text(s, 14, a->last_error, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 15, a->agent_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int(s, 16, (int)a->revision);
+        rc = sqlite3_step(s);
+        sqlite3_finalize(s);
+        if (rc != SQLITE_DONE)
+                return store_fail(store, "cannot save the attestation state");
+        return sqlite3_changes(store->db) > 0 ? 0 : -ESTALE;
+}
+
+int store_attestation_reactivate(struct store *store, const char *agent_id) {
+        sqlite3_stmt *s = prepare(store, "UPDATE attestations SET revision = revision + 1, state = 'polling', failure = '',"
+                                         " failed_at = 0, ima_next_entry = 0, ima_pcr10 = NULL, last_error = ''"
+                                         " WHERE agent_id = ?");
+        int ret;
+
+        if (!s)
+                return -EIO;
+        sqlite3_bind_text(s, 1, agent_id, -1, SQLITE_STATIC);
+        ret = step_done(store, s, "cannot reactivate");
+        if (ret >= 0 && sqlite3_changes(store->db) == 0)
+                ret = -ENOENT;
+        return ret;
+}
+
+int store_attestation_delete(struct store *store, const char *agent_id) {
+        sqlite3_stmt *s = prepare(store, "DELETE FROM attestations WHERE agent_id = ?");
+        int ret;
+
+        if (!s)
+                return -EIO;
+        sqlite3_bind_text(s, 1, agent_id, -1, SQLITE_STATIC);
+        ret = step_done(store, s, "cannot delete the enrolment");
+        if (ret >= 0 && sqlite3_changes(store->db) == 0)
+                ret = -ENOENT;
+        return ret;
+}
+
+int store_attestation_foreach(struct store *store, int (*fn)(const struct attestation *a, void *user), void *user) {
+        sqlite3_stmt *s = prepare(store, "SELECT " ATTESTATION_STATE_COLUMNS " FROM attestations ORDER BY agent_id");
+        int rc, ret = 0;
+
+        if (!s)
+                return -EIO;
+        while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+                struct attestation a = { 0 };
+
+                attestation_from_row(s, &a);
+                ret = fn(&a, user);
+                if (ret != 0)
+                        break;
+        }
+        if (ret == 0 && rc != SQLITE_DONE)
+                ret = store_fail(store, "cannot list enrolments");
+        sqlite3_finalize(s);
+        return ret;
+}
+
+void attestation_done(struct attestation *a) {
+        free(a->tpm_policy);
+        free(a->runtime_policy);
+        free(a->mb_policy);
+        a->tpm_policy = a->runtime_policy = a->mb_policy = NULL;
 }

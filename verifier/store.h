@@ -8,6 +8,7 @@
 
 #include "lib/agent_id.h"
 #include "lib/auth_tag.h"
+#include "verifier/quote_check.h"
 
 struct store;
 
@@ -32,6 +33,26 @@ struct registered_agent {
 };
 
 /* `create`: make the database when missing (the server); readers want an existing one. */
+/* An agent enrolled for attestation (vmattest-verifier add), and where its polling stands. */
+struct attestation {
+        char agent_id[AGENT_ID_MAX + 1];
+        unsigned revision;      /* bumped by add and reactivate, so that the poller reloads */
+        char *tpm_policy;       /* the tenant's policies as given (JSON); NULL when not read or none */
+        char *runtime_policy;
+        char *mb_policy;
+        char state[16];         /* "polling" or "failed" */
+        char failure[1024];     /* why it failed: which check, PCR, entry, path, digest */
+        int64_t failed_at;
+        uint64_t ima_next_entry; /* IMA replay: the next entry to ask for, and PCR 10 up to it */
+        uint8_t ima_pcr10[64];
+        size_t ima_pcr10_size;
+        struct quote_clock clock; /* of the last accepted quote */
+        int64_t boottime;
+        int64_t last_poll, last_ok, added_at;
+        unsigned polls;
+        char last_error[512];   /* the last time the agent could not be reached; "" since a success */
+};
+
 int store_open(const char *path, bool create, struct store **out);
 void store_free(struct store *store);
 
@@ -43,3 +64,18 @@ int store_agent_delete(struct store *store, const char *agent_id);
 /* Calls `fn` for each agent, ordered by id; stops early when fn returns non-zero. */
 int store_agent_foreach(struct store *store, int (*fn)(const struct registered_agent *agent, void *user), void *user);
 void registered_agent_done(struct registered_agent *agent);
+
+/* Enrolls (or re-enrolls) an agent with its policies; polling starts from scratch. */
+int store_attestation_add(struct store *store, const char *agent_id, const char *tpm_policy, const char *runtime_policy,
+                          const char *mb_policy);
+/* -ENOENT when not enrolled. With `policies`, the policy texts are read too. */
+int store_attestation_get(struct store *store, const char *agent_id, bool policies, struct attestation *a);
+/* Saves the polling state (not the policies) unless the enrolment changed since `a` was read:
+ * then -ESTALE, and the caller reloads. */
+int store_attestation_save(struct store *store, const struct attestation *a);
+/* Back to polling after a failure, the IMA replay from the start. */
+int store_attestation_reactivate(struct store *store, const char *agent_id);
+int store_attestation_delete(struct store *store, const char *agent_id);
+/* Each enrolment (without policy texts), ordered by id. */
+int store_attestation_foreach(struct store *store, int (*fn)(const struct attestation *a, void *user), void *user);
+void attestation_done(struct attestation *a);

@@ -1,5 +1,5 @@
 /* A stand-in HTTP server for tests that need answers no real registrar gives: it replies to
- * every request with one fixed status and body, and logs each request line to stderr.
+ * every request with one fixed status and body, and logs each request (URI and body) to stderr.
  * Usage: fake-http PORT STATUS BODY-FILE   (listens on 127.0.0.1) */
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -16,7 +16,12 @@ static void reply(struct evhttp_request *req, void *user) {
         struct answer *answer = user;
         struct evbuffer *out = evbuffer_new();
 
-        fprintf(stderr, "fake-http: %s\n", evhttp_request_get_uri(req));
+        struct evbuffer *in = evhttp_request_get_input_buffer(req);
+        size_t size = evbuffer_get_length(in);
+
+        /* one line per request: the URI, then the body (a webhook's JSON) */
+        fprintf(stderr, "fake-http: %s %.*s\n", evhttp_request_get_uri(req), (int)size,
+                (const char *)evbuffer_pullup(in, (ssize_t)size));
         evbuffer_add_buffer_reference(out, answer->body);
         evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "application/json");
         evhttp_send_reply(req, answer->status, "canned", out);

@@ -1,0 +1,347 @@
+/* The tenant's actions on the verifier's store: add (enroll an agent with its policies),
+ * status, list, delete, reactivate. The running `serve` picks changes up within a second. */
+#include <getopt.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lib/cleanup.h"
+#include "lib/error.h"
+#include "lib/hashalg.h"
+#include "lib/log.h"
+#include "lib/mb_policy.h"
+#include "lib/runtime_policy.h"
+#include "verifier/commands.h"
+#include "verifier/store.h"
+#include "verifier/tpm_policy.h"
+
+#define POLICY_FILE_MAX (64u << 20)
+
+static const char add_help[] =
+        "Usage: vmattest-verifier add --agent ID --policy FILE [--runtime-policy FILE] [--mb-policy FILE]\n"
+        "\n"
+        "Enrolls a registered, activated agent for polling. FILE is Keylime's tpm_policy\n"
+        "({\"<pcr>\": [\"hex\", ...]}); the runtime policy is Keylime's IMA policy JSON; the\n"
+        "measured-boot policy is vmattest's (see vmattest-verifier(8)). Each is checked before it\n"
+        "is stored. Adding an enrolled agent again replaces its policies and restarts its polling.\n";
+
+static const char status_help[] =
+        "Usage: vmattest-verifier status [--agent ID] [--json]\n"
+        "\n"
+        "Shows each enrolled agent's state: polling or failed (with the reason: which check, PCR,\n"
+        "log entry, path and digest), the last good attestation, the IMA entries verified, and\n"
+        "the last time the agent could not be reached. Exit status 1 when any shown agent failed.\n";
+
+static const char list_help[] = "Usage: vmattest-verifier list [--json]\n\nLists enrolled agents and their state.\n";
+static const char delete_help[] = "Usage: vmattest-verifier delete --agent ID\n\nStops polling an agent and forgets its state.\n";
+static const char reactivate_help[] =
+        "Usage: vmattest-verifier reactivate --agent ID\n"
+        "\n"
+        "Puts a failed agent back to polling; its IMA list is verified again from the start.\n";
+
+struct tenant_args {
+        const char *agent;
+        const char *policy, *runtime_policy, *mb_policy;
+        bool json;
+};
+
+/* Parses the options of one action; an exit code (EXIT_OK to go on), -1 after --help. */
+static int parse_args(int argc, char **argv, const char *help, bool policies, struct tenant_args *args) {
+        static const struct option options[] = {
+                { "agent", required_argument, NULL, 'a' },
+                { "policy", required_argument, NULL, 'p' },
+                { "runtime-policy", required_argument, NULL, 'r' },
+                { "mb-policy", required_argument, NULL, 'm' },
+                { "json", no_argument, NULL, 'j' },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        int opt;
+
+        memset(args, 0, sizeof(*args));
+        while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+                switch (opt) {
+                case 'a':
+                        args->agent = optarg;
+                        break;
+                case 'p':
+                case 'r':
+                case 'm':
+                        if (!policies)
+                                goto bad;
+                        *(opt == 'p' ? &args->policy : opt == 'r' ? &args->runtime_policy : &args->mb_policy) = optarg;
+                        break;
+                case 'j':
+                        args->json = true;
+                        break;
+                case 'h':
+                        fputs(help, stdout);
+                        return -1;
+                default:
+                bad:
+                        log_error("%s: unknown option or missing value \"%s\" (see '%s --help')", argv[0],
+                                  argv[optind - 1], argv[0]);
+                        return EXIT_USAGE;
+                }
+        }
+        if (optind != argc) {
+                log_error("%s: unexpected argument \"%s\"", argv[0], argv[optind]);
+                return EXIT_USAGE;
+        }
+        if (args->agent && !agent_id_valid(args->agent)) {
+                log_error("%s: \"%s\" is not an agent id", argv[0], args->agent);
+                return EXIT_USAGE;
+        }
+        return EXIT_OK;
+}
+
+static int read_policy_file(const char *path, char **text) {
+        _cleanup_(fclosep) FILE *f = fopen(path, "re");
+        char *buf;
+        size_t n;
+
+        if (!f)
+                return vm_error(-errno, "%s: cannot open: %m", path);
+        buf = malloc(POLICY_FILE_MAX + 1);
+        if (!buf)
+                return -ENOMEM;
+        n = fread(buf, 1, POLICY_FILE_MAX + 1, f);
+        if (ferror(f) || n > POLICY_FILE_MAX) {
+                free(buf);
+                return vm_error(-EFBIG, "%s: unreadable or larger than %u bytes", path, POLICY_FILE_MAX);
+        }
+        buf[n] = '\0';
+        *text = buf;
+        return 0;
+}
+
+/* Reads each policy and checks that it parses, so that a typo fails here, not in the poller. */
+static int load_policies(const struct verifier_config *config, const struct tenant_args *args, char **tpm, char **runtime,
+                         char **mb) {
+        TPM2_ALG_ID bank = hashalg_from_name(config->tpm_hash_alg);
+        int ret;
+
+        ret = read_policy_file(args->policy, tpm);
+        if (ret >= 0) {
+                struct tpm_policy policy;
+
+                ret = tpm_policy_load(*tpm, strlen(*tpm), bank, &policy);
+                if (ret >= 0)
+                        tpm_policy_done(&policy);
+                else
+                        ret = vm_error(ret, "%s: %s", args->policy, vm_error_detail(ret));
+        }
+        if (ret >= 0 && args->runtime_policy && (ret = read_policy_file(args->runtime_policy, runtime)) >= 0) {
+                struct runtime_policy *policy = NULL;
+
+                ret = runtime_policy_parse(*runtime, strlen(*runtime), &policy);
+                runtime_policy_free(policy);
+                if (ret < 0)
+                        ret = vm_error(ret, "%s: %s", args->runtime_policy, vm_error_detail(ret));
+        }
+        if (ret >= 0 && args->mb_policy && (ret = read_policy_file(args->mb_policy, mb)) >= 0) {
+                struct mb_policy *policy = NULL;
+
+                ret = mb_policy_parse(*mb, strlen(*mb), &policy);
+                mb_policy_free(policy);
+                if (ret < 0)
+                        ret = vm_error(ret, "%s: %s", args->mb_policy, vm_error_detail(ret));
+        }
+        return ret;
+}
+
+static int open_store(const char *config_path, struct verifier_config *config, struct store **store) {
+        int ret = command_load_config(config_path, config);
+
+        if (ret != EXIT_OK)
+                return ret;
+        if (store_open(config->database, false, store) < 0) {
+                log_error("%s", vm_error_detail(-EIO));
+                return EXIT_FAILED;
+        }
+        return EXIT_OK;
+}
+
+int cmd_add(int argc, char **argv, const char *config_path) {
+        struct tenant_args args;
+        struct verifier_config config;
+        struct store *store = NULL;
+        struct registered_agent reg = { 0 };
+        _cleanup_(freep) char *tpm = NULL;
+        _cleanup_(freep) char *runtime = NULL;
+        _cleanup_(freep) char *mb = NULL;
+        int ret = parse_args(argc, argv, add_help, true, &args);
+
+        if (ret != EXIT_OK)
+                return ret < 0 ? EXIT_OK : ret;
+        if (!args.agent || !args.policy) {
+                log_error("add: --agent and --policy are required (see 'add --help')");
+                return EXIT_USAGE;
+        }
+        ret = open_store(config_path, &config, &store);
+        if (ret != EXIT_OK)
+                return ret;
+        ret = load_policies(&config, &args, &tpm, &runtime, &mb);
+        if (ret < 0) {
+                log_error("%s", vm_error_detail(ret));
+                store_free(store);
+                return EXIT_USAGE;
+        }
+        ret = store_agent_get(store, args.agent, &reg);
+        if (ret == -ENOENT)
+                ret = vm_error(-ENOENT, "agent %s is not registered at this registrar", args.agent);
+        else if (ret >= 0 && !reg.active)
+                ret = vm_error(-EPERM, "agent %s has not activated its registration yet", args.agent);
+        if (ret >= 0)
+                ret = store_attestation_add(store, args.agent, tpm, runtime, mb);
+        registered_agent_done(&reg);
+        store_free(store);
+        if (ret < 0) {
+                log_error("%s", vm_error_detail(ret));
+                return EXIT_FAILED;
+        }
+        printf("agent %s enrolled: tpm_policy %s%s%s%s%s\n", args.agent, args.policy,
+               args.runtime_policy ? ", runtime policy " : "", args.runtime_policy ? args.runtime_policy : "",
+               args.mb_policy ? ", measured-boot policy " : "", args.mb_policy ? args.mb_policy : "");
+        return EXIT_OK;
+}
+
+static void format_time(int64_t t, char *out, size_t size) {
+        time_t tt = (time_t)t;
+        struct tm tm;
+
+        if (t == 0 || !gmtime_r(&tt, &tm) || !strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm))
+                snprintf(out, size, "never");
+}
+
+struct show {
+        const char *only;
+        bool details, json;
+        json_object *array;
+        unsigned shown, failed;
+};
+
+static int show_one(const struct attestation *a, void *user) {
+        struct show *show = user;
+        char ok[32], failed_at[32], poll[32];
+
+        if (show->only && strcmp(show->only, a->agent_id) != 0)
+                return 0;
+        show->shown++;
+        show->failed += strcmp(a->state, "failed") == 0;
+        format_time(a->last_ok, ok, sizeof(ok));
+        format_time(a->failed_at, failed_at, sizeof(failed_at));
+        format_time(a->last_poll, poll, sizeof(poll));
+        if (show->json) {
+                json_object *obj = json_object_new_object();
+
+                json_object_object_add(obj, "agent_id", json_object_new_string(a->agent_id));
+                json_object_object_add(obj, "state", json_object_new_string(a->state));
+                json_object_object_add(obj, "failure", a->failure[0] ? json_object_new_string(a->failure) : NULL);
+                json_object_object_add(obj, "failed_at", a->failed_at ? json_object_new_string(failed_at) : NULL);
+                json_object_object_add(obj, "last_ok", a->last_ok ? json_object_new_string(ok) : NULL);
+                json_object_object_add(obj, "last_poll", a->last_poll ? json_object_new_string(poll) : NULL);
+                json_object_object_add(obj, "polls", json_object_new_int((int)a->polls));
+                json_object_object_add(obj, "ima_entries_verified", json_object_new_int64((int64_t)a->ima_next_entry));
+                json_object_object_add(obj, "last_error", a->last_error[0] ? json_object_new_string(a->last_error) : NULL);
+                json_object_array_add(show->array, obj);
+        } else if (!show->details)
+                printf("%-8s  %-20s  %s\n", a->state, ok, a->agent_id);
+        else {
+                printf("agent:         %s\n", a->agent_id);
+                printf("state:         %s\n", a->state);
+                if (a->failure[0])
+                        printf("failure:       %s\n  at           %s\n", a->failure, failed_at);
+                printf("last good:     %s\n", ok);
+                printf("polls:         %u (last %s)\n", a->polls, poll);
+                printf("IMA verified:  %llu entries\n", (unsigned long long)a->ima_next_entry);
+                if (a->last_error[0])
+                        printf("unreachable:   %s\n", a->last_error);
+                printf("\n");
+        }
+        return 0;
+}
+
+static int show(int argc, char **argv, const char *config_path, bool details) {
+        struct tenant_args args;
+        struct verifier_config config;
+        struct store *store = NULL;
+        struct show s = { 0 };
+        int ret = parse_args(argc, argv, details ? status_help : list_help, false, &args);
+
+        if (ret != EXIT_OK)
+                return ret < 0 ? EXIT_OK : ret;
+        ret = open_store(config_path, &config, &store);
+        if (ret != EXIT_OK)
+                return ret;
+        s.only = args.agent, s.details = details, s.json = args.json;
+        if (s.json)
+                s.array = json_object_new_array();
+        else if (!details)
+                printf("%-8s  %-20s  %s\n", "STATE", "LAST GOOD", "AGENT");
+        ret = store_attestation_foreach(store, show_one, &s);
+        store_free(store);
+        if (ret < 0) {
+                json_object_put(s.array);
+                log_error("%s", vm_error_detail(ret));
+                return EXIT_FAILED;
+        }
+        if (s.json) {
+                puts(json_object_to_json_string_ext(s.array, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+                json_object_put(s.array);
+        }
+        if (args.agent && s.shown == 0) {
+                log_error("agent %s is not enrolled", args.agent);
+                return EXIT_FAILED;
+        }
+        return details && s.failed ? EXIT_FAILED : EXIT_OK;
+}
+
+int cmd_status(int argc, char **argv, const char *config_path) {
+        return show(argc, argv, config_path, true);
+}
+
+int cmd_list(int argc, char **argv, const char *config_path) {
+        return show(argc, argv, config_path, false);
+}
+
+static int change(int argc, char **argv, const char *config_path, const char *help,
+                  int (*action)(struct store *store, const char *agent_id), const char *done) {
+        struct tenant_args args;
+        struct verifier_config config;
+        struct store *store = NULL;
+        int ret = parse_args(argc, argv, help, false, &args);
+
+        if (ret != EXIT_OK)
+                return ret < 0 ? EXIT_OK : ret;
+        if (!args.agent) {
+                log_error("%s: --agent is required", argv[0]);
+                return EXIT_USAGE;
+        }
+        ret = open_store(config_path, &config, &store);
+        if (ret != EXIT_OK)
+                return ret;
+        ret = action(store, args.agent);
+        store_free(store);
+        if (ret == -ENOENT) {
+                log_error("agent %s is not enrolled", args.agent);
+                return EXIT_FAILED;
+        }
+        if (ret < 0) {
+                log_error("%s", vm_error_detail(ret));
+                return EXIT_FAILED;
+        }
+        printf("agent %s %s\n", args.agent, done);
+        return EXIT_OK;
+}
+
+int cmd_delete(int argc, char **argv, const char *config_path) {
+        return change(argc, argv, config_path, delete_help, store_attestation_delete, "no longer polled");
+}
+
+int cmd_reactivate(int argc, char **argv, const char *config_path) {
+        return change(argc, argv, config_path, reactivate_help, store_attestation_reactivate,
+                      "polled again, its IMA list from the start");
+}

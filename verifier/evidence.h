@@ -1,0 +1,31 @@
+/* One poll's evidence, judged: the quote (quote_check), the PCRs against the tenant's
+ * tpm_policy, the firmware event log against the measured-boot policy, and the new IMA entries
+ * against the runtime policy, replayed on top of what earlier polls verified. */
+#pragma once
+
+#include <json-c/json.h>
+#include <stdint.h>
+
+#include "verifier/store.h"
+#include "verifier/tpm_policy.h"
+
+struct runtime_policy;
+struct mb_policy;
+
+struct evidence_input {
+        const TPM2B_PUBLIC *ak;                     /* the registered AK */
+        const struct tpm_policy *tpm_policy;
+        const struct runtime_policy *runtime_policy; /* NULL: no IMA checks */
+        const struct mb_policy *mb_policy;           /* NULL: no measured-boot checks */
+        const char *nonce;
+        uint32_t mask;                               /* asked for */
+        uint64_t ima_entry;                          /* asked for */
+};
+
+/* The PCRs to ask for: the tpm_policy's, 0-9 for measured boot and boot_aggregate, 10 for IMA. */
+uint32_t evidence_mask(const struct tpm_policy *tpm_policy, bool runtime_policy, bool mb_policy);
+
+/* Checks the `results` of GET /quotes/integrity. On success `state` advances (clock, IMA
+ * replay, boot time). -EPERM/-EBADMSG with a detail naming what failed: the check, the PCR,
+ * the log entry, its path and digest. */
+int evidence_check(const struct evidence_input *in, json_object *results, struct attestation *state);

@@ -1,0 +1,14 @@
+/* The verifier role: polls every enrolled agent for an integrity quote at `quote_interval`,
+ * all at once (libcurl's multi interface; one slow or dead agent delays no other), judges the
+ * evidence, and records the outcome in the store, where `status` reads it and a restart finds
+ * it. A failure is recorded with its reason and POSTed to the webhook, if one is configured.
+ * Runs on a thread of its own beside the registrar's event loop, with its own store handle. */
+#pragma once
+
+#include "verifier/config.h"
+
+struct poller;
+
+int poller_start(const struct verifier_config *config, struct poller **out);
+/* Stops the thread (at most a poll tick later) and frees everything. */
+void poller_stop(struct poller *poller);
