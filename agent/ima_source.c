@@ -77,6 +77,13 @@ static void tail_trim(struct ima_source *src, uint64_t keep_from) {
         }
         memmove(src->tail, src->tail + cut, src->tail_size - cut);
         src->tail_size -= cut;
+        /* after a first read of a long list, give the memory back: serving stays small */
+        if (src->tail_cap > 4 * IMA_TAIL_MAX && src->tail_size < IMA_TAIL_MAX) {
+                char *smaller = realloc(src->tail, 2 * IMA_TAIL_MAX);
+
+                if (smaller)
+                        src->tail = smaller, src->tail_cap = 2 * IMA_TAIL_MAX;
+        }
 }
 
 /* Reads what was appended since the last call: complete lines are counted and kept. */

@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #define IMA_CHECKPOINT_EVERY 256
-#define IMA_TAIL_MAX (8u << 20)
+#define IMA_TAIL_MAX (1u << 20) /* ~10k entries: what a verifier polling every few seconds asks again */
 #define IMA_ANSWER_MAX (1024u << 20)
 
 struct ima_source {

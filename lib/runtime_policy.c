@@ -16,29 +16,26 @@
 #define POLICY_DEPTH_MAX 16  /* the policy nests 3 deep; json-c's default allows 32 */
 #define MEMBER_NAME_MAX 160  /* bytes of a path quoted in an error detail */
 
-struct policy_digest {
-        uint8_t size;
-        uint8_t bytes[IMA_DIGEST_MAX];
-};
-
-struct policy_name {
-        uint64_t hash;
-        uint32_t name_offset, name_len;       /* in the map's strings */
-        uint32_t digest_first, digest_count;  /* in the map's digests */
-};
-
-/* Names (paths, keyrings, ima-buf event names) to the digests allowed for them: an open
- * addressing table (linear probing, at most half full) of indices into `names`; the strings
- * and digests are kept in two arrays rather than one allocation each. */
+/* Names (paths, keyrings, ima-buf event names) to the digests allowed for them. Each name is a
+ * record in one arena with its digests right after it, so that a lookup touches one table slot
+ * and one record:
+ *   u32 name_len, u32 digest_count, name bytes, digest_count x {u8 size, size bytes}
+ * The table is open addressing with linear probing, at most half full; a slot holds the upper
+ * half of the name's hash and the record's offset + 1 (0: an empty slot). */
 struct digest_map {
-        struct policy_name *names;
-        size_t count, names_cap;
-        uint32_t *slots; /* index into names + 1; 0 is empty */
-        size_t slot_mask;
-        char *strings;
-        size_t strings_size, strings_cap;
-        struct policy_digest *digests;
-        size_t digest_count, digests_cap;
+        uint64_t *slots;
+        size_t slot_mask, count;
+        uint8_t *arena;
+        size_t arena_size, arena_cap;
+};
+
+#define RECORD_HEADER 8
+
+/* A record, read out of the arena. */
+struct policy_record {
+        const char *name;
+        uint32_t name_len, digest_count;
+        const uint8_t *digests;
 };
 
 struct runtime_policy {
@@ -49,18 +46,31 @@ struct runtime_policy {
         TPM2_ALG_ID log_hash_alg;
 };
 
-/* FNV-1a: the table's keys come from the tenant's policy, not from the attested machine,
- * so no keyed hash is needed against collisions chosen by an attacker. */
+/* Eight bytes at a time with a multiply-xorshift mix: the keys come from the tenant's policy,
+ * not from the attested machine, so no keyed hash is needed against chosen collisions (a path
+ * the guest measures only ever probes a table the tenant built). */
 static uint64_t name_hash(const char *name, size_t len) {
-        uint64_t h = 0xcbf29ce484222325ULL;
+        const uint64_t k = 0xff51afd7ed558ccdULL;
+        uint64_t h = 0x9e3779b97f4a7c15ULL ^ len, word;
+        size_t i;
 
-        for (size_t i = 0; i < len; i++)
-                h = (h ^ (uint8_t)name[i]) * 0x100000001b3ULL;
-        return h;
+        for (i = 0; i + 8 <= len; i += 8) {
+                memcpy(&word, name + i, 8);
+                h = (h ^ word) * k;
+                h ^= h >> 32;
+        }
+        if (i < len) {
+                word = 0;
+                memcpy(&word, name + i, len - i);
+                h = (h ^ word) * k;
+        }
+        h ^= h >> 29;
+        h *= 0xc4ceb9fe1a85ec53ULL;
+        return h ^ (h >> 32);
 }
 
 static int grow(void **array, size_t *cap, size_t need, size_t elem) {
-        size_t new_cap = *cap ? *cap : 16;
+        size_t new_cap = *cap ? *cap : 64;
         void *p;
 
         if (need <= *cap)
@@ -76,40 +86,72 @@ static int grow(void **array, size_t *cap, size_t need, size_t elem) {
 }
 
 static void digest_map_done(struct digest_map *map) {
-        free(map->names);
         free(map->slots);
-        free(map->strings);
-        free(map->digests);
+        free(map->arena);
         memset(map, 0, sizeof(*map));
 }
 
-static const struct policy_name *digest_map_find(const struct digest_map *map, const char *name, size_t len) {
+static void record_read(const struct digest_map *map, size_t offset, struct policy_record *record) {
+        const uint8_t *p = map->arena + offset;
+
+        memcpy(&record->name_len, p, 4);
+        memcpy(&record->digest_count, p + 4, 4);
+        record->name = (const char *)p + RECORD_HEADER;
+        record->digests = p + RECORD_HEADER + record->name_len;
+}
+
+static bool digest_map_find(const struct digest_map *map, const char *name, size_t len, struct policy_record *record) {
         uint64_t h;
+        uint32_t tag;
 
         if (!map->count)
-                return NULL;
+                return false;
         h = name_hash(name, len);
+        tag = (uint32_t)(h >> 32);
         for (size_t i = h & map->slot_mask;; i = (i + 1) & map->slot_mask) {
-                uint32_t slot = map->slots[i];
-                const struct policy_name *entry;
+                uint64_t slot = map->slots[i];
 
                 if (!slot)
-                        return NULL;
-                entry = &map->names[slot - 1];
-                if (entry->hash == h && entry->name_len == len &&
-                    memcmp(map->strings + entry->name_offset, name, len) == 0)
-                        return entry;
+                        return false;
+                if ((uint32_t)(slot >> 32) != tag)
+                        continue;
+                record_read(map, (uint32_t)slot - 1, record);
+                if (record->name_len == len && memcmp(record->name, name, len) == 0)
+                        return true;
         }
 }
 
-static bool digest_map_allows(const struct digest_map *map, const struct policy_name *name, const uint8_t *digest,
-                              size_t size) {
-        for (uint32_t i = 0; i < name->digest_count; i++) {
-                const struct policy_digest *d = &map->digests[name->digest_first + i];
+static void digest_map_prefetch(const struct digest_map *map, const char *name, size_t len, bool record) {
+        uint64_t h;
+        size_t i;
 
-                if (d->size == size && memcmp(d->bytes, digest, size) == 0)
-                        return true;
+        if (!map->count)
+                return;
+        h = name_hash(name, len);
+        i = h & map->slot_mask;
+        if (!record) {
+                __builtin_prefetch(&map->slots[i]);
+                return;
         }
+        for (;; i = (i + 1) & map->slot_mask) {
+                uint64_t slot = map->slots[i];
+
+                if (!slot)
+                        return;
+                if ((uint32_t)(slot >> 32) == (uint32_t)(h >> 32)) {
+                        __builtin_prefetch(map->arena + (uint32_t)slot - 1);
+                        __builtin_prefetch(map->arena + (uint32_t)slot - 1 + 64);
+                        return;
+                }
+        }
+}
+
+static bool record_allows(const struct policy_record *record, const uint8_t *digest, size_t size) {
+        const uint8_t *p = record->digests;
+
+        for (uint32_t i = 0; i < record->digest_count; i++, p += 1 + p[0])
+                if (p[0] == size && memcmp(p + 1, digest, size) == 0)
+                        return true;
         return false;
 }
 
@@ -122,34 +164,58 @@ static int digest_map_reserve(struct digest_map *map, size_t count) {
         while (slots < 2 * count)
                 slots *= 2;
         map->slots = calloc(slots, sizeof(*map->slots));
-        if (!map->slots || grow((void **)&map->names, &map->names_cap, count ? count : 1, sizeof(*map->names)) < 0)
+        if (!map->slots)
                 return -ENOMEM;
         map->slot_mask = slots - 1;
         return 0;
 }
 
-static int digest_map_add(struct digest_map *map, const char *name, size_t len, struct policy_name **added) {
-        struct policy_name *entry;
-        size_t i;
-
-        if (len > UINT32_MAX || map->strings_size > UINT32_MAX - len)
-                return vm_error(-E2BIG, "runtime policy: names too long");
-        if (grow((void **)&map->strings, &map->strings_cap, map->strings_size + len + 1, 1) < 0)
+static int arena_append(struct digest_map *map, const void *data, size_t size) {
+        if (size > UINT32_MAX - 1 - map->arena_size)
+                return vm_error(-E2BIG, "runtime policy: more than 4 GiB of names and digests");
+        if (grow((void **)&map->arena, &map->arena_cap, map->arena_size + size, 1) < 0)
                 return -ENOMEM;
-        entry = &map->names[map->count];
-        *entry = (struct policy_name){
-                .hash = name_hash(name, len),
-                .name_offset = (uint32_t)map->strings_size,
-                .name_len = (uint32_t)len,
-                .digest_first = (uint32_t)map->digest_count,
-        };
-        if (len)
-                memcpy(map->strings + map->strings_size, name, len);
-        map->strings_size += len;
-        for (i = entry->hash & map->slot_mask; map->slots[i]; i = (i + 1) & map->slot_mask)
+        if (size)
+                memcpy(map->arena + map->arena_size, data, size);
+        map->arena_size += size;
+        return 0;
+}
+
+/* Starts the record of a new name (at most digest_map_reserve()'s count of them). */
+static int digest_map_add(struct digest_map *map, const char *name, size_t len, size_t *record) {
+        uint32_t header[2] = { (uint32_t)len, 0 };
+        uint64_t h = name_hash(name, len);
+        size_t i;
+        int ret;
+
+        if (len > UINT32_MAX)
+                return vm_error(-E2BIG, "runtime policy: a name of %zu bytes", len);
+        *record = map->arena_size;
+        ret = arena_append(map, header, sizeof(header));
+        if (ret >= 0)
+                ret = arena_append(map, name, len);
+        if (ret < 0)
+                return ret;
+        for (i = h & map->slot_mask; map->slots[i]; i = (i + 1) & map->slot_mask)
                 ;
-        map->slots[i] = (uint32_t)++map->count;
-        *added = entry;
+        map->slots[i] = (h >> 32) << 32 | (uint64_t)(*record + 1);
+        map->count++;
+        return 0;
+}
+
+/* Appends a digest to the record being built (the last one added). */
+static int digest_map_add_digest(struct digest_map *map, size_t record, const uint8_t *digest, size_t size) {
+        uint8_t size_byte = (uint8_t)size;
+        uint32_t count;
+        int ret = arena_append(map, &size_byte, 1);
+
+        if (ret >= 0)
+                ret = arena_append(map, digest, size);
+        if (ret < 0)
+                return ret;
+        memcpy(&count, map->arena + record + 4, 4);
+        count++;
+        memcpy(map->arena + record + 4, &count, 4);
         return 0;
 }
 
@@ -171,7 +237,7 @@ static const char *json_type_label(json_object *value) {
 
 /* A hex digest as the policy lists it: 16-64 bytes, one of the sizes IMA's algorithms have. */
 static int policy_digest_parse(const char *member, const char *key, size_t index, json_object *value,
-                               struct policy_digest *out) {
+                               uint8_t out[IMA_DIGEST_MAX], size_t *out_size) {
         size_t size = 0;
         const char *text;
         int len, ret;
@@ -184,14 +250,14 @@ static int policy_digest_parse(const char *member, const char *key, size_t index
         if (len > 2 * IMA_DIGEST_MAX)
                 return policy_invalid("%s[\"%.*s\"][%zu]: %d hex digits, at most %d", member, MEMBER_NAME_MAX, key,
                                       index, len, 2 * IMA_DIGEST_MAX);
-        ret = hex_decode(text, (size_t)len, out->bytes, sizeof(out->bytes), &size);
+        ret = hex_decode(text, (size_t)len, out, IMA_DIGEST_MAX, &size);
         if (ret < 0)
                 return policy_invalid("%s[\"%.*s\"][%zu]: %s", member, MEMBER_NAME_MAX, key, index,
                                       vm_error_detail(ret));
         if (size != 16 && size != 20 && size != 28 && size != 32 && size != 48 && size != 64)
                 return policy_invalid("%s[\"%.*s\"][%zu]: %zu bytes is no digest size (16, 20, 28, 32, 48 or 64)",
                                       member, MEMBER_NAME_MAX, key, index, size);
-        out->size = (uint8_t)size;
+        *out_size = size;
         return 0;
 }
 
@@ -205,29 +271,25 @@ static int digest_map_load(json_object *obj, const char *member, struct digest_m
         if (ret < 0)
                 return ret;
         json_object_object_foreach(obj, key, list) {
-                struct policy_name *name;
-                size_t count;
+                size_t record, count;
 
                 if (!json_object_is_type(list, json_type_array))
                         return policy_invalid("%s[\"%.*s\"] is %s, not an array of hex digests", member,
                                               MEMBER_NAME_MAX, key, json_type_label(list));
-                ret = digest_map_add(map, key, strlen(key), &name);
+                ret = digest_map_add(map, key, strlen(key), &record);
                 if (ret < 0)
                         return ret;
                 count = json_object_array_length(list);
-                if (count > UINT32_MAX - map->digest_count)
-                        return vm_error(-E2BIG, "runtime policy: too many digests");
-                if (grow((void **)&map->digests, &map->digests_cap, map->digest_count + count,
-                         sizeof(*map->digests)) < 0)
-                        return -ENOMEM;
                 for (size_t i = 0; i < count; i++) {
-                        ret = policy_digest_parse(member, key, i, json_object_array_get_idx(list, i),
-                                                  &map->digests[map->digest_count]);
+                        uint8_t digest[IMA_DIGEST_MAX];
+                        size_t size = 0;
+
+                        ret = policy_digest_parse(member, key, i, json_object_array_get_idx(list, i), digest, &size);
+                        if (ret >= 0)
+                                ret = digest_map_add_digest(map, record, digest, size);
                         if (ret < 0)
                                 return ret;
-                        map->digest_count++;
                 }
-                name->digest_count = (uint32_t)count;
         }
         return 0;
 }
@@ -235,7 +297,44 @@ static int digest_map_load(json_object *obj, const char *member, struct digest_m
 /* Python escapes that glibc's regcomp would read as a plain letter ("\d" as "d"), and Python's
  * "(?" extensions: refused, so that an exclude never silently means something else here. */
 static int exclude_check_syntax(size_t index, const char *regex) {
+        unsigned duplicating = 0, intervals = 0;
+        bool after_quantifier = false;
+
         for (const char *p = regex; *p; p++) {
+                /* glibc's regcomp copies a subtree for each '+' and each repetition of an interval,
+                 * so stacked or nested ones grow exponentially ("a++++", "((a+)+)+", "(a{99}){99}"):
+                 * a policy must not be able to exhaust the verifier's memory */
+                bool quantifier = strchr("*+?{", *p) != NULL && p != regex;
+
+                if (*p == '[') { /* a bracket expression: its characters are not operators */
+                        const char *q = p + 1 + (p[1] == '^');
+
+                        q += *q == ']';
+                        while (*q && *q != ']')
+                                q++;
+                        if (!*q)
+                                break; /* unterminated: regcomp reports it */
+                        p = q;
+                        after_quantifier = false;
+                        continue;
+                }
+                if (quantifier && after_quantifier)
+                        return policy_invalid("excludes[%zu]: stacked quantifiers (\"%.2s\") are not allowed", index,
+                                              p - 1);
+                if (*p == '+' || *p == '{')
+                        duplicating++;
+                if (*p == '{') {
+                        char *end;
+                        unsigned long bound = strtoul(p + 1, &end, 10);
+
+                        if (++intervals > 1 || bound > 255 || (*end == ',' && strtoul(end + 1, &end, 10) > 255))
+                                return policy_invalid("excludes[%zu]: at most one {n,m} repetition, bounds up to 255",
+                                                      index);
+                        p = *end == '}' ? end : p;
+                }
+                if (duplicating > 6)
+                        return policy_invalid("excludes[%zu]: more than 6 '+' and {n,m} repetitions", index);
+                after_quantifier = quantifier;
                 if (p[0] == '(' && p[1] == '?')
                         return policy_invalid("excludes[%zu]: \"(?\" is Python regex syntax, not POSIX", index);
                 if (p[0] != '\\' || !p[1])
@@ -299,8 +398,9 @@ static int ignored_keyrings_load(json_object *array, struct runtime_policy *poli
                 return ret;
         for (size_t i = 0; i < count; i++) {
                 json_object *value = json_object_array_get_idx(array, i);
-                struct policy_name *name;
+                struct policy_record existing;
                 const char *text;
+                size_t record;
 
                 if (!json_object_is_type(value, json_type_string))
                         return policy_invalid("ima.ignored_keyrings[%zu] is %s, not a string", i,
@@ -308,9 +408,9 @@ static int ignored_keyrings_load(json_object *array, struct runtime_policy *poli
                 text = json_object_get_string(value);
                 if (strcmp(text, "*") == 0)
                         policy->ignore_all_keyrings = true;
-                if (digest_map_find(&policy->ignored_keyrings, text, strlen(text)))
+                if (digest_map_find(&policy->ignored_keyrings, text, strlen(text), &existing))
                         continue;
-                ret = digest_map_add(&policy->ignored_keyrings, text, strlen(text), &name);
+                ret = digest_map_add(&policy->ignored_keyrings, text, strlen(text), &record);
                 if (ret < 0)
                         return ret;
         }
@@ -498,21 +598,21 @@ static void hex_text(const uint8_t *data, size_t size, char *out, size_t cap) {
 }
 
 /* The digests listed for a name, as hex, as many as fit. */
-static void allowed_text(const struct digest_map *map, const struct policy_name *name, char *out, size_t cap) {
+static void allowed_text(const struct policy_record *record, char *out, size_t cap) {
+        const uint8_t *p = record->digests;
         size_t used = 0;
 
         out[0] = '\0';
-        if (name->digest_count == 0) {
+        if (record->digest_count == 0) {
                 snprintf(out, cap, "no digest");
                 return;
         }
-        for (uint32_t i = 0; i < name->digest_count; i++) {
-                const struct policy_digest *d = &map->digests[name->digest_first + i];
+        for (uint32_t i = 0; i < record->digest_count; i++, p += 1 + p[0]) {
                 char hex[2 * IMA_DIGEST_MAX + 1];
 
-                hex_text(d->bytes, d->size, hex, sizeof(hex));
+                hex_text(p + 1, p[0], hex, sizeof(hex));
                 if (used + strlen(hex) + 24 >= cap) {
-                        snprintf(out + used, cap - used, "%s(+%u more)", i ? " " : "", name->digest_count - i);
+                        snprintf(out + used, cap - used, "%s(+%u more)", i ? " " : "", record->digest_count - i);
                         return;
                 }
                 used += (size_t)snprintf(out + used, cap - used, "%s%s", i ? ", " : "", hex);
@@ -534,23 +634,24 @@ static int policy_refuse(const struct ima_entry *entry, const char *member, stru
 /* `map` is digests, keyrings or ima-buf; `member` its name for the detail. */
 static int policy_check_map(const struct runtime_policy *policy, const struct digest_map *map, const char *member,
                             const struct ima_entry *entry, struct runtime_policy_refusal *refusal) {
-        const struct policy_name *name = digest_map_find(map, entry->name, entry->name_len);
+        struct policy_record record;
+        bool listed = digest_map_find(map, entry->name, entry->name_len, &record);
 
         /* listed digests first: the common case needs no regex */
-        if (name && digest_map_allows(map, name, entry->digest, entry->digest_size))
+        if (listed && record_allows(&record, entry->digest, entry->digest_size))
                 return 0;
         if (policy_excluded(policy, entry))
                 return 0;
         if (entry->violation)
                 refusal->reason = "a violation (measured while open for write) on a path no exclude matches";
-        else if (!name)
+        else if (!listed)
                 refusal->reason = map == &policy->digests   ? "not in the runtime policy's digests"
                                   : map == &policy->keyrings ? "a key on a keyring not in the runtime policy's keyrings"
                                                              : "not in the runtime policy's ima-buf";
         else
                 refusal->reason = "digest not allowed";
-        if (name)
-                allowed_text(map, name, refusal->allowed, sizeof(refusal->allowed));
+        if (listed)
+                allowed_text(&record, refusal->allowed, sizeof(refusal->allowed));
         return policy_refuse(entry, member, refusal);
 }
 
@@ -572,6 +673,11 @@ static bool buffer_is_key(const struct ima_entry *entry) {
         return key && p == entry->data + entry->data_size;
 }
 
+void runtime_policy_prefetch(const struct runtime_policy *policy, const struct ima_entry *entry, bool record) {
+        if (entry->template_type != IMA_TEMPLATE_BUF)
+                digest_map_prefetch(&policy->digests, entry->name, entry->name_len, record);
+}
+
 int runtime_policy_check(const struct runtime_policy *policy, const struct ima_entry *entry,
                          const uint8_t *boot_aggregate, struct runtime_policy_refusal *refusal) {
         static const char boot_aggregate_name[] = "boot_aggregate";
@@ -581,7 +687,10 @@ int runtime_policy_check(const struct runtime_policy *policy, const struct ima_e
         if (entry->template_type == IMA_TEMPLATE_BUF) {
                 if (!buffer_is_key(entry))
                         return policy_check_map(policy, &policy->ima_buf, "ima-buf", entry, refusal);
-                if (policy->ignore_all_keyrings || digest_map_find(&policy->ignored_keyrings, entry->name, entry->name_len))
+                struct policy_record record;
+
+                if (policy->ignore_all_keyrings ||
+                    digest_map_find(&policy->ignored_keyrings, entry->name, entry->name_len, &record))
                         return 0;
                 return policy_check_map(policy, &policy->keyrings, "keyrings", entry, refusal);
         }

@@ -202,6 +202,10 @@ int cmd_add(int argc, char **argv, const char *config_path) {
                 log_error("%s", vm_error_detail(ret));
                 return EXIT_FAILED;
         }
+        if (args.json) {
+                printf("{\"agent_id\": \"%s\", \"state\": \"polling\"}\n", args.agent);
+                return EXIT_OK;
+        }
         printf("agent %s enrolled: tpm_policy %s%s%s%s%s\n", args.agent, args.policy,
                args.runtime_policy ? ", runtime policy " : "", args.runtime_policy ? args.runtime_policy : "",
                args.mb_policy ? ", measured-boot policy " : "", args.mb_policy ? args.mb_policy : "");
@@ -244,6 +248,7 @@ static int show_one(const struct attestation *a, void *user) {
                 json_object_object_add(obj, "last_ok", a->last_ok ? json_object_new_string(ok) : NULL);
                 json_object_object_add(obj, "last_poll", a->last_poll ? json_object_new_string(poll) : NULL);
                 json_object_object_add(obj, "polls", json_object_new_int((int)a->polls));
+                json_object_object_add(obj, "last_poll_ms", json_object_new_int((int)a->poll_ms));
                 json_object_object_add(obj, "ima_entries_verified", json_object_new_int64((int64_t)a->ima_next_entry));
                 json_object_object_add(obj, "last_error", a->last_error[0] ? json_object_new_string(a->last_error) : NULL);
                 json_object_array_add(show->array, obj);
@@ -333,7 +338,10 @@ static int change(int argc, char **argv, const char *config_path, const char *he
                 log_error("%s", vm_error_detail(ret));
                 return EXIT_FAILED;
         }
-        printf("agent %s %s\n", args.agent, done);
+        if (args.json)
+                printf("{\"agent_id\": \"%s\", \"result\": \"%s\"}\n", args.agent, done);
+        else
+                printf("agent %s %s\n", args.agent, done);
         return EXIT_OK;
 }
 

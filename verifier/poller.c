@@ -257,6 +257,7 @@ static void finish_poll(struct poller *p, struct polled *a, CURLcode code) {
 
         a->state.last_poll = (int64_t)time(NULL);
         a->state.polls++;
+        a->state.poll_ms = (unsigned)(now_ms() - a->started_ms);
         a->next_due_ms = a->started_ms + (uint64_t)p->config->quote_interval * 1000;
         if (code == CURLE_OK)
                 p->curl->easy_getinfo(a->curl, CURLINFO_RESPONSE_CODE, &status);

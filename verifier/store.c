@@ -27,7 +27,7 @@ static const char schema[] =
         " ima_next_entry INTEGER NOT NULL, ima_pcr10 BLOB,"
         " clock INTEGER NOT NULL, reset_count INTEGER NOT NULL, restart_count INTEGER NOT NULL, clock_valid INTEGER NOT NULL,"
         " boottime INTEGER NOT NULL, last_poll INTEGER NOT NULL, last_ok INTEGER NOT NULL, added_at INTEGER NOT NULL,"
-        " polls INTEGER NOT NULL, last_error TEXT NOT NULL);";
+        " polls INTEGER NOT NULL, last_error TEXT NOT NULL, poll_ms INTEGER NOT NULL DEFAULT 0);";
 
 #define AGENT_COLUMNS                                                                                          \
         "agent_id, ek_tpm, ekcert, aik_tpm, ek_hash, ak_name, mtls_cert, ip, port, active, pending_tag, " \
@@ -227,7 +227,7 @@ void registered_agent_done(struct registered_agent *agent) {
 
 #define ATTESTATION_STATE_COLUMNS                                                                          \
         "agent_id, revision, state, failure, failed_at, ima_next_entry, ima_pcr10, clock, reset_count, "   \
-        "restart_count, clock_valid, boottime, last_poll, last_ok, added_at, polls, last_error"
+        "restart_count, clock_valid, boottime, last_poll, last_ok, added_at, polls, last_error, poll_ms"
 
 static sqlite3_stmt *prepare(struct store *store, const char *sql) {
         sqlite3_stmt *stmt = NULL;
@@ -268,6 +268,7 @@ static void attestation_from_row(sqlite3_stmt *s, struct attestation *a) {
         a->added_at = sqlite3_column_int64(s, 14);
         a->polls = (unsigned)sqlite3_column_int(s, 15);
         column_text(s, 16, a->last_error, sizeof(a->last_error));
+        a->poll_ms = (unsigned)sqlite3_column_int(s, 17);
 }
 
 static int step_done(struct store *store, sqlite3_stmt *s, const char *what) {
@@ -282,9 +283,9 @@ int store_attestation_add(struct store *store, const char *agent_id, const char 
         sqlite3_stmt *s = prepare(store,
                                   "INSERT OR REPLACE INTO attestations (agent_id, revision, tpm_policy, runtime_policy, mb_policy,"
                                   " state, failure, failed_at, ima_next_entry, ima_pcr10, clock, reset_count, restart_count,"
-                                  " clock_valid, boottime, last_poll, last_ok, added_at, polls, last_error) VALUES (?,"
+                                  " clock_valid, boottime, last_poll, last_ok, added_at, polls, last_error, poll_ms) VALUES (?,"
                                   " COALESCE((SELECT revision FROM attestations WHERE agent_id = ?1), 0) + 1,"
-                                  " ?, ?, ?, 'polling', '', 0, 0, NULL, 0, 0, 0, 0, 0, 0, 0, strftime('%s','now'), 0, '')");
+                                  " ?, ?, ?, 'polling', '', 0, 0, NULL, 0, 0, 0, 0, 0, 0, 0, strftime('%s','now'), 0, '', 0)");
 
         if (!s)
                 return -EIO;
@@ -308,9 +309,9 @@ int store_attestation_get(struct store *store, const char *agent_id, bool polici
         if (rc == SQLITE_ROW) {
                 attestation_from_row(s, a);
                 if (policies) {
-                        a->tpm_policy = column_strdup(s, 17);
-                        a->runtime_policy = column_strdup(s, 18);
-                        a->mb_policy = column_strdup(s, 19);
+                        a->tpm_policy = column_strdup(s, 18);
+                        a->runtime_policy = column_strdup(s, 19);
+                        a->mb_policy = column_strdup(s, 20);
                         if (!a->tpm_policy)
                                 ret = -ENOMEM;
                 }
@@ -323,7 +324,7 @@ int store_attestation_get(struct store *store, const char *agent_id, bool polici
 int store_attestation_save(struct store *store, const struct attestation *a) {
         sqlite3_stmt *s = prepare(store, "UPDATE attestations SET state = ?, failure = ?, failed_at = ?, ima_next_entry = ?,"
                                          " ima_pcr10 = ?, clock = ?, reset_count = ?, restart_count = ?, clock_valid = ?,"
-                                         " boottime = ?, last_poll = ?, last_ok = ?, polls = ?, last_error = ?"
+                                         " boottime = ?, last_poll = ?, last_ok = ?, polls = ?, last_error = ?, poll_ms = ?"
                                          " WHERE agent_id = ? AND revision = ?");
         int rc;
 
@@ -346,8 +347,9 @@ int store_attestation_save(struct store *store, const struct attestation *a) {
         sqlite3_bind_int64(s, 12, a->last_ok);
         sqlite3_bind_int(s, 13, (int)a->polls);
         sqlite3_bind_text(s, 14, a->last_error, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 15, a->agent_id, -1, SQLITE_STATIC);
-        sqlite3_bind_int(s, 16, (int)a->revision);
+        sqlite3_bind_int(s, 15, (int)a->poll_ms);
+        sqlite3_bind_text(s, 16, a->agent_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int(s, 17, (int)a->revision);
         rc = sqlite3_step(s);
         sqlite3_finalize(s);
         if (rc != SQLITE_DONE)

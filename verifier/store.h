@@ -50,6 +50,7 @@ struct attestation {
         int64_t boottime;
         int64_t last_poll, last_ok, added_at;
         unsigned polls;
+        unsigned poll_ms;       /* how long the last poll took, request to verdict */
         char last_error[512];   /* the last time the agent could not be reached; "" since a success */
 };
 

@@ -67,7 +67,10 @@ swtpm_start() {
         local name=${1:-tpm} state port pid try
         state="$TEST_TMP/$name"
         mkdir -p "$state"
-        if ! swtpm_setup --tpm2 --tpmstate "$state" --create-ek-cert --overwrite >"$state.setup.log" 2>&1; then
+        if [ -n "${SWTPM_TEMPLATE:-}" ]; then
+                # many vTPMs for a benchmark: copies of one manufactured state (same EK)
+                cp -r "$SWTPM_TEMPLATE/." "$state/"
+        elif ! swtpm_setup --tpm2 --tpmstate "$state" --create-ek-cert --overwrite >"$state.setup.log" 2>&1; then
                 echo "swtpm_setup failed:" >&2; cat "$state.setup.log" >&2; return 1
         fi
         for try in 1 2 3 4 5 6 7 8 9 10; do

@@ -88,6 +88,10 @@ static void test_defaults(void **state) {
 
         memset(&config, 0x55, sizeof(config));
         agent_config_defaults(&config);
+        /* unset until loading: then the same as ip and port, as in Keylime's agent */
+        assert_string_equal(config.contact_ip, "");
+        assert_int_equal(config.contact_port, 0);
+        assert_int_equal(agent_config_load("/nonexistent/agent.conf", false, &config), 0);
         assert_config_defaults(&config);
 }
 
@@ -246,7 +250,8 @@ static void test_value_length_limit(void **state) {
         assert_int_equal(load(f, text), 0);
         assert_int_equal(strlen(f->config.uuid), 80);
         snprintf(text, sizeof(text), "[agent]\nuuid = %081d\n", 0);
-        assert_load_fails(f, text, 2, "key \"uuid\": value longer than 80 characters");
+        assert_load_fails(f, text, 2, "key \"uuid\": \"0000");
+        assert_load_fails(f, text, 2, "an id of 1-80 characters");
 }
 
 static void test_bad_values(void **state) {

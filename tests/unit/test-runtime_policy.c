@@ -392,6 +392,12 @@ static void test_bad_policies(void **state) {
                 { "{" META ",\"digests\":{},\"excludes\":[\"ok\",\"(?i)/tmp\"]}", -EBADMSG,
                   "excludes[1]: \"(?\" is Python regex syntax, not POSIX" },
                 { "{" META ",\"digests\":{},\"excludes\":[\"a\\u0000b\"]}", -EBADMSG, "excludes[0] holds a NUL" },
+                /* regexes whose compilation would grow exponentially (found by fuzz-runtime-policy) */
+                { "{" META ",\"digests\":{},\"excludes\":[\"/li+++++b\"]}", -EBADMSG, "stacked quantifiers" },
+                { "{" META ",\"digests\":{},\"excludes\":[\"((((((((a+)+)+)+)+)+)+)+)\"]}", -EBADMSG,
+                  "more than 6 '+'" },
+                { "{" META ",\"digests\":{},\"excludes\":[\"(a{9}){9}\"]}", -EBADMSG, "at most one {n,m}" },
+                { "{" META ",\"digests\":{},\"excludes\":[\"a{256}\"]}", -EBADMSG, "bounds up to 255" },
                 { "{" META ",\"digests\":{},\"ima\":[]}", -EBADMSG, "ima is array, not an object" },
                 { "{" META ",\"digests\":{},\"ima\":{\"ignored_keyrings\":\".ima\"}}", -EBADMSG,
                   "ima.ignored_keyrings is string, not an array of strings" },
