@@ -49,10 +49,20 @@ static int ima_column_invalid(const struct ima_column *col, const char *fmt, ...
         return vm_error(-EBADMSG, "IMA log line: %s at offset %zu: %s", col->name, col->offset, reason);
 }
 
+/* Without a branch per byte: the common case has none. */
+static bool ima_has_control(const uint8_t *text, size_t len) {
+        uint8_t found = 0;
+
+        for (size_t i = 0; i < len; i++)
+                found |= (uint8_t)((text[i] < 0x20) | (text[i] == 0x7f));
+        return found;
+}
+
 /* Takes the next column: the bytes up to the next space or the end of the line, and the space
  * after it. `*more` says whether a separator preceded it (false: the line ended, the column is
- * missing) and, on return, whether one follows. */
-static int ima_column_next(struct reader *r, const char *name, bool *more, struct ima_column *col) {
+ * missing) and, on return, whether one follows. Hex columns are left to hex_decode() to refuse
+ * anything but digits; the others are checked for control characters here. */
+static int ima_column_next(struct reader *r, const char *name, bool hex, bool *more, struct ima_column *col) {
         const uint8_t *rest, *space;
         size_t left = reader_left(r);
 
@@ -71,10 +81,11 @@ static int ima_column_next(struct reader *r, const char *name, bool *more, struc
                 return -EBADMSG;
         /* The kernel prints paths verbatim: a tab or CR here means the line is not the kernel's
          * (or names a file this format cannot carry faithfully). */
-        for (size_t i = 0; i < col->len; i++)
-                if (col->text[i] < 0x20 || col->text[i] == 0x7f)
-                        return ima_column_invalid(col, "control character 0x%02x at column offset %zu",
-                                                  col->text[i], i);
+        if (!hex && ima_has_control(col->text, col->len))
+                for (size_t i = 0; i < col->len; i++)
+                        if (col->text[i] < 0x20 || col->text[i] == 0x7f)
+                                return ima_column_invalid(col, "control character 0x%02x at column offset %zu",
+                                                          col->text[i], i);
         *more = space != NULL;
         if (*more && reader_skip(r, 1, "separator") < 0)
                 return -EBADMSG;
@@ -186,15 +197,15 @@ int ima_entry_parse(const char *line, size_t len, struct ima_entry *out) {
         if (len > IMA_LINE_MAX)
                 return vm_error(-EBADMSG, "IMA log line: %zu bytes, at most %d", len, IMA_LINE_MAX);
         reader_init(&r, line, len, "IMA log line");
-        if (ima_column_next(&r, "PCR", &more, &col) < 0 || ima_parse_pcr(&col, &out->pcr) < 0)
+        if (ima_column_next(&r, "PCR", false, &more, &col) < 0 || ima_parse_pcr(&col, &out->pcr) < 0)
                 return -EBADMSG;
-        if (ima_column_next(&r, "template-hash", &more, &col) < 0 || ima_parse_template_hash(&col, out) < 0)
+        if (ima_column_next(&r, "template-hash", true, &more, &col) < 0 || ima_parse_template_hash(&col, out) < 0)
                 return -EBADMSG;
-        if (ima_column_next(&r, "template-name", &more, &col) < 0 || ima_parse_template_name(&col, out) < 0)
+        if (ima_column_next(&r, "template-name", false, &more, &col) < 0 || ima_parse_template_name(&col, out) < 0)
                 return -EBADMSG;
-        if (ima_column_next(&r, "digest", &more, &col) < 0 || ima_parse_digest(&col, out) < 0)
+        if (ima_column_next(&r, "digest", true, &more, &col) < 0 || ima_parse_digest(&col, out) < 0)
                 return -EBADMSG;
-        if (ima_column_next(&r, out->template_type == IMA_TEMPLATE_BUF ? "name" : "path", &more, &col) < 0 ||
+        if (ima_column_next(&r, out->template_type == IMA_TEMPLATE_BUF ? "name" : "path", false, &more, &col) < 0 ||
             ima_parse_name(&col, out) < 0)
                 return -EBADMSG;
 
@@ -206,7 +217,7 @@ int ima_entry_parse(const char *line, size_t len, struct ima_entry *out) {
                  * line without that trailing space as well */
                 if (!more || reader_left(&r) == 0)
                         return 0;
-                if (ima_column_next(&r, "signature", &more, &col) < 0 ||
+                if (ima_column_next(&r, "signature", true, &more, &col) < 0 ||
                     ima_parse_hex(&col, col.text, col.len, out->data, sizeof(out->data), &out->data_size) < 0)
                         return -EBADMSG;
                 break;
@@ -215,7 +226,7 @@ int ima_entry_parse(const char *line, size_t len, struct ima_entry *out) {
                         return vm_error(-EBADMSG, "IMA log line: missing buffer column at offset %zu", r.offset);
                 if (reader_left(&r) == 0) /* an empty buffer, printed as an empty column */
                         return 0;
-                if (ima_column_next(&r, "buffer", &more, &col) < 0 ||
+                if (ima_column_next(&r, "buffer", true, &more, &col) < 0 ||
                     ima_parse_hex(&col, col.text, col.len, out->data, sizeof(out->data), &out->data_size) < 0)
                         return -EBADMSG;
                 break;
@@ -368,7 +379,7 @@ static void ima_verdict_entry(struct ima_verdict *verdict, uint64_t number, cons
 /* One line: parse, check the template hash, build what PCR 10 is extended with. `data` is a
  * scratch buffer of IMA_TEMPLATE_DATA_MAX bytes. */
 static int ima_replay_line(struct ima_hasher *h, const char *line, size_t len, struct ima_entry *entry,
-                           uint8_t *data, uint8_t *extend) {
+                           uint8_t *data, uint8_t *extend, const struct runtime_policy *policy) {
         uint8_t sha1[TPM2_SHA1_DIGEST_SIZE];
         size_t size;
         int ret;
@@ -376,6 +387,8 @@ static int ima_replay_line(struct ima_hasher *h, const char *line, size_t len, s
         ret = ima_entry_parse(line, len, entry);
         if (ret < 0)
                 return ret;
+        if (policy)
+                runtime_policy_prefetch(policy, entry, false);
         if (entry->pcr != IMA_PCR)
                 return vm_error(-EBADMSG, "IMA log line: an entry for PCR %u (only PCR %d is replayed)", entry->pcr,
                                 IMA_PCR);
@@ -390,6 +403,8 @@ static int ima_replay_line(struct ima_hasher *h, const char *line, size_t len, s
                 return ret;
         if (memcmp(sha1, entry->template_hash, sizeof(sha1)) != 0)
                 return ima_template_hash_mismatch(entry, sha1);
+        if (policy)
+                runtime_policy_prefetch(policy, entry, true);
         if (h->bank_size == TPM2_SHA1_DIGEST_SIZE) {
                 memcpy(extend, sha1, sizeof(sha1));
                 return 0;
@@ -456,12 +471,16 @@ int ima_verify(struct ima_replay *state, const char *log, size_t size, uint64_t 
 
                 ret = ima_next_line(&r, &line, &len);
                 if (ret >= 0)
-                        ret = ima_replay_line(&h, line, len, entry, data, extend);
+                        ret = ima_replay_line(&h, line, len, entry, data, extend, policy);
                 if (ret < 0) {
                         verdict->entry = number;
                         ret = vm_error(ret, "IMA entry %llu: %s", (unsigned long long)number, vm_error_detail(ret));
                         goto out;
                 }
+                ret = ima_hash(h.bank, h.bank_md, run, h.bank_size, extend, h.bank_size, run);
+                if (ret < 0)
+                        goto out;
+                /* after the hashing, by which time the policy's table has reached the cache */
                 if (policy && runtime_policy_check(policy, entry, boot_aggregate, &refusal) < 0) {
                         /* keep the first refusal; report it only if the quote covers it */
                         if (refused++ == 0) {
@@ -471,9 +490,6 @@ int ima_verify(struct ima_replay *state, const char *log, size_t size, uint64_t 
                                 snprintf(detail, sizeof(detail), "%s", vm_error_detail(-EPERM));
                         }
                 }
-                ret = ima_hash(h.bank, h.bank_md, run, h.bank_size, extend, h.bank_size, run);
-                if (ret < 0)
-                        goto out;
                 number++;
                 if (memcmp(run, quoted_pcr10, h.bank_size) == 0) {
                         matched = true;

@@ -77,3 +77,5 @@ struct runtime_policy_refusal {
  * digest found and what the policy allows. */
 int runtime_policy_check(const struct runtime_policy *policy, const struct ima_entry *entry,
                          const uint8_t *boot_aggregate, struct runtime_policy_refusal *refusal);
+
+void runtime_policy_prefetch(const struct runtime_policy *policy, const struct ima_entry *entry, bool record);
