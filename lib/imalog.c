@@ -22,10 +22,9 @@ static const struct ima_hash {
         const char *name;
         size_t size;
 } ima_hashes[] = {
-        { "sha256", 32 }, { "sha1", 20 },        { "sha384", 48 },      { "sha512", 64 },
-        { "sha224", 28 }, { "md5", 16 },         { "rmd160", 20 },      { "sm3", 32 },
-        { "streebog256", 32 }, { "streebog512", 64 }, { "sha3-256", 32 }, { "sha3-384", 48 },
-        { "sha3-512", 64 },
+        { "sha256", 32 },      { "sha1", 20 },        { "sha384", 48 },   { "sha512", 64 },   { "sha224", 28 },
+        { "md5", 16 },         { "rmd160", 20 },      { "sm3", 32 },      { "streebog256", 32 },
+        { "streebog512", 64 }, { "sha3-256", 32 },    { "sha3-384", 48 }, { "sha3-512", 64 },
 };
 
 /* One column of a line, for parsing and for error details. */
@@ -166,6 +165,8 @@ static int ima_parse_digest(const struct ima_column *col, struct ima_entry *entr
         for (size_t i = 0; i < ELEMENTSOF(ima_hashes) && !hash; i++)
                 if (strlen(ima_hashes[i].name) == alg_len && memcmp(ima_hashes[i].name, col->text, alg_len) == 0)
                         hash = &ima_hashes[i];
+        if (!hash && ima_has_control(col->text, alg_len))
+                return ima_column_invalid(col, "control character in the hash algorithm's name");
         if (!hash)
                 return ima_column_invalid(col, "unknown hash algorithm \"%.*s\"", (int)(alg_len < 16 ? alg_len : 16),
                                           (const char *)col->text);
@@ -232,7 +233,7 @@ int ima_entry_parse(const char *line, size_t len, struct ima_entry *out) {
                 break;
         }
         if (more)
-                return vm_error(-EBADMSG, "IMA log line: unexpected column at offset %zu after the %s template's last",
+                return vm_error(-EBADMSG, "IMA log line: unexpected column at offset %zu, after the last of the %s template",
                                 r.offset, out->template_type == IMA_TEMPLATE_NG    ? "ima-ng"
                                           : out->template_type == IMA_TEMPLATE_SIG ? "ima-sig"
                                                                                    : "ima-buf");
@@ -377,7 +378,9 @@ static void ima_verdict_entry(struct ima_verdict *verdict, uint64_t number, cons
 }
 
 /* One line: parse, check the template hash, build what PCR 10 is extended with. `data` is a
- * scratch buffer of IMA_TEMPLATE_DATA_MAX bytes. */
+ * scratch buffer of IMA_TEMPLATE_DATA_MAX bytes. The policy's lookup for the entry is fetched
+ * into the cache in two steps while the hashes are computed: it costs as much as they do when
+ * it waits for memory. */
 static int ima_replay_line(struct ima_hasher *h, const char *line, size_t len, struct ima_entry *entry,
                            uint8_t *data, uint8_t *extend, const struct runtime_policy *policy) {
         uint8_t sha1[TPM2_SHA1_DIGEST_SIZE];
@@ -412,7 +415,7 @@ static int ima_replay_line(struct ima_hasher *h, const char *line, size_t len, s
         return ima_hash(h->bank, h->bank_md, data, size, NULL, 0, extend);
 }
 
-/* The next line of `log` from `*offset`: at most IMA_LINE_MAX bytes, without its newline. */
+/* The next line of the log: at most IMA_LINE_MAX bytes, without its newline. */
 static int ima_next_line(struct reader *r, const char **line, size_t *len) {
         size_t left = reader_left(r), scan = left < IMA_LINE_MAX + 1 ? left : IMA_LINE_MAX + 1;
         const uint8_t *start, *newline;
@@ -510,10 +513,10 @@ int ima_verify(struct ima_replay *state, const char *log, size_t size, uint64_t 
                         verdict->entry = number - 1;
                         ima_verdict_entry(verdict, number - 1, entry);
                         ret = vm_error(-EBADMSG, "IMA log entries %llu-%llu never replay to the quoted PCR %d: "
-                                       "after entry %llu (%s) %s is %s, the quote has %s",
+                                       "after entry %llu %s is %s, the quote has %s (last path \"%.80s\")",
                                        (unsigned long long)first_entry, (unsigned long long)(number - 1), IMA_PCR,
-                                       (unsigned long long)(number - 1), verdict->path, hashalg_name(state->bank),
-                                       verdict->pcr10, quoted);
+                                       (unsigned long long)(number - 1), hashalg_name(state->bank), verdict->pcr10,
+                                       quoted, verdict->path);
                 } else {
                         verdict->entry = first_entry;
                         ret = vm_error(-EBADMSG, "IMA log from entry %llu is empty and PCR %d %s is %s, the quote has %s",

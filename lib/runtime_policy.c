@@ -121,6 +121,7 @@ static bool digest_map_find(const struct digest_map *map, const char *name, size
         }
 }
 
+/* The slot `name` hashes to, or (`record`) the record of the first slot whose tag matches. */
 static void digest_map_prefetch(const struct digest_map *map, const char *name, size_t len, bool record) {
         uint64_t h;
         size_t i;
@@ -139,8 +140,12 @@ static void digest_map_prefetch(const struct digest_map *map, const char *name, 
                 if (!slot)
                         return;
                 if ((uint32_t)(slot >> 32) == (uint32_t)(h >> 32)) {
-                        __builtin_prefetch(map->arena + (uint32_t)slot - 1);
-                        __builtin_prefetch(map->arena + (uint32_t)slot - 1 + 64);
+                        /* a record of a path and a SHA-256 digest spans two cache lines */
+                        size_t offset = (uint32_t)slot - 1;
+
+                        __builtin_prefetch(map->arena + offset);
+                        if (offset + 64 < map->arena_size)
+                                __builtin_prefetch(map->arena + offset + 64);
                         return;
                 }
         }
@@ -201,6 +206,16 @@ static int digest_map_add(struct digest_map *map, const char *name, size_t len, 
         map->slots[i] = (h >> 32) << 32 | (uint64_t)(*record + 1);
         map->count++;
         return 0;
+}
+
+/* Gives back what the arena's doubling left unused (up to half of it). */
+static void digest_map_shrink(struct digest_map *map) {
+        uint8_t *arena = map->arena_size ? realloc(map->arena, map->arena_size) : NULL;
+
+        if (arena) {
+                map->arena = arena;
+                map->arena_cap = map->arena_size;
+        }
 }
 
 /* Appends a digest to the record being built (the last one added). */
@@ -291,6 +306,7 @@ static int digest_map_load(json_object *obj, const char *member, struct digest_m
                                 return ret;
                 }
         }
+        digest_map_shrink(map);
         return 0;
 }
 

@@ -20,16 +20,19 @@
  * listed one of the same length and value, whatever its algorithm prefix says. `excludes` are
  * POSIX extended regexes (regcomp) anchored at the start of the path as Python's re.match
  * anchors Keylime's: constructs POSIX lacks (\d, (?:...), lookarounds) are refused rather than
- * silently read another way. `verification-keys` is accepted but ima-sig signatures are not
+ * silently read another way, and so are regexes whose compilation would grow exponentially
+ * (stacked quantifiers, more than six '+' or {n,m}, nested intervals). `verification-keys` is accepted but ima-sig signatures are not
  * checked: a signed file must be listed in digests like any other. A non-null dm_policy is
  * -EOPNOTSUPP. Anything else wrong is -EBADMSG naming the member (`digests["/usr/bin/x"][1]`,
  * `excludes[2]`, `ima.log_hash_alg`, ...).
  *
  * Lookups are by exact path in a hash table over the parsed strings (O(1) on average); a
- * policy of 100k paths with one SHA-256 digest each takes about 12 MB. */
+ * policy of 100k paths with one SHA-256 digest each holds about 11 MB once loaded (parsing the
+ * 12 MB of JSON takes some 60 MB more for a moment: json-c's tree). */
 #pragma once
 
 #include <json-c/json.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <tss2/tss2_tpm2_types.h>
@@ -78,4 +81,9 @@ struct runtime_policy_refusal {
 int runtime_policy_check(const struct runtime_policy *policy, const struct ima_entry *entry,
                          const uint8_t *boot_aggregate, struct runtime_policy_refusal *refusal);
 
+/* Asks the cache for what runtime_policy_check() will read for `entry`, so that a replay can
+ * overlap the lookup's memory latency with its hashing (a policy of 100k paths does not stay
+ * in cache while a log streams through it): first the table slot (`record` false), then, once
+ * that has had time to arrive, the record it points to (`record` true). Changes nothing but
+ * timing. */
 void runtime_policy_prefetch(const struct runtime_policy *policy, const struct ima_entry *entry, bool record);

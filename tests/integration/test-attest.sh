@@ -3,7 +3,7 @@
 # exactly as a synthetic firmware event log and IMA list say, and vmattest-verifier polling it
 # over mutual TLS against a tpm_policy, a measured-boot policy and a runtime policy.
 . "$(dirname "$0")/lib.sh"
-plan 18
+plan 20
 
 swtpm_start || exit 1
 cd "$TEST_TMP" || exit 1
@@ -111,8 +111,24 @@ if wait_for "fails again" 10 failed; then ok "the rewritten entry fails the agen
 else not_ok "the rewritten entry fails the agent again"; vv status --agent "$agent_id" | diag; fi
 expect_equal "the failure names the altered entry" "$(status failure | grep -o 'entry 6[^0-9]' | head -n 1)" "entry 6:"
 
-# a server certificate other than the registered one: the verifier does not poll it
+# the agent's mTLS identity copied to another VM (another TPM): its quotes are signed by an AK
+# the registrar never saw
 kill "$AGENT_PID"; wait "$AGENT_PID" 2>/dev/null
+own_tcti=$VMATTEST_TCTI
+swtpm_start thief >/dev/null || exit 1
+"$VMATTEST" --config agent.conf serve --no-register >>agent.log 2>&1 &
+AGENT_PID=$!
+verifier_pids+=("$AGENT_PID")
+wait_port "$AGENT_PID" "$agent_port"
+vv reactivate --agent "$agent_id" >/dev/null
+if wait_for "thief" 10 failed; then ok "another TPM behind the agent's identity fails the agent"
+else not_ok "another TPM behind the agent's identity fails the agent"; vv status --agent "$agent_id" | diag; fi
+expect_equal "the failure names the signature check" "$(status failure | grep -o 'does not verify under the registered AK')" \
+        "does not verify under the registered AK"
+kill "$AGENT_PID"; wait "$AGENT_PID" 2>/dev/null
+export VMATTEST_TCTI=$own_tcti TPM2TOOLS_TCTI=$own_tcti
+
+# a server certificate other than the registered one: the verifier does not poll it
 rm agent-state/server-private.pem agent-state/server-cert.crt
 "$VMATTEST" --config agent.conf serve --no-register >>agent.log 2>&1 &
 AGENT_PID=$!

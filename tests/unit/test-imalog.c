@@ -1,6 +1,7 @@
-/* lib/imalog.c: the IMA ASCII measurement list (SPEC §7). Known answers come from two sides:
- * lines a kernel printed (kept as published in Keylime's test data: ima-ng, ima-sig with an RSA
- * and an EC signature and without one, ima-buf), and a synthetic log built here with its own
+/* lib/imalog.c: the IMA ASCII measurement list (SPEC §7). Known answers come from three sides:
+ * lines a kernel printed (kept as published in Keylime's test data: ima-ng, ima-sig with an EC
+ * signature and without one, ima-buf), a real boot's log with the TPM's PCRs
+ * (tests/fixtures/boot: Debian 6.1, OVMF, swtpm), and a synthetic log built here with its own
  * template-data writer and OpenSSL, independently of lib/, whose PCR 10 is replayed here too. */
 #include "tests/unit/unit.h"
 
@@ -664,10 +665,10 @@ static void test_replay_never_matches(void **state) {
 
         memset(quoted, 0x5a, sizeof(quoted));
         to_hex(f->log.pcr_after[SYNTHETIC_COUNT - 1], 32, want);
-        snprintf(detail, sizeof(detail), "after entry %zu (/usr/bin/true) sha256 is %s, the quote has 5a5a", SYNTHETIC_COUNT - 1,
-                 want);
+        snprintf(detail, sizeof(detail), "after entry %zu sha256 is %s, the quote has 5a5a", SYNTHETIC_COUNT - 1, want);
         assert_error(ima_verify(&f->replay, f->log.text, f->log.size, 0, NULL, quoted, &f->verdict), -EBADMSG, detail);
         assert_detail_contains(-EBADMSG, "IMA log entries 0-9 never replay to the quoted PCR 10");
+        assert_detail_contains(-EBADMSG, "(last path \"/usr/bin/true\")");
         assert_int_equal(f->verdict.entry, SYNTHETIC_COUNT - 1);
         assert_string_equal(f->verdict.path, "/usr/bin/true");
         assert_string_equal(f->verdict.pcr10, want);
@@ -793,6 +794,109 @@ static void test_replay_init_unsupported_bank(void **state) {
         struct ima_replay replay;
 
         assert_error(ima_replay_init(&replay, TPM2_ALG_SM3_256), -EINVAL, "unsupported PCR bank 0x0012");
+}
+
+/* ---- a real boot: the Debian 6.1 kernel under OVMF and swtpm (tests/fixtures/boot) ---- */
+
+#define FIXTURE(name) "tests/fixtures/boot/" name
+
+/* pcrs-sha256.txt: "N HEX" a line, PCRs 0-23 of the SHA-256 bank as sysfs printed them */
+static void read_fixture_pcrs(struct pcr_values *pcrs) {
+        _cleanup_(fclosep) FILE *f = fopen(FIXTURE("pcrs-sha256.txt"), "r");
+        char hex[65];
+        unsigned pcr;
+
+        memset(pcrs, 0, sizeof(*pcrs));
+        pcrs->bank = TPM2_ALG_SHA256;
+        if (!f)
+                fail_msg("cannot open %s (run the tests from the repository root)", FIXTURE("pcrs-sha256.txt"));
+        while (fscanf(f, "%u %64s", &pcr, hex) == 2) {
+                assert_true(pcr < 24 && strlen(hex) == 64);
+                pcrs->mask |= 1u << pcr;
+                pcrs->value[pcr].size = 32;
+                for (size_t i = 0; i < 32; i++)
+                        assert_int_equal(sscanf(hex + 2 * i, "%2hhx", &pcrs->value[pcr].buffer[i]), 1);
+        }
+        assert_int_equal(pcrs->mask, 0x00ffffff);
+}
+
+/* The kernel's own log replays to the PCR 10 the TPM holds, its template hashes are the SHA-1 of
+ * the data SPEC §7 describes (unsigned ima-sig lines end in a space), and its boot_aggregate is
+ * SHA-256 over PCRs 0-9 (PCR 8 zero here). */
+static void test_real_boot_log(void **state) {
+        _cleanup_(freep) uint8_t *log = NULL;
+        _cleanup_(freep) struct ima_verdict *verdict = malloc(sizeof(*verdict));
+        struct ima_replay replay;
+        struct pcr_values pcrs;
+        struct ima_entry entry;
+        uint8_t aggregate[32];
+        size_t size;
+
+        assert_non_null(verdict);
+        log = read_vector(FIXTURE("ascii_runtime_measurements"), &size);
+        read_fixture_pcrs(&pcrs);
+        assert_int_equal(ima_entry_parse((const char *)log, (size_t)(strchr((char *)log, '\n') - (char *)log), &entry), 0);
+        assert_int_equal(entry.template_type, IMA_TEMPLATE_SIG);
+        assert_memory_equal(entry.name, "boot_aggregate", entry.name_len);
+        assert_int_equal(ima_boot_aggregate(&pcrs, aggregate), 0);
+        assert_memory_equal(entry.digest, aggregate, 32);
+
+        assert_int_equal(ima_replay_init(&replay, TPM2_ALG_SHA256), 0);
+        assert_int_equal(ima_replay_set_boot_aggregate(&replay, &pcrs), 0);
+        assert_int_equal(ima_verify(&replay, (const char *)log, size, 0, NULL, pcrs.value[IMA_PCR].buffer, verdict), 0);
+        assert_int_equal(replay.next_entry, 7);
+        assert_memory_equal(replay.pcr10, pcrs.value[IMA_PCR].buffer, 32);
+}
+
+/* A policy made from the real log's own digests passes it; one without the last program refuses
+ * it, naming the entry, the path and the digest the kernel measured. */
+static void test_real_boot_log_policy(void **state) {
+        _cleanup_(freep) uint8_t *log = NULL;
+        _cleanup_(freep) struct ima_verdict *verdict = malloc(sizeof(*verdict));
+        char text[4096], refused_path[128] = "", refused_digest[96] = "";
+        struct pcr_values pcrs;
+        size_t size, used;
+
+        assert_non_null(verdict);
+        log = read_vector(FIXTURE("ascii_runtime_measurements"), &size);
+        read_fixture_pcrs(&pcrs);
+        for (int leave_out = -1; leave_out < 7; leave_out += 6) {
+                _cleanup_(runtime_policy_freep) struct runtime_policy *policy = NULL;
+                const char *line = (const char *)log;
+                struct ima_replay replay;
+                int n = 0;
+
+                used = (size_t)snprintf(text, sizeof(text), "{\"meta\":{\"version\":1},\"digests\":{");
+                for (; *line; line = strchr(line, '\n') + 1, n++) {
+                        char digest[80], path[128];
+
+                        assert_int_equal(sscanf(line, "%*u %*40s ima-sig sha256:%79s %127s", digest, path), 2);
+                        if (n == leave_out) {
+                                snprintf(refused_path, sizeof(refused_path), "%s", path);
+                                snprintf(refused_digest, sizeof(refused_digest), "sha256:%s", digest);
+                                continue;
+                        }
+                        used += (size_t)snprintf(text + used, sizeof(text) - used, "%s\"%s\":[\"%s\"]",
+                                                 used > 40 ? "," : "", path, digest);
+                }
+                used += (size_t)snprintf(text + used, sizeof(text) - used, "}}");
+                assert_true(used < sizeof(text));
+                assert_int_equal(runtime_policy_parse(text, used, &policy), 0);
+                assert_int_equal(ima_replay_init(&replay, TPM2_ALG_SHA256), 0);
+                assert_int_equal(ima_replay_set_boot_aggregate(&replay, &pcrs), 0);
+                if (leave_out < 0) {
+                        assert_int_equal(ima_verify(&replay, (const char *)log, size, 0, policy,
+                                                    pcrs.value[IMA_PCR].buffer, verdict),
+                                         0);
+                        continue;
+                }
+                assert_error(ima_verify(&replay, (const char *)log, size, 0, policy, pcrs.value[IMA_PCR].buffer, verdict),
+                             -EPERM, "not in the runtime policy's digests");
+                assert_int_equal(verdict->entry, leave_out);
+                assert_string_equal(verdict->path, refused_path);
+                assert_string_equal(verdict->digest, refused_digest);
+                assert_int_equal(replay.next_entry, 0);
+        }
 }
 
 /* ---- replay with a runtime policy ---- */
@@ -948,6 +1052,8 @@ int main(void) {
                 cmocka_unit_test(test_replay_sha384_bank),
                 cmocka_unit_test(test_replay_sha1_bank),
                 cmocka_unit_test(test_replay_init_unsupported_bank),
+                cmocka_unit_test(test_real_boot_log),
+                cmocka_unit_test(test_real_boot_log_policy),
                 cmocka_unit_test_setup_teardown(test_replay_policy_allows, replay_setup, replay_teardown),
                 cmocka_unit_test_setup_teardown(test_replay_policy_refuses, replay_setup, replay_teardown),
                 cmocka_unit_test_setup_teardown(test_replay_policy_wrong_digest, replay_setup, replay_teardown),
