@@ -21,7 +21,7 @@
  * POSIX extended regexes (regcomp) anchored at the start of the path as Python's re.match
  * anchors Keylime's: constructs POSIX lacks (\d, (?:...), lookarounds) are refused rather than
  * silently read another way, and so are regexes whose compilation would grow exponentially
- * (stacked quantifiers, more than six '+' or {n,m}, nested intervals). `verification-keys` is accepted but ima-sig signatures are not
+ * (stacked quantifiers, more than six '+' or {n,m}, more than one {n,m} interval). `verification-keys` is accepted but ima-sig signatures are not
  * checked: a signed file must be listed in digests like any other. A non-null dm_policy is
  * -EOPNOTSUPP. Anything else wrong is -EBADMSG naming the member (`digests["/usr/bin/x"][1]`,
  * `excludes[2]`, `ima.log_hash_alg`, ...).

@@ -16,8 +16,9 @@ static const char serve_help[] =
         "Usage: vmattest-verifier serve [OPTIONS]\n"
         "\n"
         "Runs the registrar: Keylime's registrar API v2.0-2.6 on [registrar] ip:port (plain HTTP)\n"
-        "and ip:tls_port (HTTPS with server_cert/server_key), state in the [store] database.\n"
-        "Stops cleanly on SIGTERM or SIGINT.\n"
+        "and ip:tls_port (HTTPS with server_cert/server_key), and the verifier: every agent enrolled\n"
+        "with 'add' is polled every [verifier] quote_interval seconds over mutual TLS and its\n"
+        "evidence checked; state in the [store] database. Stops cleanly on SIGTERM or SIGINT.\n"
         "\n"
         "  -h, --help           show this help\n";
 

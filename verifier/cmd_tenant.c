@@ -25,7 +25,8 @@ static const char add_help[] =
         "Enrolls a registered, activated agent for polling. FILE is Keylime's tpm_policy\n"
         "({\"<pcr>\": [\"hex\", ...]}); the runtime policy is Keylime's IMA policy JSON; the\n"
         "measured-boot policy is vmattest's (see vmattest-verifier(8)). Each is checked before it\n"
-        "is stored. Adding an enrolled agent again replaces its policies and restarts its polling.\n";
+        "is stored. Adding an enrolled agent again replaces its policies and restarts its polling.\n"
+        "With --json the result is one JSON object.\n";
 
 static const char status_help[] =
         "Usage: vmattest-verifier status [--agent ID] [--json]\n"
@@ -34,10 +35,12 @@ static const char status_help[] =
         "log entry, path and digest), the last good attestation, the IMA entries verified, and\n"
         "the last time the agent could not be reached. Exit status 1 when any shown agent failed.\n";
 
-static const char list_help[] = "Usage: vmattest-verifier list [--json]\n\nLists enrolled agents and their state.\n";
-static const char delete_help[] = "Usage: vmattest-verifier delete --agent ID\n\nStops polling an agent and forgets its state.\n";
+static const char list_help[] =
+        "Usage: vmattest-verifier list [--agent ID] [--json]\n\nLists enrolled agents (or one) and their state.\n";
+static const char delete_help[] =
+        "Usage: vmattest-verifier delete --agent ID [--json]\n\nStops polling an agent and forgets its state.\n";
 static const char reactivate_help[] =
-        "Usage: vmattest-verifier reactivate --agent ID\n"
+        "Usage: vmattest-verifier reactivate --agent ID [--json]\n"
         "\n"
         "Puts a failed agent back to polling; its IMA list is verified again from the start.\n";
 
@@ -260,7 +263,7 @@ static int show_one(const struct attestation *a, void *user) {
                 if (a->failure[0])
                         printf("failure:       %s\n  at           %s\n", a->failure, failed_at);
                 printf("last good:     %s\n", ok);
-                printf("polls:         %u (last %s)\n", a->polls, poll);
+                printf("polls:         %u (last %s, %u ms)\n", a->polls, poll, a->poll_ms);
                 printf("IMA verified:  %llu entries\n", (unsigned long long)a->ima_next_entry);
                 if (a->last_error[0])
                         printf("unreachable:   %s\n", a->last_error);

@@ -5,6 +5,15 @@
 
 #include "lib/cleanup.h"
 #include "lib/conf.h"
+#include "lib/hashalg.h"
+
+static int parse_hash_alg(const char *value, void *field, size_t size, char *why, size_t why_size) {
+        TPM2_ALG_ID alg = hashalg_from_name(value);
+
+        if (alg == TPM2_ALG_ERROR || alg == TPM2_ALG_SHA1)
+                return snprintf(why, why_size, "\"%s\" is not sha256, sha384 or sha512", value), -1;
+        return conf_parse_string(value, field, size, why, why_size);
+}
 
 #define KEY(section, name, parser) CONF_KEY(section, struct verifier_config, name, parser)
 static const struct conf_key verifier_keys[] = {
@@ -21,7 +30,7 @@ static const struct conf_key verifier_keys[] = {
         KEY("verifier", client_cert, conf_parse_string),
         KEY("verifier", client_key, conf_parse_string),
         KEY("verifier", webhook_url, conf_parse_string),
-        KEY("verifier", tpm_hash_alg, conf_parse_string),
+        KEY("verifier", tpm_hash_alg, parse_hash_alg),
         KEY("store", database, conf_parse_string),
 };
 #undef KEY

@@ -112,6 +112,23 @@ static void polled_fail(struct poller *p, struct polled *a, const char *reason) 
         webhook_notify(p->config->webhook_url, a->agent_id, reason, a->state.failed_at);
 }
 
+/* The agent may have registered again since (a new boot: a new mTLS certificate, another
+ * address); its EK and AK cannot have changed (the registrar refuses that). */
+static void polled_refresh_contact(struct poller *p, struct polled *a) {
+        struct registered_agent reg = { 0 };
+
+        if (store_agent_get(p->store, a->agent_id, &reg) < 0)
+                return;
+        if (reg.mtls_cert && (!a->mtls_cert || strcmp(reg.mtls_cert, a->mtls_cert) != 0)) {
+                log_info("verifier: agent %s registered a new mTLS certificate: using it", a->agent_id);
+                free(a->mtls_cert);
+                a->mtls_cert = reg.mtls_cert, reg.mtls_cert = NULL;
+        }
+        snprintf(a->ip, sizeof(a->ip), "%s", reg.ip);
+        a->port = reg.port;
+        registered_agent_done(&reg);
+}
+
 /* Loads (or reloads, after add or reactivate) one enrolment with its registration. */
 static int polled_load(struct poller *p, const char *agent_id, struct polled **out) {
         struct polled *a = calloc(1, sizeof(*a));
@@ -252,7 +269,7 @@ static void start_poll(struct poller *p, struct polled *a) {
 static void finish_poll(struct poller *p, struct polled *a, CURLcode code) {
         long status = 0;
         json_object *body = NULL, *results;
-        char excerpt[200];
+        char excerpt[sizeof(a->state.last_error)];
         int ret;
 
         a->state.last_poll = (int64_t)time(NULL);
@@ -272,6 +289,7 @@ static void finish_poll(struct poller *p, struct polled *a, CURLcode code) {
                         log_warning("verifier: agent %s at %s:%d: %s", a->agent_id, a->ip, a->port, excerpt);
                 snprintf(a->state.last_error, sizeof(a->state.last_error), "%s", excerpt);
                 polled_cancel(p, a);
+                polled_refresh_contact(p, a);
                 store_attestation_save(p->store, &a->state);
                 return;
         }
