@@ -116,7 +116,9 @@ expect_equal "the failure names the altered entry" "$(status failure | grep -o '
 kill "$AGENT_PID"; wait "$AGENT_PID" 2>/dev/null
 own_tcti=$VMATTEST_TCTI
 swtpm_start thief >/dev/null || exit 1
-"$VMATTEST" --config agent.conf serve --no-register >>agent.log 2>&1 &
+cp agent.conf thief.conf
+echo "uuid = $agent_id" >>thief.conf # the stolen id, so that the stolen certificate still fits
+"$VMATTEST" --config thief.conf serve --no-register >>agent.log 2>&1 &
 AGENT_PID=$!
 verifier_pids+=("$AGENT_PID")
 wait_port "$AGENT_PID" "$agent_port"
