@@ -14,6 +14,7 @@
 #include "lib/error.h"
 #include "lib/hashalg.h"
 #include "lib/http_server.h"
+#include "lib/json_member.h"
 #include "lib/log.h"
 
 #define FIRMWARE_LOG_MAX (4u << 20)
@@ -29,12 +30,14 @@ int agent_api_init(struct agent_api *api, const struct agent_config *config, str
         api->id = id;
         api->payload = payload;
         ima_source_init(&api->ima, config->ima_ml_path);
+        key_release_init(&api->keys, payload, id->agent_id);
         return pcr_value_after_one_extend(config->tpm_hash_alg, payload->public_pem, strlen(payload->public_pem),
                                           api->pcr16);
 }
 
 void agent_api_done(struct agent_api *api) {
         ima_source_done(&api->ima);
+        key_release_done(&api->keys);
 }
 
 /* SPEC §2: enc_alg names the EK's algorithm, with its size from API 2.5 on */
@@ -265,23 +268,68 @@ static int handle_info(struct agent_api *api, struct evhttp_request *req, unsign
         return 200;
 }
 
+/* POST /keys/ukey and /keys/vkey (SPEC §3). The reasons given never describe a secret. */
+static int handle_key_half(struct agent_api *api, struct evhttp_request *req, bool is_u) {
+        json_object *body = http_request_json(req);
+        const char *encrypted_key, *auth_tag = NULL, *payload = NULL;
+        int ret;
+
+        if (!body)
+                return 400;
+        ret = json_member_string(body, "encrypted_key", 1024, false, &encrypted_key);
+        if (ret >= 0 && is_u)
+                ret = json_member_string(body, "auth_tag", 256, false, &auth_tag);
+        if (ret >= 0 && is_u)
+                ret = json_member_string(body, "payload", 1u << 21, true, &payload);
+        if (ret >= 0)
+                ret = is_u ? key_release_ukey(&api->keys, encrypted_key, auth_tag, payload)
+                           : key_release_vkey(&api->keys, encrypted_key);
+        json_object_put(body);
+        if (ret < 0) {
+                http_reply_error(req, ret == -ENOMEM ? 500 : 400, "%s", vm_error_detail(ret));
+                return ret == -ENOMEM ? 500 : 400;
+        }
+        http_reply(req, 200, "Success", NULL);
+        return 200;
+}
+
+static int handle_key_verify(struct agent_api *api, struct evhttp_request *req, struct evkeyvalq *query) {
+        char hmac[97];
+        json_object *results;
+        int ret = key_release_verify(&api->keys, evhttp_find_header(query, "challenge"), hmac);
+
+        if (ret < 0) {
+                http_reply_error(req, 400, "%s", vm_error_detail(ret));
+                return 400;
+        }
+        results = json_object_new_object();
+        json_object_object_add(results, "hmac", json_object_new_string(hmac));
+        http_reply(req, 200, "Success", results);
+        return 200;
+}
+
 static int route(struct agent_api *api, struct evhttp_request *req, const char *path, struct evkeyvalq *query) {
+        enum evhttp_cmd_type method = evhttp_request_get_command(req);
         unsigned minor;
         int consumed = 0;
         const char *rest;
 
-        if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
-                http_reply_error(req, 405, "method not allowed");
-                return 405;
-        }
         if (strcmp(path, "/version") == 0)
-                return handle_version(req);
+                return method == EVHTTP_REQ_GET ? handle_version(req) : (http_reply_error(req, 405, "method not allowed"), 405);
         if (sscanf(path, "/v2.%u/%n", &minor, &consumed) != 1 || consumed == 0 || minor < AGENT_API_MIN_MINOR ||
             minor > AGENT_API_MAX_MINOR) {
                 http_reply_error(req, 404, "not found (API v2.%d-2.%d)", AGENT_API_MIN_MINOR, AGENT_API_MAX_MINOR);
                 return 404;
         }
         rest = path + consumed;
+        if (method == EVHTTP_REQ_POST && (strcmp(rest, "keys/ukey") == 0 || strcmp(rest, "keys/vkey") == 0))
+                return handle_key_half(api, req, strcmp(rest, "keys/ukey") == 0);
+        if (method != EVHTTP_REQ_GET) {
+                http_reply_error(req, 405, "method not allowed");
+                return 405;
+        }
+        if (strcmp(rest, "keys/verify") == 0)
+                return handle_key_verify(api, req, query);
         if (strcmp(rest, "agent/info") == 0)
                 return handle_info(api, req, minor);
         if (strcmp(rest, "keys/pubkey") == 0) {

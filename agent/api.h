@@ -8,6 +8,7 @@
 #include "agent/agent_identity.h"
 #include "agent/config.h"
 #include "agent/ima_source.h"
+#include "agent/keys.h"
 #include "agent/payload_key.h"
 
 #define AGENT_API_MIN_MINOR 1
@@ -19,6 +20,7 @@ struct agent_api {
         struct payload_key *payload;
         struct ima_source ima;
         uint8_t pcr16[TPM2_MAX_DIGEST_BUFFER]; /* what PCR 16 holds while the payload key is bound */
+        struct key_release keys;
         unsigned long requests;
 };
 

@@ -1,0 +1,194 @@
+#include "agent/keys.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rsa.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/auth_tag.h"
+#include "lib/encoding.h"
+#include "lib/error.h"
+#include "lib/log.h"
+
+#define ENCRYPTED_KEY_B64_MAX 1024 /* RSA-2048: 256 bytes, 344 in base64 */
+#define PAYLOAD_B64_MAX (1u << 20)
+#define GCM_IV_SIZE 16            /* SPEC §3: base64(IV[16] || ciphertext || tag[16]) */
+#define GCM_TAG_SIZE 16
+
+void key_release_init(struct key_release *kr, const struct payload_key *pk, const char *agent_id) {
+        memset(kr, 0, sizeof(*kr));
+        kr->payload_key = pk;
+        kr->agent_id = agent_id;
+}
+
+static void secret_free(uint8_t **p, size_t size) {
+        if (*p)
+                OPENSSL_secure_clear_free(*p, size);
+        *p = NULL;
+}
+
+void key_release_done(struct key_release *kr) {
+        secret_free(&kr->u, KEY_HALF_SIZE);
+        secret_free(&kr->v, KEY_HALF_SIZE);
+        secret_free(&kr->k, KEY_HALF_SIZE);
+        secret_free(&kr->payload, kr->payload_size);
+        free(kr->payload_b64);
+        OPENSSL_cleanse(kr->auth_tag, sizeof(kr->auth_tag));
+        memset(kr, 0, sizeof(*kr));
+}
+
+bool key_release_complete(const struct key_release *kr) {
+        return kr->k != NULL;
+}
+
+/* One key half: base64 -> RSA-OAEP(SHA-1, MGF1-SHA-1, no label) -> exactly 32 bytes, into the
+ * secure heap. */
+static int decrypt_half(const struct key_release *kr, const char *encrypted_key, uint8_t **half) {
+        uint8_t *wrapped = NULL, *plain = NULL;
+        size_t wrapped_size, plain_size = 0;
+        EVP_PKEY_CTX *ctx = NULL;
+        int ret;
+
+        if (!encrypted_key || strlen(encrypted_key) > ENCRYPTED_KEY_B64_MAX)
+                return vm_error(-EBADMSG, "encrypted_key is missing or longer than %d bytes", ENCRYPTED_KEY_B64_MAX);
+        ret = base64_decode(encrypted_key, strlen(encrypted_key), &wrapped, &wrapped_size);
+        if (ret < 0)
+                return vm_error(-EBADMSG, "encrypted_key: %s", vm_error_detail(ret));
+        ctx = EVP_PKEY_CTX_new(kr->payload_key->key, NULL);
+        plain = OPENSSL_secure_malloc(wrapped_size);
+        if (!ctx || !plain)
+                ret = -ENOMEM;
+        else if (EVP_PKEY_decrypt_init(ctx) <= 0 || EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_OAEP_PADDING) <= 0 ||
+                 EVP_PKEY_CTX_set_rsa_oaep_md(ctx, EVP_sha1()) <= 0 || EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, EVP_sha1()) <= 0)
+                ret = vm_error(-EIO, "OpenSSL refuses RSA-OAEP");
+        else {
+                plain_size = wrapped_size;
+                if (EVP_PKEY_decrypt(ctx, plain, &plain_size, wrapped, wrapped_size) <= 0)
+                        ret = vm_error(-EBADMSG, "encrypted_key does not decrypt under the payload key");
+                else if (plain_size != KEY_HALF_SIZE)
+                        ret = vm_error(-EBADMSG, "encrypted_key holds %zu bytes, a key half is %d", plain_size,
+                                       KEY_HALF_SIZE);
+        }
+        EVP_PKEY_CTX_free(ctx);
+        free(wrapped);
+        if (ret < 0) {
+                if (plain)
+                        OPENSSL_secure_clear_free(plain, wrapped_size);
+                return ret;
+        }
+        *half = plain;
+        return 0;
+}
+
+/* AES-256-GCM under K: base64(IV[16] || ciphertext || tag[16]) -> the payload, in the secure heap. */
+static int open_payload(struct key_release *kr) {
+        uint8_t *sealed = NULL, *plain = NULL;
+        size_t sealed_size;
+        EVP_CIPHER_CTX *ctx = NULL;
+        int n = 0, tail = 0, ret;
+
+        ret = base64_decode(kr->payload_b64, strlen(kr->payload_b64), &sealed, &sealed_size);
+        if (ret < 0)
+                return vm_error(-EBADMSG, "payload: %s", vm_error_detail(ret));
+        if (sealed_size < GCM_IV_SIZE + GCM_TAG_SIZE) {
+                free(sealed);
+                return vm_error(-EBADMSG, "payload of %zu bytes is shorter than its IV and tag", sealed_size);
+        }
+        size_t cipher_size = sealed_size - GCM_IV_SIZE - GCM_TAG_SIZE;
+        ctx = EVP_CIPHER_CTX_new();
+        plain = OPENSSL_secure_malloc(cipher_size + 1);
+        if (!ctx || !plain)
+                ret = -ENOMEM;
+        else if (EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1 ||
+                 EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, GCM_IV_SIZE, NULL) != 1 ||
+                 EVP_DecryptInit_ex(ctx, NULL, NULL, kr->k, sealed) != 1 ||
+                 EVP_DecryptUpdate(ctx, plain, &n, sealed + GCM_IV_SIZE, (int)cipher_size) != 1 ||
+                 EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, GCM_TAG_SIZE, sealed + sealed_size - GCM_TAG_SIZE) != 1 ||
+                 EVP_DecryptFinal_ex(ctx, plain + n, &tail) != 1)
+                ret = vm_error(-EPERM, "the payload does not open under K (altered, or sealed under another key)");
+        EVP_CIPHER_CTX_free(ctx);
+        free(sealed);
+        if (ret < 0) {
+                if (plain)
+                        OPENSSL_secure_clear_free(plain, cipher_size + 1);
+                return ret;
+        }
+        kr->payload = plain;
+        kr->payload_size = (size_t)(n + tail);
+        return 0;
+}
+
+/* Both halves here: K = U xor V, authenticated by auth_tag, then the payload opened. A K that
+ * does not authenticate discards both halves: the tenant sends a fresh pair. */
+static int combine(struct key_release *kr) {
+        char tag[AUTH_TAG_HEX_SIZE];
+        int ret;
+
+        if (!kr->u || !kr->v)
+                return 0;
+        kr->k = OPENSSL_secure_malloc(KEY_HALF_SIZE);
+        if (!kr->k)
+                return -ENOMEM;
+        for (size_t i = 0; i < KEY_HALF_SIZE; i++)
+                kr->k[i] = kr->u[i] ^ kr->v[i];
+        ret = auth_tag_compute(kr->k, KEY_HALF_SIZE, kr->agent_id, tag);
+        if (ret >= 0 && !auth_tag_equal(tag, kr->auth_tag))
+                ret = vm_error(-EPERM, "auth_tag does not match U xor V: key halves discarded");
+        OPENSSL_cleanse(tag, sizeof(tag));
+        if (ret >= 0 && kr->payload_b64)
+                ret = open_payload(kr);
+        secret_free(&kr->u, KEY_HALF_SIZE);
+        secret_free(&kr->v, KEY_HALF_SIZE);
+        if (ret < 0) {
+                secret_free(&kr->k, KEY_HALF_SIZE);
+                return ret;
+        }
+        log_info("key release: K authenticated%s", kr->payload ? ", payload opened" : "");
+        return 0;
+}
+
+int key_release_ukey(struct key_release *kr, const char *encrypted_key, const char *auth_tag, const char *payload) {
+        uint8_t *u = NULL;
+        int ret;
+
+        if (!auth_tag || strlen(auth_tag) != AUTH_TAG_HEX_SIZE - 1)
+                return vm_error(-EBADMSG, "auth_tag must be %d hex digits", AUTH_TAG_HEX_SIZE - 1);
+        if (payload && strlen(payload) > PAYLOAD_B64_MAX)
+                return vm_error(-EBADMSG, "payload longer than %u bytes", PAYLOAD_B64_MAX);
+        ret = decrypt_half(kr, encrypted_key, &u);
+        if (ret < 0)
+                return ret;
+        /* a new U (the tenant started over) replaces the old one and everything derived */
+        secret_free(&kr->u, KEY_HALF_SIZE);
+        secret_free(&kr->k, KEY_HALF_SIZE);
+        secret_free(&kr->payload, kr->payload_size);
+        free(kr->payload_b64);
+        kr->payload_b64 = payload ? strdup(payload) : NULL;
+        if (payload && !kr->payload_b64) {
+                OPENSSL_secure_clear_free(u, KEY_HALF_SIZE);
+                return -ENOMEM;
+        }
+        kr->u = u;
+        memcpy(kr->auth_tag, auth_tag, AUTH_TAG_HEX_SIZE);
+        return combine(kr);
+}
+
+int key_release_vkey(struct key_release *kr, const char *encrypted_key) {
+        uint8_t *v = NULL;
+        int ret = decrypt_half(kr, encrypted_key, &v);
+
+        if (ret < 0)
+                return ret;
+        secret_free(&kr->v, KEY_HALF_SIZE);
+        kr->v = v;
+        return combine(kr);
+}
+
+int key_release_verify(const struct key_release *kr, const char *challenge, char out[97]) {
+        if (!kr->k)
+                return vm_error(-EAGAIN, "K is not known yet");
+        if (!challenge || !*challenge || strlen(challenge) > 64)
+                return vm_error(-EBADMSG, "challenge must be 1-64 characters");
+        return auth_tag_compute(kr->k, KEY_HALF_SIZE, challenge, out);
+}

@@ -1,0 +1,75 @@
+#include "key_split.h"
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <openssl/rsa.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "encoding.h"
+#include "error.h"
+
+int key_split_new(const char *agent_id, struct key_split **out) {
+        struct key_split *split = OPENSSL_secure_zalloc(sizeof(*split));
+        int ret;
+
+        if (!split)
+                return -ENOMEM;
+        if (RAND_priv_bytes(split->k, KEY_SPLIT_SIZE) != 1 || RAND_priv_bytes(split->v, KEY_SPLIT_SIZE) != 1) {
+                key_split_free(split);
+                return vm_error(-EIO, "no random bytes for K and V");
+        }
+        for (size_t i = 0; i < KEY_SPLIT_SIZE; i++)
+                split->u[i] = split->k[i] ^ split->v[i];
+        ret = auth_tag_compute(split->k, KEY_SPLIT_SIZE, agent_id, split->auth_tag);
+        if (ret < 0) {
+                key_split_free(split);
+                return ret;
+        }
+        *out = split;
+        return 0;
+}
+
+void key_split_free(struct key_split *split) {
+        if (split)
+                OPENSSL_secure_clear_free(split, sizeof(*split));
+}
+
+int key_split_seal(const struct key_split *split, const uint8_t *payload, size_t size, char **sealed_b64) {
+        uint8_t *sealed = malloc(16 + size + 16);
+        EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+        int n = 0, tail = 0, ret = 0;
+
+        if (!sealed || !ctx || size > INT32_MAX)
+                ret = -ENOMEM;
+        else if (RAND_bytes(sealed, 16) != 1 || EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1 ||
+                 EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, 16, NULL) != 1 ||
+                 EVP_EncryptInit_ex(ctx, NULL, NULL, split->k, sealed) != 1 ||
+                 EVP_EncryptUpdate(ctx, sealed + 16, &n, payload, (int)size) != 1 ||
+                 EVP_EncryptFinal_ex(ctx, sealed + 16 + n, &tail) != 1 ||
+                 EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, 16, sealed + 16 + n + tail) != 1)
+                ret = vm_error(-EIO, "cannot seal the payload (AES-256-GCM)");
+        EVP_CIPHER_CTX_free(ctx);
+        if (ret >= 0 && !(*sealed_b64 = base64_encode(sealed, 16 + (size_t)(n + tail) + 16)))
+                ret = -ENOMEM;
+        free(sealed);
+        return ret;
+}
+
+int key_half_wrap(EVP_PKEY *pubkey, const uint8_t half[KEY_SPLIT_SIZE], char **wrapped_b64) {
+        EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(pubkey, NULL);
+        uint8_t wrapped[1024];
+        size_t size = sizeof(wrapped);
+        int ret = 0;
+
+        if (!ctx)
+                return -ENOMEM;
+        if (EVP_PKEY_encrypt_init(ctx) <= 0 || EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_OAEP_PADDING) <= 0 ||
+            EVP_PKEY_CTX_set_rsa_oaep_md(ctx, EVP_sha1()) <= 0 || EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, EVP_sha1()) <= 0 ||
+            EVP_PKEY_encrypt(ctx, wrapped, &size, half, KEY_SPLIT_SIZE) <= 0)
+                ret = vm_error(-EIO, "cannot wrap a key half with RSA-OAEP (is pubkey an RSA key?)");
+        EVP_PKEY_CTX_free(ctx);
+        if (ret >= 0 && !(*wrapped_b64 = base64_encode(wrapped, size)))
+                ret = -ENOMEM;
+        return ret;
+}
