@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/aead.h"
 #include "lib/auth_tag.h"
 #include "lib/encoding.h"
 #include "lib/error.h"
@@ -13,8 +14,6 @@
 
 #define ENCRYPTED_KEY_B64_MAX 1024 /* RSA-2048: 256 bytes, 344 in base64 */
 #define PAYLOAD_B64_MAX (1u << 20)
-#define GCM_IV_SIZE 16            /* SPEC §3: base64(IV[16] || ciphertext || tag[16]) */
-#define GCM_TAG_SIZE 16
 
 void key_release_init(struct key_release *kr, const struct payload_key *pk, const char *agent_id) {
         memset(kr, 0, sizeof(*kr));
@@ -32,7 +31,7 @@ void key_release_done(struct key_release *kr) {
         secret_free(&kr->u, KEY_HALF_SIZE);
         secret_free(&kr->v, KEY_HALF_SIZE);
         secret_free(&kr->k, KEY_HALF_SIZE);
-        secret_free(&kr->payload, kr->payload_size);
+        secret_free(&kr->payload, kr->payload_size + 1);
         free(kr->payload_b64);
         OPENSSL_cleanse(kr->auth_tag, sizeof(kr->auth_tag));
         memset(kr, 0, sizeof(*kr));
@@ -81,41 +80,12 @@ static int decrypt_half(const struct key_release *kr, const char *encrypted_key,
         return 0;
 }
 
-/* AES-256-GCM under K: base64(IV[16] || ciphertext || tag[16]) -> the payload, in the secure heap. */
+/* SPEC §3: the payload is sealed under K (lib/aead.h's layout). */
 static int open_payload(struct key_release *kr) {
-        uint8_t *sealed = NULL, *plain = NULL;
-        size_t sealed_size;
-        EVP_CIPHER_CTX *ctx = NULL;
-        int n = 0, tail = 0, ret;
+        int ret = aead_open(kr->k, kr->payload_b64, &kr->payload, &kr->payload_size);
 
-        ret = base64_decode(kr->payload_b64, strlen(kr->payload_b64), &sealed, &sealed_size);
         if (ret < 0)
-                return vm_error(-EBADMSG, "payload: %s", vm_error_detail(ret));
-        if (sealed_size < GCM_IV_SIZE + GCM_TAG_SIZE) {
-                free(sealed);
-                return vm_error(-EBADMSG, "payload of %zu bytes is shorter than its IV and tag", sealed_size);
-        }
-        size_t cipher_size = sealed_size - GCM_IV_SIZE - GCM_TAG_SIZE;
-        ctx = EVP_CIPHER_CTX_new();
-        plain = OPENSSL_secure_malloc(cipher_size + 1);
-        if (!ctx || !plain)
-                ret = -ENOMEM;
-        else if (EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1 ||
-                 EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, GCM_IV_SIZE, NULL) != 1 ||
-                 EVP_DecryptInit_ex(ctx, NULL, NULL, kr->k, sealed) != 1 ||
-                 EVP_DecryptUpdate(ctx, plain, &n, sealed + GCM_IV_SIZE, (int)cipher_size) != 1 ||
-                 EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, GCM_TAG_SIZE, sealed + sealed_size - GCM_TAG_SIZE) != 1 ||
-                 EVP_DecryptFinal_ex(ctx, plain + n, &tail) != 1)
-                ret = vm_error(-EPERM, "the payload does not open under K (altered, or sealed under another key)");
-        EVP_CIPHER_CTX_free(ctx);
-        free(sealed);
-        if (ret < 0) {
-                if (plain)
-                        OPENSSL_secure_clear_free(plain, cipher_size + 1);
-                return ret;
-        }
-        kr->payload = plain;
-        kr->payload_size = (size_t)(n + tail);
+                return vm_error(ret, "payload: %s", vm_error_detail(ret));
         return 0;
 }
 
@@ -162,7 +132,7 @@ int key_release_ukey(struct key_release *kr, const char *encrypted_key, const ch
         /* a new U (the tenant started over) replaces the old one and everything derived */
         secret_free(&kr->u, KEY_HALF_SIZE);
         secret_free(&kr->k, KEY_HALF_SIZE);
-        secret_free(&kr->payload, kr->payload_size);
+        secret_free(&kr->payload, kr->payload_size + 1);
         free(kr->payload_b64);
         kr->payload_b64 = payload ? strdup(payload) : NULL;
         if (payload && !kr->payload_b64) {

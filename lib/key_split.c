@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aead.h"
 #include "encoding.h"
 #include "error.h"
 
@@ -36,24 +37,7 @@ void key_split_free(struct key_split *split) {
 }
 
 int key_split_seal(const struct key_split *split, const uint8_t *payload, size_t size, char **sealed_b64) {
-        uint8_t *sealed = malloc(16 + size + 16);
-        EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
-        int n = 0, tail = 0, ret = 0;
-
-        if (!sealed || !ctx || size > INT32_MAX)
-                ret = -ENOMEM;
-        else if (RAND_bytes(sealed, 16) != 1 || EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1 ||
-                 EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, 16, NULL) != 1 ||
-                 EVP_EncryptInit_ex(ctx, NULL, NULL, split->k, sealed) != 1 ||
-                 EVP_EncryptUpdate(ctx, sealed + 16, &n, payload, (int)size) != 1 ||
-                 EVP_EncryptFinal_ex(ctx, sealed + 16 + n, &tail) != 1 ||
-                 EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, 16, sealed + 16 + n + tail) != 1)
-                ret = vm_error(-EIO, "cannot seal the payload (AES-256-GCM)");
-        EVP_CIPHER_CTX_free(ctx);
-        if (ret >= 0 && !(*sealed_b64 = base64_encode(sealed, 16 + (size_t)(n + tail) + 16)))
-                ret = -ENOMEM;
-        free(sealed);
-        return ret;
+        return aead_seal(split->k, payload, size, sealed_b64);
 }
 
 int key_half_wrap(EVP_PKEY *pubkey, const uint8_t half[KEY_SPLIT_SIZE], char **wrapped_b64) {

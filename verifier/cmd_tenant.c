@@ -1,6 +1,7 @@
 /* The tenant's actions on the verifier's store: add (enroll an agent with its policies),
  * status, list, delete, reactivate. The running `serve` picks changes up within a second. */
 #include <getopt.h>
+#include <openssl/crypto.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +14,9 @@
 #include "lib/log.h"
 #include "lib/mb_policy.h"
 #include "lib/runtime_policy.h"
+#include "lib/aead.h"
 #include "verifier/commands.h"
+#include "verifier/payload_vault.h"
 #include "verifier/store.h"
 #include "verifier/tpm_policy.h"
 
@@ -21,11 +24,15 @@
 
 static const char add_help[] =
         "Usage: vmattest-verifier add --agent ID --policy FILE [--runtime-policy FILE] [--mb-policy FILE]\n"
+        "                             [--payload KEYFILE] [--json]\n"
         "\n"
         "Enrolls a registered, activated agent for polling. FILE is Keylime's tpm_policy\n"
         "({\"<pcr>\": [\"hex\", ...]}); the runtime policy is Keylime's IMA policy JSON; the\n"
         "measured-boot policy is vmattest's (see vmattest-verifier(8)). Each is checked before it\n"
         "is stored. Adding an enrolled agent again replaces its policies and restarts its polling.\n"
+        "With --payload, KEYFILE (the LUKS passphrase or key file, at most 64 KiB) is released to\n"
+        "the agent once per boot (SPEC §3): U after a good identity quote, V after the first good\n"
+        "integrity quote; it is kept sealed under the [store] payload_vault key, never in clear.\n"
         "With --json the result is one JSON object.\n";
 
 static const char status_help[] =
@@ -46,7 +53,7 @@ static const char reactivate_help[] =
 
 struct tenant_args {
         const char *agent;
-        const char *policy, *runtime_policy, *mb_policy;
+        const char *policy, *runtime_policy, *mb_policy, *payload;
         bool json;
 };
 
@@ -57,6 +64,7 @@ static int parse_args(int argc, char **argv, const char *help, bool policies, st
                 { "policy", required_argument, NULL, 'p' },
                 { "runtime-policy", required_argument, NULL, 'r' },
                 { "mb-policy", required_argument, NULL, 'm' },
+                { "payload", required_argument, NULL, 'k' },
                 { "json", no_argument, NULL, 'j' },
                 { "help", no_argument, NULL, 'h' },
                 {},
@@ -72,9 +80,13 @@ static int parse_args(int argc, char **argv, const char *help, bool policies, st
                 case 'p':
                 case 'r':
                 case 'm':
+                case 'k':
                         if (!policies)
                                 goto bad;
-                        *(opt == 'p' ? &args->policy : opt == 'r' ? &args->runtime_policy : &args->mb_policy) = optarg;
+                        *(opt == 'p'   ? &args->policy
+                          : opt == 'r' ? &args->runtime_policy
+                          : opt == 'm' ? &args->mb_policy
+                                       : &args->payload) = optarg;
                         break;
                 case 'j':
                         args->json = true;
@@ -155,6 +167,31 @@ static int load_policies(const struct verifier_config *config, const struct tena
         return ret;
 }
 
+#define PAYLOAD_MAX (64 * 1024)
+
+/* The tenant's key file, sealed under the vault key: the only form the verifier stores. */
+static int seal_payload(const struct verifier_config *config, const char *path, char **sealed) {
+        _cleanup_(fclosep) FILE *f = fopen(path, "re");
+        uint8_t *plain = OPENSSL_secure_malloc(PAYLOAD_MAX + 1), *vault = NULL;
+        size_t n = 0;
+        int ret = 0;
+
+        if (!plain)
+                return -ENOMEM;
+        if (!f)
+                ret = vm_error(-errno, "%s: cannot open: %m", path);
+        else if ((n = fread(plain, 1, PAYLOAD_MAX + 1, f)) > PAYLOAD_MAX || ferror(f) || n == 0)
+                ret = vm_error(-EINVAL, "%s: the payload must be 1-%d bytes", path, PAYLOAD_MAX);
+        if (ret >= 0)
+                ret = payload_vault_key(config->payload_vault, true, &vault);
+        if (ret >= 0)
+                ret = aead_seal(vault, plain, n, sealed);
+        if (vault)
+                OPENSSL_secure_clear_free(vault, AEAD_KEY_SIZE);
+        OPENSSL_secure_clear_free(plain, PAYLOAD_MAX + 1);
+        return ret;
+}
+
 static int open_store(const char *config_path, struct verifier_config *config, struct store **store) {
         int ret = command_load_config(config_path, config);
 
@@ -175,6 +212,7 @@ int cmd_add(int argc, char **argv, const char *config_path) {
         _cleanup_(freep) char *tpm = NULL;
         _cleanup_(freep) char *runtime = NULL;
         _cleanup_(freep) char *mb = NULL;
+        _cleanup_(freep) char *sealed = NULL;
         int ret = parse_args(argc, argv, add_help, true, &args);
 
         if (ret != EXIT_OK)
@@ -187,6 +225,8 @@ int cmd_add(int argc, char **argv, const char *config_path) {
         if (ret != EXIT_OK)
                 return ret;
         ret = load_policies(&config, &args, &tpm, &runtime, &mb);
+        if (ret >= 0 && args.payload)
+                ret = seal_payload(&config, args.payload, &sealed);
         if (ret < 0) {
                 log_error("%s", vm_error_detail(ret));
                 store_free(store);
@@ -198,7 +238,7 @@ int cmd_add(int argc, char **argv, const char *config_path) {
         else if (ret >= 0 && !reg.active)
                 ret = vm_error(-EPERM, "agent %s has not activated its registration yet", args.agent);
         if (ret >= 0)
-                ret = store_attestation_add(store, args.agent, tpm, runtime, mb);
+                ret = store_attestation_add(store, args.agent, tpm, runtime, mb, sealed);
         registered_agent_done(&reg);
         store_free(store);
         if (ret < 0) {
@@ -254,6 +294,7 @@ static int show_one(const struct attestation *a, void *user) {
                 json_object_object_add(obj, "last_poll_ms", json_object_new_int((int)a->poll_ms));
                 json_object_object_add(obj, "ima_entries_verified", json_object_new_int64((int64_t)a->ima_next_entry));
                 json_object_object_add(obj, "last_error", a->last_error[0] ? json_object_new_string(a->last_error) : NULL);
+                json_object_object_add(obj, "payload_released_at", a->released_at ? json_object_new_int64(a->released_at) : NULL);
                 json_object_array_add(show->array, obj);
         } else if (!show->details)
                 printf("%-8s  %-20s  %s\n", a->state, ok, a->agent_id);
@@ -265,6 +306,12 @@ static int show_one(const struct attestation *a, void *user) {
                 printf("last good:     %s\n", ok);
                 printf("polls:         %u (last %s, %u ms)\n", a->polls, poll, a->poll_ms);
                 printf("IMA verified:  %llu entries\n", (unsigned long long)a->ima_next_entry);
+                if (a->released_at) {
+                        char released[32];
+
+                        format_time(a->released_at, released, sizeof(released));
+                        printf("key released:  %s\n", released);
+                }
                 if (a->last_error[0])
                         printf("unreachable:   %s\n", a->last_error);
                 printf("\n");

@@ -32,6 +32,7 @@ static const struct conf_key verifier_keys[] = {
         KEY("verifier", webhook_url, conf_parse_string),
         KEY("verifier", tpm_hash_alg, parse_hash_alg),
         KEY("store", database, conf_parse_string),
+        KEY("store", payload_vault, conf_parse_string),
 };
 #undef KEY
 
@@ -45,6 +46,7 @@ void verifier_config_defaults(struct verifier_config *config) {
         strcpy(config->server_key, "/etc/vmattest/registrar-key.pem");
         strcpy(config->tpm_cert_store, "/etc/vmattest/tpm_cert_store");
         strcpy(config->database, "/var/lib/vmattest-verifier/verifier.sqlite");
+        strcpy(config->payload_vault, "/var/lib/vmattest-verifier/payload-vault.key");
 }
 
 int verifier_config_load(const char *path, bool must_exist, struct verifier_config *config) {

@@ -25,6 +25,7 @@ struct verifier_config {
         char tpm_hash_alg[16];    /* the bank quotes are asked in */
         /* [store] */
         char database[256];       /* SQLite file */
+        char payload_vault[256];  /* the key tenant payloads are sealed under in the database (0600) */
 };
 
 void verifier_config_defaults(struct verifier_config *config);

@@ -16,7 +16,9 @@
 #include "lib/mb_policy.h"
 #include "lib/runtime_policy.h"
 #include "lib/tpm2b.h"
+#include "lib/json_member.h"
 #include "verifier/evidence.h"
+#include "verifier/release.h"
 #include "verifier/store.h"
 #include "verifier/webhook.h"
 
@@ -24,6 +26,9 @@
 #define SYNC_EVERY_MS 1000
 #define NONCE_SIZE 20
 #define POLL_BODY_MAX (1100u << 20) /* an IMA list from entry 0 of a long-running boot */
+
+/* What the request in flight is: the regular integrity poll, or a step of the key release. */
+enum phase { PHASE_INTEGRITY, PHASE_IDENTITY, PHASE_UKEY, PHASE_VKEY, PHASE_VERIFY };
 
 /* One enrolled agent as the poller holds it: its registration, parsed policies, state and
  * the request in flight. */
@@ -40,6 +45,13 @@ struct polled {
         struct mb_policy *mb_policy;
         struct attestation state;
         uint64_t next_due_ms;
+        /* key release (SPEC §3): the sealed payload, and the release in progress this boot */
+        char *payload_sealed;
+        struct release *release;
+        struct quote_clock release_boot;
+        bool u_sent, v_sent;
+        enum phase phase;
+        struct curl_slist *headers;
         /* in flight */
         CURL *curl;
         struct http_body body;
@@ -82,6 +94,10 @@ static void random_nonce(char out[NONCE_SIZE + 1]) {
 }
 
 static void polled_cancel(struct poller *p, struct polled *a) {
+        if (a->headers) {
+                p->curl->slist_free_all(a->headers);
+                a->headers = NULL;
+        }
         if (a->curl) {
                 p->curl->multi_remove_handle(p->multi, a->curl);
                 p->curl->easy_cleanup(a->curl);
@@ -93,6 +109,8 @@ static void polled_cancel(struct poller *p, struct polled *a) {
 
 static void polled_free(struct poller *p, struct polled *a) {
         polled_cancel(p, a);
+        release_free(a->release);
+        free(a->payload_sealed);
         free(a->mtls_cert);
         tpm_policy_done(&a->tpm_policy);
         runtime_policy_free(a->runtime_policy);
@@ -161,6 +179,7 @@ static int polled_load(struct poller *p, const char *agent_id, struct polled **o
                 ret = mb_policy_parse(a->state.mb_policy, strlen(a->state.mb_policy), &a->mb_policy);
         registered_agent_done(&reg);
         a->revision = a->state.revision;
+        a->payload_sealed = a->state.payload, a->state.payload = NULL;
         /* the policy texts were parsed: keep only the parsed forms */
         attestation_done(&a->state);
         *out = a;
@@ -229,17 +248,16 @@ static void sync_agents(struct poller *p) {
         p->count = kept;
 }
 
-static void start_poll(struct poller *p, struct polled *a) {
+/* Starts one request to the agent: `path` (with its query) under /v2.6/, POSTing `post_body`
+ * when it is not NULL (the body must live until the request ends). */
+static void start_request(struct poller *p, struct polled *a, enum phase phase, const char *path, const char *post_body) {
         const struct curl_api *c = p->curl;
         struct curl_blob pinned = { .data = a->mtls_cert, .len = strlen(a->mtls_cert), .flags = CURL_BLOB_COPY };
         char url[512];
 
-        random_nonce(a->nonce);
-        a->mask = evidence_mask(&a->tpm_policy, a->runtime_policy != NULL, a->mb_policy != NULL);
-        a->ima_entry = a->state.ima_next_entry;
-        snprintf(url, sizeof(url), "https://%s%s%s:%d/v2.6/quotes/integrity?nonce=%s&mask=0x%x&partial=0&ima_ml_entry=%llu",
-                 strchr(a->ip, ':') ? "[" : "", a->ip, strchr(a->ip, ':') ? "]" : "", a->port, a->nonce, a->mask,
-                 (unsigned long long)a->ima_entry);
+        snprintf(url, sizeof(url), "https://%s%s%s:%d/v2.6/%s", strchr(a->ip, ':') ? "[" : "", a->ip,
+                 strchr(a->ip, ':') ? "]" : "", a->port, path);
+        a->phase = phase;
         a->curl = c->easy_init();
         if (!a->curl)
                 return;
@@ -261,8 +279,127 @@ static void start_poll(struct poller *p, struct polled *a) {
         c->easy_setopt(a->curl, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
         c->easy_setopt(a->curl, CURLOPT_SSLCERT, p->config->client_cert);
         c->easy_setopt(a->curl, CURLOPT_SSLKEY, p->config->client_key);
+        if (post_body) {
+                a->headers = c->slist_append(NULL, "Content-Type: application/json");
+                c->easy_setopt(a->curl, CURLOPT_HTTPHEADER, a->headers);
+                c->easy_setopt(a->curl, CURLOPT_POSTFIELDS, post_body);
+        }
         a->started_ms = now_ms();
         c->multi_add_handle(p->multi, a->curl);
+}
+
+static void start_poll(struct poller *p, struct polled *a) {
+        char path[256];
+
+        random_nonce(a->nonce);
+        a->mask = evidence_mask(&a->tpm_policy, a->runtime_policy != NULL, a->mb_policy != NULL);
+        a->ima_entry = a->state.ima_next_entry;
+        snprintf(path, sizeof(path), "quotes/integrity?nonce=%s&mask=0x%x&partial=0&ima_ml_entry=%llu", a->nonce, a->mask,
+                 (unsigned long long)a->ima_entry);
+        start_request(p, a, PHASE_INTEGRITY, path, NULL);
+}
+
+/* True while this boot's payload has not been released: then every poll is a step of it. */
+static bool release_pending(const struct polled *a) {
+        const struct attestation *s = &a->state;
+
+        return a->payload_sealed && !(s->clock.valid && s->released_reset == s->clock.reset_count &&
+                                      s->released_restart == s->clock.restart_count);
+}
+
+static void release_abandon(struct polled *a) {
+        release_free(a->release);
+        a->release = NULL;
+        a->u_sent = a->v_sent = false;
+}
+
+/* The next request for an agent that is due. */
+static void start_next(struct poller *p, struct polled *a) {
+        char path[128];
+
+        if (!release_pending(a)) {
+                start_poll(p, a);
+                return;
+        }
+        /* a release prepared in an earlier boot is void: U and V go to this boot's agent */
+        if (a->release && quote_clock_rebooted(&a->release_boot, &a->state.clock))
+                release_abandon(a);
+        if (!a->release) { /* U follows a good identity quote */
+                random_nonce(a->nonce);
+                snprintf(path, sizeof(path), "quotes/identity?nonce=%s", a->nonce);
+                start_request(p, a, PHASE_IDENTITY, path, NULL);
+        } else if (!a->u_sent)
+                start_request(p, a, PHASE_UKEY, "keys/ukey", a->release->ukey_body);
+        else
+                start_poll(p, a); /* V follows the first good integrity quote */
+}
+
+/* A good identity quote: its pubkey is the one PCR 16 vouches for; U goes to it. */
+static int identity_checked(struct poller *p, struct polled *a, json_object *results) {
+        struct quote_expect expect = { .ak = &a->ak, .nonce = a->nonce, .hash_alg = a->tpm_policy.bank,
+                                       .mask = 0, .last = a->state.clock };
+        const char *quote_text, *pubkey;
+        struct quote quote;
+        struct quote_clock clock;
+        int ret;
+
+        ret = json_member_string(results, "quote", 64 * 1024, false, &quote_text);
+        if (ret >= 0)
+                ret = json_member_string(results, "pubkey", 4096, false, &pubkey);
+        if (ret < 0)
+                return vm_error(-EBADMSG, "identity quote: %s", vm_error_detail(ret));
+        expect.pubkey_pem = pubkey;
+        ret = quote_check(quote_text, &expect, &quote, &clock);
+        if (ret < 0)
+                return vm_error(ret, "identity quote: %s", vm_error_detail(ret));
+        a->state.clock = clock;
+        ret = release_prepare(p->config->payload_vault, a->payload_sealed, a->agent_id, pubkey, &a->release);
+        if (ret < 0)
+                return vm_error(-EIO, "key release: %s", vm_error_detail(ret)); /* the verifier's problem */
+        a->release_boot = clock;
+        return 0;
+}
+
+/* One step of the key release came back 200: go on to the next one. */
+static int release_step(struct poller *p, struct polled *a, json_object *results) {
+        char path[64];
+        const char *hmac;
+        int ret;
+
+        switch (a->phase) {
+        case PHASE_IDENTITY:
+                ret = identity_checked(p, a, results);
+                if (ret == -EIO) { /* the verifier could not prepare: not the agent's fault */
+                        snprintf(a->state.last_error, sizeof(a->state.last_error), "%s", vm_error_detail(ret));
+                        log_error("verifier: agent %s: %s", a->agent_id, vm_error_detail(ret));
+                        return 0;
+                }
+                if (ret >= 0)
+                        start_request(p, a, PHASE_UKEY, "keys/ukey", a->release->ukey_body);
+                return ret;
+        case PHASE_UKEY:
+                a->u_sent = true;
+                a->next_due_ms = now_ms(); /* the integrity quote that earns V, at once */
+                return 0;
+        case PHASE_VKEY:
+                a->v_sent = true;
+                snprintf(path, sizeof(path), "keys/verify?challenge=%s", a->release->challenge);
+                start_request(p, a, PHASE_VERIFY, path, NULL);
+                return 0;
+        case PHASE_VERIFY:
+                ret = json_member_string(results, "hmac", 256, false, &hmac);
+                if (ret < 0 || !release_verify(a->release, hmac))
+                        return vm_error(-EPERM, "key release: the agent's /keys/verify answer does not prove it holds K");
+                a->state.released_reset = a->release_boot.reset_count;
+                a->state.released_restart = a->release_boot.restart_count;
+                a->state.released_at = (int64_t)time(NULL);
+                release_abandon(a);
+                log_info("verifier: agent %s: payload released for this boot (the agent proved it holds K)", a->agent_id);
+                return 0;
+        case PHASE_INTEGRITY:
+                break;
+        }
+        return 0;
 }
 
 /* A poll came back: judge it, then record the outcome. */
@@ -288,6 +425,8 @@ static void finish_poll(struct poller *p, struct polled *a, CURLcode code) {
                 if (strcmp(a->state.last_error, excerpt) != 0)
                         log_warning("verifier: agent %s at %s:%d: %s", a->agent_id, a->ip, a->port, excerpt);
                 snprintf(a->state.last_error, sizeof(a->state.last_error), "%s", excerpt);
+                if (a->phase != PHASE_INTEGRITY && a->phase != PHASE_IDENTITY)
+                        release_abandon(a); /* a key release interrupted starts over, with a fresh K */
                 polled_cancel(p, a);
                 polled_refresh_contact(p, a);
                 store_attestation_save(p->store, &a->state);
@@ -301,7 +440,15 @@ static void finish_poll(struct poller *p, struct polled *a, CURLcode code) {
         polled_cancel(p, a);
         if (!results)
                 ret = vm_error(-EBADMSG, "the agent's answer is not Keylime's {code,status,results} JSON");
-        else {
+        else if (a->phase != PHASE_INTEGRITY) {
+                ret = release_step(p, a, results);
+                json_object_put(body);
+                if (ret < 0)
+                        polled_fail(p, a, vm_error_detail(ret));
+                else
+                        store_attestation_save(p->store, &a->state);
+                return;
+        } else {
                 struct evidence_input in = {
                         .ak = &a->ak,
                         .tpm_policy = &a->tpm_policy,
@@ -326,6 +473,9 @@ static void finish_poll(struct poller *p, struct polled *a, CURLcode code) {
         a->state.last_error[0] = '\0';
         if (store_attestation_save(p->store, &a->state) == -ESTALE)
                 log_debug("verifier: agent %s changed while polled: reloading", a->agent_id);
+        /* SPEC §3: V after the first good integrity quote of the boot U was released in */
+        if (a->release && a->u_sent && !a->v_sent)
+                start_request(p, a, PHASE_VKEY, "keys/vkey", a->release->vkey_body);
 }
 
 static void *poller_main(void *user) {
@@ -344,7 +494,7 @@ static void *poller_main(void *user) {
                         struct polled *a = p->agents[i];
 
                         if (!a->curl && strcmp(a->state.state, "polling") == 0 && now >= a->next_due_ms)
-                                start_poll(p, a);
+                                start_next(p, a);
                 }
                 p->curl->multi_perform(p->multi, &running);
                 while ((msg = p->curl->multi_info_read(p->multi, &queued))) {

@@ -27,7 +27,9 @@ static const char schema[] =
         " ima_next_entry INTEGER NOT NULL, ima_pcr10 BLOB,"
         " clock INTEGER NOT NULL, reset_count INTEGER NOT NULL, restart_count INTEGER NOT NULL, clock_valid INTEGER NOT NULL,"
         " boottime INTEGER NOT NULL, last_poll INTEGER NOT NULL, last_ok INTEGER NOT NULL, added_at INTEGER NOT NULL,"
-        " polls INTEGER NOT NULL, last_error TEXT NOT NULL, poll_ms INTEGER NOT NULL DEFAULT 0);";
+        " polls INTEGER NOT NULL, last_error TEXT NOT NULL, poll_ms INTEGER NOT NULL DEFAULT 0,"
+        " payload TEXT, released_reset INTEGER NOT NULL DEFAULT -1, released_restart INTEGER NOT NULL DEFAULT -1,"
+        " released_at INTEGER NOT NULL DEFAULT 0);";
 
 #define AGENT_COLUMNS                                                                                          \
         "agent_id, ek_tpm, ekcert, aik_tpm, ek_hash, ak_name, mtls_cert, ip, port, active, pending_tag, " \
@@ -227,7 +229,8 @@ void registered_agent_done(struct registered_agent *agent) {
 
 #define ATTESTATION_STATE_COLUMNS                                                                          \
         "agent_id, revision, state, failure, failed_at, ima_next_entry, ima_pcr10, clock, reset_count, "   \
-        "restart_count, clock_valid, boottime, last_poll, last_ok, added_at, polls, last_error, poll_ms"
+        "restart_count, clock_valid, boottime, last_poll, last_ok, added_at, polls, last_error, poll_ms, "            \
+        "released_reset, released_restart, released_at"
 
 static sqlite3_stmt *prepare(struct store *store, const char *sql) {
         sqlite3_stmt *stmt = NULL;
@@ -269,6 +272,9 @@ static void attestation_from_row(sqlite3_stmt *s, struct attestation *a) {
         a->polls = (unsigned)sqlite3_column_int(s, 15);
         column_text(s, 16, a->last_error, sizeof(a->last_error));
         a->poll_ms = (unsigned)sqlite3_column_int(s, 17);
+        a->released_reset = sqlite3_column_int64(s, 18);
+        a->released_restart = sqlite3_column_int64(s, 19);
+        a->released_at = sqlite3_column_int64(s, 20);
 }
 
 static int step_done(struct store *store, sqlite3_stmt *s, const char *what) {
@@ -279,13 +285,13 @@ static int step_done(struct store *store, sqlite3_stmt *s, const char *what) {
 }
 
 int store_attestation_add(struct store *store, const char *agent_id, const char *tpm_policy, const char *runtime_policy,
-                          const char *mb_policy) {
+                          const char *mb_policy, const char *sealed_payload) {
         sqlite3_stmt *s = prepare(store,
                                   "INSERT OR REPLACE INTO attestations (agent_id, revision, tpm_policy, runtime_policy, mb_policy,"
                                   " state, failure, failed_at, ima_next_entry, ima_pcr10, clock, reset_count, restart_count,"
-                                  " clock_valid, boottime, last_poll, last_ok, added_at, polls, last_error, poll_ms) VALUES (?,"
-                                  " COALESCE((SELECT revision FROM attestations WHERE agent_id = ?1), 0) + 1,"
-                                  " ?, ?, ?, 'polling', '', 0, 0, NULL, 0, 0, 0, 0, 0, 0, 0, strftime('%s','now'), 0, '', 0)");
+                                  " clock_valid, boottime, last_poll, last_ok, added_at, polls, last_error, poll_ms, payload)"
+                                  " VALUES (?, COALESCE((SELECT revision FROM attestations WHERE agent_id = ?1), 0) + 1,"
+                                  " ?, ?, ?, 'polling', '', 0, 0, NULL, 0, 0, 0, 0, 0, 0, 0, strftime('%s','now'), 0, '', 0, ?)");
 
         if (!s)
                 return -EIO;
@@ -293,11 +299,12 @@ int store_attestation_add(struct store *store, const char *agent_id, const char 
         sqlite3_bind_text(s, 2, tpm_policy, -1, SQLITE_STATIC);
         sqlite3_bind_text(s, 3, runtime_policy, -1, SQLITE_STATIC);
         sqlite3_bind_text(s, 4, mb_policy, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 5, sealed_payload, -1, SQLITE_STATIC);
         return step_done(store, s, "cannot enroll the agent");
 }
 
 int store_attestation_get(struct store *store, const char *agent_id, bool policies, struct attestation *a) {
-        sqlite3_stmt *s = prepare(store, "SELECT " ATTESTATION_STATE_COLUMNS ", tpm_policy, runtime_policy, mb_policy"
+        sqlite3_stmt *s = prepare(store, "SELECT " ATTESTATION_STATE_COLUMNS ", tpm_policy, runtime_policy, mb_policy, payload"
                                          " FROM attestations WHERE agent_id = ?");
         int rc, ret = 0;
 
@@ -309,9 +316,10 @@ int store_attestation_get(struct store *store, const char *agent_id, bool polici
         if (rc == SQLITE_ROW) {
                 attestation_from_row(s, a);
                 if (policies) {
-                        a->tpm_policy = column_strdup(s, 18);
-                        a->runtime_policy = column_strdup(s, 19);
-                        a->mb_policy = column_strdup(s, 20);
+                        a->tpm_policy = column_strdup(s, 21);
+                        a->runtime_policy = column_strdup(s, 22);
+                        a->mb_policy = column_strdup(s, 23);
+                        a->payload = column_strdup(s, 24);
                         if (!a->tpm_policy)
                                 ret = -ENOMEM;
                 }
@@ -324,7 +332,8 @@ int store_attestation_get(struct store *store, const char *agent_id, bool polici
 int store_attestation_save(struct store *store, const struct attestation *a) {
         sqlite3_stmt *s = prepare(store, "UPDATE attestations SET state = ?, failure = ?, failed_at = ?, ima_next_entry = ?,"
                                          " ima_pcr10 = ?, clock = ?, reset_count = ?, restart_count = ?, clock_valid = ?,"
-                                         " boottime = ?, last_poll = ?, last_ok = ?, polls = ?, last_error = ?, poll_ms = ?"
+                                         " boottime = ?, last_poll = ?, last_ok = ?, polls = ?, last_error = ?, poll_ms = ?,"
+                                         " released_reset = ?, released_restart = ?, released_at = ?"
                                          " WHERE agent_id = ? AND revision = ?");
         int rc;
 
@@ -348,8 +357,11 @@ int store_attestation_save(struct store *store, const struct attestation *a) {
         sqlite3_bind_int(s, 13, (int)a->polls);
         sqlite3_bind_text(s, 14, a->last_error, -1, SQLITE_STATIC);
         sqlite3_bind_int(s, 15, (int)a->poll_ms);
-        sqlite3_bind_text(s, 16, a->agent_id, -1, SQLITE_STATIC);
-        sqlite3_bind_int(s, 17, (int)a->revision);
+        sqlite3_bind_int64(s, 16, a->released_reset);
+        sqlite3_bind_int64(s, 17, a->released_restart);
+        sqlite3_bind_int64(s, 18, a->released_at);
+        sqlite3_bind_text(s, 19, a->agent_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int(s, 20, (int)a->revision);
         rc = sqlite3_step(s);
         sqlite3_finalize(s);
         if (rc != SQLITE_DONE)
@@ -409,5 +421,6 @@ void attestation_done(struct attestation *a) {
         free(a->tpm_policy);
         free(a->runtime_policy);
         free(a->mb_policy);
-        a->tpm_policy = a->runtime_policy = a->mb_policy = NULL;
+        free(a->payload);
+        a->tpm_policy = a->runtime_policy = a->mb_policy = a->payload = NULL;
 }

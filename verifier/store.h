@@ -40,6 +40,7 @@ struct attestation {
         char *tpm_policy;       /* the tenant's policies as given (JSON); NULL when not read or none */
         char *runtime_policy;
         char *mb_policy;
+        char *payload;          /* the tenant's payload sealed under the vault key; NULL: none */
         char state[16];         /* "polling" or "failed" */
         char failure[1024];     /* why it failed: which check, PCR, entry, path, digest */
         int64_t failed_at;
@@ -51,6 +52,9 @@ struct attestation {
         int64_t last_poll, last_ok, added_at;
         unsigned polls;
         unsigned poll_ms;       /* how long the last poll took, request to verdict */
+        int64_t released_reset; /* the boot (TPM reset, restart count) the payload was released in; -1: none */
+        int64_t released_restart;
+        int64_t released_at;
         char last_error[512];   /* the last time the agent could not be reached; "" since a success */
 };
 
@@ -68,7 +72,7 @@ void registered_agent_done(struct registered_agent *agent);
 
 /* Enrolls (or re-enrolls) an agent with its policies; polling starts from scratch. */
 int store_attestation_add(struct store *store, const char *agent_id, const char *tpm_policy, const char *runtime_policy,
-                          const char *mb_policy);
+                          const char *mb_policy, const char *sealed_payload);
 /* -ENOENT when not enrolled. With `policies`, the policy texts are read too. */
 int store_attestation_get(struct store *store, const char *agent_id, bool policies, struct attestation *a);
 /* Saves the polling state (not the policies) unless the enrolment changed since `a` was read:

@@ -1,0 +1,60 @@
+#!/bin/bash
+# Key release end to end (SPEC §3): vmattest-verifier releases the tenant's payload to a good
+# agent (U after the identity quote, V after the first good integrity quote, then /keys/verify),
+# never to one whose integrity quote fails, and keeps the payload only sealed.
+. "$(dirname "$0")/lib.sh"
+plan 8
+
+cd "$TEST_TMP" || exit 1
+tenant_pki
+secret="luks-$(openssl rand -hex 16)"
+printf %s "$secret" >disk.key
+verifier_config verifier.conf "$(verifier_poll_config)"
+printf 'payload_vault = %s\n' "$TEST_TMP/vault.key" >>verifier.conf # [store] is the last section
+verifier_start verifier.conf || exit 1
+vv() { "$VMATTEST_VERIFIER" --config verifier.conf "$@"; }
+status() { vv status --agent "$1" --json 2>/dev/null | jq -r ".[0].$2"; }
+
+start_vm() { # start_vm NAME: a swtpm and an agent serving on it; AGENT_ID, its log NAME.log
+        swtpm_start "$1" >/dev/null || exit 1
+        local port; port=$(random_port)
+        agent_config "$1.conf" "$VERIFIER_PORT" "port = $port
+state_dir = $TEST_TMP/$1-state
+trusted_client_ca = $TEST_TMP/verifier-ca.pem
+ima_ml_path = $TEST_TMP/none"
+        "$VMATTEST" --config "$1.conf" serve >"$1.log" 2>&1 &
+        verifier_pids+=("$!")
+        wait_port "$!" "$port" || { cat "$1.log" >&2; exit 1; }
+        AGENT_ID=$(sed -n 's/.*agent \([0-9a-f]*\) serving.*/\1/p' "$1.log")
+}
+
+printf '{"15": ["%064d"]}\n' 0 >good-policy.json
+start_vm good
+good=$AGENT_ID
+expect_success "the tenant enrolls the agent with its disk key" \
+        vv add --agent "$good" --policy good-policy.json --payload disk.key
+released() { [ "$(status "$1" payload_released_at)" != null ]; }
+if wait_for released 15 released "$good"; then ok "the verifier releases the payload once the agent attests"
+else not_ok "the verifier releases the payload once the agent attests"; vv status --agent "$good" | diag; tail -5 "$TEST_TMP/verifier.log" | diag; fi
+if grep -q "K authenticated, payload opened" good.log; then ok "the agent derived K and opened the payload"
+else not_ok "the agent derived K and opened the payload"; diag <good.log; fi
+
+# an agent whose PCRs the tenant does not accept: it may get U, never V
+printf '{"15": ["%064d"]}\n' 1 >strict-policy.json
+start_vm bad
+bad=$AGENT_ID
+vv add --agent "$bad" --policy strict-policy.json --payload disk.key >/dev/null
+failed() { [ "$(status "$1" state)" = failed ]; }
+wait_for failed 15 failed "$bad"
+sleep 1
+expect_equal "a failing agent gets no key (state failed, nothing released)" \
+        "$(status "$bad" state) $(status "$bad" payload_released_at)" "failed null"
+if ! grep -q "K authenticated" bad.log; then ok "... and never derives K"; else not_ok "... and never derives K"; diag <bad.log; fi
+
+# the payload is stored sealed: not in the database, its journal or any log
+verifier_stop
+if ! grep -rqF "$secret" verifier.sqlite* "$TEST_TMP/verifier.log" good.log bad.log; then
+        ok "the disk key appears in no database file and no log"
+else not_ok "the disk key appears in no database file and no log"; grep -rlF "$secret" . | diag; fi
+expect_equal "the vault key is private" "$(stat -c %a vault.key)" 600
+expect_success "vmattest-verifier stopped cleanly (exit 0, no sanitizer report)" verifier_clean
