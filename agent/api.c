@@ -12,6 +12,7 @@
 #include "lib/cleanup.h"
 #include "lib/encoding.h"
 #include "lib/error.h"
+#include "lib/file.h"
 #include "lib/hashalg.h"
 #include "lib/http_server.h"
 #include "lib/json_member.h"
@@ -49,27 +50,6 @@ static const char *enc_alg_name(const struct agent_api *api, unsigned minor) {
         if (minor < 5)
                 return "ecc";
         return ek->parameters.eccDetail.curveID == TPM2_ECC_NIST_P384 ? "ecc384" : "ecc256";
-}
-
-/* A whole small file (the firmware log, the agent's measurement log); -ENOENT when absent. */
-static int read_small_file(const char *path, size_t max, char **data, size_t *size) {
-        _cleanup_(fclosep) FILE *f = fopen(path, "re");
-        char *buf;
-        size_t n;
-
-        if (!f)
-                return errno == ENOENT ? -ENOENT : vm_error(-errno, "%s: cannot open: %m", path);
-        buf = malloc(max + 1);
-        if (!buf)
-                return -ENOMEM;
-        n = fread(buf, 1, max + 1, f);
-        if (ferror(f) || n > max) {
-                free(buf);
-                return vm_error(-EFBIG, "%s: unreadable or larger than %zu bytes", path, max);
-        }
-        buf[n] = '\0';
-        *data = buf, *size = n;
-        return 0;
 }
 
 static bool nonce_valid(const char *nonce) {
@@ -150,7 +130,7 @@ static int add_measurement_lists(struct agent_api *api, json_object *results, ui
                 }
         }
         if (mask & 1u) { /* PCR 0: the firmware's event log */
-                ret = read_small_file(api->config->measuredboot_ml_path, FIRMWARE_LOG_MAX, &data, &size);
+                ret = file_read_all(api->config->measuredboot_ml_path, FIRMWARE_LOG_MAX, &data, &size);
                 if (ret < 0 && ret != -ENOENT)
                         return ret;
                 if (ret >= 0) {
@@ -163,7 +143,7 @@ static int add_measurement_lists(struct agent_api *api, json_object *results, ui
                         free(b64);
                 }
         }
-        ret = read_small_file(api->config->vmattest_ml_path, VMATTEST_LOG_MAX, &data, &size);
+        ret = file_read_all(api->config->vmattest_ml_path, VMATTEST_LOG_MAX, &data, &size);
         if (ret < 0 && ret != -ENOENT)
                 return ret;
         json_object_object_add(results, "vmattest_measurement_list",

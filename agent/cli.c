@@ -70,6 +70,18 @@ int cli_bad_option(const char *command, int opt, char **argv) {
         return cli_usage_error(command, "unknown option \"%s\"", arg);
 }
 
+int cli_parse_ak_handle(const char *command, const char *arg, TPM2_HANDLE *handle) {
+        char *end;
+        unsigned long value = strtoul(arg, &end, 16);
+
+        if (!*arg || *end || (value >> 24) != TPM2_HT_PERSISTENT) {
+                cli_usage_error(command, "--ak-handle \"%s\" is not a persistent handle 0x81xxxxxx", arg);
+                return -EINVAL;
+        }
+        *handle = (TPM2_HANDLE)value;
+        return 0;
+}
+
 int cli_fail(int ret) {
         log_error("%s", vm_error_detail(ret));
         if (ret == -ENODEV)

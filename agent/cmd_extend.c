@@ -9,6 +9,7 @@
 #include "lib/cleanup.h"
 #include "lib/encoding.h"
 #include "lib/error.h"
+#include "lib/file.h"
 #include "lib/hashalg.h"
 
 #define EXTEND_DATA_MAX (1 << 20)
@@ -25,26 +26,6 @@ static const char extend_help[] =
         "      --data-file FILE the data, read from FILE (at most 1 MiB)\n"
         "      --bank ALG       extend only this bank\n"
         "      --reset          reset the PCR first\n" CLI_COMMON_HELP;
-
-static int read_data_file(const char *path, char **data, size_t *size) {
-        _cleanup_(fclosep) FILE *f = fopen(path, "re");
-        _cleanup_(freep) char *buf = NULL;
-        size_t n;
-
-        if (!f)
-                return vm_error(-errno, "%s: cannot open: %m", path);
-        buf = malloc(EXTEND_DATA_MAX + 1);
-        if (!buf)
-                return -ENOMEM;
-        n = fread(buf, 1, EXTEND_DATA_MAX + 1, f);
-        if (ferror(f))
-                return vm_error(-EIO, "%s: cannot read", path);
-        if (n > EXTEND_DATA_MAX)
-                return vm_error(-EFBIG, "%s: larger than %d bytes", path, EXTEND_DATA_MAX);
-        *data = TAKE_PTR(buf);
-        *size = n;
-        return 0;
-}
 
 int cmd_extend(int argc, char **argv, struct cli *cli) {
         static const struct option options[] = {
@@ -113,7 +94,9 @@ int cmd_extend(int argc, char **argv, struct cli *cli) {
         if (ret != EXIT_OK)
                 return ret;
         if (data_file) {
-                ret = read_data_file(data_file, &file_data, &data_size);
+                ret = file_read_all(data_file, EXTEND_DATA_MAX, &file_data, &data_size);
+                if (ret == -ENOENT)
+                        ret = vm_error(-ENOENT, "%s: no such file", data_file);
                 if (ret < 0)
                         return cli_fail(ret);
                 data = file_data;

@@ -60,22 +60,13 @@ static char *x509_name_string(const X509_NAME *name) {
         return result;
 }
 
-static char *public_b64(const TPM2B_PUBLIC *pub) {
-        uint8_t bytes[sizeof(TPM2B_PUBLIC)];
-        size_t size;
-
-        if (tpm2b_public_marshal(pub, bytes, sizeof(bytes), &size) < 0)
-                return NULL;
-        return base64_encode(bytes, size);
-}
-
 static int identity_describe(const struct ek *ek, const struct ak *ak, struct identity *id) {
         int ret = tpmkey_hash_ek(&ek->public.publicArea, id->hash_ek);
 
         if (ret < 0)
                 return ret;
-        id->ek_public_b64 = public_b64(&ek->public);
-        id->ak_public_b64 = public_b64(&ak->public);
+        id->ek_public_b64 = tpm2b_public_base64(&ek->public);
+        id->ak_public_b64 = tpm2b_public_base64(&ak->public);
         id->ak_name_hex = hex_encode(ak->name.name, ak->name.size);
         if (!id->ek_public_b64 || !id->ak_public_b64 || !id->ak_name_hex)
                 return -ENOMEM;
@@ -176,14 +167,8 @@ int cmd_identity(int argc, char **argv, struct cli *cli) {
         if (!ek_alg_valid(ek_alg))
                 return cli_usage_error("identity", "--ek-alg \"%s\" is not rsa, ecc, rsa2048, ecc256 or ecc384", ek_alg);
         ak_handle = cli->config.ak_handle;
-        if (ak_handle_arg) {
-                char *end;
-
-                ak_handle = (TPM2_HANDLE)strtoul(ak_handle_arg, &end, 16);
-                if (*end || (ak_handle >> 24) != TPM2_HT_PERSISTENT)
-                        return cli_usage_error("identity", "--ak-handle \"%s\" is not a persistent handle 0x81xxxxxx",
-                                               ak_handle_arg);
-        }
+        if (ak_handle_arg && cli_parse_ak_handle("identity", ak_handle_arg, &ak_handle) < 0)
+                return EXIT_USAGE;
 
         ret = cli_open_tpm(cli, &tpm);
         if (ret >= 0)

@@ -122,14 +122,8 @@ int cmd_quote(int argc, char **argv, struct cli *cli) {
         if (req.bank == TPM2_ALG_ERROR || req.bank == TPM2_ALG_SHA1)
                 return cli_usage_error("quote", "--bank \"%s\" is not sha256, sha384 or sha512", bank_name);
         ak_handle = cli->config.ak_handle;
-        if (ak_handle_arg) {
-                char *end;
-
-                ak_handle = (TPM2_HANDLE)strtoul(ak_handle_arg, &end, 16);
-                if (*end || (ak_handle >> 24) != TPM2_HT_PERSISTENT)
-                        return cli_usage_error("quote", "--ak-handle \"%s\" is not a persistent handle 0x81xxxxxx",
-                                               ak_handle_arg);
-        }
+        if (ak_handle_arg && cli_parse_ak_handle("quote", ak_handle_arg, &ak_handle) < 0)
+                return EXIT_USAGE;
         req.nonce = (const uint8_t *)nonce;
         req.nonce_size = strlen(nonce);
 

@@ -13,19 +13,10 @@
 #include "lib/log.h"
 #include "lib/tpm2b.h"
 
-static char *public_b64(const TPM2B_PUBLIC *pub) {
-        uint8_t bytes[sizeof(TPM2B_PUBLIC)];
-        size_t size;
-
-        if (tpm2b_public_marshal(pub, bytes, sizeof(bytes), &size) < 0)
-                return NULL;
-        return base64_encode(bytes, size);
-}
-
 static json_object *registration_body(const struct agent_config *config, const struct ek *ek, const struct ak *ak,
                                       const char *mtls_cert) {
-        _cleanup_(freep) char *ek_tpm = public_b64(&ek->public);
-        _cleanup_(freep) char *aik_tpm = public_b64(&ak->public);
+        _cleanup_(freep) char *ek_tpm = tpm2b_public_base64(&ek->public);
+        _cleanup_(freep) char *aik_tpm = tpm2b_public_base64(&ak->public);
         _cleanup_(freep) char *ekcert = ek->cert_der ? base64_encode(ek->cert_der, ek->cert_size) : NULL;
         json_object *body;
 

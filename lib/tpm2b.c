@@ -4,6 +4,7 @@
 #include <tss2/tss2_mu.h>
 #include <tss2/tss2_rc.h>
 
+#include "encoding.h"
 #include "error.h"
 #include "hashalg.h"
 
@@ -57,6 +58,15 @@ int tpm2b_public_unmarshal(const uint8_t *data, size_t size, TPM2B_PUBLIC *out) 
                 return vm_error(-EBADMSG, "TPM2B_PUBLIC: size field %u disagrees with %zu bytes of TPMT_PUBLIC",
                                 out->size, size - 2);
         return 0;
+}
+
+char *tpm2b_public_base64(const TPM2B_PUBLIC *pub) {
+        uint8_t bytes[sizeof(TPM2B_PUBLIC)];
+        size_t size = 0;
+
+        if (tpm2b_public_marshal(pub, bytes, sizeof(bytes), &size) < 0)
+                return NULL;
+        return base64_encode(bytes, size);
 }
 
 int tpm2b_public_name(const TPM2B_PUBLIC *pub, TPM2B_NAME *name) {

@@ -16,5 +16,8 @@ int tpmt_public_marshal(const TPMT_PUBLIC *in, uint8_t *out, size_t cap, size_t 
 int tpms_attest_marshal(const TPMS_ATTEST *in, uint8_t *out, size_t cap, size_t *out_size);
 int tpmt_signature_marshal(const TPMT_SIGNATURE *in, uint8_t *out, size_t cap, size_t *out_size);
 
+/* base64 of the marshalled TPM2B_PUBLIC (Keylime's ek_tpm/aik_tpm), malloc'ed; NULL on failure. */
+char *tpm2b_public_base64(const TPM2B_PUBLIC *pub);
+
 /* The object's Name: nameAlg || H_nameAlg(marshalled TPMT_PUBLIC) (TPM 2.0 Part 1, 16). */
 int tpm2b_public_name(const TPM2B_PUBLIC *pub, TPM2B_NAME *name);

@@ -10,6 +10,7 @@
 
 #include "lib/cleanup.h"
 #include "lib/error.h"
+#include "lib/file.h"
 #include "lib/hashalg.h"
 #include "lib/log.h"
 #include "lib/mb_policy.h"
@@ -113,23 +114,10 @@ static int parse_args(int argc, char **argv, const char *help, bool policies, st
 }
 
 static int read_policy_file(const char *path, char **text) {
-        _cleanup_(fclosep) FILE *f = fopen(path, "re");
-        char *buf;
-        size_t n;
+        size_t size;
+        int ret = file_read_all(path, POLICY_FILE_MAX, text, &size);
 
-        if (!f)
-                return vm_error(-errno, "%s: cannot open: %m", path);
-        buf = malloc(POLICY_FILE_MAX + 1);
-        if (!buf)
-                return -ENOMEM;
-        n = fread(buf, 1, POLICY_FILE_MAX + 1, f);
-        if (ferror(f) || n > POLICY_FILE_MAX) {
-                free(buf);
-                return vm_error(-EFBIG, "%s: unreadable or larger than %u bytes", path, POLICY_FILE_MAX);
-        }
-        buf[n] = '\0';
-        *text = buf;
-        return 0;
+        return ret == -ENOENT ? vm_error(-ENOENT, "%s: no such file", path) : ret;
 }
 
 /* Reads each policy and checks that it parses, so that a typo fails here, not in the poller. */
