@@ -1,0 +1,136 @@
+#include "agent/askpass.h"
+
+#include <dirent.h>
+#include <ini.h>
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/cleanup.h"
+#include "lib/error.h"
+#include "lib/file.h"
+
+#define ASK_FILE_MAX 8192
+#define ASKPASS_KEY_MAX (64 * 1024)
+
+struct parse_state {
+        struct askpass_request *req;
+        bool in_ask, have_id, have_socket;
+        char error[128];
+};
+
+static int on_key(void *user, const char *section, const char *name, const char *value) {
+        struct parse_state *st = user;
+
+        if (strcmp(section, "Ask") != 0)
+                return 1; /* other sections are not ours to judge */
+        st->in_ask = true;
+        if (strcmp(name, "Id") == 0) {
+                if (strlen(value) >= sizeof(st->req->id))
+                        return snprintf(st->error, sizeof(st->error), "Id too long"), 0;
+                strcpy(st->req->id, value);
+                st->have_id = true;
+        } else if (strcmp(name, "Socket") == 0) {
+                if (strlen(value) >= sizeof(st->req->socket) || value[0] != '/')
+                        return snprintf(st->error, sizeof(st->error), "Socket is not an absolute path that fits sun_path"), 0;
+                strcpy(st->req->socket, value);
+                st->have_socket = true;
+        } else if (strcmp(name, "NotAfter") == 0) {
+                char *end;
+
+                st->req->not_after = strtoull(value, &end, 10);
+                if (!*value || *end)
+                        return snprintf(st->error, sizeof(st->error), "NotAfter is not a number"), 0;
+        }
+        return 1;
+}
+
+int askpass_parse(const char *text, size_t size, struct askpass_request *req) {
+        struct parse_state st = { .req = req };
+        _cleanup_(freep) char *copy = NULL;
+        int line;
+
+        memset(req, 0, sizeof(*req));
+        if (size > ASK_FILE_MAX)
+                return vm_error(-EBADMSG, "ask-password request larger than %d bytes", ASK_FILE_MAX);
+        copy = strndup(text, size); /* inih wants a NUL-terminated string */
+        if (!copy)
+                return -ENOMEM;
+        line = ini_parse_string(copy, on_key, &st);
+        if (line != 0 || st.error[0])
+                return vm_error(-EBADMSG, "ask-password request: %s (line %d)", st.error[0] ? st.error : "syntax error", line);
+        if (!st.in_ask || !st.have_id || !st.have_socket)
+                return vm_error(-EBADMSG, "ask-password request without [Ask] Id= and Socket=");
+        return 0;
+}
+
+bool askpass_matches(const struct askpass_request *req, const char *volume) {
+        static const char prefix[] = "cryptsetup:";
+        const char *device;
+        struct timespec now;
+
+        if (strncmp(req->id, prefix, sizeof(prefix) - 1) != 0)
+                return false;
+        if (req->not_after) {
+                clock_gettime(CLOCK_MONOTONIC, &now);
+                if ((uint64_t)now.tv_sec * 1000000 + (uint64_t)now.tv_nsec / 1000 > req->not_after)
+                        return false;
+        }
+        device = req->id + sizeof(prefix) - 1;
+        if (strcmp(device, volume) == 0)
+                return true;
+        /* a bare UUID matches the by-uuid path systemd-cryptsetup asks with */
+        const char *slash = strrchr(device, '/');
+        return strncmp(device, "/dev/disk/by-uuid/", 18) == 0 && slash && strcmp(slash + 1, volume) == 0;
+}
+
+int askpass_answer(const struct askpass_request *req, const uint8_t *key, size_t size) {
+        struct sockaddr_un addr = { .sun_family = AF_UNIX };
+        _cleanup_(closep) int fd = -1;
+        uint8_t *datagram;
+        ssize_t sent;
+
+        if (size == 0 || size > ASKPASS_KEY_MAX)
+                return vm_error(-EINVAL, "a key of %zu bytes cannot be sent", size);
+        datagram = OPENSSL_secure_malloc(size + 1);
+        if (!datagram)
+                return -ENOMEM;
+        datagram[0] = '+'; /* SPEC §6: "+" then the password; "-" would cancel */
+        memcpy(datagram + 1, key, size);
+        memcpy(addr.sun_path, req->socket, strlen(req->socket) + 1);
+        fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        sent = fd < 0 ? -1 : sendto(fd, datagram, size + 1, MSG_NOSIGNAL, (struct sockaddr *)&addr, sizeof(addr));
+        OPENSSL_secure_clear_free(datagram, size + 1);
+        if (sent != (ssize_t)(size + 1))
+                return vm_error(-errno, "cannot answer %s on %s: %m", req->id, req->socket);
+        return 0;
+}
+
+int askpass_find(const char *dir, const char *volume, struct askpass_request *req) {
+        DIR *d = opendir(dir);
+        struct dirent *entry;
+        int ret = -ENOENT;
+
+        if (!d)
+                return errno == ENOENT ? -ENOENT : vm_error(-errno, "%s: %m", dir);
+        while (ret == -ENOENT && (entry = readdir(d))) {
+                char path[512], *text = NULL;
+                size_t size;
+
+                if (strncmp(entry->d_name, "ask.", 4) != 0)
+                        continue;
+                snprintf(path, sizeof(path), "%s/%s", dir, entry->d_name);
+                if (file_read_all(path, ASK_FILE_MAX, &text, &size) < 0)
+                        continue; /* answered and removed meanwhile, or not ours to read */
+                if (askpass_parse(text, size, req) >= 0 && askpass_matches(req, volume))
+                        ret = 0;
+                free(text);
+        }
+        closedir(d);
+        return ret;
+}
