@@ -9,3 +9,4 @@ int cmd_pcrs(int argc, char **argv, struct cli *cli);
 int cmd_extend(int argc, char **argv, struct cli *cli);
 int cmd_register(int argc, char **argv, struct cli *cli);
 int cmd_serve(int argc, char **argv, struct cli *cli);
+int cmd_measure(int argc, char **argv, struct cli *cli);

@@ -10,6 +10,7 @@
 #include "lib/imalog.h"
 #include "lib/json_member.h"
 #include "lib/mb_policy.h"
+#include "lib/measurement_log.h"
 #include "lib/runtime_policy.h"
 #include "verifier/quote_check.h"
 
@@ -20,9 +21,11 @@
 #define EVENTLOG_TEXT_MAX (8u << 20)     /* base64 of the firmware log */
 #define IMA_LIST_TEXT_MAX (1024u << 20)
 
-uint32_t evidence_mask(const struct tpm_policy *tpm_policy, bool runtime_policy, bool mb_policy) {
+uint32_t evidence_mask(const struct tpm_policy *tpm_policy, bool runtime_policy, bool mb_policy, bool payload) {
         uint32_t mask = tpm_policy->mask;
 
+        if (payload)
+                mask |= 1u << MEASUREMENT_PCR;
         if (mb_policy)
                 mask |= BOOT_PCRS;
         if (runtime_policy)
@@ -105,6 +108,31 @@ static int evidence_check_ima(const struct evidence_input *in, json_object *resu
         return 0;
 }
 
+/* SPEC §5.2: the agent's own log must replay to the quoted PCR 15; whether it records a key
+ * release tells the release logic that this boot already had its key. */
+static int evidence_check_measurements(const struct evidence_input *in, json_object *results, const struct quote *quote) {
+        struct measurement_summary summary;
+        const char *log;
+        size_t size = hashalg_size(quote->pcrs.bank);
+        int ret;
+
+        if (!(in->mask & (1u << MEASUREMENT_PCR)))
+                return 0;
+        ret = json_member_string(results, "vmattest_measurement_list", MEASUREMENT_LINE_MAX * MEASUREMENT_RECORDS_MAX, true,
+                                 &log);
+        if (ret < 0)
+                return vm_error(-EBADMSG, "vmattest_measurement_list: %s", vm_error_detail(ret));
+        ret = measurement_log_replay(log ? log : "", log ? strlen(log) : 0, quote->pcrs.bank, &summary);
+        if (ret < 0)
+                return vm_error(ret, "vmattest measurement log: %s", vm_error_detail(ret));
+        if (memcmp(summary.pcr15, quote->pcrs.value[MEASUREMENT_PCR].buffer, size) != 0)
+                return vm_error(-EPERM, "vmattest measurement log (%u records) does not replay to the quoted PCR 15",
+                                summary.records);
+        if (in->key_released)
+                *in->key_released = summary.key_released;
+        return 0;
+}
+
 int evidence_check(const struct evidence_input *in, json_object *results, struct attestation *state) {
         const char *quote_text, *pubkey, *hash_alg;
         struct quote_expect expect = {
@@ -136,7 +164,9 @@ int evidence_check(const struct evidence_input *in, json_object *results, struct
         ret = tpm_policy_check(in->tpm_policy, &quote.pcrs);
         if (ret < 0)
                 return ret;
-        ret = evidence_check_boot(in, results, &quote);
+        ret = evidence_check_measurements(in, results, &quote);
+        if (ret >= 0)
+                ret = evidence_check_boot(in, results, &quote);
         if (ret >= 0)
                 ret = evidence_check_ima(in, results, &quote, quote_clock_rebooted(&state->clock, &clock), state);
         if (ret < 0)

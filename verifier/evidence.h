@@ -20,10 +20,12 @@ struct evidence_input {
         const char *nonce;
         uint32_t mask;                               /* asked for */
         uint64_t ima_entry;                          /* asked for */
+        bool *key_released;                          /* out, may be NULL: the PCR 15 log holds a key release */
 };
 
-/* The PCRs to ask for: the tpm_policy's, 0-9 for measured boot and boot_aggregate, 10 for IMA. */
-uint32_t evidence_mask(const struct tpm_policy *tpm_policy, bool runtime_policy, bool mb_policy);
+/* The PCRs to ask for: the tpm_policy's, 0-9 for measured boot and boot_aggregate, 10 for IMA,
+ * 15 (vmattest's measurement log) when a payload is to be released. */
+uint32_t evidence_mask(const struct tpm_policy *tpm_policy, bool runtime_policy, bool mb_policy, bool payload);
 
 /* Checks the `results` of GET /quotes/integrity. On success `state` advances (clock, IMA
  * replay, boot time). -EPERM/-EBADMSG with a detail naming what failed: the check, the PCR,

@@ -292,7 +292,7 @@ static void start_poll(struct poller *p, struct polled *a) {
         char path[256];
 
         random_nonce(a->nonce);
-        a->mask = evidence_mask(&a->tpm_policy, a->runtime_policy != NULL, a->mb_policy != NULL);
+        a->mask = evidence_mask(&a->tpm_policy, a->runtime_policy != NULL, a->mb_policy != NULL, a->payload_sealed != NULL);
         a->ima_entry = a->state.ima_next_entry;
         snprintf(path, sizeof(path), "quotes/integrity?nonce=%s&mask=0x%x&partial=0&ima_ml_entry=%llu", a->nonce, a->mask,
                  (unsigned long long)a->ima_entry);
@@ -404,6 +404,7 @@ static int release_step(struct poller *p, struct polled *a, json_object *results
 
 /* A poll came back: judge it, then record the outcome. */
 static void finish_poll(struct poller *p, struct polled *a, CURLcode code) {
+        bool key_released = false;
         long status = 0;
         json_object *body = NULL, *results;
         char excerpt[sizeof(a->state.last_error)];
@@ -457,9 +458,13 @@ static void finish_poll(struct poller *p, struct polled *a, CURLcode code) {
                         .nonce = a->nonce,
                         .mask = a->mask,
                         .ima_entry = a->ima_entry,
+                        .key_released = &key_released,
                 };
 
                 ret = evidence_check(&in, results, &a->state);
+                /* SPEC §5.2: one key per boot; a release event this verifier did not make is a second one */
+                if (ret >= 0 && key_released && a->release && a->u_sent && !a->v_sent)
+                        ret = vm_error(-EPERM, "key release refused: PCR 15's log already holds a key release in this boot");
         }
         json_object_put(body);
         if (ret < 0) {

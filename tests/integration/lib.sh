@@ -187,6 +187,7 @@ agent_config() {
 registrar_ip = 127.0.0.1
 registrar_port = $2
 state_dir = $TEST_TMP/agent-state
+vmattest_ml_path = $TEST_TMP/measurements.log
 max_retries = 2
 retry_interval = 1
 ${3:-}

@@ -3,7 +3,7 @@
 # agent (U after the identity quote, V after the first good integrity quote, then /keys/verify),
 # never to one whose integrity quote fails, and keeps the payload only sealed.
 . "$(dirname "$0")/lib.sh"
-plan 8
+plan 11
 
 cd "$TEST_TMP" || exit 1
 tenant_pki
@@ -20,6 +20,7 @@ start_vm() { # start_vm NAME: a swtpm and an agent serving on it; AGENT_ID, its 
         local port; port=$(random_port)
         agent_config "$1.conf" "$VERIFIER_PORT" "port = $port
 state_dir = $TEST_TMP/$1-state
+vmattest_ml_path = $TEST_TMP/$1-measurements.log
 trusted_client_ca = $TEST_TMP/verifier-ca.pem
 ima_ml_path = $TEST_TMP/none"
         "$VMATTEST" --config "$1.conf" serve >"$1.log" 2>&1 &
@@ -51,9 +52,23 @@ expect_equal "a failing agent gets no key (state failed, nothing released)" \
         "$(status "$bad" state) $(status "$bad" payload_released_at)" "failed null"
 if ! grep -q "K authenticated" bad.log; then ok "... and never derives K"; else not_ok "... and never derives K"; diag <bad.log; fi
 
+# a boot whose PCR 15 log already records a key release (another unlock) gets no second key
+start_vm again
+again=$AGENT_ID
+expect_success "vmattest measure records a key release in PCR 15" \
+        "$VMATTEST" --config again.conf measure --event key-released --data "earlier release"
+echo '{}' >any-pcrs.json # PCR 15 now holds the measured event: no PCR policy on it
+vv add --agent "$again" --policy any-pcrs.json --payload disk.key >/dev/null
+wait_for failed 15 failed "$again"
+expect_equal "a second key release in the same boot is refused" \
+        "$(status "$again" state) $(status "$again" failure | grep -o 'already holds a key release')" \
+        "failed already holds a key release" || vv status --agent "$again" >&2
+vv status --agent "$again" >&2 # (for the log when the check above fails)
+if ! grep -q "K authenticated" again.log; then ok "... and that agent never derives K"; else not_ok "... and that agent never derives K"; fi
+
 # the payload is stored sealed: not in the database, its journal or any log
 verifier_stop
-if ! grep -rqF "$secret" verifier.sqlite* "$TEST_TMP/verifier.log" good.log bad.log; then
+if ! grep -rqF "$secret" verifier.sqlite* "$TEST_TMP/verifier.log" good.log bad.log again.log; then
         ok "the disk key appears in no database file and no log"
 else not_ok "the disk key appears in no database file and no log"; grep -rlF "$secret" . | diag; fi
 expect_equal "the vault key is private" "$(stat -c %a vault.key)" 600

@@ -1,0 +1,8 @@
+/* The agent's extends of PCR 15 (SPEC §5.1/§5.2): each is H_bank(data) extended into PCR 15 and
+ * appended to the measurement log (vmattest_ml_path), so that the verifier can replay it. */
+#pragma once
+
+#include "agent/config.h"
+#include "agent/tpm.h"
+
+int measure_event(struct tpm *tpm, const struct agent_config *config, const char *event, const char *data);
