@@ -10,7 +10,7 @@
 #include "lib/hashalg.h"
 #include "lib/log.h"
 
-#define SECURE_HEAP_SIZE (64 * 1024) /* RSA-2048 private parts and OpenSSL's scratch, with room */
+#define SECURE_HEAP_SIZE (256 * 1024) /* RSA-2048 private parts, U, V, K and a payload of up to 64 KiB */
 #define PAYLOAD_PCR 16
 
 int payload_key_new(struct payload_key *pk) {

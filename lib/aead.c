@@ -50,7 +50,7 @@ int aead_open(const uint8_t key[AEAD_KEY_SIZE], const char *sealed_b64, uint8_t 
         ctx = EVP_CIPHER_CTX_new();
         plain = OPENSSL_secure_zalloc(cipher_size + 1);
         if (!ctx || !plain)
-                ret = -ENOMEM;
+                ret = vm_error(-ENOMEM, "no secure memory for %zu bytes of plaintext", cipher_size);
         else if (EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1 ||
                  EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, IV_SIZE, NULL) != 1 ||
                  EVP_DecryptInit_ex(ctx, NULL, NULL, key, sealed) != 1 ||

@@ -1,5 +1,6 @@
 /* vmattest-verifier: the tenant's side. One binary, one subcommand per role or action. */
 #include <getopt.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +68,10 @@ int main(int argc, char **argv) {
                         break;
         }
         log_setup("vmattest-verifier", level);
+        /* the vault key, K, U, V and opened payloads are allocated from OpenSSL's secure heap:
+         * locked in memory and wiped when freed */
+        if (CRYPTO_secure_malloc_init(256 * 1024, 32) != 1)
+                log_debug("OpenSSL's secure heap is not available (RLIMIT_MEMLOCK?): secrets use ordinary memory");
         if (first >= argc) {
                 usage(stderr);
                 return EXIT_USAGE;

@@ -40,9 +40,9 @@ int payload_vault_key(const char *path, bool create, uint8_t **key) {
                 OPENSSL_secure_clear_free(k, AEAD_KEY_SIZE);
                 return vm_error(-err, "%s: cannot open the payload vault key: %s", path, strerror(err));
         }
-        if (fstat(fd, &st) < 0 || (st.st_mode & 077)) {
+        if (fstat(fd, &st) < 0 || (st.st_mode & 077) || st.st_uid != geteuid()) {
                 OPENSSL_secure_clear_free(k, AEAD_KEY_SIZE);
-                return vm_error(-EPERM, "%s: the payload vault key must be private to its owner (mode 0600)", path);
+                return vm_error(-EPERM, "%s: the payload vault key must be ours and private (owner only, mode 0600)", path);
         }
         n = read(fd, k, AEAD_KEY_SIZE);
         if (n != AEAD_KEY_SIZE) {

@@ -2,7 +2,8 @@
  * payload (opened from the vault only for this) sealed under K, U and V wrapped to the payload
  * key the agent's identity quote vouched for (PCR 16). The verifier releases U after a good
  * identity quote and V after the first good integrity quote of that boot, then has the agent
- * prove it holds K (/keys/verify). Everything secret stays in the secure heap. */
+ * prove it holds K (/keys/verify). The secrets (K, U, V, the opened payload, the vault key) come
+ * from OpenSSL's secure heap, which vmattest-verifier sets up at start. */
 #pragma once
 
 #include <stdbool.h>

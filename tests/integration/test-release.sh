@@ -8,7 +8,7 @@ plan 11
 cd "$TEST_TMP" || exit 1
 tenant_pki
 secret="luks-$(openssl rand -hex 16)"
-printf %s "$secret" >disk.key
+{ printf %s "$secret"; head -c 45000 /dev/urandom | base64 -w0; } >disk.key # a key file near the 64 KiB limit
 verifier_config verifier.conf "$(verifier_poll_config)"
 printf 'payload_vault = %s\n' "$TEST_TMP/vault.key" >>verifier.conf # [store] is the last section
 verifier_start verifier.conf || exit 1
