@@ -104,7 +104,8 @@ ima_line() { awk -v from="$1" -v n="$2" 'BEGIN { for (i = from; i < from + n; i+
         printf "10 %040d ima-ng sha256:%064d /usr/lib/x86_64-linux-gnu/libbench-%d.so.1\n", i, i, i }'; }
 ima_line 0 1000000 >big.log
 ima_line 0 1000 >small.log
-start_agent() { # start_agent NAME LOG: a swtpm and vmattest serve on it; prints the port
+start_agent() { # start_agent NAME LOG: a swtpm and vmattest serve on it; sets AGENT_PORT
+        # (not run in $(...): the fixture must see the pids it has to stop)
         swtpm_start "$1" >/dev/null
         "$VMATTEST" identity >/dev/null 2>&1
         local port; port=$(random_port)
@@ -115,10 +116,10 @@ ima_ml_path = $TEST_TMP/$2"
         "$VMATTEST" --config "$1.conf" serve --no-register >>"$1.log" 2>&1 &
         verifier_pids+=("$!")
         wait_port "$!" "$port"
-        echo "$port"
+        AGENT_PORT=$port
 }
-big_port=$(start_agent big big.log)
-small_port=$(start_agent small small.log)
+start_agent big big.log; big_port=$AGENT_PORT
+start_agent small small.log; small_port=$AGENT_PORT
 ask() { # ask PORT STATE-DIR ENTRY: seconds to answer an integrity quote from ENTRY
         curl -s -o /dev/null -w '%{time_total}\n' --cacert "$2/server-cert.crt" --cert verifier-client.pem \
                 --key verifier-client.key "https://127.0.0.1:$1/v2.6/quotes/integrity?nonce=bench$3&mask=0x400&ima_ml_entry=$3"
