@@ -1,0 +1,79 @@
+#!/bin/bash
+# dracut module 90vmattest: the early-boot half of vmattest. It installs the agent, its config,
+# trust anchors and IMA policy, a DHCP network for systemd-networkd, and vmattest-unlock.service,
+# which attests to the tenant's verifier and answers the LUKS password request (SPEC §6).
+# All logic is in the agent (`vmattest unlock`); this file only installs.
+#
+# Build-time knobs (environment of dracut):
+#   VMATTEST_BIN      the agent to install as /usr/bin/vmattest   (default /usr/bin/vmattest)
+#   VMATTEST_CONFDIR  the host directory installed as /etc/vmattest (default /etc/vmattest):
+#                     agent.conf, ima-policy if present, and the CA files agent.conf names
+# shellcheck disable=SC2154 # libdirs, moddir, initdir, systemd*dir come from dracut
+
+vmattest_bin() { echo "${VMATTEST_BIN:-/usr/bin/vmattest}"; }
+vmattest_confdir() { echo "${VMATTEST_CONFDIR:-/etc/vmattest}"; }
+
+check() {
+    require_binaries "$(vmattest_bin)" || return 1
+    [[ -f "$(vmattest_confdir)/agent.conf" ]] || return 1
+    return 0
+}
+
+depends() {
+    echo systemd systemd-initrd systemd-udevd udev-rules systemd-networkd crypt
+    return 0
+}
+
+installkernel() {
+    instmods -o '=drivers/char/tpm'
+}
+
+# vmattest_conf_path KEY DEFAULT: the value of KEY in agent.conf (DEFAULT when it is not set)
+vmattest_conf_path() {
+    local conf re="^[[:space:]]*$1[[:space:]]*="
+    conf="$(vmattest_confdir)/agent.conf"
+    grep -q "$re" "$conf" || { echo "$2"; return; }
+    sed -n "s/${re}[[:space:]]*\"\{0,1\}\([^\"[:space:]]*\)\"\{0,1\}[[:space:]]*\$/\1/p" "$conf" | tail -n1
+}
+
+# vmattest_inst_dlopen SONAME...: libraries the agent loads with dlopen(), and the libraries they
+# link (dracut resolves the dependencies of executables only, and dlopen() hides these from it)
+vmattest_inst_dlopen() {
+    local soname dir lib found
+    for soname in "$@"; do
+        found=
+        for dir in $libdirs; do
+            [[ -e $dir/$soname ]] || continue
+            found=1
+            inst_library "$dir/$soname"
+            for lib in $($DRACUT_LDD "$dir/$soname" | sed -n 's/.* => \(\/[^ ]*\) .*/\1/p'); do
+                inst_library "$lib"
+            done
+        done
+        [[ $found ]] || { derror "vmattest: no $soname in $libdirs"; return 1; }
+    done
+}
+
+install() {
+    local confdir key path src
+    confdir=$(vmattest_confdir)
+
+    inst_binary "$(vmattest_bin)" /usr/bin/vmattest || return 1
+    # libcurl (registrar and verifier clients) and the TCTI that tctildr loads for device:/dev/tpmrm0
+    vmattest_inst_dlopen libcurl.so.4 libtss2-tcti-device.so.0 || return 1
+
+    inst_simple "$confdir/agent.conf" /etc/vmattest/agent.conf
+    [[ -f $confdir/ima-policy ]] && inst_simple "$confdir/ima-policy" /etc/vmattest/ima-policy
+    # the trust anchors agent.conf names, at the path it names (/etc/vmattest/* comes from confdir)
+    for key in trusted_client_ca:/etc/vmattest/verifier-ca.pem registrar_tls_ca_cert:; do
+        path=$(vmattest_conf_path "${key%%:*}" "${key#*:}")
+        [[ $path ]] || continue
+        src=$path
+        [[ $path == /etc/vmattest/* ]] && src=$confdir/${path#/etc/vmattest/}
+        inst_simple "$src" "$path" || { derror "vmattest: ${key%%:*} = $path: no $src"; return 1; }
+    done
+
+    inst_simple "$moddir/99-vmattest-dhcp.network" "$systemdnetwork/99-vmattest-dhcp.network"
+    inst_simple "$moddir/vmattest-unlock.service" "$systemdsystemunitdir/vmattest-unlock.service"
+    $SYSTEMCTL -q --root "$initdir" enable vmattest-unlock.service
+}

@@ -1,0 +1,286 @@
+# VM harness for the early-boot tests; sourced by tests/vm/test-*.sh from the repository root.
+#
+# A real boot, all on this machine: the Debian kernel package unpacked (not installed) into
+# build/cache, an initramfs built by dracut with our module initrd/90vmattest (cached, keyed by a
+# hash of every input), a small LUKS2 root image, a swtpm vTPM on a unix socket, and qemu (q35,
+# OVMF, TCG, tpm-tis, virtio-net with user networking and a host forward to the agent port, serial
+# console to a file, a hard timeout). Guests speak to the test through console lines that start
+# with "VMATTEST-" (see vm_console_line). Facts and pitfalls: tests/vm/README.
+#
+# On top of tests/integration/lib.sh (TAP helpers, TEST_TMP, random_port, wait_port, verifier_*).
+# Knobs: KPKG (kernel package), CACHE (build/cache), VM_TIMEOUT (qemu bound, s), VM_KEEP=1 (keep
+# TEST_TMP), VM_LOG_DIR (console logs copied there, default build/test-logs/vm).
+
+VM_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$VM_ROOT" || exit 1
+. tests/integration/lib.sh
+
+CACHE=${CACHE:-$VM_ROOT/build/cache}
+VM_TIMEOUT=${VM_TIMEOUT:-240}
+VM_LOG_DIR=${VM_LOG_DIR:-$VM_ROOT/build/test-logs/vm}
+OVMF_CODE=/usr/share/OVMF/OVMF_CODE_4M.fd
+OVMF_VARS=/usr/share/OVMF/OVMF_VARS_4M.fd
+# What the VM tests need beyond the integration tests' packages (the lead's `make deps`).
+VM_PACKAGES="qemu-system-x86 ovmf busybox-static cpio dracut-core dracut-network cryptsetup-bin e2fsprogs"
+vm_pids=()
+
+vm_cleanup() {
+        local pid
+        for pid in "${vm_pids[@]}"; do
+                kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+        done
+        if [ "${VM_KEEP:-0}" = 1 ]; then
+                echo "# kept $TEST_TMP" >&2
+                TEST_TMP=/nonexistent # cleanup() of tests/integration/lib.sh removes nothing then
+        fi
+        cleanup
+}
+trap vm_cleanup EXIT
+
+# vm_step NAME CMD...: runs CMD, then prints its wall time as a TAP comment; returns its status
+vm_step() {
+        local name=$1 start=$EPOCHREALTIME rc; shift
+        "$@"
+        rc=$?
+        printf '# step %-24s %6.1f s%s\n' "$name" "$(awk "BEGIN { print $EPOCHREALTIME - $start }")" \
+                "$([ $rc -eq 0 ] || echo " (failed: $rc)")"
+        return $rc
+}
+
+# vm_missing_tools: names the tools (and packages) this machine lacks; empty when all are there
+vm_missing_tools() {
+        local t missing=
+        for t in qemu-system-x86_64 swtpm swtpm_setup dracut lsinitrd cryptsetup mkfs.ext4 cpio \
+                dpkg-deb depmod timeout curl jq openssl; do
+                command -v "$t" >/dev/null || missing="$missing $t"
+        done
+        [ -r "$OVMF_CODE" ] || missing="$missing $OVMF_CODE"
+        [ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1 || missing="$missing busybox-static"
+        [ -z "$missing" ] || echo "missing:$missing (apt-get install $VM_PACKAGES)"
+}
+
+# vm_kernel: the Debian kernel, unpacked into $CACHE (downloaded once with apt-get download, as
+# tests/fixtures/capture-boot-logs.sh does; a cached package wins over a newer one apt knows).
+# Sets VM_KVER, VM_VMLINUZ and VM_KMODDIR (its modules, with depmod's indexes).
+vm_kernel() {
+        local deb kdir
+        mkdir -p "$CACHE"
+        if [ -z "${KPKG:-}" ]; then
+                deb=$(ls "$CACHE"/linux-image-6.1.0-*-amd64_*_amd64.deb 2>/dev/null | sort -V | tail -n1)
+                if [ -n "$deb" ]; then
+                        KPKG=$(dpkg-deb -f "$deb" Package)
+                else
+                        KPKG=$(apt-cache search --names-only '^linux-image-6\.1\.0-[0-9]+-amd64$' 2>/dev/null |
+                                awk '{print $1}' | sort -V | tail -n1)
+                fi
+        fi
+        [ -n "$KPKG" ] || { echo "no linux-image-6.1.0-*-amd64 cached in $CACHE nor known to apt (apt-get update)" >&2; return 1; }
+        deb=$(ls "$CACHE/${KPKG}"_*_amd64.deb 2>/dev/null | sort -V | tail -n1)
+        if [ -z "$deb" ]; then
+                echo "# downloading $KPKG into $CACHE"
+                (cd "$CACHE" && apt-get download "$KPKG" >/dev/null 2>&1) || { echo "apt-get download $KPKG failed" >&2; return 1; }
+                deb=$(ls "$CACHE/${KPKG}"_*_amd64.deb | sort -V | tail -n1)
+        fi
+        kdir="$CACHE/${KPKG}_$(dpkg-deb -f "$deb" Version)"
+        VM_KVER=${KPKG#linux-image-}
+        VM_VMLINUZ="$kdir/boot/vmlinuz-$VM_KVER"
+        VM_KMODDIR="$kdir/modules/lib/modules/$VM_KVER"
+        if [ ! -s "$VM_VMLINUZ" ]; then
+                rm -rf "$kdir/boot.tmp" && mkdir -p "$kdir/boot.tmp"
+                dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$kdir/boot.tmp" ./boot || return 1
+                rm -rf "${kdir:?}/boot" && mv "$kdir/boot.tmp/boot" "$kdir/boot" && rmdir "$kdir/boot.tmp"
+        fi
+        if [ ! -s "$VM_KMODDIR/modules.dep.bin" ]; then
+                # modules.dep and friends are made by the package's postinst: depmod them here
+                rm -rf "$kdir/modules.tmp" && mkdir -p "$kdir/modules.tmp"
+                dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$kdir/modules.tmp" ./lib/modules || return 1
+                depmod -b "$kdir/modules.tmp" "$VM_KVER" || return 1
+                rm -rf "$kdir/modules" && mv "$kdir/modules.tmp" "$kdir/modules"
+        fi
+        [ -s "$VM_VMLINUZ" ] && [ -s "$VM_KMODDIR/modules.dep.bin" ]
+}
+
+# vm_initrd OUT: the dracut initramfs with our module, from the cache when its inputs did not
+# change. Inputs (all in the cache key):
+#   VMATTEST_BIN, VMATTEST_CONFDIR   passed to initrd/90vmattest/module-setup.sh
+#   VM_DRACUT_MODULES                dracut -m list (our module's depends() adds the rest)
+#   VM_DRACUT_INSTALL                extra host files (dracut --install, libraries resolved)
+#   VM_INITRD_OVERLAY                a directory copied over the initrd's root (dracut --include):
+#                                    test-only units, drop-ins and scripts
+# plus initrd/90vmattest, the kernel version, this function and every installed package's
+# version (dracut copies host binaries). The module directory is offered to dracut through a
+# private dracutbasedir (symlinks to /usr/lib/dracut plus ours): nothing on the host changes.
+vm_initrd() {
+        local out=$1 key base img log start
+        key=$({
+                declare -f vm_initrd
+                echo "$VM_KVER|$VM_DRACUT_MODULES|$VM_DRACUT_INSTALL"
+                sha256sum "$VMATTEST_BIN"
+                (cd "$VM_ROOT/initrd/90vmattest" && find . -type f | LC_ALL=C sort | xargs sha256sum)
+                (cd "$VMATTEST_CONFDIR" && find . -type f | LC_ALL=C sort | xargs -r sha256sum)
+                [ -z "${VM_INITRD_OVERLAY:-}" ] ||
+                        (cd "$VM_INITRD_OVERLAY" && find . | LC_ALL=C sort | xargs -r stat -c '%n %a' &&
+                         find . -type f | LC_ALL=C sort | xargs -r sha256sum)
+                dpkg-query -W -f '${Package} ${Version}\n'
+        } | sha256sum | cut -c1-16)
+        img="$CACHE/initrd/vmattest-$VM_KVER-$key.img"
+        if [ ! -s "$img" ]; then
+                base="$TEST_TMP/dracutbase"
+                mkdir -p "$base/modules.d" "$TEST_TMP/dracut.conf.d" "$CACHE/initrd"
+                ln -sf /usr/lib/dracut/[!m]* "$base/"
+                ln -sf /usr/lib/dracut/modules.d/* "$base/modules.d/"
+                ln -sfn "$VM_ROOT/initrd/90vmattest" "$base/modules.d/90vmattest"
+                log="$TEST_TMP/dracut.log"
+                # shellcheck disable=SC2086
+                if ! dracutbasedir="$base" VMATTEST_BIN="$VMATTEST_BIN" VMATTEST_CONFDIR="$VMATTEST_CONFDIR" \
+                        dracut --force --quiet --conf /dev/null --confdir "$TEST_TMP/dracut.conf.d" \
+                        --tmpdir "$TEST_TMP" --no-hostonly --no-hostonly-cmdline --reproducible \
+                        --no-early-microcode --zstd \
+                        --kver "$VM_KVER" --kmoddir "$VM_KMODDIR" -m "$VM_DRACUT_MODULES" --filesystems ext4 \
+                        ${VM_DRACUT_INSTALL:+--install "$VM_DRACUT_INSTALL"} \
+                        ${VM_INITRD_OVERLAY:+--include "$VM_INITRD_OVERLAY" /} \
+                        "$img.tmp.$$" >"$log" 2>&1; then
+                        echo "dracut failed:" >&2; tail -n 40 "$log" >&2; rm -f "$img.tmp.$$"; return 1
+                fi
+                mv "$img.tmp.$$" "$img"
+                # keep the six newest images (a suite may boot several variants)
+                ls -t "$CACHE"/initrd/vmattest-*.img | tail -n +7 | xargs -r rm -f
+                echo "# built $img ($(du -m "$img" | cut -f1) MB)"
+        else
+                echo "# cached $img"
+                touch "$img"
+        fi
+        cp "$img" "$out"
+}
+
+# vm_luks_root IMG KEYFILE MARKER: a 64 MiB LUKS2 image (key KEYFILE) holding an ext4 busybox
+# root whose /sbin/init prints "VMATTEST-ROOT: marker MARKER" and whether /run/vmattest was
+# handed over, then powers off. Sets VM_LUKS_UUID. Needs no device-mapper on the host.
+vm_luks_root() {
+        local img=$1 key=$2 marker=$3 dir="$TEST_TMP/rootfs" a
+        rm -rf "$dir" && mkdir -p "$dir"/{bin,sbin,etc,dev,proc,sys,run,tmp}
+        cp /bin/busybox "$dir/bin/busybox"
+        for a in sh ls cat echo poweroff sleep; do ln -s busybox "$dir/bin/$a"; done
+        printf 'NAME="vmattest test root"\nID=vmattest-test\n' >"$dir/etc/os-release" # switch-root wants it
+        cat >"$dir/sbin/init" <<EOF
+#!/bin/busybox sh
+# PID 1 after switch-root: systemd moved /dev, /proc, /sys and /run here
+export PATH=/bin
+exec </dev/console >/dev/console 2>&1
+echo "VMATTEST-ROOT: marker $marker"
+if [ -d /run/vmattest ]; then
+        echo "VMATTEST-ROOT: /run/vmattest handed over: \$(ls /run/vmattest | tr '\n' ' ')"
+else
+        echo "VMATTEST-ROOT: no /run/vmattest"
+fi
+echo "VMATTEST-ROOT: powering off"
+poweroff -f
+EOF
+        chmod 0755 "$dir/sbin/init"
+        truncate -s 64M "$img"
+        # the filesystem 16 MiB smaller than the file: LUKS2's header takes that room
+        mkfs.ext4 -q -F -d "$dir" "$img" 48M || return 1
+        cryptsetup reencrypt --encrypt --type luks2 --reduce-device-size 16M --batch-mode \
+                --pbkdf pbkdf2 --pbkdf-force-iterations 1000 --key-file "$key" "$img" >/dev/null || return 1
+        VM_LUKS_UUID=$(cryptsetup luksUUID "$img")
+}
+
+# vm_swtpm DIR: a fresh vTPM (EK certificates from swtpm's local CA) serving qemu on DIR/swtpm.sock
+vm_swtpm() {
+        local dir=$1 i
+        mkdir -p "$dir"
+        swtpm_setup --tpm2 --tpmstate "$dir" --create-ek-cert --overwrite >"$dir/setup.log" 2>&1 ||
+                { cat "$dir/setup.log" >&2; return 1; }
+        swtpm socket --tpm2 --tpmstate dir="$dir" --ctrl type=unixio,path="$dir/swtpm.sock" \
+                --log file="$dir/swtpm.log",level=1 --terminate &
+        vm_pids+=("$!")
+        for ((i = 0; i < 100; i++)); do [ -S "$dir/swtpm.sock" ] && return 0; sleep 0.05; done
+        echo "swtpm did not create $dir/swtpm.sock" >&2
+        return 1
+}
+
+# vm_boot NAME INITRD ROOTIMG TPMDIR HOSTFWD-PORT CMDLINE-EXTRA: starts qemu in the background
+# (VM_QEMU_PID), console to $TEST_TMP/NAME.console; the guest's port 9002 is reachable on the
+# host at 127.0.0.1:HOSTFWD-PORT, the host's loopback from the guest as 10.0.2.2.
+vm_boot() {
+        local name=$1 initrd=$2 root=$3 tpm=$4 fwd=$5 extra
+        # shellcheck disable=SC2086,SC2116 # one line, single spaces
+        extra=$(echo $6)
+        VM_CONSOLE="$TEST_TMP/$name.console"
+        cp "$OVMF_VARS" "$TEST_TMP/$name.vars.fd"
+        : >"$VM_CONSOLE"
+        timeout -k 5 "$VM_TIMEOUT" qemu-system-x86_64 \
+                -machine q35 -accel tcg -smp 2 -m 1024 -nodefaults -display none -no-reboot \
+                -drive if=pflash,format=raw,readonly=on,file="$OVMF_CODE" \
+                -drive if=pflash,format=raw,file="$TEST_TMP/$name.vars.fd" \
+                -chardev socket,id=chrtpm,path="$tpm/swtpm.sock" \
+                -tpmdev emulator,id=tpm0,chardev=chrtpm -device tpm-tis,tpmdev=tpm0 \
+                -drive file="$root",if=virtio,format=raw \
+                -netdev user,id=n0,hostfwd=tcp:127.0.0.1:"$fwd"-:9002 -device virtio-net-pci,netdev=n0 \
+                -serial file:"$VM_CONSOLE" \
+                -kernel "$VM_VMLINUZ" -initrd "$initrd" \
+                -append "console=ttyS0 rd.shell=0 rd.emergency=poweroff panic=-1 $extra" \
+                >"$TEST_TMP/$name.qemu.log" 2>&1 &
+        VM_QEMU_PID=$!
+        vm_pids+=("$VM_QEMU_PID")
+}
+
+# vm_wait: waits for the qemu of vm_boot to end; 0 when the guest powered off, 124 on timeout.
+# Copies the console log to VM_LOG_DIR.
+vm_wait() {
+        local rc
+        wait "$VM_QEMU_PID"
+        rc=$?
+        mkdir -p "$VM_LOG_DIR" && cp "$VM_CONSOLE" "$VM_LOG_DIR/"
+        return $rc
+}
+
+# vm_console_line PATTERN: the first console line matching the extended regex PATTERN (CRs removed)
+vm_console_line() {
+        tr -d '\r' <"$VM_CONSOLE" | grep -E -m1 -- "$1"
+}
+
+# vm_wait_console PATTERN SECONDS: waits until the console shows PATTERN (0), qemu ended or time
+# is up (1)
+vm_wait_console() {
+        local i
+        for ((i = 0; i < $2 * 5; i++)); do
+                vm_console_line "$1" >/dev/null && return 0
+                kill -0 "$VM_QEMU_PID" 2>/dev/null || { vm_console_line "$1" >/dev/null; return; }
+                sleep 0.2
+        done
+        return 1
+}
+
+# vm_test_confdir DIR: the agent configuration the test initrds carry as /etc/vmattest (the
+# module's VMATTEST_CONFDIR): agent.conf for a guest behind qemu's user network, the tenant's
+# verifier CA, and an IMA policy. The tenant PKI (VM_PKI: verifier-ca.pem, verifier-client.{pem,key})
+# is made once and cached, so that the initrd cache key stays the same from run to run.
+vm_test_confdir() {
+        local dir=$1
+        VM_PKI="$CACHE/vm-pki"
+        if [ ! -s "$VM_PKI/verifier-client.key" ]; then
+                rm -rf "$VM_PKI.tmp" && mkdir -p "$VM_PKI.tmp"
+                # as tenant_pki of tests/integration/lib.sh, but valid for ten years: it is cached
+                (cd "$VM_PKI.tmp" &&
+                 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 \
+                        -subj /CN=vm-test-verifier-ca -keyout verifier-ca.key -out verifier-ca.pem &&
+                 openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=verifier \
+                        -keyout verifier-client.key -out verifier-client.csr &&
+                 openssl x509 -req -in verifier-client.csr -CA verifier-ca.pem -CAkey verifier-ca.key \
+                        -CAcreateserial -days 3650 -out verifier-client.pem) >/dev/null 2>&1 || return 1
+                rm -rf "$VM_PKI" && mv "$VM_PKI.tmp" "$VM_PKI"
+        fi
+        mkdir -p "$dir"
+        cp "$VM_PKI/verifier-ca.pem" "$dir/verifier-ca.pem"
+        cat >"$dir/agent.conf" <<CONF
+# vmattest VM tests: the agent configuration in the test initrd (tests/vm/lib.sh)
+[agent]
+# qemu's user network: the guest is 10.0.2.15, the host's loopback is 10.0.2.2
+ip = "0.0.0.0"
+port = 9002
+registrar_ip = "10.0.2.2"
+trusted_client_ca = "/etc/vmattest/verifier-ca.pem"
+CONF
+        printf '# vmattest VM tests: IMA policy in the test initrd\nmeasure func=BPRM_CHECK\n' >"$dir/ima-policy"
+}
