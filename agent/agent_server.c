@@ -1,0 +1,78 @@
+#include "agent/agent_server.h"
+
+#include <signal.h>
+#include <string.h>
+
+#include "agent/registration.h"
+#include "agent/state.h"
+#include "lib/error.h"
+#include "lib/log.h"
+
+static void on_stop_signal(evutil_socket_t sig, short events, void *user) {
+        struct agent_server *s = user;
+
+        log_info("%s: stopping", strsignal((int)sig));
+        s->stopped_by_signal = true;
+        event_base_loopexit(s->base, NULL);
+}
+
+int agent_server_start(struct agent_server *s, const struct agent_config *config, const char *tcti, bool do_register) {
+        struct registrar_client registrar;
+        char cert_path[512], key_path[512];
+        int ret;
+
+        memset(s, 0, sizeof(*s));
+        signal(SIGPIPE, SIG_IGN);
+        ret = agent_identity_open(config, tcti, &s->id);
+        if (ret >= 0 && do_register) {
+                ret = registrar_client_init(&registrar, config);
+                if (ret >= 0)
+                        ret = agent_register(config, &s->id, &registrar);
+        }
+        if (ret >= 0)
+                ret = payload_key_new(&s->payload);
+        if (ret >= 0)
+                ret = payload_key_bind(s->id.tpm, &s->payload, config->tpm_hash_alg);
+        if (ret >= 0) {
+                ret = agent_api_init(&s->api, config, &s->id, &s->payload);
+                s->api_ready = true;
+        }
+        if (ret >= 0)
+                ret = state_path(config, config->server_cert, cert_path, sizeof(cert_path));
+        if (ret >= 0)
+                ret = state_path(config, config->server_key, key_path, sizeof(key_path));
+        if (ret >= 0)
+                ret = http_tls_server_context(cert_path, key_path, config->trusted_client_ca, true, &s->tls);
+        if (ret >= 0 && !(s->base = event_base_new()))
+                ret = -ENOMEM;
+        if (ret >= 0)
+                ret = http_listener_new(s->base, config->ip, config->port, s->tls, agent_api_handle, &s->api, &s->listener);
+        if (ret >= 0) {
+                s->sigterm = evsignal_new(s->base, SIGTERM, on_stop_signal, s);
+                s->sigint = evsignal_new(s->base, SIGINT, on_stop_signal, s);
+                if (!s->sigterm || !s->sigint || evsignal_add(s->sigterm, NULL) < 0 || evsignal_add(s->sigint, NULL) < 0)
+                        ret = -ENOMEM;
+        }
+        if (ret >= 0)
+                log_info("agent %s serving on https://%s:%u (mutual TLS, clients from %s)", s->id.agent_id, config->ip,
+                         config->port, config->trusted_client_ca);
+        if (ret < 0)
+                agent_server_stop(s);
+        return ret;
+}
+
+void agent_server_stop(struct agent_server *s) {
+        if (s->sigterm)
+                event_free(s->sigterm);
+        if (s->sigint)
+                event_free(s->sigint);
+        http_listener_free(s->listener);
+        if (s->base)
+                event_base_free(s->base);
+        SSL_CTX_free(s->tls);
+        if (s->api_ready)
+                agent_api_done(&s->api);
+        payload_key_free(&s->payload);
+        agent_identity_close(&s->id);
+        memset(s, 0, sizeof(*s));
+}

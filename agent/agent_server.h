@@ -1,0 +1,27 @@
+/* The running agent, as `serve` and `unlock` both bring it up: identity (TPM, EK, AK, id, mTLS
+ * certificate), registration, the payload key bound to PCR 16, and the agent API over mutual
+ * TLS on an event loop that stops on SIGTERM or SIGINT. */
+#pragma once
+
+#include <event2/event.h>
+#include <openssl/ssl.h>
+
+#include "agent/agent_identity.h"
+#include "agent/api.h"
+#include "agent/payload_key.h"
+#include "lib/http_server.h"
+
+struct agent_server {
+        struct agent_identity id;
+        struct payload_key payload;
+        struct agent_api api;
+        bool api_ready;
+        struct http_listener *listener;
+        struct event_base *base;
+        struct event *sigterm, *sigint;
+        SSL_CTX *tls;
+        bool stopped_by_signal;
+};
+
+int agent_server_start(struct agent_server *s, const struct agent_config *config, const char *tcti, bool do_register);
+void agent_server_stop(struct agent_server *s);
