@@ -67,6 +67,12 @@ static int parse_uuid(const char *value, void *field, size_t size, char *why, si
         return conf_parse_string(value, field, size, why, why_size);
 }
 
+static int parse_fallback(const char *value, void *field, size_t size, char *why, size_t why_size) {
+        if (strcmp(value, "prompt") != 0 && strcmp(value, "poweroff") != 0)
+                return snprintf(why, why_size, "\"%s\" is not prompt or poweroff", value), -1;
+        return conf_parse_string(value, field, size, why, why_size);
+}
+
 #define KEY(name, parser) CONF_KEY("agent", struct agent_config, name, parser)
 static const struct conf_key agent_keys[] = {
         KEY(uuid, parse_uuid),
@@ -94,6 +100,10 @@ static const struct conf_key agent_keys[] = {
         KEY(ima_ml_path, conf_parse_string),
         KEY(measuredboot_ml_path, conf_parse_string),
         KEY(vmattest_ml_path, conf_parse_string),
+        KEY(unlock_volumes, conf_parse_list),
+        KEY(unlock_timeout, conf_parse_uint),
+        KEY(unlock_fallback, parse_fallback),
+        KEY(askpass_dir, conf_parse_string),
 };
 #undef KEY
 
@@ -118,6 +128,9 @@ void agent_config_defaults(struct agent_config *config) {
         strcpy(config->ima_ml_path, "/sys/kernel/security/ima/ascii_runtime_measurements");
         strcpy(config->measuredboot_ml_path, "/sys/kernel/security/tpm0/binary_bios_measurements");
         strcpy(config->vmattest_ml_path, "/run/vmattest/measurements.log");
+        config->unlock_timeout = 300;
+        strcpy(config->unlock_fallback, "prompt");
+        strcpy(config->askpass_dir, "/run/systemd/ask-password");
         strcpy(config->ip, "127.0.0.1");
         strcpy(config->registrar_ip, "127.0.0.1");
         strcpy(config->tpm_encryption_alg, "rsa");

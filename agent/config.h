@@ -38,6 +38,12 @@ struct agent_config {
         char ima_ml_path[256];           /* the IMA list, the firmware's event log, our own log */
         char measuredboot_ml_path[256];
         char vmattest_ml_path[256];
+        /* unlock (the initrd): which LUKS volumes get the released key, how long to wait for it,
+         * and what then: "prompt" (leave the passphrase prompt to a human) or "poweroff" */
+        char unlock_volumes[1024];       /* UUIDs or /dev/disk/by-uuid paths, comma-separated */
+        unsigned unlock_timeout;         /* seconds */
+        char unlock_fallback[16];
+        char askpass_dir[256];
 };
 
 void agent_config_defaults(struct agent_config *config);

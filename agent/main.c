@@ -21,6 +21,7 @@ static const struct subcommand {
         { "pcrs", cmd_pcrs, "print PCR values" },
         { "extend", cmd_extend, "extend a PCR with the hash of some data (with --reset: PCR 16)" },
         { "register", cmd_register, "enroll EK, AK and mTLS certificate with the registrar, and activate" },
+        { "unlock", cmd_unlock, "in the initrd: attest, receive the disk key, answer the LUKS prompt" },
         { "measure", cmd_measure, "extend PCR 15 with an event and log it (vmattest's measurement log)" },
         { "serve", cmd_serve, "register, then serve quotes and measurement lists to the verifier (mTLS)" },
 };

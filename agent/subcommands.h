@@ -10,3 +10,4 @@ int cmd_extend(int argc, char **argv, struct cli *cli);
 int cmd_register(int argc, char **argv, struct cli *cli);
 int cmd_serve(int argc, char **argv, struct cli *cli);
 int cmd_measure(int argc, char **argv, struct cli *cli);
+int cmd_unlock(int argc, char **argv, struct cli *cli);

@@ -34,7 +34,7 @@ enum phase { PHASE_INTEGRITY, PHASE_IDENTITY, PHASE_UKEY, PHASE_VKEY, PHASE_VERI
  * the request in flight. */
 struct polled {
         char agent_id[AGENT_ID_MAX + 1];
-        unsigned revision;
+        int64_t revision;
         bool seen; /* in the last sync */
         TPM2B_PUBLIC ak;
         char *mtls_cert;

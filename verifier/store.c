@@ -253,7 +253,7 @@ static void attestation_from_row(sqlite3_stmt *s, struct attestation *a) {
         int pcr10_size = sqlite3_column_bytes(s, 6);
 
         column_text(s, 0, a->agent_id, sizeof(a->agent_id));
-        a->revision = (unsigned)sqlite3_column_int(s, 1);
+        a->revision = sqlite3_column_int64(s, 1);
         column_text(s, 2, a->state, sizeof(a->state));
         column_text(s, 3, a->failure, sizeof(a->failure));
         a->failed_at = sqlite3_column_int64(s, 4);
@@ -290,7 +290,7 @@ int store_attestation_add(struct store *store, const char *agent_id, const char 
                                   "INSERT OR REPLACE INTO attestations (agent_id, revision, tpm_policy, runtime_policy, mb_policy,"
                                   " state, failure, failed_at, ima_next_entry, ima_pcr10, clock, reset_count, restart_count,"
                                   " clock_valid, boottime, last_poll, last_ok, added_at, polls, last_error, poll_ms, payload)"
-                                  " VALUES (?, COALESCE((SELECT revision FROM attestations WHERE agent_id = ?1), 0) + 1,"
+                                  " VALUES (?, random() & 0x7fffffffffffffff,"
                                   " ?, ?, ?, 'polling', '', 0, 0, NULL, 0, 0, 0, 0, 0, 0, 0, strftime('%s','now'), 0, '', 0, ?)");
 
         if (!s)
@@ -361,7 +361,7 @@ int store_attestation_save(struct store *store, const struct attestation *a) {
         sqlite3_bind_int64(s, 17, a->released_restart);
         sqlite3_bind_int64(s, 18, a->released_at);
         sqlite3_bind_text(s, 19, a->agent_id, -1, SQLITE_STATIC);
-        sqlite3_bind_int(s, 20, (int)a->revision);
+        sqlite3_bind_int64(s, 20, a->revision);
         rc = sqlite3_step(s);
         sqlite3_finalize(s);
         if (rc != SQLITE_DONE)
@@ -370,7 +370,7 @@ int store_attestation_save(struct store *store, const struct attestation *a) {
 }
 
 int store_attestation_reactivate(struct store *store, const char *agent_id) {
-        sqlite3_stmt *s = prepare(store, "UPDATE attestations SET revision = revision + 1, state = 'polling', failure = '',"
+        sqlite3_stmt *s = prepare(store, "UPDATE attestations SET revision = random() & 0x7fffffffffffffff, state = 'polling', failure = '',"
                                          " failed_at = 0, ima_next_entry = 0, ima_pcr10 = NULL, last_error = ''"
                                          " WHERE agent_id = ?");
         int ret;

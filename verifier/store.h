@@ -36,7 +36,8 @@ struct registered_agent {
 /* An agent enrolled for attestation (vmattest-verifier add), and where its polling stands. */
 struct attestation {
         char agent_id[AGENT_ID_MAX + 1];
-        unsigned revision;      /* bumped by add and reactivate, so that the poller reloads */
+        int64_t revision;       /* new (random) at each add and reactivate, so that the poller reloads,
+                                 * even after a delete and an add between two of its looks */
         char *tpm_policy;       /* the tenant's policies as given (JSON); NULL when not read or none */
         char *runtime_policy;
         char *mb_policy;

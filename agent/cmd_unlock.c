@@ -1,0 +1,188 @@
+/* vmattest unlock: the initrd's job (DESIGN, Flows). Register, serve the agent API until the
+ * tenant's verifier releases the key (SPEC §3), answer systemd-cryptsetup's password request for
+ * each bound volume with it (SPEC §6), record the root identity and the release in PCR 15
+ * (SPEC §5.2), exit. No key within unlock_timeout, or any failure: the tenant's fallback, never
+ * an unlock without attestation. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "agent/agent_server.h"
+#include "agent/askpass.h"
+#include "agent/measure.h"
+#include "agent/subcommands.h"
+#include "lib/error.h"
+#include "lib/log.h"
+#include "lib/measurement_log.h"
+
+#define UNLOCK_VOLUMES_MAX 16
+#define TICK_MS 250
+#define PROGRESS_EVERY_S 10
+/* exit statuses vmattest-unlock.service acts on */
+#define EXIT_UNLOCKED 0
+#define EXIT_FALLBACK_PROMPT 3   /* leave systemd's passphrase prompt to a human */
+#define EXIT_FALLBACK_POWEROFF 1 /* the unit powers the VM off */
+
+static const char unlock_help[] =
+        "Usage: vmattest unlock [OPTIONS]\n"
+        "\n"
+        "In the initrd: registers, serves the agent API until the verifier releases the key, answers\n"
+        "systemd-cryptsetup's password request for each volume in unlock_volumes with it, extends\n"
+        "PCR 15 with each volume's identity and the release, and exits 0. Without a key within\n"
+        "unlock_timeout seconds, or on any failure: exit 3 when unlock_fallback is prompt (the\n"
+        "passphrase prompt stays for a human), 1 when it is poweroff. One progress line every\n"
+        "10 s. The key is held in locked memory only and never written anywhere.\n" CLI_COMMON_HELP;
+
+struct unlock {
+        struct agent_server server;
+        const struct agent_config *config;
+        char *volumes[UNLOCK_VOLUMES_MAX];
+        bool answered[UNLOCK_VOLUMES_MAX];
+        size_t count;
+        struct timespec start;
+        unsigned last_progress;
+        struct event *tick;
+        int outcome; /* 0 unlocked; < 0 the reason for the fallback */
+};
+
+static unsigned elapsed_s(const struct unlock *u) {
+        struct timespec now;
+
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        return (unsigned)(now.tv_sec - u->start.tv_sec);
+}
+
+static int split_volumes(struct unlock *u, const char *list) {
+        char *copy = strdup(list), *save = NULL;
+
+        if (!copy)
+                return -ENOMEM;
+        for (char *v = strtok_r(copy, ", ", &save); v; v = strtok_r(NULL, ", ", &save)) {
+                if (u->count == UNLOCK_VOLUMES_MAX) {
+                        free(copy);
+                        return vm_error(-EINVAL, "unlock_volumes names more than %d volumes", UNLOCK_VOLUMES_MAX);
+                }
+                if (!(u->volumes[u->count++] = strdup(v))) {
+                        free(copy);
+                        return -ENOMEM;
+                }
+        }
+        free(copy);
+        return u->count ? 0 : vm_error(-EINVAL, "unlock_volumes names no volume to unlock");
+}
+
+/* The key is here: answer every volume's request that has appeared; done when all are. */
+static int hand_over(struct unlock *u, bool *done) {
+        const struct key_release *keys = &u->server.api.keys;
+        struct askpass_request req;
+        size_t answered = 0;
+        int ret;
+
+        if (!keys->payload)
+                return vm_error(-EPERM, "the verifier released K without a payload: no key for the volumes");
+        for (size_t i = 0; i < u->count; i++) {
+                if (!u->answered[i] && askpass_find(u->config->askpass_dir, u->volumes[i], &req) == 0) {
+                        ret = askpass_answer(&req, keys->payload, keys->payload_size);
+                        if (ret < 0)
+                                return ret;
+                        u->answered[i] = true;
+                        log_info("unlock: answered %s (%u s)", req.id, elapsed_s(u));
+                }
+                answered += u->answered[i];
+        }
+        *done = answered == u->count;
+        return 0;
+}
+
+/* SPEC §5.2: what this boot unlocked, and that a key was released, go into PCR 15. */
+static int measure_unlock(struct unlock *u) {
+        int ret = 0;
+
+        for (size_t i = 0; ret >= 0 && i < u->count; i++)
+                ret = measure_event(u->server.id.tpm, u->config, MEASUREMENT_EVENT_ROOT_IDENTITY, u->volumes[i]);
+        if (ret >= 0)
+                ret = measure_event(u->server.id.tpm, u->config, MEASUREMENT_EVENT_KEY_RELEASED, u->server.id.agent_id);
+        return ret;
+}
+
+static void on_tick(evutil_socket_t fd, short events, void *user) {
+        struct unlock *u = user;
+        unsigned elapsed = elapsed_s(u);
+        bool done = false;
+        int ret;
+
+        if (key_release_complete(&u->server.api.keys)) {
+                ret = hand_over(u, &done);
+                if (ret >= 0 && done)
+                        ret = measure_unlock(u);
+                if (ret < 0 || done) {
+                        u->outcome = ret;
+                        event_base_loopexit(u->server.base, NULL);
+                        return;
+                }
+        }
+        if (elapsed >= u->config->unlock_timeout) {
+                u->outcome = vm_error(-ETIMEDOUT, "no key from the verifier within %u s", u->config->unlock_timeout);
+                event_base_loopexit(u->server.base, NULL);
+        } else if (elapsed >= u->last_progress + PROGRESS_EVERY_S) {
+                u->last_progress = elapsed;
+                log_info("unlock: waiting for the verifier's key (%u s of %u)%s", elapsed, u->config->unlock_timeout,
+                         key_release_complete(&u->server.api.keys) ? ", key here, waiting for the volumes' prompts" : "");
+        }
+}
+
+int cmd_unlock(int argc, char **argv, struct cli *cli) {
+        static const struct option options[] = { CLI_COMMON_OPTIONS, {} };
+        struct timeval tick = { .tv_sec = 0, .tv_usec = TICK_MS * 1000 };
+        struct unlock u = { 0 };
+        int opt, ret, fallback;
+
+        while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+                if (cli_common_option(cli, opt, optarg))
+                        continue;
+                if (opt == 'h') {
+                        fputs(unlock_help, stdout);
+                        return EXIT_OK;
+                }
+                return cli_bad_option("unlock", opt, argv);
+        }
+        if (optind != argc)
+                return cli_usage_error("unlock", "unexpected argument \"%s\"", argv[optind]);
+        ret = cli_load_config(cli);
+        /* whatever fails from here on, the tenant's fallback decides what the boot does */
+        fallback = strcmp(cli->config.unlock_fallback, "poweroff") == 0 ? EXIT_FALLBACK_POWEROFF : EXIT_FALLBACK_PROMPT;
+        if (ret != EXIT_OK)
+                return fallback;
+        u.config = &cli->config;
+        clock_gettime(CLOCK_MONOTONIC, &u.start);
+        log_info("unlock: attesting to the verifier before unlocking (up to %u s; then: %s)", cli->config.unlock_timeout,
+                 cli->config.unlock_fallback);
+        ret = split_volumes(&u, cli->config.unlock_volumes);
+        if (ret >= 0)
+                ret = agent_server_start(&u.server, &cli->config, cli_tcti(cli), true);
+        if (ret >= 0) {
+                u.tick = event_new(u.server.base, -1, EV_PERSIST, on_tick, &u);
+                if (!u.tick || event_add(u.tick, &tick) < 0)
+                        ret = -ENOMEM;
+        }
+        if (ret >= 0) {
+                log_info("unlock: registered; waiting for the verifier's key (%u s)", elapsed_s(&u));
+                event_base_dispatch(u.server.base);
+                ret = u.server.stopped_by_signal ? vm_error(-EINTR, "stopped by a signal") : u.outcome;
+        }
+        if (u.tick)
+                event_free(u.tick);
+        if (u.server.base)
+                agent_server_stop(&u.server); /* wipes the key */
+        for (size_t i = 0; i < u.count; i++)
+                free(u.volumes[i]);
+        if (ret < 0) {
+                log_error("unlock: failed after %u s: %s; fallback: %s", elapsed_s(&u), vm_error_detail(ret),
+                          cli->config.unlock_fallback);
+                return fallback;
+        }
+        log_info("unlock: done: %zu volume(s) unlocked with the released key, PCR 15 extended (%u s)", u.count,
+                 elapsed_s(&u));
+        return EXIT_UNLOCKED;
+}
