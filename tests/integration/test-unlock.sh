@@ -32,8 +32,8 @@ unlock_round() {
         "$VMATTEST" --config agent.conf unlock >"$1.log" 2>&1 &
         local agent=$!
         verifier_pids+=("$agent" "$listener")
-        registered() { vv agents --json 2>/dev/null | jq -e --arg id "$agent_id" '.[] | select(.agent_id == $id and .state == "active")'; }
-        wait_for registered 15 registered
+        # this boot's registration done (an earlier one may still be listed as active)
+        wait_for registered 20 grep -q "unlock: registered" "$1.log"
         [ -z "${2:-}" ] || vv add --agent "$agent_id" --policy "$2" --payload disk.key >/dev/null
         wait "$agent"
         UNLOCK_STATUS=$?
@@ -55,10 +55,10 @@ sed -i 's/^unlock_timeout = 20$/unlock_timeout = 6/' agent.conf
 unlock_round second any-pcrs.json
 expect_equal "a second unlock in the same boot gets no key: exit 3 (prompt fallback)" "$UNLOCK_STATUS" 3
 expect_equal "... its request unanswered" "$( [ -e second.answer ] && echo answered || echo unanswered)" unanswered
-vv status --agent "$agent_id" >&2 # shown when the check below fails
-expect_equal "... and the verifier names why" \
-        "$(vv status --agent "$agent_id" --json | jq -r '.[0].failure' | grep -o 'already holds a key release')" \
-        "already holds a key release"
+refused() { vv status --agent "$agent_id" --json | jq -r '.[0].failure' | grep -q 'already holds a key release'; }
+# the verifier may judge the poll after unlock gave up (a slow machine): wait for its verdict
+if wait_for refused 15 refused; then ok "... and the verifier names why"
+else not_ok "... and the verifier names why"; vv status --agent "$agent_id" | diag; fi
 
 # no verifier enrolment at all: the wait is bounded, then the fallback
 vv delete --agent "$agent_id" >/dev/null
