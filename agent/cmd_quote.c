@@ -118,8 +118,8 @@ int cmd_quote(int argc, char **argv, struct cli *cli) {
         ret = cli_load_config(cli);
         if (ret != EXIT_OK)
                 return ret;
-        req.bank = bank_name ? hashalg_from_name(bank_name) : cli->config.tpm_hash_alg;
-        if (req.bank == TPM2_ALG_ERROR || req.bank == TPM2_ALG_SHA1)
+        req.bank = bank_name ? hashalg_for_quotes(bank_name) : cli->config.tpm_hash_alg;
+        if (req.bank == TPM2_ALG_ERROR)
                 return cli_usage_error("quote", "--bank \"%s\" is not sha256, sha384 or sha512", bank_name);
         ak_handle = cli->config.ak_handle;
         if (ak_handle_arg && cli_parse_ak_handle("quote", ak_handle_arg, &ak_handle) < 0)

@@ -16,9 +16,9 @@
 
 /* Parsers for the agent's own value types; the generic ones are in lib/conf.c. */
 static int parse_hash_alg(const char *value, void *field, size_t size, char *why, size_t why_size) {
-        TPM2_ALG_ID alg = hashalg_from_name(value);
+        TPM2_ALG_ID alg = hashalg_for_quotes(value);
 
-        if (alg == TPM2_ALG_ERROR || alg == TPM2_ALG_SHA1)
+        if (alg == TPM2_ALG_ERROR)
                 return snprintf(why, why_size, "\"%s\" is not sha256, sha384 or sha512", value), -1;
         *(TPM2_ALG_ID *)field = alg;
         return 0;

@@ -30,6 +30,12 @@ TPM2_ALG_ID hashalg_from_name(const char *name) {
         return TPM2_ALG_ERROR;
 }
 
+TPM2_ALG_ID hashalg_for_quotes(const char *name) {
+        TPM2_ALG_ID alg = hashalg_from_name(name);
+
+        return alg == TPM2_ALG_SHA1 ? TPM2_ALG_ERROR : alg;
+}
+
 const char *hashalg_name(TPM2_ALG_ID alg) {
         const struct hashalg *h = hashalg_find(alg);
 

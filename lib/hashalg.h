@@ -8,6 +8,9 @@
 /* TPM2_ALG_ERROR when `name` is not a hash vmattest supports (sha1 is known, so that a PCR
  * bank can be named, but is never accepted for quotes: SPEC §2). */
 TPM2_ALG_ID hashalg_from_name(const char *name);
+/* The bank and signature hash a quote may use (SPEC §2: sha256, sha384, sha512, never sha1);
+ * TPM2_ALG_ERROR for any other name. */
+TPM2_ALG_ID hashalg_for_quotes(const char *name);
 /* "sha256", ...; NULL for an unknown id. */
 const char *hashalg_name(TPM2_ALG_ID alg);
 /* 0 for an unknown id. */

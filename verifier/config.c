@@ -8,9 +8,7 @@
 #include "lib/hashalg.h"
 
 static int parse_hash_alg(const char *value, void *field, size_t size, char *why, size_t why_size) {
-        TPM2_ALG_ID alg = hashalg_from_name(value);
-
-        if (alg == TPM2_ALG_ERROR || alg == TPM2_ALG_SHA1)
+        if (hashalg_for_quotes(value) == TPM2_ALG_ERROR)
                 return snprintf(why, why_size, "\"%s\" is not sha256, sha384 or sha512", value), -1;
         return conf_parse_string(value, field, size, why, why_size);
 }

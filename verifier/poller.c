@@ -523,8 +523,8 @@ int poller_start(const struct verifier_config *config, struct poller **out) {
         if (!p)
                 return -ENOMEM;
         p->config = config;
-        p->bank = hashalg_from_name(config->tpm_hash_alg);
-        if (p->bank == TPM2_ALG_ERROR || p->bank == TPM2_ALG_SHA1) {
+        p->bank = hashalg_for_quotes(config->tpm_hash_alg);
+        if (p->bank == TPM2_ALG_ERROR) {
                 free(p);
                 return vm_error(-EINVAL, "[verifier] tpm_hash_alg \"%s\" is not sha256, sha384 or sha512", config->tpm_hash_alg);
         }
