@@ -104,6 +104,8 @@ static const struct conf_key agent_keys[] = {
         KEY(unlock_timeout, conf_parse_uint),
         KEY(unlock_fallback, parse_fallback),
         KEY(askpass_dir, conf_parse_string),
+        KEY(ima_policy, conf_parse_string),
+        KEY(handover_path, conf_parse_string),
 };
 #undef KEY
 
@@ -131,6 +133,8 @@ void agent_config_defaults(struct agent_config *config) {
         config->unlock_timeout = 300;
         strcpy(config->unlock_fallback, "prompt");
         strcpy(config->askpass_dir, "/run/systemd/ask-password");
+        strcpy(config->ima_policy, "/etc/vmattest/ima-policy");
+        strcpy(config->handover_path, "/run/vmattest/handover");
         strcpy(config->ip, "127.0.0.1");
         strcpy(config->registrar_ip, "127.0.0.1");
         strcpy(config->tpm_encryption_alg, "rsa");

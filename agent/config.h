@@ -44,6 +44,9 @@ struct agent_config {
         unsigned unlock_timeout;         /* seconds */
         char unlock_fallback[16];
         char askpass_dir[256];
+        char ima_policy[256];            /* the IMA policy `unlock` loads into the kernel ("" = none) */
+        /* the root-only file through which `unlock` hands its identity to the runtime `serve` */
+        char handover_path[256];
 };
 
 void agent_config_defaults(struct agent_config *config);
