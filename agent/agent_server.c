@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "agent/registration.h"
-#include "agent/state.h"
 #include "lib/error.h"
 #include "lib/log.h"
 
@@ -16,21 +15,27 @@ static void on_stop_signal(evutil_socket_t sig, short events, void *user) {
         event_base_loopexit(s->base, NULL);
 }
 
-int agent_server_start(struct agent_server *s, const struct agent_config *config, const char *tcti, bool do_register) {
+int agent_server_start(struct agent_server *s, const struct agent_config *config, const struct agent_server_setup *setup) {
         struct registrar_client registrar;
-        char cert_path[512], key_path[512];
         int ret;
 
         memset(s, 0, sizeof(*s));
         signal(SIGPIPE, SIG_IGN);
-        ret = agent_identity_open(config, tcti, &s->id);
-        if (ret >= 0 && do_register) {
+        payload_key_secure_heap();
+        ret = agent_identity_open(config, setup->tcti, setup->mtls, setup->handover, &s->id);
+        if (ret >= 0 && setup->do_register) {
                 ret = registrar_client_init(&registrar, config);
+                registrar.deadline = setup->register_deadline;
                 if (ret >= 0)
                         ret = agent_register(config, &s->id, &registrar);
         }
-        if (ret >= 0)
+        if (ret >= 0 && setup->mtls == MTLS_HANDOVER) {
+                ret = payload_key_adopt(&s->payload, setup->handover->payload_key);
+                if (ret >= 0)
+                        setup->handover->payload_key = NULL; /* s->payload owns it */
+        } else if (ret >= 0)
                 ret = payload_key_new(&s->payload);
+        /* a handed-over key binds PCR 16 to the value the verifier already knows */
         if (ret >= 0)
                 ret = payload_key_bind(s->id.tpm, &s->payload, config->tpm_hash_alg);
         if (ret >= 0) {
@@ -38,11 +43,7 @@ int agent_server_start(struct agent_server *s, const struct agent_config *config
                 s->api_ready = true;
         }
         if (ret >= 0)
-                ret = state_path(config, config->server_cert, cert_path, sizeof(cert_path));
-        if (ret >= 0)
-                ret = state_path(config, config->server_key, key_path, sizeof(key_path));
-        if (ret >= 0)
-                ret = http_tls_server_context(cert_path, key_path, config->trusted_client_ca, true, &s->tls);
+                ret = http_tls_server_context_keys(s->id.mtls.cert, s->id.mtls.key, config->trusted_client_ca, true, &s->tls);
         if (ret >= 0 && !(s->base = event_base_new()))
                 ret = -ENOMEM;
         if (ret >= 0)

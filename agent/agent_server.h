@@ -5,6 +5,7 @@
 
 #include <event2/event.h>
 #include <openssl/ssl.h>
+#include <time.h>
 
 #include "agent/agent_identity.h"
 #include "agent/api.h"
@@ -23,5 +24,15 @@ struct agent_server {
         bool stopped_by_signal;
 };
 
-int agent_server_start(struct agent_server *s, const struct agent_config *config, const char *tcti, bool do_register);
+/* How `serve` and `unlock` differ in bringing the agent up. */
+struct agent_server_setup {
+        const char *tcti;
+        bool do_register;
+        /* CLOCK_MONOTONIC second after which registration stops retrying (0: config's max_retries) */
+        time_t register_deadline;
+        enum mtls_source mtls;
+        struct handover *handover; /* MTLS_HANDOVER: this boot's identity from `unlock` (consumed) */
+};
+
+int agent_server_start(struct agent_server *s, const struct agent_config *config, const struct agent_server_setup *setup);
 void agent_server_stop(struct agent_server *s);

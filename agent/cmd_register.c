@@ -47,7 +47,7 @@ int cmd_register(int argc, char **argv, struct cli *cli) {
         if (ret < 0)
                 return cli_fail(ret);
 
-        ret = agent_identity_open(&cli->config, cli_tcti(cli), &id);
+        ret = agent_identity_open(&cli->config, cli_tcti(cli), MTLS_STATE_DIR, NULL, &id);
         if (ret < 0)
                 return cli_fail(ret);
         ret = agent_register(&cli->config, &id, &registrar);

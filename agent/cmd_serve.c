@@ -3,6 +3,8 @@
 
 #include "agent/agent_server.h"
 #include "agent/subcommands.h"
+#include "lib/error.h"
+#include "lib/log.h"
 
 static const char serve_help[] =
         "Usage: vmattest serve [OPTIONS]\n"
@@ -12,6 +14,10 @@ static const char serve_help[] =
         "the server certificate is the registered mTLS certificate, clients must present a\n"
         "certificate from trusted_client_ca. One log line per request. Stops on SIGTERM/SIGINT.\n"
         "\n"
+        "After 'vmattest unlock' in the initrd: takes this boot's identity from handover_path\n"
+        "(removing the file) and serves it without registering again, so that the verifier keeps\n"
+        "polling the agent it released the key to.\n"
+        "\n"
         "      --no-register    serve without registering first\n" CLI_COMMON_HELP;
 
 int cmd_serve(int argc, char **argv, struct cli *cli) {
@@ -20,8 +26,9 @@ int cmd_serve(int argc, char **argv, struct cli *cli) {
                 CLI_COMMON_OPTIONS,
                 {},
         };
+        struct agent_server_setup setup = { .do_register = true, .mtls = MTLS_STATE_DIR };
         struct agent_server server;
-        bool do_register = true;
+        struct handover handover;
         int opt, ret;
 
         while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
@@ -29,7 +36,7 @@ int cmd_serve(int argc, char **argv, struct cli *cli) {
                         continue;
                 switch (opt) {
                 case 'n':
-                        do_register = false;
+                        setup.do_register = false;
                         break;
                 case 'h':
                         fputs(serve_help, stdout);
@@ -43,7 +50,22 @@ int cmd_serve(int argc, char **argv, struct cli *cli) {
         ret = cli_load_config(cli);
         if (ret != EXIT_OK)
                 return ret;
-        ret = agent_server_start(&server, &cli->config, cli_tcti(cli), do_register);
+        setup.tcti = cli_tcti(cli);
+        payload_key_secure_heap(); /* before the hand-over's keys are read */
+        ret = handover_take(cli->config.handover_path, &handover);
+        if (ret >= 0) {
+                log_info("taking over agent %s from the initrd (%s, removed)", handover.agent_id,
+                         cli->config.handover_path);
+                setup.mtls = MTLS_HANDOVER;
+                setup.handover = &handover;
+                setup.do_register = false; /* `unlock` registered this boot's identity */
+        } else if (ret != -ENOENT) {
+                /* a damaged hand-over: this boot's identity is lost, start a new one */
+                log_warning("%s; registering anew", vm_error_detail(ret));
+        }
+        ret = agent_server_start(&server, &cli->config, &setup);
+        if (setup.handover)
+                handover_free(&handover);
         if (ret < 0)
                 return cli_fail(ret);
         event_base_dispatch(server.base);

@@ -1,7 +1,7 @@
 /* vmattest unlock: the initrd's job (DESIGN, Flows). Register, serve the agent API until the
- * tenant's verifier releases the key (SPEC §3), answer systemd-cryptsetup's password request for
- * each bound volume with it (SPEC §6), record the root identity and the release in PCR 15
- * (SPEC §5.2), exit. No key within unlock_timeout, or any failure: the tenant's fallback, never
+ * tenant's verifier releases the key (SPEC §3), record the root identity and the release in
+ * PCR 15 (SPEC §5.2), hand this boot's identity to the runtime agent (agent/handover.h), answer
+ * systemd-cryptsetup's password request for each bound volume with the key (SPEC §6), exit. No key within unlock_timeout, or any failure: the tenant's fallback, never
  * an unlock without attestation. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +10,7 @@
 
 #include "agent/agent_server.h"
 #include "agent/askpass.h"
+#include "agent/handover.h"
 #include "agent/measure.h"
 #include "agent/subcommands.h"
 #include "lib/error.h"
@@ -43,6 +44,7 @@ struct unlock {
         struct timespec start;
         unsigned last_progress;
         struct event *tick;
+        bool recorded; /* PCR 15 extended and the identity handed over */
         int outcome; /* 0 unlocked; < 0 the reason for the fallback */
 };
 
@@ -73,7 +75,7 @@ static int split_volumes(struct unlock *u, const char *list) {
 }
 
 /* The key is here: answer every volume's request that has appeared; done when all are. */
-static int hand_over(struct unlock *u, bool *done) {
+static int answer_volumes(struct unlock *u, bool *done) {
         const struct key_release *keys = &u->server.api.keys;
         struct askpass_request req;
         size_t answered = 0;
@@ -106,6 +108,24 @@ static int measure_unlock(struct unlock *u) {
         return ret;
 }
 
+/* The runtime `serve` carries on as this agent after switch-root (the hand-over file). */
+static int hand_identity_over(struct unlock *u) {
+        const struct agent_server *s = &u->server;
+        struct handover h = {
+                .ak_handle = u->config->ak_handle,
+                .payload_key = s->payload.key,
+                .mtls_key = s->id.mtls.key,
+                .mtls_cert = s->id.mtls.cert,
+        };
+        int ret;
+
+        snprintf(h.agent_id, sizeof(h.agent_id), "%s", s->id.agent_id);
+        ret = handover_write(u->config->handover_path, &h);
+        if (ret >= 0)
+                log_info("unlock: agent identity handed over to the runtime agent in %s", u->config->handover_path);
+        return ret;
+}
+
 static void on_tick(evutil_socket_t fd, short events, void *user) {
         struct unlock *u = user;
         unsigned elapsed = elapsed_s(u);
@@ -113,9 +133,14 @@ static void on_tick(evutil_socket_t fd, short events, void *user) {
         int ret;
 
         if (key_release_complete(&u->server.api.keys)) {
-                ret = hand_over(u, &done);
-                if (ret >= 0 && done)
-                        ret = measure_unlock(u);
+                /* recorded and handed over before the first answer: once a volume opens,
+                 * switch-root may stop this unit at any moment */
+                ret = u->recorded ? 0 : measure_unlock(u);
+                if (ret >= 0 && !u->recorded)
+                        ret = hand_identity_over(u);
+                u->recorded = true;
+                if (ret >= 0)
+                        ret = answer_volumes(u, &done);
                 if (ret < 0 || done) {
                         u->outcome = ret;
                         event_base_loopexit(u->server.base, NULL);
@@ -135,6 +160,7 @@ static void on_tick(evutil_socket_t fd, short events, void *user) {
 int cmd_unlock(int argc, char **argv, struct cli *cli) {
         static const struct option options[] = { CLI_COMMON_OPTIONS, {} };
         struct timeval tick = { .tv_sec = 0, .tv_usec = TICK_MS * 1000 };
+        struct agent_server_setup setup = { .do_register = true, .mtls = MTLS_EPHEMERAL };
         struct unlock u = { 0 };
         int opt, ret, fallback;
 
@@ -159,8 +185,11 @@ int cmd_unlock(int argc, char **argv, struct cli *cli) {
         log_info("unlock: attesting to the verifier before unlocking (up to %u s; then: %s)", cli->config.unlock_timeout,
                  cli->config.unlock_fallback);
         ret = split_volumes(&u, cli->config.unlock_volumes);
+        setup.tcti = cli_tcti(cli);
+        /* an unreachable registrar is waited for as long as the key is */
+        setup.register_deadline = u.start.tv_sec + (time_t)cli->config.unlock_timeout;
         if (ret >= 0)
-                ret = agent_server_start(&u.server, &cli->config, cli_tcti(cli), true);
+                ret = agent_server_start(&u.server, &cli->config, &setup);
         if (ret >= 0) {
                 u.tick = event_new(u.server.base, -1, EV_PERSIST, on_tick, &u);
                 if (!u.tick || event_add(u.tick, &tick) < 0)

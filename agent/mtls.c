@@ -6,6 +6,7 @@
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "agent/state.h"
@@ -116,7 +117,23 @@ static int cert_issue(EVP_PKEY *key, const char *agent_id, const char *ip, X509 
         return 0;
 }
 
-int mtls_identity_ensure(const struct agent_config *config, const char *agent_id, char **cert_pem) {
+static int identity_set(EVP_PKEY *key, X509 *cert, struct mtls_identity *m) {
+        _cleanup_(BIO_freep) BIO *mem = BIO_new(BIO_s_mem());
+        char *pem;
+        long size;
+
+        memset(m, 0, sizeof(*m));
+        if (!mem || !PEM_write_bio_X509(mem, cert))
+                return -ENOMEM;
+        size = BIO_get_mem_data(mem, &pem);
+        if (!(m->cert_pem = strndup(pem, (size_t)size)))
+                return -ENOMEM;
+        m->key = key;
+        m->cert = cert;
+        return 0;
+}
+
+int mtls_identity_ensure(const struct agent_config *config, const char *agent_id, struct mtls_identity *m) {
         _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL;
         _cleanup_(X509_freep) X509 *cert = NULL;
         _cleanup_(BIO_freep) BIO *mem = BIO_new(BIO_s_mem());
@@ -153,9 +170,37 @@ int mtls_identity_ensure(const struct agent_config *config, const char *agent_id
                 if (ret < 0)
                         return ret;
                 log_info("issued the mTLS certificate %s (CN=%s, IP %s)", cert_path, agent_id, config->contact_ip);
-        } else if (!PEM_write_bio_X509(mem, cert))
-                return -ENOMEM;
-        size = BIO_get_mem_data(mem, &pem);
-        *cert_pem = strndup(pem, (size_t)size);
-        return *cert_pem ? 0 : -ENOMEM;
+        }
+        ret = identity_set(key, cert, m);
+        if (ret >= 0)
+                key = NULL, cert = NULL; /* m owns them */
+        return ret;
+}
+
+int mtls_identity_ephemeral(const struct agent_config *config, const char *agent_id, struct mtls_identity *m) {
+        _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = EVP_EC_gen("P-256");
+        _cleanup_(X509_freep) X509 *cert = NULL;
+        int ret;
+
+        if (!key)
+                return vm_error(-EIO, "cannot generate the mTLS key");
+        ret = cert_issue(key, agent_id, config->contact_ip, &cert);
+        if (ret >= 0)
+                ret = identity_set(key, cert, m);
+        if (ret >= 0)
+                key = NULL, cert = NULL;
+        return ret;
+}
+
+int mtls_identity_adopt(EVP_PKEY *key, X509 *cert, struct mtls_identity *m) {
+        if (X509_check_private_key(cert, key) != 1)
+                return vm_error(-EINVAL, "the handed-over mTLS key does not match its certificate");
+        return identity_set(key, cert, m);
+}
+
+void mtls_identity_free(struct mtls_identity *m) {
+        EVP_PKEY_free(m->key);
+        X509_free(m->cert);
+        free(m->cert_pem);
+        memset(m, 0, sizeof(*m));
 }

@@ -13,32 +13,50 @@
 #define SECURE_HEAP_SIZE (256 * 1024) /* RSA-2048 private parts, U, V, K and a payload of up to 64 KiB */
 #define PAYLOAD_PCR 16
 
-int payload_key_new(struct payload_key *pk) {
-        BIO *bio;
-        char *pem;
-        long size;
-
-        memset(pk, 0, sizeof(*pk));
+void payload_key_secure_heap(void) {
         /* private key material allocated from here on is locked in memory and wiped on free */
         if (!CRYPTO_secure_malloc_initialized() && CRYPTO_secure_malloc_init(SECURE_HEAP_SIZE, 32) != 1)
                 log_warning("OpenSSL's secure heap is not available (RLIMIT_MEMLOCK?): the payload key may be swapped");
-        pk->key = EVP_RSA_gen(2048);
-        if (!pk->key)
-                return vm_error(-EIO, "cannot generate the payload key (RSA-2048)");
-        bio = BIO_new(BIO_s_mem());
+}
+
+static int public_pem(struct payload_key *pk) {
+        BIO *bio = BIO_new(BIO_s_mem());
+        char *pem;
+        long size;
+
         if (!bio || !PEM_write_bio_PUBKEY(bio, pk->key)) {
                 BIO_free(bio);
-                payload_key_free(pk);
                 return -ENOMEM;
         }
         size = BIO_get_mem_data(bio, &pem);
         pk->public_pem = strndup(pem, (size_t)size);
         BIO_free(bio);
-        if (!pk->public_pem) {
+        return pk->public_pem ? 0 : -ENOMEM;
+}
+
+int payload_key_new(struct payload_key *pk) {
+        int ret;
+
+        memset(pk, 0, sizeof(*pk));
+        payload_key_secure_heap();
+        pk->key = EVP_RSA_gen(2048);
+        if (!pk->key)
+                return vm_error(-EIO, "cannot generate the payload key (RSA-2048)");
+        ret = public_pem(pk);
+        if (ret < 0)
                 payload_key_free(pk);
-                return -ENOMEM;
-        }
-        return 0;
+        return ret;
+}
+
+int payload_key_adopt(struct payload_key *pk, EVP_PKEY *key) {
+        int ret;
+
+        memset(pk, 0, sizeof(*pk));
+        pk->key = key;
+        ret = public_pem(pk);
+        if (ret < 0)
+                memset(pk, 0, sizeof(*pk)); /* the key stays the caller's */
+        return ret;
 }
 
 void payload_key_free(struct payload_key *pk) {

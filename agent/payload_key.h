@@ -13,8 +13,12 @@ struct payload_key {
         char *public_pem; /* SPKI PEM, exactly as served and hashed into PCR 16 */
 };
 
-/* Sets up the secure heap (once per process) and generates the key. */
+/* OpenSSL's secure heap (locked, wiped on free), once per process, before any secret exists. */
+void payload_key_secure_heap(void);
+/* Sets up the secure heap and generates the key. */
 int payload_key_new(struct payload_key *pk);
+/* The key `unlock` made in this boot, handed over to `serve`; owned by pk on success. */
+int payload_key_adopt(struct payload_key *pk, EVP_PKEY *key);
 void payload_key_free(struct payload_key *pk);
 
 /* SPEC §2: reset PCR 16 and extend it with H_bank(public_pem) in `bank`. */

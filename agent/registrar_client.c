@@ -34,17 +34,32 @@ static void sleep_seconds(unsigned seconds) {
         nanosleep(&(struct timespec){ .tv_sec = seconds }, NULL);
 }
 
+static time_t monotonic_s(void) {
+        struct timespec now;
+
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        return now.tv_sec;
+}
+
+/* Whether to wait `delay` seconds for attempt `attempt` + 1: within max_retries, or, with a
+ * deadline, while the wait ends before it (the initrd waits as long as the tenant allows). */
+static bool may_retry(const struct registrar_client *client, unsigned attempt, unsigned delay) {
+        if (client->deadline)
+                return monotonic_s() + delay < client->deadline;
+        return attempt <= client->config->max_retries;
+}
+
 /* One request with the retry policy of the agent's config. On success *resp holds a 2xx. */
 static int registrar_call(struct registrar_client *client, const char *method, const char *path, json_object *body,
                           struct http_response *resp) {
         const struct agent_config *config = client->config;
-        unsigned attempts = config->max_retries + 1, delay = config->retry_interval ? config->retry_interval : 1;
+        unsigned attempt, delay = config->retry_interval ? config->retry_interval : 1;
         char url[512], excerpt[256];
         int ret = 0;
 
         if ((size_t)snprintf(url, sizeof(url), "%s%s", client->base_url, path) >= sizeof(url))
                 return vm_error(-EINVAL, "registrar URL too long");
-        for (unsigned attempt = 1; attempt <= attempts; attempt++) {
+        for (attempt = 1;; attempt++) {
                 ret = http_json_request(method, url, &client->tls, body, client->timeout_ms, resp);
                 if (ret >= 0 && resp->status >= 200 && resp->status < 300)
                         return 0;
@@ -63,15 +78,19 @@ static int registrar_call(struct registrar_client *client, const char *method, c
                  * wrong server), a missing libcurl or a bad URL do not */
                 if (ret != -ECONNREFUSED && ret != -ETIMEDOUT && ret != -EHOSTUNREACH && ret != -EIO && ret != -EAGAIN)
                         return ret;
-                if (attempt == attempts)
+                if (!may_retry(client, attempt, delay))
                         break;
-                log_info("registrar %s: attempt %u of %u failed (%s); retrying in %u s", client->base_url, attempt,
-                         attempts, vm_error_detail(ret), delay);
+                if (client->deadline)
+                        log_info("registrar %s: attempt %u failed (%s); retrying in %u s (%ld s left)", client->base_url,
+                                 attempt, vm_error_detail(ret), delay, (long)(client->deadline - monotonic_s()));
+                else
+                        log_info("registrar %s: attempt %u of %u failed (%s); retrying in %u s", client->base_url,
+                                 attempt, config->max_retries + 1, vm_error_detail(ret), delay);
                 sleep_seconds(delay);
                 if (config->exponential_backoff)
                         delay = delay * 2 < REGISTRAR_RETRY_MAX_S ? delay * 2 : REGISTRAR_RETRY_MAX_S;
         }
-        return vm_error(ret, "registrar %s: giving up after %u attempts: %s", client->base_url, attempts,
+        return vm_error(ret, "registrar %s: giving up after %u attempts: %s", client->base_url, attempt,
                         vm_error_detail(ret));
 }
 

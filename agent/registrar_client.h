@@ -4,6 +4,7 @@
 #pragma once
 
 #include <json-c/json.h>
+#include <time.h>
 
 #include "agent/config.h"
 #include "lib/http_client.h"
@@ -17,6 +18,8 @@ struct registrar_client {
         char api_version[16]; /* "2.N", after registrar_negotiate() */
         struct http_tls tls;
         long timeout_ms;
+        /* CLOCK_MONOTONIC second: retry until then instead of max_retries times (0: none) */
+        time_t deadline;
 };
 
 int registrar_client_init(struct registrar_client *client, const struct agent_config *config);

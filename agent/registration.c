@@ -72,7 +72,7 @@ int agent_register(const struct agent_config *config, struct agent_identity *id,
         json_object *body;
         int ret;
 
-        body = registration_body(config, id->ek, &id->ak, id->mtls_cert);
+        body = registration_body(config, id->ek, &id->ak, id->mtls.cert_pem);
         if (!body)
                 return -ENOMEM;
         ret = registrar_negotiate(registrar);

@@ -66,31 +66,59 @@ void http_listener_free(struct http_listener *listener) {
         free(listener);
 }
 
+/* Clients must present a certificate from client_ca (when not NULL). */
+static int tls_trust_clients(SSL_CTX *ctx, const char *client_ca, bool require_client) {
+        STACK_OF(X509_NAME) *names;
+
+        if (!client_ca)
+                return 0;
+        names = SSL_load_client_CA_file(client_ca);
+        if (!names || SSL_CTX_load_verify_locations(ctx, client_ca, NULL) != 1) {
+                sk_X509_NAME_pop_free(names, X509_NAME_free);
+                return vm_error(-EINVAL, "%s: cannot load the trusted client CA", client_ca);
+        }
+        SSL_CTX_set_client_CA_list(ctx, names);
+        SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | (require_client ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0), NULL);
+        return 0;
+}
+
 int http_tls_server_context(const char *cert_file, const char *key_file, const char *client_ca, bool require_client,
                             SSL_CTX **out) {
         SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+        int ret = 0;
 
         if (!ctx)
                 return -ENOMEM;
         SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-        if (SSL_CTX_use_certificate_chain_file(ctx, cert_file) != 1) {
+        if (SSL_CTX_use_certificate_chain_file(ctx, cert_file) != 1)
+                ret = vm_error(-EINVAL, "%s: cannot load the TLS certificate", cert_file);
+        else if (SSL_CTX_use_PrivateKey_file(ctx, key_file, SSL_FILETYPE_PEM) != 1 || SSL_CTX_check_private_key(ctx) != 1)
+                ret = vm_error(-EINVAL, "%s: cannot load the TLS key, or it does not match %s", key_file, cert_file);
+        else
+                ret = tls_trust_clients(ctx, client_ca, require_client);
+        if (ret < 0) {
                 SSL_CTX_free(ctx);
-                return vm_error(-EINVAL, "%s: cannot load the TLS certificate", cert_file);
+                return ret;
         }
-        if (SSL_CTX_use_PrivateKey_file(ctx, key_file, SSL_FILETYPE_PEM) != 1 || SSL_CTX_check_private_key(ctx) != 1) {
-                SSL_CTX_free(ctx);
-                return vm_error(-EINVAL, "%s: cannot load the TLS key, or it does not match %s", key_file, cert_file);
-        }
-        if (client_ca) {
-                STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(client_ca);
+        *out = ctx;
+        return 0;
+}
 
-                if (!names || SSL_CTX_load_verify_locations(ctx, client_ca, NULL) != 1) {
-                        sk_X509_NAME_pop_free(names, X509_NAME_free);
-                        SSL_CTX_free(ctx);
-                        return vm_error(-EINVAL, "%s: cannot load the trusted client CA", client_ca);
-                }
-                SSL_CTX_set_client_CA_list(ctx, names);
-                SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | (require_client ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0), NULL);
+int http_tls_server_context_keys(X509 *cert, EVP_PKEY *key, const char *client_ca, bool require_client, SSL_CTX **out) {
+        SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+        int ret = 0;
+
+        if (!ctx)
+                return -ENOMEM;
+        SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+        if (SSL_CTX_use_certificate(ctx, cert) != 1 || SSL_CTX_use_PrivateKey(ctx, key) != 1 ||
+            SSL_CTX_check_private_key(ctx) != 1)
+                ret = vm_error(-EINVAL, "the TLS key does not match its certificate");
+        else
+                ret = tls_trust_clients(ctx, client_ca, require_client);
+        if (ret < 0) {
+                SSL_CTX_free(ctx);
+                return ret;
         }
         *out = ctx;
         return 0;

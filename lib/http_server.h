@@ -25,6 +25,9 @@ void http_listener_free(struct http_listener *listener);
  * with http_request_client_verified(). */
 int http_tls_server_context(const char *cert_file, const char *key_file, const char *client_ca, bool require_client,
                             SSL_CTX **out);
+/* The same from a certificate and key in memory (the agent's mTLS identity, which in the initrd
+ * and after a hand-over exists in memory only); the context takes its own references. */
+int http_tls_server_context_keys(X509 *cert, EVP_PKEY *key, const char *client_ca, bool require_client, SSL_CTX **out);
 /* True when the request came over TLS with a client certificate that verified. */
 bool http_request_client_verified(struct evhttp_request *req);
 

@@ -188,6 +188,9 @@ registrar_ip = 127.0.0.1
 registrar_port = $2
 state_dir = $TEST_TMP/agent-state
 vmattest_ml_path = $TEST_TMP/measurements.log
+handover_path = $TEST_TMP/handover
+# the host's kernel keeps its IMA policy: tests/vm loads ours in a VM
+ima_policy = ""
 max_retries = 2
 retry_interval = 1
 ${3:-}

@@ -3,7 +3,7 @@
 # arrives only through attestation, answers the request, is recorded in PCR 15; without a key
 # the tenant's fallback is what the exit status says; a second unlock in the same boot gets none.
 . "$(dirname "$0")/lib.sh"
-plan 9
+plan 14
 
 swtpm_start || exit 1
 cd "$TEST_TMP" || exit 1
@@ -48,6 +48,47 @@ expect_equal "PCR 15's log records the root identity and the release" \
 if grep -q "unlock: done" first.log && ! grep -qF "$(cat disk.key)" first.log "$TEST_TMP/verifier.log"; then
         ok "progress on the console, and the key in no log"
 else not_ok "progress on the console, and the key in no log"; diag <first.log; fi
+
+# switch-root: the runtime agent takes this boot's identity over from the hand-over file
+mode=$(stat -c %a handover 2>/dev/null)
+if [ "$mode" = 600 ] && grep -q "^agent_id $agent_id\$" handover && ! grep -qF "$(cat disk.key)" handover; then
+        ok "unlock handed its identity over in a 0600 file (without the disk key)"
+else not_ok "unlock handed its identity over in a 0600 file (mode ${mode:-none})"; fi
+polls_before=$(vv status --agent "$agent_id" --json | jq -r '.[0].polls')
+"$VMATTEST" --config agent.conf serve >runtime.log 2>&1 &
+runtime=$!
+verifier_pids+=("$runtime")
+wait_for serving 20 grep -q "serving on" runtime.log
+if grep -q "taking over agent $agent_id from the initrd" runtime.log && [ ! -e handover ] &&
+   ! grep -q "registered" runtime.log; then
+        ok "serve took the identity over, removed the file and did not register again"
+else not_ok "serve took the identity over, removed the file and did not register again"; diag <runtime.log; fi
+polled() { [ "$(vv status --agent "$agent_id" --json | jq -r '.[0].polls')" -ge $((polls_before + 2)) ]; }
+wait_for polls 20 polled
+status=$(vv status --agent "$agent_id" --json)
+if [ "$(jq -r '.[0].polls' <<<"$status")" -ge $((polls_before + 2)) ] && [ "$(jq -r '.[0].failure' <<<"$status")" = null ]; then
+        ok "the verifier keeps attesting the same agent after the hand-over (PCR 16 and mTLS certificate unchanged)"
+else not_ok "the verifier keeps attesting the same agent after the hand-over"; diag <<<"$status"; fi
+kill "$runtime"; wait "$runtime" 2>/dev/null
+# a hand-over that is not ours (mode 0644) is removed and ignored: a fresh identity
+printf 'vmattest-handover 1\n' >handover; chmod 0644 handover
+"$VMATTEST" --config agent.conf serve --no-register >runtime2.log 2>&1 &
+runtime=$!
+verifier_pids+=("$runtime")
+wait_for serving 20 grep -q "serving on" runtime2.log
+kill "$runtime"; wait "$runtime" 2>/dev/null
+if [ ! -e handover ] && grep -q "not a regular file of ours with mode 0600" runtime2.log; then
+        ok "a hand-over file with another mode is refused, removed, and named in the log"
+else not_ok "a hand-over file with another mode is refused and removed"; diag <runtime2.log; fi
+printf 'vmattest-handover 1\nagent_id x\nak_handle 0x81000000\n' >handover; chmod 0600 handover
+"$VMATTEST" --config agent.conf serve --no-register >runtime3.log 2>&1 &
+runtime=$!
+verifier_pids+=("$runtime")
+wait_for serving 20 grep -q "serving on" runtime3.log
+kill "$runtime"; wait "$runtime" 2>/dev/null
+if [ ! -e handover ] && grep -q "hand-over $TEST_TMP/handover: no payload key" runtime3.log; then
+        ok "a truncated hand-over is removed and the error names what is missing"
+else not_ok "a truncated hand-over is removed and the error names what is missing"; diag <runtime3.log; fi
 
 # the same boot again: PCR 15 shows a release, so no second key; the fallback decides
 vv delete --agent "$agent_id" >/dev/null
