@@ -1,0 +1,179 @@
+/* handover: the file `unlock` writes for the runtime `serve`, round trip through a real file,
+ * the checks on the file itself, and every truncation and mutation of a valid one. */
+#include "tests/unit/unit.h"
+
+#include <openssl/pem.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "agent/handover.h"
+
+struct fixture {
+        char dir[64];
+        char path[128];
+        struct handover h; /* keys made for the test */
+};
+
+static X509 *self_signed(EVP_PKEY *key) {
+        X509 *cert = X509_new();
+
+        assert_non_null(cert);
+        X509_NAME_add_entry_by_NID(X509_get_subject_name(cert), NID_commonName, MBSTRING_UTF8,
+                                   (const unsigned char *)"unit-agent", -1, -1, 0);
+        X509_set_issuer_name(cert, X509_get_subject_name(cert));
+        X509_gmtime_adj(X509_getm_notBefore(cert), 0);
+        X509_gmtime_adj(X509_getm_notAfter(cert), 3600);
+        X509_set_pubkey(cert, key);
+        assert_true(X509_sign(cert, key, EVP_sha256()) > 0);
+        return cert;
+}
+
+static int setup(void **state) {
+        struct fixture *f = calloc(1, sizeof(*f));
+
+        strcpy(f->dir, "/tmp/vmattest-handover-XXXXXX");
+        assert_non_null(mkdtemp(f->dir));
+        snprintf(f->path, sizeof(f->path), "%s/run/handover", f->dir);
+        strcpy(f->h.agent_id, "unit-agent");
+        f->h.ak_handle = 0x81010002;
+        f->h.payload_key = EVP_RSA_gen(2048);
+        f->h.mtls_key = EVP_EC_gen("P-256");
+        assert_non_null(f->h.payload_key);
+        assert_non_null(f->h.mtls_key);
+        f->h.mtls_cert = self_signed(f->h.mtls_key);
+        *state = f;
+        return 0;
+}
+
+static int teardown(void **state) {
+        struct fixture *f = *state;
+        char cmd[128];
+
+        handover_free(&f->h);
+        snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
+        assert_int_equal(system(cmd), 0);
+        free(f);
+        return 0;
+}
+
+static void round_trip(void **state) {
+        struct fixture *f = *state;
+        struct handover got;
+        struct stat st;
+
+        assert_int_equal(handover_write(f->path, &f->h), 0);
+        assert_int_equal(stat(f->path, &st), 0);
+        assert_int_equal(st.st_mode & 0777, 0600);
+        assert_int_equal(handover_take(f->path, &got), 0);
+        assert_int_equal(access(f->path, F_OK), -1); /* taken: removed */
+        assert_string_equal(got.agent_id, "unit-agent");
+        assert_int_equal(got.ak_handle, 0x81010002);
+        assert_int_equal(EVP_PKEY_eq(got.payload_key, f->h.payload_key), 1);
+        assert_int_equal(EVP_PKEY_eq(got.mtls_key, f->h.mtls_key), 1);
+        assert_int_equal(X509_cmp(got.mtls_cert, f->h.mtls_cert), 0);
+        handover_free(&got);
+        assert_int_equal(handover_take(f->path, &got), -ENOENT);
+}
+
+static void not_ours(void **state) {
+        struct fixture *f = *state;
+        struct handover got;
+
+        assert_int_equal(handover_write(f->path, &f->h), 0);
+        assert_int_equal(chmod(f->path, 0640), 0);
+        assert_error(handover_take(f->path, &got), -EPERM, "mode 0600");
+        assert_int_equal(access(f->path, F_OK), -1); /* refused, and still removed */
+        assert_null(got.payload_key);
+        assert_int_equal(handover_write(f->path, &f->h), 0);
+        unlink(f->path);
+        assert_int_equal(symlink("/etc/hostname", f->path), 0);
+        assert_error(handover_take(f->path, &got), -ELOOP, "cannot open");
+        unlink(f->path);
+}
+
+/* The file's bytes, as written. */
+static char *written(struct fixture *f, size_t *size) {
+        char *data;
+
+        assert_int_equal(handover_write(f->path, &f->h), 0);
+        data = (char *)read_vector(f->path, size);
+        unlink(f->path);
+        return data;
+}
+
+static void every_truncation_refused(void **state) {
+        struct fixture *f = *state;
+        struct handover got;
+        size_t size;
+        char *data = written(f, &size);
+
+        assert_int_equal(handover_parse(data, size, &got), 0);
+        handover_free(&got);
+        /* the last byte is the certificate's final newline: without it the file still parses */
+        for (size_t cut = 0; cut + 1 < size; cut++) {
+                if (handover_parse(data, cut, &got) == 0)
+                        fail_msg("a hand-over cut at %zu of %zu bytes parsed", cut, size);
+                assert_null(got.payload_key);
+                assert_null(got.mtls_cert);
+        }
+        free(data);
+}
+
+static void hostile_headers(void **state) {
+        struct handover got;
+        static const char *const bad[][2] = {
+                { "vmattest-handover 2\n", "expected the line \"vmattest-handover 1\"" },
+                { "vmattest-handover 1 x\n", "not a vmattest hand-over version 1" },
+                { "vmattest-handover 1\nagent_id a/b\n", "is not an agent id" },
+                { "vmattest-handover 1\nagentid x\n", "expected the line \"agent_id\"" },
+                { "vmattest-handover 1\nagent_id x\nak_handle 0x01000000\n", "not a persistent handle" },
+                { "vmattest-handover 1\nagent_id x\nak_handle 81010002\n", "not a persistent handle" },
+                { "vmattest-handover 1\nagent_id x\nak_handle 0x81010002zz\n", "not a persistent handle" },
+                { "vmattest-handover 1\nagent_id x\nak_handle 0x81010002\n", "no payload key" },
+                { "vmattest-handover 1\nagent_id xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n",
+                  "no complete line" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+                assert_error(handover_parse(bad[i][0], strlen(bad[i][0]), &got), -EBADMSG, bad[i][1]);
+        assert_error(handover_parse("vmattest-handover 1\0\n", 21, &got), -EBADMSG, "NUL byte");
+        assert_error(handover_parse("x", HANDOVER_MAX + 1, &got), -EFBIG, "longer than");
+}
+
+static void wrong_keys_refused(void **state) {
+        struct fixture *f = *state;
+        struct handover got, other = f->h;
+        EVP_PKEY *small = EVP_RSA_gen(1024), *stranger = EVP_EC_gen("P-256");
+        size_t size;
+        char *data;
+
+        /* a payload key that is not RSA-2048 */
+        other.payload_key = small;
+        assert_int_equal(handover_write(f->path, &other), 0);
+        assert_error(handover_take(f->path, &got), -EBADMSG, "not RSA-2048");
+        /* an mTLS key that does not match the certificate */
+        other = f->h;
+        other.mtls_key = stranger;
+        assert_int_equal(handover_write(f->path, &other), 0);
+        assert_error(handover_take(f->path, &got), -EBADMSG, "does not match");
+        /* trailing bytes */
+        data = written(f, &size);
+        data = realloc(data, size + 4);
+        memcpy(data + size, "junk", 4);
+        assert_error(handover_parse(data, size + 4, &got), -EBADMSG, "unexpected bytes");
+        free(data);
+        EVP_PKEY_free(small);
+        EVP_PKEY_free(stranger);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(round_trip, setup, teardown),
+                cmocka_unit_test_setup_teardown(not_ours, setup, teardown),
+                cmocka_unit_test_setup_teardown(every_truncation_refused, setup, teardown),
+                cmocka_unit_test(hostile_headers),
+                cmocka_unit_test_setup_teardown(wrong_keys_refused, setup, teardown),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
