@@ -11,7 +11,8 @@ DEB_PACKAGES := make gcc libc6-dev clang libclang-rt-14-dev pkg-config \
 	libtss2-dev libssl-dev libjson-c-dev libinih-dev libcmocka-dev libcurl4-openssl-dev \
 	libevent-dev libsqlite3-dev \
 	swtpm swtpm-tools tpm2-tools openssl jq xxd curl binutils coreutils \
-	qemu-system-x86 ovmf busybox-static cpio e2fsprogs dracut-core dracut-network cryptsetup-bin
+	qemu-system-x86 ovmf busybox-static cpio e2fsprogs dracut-core dracut-network cryptsetup-bin \
+	zstd kmod systemd udev
 
 PKGS := tss2-esys tss2-mu tss2-tctildr tss2-rc openssl json-c inih
 # libcurl's headers only: lib/curl_api.c loads the library when the first request is made

@@ -10,7 +10,9 @@
 
 #include "agent/agent_server.h"
 #include "agent/askpass.h"
+#include "agent/cmdline.h"
 #include "agent/handover.h"
+#include "agent/ima_policy.h"
 #include "agent/measure.h"
 #include "agent/subcommands.h"
 #include "lib/error.h"
@@ -33,7 +35,11 @@ static const char unlock_help[] =
         "PCR 15 with each volume's identity and the release, and exits 0. Without a key within\n"
         "unlock_timeout seconds, or on any failure: exit 3 when unlock_fallback is prompt (the\n"
         "passphrase prompt stays for a human), 1 when it is poweroff. One progress line every\n"
-        "10 s. The key is held in locked memory only and never written anywhere.\n" CLI_COMMON_HELP;
+        "10 s. The key is held in locked memory only and never written anywhere.\n"
+        "Before it registers it loads the IMA policy (ima_policy) into the kernel. The rd.vmattest.*\n"
+        "options of the kernel command line override agent.conf (see vmattest(8)).\n"
+        "\n"
+        "      --cmdline FILE   read the kernel command line from FILE (default /proc/cmdline)\n" CLI_COMMON_HELP;
 
 struct unlock {
         struct agent_server server;
@@ -158,7 +164,12 @@ static void on_tick(evutil_socket_t fd, short events, void *user) {
 }
 
 int cmd_unlock(int argc, char **argv, struct cli *cli) {
-        static const struct option options[] = { CLI_COMMON_OPTIONS, {} };
+        static const struct option options[] = {
+                { "cmdline", required_argument, NULL, 'c' },
+                CLI_COMMON_OPTIONS,
+                {},
+        };
+        const char *cmdline = CMDLINE_PATH;
         struct timeval tick = { .tv_sec = 0, .tv_usec = TICK_MS * 1000 };
         struct agent_server_setup setup = { .do_register = true, .mtls = MTLS_EPHEMERAL };
         struct unlock u = { 0 };
@@ -167,24 +178,41 @@ int cmd_unlock(int argc, char **argv, struct cli *cli) {
         while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
                 if (cli_common_option(cli, opt, optarg))
                         continue;
-                if (opt == 'h') {
+                switch (opt) {
+                case 'c':
+                        cmdline = optarg;
+                        break;
+                case 'h':
                         fputs(unlock_help, stdout);
                         return EXIT_OK;
+                default:
+                        return cli_bad_option("unlock", opt, argv);
                 }
-                return cli_bad_option("unlock", opt, argv);
         }
         if (optind != argc)
                 return cli_usage_error("unlock", "unexpected argument \"%s\"", argv[optind]);
+        clock_gettime(CLOCK_MONOTONIC, &u.start);
         ret = cli_load_config(cli);
+        if (ret == EXIT_OK && (ret = cmdline_apply_file(cmdline, &cli->config)) < 0)
+                log_error("unlock: %s", vm_error_detail(ret));
         /* whatever fails from here on, the tenant's fallback decides what the boot does */
         fallback = strcmp(cli->config.unlock_fallback, "poweroff") == 0 ? EXIT_FALLBACK_POWEROFF : EXIT_FALLBACK_PROMPT;
-        if (ret != EXIT_OK)
+        if (ret != EXIT_OK) {
+                log_error("unlock: no attestation without a valid configuration; fallback: %s",
+                          cli->config.unlock_fallback);
                 return fallback;
+        }
         u.config = &cli->config;
-        clock_gettime(CLOCK_MONOTONIC, &u.start);
         log_info("unlock: attesting to the verifier before unlocking (up to %u s; then: %s)", cli->config.unlock_timeout,
                  cli->config.unlock_fallback);
         ret = split_volumes(&u, cli->config.unlock_volumes);
+        /* before anything from the real root can run: from here on the kernel measures it */
+        if (ret >= 0 && cli->config.ima_policy[0]) {
+                ret = ima_policy_load(cli->config.ima_policy, IMA_POLICY_KERNEL);
+                if (ret >= 0)
+                        log_info("unlock: IMA policy %s loaded into the kernel (%u s)", cli->config.ima_policy,
+                                 elapsed_s(&u));
+        }
         setup.tcti = cli_tcti(cli);
         /* an unreachable registrar is waited for as long as the key is */
         setup.register_deadline = u.start.tv_sec + (time_t)cli->config.unlock_timeout;

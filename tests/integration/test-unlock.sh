@@ -3,7 +3,7 @@
 # arrives only through attestation, answers the request, is recorded in PCR 15; without a key
 # the tenant's fallback is what the exit status says; a second unlock in the same boot gets none.
 . "$(dirname "$0")/lib.sh"
-plan 14
+plan 16
 
 swtpm_start || exit 1
 cd "$TEST_TMP" || exit 1
@@ -29,7 +29,8 @@ echo '{}' >any-pcrs.json
 unlock_round() {
         "$TOOLS_DIR/askpass-listen" "$TEST_TMP/ask" "$uuid" 25 "$1.answer" &
         local listener=$!
-        "$VMATTEST" --config agent.conf unlock >"$1.log" 2>&1 &
+        # shellcheck disable=SC2086
+        "$VMATTEST" --config agent.conf unlock ${UNLOCK_ARGS:---cmdline /dev/null} >"$1.log" 2>&1 &
         local agent=$!
         verifier_pids+=("$agent" "$listener")
         # this boot's registration done (an earlier one may still be listed as active)
@@ -103,9 +104,19 @@ else not_ok "... and the verifier names why"; vv status --agent "$agent_id" | di
 
 # no verifier enrolment at all: the wait is bounded, then the fallback
 vv delete --agent "$agent_id" >/dev/null
-printf 'unlock_fallback = poweroff\n' >>agent.conf
+# the fallback, this time, from the kernel command line (rd.vmattest.*: over agent.conf)
+printf 'root=/dev/mapper/x quiet rd.vmattest.fallback=poweroff\n' >cmdline
+UNLOCK_ARGS="--cmdline cmdline"
 unlock_round third
 expect_equal "no key within unlock_timeout with fallback poweroff: exit 1" "$UNLOCK_STATUS" 1
 if grep -q "waiting for the verifier's key" third.log && grep -q "fallback: poweroff" third.log; then
         ok "the console says it waits, then which fallback it takes"
 else not_ok "the console says it waits, then which fallback it takes"; diag <third.log; fi
+
+# a typo on the kernel command line: no attestation with a configuration nobody meant
+printf 'rd.vmattest.timout=5\n' >cmdline
+"$VMATTEST" --config agent.conf unlock --cmdline cmdline >typo.log 2>&1
+expect_equal "an unknown rd.vmattest option: the fallback at once (exit 3 from agent.conf's prompt)" "$?" 3
+if grep -q 'rd.vmattest.timout' typo.log && ! grep -q 'registered' typo.log; then
+        ok "... naming the word, before registering"
+else not_ok "... naming the word, before registering"; diag <typo.log; fi
