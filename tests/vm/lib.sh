@@ -21,7 +21,7 @@ VM_LOG_DIR=${VM_LOG_DIR:-$VM_ROOT/build/test-logs/vm}
 OVMF_CODE=/usr/share/OVMF/OVMF_CODE_4M.fd
 OVMF_VARS=/usr/share/OVMF/OVMF_VARS_4M.fd
 # What the VM tests need beyond the integration tests' packages (the lead's `make deps`).
-VM_PACKAGES="qemu-system-x86 ovmf busybox-static cpio dracut-core dracut-network cryptsetup-bin e2fsprogs"
+VM_PACKAGES="qemu-system-x86 ovmf busybox-static cpio dracut-core dracut-network cryptsetup-bin e2fsprogs zstd kmod"
 vm_pids=()
 
 vm_cleanup() {
@@ -153,33 +153,48 @@ vm_initrd() {
         cp "$img" "$out"
 }
 
-# vm_luks_root IMG KEYFILE MARKER: a 64 MiB LUKS2 image (key KEYFILE) holding an ext4 busybox
-# root whose /sbin/init prints "VMATTEST-ROOT: marker MARKER" and whether /run/vmattest was
-# handed over, then powers off. Sets VM_LUKS_UUID. Needs no device-mapper on the host.
-vm_luks_root() {
-        local img=$1 key=$2 marker=$3 dir="$TEST_TMP/rootfs" a
-        rm -rf "$dir" && mkdir -p "$dir"/{bin,sbin,etc,dev,proc,sys,run,tmp}
+# vm_rootfs DIR MARKER: a busybox root whose /sbin/init is tests/vm/guest/root-init.sh (it prints
+# "VMATTEST-ROOT: marker MARKER", what /run/vmattest holds, runs the scenario's agent, powers off)
+vm_rootfs() {
+        local dir=$1 marker=$2 a
+        rm -rf "$dir" && mkdir -p "$dir"/{bin,sbin,etc/vmattest-test,dev,proc,sys,run,tmp}
         cp /bin/busybox "$dir/bin/busybox"
-        for a in sh ls cat echo poweroff sleep; do ln -s busybox "$dir/bin/$a"; done
+        for a in sh ls cat echo grep wc tr sleep kill poweroff mount; do ln -s busybox "$dir/bin/$a"; done
         printf 'NAME="vmattest test root"\nID=vmattest-test\n' >"$dir/etc/os-release" # switch-root wants it
-        cat >"$dir/sbin/init" <<EOF
-#!/bin/busybox sh
-# PID 1 after switch-root: systemd moved /dev, /proc, /sys and /run here
-export PATH=/bin
-exec </dev/console >/dev/console 2>&1
-echo "VMATTEST-ROOT: marker $marker"
-if [ -d /run/vmattest ]; then
-        echo "VMATTEST-ROOT: /run/vmattest handed over: \$(ls /run/vmattest | tr '\n' ' ')"
-else
-        echo "VMATTEST-ROOT: no /run/vmattest"
-fi
-echo "VMATTEST-ROOT: powering off"
-poweroff -f
-EOF
-        chmod 0755 "$dir/sbin/init"
-        truncate -s 64M "$img"
+        echo "$marker" >"$dir/etc/vmattest-test/marker"
+        install -m 0755 "$VM_ROOT/tests/vm/guest/root-init.sh" "$dir/sbin/init"
+}
+
+# vm_root_add_agent DIR CONFDIR: the agent (VMATTEST_BIN) with every library it links or dlopen()s
+# (libcurl, the device TCTI), the loader's cache, and CONFDIR as /etc/vmattest with the runtime's
+# changes: no IMA policy load (the initrd did it)
+vm_root_add_agent() {
+        local dir=$1 conf=$2 lib libs
+        install -D -m 0755 "$VMATTEST_BIN" "$dir/usr/bin/vmattest"
+        libs=$( { ldd "$VMATTEST_BIN"
+                  for lib in libcurl.so.4 libtss2-tcti-device.so.0; do
+                          lib=$(ldconfig -p | sed -n "s/^[[:space:]]*$lib (libc6,x86-64) => //p" | head -n1)
+                          echo " => $lib "; ldd "$lib"
+                  done; } | sed -n 's/.* => \(\/[^ ]*\) .*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) (.*/\1/p' | sort -u)
+        for lib in $libs; do
+                mkdir -p "$dir$(dirname "$lib")" && cp -L "$lib" "$dir$lib" || return 1
+        done
+        printf '/lib/x86_64-linux-gnu\n/usr/lib/x86_64-linux-gnu\n' >"$dir/etc/ld.so.conf"
+        ldconfig -r "$dir" || return 1
+        mkdir -p "$dir/etc/vmattest"
+        cp "$conf"/* "$dir/etc/vmattest/"
+        printf '\n# the runtime root: the initrd loaded the IMA policy\n[agent]\nima_policy = ""\n' \
+                >>"$dir/etc/vmattest/agent.conf"
+}
+
+# vm_luks_image IMG KEYFILE DIR: an image (LUKS2, key KEYFILE) holding DIR as ext4, sized to fit.
+# Sets VM_LUKS_UUID. Needs no device-mapper on the host.
+vm_luks_image() {
+        local img=$1 key=$2 dir=$3 mb
+        mb=$(( $(du -sm "$dir" | cut -f1) * 3 / 2 + 16 ))
+        truncate -s $((mb + 16))M "$img"
         # the filesystem 16 MiB smaller than the file: LUKS2's header takes that room
-        mkfs.ext4 -q -F -d "$dir" "$img" 48M || return 1
+        mkfs.ext4 -q -F -d "$dir" "$img" ${mb}M || return 1
         cryptsetup reencrypt --encrypt --type luks2 --reduce-device-size 16M --batch-mode \
                 --pbkdf pbkdf2 --pbkdf-force-iterations 1000 --key-file "$key" "$img" >/dev/null || return 1
         VM_LUKS_UUID=$(cryptsetup luksUUID "$img")
@@ -200,12 +215,14 @@ vm_swtpm() {
 }
 
 # vm_boot NAME INITRD ROOTIMG TPMDIR HOSTFWD-PORT CMDLINE-EXTRA: starts qemu in the background
-# (VM_QEMU_PID), console to $TEST_TMP/NAME.console; the guest's port 9002 is reachable on the
-# host at 127.0.0.1:HOSTFWD-PORT, the host's loopback from the guest as 10.0.2.2.
+# (VM_QEMU_PID), console to $TEST_TMP/NAME.console, the kernel command line in VM_CMDLINE; the
+# guest's port 9002 is reachable on the host at 127.0.0.1:HOSTFWD-PORT, the host's loopback from
+# the guest as 10.0.2.2.
 vm_boot() {
         local name=$1 initrd=$2 root=$3 tpm=$4 fwd=$5 extra
         # shellcheck disable=SC2086,SC2116 # one line, single spaces
         extra=$(echo $6)
+        VM_CMDLINE="console=ttyS0 rd.shell=0 rd.emergency=poweroff panic=-1 $extra"
         VM_CONSOLE="$TEST_TMP/$name.console"
         cp "$OVMF_VARS" "$TEST_TMP/$name.vars.fd"
         : >"$VM_CONSOLE"
@@ -219,7 +236,7 @@ vm_boot() {
                 -netdev user,id=n0,hostfwd=tcp:127.0.0.1:"$fwd"-:9002 -device virtio-net-pci,netdev=n0 \
                 -serial file:"$VM_CONSOLE" \
                 -kernel "$VM_VMLINUZ" -initrd "$initrd" \
-                -append "console=ttyS0 rd.shell=0 rd.emergency=poweroff panic=-1 $extra" \
+                -append "$VM_CMDLINE" \
                 >"$TEST_TMP/$name.qemu.log" 2>&1 &
         VM_QEMU_PID=$!
         vm_pids+=("$VM_QEMU_PID")
@@ -253,8 +270,9 @@ vm_wait_console() {
 }
 
 # vm_test_confdir DIR: the agent configuration the test initrds carry as /etc/vmattest (the
-# module's VMATTEST_CONFDIR): agent.conf for a guest behind qemu's user network, the tenant's
-# verifier CA, and an IMA policy. The tenant PKI (VM_PKI: verifier-ca.pem, verifier-client.{pem,key})
+# module's VMATTEST_CONFDIR): agent.conf for a guest behind qemu's user network (the registrar's
+# port, the contact address and the volume come from rd.vmattest.* on the command line), the
+# tenant's verifier CA, and the IMA policy vmattest ships (ima-policy/vmattest.policy). The tenant PKI (VM_PKI: verifier-ca.pem, verifier-client.{pem,key})
 # is made once and cached, so that the initrd cache key stays the same from run to run.
 vm_test_confdir() {
         local dir=$1
@@ -282,5 +300,5 @@ port = 9002
 registrar_ip = "10.0.2.2"
 trusted_client_ca = "/etc/vmattest/verifier-ca.pem"
 CONF
-        printf '# vmattest VM tests: IMA policy in the test initrd\nmeasure func=BPRM_CHECK\n' >"$dir/ima-policy"
+        cp "$VM_ROOT/ima-policy/vmattest.policy" "$dir/ima-policy"
 }

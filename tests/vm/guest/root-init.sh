@@ -1,0 +1,59 @@
+#!/bin/busybox sh
+# TEST ONLY: /sbin/init of the LUKS2 root that tests/vm/test-boot-unlock.sh boots (made by
+# vm_rootfs in tests/vm/lib.sh). PID 1 after switch-root: systemd moved /dev, /proc, /sys and
+# /run here. It reports to the host through console lines "VMATTEST-ROOT: ...", then, by
+# vmattest_test.mode on the kernel command line:
+#   runtime        runs the runtime agent (`vmattest serve`), which takes over the identity
+#                  `vmattest unlock` handed over in /run, for vmattest_test.hold seconds, while
+#                  the verifier on the host keeps polling it
+#   second-unlock  runs `vmattest unlock` a second time in the same boot (the verifier must not
+#                  release a key again); its kernel options come from this boot's command line
+#                  with rd.vmattest.timeout replaced by vmattest_test.hold
+# and powers off.
+export PATH=/bin:/usr/bin
+exec </dev/console >/dev/console 2>&1
+say() { echo "VMATTEST-ROOT: $*"; }
+arg() {
+        for w in $(cat /proc/cmdline); do
+                case $w in "vmattest_test.$1="*) echo "${w#*=}" ;; esac
+        done
+}
+
+say "marker $(cat /etc/vmattest-test/marker)"
+if [ -d /run/vmattest ]; then
+        say "/run/vmattest handed over: $(ls /run/vmattest | tr '\n' ' ')"
+else
+        say "no /run/vmattest"
+fi
+[ -r /run/vmattest/measurements.log ] && say "PCR 15 log: $(wc -l </run/vmattest/measurements.log) records"
+hold=$(arg hold)
+case $(arg mode) in
+runtime)
+        vmattest serve >/run/vmattest-test-serve.log 2>&1 &
+        serve=$!
+        i=0
+        while [ $i -lt 300 ] && ! grep -q "serving on" /run/vmattest-test-serve.log; do
+                kill -0 $serve 2>/dev/null || break
+                sleep 0.2
+                i=$((i + 1))
+        done
+        say "runtime agent: $(grep -m1 -e 'taking over' -e 'registered' /run/vmattest-test-serve.log)"
+        say "runtime agent: $(grep -m1 'serving on' /run/vmattest-test-serve.log || echo not serving)"
+        sleep "${hold:-15}"
+        say "runtime agent answered $(grep -c ' -> 200' /run/vmattest-test-serve.log) requests"
+        say "IMA measured: $(grep -c -e ' /bin/busybox' -e ' /usr/bin/vmattest' \
+                /sys/kernel/security/ima/ascii_runtime_measurements) entries of /bin/busybox and /usr/bin/vmattest"
+        kill $serve
+        ;;
+second-unlock)
+        for w in $(cat /proc/cmdline); do
+                case $w in rd.vmattest.timeout=*) ;; rd.vmattest.*) echo "$w" ;; esac
+        done >/run/vmattest-test-cmdline
+        echo "rd.vmattest.timeout=${hold:-15}" >>/run/vmattest-test-cmdline
+        say "second unlock: starting"
+        vmattest unlock --cmdline /run/vmattest-test-cmdline
+        say "second unlock exit $?"
+        ;;
+esac
+say "powering off"
+poweroff -f

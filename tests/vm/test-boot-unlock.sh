@@ -1,0 +1,294 @@
+#!/bin/bash
+# Measured boot to an unlocked root, in real boots: the Debian kernel and a dracut initrd with our
+# module (initrd/90vmattest) boot under OVMF (which measures the kernel into PCR 4; the kernel's
+# EFI stub measures the initrd and the command line into PCR 9) with a swtpm vTPM. In the initrd,
+# the product unit runs the real `vmattest unlock`: it loads the IMA policy, registers with
+# vmattest-verifier on the host's loopback, serves the agent API through qemu's host forward
+# until the verifier releases the key, records the release in PCR 15, hands its identity over
+# in /run and answers systemd-cryptsetup's request for the LUKS2 root. Four scenarios, each its
+# own boot with a fresh vTPM:
+#   1 policy holds      the root unlocks, its /sbin/init (tests/vm/guest/root-init.sh) prints the
+#                       marker, the runtime agent takes the identity over and the verifier keeps
+#                       polling it; IMA measured what ran from the real root
+#   2 other initrd      the tenant's measured-boot policy names this initrd and command line; the
+#                       VM boots one with a file added: no key, the fallback (poweroff) runs, and
+#                       the verifier names PCR 9
+#   3 verifier down     a bounded wait, then the fallback (prompt): the passphrase prompt stays
+#   4 second unlock     after a good unlock, `vmattest unlock` again in the same boot gets no key
+#                       even when the tenant enrolls the agent again (PCR 15 holds the release)
+# Then: the disk key is in no file the test can read.
+. "$(dirname "$0")/lib.sh"
+plan 23
+
+missing=$(vm_missing_tools)
+if [ -n "$missing" ]; then
+        not_ok "VM test tools: $missing"
+        exit 1
+fi
+t0=$EPOCHREALTIME
+
+# ---- host side: kernel, initrd, root image, verifier ----------------------------------------------
+if vm_step kernel vm_kernel; then
+        ok "kernel $KPKG unpacked with its modules in $CACHE"
+else
+        not_ok "kernel"; exit 1
+fi
+vm_test_confdir "$TEST_TMP/etc-vmattest" || { not_ok "test configuration"; exit 1; }
+VMATTEST_BIN=$VMATTEST VMATTEST_CONFDIR="$TEST_TMP/etc-vmattest"
+# our module (its depends() adds systemd, networkd, udev, crypt) and the drivers for qemu's
+# devices (not dracut's kernel-modules: every block and fs driver would double initrd and boot)
+VM_DRACUT_MODULES="vmattest bash qemu qemu-net"
+if vm_step initrd vm_initrd "$TEST_TMP/initrd.img"; then
+        ok "dracut builds an initrd with module vmattest ($(du -m "$TEST_TMP/initrd.img" | cut -f1) MB)"
+else
+        not_ok "dracut builds an initrd with module vmattest"; exit 1
+fi
+lsinitrd "$TEST_TMP/initrd.img" >"$TEST_TMP/initrd.list" 2>&1
+absent=
+for f in usr/bin/vmattest libcurl.so.4 libtss2-tcti-device.so.0 etc/vmattest/agent.conf \
+        etc/vmattest/verifier-ca.pem etc/vmattest/ima-policy systemd/network/99-vmattest-dhcp.network \
+        system/vmattest-unlock.service cryptsetup.target.wants/vmattest-unlock.service \
+        systemd-networkd-wait-online systemd-cryptsetup; do
+        grep -q -- "$f" "$TEST_TMP/initrd.list" || absent="$absent $f"
+done
+if [ -z "$absent" ]; then
+        ok "the initrd holds the agent, libcurl, the device TCTI, config, CA, IMA policy, network and unit"
+else
+        not_ok "the initrd lacks:$absent"
+fi
+
+cd "$TEST_TMP" || exit 1
+# the tenant's disk key: the LUKS passphrase, which only the verifier will hold
+printf 'vm-disk-key-%s' "$(openssl rand -hex 24)" >disk.key
+marker="vmattest-root-$RANDOM$RANDOM"
+vm_rootfs rootfs "$marker" && vm_root_add_agent rootfs "$VMATTEST_CONFDIR" ||
+        { not_ok "root file system"; exit 1; }
+if vm_step luks-image vm_luks_image root.img disk.key rootfs; then
+        ok "LUKS2 root image $VM_LUKS_UUID ($(du -m root.img | cut -f1) MB, busybox and the runtime agent)"
+else
+        not_ok "LUKS2 root image"; exit 1
+fi
+uuid=$VM_LUKS_UUID
+cp "$VM_PKI/verifier-ca.pem" "$VM_PKI/verifier-client.pem" "$VM_PKI/verifier-client.key" .
+verifier_config verifier.conf "$(verifier_poll_config)"
+printf 'payload_vault = %s\n' "$TEST_TMP/vault.key" >>verifier.conf
+verifier_start verifier.conf || { not_ok "verifier"; exit 1; }
+vv() { "$VMATTEST_VERIFIER" --config "$TEST_TMP/verifier.conf" "$@"; }
+echo '{}' >tpm-policy.json
+
+# the "other initrd" of scenario 2: the same one with a file appended (an uncompressed cpio after
+# the compressed one, as the kernel allows), padded to 512 bytes as the kernel wants it aligned
+mkdir -p extra/etc/vmattest-test && echo "not in the tenant's image" >extra/etc/vmattest-test/added
+cp initrd.img initrd-other.img
+truncate -s %512 initrd-other.img
+(cd extra && find . | cpio -o -H newc --quiet) >>initrd-other.img
+
+# mb_policy_for CMDLINE: the tenant's measured-boot policy for this initrd booted with CMDLINE:
+# PCR 9 holds exactly two EV_EVENT_TAG events, the EFI stub's digest of the initrd file and of
+# the command line as OVMF hands it over (UTF-16LE, " initrd=initrd" appended, NUL-terminated)
+mb_policy_for() {
+        local initrd cmdline
+        initrd=$(sha256sum initrd.img | cut -c1-64)
+        cmdline=$( { printf '%s initrd=initrd' "$1" | iconv -f UTF-8 -t UTF-16LE; printf '\0\0'; } | sha256sum | cut -c1-64)
+        printf '{"version": 1, "bank": "sha256", "events": [{"pcr": 9, "type": "EV_EVENT_TAG", "digests": ["%s", "%s"]}]}\n' \
+                "$initrd" "$cmdline"
+}
+
+# the command line every scenario shares; ports and timeouts are per scenario
+base_cmdline="rd.luks.uuid=$uuid root=/dev/mapper/luks-$uuid rootfstype=ext4 fsck.mode=skip rd.vmattest.volume=$uuid"
+
+# boot NAME INITRD CMDLINE-EXTRA: a fresh vTPM and a boot; AGENT_ID once enrolled
+boot() {
+        vm_swtpm "$TEST_TMP/$1-tpm" || return 1
+        FWD_PORT=$(random_port)
+        SCENARIO_T0=$EPOCHREALTIME
+        vm_boot "$1" "$2" root.img "$TEST_TMP/$1-tpm" "$FWD_PORT" \
+                "$base_cmdline rd.vmattest.contact=127.0.0.1:$FWD_PORT $3"
+}
+
+# enroll N: once the guest's N-th agent registered (its console line "agent ID serving on"), the
+# tenant enrolls it with its policy and the disk key; sets AGENT_ID
+enroll() {
+        local i
+        for ((i = 0; i < VM_TIMEOUT * 5; i++)); do
+                [ "$(tr -d '\r' <"$VM_CONSOLE" | grep -cE 'agent [^ ]+ serving on')" -ge "$1" ] && break
+                kill -0 "$VM_QEMU_PID" 2>/dev/null || return 1
+                sleep 0.2
+        done
+        AGENT_ID=$(tr -d '\r' <"$VM_CONSOLE" | grep -oE 'agent [^ ]+ serving on' | sed -n "$1s/agent \([^ ]*\) .*/\1/p")
+        [ -n "$AGENT_ID" ] || return 1
+        mb_policy_for "$VM_CMDLINE" >"mb-policy-$1.json"
+        vv delete --agent "$AGENT_ID" >/dev/null 2>&1
+        vv add --agent "$AGENT_ID" --policy tpm-policy.json --mb-policy "mb-policy-$1.json" --payload disk.key \
+                >>enroll.log 2>&1
+}
+
+scenario_time() {
+        printf '# step %-24s %6.1f s\n' "scenario $1" "$(awk "BEGIN { print $EPOCHREALTIME - $SCENARIO_T0 }")"
+        tr -d '\r' <"$VM_CONSOLE" | grep -E 'VMATTEST-ROOT:|vmattest.*(unlock|agent|registrar|taking over)' |
+                sed 's/^/#   /' | cut -c1-200
+}
+line() { vm_console_line "$1" >/dev/null; }
+status_json() { vv status --agent "$AGENT_ID" --json 2>/dev/null; }
+polls() { status_json | jq -r '.[0].polls // 0'; }
+
+# ---- scenario 1: the policy holds ---------------------------------------------------------------
+boot good initrd.img "rd.vmattest.registrar=10.0.2.2:$VERIFIER_PORT rd.vmattest.timeout=180
+        rd.vmattest.fallback=poweroff vmattest_test.mode=runtime vmattest_test.hold=20"
+enroll 1 || diag "scenario 1: no agent registered"
+good_agent=$AGENT_ID
+# the runtime agent serves after switch-root: the verifier must go on polling it, and succeed
+runtime_polls_ok=no
+if vm_wait_console 'VMATTEST-ROOT: runtime agent: .*serving on' "$VM_TIMEOUT"; then
+        from=$(polls)
+        # three more polls, the last of them answered (an unreachable agent is a last_error)
+        more_polls() { [ "$(polls)" -ge $((from + 3)) ] && [ "$(status_json | jq -r '.[0].last_error')" = null ]; }
+        if wait_for "three polls of the runtime agent" 18 more_polls && [ "$(status_json | jq -r '.[0].failure')" = null ]; then
+                runtime_polls_ok=yes
+        fi
+fi
+vm_wait; qemu_rc=$?
+scenario_time "1 (policy holds)"
+if line 'unlock: registered' && line "IMA policy .* loaded"; then
+        ok "unlock loaded the IMA policy and registered from the initrd"
+else
+        not_ok "unlock loaded the IMA policy and registered from the initrd"
+fi
+if line "unlock: answered cryptsetup:/dev/disk/by-uuid/$uuid" && line 'unlock: done'; then
+        ok "the verifier released the key after attestation and unlock answered systemd-cryptsetup"
+else
+        not_ok "the verifier released the key and unlock answered systemd-cryptsetup"
+        status_json | diag
+fi
+if line "^VMATTEST-ROOT: marker $marker\$"; then
+        ok "the root unlocked and switch-root ran its /sbin/init (marker printed)"
+else
+        not_ok "the root unlocked and switch-root ran its /sbin/init (marker printed)"
+fi
+if line '^VMATTEST-ROOT: /run/vmattest handed over: .*handover' && line '^VMATTEST-ROOT: PCR 15 log: 2 records'; then
+        ok "the identity and the PCR 15 log (root identity, key released) crossed switch-root in /run/vmattest"
+else
+        not_ok "the identity and the PCR 15 log crossed switch-root in /run/vmattest"
+fi
+if line "^VMATTEST-ROOT: runtime agent: .*taking over agent $good_agent from the initrd" && [ "$runtime_polls_ok" = yes ]; then
+        ok "the runtime agent took the identity over and the verifier kept attesting it after switch-root"
+else
+        not_ok "the runtime agent took the identity over and the verifier kept attesting it (polls ok: $runtime_polls_ok)"
+        status_json | diag
+fi
+ima=$(vm_console_line '^VMATTEST-ROOT: IMA measured: ' | sed 's/.*measured: \([0-9]*\).*/\1/')
+if [ "${ima:-0}" -ge 2 ]; then
+        ok "IMA measured what ran from the real root ($ima entries of busybox and vmattest)"
+else
+        not_ok "IMA measured what ran from the real root (${ima:-no} entries)"
+fi
+released=$(status_json | jq -r '.[0].payload_released_at // empty')
+if [ "$qemu_rc" -eq 0 ] && [ -n "$released" ] && line '^VMATTEST-ROOT: powering off'; then
+        ok "the VM powered off by itself; the verifier records the release"
+else
+        not_ok "the VM powered off by itself (qemu exit $qemu_rc, 124: timeout); released: ${released:-no}"
+        tr -d '\r' <"$VM_CONSOLE" | tail -n 30 | diag
+fi
+expect_equal "systemd found no ordering cycle" "$(tr -d '\r' <"$VM_CONSOLE" | grep -ci 'ordering cycle')" 0
+vv delete --agent "$good_agent" >/dev/null 2>&1
+
+# ---- scenario 2: another initrd than the tenant's policy names ---------------------------------
+boot other initrd-other.img "rd.vmattest.registrar=10.0.2.2:$VERIFIER_PORT rd.vmattest.timeout=40
+        rd.vmattest.fallback=poweroff"
+enroll 1 || diag "scenario 2: no agent registered"
+failure=
+failed_pcr9() { failure=$(status_json | jq -r '.[0].failure // empty'); grep -q 'PCR 9' <<<"$failure"; }
+wait_for "the verifier's verdict" 60 failed_pcr9
+vm_wait; qemu_rc=$?
+scenario_time "2 (other initrd)"
+echo "# the verifier: ${failure:-no failure recorded}" | cut -c1-400
+if grep -q 'PCR 9' <<<"$failure" && grep -q "$(sha256sum initrd-other.img | cut -c1-16)" <<<"$failure"; then
+        ok "the verifier names the failing check: PCR 9, the initrd digest found"
+else
+        not_ok "the verifier names the failing check (failure: ${failure:-none})"
+fi
+if ! line 'unlock: answered' && ! line 'VMATTEST-ROOT: marker' && line 'unlock: failed after .*no key from the verifier within 40 s; fallback: poweroff'; then
+        ok "no key: the volume stays locked and the console says why unlock gave up and which fallback it takes"
+else
+        not_ok "no key: the volume stays locked and the console says why"
+        tr -d '\r' <"$VM_CONSOLE" | grep -E 'vmattest|VMATTEST' | tail -n 20 | diag
+fi
+if [ "$qemu_rc" -eq 0 ] && [ "$(status_json | jq -r '.[0].payload_released_at // empty')" = "" ]; then
+        ok "the fallback powered the VM off; no release recorded"
+else
+        not_ok "the fallback powered the VM off (qemu exit $qemu_rc)"
+fi
+vv delete --agent "$AGENT_ID" >/dev/null 2>&1
+
+# ---- scenario 3: the verifier is down -------------------------------------------------------------
+down_port=$(random_port)
+boot down initrd.img "rd.vmattest.registrar=10.0.2.2:$down_port rd.vmattest.timeout=25 rd.vmattest.fallback=prompt"
+prompt_left=no
+if vm_wait_console 'unlock: failed after .*fallback: prompt' "$VM_TIMEOUT"; then
+        sleep 3
+        kill -0 "$VM_QEMU_PID" 2>/dev/null && prompt_left=yes
+fi
+kill "$VM_QEMU_PID" 2>/dev/null
+vm_wait
+scenario_time "3 (verifier down)"
+waits=$(tr -d '\r' <"$VM_CONSOLE" | grep -c 'registrar http://10.0.2.2:.*retrying in .* s left')
+if [ "$waits" -ge 2 ]; then
+        ok "the agent said it was waiting for the registrar ($waits progress lines)"
+else
+        not_ok "the agent said it was waiting for the registrar ($waits progress lines)"
+fi
+if [ "$prompt_left" = yes ] && line 'Please enter passphrase for disk' && ! line 'VMATTEST-ROOT: marker'; then
+        ok "after the bounded wait the passphrase prompt stays for a human; the root stays locked"
+else
+        not_ok "after the bounded wait the passphrase prompt stays for a human (VM still up: $prompt_left)"
+        tr -d '\r' <"$VM_CONSOLE" | tail -n 20 | diag
+fi
+
+# ---- scenario 4: a second unlock in the same boot -------------------------------------------------
+boot second initrd.img "rd.vmattest.registrar=10.0.2.2:$VERIFIER_PORT rd.vmattest.timeout=180
+        rd.vmattest.fallback=poweroff vmattest_test.mode=second-unlock vmattest_test.hold=20"
+enroll 1 || diag "scenario 4: no agent registered"
+first_agent=$AGENT_ID
+# the second unlock registers again; the tenant (or someone who can make it) enrolls it again
+enroll 2 || diag "scenario 4: the second unlock did not register"
+refused() { status_json | jq -r '.[0].failure // empty' | grep -q 'already holds a key release'; }
+wait_for "the verifier's refusal" 30 refused
+refusal=$(status_json | jq -r '.[0].failure // empty')
+vm_wait; qemu_rc=$?
+scenario_time "4 (second unlock)"
+if line "^VMATTEST-ROOT: marker $marker\$" && [ "$first_agent" = "$AGENT_ID" ]; then
+        ok "the first unlock of the boot got the key (marker printed)"
+else
+        not_ok "the first unlock of the boot got the key"
+fi
+if line '^VMATTEST-ROOT: second unlock exit 1$'; then
+        ok "the second unlock got no key and took the tenant's fallback (poweroff: exit 1)"
+else
+        not_ok "the second unlock got no key and took the fallback"
+        tr -d '\r' <"$VM_CONSOLE" | grep -E 'vmattest|VMATTEST' | tail -n 20 | diag
+fi
+if grep -q 'already holds a key release' <<<"$refusal"; then
+        ok "the verifier refused it: PCR 15's log already holds a key release"
+else
+        not_ok "the verifier refused it because of PCR 15 (failure: ${refusal:-none})"
+fi
+expect_equal "the VM powered off by itself" "$qemu_rc" 0
+
+# ---- the key is in no file ---------------------------------------------------------------------
+key=$(cat disk.key)
+for img in initrd.img initrd-other.img; do
+        if zstd -dcq "$img" 2>/dev/null | grep -qaF "$key"; then echo "$img (decompressed)"; fi
+done >key-found
+grep -rlaF --exclude=disk.key --exclude=key-found "$key" "$TEST_TMP" >>key-found
+grep -rlaF "$key" "$VM_LOG_DIR" >>key-found
+if [ ! -s key-found ] && [ -s verifier.sqlite ] && [ -s good.console ]; then
+        ok "the disk key is in no file: initrds, root image, verifier database (the payload is sealed under the vault key), logs, consoles"
+else
+        not_ok "the disk key is in: $(tr '\n' ' ' <key-found)"
+fi
+if [ "$(stat -c %a vault.key)" = 600 ]; then
+        ok "the verifier's vault key is 0600"
+else
+        not_ok "the verifier's vault key is 0600 ($(stat -c %a vault.key))"
+fi
+printf '# step %-24s %6.1f s\n' total "$(awk "BEGIN { print $EPOCHREALTIME - $t0 }")"
