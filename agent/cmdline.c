@@ -314,16 +314,15 @@ static int apply_timeout(const char *value, struct cmdline_state *state, char *w
 static int apply_fallback(const char *value, struct cmdline_state *state, char *why, size_t why_size) {
         struct agent_config *config = state->config;
 
-        if (strcmp(value, "prompt") != 0 && strcmp(value, "poweroff") != 0)
+        if (!agent_config_fallback_valid(value))
                 return snprintf(why, why_size, "not prompt or poweroff"), -1;
         return conf_parse_string(value, config->unlock_fallback, sizeof(config->unlock_fallback), why, why_size);
 }
 
-/* agent.conf's rule for the uuid key (agent/config.c) */
 static int apply_uuid(const char *value, struct cmdline_state *state, char *why, size_t why_size) {
         struct agent_config *config = state->config;
 
-        if (strcmp(value, "hash_ek") != 0 && strcmp(value, "generate") != 0 && !agent_id_valid(value))
+        if (!agent_config_uuid_valid(value))
                 return snprintf(why, why_size, "not hash_ek, generate, or an id of 1-%d characters A-Z a-z 0-9 . _ -",
                                 AGENT_ID_MAX),
                        -1;

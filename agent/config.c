@@ -59,8 +59,16 @@ static int parse_ek_handle(const char *value, void *field, size_t size, char *wh
         return 0;
 }
 
+bool agent_config_uuid_valid(const char *value) {
+        return strcmp(value, "hash_ek") == 0 || strcmp(value, "generate") == 0 || agent_id_valid(value);
+}
+
+bool agent_config_fallback_valid(const char *value) {
+        return strcmp(value, "prompt") == 0 || strcmp(value, "poweroff") == 0;
+}
+
 static int parse_uuid(const char *value, void *field, size_t size, char *why, size_t why_size) {
-        if (strcmp(value, "hash_ek") != 0 && strcmp(value, "generate") != 0 && !agent_id_valid(value))
+        if (!agent_config_uuid_valid(value))
                 return snprintf(why, why_size, "\"%s\" is not hash_ek, generate, or an id of 1-%d characters A-Z a-z 0-9 . _ -",
                                 value, AGENT_ID_MAX),
                        -1;
@@ -68,7 +76,7 @@ static int parse_uuid(const char *value, void *field, size_t size, char *why, si
 }
 
 static int parse_fallback(const char *value, void *field, size_t size, char *why, size_t why_size) {
-        if (strcmp(value, "prompt") != 0 && strcmp(value, "poweroff") != 0)
+        if (!agent_config_fallback_valid(value))
                 return snprintf(why, why_size, "\"%s\" is not prompt or poweroff", value), -1;
         return conf_parse_string(value, field, size, why, why_size);
 }

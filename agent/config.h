@@ -50,5 +50,8 @@ struct agent_config {
 };
 
 void agent_config_defaults(struct agent_config *config);
+/* The rules of the uuid and unlock_fallback keys, for the kernel command line too. */
+bool agent_config_uuid_valid(const char *value);
+bool agent_config_fallback_valid(const char *value);
 /* Missing file: an error only when `must_exist`. */
 int agent_config_load(const char *path, bool must_exist, struct agent_config *config);

@@ -494,17 +494,6 @@ static void test_log_lines(void **state) {
 }
 
 /* The real one, where there is one: the build host's command line has no rd.vmattest words. */
-static void test_proc_cmdline(void **state) {
-        struct agent_config config;
-        int ret;
-
-        config_loaded(&config);
-        vm_error_clear();
-        ret = cmdline_apply_file(CMDLINE_PATH, &config);
-        if (ret < 0)
-                fail_msg("%s: %s", CMDLINE_PATH, vm_error_detail(ret));
-}
-
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_each_option),
@@ -524,7 +513,6 @@ int main(void) {
                 cmocka_unit_test(test_random_lines),
                 cmocka_unit_test(test_file),
                 cmocka_unit_test(test_log_lines),
-                cmocka_unit_test(test_proc_cmdline),
         };
 
         log_setup("vmattest", LOG_LEVEL_WARNING); /* the applied options' lines: test_log_lines */
