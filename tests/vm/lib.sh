@@ -114,7 +114,7 @@ vm_initrd() {
         local out=$1 key base img log start
         key=$({
                 declare -f vm_initrd
-                echo "$VM_KVER|$VM_DRACUT_MODULES|$VM_DRACUT_INSTALL"
+                echo "$VM_KVER|$VM_DRACUT_MODULES|${VM_DRACUT_INSTALL:-}"
                 sha256sum "$VMATTEST_BIN"
                 (cd "$VM_ROOT/initrd/90vmattest" && find . -type f | LC_ALL=C sort | xargs sha256sum)
                 (cd "$VMATTEST_CONFDIR" && find . -type f | LC_ALL=C sort | xargs -r sha256sum)
@@ -137,7 +137,7 @@ vm_initrd() {
                         --tmpdir "$TEST_TMP" --no-hostonly --no-hostonly-cmdline --reproducible \
                         --no-early-microcode --zstd \
                         --kver "$VM_KVER" --kmoddir "$VM_KMODDIR" -m "$VM_DRACUT_MODULES" --filesystems ext4 \
-                        ${VM_DRACUT_INSTALL:+--install "$VM_DRACUT_INSTALL"} \
+                        ${VM_DRACUT_INSTALL:+--install "${VM_DRACUT_INSTALL:-}"} \
                         ${VM_INITRD_OVERLAY:+--include "$VM_INITRD_OVERLAY" /} \
                         "$img.tmp.$$" >"$log" 2>&1; then
                         echo "dracut failed:" >&2; tail -n 40 "$log" >&2; rm -f "$img.tmp.$$"; return 1
@@ -185,6 +185,28 @@ vm_root_add_agent() {
         cp "$conf"/* "$dir/etc/vmattest/"
         printf '\n# the runtime root: the initrd loaded the IMA policy\n[agent]\nima_policy = ""\n' \
                 >>"$dir/etc/vmattest/agent.conf"
+}
+
+# vm_runtime_policy DIR: the tenant's golden runtime policy (Keylime's format, lib/runtime_policy.h)
+# for the root tree DIR: the SHA-256 of every regular file under its path in the root, and under
+# /sysroot as well (systemd in the initrd reads some of the root's files, as root, before
+# switch-root, and IMA records the path it opened); a symlink's path gets its target's digest.
+vm_runtime_policy() {
+        (cd "$1" && find . -type f -o -type l | while read -r f; do
+                p=${f#.}
+                digest=$(sha256sum <"$f" | cut -c1-64) || continue
+                printf '%s %s\n/sysroot%s %s\n' "$p" "$digest" "$p" "$digest"
+        done) | jq -R -n '[inputs | split(" ")] |
+                {meta: {version: 1, generator: 0}, digests: (map({(.[0]): [.[1]]}) | add), excludes: [],
+                 keyrings: {}, ima: {ignored_keyrings: [], log_hash_alg: "sha1", dm_policy: null}}'
+}
+
+# vm_root_add_intruder DIR: /usr/local/bin/intruder, a program the tenant's runtime policy (made
+# before) does not know; root-init.sh runs it with vmattest_test.intruder=1
+vm_root_add_intruder() {
+        mkdir -p "$1/usr/local/bin"
+        printf '#!/bin/sh\necho "VMATTEST-ROOT: the intruder runs"\n' >"$1/usr/local/bin/intruder"
+        chmod 0755 "$1/usr/local/bin/intruder"
 }
 
 # vm_luks_image IMG KEYFILE DIR: an image (LUKS2, key KEYFILE) holding DIR as ext4, sized to fit.
@@ -267,6 +289,31 @@ vm_wait_console() {
                 sleep 0.2
         done
         return 1
+}
+
+# vm_agent_id N: waits until the console shows the N-th agent that registered and serves (its
+# line "agent ID serving on"; 1: `unlock` in the initrd); prints ID. Fails when qemu ends first.
+vm_agent_id() {
+        local i
+        for ((i = 0; i < VM_TIMEOUT * 5; i++)); do
+                [ "$(tr -d '\r' <"$VM_CONSOLE" | grep -cE 'agent [^ ]+ serving on')" -ge "$1" ] && break
+                kill -0 "$VM_QEMU_PID" 2>/dev/null || return 1
+                sleep 0.2
+        done
+        tr -d '\r' <"$VM_CONSOLE" | grep -oE 'agent [^ ]+ serving on' | sed -n "$1s/agent \([^ ]*\) .*/\1/p" | grep .
+}
+
+# vm_mb_policy INITRD CMDLINE: the tenant's measured-boot policy (lib/mb_policy.h) for INITRD
+# booted with CMDLINE, computed from the files alone: PCR 9 holds exactly two EV_EVENT_TAG events,
+# the EFI stub's digests of the initrd and of the command line as OVMF hands it over (UTF-16LE,
+# " initrd=initrd" appended, NUL-terminated). PCR 4 (the kernel as qemu patched it) is not
+# pinned: see README.
+vm_mb_policy() {
+        local initrd cmdline
+        initrd=$(sha256sum "$1" | cut -c1-64)
+        cmdline=$( { printf '%s initrd=initrd' "$2" | iconv -f UTF-8 -t UTF-16LE; printf '\0\0'; } | sha256sum | cut -c1-64)
+        printf '{"version": 1, "bank": "sha256", "events": [{"pcr": 9, "type": "EV_EVENT_TAG", "digests": ["%s", "%s"]}]}\n' \
+                "$initrd" "$cmdline"
 }
 
 # vm_test_confdir DIR: the agent configuration the test initrds carry as /etc/vmattest (the

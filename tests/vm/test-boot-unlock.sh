@@ -9,7 +9,8 @@
 # own boot with a fresh vTPM:
 #   1 policy holds      the root unlocks, its /sbin/init (tests/vm/guest/root-init.sh) prints the
 #                       marker, the runtime agent takes the identity over and the verifier keeps
-#                       polling it; IMA measured what ran from the real root
+#                       polling it; IMA measured what ran from the real root, and the verifier
+#                       names the program outside the runtime policy that runs last
 #   2 other initrd      the tenant's measured-boot policy names this initrd and command line; the
 #                       VM boots one with a file added: no key, the fallback (poweroff) runs, and
 #                       the verifier names PCR 9
@@ -18,7 +19,7 @@
 #                       even when the tenant enrolls the agent again (PCR 15 holds the release)
 # Then: the disk key is in no file the test can read.
 . "$(dirname "$0")/lib.sh"
-plan 23
+plan 24
 
 missing=$(vm_missing_tools)
 if [ -n "$missing" ]; then
@@ -63,6 +64,9 @@ printf 'vm-disk-key-%s' "$(openssl rand -hex 24)" >disk.key
 marker="vmattest-root-$RANDOM$RANDOM"
 vm_rootfs rootfs "$marker" && vm_root_add_agent rootfs "$VMATTEST_CONFDIR" ||
         { not_ok "root file system"; exit 1; }
+# the tenant's runtime policy: its root tree; then a program it does not know joins the disk
+vm_runtime_policy rootfs >runtime-policy.json || { not_ok "runtime policy"; exit 1; }
+vm_root_add_intruder rootfs
 if vm_step luks-image vm_luks_image root.img disk.key rootfs; then
         ok "LUKS2 root image $VM_LUKS_UUID ($(du -m root.img | cut -f1) MB, busybox and the runtime agent)"
 else
@@ -83,17 +87,6 @@ cp initrd.img initrd-other.img
 truncate -s %512 initrd-other.img
 (cd extra && find . | cpio -o -H newc --quiet) >>initrd-other.img
 
-# mb_policy_for CMDLINE: the tenant's measured-boot policy for this initrd booted with CMDLINE:
-# PCR 9 holds exactly two EV_EVENT_TAG events, the EFI stub's digest of the initrd file and of
-# the command line as OVMF hands it over (UTF-16LE, " initrd=initrd" appended, NUL-terminated)
-mb_policy_for() {
-        local initrd cmdline
-        initrd=$(sha256sum initrd.img | cut -c1-64)
-        cmdline=$( { printf '%s initrd=initrd' "$1" | iconv -f UTF-8 -t UTF-16LE; printf '\0\0'; } | sha256sum | cut -c1-64)
-        printf '{"version": 1, "bank": "sha256", "events": [{"pcr": 9, "type": "EV_EVENT_TAG", "digests": ["%s", "%s"]}]}\n' \
-                "$initrd" "$cmdline"
-}
-
 # the command line every scenario shares; ports and timeouts are per scenario
 base_cmdline="rd.luks.uuid=$uuid root=/dev/mapper/luks-$uuid rootfstype=ext4 fsck.mode=skip rd.vmattest.volume=$uuid"
 
@@ -106,21 +99,14 @@ boot() {
                 "$base_cmdline rd.vmattest.contact=127.0.0.1:$FWD_PORT $3"
 }
 
-# enroll N: once the guest's N-th agent registered (its console line "agent ID serving on"), the
-# tenant enrolls it with its policy and the disk key; sets AGENT_ID
+# enroll N: once the guest's N-th agent registered, the tenant enrolls it with its policies and
+# the disk key; sets AGENT_ID
 enroll() {
-        local i
-        for ((i = 0; i < VM_TIMEOUT * 5; i++)); do
-                [ "$(tr -d '\r' <"$VM_CONSOLE" | grep -cE 'agent [^ ]+ serving on')" -ge "$1" ] && break
-                kill -0 "$VM_QEMU_PID" 2>/dev/null || return 1
-                sleep 0.2
-        done
-        AGENT_ID=$(tr -d '\r' <"$VM_CONSOLE" | grep -oE 'agent [^ ]+ serving on' | sed -n "$1s/agent \([^ ]*\) .*/\1/p")
-        [ -n "$AGENT_ID" ] || return 1
-        mb_policy_for "$VM_CMDLINE" >"mb-policy-$1.json"
+        AGENT_ID=$(vm_agent_id "$1") || return 1
+        vm_mb_policy initrd.img "$VM_CMDLINE" >"mb-policy-$1.json"
         vv delete --agent "$AGENT_ID" >/dev/null 2>&1
-        vv add --agent "$AGENT_ID" --policy tpm-policy.json --mb-policy "mb-policy-$1.json" --payload disk.key \
-                >>enroll.log 2>&1
+        vv add --agent "$AGENT_ID" --policy tpm-policy.json --mb-policy "mb-policy-$1.json" \
+                --runtime-policy runtime-policy.json --payload disk.key >>enroll.log 2>&1
 }
 
 scenario_time() {
@@ -134,7 +120,7 @@ polls() { status_json | jq -r '.[0].polls // 0'; }
 
 # ---- scenario 1: the policy holds ---------------------------------------------------------------
 boot good initrd.img "rd.vmattest.registrar=10.0.2.2:$VERIFIER_PORT rd.vmattest.timeout=180
-        rd.vmattest.fallback=poweroff vmattest_test.mode=runtime vmattest_test.hold=20"
+        rd.vmattest.fallback=poweroff vmattest_test.mode=runtime vmattest_test.hold=20 vmattest_test.intruder=1"
 enroll 1 || diag "scenario 1: no agent registered"
 good_agent=$AGENT_ID
 # the runtime agent serves after switch-root: the verifier must go on polling it, and succeed
@@ -146,7 +132,12 @@ if vm_wait_console 'VMATTEST-ROOT: runtime agent: .*serving on' "$VM_TIMEOUT"; t
         if wait_for "three polls of the runtime agent" 18 more_polls && [ "$(status_json | jq -r '.[0].failure')" = null ]; then
                 runtime_polls_ok=yes
         fi
+        ima_verified=$(status_json | jq -r '.[0].ima_entries_verified')
 fi
+# then a program outside the runtime policy runs
+intruder_failure=
+intruder_named() { intruder_failure=$(status_json | jq -r '.[0].failure // empty'); grep -q /usr/local/bin/intruder <<<"$intruder_failure"; }
+vm_wait_console 'VMATTEST-ROOT: ran /usr/local/bin/intruder' "$VM_TIMEOUT" && wait_for "the verifier's verdict" 15 intruder_named
 vm_wait; qemu_rc=$?
 scenario_time "1 (policy holds)"
 if line 'unlock: registered' && line "IMA policy .* loaded"; then
@@ -176,11 +167,16 @@ else
         not_ok "the runtime agent took the identity over and the verifier kept attesting it (polls ok: $runtime_polls_ok)"
         status_json | diag
 fi
-ima=$(vm_console_line '^VMATTEST-ROOT: IMA measured: ' | sed 's/.*measured: \([0-9]*\).*/\1/')
-if [ "${ima:-0}" -ge 2 ]; then
-        ok "IMA measured what ran from the real root ($ima entries of busybox and vmattest)"
+if [ "${ima_verified:-0}" -ge 2 ] && line '^VMATTEST-ROOT: IMA measured: [1-9]'; then
+        ok "IMA measured what ran from the real root; the verifier checked $ima_verified entries against the runtime policy"
 else
-        not_ok "IMA measured what ran from the real root (${ima:-no} entries)"
+        not_ok "IMA measured what ran from the real root (verified: ${ima_verified:-none})"
+fi
+echo "# the verifier: ${intruder_failure:-no failure recorded}" | cut -c1-400
+if grep -q /usr/local/bin/intruder <<<"$intruder_failure"; then
+        ok "a program outside the runtime policy ran: the verifier names it"
+else
+        not_ok "a program outside the runtime policy ran: the verifier names it"
 fi
 released=$(status_json | jq -r '.[0].payload_released_at // empty')
 if [ "$qemu_rc" -eq 0 ] && [ -n "$released" ] && line '^VMATTEST-ROOT: powering off'; then

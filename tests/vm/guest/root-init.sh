@@ -5,7 +5,9 @@
 # vmattest_test.mode on the kernel command line:
 #   runtime        runs the runtime agent (`vmattest serve`), which takes over the identity
 #                  `vmattest unlock` handed over in /run, for vmattest_test.hold seconds, while
-#                  the verifier on the host keeps polling it
+#                  the verifier on the host keeps polling it; then, with vmattest_test.intruder=1,
+#                  runs /usr/local/bin/intruder (a program the tenant's runtime policy does not
+#                  know) and serves on for 10 s
 #   second-unlock  runs `vmattest unlock` a second time in the same boot (the verifier must not
 #                  release a key again); its kernel options come from this boot's command line
 #                  with rd.vmattest.timeout replaced by vmattest_test.hold
@@ -40,6 +42,11 @@ runtime)
         say "runtime agent: $(grep -m1 -e 'taking over' -e 'registered' /run/vmattest-test-serve.log)"
         say "runtime agent: $(grep -m1 'serving on' /run/vmattest-test-serve.log || echo not serving)"
         sleep "${hold:-15}"
+        if [ "$(arg intruder)" = 1 ]; then
+                /usr/local/bin/intruder
+                say "ran /usr/local/bin/intruder"
+                sleep 10
+        fi
         say "runtime agent answered $(grep -c ' -> 200' /run/vmattest-test-serve.log) requests"
         say "IMA measured: $(grep -c -e ' /bin/busybox' -e ' /usr/bin/vmattest' \
                 /sys/kernel/security/ima/ascii_runtime_measurements) entries of /bin/busybox and /usr/bin/vmattest"
