@@ -147,6 +147,12 @@ install: all
 	install -D -m 0644 verifier/vmattest-verifier.8 $(DESTDIR)$(PREFIX)/share/man/man8/vmattest-verifier.8
 	install -D -m 0644 agent/agent.conf $(DESTDIR)/etc/vmattest/agent.conf.example
 	install -D -m 0644 verifier/verifier.conf $(DESTDIR)/etc/vmattest/verifier.conf.example
+	# the IMA policy unlock loads by default; a tenant's own is kept
+	[ -e $(DESTDIR)/etc/vmattest/ima-policy ] || \
+		install -D -m 0644 ima-policy/vmattest.policy $(DESTDIR)/etc/vmattest/ima-policy
+	install -D -m 0755 initrd/90vmattest/module-setup.sh $(DESTDIR)$(PREFIX)/lib/dracut/modules.d/90vmattest/module-setup.sh
+	install -m 0644 initrd/90vmattest/vmattest-unlock.service initrd/90vmattest/99-vmattest-dhcp.network \
+		$(DESTDIR)$(PREFIX)/lib/dracut/modules.d/90vmattest/
 
 clean:
 	rm -rf build/release build/asan build/fuzz
