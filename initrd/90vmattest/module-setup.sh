@@ -73,6 +73,11 @@ install() {
         inst_simple "$src" "$path" || { derror "vmattest: ${key%%:*} = $path: no $src"; return 1; }
     done
 
+    # never an unauthenticated shell in an initrd that guards the disk key: dracut's emergency
+    # handling powers off instead (a command line that says otherwise changes PCR 9: no key)
+    mkdir -p "$initdir/etc/cmdline.d"
+    echo "rd.shell=0 rd.emergency=poweroff" >"$initdir/etc/cmdline.d/90vmattest.conf"
+
     inst_simple "$moddir/99-vmattest-dhcp.network" "$systemdnetwork/99-vmattest-dhcp.network"
     inst_simple "$moddir/vmattest-unlock.service" "$systemdsystemunitdir/vmattest-unlock.service"
     $SYSTEMCTL -q --root "$initdir" enable vmattest-unlock.service

@@ -49,11 +49,11 @@ absent=
 for f in usr/bin/vmattest libcurl.so.4 libtss2-tcti-device.so.0 etc/vmattest/agent.conf \
         etc/vmattest/verifier-ca.pem etc/vmattest/ima-policy systemd/network/99-vmattest-dhcp.network \
         system/vmattest-unlock.service cryptsetup.target.wants/vmattest-unlock.service \
-        systemd-networkd-wait-online systemd-cryptsetup; do
+        systemd-networkd-wait-online systemd-cryptsetup etc/cmdline.d/90vmattest.conf; do
         grep -q -- "$f" "$TEST_TMP/initrd.list" || absent="$absent $f"
 done
 if [ -z "$absent" ]; then
-        ok "the initrd holds the agent, libcurl, the device TCTI, config, CA, IMA policy, network and unit"
+        ok "the initrd holds the agent, libcurl, the device TCTI, config, CA, IMA policy, network, unit, no-shell switch"
 else
         not_ok "the initrd lacks:$absent"
 fi
