@@ -1,8 +1,9 @@
 /* vmattest unlock: the initrd's job (DESIGN, Flows). Register, serve the agent API until the
  * tenant's verifier releases the key (SPEC §3), record the root identity and the release in
  * PCR 15 (SPEC §5.2), hand this boot's identity to the runtime agent (agent/handover.h), answer
- * systemd-cryptsetup's password request for each bound volume with the key (SPEC §6), exit. No key within unlock_timeout, or any failure: the tenant's fallback, never
- * an unlock without attestation. */
+ * systemd-cryptsetup's password request for each bound volume with the key (SPEC §6), exit.
+ * No key within unlock_timeout, or any failure: the tenant's fallback, never an unlock without
+ * attestation. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
