@@ -84,13 +84,13 @@ $(O)/%.o: %.c | $(DEPS_STAMP)
 	@$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(O)/libvmattest.a: $(LIB_OBJ)
-	@ar rcs $@ $^
+	@rm -f $@ && ar rcs $@ $^
 
 $(O)/libagent.a: $(AGENT_OBJ)
-	@ar rcs $@ $^
+	@rm -f $@ && ar rcs $@ $^
 
 $(O)/libverifier.a: $(VERIFIER_OBJ)
-	@ar rcs $@ $^
+	@rm -f $@ && ar rcs $@ $^
 
 $(O)/vmattest: $(O)/agent/main.o $(O)/libagent.a $(O)/libvmattest.a
 	@echo '  LD      $@'

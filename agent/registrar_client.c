@@ -60,7 +60,7 @@ static int registrar_call(struct registrar_client *client, const char *method, c
         if ((size_t)snprintf(url, sizeof(url), "%s%s", client->base_url, path) >= sizeof(url))
                 return vm_error(-EINVAL, "registrar URL too long");
         for (attempt = 1;; attempt++) {
-                ret = http_json_request(method, url, &client->tls, body, client->timeout_ms, resp);
+                ret = http_event_json_request(method, url, &client->tls, body, client->timeout_ms, resp);
                 if (ret >= 0 && resp->status >= 200 && resp->status < 300)
                         return 0;
                 if (ret >= 0 && resp->status < 500) { /* 1xx/3xx/4xx: waiting will not change the answer */

@@ -7,7 +7,7 @@
 #include <time.h>
 
 #include "agent/config.h"
-#include "lib/http_client.h"
+#include "lib/http_event_client.h"
 
 #define REGISTRAR_API_MIN_MINOR 0
 #define REGISTRAR_API_MAX_MINOR 6

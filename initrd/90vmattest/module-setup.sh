@@ -59,8 +59,9 @@ install() {
     confdir=$(vmattest_confdir)
 
     inst_binary "$(vmattest_bin)" /usr/bin/vmattest || return 1
-    # libcurl (registrar and verifier clients) and the TCTI that tctildr loads for device:/dev/tpmrm0
-    vmattest_inst_dlopen libcurl.so.4 libtss2-tcti-device.so.0 || return 1
+    # the TCTI that tctildr loads for device:/dev/tpmrm0 (the agent's HTTP client is libevent's,
+    # linked: no libcurl here)
+    vmattest_inst_dlopen libtss2-tcti-device.so.0 || return 1
 
     inst_simple "$confdir/agent.conf" /etc/vmattest/agent.conf
     [[ -f $confdir/ima-policy ]] && inst_simple "$confdir/ima-policy" /etc/vmattest/ima-policy

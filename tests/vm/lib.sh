@@ -166,13 +166,13 @@ vm_rootfs() {
 }
 
 # vm_root_add_agent DIR CONFDIR: the agent (VMATTEST_BIN) with every library it links or dlopen()s
-# (libcurl, the device TCTI), the loader's cache, and CONFDIR as /etc/vmattest with the runtime's
+# (the device TCTI), the loader's cache, and CONFDIR as /etc/vmattest with the runtime's
 # changes: no IMA policy load (the initrd did it)
 vm_root_add_agent() {
         local dir=$1 conf=$2 lib libs
         install -D -m 0755 "$VMATTEST_BIN" "$dir/usr/bin/vmattest"
         libs=$( { ldd "$VMATTEST_BIN"
-                  for lib in libcurl.so.4 libtss2-tcti-device.so.0; do
+                  for lib in libtss2-tcti-device.so.0; do
                           lib=$(ldconfig -p | sed -n "s/^[[:space:]]*$lib (libc6,x86-64) => //p" | head -n1)
                           echo " => $lib "; ldd "$lib"
                   done; } | sed -n 's/.* => \(\/[^ ]*\) .*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) (.*/\1/p' | sort -u)
