@@ -16,25 +16,32 @@ static void on_stop_signal(evutil_socket_t sig, short events, void *user) {
 }
 
 int agent_server_start(struct agent_server *s, const struct agent_config *config, const struct agent_server_setup *setup) {
+        struct payload_key_job job = { 0 };
         struct registrar_client registrar;
-        int ret;
+        int ret = 0, made;
 
         memset(s, 0, sizeof(*s));
         signal(SIGPIPE, SIG_IGN);
         payload_key_secure_heap();
-        ret = agent_identity_open(config, setup->tcti, setup->mtls, setup->handover, &s->id);
+        /* a new payload key is made while the TPM and the registrar are busy */
+        if (setup->mtls != MTLS_HANDOVER)
+                ret = payload_key_start(&job);
+        if (ret >= 0)
+                ret = agent_identity_open(config, setup->tcti, setup->mtls, setup->handover, &s->id);
         if (ret >= 0 && setup->do_register) {
                 ret = registrar_client_init(&registrar, config);
                 registrar.deadline = setup->register_deadline;
                 if (ret >= 0)
                         ret = agent_register(config, &s->id, &registrar);
         }
-        if (ret >= 0 && setup->mtls == MTLS_HANDOVER) {
+        if (job.running) {
+                made = payload_key_finish(&job, &s->payload); /* joined whatever happened */
+                ret = ret < 0 ? ret : made;
+        } else if (ret >= 0 && setup->mtls == MTLS_HANDOVER) {
                 ret = payload_key_adopt(&s->payload, setup->handover->payload_key);
                 if (ret >= 0)
                         setup->handover->payload_key = NULL; /* s->payload owns it */
-        } else if (ret >= 0)
-                ret = payload_key_new(&s->payload);
+        }
         /* a handed-over key binds PCR 16 to the value the verifier already knows */
         if (ret >= 0)
                 ret = payload_key_bind(s->id.tpm, &s->payload, config->tpm_hash_alg);

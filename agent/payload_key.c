@@ -34,12 +34,35 @@ static int public_pem(struct payload_key *pk) {
         return pk->public_pem ? 0 : -ENOMEM;
 }
 
-int payload_key_new(struct payload_key *pk) {
+static void *generate(void *user) {
+        struct payload_key_job *job = user;
+
+        job->key = EVP_RSA_gen(2048);
+        return NULL;
+}
+
+int payload_key_start(struct payload_key_job *job) {
+        int err;
+
+        memset(job, 0, sizeof(*job));
+        payload_key_secure_heap();
+        err = pthread_create(&job->thread, NULL, generate, job);
+        if (err)
+                return vm_error(-err, "cannot start making the payload key: %s", strerror(err));
+        job->running = true;
+        return 0;
+}
+
+int payload_key_finish(struct payload_key_job *job, struct payload_key *pk) {
         int ret;
 
         memset(pk, 0, sizeof(*pk));
-        payload_key_secure_heap();
-        pk->key = EVP_RSA_gen(2048);
+        if (!job->running)
+                return vm_error(-EINVAL, "the payload key was never started");
+        pthread_join(job->thread, NULL);
+        job->running = false;
+        pk->key = job->key;
+        job->key = NULL;
         if (!pk->key)
                 return vm_error(-EIO, "cannot generate the payload key (RSA-2048)");
         ret = public_pem(pk);
