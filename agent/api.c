@@ -285,6 +285,7 @@ static int handle_key_verify(struct agent_api *api, struct evhttp_request *req, 
         results = json_object_new_object();
         json_object_object_add(results, "hmac", json_object_new_string(hmac));
         http_reply(req, 200, "Success", results);
+        api->keys_verified = true;
         return 200;
 }
 

@@ -21,6 +21,7 @@ struct agent_api {
         struct ima_source ima;
         uint8_t pcr16[TPM2_MAX_DIGEST_BUFFER]; /* what PCR 16 holds while the payload key is bound */
         struct key_release keys;
+        bool keys_verified; /* the verifier had K proved (GET /keys/verify answered) */
         unsigned long requests;
 };
 

@@ -24,6 +24,9 @@
 #define UNLOCK_VOLUMES_MAX 16
 #define TICK_MS 250
 #define PROGRESS_EVERY_S 10
+/* after the last answer, how long unlock still serves for the verifier's GET /keys/verify (its
+ * proof that the release arrived; without it the verifier reads PCR 15's log instead) */
+#define VERIFY_GRACE_MS 3000
 /* exit statuses vmattest-unlock.service acts on */
 #define EXIT_UNLOCKED 0
 #define EXIT_FALLBACK_PROMPT 3   /* leave systemd's passphrase prompt to a human */
@@ -53,6 +56,8 @@ struct unlock {
         unsigned last_progress;
         struct event *tick;
         bool recorded; /* PCR 15 extended and the identity handed over */
+        bool all_answered;
+        unsigned grace_ticks; /* ticks since every volume was answered */
         int outcome; /* 0 unlocked; < 0 the reason for the fallback */
 };
 
@@ -171,10 +176,14 @@ static void on_tick(evutil_socket_t fd, short events, void *user) {
                 if (ret >= 0 && !u->recorded)
                         ret = hand_identity_over(u);
                 u->recorded = true;
-                if (ret >= 0)
-                        ret = answer_volumes(u, &done);
-                if (ret >= 0 && done)
-                        log_timing(u);
+                if (ret >= 0 && !u->all_answered) {
+                        ret = answer_volumes(u, &u->all_answered);
+                        if (ret >= 0 && u->all_answered)
+                                log_timing(u);
+                }
+                /* the volumes are open; the verifier's proof request is given a moment */
+                if (ret >= 0 && u->all_answered)
+                        done = u->server.api.keys_verified || ++u->grace_ticks * TICK_MS >= VERIFY_GRACE_MS;
                 if (ret < 0 || done) {
                         u->outcome = ret;
                         event_base_loopexit(u->server.base, NULL);

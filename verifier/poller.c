@@ -360,6 +360,24 @@ static int identity_checked(struct poller *p, struct polled *a, json_object *res
         return 0;
 }
 
+static void release_record(struct polled *a, const char *how) {
+        a->state.released_reset = a->release_boot.reset_count;
+        a->state.released_restart = a->release_boot.restart_count;
+        a->state.released_at = (int64_t)time(NULL);
+        release_abandon(a);
+        log_info("verifier: agent %s: payload released for this boot (%s)", a->agent_id, how);
+}
+
+/* V was delivered but /keys/verify went unanswered (the agent stopped): a release event in this
+ * boot's PCR 15 log is the agent saying it authenticated K, which only this release's V can
+ * have given it; without one, the release starts over. */
+static void release_settle(struct polled *a, bool key_released) {
+        if (key_released)
+                release_record(a, "V delivered, and PCR 15's log records the release");
+        else
+                release_abandon(a);
+}
+
 /* One step of the key release came back 200: go on to the next one. */
 static int release_step(struct poller *p, struct polled *a, json_object *results) {
         char path[64];
@@ -390,11 +408,7 @@ static int release_step(struct poller *p, struct polled *a, json_object *results
                 ret = json_member_string(results, "hmac", 256, false, &hmac);
                 if (ret < 0 || !release_verify(a->release, hmac))
                         return vm_error(-EPERM, "key release: the agent's /keys/verify answer does not prove it holds K");
-                a->state.released_reset = a->release_boot.reset_count;
-                a->state.released_restart = a->release_boot.restart_count;
-                a->state.released_at = (int64_t)time(NULL);
-                release_abandon(a);
-                log_info("verifier: agent %s: payload released for this boot (the agent proved it holds K)", a->agent_id);
+                release_record(a, "the agent proved it holds K");
                 return 0;
         case PHASE_INTEGRITY:
                 break;
@@ -426,8 +440,11 @@ static void finish_poll(struct poller *p, struct polled *a, CURLcode code) {
                 if (strcmp(a->state.last_error, excerpt) != 0)
                         log_warning("verifier: agent %s at %s:%d: %s", a->agent_id, a->ip, a->port, excerpt);
                 snprintf(a->state.last_error, sizeof(a->state.last_error), "%s", excerpt);
-                if (a->phase != PHASE_INTEGRITY && a->phase != PHASE_IDENTITY)
-                        release_abandon(a); /* a key release interrupted starts over, with a fresh K */
+                /* a key release interrupted starts over, with a fresh K; but once V was delivered
+                 * the agent may hold K (an initrd's unlock exits once it has used it): the next
+                 * integrity quote's PCR 15 log tells */
+                if (a->phase != PHASE_INTEGRITY && a->phase != PHASE_IDENTITY && !(a->phase == PHASE_VERIFY && a->v_sent))
+                        release_abandon(a);
                 polled_cancel(p, a);
                 polled_refresh_contact(p, a);
                 store_attestation_save(p->store, &a->state);
@@ -465,6 +482,8 @@ static void finish_poll(struct poller *p, struct polled *a, CURLcode code) {
                 /* SPEC §5.2: one key per boot; a release event this verifier did not make is a second one */
                 if (ret >= 0 && key_released && a->release && a->u_sent && !a->v_sent)
                         ret = vm_error(-EPERM, "key release refused: PCR 15's log already holds a key release in this boot");
+                else if (ret >= 0 && a->release && a->v_sent)
+                        release_settle(a, key_released);
         }
         json_object_put(body);
         if (ret < 0) {
