@@ -2,7 +2,7 @@
 # The agent's registrar client against answers no honest registrar gives (a canned-answer
 # server), and against the real registrar over HTTPS with a pinned CA.
 . "$(dirname "$0")/lib.sh"
-plan 17
+plan 21
 
 swtpm_start || exit 1
 cd "$TEST_TMP" || exit 1
@@ -93,3 +93,18 @@ code=$(list --cacert tenant-ca.pem --cert tenant.pem --key tenant.key "https://1
 expect_equal "the tenant's client certificate lists the registered agent" "$code $(jq -r '.results.uuids | length' list.json)" "200 1"
 expect_equal "deleting an agent without a client certificate is refused" \
         "$(list -X DELETE "http://127.0.0.1:$VERIFIER_PORT/v2.6/agents/$(jq -r '.results.uuids[0]' list.json)")" 403
+
+# transport failures: named, and retried only when waiting can mend them
+closed=$(random_port)
+agent_config closed.conf "$closed" "max_retries = 1"
+expect_failure "a registrar that refuses connections is retried, then named" 1 \
+        "giving up after 2 attempts: .*cannot connect: connection refused" "$VMATTEST" --config closed.conf register
+agent_config noname.conf "$VERIFIER_PORT" "max_retries = 0
+registrar_ip = no-such-host.invalid"
+expect_failure "a registrar name that does not resolve is named" 1 "cannot resolve host" \
+        "$VMATTEST" --config noname.conf register
+agent_config plain.conf "$VERIFIER_PORT" "registrar_tls = true
+registrar_tls_ca_cert = $TEST_TMP/tenant-ca.pem
+max_retries = 3"
+expect_failure "HTTPS spoken to a plain HTTP port is a TLS failure" 1 "TLS failure" "$VMATTEST" --config plain.conf register
+expect_equal "... and not retried" "$(grep -c 'attempt' out)" 0
