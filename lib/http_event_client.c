@@ -165,6 +165,7 @@ static int failure(struct exchange *ex, const struct target *t) {
         case ECONNREFUSED:
                 return vm_error(-ECONNREFUSED, "%s: cannot connect: connection refused", ex->url);
         case ETIMEDOUT:
+        case EINPROGRESS: /* libevent gave up on a connect still under way: its timeout */
                 return vm_error(-ETIMEDOUT, "%s: timed out connecting", ex->url);
         case EHOSTUNREACH:
         case ENETUNREACH:

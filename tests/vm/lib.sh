@@ -237,7 +237,8 @@ vm_swtpm() {
 }
 
 # vm_boot NAME INITRD ROOTIMG TPMDIR HOSTFWD-PORT CMDLINE-EXTRA: starts qemu in the background
-# (VM_QEMU_PID), console to $TEST_TMP/NAME.console, the kernel command line in VM_CMDLINE; the
+# (a virtio-rng device, as clouds give: without it the guest's CRNG is ready only ~15 s in);
+# VM_QEMU_PID, console to $TEST_TMP/NAME.console, the kernel command line in VM_CMDLINE; the
 # guest's port 9002 is reachable on the host at 127.0.0.1:HOSTFWD-PORT, the host's loopback from
 # the guest as 10.0.2.2.
 vm_boot() {
@@ -256,6 +257,7 @@ vm_boot() {
                 -tpmdev emulator,id=tpm0,chardev=chrtpm -device tpm-tis,tpmdev=tpm0 \
                 -drive file="$root",if=virtio,format=raw \
                 -netdev user,id=n0,hostfwd=tcp:127.0.0.1:"$fwd"-:9002 -device virtio-net-pci,netdev=n0 \
+                -object rng-random,id=rng0,filename=/dev/urandom -device virtio-rng-pci,rng=rng0 \
                 -serial file:"$VM_CONSOLE" \
                 -kernel "$VM_VMLINUZ" -initrd "$initrd" \
                 -append "$VM_CMDLINE" \
