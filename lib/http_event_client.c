@@ -188,8 +188,8 @@ static void on_done(struct evhttp_request *req, void *user) {
 
         event_base_loopbreak(ex->base);
         if (!req || ex->failed || evhttp_request_get_response_code(req) == 0) {
-                /* a failed connect reaches here without the error callback (libevent 2.1), its
-                 * errno still set */
+                /* a failed connect reaches here without the error callback (libevent 2.1), and
+                 * mostly without its errno: failure() asks the kernel again then */
                 if (!ex->failed)
                         ex->socket_error = EVUTIL_SOCKET_ERROR();
                 ex->ret = -EAGAIN; /* decided by failure() */
