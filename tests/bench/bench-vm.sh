@@ -16,35 +16,42 @@ runs=${BENCH_VM_RUNS:-3}
 row() { printf "$@" >>"$rows_file"; printf '\n' >>"$rows_file"; }
 verdict() { awk -v v="$1" -v t="$2" 'BEGIN { print v <= t ? "ok" : "MISSED" }'; }
 stats() { sort -g "$1" | awk '{ v[NR] = $1 } END { printf "%.0f %.0f %.0f", v[1], v[int((NR + 1) / 2)], v[NR] }'; }
-unpack() { mkdir -p "$2" && (cd "$2" && zstd -dcq "$1" | cpio -id --quiet 2>/dev/null); }
+unpack() { rm -rf "$2" && mkdir -p "$2" && (cd "$2" && zstd -dcq "$1" | cpio -id --quiet 2>/dev/null); }
 
 vm_kernel >/dev/null || { echo "bench-vm: no kernel" >&2; exit 1; }
 vm_test_confdir "$TEST_TMP/etc-vmattest" || exit 1
 VMATTEST_BIN=$VMATTEST VMATTEST_CONFDIR="$TEST_TMP/etc-vmattest"
-VM_DRACUT_MODULES="vmattest bash qemu qemu-net"
-vm_initrd "$TEST_TMP/with.img" >/dev/null || exit 1
-# without: what our depends() would bring, minus our module, plus dracut's own TPM module (tss2,
-# tpm2-tools): the issue's "beyond the TPM and network libraries dracut's own modules carry"
-VM_DRACUT_MODULES="bash qemu qemu-net systemd systemd-initrd systemd-udevd udev-rules systemd-networkd crypt tpm2-tss"
-vm_initrd "$TEST_TMP/without.img" >/dev/null || exit 1
+# the dracut modules our module depends on; "+ tpm2-tss" adds dracut's own TPM module (tss2,
+# tpm2-tools and their libraries): the issue's "the TPM and network libraries that dracut's own
+# modules carry"
+base_modules="bash qemu qemu-net systemd systemd-initrd systemd-udevd udev-rules systemd-networkd crypt"
+build() { VM_DRACUT_MODULES=$2 vm_initrd "$TEST_TMP/$1.img" >/dev/null && unpack "$TEST_TMP/$1.img" "$TEST_TMP/$1"; }
+build with "vmattest $base_modules" && build without "$base_modules" &&
+        build with-tss "vmattest $base_modules tpm2-tss" && build without-tss "$base_modules tpm2-tss" || exit 1
+VM_DRACUT_MODULES="vmattest bash qemu qemu-net" # the tests' initrd, for the boots below
+vm_initrd "$TEST_TMP/boot.img" >/dev/null || exit 1
 cd "$TEST_TMP" || exit 1
-unpack "$TEST_TMP/with.img" with && unpack "$TEST_TMP/without.img" without
-(cd with && find . -type f -printf '%s %P\n' | sort -k2) >with.list
-(cd without && find . -type f -printf '%P\n' | sort) >without.list
-join -1 2 -2 1 -v 1 <(sort -k2 with.list) without.list >added.list # "path size" of files only "with" has
-kib() { awk '{ s += $NF } END { printf "%.0f", s / 1024 }'; }
+kib() { awk '{ s += $1 } END { printf "%.0f", s / 1024 }'; }
 mib() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1048576 }'; }
-with_u=$(du -sb with | cut -f1); without_u=$(du -sb without | cut -f1)
-growth=$(mib $((with_u - without_u)))
-row '%-48s %29s %10s %7s' "initrd with the module, uncompressed MiB" "$(mib "$with_u")" "" ""
-row '%-48s %29s %10s %7s' "initrd without it (same modules + tpm2-tss), MiB" "$(mib "$without_u")" "" ""
+size() { du -sb "$1" | cut -f1; }
+# added A B: "size path" of the files only A has
+added() { join -1 2 -2 1 -v 1 <(cd "$1" && find . -type f -printf '%s %P\n' | sort -k2) \
+        <(cd "$2" && find . -type f -printf '%P\n' | sort) | awk '{ print $2, $1 }'; }
+added with without >added.list
+added with-tss without-tss >added-tss.list
+growth=$(mib $(( $(size with-tss) - $(size without-tss) )))
+row '%-48s %29s %10s %7s' "initrd, dracut's TPM and network modules, MiB" "$(mib "$(size without-tss)")" "" ""
+row '%-48s %29s %10s %7s' "  the same with the vmattest module, MiB" "$(mib "$(size with-tss)")" "" ""
 row '%-48s %29s %10s %7s' "  growth, uncompressed MiB" "$growth" "< 2" "$(verdict "$growth" 1.99)"
 row '%-48s %29s %10s %7s' "  growth, zstd as dracut writes it, MiB" \
-        "$(mib $(( $(stat -c %s with.img) - $(stat -c %s without.img) )))" "" ""
-row '%-48s %29s %10s %7s' "    the agent, KiB" "$(grep -E '^usr/bin/vmattest ' added.list | kib)" "" ""
+        "$(mib $(( $(stat -c %s with-tss.img) - $(stat -c %s without-tss.img) )))" "" ""
+row '%-48s %29s %10s %7s' "initrd the tests boot (no tpm2-tss module), MiB" "$(mib "$(size with)")" "" ""
+row '%-48s %29s %10s %7s' "  growth over the same without vmattest, MiB" "$(mib $(( $(size with) - $(size without) )))" "" ""
+row '%-48s %29s %10s %7s' "    the agent, KiB" "$(grep -E ' usr/bin/vmattest$' added.list | kib)" "" ""
 row '%-48s %29s %10s %7s' "    TPM libraries (tss2), KiB" "$(grep -E 'libtss2' added.list | kib)" "" ""
-row '%-48s %29s %10s %7s' "    libevent, inih, config, CA, IMA policy, KiB" "$(grep -E 'libevent|libinih|etc/' added.list | kib)" "" ""
-row '%-48s %29s %10s %7s' "    anything else, KiB" "$(grep -vE '^usr/bin/vmattest |libtss2|libevent|libinih|etc/' added.list | kib)" "" ""
+row '%-48s %29s %10s %7s' "    libevent, inih, config, CA, IMA policy, KiB" "$(grep -E 'libevent|libinih| etc/' added.list | kib)" "" ""
+row '%-48s %29s %10s %7s' "    anything else, KiB" "$(grep -vE ' usr/bin/vmattest$|libtss2|libevent|libinih| etc/' added.list | kib)" "" ""
+echo "bench-vm: what else the module adds to the tests' initrd:"; grep -vE ' usr/bin/vmattest$|libtss2|libevent|libinih| etc/' added.list | sort -rn | head -n 8
 
 # ---- unlock in real boots ------------------------------------------------------------------------
 vm_rootfs rootfs bench && vm_root_add_agent rootfs "$VMATTEST_CONFDIR" || exit 1
@@ -59,13 +66,13 @@ uuid=$VM_LUKS_UUID
 for ((i = 0; i < runs; i++)); do
         vm_swtpm "$TEST_TMP/tpm$i" || exit 1
         fwd=$(random_port)
-        vm_boot "bench$i" with.img root.img "$TEST_TMP/tpm$i" "$fwd" \
+        vm_boot "bench$i" boot.img root.img "$TEST_TMP/tpm$i" "$fwd" \
                 "rd.luks.uuid=$uuid root=/dev/mapper/luks-$uuid rootfstype=ext4 fsck.mode=skip rd.vmattest.volume=$uuid
                 rd.vmattest.registrar=10.0.2.2:$VERIFIER_PORT rd.vmattest.contact=127.0.0.1:$fwd rd.vmattest.timeout=120
                 rd.vmattest.fallback=poweroff vmattest_test.mode=none"
         # the tenant enrolls as soon as the agent registered, as a tenant's automation would
         agent=$(vm_agent_id 1) || { echo "bench-vm: boot $i: no agent" >&2; exit 1; }
-        vm_mb_policy with.img "$VM_CMDLINE" >mb.json
+        vm_mb_policy boot.img "$VM_CMDLINE" >mb.json
         "$VMATTEST_VERIFIER" --config verifier.conf add --agent "$agent" --policy tpm-policy.json \
                 --mb-policy mb.json --payload disk.key >/dev/null
         vm_wait
