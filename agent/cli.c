@@ -71,15 +71,17 @@ int cli_bad_option(const char *command, int opt, char **argv) {
 }
 
 int cli_parse_ak_handle(const char *command, const char *arg, TPM2_HANDLE *handle) {
-        char *end;
-        unsigned long value = strtoul(arg, &end, 16);
-
-        if (!*arg || *end || (value >> 24) != TPM2_HT_PERSISTENT) {
+        if (!tpm_persistent_handle_parse(arg, handle)) {
                 cli_usage_error(command, "--ak-handle \"%s\" is not a persistent handle 0x81xxxxxx", arg);
                 return -EINVAL;
         }
-        *handle = (TPM2_HANDLE)value;
         return 0;
+}
+
+int cli_no_operands(const char *command, int argc, char **argv) {
+        if (optind != argc)
+                return cli_usage_error(command, "unexpected argument \"%s\"", argv[optind]);
+        return EXIT_OK;
 }
 
 int cli_fail(int ret) {

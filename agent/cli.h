@@ -53,6 +53,8 @@ int cli_open_tpm(const struct cli *cli, struct tpm **tpm);
 int cli_usage_error(const char *command, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The usage error for getopt's '?' or ':' (optstring starts with ':', so getopt stays quiet). */
 int cli_bad_option(const char *command, int opt, char **argv);
+/* After getopt: EXIT_OK when no operand is left, else the usage error naming the first. */
+int cli_no_operands(const char *command, int argc, char **argv);
 /* --ak-handle: a persistent handle 0x81xxxxxx; a usage error (logged) otherwise. */
 int cli_parse_ak_handle(const char *command, const char *arg, TPM2_HANDLE *handle);
 /* Logs the recorded error detail of `ret` and returns the exit code for it. */

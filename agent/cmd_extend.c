@@ -74,8 +74,8 @@ int cmd_extend(int argc, char **argv, struct cli *cli) {
                         return cli_bad_option("extend", opt, argv);
                 }
         }
-        if (optind != argc)
-                return cli_usage_error("extend", "unexpected argument \"%s\"", argv[optind]);
+        if ((ret = cli_no_operands("extend", argc, argv)) != EXIT_OK)
+                return ret;
         if (!pcr_arg)
                 return cli_usage_error("extend", "--pcr is required");
         pcr = strtoul(pcr_arg, &end, 10);

@@ -157,8 +157,8 @@ int cmd_identity(int argc, char **argv, struct cli *cli) {
                         return cli_bad_option("identity", opt, argv);
                 }
         }
-        if (optind != argc)
-                return cli_usage_error("identity", "unexpected argument \"%s\"", argv[optind]);
+        if ((ret = cli_no_operands("identity", argc, argv)) != EXIT_OK)
+                return ret;
         ret = cli_load_config(cli);
         if (ret != EXIT_OK)
                 return ret;

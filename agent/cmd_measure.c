@@ -55,8 +55,8 @@ int cmd_measure(int argc, char **argv, struct cli *cli) {
                         return cli_bad_option("measure", opt, argv);
                 }
         }
-        if (optind != argc)
-                return cli_usage_error("measure", "unexpected argument \"%s\"", argv[optind]);
+        if ((ret = cli_no_operands("measure", argc, argv)) != EXIT_OK)
+                return ret;
         if (!event || !data)
                 return cli_usage_error("measure", "--event and --data are required");
         if (!event_name_valid(event))

@@ -49,8 +49,8 @@ int cmd_pcrs(int argc, char **argv, struct cli *cli) {
                         return cli_bad_option("pcrs", opt, argv);
                 }
         }
-        if (optind != argc)
-                return cli_usage_error("pcrs", "unexpected argument \"%s\"", argv[optind]);
+        if ((ret = cli_no_operands("pcrs", argc, argv)) != EXIT_OK)
+                return ret;
         if (pcr_mask_parse(list, &mask) < 0)
                 return cli_usage_error("pcrs", "--pcrs: %s", vm_error_detail(-EINVAL));
         ret = cli_load_config(cli);

@@ -107,8 +107,8 @@ int cmd_quote(int argc, char **argv, struct cli *cli) {
                         return cli_bad_option("quote", opt, argv);
                 }
         }
-        if (optind != argc)
-                return cli_usage_error("quote", "unexpected argument \"%s\"", argv[optind]);
+        if ((ret = cli_no_operands("quote", argc, argv)) != EXIT_OK)
+                return ret;
         if (!nonce || !pcrs)
                 return cli_usage_error("quote", "--nonce and --pcrs are required");
         if (strlen(nonce) == 0 || strlen(nonce) > QUOTE_NONCE_MAX)

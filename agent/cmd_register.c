@@ -38,8 +38,8 @@ int cmd_register(int argc, char **argv, struct cli *cli) {
                 }
                 return cli_bad_option("register", opt, argv);
         }
-        if (optind != argc)
-                return cli_usage_error("register", "unexpected argument \"%s\"", argv[optind]);
+        if ((ret = cli_no_operands("register", argc, argv)) != EXIT_OK)
+                return ret;
         ret = cli_load_config(cli);
         if (ret != EXIT_OK)
                 return ret;

@@ -45,8 +45,8 @@ int cmd_serve(int argc, char **argv, struct cli *cli) {
                         return cli_bad_option("serve", opt, argv);
                 }
         }
-        if (optind != argc)
-                return cli_usage_error("serve", "unexpected argument \"%s\"", argv[optind]);
+        if ((ret = cli_no_operands("serve", argc, argv)) != EXIT_OK)
+                return ret;
         ret = cli_load_config(cli);
         if (ret != EXIT_OK)
                 return ret;

@@ -229,8 +229,8 @@ int cmd_unlock(int argc, char **argv, struct cli *cli) {
                         return cli_bad_option("unlock", opt, argv);
                 }
         }
-        if (optind != argc)
-                return cli_usage_error("unlock", "unexpected argument \"%s\"", argv[optind]);
+        if ((ret = cli_no_operands("unlock", argc, argv)) != EXIT_OK)
+                return ret;
         clock_gettime(CLOCK_MONOTONIC, &u.start);
         ret = cli_load_config(cli);
         if (ret == EXIT_OK && (ret = cmdline_apply_file(cmdline, &cli->config)) < 0)

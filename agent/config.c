@@ -39,12 +39,8 @@ static int parse_sign_alg(const char *value, void *field, size_t size, char *why
 }
 
 static int parse_handle(const char *value, void *field, size_t size, char *why, size_t why_size) {
-        char *end;
-        unsigned long handle = strtoul(value, &end, 16);
-
-        if (!*value || *end || (handle >> 24) != TPM2_HT_PERSISTENT)
+        if (!tpm_persistent_handle_parse(value, field))
                 return snprintf(why, why_size, "\"%s\" is not a persistent handle 0x81xxxxxx", value), -1;
-        *(TPM2_HANDLE *)field = (TPM2_HANDLE)handle;
         return 0;
 }
 

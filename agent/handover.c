@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "agent/state.h"
+#include "agent/tpm.h"
 #include "lib/cleanup.h"
 #include "lib/error.h"
 
@@ -61,8 +62,7 @@ static int header_line(BIO *in, const char *name, char *value, size_t size) {
 }
 
 static int parse_header(BIO *in, struct handover *h) {
-        char value[HANDOVER_LINE_MAX], *end;
-        unsigned long handle;
+        char value[HANDOVER_LINE_MAX];
         int ret = header_line(in, HANDOVER_MAGIC, value, sizeof(value));
 
         if (ret >= 0 && value[0])
@@ -75,11 +75,8 @@ static int parse_header(BIO *in, struct handover *h) {
                 ret = header_line(in, "ak_handle", value, sizeof(value));
         if (ret < 0)
                 return ret;
-        errno = 0;
-        handle = strtoul(value, &end, 16);
-        if (strncmp(value, "0x", 2) != 0 || *end || errno || (handle >> 24) != TPM2_HT_PERSISTENT)
+        if (strncmp(value, "0x", 2) != 0 || !tpm_persistent_handle_parse(value, &h->ak_handle))
                 return vm_error(-EBADMSG, "ak_handle \"%s\" is not a persistent handle 0x81xxxxxx", value);
-        h->ak_handle = (TPM2_HANDLE)handle;
         return 0;
 }
 

@@ -90,3 +90,15 @@ bool tpm_should_retry(TSS2_RC rc, unsigned *attempt) {
 int tpm_failed(TSS2_RC rc, const char *command) {
         return vm_error(-EIO, "%s failed: %s (0x%x)", command, Tss2_RC_Decode(rc), rc);
 }
+
+bool tpm_persistent_handle_parse(const char *text, TPM2_HANDLE *handle) {
+        char *end;
+        unsigned long value;
+
+        errno = 0;
+        value = strtoul(text, &end, 16);
+        if (!*text || *end || errno || (value >> 24) != TPM2_HT_PERSISTENT)
+                return false;
+        *handle = (TPM2_HANDLE)value;
+        return true;
+}

@@ -28,6 +28,9 @@ bool tpm_should_retry(TSS2_RC rc, unsigned *attempt);
 unsigned tpm_retry_delay_ms(unsigned attempt);
 /* Records "<command>: <decoded rc> (0x...)" and returns -EIO. */
 int tpm_failed(TSS2_RC rc, const char *command);
+/* A persistent handle 0x81xxxxxx in hexadecimal ("0x" optional), as the config, the command
+ * line and the hand-over write it. */
+bool tpm_persistent_handle_parse(const char *text, TPM2_HANDLE *handle);
 
 /* Time spent waiting for the TPM (inside ESAPI calls made through TPM_RETRYING), so that a
  * command can split its wall time into TPM and its own work. */
