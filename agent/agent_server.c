@@ -47,6 +47,7 @@ int agent_server_start(struct agent_server *s, const struct agent_config *config
                 ret = payload_key_bind(s->id.tpm, &s->payload, config->tpm_hash_alg);
         if (ret >= 0) {
                 ret = agent_api_init(&s->api, config, &s->id, &s->payload);
+                s->api.accept_keys = setup->accept_keys;
                 s->api_ready = true;
         }
         if (ret >= 0)

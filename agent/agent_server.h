@@ -32,6 +32,7 @@ struct agent_server_setup {
         time_t register_deadline;
         enum mtls_source mtls;
         struct handover *handover; /* MTLS_HANDOVER: this boot's identity from `unlock` (consumed) */
+        bool accept_keys;          /* serve POST /keys/ukey, /keys/vkey and GET /keys/verify */
 };
 
 int agent_server_start(struct agent_server *s, const struct agent_config *config, const struct agent_server_setup *setup);

@@ -303,6 +303,12 @@ static int route(struct agent_api *api, struct evhttp_request *req, const char *
                 return 404;
         }
         rest = path + consumed;
+        if (!api->accept_keys && (strcmp(rest, "keys/ukey") == 0 || strcmp(rest, "keys/vkey") == 0 ||
+                                  strcmp(rest, "keys/verify") == 0)) {
+                http_reply_error(req, 403, "key release refused: this agent takes keys in the initrd only "
+                                           "(runtime_release is off)");
+                return 403;
+        }
         if (method == EVHTTP_REQ_POST && (strcmp(rest, "keys/ukey") == 0 || strcmp(rest, "keys/vkey") == 0))
                 return handle_key_half(api, req, strcmp(rest, "keys/ukey") == 0);
         if (method != EVHTTP_REQ_GET) {

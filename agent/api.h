@@ -22,6 +22,7 @@ struct agent_api {
         uint8_t pcr16[TPM2_MAX_DIGEST_BUFFER]; /* what PCR 16 holds while the payload key is bound */
         struct key_release keys;
         bool keys_verified; /* the verifier had K proved (GET /keys/verify answered) */
+        bool accept_keys;   /* a key release is served (unlock; serve with runtime_release) */
         unsigned long requests;
 };
 

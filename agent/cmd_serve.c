@@ -51,6 +51,7 @@ int cmd_serve(int argc, char **argv, struct cli *cli) {
         if (ret != EXIT_OK)
                 return ret;
         setup.tcti = cli_tcti(cli);
+        setup.accept_keys = cli->config.runtime_release;
         payload_key_secure_heap(); /* before the hand-over's keys are read */
         ret = handover_take(cli->config.handover_path, &handover);
         if (ret >= 0) {

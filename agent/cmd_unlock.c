@@ -211,7 +211,7 @@ int cmd_unlock(int argc, char **argv, struct cli *cli) {
         };
         const char *cmdline = CMDLINE_PATH;
         struct timeval tick = { .tv_sec = 0, .tv_usec = TICK_MS * 1000 };
-        struct agent_server_setup setup = { .do_register = true, .mtls = MTLS_EPHEMERAL };
+        struct agent_server_setup setup = { .do_register = true, .mtls = MTLS_EPHEMERAL, .accept_keys = true };
         struct unlock u = { 0 };
         int opt, ret, fallback;
 

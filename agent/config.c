@@ -110,6 +110,7 @@ static const struct conf_key agent_keys[] = {
         KEY(askpass_dir, conf_parse_string),
         KEY(ima_policy, conf_parse_string),
         KEY(handover_path, conf_parse_string),
+        KEY(runtime_release, conf_parse_bool),
 };
 #undef KEY
 

@@ -47,6 +47,9 @@ struct agent_config {
         char ima_policy[256];            /* the IMA policy `unlock` loads into the kernel ("" = none) */
         /* the root-only file through which `unlock` hands its identity to the runtime `serve` */
         char handover_path[256];
+        /* `serve` accepts a key release (POST /keys/ukey, /keys/vkey) only when this is on: the
+         * release belongs in the initrd, before anything from the root runs */
+        bool runtime_release;
 };
 
 void agent_config_defaults(struct agent_config *config);

@@ -6,16 +6,45 @@
 #include <string.h>
 
 #include "encoding.h"
+#include "cleanup.h"
 #include "error.h"
 #include "hashalg.h"
 #include "json_member.h"
 
-int measurement_record(uint64_t recnum, TPM2_ALG_ID bank, const uint8_t *digest, const char *event, const char *data,
-                       char **line) {
+int measurement_event_bytes(const char *event, const char *data, char **out, size_t *size) {
+        size_t event_len = strlen(event), data_len = strlen(data);
+        char *typed;
+
+        if (event_len == 0 || event_len > MEASUREMENT_EVENT_MAX || data_len > MEASUREMENT_DATA_MAX)
+                return vm_error(-EINVAL, "measurement: the event name must be 1-%d bytes, the data at most %d",
+                                MEASUREMENT_EVENT_MAX, MEASUREMENT_DATA_MAX);
+        typed = malloc(event_len + 1 + data_len);
+        if (!typed)
+                return -ENOMEM;
+        memcpy(typed, event, event_len + 1); /* the NUL separates the name from the data */
+        memcpy(typed + event_len + 1, data, data_len);
+        *out = typed;
+        *size = event_len + 1 + data_len;
+        return 0;
+}
+
+int measurement_digest(TPM2_ALG_ID bank, const char *event, const char *data, uint8_t *digest) {
+        _cleanup_(freep) char *typed = NULL;
+        size_t size;
+        int ret = measurement_event_bytes(event, data, &typed, &size);
+
+        return ret < 0 ? ret : hashalg_digest(bank, typed, size, digest);
+}
+
+int measurement_record(uint64_t recnum, TPM2_ALG_ID bank, const char *event, const char *data, char **line) {
+        uint8_t digest[TPM2_MAX_DIGEST_BUFFER];
+        int ret = measurement_digest(bank, event, data, digest);
+
+        if (ret < 0)
+                return ret;
         json_object *rec = json_object_new_object(), *digests = json_object_new_array(), *d = json_object_new_object(),
                     *content = json_object_new_object();
         char *hex = hex_encode(digest, hashalg_size(bank));
-        int ret = 0;
 
         if (!rec || !digests || !d || !content || !hex || !hashalg_name(bank))
                 ret = -ENOMEM;
@@ -42,6 +71,20 @@ int measurement_record(uint64_t recnum, TPM2_ALG_ID bank, const uint8_t *digest,
         return ret;
 }
 
+/* What one record, once its digest is checked, tells the verifier (the header's table). */
+static void classify(const char *event, unsigned index, struct measurement_summary *s) {
+        if (strcmp(event, MEASUREMENT_EVENT_ROOT_IDENTITY) == 0)
+                return;
+        if (strcmp(event, MEASUREMENT_EVENT_LEAVE_INITRD) == 0) {
+                if (!s->left_initrd)
+                        s->leave_record = index;
+                s->left_initrd = true;
+                return;
+        }
+        if (s->releases++ == 0) /* key-released, or an event nobody defined: a release */
+                s->first_release = index;
+}
+
 /* One record: checks it and extends `pcr15`. */
 static int replay_record(json_object *rec, unsigned index, TPM2_ALG_ID bank, struct measurement_summary *s) {
         size_t digest_size = hashalg_size(bank);
@@ -65,8 +108,8 @@ static int replay_record(json_object *rec, unsigned index, TPM2_ALG_ID bank, str
         if (ret < 0)
                 return vm_error(-EBADMSG, "record %u: %s", index, vm_error_detail(ret));
         if (!json_object_object_get_ex(rec, "content", &content) || !json_object_is_type(content, json_type_object) ||
-            json_member_string(content, "event", 64, false, &event) < 0 ||
-            json_member_string(content, "data", MEASUREMENT_LINE_MAX, false, &data) < 0)
+            json_member_string(content, "event", MEASUREMENT_EVENT_MAX, false, &event) < 0 ||
+            json_member_string(content, "data", MEASUREMENT_DATA_MAX, false, &data) < 0)
                 return vm_error(-EBADMSG, "record %u: content needs string members event and data", index);
         if (!json_object_object_get_ex(rec, "digests", &digests) || !json_object_is_type(digests, json_type_array) ||
             json_object_array_length(digests) != 1 || !(d = json_object_array_get_idx(digests, 0)) ||
@@ -74,18 +117,17 @@ static int replay_record(json_object *rec, unsigned index, TPM2_ALG_ID bank, str
             hashalg_from_name(alg) != bank || hex_decode(hex, strlen(hex), digest, sizeof(digest), &size) < 0 ||
             size != digest_size)
                 return vm_error(-EBADMSG, "record %u: digests must be one %s digest", index, hashalg_name(bank));
-        ret = hashalg_digest(bank, data, strlen(data), want);
+        ret = measurement_digest(bank, event, data, want);
         if (ret < 0)
                 return ret;
         if (memcmp(digest, want, digest_size) != 0)
-                return vm_error(-EBADMSG, "record %u (%s): digest is not H(data)", index, event);
+                return vm_error(-EBADMSG, "record %u: digest is not H(event, data)", index);
         memcpy(chain, s->pcr15, digest_size);
         memcpy(chain + digest_size, digest, digest_size);
         ret = hashalg_digest(bank, chain, 2 * digest_size, s->pcr15);
         if (ret < 0)
                 return ret;
-        if (strcmp(event, MEASUREMENT_EVENT_KEY_RELEASED) == 0)
-                s->key_released = true;
+        classify(event, index, s);
         return 0;
 }
 

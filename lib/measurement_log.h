@@ -2,8 +2,17 @@
  * identity, key released, leaving the initrd) as one TCG Canonical Event Log JSON record a line:
  *   {"recnum":N,"pcr":15,"digests":[{"hashAlg":"sha256","digest":"<hex>"}],
  *    "content_type":"vmattest","content":{"event":"<name>","data":"<text>"}}
- * The digest is H_bank(data); the log replays to PCR 15. The agent writes it, the verifier
- * (which gets it as vmattest_measurement_list) parses it: bounded, every field checked. */
+ * The digest is H_bank(event || 0x00 || data): the event's name is inside what is extended, so
+ * a record renamed after the fact no longer replays to PCR 15 (the TPM signs PCR 15, nothing
+ * signs the log's text). The agent writes it, the verifier (which gets it as
+ * vmattest_measurement_list) parses it: bounded, every field checked.
+ *
+ * What the verifier concludes from a log that replays to the quoted PCR 15:
+ *   root-identity   a volume the initrd unlocked (no effect on the release)
+ *   leave-initrd    the boot left the initrd: no key is released after it
+ *   key-released    this boot had its key: no second release
+ *   anything else   counted as a key release: a record the verifier cannot classify must never
+ *                   make it release a key it would otherwise refuse */
 #pragma once
 
 #include <stdbool.h>
@@ -18,14 +27,25 @@
 #define MEASUREMENT_LINE_MAX 4096
 #define MEASUREMENT_RECORDS_MAX 1024
 
-/* One record's line (newline-terminated), malloc'ed; `digest` is H_bank(data). */
-int measurement_record(uint64_t recnum, TPM2_ALG_ID bank, const uint8_t *digest, const char *event, const char *data,
-                       char **line);
+#define MEASUREMENT_EVENT_MAX 64
+#define MEASUREMENT_DATA_MAX (MEASUREMENT_LINE_MAX / 2)
+
+/* The bytes whose hash is extended: event || 0x00 || data (malloc'ed). -EINVAL when the name
+ * is empty or longer than MEASUREMENT_EVENT_MAX, or the data longer than MEASUREMENT_DATA_MAX. */
+int measurement_event_bytes(const char *event, const char *data, char **out, size_t *size);
+/* H_bank(event || 0x00 || data) into `digest` (hashalg_size(bank) bytes). */
+int measurement_digest(TPM2_ALG_ID bank, const char *event, const char *data, uint8_t *digest);
+
+/* One record's line (newline-terminated), malloc'ed, with its digest in `bank`. */
+int measurement_record(uint64_t recnum, TPM2_ALG_ID bank, const char *event, const char *data, char **line);
 
 struct measurement_summary {
         uint8_t pcr15[TPM2_MAX_DIGEST_BUFFER]; /* the replayed value */
         unsigned records;
-        bool key_released;                     /* a key-released event is in the log */
+        unsigned releases;                     /* key-released records and records of unknown events */
+        unsigned first_release;                /* the record number of the first of them */
+        bool left_initrd;                      /* a leave-initrd record */
+        unsigned leave_record;                 /* its record number */
 };
 
 /* Parses and replays the log (text of lines) in `bank`; each record's digest must be

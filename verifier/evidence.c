@@ -83,8 +83,10 @@ static int evidence_check_ima(const struct evidence_input *in, json_object *resu
                 /* a new boot: its list starts from entry 0 over a reset PCR 10 */
                 state->ima_next_entry = 0;
                 state->ima_pcr10_size = 0;
-                if (served_from != 0)
-                        return 0; /* asked the old boot's entry number: ask from 0 next time */
+                if (served_from != 0) /* never a pass without a replay: ask again, from 0 */
+                        return vm_error(-EAGAIN, "IMA: a new boot, and the agent served its list from entry %lld: "
+                                                 "asking again from entry 0",
+                                        (long long)served_from);
         } else if ((uint64_t)served_from != asked)
                 return vm_error(-EPERM, "IMA: asked for the list from entry %llu, the agent served it from %lld",
                                 (unsigned long long)asked, (long long)served_from);
@@ -108,8 +110,8 @@ static int evidence_check_ima(const struct evidence_input *in, json_object *resu
         return 0;
 }
 
-/* SPEC §5.2: the agent's own log must replay to the quoted PCR 15; whether it records a key
- * release tells the release logic that this boot already had its key. */
+/* SPEC §5.2: the agent's own log must replay to the quoted PCR 15; what it records (a key
+ * release, leaving the initrd) is for the release logic (verifier/release.c) to judge. */
 static int evidence_check_measurements(const struct evidence_input *in, json_object *results, const struct quote *quote) {
         struct measurement_summary summary;
         const char *log;
@@ -128,8 +130,8 @@ static int evidence_check_measurements(const struct evidence_input *in, json_obj
         if (memcmp(summary.pcr15, quote->pcrs.value[MEASUREMENT_PCR].buffer, size) != 0)
                 return vm_error(-EPERM, "vmattest measurement log (%u records) does not replay to the quoted PCR 15",
                                 summary.records);
-        if (in->key_released)
-                *in->key_released = summary.key_released;
+        if (in->measurements)
+                *in->measurements = summary;
         return 0;
 }
 

@@ -6,6 +6,7 @@
 #include <json-c/json.h>
 #include <stdint.h>
 
+#include "lib/measurement_log.h"
 #include "verifier/store.h"
 #include "verifier/tpm_policy.h"
 
@@ -20,7 +21,8 @@ struct evidence_input {
         const char *nonce;
         uint32_t mask;                               /* asked for */
         uint64_t ima_entry;                          /* asked for */
-        bool *key_released;                          /* out, may be NULL: the PCR 15 log holds a key release */
+        struct measurement_summary *measurements;    /* out, may be NULL: what PCR 15's log records
+                                                      * (filled when the mask has PCR 15) */
 };
 
 /* The PCRs to ask for: the tpm_policy's, 0-9 for measured boot and boot_aggregate, 10 for IMA,
@@ -29,5 +31,7 @@ uint32_t evidence_mask(const struct tpm_policy *tpm_policy, bool runtime_policy,
 
 /* Checks the `results` of GET /quotes/integrity. On success `state` advances (clock, IMA
  * replay, boot time). -EPERM/-EBADMSG with a detail naming what failed: the check, the PCR,
- * the log entry, its path and digest. */
+ * the log entry, its path and digest. -EAGAIN: the quote is of a new boot but the agent served
+ * its IMA list from an entry other than 0; nothing was verified and the state is set to ask
+ * again from entry 0 (the poll neither passes nor fails). */
 int evidence_check(const struct evidence_input *in, json_object *results, struct attestation *state);

@@ -19,6 +19,7 @@
 #include "lib/json_member.h"
 #include "verifier/evidence.h"
 #include "verifier/release.h"
+#include "verifier/release_keys.h"
 #include "verifier/store.h"
 #include "verifier/webhook.h"
 
@@ -26,9 +27,6 @@
 #define SYNC_EVERY_MS 1000
 #define NONCE_SIZE 20
 #define POLL_BODY_MAX (1100u << 20) /* an IMA list from entry 0 of a long-running boot */
-
-/* What the request in flight is: the regular integrity poll, or a step of the key release. */
-enum phase { PHASE_INTEGRITY, PHASE_IDENTITY, PHASE_UKEY, PHASE_VKEY, PHASE_VERIFY };
 
 /* One enrolled agent as the poller holds it: its registration, parsed policies, state and
  * the request in flight. */
@@ -45,12 +43,10 @@ struct polled {
         struct mb_policy *mb_policy;
         struct attestation state;
         uint64_t next_due_ms;
-        /* key release (SPEC §3): the sealed payload, and the release in progress this boot */
+        /* key release (SPEC §3): the sealed payload, and the release's state (verifier/release.c) */
         char *payload_sealed;
-        struct release *release;
-        struct quote_clock release_boot;
-        bool u_sent, v_sent;
-        enum phase phase;
+        struct release release;
+        enum release_request request; /* the one in flight */
         struct curl_slist *headers;
         /* in flight */
         CURL *curl;
@@ -109,7 +105,7 @@ static void polled_cancel(struct poller *p, struct polled *a) {
 
 static void polled_free(struct poller *p, struct polled *a) {
         polled_cancel(p, a);
-        release_free(a->release);
+        release_done(&a->release);
         free(a->payload_sealed);
         free(a->mtls_cert);
         tpm_policy_done(&a->tpm_policy);
@@ -180,6 +176,8 @@ static int polled_load(struct poller *p, const char *agent_id, struct polled **o
         registered_agent_done(&reg);
         a->revision = a->state.revision;
         a->payload_sealed = a->state.payload, a->state.payload = NULL;
+        release_init(&a->release, a->payload_sealed != NULL, a->state.released_reset, a->state.released_restart,
+                     &a->state.clock);
         /* the policy texts were parsed: keep only the parsed forms */
         attestation_done(&a->state);
         *out = a;
@@ -250,14 +248,15 @@ static void sync_agents(struct poller *p) {
 
 /* Starts one request to the agent: `path` (with its query) under /v2.6/, POSTing `post_body`
  * when it is not NULL (the body must live until the request ends). */
-static void start_request(struct poller *p, struct polled *a, enum phase phase, const char *path, const char *post_body) {
+static void start_request(struct poller *p, struct polled *a, enum release_request request, const char *path,
+                          const char *post_body) {
         const struct curl_api *c = p->curl;
         struct curl_blob pinned = { .data = a->mtls_cert, .len = strlen(a->mtls_cert), .flags = CURL_BLOB_COPY };
         char url[512];
 
         snprintf(url, sizeof(url), "https://%s%s%s:%d/v2.6/%s", strchr(a->ip, ':') ? "[" : "", a->ip,
                  strchr(a->ip, ':') ? "]" : "", a->port, path);
-        a->phase = phase;
+        a->request = request;
         a->curl = c->easy_init();
         if (!a->curl)
                 return;
@@ -296,49 +295,42 @@ static void start_poll(struct poller *p, struct polled *a) {
         a->ima_entry = a->state.ima_next_entry;
         snprintf(path, sizeof(path), "quotes/integrity?nonce=%s&mask=0x%x&partial=0&ima_ml_entry=%llu", a->nonce, a->mask,
                  (unsigned long long)a->ima_entry);
-        start_request(p, a, PHASE_INTEGRITY, path, NULL);
+        start_request(p, a, RELEASE_ASK_INTEGRITY, path, NULL);
 }
 
-/* True while this boot's payload has not been released: then every poll is a step of it. */
-static bool release_pending(const struct polled *a) {
-        const struct attestation *s = &a->state;
-
-        return a->payload_sealed && !(s->clock.valid && s->released_reset == s->clock.reset_count &&
-                                      s->released_restart == s->clock.restart_count);
-}
-
-static void release_abandon(struct polled *a) {
-        release_free(a->release);
-        a->release = NULL;
-        a->u_sent = a->v_sent = false;
-}
-
-/* The next request for an agent that is due. */
+/* The next request for an agent that is due: the release's, or the regular poll. */
 static void start_next(struct poller *p, struct polled *a) {
         char path[128];
 
-        if (!release_pending(a)) {
-                start_poll(p, a);
-                return;
-        }
-        /* a release prepared in an earlier boot is void: U and V go to this boot's agent */
-        if (a->release && quote_clock_rebooted(&a->release_boot, &a->state.clock))
-                release_abandon(a);
-        if (!a->release) { /* U follows a good identity quote */
+        switch (release_next(&a->release)) {
+        case RELEASE_ASK_IDENTITY:
                 random_nonce(a->nonce);
                 snprintf(path, sizeof(path), "quotes/identity?nonce=%s", a->nonce);
-                start_request(p, a, PHASE_IDENTITY, path, NULL);
-        } else if (!a->u_sent)
-                start_request(p, a, PHASE_UKEY, "keys/ukey", a->release->ukey_body);
-        else
-                start_poll(p, a); /* V follows the first good integrity quote */
+                start_request(p, a, RELEASE_ASK_IDENTITY, path, NULL);
+                return;
+        case RELEASE_POST_UKEY:
+                start_request(p, a, RELEASE_POST_UKEY, "keys/ukey", a->release.keys->ukey_body);
+                return;
+        case RELEASE_POST_VKEY:
+                start_request(p, a, RELEASE_POST_VKEY, "keys/vkey", a->release.keys->vkey_body);
+                return;
+        case RELEASE_ASK_VERIFY:
+                snprintf(path, sizeof(path), "keys/verify?challenge=%s", a->release.keys->challenge);
+                start_request(p, a, RELEASE_ASK_VERIFY, path, NULL);
+                return;
+        case RELEASE_ASK_INTEGRITY:
+                break;
+        }
+        start_poll(p, a);
 }
 
-/* A good identity quote: its pubkey is the one PCR 16 vouches for; U goes to it. */
+/* A good identity quote: its pubkey is the one PCR 16 vouches for; U goes to it. It does not
+ * advance the agent's clock: that is the last integrity quote's, whose IMA replay it dates. */
 static int identity_checked(struct poller *p, struct polled *a, json_object *results) {
         struct quote_expect expect = { .ak = &a->ak, .nonce = a->nonce, .hash_alg = a->tpm_policy.bank,
                                        .mask = 0, .last = a->state.clock };
         const char *quote_text, *pubkey;
+        struct release_keys *keys;
         struct quote quote;
         struct quote_clock clock;
         int ret;
@@ -352,73 +344,66 @@ static int identity_checked(struct poller *p, struct polled *a, json_object *res
         ret = quote_check(quote_text, &expect, &quote, &clock);
         if (ret < 0)
                 return vm_error(ret, "identity quote: %s", vm_error_detail(ret));
-        a->state.clock = clock;
-        ret = release_prepare(p->config->payload_vault, a->payload_sealed, a->agent_id, pubkey, &a->release);
+        if (!release_identity_quoted(&a->release, &clock)) {
+                log_info("verifier: agent %s: this boot already had its payload: nothing to release", a->agent_id);
+                return 0;
+        }
+        ret = release_keys_prepare(p->config->payload_vault, a->payload_sealed, a->agent_id, pubkey, &keys);
         if (ret < 0)
                 return vm_error(-EIO, "key release: %s", vm_error_detail(ret)); /* the verifier's problem */
-        a->release_boot = clock;
+        release_keys_ready(&a->release, keys);
         return 0;
 }
 
-static void release_record(struct polled *a, const char *how) {
-        a->state.released_reset = a->release_boot.reset_count;
-        a->state.released_restart = a->release_boot.restart_count;
+/* The release recorded for this boot: kept in the store (status shows it; a restart, or a
+ * re-enrolment, of the verifier does not release it again). */
+static void release_recorded(struct polled *a, const char *how) {
+        a->state.released_reset = a->release.released_reset;
+        a->state.released_restart = a->release.released_restart;
         a->state.released_at = (int64_t)time(NULL);
-        release_abandon(a);
         log_info("verifier: agent %s: payload released for this boot (%s)", a->agent_id, how);
 }
 
-/* V was delivered but /keys/verify went unanswered (the agent stopped): a release event in this
- * boot's PCR 15 log is the agent saying it authenticated K, which only this release's V can
- * have given it; without one, the release starts over. */
-static void release_settle(struct polled *a, bool key_released) {
-        if (key_released)
-                release_record(a, "V delivered, and PCR 15's log records the release");
-        else
-                release_abandon(a);
-}
-
-/* One step of the key release came back 200: go on to the next one. */
+/* One step of the key release came back 200: feed it to the release, go on at once. */
 static int release_step(struct poller *p, struct polled *a, json_object *results) {
-        char path[64];
-        const char *hmac;
+        const char *hmac = NULL;
         int ret;
 
-        switch (a->phase) {
-        case PHASE_IDENTITY:
+        switch (a->request) {
+        case RELEASE_ASK_IDENTITY:
                 ret = identity_checked(p, a, results);
                 if (ret == -EIO) { /* the verifier could not prepare: not the agent's fault */
                         snprintf(a->state.last_error, sizeof(a->state.last_error), "%s", vm_error_detail(ret));
                         log_error("verifier: agent %s: %s", a->agent_id, vm_error_detail(ret));
                         return 0;
                 }
-                if (ret >= 0)
-                        start_request(p, a, PHASE_UKEY, "keys/ukey", a->release->ukey_body);
-                return ret;
-        case PHASE_UKEY:
-                a->u_sent = true;
-                a->next_due_ms = now_ms(); /* the integrity quote that earns V, at once */
-                return 0;
-        case PHASE_VKEY:
-                a->v_sent = true;
-                snprintf(path, sizeof(path), "keys/verify?challenge=%s", a->release->challenge);
-                start_request(p, a, PHASE_VERIFY, path, NULL);
-                return 0;
-        case PHASE_VERIFY:
-                ret = json_member_string(results, "hmac", 256, false, &hmac);
-                if (ret < 0 || !release_verify(a->release, hmac))
-                        return vm_error(-EPERM, "key release: the agent's /keys/verify answer does not prove it holds K");
-                release_record(a, "the agent proved it holds K");
-                return 0;
-        case PHASE_INTEGRITY:
                 break;
+        case RELEASE_POST_UKEY:
+                release_ukey_delivered(&a->release); /* the integrity quote that earns V, at once */
+                ret = 0;
+                break;
+        case RELEASE_POST_VKEY:
+                release_vkey_delivered(&a->release);
+                ret = 0;
+                break;
+        case RELEASE_ASK_VERIFY:
+                json_member_string(results, "hmac", 256, false, &hmac);
+                ret = release_verified(&a->release, hmac);
+                if (ret > 0)
+                        release_recorded(a, "the agent proved it holds K");
+                break;
+        case RELEASE_ASK_INTEGRITY:
+        default:
+                return 0;
         }
-        return 0;
+        if (ret >= 0)
+                a->next_due_ms = now_ms();
+        return ret;
 }
 
 /* A poll came back: judge it, then record the outcome. */
 static void finish_poll(struct poller *p, struct polled *a, CURLcode code) {
-        bool key_released = false;
+        struct measurement_summary measurements = { 0 };
         long status = 0;
         json_object *body = NULL, *results;
         char excerpt[sizeof(a->state.last_error)];
@@ -440,11 +425,8 @@ static void finish_poll(struct poller *p, struct polled *a, CURLcode code) {
                 if (strcmp(a->state.last_error, excerpt) != 0)
                         log_warning("verifier: agent %s at %s:%d: %s", a->agent_id, a->ip, a->port, excerpt);
                 snprintf(a->state.last_error, sizeof(a->state.last_error), "%s", excerpt);
-                /* a key release interrupted starts over, with a fresh K; but once V was delivered
-                 * the agent may hold K (an initrd's unlock exits once it has used it): the next
-                 * integrity quote's PCR 15 log tells */
-                if (a->phase != PHASE_INTEGRITY && a->phase != PHASE_IDENTITY && !(a->phase == PHASE_VERIFY && a->v_sent))
-                        release_abandon(a);
+                if (a->request != RELEASE_ASK_INTEGRITY)
+                        release_request_failed(&a->release);
                 polled_cancel(p, a);
                 polled_refresh_contact(p, a);
                 store_attestation_save(p->store, &a->state);
@@ -458,7 +440,7 @@ static void finish_poll(struct poller *p, struct polled *a, CURLcode code) {
         polled_cancel(p, a);
         if (!results)
                 ret = vm_error(-EBADMSG, "the agent's answer is not Keylime's {code,status,results} JSON");
-        else if (a->phase != PHASE_INTEGRITY) {
+        else if (a->request != RELEASE_ASK_INTEGRITY) {
                 ret = release_step(p, a, results);
                 json_object_put(body);
                 if (ret < 0)
@@ -475,17 +457,24 @@ static void finish_poll(struct poller *p, struct polled *a, CURLcode code) {
                         .nonce = a->nonce,
                         .mask = a->mask,
                         .ima_entry = a->ima_entry,
-                        .key_released = &key_released,
+                        .measurements = &measurements,
                 };
 
                 ret = evidence_check(&in, results, &a->state);
-                /* SPEC §5.2: one key per boot; a release event this verifier did not make is a second one */
-                if (ret >= 0 && key_released && a->release && a->u_sent && !a->v_sent)
-                        ret = vm_error(-EPERM, "key release refused: PCR 15's log already holds a key release in this boot");
-                else if (ret >= 0 && a->release && a->v_sent)
-                        release_settle(a, key_released);
+                if (ret >= 0) {
+                        ret = release_integrity_quoted(&a->release, &a->state.clock,
+                                                       a->mask & (1u << MEASUREMENT_PCR) ? &measurements : NULL);
+                        if (ret > 0)
+                                release_recorded(a, "V delivered, and PCR 15's log records the release");
+                }
         }
         json_object_put(body);
+        if (ret == -EAGAIN) { /* nothing verified, nothing failed: ask again at once */
+                log_info("verifier: agent %s: %s", a->agent_id, vm_error_detail(ret));
+                a->next_due_ms = now_ms();
+                store_attestation_save(p->store, &a->state);
+                return;
+        }
         if (ret < 0) {
                 polled_fail(p, a, vm_error_detail(ret));
                 return;
@@ -497,9 +486,8 @@ static void finish_poll(struct poller *p, struct polled *a, CURLcode code) {
         a->state.last_error[0] = '\0';
         if (store_attestation_save(p->store, &a->state) == -ESTALE)
                 log_debug("verifier: agent %s changed while polled: reloading", a->agent_id);
-        /* SPEC §3: V after the first good integrity quote of the boot U was released in */
-        if (a->release && a->u_sent && !a->v_sent)
-                start_request(p, a, PHASE_VKEY, "keys/vkey", a->release->vkey_body);
+        if (release_next(&a->release) != RELEASE_ASK_INTEGRITY)
+                a->next_due_ms = now_ms(); /* SPEC §3: V right after the quote that earned it */
 }
 
 static void *poller_main(void *user) {

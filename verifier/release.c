@@ -1,103 +1,165 @@
 #include "verifier/release.h"
 
-#include <openssl/crypto.h>
-#include <openssl/pem.h>
-#include <openssl/rand.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include "lib/aead.h"
-#include "lib/auth_tag.h"
-#include "lib/cleanup.h"
 #include "lib/error.h"
-#include "verifier/payload_vault.h"
 
-#define PUBKEY_PEM_MAX 4096
+static const char *const state_names[] = {
+        [RELEASE_IDLE] = "idle",         [RELEASE_IDENTITY] = "identity", [RELEASE_UKEY] = "ukey",
+        [RELEASE_INTEGRITY] = "integrity", [RELEASE_VKEY] = "vkey",       [RELEASE_VERIFY] = "verify",
+        [RELEASE_SETTLE] = "settle",
+};
 
-static int random_challenge(char out[21]) {
-        static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-        uint8_t bytes[20];
-
-        if (RAND_bytes(bytes, sizeof(bytes)) != 1)
-                return vm_error(-EIO, "no random bytes for the challenge");
-        for (size_t i = 0; i < 20; i++)
-                out[i] = alphabet[bytes[i] % 62];
-        out[20] = '\0';
-        return 0;
+const char *release_state_name(enum release_state state) {
+        return (unsigned)state < sizeof(state_names) / sizeof(state_names[0]) ? state_names[state] : "?";
 }
 
-/* The tenant's payload, out of the vault and straight under K. */
-static int reseal_payload(const char *vault_path, const char *sealed_payload, const struct key_split *split, char **out) {
-        uint8_t *vault = NULL, *plain = NULL;
-        size_t size = 0;
-        int ret = payload_vault_key(vault_path, false, &vault);
-
-        if (ret >= 0)
-                ret = aead_open(vault, sealed_payload, &plain, &size);
-        if (ret >= 0)
-                ret = key_split_seal(split, plain, size, out);
-        if (plain)
-                OPENSSL_secure_clear_free(plain, size + 1);
-        if (vault)
-                OPENSSL_secure_clear_free(vault, AEAD_KEY_SIZE);
-        return ret;
+static bool boot_released(const struct release *r, const struct quote_clock *clock) {
+        return r->released_reset >= 0 && (int64_t)clock->reset_count == r->released_reset;
 }
 
-int release_prepare(const char *vault_path, const char *sealed_payload, const char *agent_id, const char *pubkey_pem,
-                    struct release **out) {
-        struct release *r = calloc(1, sizeof(*r));
-        _cleanup_(freep) char *u = NULL;
-        _cleanup_(freep) char *v = NULL;
-        _cleanup_(freep) char *payload = NULL;
-        EVP_PKEY *pubkey = NULL;
-        BIO *bio;
-        int ret;
+/* The attempt is over (released, refused or void): its keys go. */
+static void release_drop(struct release *r, enum release_state next) {
+        release_keys_free(r->keys);
+        r->keys = NULL;
+        r->state = next;
+}
 
-        if (!r)
-                return -ENOMEM;
-        bio = BIO_new_mem_buf(pubkey_pem, (int)strnlen(pubkey_pem, PUBKEY_PEM_MAX));
-        pubkey = bio ? PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL) : NULL;
-        BIO_free(bio);
-        ret = pubkey ? 0 : vm_error(-EBADMSG, "the agent's pubkey is not a PEM public key");
-        if (ret >= 0)
-                ret = key_split_new(agent_id, &r->split);
-        if (ret >= 0)
-                ret = key_half_wrap(pubkey, r->split->u, &u);
-        if (ret >= 0)
-                ret = key_half_wrap(pubkey, r->split->v, &v);
-        if (ret >= 0 && sealed_payload)
-                ret = reseal_payload(vault_path, sealed_payload, r->split, &payload);
-        if (ret >= 0)
-                ret = random_challenge(r->challenge);
-        if (ret >= 0 && (asprintf(&r->ukey_body, "{\"encrypted_key\":\"%s\",\"auth_tag\":\"%s\"%s%s%s}", u,
-                                  r->split->auth_tag, payload ? ",\"payload\":\"" : "", payload ? payload : "",
-                                  payload ? "\"" : "") < 0 ||
-                         asprintf(&r->vkey_body, "{\"encrypted_key\":\"%s\"}", v) < 0))
-                ret = -ENOMEM;
-        EVP_PKEY_free(pubkey);
-        if (ret < 0) {
-                release_free(r);
-                return ret;
+void release_init(struct release *r, bool payload, int64_t released_reset, int64_t released_restart,
+                  const struct quote_clock *last) {
+        *r = (struct release){ .payload = payload, .released_reset = released_reset, .released_restart = released_restart };
+        r->state = payload && !(last->valid && boot_released(r, last)) ? RELEASE_IDENTITY : RELEASE_IDLE;
+}
+
+void release_done(struct release *r) {
+        release_drop(r, RELEASE_IDLE);
+}
+
+enum release_request release_next(const struct release *r) {
+        switch (r->state) {
+        case RELEASE_IDENTITY:
+                return RELEASE_ASK_IDENTITY;
+        case RELEASE_UKEY:
+                return RELEASE_POST_UKEY;
+        case RELEASE_VKEY:
+                return RELEASE_POST_VKEY;
+        case RELEASE_VERIFY:
+                return RELEASE_ASK_VERIFY;
+        case RELEASE_IDLE:
+        case RELEASE_INTEGRITY:
+        case RELEASE_SETTLE:
+                break;
         }
-        *out = r;
+        return RELEASE_ASK_INTEGRITY;
+}
+
+bool release_identity_quoted(struct release *r, const struct quote_clock *clock) {
+        if (r->state != RELEASE_IDENTITY)
+                return false;
+        if (boot_released(r, clock)) { /* e.g. re-enrolled in a boot that already had its key */
+                r->state = RELEASE_IDLE;
+                return false;
+        }
+        r->boot = *clock;
+        return true;
+}
+
+void release_keys_ready(struct release *r, struct release_keys *keys) {
+        release_keys_free(r->keys);
+        r->keys = keys;
+        r->state = RELEASE_UKEY;
+}
+
+void release_ukey_delivered(struct release *r) {
+        if (r->state == RELEASE_UKEY)
+                r->state = RELEASE_INTEGRITY;
+}
+
+static int release_record(struct release *r) {
+        r->released_reset = r->boot.reset_count;
+        r->released_restart = r->boot.restart_count;
+        release_drop(r, RELEASE_IDLE);
+        return 1;
+}
+
+int release_integrity_quoted(struct release *r, const struct quote_clock *clock, const struct measurement_summary *log) {
+        bool same_boot = clock->reset_count == r->boot.reset_count;
+
+        switch (r->state) {
+        case RELEASE_IDLE:
+                /* a new boot wants its key */
+                if (r->payload && !boot_released(r, clock))
+                        r->state = RELEASE_IDENTITY;
+                return 0;
+        case RELEASE_INTEGRITY:
+                /* U went to the boot (and restart) of the identity quote; V may follow only a
+                 * quote of that same one, whose evidence this quote's checks just passed */
+                if (!same_boot || clock->restart_count != r->boot.restart_count) {
+                        release_drop(r, RELEASE_IDENTITY);
+                        return 0;
+                }
+                if (!log) {
+                        release_drop(r, RELEASE_IDLE);
+                        return vm_error(-EPERM, "key release refused: the integrity quote carried no PCR 15 log");
+                }
+                if (log->left_initrd) {
+                        release_drop(r, RELEASE_IDLE);
+                        return vm_error(-EPERM,
+                                        "key release refused: the boot has left the initrd (PCR 15 log record %u)",
+                                        log->leave_record);
+                }
+                if (log->releases) {
+                        release_drop(r, RELEASE_IDLE);
+                        return vm_error(-EPERM,
+                                        "key release refused: PCR 15's log already holds a key release in this boot "
+                                        "(record %u)",
+                                        log->first_release);
+                }
+                r->state = RELEASE_VKEY;
+                return 0;
+        case RELEASE_SETTLE:
+                /* V was delivered, or may have been: a release recorded in this boot's PCR 15 log
+                 * is the agent saying it authenticated K, which only this attempt's V gave it (a
+                 * release already in the log was refused before V was sent) */
+                if (same_boot && log && log->releases)
+                        return release_record(r);
+                release_drop(r, RELEASE_IDENTITY);
+                return 0;
+        case RELEASE_IDENTITY:
+        case RELEASE_UKEY:
+        case RELEASE_VKEY:
+        case RELEASE_VERIFY:
+                break;
+        }
         return 0;
 }
 
-void release_free(struct release *r) {
-        if (!r)
-                return;
-        key_split_free(r->split);
-        free(r->ukey_body);
-        free(r->vkey_body);
-        free(r);
+void release_vkey_delivered(struct release *r) {
+        if (r->state == RELEASE_VKEY)
+                r->state = RELEASE_VERIFY;
 }
 
-bool release_verify(const struct release *r, const char *hmac) {
-        char want[AUTH_TAG_HEX_SIZE];
-        bool ok = auth_tag_compute(r->split->k, KEY_SPLIT_SIZE, r->challenge, want) >= 0 && hmac &&
-                  auth_tag_equal(want, hmac);
+int release_verified(struct release *r, const char *hmac) {
+        if (r->state != RELEASE_VERIFY)
+                return 0;
+        if (!hmac || !release_keys_verify(r->keys, hmac)) {
+                release_drop(r, RELEASE_IDLE);
+                return vm_error(-EPERM, "key release: the agent's /keys/verify answer does not prove it holds K");
+        }
+        return release_record(r);
+}
 
-        OPENSSL_cleanse(want, sizeof(want));
-        return ok;
+void release_request_failed(struct release *r) {
+        switch (r->state) {
+        case RELEASE_UKEY:
+                release_drop(r, RELEASE_IDENTITY);
+                break;
+        case RELEASE_VKEY:
+        case RELEASE_VERIFY:
+                r->state = RELEASE_SETTLE; /* an initrd's unlock exits once it has used K */
+                break;
+        case RELEASE_IDLE:
+        case RELEASE_IDENTITY:
+        case RELEASE_INTEGRITY:
+        case RELEASE_SETTLE:
+                break; /* asked again at the next poll */
+        }
 }

@@ -289,9 +289,14 @@ int store_attestation_add(struct store *store, const char *agent_id, const char 
         sqlite3_stmt *s = prepare(store,
                                   "INSERT OR REPLACE INTO attestations (agent_id, revision, tpm_policy, runtime_policy, mb_policy,"
                                   " state, failure, failed_at, ima_next_entry, ima_pcr10, clock, reset_count, restart_count,"
-                                  " clock_valid, boottime, last_poll, last_ok, added_at, polls, last_error, poll_ms, payload)"
-                                  " VALUES (?, random() & 0x7fffffffffffffff,"
-                                  " ?, ?, ?, 'polling', '', 0, 0, NULL, 0, 0, 0, 0, 0, 0, 0, strftime('%s','now'), 0, '', 0, ?)");
+                                  " clock_valid, boottime, last_poll, last_ok, added_at, polls, last_error, poll_ms, payload,"
+                                  " released_reset, released_restart, released_at)"
+                                  " VALUES (?1, random() & 0x7fffffffffffffff,"
+                                  " ?2, ?3, ?4, 'polling', '', 0, 0, NULL, 0, 0, 0, 0, 0, 0, 0, strftime('%s','now'), 0, '', 0, ?5,"
+                                  /* the boot that had its key keeps it across a re-enrolment (once per boot) */
+                                  " coalesce((SELECT released_reset FROM attestations WHERE agent_id = ?1), -1),"
+                                  " coalesce((SELECT released_restart FROM attestations WHERE agent_id = ?1), -1),"
+                                  " coalesce((SELECT released_at FROM attestations WHERE agent_id = ?1), 0))");
 
         if (!s)
                 return -EIO;

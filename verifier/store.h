@@ -71,7 +71,8 @@ int store_agent_delete(struct store *store, const char *agent_id);
 int store_agent_foreach(struct store *store, int (*fn)(const struct registered_agent *agent, void *user), void *user);
 void registered_agent_done(struct registered_agent *agent);
 
-/* Enrolls (or re-enrolls) an agent with its policies; polling starts from scratch. */
+/* Enrolls (or re-enrolls) an agent with its policies; polling starts from scratch, but the
+ * record of the boot that had its key release is kept (a key is released once per boot). */
 int store_attestation_add(struct store *store, const char *agent_id, const char *tpm_policy, const char *runtime_policy,
                           const char *mb_policy, const char *sealed_payload);
 /* -ENOENT when not enrolled. With `policies`, the policy texts are read too. */

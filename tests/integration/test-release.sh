@@ -3,7 +3,7 @@
 # agent (U after the identity quote, V after the first good integrity quote, then /keys/verify),
 # never to one whose integrity quote fails, and keeps the payload only sealed.
 . "$(dirname "$0")/lib.sh"
-plan 11
+plan 18
 
 cd "$TEST_TMP" || exit 1
 tenant_pki
@@ -15,14 +15,16 @@ verifier_start verifier.conf || exit 1
 vv() { "$VMATTEST_VERIFIER" --config verifier.conf "$@"; }
 status() { vv status --agent "$1" --json 2>/dev/null | jq -r ".[0].$2"; }
 
-start_vm() { # start_vm NAME: a swtpm and an agent serving on it; AGENT_ID, its log NAME.log
+start_vm() { # start_vm NAME [EXTRA-CONF]: a swtpm and an agent serving on it; AGENT_ID, AGENT_PORT, its log NAME.log
         swtpm_start "$1" >/dev/null || exit 1
         local port; port=$(random_port)
+        AGENT_PORT=$port
         agent_config "$1.conf" "$VERIFIER_PORT" "port = $port
 state_dir = $TEST_TMP/$1-state
 vmattest_ml_path = $TEST_TMP/$1-measurements.log
 trusted_client_ca = $TEST_TMP/verifier-ca.pem
-ima_ml_path = $TEST_TMP/none"
+ima_ml_path = $TEST_TMP/none
+${2-runtime_release = yes}"
         "$VMATTEST" --config "$1.conf" serve >"$1.log" 2>&1 &
         verifier_pids+=("$!")
         wait_port "$!" "$port" || { cat "$1.log" >&2; exit 1; }
@@ -66,9 +68,48 @@ expect_equal "a second key release in the same boot is refused" \
 vv status --agent "$again" >&2 # (for the log when the check above fails)
 if ! grep -q "K authenticated" again.log; then ok "... and that agent never derives K"; else not_ok "... and that agent never derives K"; fi
 
+# the tenant enrolls the released agent again in the same boot: the boot keeps its one release
+released_at=$(status "$good" payload_released_at)
+expect_success "the tenant enrolls the released agent again" \
+        vv add --agent "$good" --policy good-policy.json --payload disk.key
+sleep 4
+expect_equal "... and the verifier releases nothing more in that boot" \
+        "$(status "$good" state) $(status "$good" payload_released_at) $(grep -c "K authenticated" good.log)" \
+        "polling $released_at 1"
+
+# PCR 15's log renamed by root in the guest: a release recorded as something harmless
+start_vm renamed
+renamed=$AGENT_ID
+"$VMATTEST" --config renamed.conf measure --event key-released --data "earlier release" >/dev/null
+sed -i 's/"key-released"/"root-identity"/' renamed-measurements.log
+vv add --agent "$renamed" --policy any-pcrs.json --payload disk.key >/dev/null
+wait_for failed 15 failed "$renamed"
+expect_equal "a release renamed in PCR 15's log does not replay: no second key" \
+        "$(status "$renamed" state) $(status "$renamed" failure | grep -o 'record 0: digest is not H(event, data)')" \
+        "failed record 0: digest is not H(event, data)" || vv status --agent "$renamed" >&2
+if ! grep -q "K authenticated" renamed.log; then ok "... and that agent never derives K"; else not_ok "... and that agent never derives K"; fi
+
+# a boot that has left the initrd gets no key, even from an agent that would take one
+start_vm runtime
+runtime=$AGENT_ID
+"$VMATTEST" --config runtime.conf measure --event leave-initrd --data switch-root >/dev/null
+vv add --agent "$runtime" --policy any-pcrs.json --payload disk.key >/dev/null
+wait_for failed 15 failed "$runtime"
+expect_equal "no key release after leave-initrd in PCR 15's log" \
+        "$(status "$runtime" state) $(status "$runtime" failure | grep -o 'left the initrd')" "failed left the initrd"
+if ! grep -q "K authenticated" runtime.log; then ok "... and that agent never derives K"; else not_ok "... and that agent never derives K"; fi
+
+# vmattest serve takes no key unless runtime_release says so
+start_vm plain ""
+code=$(curl -s -o plain.reply -w '%{http_code}' --cacert /dev/null -k --cert verifier-client.pem --key verifier-client.key \
+        -H 'Content-Type: application/json' -d '{"encrypted_key":"AAAA","auth_tag":"00"}' \
+        "https://127.0.0.1:$AGENT_PORT/v2.6/keys/ukey")
+expect_equal "serve refuses POST /keys/ukey without runtime_release (403)" "$code $(grep -o 'runtime_release is off' plain.reply)" \
+        "403 runtime_release is off"
+
 # the payload is stored sealed: not in the database, its journal or any log
 verifier_stop
-if ! grep -rqF "$secret" verifier.sqlite* "$TEST_TMP/verifier.log" good.log bad.log again.log; then
+if ! grep -rqF "$secret" verifier.sqlite* "$TEST_TMP/verifier.log" ./*.log; then
         ok "the disk key appears in no database file and no log"
 else not_ok "the disk key appears in no database file and no log"; grep -rlF "$secret" . | diag; fi
 expect_equal "the vault key is private" "$(stat -c %a vault.key)" 600
