@@ -170,7 +170,7 @@ int evidence_check(const struct evidence_input *in, json_object *results, struct
         if (ret >= 0)
                 ret = evidence_check_boot(in, results, &quote);
         if (ret >= 0)
-                ret = evidence_check_ima(in, results, &quote, quote_clock_rebooted(&state->clock, &clock), state);
+                ret = evidence_check_ima(in, results, &quote, quote_clock_new_boot(&state->clock, &clock), state);
         if (ret < 0)
                 return ret;
         state->clock = clock;

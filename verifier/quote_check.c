@@ -147,6 +147,10 @@ int quote_check(const char *quote_string, const struct quote_expect *e, struct q
         return 0;
 }
 
+bool quote_clock_new_boot(const struct quote_clock *last, const struct quote_clock *now) {
+        return last->valid && now->reset_count != last->reset_count;
+}
+
 bool quote_clock_rebooted(const struct quote_clock *last, const struct quote_clock *now) {
         return last->valid && (now->reset_count > last->reset_count || now->restart_count > last->restart_count);
 }

@@ -32,5 +32,8 @@ struct quote_expect {
  * -EBADMSG (malformed), -EPERM (a check failed); the detail names the check. */
 int quote_check(const char *quote_string, const struct quote_expect *expect, struct quote *quote,
                 struct quote_clock *clock);
-/* True when the quote shows a reboot or TPM restart since `last` (the IMA list starts over). */
+/* True when the quote shows a reboot or TPM restart since `last` (its clock may start lower). */
 bool quote_clock_rebooted(const struct quote_clock *last, const struct quote_clock *now);
+/* True when the quote is of another boot (TPM reset) than `last`: PCRs 0-15 and the IMA list
+ * started over. A TPM restart alone (a resume from S3) keeps them: the same boot. */
+bool quote_clock_new_boot(const struct quote_clock *last, const struct quote_clock *now);

@@ -115,6 +115,12 @@ static void test_replayed_older_quote(void **state) {
         assert_false(quote_clock_rebooted(&later, &older));
         older.reset_count = later.reset_count + 1;
         assert_true(quote_clock_rebooted(&later, &older));
+        assert_true(quote_clock_new_boot(&later, &older));
+        /* a restart (S3 resume) alone: a lower clock is legitimate, but it is the same boot */
+        older.reset_count = later.reset_count;
+        older.restart_count = later.restart_count + 1;
+        assert_true(quote_clock_rebooted(&later, &older));
+        assert_false(quote_clock_new_boot(&later, &older));
 }
 
 static void test_pcr_not_asked_for(void **state) {
