@@ -151,7 +151,8 @@ install: all
 	[ -e $(DESTDIR)/etc/vmattest/ima-policy ] || \
 		install -D -m 0644 ima-policy/vmattest.policy $(DESTDIR)/etc/vmattest/ima-policy
 	install -D -m 0755 initrd/90vmattest/module-setup.sh $(DESTDIR)$(PREFIX)/lib/dracut/modules.d/90vmattest/module-setup.sh
-	install -m 0644 initrd/90vmattest/vmattest-unlock.service initrd/90vmattest/99-vmattest-dhcp.network \
+	install -m 0644 initrd/90vmattest/vmattest-unlock.service initrd/90vmattest/vmattest-leave-initrd.service \
+		initrd/90vmattest/99-vmattest-dhcp.network \
 		$(DESTDIR)$(PREFIX)/lib/dracut/modules.d/90vmattest/
 
 clean:

@@ -100,18 +100,18 @@ int release_integrity_quoted(struct release *r, const struct quote_clock *clock,
                         release_drop(r, RELEASE_IDLE);
                         return vm_error(-EPERM, "key release refused: the integrity quote carried no PCR 15 log");
                 }
-                if (log->left_initrd) {
-                        release_drop(r, RELEASE_IDLE);
-                        return vm_error(-EPERM,
-                                        "key release refused: the boot has left the initrd (PCR 15 log record %u)",
-                                        log->leave_record);
-                }
                 if (log->releases) {
                         release_drop(r, RELEASE_IDLE);
                         return vm_error(-EPERM,
                                         "key release refused: PCR 15's log already holds a key release in this boot "
                                         "(record %u)",
                                         log->first_release);
+                }
+                if (log->left_initrd) {
+                        release_drop(r, RELEASE_IDLE);
+                        return vm_error(-EPERM,
+                                        "key release refused: the boot has left the initrd (PCR 15 log record %u)",
+                                        log->leave_record);
                 }
                 r->state = RELEASE_VKEY;
                 return 0;

@@ -1,7 +1,8 @@
 #!/bin/bash
 # dracut module 90vmattest: the early-boot half of vmattest. It installs the agent, its config,
-# trust anchors and IMA policy, a DHCP network for systemd-networkd, and vmattest-unlock.service,
-# which attests to the tenant's verifier and answers the LUKS password request (SPEC §6).
+# trust anchors and IMA policy, a DHCP network for systemd-networkd, vmattest-unlock.service,
+# which attests to the tenant's verifier and answers the LUKS password request (SPEC §6), and
+# vmattest-leave-initrd.service, which records in PCR 15 that the boot leaves the initrd.
 # All logic is in the agent (`vmattest unlock`); this file only installs.
 #
 # Build-time knobs (environment of dracut):
@@ -81,5 +82,6 @@ install() {
 
     inst_simple "$moddir/99-vmattest-dhcp.network" "$systemdnetwork/99-vmattest-dhcp.network"
     inst_simple "$moddir/vmattest-unlock.service" "$systemdsystemunitdir/vmattest-unlock.service"
-    $SYSTEMCTL -q --root "$initdir" enable vmattest-unlock.service
+    inst_simple "$moddir/vmattest-leave-initrd.service" "$systemdsystemunitdir/vmattest-leave-initrd.service"
+    $SYSTEMCTL -q --root "$initdir" enable vmattest-unlock.service vmattest-leave-initrd.service
 }

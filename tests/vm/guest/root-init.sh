@@ -27,7 +27,10 @@ if [ -d /run/vmattest ]; then
 else
         say "no /run/vmattest"
 fi
-[ -r /run/vmattest/measurements.log ] && say "PCR 15 log: $(wc -l </run/vmattest/measurements.log) records"
+if [ -r /run/vmattest/measurements.log ]; then
+        say "PCR 15 log: $(wc -l </run/vmattest/measurements.log) records"
+        say "PCR 15 log events: $(grep -o '"event":"[a-z-]*"' /run/vmattest/measurements.log | tr '\n' ' ')"
+fi
 hold=$(arg hold)
 case $(arg mode) in
 runtime)
