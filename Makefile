@@ -15,10 +15,10 @@ DEB_PACKAGES := make gcc libc6-dev clang libclang-rt-14-dev pkg-config \
 	zstd kmod systemd udev
 
 PKGS := tss2-esys tss2-mu tss2-tctildr tss2-rc openssl json-c inih
-# libcurl's headers only: lib/curl_api.c loads the library when the first request is made
-PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) $(VERIFIER_PKGS) libcurl)
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) $(VERIFIER_PKGS))
 PKG_LIBS = $(shell pkg-config --libs $(PKGS))
-VERIFIER_PKGS := libevent libevent_openssl sqlite3
+# the verifier's polls and webhook are libcurl's (the agent's HTTP client is libevent's)
+VERIFIER_PKGS := libevent libevent_openssl sqlite3 libcurl
 EVENT_LIBS = $(shell pkg-config --libs libevent libevent_openssl)
 VERIFIER_LIBS = $(shell pkg-config --libs $(VERIFIER_PKGS)) -lpthread
 

@@ -7,6 +7,15 @@
 #include "lib/conf.h"
 #include "lib/hashalg.h"
 
+/* MiB, 1..1024: a bound on what one agent can make the verifier hold (json-c takes an int size) */
+static int parse_answer_mib(const char *value, void *field, size_t size, char *why, size_t why_size) {
+        int ret = conf_parse_uint(value, field, size, why, why_size);
+
+        if (ret >= 0 && (*(unsigned *)field < 1 || *(unsigned *)field > 1024))
+                return snprintf(why, why_size, "\"%s\" is not 1 to 1024 (MiB)", value), -1;
+        return ret;
+}
+
 static int parse_hash_alg(const char *value, void *field, size_t size, char *why, size_t why_size) {
         if (hashalg_for_quotes(value) == TPM2_ALG_ERROR)
                 return snprintf(why, why_size, "\"%s\" is not sha256, sha384 or sha512", value), -1;
@@ -29,13 +38,15 @@ static const struct conf_key verifier_keys[] = {
         KEY("verifier", client_key, conf_parse_string),
         KEY("verifier", webhook_url, conf_parse_string),
         KEY("verifier", tpm_hash_alg, parse_hash_alg),
+        KEY("verifier", max_answer_mib, parse_answer_mib),
         KEY("store", database, conf_parse_string),
         KEY("store", payload_vault, conf_parse_string),
 };
 #undef KEY
 
 void verifier_config_defaults(struct verifier_config *config) {
-        *config = (struct verifier_config){ .port = 8890, .tls_port = 0, .quote_interval = 2, .request_timeout = 10 };
+        *config = (struct verifier_config){ .port = 8890, .tls_port = 0, .quote_interval = 2, .request_timeout = 10,
+                                            .max_answer_mib = 256 };
         strcpy(config->client_cert, "/etc/vmattest/verifier-client-cert.pem");
         strcpy(config->client_key, "/etc/vmattest/verifier-client-key.pem");
         strcpy(config->tpm_hash_alg, "sha256");

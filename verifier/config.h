@@ -23,6 +23,7 @@ struct verifier_config {
         char client_key[256];
         char webhook_url[512];    /* failures are POSTed here as JSON; "" = none */
         char tpm_hash_alg[16];    /* the bank quotes are asked in */
+        unsigned max_answer_mib;  /* the largest answer to one poll (an IMA list from entry 0) */
         /* [store] */
         char database[256];       /* SQLite file */
         char payload_vault[256];  /* the key tenant payloads are sealed under in the database (0600) */

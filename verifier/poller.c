@@ -8,16 +8,16 @@
 #include <string.h>
 #include <time.h>
 
-#include "lib/curl_api.h"
 #include "lib/error.h"
 #include "lib/hashalg.h"
-#include "lib/http_client.h"
 #include "lib/log.h"
 #include "lib/mb_policy.h"
 #include "lib/runtime_policy.h"
 #include "lib/tpm2b.h"
 #include "lib/json_member.h"
 #include "verifier/evidence.h"
+#include "lib/http_response.h"
+#include "verifier/http_client.h"
 #include "verifier/release.h"
 #include "verifier/release_keys.h"
 #include "verifier/store.h"
@@ -26,7 +26,10 @@
 #define TICK_MS 100
 #define SYNC_EVERY_MS 1000
 #define NONCE_SIZE 20
-#define POLL_BODY_MAX (1100u << 20) /* an IMA list from entry 0 of a long-running boot */
+/* Answers up to this size are judged on the poller thread; larger ones (an IMA list from entry
+ * 0 of a long boot, or an agent trying to stall the verifier) on the evidence thread, so that
+ * one agent's evidence never delays the polls of the others. */
+#define INLINE_ANSWER_MAX (1u << 20)
 
 /* One enrolled agent as the poller holds it: its registration, parsed policies, state and
  * the request in flight. */
@@ -56,19 +59,32 @@ struct polled {
         uint32_t mask;
         uint64_t ima_entry;
         uint64_t started_ms;
+        /* on the evidence thread: nothing else touches the agent until it comes back */
+        bool checking;
+        struct http_body answer;
+        int verdict;
+        char verdict_detail[512]; /* vm_error's detail is per thread: the reason travels here */
+        struct measurement_summary measurements;
+        struct polled *next_job;
 };
 
 struct poller {
         const struct verifier_config *config;
         TPM2_ALG_ID bank;
         struct store *store;
-        const struct curl_api *curl;
         CURLM *multi;
+        struct webhooks *webhooks;
         struct polled **agents;
         size_t count;
         pthread_t thread;
         atomic_bool stop;
         uint64_t last_sync_ms;
+        /* the evidence thread: large answers queued to it (todo), judged ones back (done) */
+        pthread_t evidence_thread;
+        bool evidence_started;
+        pthread_mutex_t lock;
+        pthread_cond_t wake;
+        struct polled *todo, **todo_tail, *done;
 };
 
 static uint64_t now_ms(void) {
@@ -91,12 +107,12 @@ static void random_nonce(char out[NONCE_SIZE + 1]) {
 
 static void polled_cancel(struct poller *p, struct polled *a) {
         if (a->headers) {
-                p->curl->slist_free_all(a->headers);
+                curl_slist_free_all(a->headers);
                 a->headers = NULL;
         }
         if (a->curl) {
-                p->curl->multi_remove_handle(p->multi, a->curl);
-                p->curl->easy_cleanup(a->curl);
+                curl_multi_remove_handle(p->multi, a->curl);
+                curl_easy_cleanup(a->curl);
                 a->curl = NULL;
         }
         free(a->body.data);
@@ -105,6 +121,7 @@ static void polled_cancel(struct poller *p, struct polled *a) {
 
 static void polled_free(struct poller *p, struct polled *a) {
         polled_cancel(p, a);
+        free(a->answer.data);
         release_done(&a->release);
         free(a->payload_sealed);
         free(a->mtls_cert);
@@ -123,7 +140,7 @@ static void polled_fail(struct poller *p, struct polled *a, const char *reason) 
         log_error("verifier: agent %s FAILED: %s", a->agent_id, reason);
         if (store_attestation_save(p->store, &a->state) < 0)
                 log_error("verifier: agent %s: cannot record the failure: %s", a->agent_id, vm_error_detail(-EIO));
-        webhook_notify(p->config->webhook_url, a->agent_id, reason, a->state.failed_at);
+        webhook_notify(p->webhooks, a->agent_id, reason, a->state.failed_at);
 }
 
 /* The agent may have registered again since (a new boot: a new mTLS certificate, another
@@ -196,7 +213,8 @@ static int sync_one(const struct attestation *row, void *user) {
         struct polled *a = find(p, row->agent_id), *fresh = NULL;
         int ret;
 
-        if (a && a->revision == row->revision) {
+        /* an agent on the evidence thread is reloaded at the next sync after it comes back */
+        if (a && (a->revision == row->revision || a->checking)) {
                 a->seen = true;
                 return 0;
         }
@@ -236,7 +254,7 @@ static void sync_agents(struct poller *p) {
                 return;
         }
         for (size_t i = 0; i < p->count; i++) {
-                if (p->agents[i]->seen)
+                if (p->agents[i]->seen || p->agents[i]->checking)
                         p->agents[kept++] = p->agents[i];
                 else {
                         log_info("verifier: agent %s deleted: no longer polled", p->agents[i]->agent_id);
@@ -250,41 +268,40 @@ static void sync_agents(struct poller *p) {
  * when it is not NULL (the body must live until the request ends). */
 static void start_request(struct poller *p, struct polled *a, enum release_request request, const char *path,
                           const char *post_body) {
-        const struct curl_api *c = p->curl;
         struct curl_blob pinned = { .data = a->mtls_cert, .len = strlen(a->mtls_cert), .flags = CURL_BLOB_COPY };
         char url[512];
 
         snprintf(url, sizeof(url), "https://%s%s%s:%d/v2.6/%s", strchr(a->ip, ':') ? "[" : "", a->ip,
                  strchr(a->ip, ':') ? "]" : "", a->port, path);
         a->request = request;
-        a->curl = c->easy_init();
+        a->curl = curl_easy_init();
         if (!a->curl)
                 return;
-        a->body = (struct http_body){ .max = POLL_BODY_MAX };
+        a->body = (struct http_body){ .max = (size_t)p->config->max_answer_mib << 20 };
         a->error[0] = '\0';
-        c->easy_setopt(a->curl, CURLOPT_URL, url);
-        c->easy_setopt(a->curl, CURLOPT_PRIVATE, a);
-        c->easy_setopt(a->curl, CURLOPT_WRITEFUNCTION, http_body_write);
-        c->easy_setopt(a->curl, CURLOPT_WRITEDATA, &a->body);
-        c->easy_setopt(a->curl, CURLOPT_ERRORBUFFER, a->error);
-        c->easy_setopt(a->curl, CURLOPT_NOSIGNAL, 1L);
-        c->easy_setopt(a->curl, CURLOPT_TIMEOUT_MS, (long)p->config->request_timeout * 1000);
-        c->easy_setopt(a->curl, CURLOPT_PROTOCOLS_STR, "https");
+        curl_easy_setopt(a->curl, CURLOPT_URL, url);
+        curl_easy_setopt(a->curl, CURLOPT_PRIVATE, a);
+        curl_easy_setopt(a->curl, CURLOPT_WRITEFUNCTION, http_body_write);
+        curl_easy_setopt(a->curl, CURLOPT_WRITEDATA, &a->body);
+        curl_easy_setopt(a->curl, CURLOPT_ERRORBUFFER, a->error);
+        curl_easy_setopt(a->curl, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(a->curl, CURLOPT_TIMEOUT_MS, (long)p->config->request_timeout * 1000);
+        curl_easy_setopt(a->curl, CURLOPT_PROTOCOLS_STR, "https");
         /* SPEC §2: trust exactly the certificate the agent registered; host names are not checked */
-        c->easy_setopt(a->curl, CURLOPT_CAINFO_BLOB, &pinned);
-        c->easy_setopt(a->curl, CURLOPT_CAPATH, NULL);
-        c->easy_setopt(a->curl, CURLOPT_SSL_VERIFYPEER, 1L);
-        c->easy_setopt(a->curl, CURLOPT_SSL_VERIFYHOST, 0L);
-        c->easy_setopt(a->curl, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-        c->easy_setopt(a->curl, CURLOPT_SSLCERT, p->config->client_cert);
-        c->easy_setopt(a->curl, CURLOPT_SSLKEY, p->config->client_key);
+        curl_easy_setopt(a->curl, CURLOPT_CAINFO_BLOB, &pinned);
+        curl_easy_setopt(a->curl, CURLOPT_CAPATH, NULL);
+        curl_easy_setopt(a->curl, CURLOPT_SSL_VERIFYPEER, 1L);
+        curl_easy_setopt(a->curl, CURLOPT_SSL_VERIFYHOST, 0L);
+        curl_easy_setopt(a->curl, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+        curl_easy_setopt(a->curl, CURLOPT_SSLCERT, p->config->client_cert);
+        curl_easy_setopt(a->curl, CURLOPT_SSLKEY, p->config->client_key);
         if (post_body) {
-                a->headers = c->slist_append(NULL, "Content-Type: application/json");
-                c->easy_setopt(a->curl, CURLOPT_HTTPHEADER, a->headers);
-                c->easy_setopt(a->curl, CURLOPT_POSTFIELDS, post_body);
+                a->headers = curl_slist_append(NULL, "Content-Type: application/json");
+                curl_easy_setopt(a->curl, CURLOPT_HTTPHEADER, a->headers);
+                curl_easy_setopt(a->curl, CURLOPT_POSTFIELDS, post_body);
         }
         a->started_ms = now_ms();
-        c->multi_add_handle(p->multi, a->curl);
+        curl_multi_add_handle(p->multi, a->curl);
 }
 
 static void start_poll(struct poller *p, struct polled *a) {
@@ -401,74 +418,31 @@ static int release_step(struct poller *p, struct polled *a, json_object *results
         return ret;
 }
 
-/* A poll came back: judge it, then record the outcome. */
-static void finish_poll(struct poller *p, struct polled *a, CURLcode code) {
-        struct measurement_summary measurements = { 0 };
-        long status = 0;
-        json_object *body = NULL, *results;
-        char excerpt[sizeof(a->state.last_error)];
-        int ret;
+/* An integrity quote's answer against the agent's policies (evidence.c); on the poller thread
+ * or on the evidence thread, the agent held by one of them only. */
+static int judge(struct polled *a, json_object *results, struct measurement_summary *measurements) {
+        struct evidence_input in = {
+                .ak = &a->ak,
+                .tpm_policy = &a->tpm_policy,
+                .runtime_policy = a->runtime_policy,
+                .mb_policy = a->mb_policy,
+                .nonce = a->nonce,
+                .mask = a->mask,
+                .ima_entry = a->ima_entry,
+                .measurements = measurements,
+        };
 
-        a->state.last_poll = (int64_t)time(NULL);
-        a->state.polls++;
-        a->state.poll_ms = (unsigned)(now_ms() - a->started_ms);
-        a->next_due_ms = a->started_ms + (uint64_t)p->config->quote_interval * 1000;
-        if (code == CURLE_OK)
-                p->curl->easy_getinfo(a->curl, CURLINFO_RESPONSE_CODE, &status);
-        if (code != CURLE_OK || status != 200) {
-                /* unreachable is not untrustworthy: record it and keep polling */
-                if (code != CURLE_OK)
-                        ret = http_curl_failure(p->curl, code, "agent", a->error);
-                else
-                        ret = vm_error(-EIO, "HTTP %ld: %.150s", status, a->body.data ? a->body.data : "");
-                snprintf(excerpt, sizeof(excerpt), "%s", vm_error_detail(ret));
-                if (strcmp(a->state.last_error, excerpt) != 0)
-                        log_warning("verifier: agent %s at %s:%d: %s", a->agent_id, a->ip, a->port, excerpt);
-                snprintf(a->state.last_error, sizeof(a->state.last_error), "%s", excerpt);
-                if (a->request != RELEASE_ASK_INTEGRITY)
-                        release_request_failed(&a->release);
-                polled_cancel(p, a);
-                polled_refresh_contact(p, a);
-                store_attestation_save(p->store, &a->state);
-                return;
-        }
-        body = a->body.data ? http_parse_json(a->body.data, a->body.size) : NULL;
-        results = body && json_object_object_get_ex(body, "results", &results) &&
-                                  json_object_is_type(results, json_type_object)
-                          ? results
-                          : NULL;
-        polled_cancel(p, a);
-        if (!results)
-                ret = vm_error(-EBADMSG, "the agent's answer is not Keylime's {code,status,results} JSON");
-        else if (a->request != RELEASE_ASK_INTEGRITY) {
-                ret = release_step(p, a, results);
-                json_object_put(body);
-                if (ret < 0)
-                        polled_fail(p, a, vm_error_detail(ret));
-                else
-                        store_attestation_save(p->store, &a->state);
-                return;
-        } else {
-                struct evidence_input in = {
-                        .ak = &a->ak,
-                        .tpm_policy = &a->tpm_policy,
-                        .runtime_policy = a->runtime_policy,
-                        .mb_policy = a->mb_policy,
-                        .nonce = a->nonce,
-                        .mask = a->mask,
-                        .ima_entry = a->ima_entry,
-                        .measurements = &measurements,
-                };
+        return evidence_check(&in, results, &a->state);
+}
 
-                ret = evidence_check(&in, results, &a->state);
-                if (ret >= 0) {
-                        ret = release_integrity_quoted(&a->release, &a->state.clock,
-                                                       a->mask & (1u << MEASUREMENT_PCR) ? &measurements : NULL);
-                        if (ret > 0)
-                                release_recorded(a, "V delivered, and PCR 15's log records the release");
-                }
+/* The outcome of an integrity poll, the release's say on it, recorded (poller thread). */
+static void integrity_judged(struct poller *p, struct polled *a, int ret, const struct measurement_summary *measurements) {
+        if (ret >= 0) {
+                ret = release_integrity_quoted(&a->release, &a->state.clock,
+                                               a->mask & (1u << MEASUREMENT_PCR) ? measurements : NULL);
+                if (ret > 0)
+                        release_recorded(a, "V delivered, and PCR 15's log records the release");
         }
-        json_object_put(body);
         if (ret == -EAGAIN) { /* nothing verified, nothing failed: ask again at once */
                 log_info("verifier: agent %s: %s", a->agent_id, vm_error_detail(ret));
                 a->next_due_ms = now_ms();
@@ -490,6 +464,137 @@ static void finish_poll(struct poller *p, struct polled *a, CURLcode code) {
                 a->next_due_ms = now_ms(); /* SPEC §3: V right after the quote that earned it */
 }
 
+/* A large answer goes to the evidence thread; the agent is its until it comes back. */
+static void evidence_queue(struct poller *p, struct polled *a) {
+        a->answer = a->body;
+        a->body = (struct http_body){ 0 };
+        polled_cancel(p, a);
+        a->checking = true;
+        a->next_job = NULL;
+        pthread_mutex_lock(&p->lock);
+        *p->todo_tail = a;
+        p->todo_tail = &a->next_job;
+        pthread_cond_signal(&p->wake);
+        pthread_mutex_unlock(&p->lock);
+}
+
+/* A poll came back: judge it, then record the outcome. */
+static void finish_poll(struct poller *p, struct polled *a, CURLcode code) {
+        struct measurement_summary measurements = { 0 };
+        long status = 0;
+        json_object *body = NULL, *results;
+        char excerpt[sizeof(a->state.last_error)];
+        int ret;
+
+        a->state.last_poll = (int64_t)time(NULL);
+        a->state.polls++;
+        a->state.poll_ms = (unsigned)(now_ms() - a->started_ms);
+        a->next_due_ms = a->started_ms + (uint64_t)p->config->quote_interval * 1000;
+        if (code == CURLE_OK)
+                curl_easy_getinfo(a->curl, CURLINFO_RESPONSE_CODE, &status);
+        if (code != CURLE_OK || status != 200) {
+                /* unreachable is not untrustworthy: record it and keep polling */
+                if (code != CURLE_OK)
+                        ret = http_curl_failure(code, &a->body, "agent", a->error);
+                else
+                        ret = vm_error(-EIO, "HTTP %ld: %.150s", status, a->body.data ? a->body.data : "");
+                snprintf(excerpt, sizeof(excerpt), "%s", vm_error_detail(ret));
+                if (strcmp(a->state.last_error, excerpt) != 0)
+                        log_warning("verifier: agent %s at %s:%d: %s", a->agent_id, a->ip, a->port, excerpt);
+                snprintf(a->state.last_error, sizeof(a->state.last_error), "%s", excerpt);
+                if (a->request != RELEASE_ASK_INTEGRITY)
+                        release_request_failed(&a->release);
+                polled_cancel(p, a);
+                polled_refresh_contact(p, a);
+                store_attestation_save(p->store, &a->state);
+                return;
+        }
+        if (a->request == RELEASE_ASK_INTEGRITY && a->body.size > INLINE_ANSWER_MAX) {
+                evidence_queue(p, a);
+                return;
+        }
+        body = a->body.data ? http_parse_json(a->body.data, a->body.size) : NULL;
+        results = body && json_object_object_get_ex(body, "results", &results) &&
+                                  json_object_is_type(results, json_type_object)
+                          ? results
+                          : NULL;
+        polled_cancel(p, a);
+        if (!results)
+                ret = vm_error(-EBADMSG, "the agent's answer is not Keylime's {code,status,results} JSON");
+        else if (a->request != RELEASE_ASK_INTEGRITY) {
+                ret = release_step(p, a, results);
+                json_object_put(body);
+                if (ret < 0)
+                        polled_fail(p, a, vm_error_detail(ret));
+                else
+                        store_attestation_save(p->store, &a->state);
+                return;
+        } else
+                ret = judge(a, results, &measurements);
+        json_object_put(body);
+        integrity_judged(p, a, ret, &measurements);
+}
+
+/* The evidence thread: judges the large answers queued to it, one at a time, and hands each
+ * agent back to the poller thread (which it wakes). */
+static void *evidence_main(void *user) {
+        struct poller *p = user;
+
+        pthread_mutex_lock(&p->lock);
+        while (!atomic_load(&p->stop)) {
+                struct polled *a = p->todo;
+                json_object *body, *results;
+
+                if (!a) {
+                        pthread_cond_wait(&p->wake, &p->lock);
+                        continue;
+                }
+                p->todo = a->next_job;
+                if (!p->todo)
+                        p->todo_tail = &p->todo;
+                pthread_mutex_unlock(&p->lock);
+
+                body = http_parse_json(a->answer.data, a->answer.size);
+                results = body && json_object_object_get_ex(body, "results", &results) &&
+                                          json_object_is_type(results, json_type_object)
+                                  ? results
+                                  : NULL;
+                a->verdict = results ? judge(a, results, &a->measurements)
+                                     : vm_error(-EBADMSG, "the agent's answer is not Keylime's {code,status,results} JSON");
+                snprintf(a->verdict_detail, sizeof(a->verdict_detail), "%s", a->verdict < 0 ? vm_error_detail(a->verdict) : "");
+                json_object_put(body);
+                free(a->answer.data);
+                a->answer = (struct http_body){ 0 };
+
+                pthread_mutex_lock(&p->lock);
+                a->next_job = p->done;
+                p->done = a;
+                curl_multi_wakeup(p->multi);
+        }
+        pthread_mutex_unlock(&p->lock);
+        return NULL;
+}
+
+/* The agents the evidence thread has judged: their outcome, recorded on the poller thread. */
+static void evidence_collect(struct poller *p) {
+        struct polled *a;
+
+        pthread_mutex_lock(&p->lock);
+        a = p->done;
+        p->done = NULL;
+        pthread_mutex_unlock(&p->lock);
+        while (a) {
+                struct polled *next = a->next_job;
+                int ret = a->verdict;
+
+                a->checking = false;
+                if (ret < 0)
+                        ret = vm_error(ret, "%s", a->verdict_detail);
+                integrity_judged(p, a, ret, &a->measurements);
+                a = next;
+        }
+}
+
 static void *poller_main(void *user) {
         struct poller *p = user;
 
@@ -505,22 +610,36 @@ static void *poller_main(void *user) {
                 for (size_t i = 0; i < p->count; i++) {
                         struct polled *a = p->agents[i];
 
-                        if (!a->curl && strcmp(a->state.state, "polling") == 0 && now >= a->next_due_ms)
+                        if (!a->curl && !a->checking && strcmp(a->state.state, "polling") == 0 && now >= a->next_due_ms)
                                 start_next(p, a);
                 }
-                p->curl->multi_perform(p->multi, &running);
-                while ((msg = p->curl->multi_info_read(p->multi, &queued))) {
+                curl_multi_perform(p->multi, &running);
+                while ((msg = curl_multi_info_read(p->multi, &queued))) {
                         struct polled *a = NULL;
 
                         if (msg->msg != CURLMSG_DONE)
                                 continue;
-                        p->curl->easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&a);
+                        if (webhook_finished(p->webhooks, msg->easy_handle, msg->data.result))
+                                continue;
+                        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&a);
                         if (a)
                                 finish_poll(p, a, msg->data.result);
                 }
-                p->curl->multi_poll(p->multi, NULL, 0, TICK_MS, NULL);
+                evidence_collect(p);
+                curl_multi_poll(p->multi, NULL, 0, TICK_MS, NULL);
         }
         return NULL;
+}
+
+static void evidence_stop(struct poller *p) {
+        if (!p->evidence_started)
+                return;
+        pthread_mutex_lock(&p->lock);
+        atomic_store(&p->stop, true);
+        pthread_cond_broadcast(&p->wake);
+        pthread_mutex_unlock(&p->lock);
+        pthread_join(p->evidence_thread, NULL);
+        p->evidence_started = false;
 }
 
 int poller_start(const struct verifier_config *config, struct poller **out) {
@@ -535,17 +654,27 @@ int poller_start(const struct verifier_config *config, struct poller **out) {
                 free(p);
                 return vm_error(-EINVAL, "[verifier] tpm_hash_alg \"%s\" is not sha256, sha384 or sha512", config->tpm_hash_alg);
         }
-        ret = curl_api_get(&p->curl);
-        if (ret >= 0)
-                ret = store_open(config->database, true, &p->store);
-        if (ret >= 0 && !(p->multi = p->curl->multi_init()))
+        pthread_mutex_init(&p->lock, NULL);
+        pthread_cond_init(&p->wake, NULL);
+        p->todo_tail = &p->todo;
+        ret = store_open(config->database, true, &p->store);
+        if (ret >= 0 && !(p->multi = curl_multi_init()))
                 ret = -ENOMEM;
+        if (ret >= 0)
+                ret = webhooks_new(p->multi, config->webhook_url, &p->webhooks);
+        if (ret >= 0 && pthread_create(&p->evidence_thread, NULL, evidence_main, p) != 0)
+                ret = vm_error(-EAGAIN, "cannot start the evidence thread");
+        p->evidence_started = ret >= 0;
         if (ret >= 0 && pthread_create(&p->thread, NULL, poller_main, p) != 0)
                 ret = vm_error(-EAGAIN, "cannot start the poller thread");
         if (ret < 0) {
+                evidence_stop(p);
+                webhooks_free(p->webhooks);
                 if (p->multi)
-                        p->curl->multi_cleanup(p->multi);
+                        curl_multi_cleanup(p->multi);
                 store_free(p->store);
+                pthread_cond_destroy(&p->wake);
+                pthread_mutex_destroy(&p->lock);
                 free(p);
                 return ret;
         }
@@ -558,10 +687,14 @@ void poller_stop(struct poller *p) {
                 return;
         atomic_store(&p->stop, true);
         pthread_join(p->thread, NULL);
+        evidence_stop(p); /* an agent still queued or judged is freed with the others below */
+        webhooks_free(p->webhooks);
         for (size_t i = 0; i < p->count; i++)
                 polled_free(p, p->agents[i]);
         free(p->agents);
-        p->curl->multi_cleanup(p->multi);
+        curl_multi_cleanup(p->multi);
         store_free(p->store);
+        pthread_cond_destroy(&p->wake);
+        pthread_mutex_destroy(&p->lock);
         free(p);
 }
