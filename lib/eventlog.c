@@ -363,6 +363,15 @@ int eventlog_type_from_name(const char *name, uint32_t *type) {
         return vm_error(-EINVAL, "unknown event type \"%.64s\"", name);
 }
 
+const char *eventlog_type_label(uint32_t type, char *buf, size_t size) {
+        const char *name = eventlog_type_name(type);
+
+        if (name)
+                return name;
+        snprintf(buf, size, "type 0x%08x", type);
+        return buf;
+}
+
 int eventlog_uefi_variable(const struct eventlog_event *ev, struct eventlog_uefi_variable *var) {
         uint32_t name_low, name_high, data_low, data_high;
         char what[64];
@@ -407,11 +416,67 @@ bool eventlog_uefi_variable_is(const struct eventlog_uefi_variable *var, const u
         return true;
 }
 
+/* What the TPM vouches for is the digest an event extends, never its data: data vmattest
+ * interprets must hash to that digest. The PC Client profile defines the digest of every event
+ * in PCR 7 (variables, including EV_EFI_VARIABLE_DRIVER_CONFIG's whole UEFI_VARIABLE_DATA,
+ * EV_SEPARATOR, EV_EFI_ACTION) as the hash of its event data. Each bank the log carries is
+ * checked, except one vmattest cannot hash (SM3, SHA3), which no quote it accepts is over. */
+static int check_data_digests(const struct eventlog_event *ev) {
+        for (uint32_t i = 0; i < ev->digest_count; i++) {
+                const struct eventlog_digest *d = &ev->digests[i];
+                uint8_t data_digest[DIGEST_SIZE_MAX];
+                char label[32];
+                int ret;
+
+                if (!hashalg_md(d->alg))
+                        continue;
+                ret = hashalg_digest(d->alg, ev->data, ev->data_size, data_digest);
+                if (ret < 0)
+                        return ret;
+                if (d->size != hashalg_size(d->alg) || memcmp(d->digest, data_digest, d->size) != 0)
+                        return vm_error(-EBADMSG,
+                                        "event log event %u (PCR %u, %s): its %s digest is not the hash of its event data",
+                                        ev->index, ev->pcr, eventlog_type_label(ev->type, label, sizeof(label)),
+                                        hashalg_name(d->alg));
+        }
+        return 0;
+}
+
+/* Whether the event data opens as UEFI_VARIABLE_DATA of EFI_GLOBAL_VARIABLE "SecureBoot". Looked
+ * at without recording an error: most events of PCR 7 hold other variables or none. */
+static bool names_secure_boot(const struct eventlog_event *ev) {
+        static const char name[] = "SecureBoot";
+        struct eventlog_uefi_variable var = { .name_length = sizeof(name) - 1 };
+        uint32_t name_low, name_high;
+        struct reader r;
+
+        reader_init(&r, ev->data, ev->data_size, "UEFI_VARIABLE_DATA");
+        if (reader_left(&r) < 16 + 8 + 8 + 2 * var.name_length)
+                return false;
+        reader_bytes(&r, 16, &var.guid, "VariableName");
+        reader_u32le(&r, &name_low, "UnicodeNameLength");
+        reader_u32le(&r, &name_high, "UnicodeNameLength");
+        reader_skip(&r, 8, "VariableDataLength");
+        reader_bytes(&r, 2 * var.name_length, &var.name_utf16, "UnicodeName");
+        return name_low == var.name_length && name_high == 0 &&
+               eventlog_uefi_variable_is(&var, eventlog_efi_global_variable_guid, name);
+}
+
 struct secure_boot_walk {
         enum eventlog_secure_boot state;
         uint32_t index; /* of the SecureBoot event, 0 while none was seen */
 };
 
+/* Neither an event's type nor its data is covered by the digest it extends, so the SecureBoot
+ * event is not found by its type: a guest could relabel the firmware's event so that a reader
+ * selecting EV_EFI_VARIABLE_DRIVER_CONFIG skips it, and log one of its own (PCR 7 can be
+ * extended after boot) that says enabled. Every PCR 7 event that extends is looked at: its
+ * digest must be its data's hash (so that the firmware's event keeps the data it was measured
+ * with, under any label), and each one that holds the SecureBoot variable counts. The firmware
+ * measures the variable before it boots anything (PFP), so a guest's later event meets the
+ * firmware's and they must agree. EV_NO_ACTION events extend nothing, and are skipped as the
+ * replay skips them: a real extend relabelled EV_NO_ACTION leaves the replay short of the
+ * quoted PCR 7. */
 static int secure_boot_event(const struct eventlog_event *ev, void *user) {
         struct secure_boot_walk *walk = user;
         enum eventlog_secure_boot state;
@@ -421,13 +486,16 @@ static int secure_boot_event(const struct eventlog_event *ev, void *user) {
         uint8_t value;
         int ret;
 
-        if (ev->index == 0 || ev->pcr != 7 || ev->type != EV_EFI_VARIABLE_DRIVER_CONFIG)
+        if (ev->index == 0 || ev->pcr != 7 || ev->type == EV_NO_ACTION)
+                return 0;
+        ret = check_data_digests(ev);
+        if (ret < 0)
+                return ret;
+        if (!names_secure_boot(ev))
                 return 0;
         ret = eventlog_uefi_variable(ev, &var);
         if (ret < 0)
                 return ret;
-        if (!eventlog_uefi_variable_is(&var, eventlog_efi_global_variable_guid, "SecureBoot"))
-                return 0;
         snprintf(what, sizeof(what), "event log event %u (SecureBoot)", ev->index);
         reader_init(&r, var.data, var.data_size, what);
         if (var.data_size == 0)

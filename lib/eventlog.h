@@ -18,7 +18,9 @@
  * reader, and a log that is cut short, oversized or inconsistent is -EBADMSG with a detail
  * naming the event number (0 is the Spec ID event) and the field. A parsed log is only as
  * trustworthy as the quote it replays to: compare eventlog_replay() with quoted PCRs before
- * believing any event in it. */
+ * believing any event in it, and even then believe only its digests. An event's type and data
+ * are covered by no digest the TPM extends: select events by PCR, never by type, and interpret
+ * data only after checking that it hashes to the event's digest (eventlog_secure_boot does). */
 #pragma once
 
 #include <stdbool.h>
@@ -124,13 +126,21 @@ const uint8_t *eventlog_event_digest(const struct eventlog_event *ev, TPM2_ALG_I
  * extend sets the last byte of PCR 0's start to the locality TPM2_Startup came from (3, or 4
  * with an H-CRTM). out->mask holds the PCRs the log extends (and PCR 0 when its start was set);
  * only those carry a value. -EBADMSG when the log is malformed, does not declare `bank`, or an
- * extending event lacks its digest; -EINVAL for a bank vmattest cannot hash. */
+ * extending event lacks its digest; -EINVAL for a bank vmattest cannot hash.
+ * The type is not covered by any digest, yet it decides what extends: a real extend relabelled
+ * EV_NO_ACTION drops out of the replay, which then misses the quoted PCR (barring a hash
+ * collision), and an event labelled EV_NO_ACTION that the TPM never saw is in no PCR. So once
+ * the replay meets the quote, the digests of the other events of a PCR are exactly the ones it
+ * was extended with, in order; their types and data remain the log's claims. */
 int eventlog_replay(const uint8_t *log, size_t size, TPM2_ALG_ID bank, struct pcr_values *out);
 
 /* "EV_EFI_BOOT_SERVICES_APPLICATION", ...; NULL for a type without a name. */
 const char *eventlog_type_name(uint32_t type);
 /* The inverse, by exact name; -EINVAL for a name not in the table. */
 int eventlog_type_from_name(const char *name, uint32_t *type);
+/* For details: the name, or "type 0x12345678" written into buf (at least 16 bytes) for a type
+ * without one. */
+const char *eventlog_type_label(uint32_t type, char *buf, size_t size);
 
 /* UEFI_VARIABLE_DATA, the event data of EV_EFI_VARIABLE_* events:
  *   u8 VariableName[16] (the vendor GUID, as stored), u64 UnicodeNameLength (in CHAR16),
@@ -157,10 +167,16 @@ enum eventlog_secure_boot {
         EVENTLOG_SECURE_BOOT_ENABLED,  /* measured as 1 */
 };
 
-/* The Secure Boot state the firmware measured: the EV_EFI_VARIABLE_DRIVER_CONFIG event in PCR 7
- * for EFI_GLOBAL_VARIABLE "SecureBoot", whose data is one byte, 1 or 0, or empty when the
- * variable did not exist (PFP: VariableDataLength 0 for a variable not found). -EBADMSG for a
- * malformed log, a malformed PCR 7 variable event, another value, or two SecureBoot events
- * that disagree. Believe it only once the log replayed to the quoted PCR 7. */
+/* The Secure Boot state the firmware measured: the PCR 7 event for EFI_GLOBAL_VARIABLE
+ * "SecureBoot", whose variable data is one byte, 1 or 0, or empty when the variable did not
+ * exist (PFP: VariableDataLength 0 for a variable not found). Only digests are extended, so
+ * neither the event's type nor its data is trusted as such: every PCR 7 event but EV_NO_ACTION
+ * (which extends nothing) must have, in each bank the log carries that vmattest can hash, the
+ * hash of its event data as its digest (PFP defines them so; -EBADMSG naming the event, PCR,
+ * type and bank otherwise), and every one whose data is the SecureBoot variable counts, under
+ * whatever type it is logged. A PFP firmware measures SecureBoot before it boots anything
+ * (empty when the variable is absent), so an event a guest extends into PCR 7 later meets it:
+ * -EBADMSG when two of them disagree, for a malformed log, a malformed SecureBoot variable or
+ * another value. Believe the state only once the log replayed to the quoted PCR 7. */
 int eventlog_secure_boot(const uint8_t *log, size_t size, enum eventlog_secure_boot *state);
 const char *eventlog_secure_boot_name(enum eventlog_secure_boot state);

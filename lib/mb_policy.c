@@ -296,18 +296,36 @@ static bool digests_contain(const struct mb_policy_digests *d, const uint8_t *di
         return false;
 }
 
-/* "<first allowed>" or "<first allowed> and N more", for details. Returns NULL without memory. */
-static char *digests_describe(const struct mb_policy_digests *d) {
-        _cleanup_(freep) char *first = hex_encode(d->digests[0].buffer, d->digests[0].size);
+/* "<first>" or "<first> and N more", for details. Returns NULL without memory. */
+static char *describe(const TPM2B_DIGEST *first, size_t count) {
+        _cleanup_(freep) char *first_hex = hex_encode(first->buffer, first->size);
         char *text;
 
-        if (!first)
+        if (!first_hex)
                 return NULL;
-        if (d->count == 1)
-                return TAKE_PTR(first);
-        if (asprintf(&text, "%s and %zu more", first, d->count - 1) < 0)
+        if (count == 1)
+                return TAKE_PTR(first_hex);
+        if (asprintf(&text, "%s and %zu more", first_hex, count - 1) < 0)
                 return NULL;
         return text;
+}
+
+static char *digests_describe(const struct mb_policy_digests *d) {
+        return describe(&d->digests[0], d->count);
+}
+
+/* The digests all rules of `pcr` allow together (at least one rule names it). */
+static char *pcr_rules_describe(const struct mb_policy *policy, uint32_t pcr) {
+        const TPM2B_DIGEST *first = NULL;
+        size_t count = 0;
+
+        for (size_t i = 0; i < policy->rule_count; i++)
+                if (policy->rules[i].pcr == pcr) {
+                        if (!first)
+                                first = &policy->rules[i].allowed.digests[0];
+                        count += policy->rules[i].allowed.count;
+                }
+        return describe(first, count);
 }
 
 /* The log replays to the quoted value of each quoted PCR 0-9 (those the log accounts for). */
@@ -356,37 +374,49 @@ static int check_pcr_values(const struct mb_policy *policy, const struct pcr_val
 
 struct rule_walk {
         const struct mb_policy *policy;
-        size_t *matched; /* events seen for each rule */
+        uint32_t ruled_pcrs; /* PCRs some rule names */
+        size_t *matched;     /* events each rule allowed */
 };
 
+/* An event's type is covered by no digest the TPM extends, so it selects nothing: a guest that
+ * booted another kernel could log that kernel's event under another type and extend the PCR
+ * once more itself with the good kernel's digest, and the log would still replay. Each event
+ * that extends a PCR some rule names must have a digest one of that PCR's rules allows, under
+ * whatever type it is logged. EV_NO_ACTION events are skipped as the replay skips them: they
+ * extend nothing, and a real extend relabelled EV_NO_ACTION has already failed the replay. */
 static int check_event(const struct eventlog_event *ev, void *user) {
         struct rule_walk *walk = user;
         const struct mb_policy *policy = walk->policy;
         size_t digest_size = hashalg_size(policy->bank);
+        _cleanup_(freep) char *found = NULL, *allowed = NULL;
+        const uint8_t *digest;
+        bool allowed_by_any = false;
+        char label[32];
 
-        for (size_t i = 0; i < policy->rule_count; i++) {
+        if (ev->index == 0 || ev->type == EV_NO_ACTION || ev->pcr >= MB_POLICY_PCR_COUNT ||
+            !(walk->ruled_pcrs & (1u << ev->pcr)))
+                return 0;
+        digest = eventlog_event_digest(ev, policy->bank);
+        for (size_t i = 0; i < policy->rule_count && digest; i++) {
                 const struct mb_policy_rule *rule = &policy->rules[i];
-                _cleanup_(freep) char *found = NULL, *allowed = NULL;
-                const uint8_t *digest;
 
-                if (ev->index == 0 || rule->pcr != ev->pcr || rule->type != ev->type)
-                        continue;
-                digest = eventlog_event_digest(ev, policy->bank);
-                if (digest && digests_contain(&rule->allowed, digest, digest_size)) {
+                if (rule->pcr == ev->pcr && digests_contain(&rule->allowed, digest, digest_size)) {
                         walk->matched[i]++;
-                        return 0;
+                        allowed_by_any = true;
                 }
-                found = digest ? hex_encode(digest, digest_size) : strdup("(none)");
-                allowed = digests_describe(&rule->allowed);
-                if (!found || !allowed)
-                        return -ENOMEM;
-                return policy_refused("PCR %u event %u (%s): %s digest %s is not allowed (the policy allows %s)",
-                                      ev->pcr, ev->index, eventlog_type_name(ev->type), hashalg_name(policy->bank),
-                                      found, allowed);
         }
-        return 0;
+        if (allowed_by_any)
+                return 0;
+        found = digest ? hex_encode(digest, digest_size) : strdup("(none)");
+        allowed = pcr_rules_describe(policy, ev->pcr);
+        if (!found || !allowed)
+                return -ENOMEM;
+        return policy_refused("PCR %u event %u (%s): %s digest %s is not allowed (the policy allows %s)", ev->pcr,
+                              ev->index, eventlog_type_label(ev->type, label, sizeof(label)),
+                              hashalg_name(policy->bank), found, allowed);
 }
 
+/* Then each rule must have allowed one event at least: the kernel must be there. */
 static int check_events(const struct mb_policy *policy, const uint8_t *log, size_t size) {
         _cleanup_(freep) size_t *matched = NULL;
         struct rule_walk walk;
@@ -398,6 +428,8 @@ static int check_events(const struct mb_policy *policy, const uint8_t *log, size
         if (!matched)
                 return -ENOMEM;
         walk = (struct rule_walk){ .policy = policy, .matched = matched };
+        for (size_t i = 0; i < policy->rule_count; i++)
+                walk.ruled_pcrs |= 1u << policy->rules[i].pcr;
         ret = eventlog_foreach(log, size, check_event, &walk);
         if (ret < 0)
                 return ret;
@@ -410,8 +442,9 @@ static int check_events(const struct mb_policy *policy, const uint8_t *log, size
                 allowed = digests_describe(&rule->allowed);
                 if (!allowed)
                         return -ENOMEM;
-                return policy_refused("PCR %u has no %s event; the policy requires one with digest %s", rule->pcr,
-                                      eventlog_type_name(rule->type), allowed);
+                return policy_refused("PCR %u has no event that events[%zu] (%s) allows; the policy requires one with "
+                                      "digest %s",
+                                      rule->pcr, i, eventlog_type_name(rule->type), allowed);
         }
         return 0;
 }

@@ -7,14 +7,30 @@
  *                                                hash_alg; never sha1, SPEC §2)
  *     "pcrs": { "4": ["hex", ...], ... },        optional: acceptable final values of a PCR,
  *                                                any one of them
- *     "events": [                                optional: for each rule, the log must hold at
- *       { "pcr": 4,                              least one event of that PCR and type, and each
- *         "type": "EV_EFI_BOOT_SERVICES_APPLICATION",  such event's digest in `bank` must be
- *         "digests": ["hex", ...] }              one of `digests` (the kernel image in PCR 4;
- *     ],                                         the initrd and command line, EV_EVENT_TAG, in 9)
+ *     "events": [                                optional: digests each PCR may be extended
+ *       { "pcr": 4,                              with (below)
+ *         "type": "EV_EFI_BOOT_SERVICES_APPLICATION",
+ *         "digests": ["hex", ...] },
+ *       { "pcr": 4, "type": "EV_EFI_ACTION", "digests": [...] },
+ *       { "pcr": 4, "type": "EV_SEPARATOR", "digests": [...] }
+ *     ],
  *     "secure_boot": "enabled"                   optional: "enabled", "disabled" (also met when
  *   }                                            the firmware measured no SecureBoot variable)
  *                                                or "any" (the default)
+ *
+ * The TPM signs PCR values; the log is believed only in so far as it replays to them, and then
+ * only its digests: an event's type and data are covered by no digest. So `events` rules select
+ * by PCR, never by type. For each PCR some rule names, every event that extends it (all but
+ * EV_NO_ACTION, which the replay skips too) must have its digest in `bank` among the digests of
+ * that PCR's rules together, and each rule must allow at least one of those events (the kernel
+ * must be there). A rule's type is a label for the tenant and for messages: a PCR's rules
+ * together list every digest the firmware extends it with (in an OVMF boot, PCR 4 holds
+ * EV_EFI_ACTION "Calling EFI Application from Boot Option", the kernel image as
+ * EV_EFI_BOOT_SERVICES_APPLICATION and EV_SEPARATOR; PCR 9 the command line and the initrd as
+ * EV_EVENT_TAG), in as many rules as the tenant likes. Pinning a PCR's final value in `pcrs`
+ * constrains all of its events as well. The Secure Boot state is read from the PCR 7 events
+ * that hold the SecureBoot variable under any type, each one's data checked against its
+ * digests (eventlog_secure_boot).
  *
  * PCRs are 0-9, the ones the firmware's log accounts for in full (SPEC §8): later PCRs are
  * extended after ExitBootServices by software that does not write to this log. Digests are
@@ -51,7 +67,7 @@ struct mb_policy_digests {
 
 struct mb_policy_rule {
         uint32_t pcr;
-        uint32_t type;
+        uint32_t type; /* a label for messages: it selects no event */
         struct mb_policy_digests allowed;
 };
 
@@ -77,7 +93,9 @@ DEFINE_POINTER_CLEANUP(struct mb_policy, mb_policy_free)
  *   -EBADMSG naming the PCR, the replayed and the quoted values (or the log's own defect);
  * - every PCR the policy names (and PCR 7 when secure_boot is not "any") must be quoted, every
  *   `pcrs` value and `events` rule must hold, and the Secure Boot state must be the required
- *   one: -EPERM naming the PCR, the event number and type, the digest found and what the policy
- *   allows, or the Secure Boot state.
+ *   one: -EPERM naming the PCR, the event number and the type it is logged under, the digest
+ *   found and what the policy allows, the rule no event met, or the Secure Boot state;
+ * - -EBADMSG when PCR 7's events contradict themselves (data that is not its digests', two
+ *   SecureBoot events that disagree), naming the event, PCR, type and bank.
  * -EINVAL when a quoted value is not of the bank's digest size. */
 int mb_policy_check(const struct mb_policy *policy, const uint8_t *log, size_t size, const struct pcr_values *quoted);

@@ -556,17 +556,46 @@ static void test_secure_boot(void **state) {
         log_variable(&l, 7, EV_EFI_VARIABLE_DRIVER_CONFIG, security_db_guid, "SecureBoot", "\1", 1);
         log_variable(&l, 7, EV_EFI_VARIABLE_DRIVER_CONFIG, global_guid, "SecureBootX", "\1", 1);
         log_variable(&l, 7, EV_EFI_VARIABLE_DRIVER_CONFIG, global_guid, "SecureBoo", "\1", 1);
-        log_variable(&l, 7, EV_EFI_VARIABLE_BOOT, global_guid, "SecureBoot", "\1", 1);
+        log_variable(&l, 7, EV_EFI_VARIABLE_DRIVER_CONFIG, global_guid, "secureBoot", "\1", 1);
+        log_measure(&l, 7, EV_EFI_VARIABLE_DRIVER_CONFIG, "not a variable", 14, NULL, 0);
+        log_no_action(&l, 7, "\x61\xdf", 2);
         assert_int_equal(eventlog_secure_boot(l.b.data, l.b.size, &sb), 0);
         assert_int_equal(sb, EVENTLOG_SECURE_BOOT_ABSENT);
-        /* measured twice: agreeing is fine, disagreeing is not */
+        log_done(&l);
+
+        /* measured twice: agreeing is fine, disagreeing is not; the type it is logged under does
+         * not matter (it is covered by no digest) */
+        log_init(&l);
         log_secure_boot(&l, 0);
-        log_secure_boot(&l, 0);
+        log_variable(&l, 7, EV_EFI_VARIABLE_BOOT, global_guid, "SecureBoot", "\0", 1);
         assert_int_equal(eventlog_secure_boot(l.b.data, l.b.size, &sb), 0);
         assert_int_equal(sb, EVENTLOG_SECURE_BOOT_DISABLED);
-        log_secure_boot(&l, 1);
+        log_variable(&l, 7, EV_EFI_ACTION, global_guid, "SecureBoot", "\1", 1);
         assert_error(eventlog_secure_boot(l.b.data, l.b.size, &sb), -EBADMSG,
-                     "event log event 9: SecureBoot measured enabled, event 8 measured it disabled");
+                     "event log event 3: SecureBoot measured enabled, event 2 measured it disabled");
+        log_done(&l);
+        /* one logged under another type alone still counts */
+        log_init(&l);
+        log_variable(&l, 7, 0x12345678, global_guid, "SecureBoot", "\1", 1);
+        assert_int_equal(eventlog_secure_boot(l.b.data, l.b.size, &sb), 0);
+        assert_int_equal(sb, EVENTLOG_SECURE_BOOT_ENABLED);
+        /* an empty one (the variable did not exist) disagrees with a later 1 */
+        log_secure_boot(&l, -1);
+        assert_error(eventlog_secure_boot(l.b.data, l.b.size, &sb), -EBADMSG,
+                     "event log event 2: SecureBoot measured absent, event 1 measured it enabled");
+        log_done(&l);
+        /* an EV_NO_ACTION event extends nothing: what it says is no measurement */
+        log_init(&l);
+        log_secure_boot(&l, 0);
+        {
+                struct bytes var = { 0 };
+
+                uefi_variable(&var, global_guid, "SecureBoot", "\1", 1);
+                log_no_action(&l, 7, var.data, var.size);
+                free(var.data);
+        }
+        assert_int_equal(eventlog_secure_boot(l.b.data, l.b.size, &sb), 0);
+        assert_int_equal(sb, EVENTLOG_SECURE_BOOT_DISABLED);
         log_done(&l);
 
         /* a value of two bytes */
@@ -575,6 +604,96 @@ static void test_secure_boot(void **state) {
         assert_error(eventlog_secure_boot(l.b.data, l.b.size, &sb), -EBADMSG,
                      "event log event 1 (SecureBoot): 1 unexpected trailing bytes");
         log_done(&l);
+}
+
+/* Offset of the event data in a record of these logs: pcrIndex, eventType, count, sha256 and
+ * sha1 digests with their algorithm ids, eventSize. */
+#define RECORD_DATA (4 + 4 + 4 + 2 + 32 + 2 + 20 + 4)
+
+/* The data of PCR 7's events is believed only when it hashes to the digests, which is what the
+ * TPM was extended with: the SecureBoot byte flipped after measuring (the digests left alone,
+ * so the log still replays) is refused, in whichever bank it shows, as is any PCR 7 event
+ * whose data is not its digests' (the firmware's SecureBoot event garbled and relabelled so
+ * that it no longer reads as the variable). */
+static void test_secure_boot_digests(void **state) {
+        static const uint16_t with_sm3[3][2] = { { ALG_SHA1, 20 }, { ALG_SM3, 32 }, { ALG_SHA256, 32 } };
+        static const uint8_t zero[4];
+        enum eventlog_secure_boot sb;
+        struct bytes var = { 0 };
+        uint8_t sha1[20], sha256[32];
+        size_t value;
+        struct log l;
+
+        log_boot(&l, 0, 0);
+        assert_int_equal(eventlog_secure_boot(l.b.data, l.b.size, &sb), 0);
+        assert_int_equal(sb, EVENTLOG_SECURE_BOOT_DISABLED);
+        value = l.records[4] + RECORD_DATA + 16 + 8 + 8 + 20; /* event 4: SecureBoot, its one byte */
+        assert_int_equal(l.b.data[value], 0);
+        l.b.data[value] = 1;
+        assert_replay_matches_model(&l);
+        assert_error(eventlog_secure_boot(l.b.data, l.b.size, &sb), -EBADMSG,
+                     "event log event 4 (PCR 7, EV_EFI_VARIABLE_DRIVER_CONFIG): its sha256 digest is not the hash of "
+                     "its event data");
+        /* garbled and relabelled: no longer the variable, still not its digests' data */
+        memset(l.b.data + l.records[4] + RECORD_DATA, 'x', 16);
+        put_u32_at(&l.b, l.records[4] + 4, 0x12345678);
+        assert_error(eventlog_secure_boot(l.b.data, l.b.size, &sb), -EBADMSG,
+                     "event log event 4 (PCR 7, type 0x12345678): its sha256 digest is not the hash");
+        log_done(&l);
+
+        /* a sha1 digest that is not the data's, the sha256 one right */
+        uefi_variable(&var, global_guid, "SecureBoot", "\1", 1);
+        digest(EVP_sha256(), var.data, var.size, sha256);
+        digest(EVP_sha1(), "SecureBoot", 10, sha1);
+        log_init(&l);
+        log_event_digests(&l, 7, EV_EFI_VARIABLE_DRIVER_CONFIG, sha1, sha256, var.data, var.size);
+        assert_error(eventlog_secure_boot(l.b.data, l.b.size, &sb), -EBADMSG,
+                     "event log event 1 (PCR 7, EV_EFI_VARIABLE_DRIVER_CONFIG): its sha1 digest is not the hash");
+        log_done(&l);
+
+        /* any PCR 7 event, a separator too; other PCRs' digests are of what was loaded, not of
+         * the data (the kernel in PCR 4 of log_boot), and EV_NO_ACTION extends nothing */
+        log_init(&l);
+        log_event_digests(&l, 7, EV_SEPARATOR, sha1, sha256, zero, sizeof(zero));
+        assert_error(eventlog_secure_boot(l.b.data, l.b.size, &sb), -EBADMSG,
+                     "event log event 1 (PCR 7, EV_SEPARATOR): its sha256 digest is not the hash of its event data");
+        log_done(&l);
+        log_init(&l);
+        log_event_digests(&l, 7, EV_NO_ACTION, sha1, sha256, zero, sizeof(zero));
+        log_event_digests(&l, 4, EV_EFI_BOOT_SERVICES_APPLICATION, sha1, sha256, zero, sizeof(zero));
+        log_separator(&l, 7);
+        assert_int_equal(eventlog_secure_boot(l.b.data, l.b.size, &sb), 0);
+        assert_int_equal(sb, EVENTLOG_SECURE_BOOT_ABSENT);
+        log_done(&l);
+
+        /* a bank vmattest cannot hash (SM3) is not checked; the others are */
+        digest(EVP_sha1(), var.data, var.size, sha1);
+        for (unsigned wrong = 0; wrong <= 1; wrong++) {
+                memset(&l, 0, sizeof(l));
+                log_spec_id_with(&l, with_sm3, 3);
+                log_record_start(&l);
+                put_u32(&l.b, 7);
+                put_u32(&l.b, EV_EFI_VARIABLE_DRIVER_CONFIG);
+                put_u32(&l.b, 3);
+                put_u16(&l.b, ALG_SM3);
+                put_zeros(&l.b, 32);
+                put_u16(&l.b, ALG_SHA256);
+                put(&l.b, sha256, 32);
+                put_u16(&l.b, ALG_SHA1);
+                put(&l.b, sha1, 20);
+                put_u32(&l.b, (uint32_t)var.size);
+                put(&l.b, var.data, var.size);
+                if (wrong) {
+                        l.b.data[l.b.size - 1] = 0;
+                        assert_error(eventlog_secure_boot(l.b.data, l.b.size, &sb), -EBADMSG,
+                                     "event log event 1 (PCR 7, EV_EFI_VARIABLE_DRIVER_CONFIG): its sha256 digest");
+                } else {
+                        assert_int_equal(eventlog_secure_boot(l.b.data, l.b.size, &sb), 0);
+                        assert_int_equal(sb, EVENTLOG_SECURE_BOOT_ENABLED);
+                }
+                log_done(&l);
+        }
+        free(var.data);
 }
 
 /* Runs eventlog_uefi_variable on `data` as the data of a PCR 7 event. */
@@ -1054,6 +1173,7 @@ int main(void) {
                 cmocka_unit_test(test_foreach_stops),
                 cmocka_unit_test(test_type_names),
                 cmocka_unit_test(test_secure_boot),
+                cmocka_unit_test(test_secure_boot_digests),
                 cmocka_unit_test(test_uefi_variable),
                 cmocka_unit_test(test_truncated_every_length),
                 cmocka_unit_test(test_truncated_fields),

@@ -66,7 +66,7 @@ struct boot {
         uint8_t pcr[PCRS][32];
         unsigned events, kernel_event, initrd_event;
         struct pcr_values quoted;
-        char kernel[65], cmdline[65], initrd[65], pcr4[65], pcr9[65];
+        char kernel[65], calling[65], separator[65], cmdline[65], initrd[65], pcr4[65], pcr9[65];
 };
 
 static void extend(uint8_t *pcr, const uint8_t *digest) {
@@ -166,9 +166,11 @@ static void boot_init(struct boot *b, int secure_boot_value) {
         spec_id(b);
         measure(b, 0, EV_S_CRTM_VERSION, "1\0.\0000\0\0", 8, NULL, 0, NULL);
         secure_boot(b, secure_boot_value);
-        measure(b, 4, EV_EFI_ACTION, calling, strlen(calling), NULL, 0, NULL);
+        measure(b, 4, EV_EFI_ACTION, calling, strlen(calling), NULL, 0, sha256);
+        hex(sha256, 32, b->calling);
         for (uint32_t pcr = 0; pcr <= 7; pcr++)
-                measure(b, pcr, EV_SEPARATOR, separator, sizeof(separator), NULL, 0, NULL);
+                measure(b, pcr, EV_SEPARATOR, separator, sizeof(separator), NULL, 0, sha256);
+        hex(sha256, 32, b->separator);
         b->kernel_event = measure(b, 4, EV_EFI_BOOT_SERVICES_APPLICATION, image_load_event, sizeof(image_load_event),
                                   kernel_image, strlen(kernel_image), sha256);
         hex(sha256, 32, b->kernel);
@@ -203,7 +205,8 @@ static int boot_check(const struct boot *b, const char *policy_text) {
         return mb_policy_check(policy, b->log.data, b->log.size, &b->quoted);
 }
 
-/* The policy a tenant would write for this boot; each %s may be replaced by the caller. */
+/* The policy a tenant would write for this boot: every digest that extends PCRs 4 and 9, each
+ * rule labelled with the type the firmware logs it under; each %s may be replaced by the caller. */
 static char *full_policy(const struct boot *b, const char *kernel, const char *pcr9, const char *secure) {
         char *text;
 
@@ -212,9 +215,11 @@ static char *full_policy(const struct boot *b, const char *kernel, const char *p
                              " \"pcrs\": {\"4\": [\"%s\"], \"9\": [\"%s\"]},\n"
                              " \"events\": [\n"
                              "  {\"pcr\": 4, \"type\": \"EV_EFI_BOOT_SERVICES_APPLICATION\", \"digests\": [%s]},\n"
+                             "  {\"pcr\": 4, \"type\": \"EV_EFI_ACTION\", \"digests\": [\"%s\"]},\n"
+                             "  {\"pcr\": 4, \"type\": \"EV_SEPARATOR\", \"digests\": [\"%s\"]},\n"
                              "  {\"pcr\": 9, \"type\": \"EV_EVENT_TAG\", \"digests\": [\"%s\", \"%s\"]}],\n"
                              " \"secure_boot\": \"%s\"}\n",
-                             b->pcr4, pcr9, kernel, b->cmdline, b->initrd, secure) > 0);
+                             b->pcr4, pcr9, kernel, b->calling, b->separator, b->cmdline, b->initrd, secure) > 0);
         return text;
 }
 
@@ -386,18 +391,66 @@ static void test_bank_and_sizes(void **state) {
         boot_done(&b);
 }
 
-/* A rule is not met by the absence of its events. */
+/* A rule is not met by the absence of its events, nor by the other rules of its PCR. */
 static void test_rule_without_event(void **state) {
-        _cleanup_(freep) char *policy = NULL;
+        _cleanup_(freep) char *policy = NULL, *empty_pcr = NULL;
+        char expected[256];
         struct boot b;
 
         boot_init(&b, 1);
         assert_true(asprintf(&policy,
-                             "{\"version\": 1, \"bank\": \"sha256\", \"events\": [{\"pcr\": 5, \"type\": "
+                             "{\"version\": 1, \"bank\": \"sha256\", \"events\": ["
+                             "{\"pcr\": 4, \"type\": \"EV_EFI_ACTION\", \"digests\": [\"%s\", \"%s\", \"%s\"]},"
+                             "{\"pcr\": 4, \"type\": \"EV_EFI_BOOT_SERVICES_APPLICATION\", \"digests\": [\"%s\"]}]}",
+                             b.calling, b.separator, b.kernel, other_digest) > 0);
+        snprintf(expected, sizeof(expected),
+                 "PCR 4 has no event that events[1] (EV_EFI_BOOT_SERVICES_APPLICATION) allows; the policy requires one "
+                 "with digest %s",
+                 other_digest);
+        assert_error(boot_check(&b, policy), -EPERM, expected);
+        /* PCR 8: no event at all */
+        assert_true(asprintf(&empty_pcr,
+                             "{\"version\": 1, \"bank\": \"sha256\", \"events\": [{\"pcr\": 8, \"type\": "
                              "\"EV_EFI_BOOT_SERVICES_APPLICATION\", \"digests\": [\"%s\"]}]}",
                              b.kernel) > 0);
-        assert_error(boot_check(&b, policy), -EPERM, "PCR 5 has no EV_EFI_BOOT_SERVICES_APPLICATION event; the policy "
-                                                     "requires one with digest");
+        assert_error(boot_check(&b, empty_pcr), -EPERM, "PCR 8 has no event that events[0] "
+                                                        "(EV_EFI_BOOT_SERVICES_APPLICATION) allows");
+        boot_done(&b);
+}
+
+/* Every event that extends a ruled PCR is held to the digests of that PCR's rules, whatever
+ * type it is logged under and whichever rule's label matches it: a rule naming only the kernel
+ * leaves PCR 4's other events unaccounted for. EV_NO_ACTION events extend nothing and are not
+ * looked at; digests may be shared by rules. */
+static void test_every_event_of_the_pcr(void **state) {
+        _cleanup_(freep) char *kernel_only = NULL, *one_rule = NULL, *crossed = NULL;
+        char expected[256];
+        struct boot b;
+
+        boot_init(&b, 1);
+        assert_true(asprintf(&kernel_only,
+                             "{\"version\": 1, \"bank\": \"sha256\", \"events\": [{\"pcr\": 4, \"type\": "
+                             "\"EV_EFI_BOOT_SERVICES_APPLICATION\", \"digests\": [\"%s\"]}]}",
+                             b.kernel) > 0);
+        snprintf(expected, sizeof(expected),
+                 "PCR 4 event 3 (EV_EFI_ACTION): sha256 digest %s is not allowed (the policy allows %s)", b.calling,
+                 b.kernel);
+        assert_error(boot_check(&b, kernel_only), -EPERM, expected);
+        /* one rule listing them all, or labels that match no event's type: the digests decide */
+        assert_true(asprintf(&one_rule,
+                             "{\"version\": 1, \"bank\": \"sha256\", \"events\": [{\"pcr\": 4, \"type\": "
+                             "\"EV_EFI_BOOT_SERVICES_APPLICATION\", \"digests\": [\"%s\", \"%s\", \"%s\"]}]}",
+                             b.separator, b.kernel, b.calling) > 0);
+        assert_int_equal(boot_check(&b, one_rule), 0);
+        assert_true(asprintf(&crossed,
+                             "{\"version\": 1, \"bank\": \"sha256\", \"events\": ["
+                             "{\"pcr\": 4, \"type\": \"EV_IPL\", \"digests\": [\"%s\", \"%s\"]},"
+                             "{\"pcr\": 4, \"type\": \"EV_POST_CODE\", \"digests\": [\"%s\", \"%s\"]}]}",
+                             b.kernel, b.calling, b.separator, b.calling) > 0);
+        assert_int_equal(boot_check(&b, crossed), 0);
+        /* an EV_NO_ACTION event in PCR 4 with a digest no rule names: not an extend */
+        measure(&b, 4, EV_NO_ACTION, "NvIndexInstance", 15, NULL, 0, NULL); /* b.quoted stays as it was */
+        assert_int_equal(boot_check(&b, one_rule), 0);
         boot_done(&b);
 }
 
@@ -621,58 +674,346 @@ static void test_parse_mutated(void **state) {
         boot_done(&b);
 }
 
-/* The real OVMF + Debian kernel boot of tests/fixtures/boot/, when present: its kernel, command
- * line and initrd digests (read from that log), its PCRs as the TPM reported them. */
-static void test_real_boot(void **state) {
-        static const char kernel[] = "43e53eeb7ae7463823f3e837a191811b3ef263454c8e0331b8ba351bd6e2c1fd";
-        static const char cmdline[] = "a750c5a71a8432b5d3a102e45517d86e53c768367fa6af79218d397aaffaacd5";
-        static const char initrd[] = "681771e786f0543d27d5b411bcc1dbe5d84ff70d22ed469a6e65dd4fa048b5ad";
-        _cleanup_(mb_policy_freep) struct mb_policy *policy = NULL, *sb = NULL;
-        _cleanup_(freep) uint8_t *log = NULL;
-        _cleanup_(freep) char *text = NULL;
-        char pcr4[65] = "", pcr9[65] = "", line[256];
-        struct pcr_values quoted = { .bank = TPM2_ALG_SHA256 };
-        FILE *pcrs = fopen(FIXTURE("pcrs-sha256.txt"), "r");
-        size_t size;
+/* The real OVMF + Debian kernel boot of tests/fixtures/boot/, parsed here independently of
+ * lib/eventlog.c so that a test can edit its records the way a hostile guest would and compute
+ * the PCRs a TPM would then hold. Its records carry one digest, sha256 (swtpm's one bank):
+ *   event 0:  u32 pcr, u32 type, u8 sha1[20], u32 size, data
+ *   events 1..: u32 pcr, u32 type, u32 count (1), u16 alg (sha256), u8 digest[32], u32 size, data */
+#define REAL_MAX_EVENTS 64
+#define REAL_TYPE 4    /* offsets inside a TCG_PCR_EVENT2 record */
+#define REAL_DIGEST 14
+#define REAL_SIZE 46
+#define REAL_DATA 50
 
-        if (!pcrs) {
-                skip(); /* the boot fixtures are captured by a VM test; not every checkout has them */
+/* Digests read from that log (tpm2_eventlog tests/fixtures/boot/binary_bios_measurements). */
+static const char real_kernel[] = "43e53eeb7ae7463823f3e837a191811b3ef263454c8e0331b8ba351bd6e2c1fd";
+static const char real_calling[] = "3d6772b4f84ed47595d72a2c4c5ffd15f5bb72c7507fe26f2aaee2c69d5633ba";
+static const char real_separator[] = "df3f619804a92fdb4057192dc43dd748ea778adc52bc498ce80524c014b81119";
+static const char real_cmdline[] = "a750c5a71a8432b5d3a102e45517d86e53c768367fa6af79218d397aaffaacd5";
+static const char real_initrd[] = "681771e786f0543d27d5b411bcc1dbe5d84ff70d22ed469a6e65dd4fa048b5ad";
+#define REAL_SECURE_BOOT_EVENT 4 /* PCR 7, EFI_GLOBAL_VARIABLE SecureBoot, measured 0 */
+#define REAL_KERNEL_EVENT 10     /* PCR 4, EV_EFI_BOOT_SERVICES_APPLICATION */
+
+struct real_log {
+        struct bytes log;
+        unsigned count;                 /* records, the Spec ID event included */
+        size_t offset[REAL_MAX_EVENTS]; /* of each record */
+};
+
+static uint32_t get_u32(const struct bytes *b, size_t offset) {
+        assert_true(offset + 4 <= b->size);
+        return (uint32_t)b->data[offset] | (uint32_t)b->data[offset + 1] << 8 | (uint32_t)b->data[offset + 2] << 16 |
+               (uint32_t)b->data[offset + 3] << 24;
+}
+
+static void set_u32(struct bytes *b, size_t offset, uint32_t v) {
+        assert_true(offset + 4 <= b->size);
+        for (unsigned i = 0; i < 4; i++)
+                b->data[offset + i] = (uint8_t)(v >> (8 * i));
+}
+
+/* Finds the records of rl->log; false when the fixture is not in this checkout. */
+static bool real_log_load(struct real_log *rl) {
+        FILE *probe = fopen(FIXTURE("binary_bios_measurements"), "rb");
+        size_t offset;
+
+        memset(rl, 0, sizeof(*rl));
+        if (!probe)
+                return false; /* the boot fixtures are captured by a VM test; not every checkout has them */
+        fclose(probe);
+        rl->log.data = read_vector(FIXTURE("binary_bios_measurements"), &rl->log.size);
+        rl->log.cap = rl->log.size;
+        rl->offset[rl->count++] = 0;
+        offset = 4 + 4 + 20;
+        offset += 4 + get_u32(&rl->log, offset);
+        while (offset < rl->log.size) {
+                assert_true(rl->count < REAL_MAX_EVENTS);
+                rl->offset[rl->count++] = offset;
+                assert_int_equal(get_u32(&rl->log, offset + 8), 1);
+                assert_int_equal(rl->log.data[offset + 12] | rl->log.data[offset + 13] << 8, ALG_SHA256);
+                offset += REAL_DATA + get_u32(&rl->log, offset + REAL_SIZE);
+        }
+        assert_int_equal(offset, rl->log.size);
+        return true;
+}
+
+static void real_log_done(struct real_log *rl) {
+        free(rl->log.data);
+        memset(rl, 0, sizeof(*rl));
+}
+
+static uint8_t *real_digest(struct real_log *rl, unsigned event) {
+        assert_true(event > 0 && event < rl->count);
+        return rl->log.data + rl->offset[event] + REAL_DIGEST;
+}
+
+static void real_relabel(struct real_log *rl, unsigned event, uint32_t type) {
+        assert_true(event > 0 && event < rl->count);
+        set_u32(&rl->log, rl->offset[event] + REAL_TYPE, type);
+}
+
+/* Appends a record with `sha256` as its digest, as a guest that extends a PCR itself and
+ * logs it would. */
+static void real_append(struct real_log *rl, uint32_t pcr, uint32_t type, const uint8_t sha256[32], const void *data,
+                        size_t size) {
+        assert_true(rl->count < REAL_MAX_EVENTS);
+        rl->offset[rl->count++] = rl->log.size;
+        put_u32(&rl->log, pcr);
+        put_u32(&rl->log, type);
+        put_u32(&rl->log, 1);
+        put_u16(&rl->log, ALG_SHA256);
+        put(&rl->log, sha256, 32);
+        put_u32(&rl->log, (uint32_t)size);
+        put(&rl->log, data, size);
+}
+
+/* The quote a TPM would give after the extends rl->log records: every record but the EV_NO_ACTION
+ * ones extends its PCR (the fixture has no StartupLocality event), PCRs 0-9 quoted with 10 and 16.
+ * Take it before relabelling a record EV_NO_ACTION: the TPM saw that extend all the same. */
+static void real_quote(const struct real_log *rl, struct pcr_values *quoted) {
+        uint8_t pcr[PCRS][32] = { { 0 } };
+
+        for (unsigned i = 1; i < rl->count; i++) {
+                size_t offset = rl->offset[i];
+                uint32_t index = get_u32(&rl->log, offset);
+
+                assert_true(index < PCRS);
+                if (get_u32(&rl->log, offset + REAL_TYPE) != EV_NO_ACTION)
+                        extend(pcr[index], rl->log.data + offset + REAL_DIGEST);
+        }
+        memset(quoted, 0, sizeof(*quoted));
+        quoted->bank = TPM2_ALG_SHA256;
+        quoted->mask = 0x000107ff;
+        for (unsigned i = 0; i < PCRS; i++)
+                if (quoted->mask & (1u << i)) {
+                        quoted->value[i].size = 32;
+                        memcpy(quoted->value[i].buffer, pcr[i], 32);
+                }
+        memset(quoted->value[10].buffer, 0xa1, 32);
+        memset(quoted->value[16].buffer, 0x16, 32);
+}
+
+static int real_check(const struct real_log *rl, const char *policy_text) {
+        _cleanup_(mb_policy_freep) struct mb_policy *policy = NULL;
+        struct pcr_values quoted;
+
+        real_quote(rl, &quoted);
+        assert_int_equal(mb_policy_parse(policy_text, strlen(policy_text), &policy), 0);
+        return mb_policy_check(policy, rl->log.data, rl->log.size, &quoted);
+}
+
+/* The policy a tenant writes for that boot: every digest that extends PCRs 4 and 9, each rule
+ * labelled with the type the firmware logs it under. */
+static char *real_policy(const char *secure) {
+        char *text;
+
+        assert_true(asprintf(&text,
+                             "{\"version\": 1, \"bank\": \"sha256\", \"events\": ["
+                             " {\"pcr\": 4, \"type\": \"EV_EFI_BOOT_SERVICES_APPLICATION\", \"digests\": [\"%s\"]},"
+                             " {\"pcr\": 4, \"type\": \"EV_EFI_ACTION\", \"digests\": [\"%s\"]},"
+                             " {\"pcr\": 4, \"type\": \"EV_SEPARATOR\", \"digests\": [\"%s\"]},"
+                             " {\"pcr\": 9, \"type\": \"EV_EVENT_TAG\", \"digests\": [\"%s\", \"%s\"]}],"
+                             " \"secure_boot\": \"%s\"}",
+                             real_kernel, real_calling, real_separator, real_cmdline, real_initrd, secure) > 0);
+        return text;
+}
+
+/* The genuine log: the independent replay above gives the PCRs the TPM reported, and the
+ * tenant's policy passes it; Secure Boot was off in that VM. */
+static void test_real_boot(void **state) {
+        _cleanup_(freep) char *policy = NULL, *enabled = NULL, *pinned = NULL;
+        struct pcr_values quoted, read;
+        char kernel_hex[65], pcr4[65], pcr9[65], line[256];
+        FILE *pcrs;
+        struct real_log rl;
+
+        if (!real_log_load(&rl)) {
+                skip();
                 return;
         }
+        /* the replay here meets what the TPM reported */
+        pcrs = fopen(FIXTURE("pcrs-sha256.txt"), "r");
+        assert_non_null(pcrs);
+        memset(&read, 0, sizeof(read));
         while (fgets(line, sizeof(line), pcrs)) {
                 char value[65];
                 unsigned pcr;
 
                 if (sscanf(line, "%u %64[0-9a-f]", &pcr, value) != 2 || pcr >= PCRS || strlen(value) != 64)
                         continue;
-                quoted.mask |= 1u << pcr;
-                quoted.value[pcr].size = 32;
+                read.mask |= 1u << pcr;
                 for (unsigned i = 0; i < 32; i++)
-                        assert_int_equal(sscanf(value + 2 * i, "%2hhx", &quoted.value[pcr].buffer[i]), 1);
-                if (pcr == 4)
-                        strcpy(pcr4, value);
-                if (pcr == 9)
-                        strcpy(pcr9, value);
+                        assert_int_equal(sscanf(value + 2 * i, "%2hhx", &read.value[pcr].buffer[i]), 1);
         }
         fclose(pcrs);
-        assert_int_equal(quoted.mask, 0x00ffffff);
-        log = read_vector(FIXTURE("binary_bios_measurements"), &size);
-        for (unsigned enabled = 0; enabled <= 1; enabled++) {
-                assert_true(asprintf(&text,
-                                     "{\"version\": 1, \"bank\": \"sha256\", \"pcrs\": {\"4\": [\"%s\"], \"9\": [\"%s\"]},"
-                                     " \"events\": [{\"pcr\": 4, \"type\": \"EV_EFI_BOOT_SERVICES_APPLICATION\", \"digests\": [\"%s\"]},"
-                                     " {\"pcr\": 9, \"type\": \"EV_EVENT_TAG\", \"digests\": [\"%s\", \"%s\"]}],"
-                                     " \"secure_boot\": \"%s\"}",
-                                     pcr4, pcr9, kernel, cmdline, initrd, enabled ? "enabled" : "disabled") > 0);
-                assert_int_equal(mb_policy_parse(text, strlen(text), enabled ? &sb : &policy), 0);
-                free(TAKE_PTR(text));
-        }
-        assert_int_equal(mb_policy_check(policy, log, size, &quoted), 0);
-        /* Secure Boot was off in that VM */
-        assert_error(mb_policy_check(sb, log, size, &quoted), -EPERM, "Secure Boot is disabled, the policy requires it enabled");
+        assert_int_equal(read.mask, 0x00ffffff);
+        real_quote(&rl, &quoted);
+        for (unsigned pcr = 0; pcr <= 9; pcr++)
+                assert_memory_equal(quoted.value[pcr].buffer, read.value[pcr].buffer, 32);
+        hex(real_digest(&rl, REAL_KERNEL_EVENT), 32, kernel_hex);
+        assert_string_equal(kernel_hex, real_kernel);
+
+        policy = real_policy("disabled");
+        assert_int_equal(real_check(&rl, policy), 0);
+        /* one rule with every digest of the PCR does as well, and so does pinning the values */
+        hex(quoted.value[4].buffer, 32, pcr4);
+        hex(quoted.value[9].buffer, 32, pcr9);
+        assert_true(asprintf(&pinned,
+                             "{\"version\": 1, \"bank\": \"sha256\", \"pcrs\": {\"4\": [\"%s\"], \"9\": [\"%s\"]},"
+                             " \"events\": [{\"pcr\": 4, \"type\": \"EV_EFI_BOOT_SERVICES_APPLICATION\","
+                             " \"digests\": [\"%s\", \"%s\", \"%s\"]}], \"secure_boot\": \"disabled\"}",
+                             pcr4, pcr9, real_separator, real_kernel, real_calling) > 0);
+        assert_int_equal(real_check(&rl, pinned), 0);
+        enabled = real_policy("enabled");
+        assert_error(real_check(&rl, enabled), -EPERM, "Secure Boot is disabled, the policy requires it enabled");
         /* a quote that differs from the log in PCR 0 */
-        quoted.value[0].buffer[5] ^= 1;
-        assert_error(mb_policy_check(policy, log, size, &quoted), -EBADMSG, "event log: PCR 0 replays to eaa650ae");
+        {
+                _cleanup_(mb_policy_freep) struct mb_policy *parsed = NULL;
+
+                assert_int_equal(mb_policy_parse(policy, strlen(policy), &parsed), 0);
+                quoted.value[0].buffer[5] ^= 1;
+                assert_error(mb_policy_check(parsed, rl.log.data, rl.log.size, &quoted), -EBADMSG,
+                             "event log: PCR 0 replays to eaa650ae");
+        }
+        real_log_done(&rl);
+}
+
+static void unhex(const char *text, uint8_t *out, size_t size) {
+        assert_int_equal(strlen(text), 2 * size);
+        for (size_t i = 0; i < size; i++)
+                assert_int_equal(sscanf(text + 2 * i, "%2hhx", &out[i]), 1);
+}
+
+/* Finding: an event's type is covered by no digest. A guest that booted another kernel
+ * relabels that kernel's event as some other type and extends PCR 4 once more itself, logging
+ * the good kernel's digest as the application: the log still replays to the quoted PCR 4, and
+ * rules that selected events by type saw only the good digest. Every event of PCR 4 is held to
+ * the policy's digests now, whatever its label. */
+static void test_real_relabelled_kernel(void **state) {
+        static const struct {
+                uint32_t label;
+                const char *shown;
+        } labels[] = {
+                { EV_IPL, "EV_IPL" },
+                { EV_EFI_BOOT_SERVICES_DRIVER, "EV_EFI_BOOT_SERVICES_DRIVER" },
+                { EV_EFI_ACTION, "EV_EFI_ACTION" },
+                { 0x12345678, "type 0x12345678" },
+        };
+        static const char evil_kernel[] = "MZ... another kernel";
+        _cleanup_(freep) char *policy = real_policy("any"), *kernel_only = NULL;
+        uint8_t evil[32], good[32];
+        char evil_hex[65], expected[256];
+
+        assert_int_equal(EVP_Digest(evil_kernel, strlen(evil_kernel), evil, NULL, EVP_sha256(), NULL), 1);
+        hex(evil, 32, evil_hex);
+        unhex(real_kernel, good, 32);
+        /* the policy of a tenant who named only the kernel (what `events` used to invite) */
+        assert_true(asprintf(&kernel_only,
+                             "{\"version\": 1, \"bank\": \"sha256\", \"events\": [{\"pcr\": 4, \"type\": "
+                             "\"EV_EFI_BOOT_SERVICES_APPLICATION\", \"digests\": [\"%s\"]}]}",
+                             real_kernel) > 0);
+        for (size_t i = 0; i < ELEMENTSOF(labels); i++) {
+                uint8_t image_load_event[74];
+                struct real_log rl;
+
+                if (!real_log_load(&rl)) {
+                        skip();
+                        return;
+                }
+                assert_int_equal(real_check(&rl, policy), 0);
+                assert_int_equal(get_u32(&rl.log, rl.offset[REAL_KERNEL_EVENT] + REAL_SIZE), sizeof(image_load_event));
+                memcpy(image_load_event, rl.log.data + rl.offset[REAL_KERNEL_EVENT] + REAL_DATA,
+                       sizeof(image_load_event));
+                /* the other kernel booted: its digest where the good one's was, under another label */
+                memcpy(real_digest(&rl, REAL_KERNEL_EVENT), evil, 32);
+                real_relabel(&rl, REAL_KERNEL_EVENT, labels[i].label);
+                /* and the guest's own extend of PCR 4, logged as the good kernel */
+                real_append(&rl, 4, EV_EFI_BOOT_SERVICES_APPLICATION, good, image_load_event, sizeof(image_load_event));
+                snprintf(expected, sizeof(expected), "PCR 4 event %u (%s): sha256 digest %s is not allowed",
+                         REAL_KERNEL_EVENT, labels[i].shown, evil_hex);
+                assert_error(real_check(&rl, policy), -EPERM, expected);
+                assert_error(real_check(&rl, kernel_only), -EPERM, expected);
+                real_log_done(&rl);
+        }
+
+        /* Relabelled EV_NO_ACTION, the other kernel's extend drops out of the replay, which then
+         * misses the PCR 4 the TPM holds: the label can hide no extend. */
+        {
+                _cleanup_(mb_policy_freep) struct mb_policy *parsed = NULL;
+                struct pcr_values quoted;
+                struct real_log rl;
+
+                if (!real_log_load(&rl)) {
+                        skip();
+                        return;
+                }
+                memcpy(real_digest(&rl, REAL_KERNEL_EVENT), evil, 32);
+                real_append(&rl, 4, EV_EFI_BOOT_SERVICES_APPLICATION, good, NULL, 0);
+                real_quote(&rl, &quoted);
+                real_relabel(&rl, REAL_KERNEL_EVENT, EV_NO_ACTION);
+                assert_int_equal(mb_policy_parse(policy, strlen(policy), &parsed), 0);
+                assert_error(mb_policy_check(parsed, rl.log.data, rl.log.size, &quoted), -EBADMSG,
+                             "event log: PCR 4 replays to");
+                real_log_done(&rl);
+        }
+}
+
+/* Finding: the Secure Boot state was read from event data no digest was checked against. The
+ * SecureBoot byte flipped in the data, the digest left as measured: the log replays to the
+ * quoted PCR 7 and the data says enabled. */
+static void test_real_secure_boot_flipped(void **state) {
+        _cleanup_(freep) char *policy = real_policy("enabled");
+        struct real_log rl;
+        uint32_t size;
+
+        if (!real_log_load(&rl)) {
+                skip();
+                return;
+        }
+        size = get_u32(&rl.log, rl.offset[REAL_SECURE_BOOT_EVENT] + REAL_SIZE);
+        assert_int_equal(size, 16 + 8 + 8 + 20 + 1);
+        assert_int_equal(rl.log.data[rl.offset[REAL_SECURE_BOOT_EVENT] + REAL_DATA + size - 1], 0);
+        assert_error(real_check(&rl, policy), -EPERM, "Secure Boot is disabled, the policy requires it enabled");
+        rl.log.data[rl.offset[REAL_SECURE_BOOT_EVENT] + REAL_DATA + size - 1] = 1;
+        assert_error(real_check(&rl, policy), -EBADMSG,
+                     "event log event 4 (PCR 7, EV_EFI_VARIABLE_DRIVER_CONFIG): its sha256 digest is not the hash of "
+                     "its event data");
+        real_log_done(&rl);
+}
+
+/* The type of the SecureBoot event is no more vouched for than its data: the real one (0)
+ * relabelled so that a reader selecting by type skips it, and the guest's own PCR 7 extend
+ * logged as SecureBoot = 1 with a digest that is the hash of its data. Every PCR 7 event that
+ * holds the variable counts, whatever its label, and they disagree. Or the real one's data
+ * replaced too, so that it no longer reads as the variable: its digest is not its data's. */
+static void test_real_secure_boot_relabelled(void **state) {
+        _cleanup_(freep) char *policy = real_policy("enabled");
+        uint8_t variable[16 + 8 + 8 + 20 + 1], sha256[32];
+        size_t data_offset;
+        struct real_log rl;
+
+        for (unsigned garbled = 0; garbled <= 1; garbled++) {
+                if (!real_log_load(&rl)) {
+                        skip();
+                        return;
+                }
+                data_offset = rl.offset[REAL_SECURE_BOOT_EVENT] + REAL_DATA;
+                memcpy(variable, rl.log.data + data_offset, sizeof(variable));
+                variable[sizeof(variable) - 1] = 1;
+                assert_int_equal(EVP_Digest(variable, sizeof(variable), sha256, NULL, EVP_sha256(), NULL), 1);
+                real_relabel(&rl, REAL_SECURE_BOOT_EVENT, EV_EFI_ACTION);
+                if (garbled)
+                        memset(rl.log.data + data_offset, 'x', 16);
+                real_append(&rl, 7, EV_EFI_VARIABLE_DRIVER_CONFIG, sha256, variable, sizeof(variable));
+                if (garbled)
+                        assert_error(real_check(&rl, policy), -EBADMSG,
+                                     "event log event 4 (PCR 7, EV_EFI_ACTION): its sha256 digest is not the hash of "
+                                     "its event data");
+                else
+                        assert_error(real_check(&rl, policy), -EBADMSG,
+                                     "event log event 25: SecureBoot measured enabled, event 4 measured it disabled");
+                real_log_done(&rl);
+        }
 }
 
 int main(void) {
@@ -685,12 +1026,16 @@ int main(void) {
                 cmocka_unit_test(test_quote_does_not_cover),
                 cmocka_unit_test(test_bank_and_sizes),
                 cmocka_unit_test(test_rule_without_event),
+                cmocka_unit_test(test_every_event_of_the_pcr),
                 cmocka_unit_test(test_event_tags),
                 cmocka_unit_test(test_parse_valid),
                 cmocka_unit_test(test_parse_invalid),
                 cmocka_unit_test(test_parse_limits),
                 cmocka_unit_test(test_parse_mutated),
                 cmocka_unit_test(test_real_boot),
+                cmocka_unit_test(test_real_relabelled_kernel),
+                cmocka_unit_test(test_real_secure_boot_flipped),
+                cmocka_unit_test(test_real_secure_boot_relabelled),
         };
 
         return cmocka_run_group_tests_name("mb_policy", tests, NULL, NULL);
