@@ -489,7 +489,7 @@ int ima_verify(struct ima_replay *state, const char *log, size_t size, uint64_t 
                         if (refused++ == 0) {
                                 first_refused = number;
                                 verdict->violation = entry->violation;
-                                if (!entry->violation) /* a violation's text is nobody's word */
+                                if (!entry->violation) /* a violation's path and digest are bound to nothing */
                                         ima_verdict_entry(verdict, number, entry);
                                 snprintf(verdict->allowed, sizeof(verdict->allowed), "%s", refusal.allowed);
                                 snprintf(detail, sizeof(detail), "%s", vm_error_detail(-EPERM));
