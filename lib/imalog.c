@@ -488,7 +488,9 @@ int ima_verify(struct ima_replay *state, const char *log, size_t size, uint64_t 
                         /* keep the first refusal; report it only if the quote covers it */
                         if (refused++ == 0) {
                                 first_refused = number;
-                                ima_verdict_entry(verdict, number, entry);
+                                verdict->violation = entry->violation;
+                                if (!entry->violation) /* a violation's path and digest are bound to nothing */
+                                        ima_verdict_entry(verdict, number, entry);
                                 snprintf(verdict->allowed, sizeof(verdict->allowed), "%s", refusal.allowed);
                                 snprintf(detail, sizeof(detail), "%s", vm_error_detail(-EPERM));
                         }

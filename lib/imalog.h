@@ -16,7 +16,8 @@
  *   buf   u32 len || buffer                (ima-buf)
  * An entry whose template hash is all zero is a violation (a file measured while open for
  * write, or opened for write while being measured): the kernel extends PCR 10 with all-0xff
- * bytes of the bank's size for it, not with the hash of its data.
+ * bytes of the bank's size for it, not with the hash of its data. Nothing binds such a line's
+ * path and digest: no decision may rest on them (runtime_policy_check()).
  *
  * On the Debian 6.1 kernel the template-hash column is SHA-1 whatever the PCR banks are, and
  * there is no per-bank log: PCR 10's SHA-256 bank is replayed by rebuilding the template data
@@ -109,6 +110,9 @@ struct ima_verdict {
         char allowed[IMA_ALLOWED_TEXT_MAX];    /* what the policy allows for that path */
         char pcr10[2 * 64 + 1];                /* the replayed PCR 10 after `entry` (no match) */
         uint64_t refused;                      /* entries the policy refused up to the match */
+        /* The entry refused is a violation: path and digest are left empty, as its line's text
+         * is bound to nothing the quote covers (the kernel extends PCR 10 with 0xff for it). */
+        bool violation;
 };
 
 struct runtime_policy;
@@ -123,7 +127,8 @@ struct runtime_policy;
  *   0         a match, and no entry up to it refused: the state advances to just after the
  *             (last) matching line; the caller asks for state->next_entry next time.
  *   -EPERM    the policy refused an entry the quote covers: the verdict names the first
- *             (entry number, path, digest found, what the policy allows).
+ *             (entry number, path, digest found, what the policy allows; for a violation
+ *             only its number, with `violation` set).
  *   -EBADMSG  a malformed line, a template hash that is not the SHA-1 of its data, an entry
  *             for another PCR, `first_entry` not where the replay stands, or no line at which
  *             the replay equals `quoted_pcr10` (the verdict names the last entry and value).

@@ -44,6 +44,7 @@ struct runtime_policy {
         regex_t *excludes;
         size_t exclude_count;
         TPM2_ALG_ID log_hash_alg;
+        bool allow_violations; /* not a policy member: the verifier's ima_violations switch */
 };
 
 /* Eight bytes at a time with a multiply-xorshift mix: the keys come from the tenant's policy,
@@ -658,9 +659,7 @@ static int policy_check_map(const struct runtime_policy *policy, const struct di
                 return 0;
         if (policy_excluded(policy, entry))
                 return 0;
-        if (entry->violation)
-                refusal->reason = "a violation (measured while open for write) on a path no exclude matches";
-        else if (!listed)
+        if (!listed)
                 refusal->reason = map == &policy->digests   ? "not in the runtime policy's digests"
                                   : map == &policy->keyrings ? "a key on a keyring not in the runtime policy's keyrings"
                                                              : "not in the runtime policy's ima-buf";
@@ -689,8 +688,26 @@ static bool buffer_is_key(const struct ima_entry *entry) {
         return key && p == entry->data + entry->data_size;
 }
 
+/* The kernel extends PCR 10 with 0xff bytes for a violation, not with the hash of its data:
+ * the line's path and digest could say anything and the replay would still meet the quote.
+ * So nothing in the line decides, and the detail does not show the path as if it were the
+ * file's. */
+static int policy_check_violation(const struct runtime_policy *policy, struct runtime_policy_refusal *refusal) {
+        if (policy->allow_violations)
+                return 0;
+        refusal->reason = "a violation";
+        return vm_error(-EPERM, "a violation (a file measured while open for write, or opened for write while "
+                                "measured): its path and digest are unsigned text the quote does not cover, so "
+                                "none is shown; violations are refused unless the verifier's configuration sets "
+                                "ima_violations = allow");
+}
+
+void runtime_policy_allow_violations(struct runtime_policy *policy, bool allow) {
+        policy->allow_violations = allow;
+}
+
 void runtime_policy_prefetch(const struct runtime_policy *policy, const struct ima_entry *entry, bool record) {
-        if (entry->template_type != IMA_TEMPLATE_BUF)
+        if (entry->template_type != IMA_TEMPLATE_BUF && !entry->violation)
                 digest_map_prefetch(&policy->digests, entry->name, entry->name_len, record);
 }
 
@@ -700,6 +717,8 @@ int runtime_policy_check(const struct runtime_policy *policy, const struct ima_e
 
         refusal->reason = NULL;
         refusal->allowed[0] = '\0';
+        if (entry->violation)
+                return policy_check_violation(policy, refusal);
         if (entry->template_type == IMA_TEMPLATE_BUF) {
                 if (!buffer_is_key(entry))
                         return policy_check_map(policy, &policy->ima_buf, "ima-buf", entry, refusal);

@@ -7,6 +7,7 @@
  *     "digests": {"/usr/bin/bash": ["hex", ...]},   required: acceptable file digests by path
  *     "excludes": ["regex", ...],                   a path (or buffer name) a regex matches at
  *                                                   its start passes whatever its digest
+ *                                                   (a violation does not: see below)
  *     "keyrings": {".ima": ["hex", ...]},           acceptable keys measured into a keyring
  *     "ima": {"ignored_keyrings": [".builtin_trusted_keys", "*"],
  *             "log_hash_alg": "sha1",               the template-hash column's algorithm
@@ -74,12 +75,20 @@ struct runtime_policy_refusal {
  * - the `boot_aggregate` entry, when `boot_aggregate` is not NULL (ima_boot_aggregate() of
  *   the quoted PCRs 0-9), must carry exactly that SHA-256 digest; otherwise it is looked up in
  *   digests like a path;
- * - a violation (zero template hash) is checked like any entry with its all-zero digest, so
- *   in practice it passes only on an excluded path.
+ * - a violation (zero template hash) is never looked up anywhere, excludes included: the
+ *   kernel extends PCR 10 with 0xff bytes for it whatever its line says, so its path and
+ *   digest are text nothing binds (a rewritten violation could name any listed file). It
+ *   passes only when runtime_policy_allow_violations() allowed violations.
  * 0 when it passes; -EPERM with `refusal` filled and a vm_error() detail naming the path, the
- * digest found and what the policy allows. */
+ * digest found and what the policy allows (for a violation: that it is one, without its
+ * path). */
 int runtime_policy_check(const struct runtime_policy *policy, const struct ima_entry *entry,
                          const uint8_t *boot_aggregate, struct runtime_policy_refusal *refusal);
+
+/* Whether violations pass. Keylime's policy has no member for them: this is the verifier's
+ * own switch ([verifier] ima_violations), set on each policy it loads; a parsed policy refuses
+ * them. */
+void runtime_policy_allow_violations(struct runtime_policy *policy, bool allow);
 
 /* Asks the cache for what runtime_policy_check() will read for `entry`, so that a replay can
  * overlap the lookup's memory latency with its hashing (a policy of 100k paths does not stay

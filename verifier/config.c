@@ -1,5 +1,6 @@
 #include "verifier/config.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -22,6 +23,18 @@ static int parse_hash_alg(const char *value, void *field, size_t size, char *why
         return conf_parse_string(value, field, size, why, why_size);
 }
 
+/* refuse|allow rather than a boolean: the value says what happens to a violation. */
+static int parse_ima_violations(const char *value, void *field, size_t size, char *why, size_t why_size) {
+        (void)size;
+        if (strcmp(value, "refuse") == 0)
+                *(bool *)field = false;
+        else if (strcmp(value, "allow") == 0)
+                *(bool *)field = true;
+        else
+                return snprintf(why, why_size, "\"%s\" is not refuse or allow", value), -1;
+        return 0;
+}
+
 #define KEY(section, name, parser) CONF_KEY(section, struct verifier_config, name, parser)
 static const struct conf_key verifier_keys[] = {
         KEY("registrar", ip, conf_parse_ip),
@@ -39,6 +52,8 @@ static const struct conf_key verifier_keys[] = {
         KEY("verifier", webhook_url, conf_parse_string),
         KEY("verifier", tpm_hash_alg, parse_hash_alg),
         KEY("verifier", max_answer_mib, parse_answer_mib),
+        { "verifier", "ima_violations", parse_ima_violations, offsetof(struct verifier_config, ima_allow_violations),
+          sizeof(bool) },
         KEY("store", database, conf_parse_string),
         KEY("store", payload_vault, conf_parse_string),
 };

@@ -24,6 +24,7 @@ struct verifier_config {
         char webhook_url[512];    /* failures are POSTed here as JSON; "" = none */
         char tpm_hash_alg[16];    /* the bank quotes are asked in */
         unsigned max_answer_mib;  /* the largest answer to one poll (an IMA list from entry 0) */
+        bool ima_allow_violations; /* ima_violations = allow: IMA violations pass the runtime policy */
         /* [store] */
         char database[256];       /* SQLite file */
         char payload_vault[256];  /* the key tenant payloads are sealed under in the database (0600) */

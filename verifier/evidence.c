@@ -98,6 +98,8 @@ static int evidence_check_ima(const struct evidence_input *in, json_object *resu
                 return ret;
         ret = ima_verify(&replay, list, strlen(list), (uint64_t)served_from, in->runtime_policy,
                          quote->pcrs.value[IMA_PCR].buffer, &verdict);
+        if (ret == -EPERM && verdict.violation)
+                return ret; /* its detail names the entry and the switch, not the line's unsigned path */
         if (ret == -EPERM)
                 return vm_error(-EPERM, "IMA entry %llu: %s with %s is not allowed by the runtime policy (allowed: %s)",
                                 (unsigned long long)verdict.entry, verdict.path, verdict.digest,

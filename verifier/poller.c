@@ -188,6 +188,8 @@ static int polled_load(struct poller *p, const char *agent_id, struct polled **o
         }
         if (ret >= 0 && a->state.runtime_policy)
                 ret = runtime_policy_parse(a->state.runtime_policy, strlen(a->state.runtime_policy), &a->runtime_policy);
+        if (ret >= 0 && a->runtime_policy)
+                runtime_policy_allow_violations(a->runtime_policy, p->config->ima_allow_violations);
         if (ret >= 0 && a->state.mb_policy)
                 ret = mb_policy_parse(a->state.mb_policy, strlen(a->state.mb_policy), &a->mb_policy);
         registered_agent_done(&reg);

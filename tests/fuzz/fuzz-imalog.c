@@ -1,9 +1,11 @@
 /* Fuzzes ima_entry_parse on the input's first line and ima_verify on the whole input, with and
  * without a runtime policy; invariants: a parsed entry stays inside its line and rebuilds within
  * bounds; ima_verify fails only with -EBADMSG or -EPERM and then leaves the state untouched,
- * and on success stands on a line that replays to the quote. */
+ * and on success stands on a line that replays to the quote, with no violation before it
+ * unless the policy allows violations. */
 #include <errno.h>
 #include <openssl/evp.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,8 +13,9 @@
 #include "lib/imalog.h"
 #include "lib/runtime_policy.h"
 
-/* Allows the two files of the seed logs and excludes /tmp; a violation (which needs no valid
- * SHA-1 column, so the fuzzer reaches the policy with it) passes only under /tmp. */
+/* Allows the two files of the seed logs and excludes /tmp. A violation (which needs no valid
+ * SHA-1 column, so the fuzzer reaches the policy with it) is refused whatever its line names,
+ * unless the policy is the copy whose violations are allowed. */
 static const char policy_text[] =
         "{\"meta\":{\"version\":1},"
         "\"digests\":{\"/usr/bin/bash\":[\"a6b1a4c3d0e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f\"],"
@@ -45,8 +48,24 @@ static void check_entry(const uint8_t *data, size_t size) {
         }
 }
 
+/* Whether one of the first `count` lines of `data` is a violation. */
+static bool violation_among(const uint8_t *data, size_t size, uint64_t count) {
+        const uint8_t *line = data, *end = data + size;
+
+        for (uint64_t n = 0; n < count && line < end; n++) {
+                const uint8_t *newline = memchr(line, '\n', (size_t)(end - line));
+                size_t len = newline ? (size_t)(newline - line) : (size_t)(end - line);
+                struct ima_entry entry;
+
+                if (ima_entry_parse((const char *)line, len, &entry) == 0 && entry.violation)
+                        return true;
+                line += len + 1;
+        }
+        return false;
+}
+
 static void check_verify(const uint8_t *data, size_t size, const struct runtime_policy *policy,
-                         const uint8_t *quoted) {
+                         bool violations_refused, const uint8_t *quoted) {
         struct ima_replay state, before;
         struct ima_verdict verdict;
         size_t lines = 0;
@@ -73,6 +92,8 @@ static void check_verify(const uint8_t *data, size_t size, const struct runtime_
         lines += size && data[size - 1] != '\n';
         if (ret != 0 || state.next_entry > lines || memcmp(state.pcr10, quoted, 32) != 0)
                 abort();
+        if (violations_refused && violation_among(data, size, state.next_entry))
+                abort();
         /* going on from there with the rest of the log must not fail for where it starts */
         if (state.next_entry > 0 && state.next_entry < lines) {
                 const uint8_t *rest = data;
@@ -93,15 +114,17 @@ static void check_verify(const uint8_t *data, size_t size, const struct runtime_
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-        static struct runtime_policy *policy;
+        static struct runtime_policy *policy, *allowing;
         static uint8_t after_violation[32];
         static const uint8_t zero[32];
 
         if (!policy) {
                 uint8_t both[64];
 
-                if (runtime_policy_parse(policy_text, strlen(policy_text), &policy) < 0)
+                if (runtime_policy_parse(policy_text, strlen(policy_text), &policy) < 0 ||
+                    runtime_policy_parse(policy_text, strlen(policy_text), &allowing) < 0)
                         abort();
+                runtime_policy_allow_violations(allowing, true);
                 /* PCR 10 after one violation: a log that starts with one can match */
                 memset(both + 32, 0xff, 32);
                 memset(both, 0, 32);
@@ -109,8 +132,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                         abort();
         }
         check_entry(data, size);
-        check_verify(data, size, NULL, zero);
-        check_verify(data, size, NULL, after_violation);
-        check_verify(data, size, policy, after_violation);
+        check_verify(data, size, NULL, false, zero);
+        check_verify(data, size, NULL, false, after_violation);
+        check_verify(data, size, policy, true, after_violation);
+        check_verify(data, size, allowing, false, after_violation);
         return 0;
 }

@@ -1,7 +1,8 @@
 /* Fuzzes runtime_policy_parse (SPEC §7) and runtime_policy_check of a fixed set of entries
  * against what loaded; invariants: a policy loads or is refused with -EBADMSG/-EOPNOTSUPP and
- * no policy, a check passes or refuses (-EPERM) with a terminated refusal, and the same entry
- * checked twice gets the same answer. */
+ * no policy, a check passes or refuses (-EPERM) with a terminated refusal, the same entry
+ * checked twice gets the same answer, and the violation is refused whatever the policy lists
+ * until violations are allowed. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -75,6 +76,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 struct runtime_policy_refusal refusal;
 
                 if (runtime_policy_check(policy, &entries[4], aggregate, &refusal) != 0)
+                        abort();
+                /* no member of any policy lets a violation (entries[3]) pass: only the switch */
+                if (runtime_policy_check(policy, &entries[3], aggregate, &refusal) != -EPERM)
+                        abort();
+                runtime_policy_allow_violations(policy, true);
+                if (runtime_policy_check(policy, &entries[3], aggregate, &refusal) != 0)
                         abort();
         }
         runtime_policy_free(policy);

@@ -3,7 +3,7 @@
 # exactly as a synthetic firmware event log and IMA list say, and vmattest-verifier polling it
 # over mutual TLS against a tpm_policy, a measured-boot policy and a runtime policy.
 . "$(dirname "$0")/lib.sh"
-plan 20
+plan 25
 
 swtpm_start || exit 1
 cd "$TEST_TMP" || exit 1
@@ -90,13 +90,35 @@ ima_add /usr/bin/good "$(sha good)"
 if wait_for "resumed" 10 good_after $((entries + 1)); then ok "a restarted verifier resumes from its stored IMA state"
 else not_ok "a restarted verifier resumes from its stored IMA state"; vv status --agent "$agent_id" | diag; fi
 
+# a violation the machine rewrote to name an allowed program with its allowed digest: the kernel
+# extends PCR 10 with 0xff bytes for a violation whatever its line says, so the list still
+# replays to the quote; ima_violations is refuse by default
+ima_add --violation /usr/bin/good "$(sha good)"
+if wait_for "violation" 10 failed; then ok "a violation rewritten to name an allowed file fails the agent"
+else not_ok "a violation rewritten to name an allowed file fails the agent"; vv status --agent "$agent_id" | diag; fi
+expect_equal "the failure names the entry as a violation and the switch" \
+        "$(status failure | grep -o 'IMA entry [0-9]*: a violation\|ima_violations = allow' | tr '\n' ' ')" \
+        "IMA entry 6: a violation ima_violations = allow "
+expect_equal "the failure does not show the violation's unsigned path" "$(status failure | grep -c /usr/bin/good)" 0
+# the verifier's switch, not the policy, lets violations pass
+verifier_stop
+cp verifier.conf refuse.conf
+sed -i '/^\[verifier\]/a ima_violations = allow' verifier.conf
+verifier_start verifier.conf
+vv reactivate --agent "$agent_id" >/dev/null
+if wait_for "allowed" 10 good_after 7; then ok "with ima_violations = allow the violation passes"
+else not_ok "with ima_violations = allow the violation passes"; vv status --agent "$agent_id" | diag; fi
+sed '/^\[verifier\]/a ima_violations = maybe' refuse.conf >bad.conf
+expect_failure "ima_violations other than refuse or allow is refused" 2 'ima_violations.*"maybe" is not refuse or allow' \
+        "$VMATTEST_VERIFIER" --config bad.conf status
+
 # a program the policy does not know
 ima_add /usr/bin/evil "$(sha evil)"
 if wait_for "fails" 10 failed; then ok "an entry not in the runtime policy fails the agent"
 else not_ok "an entry not in the runtime policy fails the agent"; vv status --agent "$agent_id" | diag; fi
 expect_equal "the failure names the entry, the path and the digest" \
         "$(status failure | grep -o 'IMA entry [0-9]*: /usr/bin/evil with sha256:[0-9a-f]*')" \
-        "IMA entry 6: /usr/bin/evil with sha256:$(sha evil)"
+        "IMA entry 7: /usr/bin/evil with sha256:$(sha evil)"
 expect_failure "status exits 1 and prints the reason" 1 "/usr/bin/evil" vv status --agent "$agent_id"
 if wait_for "webhook" 5 grep -q "\"agent_id\":\"$agent_id\".*/usr/bin/evil" webhook.log; then ok "the failure was POSTed to the webhook"
 else not_ok "the failure was POSTed to the webhook"; diag <webhook.log; fi
@@ -109,7 +131,7 @@ sed -i "s|/usr/bin/evil|/usr/bin/also|; s|$(sha evil)|$(sha also)|" ima.log
 expect_success "reactivate puts the agent back to polling" vv reactivate --agent "$agent_id"
 if wait_for "fails again" 10 failed; then ok "the rewritten entry fails the agent again"
 else not_ok "the rewritten entry fails the agent again"; vv status --agent "$agent_id" | diag; fi
-expect_equal "the failure names the altered entry" "$(status failure | grep -o 'entry 6[^0-9]' | head -n 1)" "entry 6:"
+expect_equal "the failure names the altered entry" "$(status failure | grep -o 'entry 7[^0-9]' | head -n 1)" "entry 7:"
 
 # the agent's mTLS identity copied to another VM (another TPM): its quotes are signed by an AK
 # the registrar never saw

@@ -3,7 +3,9 @@
  * verifier's replay must meet a real PCR. The template data is built here from the kernel's
  * layout (SPEC §7), independently of lib/imalog.c, which it thereby checks.
  * Usage: ima-forge LOG PATH SHA256-HEX-FILE-DIGEST
- *        ima-forge LOG --violation PATH      (an all-zero template hash: PCR 10 gets all 0xff) */
+ *        ima-forge LOG --violation PATH [SHA256-HEX]
+ *                  (an all-zero template hash: PCR 10 gets all 0xff, whatever the line says; the
+ *                  kernel writes a zero digest, a given one forges a rewritten line) */
 #include <openssl/evp.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -24,15 +26,18 @@ int main(int argc, char **argv) {
         size_t n = 0, path_len;
         FILE *log;
 
-        if (argc != 4) {
-                fprintf(stderr, "Usage: ima-forge LOG PATH SHA256-HEX | ima-forge LOG --violation PATH\n");
+        if (argc != 4 && !(argc == 5 && strcmp(argv[2], "--violation") == 0)) {
+                fprintf(stderr, "Usage: ima-forge LOG PATH SHA256-HEX | ima-forge LOG --violation PATH [SHA256-HEX]\n");
                 return 2;
         }
         log = fopen(argv[1], "a");
         if (!log)
                 return perror(argv[1]), 1;
         if (strcmp(argv[2], "--violation") == 0) {
-                fprintf(log, "10 %040d ima-ng sha256:%064d %s\n", 0, 0, argv[3]);
+                if (argc == 5)
+                        fprintf(log, "10 %040d ima-ng sha256:%s %s\n", 0, argv[4], argv[3]);
+                else
+                        fprintf(log, "10 %040d ima-ng sha256:%064d %s\n", 0, 0, argv[3]);
                 printf("%s\n", "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff");
                 return fclose(log) != 0;
         }

@@ -901,8 +901,10 @@ static void test_real_boot_log_policy(void **state) {
 
 /* ---- replay with a runtime policy ---- */
 
-/* A policy allowing every synthetic entry but entry `refused` (SIZE_MAX: none). */
-static struct runtime_policy *synthetic_policy(size_t refused, const uint8_t *boot_aggregate_digest) {
+/* A policy listing every synthetic entry but entry `refused` (SIZE_MAX: none). The synthetic
+ * log's violation passes only when `allow_violations` (no policy member can allow one). */
+static struct runtime_policy *synthetic_policy(size_t refused, const uint8_t *boot_aggregate_digest,
+                                               bool allow_violations) {
         static char text[8192];
         struct runtime_policy *policy;
         size_t used = 0;
@@ -936,12 +938,14 @@ static struct runtime_policy *synthetic_policy(size_t refused, const uint8_t *bo
         used += (size_t)snprintf(text + used, sizeof(text) - used, "}}");
         assert_true(used < sizeof(text));
         assert_int_equal(runtime_policy_parse(text, used, &policy), 0);
+        if (allow_violations)
+                runtime_policy_allow_violations(policy, true);
         return policy;
 }
 
 static void test_replay_policy_allows(void **state) {
         struct replay_fixture *f = *state;
-        _cleanup_(runtime_policy_freep) struct runtime_policy *policy = synthetic_policy(SIZE_MAX, NULL);
+        _cleanup_(runtime_policy_freep) struct runtime_policy *policy = synthetic_policy(SIZE_MAX, NULL, true);
 
         assert_int_equal(ima_verify(&f->replay, f->log.text, f->log.size, 0, policy, f->log.pcr_after[SYNTHETIC_COUNT - 1],
                                     &f->verdict),
@@ -951,7 +955,7 @@ static void test_replay_policy_allows(void **state) {
 
 static void test_replay_policy_refuses(void **state) {
         struct replay_fixture *f = *state;
-        _cleanup_(runtime_policy_freep) struct runtime_policy *policy = synthetic_policy(6, NULL);
+        _cleanup_(runtime_policy_freep) struct runtime_policy *policy = synthetic_policy(6, NULL, true);
         struct ima_replay before = f->replay;
 
         assert_error(ima_verify(&f->replay, f->log.text, f->log.size, 0, policy, f->log.pcr_after[SYNTHETIC_COUNT - 1],
@@ -974,6 +978,74 @@ static void test_replay_policy_refuses(void **state) {
         assert_int_equal(f->replay.next_entry, 6);
 }
 
+/* The synthetic log's violation is on /var/log/, which the policy excludes: an exclude does
+ * not let a violation pass, since its path is not what the quote covers. */
+static void test_replay_policy_refuses_violation(void **state) {
+        struct replay_fixture *f = *state;
+        _cleanup_(runtime_policy_freep) struct runtime_policy *policy = synthetic_policy(SIZE_MAX, NULL, false);
+
+        assert_error(ima_verify(&f->replay, f->log.text, f->log.size, 0, policy, f->log.pcr_after[SYNTHETIC_COUNT - 1],
+                                &f->verdict),
+                     -EPERM, "IMA entry 5: a violation");
+        assert_true(f->verdict.violation);
+        assert_int_equal(f->verdict.entry, 5);
+        assert_int_equal(f->replay.next_entry, 0);
+}
+
+/* A violation rewritten by the attested machine to name a listed file with its listed digest:
+ * the kernel extended PCR 10 with 0xff bytes whatever the line says, so the log still replays
+ * to the quote. It must be refused as a violation (its claimed path not shown), and pass only
+ * with the verifier's switch. A violation the quote does not cover yet is neither judged nor
+ * counted as verified. */
+static void test_replay_rewritten_violation(void **state) {
+        struct replay_fixture *f = *state;
+        _cleanup_(runtime_policy_freep) struct runtime_policy *policy = synthetic_policy(SIZE_MAX, NULL, false);
+        /* /usr/bin/bash as the policy lists it (synthetic entry 3), on a violation's line */
+        struct synth rewritten = synthetic_log[3];
+        const struct synth *entries[] = { &synthetic_log[0], &synthetic_log[1], &synthetic_log[2], &synthetic_log[3],
+                                          &rewritten, &synthetic_log[9] };
+        uint8_t pcr_after[ELEMENTSOF(entries)][32], pcr[32] = { 0 };
+        size_t line_offset[ELEMENTSOF(entries) + 1], size = 0;
+        char text[4096];
+
+        rewritten.violation = true;
+        for (size_t i = 0; i < ELEMENTSOF(entries); i++) {
+                uint8_t extend[32];
+
+                line_offset[i] = size;
+                size += synth_line(entries[i], EVP_sha256(), text + size, sizeof(text) - size, extend);
+                text[size++] = '\n';
+                extend_pcr(EVP_sha256(), pcr, extend);
+                memcpy(pcr_after[i], pcr, sizeof(pcr));
+        }
+        line_offset[ELEMENTSOF(entries)] = size;
+        assert_memory_equal(text + line_offset[4], "10 0000000000000000000000000000000000000000 ima-ng sha1:0303", 60);
+
+        /* the quote stops before the violation: entries 0-3 are verified, the violation is not */
+        assert_int_equal(ima_verify(&f->replay, text, size, 0, policy, pcr_after[3], &f->verdict), 0);
+        assert_int_equal(f->replay.next_entry, 4);
+        /* the next quote covers it */
+        assert_error(ima_verify(&f->replay, text + line_offset[4], size - line_offset[4], 4, policy,
+                                pcr_after[ELEMENTSOF(entries) - 1], &f->verdict),
+                     -EPERM, "IMA entry 4: a violation");
+        assert_detail_contains(-EPERM, "unsigned text the quote does not cover");
+        assert_detail_contains(-EPERM, "ima_violations = allow");
+        assert_null(strstr(vm_error_detail(-EPERM), "/usr/bin/bash"));
+        assert_true(f->verdict.violation);
+        assert_int_equal(f->verdict.entry, 4);
+        assert_string_equal(f->verdict.path, "");
+        assert_string_equal(f->verdict.digest, "");
+        assert_int_equal(f->replay.next_entry, 4);
+
+        /* the verifier's switch, not the line, lets it pass */
+        runtime_policy_allow_violations(policy, true);
+        assert_int_equal(ima_verify(&f->replay, text + line_offset[4], size - line_offset[4], 4, policy,
+                                    pcr_after[ELEMENTSOF(entries) - 1], &f->verdict),
+                         0);
+        assert_int_equal(f->replay.next_entry, ELEMENTSOF(entries));
+        assert_false(f->verdict.violation);
+}
+
 /* A digest changed in the policy: the verdict says what the policy allows instead. */
 static void test_replay_policy_wrong_digest(void **state) {
         struct replay_fixture *f = *state;
@@ -991,7 +1063,7 @@ static void test_replay_policy_wrong_digest(void **state) {
 
 static void test_replay_boot_aggregate(void **state) {
         struct replay_fixture *f = *state;
-        _cleanup_(runtime_policy_freep) struct runtime_policy *policy = synthetic_policy(SIZE_MAX, NULL);
+        _cleanup_(runtime_policy_freep) struct runtime_policy *policy = synthetic_policy(SIZE_MAX, NULL, true);
         struct synth first = synthetic_log[0];
         uint8_t aggregate[32], extend[32], pcr[32] = { 0 };
         struct pcr_values pcrs;
@@ -1056,6 +1128,8 @@ int main(void) {
                 cmocka_unit_test(test_real_boot_log_policy),
                 cmocka_unit_test_setup_teardown(test_replay_policy_allows, replay_setup, replay_teardown),
                 cmocka_unit_test_setup_teardown(test_replay_policy_refuses, replay_setup, replay_teardown),
+                cmocka_unit_test_setup_teardown(test_replay_policy_refuses_violation, replay_setup, replay_teardown),
+                cmocka_unit_test_setup_teardown(test_replay_rewritten_violation, replay_setup, replay_teardown),
                 cmocka_unit_test_setup_teardown(test_replay_policy_wrong_digest, replay_setup, replay_teardown),
                 cmocka_unit_test_setup_teardown(test_replay_boot_aggregate, replay_setup, replay_teardown),
         };
