@@ -175,6 +175,8 @@ int evidence_check(const struct evidence_input *in, json_object *results, struct
                 ret = evidence_check_ima(in, results, &quote, quote_clock_new_boot(&state->clock, &clock), state);
         if (ret < 0)
                 return ret;
+        if (in->pubkey_pem && !(*in->pubkey_pem = strdup(pubkey)))
+                return -ENOMEM;
         state->clock = clock;
         return 0;
 }

@@ -23,6 +23,8 @@ struct evidence_input {
         uint64_t ima_entry;                          /* asked for */
         struct measurement_summary *measurements;    /* out, may be NULL: what PCR 15's log records
                                                       * (filled when the mask has PCR 15) */
+        char **pubkey_pem;                           /* out, may be NULL: the payload key the quote
+                                                      * vouched for (PCR 16), malloc'ed */
 };
 
 /* The PCRs to ask for: the tpm_policy's, 0-9 for measured boot and boot_aggregate, 10 for IMA,

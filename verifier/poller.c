@@ -50,6 +50,8 @@ struct polled {
         char *payload_sealed;
         struct release release;
         enum release_request request; /* the one in flight */
+        char *quoted_pubkey;          /* the payload key of the last good integrity quote */
+        char held_logged[160];        /* the release's "held back" reason last logged */
         struct curl_slist *headers;
         /* in flight */
         CURL *curl;
@@ -123,6 +125,7 @@ static void polled_free(struct poller *p, struct polled *a) {
         polled_cancel(p, a);
         free(a->answer.data);
         release_done(&a->release);
+        free(a->quoted_pubkey);
         free(a->payload_sealed);
         free(a->mtls_cert);
         tpm_policy_done(&a->tpm_policy);
@@ -195,8 +198,7 @@ static int polled_load(struct poller *p, const char *agent_id, struct polled **o
         registered_agent_done(&reg);
         a->revision = a->state.revision;
         a->payload_sealed = a->state.payload, a->state.payload = NULL;
-        release_init(&a->release, a->payload_sealed != NULL, a->state.released_reset, a->state.released_restart,
-                     &a->state.clock);
+        release_init(&a->release, a->payload_sealed != NULL, a->state.released_reset, a->state.released_restart);
         /* the policy texts were parsed: keep only the parsed forms */
         attestation_done(&a->state);
         *out = a;
@@ -322,11 +324,6 @@ static void start_next(struct poller *p, struct polled *a) {
         char path[128];
 
         switch (release_next(&a->release)) {
-        case RELEASE_ASK_IDENTITY:
-                random_nonce(a->nonce);
-                snprintf(path, sizeof(path), "quotes/identity?nonce=%s", a->nonce);
-                start_request(p, a, RELEASE_ASK_IDENTITY, path, NULL);
-                return;
         case RELEASE_POST_UKEY:
                 start_request(p, a, RELEASE_POST_UKEY, "keys/ukey", a->release.keys->ukey_body);
                 return;
@@ -343,35 +340,18 @@ static void start_next(struct poller *p, struct polled *a) {
         start_poll(p, a);
 }
 
-/* A good identity quote: its pubkey is the one PCR 16 vouches for; U goes to it. It does not
- * advance the agent's clock: that is the last integrity quote's, whose IMA replay it dates. */
-static int identity_checked(struct poller *p, struct polled *a, json_object *results) {
-        struct quote_expect expect = { .ak = &a->ak, .nonce = a->nonce, .hash_alg = a->tpm_policy.bank,
-                                       .mask = 0, .last = a->state.clock };
-        const char *quote_text, *pubkey;
+/* A release starts: K, U and V for the payload key the quote just checked vouched for. */
+static void release_start(struct poller *p, struct polled *a) {
         struct release_keys *keys;
-        struct quote quote;
-        struct quote_clock clock;
-        int ret;
+        int ret = release_keys_prepare(p->config->payload_vault, a->payload_sealed, a->agent_id, a->quoted_pubkey, &keys);
 
-        ret = json_member_string(results, "quote", 64 * 1024, false, &quote_text);
-        if (ret >= 0)
-                ret = json_member_string(results, "pubkey", 4096, false, &pubkey);
-        if (ret < 0)
-                return vm_error(-EBADMSG, "identity quote: %s", vm_error_detail(ret));
-        expect.pubkey_pem = pubkey;
-        ret = quote_check(quote_text, &expect, &quote, &clock);
-        if (ret < 0)
-                return vm_error(ret, "identity quote: %s", vm_error_detail(ret));
-        if (!release_identity_quoted(&a->release, &clock)) {
-                log_info("verifier: agent %s: this boot already had its payload: nothing to release", a->agent_id);
-                return 0;
+        if (ret < 0) { /* the verifier could not prepare: not the agent's fault; tried again next poll */
+                snprintf(a->state.last_error, sizeof(a->state.last_error), "key release: %s", vm_error_detail(ret));
+                log_error("verifier: agent %s: key release: %s", a->agent_id, vm_error_detail(ret));
+                release_request_failed(&a->release);
+                return;
         }
-        ret = release_keys_prepare(p->config->payload_vault, a->payload_sealed, a->agent_id, pubkey, &keys);
-        if (ret < 0)
-                return vm_error(-EIO, "key release: %s", vm_error_detail(ret)); /* the verifier's problem */
         release_keys_ready(&a->release, keys);
-        return 0;
 }
 
 /* The release recorded for this boot: kept in the store (status shows it; a restart, or a
@@ -389,14 +369,6 @@ static int release_step(struct poller *p, struct polled *a, json_object *results
         int ret;
 
         switch (a->request) {
-        case RELEASE_ASK_IDENTITY:
-                ret = identity_checked(p, a, results);
-                if (ret == -EIO) { /* the verifier could not prepare: not the agent's fault */
-                        snprintf(a->state.last_error, sizeof(a->state.last_error), "%s", vm_error_detail(ret));
-                        log_error("verifier: agent %s: %s", a->agent_id, vm_error_detail(ret));
-                        return 0;
-                }
-                break;
         case RELEASE_POST_UKEY:
                 release_ukey_delivered(&a->release); /* the integrity quote that earns V, at once */
                 ret = 0;
@@ -432,8 +404,11 @@ static int judge(struct polled *a, json_object *results, struct measurement_summ
                 .mask = a->mask,
                 .ima_entry = a->ima_entry,
                 .measurements = measurements,
+                .pubkey_pem = &a->quoted_pubkey,
         };
 
+        free(a->quoted_pubkey);
+        a->quoted_pubkey = NULL;
         return evidence_check(&in, results, &a->state);
 }
 
@@ -442,8 +417,14 @@ static void integrity_judged(struct poller *p, struct polled *a, int ret, const 
         if (ret >= 0) {
                 ret = release_integrity_quoted(&a->release, &a->state.clock,
                                                a->mask & (1u << MEASUREMENT_PCR) ? measurements : NULL);
-                if (ret > 0)
+                if (ret == RELEASE_RECORDED)
                         release_recorded(a, "V delivered, and PCR 15's log records the release");
+                else if (ret == RELEASE_PREPARE)
+                        release_start(p, a);
+                if (strcmp(a->release.held, a->held_logged) != 0 && a->release.held[0])
+                        log_info("verifier: agent %s: no key release in this boot: %s", a->agent_id, a->release.held);
+                snprintf(a->held_logged, sizeof(a->held_logged), "%s", a->release.held);
+                ret = ret < 0 ? ret : 0;
         }
         if (ret == -EAGAIN) { /* nothing verified, nothing failed: ask again at once */
                 log_info("verifier: agent %s: %s", a->agent_id, vm_error_detail(ret));

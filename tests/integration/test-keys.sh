@@ -12,7 +12,8 @@ tenant_pki
 port=$(random_port)
 agent_config agent.conf 1 "port = $port
 trusted_client_ca = $TEST_TMP/verifier-ca.pem
-ima_ml_path = $TEST_TMP/none"
+ima_ml_path = $TEST_TMP/none
+runtime_release = yes"
 "$VMATTEST" --config agent.conf serve --no-register >agent.log 2>&1 &
 AGENT_PID=$!
 verifier_pids+=("$AGENT_PID")
