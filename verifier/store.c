@@ -165,32 +165,34 @@ static int store_setup_schema(struct store *store, const char *path) {
 
 /* The database holds the registrations, the policies and the sealed payloads: it is the
  * owner's only. A new one is created 0600 (SQLite gives its -wal and -shm files the database's
- * mode); one an older version left open to group or others is made private. */
-static void make_private(const char *path, bool create) {
-        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | (create ? O_CREAT : 0), 0600);
+ * mode); one an older version left open to group or others is made private. By path, never by
+ * opening and closing the file: a close() drops every POSIX lock this process holds on it, the
+ * other store handle's among them (SQLite's locking relies on them). */
+static void make_private(const char *path) {
         struct stat st;
 
-        if (fd < 0)
-                return; /* SQLite's open says why */
-        if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 077)) {
-                if (fchmod(fd, st.st_mode & 0700) == 0)
-                        log_warning("%s was open to group or others (mode %04o): made private (%04o)", path,
-                                    (unsigned)(st.st_mode & 07777), (unsigned)(st.st_mode & 0700));
-                else
-                        log_warning("%s is open to group or others (mode %04o) and cannot be made private: %m", path,
-                                    (unsigned)(st.st_mode & 07777));
-        }
-        close(fd);
+        if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) || !(st.st_mode & 077))
+                return; /* missing: SQLite's open says so, or creates it */
+        if (chmod(path, st.st_mode & 0700) == 0)
+                log_warning("%s was open to group or others (mode %04o): made private (%04o)", path,
+                            (unsigned)(st.st_mode & 07777), (unsigned)(st.st_mode & 0700));
+        else
+                log_warning("%s is open to group or others (mode %04o) and cannot be made private: %m", path,
+                            (unsigned)(st.st_mode & 07777));
 }
 
 static void make_files_private(const char *path, bool create) {
         char side[4096];
+        int fd;
 
-        make_private(path, create);
+        /* O_EXCL: only a file that did not exist, which no handle of ours can have locked */
+        if (create && (fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY, 0600)) >= 0)
+                close(fd);
+        make_private(path);
         if (snprintf(side, sizeof(side), "%s-wal", path) < (int)sizeof(side))
-                make_private(side, false);
+                make_private(side);
         if (snprintf(side, sizeof(side), "%s-shm", path) < (int)sizeof(side))
-                make_private(side, false);
+                make_private(side);
 }
 
 int store_open(const char *path, bool create, struct store **out) {
