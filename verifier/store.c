@@ -58,6 +58,12 @@ static const struct column_added {
         { "registrar_agents", "pending_at", "INTEGER NOT NULL DEFAULT 0" },
         { "attestations", "ek_hash", "TEXT NOT NULL DEFAULT ''" },
         { "attestations", "ak_name", "TEXT NOT NULL DEFAULT ''" },
+        /* added before versions were kept, with defaults: a database older still lacks them */
+        { "attestations", "poll_ms", "INTEGER NOT NULL DEFAULT 0" },
+        { "attestations", "payload", "TEXT" },
+        { "attestations", "released_reset", "INTEGER NOT NULL DEFAULT -1" },
+        { "attestations", "released_restart", "INTEGER NOT NULL DEFAULT -1" },
+        { "attestations", "released_at", "INTEGER NOT NULL DEFAULT 0" },
 };
 
 static const char upgrade_v1[] =
@@ -124,18 +130,18 @@ static int upgrade_to_v1(struct store *store) {
         return ret < 0 ? ret : 0;
 }
 
-/* Creates the tables a new database lacks and upgrades an older one, in one transaction. */
-static int store_setup_schema(struct store *store, const char *path) {
+/* Upgrades a database of an older version, or sets a new one up, in one transaction. */
+static int store_upgrade(struct store *store) {
         int version, ret = 0;
-        bool fresh;
+        bool fresh = false;
 
         if (sqlite3_exec(store->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-                return store_fail(store, "cannot lock the database to check its schema");
-        version = user_version(store);
+                return store_fail(store, "cannot lock the database to upgrade its schema");
+        version = user_version(store); /* again: another process may have upgraded it meanwhile */
         if (version > STORE_SCHEMA_VERSION)
-                ret = vm_error(-EPROTO, "database %s has schema version %d, newer than this vmattest-verifier's (%d): "
+                ret = vm_error(-EPROTO, "database: schema version %d is newer than this vmattest-verifier's (%d): "
                                         "use the vmattest-verifier that wrote it, or a newer one",
-                               path, version, STORE_SCHEMA_VERSION);
+                               version, STORE_SCHEMA_VERSION);
         else if (version < 0)
                 ret = version;
         if (ret >= 0) {
@@ -145,10 +151,10 @@ static int store_setup_schema(struct store *store, const char *path) {
         if (ret >= 0 && sqlite3_exec(store->db, schema, NULL, NULL, NULL) != SQLITE_OK)
                 ret = store_fail(store, "cannot set up the schema");
         if (ret >= 0 && !fresh && version < 1 && (ret = upgrade_to_v1(store)) < 0)
-                ret = vm_error(ret, "database %s: cannot upgrade its schema from version %d to %d: %s; restore a backup, "
-                                    "or move it aside so that serve starts a new one (agents register again at their "
-                                    "next start, enrolments must be added again)",
-                               path, version, STORE_SCHEMA_VERSION, vm_error_detail(ret));
+                ret = vm_error(ret, "%s: cannot upgrade the schema from version %d to %d: restore a backup, or move the "
+                                    "database aside so that serve starts a new one (agents register again at their next "
+                                    "start, enrolments must be added again)",
+                               vm_error_detail(ret), version, STORE_SCHEMA_VERSION);
         if (ret >= 0 && version != STORE_SCHEMA_VERSION) {
                 char sql[64];
 
@@ -161,6 +167,20 @@ static int store_setup_schema(struct store *store, const char *path) {
         if (ret < 0)
                 sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
         return ret;
+}
+
+/* Brings the database to this version's schema: the tables it lacks are created, and one of
+ * an older version is upgraded (a write, so only then). */
+static int store_setup_schema(struct store *store) {
+        int version = user_version(store);
+
+        if (version < 0)
+                return version;
+        if (version != STORE_SCHEMA_VERSION)
+                return store_upgrade(store);
+        if (sqlite3_exec(store->db, schema, NULL, NULL, NULL) != SQLITE_OK)
+                return store_fail(store, "cannot set up the schema");
+        return 0;
 }
 
 /* The database holds the registrations, the policies and the sealed payloads: it is the
@@ -214,34 +234,34 @@ int store_open(const char *path, bool create, struct store **out) {
          * durable across a process crash, which is what a restart needs. */
         if (sqlite3_exec(store->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL, NULL, NULL) != SQLITE_OK)
                 ret = store_fail(store, "cannot set up the schema");
-        else if ((ret = store_setup_schema(store, path)) < 0) {
-                store_free(store);
-                return ret; /* names the file already */
-        } else if (sqlite3_prepare_v2(store->db, "SELECT " AGENT_COLUMNS " FROM registrar_agents WHERE agent_id = ?", -1,
-                                      &store->get, NULL) != SQLITE_OK ||
-                   /* a known agent keeps its keys and its activated registration: only the
-                    * pending one is written */
-                   sqlite3_prepare_v2(store->db,
-                                      "INSERT INTO registrar_agents (" AGENT_COLUMNS ")"
-                                      " VALUES (?, ?, ?, ?, ?, ?, NULL, '', 0, 0, ?, ?, ?, 0, ?, ?, ?, ?)"
-                                      " ON CONFLICT (agent_id) DO UPDATE SET pending_tag_sha256 = excluded.pending_tag_sha256,"
-                                      " pending_mtls_cert = excluded.pending_mtls_cert, pending_ip = excluded.pending_ip,"
-                                      " pending_port = excluded.pending_port, pending_at = excluded.pending_at",
-                                      -1, &store->reg, NULL) != SQLITE_OK ||
-                   sqlite3_prepare_v2(store->db,
-                                      "UPDATE registrar_agents SET active = 1, mtls_cert = pending_mtls_cert, ip = pending_ip,"
-                                      " port = pending_port, last_seen = ?, regcount = regcount + 1, pending_tag_sha256 = '',"
-                                      " pending_mtls_cert = NULL, pending_ip = '', pending_port = 0, pending_at = 0"
-                                      " WHERE agent_id = ? AND pending_tag_sha256 = ? AND pending_tag_sha256 != ''",
-                                      -1, &store->activate, NULL) != SQLITE_OK ||
-                   sqlite3_prepare_v2(store->db,
-                                      "UPDATE registrar_agents SET pending_tag_sha256 = '', pending_mtls_cert = NULL,"
-                                      " pending_ip = '', pending_port = 0, pending_at = 0 WHERE agent_id = ?",
-                                      -1, &store->drop, NULL) != SQLITE_OK ||
-                   sqlite3_prepare_v2(store->db, "DELETE FROM registrar_agents WHERE agent_id = ?", -1, &store->del,
-                                      NULL) != SQLITE_OK ||
-                   sqlite3_prepare_v2(store->db, "SELECT " AGENT_COLUMNS " FROM registrar_agents ORDER BY agent_id", -1,
-                                      &store->list, NULL) != SQLITE_OK)
+        if (ret >= 0)
+                ret = store_setup_schema(store);
+        if (ret >= 0 &&
+            (sqlite3_prepare_v2(store->db, "SELECT " AGENT_COLUMNS " FROM registrar_agents WHERE agent_id = ?", -1,
+                                &store->get, NULL) != SQLITE_OK ||
+             /* a known agent keeps its keys and its activated registration: only the
+              * pending one is written */
+             sqlite3_prepare_v2(store->db,
+                                "INSERT INTO registrar_agents (" AGENT_COLUMNS ")"
+                                " VALUES (?, ?, ?, ?, ?, ?, NULL, '', 0, 0, ?, ?, ?, 0, ?, ?, ?, ?)"
+                                " ON CONFLICT (agent_id) DO UPDATE SET pending_tag_sha256 = excluded.pending_tag_sha256,"
+                                " pending_mtls_cert = excluded.pending_mtls_cert, pending_ip = excluded.pending_ip,"
+                                " pending_port = excluded.pending_port, pending_at = excluded.pending_at",
+                                -1, &store->reg, NULL) != SQLITE_OK ||
+             sqlite3_prepare_v2(store->db,
+                                "UPDATE registrar_agents SET active = 1, mtls_cert = pending_mtls_cert, ip = pending_ip,"
+                                " port = pending_port, last_seen = ?, regcount = regcount + 1, pending_tag_sha256 = '',"
+                                " pending_mtls_cert = NULL, pending_ip = '', pending_port = 0, pending_at = 0"
+                                " WHERE agent_id = ? AND pending_tag_sha256 = ? AND pending_tag_sha256 != ''",
+                                -1, &store->activate, NULL) != SQLITE_OK ||
+             sqlite3_prepare_v2(store->db,
+                                "UPDATE registrar_agents SET pending_tag_sha256 = '', pending_mtls_cert = NULL,"
+                                " pending_ip = '', pending_port = 0, pending_at = 0 WHERE agent_id = ?",
+                                -1, &store->drop, NULL) != SQLITE_OK ||
+             sqlite3_prepare_v2(store->db, "DELETE FROM registrar_agents WHERE agent_id = ?", -1, &store->del,
+                                NULL) != SQLITE_OK ||
+             sqlite3_prepare_v2(store->db, "SELECT " AGENT_COLUMNS " FROM registrar_agents ORDER BY agent_id", -1,
+                                &store->list, NULL) != SQLITE_OK))
                 ret = store_fail(store, "cannot prepare statements");
         if (ret < 0) {
                 store_free(store);

@@ -259,28 +259,32 @@ static void test_enrolment_pins_the_tpm(void **state) {
         store_free(store);
 }
 
-/* the schema of every database made before user_version was kept */
-static const char schema_v0[] =
-        "CREATE TABLE registrar_agents (agent_id TEXT PRIMARY KEY, ek_tpm BLOB NOT NULL, ekcert BLOB,"
-        " aik_tpm BLOB NOT NULL, ek_hash TEXT NOT NULL, ak_name TEXT NOT NULL, mtls_cert TEXT, ip TEXT NOT NULL,"
-        " port INTEGER NOT NULL, active INTEGER NOT NULL, pending_tag TEXT NOT NULL, registered_at INTEGER NOT NULL,"
+/* the schema of the databases made before user_version was kept, with rows: a registration
+ * whose challenge is open (its tag in clear), an enrolment of it, and one of an agent gone */
+#define REGISTRAR_AGENTS_V0                                                                                               \
+        "CREATE TABLE registrar_agents (agent_id TEXT PRIMARY KEY, ek_tpm BLOB NOT NULL, ekcert BLOB,"                   \
+        " aik_tpm BLOB NOT NULL, ek_hash TEXT NOT NULL, ak_name TEXT NOT NULL, mtls_cert TEXT, ip TEXT NOT NULL,"         \
+        " port INTEGER NOT NULL, active INTEGER NOT NULL, pending_tag TEXT NOT NULL, registered_at INTEGER NOT NULL,"    \
         " last_seen INTEGER NOT NULL, regcount INTEGER NOT NULL);"
-        "CREATE TABLE attestations (agent_id TEXT PRIMARY KEY, revision INTEGER NOT NULL, tpm_policy TEXT NOT NULL,"
-        " runtime_policy TEXT, mb_policy TEXT, state TEXT NOT NULL, failure TEXT NOT NULL, failed_at INTEGER NOT NULL,"
-        " ima_next_entry INTEGER NOT NULL, ima_pcr10 BLOB, clock INTEGER NOT NULL, reset_count INTEGER NOT NULL,"
-        " restart_count INTEGER NOT NULL, clock_valid INTEGER NOT NULL, boottime INTEGER NOT NULL,"
-        " last_poll INTEGER NOT NULL, last_ok INTEGER NOT NULL, added_at INTEGER NOT NULL, polls INTEGER NOT NULL,"
-        " last_error TEXT NOT NULL, poll_ms INTEGER NOT NULL DEFAULT 0, payload TEXT,"
-        " released_reset INTEGER NOT NULL DEFAULT -1, released_restart INTEGER NOT NULL DEFAULT -1,"
-        " released_at INTEGER NOT NULL DEFAULT 0);"
-        "INSERT INTO registrar_agents VALUES ('" AGENT "', x'0004656b2d31', NULL, x'0004616b2d31',"
-        " 'ek-hash-of-the-agent', 'ak-name-of-the-agent', 'PEM', '192.0.2.1', 9002, 1, 'a-tag-in-clear', 1, 2, 3);"
-        "INSERT INTO attestations (agent_id, revision, tpm_policy, state, failure, failed_at, ima_next_entry, clock,"
-        " reset_count, restart_count, clock_valid, boottime, last_poll, last_ok, added_at, polls, last_error)"
-        " VALUES ('" AGENT "', 5, '{}', 'polling', '', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, '');"
-        "INSERT INTO attestations (agent_id, revision, tpm_policy, state, failure, failed_at, ima_next_entry, clock,"
-        " reset_count, restart_count, clock_valid, boottime, last_poll, last_ok, added_at, polls, last_error)"
-        " VALUES ('gone', 6, '{}', 'polling', '', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, '');";
+#define ATTESTATIONS_V0                                                                                                   \
+        "CREATE TABLE attestations (agent_id TEXT PRIMARY KEY, revision INTEGER NOT NULL, tpm_policy TEXT NOT NULL,"     \
+        " runtime_policy TEXT, mb_policy TEXT, state TEXT NOT NULL, failure TEXT NOT NULL, failed_at INTEGER NOT NULL,"  \
+        " ima_next_entry INTEGER NOT NULL, ima_pcr10 BLOB, clock INTEGER NOT NULL, reset_count INTEGER NOT NULL,"        \
+        " restart_count INTEGER NOT NULL, clock_valid INTEGER NOT NULL, boottime INTEGER NOT NULL,"                     \
+        " last_poll INTEGER NOT NULL, last_ok INTEGER NOT NULL, added_at INTEGER NOT NULL, polls INTEGER NOT NULL,"      \
+        " last_error TEXT NOT NULL"
+#define ATTESTATIONS_V0_LATE_COLUMNS                                                                                      \
+        ", poll_ms INTEGER NOT NULL DEFAULT 0, payload TEXT, released_reset INTEGER NOT NULL DEFAULT -1,"                 \
+        " released_restart INTEGER NOT NULL DEFAULT -1, released_at INTEGER NOT NULL DEFAULT 0"
+#define ROWS_V0                                                                                                           \
+        "INSERT INTO registrar_agents VALUES ('" AGENT "', x'0004656b2d31', NULL, x'0004616b2d31',"                     \
+        " 'ek-hash-of-the-agent', 'ak-name-of-the-agent', 'PEM', '192.0.2.1', 9002, 1, 'a-tag-in-clear', 1, 2, 3);"     \
+        "INSERT INTO attestations (agent_id, revision, tpm_policy, state, failure, failed_at, ima_next_entry, clock,"    \
+        " reset_count, restart_count, clock_valid, boottime, last_poll, last_ok, added_at, polls, last_error)"          \
+        " VALUES ('" AGENT "', 5, '{}', 'polling', '', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, '');"                           \
+        "INSERT INTO attestations (agent_id, revision, tpm_policy, state, failure, failed_at, ima_next_entry, clock,"    \
+        " reset_count, restart_count, clock_valid, boottime, last_poll, last_ok, added_at, polls, last_error)"          \
+        " VALUES ('gone', 6, '{}', 'polling', '', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, '');"
 
 static int pragma_user_version(const char *path) {
         sqlite3 *db = NULL;
@@ -304,15 +308,13 @@ static void make_database(const char *path, const char *sql) {
         sqlite3_close(db);
 }
 
-static void test_upgrade_from_version_0(void **state) {
-        struct fixture *f = *state;
+static void check_upgraded(const char *path) {
         struct store *store = NULL;
         struct registered_agent got;
         struct attestation a;
 
-        make_database(f->path, schema_v0);
-        assert_int_equal(pragma_user_version(f->path), 0);
-        assert_int_equal(store_open(f->path, false, &store), 0);
+        assert_int_equal(pragma_user_version(path), 0);
+        assert_int_equal(store_open(path, false, &store), 0);
         assert_int_equal(store_agent_get(store, AGENT, &got), 0);
         assert_true(got.active);
         assert_string_equal(got.ip, "192.0.2.1");
@@ -324,13 +326,29 @@ static void test_upgrade_from_version_0(void **state) {
         assert_string_equal(a.ek_hash, "ek-hash-of-the-agent");
         assert_string_equal(a.ak_name, "ak-name-of-the-agent");
         assert_int_equal(a.revision, 5);
+        assert_int_equal(a.released_reset, -1);
         assert_int_equal(store_attestation_get(store, "gone", false, &a), 0);
         assert_string_equal(a.ek_hash, "");
         store_free(store);
-        assert_int_equal(pragma_user_version(f->path), 1);
+        assert_int_equal(pragma_user_version(path), 1);
         /* and again: nothing left to do */
-        assert_int_equal(store_open(f->path, false, &store), 0);
+        assert_int_equal(store_open(path, false, &store), 0);
         store_free(store);
+}
+
+static void test_upgrade_from_version_0(void **state) {
+        struct fixture *f = *state;
+
+        make_database(f->path, REGISTRAR_AGENTS_V0 ATTESTATIONS_V0 ATTESTATIONS_V0_LATE_COLUMNS ");" ROWS_V0);
+        check_upgraded(f->path);
+}
+
+/* a database older still, from before the payload columns (which have defaults) */
+static void test_upgrade_from_before_the_payload(void **state) {
+        struct fixture *f = *state;
+
+        make_database(f->path, REGISTRAR_AGENTS_V0 ATTESTATIONS_V0 ");" ROWS_V0);
+        check_upgraded(f->path);
 }
 
 static void test_newer_database_refused(void **state) {
@@ -338,7 +356,7 @@ static void test_newer_database_refused(void **state) {
         struct store *store = NULL;
 
         make_database(f->path, "CREATE TABLE future (x); PRAGMA user_version = 99;");
-        assert_error(store_open(f->path, true, &store), -EPROTO, "schema version 99, newer than");
+        assert_error(store_open(f->path, true, &store), -EPROTO, "schema version 99 is newer than");
         assert_detail_contains(-EPROTO, f->path);
         assert_null(store);
 }
@@ -353,6 +371,7 @@ int main(void) {
                 cmocka_unit_test(test_hash_ek_form),
                 cmocka_unit_test_setup_teardown(test_enrolment_pins_the_tpm, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_upgrade_from_version_0, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_upgrade_from_before_the_payload, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_newer_database_refused, setup, teardown),
         };
 
