@@ -23,6 +23,17 @@ bool agent_id_valid(const char *id) {
         return strcmp(id, ".") != 0 && strcmp(id, "..") != 0;
 }
 
+bool agent_id_is_hash_ek_form(const char *id) {
+        size_t len = strlen(id);
+
+        if (len != 64)
+                return false;
+        for (size_t i = 0; i < len; i++)
+                if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f')))
+                        return false;
+        return true;
+}
+
 int agent_id_generate(char out[37]) {
         uint8_t b[16];
 

@@ -13,7 +13,8 @@ static const char agents_help[] =
         "Usage: vmattest-verifier agents [--json]\n"
         "\n"
         "Lists registered agents: id, EK hash, AK name, state (active after activation, pending\n"
-        "before), registration count and when the registrar last heard from it.\n"
+        "before, inactive when its challenge was answered wrongly; +pending when a registration\n"
+        "waits for its activation beside the active one), activation count and the last activation.\n"
         "\n"
         "      --json           print a JSON array\n"
         "  -h, --help           show this help\n";
@@ -26,9 +27,30 @@ static void format_time(int64_t t, char *out, size_t size) {
                 snprintf(out, size, "?");
 }
 
+/* active: the verifier polls its activated registration; pending: never activated, a challenge
+ * open; inactive: never activated, no challenge open (its answer was wrong) */
+static const char *agent_state(const struct registered_agent *agent) {
+        return agent->active ? "active" : agent->pending_tag_sha256[0] ? "pending" : "inactive";
+}
+
+static json_object *pending_json(const struct registered_agent *agent) {
+        json_object *obj;
+        char since[32];
+
+        if (!agent->pending_tag_sha256[0])
+                return NULL;
+        format_time(agent->pending_at, since, sizeof(since));
+        obj = json_object_new_object();
+        json_object_object_add(obj, "contact", json_object_new_string(agent->pending_ip));
+        json_object_object_add(obj, "port", json_object_new_int(agent->pending_port));
+        json_object_object_add(obj, "mtls_certificate", json_object_new_boolean(agent->pending_mtls_cert != NULL));
+        json_object_object_add(obj, "since", json_object_new_string(since));
+        return obj;
+}
+
 static int print_agent(const struct registered_agent *agent, void *user) {
         json_object *array = user;
-        char seen[32];
+        char seen[32], state[24];
 
         format_time(agent->last_seen, seen, sizeof(seen));
         if (array) {
@@ -37,17 +59,21 @@ static int print_agent(const struct registered_agent *agent, void *user) {
                 json_object_object_add(obj, "agent_id", json_object_new_string(agent->agent_id));
                 json_object_object_add(obj, "ek_hash", json_object_new_string(agent->ek_hash));
                 json_object_object_add(obj, "ak_name", json_object_new_string(agent->ak_name));
-                json_object_object_add(obj, "state", json_object_new_string(agent->active ? "active" : "pending"));
+                json_object_object_add(obj, "state", json_object_new_string(agent_state(agent)));
                 json_object_object_add(obj, "ek_certificate", json_object_new_boolean(agent->ekcert != NULL));
                 json_object_object_add(obj, "regcount", json_object_new_int((int)agent->regcount));
                 json_object_object_add(obj, "last_seen", json_object_new_string(seen));
-                json_object_object_add(obj, "contact", json_object_new_string(agent->ip));
-                json_object_object_add(obj, "port", json_object_new_int(agent->port));
+                json_object_object_add(obj, "contact", agent->active ? json_object_new_string(agent->ip) : NULL);
+                json_object_object_add(obj, "port", agent->active ? json_object_new_int(agent->port) : NULL);
+                json_object_object_add(obj, "pending", pending_json(agent));
                 json_object_array_add(array, obj);
-        } else
+        } else {
+                snprintf(state, sizeof(state), "%s%s", agent_state(agent),
+                         agent->active && agent->pending_tag_sha256[0] ? "+pending" : "");
                 /* the id last: hash_ek ids are 64 characters */
-                printf("%-8s %4u  %-20s  %-16.16s  %-20.20s  %s\n", agent->active ? "active" : "pending", agent->regcount,
-                       seen, agent->ek_hash, agent->ak_name, agent->agent_id);
+                printf("%-14s %4u  %-20s  %-16.16s  %-20.20s  %s\n", state, agent->regcount, seen, agent->ek_hash,
+                       agent->ak_name, agent->agent_id);
+        }
         return 0;
 }
 
@@ -84,7 +110,7 @@ int cmd_agents(int argc, char **argv, const char *config_path) {
         ret = store_open(config.database, false, &store);
         if (ret >= 0) {
                 if (!array)
-                        printf("%-8s %4s  %-20s  %-16s  %-20s  %s\n", "STATE", "REGS", "LAST SEEN", "EK HASH", "AK NAME",
+                        printf("%-14s %4s  %-20s  %-16s  %-20s  %s\n", "STATE", "REGS", "LAST SEEN", "EK HASH", "AK NAME",
                                "AGENT");
                 ret = store_agent_foreach(store, print_agent, array);
         }

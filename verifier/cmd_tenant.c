@@ -25,7 +25,7 @@
 
 static const char add_help[] =
         "Usage: vmattest-verifier add --agent ID --policy FILE [--runtime-policy FILE] [--mb-policy FILE]\n"
-        "                             [--payload KEYFILE] [--json]\n"
+        "                             [--payload KEYFILE] [--ek-hash HEX] [--ak-name HEX] [--json]\n"
         "\n"
         "Enrolls a registered, activated agent for polling. FILE is Keylime's tpm_policy\n"
         "({\"<pcr>\": [\"hex\", ...]}); the runtime policy is Keylime's IMA policy JSON; the\n"
@@ -34,14 +34,18 @@ static const char add_help[] =
         "With --payload, KEYFILE (the LUKS passphrase or key file, at most 64 KiB) is released to\n"
         "the agent once per boot (SPEC §3): U after a good identity quote, V after the first good\n"
         "integrity quote; it is kept sealed under the [store] payload_vault key, never in clear.\n"
+        "The registration's EK hash and AK name are pinned: the agent is polled only while its\n"
+        "registration keeps them. With --ek-hash (Keylime's hash_ek) or --ak-name (hex), the tenant\n"
+        "says which TPM it expects, and an agent registered with another is refused.\n"
         "With --json the result is one JSON object.\n";
 
 static const char status_help[] =
         "Usage: vmattest-verifier status [--agent ID] [--json]\n"
         "\n"
         "Shows each enrolled agent's state: polling or failed (with the reason: which check, PCR,\n"
-        "log entry, path and digest), the last good attestation, the IMA entries verified, and\n"
-        "the last time the agent could not be reached. Exit status 1 when any shown agent failed.\n";
+        "log entry, path and digest), the EK hash and AK name pinned at add, the last good\n"
+        "attestation, the IMA entries verified, and the last time the agent could not be reached.\n"
+        "Exit status 1 when any shown agent failed.\n";
 
 static const char list_help[] =
         "Usage: vmattest-verifier list [--agent ID] [--json]\n\nLists enrolled agents (or one) and their state.\n";
@@ -55,6 +59,7 @@ static const char reactivate_help[] =
 struct tenant_args {
         const char *agent;
         const char *policy, *runtime_policy, *mb_policy, *payload;
+        const char *ek_hash, *ak_name; /* the TPM the tenant expects; NULL: the registered one */
         bool json;
 };
 
@@ -66,6 +71,8 @@ static int parse_args(int argc, char **argv, const char *help, bool policies, st
                 { "runtime-policy", required_argument, NULL, 'r' },
                 { "mb-policy", required_argument, NULL, 'm' },
                 { "payload", required_argument, NULL, 'k' },
+                { "ek-hash", required_argument, NULL, 'e' },
+                { "ak-name", required_argument, NULL, 'n' },
                 { "json", no_argument, NULL, 'j' },
                 { "help", no_argument, NULL, 'h' },
                 {},
@@ -82,11 +89,15 @@ static int parse_args(int argc, char **argv, const char *help, bool policies, st
                 case 'r':
                 case 'm':
                 case 'k':
+                case 'e':
+                case 'n':
                         if (!policies)
                                 goto bad;
                         *(opt == 'p'   ? &args->policy
                           : opt == 'r' ? &args->runtime_policy
                           : opt == 'm' ? &args->mb_policy
+                          : opt == 'e' ? &args->ek_hash
+                          : opt == 'n' ? &args->ak_name
                                        : &args->payload) = optarg;
                         break;
                 case 'j':
@@ -192,6 +203,31 @@ static int open_store(const char *config_path, struct verifier_config *config, s
         return EXIT_OK;
 }
 
+/* Whether hex `given` (either case) spells `registered` (lower case). */
+static bool same_hex(const char *given, const char *registered) {
+        size_t len = strlen(given);
+
+        if (len != strlen(registered))
+                return false;
+        for (size_t i = 0; i < len; i++)
+                if (given[i] != registered[i] && !(given[i] >= 'A' && given[i] <= 'F' && given[i] + 32 == registered[i]))
+                        return false;
+        return true;
+}
+
+/* The enrolment pins the registration's EK hash and AK name (the poller refuses a registration
+ * that differs); the tenant may name the TPM it expects, so that `add` does not trust whatever
+ * registered under the id. */
+static int check_expected_tpm(const struct tenant_args *args, const struct registered_agent *reg) {
+        if (args->ek_hash && !same_hex(args->ek_hash, reg->ek_hash))
+                return vm_error(-EPERM, "agent %s is registered with EK hash %s, not the --ek-hash given (%.80s): not enrolled",
+                                reg->agent_id, reg->ek_hash, args->ek_hash);
+        if (args->ak_name && !same_hex(args->ak_name, reg->ak_name))
+                return vm_error(-EPERM, "agent %s is registered with AK name %s, not the --ak-name given (%.140s): not enrolled",
+                                reg->agent_id, reg->ak_name, args->ak_name);
+        return 0;
+}
+
 int cmd_add(int argc, char **argv, const char *config_path) {
         struct tenant_args args;
         struct verifier_config config;
@@ -226,20 +262,24 @@ int cmd_add(int argc, char **argv, const char *config_path) {
         else if (ret >= 0 && !reg.active)
                 ret = vm_error(-EPERM, "agent %s has not activated its registration yet", args.agent);
         if (ret >= 0)
-                ret = store_attestation_add(store, args.agent, tpm, runtime, mb, sealed);
-        registered_agent_done(&reg);
+                ret = check_expected_tpm(&args, &reg);
+        if (ret >= 0)
+                ret = store_attestation_add(store, &reg, tpm, runtime, mb, sealed);
         store_free(store);
         if (ret < 0) {
+                registered_agent_done(&reg);
                 log_error("%s", vm_error_detail(ret));
                 return EXIT_FAILED;
         }
-        if (args.json) {
-                printf("{\"agent_id\": \"%s\", \"state\": \"polling\"}\n", args.agent);
-                return EXIT_OK;
-        }
-        printf("agent %s enrolled: tpm_policy %s%s%s%s%s\n", args.agent, args.policy,
-               args.runtime_policy ? ", runtime policy " : "", args.runtime_policy ? args.runtime_policy : "",
-               args.mb_policy ? ", measured-boot policy " : "", args.mb_policy ? args.mb_policy : "");
+        if (args.json)
+                printf("{\"agent_id\": \"%s\", \"state\": \"polling\", \"ek_hash\": \"%s\", \"ak_name\": \"%s\"}\n",
+                       args.agent, reg.ek_hash, reg.ak_name);
+        else
+                printf("agent %s enrolled: tpm_policy %s%s%s%s%s\npinned: EK hash %s, AK name %s\n", args.agent, args.policy,
+                       args.runtime_policy ? ", runtime policy " : "", args.runtime_policy ? args.runtime_policy : "",
+                       args.mb_policy ? ", measured-boot policy " : "", args.mb_policy ? args.mb_policy : "", reg.ek_hash,
+                       reg.ak_name);
+        registered_agent_done(&reg);
         return EXIT_OK;
 }
 
@@ -274,6 +314,8 @@ static int show_one(const struct attestation *a, void *user) {
 
                 json_object_object_add(obj, "agent_id", json_object_new_string(a->agent_id));
                 json_object_object_add(obj, "state", json_object_new_string(a->state));
+                json_object_object_add(obj, "ek_hash", json_object_new_string(a->ek_hash));
+                json_object_object_add(obj, "ak_name", json_object_new_string(a->ak_name));
                 json_object_object_add(obj, "failure", a->failure[0] ? json_object_new_string(a->failure) : NULL);
                 json_object_object_add(obj, "failed_at", a->failed_at ? json_object_new_string(failed_at) : NULL);
                 json_object_object_add(obj, "last_ok", a->last_ok ? json_object_new_string(ok) : NULL);
@@ -289,6 +331,8 @@ static int show_one(const struct attestation *a, void *user) {
         else {
                 printf("agent:         %s\n", a->agent_id);
                 printf("state:         %s\n", a->state);
+                printf("EK hash:       %s\n", a->ek_hash[0] ? a->ek_hash : "(none pinned)");
+                printf("AK name:       %s\n", a->ak_name[0] ? a->ak_name : "(none pinned)");
                 if (a->failure[0])
                         printf("failure:       %s\n  at           %s\n", a->failure, failed_at);
                 printf("last good:     %s\n", ok);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "lib/cleanup.h"
 #include "lib/log.h"
@@ -56,6 +57,9 @@ int main(int argc, char **argv) {
         const struct command *cmd;
         int first = 1;
 
+        /* what this program creates (the database, its -wal and -shm files, the payload vault
+         * key) holds registrations, policies and sealed secrets: the owner's only */
+        umask(077);
         opterr = 0;
         while (first < argc) {
                 if (strcmp(argv[first], "--verbose") == 0)

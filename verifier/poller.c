@@ -147,12 +147,21 @@ static void polled_fail(struct poller *p, struct polled *a, const char *reason) 
 }
 
 /* The agent may have registered again since (a new boot: a new mTLS certificate, another
- * address); its EK and AK cannot have changed (the registrar refuses that). */
+ * address): the contact of its activated registration is taken, never that of one still
+ * waiting for its challenge's answer; and the registration must still be of the TPM enrolled. */
 static void polled_refresh_contact(struct poller *p, struct polled *a) {
         struct registered_agent reg = { 0 };
+        int ret;
 
         if (store_agent_get(p->store, a->agent_id, &reg) < 0)
                 return;
+        ret = attestation_check_registration(&a->state, &reg);
+        if (ret < 0)
+                polled_fail(p, a, vm_error_detail(ret));
+        if (ret < 0 || !reg.active) {
+                registered_agent_done(&reg);
+                return;
+        }
         if (reg.mtls_cert && (!a->mtls_cert || strcmp(reg.mtls_cert, a->mtls_cert) != 0)) {
                 log_info("verifier: agent %s registered a new mTLS certificate: using it", a->agent_id);
                 free(a->mtls_cert);
@@ -163,7 +172,8 @@ static void polled_refresh_contact(struct poller *p, struct polled *a) {
         registered_agent_done(&reg);
 }
 
-/* Loads (or reloads, after add or reactivate) one enrolment with its registration. */
+/* Loads (or reloads, after add or reactivate) one enrolment with its activated registration,
+ * which must be of the TPM the enrolment pinned. */
 static int polled_load(struct poller *p, const char *agent_id, struct polled **out) {
         struct polled *a = calloc(1, sizeof(*a));
         struct registered_agent reg = { 0 };
@@ -179,6 +189,8 @@ static int polled_load(struct poller *p, const char *agent_id, struct polled **o
                 ret = vm_error(-ENOENT, "agent %s is not registered at this registrar", agent_id);
         if (ret >= 0 && !reg.active)
                 ret = vm_error(-EPERM, "agent %s never activated its registration", agent_id);
+        if (ret >= 0)
+                ret = attestation_check_registration(&a->state, &reg);
         if (ret >= 0 && !reg.mtls_cert)
                 ret = vm_error(-EPERM, "agent %s registered no mTLS certificate: it cannot be polled", agent_id);
         if (ret >= 0)

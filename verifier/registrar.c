@@ -67,10 +67,11 @@ static int random_credential(char out[CREDENTIAL_CHARS + 1]) {
         return 0;
 }
 
-/* Builds the challenge: the blob for the agent and, kept here, the auth_tag it must return. */
+/* Builds the challenge: the blob for the agent and the SHA-256 of the auth_tag it must return,
+ * which is all the registrar keeps of it (a tag in the database would answer the challenge). */
 static int make_challenge(const struct registered_agent *agent, const TPM2B_PUBLIC *ek, const TPM2B_PUBLIC *ak,
-                          char **blob_b64, char tag[AUTH_TAG_HEX_SIZE]) {
-        char credential[CREDENTIAL_CHARS + 1];
+                          char **blob_b64, char tag_sha256[AUTH_TAG_DIGEST_HEX_SIZE]) {
+        char credential[CREDENTIAL_CHARS + 1], tag[AUTH_TAG_HEX_SIZE];
         TPM2B_NAME name;
         uint8_t *blob = NULL;
         size_t blob_size;
@@ -90,6 +91,9 @@ static int make_challenge(const struct registered_agent *agent, const TPM2B_PUBL
         /* SPEC §1: HMAC key = the base64 text of the credential */
         if (ret >= 0)
                 ret = auth_tag_compute(credential_b64, strlen(credential_b64), agent->agent_id, tag);
+        if (ret >= 0)
+                ret = auth_tag_digest(tag, tag_sha256);
+        OPENSSL_cleanse(tag, sizeof(tag));
         OPENSSL_cleanse(credential, sizeof(credential));
         if (credential_b64)
                 OPENSSL_cleanse(credential_b64, strlen(credential_b64));
@@ -122,7 +126,18 @@ static int check_ek_trust(struct registrar *r, const struct registration_body *r
         return 0;
 }
 
-/* POST /v2.N/agents/{id} */
+/* SPEC §1: a hash_ek id is the hash of the EK that registers it; another TPM taking it would
+ * pass for the one the tenant knows by that id. */
+static int check_id_of_ek(const char *agent_id, const char *ek_hash) {
+        if (agent_id_is_hash_ek_form(agent_id) && strcmp(agent_id, ek_hash) != 0)
+                return vm_error(-EPERM, "agent id %s has the form of a hash_ek but is not the hash of this EK (%s)",
+                                agent_id, ek_hash);
+        return 0;
+}
+
+/* POST /v2.N/agents/{id}. Anyone holding an agent's public keys can send this: it opens a
+ * challenge (a pending registration) and changes nothing of an activated registration, which
+ * only a correct auth_tag replaces. */
 static void handle_register(struct registrar *r, struct evhttp_request *req, const char *agent_id) {
         struct registered_agent agent = { 0 }, known = { 0 };
         struct registration_body reg = { 0 };
@@ -139,6 +154,8 @@ static void handle_register(struct registrar *r, struct evhttp_request *req, con
         if (ret >= 0)
                 ret = tpmkey_hash_ek(&reg.ek.publicArea, agent.ek_hash);
         if (ret >= 0)
+                ret = check_id_of_ek(agent_id, agent.ek_hash);
+        if (ret >= 0)
                 ret = check_ek_trust(r, &reg, agent.ek_hash);
         if (ret >= 0)
                 ret = tpm2b_public_name(&reg.ak, &ak_name);
@@ -148,37 +165,34 @@ static void handle_register(struct registrar *r, struct evhttp_request *req, con
                 /* the row takes over the parsed body's buffers */
                 snprintf(agent.agent_id, sizeof(agent.agent_id), "%s", agent_id);
                 snprintf(agent.ak_name, sizeof(agent.ak_name), "%s", ak_name_hex);
-                snprintf(agent.ip, sizeof(agent.ip), "%s", reg.ip);
-                agent.port = reg.port;
+                snprintf(agent.pending_ip, sizeof(agent.pending_ip), "%s", reg.ip);
+                agent.pending_port = reg.port;
                 agent.ek_tpm = TAKE_PTR(reg.ek_tpm), agent.ek_tpm_size = reg.ek_tpm_size;
                 agent.aik_tpm = TAKE_PTR(reg.aik_tpm), agent.aik_tpm_size = reg.aik_tpm_size;
                 agent.ekcert = TAKE_PTR(reg.ekcert), agent.ekcert_size = reg.ekcert_size;
-                agent.mtls_cert = TAKE_PTR(reg.mtls_cert);
+                agent.pending_mtls_cert = TAKE_PTR(reg.mtls_cert);
                 known_ret = store_agent_get(r->store, agent_id, &known);
                 ret = known_ret == -ENOENT ? 0 : known_ret;
         }
         if (ret >= 0 && known_ret >= 0)
                 ret = check_same_keys(&known, &agent);
         if (ret >= 0)
-                ret = make_challenge(&agent, &reg.ek, &reg.ak, &blob_b64, agent.pending_tag);
+                ret = make_challenge(&agent, &reg.ek, &reg.ak, &blob_b64, agent.pending_tag_sha256);
         if (ret >= 0) {
-                agent.active = false;
-                agent.last_seen = (int64_t)time(NULL);
-                agent.registered_at = known_ret >= 0 ? known.registered_at : agent.last_seen;
-                agent.regcount = known_ret >= 0 ? known.regcount + 1 : 1;
-                ret = store_agent_put(r->store, &agent);
+                agent.pending_at = (int64_t)time(NULL);
+                ret = store_agent_register(r->store, &agent);
         }
         if (ret < 0) {
                 log_info("registrar: POST agent %s refused: %s", agent_id, vm_error_detail(ret));
                 reply_failure(req, ret);
         } else {
-                log_info("registrar: agent %s registered (EK %s, %s)", agent_id, agent.ek_hash,
-                         agent.ekcert ? "certificate chains to the CA store" : "allow-listed EK hash");
+                log_info("registrar: agent %s registered (EK %s, %s)%s", agent_id, agent.ek_hash,
+                         agent.ekcert ? "certificate chains to the CA store" : "allow-listed EK hash",
+                         known_ret >= 0 && known.active ? ": its active registration stays until it activates" : "");
                 results = json_object_new_object();
                 json_object_object_add(results, "blob", json_object_new_string(blob_b64));
                 http_reply(req, 200, "Success", results);
         }
-        OPENSSL_cleanse(agent.pending_tag, sizeof(agent.pending_tag));
         registration_body_done(&reg);
         registered_agent_done(&agent);
         registered_agent_done(&known);
@@ -203,20 +217,26 @@ static void handle_activate(struct registrar *r, struct evhttp_request *req, con
                 reply_failure(req, ret);
                 return;
         }
-        if (!agent.pending_tag[0]) {
-                /* answered already (or a replay): nothing to check against, nothing to delete */
+        if (!agent.pending_tag_sha256[0]) {
+                /* answered already (or a replay): nothing to check against, nothing to change */
                 log_info("registrar: agent %s sent an auth_tag with no challenge open", agent_id);
                 http_reply_error(req, 400, "agent %s has no open challenge: register first", agent_id);
-        } else if (!auth_tag_equal(agent.pending_tag, tag)) {
-                /* as Keylime does: a wrong tag ends the registration; the agent starts over */
-                log_info("registrar: agent %s sent a wrong auth_tag: registration deleted", agent_id);
-                store_agent_delete(r->store, agent_id);
-                http_reply_error(req, 400, "auth_tag does not match the challenge: registration of %s deleted", agent_id);
+        } else if (!auth_tag_digest_equal(agent.pending_tag_sha256, tag)) {
+                /* Keylime deletes the registration here; but anyone can open a challenge, so a
+                 * wrong answer ends only that attempt (one guess per challenge), never the
+                 * activated registration */
+                log_info("registrar: agent %s sent a wrong auth_tag: its pending registration is dropped%s", agent_id,
+                         agent.active ? ", the active one stays" : "");
+                ret = store_agent_drop_pending(r->store, agent_id);
+                if (ret < 0)
+                        reply_failure(req, ret);
+                else
+                        http_reply_error(req, 400, "auth_tag does not match the challenge: the pending registration of %s "
+                                                   "is dropped (register again)",
+                                         agent_id);
         } else {
-                agent.active = true;
-                agent.last_seen = (int64_t)time(NULL);
-                OPENSSL_cleanse(agent.pending_tag, sizeof(agent.pending_tag)); /* a challenge is answered once */
-                ret = store_agent_put(r->store, &agent);
+                /* a challenge is answered once: the pending registration becomes the active one */
+                ret = store_agent_activate(r->store, agent_id, agent.pending_tag_sha256, (int64_t)time(NULL));
                 if (ret < 0)
                         reply_failure(req, ret);
                 else {
@@ -233,13 +253,15 @@ static json_object *agent_results(const struct registered_agent *agent) {
         char *ek_tpm = base64_encode(agent->ek_tpm, agent->ek_tpm_size);
         char *aik_tpm = base64_encode(agent->aik_tpm, agent->aik_tpm_size);
         char *ekcert = agent->ekcert ? base64_encode(agent->ekcert, agent->ekcert_size) : NULL;
+        /* the contact of the activated registration; before the first activation, the pending one */
+        const char *mtls_cert = agent->active ? agent->mtls_cert : agent->pending_mtls_cert;
 
         json_object_object_add(results, "aik_tpm", aik_tpm ? json_object_new_string(aik_tpm) : NULL);
         json_object_object_add(results, "ek_tpm", ek_tpm ? json_object_new_string(ek_tpm) : NULL);
         json_object_object_add(results, "ekcert", ekcert ? json_object_new_string(ekcert) : NULL);
-        json_object_object_add(results, "mtls_cert", agent->mtls_cert ? json_object_new_string(agent->mtls_cert) : NULL);
-        json_object_object_add(results, "ip", json_object_new_string(agent->ip));
-        json_object_object_add(results, "port", json_object_new_int(agent->port));
+        json_object_object_add(results, "mtls_cert", mtls_cert ? json_object_new_string(mtls_cert) : NULL);
+        json_object_object_add(results, "ip", json_object_new_string(agent->active ? agent->ip : agent->pending_ip));
+        json_object_object_add(results, "port", json_object_new_int(agent->active ? agent->port : agent->pending_port));
         json_object_object_add(results, "regcount", json_object_new_int((int)agent->regcount));
         json_object_object_add(results, "operational_state", json_object_new_string(agent->active ? "Registered" : "Pending"));
         free(ek_tpm);

@@ -1,25 +1,39 @@
 #include "verifier/store.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "lib/error.h"
+#include "lib/log.h"
 
 struct store {
         sqlite3 *db;
-        sqlite3_stmt *get, *put, *del, *list;
+        sqlite3_stmt *get, *reg, *activate, *drop, *del, *list;
 };
 
+/* The schema this version writes; a database of an older one is brought up to it at open
+ * (store_upgrade). One statement per table; a new column in an existing table also needs a
+ * step in store_upgrade. */
+#define STORE_SCHEMA_VERSION 1
+
 static const char schema[] =
+        /* registrations (SPEC §1): the keys, the activated contact, and the registration whose
+         * challenge is open (pending_*), which replaces the contact only once answered */
         "CREATE TABLE IF NOT EXISTS registrar_agents ("
         " agent_id TEXT PRIMARY KEY,"
         " ek_tpm BLOB NOT NULL, ekcert BLOB, aik_tpm BLOB NOT NULL,"
         " ek_hash TEXT NOT NULL, ak_name TEXT NOT NULL, mtls_cert TEXT,"
         " ip TEXT NOT NULL, port INTEGER NOT NULL,"
-        " active INTEGER NOT NULL, pending_tag TEXT NOT NULL,"
-        " registered_at INTEGER NOT NULL, last_seen INTEGER NOT NULL, regcount INTEGER NOT NULL);"
+        " active INTEGER NOT NULL, pending_tag_sha256 TEXT NOT NULL,"
+        " registered_at INTEGER NOT NULL, last_seen INTEGER NOT NULL, regcount INTEGER NOT NULL,"
+        " pending_mtls_cert TEXT, pending_ip TEXT NOT NULL DEFAULT '', pending_port INTEGER NOT NULL DEFAULT 0,"
+        " pending_at INTEGER NOT NULL DEFAULT 0);"
+        /* enrolments (vmattest-verifier add): the TPM pinned, the policies, the polling state */
         "CREATE TABLE IF NOT EXISTS attestations ("
         " agent_id TEXT PRIMARY KEY, revision INTEGER NOT NULL,"
         " tpm_policy TEXT NOT NULL, runtime_policy TEXT, mb_policy TEXT,"
@@ -29,14 +43,176 @@ static const char schema[] =
         " boottime INTEGER NOT NULL, last_poll INTEGER NOT NULL, last_ok INTEGER NOT NULL, added_at INTEGER NOT NULL,"
         " polls INTEGER NOT NULL, last_error TEXT NOT NULL, poll_ms INTEGER NOT NULL DEFAULT 0,"
         " payload TEXT, released_reset INTEGER NOT NULL DEFAULT -1, released_restart INTEGER NOT NULL DEFAULT -1,"
-        " released_at INTEGER NOT NULL DEFAULT 0);";
+        " released_at INTEGER NOT NULL DEFAULT 0,"
+        " ek_hash TEXT NOT NULL DEFAULT '', ak_name TEXT NOT NULL DEFAULT '');";
 
-#define AGENT_COLUMNS                                                                                          \
-        "agent_id, ek_tpm, ekcert, aik_tpm, ek_hash, ak_name, mtls_cert, ip, port, active, pending_tag, " \
-        "registered_at, last_seen, regcount"
+/* Version 1 (version 0 is every database made before user_version was kept): a registration
+ * waits beside the active one, the expected auth_tag is kept only as its SHA-256, and an
+ * enrolment pins its agent's EK hash and AK name. */
+static const struct column_added {
+        const char *table, *column, *definition;
+} columns_v1[] = {
+        { "registrar_agents", "pending_mtls_cert", "TEXT" },
+        { "registrar_agents", "pending_ip", "TEXT NOT NULL DEFAULT ''" },
+        { "registrar_agents", "pending_port", "INTEGER NOT NULL DEFAULT 0" },
+        { "registrar_agents", "pending_at", "INTEGER NOT NULL DEFAULT 0" },
+        { "attestations", "ek_hash", "TEXT NOT NULL DEFAULT ''" },
+        { "attestations", "ak_name", "TEXT NOT NULL DEFAULT ''" },
+        /* added before versions were kept, with defaults: a database older still lacks them */
+        { "attestations", "poll_ms", "INTEGER NOT NULL DEFAULT 0" },
+        { "attestations", "payload", "TEXT" },
+        { "attestations", "released_reset", "INTEGER NOT NULL DEFAULT -1" },
+        { "attestations", "released_restart", "INTEGER NOT NULL DEFAULT -1" },
+        { "attestations", "released_at", "INTEGER NOT NULL DEFAULT 0" },
+};
+
+static const char upgrade_v1[] =
+        /* open challenges are dropped with the tags kept in clear: their agents register again */
+        "ALTER TABLE registrar_agents RENAME COLUMN pending_tag TO pending_tag_sha256;"
+        "UPDATE registrar_agents SET pending_tag_sha256 = '';"
+        /* the enrolments made so far pin the TPM registered now, the one the poller has used */
+        "UPDATE attestations SET"
+        " ek_hash = coalesce((SELECT r.ek_hash FROM registrar_agents r WHERE r.agent_id = attestations.agent_id), ''),"
+        " ak_name = coalesce((SELECT r.ak_name FROM registrar_agents r WHERE r.agent_id = attestations.agent_id), '');";
+
+#define AGENT_COLUMNS                                                                                           \
+        "agent_id, ek_tpm, ekcert, aik_tpm, ek_hash, ak_name, mtls_cert, ip, port, active, pending_tag_sha256, " \
+        "registered_at, last_seen, regcount, pending_mtls_cert, pending_ip, pending_port, pending_at"
 
 static int store_fail(struct store *store, const char *what) {
         return vm_error(-EIO, "database: %s: %s", what, sqlite3_errmsg(store->db));
+}
+
+/* 1 when `table` has `column`, 0 when not, or a negative errno. */
+static int column_exists(struct store *store, const char *table, const char *column) {
+        sqlite3_stmt *s = NULL;
+        int rc;
+
+        if (sqlite3_prepare_v2(store->db, "SELECT count(*) FROM pragma_table_info(?) WHERE name = ?", -1, &s, NULL) !=
+            SQLITE_OK)
+                return store_fail(store, "cannot read the schema");
+        sqlite3_bind_text(s, 1, table, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, column, -1, SQLITE_STATIC);
+        rc = sqlite3_step(s);
+        rc = rc == SQLITE_ROW ? sqlite3_column_int(s, 0) > 0 : store_fail(store, "cannot read the schema");
+        sqlite3_finalize(s);
+        return rc;
+}
+
+static int user_version(struct store *store) {
+        sqlite3_stmt *s = NULL;
+        int version;
+
+        if (sqlite3_prepare_v2(store->db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK)
+                return store_fail(store, "cannot read the schema version");
+        version = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int(s, 0) : store_fail(store, "cannot read the schema version");
+        sqlite3_finalize(s);
+        return version;
+}
+
+static int upgrade_to_v1(struct store *store) {
+        char sql[256];
+        int ret;
+
+        for (size_t i = 0; i < sizeof(columns_v1) / sizeof(columns_v1[0]); i++) {
+                const struct column_added *c = &columns_v1[i];
+
+                ret = column_exists(store, c->table, c->column);
+                if (ret < 0)
+                        return ret;
+                snprintf(sql, sizeof(sql), "ALTER TABLE %s ADD COLUMN %s %s", c->table, c->column, c->definition);
+                if (ret == 0 && sqlite3_exec(store->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+                        return store_fail(store, sql);
+        }
+        ret = column_exists(store, "registrar_agents", "pending_tag");
+        if (ret > 0 && sqlite3_exec(store->db, upgrade_v1, NULL, NULL, NULL) != SQLITE_OK)
+                ret = store_fail(store, "cannot hash the open challenges and pin the enrolments' keys");
+        return ret < 0 ? ret : 0;
+}
+
+/* Upgrades a database of an older version, or sets a new one up, in one transaction. */
+static int store_upgrade(struct store *store) {
+        int version, ret = 0;
+        bool fresh = false;
+
+        if (sqlite3_exec(store->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+                return store_fail(store, "cannot lock the database to upgrade its schema");
+        version = user_version(store); /* again: another process may have upgraded it meanwhile */
+        if (version > STORE_SCHEMA_VERSION)
+                ret = vm_error(-EPROTO, "database: schema version %d is newer than this vmattest-verifier's (%d): "
+                                        "use the vmattest-verifier that wrote it, or a newer one",
+                               version, STORE_SCHEMA_VERSION);
+        else if (version < 0)
+                ret = version;
+        if (ret >= 0) {
+                ret = column_exists(store, "registrar_agents", "agent_id");
+                fresh = ret == 0;
+        }
+        if (ret >= 0 && sqlite3_exec(store->db, schema, NULL, NULL, NULL) != SQLITE_OK)
+                ret = store_fail(store, "cannot set up the schema");
+        if (ret >= 0 && !fresh && version < 1 && (ret = upgrade_to_v1(store)) < 0)
+                ret = vm_error(ret, "%s: cannot upgrade the schema from version %d to %d: restore a backup, or move the "
+                                    "database aside so that serve starts a new one (agents register again at their next "
+                                    "start, enrolments must be added again)",
+                               vm_error_detail(ret), version, STORE_SCHEMA_VERSION);
+        if (ret >= 0 && version != STORE_SCHEMA_VERSION) {
+                char sql[64];
+
+                snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", STORE_SCHEMA_VERSION);
+                if (sqlite3_exec(store->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+                        ret = store_fail(store, "cannot record the schema version");
+        }
+        if (ret >= 0 && sqlite3_exec(store->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+                ret = store_fail(store, "cannot commit the schema");
+        if (ret < 0)
+                sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
+        return ret;
+}
+
+/* Brings the database to this version's schema: the tables it lacks are created, and one of
+ * an older version is upgraded (a write, so only then). */
+static int store_setup_schema(struct store *store) {
+        int version = user_version(store);
+
+        if (version < 0)
+                return version;
+        if (version != STORE_SCHEMA_VERSION)
+                return store_upgrade(store);
+        if (sqlite3_exec(store->db, schema, NULL, NULL, NULL) != SQLITE_OK)
+                return store_fail(store, "cannot set up the schema");
+        return 0;
+}
+
+/* The database holds the registrations, the policies and the sealed payloads: it is the
+ * owner's only. A new one is created 0600 (SQLite gives its -wal and -shm files the database's
+ * mode); one an older version left open to group or others is made private. By path, never by
+ * opening and closing the file: a close() drops every POSIX lock this process holds on it, the
+ * other store handle's among them (SQLite's locking relies on them). */
+static void make_private(const char *path) {
+        struct stat st;
+
+        if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) || !(st.st_mode & 077))
+                return; /* missing: SQLite's open says so, or creates it */
+        if (chmod(path, st.st_mode & 0700) == 0)
+                log_warning("%s was open to group or others (mode %04o): made private (%04o)", path,
+                            (unsigned)(st.st_mode & 07777), (unsigned)(st.st_mode & 0700));
+        else
+                log_warning("%s is open to group or others (mode %04o) and cannot be made private: %m", path,
+                            (unsigned)(st.st_mode & 07777));
+}
+
+static void make_files_private(const char *path, bool create) {
+        char side[4096];
+        int fd;
+
+        /* O_EXCL: only a file that did not exist, which no handle of ours can have locked */
+        if (create && (fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY, 0600)) >= 0)
+                close(fd);
+        make_private(path);
+        if (snprintf(side, sizeof(side), "%s-wal", path) < (int)sizeof(side))
+                make_private(side);
+        if (snprintf(side, sizeof(side), "%s-shm", path) < (int)sizeof(side))
+                make_private(side);
 }
 
 int store_open(const char *path, bool create, struct store **out) {
@@ -45,6 +221,7 @@ int store_open(const char *path, bool create, struct store **out) {
 
         if (!store)
                 return -ENOMEM;
+        make_files_private(path, create);
         if (sqlite3_open_v2(path, &store->db, SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_FULLMUTEX,
                             NULL) != SQLITE_OK) {
                 ret = vm_error(-EIO, "database %s: cannot open: %s", path,
@@ -55,19 +232,36 @@ int store_open(const char *path, bool create, struct store **out) {
         sqlite3_busy_timeout(store->db, 5000);
         /* WAL: readers (vmattest-verifier agents) never block the server; NORMAL sync is
          * durable across a process crash, which is what a restart needs. */
-        if (sqlite3_exec(store->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL, NULL, NULL) != SQLITE_OK ||
-            sqlite3_exec(store->db, schema, NULL, NULL, NULL) != SQLITE_OK)
+        if (sqlite3_exec(store->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL, NULL, NULL) != SQLITE_OK)
                 ret = store_fail(store, "cannot set up the schema");
-        else if (sqlite3_prepare_v2(store->db, "SELECT " AGENT_COLUMNS " FROM registrar_agents WHERE agent_id = ?", -1,
-                                    &store->get, NULL) != SQLITE_OK ||
-                 sqlite3_prepare_v2(store->db,
-                                    "INSERT OR REPLACE INTO registrar_agents (" AGENT_COLUMNS
-                                    ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                                    -1, &store->put, NULL) != SQLITE_OK ||
-                 sqlite3_prepare_v2(store->db, "DELETE FROM registrar_agents WHERE agent_id = ?", -1, &store->del,
-                                    NULL) != SQLITE_OK ||
-                 sqlite3_prepare_v2(store->db, "SELECT " AGENT_COLUMNS " FROM registrar_agents ORDER BY agent_id", -1,
-                                    &store->list, NULL) != SQLITE_OK)
+        if (ret >= 0)
+                ret = store_setup_schema(store);
+        if (ret >= 0 &&
+            (sqlite3_prepare_v2(store->db, "SELECT " AGENT_COLUMNS " FROM registrar_agents WHERE agent_id = ?", -1,
+                                &store->get, NULL) != SQLITE_OK ||
+             /* a known agent keeps its keys and its activated registration: only the
+              * pending one is written */
+             sqlite3_prepare_v2(store->db,
+                                "INSERT INTO registrar_agents (" AGENT_COLUMNS ")"
+                                " VALUES (?, ?, ?, ?, ?, ?, NULL, '', 0, 0, ?, ?, ?, 0, ?, ?, ?, ?)"
+                                " ON CONFLICT (agent_id) DO UPDATE SET pending_tag_sha256 = excluded.pending_tag_sha256,"
+                                " pending_mtls_cert = excluded.pending_mtls_cert, pending_ip = excluded.pending_ip,"
+                                " pending_port = excluded.pending_port, pending_at = excluded.pending_at",
+                                -1, &store->reg, NULL) != SQLITE_OK ||
+             sqlite3_prepare_v2(store->db,
+                                "UPDATE registrar_agents SET active = 1, mtls_cert = pending_mtls_cert, ip = pending_ip,"
+                                " port = pending_port, last_seen = ?, regcount = regcount + 1, pending_tag_sha256 = '',"
+                                " pending_mtls_cert = NULL, pending_ip = '', pending_port = 0, pending_at = 0"
+                                " WHERE agent_id = ? AND pending_tag_sha256 = ? AND pending_tag_sha256 != ''",
+                                -1, &store->activate, NULL) != SQLITE_OK ||
+             sqlite3_prepare_v2(store->db,
+                                "UPDATE registrar_agents SET pending_tag_sha256 = '', pending_mtls_cert = NULL,"
+                                " pending_ip = '', pending_port = 0, pending_at = 0 WHERE agent_id = ?",
+                                -1, &store->drop, NULL) != SQLITE_OK ||
+             sqlite3_prepare_v2(store->db, "DELETE FROM registrar_agents WHERE agent_id = ?", -1, &store->del,
+                                NULL) != SQLITE_OK ||
+             sqlite3_prepare_v2(store->db, "SELECT " AGENT_COLUMNS " FROM registrar_agents ORDER BY agent_id", -1,
+                                &store->list, NULL) != SQLITE_OK))
                 ret = store_fail(store, "cannot prepare statements");
         if (ret < 0) {
                 store_free(store);
@@ -81,7 +275,9 @@ void store_free(struct store *store) {
         if (!store)
                 return;
         sqlite3_finalize(store->get);
-        sqlite3_finalize(store->put);
+        sqlite3_finalize(store->reg);
+        sqlite3_finalize(store->activate);
+        sqlite3_finalize(store->drop);
         sqlite3_finalize(store->del);
         sqlite3_finalize(store->list);
         sqlite3_close(store->db);
@@ -110,9 +306,13 @@ static void column_text(sqlite3_stmt *stmt, int col, char *out, size_t size) {
         snprintf(out, size, "%s", text ? (const char *)text : "");
 }
 
-static int agent_from_row(sqlite3_stmt *stmt, struct registered_agent *agent) {
-        const unsigned char *mtls;
+static char *column_strdup(sqlite3_stmt *stmt, int col) {
+        const unsigned char *text = sqlite3_column_text(stmt, col);
 
+        return text ? strdup((const char *)text) : NULL;
+}
+
+static int agent_from_row(sqlite3_stmt *stmt, struct registered_agent *agent) {
         memset(agent, 0, sizeof(*agent));
         column_text(stmt, 0, agent->agent_id, sizeof(agent->agent_id));
         agent->ek_tpm = column_blob(stmt, 1, &agent->ek_tpm_size);
@@ -120,16 +320,20 @@ static int agent_from_row(sqlite3_stmt *stmt, struct registered_agent *agent) {
         agent->aik_tpm = column_blob(stmt, 3, &agent->aik_tpm_size);
         column_text(stmt, 4, agent->ek_hash, sizeof(agent->ek_hash));
         column_text(stmt, 5, agent->ak_name, sizeof(agent->ak_name));
-        mtls = sqlite3_column_text(stmt, 6);
-        agent->mtls_cert = mtls ? strdup((const char *)mtls) : NULL;
+        agent->mtls_cert = column_strdup(stmt, 6);
         column_text(stmt, 7, agent->ip, sizeof(agent->ip));
         agent->port = sqlite3_column_int(stmt, 8);
         agent->active = sqlite3_column_int(stmt, 9) != 0;
-        column_text(stmt, 10, agent->pending_tag, sizeof(agent->pending_tag));
+        column_text(stmt, 10, agent->pending_tag_sha256, sizeof(agent->pending_tag_sha256));
         agent->registered_at = sqlite3_column_int64(stmt, 11);
         agent->last_seen = sqlite3_column_int64(stmt, 12);
         agent->regcount = (unsigned)sqlite3_column_int(stmt, 13);
-        if (!agent->ek_tpm || !agent->aik_tpm || (mtls && !agent->mtls_cert)) {
+        agent->pending_mtls_cert = column_strdup(stmt, 14);
+        column_text(stmt, 15, agent->pending_ip, sizeof(agent->pending_ip));
+        agent->pending_port = sqlite3_column_int(stmt, 16);
+        agent->pending_at = sqlite3_column_int64(stmt, 17);
+        if (!agent->ek_tpm || !agent->aik_tpm || (sqlite3_column_type(stmt, 6) != SQLITE_NULL && !agent->mtls_cert) ||
+            (sqlite3_column_type(stmt, 14) != SQLITE_NULL && !agent->pending_mtls_cert)) {
                 registered_agent_done(agent);
                 return -ENOMEM;
         }
@@ -153,8 +357,8 @@ int store_agent_get(struct store *store, const char *agent_id, struct registered
         return ret;
 }
 
-int store_agent_put(struct store *store, const struct registered_agent *a) {
-        sqlite3_stmt *s = store->put;
+int store_agent_register(struct store *store, const struct registered_agent *a) {
+        sqlite3_stmt *s = store->reg;
         int rc;
 
         sqlite3_reset(s);
@@ -167,21 +371,47 @@ int store_agent_put(struct store *store, const struct registered_agent *a) {
         sqlite3_bind_blob(s, 4, a->aik_tpm, (int)a->aik_tpm_size, SQLITE_STATIC);
         sqlite3_bind_text(s, 5, a->ek_hash, -1, SQLITE_STATIC);
         sqlite3_bind_text(s, 6, a->ak_name, -1, SQLITE_STATIC);
-        if (a->mtls_cert)
-                sqlite3_bind_text(s, 7, a->mtls_cert, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 7, a->pending_tag_sha256, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 8, a->pending_at); /* registered_at and last_seen of a new agent */
+        sqlite3_bind_int64(s, 9, a->pending_at);
+        if (a->pending_mtls_cert)
+                sqlite3_bind_text(s, 10, a->pending_mtls_cert, -1, SQLITE_STATIC);
         else
-                sqlite3_bind_null(s, 7);
-        sqlite3_bind_text(s, 8, a->ip, -1, SQLITE_STATIC);
-        sqlite3_bind_int(s, 9, a->port);
-        sqlite3_bind_int(s, 10, a->active);
-        sqlite3_bind_text(s, 11, a->pending_tag, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(s, 12, a->registered_at);
-        sqlite3_bind_int64(s, 13, a->last_seen);
-        sqlite3_bind_int(s, 14, (int)a->regcount);
+                sqlite3_bind_null(s, 10);
+        sqlite3_bind_text(s, 11, a->pending_ip, -1, SQLITE_STATIC);
+        sqlite3_bind_int(s, 12, a->pending_port);
+        sqlite3_bind_int64(s, 13, a->pending_at);
         rc = sqlite3_step(s);
         sqlite3_reset(s);
         sqlite3_clear_bindings(s);
-        return rc == SQLITE_DONE ? 0 : store_fail(store, "cannot store an agent");
+        return rc == SQLITE_DONE ? 0 : store_fail(store, "cannot store a registration");
+}
+
+int store_agent_activate(struct store *store, const char *agent_id, const char *tag_sha256, int64_t now) {
+        sqlite3_stmt *s = store->activate;
+        int rc;
+
+        sqlite3_reset(s);
+        sqlite3_bind_int64(s, 1, now);
+        sqlite3_bind_text(s, 2, agent_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 3, tag_sha256, -1, SQLITE_STATIC);
+        rc = sqlite3_step(s);
+        sqlite3_reset(s);
+        sqlite3_clear_bindings(s);
+        if (rc != SQLITE_DONE)
+                return store_fail(store, "cannot activate a registration");
+        return sqlite3_changes(store->db) > 0 ? 0 : -ESTALE;
+}
+
+int store_agent_drop_pending(struct store *store, const char *agent_id) {
+        int rc;
+
+        sqlite3_reset(store->drop);
+        sqlite3_bind_text(store->drop, 1, agent_id, -1, SQLITE_STATIC);
+        rc = sqlite3_step(store->drop);
+        sqlite3_reset(store->drop);
+        sqlite3_clear_bindings(store->drop);
+        return rc == SQLITE_DONE ? 0 : store_fail(store, "cannot drop a pending registration");
 }
 
 int store_agent_delete(struct store *store, const char *agent_id) {
@@ -222,6 +452,7 @@ void registered_agent_done(struct registered_agent *agent) {
         free(agent->ekcert);
         free(agent->aik_tpm);
         free(agent->mtls_cert);
+        free(agent->pending_mtls_cert);
         memset(agent, 0, sizeof(*agent));
 }
 
@@ -230,7 +461,7 @@ void registered_agent_done(struct registered_agent *agent) {
 #define ATTESTATION_STATE_COLUMNS                                                                          \
         "agent_id, revision, state, failure, failed_at, ima_next_entry, ima_pcr10, clock, reset_count, "   \
         "restart_count, clock_valid, boottime, last_poll, last_ok, added_at, polls, last_error, poll_ms, "            \
-        "released_reset, released_restart, released_at"
+        "released_reset, released_restart, released_at, ek_hash, ak_name"
 
 static sqlite3_stmt *prepare(struct store *store, const char *sql) {
         sqlite3_stmt *stmt = NULL;
@@ -240,12 +471,6 @@ static sqlite3_stmt *prepare(struct store *store, const char *sql) {
                 return NULL;
         }
         return stmt;
-}
-
-static char *column_strdup(sqlite3_stmt *stmt, int col) {
-        const unsigned char *text = sqlite3_column_text(stmt, col);
-
-        return text ? strdup((const char *)text) : NULL;
 }
 
 static void attestation_from_row(sqlite3_stmt *s, struct attestation *a) {
@@ -275,6 +500,8 @@ static void attestation_from_row(sqlite3_stmt *s, struct attestation *a) {
         a->released_reset = sqlite3_column_int64(s, 18);
         a->released_restart = sqlite3_column_int64(s, 19);
         a->released_at = sqlite3_column_int64(s, 20);
+        column_text(s, 21, a->ek_hash, sizeof(a->ek_hash));
+        column_text(s, 22, a->ak_name, sizeof(a->ak_name));
 }
 
 static int step_done(struct store *store, sqlite3_stmt *s, const char *what) {
@@ -284,15 +511,16 @@ static int step_done(struct store *store, sqlite3_stmt *s, const char *what) {
         return rc == SQLITE_DONE ? 0 : store_fail(store, what);
 }
 
-int store_attestation_add(struct store *store, const char *agent_id, const char *tpm_policy, const char *runtime_policy,
-                          const char *mb_policy, const char *sealed_payload) {
+int store_attestation_add(struct store *store, const struct registered_agent *reg, const char *tpm_policy,
+                          const char *runtime_policy, const char *mb_policy, const char *sealed_payload) {
         sqlite3_stmt *s = prepare(store,
                                   "INSERT OR REPLACE INTO attestations (agent_id, revision, tpm_policy, runtime_policy, mb_policy,"
                                   " state, failure, failed_at, ima_next_entry, ima_pcr10, clock, reset_count, restart_count,"
                                   " clock_valid, boottime, last_poll, last_ok, added_at, polls, last_error, poll_ms, payload,"
-                                  " released_reset, released_restart, released_at)"
+                                  " ek_hash, ak_name, released_reset, released_restart, released_at)"
                                   " VALUES (?1, random() & 0x7fffffffffffffff,"
                                   " ?2, ?3, ?4, 'polling', '', 0, 0, NULL, 0, 0, 0, 0, 0, 0, 0, strftime('%s','now'), 0, '', 0, ?5,"
+                                  " ?6, ?7,"
                                   /* the boot that had its key keeps it across a re-enrolment (once per boot) */
                                   " coalesce((SELECT released_reset FROM attestations WHERE agent_id = ?1), -1),"
                                   " coalesce((SELECT released_restart FROM attestations WHERE agent_id = ?1), -1),"
@@ -300,11 +528,13 @@ int store_attestation_add(struct store *store, const char *agent_id, const char 
 
         if (!s)
                 return -EIO;
-        sqlite3_bind_text(s, 1, agent_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 1, reg->agent_id, -1, SQLITE_STATIC);
         sqlite3_bind_text(s, 2, tpm_policy, -1, SQLITE_STATIC);
         sqlite3_bind_text(s, 3, runtime_policy, -1, SQLITE_STATIC);
         sqlite3_bind_text(s, 4, mb_policy, -1, SQLITE_STATIC);
         sqlite3_bind_text(s, 5, sealed_payload, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 6, reg->ek_hash, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 7, reg->ak_name, -1, SQLITE_STATIC);
         return step_done(store, s, "cannot enroll the agent");
 }
 
@@ -321,10 +551,10 @@ int store_attestation_get(struct store *store, const char *agent_id, bool polici
         if (rc == SQLITE_ROW) {
                 attestation_from_row(s, a);
                 if (policies) {
-                        a->tpm_policy = column_strdup(s, 21);
-                        a->runtime_policy = column_strdup(s, 22);
-                        a->mb_policy = column_strdup(s, 23);
-                        a->payload = column_strdup(s, 24);
+                        a->tpm_policy = column_strdup(s, 23);
+                        a->runtime_policy = column_strdup(s, 24);
+                        a->mb_policy = column_strdup(s, 25);
+                        a->payload = column_strdup(s, 26);
                         if (!a->tpm_policy)
                                 ret = -ENOMEM;
                 }
@@ -428,4 +658,20 @@ void attestation_done(struct attestation *a) {
         free(a->mb_policy);
         free(a->payload);
         a->tpm_policy = a->runtime_policy = a->mb_policy = a->payload = NULL;
+}
+
+int attestation_check_registration(const struct attestation *a, const struct registered_agent *reg) {
+        if (!a->ek_hash[0] || !a->ak_name[0])
+                return vm_error(-EPERM, "the enrolment of agent %s pins no EK hash and AK name (it was not registered when "
+                                        "the database was upgraded): add it again",
+                                a->agent_id);
+        if (strcmp(reg->ek_hash, a->ek_hash) != 0)
+                return vm_error(-EPERM, "agent %s is registered with EK hash %s, not with the EK %s it was enrolled with "
+                                        "(add it again if its TPM was replaced)",
+                                a->agent_id, reg->ek_hash, a->ek_hash);
+        if (strcmp(reg->ak_name, a->ak_name) != 0)
+                return vm_error(-EPERM, "agent %s is registered with AK name %s, not with the AK %s it was enrolled with "
+                                        "(add it again if its AK was replaced)",
+                                a->agent_id, reg->ak_name, a->ak_name);
+        return 0;
 }

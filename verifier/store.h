@@ -1,5 +1,5 @@
 /* The verifier's state in SQLite (WAL mode), so that a restart loses nothing: registered
- * agents now; enrolments, policies and attestation state come with the verifier role. */
+ * agents, enrolments with their policies, and the attestation state of each. */
 #pragma once
 
 #include <stdbool.h>
@@ -22,20 +22,30 @@ struct registered_agent {
         size_t aik_tpm_size;
         char ek_hash[65];
         char ak_name[2 * 66 + 1]; /* hex */
+        /* The activated registration: where the verifier reaches the agent. Only an answered
+         * challenge sets these; a POST alone, which anyone holding the public keys can send,
+         * never does. */
+        bool active;
         char *mtls_cert;          /* PEM or NULL */
         char ip[64];
         int port;
-        bool active;
-        char pending_tag[AUTH_TAG_HEX_SIZE]; /* expected auth_tag while a challenge is open, else "" */
-        int64_t registered_at;
-        int64_t last_seen;
-        unsigned regcount;
+        /* The registration whose challenge is open, kept beside the active one until the agent
+         * answers it: then it becomes the active one; a wrong answer drops it. */
+        char pending_tag_sha256[AUTH_TAG_DIGEST_HEX_SIZE]; /* of the expected auth_tag; "" when none is open */
+        char *pending_mtls_cert;  /* PEM or NULL */
+        char pending_ip[64];
+        int pending_port;
+        int64_t pending_at;
+        int64_t registered_at;    /* the first registration */
+        int64_t last_seen;        /* the last activation; the first registration before one */
+        unsigned regcount;        /* activations */
 };
 
-/* `create`: make the database when missing (the server); readers want an existing one. */
 /* An agent enrolled for attestation (vmattest-verifier add), and where its polling stands. */
 struct attestation {
         char agent_id[AGENT_ID_MAX + 1];
+        char ek_hash[65];       /* the TPM the tenant enrolled (pinned at add): the registration must */
+        char ak_name[2 * 66 + 1]; /* keep them, whatever else registers under the id */
         int64_t revision;       /* new (random) at each add and reactivate, so that the poller reloads,
                                  * even after a delete and an add between two of its looks */
         char *tpm_policy;       /* the tenant's policies as given (JSON); NULL when not read or none */
@@ -59,22 +69,33 @@ struct attestation {
         char last_error[512];   /* the last time the agent could not be reached; "" since a success */
 };
 
+/* `create`: make the database when missing (the server); readers want an existing one. The
+ * database and its -wal and -shm files are the owner's only (mode 0600); one made by an older
+ * version is upgraded to this version's schema (PRAGMA user_version). */
 int store_open(const char *path, bool create, struct store **out);
 void store_free(struct store *store);
 
 /* -ENOENT when the agent is not registered. */
 int store_agent_get(struct store *store, const char *agent_id, struct registered_agent *agent);
-/* Inserts or replaces the agent's row. */
-int store_agent_put(struct store *store, const struct registered_agent *agent);
+/* Records a registration whose challenge is open: a new agent with its keys, not active; for a
+ * known one only the pending_* members, its activated registration untouched. The caller has
+ * checked that the keys are the ones registered. */
+int store_agent_register(struct store *store, const struct registered_agent *agent);
+/* The challenge `tag_sha256` was answered: the pending registration becomes the active one.
+ * -ESTALE when that challenge is no longer the open one. */
+int store_agent_activate(struct store *store, const char *agent_id, const char *tag_sha256, int64_t now);
+/* Forgets the pending registration (a wrong auth_tag); the active one stays. */
+int store_agent_drop_pending(struct store *store, const char *agent_id);
 int store_agent_delete(struct store *store, const char *agent_id);
 /* Calls `fn` for each agent, ordered by id; stops early when fn returns non-zero. */
 int store_agent_foreach(struct store *store, int (*fn)(const struct registered_agent *agent, void *user), void *user);
 void registered_agent_done(struct registered_agent *agent);
 
-/* Enrolls (or re-enrolls) an agent with its policies; polling starts from scratch, but the
- * record of the boot that had its key release is kept (a key is released once per boot). */
-int store_attestation_add(struct store *store, const char *agent_id, const char *tpm_policy, const char *runtime_policy,
-                          const char *mb_policy, const char *sealed_payload);
+/* Enrolls (or re-enrolls) an agent with its policies, pinning the EK hash and AK name of its
+ * registration; polling starts from scratch, but the record of the boot that had its key
+ * release is kept (a key is released once per boot). */
+int store_attestation_add(struct store *store, const struct registered_agent *reg, const char *tpm_policy,
+                          const char *runtime_policy, const char *mb_policy, const char *sealed_payload);
 /* -ENOENT when not enrolled. With `policies`, the policy texts are read too. */
 int store_attestation_get(struct store *store, const char *agent_id, bool policies, struct attestation *a);
 /* Saves the polling state (not the policies) unless the enrolment changed since `a` was read:
@@ -86,3 +107,6 @@ int store_attestation_delete(struct store *store, const char *agent_id);
 /* Each enrolment (without policy texts), ordered by id. */
 int store_attestation_foreach(struct store *store, int (*fn)(const struct attestation *a, void *user), void *user);
 void attestation_done(struct attestation *a);
+/* 0 when the registration is of the TPM the enrolment pinned (EK hash and AK name); else
+ * -EPERM with a detail naming what differs. */
+int attestation_check_registration(const struct attestation *a, const struct registered_agent *reg);

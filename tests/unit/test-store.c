@@ -1,0 +1,379 @@
+/* The verifier's store: a registration waits beside the activated one until it is answered, the
+ * database keeps no auth_tag in clear and is the owner's only, an enrolment pins its TPM, and
+ * a database of an older version is upgraded (or refused when it is newer). Each test works on
+ * a database of its own in a fresh directory under /tmp. */
+#include "tests/unit/unit.h"
+
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/auth_tag.h"
+#include "verifier/store.h"
+
+#define AGENT "d432fbb3-d2f1-4a97-9ef7-75bd81c00000"
+
+struct fixture {
+        char dir[64];
+        char path[128];
+};
+
+static int setup(void **state) {
+        struct fixture *f = calloc(1, sizeof(*f));
+
+        assert_non_null(f);
+        snprintf(f->dir, sizeof(f->dir), "/tmp/vmattest-store.XXXXXX");
+        assert_non_null(mkdtemp(f->dir));
+        snprintf(f->path, sizeof(f->path), "%s/verifier.sqlite", f->dir);
+        *state = f;
+        return 0;
+}
+
+static int teardown(void **state) {
+        struct fixture *f = *state;
+        char path[160];
+
+        for (const char *const *suffix = (const char *const[]){ "", "-wal", "-shm", NULL }; *suffix; suffix++) {
+                snprintf(path, sizeof(path), "%s%s", f->path, *suffix);
+                unlink(path);
+        }
+        rmdir(f->dir);
+        free(f);
+        return 0;
+}
+
+static unsigned file_mode(const char *path, const char *suffix) {
+        char name[160];
+        struct stat st;
+
+        snprintf(name, sizeof(name), "%s%s", path, suffix);
+        if (stat(name, &st) < 0)
+                fail_msg("%s: %s", name, strerror(errno));
+        return (unsigned)(st.st_mode & 07777);
+}
+
+/* Whether `needle` occurs in the file path+suffix (a missing file holds nothing). */
+static bool file_holds(const char *path, const char *suffix, const char *needle) {
+        _cleanup_(freep) uint8_t *data = NULL;
+        char name[160];
+        size_t size, len = strlen(needle);
+        FILE *file;
+
+        snprintf(name, sizeof(name), "%s%s", path, suffix);
+        file = fopen(name, "rb");
+        if (!file)
+                return false;
+        fclose(file);
+        data = read_vector(name, &size);
+        for (size_t i = 0; i + len <= size; i++)
+                if (memcmp(data + i, needle, len) == 0)
+                        return true;
+        return false;
+}
+
+static void registration(struct registered_agent *a, const char *ip, int port, const char *tag) {
+        static uint8_t ek[] = { 0x00, 0x04, 'e', 'k', '-', '1' }, ak[] = { 0x00, 0x04, 'a', 'k', '-', '1' };
+
+        memset(a, 0, sizeof(*a));
+        snprintf(a->agent_id, sizeof(a->agent_id), AGENT);
+        a->ek_tpm = ek, a->ek_tpm_size = sizeof(ek);
+        a->aik_tpm = ak, a->aik_tpm_size = sizeof(ak);
+        snprintf(a->ek_hash, sizeof(a->ek_hash), "%064d", 1);
+        snprintf(a->ak_name, sizeof(a->ak_name), "000b%064d", 2);
+        snprintf(a->pending_ip, sizeof(a->pending_ip), "%s", ip);
+        a->pending_port = port;
+        a->pending_mtls_cert = (char *)"-----BEGIN CERTIFICATE-----\n(the agent's)\n-----END CERTIFICATE-----\n";
+        a->pending_at = 1000;
+        assert_int_equal(auth_tag_digest(tag, a->pending_tag_sha256), 0);
+}
+
+/* a tag as the registrar computes it: HMAC-SHA384 under a credential */
+static void tag_for(const char *credential, char tag[AUTH_TAG_HEX_SIZE]) {
+        assert_int_equal(auth_tag_compute(credential, strlen(credential), AGENT, tag), 0);
+}
+
+static void test_new_database_is_private(void **state) {
+        struct fixture *f = *state;
+        struct store *store = NULL;
+        mode_t old = umask(022);
+
+        assert_int_equal(store_open(f->path, true, &store), 0);
+        umask(old);
+        /* open: SQLite keeps the -wal and -shm files beside it */
+        assert_int_equal(file_mode(f->path, ""), 0600);
+        assert_int_equal(file_mode(f->path, "-wal"), 0600);
+        assert_int_equal(file_mode(f->path, "-shm"), 0600);
+        store_free(store);
+}
+
+static void test_open_database_is_made_private(void **state) {
+        struct fixture *f = *state;
+        struct store *store = NULL;
+        sqlite3 *db = NULL;
+
+        assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+        assert_int_equal(sqlite3_exec(db, "CREATE TABLE t (x)", NULL, NULL, NULL), SQLITE_OK);
+        sqlite3_close(db);
+        assert_int_equal(chmod(f->path, 0644), 0);
+        assert_int_equal(store_open(f->path, false, &store), 0);
+        assert_int_equal(file_mode(f->path, ""), 0600);
+        store_free(store);
+}
+
+static void test_registration_waits_beside_the_active_one(void **state) {
+        struct fixture *f = *state;
+        struct store *store = NULL;
+        struct registered_agent reg, got;
+        char tag[AUTH_TAG_HEX_SIZE], other[AUTH_TAG_HEX_SIZE];
+
+        assert_int_equal(store_open(f->path, true, &store), 0);
+        tag_for("first credential", tag);
+        registration(&reg, "192.0.2.1", 9002, tag);
+        assert_int_equal(store_agent_register(store, &reg), 0);
+        assert_int_equal(store_agent_get(store, AGENT, &got), 0);
+        assert_false(got.active);
+        assert_null(got.mtls_cert); /* nothing to poll before an activation */
+        assert_string_equal(got.pending_ip, "192.0.2.1");
+        assert_string_equal(got.pending_tag_sha256, reg.pending_tag_sha256);
+        registered_agent_done(&got);
+
+        /* only the challenge that is open activates */
+        assert_int_equal(store_agent_activate(store, AGENT, "00", 2000), -ESTALE);
+        assert_int_equal(store_agent_activate(store, AGENT, reg.pending_tag_sha256, 2000), 0);
+        assert_int_equal(store_agent_get(store, AGENT, &got), 0);
+        assert_true(got.active);
+        assert_string_equal(got.ip, "192.0.2.1");
+        assert_int_equal(got.port, 9002);
+        assert_non_null(got.mtls_cert);
+        assert_string_equal(got.pending_tag_sha256, "");
+        assert_int_equal(got.regcount, 1);
+        assert_int_equal(got.last_seen, 2000);
+        registered_agent_done(&got);
+        assert_int_equal(store_agent_activate(store, AGENT, reg.pending_tag_sha256, 2001), -ESTALE); /* answered once */
+
+        /* a registration by anyone holding the public keys: the activated one stays */
+        tag_for("second credential", other);
+        registration(&reg, "198.51.100.7", 4444, other);
+        reg.pending_mtls_cert = NULL;
+        assert_int_equal(store_agent_register(store, &reg), 0);
+        assert_int_equal(store_agent_get(store, AGENT, &got), 0);
+        assert_true(got.active);
+        assert_string_equal(got.ip, "192.0.2.1");
+        assert_int_equal(got.port, 9002);
+        assert_non_null(got.mtls_cert);
+        assert_int_equal(got.regcount, 1);
+        assert_string_equal(got.pending_ip, "198.51.100.7");
+        assert_int_equal(got.pending_port, 4444);
+        assert_null(got.pending_mtls_cert);
+        registered_agent_done(&got);
+
+        /* a wrong answer drops that attempt and nothing else */
+        assert_int_equal(store_agent_drop_pending(store, AGENT), 0);
+        assert_int_equal(store_agent_get(store, AGENT, &got), 0);
+        assert_true(got.active);
+        assert_string_equal(got.ip, "192.0.2.1");
+        assert_string_equal(got.pending_tag_sha256, "");
+        assert_string_equal(got.pending_ip, "");
+        registered_agent_done(&got);
+        store_free(store);
+}
+
+static void test_no_auth_tag_in_clear(void **state) {
+        struct fixture *f = *state;
+        struct store *store = NULL;
+        struct registered_agent reg;
+        char tag[AUTH_TAG_HEX_SIZE];
+
+        assert_int_equal(store_open(f->path, true, &store), 0);
+        tag_for("credential", tag);
+        registration(&reg, "192.0.2.1", 9002, tag);
+        assert_int_equal(store_agent_register(store, &reg), 0);
+        /* the search works: the digest is there (in the WAL while the store is open) */
+        assert_true(file_holds(f->path, "", reg.pending_tag_sha256) || file_holds(f->path, "-wal", reg.pending_tag_sha256));
+        assert_false(file_holds(f->path, "", tag));
+        assert_false(file_holds(f->path, "-wal", tag));
+        store_free(store);
+        assert_false(file_holds(f->path, "", tag)); /* after the checkpoint at close too */
+}
+
+static void test_tag_digest(void **state) {
+        char tag[AUTH_TAG_HEX_SIZE], digest[AUTH_TAG_DIGEST_HEX_SIZE], upper[AUTH_TAG_HEX_SIZE];
+
+        tag_for("credential", tag);
+        assert_int_equal(auth_tag_digest(tag, digest), 0);
+        assert_int_equal(strlen(digest), 64);
+        assert_true(auth_tag_digest_equal(digest, tag));
+        for (size_t i = 0; i < sizeof(upper); i++)
+                upper[i] = (char)((tag[i] >= 'a' && tag[i] <= 'f') ? tag[i] - 32 : tag[i]);
+        assert_true(auth_tag_digest_equal(digest, upper)); /* hex in either case */
+        assert_false(auth_tag_digest_equal(digest, digest)); /* the digest is no tag */
+        tag[0] = tag[0] == '0' ? '1' : '0';
+        assert_false(auth_tag_digest_equal(digest, tag));
+        tag[95] = '\0';
+        assert_false(auth_tag_digest_equal(digest, tag));
+        assert_false(auth_tag_digest_equal("", upper));
+        assert_error(auth_tag_digest("abc", digest), -EINVAL, "96 hex digits");
+}
+
+static void test_hash_ek_form(void **state) {
+        char id[80];
+
+        snprintf(id, sizeof(id), "%064d", 7);
+        assert_true(agent_id_is_hash_ek_form(id));
+        id[10] = 'f';
+        assert_true(agent_id_is_hash_ek_form(id));
+        id[10] = 'F'; /* Keylime's hash_ek is lower case */
+        assert_false(agent_id_is_hash_ek_form(id));
+        id[10] = 'g';
+        assert_false(agent_id_is_hash_ek_form(id));
+        snprintf(id, sizeof(id), "%063d", 7);
+        assert_false(agent_id_is_hash_ek_form(id));
+        snprintf(id, sizeof(id), "%065d", 7);
+        assert_false(agent_id_is_hash_ek_form(id));
+        assert_false(agent_id_is_hash_ek_form(AGENT));
+}
+
+static void test_enrolment_pins_the_tpm(void **state) {
+        struct fixture *f = *state;
+        struct store *store = NULL;
+        struct registered_agent reg, other;
+        struct attestation a;
+        char tag[AUTH_TAG_HEX_SIZE];
+
+        assert_int_equal(store_open(f->path, true, &store), 0);
+        tag_for("credential", tag);
+        registration(&reg, "192.0.2.1", 9002, tag);
+        assert_int_equal(store_attestation_add(store, &reg, "{}", NULL, NULL, NULL), 0);
+        assert_int_equal(store_attestation_get(store, AGENT, false, &a), 0);
+        assert_string_equal(a.ek_hash, reg.ek_hash);
+        assert_string_equal(a.ak_name, reg.ak_name);
+        assert_int_equal(attestation_check_registration(&a, &reg), 0);
+        other = reg;
+        other.ek_hash[63] = '9';
+        assert_error(attestation_check_registration(&a, &other), -EPERM, "not with the EK");
+        other = reg;
+        other.ak_name[10] = 'f';
+        assert_error(attestation_check_registration(&a, &other), -EPERM, "not with the AK");
+        a.ek_hash[0] = '\0';
+        assert_error(attestation_check_registration(&a, &reg), -EPERM, "pins no EK hash");
+        store_free(store);
+}
+
+/* the schema of the databases made before user_version was kept, with rows: a registration
+ * whose challenge is open (its tag in clear), an enrolment of it, and one of an agent gone */
+#define REGISTRAR_AGENTS_V0                                                                                               \
+        "CREATE TABLE registrar_agents (agent_id TEXT PRIMARY KEY, ek_tpm BLOB NOT NULL, ekcert BLOB,"                   \
+        " aik_tpm BLOB NOT NULL, ek_hash TEXT NOT NULL, ak_name TEXT NOT NULL, mtls_cert TEXT, ip TEXT NOT NULL,"         \
+        " port INTEGER NOT NULL, active INTEGER NOT NULL, pending_tag TEXT NOT NULL, registered_at INTEGER NOT NULL,"    \
+        " last_seen INTEGER NOT NULL, regcount INTEGER NOT NULL);"
+#define ATTESTATIONS_V0                                                                                                   \
+        "CREATE TABLE attestations (agent_id TEXT PRIMARY KEY, revision INTEGER NOT NULL, tpm_policy TEXT NOT NULL,"     \
+        " runtime_policy TEXT, mb_policy TEXT, state TEXT NOT NULL, failure TEXT NOT NULL, failed_at INTEGER NOT NULL,"  \
+        " ima_next_entry INTEGER NOT NULL, ima_pcr10 BLOB, clock INTEGER NOT NULL, reset_count INTEGER NOT NULL,"        \
+        " restart_count INTEGER NOT NULL, clock_valid INTEGER NOT NULL, boottime INTEGER NOT NULL,"                     \
+        " last_poll INTEGER NOT NULL, last_ok INTEGER NOT NULL, added_at INTEGER NOT NULL, polls INTEGER NOT NULL,"      \
+        " last_error TEXT NOT NULL"
+#define ATTESTATIONS_V0_LATE_COLUMNS                                                                                      \
+        ", poll_ms INTEGER NOT NULL DEFAULT 0, payload TEXT, released_reset INTEGER NOT NULL DEFAULT -1,"                 \
+        " released_restart INTEGER NOT NULL DEFAULT -1, released_at INTEGER NOT NULL DEFAULT 0"
+#define ROWS_V0                                                                                                           \
+        "INSERT INTO registrar_agents VALUES ('" AGENT "', x'0004656b2d31', NULL, x'0004616b2d31',"                     \
+        " 'ek-hash-of-the-agent', 'ak-name-of-the-agent', 'PEM', '192.0.2.1', 9002, 1, 'a-tag-in-clear', 1, 2, 3);"     \
+        "INSERT INTO attestations (agent_id, revision, tpm_policy, state, failure, failed_at, ima_next_entry, clock,"    \
+        " reset_count, restart_count, clock_valid, boottime, last_poll, last_ok, added_at, polls, last_error)"          \
+        " VALUES ('" AGENT "', 5, '{}', 'polling', '', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, '');"                           \
+        "INSERT INTO attestations (agent_id, revision, tpm_policy, state, failure, failed_at, ima_next_entry, clock,"    \
+        " reset_count, restart_count, clock_valid, boottime, last_poll, last_ok, added_at, polls, last_error)"          \
+        " VALUES ('gone', 6, '{}', 'polling', '', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, '');"
+
+static int pragma_user_version(const char *path) {
+        sqlite3 *db = NULL;
+        sqlite3_stmt *s = NULL;
+        int version;
+
+        assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+        assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL), SQLITE_OK);
+        assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+        version = sqlite3_column_int(s, 0);
+        sqlite3_finalize(s);
+        sqlite3_close(db);
+        return version;
+}
+
+static void make_database(const char *path, const char *sql) {
+        sqlite3 *db = NULL;
+
+        assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+        assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+        sqlite3_close(db);
+}
+
+static void check_upgraded(const char *path) {
+        struct store *store = NULL;
+        struct registered_agent got;
+        struct attestation a;
+
+        assert_int_equal(pragma_user_version(path), 0);
+        assert_int_equal(store_open(path, false, &store), 0);
+        assert_int_equal(store_agent_get(store, AGENT, &got), 0);
+        assert_true(got.active);
+        assert_string_equal(got.ip, "192.0.2.1");
+        assert_string_equal(got.pending_tag_sha256, ""); /* the open challenge, its tag in clear, is dropped */
+        assert_string_equal(got.pending_ip, "");
+        registered_agent_done(&got);
+        /* the enrolments pin what is registered */
+        assert_int_equal(store_attestation_get(store, AGENT, false, &a), 0);
+        assert_string_equal(a.ek_hash, "ek-hash-of-the-agent");
+        assert_string_equal(a.ak_name, "ak-name-of-the-agent");
+        assert_int_equal(a.revision, 5);
+        assert_int_equal(a.released_reset, -1);
+        assert_int_equal(store_attestation_get(store, "gone", false, &a), 0);
+        assert_string_equal(a.ek_hash, "");
+        store_free(store);
+        assert_int_equal(pragma_user_version(path), 1);
+        /* and again: nothing left to do */
+        assert_int_equal(store_open(path, false, &store), 0);
+        store_free(store);
+}
+
+static void test_upgrade_from_version_0(void **state) {
+        struct fixture *f = *state;
+
+        make_database(f->path, REGISTRAR_AGENTS_V0 ATTESTATIONS_V0 ATTESTATIONS_V0_LATE_COLUMNS ");" ROWS_V0);
+        check_upgraded(f->path);
+}
+
+/* a database older still, from before the payload columns (which have defaults) */
+static void test_upgrade_from_before_the_payload(void **state) {
+        struct fixture *f = *state;
+
+        make_database(f->path, REGISTRAR_AGENTS_V0 ATTESTATIONS_V0 ");" ROWS_V0);
+        check_upgraded(f->path);
+}
+
+static void test_newer_database_refused(void **state) {
+        struct fixture *f = *state;
+        struct store *store = NULL;
+
+        make_database(f->path, "CREATE TABLE future (x); PRAGMA user_version = 99;");
+        assert_error(store_open(f->path, true, &store), -EPROTO, "schema version 99 is newer than");
+        assert_detail_contains(-EPROTO, f->path);
+        assert_null(store);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(test_new_database_is_private, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_open_database_is_made_private, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_registration_waits_beside_the_active_one, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_no_auth_tag_in_clear, setup, teardown),
+                cmocka_unit_test(test_tag_digest),
+                cmocka_unit_test(test_hash_ek_form),
+                cmocka_unit_test_setup_teardown(test_enrolment_pins_the_tpm, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_upgrade_from_version_0, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_upgrade_from_before_the_payload, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_newer_database_refused, setup, teardown),
+        };
+
+        return cmocka_run_group_tests_name("store", tests, NULL, NULL);
+}
