@@ -11,10 +11,12 @@
 static const char measure_help[] =
         "Usage: vmattest measure --event NAME --data STR [OPTIONS]\n"
         "\n"
-        "Extends PCR 15 with H(STR) in the tpm_hash_alg bank and appends the event to the agent's\n"
-        "measurement log (vmattest_ml_path, one TCG CEL JSON record a line), which the verifier\n"
-        "replays to PCR 15. NAME: 1-32 characters a-z 0-9 -. A key-released event makes the\n"
-        "verifier refuse another key release in the same boot.\n"
+        "Extends PCR 15 with H(NAME || 0x00 || STR) in the tpm_hash_alg bank and appends the record\n"
+        "to the agent's measurement log (vmattest_ml_path, one TCG CEL JSON record a line, under a\n"
+        "lock), which the verifier replays to PCR 15. NAME: 1-32 characters a-z 0-9 -.\n"
+        "The verifier releases no key once the log holds leave-initrd or any event other than\n"
+        "root-identity (it counts those as a key release): never measure a custom event in the\n"
+        "initrd before the unlock.\n"
         "\n"
         "      --event NAME     the event (root-identity, key-released, leave-initrd, ...)\n"
         "      --data STR       what is measured (at most 2048 bytes)\n" CLI_COMMON_HELP;
