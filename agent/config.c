@@ -118,7 +118,8 @@ void agent_config_defaults(struct agent_config *config) {
         *config = (struct agent_config){
                 .port = 9002,
                 .contact_port = 0, /* unset: the same as port */
-                .registrar_port = 8890,
+                .registrar_port = 0, /* the scheme's: 8891 for HTTPS, 8890 for HTTP */
+                .registrar_tls = true,
                 .tpm_hash_alg = TPM2_ALG_SHA256,
                 .tpm_signing_alg = TPM2_ALG_RSASSA,
                 .ek_handle = 0,
@@ -143,6 +144,7 @@ void agent_config_defaults(struct agent_config *config) {
         strcpy(config->ip, "127.0.0.1");
         strcpy(config->registrar_ip, "127.0.0.1");
         strcpy(config->tpm_encryption_alg, "rsa");
+        strcpy(config->registrar_tls_ca_cert, "/etc/vmattest/registrar-ca.pem");
 }
 
 int agent_config_load(const char *path, bool must_exist, struct agent_config *config) {
@@ -155,4 +157,19 @@ int agent_config_load(const char *path, bool must_exist, struct agent_config *co
         if (ret >= 0 && !config->contact_port)
                 config->contact_port = config->port;
         return ret;
+}
+
+int agent_config_get(const struct agent_config *config, const char *name, char *out, size_t size) {
+        for (size_t i = 0; i < ELEMENTSOF(agent_keys); i++) {
+                int ret;
+
+                if (strcmp(agent_keys[i].name, name) != 0)
+                        continue;
+                /* the effective value: a missing contact_ip/contact_port is where the agent listens */
+                ret = conf_format(&agent_keys[i], config, out, size);
+                if (ret == -ENOTSUP)
+                        return vm_error(ret, "%s has no plain text form to print", name);
+                return ret;
+        }
+        return vm_error(-ENOENT, "%s is not a key of [agent]", name);
 }

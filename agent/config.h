@@ -4,6 +4,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <tss2/tss2_tpm2_types.h>
 
@@ -16,7 +17,7 @@ struct agent_config {
         char contact_ip[64];       /* where the verifier reaches it (default: ip) */
         uint16_t contact_port;     /* (default: port) */
         char registrar_ip[256];
-        uint16_t registrar_port;
+        uint16_t registrar_port;   /* 0: Keylime's, 8891 with registrar_tls, else 8890 */
         TPM2_ALG_ID tpm_hash_alg;
         char tpm_encryption_alg[16]; /* EK: rsa, ecc, rsa2048, ecc256, ecc384 */
         TPM2_ALG_ID tpm_signing_alg;
@@ -24,7 +25,7 @@ struct agent_config {
         TPM2_HANDLE ak_handle;
         char tcti[256];
         /* registration (SPEC §1) */
-        bool registrar_tls;            /* HTTPS to the registrar (else plain HTTP, Keylime's 8890) */
+        bool registrar_tls;            /* HTTPS to the registrar (the default; else plain HTTP) */
         char registrar_tls_ca_cert[256]; /* the CA the registrar's certificate must chain to */
         unsigned max_retries;          /* attempts after the first, for unreachable/5xx */
         unsigned retry_interval;       /* seconds before the first retry */
@@ -56,5 +57,8 @@ void agent_config_defaults(struct agent_config *config);
 /* The rules of the uuid and unlock_fallback keys, for the kernel command line too. */
 bool agent_config_uuid_valid(const char *value);
 bool agent_config_fallback_valid(const char *value);
+/* The value of key `name` as agent.conf would hold it: -ENOENT for an unknown key, -ENOTSUP
+ * for one without a plain text form (algorithms, handles). */
+int agent_config_get(const struct agent_config *config, const char *name, char *out, size_t size);
 /* Missing file: an error only when `must_exist`. */
 int agent_config_load(const char *path, bool must_exist, struct agent_config *config);

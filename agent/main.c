@@ -24,6 +24,7 @@ static const struct subcommand {
         { "unlock", cmd_unlock, "in the initrd: attest, receive the disk key, answer the LUKS prompt" },
         { "measure", cmd_measure, "extend PCR 15 with an event and log it (vmattest's measurement log)" },
         { "serve", cmd_serve, "register, then serve quotes and measurement lists to the verifier (mTLS)" },
+        { "config", cmd_config, "print one key of the agent's configuration as the agent reads it" },
 };
 
 static void usage(FILE *out) {

@@ -19,12 +19,13 @@ int registrar_client_init(struct registrar_client *client, const struct agent_co
         client->timeout_ms = 10000;
         n = snprintf(client->base_url, sizeof(client->base_url), "%s://%s%s%s:%u",
                      config->registrar_tls ? "https" : "http", ipv6 ? "[" : "", config->registrar_ip, ipv6 ? "]" : "",
-                     config->registrar_port);
+                     config->registrar_port ? config->registrar_port : config->registrar_tls ? 8891 : 8890);
         if (n < 0 || (size_t)n >= sizeof(client->base_url))
                 return vm_error(-EINVAL, "registrar address too long");
         if (config->registrar_tls) {
                 if (!config->registrar_tls_ca_cert[0])
-                        return vm_error(-EINVAL, "registrar_tls is on but registrar_tls_ca_cert names no CA file");
+                        return vm_error(-EINVAL, "registrar_tls is on (the default) but registrar_tls_ca_cert names no "
+                                                 "CA file; registrar_tls = false speaks plain HTTP");
                 client->tls.ca_file = config->registrar_tls_ca_cert;
         }
         return 0;

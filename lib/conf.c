@@ -166,6 +166,23 @@ static int on_key(void *user, const char *section, const char *name, const char 
         return 0;
 }
 
+int conf_format(const struct conf_key *key, const void *target, char *out, size_t size) {
+        const void *field = (const char *)target + key->offset;
+        int n;
+
+        if (key->parse == conf_parse_string || key->parse == conf_parse_ip || key->parse == conf_parse_list)
+                n = snprintf(out, size, "%.*s", (int)key->size, (const char *)field);
+        else if (key->parse == conf_parse_bool)
+                n = snprintf(out, size, "%s", *(const bool *)field ? "true" : "false");
+        else if (key->parse == conf_parse_port || key->parse == conf_parse_port_or_zero)
+                n = snprintf(out, size, "%u", (unsigned)*(const uint16_t *)field);
+        else if (key->parse == conf_parse_uint)
+                n = snprintf(out, size, "%u", *(const unsigned *)field);
+        else
+                return -ENOTSUP;
+        return n < 0 || (size_t)n >= size ? -ENOSPC : 0;
+}
+
 int conf_load(const char *path, bool must_exist, const struct conf_key *keys, size_t nkeys, void *target) {
         struct conf_stream stream = { 0 };
         struct conf_state state = { .keys = keys, .nkeys = nkeys, .target = target, .stream = &stream };

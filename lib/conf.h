@@ -32,5 +32,10 @@ int conf_parse_uint(const char *value, void *field, size_t size, char *why, size
 int conf_parse_list(const char *value, void *field, size_t size, char *why, size_t why_size);
 int conf_parse_bool(const char *value, void *field, size_t size, char *why, size_t why_size);  /* true/false/yes/no/1/0 */
 
+/* The value of `key` in `target` as a config file would hold it (unquoted), for keys of the
+ * generic parsers above; -ENOTSUP for a key with a parser of its own, -ENOSPC when `out` is
+ * too small. */
+int conf_format(const struct conf_key *key, const void *target, char *out, size_t size);
+
 /* Missing file: an error only when `must_exist`. */
 int conf_load(const char *path, bool must_exist, const struct conf_key *keys, size_t nkeys, void *target);

@@ -29,12 +29,9 @@ installkernel() {
     instmods -o '=drivers/char/tpm'
 }
 
-# vmattest_conf_path KEY DEFAULT: the value of KEY in agent.conf (DEFAULT when it is not set)
-vmattest_conf_path() {
-    local conf re="^[[:space:]]*$1[[:space:]]*="
-    conf="$(vmattest_confdir)/agent.conf"
-    grep -q "$re" "$conf" || { echo "$2"; return; }
-    sed -n "s/${re}[[:space:]]*\"\{0,1\}\([^\"[:space:]]*\)\"\{0,1\}[[:space:]]*\$/\1/p" "$conf" | tail -n1
+# vmattest_conf KEY: the value of KEY as the agent reads agent.conf (its own parser and defaults)
+vmattest_conf() {
+    "$(vmattest_bin)" --config "$(vmattest_confdir)/agent.conf" config --get "$1"
 }
 
 # vmattest_inst_dlopen SONAME...: libraries the agent loads with dlopen(), and the libraries they
@@ -56,7 +53,7 @@ vmattest_inst_dlopen() {
 }
 
 install() {
-    local confdir key path src
+    local confdir key path src tls
     confdir=$(vmattest_confdir)
 
     inst_binary "$(vmattest_bin)" /usr/bin/vmattest || return 1
@@ -67,12 +64,14 @@ install() {
     inst_simple "$confdir/agent.conf" /etc/vmattest/agent.conf
     [[ -f $confdir/ima-policy ]] && inst_simple "$confdir/ima-policy" /etc/vmattest/ima-policy
     # the trust anchors agent.conf names, at the path it names (/etc/vmattest/* comes from confdir)
-    for key in trusted_client_ca:/etc/vmattest/verifier-ca.pem registrar_tls_ca_cert:; do
-        path=$(vmattest_conf_path "${key%%:*}" "${key#*:}")
+    tls=$(vmattest_conf registrar_tls) || { derror "vmattest: $confdir/agent.conf is not valid"; return 1; }
+    for key in trusted_client_ca registrar_tls_ca_cert; do
+        [[ $key == registrar_tls_ca_cert && $tls != true ]] && continue
+        path=$(vmattest_conf "$key") || return 1
         [[ $path ]] || continue
         src=$path
         [[ $path == /etc/vmattest/* ]] && src=$confdir/${path#/etc/vmattest/}
-        inst_simple "$src" "$path" || { derror "vmattest: ${key%%:*} = $path: no $src"; return 1; }
+        inst_simple "$src" "$path" || { derror "vmattest: $key = $path: no $src"; return 1; }
     done
 
     # never an unauthenticated shell in an initrd that guards the disk key: dracut's emergency

@@ -193,6 +193,8 @@ handover_path = $TEST_TMP/handover
 ima_policy = ""
 max_retries = 2
 retry_interval = 1
+# the tests' registrar is plain HTTP unless a test says otherwise (registrar_tls is the default)
+registrar_tls = false
 ${3:-}
 CONF
 }

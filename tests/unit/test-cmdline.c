@@ -397,7 +397,7 @@ static void test_random_lines(void **state) {
                         assert_non_null(memchr(config.contact_ip, 0, sizeof(config.contact_ip)));
                         assert_non_null(memchr(config.unlock_volumes, 0, sizeof(config.unlock_volumes)));
                         assert_true(config.unlock_timeout >= 1 && config.unlock_timeout <= 86400);
-                        assert_true(config.registrar_port && config.contact_port && config.port);
+                        assert_true(config.contact_port && config.port); /* registrar_port 0: the scheme's */
                 }
                 prng_fill(&prng, text, len);
                 config_loaded(&config);

@@ -66,15 +66,15 @@ static void assert_load_fails(struct fixture *f, const char *text, unsigned line
                 assert_string_equal((c)->contact_ip, "127.0.0.1");            \
                 assert_int_equal((c)->contact_port, 9002);                    \
                 assert_string_equal((c)->registrar_ip, "127.0.0.1");          \
-                assert_int_equal((c)->registrar_port, 8890);                  \
+                assert_int_equal((c)->registrar_port, 0);                     \
                 assert_int_equal((c)->tpm_hash_alg, TPM2_ALG_SHA256);         \
                 assert_string_equal((c)->tpm_encryption_alg, "rsa");          \
                 assert_int_equal((c)->tpm_signing_alg, TPM2_ALG_RSASSA);      \
                 assert_int_equal((c)->ek_handle, 0);                          \
                 assert_int_equal((c)->ak_handle, AK_DEFAULT_HANDLE);          \
                 assert_string_equal((c)->tcti, "");                           \
-                assert_false((c)->registrar_tls);                             \
-                assert_string_equal((c)->registrar_tls_ca_cert, "");          \
+                assert_true((c)->registrar_tls);                              \
+                assert_string_equal((c)->registrar_tls_ca_cert, "/etc/vmattest/registrar-ca.pem"); \
                 assert_int_equal((c)->max_retries, 10);                       \
                 assert_int_equal((c)->retry_interval, 1);                     \
                 assert_true((c)->exponential_backoff);                        \
@@ -326,9 +326,29 @@ static void test_key_outside_agent_section(void **state) {
                           "key \"port\" in unknown section [registrar]");
 }
 
+/* vmattest config --get: the effective value, by the same table as the file's keys. */
+static void test_get(void **state) {
+        struct agent_config config;
+        char value[300];
+
+        agent_config_defaults(&config);
+        assert_int_equal(agent_config_get(&config, "registrar_tls", value, sizeof(value)), 0);
+        assert_string_equal(value, "true");
+        assert_int_equal(agent_config_get(&config, "trusted_client_ca", value, sizeof(value)), 0);
+        assert_string_equal(value, "/etc/vmattest/verifier-ca.pem");
+        assert_int_equal(agent_config_get(&config, "port", value, sizeof(value)), 0);
+        assert_string_equal(value, "9002");
+        assert_int_equal(agent_config_get(&config, "unlock_timeout", value, sizeof(value)), 0);
+        assert_string_equal(value, "300");
+        assert_error(agent_config_get(&config, "tpm_hash_alg", value, sizeof(value)), -ENOTSUP, "no plain text form");
+        assert_error(agent_config_get(&config, "no_such_key", value, sizeof(value)), -ENOENT, "not a key of [agent]");
+        assert_int_equal(agent_config_get(&config, "trusted_client_ca", value, 8), -ENOSPC);
+}
+
 int main(void) {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_get),
                 cmocka_unit_test(test_defaults),
                 T(test_empty_files_keep_defaults),
                 cmocka_unit_test(test_missing_file),

@@ -347,6 +347,7 @@ vm_test_confdir() {
 ip = "0.0.0.0"
 port = 9002
 registrar_ip = "10.0.2.2"
+registrar_tls = false
 trusted_client_ca = "/etc/vmattest/verifier-ca.pem"
 CONF
         cp "$VM_ROOT/ima-policy/vmattest.policy" "$dir/ima-policy"
