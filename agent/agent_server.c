@@ -61,8 +61,8 @@ int agent_server_start(struct agent_server *s, const struct agent_config *config
         if (ret >= 0 && !(s->base = event_base_new()))
                 ret = -ENOMEM;
         if (ret >= 0)
-                ret = http_listener_new(s->base, config->ip, config->port, s->tls, &api_limits, agent_api_handle, &s->api,
-                                        &s->listener);
+                ret = http_listener_new(s->base, config->ip, config->port, s->tls, &api_limits, agent_api_handle,
+                                        &s->api, &s->listener);
         if (ret >= 0) {
                 s->sigterm = evsignal_new(s->base, SIGTERM, on_stop_signal, s);
                 s->sigint = evsignal_new(s->base, SIGINT, on_stop_signal, s);

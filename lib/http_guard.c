@@ -18,7 +18,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "error.h"
 #include "log.h"
 
 /* After accept() failed: long enough not to spin, short enough that clients barely notice once
@@ -37,7 +36,6 @@ struct http_connection {
 };
 
 struct http_guard {
-        struct evhttp *http;
         struct evconnlistener *accepter;
         SSL_CTX *tls;
         struct timeval deadline;
@@ -54,8 +52,8 @@ struct http_guard {
         struct http_guard *next;
 };
 
-/* evhttp hands the accept-error callback its own evhttp, not the guard: the process's guards
- * to find it among. Listeners are made and freed on the main thread only. */
+/* evhttp hands the accept-error callback its own evhttp, not the guard: the process's guards,
+ * to find the one of the failing listener. Listeners are made and freed on the main thread only. */
 static struct http_guard *guards;
 
 static void connection_forget(struct http_connection *c) {
@@ -238,7 +236,6 @@ int http_guard_new(struct evhttp *http, struct evconnlistener *accepter, SSL_CTX
                 free(g);
                 return -ENOMEM;
         }
-        g->http = http;
         g->accepter = accepter;
         g->tls = tls;
         g->deadline.tv_sec = limits->request_deadline;

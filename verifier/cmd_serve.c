@@ -90,8 +90,8 @@ int cmd_serve(int argc, char **argv, const char *config_path) {
                 ret = http_listener_new(base, config.ip, config.port, NULL, &limits, registrar_handle, &registrar,
                                         &plain);
         if (ret >= 0 && config.tls_port)
-                ret = http_listener_new(base, config.ip, config.tls_port, tls_ctx, &limits, registrar_handle, &registrar,
-                                        &tls);
+                ret = http_listener_new(base, config.ip, config.tls_port, tls_ctx, &limits, registrar_handle,
+                                        &registrar, &tls);
         if (ret >= 0) {
                 sigterm = evsignal_new(base, SIGTERM, on_stop_signal, base);
                 sigint = evsignal_new(base, SIGINT, on_stop_signal, base);
