@@ -6,6 +6,7 @@
 #include "agent/registration.h"
 #include "lib/error.h"
 #include "lib/log.h"
+#include "lib/process_limits.h"
 
 static void on_stop_signal(evutil_socket_t sig, short events, void *user) {
         struct agent_server *s = user;
@@ -17,11 +18,17 @@ static void on_stop_signal(evutil_socket_t sig, short events, void *user) {
 
 int agent_server_start(struct agent_server *s, const struct agent_config *config, const struct agent_server_setup *setup) {
         struct payload_key_job job = { 0 };
+        static const struct http_limits api_limits = { .max_connections = AGENT_API_MAX_CONNECTIONS,
+                                                       .request_deadline = HTTP_REQUEST_DEADLINE };
         struct registrar_client registrar;
+        long files;
         int ret = 0, made;
 
         memset(s, 0, sizeof(*s));
         signal(SIGPIPE, SIG_IGN);
+        files = process_files_max();
+        if (files < 0)
+                log_warning("%s", vm_error_detail((int)files));
         payload_key_secure_heap();
         /* a new payload key is made while the TPM and the registrar are busy */
         if (setup->mtls != MTLS_HANDOVER)
@@ -55,7 +62,8 @@ int agent_server_start(struct agent_server *s, const struct agent_config *config
         if (ret >= 0 && !(s->base = event_base_new()))
                 ret = -ENOMEM;
         if (ret >= 0)
-                ret = http_listener_new(s->base, config->ip, config->port, s->tls, agent_api_handle, &s->api, &s->listener);
+                ret = http_listener_new(s->base, config->ip, config->port, s->tls, &api_limits, agent_api_handle,
+                                        &s->api, &s->listener);
         if (ret >= 0) {
                 s->sigterm = evsignal_new(s->base, SIGTERM, on_stop_signal, s);
                 s->sigint = evsignal_new(s->base, SIGINT, on_stop_signal, s);

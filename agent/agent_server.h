@@ -12,6 +12,10 @@
 #include "agent/payload_key.h"
 #include "lib/http_server.h"
 
+/* Connections open at once on the agent API: its clients are a verifier or two, one connection
+ * per poll; more are closed on accept, so a stranger cannot take the agent's descriptors. */
+#define AGENT_API_MAX_CONNECTIONS 64
+
 struct agent_server {
         struct agent_identity id;
         struct payload_key payload;

@@ -5,7 +5,9 @@
 
 #include "agent/subcommands.h"
 #include "lib/cleanup.h"
+#include "lib/error.h"
 #include "lib/log.h"
+#include "lib/process_limits.h"
 
 #ifndef VMATTEST_VERSION
 #define VMATTEST_VERSION "0.1.0"
@@ -55,7 +57,7 @@ int main(int argc, char **argv) {
         struct cli cli = { .config_path = AGENT_CONFIG_PATH };
         enum log_level level = LOG_LEVEL_INFO;
         const struct subcommand *cmd;
-        int first = 1;
+        int first = 1, ret;
 
         /* Options before the command apply to every command: --verbose, --tcti, --config. */
         while (first < argc && argv[first][0] == '-' && argv[first][1] == '-' && argv[first][2]) {
@@ -81,6 +83,9 @@ int main(int argc, char **argv) {
                 first++;
         }
         log_setup("vmattest", level);
+        /* the payload key, the mTLS key and released key halves live in this process's memory */
+        if ((ret = process_no_dumps()) < 0)
+                log_warning("%s", vm_error_detail(ret));
         /* tpm2-tss logs its own warnings to stderr; the agent reports each failure itself, once,
          * with the TPM command named. Keep the library quiet unless asked to be verbose. */
         setenv("TSS2_LOG", level == LOG_LEVEL_DEBUG ? "all+warning" : "all+none", 0);

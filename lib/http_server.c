@@ -16,21 +16,17 @@
 
 struct http_listener {
         struct evhttp *http;
+        struct http_guard *guard;
         SSL_CTX *tls;
 };
 
-static struct bufferevent *tls_bufferevent(struct event_base *base, void *user) {
-        SSL_CTX *tls = user;
-        SSL *ssl = SSL_new(tls);
-
-        if (!ssl)
-                return NULL;
-        return bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
-}
-
 int http_listener_new(struct event_base *base, const char *ip, uint16_t port, SSL_CTX *tls,
-                      void (*handler)(struct evhttp_request *req, void *user), void *user, struct http_listener **out) {
+                      const struct http_limits *limits, void (*handler)(struct evhttp_request *req, void *user),
+                      void *user, struct http_listener **out) {
         struct http_listener *listener = calloc(1, sizeof(*listener));
+        struct evhttp_bound_socket *bound;
+        char name[96];
+        int ret;
 
         if (!listener)
                 return -ENOMEM;
@@ -41,18 +37,26 @@ int http_listener_new(struct event_base *base, const char *ip, uint16_t port, SS
         }
         evhttp_set_max_body_size(listener->http, HTTP_REQUEST_BODY_MAX);
         evhttp_set_max_headers_size(listener->http, 16384);
+        /* evhttp's timeout counts inactivity only, writing the reply too; the guard bounds how
+         * long a request may take to arrive */
         evhttp_set_timeout(listener->http, 30);
         evhttp_set_allowed_methods(listener->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
                                                            EVHTTP_REQ_DELETE | EVHTTP_REQ_PATCH);
-        evhttp_set_gencb(listener->http, handler, user);
         if (tls) {
                 SSL_CTX_up_ref(tls);
                 listener->tls = tls;
-                evhttp_set_bevcb(listener->http, tls_bufferevent, tls);
         }
-        if (evhttp_bind_socket(listener->http, ip, port) != 0) {
+        bound = evhttp_bind_socket_with_handle(listener->http, ip, port);
+        if (!bound) {
                 http_listener_free(listener);
                 return vm_error(-EADDRINUSE, "cannot listen on %s:%u (address in use or not local?)", ip, port);
+        }
+        snprintf(name, sizeof(name), "%s listener %s:%u", tls ? "HTTPS" : "HTTP", ip, port);
+        ret = http_guard_new(listener->http, evhttp_bound_socket_get_listener(bound), tls, limits, name, handler, user,
+                             &listener->guard);
+        if (ret < 0) {
+                http_listener_free(listener);
+                return ret;
         }
         *out = listener;
         return 0;
@@ -62,6 +66,7 @@ void http_listener_free(struct http_listener *listener) {
         if (!listener)
                 return;
         evhttp_free(listener->http);
+        http_guard_free(listener->guard); /* after evhttp_free(): see http_guard.h */
         SSL_CTX_free(listener->tls);
         free(listener);
 }

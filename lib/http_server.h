@@ -10,13 +10,20 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "http_guard.h"
+
 #define HTTP_REQUEST_BODY_MAX (2 << 20)
+/* Seconds a client has to send a whole request (see http_guard.h): ample for a registration or
+ * a key half on any network, short enough that trickling clients do not pile up. */
+#define HTTP_REQUEST_DEADLINE 10
 
 struct http_listener;
 
-/* Listens on ip:port; `tls` NULL for plain HTTP. The handler sees every request. */
+/* Listens on ip:port; `tls` NULL for plain HTTP. The handler sees every whole request; `limits`
+ * bound the connections (http_guard.h). */
 int http_listener_new(struct event_base *base, const char *ip, uint16_t port, SSL_CTX *tls,
-                      void (*handler)(struct evhttp_request *req, void *user), void *user, struct http_listener **out);
+                      const struct http_limits *limits, void (*handler)(struct evhttp_request *req, void *user),
+                      void *user, struct http_listener **out);
 void http_listener_free(struct http_listener *listener);
 
 /* A server-side TLS context from a PEM certificate and key; TLS 1.2 at least. With `client_ca`

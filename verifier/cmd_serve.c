@@ -9,6 +9,7 @@
 #include "lib/log.h"
 #include "verifier/commands.h"
 #include "lib/http_server.h"
+#include "lib/process_limits.h"
 #include "verifier/poller.h"
 #include "verifier/registrar.h"
 
@@ -43,6 +44,8 @@ int cmd_serve(int argc, char **argv, const char *config_path) {
         static const struct option options[] = { { "help", no_argument, NULL, 'h' }, {} };
         struct verifier_config config;
         struct registrar registrar = { .config = &config };
+        struct http_limits limits;
+        long files;
         struct http_listener *plain = NULL, *tls = NULL;
         struct event_base *base = NULL;
         struct event *sigterm = NULL, *sigint = NULL;
@@ -66,6 +69,13 @@ int cmd_serve(int argc, char **argv, const char *config_path) {
                 return EXIT_USAGE;
         }
         signal(SIGPIPE, SIG_IGN);
+        limits = (struct http_limits){ .max_connections = config.max_connections,
+                                       .request_deadline = config.request_deadline };
+
+        /* each connection, to the registrar or to a polled agent, takes a descriptor */
+        files = process_files_max();
+        if (files < 0)
+                log_warning("%s", vm_error_detail((int)files));
 
         ret = store_open(config.database, true, &registrar.store);
         if (ret >= 0)
@@ -77,9 +87,11 @@ int cmd_serve(int argc, char **argv, const char *config_path) {
         if (ret >= 0 && !(base = event_base_new()))
                 ret = -ENOMEM;
         if (ret >= 0 && config.port)
-                ret = http_listener_new(base, config.ip, config.port, NULL, registrar_handle, &registrar, &plain);
+                ret = http_listener_new(base, config.ip, config.port, NULL, &limits, registrar_handle, &registrar,
+                                        &plain);
         if (ret >= 0 && config.tls_port)
-                ret = http_listener_new(base, config.ip, config.tls_port, tls_ctx, registrar_handle, &registrar, &tls);
+                ret = http_listener_new(base, config.ip, config.tls_port, tls_ctx, &limits, registrar_handle,
+                                        &registrar, &tls);
         if (ret >= 0) {
                 sigterm = evsignal_new(base, SIGTERM, on_stop_signal, base);
                 sigint = evsignal_new(base, SIGINT, on_stop_signal, base);

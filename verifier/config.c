@@ -7,6 +7,7 @@
 #include "lib/cleanup.h"
 #include "lib/conf.h"
 #include "lib/hashalg.h"
+#include "lib/http_server.h"
 
 /* MiB, 1..1024: a bound on what one agent can make the verifier hold (json-c takes an int size) */
 static int parse_answer_mib(const char *value, void *field, size_t size, char *why, size_t why_size) {
@@ -35,6 +36,12 @@ static int parse_ima_violations(const char *value, void *field, size_t size, cha
         return 0;
 }
 
+static int parse_positive(const char *value, void *field, size_t size, char *why, size_t why_size) {
+        if (conf_parse_uint(value, field, size, why, why_size) < 0 || *(unsigned *)field == 0)
+                return snprintf(why, why_size, "\"%s\" is not a number 1-86400", value), -1;
+        return 0;
+}
+
 #define KEY(section, name, parser) CONF_KEY(section, struct verifier_config, name, parser)
 static const struct conf_key verifier_keys[] = {
         KEY("registrar", ip, conf_parse_ip),
@@ -45,6 +52,8 @@ static const struct conf_key verifier_keys[] = {
         KEY("registrar", trusted_client_ca, conf_parse_string),
         KEY("registrar", tpm_cert_store, conf_parse_string),
         KEY("registrar", ek_allowlist, conf_parse_list),
+        KEY("registrar", max_connections, parse_positive),
+        KEY("registrar", request_deadline, parse_positive),
         KEY("verifier", quote_interval, conf_parse_uint),
         KEY("verifier", request_timeout, conf_parse_uint),
         KEY("verifier", client_cert, conf_parse_string),
@@ -61,7 +70,8 @@ static const struct conf_key verifier_keys[] = {
 
 void verifier_config_defaults(struct verifier_config *config) {
         *config = (struct verifier_config){ .port = 8890, .tls_port = 0, .quote_interval = 2, .request_timeout = 10,
-                                            .max_answer_mib = 256 };
+                                            .max_answer_mib = 256, .max_connections = REGISTRAR_MAX_CONNECTIONS,
+                                            .request_deadline = HTTP_REQUEST_DEADLINE };
         strcpy(config->client_cert, "/etc/vmattest/verifier-client-cert.pem");
         strcpy(config->client_key, "/etc/vmattest/verifier-client-key.pem");
         strcpy(config->tpm_hash_alg, "sha256");

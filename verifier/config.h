@@ -5,6 +5,9 @@
 #include <stdint.h>
 
 #define VERIFIER_CONFIG_PATH "/etc/vmattest/verifier.conf"
+/* Connections open at once on each registrar port, by default: a fleet's agents registering
+ * together (two short requests each) fit, and the descriptors stay far below the usual limits. */
+#define REGISTRAR_MAX_CONNECTIONS 256
 
 struct verifier_config {
         /* [registrar] (SPEC §1; Keylime's names where they exist) */
@@ -16,6 +19,8 @@ struct verifier_config {
         char trusted_client_ca[256]; /* on the TLS port, GET and DELETE need a client certificate from this CA */
         char tpm_cert_store[256]; /* directory of PEM CA certificates EK certificates must chain to */
         char ek_allowlist[8192];  /* EK hashes (hash_ek) accepted without EK certificate; the key repeats */
+        unsigned max_connections;  /* open at once on each port; more are closed on accept */
+        unsigned request_deadline; /* seconds a client has to send a whole request */
         /* [verifier]: polling the enrolled agents (SPEC §2) */
         unsigned quote_interval;  /* seconds between two polls of one agent */
         unsigned request_timeout; /* seconds before a poll counts as unanswered */

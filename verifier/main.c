@@ -7,7 +7,9 @@
 #include <sys/stat.h>
 
 #include "lib/cleanup.h"
+#include "lib/error.h"
 #include "lib/log.h"
+#include "lib/process_limits.h"
 #include "verifier/commands.h"
 
 #ifndef VMATTEST_VERSION
@@ -55,7 +57,7 @@ int main(int argc, char **argv) {
         const char *config_path = VERIFIER_CONFIG_PATH;
         enum log_level level = LOG_LEVEL_INFO;
         const struct command *cmd;
-        int first = 1;
+        int first = 1, ret;
 
         /* what this program creates (the database, its -wal and -shm files, the payload vault
          * key) holds registrations, policies and sealed secrets: the owner's only */
@@ -72,6 +74,9 @@ int main(int argc, char **argv) {
                         break;
         }
         log_setup("vmattest-verifier", level);
+        /* the payload vault key and tenants' key halves live in this process's memory */
+        if ((ret = process_no_dumps()) < 0)
+                log_warning("%s", vm_error_detail(ret));
         /* the vault key, K, U, V and opened payloads are allocated from OpenSSL's secure heap:
          * locked in memory and wiped when freed */
         if (CRYPTO_secure_malloc_init(256 * 1024, 32) != 1)
