@@ -16,7 +16,7 @@ static const char register_help[] =
         "the registrar named by registrar_ip/registrar_port (Keylime registrar API v2.0-2.6), then\n"
         "activates the registrar's credential in the TPM and sends the auth_tag that proves it.\n"
         "An unreachable registrar and 5xx answers are retried (max_retries, retry_interval,\n"
-        "exponential_backoff); any other answer, a TLS failure or a missing libcurl is final.\n"
+        "exponential_backoff); any other answer or a TLS failure is final.\n"
         "\n" CLI_COMMON_HELP;
 
 int cmd_register(int argc, char **argv, struct cli *cli) {

@@ -76,7 +76,7 @@ static int registrar_call(struct registrar_client *client, const char *method, c
                         http_response_done(resp);
                 }
                 /* only the network and a busy registrar heal by waiting; a TLS failure (wrong CA,
-                 * wrong server), a missing libcurl or a bad URL do not */
+                 * wrong server) or a bad URL do not */
                 if (ret != -ECONNREFUSED && ret != -ETIMEDOUT && ret != -EHOSTUNREACH && ret != -EIO && ret != -EAGAIN)
                         return ret;
                 if (!may_retry(client, attempt, delay))

@@ -142,7 +142,7 @@ static void on_error(enum evhttp_request_error error, void *user) {
         ex->socket_error = EVUTIL_SOCKET_ERROR();
 }
 
-/* Why the request failed, as the codes of http_json_request. */
+/* Why the request failed, as the codes http_event_json_request returns (its header). */
 static int failure(struct exchange *ex, const struct target *t) {
         bool https = t->https;
         unsigned long tls_error = https ? bufferevent_get_openssl_error(ex->bev) : 0;

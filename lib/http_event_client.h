@@ -1,14 +1,14 @@
 /* One JSON request over HTTP(S) with libevent's HTTP client, blocking, for the agent's registrar
  * calls. The agent already links libevent (its API server); libcurl's closure on Debian (gnutls,
  * krb5, ldap, ssh2, ...) is 11 MiB of the initrd and 1-2 MiB of every agent's memory, for four
- * requests per boot. The verifier keeps libcurl (lib/http_client.h) for its many polls.
+ * requests per boot. The verifier keeps libcurl (verifier/http_client.h) for its many polls.
  *
- * Same contract as http_json_request: 0 once any HTTP response arrived, whatever its status,
- * the body bounded by HTTP_BODY_MAX and parsed as one JSON document under a depth limit; a
- * negative errno with a detail naming the URL for transport failures: -ECONNREFUSED,
- * -ETIMEDOUT, -EHOSTUNREACH (name or route), -EPROTO (TLS: the server's certificate must chain
- * to tls->ca_file and name the host), -EMSGSIZE (body too large), -EINVAL (not an http(s) URL),
- * -EIO (anything else). No redirects, no proxies, no system CA store. */
+ * Returns 0 once any HTTP response arrived, whatever its status, the body bounded by
+ * HTTP_BODY_MAX and parsed as one JSON document under a depth limit; a negative errno with a
+ * detail naming the URL for transport failures: -ECONNREFUSED, -ETIMEDOUT, -EHOSTUNREACH (name
+ * or route), -EPROTO (TLS: the server's certificate must chain to tls->ca_file and name the
+ * host), -EMSGSIZE (body too large), -EINVAL (not an http(s) URL), -EIO (anything else). No
+ * redirects, no proxies, no system CA store. */
 #pragma once
 
 #include "http_response.h"

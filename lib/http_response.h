@@ -1,7 +1,7 @@
-/* What the HTTP clients share, whatever carries the request (lib/http_client.h: libcurl, for
- * the verifier; lib/http_event_client.h: libevent, for the agent): the TLS settings a request
- * pins, a bounded response, its body as one JSON document under a depth limit, Keylime's
- * envelope, and a printable excerpt for error messages. */
+/* What the HTTP clients share, whatever carries the request (verifier/http_client.h: libcurl,
+ * for the verifier; lib/http_event_client.h: libevent, for the agent): the TLS settings a
+ * request pins, a bounded response, its body as one JSON document under a depth limit,
+ * Keylime's envelope, and a printable excerpt for error messages. */
 #pragma once
 
 #include <json-c/json.h>

@@ -49,5 +49,6 @@ struct measurement_summary {
 };
 
 /* Parses and replays the log (text of lines) in `bank`; each record's digest must be
- * H_bank(data), its recnum the next one, its pcr 15. -EBADMSG naming the record otherwise. */
+ * H_bank(event || 0x00 || data), its recnum the next one, its pcr 15. -EBADMSG naming the
+ * record otherwise. */
 int measurement_log_replay(const char *text, size_t size, TPM2_ALG_ID bank, struct measurement_summary *summary);

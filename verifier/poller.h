@@ -1,8 +1,11 @@
 /* The verifier role: polls every enrolled agent for an integrity quote at `quote_interval`,
  * all at once (libcurl's multi interface; one slow or dead agent delays no other), judges the
  * evidence, and records the outcome in the store, where `status` reads it and a restart finds
- * it. A failure is recorded with its reason and POSTed to the webhook, if one is configured.
- * Runs on a thread of its own beside the registrar's event loop, with its own store handle. */
+ * it. A failure is recorded with its reason and POSTed to the webhook, if one is configured
+ * (verifier/webhook.h: one more transfer on the same multi handle). It carries out the key
+ * release's requests as verifier/release.c decides them. Runs on a thread of its own beside
+ * the registrar's event loop, with its own store handle; answers over 1 MiB are judged on an
+ * evidence thread, so that one agent's large answer delays no other's poll. */
 #pragma once
 
 #include "verifier/config.h"
