@@ -52,6 +52,7 @@ struct polled {
         enum release_request request; /* the one in flight */
         char *quoted_pubkey;          /* the payload key of the last good integrity quote */
         char held_logged[160];        /* the release's "held back" reason last logged */
+        char warned[512];             /* the last trouble logged since the last good poll */
         struct curl_slist *headers;
         /* in flight */
         CURL *curl;
@@ -426,17 +427,12 @@ static int judge(struct polled *a, json_object *results, struct measurement_summ
 
 /* The outcome of an integrity poll, the release's say on it, recorded (poller thread). */
 static void integrity_judged(struct poller *p, struct polled *a, int ret, const struct measurement_summary *measurements) {
+        int decision = RELEASE_GO_ON;
+
         if (ret >= 0) {
-                ret = release_integrity_quoted(&a->release, &a->state.clock,
-                                               a->mask & (1u << MEASUREMENT_PCR) ? measurements : NULL);
-                if (ret == RELEASE_RECORDED)
-                        release_recorded(a, "V delivered, and PCR 15's log records the release");
-                else if (ret == RELEASE_PREPARE)
-                        release_start(p, a);
-                if (strcmp(a->release.held, a->held_logged) != 0 && a->release.held[0])
-                        log_info("verifier: agent %s: no key release in this boot: %s", a->agent_id, a->release.held);
-                snprintf(a->held_logged, sizeof(a->held_logged), "%s", a->release.held);
-                ret = ret < 0 ? ret : 0;
+                decision = release_integrity_quoted(&a->release, &a->state.clock,
+                                                    a->mask & (1u << MEASUREMENT_PCR) ? measurements : NULL);
+                ret = decision < 0 ? decision : 0;
         }
         if (ret == -EAGAIN) { /* nothing verified, nothing failed: ask again at once */
                 log_info("verifier: agent %s: %s", a->agent_id, vm_error_detail(ret));
@@ -448,11 +444,20 @@ static void integrity_judged(struct poller *p, struct polled *a, int ret, const 
                 polled_fail(p, a, vm_error_detail(ret));
                 return;
         }
-        if (a->state.last_error[0] || a->state.last_ok == 0)
+        if (a->warned[0] || a->state.last_ok == 0)
                 log_info("verifier: agent %s attests (quote, PCRs%s%s)", a->agent_id, a->mb_policy ? ", measured boot" : "",
                          a->runtime_policy ? ", IMA" : "");
+        a->warned[0] = '\0';
         a->state.last_ok = a->state.last_poll;
         a->state.last_error[0] = '\0';
+        /* after the success is recorded: preparing a release may record an error of its own */
+        if (decision == RELEASE_RECORDED)
+                release_recorded(a, "V delivered, and PCR 15's log records the release");
+        else if (decision == RELEASE_PREPARE)
+                release_start(p, a);
+        if (strcmp(a->release.held, a->held_logged) != 0 && a->release.held[0])
+                log_info("verifier: agent %s: no key release in this boot: %s", a->agent_id, a->release.held);
+        snprintf(a->held_logged, sizeof(a->held_logged), "%s", a->release.held);
         if (store_attestation_save(p->store, &a->state) == -ESTALE)
                 log_debug("verifier: agent %s changed while polled: reloading", a->agent_id);
         if (release_next(&a->release) != RELEASE_ASK_INTEGRITY)
@@ -494,8 +499,10 @@ static void finish_poll(struct poller *p, struct polled *a, CURLcode code) {
                 else
                         ret = vm_error(-EIO, "HTTP %ld: %.150s", status, a->body.data ? a->body.data : "");
                 snprintf(excerpt, sizeof(excerpt), "%s", vm_error_detail(ret));
-                if (strcmp(a->state.last_error, excerpt) != 0)
+                /* once per kind of trouble, until a good poll (a refused U recurs every round) */
+                if (strcmp(a->warned, excerpt) != 0)
                         log_warning("verifier: agent %s at %s:%d: %s", a->agent_id, a->ip, a->port, excerpt);
+                snprintf(a->warned, sizeof(a->warned), "%s", excerpt);
                 snprintf(a->state.last_error, sizeof(a->state.last_error), "%s", excerpt);
                 if (a->request != RELEASE_ASK_INTEGRITY)
                         release_request_failed(&a->release);

@@ -4,7 +4,7 @@
 # /keys/verify), never to one whose integrity quote fails, holds it back from a boot that left
 # the initrd, and keeps the payload only sealed.
 . "$(dirname "$0")/lib.sh"
-plan 19
+plan 22
 
 cd "$TEST_TMP" || exit 1
 tenant_pki
@@ -77,6 +77,20 @@ sleep 4
 expect_equal "... and the verifier releases nothing more in that boot" \
         "$(status "$good" state) $(status "$good" payload_released_at) $(grep -c "K authenticated" good.log)" \
         "polling $released_at 1"
+
+# the verifier cannot open its vault: its own trouble, told in status; the agent is not failed
+start_vm novault
+novault=$AGENT_ID
+vv add --agent "$novault" --policy good-policy.json --payload disk.key >/dev/null
+mv vault.key vault.key.kept && chmod 0644 disk.key && cp disk.key vault.key # the wrong owner's mode
+vault_trouble() { status "$1" last_error | grep -q 'key release: .*vault'; }
+if wait_for vault 10 vault_trouble "$novault"; then ok "a vault the verifier cannot use: status says so (last_error)"
+else not_ok "a vault the verifier cannot use: status says so (last_error)"; vv status --agent "$novault" | diag; fi
+expect_equal "... the agent stays polling and gets nothing" \
+        "$(status "$novault" state) $(status "$novault" payload_released_at)" "polling null"
+mv vault.key.kept vault.key
+if wait_for released 15 released "$novault"; then ok "... and gets its key once the vault is back"
+else not_ok "... and gets its key once the vault is back"; vv status --agent "$novault" | diag; fi
 
 # PCR 15's log renamed by root in the guest: a release recorded as something harmless
 start_vm renamed
