@@ -182,6 +182,47 @@ row '%-48s %29s %10s %7s' "verifier polling $agents agents every 2 s: CPU %" "$c
 row '%-48s %29s %10s %7s' "  worst poll (request to verdict), ms" "$worst" "< 2000" "$(verdict "$worst" 1999)"
 row '%-48s %29s %10s %7s' "  agents not attesting" "$failed_agents" "0" "$(verdict "$failed_agents" 0)"
 
+## 7. the same fleet while one agent answers every poll with 1 GiB as fast as loopback TLS goes
+## (tests/tools/flood-agent.py with the certificate a real agent registered): the verifier stops
+## reading at max_answer_mib and judges large answers off the poller thread, so the honest
+## agents' worst poll must stay where it was
+SWTPM_TEMPLATE=template swtpm_start hostile >/dev/null
+port=$(random_port)
+agent_config hostile.conf "$VERIFIER_PORT" "port = $port
+uuid = generate
+state_dir = $TEST_TMP/hostile-state
+trusted_client_ca = $TEST_TMP/verifier-ca.pem
+ima_ml_path = $TEST_TMP/none"
+"$VMATTEST" --config hostile.conf serve >>hostile.log 2>&1 &
+hostile_pid=$!
+wait_port "$hostile_pid" "$port"
+hostile=$(cat hostile-state/agent_uuid)
+"$VMATTEST_VERIFIER" --config fleet.conf add --agent "$hostile" --policy fleet-policy.json >/dev/null
+kill "$hostile_pid"; wait "$hostile_pid" 2>/dev/null || :
+python3 "$BENCH_DIR/tests/tools/flood-agent.py" "$port" hostile-state/server-cert.crt hostile-state/server-private.pem 1024 &
+verifier_pids+=("$!")
+wait_port "$!" "$port"
+sleep 4
+c0=$(cpu_ticks "$VERIFIER_PID"); t0=$(date +%s%N)
+worst_hostile=0
+for ((s = 0; s < 20; s++)); do
+        sleep 1
+        w=$({ "$VMATTEST_VERIFIER" --config fleet.conf status --json || :; } |
+                jq --arg h "$hostile" '[.[] | select(.agent_id != $h) | .last_poll_ms] | max')
+        [ "$w" -gt "$worst_hostile" ] && worst_hostile=$w
+done
+c1=$(cpu_ticks "$VERIFIER_PID"); t1=$(date +%s%N)
+hostile_status=$({ "$VMATTEST_VERIFIER" --config fleet.conf status --agent "$hostile" --json || :; } |
+        jq -r '.[0] | "\(.state): \(.failure // .last_error // "no error")"')
+failed_agents=$({ "$VMATTEST_VERIFIER" --config fleet.conf status --json || :; } |
+        jq --arg h "$hostile" '[.[] | select(.agent_id != $h) | select(.state != "polling" or .last_ok == null)] | length')
+cpu=$(awk -v t="$((c1 - c0))" -v hz="$hz" -v ns="$((t1 - t0))" 'BEGIN { printf "%.1f", 100 * (t / hz) / (ns / 1e9) }')
+row '%-48s %29s %10s %7s' "fleet + 1 agent answering ~1 GiB: CPU %" "$cpu" "" ""
+row '%-48s %29s %10s %7s' "  honest agents' worst poll, ms (was $worst)" "$worst_hostile" "< 2000" "$(verdict "$worst_hostile" 1999)"
+row '%-48s %29s %10s %7s' "  honest agents not attesting" "$failed_agents" "0" "$(verdict "$failed_agents" 0)"
+row '%-48s %29s %10s %7s' "  verifier RSS, MiB" "$(awk '/^VmRSS:/ { printf "%d", $2 / 1024 }' "/proc/$VERIFIER_PID/status")" "" ""
+echo "bench: the agent answering ~1 GiB: $hostile_status" >&2
+
 ## 8. early boot in real VMs: the initrd's growth, and vmattest unlock's time under TCG
 if ! bash "$BENCH_DIR/tests/bench/bench-vm.sh" "$TEST_TMP/vm-rows" >"$TEST_TMP/bench-vm.log" 2>&1; then
         echo "bench: the VM part failed:" >&2; tail -n 30 "$TEST_TMP/bench-vm.log" >&2; exit 1
