@@ -346,6 +346,7 @@ void agent_api_handle(struct evhttp_request *req, void *user) {
         ev_uint16_t peer_port = 0;
         int status;
 
+        vm_error_clear(); /* a request's errors are its own */
         api->requests++;
         TAILQ_INIT(&query);
         if (conn)

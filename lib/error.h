@@ -8,7 +8,8 @@
 /* Records the detail (printf format) and returns `code`, which must be negative. */
 int vm_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* The last detail recorded on this thread, or strerror of `code` when none was. */
+/* The last detail recorded on this thread if it was recorded with `code`, else strerror of
+ * `code`: a detail is never shown for a failure it does not describe. */
 const char *vm_error_detail(int code);
 
 /* Forgets the last detail, so that a later failure without one does not show a stale one. */

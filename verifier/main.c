@@ -107,5 +107,6 @@ int main(int argc, char **argv) {
                 log_error("unknown command \"%s\" (see 'vmattest-verifier help')", argv[first]);
                 return EXIT_USAGE;
         }
+        vm_error_clear(); /* each command starts without a detail left by another */
         return cmd->run(argc - first, argv + first, config_path);
 }

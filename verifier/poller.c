@@ -480,6 +480,7 @@ static void evidence_queue(struct poller *p, struct polled *a) {
 
 /* A poll came back: judge it, then record the outcome. */
 static void finish_poll(struct poller *p, struct polled *a, CURLcode code) {
+        vm_error_clear(); /* this answer's errors are its own */
         struct measurement_summary measurements = { 0 };
         long status = 0;
         json_object *body = NULL, *results;

@@ -330,6 +330,7 @@ void registrar_handle(struct evhttp_request *req, void *user) {
         char agent_id[AGENT_ID_MAX + 1];
         bool activate, list;
 
+        vm_error_clear(); /* a request's errors are its own */
         r->requests++;
         if (!path) {
                 http_reply_error(req, 400, "malformed request URI");

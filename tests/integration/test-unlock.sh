@@ -38,6 +38,8 @@ unlock_round() {
         [ -z "${2:-}" ] || vv add --agent "$agent_id" --policy "$2" --payload disk.key >/dev/null
         wait "$agent"
         UNLOCK_STATUS=$?
+        # an answer sent just before unlock exited is still being written down: let it land
+        [ "$UNLOCK_STATUS" -ne 0 ] || wait_for answer 5 test -s "$1.answer"
         kill "$listener" 2>/dev/null; wait "$listener" 2>/dev/null
 }
 

@@ -7,8 +7,10 @@ static void test_records_detail_and_returns_code(void **state) {
         vm_error_clear();
         assert_int_equal(vm_error(-EBADMSG, "pcrblob: %s at offset %d", "truncated", 7), -EBADMSG);
         assert_string_equal(vm_error_detail(-EBADMSG), "pcrblob: truncated at offset 7");
-        /* the detail is the last one recorded, whatever code the caller asks about */
-        assert_string_equal(vm_error_detail(-EIO), "pcrblob: truncated at offset 7");
+        /* the detail belongs to its code: another failure (a bare -EIO returned later) is not
+         * described by it */
+        assert_string_equal(vm_error_detail(-EIO), strerror(EIO));
+        assert_string_equal(vm_error_detail(EBADMSG), "pcrblob: truncated at offset 7");
 }
 
 static void test_later_error_replaces_earlier(void **state) {
