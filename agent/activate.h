@@ -1,5 +1,6 @@
 /* TPM2_ActivateCredential: proves to the registrar that the AK lives in the TPM whose EK it
- * checked, by recovering the secret it encrypted to that EK for that AK's name (SPEC §1). */
+ * checked, by recovering the secret it encrypted to that EK for that AK's name
+ * (docs/protocol.md §1). */
 #pragma once
 
 #include <tss2/tss2_esys.h>

@@ -25,5 +25,6 @@ int ak_load(struct tpm *tpm, TPM2_HANDLE persistent, TPM2_ALG_ID hash_alg, struc
 int ak_create(struct tpm *tpm, const struct ek *ek, TPM2_HANDLE persistent, TPM2_ALG_ID hash_alg, struct ak *ak);
 void ak_close(struct tpm *tpm, struct ak *ak);
 
-/* 0 when `pub` has the attributes and scheme of a vmattest AK (SPEC §2), else a detail. */
+/* 0 when `pub` has the attributes and scheme of a vmattest AK (docs/protocol.md §2), else a
+ * detail. */
 int ak_check_public(const TPM2B_PUBLIC *pub, TPM2_ALG_ID hash_alg);

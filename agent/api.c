@@ -41,7 +41,7 @@ void agent_api_done(struct agent_api *api) {
         key_release_done(&api->keys);
 }
 
-/* SPEC §2: enc_alg names the EK's algorithm, with its size from API 2.5 on */
+/* docs/protocol.md §2: enc_alg names the EK's algorithm, with its size from API 2.5 on */
 static const char *enc_alg_name(const struct agent_api *api, unsigned minor) {
         const TPMT_PUBLIC *ek = &api->id->ek->public.publicArea;
 
@@ -64,8 +64,8 @@ static bool nonce_valid(const char *nonce) {
         return true;
 }
 
-/* Quotes `mask` plus PCR 16 (SPEC §2: the verifier's mask never has it). If PCR 16 no longer
- * holds the payload key's binding (someone reset or extended it), the key is bound again and
+/* Quotes `mask` plus PCR 16 (docs/protocol.md §2: the verifier's mask never has it). If PCR 16 no
+ * longer holds the payload key's binding (someone reset or extended it), the key is bound again and
  * the quote retaken once. */
 static int api_quote(struct agent_api *api, const char *nonce, uint32_t mask, struct quote_parts *parts) {
         struct quote_request req = {
@@ -248,7 +248,8 @@ static int handle_info(struct agent_api *api, struct evhttp_request *req, unsign
         return 200;
 }
 
-/* POST /keys/ukey and /keys/vkey (SPEC §3). The reasons given never describe a secret. */
+/* POST /keys/ukey and /keys/vkey (docs/protocol.md §3). The reasons given never describe a
+ * secret. */
 static int handle_key_half(struct agent_api *api, struct evhttp_request *req, bool is_u) {
         json_object *body = http_request_json(req);
         const char *encrypted_key, *auth_tag = NULL, *payload = NULL;

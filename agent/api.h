@@ -1,6 +1,6 @@
-/* The agent API the verifier polls (SPEC §2, Keylime API v2.1-2.6, pull model): version, agent
- * info, the payload key, identity and integrity quotes with the IMA, firmware and vmattest
- * measurement lists. Served over mutual TLS by `vmattest serve`. */
+/* The agent API the verifier polls (docs/protocol.md §2, Keylime API v2.1-2.6, pull model):
+ * version, agent info, the payload key, identity and integrity quotes with the IMA, firmware and
+ * vmattest measurement lists. Served over mutual TLS by `vmattest serve`. */
 #pragma once
 
 #include <event2/http.h>

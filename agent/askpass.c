@@ -100,7 +100,7 @@ int askpass_answer(const struct askpass_request *req, const uint8_t *key, size_t
         datagram = OPENSSL_secure_malloc(size + 1);
         if (!datagram)
                 return -ENOMEM;
-        datagram[0] = '+'; /* SPEC §6: "+" then the password; "-" would cancel */
+        datagram[0] = '+'; /* docs/protocol.md §6: "+" then the password; "-" would cancel */
         memcpy(datagram + 1, key, size);
         memcpy(addr.sun_path, req->socket, strlen(req->socket) + 1);
         fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);

@@ -1,7 +1,7 @@
-/* Answering systemd's password agent protocol (SPEC §6), as clevis does: systemd-cryptsetup
- * writes /run/systemd/ask-password/ask.XXXX ([Ask] Id=cryptsetup:<device>, Socket=...,
- * NotAfter=...); an agent that knows the key sends "+<key>" as one datagram to the Socket. A
- * human can still answer the same prompt on the console. */
+/* Answering systemd's password agent protocol (docs/protocol.md §6), as clevis does:
+ * systemd-cryptsetup writes /run/systemd/ask-password/ask.XXXX ([Ask] Id=cryptsetup:<device>,
+ * Socket=..., NotAfter=...); an agent that knows the key sends "+<key>" as one datagram to the
+ * Socket. A human can still answer the same prompt on the console. */
 #pragma once
 
 #include <stdbool.h>

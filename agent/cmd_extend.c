@@ -1,5 +1,5 @@
 /* vmattest extend: extend a PCR with the hash of some data, optionally resetting it first
- * (the PCR 16 payload-key binding of SPEC §2 is a reset followed by one extend). */
+ * (the PCR 16 payload-key binding of docs/protocol.md §2 is a reset followed by one extend). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,5 @@
-/* vmattest measure: extend PCR 15 with an event and log it (SPEC §5.2), for the image's own
- * boot steps; `unlock` records its own events the same way. */
+/* vmattest measure: extend PCR 15 with an event and log it (docs/protocol.md §5.2), for the image's
+ * own boot steps; `unlock` records its own events the same way. */
 #include <stdio.h>
 #include <string.h>
 

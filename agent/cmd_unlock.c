@@ -1,9 +1,9 @@
-/* vmattest unlock: the initrd's job (DESIGN, Flows). Register, serve the agent API until the
- * tenant's verifier releases the key (SPEC §3), record the root identity and the release in
- * PCR 15 (SPEC §5.2), hand this boot's identity to the runtime agent (agent/handover.h), answer
- * systemd-cryptsetup's password request for each bound volume with the key (SPEC §6), exit.
- * No key within unlock_timeout, or any failure: the tenant's fallback, never an unlock without
- * attestation. */
+/* vmattest unlock: the initrd's job (vmattest(8), UNLOCK AND MEASURE). Register, serve the agent
+ * API until the tenant's verifier releases the key (docs/protocol.md §3), record the root identity
+ * and the release in PCR 15 (docs/protocol.md §5.2), hand this boot's identity to the runtime agent
+ * (agent/handover.h), answer systemd-cryptsetup's password request for each bound volume with the
+ * key (docs/protocol.md §6), exit. No key within unlock_timeout, or any failure: the tenant's
+ * fallback, never an unlock without attestation. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,7 +110,7 @@ static int answer_volumes(struct unlock *u, bool *done) {
         return 0;
 }
 
-/* SPEC §5.2: what this boot unlocked, and that a key was released, go into PCR 15. */
+/* docs/protocol.md §5.2: what this boot unlocked, and that a key was released, go into PCR 15. */
 static int measure_unlock(struct unlock *u) {
         int ret = 0;
 

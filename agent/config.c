@@ -31,7 +31,8 @@ static int parse_ek_alg(const char *value, void *field, size_t size, char *why, 
 }
 
 static int parse_sign_alg(const char *value, void *field, size_t size, char *why, size_t why_size) {
-        /* Keylime's default tenant accepts rsassa and ecschnorr; the AK is RSA (SPEC §2). */
+        /* Keylime's default tenant accepts rsassa and ecschnorr; the AK is RSA
+         * (docs/protocol.md §2). */
         if (strcmp(value, "rsassa") != 0)
                 return snprintf(why, why_size, "\"%s\" is not supported: only rsassa (RSA AK)", value), -1;
         *(TPM2_ALG_ID *)field = TPM2_ALG_RSASSA;

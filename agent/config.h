@@ -24,7 +24,7 @@ struct agent_config {
         TPM2_HANDLE ek_handle;     /* 0 = "generate" */
         TPM2_HANDLE ak_handle;
         char tcti[256];
-        /* registration (SPEC §1) */
+        /* registration (docs/protocol.md §1) */
         bool registrar_tls;            /* HTTPS to the registrar (the default; else plain HTTP) */
         char registrar_tls_ca_cert[256]; /* the CA the registrar's certificate must chain to */
         unsigned max_retries;          /* attempts after the first, for unreachable/5xx */
@@ -34,7 +34,7 @@ struct agent_config {
         char state_dir[256];
         char server_key[256];          /* relative to state_dir unless absolute */
         char server_cert[256];
-        /* serving (SPEC §2) */
+        /* serving (docs/protocol.md §2) */
         char trusted_client_ca[256];     /* verifiers' client certificates must chain to this CA */
         char ima_ml_path[256];           /* the IMA list, the firmware's event log, our own log */
         char measuredboot_ml_path[256];

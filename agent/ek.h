@@ -1,6 +1,6 @@
 /* The Endorsement Key: created from a TCG EK Credential Profile 2.5 template (or found at a
- * configured persistent handle), with the EK certificate from the NV index that belongs to
- * that template (SPEC §1). A TPM without a certificate is not an error here: ek->cert_der is
+ * configured persistent handle), with the EK certificate from the NV index that belongs to that
+ * template (docs/protocol.md §1). A TPM without a certificate is not an error here: ek->cert_der is
  * NULL and the registrar decides. */
 #pragma once
 

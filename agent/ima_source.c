@@ -181,7 +181,8 @@ int ima_source_read(struct ima_source *src, uint64_t from, char **text, size_t *
         ret = ima_source_refresh(src);
         if (ret < 0)
                 return ret;
-        /* SPEC §2: an entry beyond the end means the list was reset (a reboot): answer from 0 */
+        /* docs/protocol.md §2: an entry beyond the end means the list was reset (a reboot): answer
+         * from 0 */
         if (from > src->entries)
                 from = 0;
         *start = from;

@@ -1,10 +1,9 @@
-/* The IMA measurement list as the agent serves it: from the entry the verifier asks for to the
- * end (SPEC §2). The list only grows, to a million entries and more, so the cost of a request
- * must follow what is new, not the whole list: the file stays open and is read on from where
- * the last read stopped (securityfs' seq_file would otherwise re-walk every entry to seek),
- * recent text is kept (bounded) to answer the verifier's usual "from entry n" in memory, and a
- * byte offset every IMA_CHECKPOINT_EVERY entries bounds the rare request that reaches further
- * back. */
+/* The IMA measurement list as the agent serves it: from the entry the verifier asks for to the end
+ * (docs/protocol.md §2). The list only grows, to a million entries and more, so the cost of a
+ * request must follow what is new, not the whole list: the file stays open and is read on from
+ * where the last read stopped (securityfs' seq_file would otherwise re-walk every entry to seek),
+ * recent text is kept (bounded) to answer the verifier's usual "from entry n" in memory, and a byte
+ * offset every IMA_CHECKPOINT_EVERY entries bounds the rare request that reaches further back. */
 #pragma once
 
 #include <stddef.h>

@@ -80,7 +80,7 @@ static int decrypt_half(const struct key_release *kr, const char *encrypted_key,
         return 0;
 }
 
-/* SPEC §3: the payload is sealed under K (lib/aead.h's layout). */
+/* docs/protocol.md §3: the payload is sealed under K (lib/aead.h's layout). */
 static int open_payload(struct key_release *kr) {
         int ret = aead_open(kr->k, kr->payload_b64, &kr->payload, &kr->payload_size);
 

@@ -1,8 +1,8 @@
-/* Key release (SPEC §3), the agent's half: U and V arrive separately, RSA-OAEP (SHA-1) encrypted
- * to the payload key; K = U xor V must authenticate (auth_tag = HMAC-SHA384(K, agent id)) before
- * the payload (AES-256-GCM under K) is opened. U, V, K and the payload live only in OpenSSL's
- * secure heap (locked, wiped on free); none of them is ever logged or written anywhere. The
- * payload is key material for volumes: nothing in it is ever run. */
+/* Key release (docs/protocol.md §3), the agent's half: U and V arrive separately, RSA-OAEP (SHA-1)
+ * encrypted to the payload key; K = U xor V must authenticate (auth_tag = HMAC-SHA384(K, agent id))
+ * before the payload (AES-256-GCM under K) is opened. U, V, K and the payload live only in
+ * OpenSSL's secure heap (locked, wiped on free); none of them is ever logged or written anywhere.
+ * The payload is key material for volumes: nothing in it is ever run. */
 #pragma once
 
 #include <stdbool.h>

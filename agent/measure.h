@@ -1,4 +1,4 @@
-/* The agent's extends of PCR 15 (SPEC §5.1/§5.2): each is H_bank(event || 0x00 || data)
+/* The agent's extends of PCR 15 (docs/protocol.md §5.1/§5.2): each is H_bank(event || 0x00 || data)
  * extended into PCR 15 and appended to the measurement log (vmattest_ml_path) under a lock, so
  * that the verifier can replay it and concurrent measures cannot corrupt it. */
 #pragma once

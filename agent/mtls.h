@@ -1,6 +1,6 @@
-/* The agent's HTTPS server identity (SPEC §2): an ECC P-256 key and a self-signed certificate
- * with CN = agent id and SAN IP = contact ip, registered with the registrar as `mtls_cert`.
- * The key is created once in the state directory (mode 0600) and never leaves it. */
+/* The agent's HTTPS server identity (docs/protocol.md §2): an ECC P-256 key and a self-signed
+ * certificate with CN = agent id and SAN IP = contact ip, registered with the registrar as
+ * `mtls_cert`. The key is created once in the state directory (mode 0600) and never leaves it. */
 #pragma once
 
 #include <openssl/evp.h>

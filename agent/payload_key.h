@@ -1,6 +1,6 @@
-/* The payload key (NK, SPEC §2/§3): a software RSA-2048 key made when the agent starts and kept
- * only in memory (OpenSSL's secure heap, which is locked), never written anywhere. Its public
- * half is served as `pubkey` and bound into PCR 16, so that the verifier knows the key it
+/* The payload key (NK, docs/protocol.md §2/§3): a software RSA-2048 key made when the agent starts
+ * and kept only in memory (OpenSSL's secure heap, which is locked), never written anywhere. Its
+ * public half is served as `pubkey` and bound into PCR 16, so that the verifier knows the key it
  * encrypts U and V to is the one this TPM's quotes vouch for. */
 #pragma once
 
@@ -33,5 +33,5 @@ int payload_key_finish(struct payload_key_job *job, struct payload_key *pk);
 int payload_key_adopt(struct payload_key *pk, EVP_PKEY *key);
 void payload_key_free(struct payload_key *pk);
 
-/* SPEC §2: reset PCR 16 and extend it with H_bank(public_pem) in `bank`. */
+/* docs/protocol.md §2: reset PCR 16 and extend it with H_bank(public_pem) in `bank`. */
 int payload_key_bind(struct tpm *tpm, const struct payload_key *pk, TPM2_ALG_ID bank);

@@ -58,7 +58,7 @@ int quote_take(struct tpm *tpm, const struct ak *ak, const struct quote_request 
                 return vm_error(-EINVAL, "nonce of %zu bytes: must be 1-%d", req->nonce_size, QUOTE_NONCE_MAX);
         if (req->mask == 0)
                 return vm_error(-EINVAL, "no PCR selected");
-        /* SPEC §2: the signature's hash and the PCR bank must both be hash_alg. */
+        /* docs/protocol.md §2: the signature's hash and the PCR bank must both be hash_alg. */
         if (req->bank != ak_hash)
                 return vm_error(-EINVAL, "PCR bank %s differs from the AK's signing hash %s", hashalg_name(req->bank),
                                 hashalg_name(ak_hash));

@@ -1,6 +1,6 @@
 /* TPM2_Quote with the PCR values read alongside: the values must hash to the quote's
  * pcrDigest, and a PCR may move between the two commands, so the pair is retaken (bounded)
- * until they agree (SPEC §2). */
+ * until they agree (docs/protocol.md §2). */
 #pragma once
 
 #include <stddef.h>

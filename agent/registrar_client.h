@@ -1,5 +1,5 @@
-/* The agent's side of Keylime's registrar API v2.x (SPEC §1): version negotiation, register,
- * activate. Transport failures and 5xx answers are retried (bounded, with backoff, one
+/* The agent's side of Keylime's registrar API v2.x (docs/protocol.md §1): version negotiation,
+ * register, activate. Transport failures and 5xx answers are retried (bounded, with backoff, one
  * progress line per attempt); a 4xx answer is final and its body is shown. */
 #pragma once
 

@@ -26,7 +26,7 @@ static json_object *registration_body(const struct agent_config *config, const s
         if (!body)
                 return NULL;
         json_object_object_add(body, "ek_tpm", json_object_new_string(ek_tpm));
-        /* SPEC §1: the leaf certificate only, or null when the TPM has none */
+        /* docs/protocol.md §1: the leaf certificate only, or null when the TPM has none */
         json_object_object_add(body, "ekcert", ekcert ? json_object_new_string(ekcert) : NULL);
         json_object_object_add(body, "aik_tpm", json_object_new_string(aik_tpm));
         json_object_object_add(body, "mtls_cert", json_object_new_string(mtls_cert));
@@ -55,7 +55,7 @@ static int activation_tag(struct tpm *tpm, const struct ek *ek, const struct ak 
         ret = credential_activate(tpm, ek, ak, &id_object, &secret, &credential);
         if (ret < 0)
                 return ret;
-        /* SPEC §1: the HMAC key is the base64 text of the credential */
+        /* docs/protocol.md §1: the HMAC key is the base64 text of the credential */
         credential_b64 = base64_encode(credential.buffer, credential.size);
         OPENSSL_cleanse(&credential, sizeof(credential));
         if (!credential_b64)

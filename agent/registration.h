@@ -1,5 +1,5 @@
-/* Enrollment with the registrar (SPEC §1): register the identity, activate the credential the
- * registrar made for it in the TPM, and prove it with the auth_tag. */
+/* Enrollment with the registrar (docs/protocol.md §1): register the identity, activate the
+ * credential the registrar made for it in the TPM, and prove it with the auth_tag. */
 #pragma once
 
 #include "agent/agent_identity.h"

@@ -1,6 +1,6 @@
 /* AES-256-GCM as vmattest seals secrets: base64(IV[16] || ciphertext || tag[16]) (the layout of
- * SPEC §3's payload). Used for the payload under K and for the verifier's copy of each tenant
- * payload under its vault key. Opened plaintext lives in OpenSSL's secure heap. */
+ * docs/protocol.md §3's payload). Used for the payload under K and for the verifier's copy of each
+ * tenant payload under its vault key. Opened plaintext lives in OpenSSL's secure heap. */
 #pragma once
 
 #include <stddef.h>

@@ -1,5 +1,6 @@
 /* Keylime's auth_tag: hex HMAC-SHA384(key, agent id). The registrar's activation proof uses
- * key = base64 of the activated credential (SPEC §1); the payload release uses key = K (§3). */
+ * key = base64 of the activated credential (docs/protocol.md §1); the payload release uses key = K
+ * (§3). */
 #pragma once
 
 #include <stdbool.h>

@@ -1,7 +1,7 @@
 /* TPM2_MakeCredential in software, and the parser of its output. The registrar makes a credential
  * for an AK name under the agent's EK (TPM 2.0 Part 1, 24: credential protection); only the TPM
  * holding that EK, with that AK loaded, can recover the secret with TPM2_ActivateCredential. The
- * blob is tpm2_makecredential's file layout, which Keylime's registrar sends (SPEC §1):
+ * blob is tpm2_makecredential's file layout, which Keylime's registrar sends (docs/protocol.md §1):
  *   BE32 0xBADCC0DE | BE32 1 | TPM2B_ID_OBJECT | TPM2B_ENCRYPTED_SECRET */
 #pragma once
 

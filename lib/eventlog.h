@@ -1,6 +1,6 @@
 /* The UEFI firmware's TPM event log as Linux exposes it in
  * /sys/kernel/security/tpm0/binary_bios_measurements and Keylime carries base64-encoded as
- * `mb_measurement_list` (SPEC §2, §8): the TCG PC Client Platform Firmware Profile's
+ * `mb_measurement_list` (docs/protocol.md §2, §8): the TCG PC Client Platform Firmware Profile's
  * crypto-agile format, little-endian:
  *   event 0, SHA-1 format:  u32 pcrIndex (0), u32 eventType (EV_NO_ACTION), u8 digest[20],
  *                           u32 eventSize, then the "Spec ID Event03" structure:

@@ -6,10 +6,10 @@
 #include <tss2/tss2_tpm2_types.h>
 
 /* TPM2_ALG_ERROR when `name` is not a hash vmattest supports (sha1 is known, so that a PCR
- * bank can be named, but is never accepted for quotes: SPEC §2). */
+ * bank can be named, but is never accepted for quotes: docs/protocol.md §2). */
 TPM2_ALG_ID hashalg_from_name(const char *name);
-/* The bank and signature hash a quote may use (SPEC §2: sha256, sha384, sha512, never sha1);
- * TPM2_ALG_ERROR for any other name. */
+/* The bank and signature hash a quote may use (docs/protocol.md §2: sha256, sha384, sha512, never
+ * sha1); TPM2_ALG_ERROR for any other name. */
 TPM2_ALG_ID hashalg_for_quotes(const char *name);
 /* "sha256", ...; NULL for an unknown id. */
 const char *hashalg_name(TPM2_ALG_ID alg);

@@ -1,6 +1,7 @@
 /* The IMA measurement list in the ASCII form the kernel prints in
  * /sys/kernel/security/ima/ascii_runtime_measurements and the agent serves from a given entry
- * as `ima_measurement_list` (SPEC §2, §7). One entry a line, columns separated by one space:
+ * as `ima_measurement_list` (docs/protocol.md §2, §7). One entry a line, columns separated by one
+ * space:
  *
  *   PCR template-hash template-name fields...
  *   10  <SHA-1, 40 hex>  ima-ng   <alg>:<hex digest> <path>
@@ -8,7 +9,7 @@
  *   10  <SHA-1, 40 hex>  ima-buf  <alg>:<hex digest> <name> <hex buffer>
  *
  * The kernel does not hash the line but the template data: each field is prefixed with its
- * length as a little-endian u32 (the kernel's byte order on x86, SPEC §7):
+ * length as a little-endian u32 (the kernel's byte order on x86, docs/protocol.md §7):
  *   d-ng  u32 len || "<alg>:" || '\0' || digest
  *   n-ng  u32 len || path || '\0'          (the kernel has printed each space in it as '_')
  *   sig   u32 len || signature             (ima-sig; an unsigned file has len 0, and the line

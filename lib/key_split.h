@@ -1,4 +1,4 @@
-/* Key release (SPEC §3), the tenant's half: K and V random, U = K xor V, auth_tag =
+/* Key release (docs/protocol.md §3), the tenant's half: K and V random, U = K xor V, auth_tag =
  * HMAC-SHA384(K, agent id), the payload sealed with AES-256-GCM under K as
  * base64(IV[16] || ciphertext || tag[16]), each half wrapped with RSA-OAEP (SHA-1) to the
  * agent's payload key. The split lives in OpenSSL's secure heap and is wiped when freed. */

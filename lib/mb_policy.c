@@ -84,7 +84,7 @@ static int parse_bank(json_object *obj, TPM2_ALG_ID *bank) {
         if (ret < 0)
                 return policy_error("%s", vm_error_detail(ret));
         *bank = hashalg_from_name(name);
-        /* quotes are never over SHA-1 (SPEC §2): a sha1 policy could never be met */
+        /* quotes are never over SHA-1 (docs/protocol.md §2): a sha1 policy could never be met */
         if (*bank == TPM2_ALG_ERROR || *bank == TPM2_ALG_SHA1)
                 return policy_error("bank \"%s\" is not sha256, sha384 or sha512", name);
         return 0;

@@ -1,10 +1,11 @@
-/* vmattest's measured-boot policy: what the tenant accepts in the UEFI event log (SPEC §8).
- * Keylime's measured-boot reference state is a Python policy engine; this one is declarative:
+/* vmattest's measured-boot policy: what the tenant accepts in the UEFI event log
+ * (docs/protocol.md §8). Keylime's measured-boot reference state is a Python policy engine; this
+ * one is declarative:
  *
  *   {
  *     "version": 1,                              required, 1
  *     "bank": "sha256",                          required: sha256, sha384 or sha512 (the quote's
- *                                                hash_alg; never sha1, SPEC §2)
+ *                                                hash_alg; never sha1, docs/protocol.md §2)
  *     "pcrs": { "4": ["hex", ...], ... },        optional: acceptable final values of a PCR,
  *                                                any one of them
  *     "events": [                                optional: digests each PCR may be extended
@@ -32,12 +33,11 @@
  * that hold the SecureBoot variable under any type, each one's data checked against its
  * digests (eventlog_secure_boot).
  *
- * PCRs are 0-9, the ones the firmware's log accounts for in full (SPEC §8): later PCRs are
- * extended after ExitBootServices by software that does not write to this log. Digests are
- * hex (either case) of exactly the bank's digest size. An unknown member, a wrong type, bad
- * hex, a PCR outside 0-9, an unknown or EV_NO_ACTION event type, an empty digest list or a
- * second rule for one PCR and type is -EBADMSG naming the member (`pcrs.4[1]`,
- * `events[0].type`, ...). */
+ * PCRs are 0-9, the ones the firmware's log accounts for in full (docs/protocol.md §8): later PCRs
+ * are extended after ExitBootServices by software that does not write to this log. Digests are hex
+ * (either case) of exactly the bank's digest size. An unknown member, a wrong type, bad hex, a PCR
+ * outside 0-9, an unknown or EV_NO_ACTION event type, an empty digest list or a second rule for one
+ * PCR and type is -EBADMSG naming the member (`pcrs.4[1]`, `events[0].type`, ...). */
 #pragma once
 
 #include <json-c/json.h>

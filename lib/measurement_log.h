@@ -1,5 +1,6 @@
-/* vmattest's own measurement log (SPEC §5.2): every extend the agent makes to PCR 15 (root
- * identity, key released, leaving the initrd) as one TCG Canonical Event Log JSON record a line:
+/* vmattest's own measurement log (docs/protocol.md §5.2): every extend the agent makes to PCR 15
+ * (root identity, key released, leaving the initrd) as one TCG Canonical Event Log JSON record a
+ * line:
  *   {"recnum":N,"pcr":15,"digests":[{"hashAlg":"sha256","digest":"<hex>"}],
  *    "content_type":"vmattest","content":{"event":"<name>","data":"<text>"}}
  * The digest is H_bank(event || 0x00 || data): the event's name is inside what is extended, so

@@ -28,5 +28,5 @@ void pcr_selection_from_mask(TPM2_ALG_ID bank, uint32_t mask, TPML_PCR_SELECTION
 int pcr_values_digest(const struct pcr_values *pcrs, uint8_t *out);
 
 /* The value of a resettable PCR reset and then extended once with H_bank(data): what PCR 16
- * holds after the agent bound its payload key (SPEC §2: H(zeros || H(pubkey PEM))). */
+ * holds after the agent bound its payload key (docs/protocol.md §2: H(zeros || H(pubkey PEM))). */
 int pcr_value_after_one_extend(TPM2_ALG_ID bank, const void *data, size_t size, uint8_t *out);

@@ -1,6 +1,6 @@
 /* The PCR file tpm2-tools writes with `tpm2_quote -o` (its default "serialized" format) and
  * Keylime carries as the third part of a quote string: tpm2-tools' in-memory layout,
- * little-endian (SPEC §2):
+ * little-endian (docs/protocol.md §2):
  *   u32 count, 16 x {u16 hashAlg, u8 sizeofSelect, u8 pcrSelect[4], u8 pad}   (132 bytes)
  *   u32 N, N x TPML_DIGEST {u32 count, 8 x {u16 size, u8 buffer[64]}}           (532 bytes each)
  * Values are listed in ascending PCR order, at most 8 per TPML_DIGEST. One bank only. */

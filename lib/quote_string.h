@@ -1,4 +1,4 @@
-/* Keylime's quote string (SPEC §2):
+/* Keylime's quote string (docs/protocol.md §2):
  *   "r" base64(TPMS_ATTEST) ":" base64(TPMT_SIGNATURE) ":" base64(pcrblob)
  * The agent builds it from what TPM2_Quote and TPM2_PCR_Read returned; the verifier takes it
  * apart again. Both directions live here so that they cannot drift apart. */

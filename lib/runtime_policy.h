@@ -1,4 +1,4 @@
-/* Keylime's runtime policy (SPEC §7): which IMA entries the tenant accepts.
+/* Keylime's runtime policy (docs/protocol.md §7): which IMA entries the tenant accepts.
  *
  *   {
  *     "meta": {"version": 1, "generator": 0},      required; version must be 1, generator and
@@ -56,7 +56,7 @@ void runtime_policy_free(struct runtime_policy *policy);
 DEFINE_POINTER_CLEANUP(struct runtime_policy, runtime_policy_free)
 
 /* The template-hash algorithm the policy declares (ima.log_hash_alg; sha1 when absent).
- * The Debian 6.1 kernel's column is SHA-1 whatever this says (SPEC §7). */
+ * The Debian 6.1 kernel's column is SHA-1 whatever this says (docs/protocol.md §7). */
 TPM2_ALG_ID runtime_policy_log_hash_alg(const struct runtime_policy *policy);
 
 /* Why runtime_policy_check() refused an entry. */

@@ -7,11 +7,12 @@
 
 /* RSA or ECC (P-256, P-384, P-521) public area to a new EVP_PKEY. */
 int tpmkey_to_evp(const TPMT_PUBLIC *pub, EVP_PKEY **out);
-/* 0 when `pub` is a key an attestation key must be (SPEC §1): a restricted signing key that
- * never leaves its TPM (fixedTPM, fixedParent, sensitiveDataOrigin, no decrypt); else a detail. */
+/* 0 when `pub` is a key an attestation key must be (docs/protocol.md §1): a restricted signing key
+ * that never leaves its TPM (fixedTPM, fixedParent, sensitiveDataOrigin, no decrypt); else a
+ * detail. */
 int tpmkey_check_ak(const TPMT_PUBLIC *pub);
 /* SubjectPublicKeyInfo PEM ("-----BEGIN PUBLIC KEY-----", 64-column lines, final newline),
  * malloc'ed. */
 int tpmkey_spki_pem(const TPMT_PUBLIC *pub, char **out);
-/* hex SHA-256 of the SPKI PEM: Keylime's hash_ek (SPEC §1). out: 65 bytes. */
+/* hex SHA-256 of the SPKI PEM: Keylime's hash_ek (docs/protocol.md §1). out: 65 bytes. */
 int tpmkey_hash_ek(const TPMT_PUBLIC *pub, char out[65]);

@@ -10,7 +10,7 @@
 #define REGISTRAR_MAX_CONNECTIONS 256
 
 struct verifier_config {
-        /* [registrar] (SPEC §1; Keylime's names where they exist) */
+        /* [registrar] (docs/protocol.md §1; Keylime's names where they exist) */
         char ip[64];
         uint16_t port;            /* plain HTTP, Keylime's 8890; 0 = off */
         uint16_t tls_port;        /* HTTPS, Keylime's 8891; 0 = off */
@@ -21,7 +21,7 @@ struct verifier_config {
         char ek_allowlist[8192];  /* EK hashes (hash_ek) accepted without EK certificate; the key repeats */
         unsigned max_connections;  /* open at once on each port; more are closed on accept */
         unsigned request_deadline; /* seconds a client has to send a whole request */
-        /* [verifier]: polling the enrolled agents (SPEC §2) */
+        /* [verifier]: polling the enrolled agents (docs/protocol.md §2) */
         unsigned quote_interval;  /* seconds between two polls of one agent */
         unsigned request_timeout; /* seconds before a poll counts as unanswered */
         char client_cert[256];    /* the verifier's TLS client certificate and key, from the CA agents trust */

@@ -14,7 +14,7 @@ int ek_trust_load(const char *dir, struct ek_trust **out);
 void ek_trust_free(struct ek_trust *trust);
 unsigned ek_trust_count(const struct ek_trust *trust);
 
-/* `text`: one certificate, PEM or base64 DER (SPEC §1). *der: the DER, malloc'ed. */
+/* `text`: one certificate, PEM or base64 DER (docs/protocol.md §1). *der: the DER, malloc'ed. */
 int ek_cert_decode(const char *text, size_t text_size, uint8_t **der, size_t *der_size);
 /* -EBADMSG when the certificate does not certify `ek` (400), -EACCES when it does not chain to
  * the store (403); the detail names the reason. */

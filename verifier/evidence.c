@@ -112,8 +112,8 @@ static int evidence_check_ima(const struct evidence_input *in, json_object *resu
         return 0;
 }
 
-/* SPEC §5.2: the agent's own log must replay to the quoted PCR 15; what it records (a key
- * release, leaving the initrd) is for the release logic (verifier/release.c) to judge. */
+/* docs/protocol.md §5.2: the agent's own log must replay to the quoted PCR 15; what it records (a
+ * key release, leaving the initrd) is for the release logic (verifier/release.c) to judge. */
 static int evidence_check_measurements(const struct evidence_input *in, json_object *results, const struct quote *quote) {
         struct measurement_summary summary;
         const char *log;

@@ -46,7 +46,8 @@ struct polled {
         struct mb_policy *mb_policy;
         struct attestation state;
         uint64_t next_due_ms;
-        /* key release (SPEC §3): the sealed payload, and the release's state (verifier/release.c) */
+        /* key release (docs/protocol.md §3): the sealed payload, and the release's state
+         * (verifier/release.c) */
         char *payload_sealed;
         struct release release;
         enum release_request request; /* the one in flight */
@@ -304,7 +305,8 @@ static void start_request(struct poller *p, struct polled *a, enum release_reque
         curl_easy_setopt(a->curl, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt(a->curl, CURLOPT_TIMEOUT_MS, (long)p->config->request_timeout * 1000);
         curl_easy_setopt(a->curl, CURLOPT_PROTOCOLS_STR, "https");
-        /* SPEC §2: trust exactly the certificate the agent registered; host names are not checked */
+        /* docs/protocol.md §2: trust exactly the certificate the agent registered; host names are
+         * not checked */
         curl_easy_setopt(a->curl, CURLOPT_CAINFO_BLOB, &pinned);
         curl_easy_setopt(a->curl, CURLOPT_CAPATH, NULL);
         curl_easy_setopt(a->curl, CURLOPT_SSL_VERIFYPEER, 1L);
@@ -460,8 +462,9 @@ static void integrity_judged(struct poller *p, struct polled *a, int ret, const 
         snprintf(a->held_logged, sizeof(a->held_logged), "%s", a->release.held);
         if (store_attestation_save(p->store, &a->state) == -ESTALE)
                 log_debug("verifier: agent %s changed while polled: reloading", a->agent_id);
+        /* docs/protocol.md §3: U or V right after the quote that earned it */
         if (release_next(&a->release) != RELEASE_ASK_INTEGRITY)
-                a->next_due_ms = now_ms(); /* SPEC §3: V right after the quote that earned it */
+                a->next_due_ms = now_ms();
 }
 
 /* A large answer goes to the evidence thread; the agent is its until it comes back. */

@@ -40,7 +40,7 @@ static int ecdsa_der(const TPMS_SIGNATURE_ECC *ecc, uint8_t *der, size_t cap, si
 }
 
 /* The signature must verify under the registered AK: a quote signed by any other key fails
- * here, whatever else it gets right (SPEC §2: unlike Keylime's check_quote). */
+ * here, whatever else it gets right (docs/protocol.md §2: unlike Keylime's check_quote). */
 static int check_signature(const struct quote_parts *parts, const struct quote *quote, const struct quote_expect *e) {
         _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL;
         _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *ctx = EVP_MD_CTX_new();

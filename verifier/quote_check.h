@@ -1,7 +1,7 @@
-/* The verifier's checks on one quote (SPEC §2): signed by the registered AK, over our nonce,
- * its pcrDigest the hash of the PCR values sent with it, the selection we asked for plus PCR
- * 16, PCR 16 bound to the payload key the agent served, and newer than the last quote we
- * accepted (clockInfo), so that an old quote replayed fails. */
+/* The verifier's checks on one quote (docs/protocol.md §2): signed by the registered AK, over our
+ * nonce, its pcrDigest the hash of the PCR values sent with it, the selection we asked for plus PCR
+ * 16, PCR 16 bound to the payload key the agent served, and newer than the last quote we accepted
+ * (clockInfo), so that an old quote replayed fails. */
 #pragma once
 
 #include <stdbool.h>

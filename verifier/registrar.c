@@ -21,7 +21,7 @@
 #include "lib/http_server.h"
 #include "verifier/registration_body.h"
 
-#define CREDENTIAL_CHARS 32    /* SPEC §1: 32 random [A-Za-z0-9] bytes */
+#define CREDENTIAL_CHARS 32    /* docs/protocol.md §1: 32 random [A-Za-z0-9] bytes */
 
 /* A negative errno from the checks to the HTTP status Keylime would answer. */
 static int http_status_for(int ret) {
@@ -88,7 +88,7 @@ static int make_challenge(const struct registered_agent *agent, const TPM2B_PUBL
                 credential_b64 = base64_encode(credential, CREDENTIAL_CHARS);
                 ret = *blob_b64 && credential_b64 ? 0 : -ENOMEM;
         }
-        /* SPEC §1: HMAC key = the base64 text of the credential */
+        /* docs/protocol.md §1: HMAC key = the base64 text of the credential */
         if (ret >= 0)
                 ret = auth_tag_compute(credential_b64, strlen(credential_b64), agent->agent_id, tag);
         if (ret >= 0)
@@ -106,7 +106,8 @@ static bool same_bytes(const uint8_t *a, size_t a_size, const uint8_t *b, size_t
         return a_size == b_size && (a_size == 0 || memcmp(a, b, a_size) == 0);
 }
 
-/* SPEC §1: the same id with other keys is refused; with the same keys it re-registers */
+/* docs/protocol.md §1: the same id with other keys is refused; with the same keys it
+ * re-registers */
 static int check_same_keys(const struct registered_agent *known, const struct registered_agent *agent) {
         if (!same_bytes(known->ek_tpm, known->ek_tpm_size, agent->ek_tpm, agent->ek_tpm_size) ||
             !same_bytes(known->aik_tpm, known->aik_tpm_size, agent->aik_tpm, agent->aik_tpm_size) ||
@@ -126,8 +127,8 @@ static int check_ek_trust(struct registrar *r, const struct registration_body *r
         return 0;
 }
 
-/* SPEC §1: a hash_ek id is the hash of the EK that registers it; another TPM taking it would
- * pass for the one the tenant knows by that id. */
+/* docs/protocol.md §1: a hash_ek id is the hash of the EK that registers it; another TPM taking it
+ * would pass for the one the tenant knows by that id. */
 static int check_id_of_ek(const char *agent_id, const char *ek_hash) {
         if (agent_id_is_hash_ek_form(agent_id) && strcmp(agent_id, ek_hash) != 0)
                 return vm_error(-EPERM, "agent id %s has the form of a hash_ek but is not the hash of this EK (%s)",
@@ -348,8 +349,9 @@ void registrar_handle(struct evhttp_request *req, void *user) {
                                  REGISTRAR_API_MAX_MINOR);
                 return;
         }
-        /* SPEC §1: reading and deleting registrations is the tenant's business: only over TLS, with a
-         * client certificate from trusted_client_ca (registering and activating need none) */
+        /* docs/protocol.md §1: reading and deleting registrations is the tenant's business: only
+         * over TLS, with a client certificate from trusted_client_ca (registering and activating
+         * need none) */
         if ((list || method == EVHTTP_REQ_GET || method == EVHTTP_REQ_DELETE) && !http_request_client_verified(req)) {
                 http_reply_error(req, 403, "listing, reading and deleting agents need the TLS port and a client "
                                            "certificate from the registrar's trusted_client_ca");

@@ -1,9 +1,9 @@
-/* The registrar role of vmattest-verifier: Keylime's registrar API v2.0-2.6 (SPEC §1), with
- * the checks Keylime leaves to its tenant done here before anything is answered: the EK
+/* The registrar role of vmattest-verifier: Keylime's registrar API v2.0-2.6 (docs/protocol.md §1),
+ * with the checks Keylime leaves to its tenant done here before anything is answered: the EK
  * certificate certifies ek_tpm and chains to the tenant's CA store (or the EK hash is
- * allow-listed), the AK is a restricted signing key, a known id keeps its keys, a hash_ek id
- * is the hash of its EK. A registration of a known id waits beside the activated one until its
- * challenge is answered; a wrong answer drops only that attempt. */
+ * allow-listed), the AK is a restricted signing key, a known id keeps its keys, a hash_ek id is the
+ * hash of its EK. A registration of a known id waits beside the activated one until its challenge
+ * is answered; a wrong answer drops only that attempt. */
 #pragma once
 
 #include <event2/http.h>

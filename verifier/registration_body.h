@@ -1,5 +1,5 @@
-/* The body of POST /v2.N/agents/{id} (SPEC §1), parsed and checked for form: what can be
- * refused with a 400 before any trust decision. Everything in it came from the network. */
+/* The body of POST /v2.N/agents/{id} (docs/protocol.md §1), parsed and checked for form: what can
+ * be refused with a 400 before any trust decision. Everything in it came from the network. */
 #pragma once
 
 #include <json-c/json.h>

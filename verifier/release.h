@@ -1,5 +1,5 @@
-/* The key release to one agent, one state machine (SPEC §3; docs/release-protocol.md). The
- * poller asks it which request comes next and feeds it what came back; every decision of the
+/* The key release to one agent, one state machine (docs/protocol.md §3; docs/release-protocol.md).
+ * The poller asks it which request comes next and feeds it what came back; every decision of the
  * release is taken here, on checked evidence only (a quote, and the PCR 15 log it replays):
  *
  *   IDLE       the regular integrity polls. A good one of a boot (TPM resetCount) without a

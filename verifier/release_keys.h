@@ -1,9 +1,9 @@
-/* The keys of one release attempt to one agent (SPEC §3): K, U, V split afresh, the tenant's
- * payload (opened from the vault only for this) sealed under K, U and V wrapped to the payload
- * key the integrity quote that started the attempt vouched for (PCR 16), and the challenge of
- * /keys/verify. When each is sent is verifier/release.c's business. The secrets (K, U, V, the
- * opened payload, the vault key) come from OpenSSL's secure heap, which vmattest-verifier sets
- * up at start. */
+/* The keys of one release attempt to one agent (docs/protocol.md §3): K, U, V split afresh, the
+ * tenant's payload (opened from the vault only for this) sealed under K, U and V wrapped to the
+ * payload key the integrity quote that started the attempt vouched for (PCR 16), and the challenge
+ * of /keys/verify. When each is sent is verifier/release.c's business. The secrets (K, U, V, the
+ * opened payload, the vault key) come from OpenSSL's secure heap, which vmattest-verifier sets up
+ * at start. */
 #pragma once
 
 #include <stdbool.h>

@@ -22,8 +22,9 @@ struct store {
 #define STORE_SCHEMA_VERSION 1
 
 static const char schema[] =
-        /* registrations (SPEC §1): the keys, the activated contact, and the registration whose
-         * challenge is open (pending_*), which replaces the contact only once answered */
+        /* registrations (docs/protocol.md §1): the keys, the activated contact, and the
+         * registration whose challenge is open (pending_*), which replaces the contact only once
+         * answered */
         "CREATE TABLE IF NOT EXISTS registrar_agents ("
         " agent_id TEXT PRIMARY KEY,"
         " ek_tpm BLOB NOT NULL, ekcert BLOB, aik_tpm BLOB NOT NULL,"

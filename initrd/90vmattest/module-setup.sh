@@ -1,9 +1,9 @@
 #!/bin/bash
 # dracut module 90vmattest: the early-boot half of vmattest. It installs the agent, its config,
-# trust anchors and IMA policy, a DHCP network for systemd-networkd, vmattest-unlock.service,
-# which attests to the tenant's verifier and answers the LUKS password request (SPEC §6), and
-# vmattest-leave-initrd.service, which records in PCR 15 that the boot leaves the initrd.
-# All logic is in the agent (`vmattest unlock`); this file only installs.
+# trust anchors and IMA policy, a DHCP network for systemd-networkd, vmattest-unlock.service, which
+# attests to the tenant's verifier and answers the LUKS password request (docs/protocol.md §6), and
+# vmattest-leave-initrd.service, which records in PCR 15 that the boot leaves the initrd. All logic
+# is in the agent (`vmattest unlock`); this file only installs.
 #
 # Build-time knobs (environment of dracut):
 #   VMATTEST_BIN      the agent to install as /usr/bin/vmattest   (default /usr/bin/vmattest)

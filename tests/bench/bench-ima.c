@@ -1,4 +1,5 @@
-/* IMA replay throughput of the verifier (DESIGN: >= 1M entries/s on one core, SHA-256 bound).
+/* IMA replay throughput of the verifier (target in tests/bench/bench.sh: >= 1M entries/s on one
+ * core, SHA-256 bound).
  * Generates a synthetic ima-ng log of 1M entries (SHA-256 file digests, paths like
  * /usr/lib/x86_64-linux-gnu/libfoo-123456.so.1, 100k distinct) and a runtime policy of those
  * 100k paths, then times ima_verify() over the whole log, policy checks included, against the
@@ -59,7 +60,7 @@ static void file_digest(unsigned n, uint8_t digest[32]) {
                 die("digest failed");
 }
 
-/* ima-ng template data (SPEC §7), written out here rather than with lib/ */
+/* ima-ng template data (docs/protocol.md §7), written out here rather than with lib/ */
 static size_t template_data(const uint8_t digest[32], const char *path, size_t path_len, uint8_t *out) {
         uint32_t d_len = 7 + 1 + 32, n_len = (uint32_t)path_len + 1;
         size_t used = 0;

@@ -1,6 +1,6 @@
-/* Fuzzes the UEFI event log parser (SPEC §8): eventlog_foreach, eventlog_replay in both banks,
- * eventlog_uefi_variable and eventlog_secure_boot; invariants: only 0 or -EBADMSG, every event
- * and every pointer it carries lie inside the input, a log that replays also walks, and a
+/* Fuzzes the UEFI event log parser (docs/protocol.md §8): eventlog_foreach, eventlog_replay in both
+ * banks, eventlog_uefi_variable and eventlog_secure_boot; invariants: only 0 or -EBADMSG, every
+ * event and every pointer it carries lie inside the input, a log that replays also walks, and a
  * replay holds values only for the PCRs it reports, each of the bank's size. */
 #include <errno.h>
 #include <stdint.h>

@@ -1,9 +1,9 @@
-/* Fuzzes the measured-boot policy (SPEC §8): mb_policy_parse on the input, then mb_policy_check
- * of a loaded policy against a fixed OVMF-shaped log and the quote it replays to; invariants:
- * a load is 0 or -EBADMSG, a loaded policy is within its limits, and the check (the log always
- * replays) only passes or refuses, -EPERM. The seeds in corpus/mb-policy/ name this log's
- * digests: SHA-256 of "kernel", "cmdline" and "initrd" in PCRs 4 and 9, of "Calling EFI
- * Application from Boot Option" and of the separator in PCR 4, Secure Boot on.
+/* Fuzzes the measured-boot policy (docs/protocol.md §8): mb_policy_parse on the input, then
+ * mb_policy_check of a loaded policy against a fixed OVMF-shaped log and the quote it replays to;
+ * invariants: a load is 0 or -EBADMSG, a loaded policy is within its limits, and the check (the log
+ * always replays) only passes or refuses, -EPERM. The seeds in corpus/mb-policy/ name this log's
+ * digests: SHA-256 of "kernel", "cmdline" and "initrd" in PCRs 4 and 9, of "Calling EFI Application
+ * from Boot Option" and of the separator in PCR 4, Secure Boot on.
  * Two hostile variants of the log, each with the quote it replays to, are checked too: no
  * policy may pass the one where another kernel's event in PCR 4 is relabelled EV_IPL and
  * "kernel" extended after it, unless a rule of PCR 4 allows that kernel or no rule names PCR 4;

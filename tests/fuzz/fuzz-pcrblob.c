@@ -1,4 +1,5 @@
-/* Fuzzes pcrblob_decode (SPEC §2); invariant: what decodes re-encodes to pcrblob_size() bytes that decode the same. */
+/* Fuzzes pcrblob_decode (docs/protocol.md §2); invariant: what decodes re-encodes to pcrblob_size()
+ * bytes that decode the same. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,5 @@
-/* Fuzzes quote_string_decode and quote_parse (SPEC §2); invariant: decode(encode(decode(x))) == decode(x). */
+/* Fuzzes quote_string_decode and quote_parse (docs/protocol.md §2); invariant:
+ * decode(encode(decode(x))) == decode(x). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,8 +1,8 @@
-/* Fuzzes runtime_policy_parse (SPEC §7) and runtime_policy_check of a fixed set of entries
- * against what loaded; invariants: a policy loads or is refused with -EBADMSG/-EOPNOTSUPP and
- * no policy, a check passes or refuses (-EPERM) with a terminated refusal, the same entry
- * checked twice gets the same answer, and the violation is refused whatever the policy lists
- * until violations are allowed. */
+/* Fuzzes runtime_policy_parse (docs/protocol.md §7) and runtime_policy_check of a fixed set of
+ * entries against what loaded; invariants: a policy loads or is refused with -EBADMSG/-EOPNOTSUPP
+ * and no policy, a check passes or refuses (-EPERM) with a terminated refusal, the same entry
+ * checked twice gets the same answer, and the violation is refused whatever the policy lists until
+ * violations are allowed. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>

@@ -37,8 +37,8 @@ make_blob() {
 }
 
 # activate EK_CTX BLOB OUT: TPM2_ActivateCredential(AK, EK). The low-range EK templates clear
-# userWithAuth and need PolicySecret(TPM_RH_ENDORSEMENT) (SPEC §1); the others take the empty
-# endorsement password.
+# userWithAuth and need PolicySecret(TPM_RH_ENDORSEMENT) (docs/protocol.md §1); the others take the
+# empty endorsement password.
 activate() {
         local ek=$1 blob=$2 out=$3 rc
         rm -f "$out"

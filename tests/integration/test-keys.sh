@@ -1,7 +1,7 @@
 #!/bin/bash
-# Key release on the agent (SPEC §3): U and V wrapped to the served payload key, K = U xor V
-# authenticated by auth_tag, the payload opened under K, /keys/verify answering only then; and
-# no secret in the agent's log.
+# Key release on the agent (docs/protocol.md §3): U and V wrapped to the served payload key,
+# K = U xor V authenticated by auth_tag, the payload opened under K, /keys/verify answering only
+# then; and no secret in the agent's log.
 . "$(dirname "$0")/lib.sh"
 plan 12
 

@@ -39,7 +39,7 @@ expect_failure "an altered TPMS_ATTEST is rejected" any "" checkquote bad.msg q/
 tpm2_quote -c 0x81010002 -l sha256:0,1,2,3,4,5,6,7,8,9,16 -q "$nonce_hex" -m t.msg -s t.sig -o t.pcrs -g sha256 >/dev/null
 expect_equal "pcrblob equals tpm2_quote's PCR file" "$(xxd -p q/quote.pcrs)" "$(xxd -p t.pcrs)"
 
-# PCR 16 binding (SPEC §2): reset, then extend with H(data): PCR16 = H(0^32 || H(data))
+# PCR 16 binding (docs/protocol.md §2): reset, then extend with H(data): PCR16 = H(0^32 || H(data))
 want16=$( { head -c 32 /dev/zero; printf 'payload key' | openssl dgst -sha256 -binary; } | openssl dgst -sha256 -r | cut -d' ' -f1)
 expect_equal "extend --reset binds PCR 16 to H(data)" \
         "$("$VMATTEST" pcrs --pcrs 16 --json | jq -r '.pcrs["16"]')" "$want16"

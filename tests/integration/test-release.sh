@@ -1,8 +1,8 @@
 #!/bin/bash
-# Key release end to end (SPEC §3): vmattest-verifier releases the tenant's payload to a good
-# agent (U after a good integrity quote, V after the next one of the same boot, then
-# /keys/verify), never to one whose integrity quote fails, holds it back from a boot that left
-# the initrd, and keeps the payload only sealed.
+# Key release end to end (docs/protocol.md §3): vmattest-verifier releases the tenant's payload to a
+# good agent (U after a good integrity quote, V after the next one of the same boot, then
+# /keys/verify), never to one whose integrity quote fails, holds it back from a boot that left the
+# initrd, and keeps the payload only sealed.
 . "$(dirname "$0")/lib.sh"
 plan 22
 

@@ -1,7 +1,7 @@
 /* Appends one ima-ng entry to a synthetic IMA list and prints the SHA-256 digest the kernel
  * would extend PCR 10 with, so that a test can perform the same extend on its swtpm and the
  * verifier's replay must meet a real PCR. The template data is built here from the kernel's
- * layout (SPEC §7), independently of lib/imalog.c, which it thereby checks.
+ * layout (docs/protocol.md §7), independently of lib/imalog.c, which it thereby checks.
  * Usage: ima-forge LOG PATH SHA256-HEX-FILE-DIGEST
  *        ima-forge LOG --violation PATH [SHA256-HEX]
  *                  (an all-zero template hash: PCR 10 gets all 0xff, whatever the line says; the

@@ -27,7 +27,7 @@ static void test_accepts_other_configured_hash(void **state) {
         assert_int_equal(ak_check_public(&ak, TPM2_ALG_SHA384), 0);
 }
 
-/* The signature's hash must be the configured tpm_hash_alg (SPEC §2). */
+/* The signature's hash must be the configured tpm_hash_alg (docs/protocol.md §2). */
 static void test_rejects_scheme_hash_mismatch(void **state) {
         TPM2B_PUBLIC ak;
 

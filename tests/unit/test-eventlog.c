@@ -1,9 +1,9 @@
-/* lib/eventlog.c: the UEFI firmware's crypto-agile event log (SPEC §8). A synthetic log shaped
- * like what OVMF and the Debian kernel's EFI stub write (Spec ID event, StartupLocality,
- * S-CRTM, SecureBoot, separators, the kernel in PCR 4, command line and initrd in PCR 9) is
- * built here, and the PCR values it must replay to are computed here too, with OpenSSL, by a
- * model that shares no code with the parser. Then hostile logs, and the real log from an
- * OVMF + swtpm boot when tests/fixtures/boot/ holds one. */
+/* lib/eventlog.c: the UEFI firmware's crypto-agile event log (docs/protocol.md §8). A synthetic log
+ * shaped like what OVMF and the Debian kernel's EFI stub write (Spec ID event, StartupLocality,
+ * S-CRTM, SecureBoot, separators, the kernel in PCR 4, command line and initrd in PCR 9) is built
+ * here, and the PCR values it must replay to are computed here too, with OpenSSL, by a model that
+ * shares no code with the parser. Then hostile logs, and the real log from an OVMF + swtpm boot
+ * when tests/fixtures/boot/ holds one. */
 #include "tests/unit/unit.h"
 
 #include <openssl/evp.h>
@@ -250,7 +250,8 @@ static const char kernel_image[] = "MZ... a Linux kernel with its EFI stub";
 static const char initrd_image[] = "070701... an initramfs";
 static const uint8_t command_line_utf16[] = { 'r', 0, 'o', 0, 'o', 0, 't', 0, '=', 0, '/', 0, 0, 0 };
 
-/* What OVMF + the Debian kernel measure, in their order (DESIGN.md, "Facts verified"). */
+/* What OVMF + the Debian kernel measure (docs/protocol.md §8; tests/fixtures/boot/ holds a real
+ * log). */
 static void log_boot(struct log *l, uint8_t locality, int secure_boot) {
         static const uint8_t crtm_version[] = { '1', 0, '.', 0, '0', 0, 0, 0 };
         static const uint8_t boot_order[] = { 0x00, 0x00 };

@@ -78,7 +78,7 @@ static void test_beyond_the_end_means_a_new_boot(void **state) {
         struct fixture *f = *state;
 
         append(f, 3);
-        expect_read(f, 1000, 0); /* SPEC §2: from 0, never silently from elsewhere */
+        expect_read(f, 1000, 0); /* docs/protocol.md §2: from 0, never silently from elsewhere */
 }
 
 static void test_older_than_the_kept_tail(void **state) {

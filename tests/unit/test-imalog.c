@@ -1,6 +1,6 @@
-/* lib/imalog.c: the IMA ASCII measurement list (SPEC §7). Known answers come from three sides:
- * lines a kernel printed (kept as published in Keylime's test data: ima-ng, ima-sig with an EC
- * signature and without one, ima-buf), a real boot's log with the TPM's PCRs
+/* lib/imalog.c: the IMA ASCII measurement list (docs/protocol.md §7). Known answers come from three
+ * sides: lines a kernel printed (kept as published in Keylime's test data: ima-ng, ima-sig with an
+ * EC signature and without one, ima-buf), a real boot's log with the TPM's PCRs
  * (tests/fixtures/boot: Debian 6.1, OVMF, swtpm), and a synthetic log built here with its own
  * template-data writer and OpenSSL, independently of lib/, whose PCR 10 is replayed here too. */
 #include "tests/unit/unit.h"
@@ -10,7 +10,8 @@
 #include "lib/imalog.h"
 #include "lib/runtime_policy.h"
 
-/* Printed by a kernel: each template hash is the SHA-1 of the template data SPEC §7 describes. */
+/* Printed by a kernel: each template hash is the SHA-1 of the template data docs/protocol.md §7
+ * describes. */
 static const char *const kernel_lines[] = {
         "10 6309e2c83b7814367bb3912a55e5473454623535 ima-ng "
         "sha256:f4845392eca429a4c941a6a07fc32faf843a88c5c3dfa3b9329ab8f4171d9ce3 boot_aggregate",
@@ -57,7 +58,7 @@ static void append_u32le(uint8_t *out, size_t *used, uint32_t v) {
         append(out, used, le, 4);
 }
 
-/* SPEC §7, written out byte by byte */
+/* docs/protocol.md §7, written out byte by byte */
 static size_t synth_template_data(const struct synth *s, uint8_t *out) {
         uint8_t digest[64];
         size_t used = 0;
@@ -255,7 +256,7 @@ static void test_ima_ng_byte_layout(void **state) {
 }
 
 /* Unsigned ima-sig: the kernel prints "path " (an empty last column); without the trailing space
- * it means the same. Either way the data ends in a u32 0 (SPEC §7). */
+ * it means the same. Either way the data ends in a u32 0 (docs/protocol.md §7). */
 static void test_ima_sig_without_signature(void **state) {
         static const struct synth s = { "ima-sig", "sha256", 32, 0x11, "/usr/bin/true", NULL, 0, false, 0, NULL };
         uint8_t with_space[IMA_TEMPLATE_DATA_MAX], without[IMA_TEMPLATE_DATA_MAX];
@@ -821,8 +822,8 @@ static void read_fixture_pcrs(struct pcr_values *pcrs) {
 }
 
 /* The kernel's own log replays to the PCR 10 the TPM holds, its template hashes are the SHA-1 of
- * the data SPEC §7 describes (unsigned ima-sig lines end in a space), and its boot_aggregate is
- * SHA-256 over PCRs 0-9 (PCR 8 zero here). */
+ * the data docs/protocol.md §7 describes (unsigned ima-sig lines end in a space), and its
+ * boot_aggregate is SHA-256 over PCRs 0-9 (PCR 8 zero here). */
 static void test_real_boot_log(void **state) {
         _cleanup_(freep) uint8_t *log = NULL;
         _cleanup_(freep) struct ima_verdict *verdict = malloc(sizeof(*verdict));

@@ -1,7 +1,7 @@
-/* lib/mb_policy.c: the measured-boot policy (SPEC §8). A synthetic OVMF-shaped boot log is
- * built here with the PCR values it replays to (computed here with OpenSSL); policies are
- * checked against it and against the real log of tests/fixtures/boot/ when present. Then
- * policies that must not load, each refused with a detail naming the member. */
+/* lib/mb_policy.c: the measured-boot policy (docs/protocol.md §8). A synthetic OVMF-shaped boot log
+ * is built here with the PCR values it replays to (computed here with OpenSSL); policies are
+ * checked against it and against the real log of tests/fixtures/boot/ when present. Then policies
+ * that must not load, each refused with a detail naming the member. */
 #include "tests/unit/unit.h"
 
 #include <openssl/evp.h>
@@ -179,7 +179,7 @@ static void boot_init(struct boot *b, int secure_boot_value) {
         tagged(b, 0x8f3b22ec, "Linux initrd", initrd_image, strlen(initrd_image), b->initrd, &b->initrd_event);
 
         b->quoted.bank = TPM2_ALG_SHA256;
-        b->quoted.mask = 0x000107ff; /* 0-10 and 16, as the verifier asks (SPEC §2) */
+        b->quoted.mask = 0x000107ff; /* 0-10 and 16, as the verifier asks (docs/protocol.md §2) */
         for (unsigned pcr = 0; pcr < PCRS; pcr++)
                 if (b->quoted.mask & (1u << pcr)) {
                         b->quoted.value[pcr].size = 32;

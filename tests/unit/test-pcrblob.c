@@ -1,11 +1,12 @@
-/* lib/pcrblob.c: tpm2-tools' serialized PCR file (SPEC §2), against what tpm2_quote -o wrote
- * (tests/unit/vectors/quote.pcrs: 12 PCRs in two TPML_DIGEST lists; quote3.pcrs: 3 PCRs), and
+/* lib/pcrblob.c: tpm2-tools' serialized PCR file (docs/protocol.md §2), against what tpm2_quote -o
+ * wrote (tests/unit/vectors/quote.pcrs: 12 PCRs in two TPML_DIGEST lists; quote3.pcrs: 3 PCRs), and
  * against hostile input. */
 #include "tests/unit/unit.h"
 
 #include "lib/pcrblob.h"
 
-/* Offsets in the blob (SPEC §2): u32 count, 16 x 8-byte selections, u32 N, N x 532-byte lists. */
+/* Offsets in the blob (docs/protocol.md §2): u32 count, 16 x 8-byte selections, u32 N, N x 532-byte
+ * lists. */
 #define OFF_SELECTION_COUNT 0
 #define OFF_HASH 4
 #define OFF_SIZEOF_SELECT 6

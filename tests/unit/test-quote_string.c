@@ -1,5 +1,5 @@
-/* lib/quote_string.c: Keylime's "r<attest>:<signature>:<pcrblob>" (SPEC §2), built from what
- * tpm2_quote wrote and taken apart again, and hostile strings. */
+/* lib/quote_string.c: Keylime's "r<attest>:<signature>:<pcrblob>" (docs/protocol.md §2), built from
+ * what tpm2_quote wrote and taken apart again, and hostile strings. */
 #include "tests/unit/unit.h"
 
 #include "lib/encoding.h"

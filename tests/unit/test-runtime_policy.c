@@ -1,6 +1,6 @@
-/* lib/runtime_policy.c: Keylime's runtime policy (SPEC §7), loaded from JSON text and applied
- * to parsed IMA entries: digests by path, excludes, ima-buf, keyrings, boot_aggregate, and the
- * refusal of every malformed policy with a detail naming the member. */
+/* lib/runtime_policy.c: Keylime's runtime policy (docs/protocol.md §7), loaded from JSON text and
+ * applied to parsed IMA entries: digests by path, excludes, ima-buf, keyrings, boot_aggregate, and
+ * the refusal of every malformed policy with a detail naming the member. */
 #include "tests/unit/unit.h"
 
 #include <openssl/evp.h>

@@ -189,7 +189,8 @@ static void test_rejects_other_types(void **state) {
         assert_null(pem);
 }
 
-/* tpmkey_check_ak (what the registrar asks of any AK, SPEC §1): accepts tpm2_createak's key. */
+/* tpmkey_check_ak (what the registrar asks of any AK, docs/protocol.md §1): accepts tpm2_createak's
+ * key. */
 static void test_check_ak_accepts_tpm2_tools_ak(void **state) {
         TPM2B_PUBLIC ak;
 
