@@ -206,9 +206,9 @@ vm_tree_digests() {
 # of vmattest-leave-initrd.service, ...), under the path it has there (IMA records the resolved
 # path, so the initrd's symlinks, bin -> usr/bin and the like, need no entry).
 vm_initrd_digests() {
-        local dir
-        dir=$(mktemp -d "$TEST_TMP/initrd-files.XXXXXX") || return 1
-        (cd "$dir" && lsinitrd --unpack "$1" >/dev/null 2>&1)
+        local img dir
+        img=$(realpath "$1") && dir=$(mktemp -d "$TEST_TMP/initrd-files.XXXXXX") || return 1
+        (cd "$dir" && lsinitrd --unpack "$img" >/dev/null 2>&1)
         if [ ! -s "$dir/usr/bin/vmattest" ]; then
                 echo "vm_initrd_digests: $1 did not unpack (no usr/bin/vmattest)" >&2
                 rm -rf "$dir"
