@@ -2,8 +2,8 @@
  * refused bytes and paths), then loads into a regular file standing in for the kernel's
  * policy file, whose contents must be the rules one per line; nothing is written when any line
  * is refused; the errors for a missing policy, a missing kernel file and a refused write. The
- * shipped ima-policy/vmattest.policy must pass, with the pseudo filesystems it names checked
- * against the system's <linux/magic.h>. */
+ * shipped ima-policy/vmattest.policy must pass, with the filesystems it names checked against
+ * the system's <linux/magic.h> and its rules in the order that measures what runs everywhere. */
 #include "tests/unit/unit.h"
 
 #include <fcntl.h>
@@ -192,61 +192,111 @@ static void test_callback_stops_the_walk(void **state) {
         free(c);
 }
 
-/* The shipped policy passes, holds the measure rules the README promises, and excludes
- * exactly the pseudo and memory filesystems below, by the kernel's own magic numbers. */
+/* The shipped policy, in the order the README explains: IMA applies the first rule that
+ * matches a file for the hook at hand, so a filesystem excluded before the exec rules runs
+ * its programs unmeasured. Each rule belongs to one stage and the stages come in this order;
+ * the magic numbers are the kernel's own. */
+enum shipped_stage {
+        STAGE_PSEUDO_FS = 1, /* dont_measure, every hook: filesystems that hold no code */
+        STAGE_RUNS,          /* exec, mmap-exec, kernel loads: measured everywhere else */
+        STAGE_MEMORY_FS,     /* dont_measure tmpfs and ramfs: for the reads below only */
+        STAGE_READS,         /* FILE_CHECK of root */
+};
+
+static const unsigned long shipped_pseudo_fs[] = {
+        PROC_SUPER_MAGIC,   SYSFS_MAGIC,         DEBUGFS_MAGIC, TRACEFS_MAGIC,  SECURITYFS_MAGIC,
+        SELINUX_MAGIC,      SMACK_MAGIC,         AAFS_MAGIC,    CGROUP_SUPER_MAGIC,
+        CGROUP2_SUPER_MAGIC, NSFS_MAGIC,         EFIVARFS_MAGIC, BPF_FS_MAGIC,  BINFMTFS_MAGIC,
+        DEVPTS_SUPER_MAGIC, BINDERFS_SUPER_MAGIC, PSTOREFS_MAGIC,
+};
+static const unsigned long shipped_memory_fs[] = { TMPFS_MAGIC, RAMFS_MAGIC };
+static const char *const shipped_runs[] = {
+        "measure func=BPRM_CHECK mask=MAY_EXEC",
+        "measure func=FILE_MMAP mask=MAY_EXEC",
+        "measure func=MODULE_CHECK",
+        "measure func=FIRMWARE_CHECK",
+        "measure func=KEXEC_KERNEL_CHECK",
+        "measure func=KEXEC_INITRAMFS_CHECK",
+        "measure func=POLICY_CHECK",
+};
+static const char *const shipped_reads[] = {
+        "measure func=FILE_CHECK mask=^MAY_READ euid=0",
+        "measure func=FILE_CHECK mask=^MAY_READ uid=0",
+};
+
+static size_t magic_index(const unsigned long *magics, size_t n, unsigned long magic) {
+        size_t i;
+
+        for (i = 0; i < n && magics[i] != magic; i++)
+                ;
+        return i;
+}
+
+static size_t rule_index(const char *const *rules, size_t n, const char *rule) {
+        size_t i;
+
+        for (i = 0; i < n && strcmp(rules[i], rule) != 0; i++)
+                ;
+        return i;
+}
+
+/* The stage of one shipped rule, and which of its stage's rules it is (bit `*which`). */
+static enum shipped_stage shipped_rule_stage(const char *rule, size_t *which) {
+        unsigned long magic;
+        char *end;
+
+        if (strncmp(rule, "dont_measure fsmagic=0x", 23) == 0) {
+                magic = strtoul(rule + 21, &end, 16);
+                assert_int_equal(*end, '\0');
+                *which = magic_index(shipped_pseudo_fs, ELEMENTSOF(shipped_pseudo_fs), magic);
+                if (*which < ELEMENTSOF(shipped_pseudo_fs))
+                        return STAGE_PSEUDO_FS;
+                *which = magic_index(shipped_memory_fs, ELEMENTSOF(shipped_memory_fs), magic);
+                if (*which < ELEMENTSOF(shipped_memory_fs))
+                        return STAGE_MEMORY_FS;
+                fail_msg("shipped policy: \"%s\" excludes a filesystem the test does not know", rule);
+        }
+        *which = rule_index(shipped_runs, ELEMENTSOF(shipped_runs), rule);
+        if (*which < ELEMENTSOF(shipped_runs))
+                return STAGE_RUNS;
+        *which = rule_index(shipped_reads, ELEMENTSOF(shipped_reads), rule);
+        if (*which < ELEMENTSOF(shipped_reads))
+                return STAGE_READS;
+        fail_msg("shipped policy: unexpected rule \"%s\"", rule);
+        return 0;
+}
+
 static void test_shipped_policy(void **state) {
-        static const unsigned long excluded[] = {
-                PROC_SUPER_MAGIC, SYSFS_MAGIC,        DEBUGFS_MAGIC,  TRACEFS_MAGIC,  SECURITYFS_MAGIC,
-                SELINUX_MAGIC,    SMACK_MAGIC,        CGROUP_SUPER_MAGIC, CGROUP2_SUPER_MAGIC, NSFS_MAGIC,
-                EFIVARFS_MAGIC,   BPF_FS_MAGIC,       BINFMTFS_MAGIC, DEVPTS_SUPER_MAGIC, TMPFS_MAGIC,
-                RAMFS_MAGIC,
-        };
-        static const char *const measured[] = {
-                "measure func=BPRM_CHECK mask=MAY_EXEC",
-                "measure func=FILE_MMAP mask=MAY_EXEC",
-                "measure func=MODULE_CHECK",
-                "measure func=FIRMWARE_CHECK",
-                "measure func=KEXEC_KERNEL_CHECK",
-                "measure func=KEXEC_INITRAMFS_CHECK",
-                "measure func=POLICY_CHECK",
-                "measure func=FILE_CHECK mask=^MAY_READ euid=0",
-                "measure func=FILE_CHECK mask=^MAY_READ uid=0",
+        static const size_t stage_size[] = {
+                [STAGE_PSEUDO_FS] = ELEMENTSOF(shipped_pseudo_fs),
+                [STAGE_RUNS] = ELEMENTSOF(shipped_runs),
+                [STAGE_MEMORY_FS] = ELEMENTSOF(shipped_memory_fs),
+                [STAGE_READS] = ELEMENTSOF(shipped_reads),
         };
         struct collected *c = malloc(sizeof(*c));
         _cleanup_(freep) uint8_t *text = NULL;
-        unsigned seen = 0;
-        bool measuring = false;
+        uint32_t seen[STAGE_READS + 1] = { 0 };
+        enum shipped_stage stage = STAGE_PSEUDO_FS, next;
         char *line, *save = NULL;
-        size_t size;
+        size_t size, which;
 
         assert_non_null(c);
         text = read_vector(SHIPPED_POLICY, &size);
         assert_int_equal(split((const char *)text, size, c), 0);
-        assert_int_equal(c->count, ELEMENTSOF(excluded) + ELEMENTSOF(measured));
         for (line = strtok_r(c->text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-                unsigned long magic;
-                char *end;
-                size_t i;
-
-                if (strncmp(line, "dont_measure fsmagic=0x", 23) == 0) {
-                        /* the first matching rule decides: exclusions before any measure rule */
-                        assert_false(measuring);
-                        magic = strtoul(line + 21, &end, 16);
-                        assert_int_equal(*end, '\0');
-                        for (i = 0; i < ELEMENTSOF(excluded) && excluded[i] != magic; i++)
-                                ;
-                        if (i == ELEMENTSOF(excluded))
-                                fail_msg("shipped policy: \"%s\" excludes a filesystem the test does not know", line);
-                        seen |= 1u << i;
-                        continue;
-                }
-                for (i = 0; i < ELEMENTSOF(measured) && strcmp(line, measured[i]) != 0; i++)
-                        ;
-                if (i == ELEMENTSOF(measured))
-                        fail_msg("shipped policy: unexpected rule \"%s\"", line);
-                measuring = true;
+                next = shipped_rule_stage(line, &which);
+                /* e.g. tmpfs excluded before BPRM_CHECK: /dev/shm's programs would run unseen */
+                if (next < stage)
+                        fail_msg("shipped policy: \"%s\" comes after a rule of a later stage", line);
+                if (seen[next] & (1u << which))
+                        fail_msg("shipped policy: \"%s\" twice", line);
+                seen[next] |= 1u << which;
+                stage = next;
         }
-        assert_int_equal(seen, (1u << ELEMENTSOF(excluded)) - 1);
+        for (stage = STAGE_PSEUDO_FS; stage <= STAGE_READS; stage++)
+                assert_int_equal(seen[stage], (1u << stage_size[stage]) - 1);
+        assert_int_equal(c->count, ELEMENTSOF(shipped_pseudo_fs) + ELEMENTSOF(shipped_runs) +
+                                           ELEMENTSOF(shipped_memory_fs) + ELEMENTSOF(shipped_reads));
         free(c);
 }
 
@@ -322,7 +372,7 @@ static void test_load_shipped_policy(void **state) {
         written = kernel_contents(f, &size);
         for (size_t i = 0; i < size; i++)
                 lines += written[i] == '\n';
-        assert_int_equal(lines, 25);
+        assert_int_equal(lines, 28);
         assert_null(strchr(written, '#'));
         assert_non_null(strstr(written, "\ndont_measure fsmagic=0x01021994\n"));
         assert_true(size > 0 && written[size - 1] == '\n');

@@ -187,18 +187,56 @@ vm_root_add_agent() {
                 >>"$dir/etc/vmattest/agent.conf"
 }
 
-# vm_runtime_policy DIR: the tenant's golden runtime policy (Keylime's format, lib/runtime_policy.h)
-# for the root tree DIR: the SHA-256 of every regular file under its path in the root, and under
-# /sysroot as well (systemd in the initrd reads some of the root's files, as root, before
-# switch-root, and IMA records the path it opened); a symlink's path gets its target's digest.
-vm_runtime_policy() {
-        (cd "$1" && find . -type f -o -type l | while read -r f; do
-                p=${f#.}
+# vm_tree_digests DIR PREFIX...: "PATH<TAB>SHA-256" for every regular file under DIR, once for
+# each PREFIX ("" for /), PATH being PREFIX and its path in DIR; a symlink's path gets its
+# target's digest.
+vm_tree_digests() {
+        local dir=$1 f digest prefix; shift
+        (cd "$dir" && find . -type f -o -type l | while read -r f; do
                 digest=$(sha256sum <"$f" | cut -c1-64) || continue
-                printf '%s %s\n/sysroot%s %s\n' "$p" "$digest" "$p" "$digest"
-        done) | jq -R -n '[inputs | split(" ")] |
-                {meta: {version: 1, generator: 0}, digests: (map({(.[0]): [.[1]]}) | add), excludes: [],
-                 keyrings: {}, ima: {ignored_keyrings: [], log_hash_alg: "sha1", dm_policy: null}}'
+                for prefix in "$@"; do printf '%s%s\t%s\n' "$prefix" "${f#.}" "$digest"; done
+        done)
+}
+
+# vm_initrd_digests INITRD: "PATH<TAB>SHA-256" for every regular file in the initramfs image
+# INITRD (dracut's: a cpio, zstd-compressed here), PATH being its path in the initrd. With
+# ima-policy/vmattest.policy IMA measures what runs from the initrd's ramfs/tmpfs root too:
+# every program, library and module the initrd runs or loads after `vmattest unlock` loaded the
+# policy (cryptsetup, udev's helpers, systemd's generators on daemon-reload, vmattest measure
+# of vmattest-leave-initrd.service, ...), under the path it has there (IMA records the resolved
+# path, so the initrd's symlinks, bin -> usr/bin and the like, need no entry).
+vm_initrd_digests() {
+        local img dir
+        img=$(realpath "$1") && dir=$(mktemp -d "$TEST_TMP/initrd-files.XXXXXX") || return 1
+        (cd "$dir" && lsinitrd --unpack "$img" >/dev/null 2>&1)
+        if [ ! -s "$dir/usr/bin/vmattest" ]; then
+                echo "vm_initrd_digests: $1 did not unpack (no usr/bin/vmattest)" >&2
+                rm -rf "$dir"
+                return 1
+        fi
+        (cd "$dir" && find . -type f -print0 | xargs -0 sha256sum) |
+                sed -n 's/^\([0-9a-f]\{64\}\)  \.\(\/.*\)$/\2\t\1/p'
+        rm -rf "$dir"
+}
+
+# vm_runtime_policy ROOTDIR INITRD: the tenant's golden runtime policy (Keylime's format,
+# lib/runtime_policy.h). TEST STAND-IN for the policy generator `vmattest-policy`, which a later
+# issue adds; until then this is how the VM tests make one. It allows:
+#   - every file of the root tree ROOTDIR under its path in the root, and under /sysroot as well
+#     (systemd in the initrd reads some of the root's files, as root, before switch-root, and
+#     IMA records the path it opened);
+#   - every regular file of the initrd image INITRD under its path in the initrd
+#     (vm_initrd_digests).
+# The two trees share paths (/usr/bin/vmattest, and a library or program the root and the
+# initrd both carry in different builds): a path lists every digest either tree gives it.
+vm_runtime_policy() {
+        { vm_tree_digests "$1" "" /sysroot && vm_initrd_digests "$2"; } >"$TEST_TMP/policy-digests" ||
+                return 1
+        jq -R -n '[inputs | split("\t") | {path: .[0], digest: .[1]}] | group_by(.path) |
+                {meta: {version: 1, generator: 0},
+                 digests: (map({(.[0].path): (map(.digest) | unique)}) | add), excludes: [],
+                 keyrings: {}, ima: {ignored_keyrings: [], log_hash_alg: "sha1", dm_policy: null}}' \
+                <"$TEST_TMP/policy-digests"
 }
 
 # vm_root_add_intruder DIR: /usr/local/bin/intruder, a program the tenant's runtime policy (made

@@ -9,8 +9,11 @@
 # own boot with a fresh vTPM:
 #   1 policy holds      the root unlocks, its /sbin/init (tests/vm/guest/root-init.sh) prints the
 #                       marker, the runtime agent takes the identity over and the verifier keeps
-#                       polling it; IMA measured what ran from the real root, and the verifier
-#                       names the program outside the runtime policy that runs last
+#                       polling it against a runtime policy of the root's and the initrd's files
+#                       (IMA measures what the initrd runs after the policy load, too); then two
+#                       programs outside the runtime policy run, a copy of busybox in /dev/shm
+#                       (tmpfs) and then /usr/local/bin/intruder on the root's disk: IMA
+#                       measured both, and the verifier names the first, /dev/shm/shm-intruder
 #   2 other initrd      the tenant's measured-boot policy names this initrd and command line; the
 #                       VM boots one with a file added: no key, the fallback (poweroff) runs, and
 #                       the verifier names PCR 9
@@ -19,7 +22,7 @@
 #                       even when the tenant enrolls the agent again (PCR 15 holds the release)
 # Then: the disk key is in no file the test can read.
 . "$(dirname "$0")/lib.sh"
-plan 24
+plan 25
 
 missing=$(vm_missing_tools)
 if [ -n "$missing" ]; then
@@ -65,8 +68,9 @@ printf 'vm-disk-key-%s' "$(openssl rand -hex 24)" >disk.key
 marker="vmattest-root-$RANDOM$RANDOM"
 vm_rootfs rootfs "$marker" && vm_root_add_agent rootfs "$VMATTEST_CONFDIR" ||
         { not_ok "root file system"; exit 1; }
-# the tenant's runtime policy: its root tree; then a program it does not know joins the disk
-vm_runtime_policy rootfs >runtime-policy.json || { not_ok "runtime policy"; exit 1; }
+# the tenant's runtime policy: its root tree and its initrd; then a program it does not know
+# joins the disk
+vm_runtime_policy rootfs initrd.img >runtime-policy.json || { not_ok "runtime policy"; exit 1; }
 vm_root_add_intruder rootfs
 if vm_step luks-image vm_luks_image root.img disk.key rootfs; then
         ok "LUKS2 root image $VM_LUKS_UUID ($(du -m root.img | cut -f1) MB, busybox and the runtime agent)"
@@ -135,10 +139,10 @@ if vm_wait_console 'VMATTEST-ROOT: runtime agent: .*serving on' "$VM_TIMEOUT"; t
         fi
         ima_verified=$(status_json | jq -r '.[0].ima_entries_verified')
 fi
-# then a program outside the runtime policy runs
+# then programs outside the runtime policy run: the first from /dev/shm, the verifier must name it
 intruder_failure=
-intruder_named() { intruder_failure=$(status_json | jq -r '.[0].failure // empty'); grep -q /usr/local/bin/intruder <<<"$intruder_failure"; }
-vm_wait_console 'VMATTEST-ROOT: ran /usr/local/bin/intruder' "$VM_TIMEOUT" && wait_for "the verifier's verdict" 15 intruder_named
+intruder_named() { intruder_failure=$(status_json | jq -r '.[0].failure // empty'); grep -q /dev/shm/shm-intruder <<<"$intruder_failure"; }
+vm_wait_console 'VMATTEST-ROOT: IMA log names:' "$VM_TIMEOUT" && wait_for "the verifier's verdict" 15 intruder_named
 vm_wait; qemu_rc=$?
 scenario_time "1 (policy holds)"
 if line 'unlock: registered' && line "IMA policy .* loaded"; then
@@ -174,11 +178,18 @@ if [ "${ima_verified:-0}" -ge 2 ] && line '^VMATTEST-ROOT: IMA measured: [1-9]';
 else
         not_ok "IMA measured what ran from the real root (verified: ${ima_verified:-none})"
 fi
-echo "# the verifier: ${intruder_failure:-no failure recorded}" | cut -c1-400
-if grep -q /usr/local/bin/intruder <<<"$intruder_failure"; then
-        ok "a program outside the runtime policy ran: the verifier names it"
+if line '^VMATTEST-ROOT: the /dev/shm intruder runs$' && line '^VMATTEST-ROOT: the intruder runs$' &&
+        line '^VMATTEST-ROOT: IMA log names: /dev/shm/shm-intruder /usr/local/bin/intruder$'; then
+        ok "IMA measured both programs outside the runtime policy: the one run from /dev/shm (tmpfs) and the one on the root's disk"
 else
-        not_ok "a program outside the runtime policy ran: the verifier names it"
+        not_ok "IMA measured both programs outside the runtime policy, from /dev/shm (tmpfs) and from the root's disk"
+        tr -d '\r' <"$VM_CONSOLE" | grep -E 'VMATTEST-ROOT: .*(intruder|IMA)' | diag
+fi
+echo "# the verifier: ${intruder_failure:-no failure recorded}" | cut -c1-400
+if grep -q '/dev/shm/shm-intruder with sha256:.* not allowed by the runtime policy' <<<"$intruder_failure"; then
+        ok "a program run from /dev/shm, outside the runtime policy: the verifier names it"
+else
+        not_ok "a program run from /dev/shm, outside the runtime policy: the verifier names it"
 fi
 released=$(status_json | jq -r '.[0].payload_released_at // empty')
 if [ "$qemu_rc" -eq 0 ] && [ -n "$released" ] && line '^VMATTEST-ROOT: powering off'; then

@@ -6,8 +6,9 @@
 #   runtime        runs the runtime agent (`vmattest serve`), which takes over the identity
 #                  `vmattest unlock` handed over in /run, for vmattest_test.hold seconds, while
 #                  the verifier on the host keeps polling it; then, with vmattest_test.intruder=1,
-#                  runs /usr/local/bin/intruder (a program the tenant's runtime policy does not
-#                  know) and serves on for 10 s
+#                  runs two programs the tenant's runtime policy does not know: first a copy of
+#                  busybox in /dev/shm (tmpfs), then /usr/local/bin/intruder (on the root's
+#                  disk), says which of them the IMA log names, and serves on for 10 s
 #   second-unlock  runs `vmattest unlock` a second time in the same boot (the verifier must not
 #                  release a key again); its kernel options come from this boot's command line
 #                  with rd.vmattest.timeout replaced by vmattest_test.hold
@@ -46,8 +47,18 @@ runtime)
         say "runtime agent: $(grep -m1 'serving on' /run/vmattest-test-serve.log || echo not serving)"
         sleep "${hold:-15}"
         if [ "$(arg intruder)" = 1 ]; then
+                # a program dropped where anyone can write and nothing is on disk; busybox picks
+                # its applet by argv[0], so it runs as echo
+                grep -q ' /dev/shm tmpfs ' /proc/mounts ||
+                        { busybox mkdir -p /dev/shm && mount -t tmpfs tmpfs /dev/shm; }
+                busybox cp /bin/busybox /dev/shm/shm-intruder
+                (exec -a echo /dev/shm/shm-intruder "VMATTEST-ROOT: the /dev/shm intruder runs")
+                say "ran /dev/shm/shm-intruder (on $(grep -m1 -o ' /dev/shm [a-z0-9]*' /proc/mounts | busybox cut -d' ' -f3))"
                 /usr/local/bin/intruder
                 say "ran /usr/local/bin/intruder"
+                say "IMA log names:$(for p in /dev/shm/shm-intruder /usr/local/bin/intruder; do
+                        grep -q " $p" /sys/kernel/security/ima/ascii_runtime_measurements && echo " $p"
+                done | tr -d '\n')"
                 sleep 10
         fi
         say "runtime agent answered $(grep -c ' -> 200' /run/vmattest-test-serve.log) requests"
