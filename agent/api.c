@@ -271,6 +271,11 @@ static int handle_key_half(struct agent_api *api, struct evhttp_request *req, bo
                 return ret == -ENOMEM ? 500 : 400;
         }
         http_reply(req, 200, "Success", NULL);
+        if (!api->key_released_told && key_release_complete(&api->keys)) {
+                api->key_released_told = true;
+                if (api->on_key_released)
+                        api->on_key_released(api->release_user);
+        }
         return 200;
 }
 
@@ -287,6 +292,8 @@ static int handle_key_verify(struct agent_api *api, struct evhttp_request *req, 
         json_object_object_add(results, "hmac", json_object_new_string(hmac));
         http_reply(req, 200, "Success", results);
         api->keys_verified = true;
+        if (api->on_key_verified)
+                api->on_key_verified(api->release_user);
         return 200;
 }
 

@@ -22,6 +22,12 @@ struct agent_api {
         uint8_t pcr16[TPM2_MAX_DIGEST_BUFFER]; /* what PCR 16 holds while the payload key is bound */
         struct key_release keys;
         bool keys_verified; /* the verifier had K proved (GET /keys/verify answered) */
+        /* who waits for the release (unlock): told once when K authenticated (the payload
+         * opened), and each time the verifier had K proved; called from the request handler */
+        void (*on_key_released)(void *user);
+        void (*on_key_verified)(void *user);
+        void *release_user;
+        bool key_released_told;
         bool accept_keys;   /* a key release is served (unlock; serve with runtime_release) */
         unsigned long requests;
 };

@@ -55,7 +55,7 @@ struct unlock {
         struct timespec start, serving, keyed; /* started, serving the API, K authenticated */
         unsigned last_progress;
         struct event *tick;
-        bool recorded; /* PCR 15 extended and the identity handed over */
+        bool recorded; /* the key is here: PCR 15 extended and the identity handed over */
         bool all_answered;
         unsigned grace_ticks; /* ticks since every volume was answered */
         int outcome; /* 0 unlocked; < 0 the reason for the fallback */
@@ -164,42 +164,75 @@ static void log_timing(const struct unlock *u) {
                  timeval_ms(usage.ru_utime), timeval_ms(usage.ru_stime));
 }
 
+static void unlock_finish(struct unlock *u, int outcome) {
+        u->outcome = outcome;
+        event_base_loopexit(u->server.base, NULL);
+}
+
+/* The volumes whose prompt has appeared get the key; the timing line once all have it. */
+static int answer_pending(struct unlock *u) {
+        int ret;
+
+        if (u->all_answered)
+                return 0;
+        ret = answer_volumes(u, &u->all_answered);
+        if (ret >= 0 && u->all_answered)
+                log_timing(u);
+        return ret;
+}
+
+/* The agent API's completion callback: K authenticated and the payload opened. Recorded in
+ * PCR 15 and handed over before the first answer: once a volume opens, switch-root may stop
+ * this unit at any moment. */
+static void on_key_released(void *user) {
+        struct unlock *u = user;
+        int ret;
+
+        clock_gettime(CLOCK_MONOTONIC, &u->keyed);
+        ret = measure_unlock(u);
+        if (ret >= 0)
+                ret = hand_identity_over(u);
+        u->recorded = true;
+        if (ret >= 0)
+                ret = answer_pending(u);
+        if (ret < 0)
+                unlock_finish(u, ret);
+}
+
+/* The verifier had K proved: its release is complete; done once every volume has the key. */
+static void on_key_verified(void *user) {
+        struct unlock *u = user;
+
+        if (u->recorded && u->all_answered)
+                unlock_finish(u, 0);
+}
+
+/* The clock: prompts that appear after the key, the grace for the verifier's proof, the
+ * bound on the wait, and a progress line now and then. */
 static void on_tick(evutil_socket_t fd, short events, void *user) {
         struct unlock *u = user;
         unsigned elapsed = elapsed_s(u);
-        bool done = false;
         int ret;
 
-        if (key_release_complete(&u->server.api.keys)) {
-                /* recorded and handed over before the first answer: once a volume opens,
-                 * switch-root may stop this unit at any moment */
-                if (!u->recorded)
-                        clock_gettime(CLOCK_MONOTONIC, &u->keyed);
-                ret = u->recorded ? 0 : measure_unlock(u);
-                if (ret >= 0 && !u->recorded)
-                        ret = hand_identity_over(u);
-                u->recorded = true;
-                if (ret >= 0 && !u->all_answered) {
-                        ret = answer_volumes(u, &u->all_answered);
-                        if (ret >= 0 && u->all_answered)
-                                log_timing(u);
+        if (u->recorded) {
+                ret = answer_pending(u);
+                if (ret < 0) {
+                        unlock_finish(u, ret);
+                        return;
                 }
                 /* the volumes are open; the verifier's proof request is given a moment */
-                if (ret >= 0 && u->all_answered)
-                        done = u->server.api.keys_verified || ++u->grace_ticks * TICK_MS >= VERIFY_GRACE_MS;
-                if (ret < 0 || done) {
-                        u->outcome = ret;
-                        event_base_loopexit(u->server.base, NULL);
+                if (u->all_answered &&
+                    (u->server.api.keys_verified || ++u->grace_ticks * TICK_MS >= VERIFY_GRACE_MS)) {
+                        unlock_finish(u, 0);
                         return;
                 }
         }
-        if (elapsed >= u->config->unlock_timeout) {
-                u->outcome = vm_error(-ETIMEDOUT, "no key from the verifier within %u s", u->config->unlock_timeout);
-                event_base_loopexit(u->server.base, NULL);
-        } else if (elapsed >= u->last_progress + PROGRESS_EVERY_S) {
+        if (elapsed >= u->config->unlock_timeout)
+                unlock_finish(u, vm_error(-ETIMEDOUT, "no key from the verifier within %u s", u->config->unlock_timeout));
+        else if (elapsed >= u->last_progress + PROGRESS_EVERY_S) {
                 u->last_progress = elapsed;
                 log_info("unlock: waiting for the verifier's key (%u s of %u)%s", elapsed, u->config->unlock_timeout,
-                         key_release_complete(&u->server.api.keys) ? ", key here, waiting for the volumes' prompts" : "");
+                         u->recorded ? ", key here, waiting for the volumes' prompts" : "");
         }
 }
 
@@ -259,6 +292,9 @@ int cmd_unlock(int argc, char **argv, struct cli *cli) {
         if (ret >= 0)
                 ret = agent_server_start(&u.server, &cli->config, &setup);
         if (ret >= 0) {
+                u.server.api.on_key_released = on_key_released;
+                u.server.api.on_key_verified = on_key_verified;
+                u.server.api.release_user = &u;
                 u.tick = event_new(u.server.base, -1, EV_PERSIST, on_tick, &u);
                 if (!u.tick || event_add(u.tick, &tick) < 0)
                         ret = -ENOMEM;
