@@ -2,7 +2,6 @@
 
 #include <dirent.h>
 #include <ini.h>
-#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +13,7 @@
 #include "lib/cleanup.h"
 #include "lib/error.h"
 #include "lib/file.h"
+#include "lib/secret.h"
 
 #define ASK_FILE_MAX 8192
 #define ASKPASS_KEY_MAX (64 * 1024)
@@ -91,22 +91,21 @@ bool askpass_matches(const struct askpass_request *req, const char *volume) {
 
 int askpass_answer(const struct askpass_request *req, const uint8_t *key, size_t size) {
         struct sockaddr_un addr = { .sun_family = AF_UNIX };
+        _cleanup_(secret_freep) struct secret *datagram = NULL;
         _cleanup_(closep) int fd = -1;
-        uint8_t *datagram;
         ssize_t sent;
 
         if (size == 0 || size > ASKPASS_KEY_MAX)
                 return vm_error(-EINVAL, "a key of %zu bytes cannot be sent", size);
-        datagram = OPENSSL_secure_malloc(size + 1);
+        datagram = secret_new(size + 1);
         if (!datagram)
                 return -ENOMEM;
-        datagram[0] = '+'; /* SPEC §6: "+" then the password; "-" would cancel */
-        memcpy(datagram + 1, key, size);
+        datagram->data[0] = '+'; /* SPEC §6: "+" then the password; "-" would cancel */
+        memcpy(datagram->data + 1, key, size);
         memcpy(addr.sun_path, req->socket, strlen(req->socket) + 1);
         fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        sent = fd < 0 ? -1 : sendto(fd, datagram, size + 1, MSG_NOSIGNAL, (struct sockaddr *)&addr, sizeof(addr));
-        OPENSSL_secure_clear_free(datagram, size + 1);
-        if (sent != (ssize_t)(size + 1))
+        sent = fd < 0 ? -1 : sendto(fd, datagram->data, datagram->size, MSG_NOSIGNAL, (struct sockaddr *)&addr, sizeof(addr));
+        if (sent != (ssize_t)datagram->size)
                 return vm_error(-errno, "cannot answer %s on %s: %m", req->id, req->socket);
         return 0;
 }

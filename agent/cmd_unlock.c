@@ -98,7 +98,7 @@ static int answer_volumes(struct unlock *u, bool *done) {
                 return vm_error(-EPERM, "the verifier released K without a payload: no key for the volumes");
         for (size_t i = 0; i < u->count; i++) {
                 if (!u->answered[i] && askpass_find(u->config->askpass_dir, u->volumes[i], &req) == 0) {
-                        ret = askpass_answer(&req, keys->payload, keys->payload_size);
+                        ret = askpass_answer(&req, keys->payload->data, keys->payload->size);
                         if (ret < 0)
                                 return ret;
                         u->answered[i] = true;

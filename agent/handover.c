@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <libgen.h>
-#include <openssl/crypto.h>
 #include <openssl/pem.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +13,7 @@
 #include "agent/tpm.h"
 #include "lib/cleanup.h"
 #include "lib/error.h"
+#include "lib/secret.h"
 
 #define HANDOVER_MAGIC "vmattest-handover 1"
 #define HANDOVER_LINE_MAX 128
@@ -112,8 +112,8 @@ int handover_parse(const void *data, size_t size, struct handover *h) {
 
 int handover_take(const char *path, struct handover *h) {
         _cleanup_(closep) int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+        _cleanup_(secret_freep) struct secret *data = NULL;
         struct stat st;
-        char *data;
         ssize_t n;
         int ret;
 
@@ -130,17 +130,16 @@ int handover_take(const char *path, struct handover *h) {
                                 path);
         if (st.st_size > HANDOVER_MAX)
                 return vm_error(-EFBIG, "hand-over %s: longer than %d bytes", path, HANDOVER_MAX);
-        data = OPENSSL_secure_malloc((size_t)st.st_size + 1);
+        data = secret_new((size_t)st.st_size + 1); /* one byte more: a file that grew is seen */
         if (!data)
                 return -ENOMEM;
-        n = read(fd, data, (size_t)st.st_size + 1);
+        n = read(fd, data->data, data->size);
         if (n < 0)
                 ret = vm_error(-errno, "hand-over %s: cannot read: %m", path);
         else if (n != st.st_size)
                 ret = vm_error(-EIO, "hand-over %s: changed while read", path);
         else
-                ret = handover_parse(data, (size_t)n, h);
-        OPENSSL_secure_clear_free(data, (size_t)st.st_size + 1);
+                ret = handover_parse(data->data, (size_t)n, h);
         if (ret < 0 && ret != -EIO && ret != -ENOMEM)
                 return vm_error(ret, "hand-over %s: %s", path, vm_error_detail(ret));
         return ret;
