@@ -1,18 +1,19 @@
 #include "agent/askpass.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <ini.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "lib/cleanup.h"
 #include "lib/error.h"
-#include "lib/file.h"
 #include "lib/secret.h"
 
 #define ASK_FILE_MAX 8192
@@ -110,26 +111,90 @@ int askpass_answer(const struct askpass_request *req, const uint8_t *key, size_t
         return 0;
 }
 
+/* The request file itself: a regular file of root's (systemd-cryptsetup runs as root; anyone
+ * else who can write into the directory must not get the key by asking for it), opened without
+ * following a symlink and judged on what was opened. -ENOENT when it went away meanwhile. */
+static int read_request(int dir_fd, const char *path, const char *name, struct askpass_request *req) {
+        _cleanup_(closep) int fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+        char text[ASK_FILE_MAX + 1];
+        size_t size = 0;
+        struct stat st;
+        ssize_t n;
+
+        if (fd < 0 && errno == ENOENT)
+                return -ENOENT; /* answered and removed meanwhile */
+        if (fd < 0 && errno == ELOOP)
+                return vm_error(-EPERM, "ask-password request %s is a symlink: ignored", path);
+        if (fd < 0)
+                return vm_error(-EPERM, "ask-password request %s: cannot open: %m", path);
+        if (fstat(fd, &st) < 0)
+                return vm_error(-EPERM, "ask-password request %s: %m", path);
+        if (!S_ISREG(st.st_mode))
+                return vm_error(-EPERM, "ask-password request %s is not a regular file: ignored", path);
+        if (st.st_uid != 0)
+                return vm_error(-EPERM, "ask-password request %s is owned by uid %u, not root: ignored", path,
+                                (unsigned)st.st_uid);
+        while (size < sizeof(text) && (n = read(fd, text + size, sizeof(text) - size)) != 0) {
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return vm_error(-EPERM, "ask-password request %s: cannot read: %m", path);
+                size += (size_t)n;
+        }
+        return askpass_parse(text, size, req) < 0 ? vm_error(-EPERM, "%s: %s", path, vm_error_detail(-EBADMSG)) : 0;
+}
+
+/* The Socket= a request names gets the key, so it must be systemd's: a socket of root's directly
+ * in the ask-password directory (not below it, not elsewhere, not reached through "..", not a
+ * symlink). The directory is root's too: nobody else can swap the socket before the answer. */
+static int check_socket(int dir_fd, const char *dir, const char *path, const struct askpass_request *req) {
+        size_t dir_len = strlen(dir);
+        const char *name;
+        struct stat st;
+
+        while (dir_len > 1 && dir[dir_len - 1] == '/')
+                dir_len--;
+        name = req->socket + dir_len + 1;
+        if (strncmp(req->socket, dir, dir_len) != 0 || req->socket[dir_len] != '/' || !*name || strchr(name, '/') ||
+            strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+                return vm_error(-EPERM, "ask-password request %s: Socket=%s is not a socket in %.*s: ignored", path,
+                                req->socket, (int)dir_len, dir);
+        if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return vm_error(-EPERM, "ask-password request %s: Socket=%s: %m", path, req->socket);
+        if (!S_ISSOCK(st.st_mode))
+                return vm_error(-EPERM, "ask-password request %s: Socket=%s is not a socket (%s): ignored", path,
+                                req->socket, S_ISLNK(st.st_mode) ? "a symlink" : "another kind of file");
+        if (st.st_uid != 0)
+                return vm_error(-EPERM, "ask-password request %s: Socket=%s is owned by uid %u, not root: ignored", path,
+                                req->socket, (unsigned)st.st_uid);
+        return 0;
+}
+
 int askpass_find(const char *dir, const char *volume, struct askpass_request *req) {
         DIR *d = opendir(dir);
         struct dirent *entry;
-        int ret = -ENOENT;
+        int ret = -ENOENT, refused = 0, r;
 
         if (!d)
                 return errno == ENOENT ? -ENOENT : vm_error(-errno, "%s: %m", dir);
         while (ret == -ENOENT && (entry = readdir(d))) {
-                char path[512], *text = NULL;
-                size_t size;
+                char path[512];
 
                 if (strncmp(entry->d_name, "ask.", 4) != 0)
                         continue;
                 snprintf(path, sizeof(path), "%s/%s", dir, entry->d_name);
-                if (file_read_all(path, ASK_FILE_MAX, &text, &size) < 0)
-                        continue; /* answered and removed meanwhile, or not ours to read */
-                if (askpass_parse(text, size, req) >= 0 && askpass_matches(req, volume))
+                r = read_request(dirfd(d), path, entry->d_name, req);
+                if (r >= 0 && !askpass_matches(req, volume))
+                        continue;
+                if (r >= 0)
+                        r = check_socket(dirfd(d), dir, path, req);
+                if (r >= 0)
                         ret = 0;
-                free(text);
+                else if (r == -EPERM)
+                        refused = r; /* its detail stays the last one recorded */
         }
         closedir(d);
-        return ret;
+        if (ret < 0)
+                memset(req, 0, sizeof(*req));
+        return ret == -ENOENT && refused ? refused : ret;
 }

@@ -58,6 +58,7 @@ struct unlock {
         bool recorded; /* PCR 15 extended and the identity handed over */
         bool all_answered;
         unsigned grace_ticks; /* ticks since every volume was answered */
+        char refusal[256]; /* the last ask-password request refused, logged once */
         int outcome; /* 0 unlocked; < 0 the reason for the fallback */
 };
 
@@ -97,12 +98,17 @@ static int answer_volumes(struct unlock *u, bool *done) {
         if (!keys->payload)
                 return vm_error(-EPERM, "the verifier released K without a payload: no key for the volumes");
         for (size_t i = 0; i < u->count; i++) {
-                if (!u->answered[i] && askpass_find(u->config->askpass_dir, u->volumes[i], &req) == 0) {
+                ret = u->answered[i] ? -ENOENT : askpass_find(u->config->askpass_dir, u->volumes[i], &req);
+                if (ret == 0) {
                         ret = askpass_answer(&req, keys->payload->data, keys->payload->size);
                         if (ret < 0)
                                 return ret;
                         u->answered[i] = true;
                         log_info("unlock: answered %s (%u s)", req.id, elapsed_s(u));
+                } else if (ret == -EPERM && strncmp(u->refusal, vm_error_detail(ret), sizeof(u->refusal) - 1) != 0) {
+                        /* not systemd's request, or not reached as systemd's: the key stays here */
+                        snprintf(u->refusal, sizeof(u->refusal), "%s", vm_error_detail(ret));
+                        log_warning("unlock: %s", u->refusal);
                 }
                 answered += u->answered[i];
         }
