@@ -139,7 +139,7 @@ static int hand_identity_over(struct unlock *u) {
         int ret;
 
         snprintf(h.agent_id, sizeof(h.agent_id), "%s", s->id.agent_id);
-        ret = handover_write(u->config->handover_path, &h);
+        ret = handover_write(u->config->handover_path, &h, u->config->handover_uid);
         if (ret >= 0)
                 log_info("unlock: agent identity handed over to the runtime agent in %s", u->config->handover_path);
         return ret;
@@ -259,6 +259,9 @@ int cmd_unlock(int argc, char **argv, struct cli *cli) {
                         log_info("unlock: IMA policy %s loaded into the kernel (%u s)", cli->config.ima_policy,
                                  elapsed_s(&u));
         }
+        /* the hand-over's directory now: one unlock cannot use fails before the verifier's key */
+        if (ret >= 0)
+                ret = handover_prepare(cli->config.handover_path, cli->config.handover_uid);
         setup.tcti = cli_tcti(cli);
         /* an unreachable registrar is waited for as long as the key is */
         setup.register_deadline = u.start.tv_sec + (time_t)cli->config.unlock_timeout;
