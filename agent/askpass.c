@@ -146,7 +146,8 @@ static int read_request(int dir_fd, const char *path, const char *name, struct a
 
 /* The Socket= a request names gets the key, so it must be systemd's: a socket of root's directly
  * in the ask-password directory (not below it, not elsewhere, not reached through "..", not a
- * symlink). The directory is root's too: nobody else can swap the socket before the answer. */
+ * symlink). The directory is root's alone (askpass_find): nobody else can swap the socket
+ * between this check and the answer. */
 static int check_socket(int dir_fd, const char *dir, const char *path, const struct askpass_request *req) {
         size_t dir_len = strlen(dir);
         const char *name;
@@ -154,9 +155,8 @@ static int check_socket(int dir_fd, const char *dir, const char *path, const str
 
         while (dir_len > 1 && dir[dir_len - 1] == '/')
                 dir_len--;
-        name = req->socket + dir_len + 1;
-        if (strncmp(req->socket, dir, dir_len) != 0 || req->socket[dir_len] != '/' || !*name || strchr(name, '/') ||
-            strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+        name = strncmp(req->socket, dir, dir_len) == 0 && req->socket[dir_len] == '/' ? req->socket + dir_len + 1 : "";
+        if (!*name || strchr(name, '/') || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
                 return vm_error(-EPERM, "ask-password request %s: Socket=%s is not a socket in %.*s: ignored", path,
                                 req->socket, (int)dir_len, dir);
         if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
@@ -173,10 +173,16 @@ static int check_socket(int dir_fd, const char *dir, const char *path, const str
 int askpass_find(const char *dir, const char *volume, struct askpass_request *req) {
         DIR *d = opendir(dir);
         struct dirent *entry;
+        struct stat st = { 0 };
         int ret = -ENOENT, refused = 0, r;
 
         if (!d)
                 return errno == ENOENT ? -ENOENT : vm_error(-errno, "%s: %m", dir);
+        if (fstat(dirfd(d), &st) < 0 || st.st_uid != 0 || (st.st_mode & 022)) {
+                closedir(d);
+                return vm_error(-EPERM, "ask-password directory %s is not root's alone (owner uid %u, mode %04o): "
+                                "nothing in it is answered", dir, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+        }
         while (ret == -ENOENT && (entry = readdir(d))) {
                 char path[512];
 

@@ -24,9 +24,10 @@ int askpass_parse(const char *text, size_t size, struct askpass_request *req);
 bool askpass_matches(const struct askpass_request *req, const char *volume);
 /* Sends "+<key>" to the request's socket. The datagram buffer is wiped before it is freed. */
 int askpass_answer(const struct askpass_request *req, const uint8_t *key, size_t size);
-/* Looks through `dir` for a request for `volume` that is systemd's: the ask.* file a regular
- * file owned by root (not followed when it is a symlink), its Socket= a socket owned by root
- * directly in `dir` (no other directory, no "..", no symlink). 0 and *req when found;
+/* Looks through `dir` (root's, writable by nobody else) for a request for `volume` that is
+ * systemd's: the ask.* file a regular file owned by root (not followed when it is a symlink),
+ * its Socket= a socket owned by root directly in `dir` (no other directory, no "..", no
+ * symlink). 0 and *req when found;
  * -ENOENT when there is none; -EPERM when there is none but some request was refused, the
  * detail naming the last one refused and why. */
 int askpass_find(const char *dir, const char *volume, struct askpass_request *req);

@@ -209,6 +209,15 @@ static void test_ask_file_not_roots(void **state) {
         assert_int_equal(symlink(elsewhere, ask), 0);
         assert_error(askpass_find(f->dir, UUID, &req), -EPERM, "is a symlink");
         assert_int_equal(recv(f->fd, got, sizeof(got), MSG_DONTWAIT), -1);
+        /* a directory that is not root's alone: nothing in it is answered */
+        snprintf(ask, sizeof(ask), "%s/ask.2", f->dir);
+        write_ask(ask, f->socket_path);
+        assert_int_equal(chmod(f->dir, 0777), 0);
+        assert_error(askpass_find(f->dir, UUID, &req), -EPERM, "is not root's alone (owner uid 0, mode 0777)");
+        assert_int_equal(chmod(f->dir, 0755), 0);
+        assert_int_equal(chown(f->dir, NOBODY, NOBODY), 0);
+        assert_error(askpass_find(f->dir, UUID, &req), -EPERM, "is not root's alone (owner uid 65534");
+        assert_int_equal(chown(f->dir, 0, 0), 0);
         /* the genuine request beside a refused one is still answered */
         snprintf(ask, sizeof(ask), "%s/ask.2", f->dir);
         write_ask(ask, f->socket_path);
