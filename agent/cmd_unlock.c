@@ -259,8 +259,9 @@ int cmd_unlock(int argc, char **argv, struct cli *cli) {
                         log_info("unlock: IMA policy %s loaded into the kernel (%u s)", cli->config.ima_policy,
                                  elapsed_s(&u));
         }
-        /* the hand-over's directory now: one unlock cannot use fails before the verifier's key */
-        if (ret >= 0)
+        /* handover_user's directory now: one unlock cannot give it fails before the verifier's key
+         * (root's is made when the identity is handed over, after the PCR 15 log's, as always) */
+        if (ret >= 0 && cli->config.handover_uid != 0)
                 ret = handover_prepare(cli->config.handover_path, cli->config.handover_uid);
         setup.tcti = cli_tcti(cli);
         /* an unreachable registrar is waited for as long as the key is */

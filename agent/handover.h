@@ -35,8 +35,9 @@ struct handover {
 };
 
 /* Makes `path`'s directory if missing (0700, `owner`'s) or checks that `owner` (when not root)
- * already owns it and nobody else may write to it; -EPERM naming it otherwise. `unlock` calls it
- * before it registers, so that a hand-over that cannot be made fails before any key arrives. */
+ * already owns it and nobody else may write to it; -EPERM naming it otherwise. With a
+ * handover_user `unlock` calls it before it registers, so that a hand-over that cannot be made
+ * fails before any key arrives. */
 int handover_prepare(const char *path, uid_t owner);
 /* Writes `h` (whose keys stay the caller's) to `path`, 0600, owned by `owner` (0: root), after
  * handover_prepare; atomically. */
