@@ -1,7 +1,8 @@
-/* Answering systemd's password agent protocol (docs/protocol.md §6), as clevis does:
- * systemd-cryptsetup writes /run/systemd/ask-password/ask.XXXX ([Ask] Id=cryptsetup:<device>,
- * Socket=..., NotAfter=...); an agent that knows the key sends "+<key>" as one datagram to the
- * Socket. A human can still answer the same prompt on the console. */
+/* Answering systemd's password agent protocol (docs/protocol.md §6), as clevis does: systemd-cryptsetup
+ * writes /run/systemd/ask-password/ask.XXXX ([Ask] Id=cryptsetup:<device>, Socket=...,
+ * NotAfter=...); an agent that knows the key sends "+<key>" as one datagram to the Socket. A
+ * human can still answer the same prompt on the console. Only root's requests are answered,
+ * on root's sockets in that directory: the key goes to systemd-cryptsetup and nobody else. */
 #pragma once
 
 #include <stdbool.h>
@@ -23,5 +24,10 @@ int askpass_parse(const char *text, size_t size, struct askpass_request *req);
 bool askpass_matches(const struct askpass_request *req, const char *volume);
 /* Sends "+<key>" to the request's socket. The datagram buffer is wiped before it is freed. */
 int askpass_answer(const struct askpass_request *req, const uint8_t *key, size_t size);
-/* Looks through `dir` for a request for `volume`; 0 and *req when found, -ENOENT when none. */
+/* Looks through `dir` (root's, writable by nobody else) for a request for `volume` that is
+ * systemd's: the ask.* file a regular file owned by root (not followed when it is a symlink),
+ * its Socket= a socket owned by root directly in `dir` (no other directory, no "..", no
+ * symlink). 0 and *req when found;
+ * -ENOENT when there is none; -EPERM when there is none but some request was refused, the
+ * detail naming the last one refused and why. */
 int askpass_find(const char *dir, const char *volume, struct askpass_request *req);

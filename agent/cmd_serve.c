@@ -16,7 +16,8 @@ static const char serve_help[] =
         "\n"
         "After 'vmattest unlock' in the initrd: takes this boot's identity from handover_path\n"
         "(removing the file) and serves it without registering again, so that the verifier keeps\n"
-        "polling the agent it released the key to.\n"
+        "polling the agent it released the key to. The file must be a 0600 regular file of the user\n"
+        "serve runs as: unlock's handover_user names that user when it is not root.\n"
         "\n"
         "      --no-register    serve without registering first\n" CLI_COMMON_HELP;
 

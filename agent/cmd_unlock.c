@@ -58,6 +58,7 @@ struct unlock {
         bool recorded; /* the key is here: PCR 15 extended and the identity handed over */
         bool all_answered;
         unsigned grace_ticks; /* ticks since every volume was answered */
+        char refusal[256]; /* the last ask-password request refused, logged once */
         int outcome; /* 0 unlocked; < 0 the reason for the fallback */
 };
 
@@ -97,12 +98,17 @@ static int answer_volumes(struct unlock *u, bool *done) {
         if (!keys->payload)
                 return vm_error(-EPERM, "the verifier released K without a payload: no key for the volumes");
         for (size_t i = 0; i < u->count; i++) {
-                if (!u->answered[i] && askpass_find(u->config->askpass_dir, u->volumes[i], &req) == 0) {
-                        ret = askpass_answer(&req, keys->payload, keys->payload_size);
+                ret = u->answered[i] ? -ENOENT : askpass_find(u->config->askpass_dir, u->volumes[i], &req);
+                if (ret == 0) {
+                        ret = askpass_answer(&req, keys->payload->data, keys->payload->size);
                         if (ret < 0)
                                 return ret;
                         u->answered[i] = true;
                         log_info("unlock: answered %s (%u s)", req.id, elapsed_s(u));
+                } else if (ret == -EPERM && strncmp(u->refusal, vm_error_detail(ret), sizeof(u->refusal) - 1) != 0) {
+                        /* not systemd's request, or not reached as systemd's: the key stays here */
+                        snprintf(u->refusal, sizeof(u->refusal), "%s", vm_error_detail(ret));
+                        log_warning("unlock: %s", u->refusal);
                 }
                 answered += u->answered[i];
         }
@@ -133,7 +139,7 @@ static int hand_identity_over(struct unlock *u) {
         int ret;
 
         snprintf(h.agent_id, sizeof(h.agent_id), "%s", s->id.agent_id);
-        ret = handover_write(u->config->handover_path, &h);
+        ret = handover_write(u->config->handover_path, &h, u->config->handover_uid);
         if (ret >= 0)
                 log_info("unlock: agent identity handed over to the runtime agent in %s", u->config->handover_path);
         return ret;
@@ -286,6 +292,10 @@ int cmd_unlock(int argc, char **argv, struct cli *cli) {
                         log_info("unlock: IMA policy %s loaded into the kernel (%u s)", cli->config.ima_policy,
                                  elapsed_s(&u));
         }
+        /* handover_user's directory now: one unlock cannot give it fails before the verifier's key
+         * (root's is made when the identity is handed over, after the PCR 15 log's, as always) */
+        if (ret >= 0 && cli->config.handover_uid != 0)
+                ret = handover_prepare(cli->config.handover_path, cli->config.handover_uid);
         setup.tcti = cli_tcti(cli);
         /* an unreachable registrar is waited for as long as the key is */
         setup.register_deadline = u.start.tv_sec + (time_t)cli->config.unlock_timeout;

@@ -1,5 +1,7 @@
 #include "agent/config.h"
 
+#include <libgen.h>
+#include <pwd.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,6 +80,32 @@ static int parse_fallback(const char *value, void *field, size_t size, char *why
         return conf_parse_string(value, field, size, why, why_size);
 }
 
+/* handover_user: a uid, or a user name /etc/passwd knows (in the initrd, its own /etc/passwd:
+ * a uid needs none). Empty or root: the hand-over stays root's. */
+static int parse_user(const char *value, void *field, size_t size, char *why, size_t why_size) {
+        char *end;
+        unsigned long uid;
+        struct passwd pw, *found = NULL;
+        char buf[1024];
+
+        if (!*value) {
+                *(uid_t *)field = 0;
+                return 0;
+        }
+        uid = strtoul(value, &end, 10);
+        if (value[0] >= '0' && value[0] <= '9' && !*end) {
+                if (uid >= (uid_t)-1)
+                        return snprintf(why, why_size, "%s is not a uid", value), -1;
+                *(uid_t *)field = (uid_t)uid;
+                return 0;
+        }
+        if (getpwnam_r(value, &pw, buf, sizeof(buf), &found) != 0 || !found)
+                return snprintf(why, why_size, "no user \"%.64s\" in /etc/passwd (a numeric uid needs no entry)", value),
+                       -1;
+        *(uid_t *)field = found->pw_uid;
+        return 0;
+}
+
 #define KEY(name, parser) CONF_KEY("agent", struct agent_config, name, parser)
 static const struct conf_key agent_keys[] = {
         KEY(uuid, parse_uuid),
@@ -111,6 +139,7 @@ static const struct conf_key agent_keys[] = {
         KEY(askpass_dir, conf_parse_string),
         KEY(ima_policy, conf_parse_string),
         KEY(handover_path, conf_parse_string),
+        { "agent", "handover_user", parse_user, offsetof(struct agent_config, handover_uid), sizeof(uid_t) },
         KEY(runtime_release, conf_parse_bool),
 };
 #undef KEY
@@ -148,8 +177,29 @@ void agent_config_defaults(struct agent_config *config) {
         strcpy(config->registrar_tls_ca_cert, "/etc/vmattest/registrar-ca.pem");
 }
 
+/* The hand-over's directory becomes handover_user's: it must hold nothing of root's, such as
+ * the PCR 15 log that root's `vmattest measure` appends to. */
+static int check_handover_dir(const char *path, const struct agent_config *config) {
+        char handover_dir[sizeof(config->handover_path)], log_dir[sizeof(config->vmattest_ml_path)];
+
+        if (config->handover_uid == 0)
+                return 0;
+        snprintf(handover_dir, sizeof(handover_dir), "%s", config->handover_path);
+        snprintf(log_dir, sizeof(log_dir), "%s", config->vmattest_ml_path);
+        if (strcmp(dirname(handover_dir), dirname(log_dir)) == 0)
+                return vm_error(-EINVAL,
+                                "%s: handover_user: handover_path %s is in the directory of vmattest_ml_path, which "
+                                "handover_user would own: give the hand-over a directory of its own (handover_path = "
+                                "\"/run/vmattest/handover.d/handover\")",
+                                path, config->handover_path);
+        return 0;
+}
+
 int agent_config_load(const char *path, bool must_exist, struct agent_config *config) {
         int ret = conf_load(path, must_exist, agent_keys, ELEMENTSOF(agent_keys), config);
+
+        if (ret >= 0)
+                ret = check_handover_dir(path, config);
 
         /* as Keylime's agent: where the verifier reaches the agent is where it listens, unless
          * told otherwise (behind NAT, a port forward) */

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <tss2/tss2_tpm2_types.h>
 
 #define AGENT_CONFIG_PATH "/etc/vmattest/agent.conf"
@@ -46,8 +47,11 @@ struct agent_config {
         char unlock_fallback[16];
         char askpass_dir[256];
         char ima_policy[256];            /* the IMA policy `unlock` loads into the kernel ("" = none) */
-        /* the root-only file through which `unlock` hands its identity to the runtime `serve` */
+        /* the 0600 file through which `unlock` hands its identity to the runtime `serve`, and
+         * the user it is given to (handover_user: a name or a uid; 0, root, by default): the
+         * one `serve` runs as */
         char handover_path[256];
+        uid_t handover_uid;
         /* `serve` accepts a key release (POST /keys/ukey, /keys/vkey) only when this is on: the
          * release belongs in the initrd, before anything from the root runs */
         bool runtime_release;

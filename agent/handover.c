@@ -2,7 +2,7 @@
 
 #include <fcntl.h>
 #include <libgen.h>
-#include <openssl/crypto.h>
+#include <stdbool.h>
 #include <openssl/pem.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +14,7 @@
 #include "agent/tpm.h"
 #include "lib/cleanup.h"
 #include "lib/error.h"
+#include "lib/secret.h"
 
 #define HANDOVER_MAGIC "vmattest-handover 1"
 #define HANDOVER_LINE_MAX 128
@@ -21,12 +22,49 @@
 
 DEFINE_POINTER_CLEANUP(BIO, BIO_free)
 
-int handover_write(const char *path, const struct handover *h) {
+/* The hand-over's directory, made if missing (its parents 0755, itself 0700) and given to
+ * `owner`, who must be able to open the file and remove it. An existing directory is used as it
+ * is for root; for another owner only when it already is that owner's: unlock gives away no
+ * directory it did not make. */
+int handover_prepare(const char *path, uid_t owner) {
+        char copy[4096], dir[4096];
+        struct stat st;
+
+        if (snprintf(copy, sizeof(copy), "%s", path) >= (int)sizeof(copy))
+                return vm_error(-ENAMETOOLONG, "hand-over %s: path too long", path);
+        snprintf(dir, sizeof(dir), "%s", dirname(copy));
+        for (char *slash = strchr(dir + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
+                *slash = '\0';
+                if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+                        return vm_error(-errno, "hand-over %s: cannot create %s: %m", path, dir);
+                *slash = '/';
+        }
+        if (mkdir(dir, 0700) == 0) {
+                if (owner != 0 && chown(dir, owner, (gid_t)-1) < 0)
+                        return vm_error(-errno, "hand-over %s: cannot give %s to uid %u (handover_user): %m", path, dir,
+                                        (unsigned)owner);
+                return 0;
+        }
+        if (errno != EEXIST)
+                return vm_error(-errno, "hand-over %s: cannot create its directory: %m", path);
+        if (owner == 0)
+                return 0;
+        if (lstat(dir, &st) < 0)
+                return vm_error(-errno, "hand-over %s: %s: %m", path, dir);
+        if (!S_ISDIR(st.st_mode) || st.st_uid != owner || (st.st_mode & 022))
+                return vm_error(-EPERM,
+                                "hand-over %s: %s exists and is not a directory of handover_user's (uid %u) that only it "
+                                "may write to: give the hand-over a directory of its own",
+                                path, dir, (unsigned)owner);
+        return 0;
+}
+
+int handover_write(const char *path, const struct handover *h, uid_t owner) {
         /* the secure-heap BIO: the private keys' PEM never sits in ordinary, swappable memory */
         _cleanup_(BIO_freep) BIO *mem = BIO_new(BIO_s_secmem());
-        char dir[4096];
         char *data;
         long size;
+        int ret;
 
         if (!mem)
                 return -ENOMEM;
@@ -34,11 +72,11 @@ int handover_write(const char *path, const struct handover *h) {
             !PEM_write_bio_PrivateKey(mem, h->payload_key, NULL, NULL, 0, NULL, NULL) ||
             !PEM_write_bio_PrivateKey(mem, h->mtls_key, NULL, NULL, 0, NULL, NULL) || !PEM_write_bio_X509(mem, h->mtls_cert))
                 return vm_error(-ENOMEM, "hand-over %s: cannot encode the identity", path);
-        snprintf(dir, sizeof(dir), "%s", path);
-        if (mkdir(dirname(dir), 0700) < 0 && errno != EEXIST)
-                return vm_error(-errno, "hand-over %s: cannot create its directory: %m", path);
+        ret = handover_prepare(path, owner);
+        if (ret < 0)
+                return ret;
         size = BIO_get_mem_data(mem, &data);
-        return state_write_file(path, data, (size_t)size, 0600);
+        return state_write_file_owned(path, data, (size_t)size, 0600, owner == 0 ? (uid_t)-1 : owner);
 }
 
 /* One header line "NAME VALUE" into value (NUL-terminated), exactly NAME. */
@@ -112,35 +150,59 @@ int handover_parse(const void *data, size_t size, struct handover *h) {
 
 int handover_take(const char *path, struct handover *h) {
         _cleanup_(closep) int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+        _cleanup_(secret_freep) struct secret *data = NULL;
+        uid_t euid = geteuid();
         struct stat st;
-        char *data;
         ssize_t n;
         int ret;
 
         memset(h, 0, sizeof(*h));
+        if (fd < 0 && errno == ENOENT)
+                return -ENOENT;
+        if (fd < 0 && errno == EACCES) {
+                /* another user's file (or directory): useless to this agent, and removed when it can */
+                char whose[48] = "in a directory this agent cannot enter";
+                bool removed;
+
+                if (lstat(path, &st) == 0)
+                        snprintf(whose, sizeof(whose), "owned by uid %u", (unsigned)st.st_uid);
+                removed = unlink(path) == 0;
+                return vm_error(-EACCES, "hand-over %s: cannot open: Permission denied (%s; this agent runs as uid %u, "
+                                "which unlock's handover_user must name)%s",
+                                path, whose, (unsigned)euid, removed ? ": removed" : "");
+        }
         if (fd < 0)
-                return errno == ENOENT ? -ENOENT : vm_error(-errno, "hand-over %s: cannot open: %m", path);
+                return vm_error(-errno, "hand-over %s: cannot open: %m", path);
         /* whatever follows, the keys must not stay behind in /run */
         if (unlink(path) < 0)
-                return vm_error(-errno, "hand-over %s: cannot remove: %m", path);
+                return vm_error(-errno, "hand-over %s: cannot remove: %m (its directory must be writable by uid %u, "
+                                "handover_user)", path, (unsigned)euid);
         if (fstat(fd, &st) < 0)
                 return vm_error(-errno, "hand-over %s: %m", path);
-        if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077))
+        /* only unlock (root) can have given this user a file; anyone else's is not unlock's */
+        if (!S_ISREG(st.st_mode))
                 return vm_error(-EPERM, "hand-over %s: not a regular file of ours with mode 0600: ignored and removed",
                                 path);
+        if (st.st_uid != euid)
+                return vm_error(-EPERM,
+                                "hand-over %s: not a regular file of ours with mode 0600 (owned by uid %u; this agent runs "
+                                "as uid %u, which unlock's handover_user must name): ignored and removed",
+                                path, (unsigned)st.st_uid, (unsigned)euid);
+        if (st.st_mode & 077)
+                return vm_error(-EPERM, "hand-over %s: not a regular file of ours with mode 0600 (mode %04o): ignored and removed",
+                                path, (unsigned)(st.st_mode & 07777));
         if (st.st_size > HANDOVER_MAX)
                 return vm_error(-EFBIG, "hand-over %s: longer than %d bytes", path, HANDOVER_MAX);
-        data = OPENSSL_secure_malloc((size_t)st.st_size + 1);
+        data = secret_new((size_t)st.st_size + 1); /* one byte more: a file that grew is seen */
         if (!data)
                 return -ENOMEM;
-        n = read(fd, data, (size_t)st.st_size + 1);
+        n = read(fd, data->data, data->size);
         if (n < 0)
                 ret = vm_error(-errno, "hand-over %s: cannot read: %m", path);
         else if (n != st.st_size)
                 ret = vm_error(-EIO, "hand-over %s: changed while read", path);
         else
-                ret = handover_parse(data, (size_t)n, h);
-        OPENSSL_secure_clear_free(data, (size_t)st.st_size + 1);
+                ret = handover_parse(data->data, (size_t)n, h);
         if (ret < 0 && ret != -EIO && ret != -ENOMEM)
                 return vm_error(ret, "hand-over %s: %s", path, vm_error_detail(ret));
         return ret;

@@ -3,8 +3,9 @@
  * and released the key to (it checks PCR 16 against the payload key it first saw, and pins the
  * registered mTLS certificate).
  *
- * A root-only (0600) file on /run's tmpfs, which never reaches a disk; `serve` removes it as soon
- * as it has opened it. Text, so that a person can see what it is:
+ * A 0600 file on /run's tmpfs, which never reaches a disk, owned by root or by the user `serve`
+ * runs as (handover_user), in a directory that user owns (0700) so that it can remove the file:
+ * `serve` removes it as soon as it has opened it. Text, so that a person can see what it is:
  *
  *   vmattest-handover 1
  *   agent_id <id>
@@ -18,6 +19,7 @@
 #include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
+#include <sys/types.h>
 #include <tss2/tss2_tpm2_types.h>
 
 #include "lib/agent_id.h"
@@ -32,10 +34,17 @@ struct handover {
         X509 *mtls_cert;
 };
 
-/* Writes `h` (whose keys stay the caller's) to `path`, 0600, atomically. */
-int handover_write(const char *path, const struct handover *h);
-/* Opens `path`, removes it, and parses it into `h` (owned: handover_free). -ENOENT when there is
- * none; a file that is not a root-only regular file, or does not parse, is an error naming it. */
+/* Makes `path`'s directory if missing (0700, `owner`'s) or checks that `owner` (when not root)
+ * already owns it and nobody else may write to it; -EPERM naming it otherwise. With a
+ * handover_user `unlock` calls it before it registers, so that a hand-over that cannot be made
+ * fails before any key arrives. */
+int handover_prepare(const char *path, uid_t owner);
+/* Writes `h` (whose keys stay the caller's) to `path`, 0600, owned by `owner` (0: root), after
+ * handover_prepare; atomically. */
+int handover_write(const char *path, const struct handover *h, uid_t owner);
+/* Opens `path` (not through a symlink), removes it, and parses it into `h` (owned:
+ * handover_free). -ENOENT when there is none; a file that is not a regular file of this
+ * process's effective user with mode 0600, or does not parse, is an error naming it and why. */
 int handover_take(const char *path, struct handover *h);
 /* The parser, on any bytes (also the fuzz harness's entry). */
 int handover_parse(const void *data, size_t size, struct handover *h);

@@ -8,6 +8,7 @@
 
 #include "lib/aead.h"
 #include "lib/auth_tag.h"
+#include "lib/cleanup.h"
 #include "lib/encoding.h"
 #include "lib/error.h"
 #include "lib/log.h"
@@ -21,17 +22,11 @@ void key_release_init(struct key_release *kr, const struct payload_key *pk, cons
         kr->agent_id = agent_id;
 }
 
-static void secret_free(uint8_t **p, size_t size) {
-        if (*p)
-                OPENSSL_secure_clear_free(*p, size);
-        *p = NULL;
-}
-
 void key_release_done(struct key_release *kr) {
-        secret_free(&kr->u, KEY_HALF_SIZE);
-        secret_free(&kr->v, KEY_HALF_SIZE);
-        secret_free(&kr->k, KEY_HALF_SIZE);
-        secret_free(&kr->payload, kr->payload_size + 1);
+        secret_free(kr->u);
+        secret_free(kr->v);
+        secret_free(kr->k);
+        secret_free(kr->payload);
         free(kr->payload_b64);
         OPENSSL_cleanse(kr->auth_tag, sizeof(kr->auth_tag));
         memset(kr, 0, sizeof(*kr));
@@ -43,8 +38,9 @@ bool key_release_complete(const struct key_release *kr) {
 
 /* One key half: base64 -> RSA-OAEP(SHA-1, MGF1-SHA-1, no label) -> exactly 32 bytes, into the
  * secure heap. */
-static int decrypt_half(const struct key_release *kr, const char *encrypted_key, uint8_t **half) {
-        uint8_t *wrapped = NULL, *plain = NULL;
+static int decrypt_half(const struct key_release *kr, const char *encrypted_key, struct secret **half) {
+        _cleanup_(freep) uint8_t *wrapped = NULL;
+        _cleanup_(secret_freep) struct secret *plain = NULL;
         size_t wrapped_size, plain_size = 0;
         EVP_PKEY_CTX *ctx = NULL;
         int ret;
@@ -55,7 +51,7 @@ static int decrypt_half(const struct key_release *kr, const char *encrypted_key,
         if (ret < 0)
                 return vm_error(-EBADMSG, "encrypted_key: %s", vm_error_detail(ret));
         ctx = EVP_PKEY_CTX_new(kr->payload_key->key, NULL);
-        plain = OPENSSL_secure_malloc(wrapped_size);
+        plain = secret_new(wrapped_size); /* OAEP's output is shorter than its input */
         if (!ctx || !plain)
                 ret = -ENOMEM;
         else if (EVP_PKEY_decrypt_init(ctx) <= 0 || EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_OAEP_PADDING) <= 0 ||
@@ -63,26 +59,22 @@ static int decrypt_half(const struct key_release *kr, const char *encrypted_key,
                 ret = vm_error(-EIO, "OpenSSL refuses RSA-OAEP");
         else {
                 plain_size = wrapped_size;
-                if (EVP_PKEY_decrypt(ctx, plain, &plain_size, wrapped, wrapped_size) <= 0)
+                if (EVP_PKEY_decrypt(ctx, plain->data, &plain_size, wrapped, wrapped_size) <= 0)
                         ret = vm_error(-EBADMSG, "encrypted_key does not decrypt under the payload key");
                 else if (plain_size != KEY_HALF_SIZE)
                         ret = vm_error(-EBADMSG, "encrypted_key holds %zu bytes, a key half is %d", plain_size,
                                        KEY_HALF_SIZE);
         }
         EVP_PKEY_CTX_free(ctx);
-        free(wrapped);
-        if (ret < 0) {
-                if (plain)
-                        OPENSSL_secure_clear_free(plain, wrapped_size);
+        if (ret < 0)
                 return ret;
-        }
-        *half = plain;
-        return 0;
+        *half = secret_new_copy(plain->data, KEY_HALF_SIZE);
+        return *half ? 0 : -ENOMEM;
 }
 
 /* docs/protocol.md §3: the payload is sealed under K (lib/aead.h's layout). */
 static int open_payload(struct key_release *kr) {
-        int ret = aead_open(kr->k, kr->payload_b64, &kr->payload, &kr->payload_size);
+        int ret = aead_open_secret(kr->k->data, kr->payload_b64, &kr->payload);
 
         if (ret < 0)
                 return vm_error(ret, "payload: %s", vm_error_detail(ret));
@@ -97,21 +89,21 @@ static int combine(struct key_release *kr) {
 
         if (!kr->u || !kr->v)
                 return 0;
-        kr->k = OPENSSL_secure_malloc(KEY_HALF_SIZE);
+        kr->k = secret_new(KEY_HALF_SIZE);
         if (!kr->k)
                 return -ENOMEM;
         for (size_t i = 0; i < KEY_HALF_SIZE; i++)
-                kr->k[i] = kr->u[i] ^ kr->v[i];
-        ret = auth_tag_compute(kr->k, KEY_HALF_SIZE, kr->agent_id, tag);
+                kr->k->data[i] = kr->u->data[i] ^ kr->v->data[i];
+        ret = auth_tag_compute(kr->k->data, KEY_HALF_SIZE, kr->agent_id, tag);
         if (ret >= 0 && !auth_tag_equal(tag, kr->auth_tag))
                 ret = vm_error(-EPERM, "auth_tag does not match U xor V: key halves discarded");
         OPENSSL_cleanse(tag, sizeof(tag));
         if (ret >= 0 && kr->payload_b64)
                 ret = open_payload(kr);
-        secret_free(&kr->u, KEY_HALF_SIZE);
-        secret_free(&kr->v, KEY_HALF_SIZE);
+        secret_freep(&kr->u);
+        secret_freep(&kr->v);
         if (ret < 0) {
-                secret_free(&kr->k, KEY_HALF_SIZE);
+                secret_freep(&kr->k);
                 return ret;
         }
         log_info("key release: K authenticated%s", kr->payload ? ", payload opened" : "");
@@ -119,7 +111,7 @@ static int combine(struct key_release *kr) {
 }
 
 int key_release_ukey(struct key_release *kr, const char *encrypted_key, const char *auth_tag, const char *payload) {
-        uint8_t *u = NULL;
+        _cleanup_(secret_freep) struct secret *u = NULL;
         int ret;
 
         if (!auth_tag || strlen(auth_tag) != AUTH_TAG_HEX_SIZE - 1)
@@ -130,27 +122,25 @@ int key_release_ukey(struct key_release *kr, const char *encrypted_key, const ch
         if (ret < 0)
                 return ret;
         /* a new U (the tenant started over) replaces the old one and everything derived */
-        secret_free(&kr->u, KEY_HALF_SIZE);
-        secret_free(&kr->k, KEY_HALF_SIZE);
-        secret_free(&kr->payload, kr->payload_size + 1);
+        secret_freep(&kr->u);
+        secret_freep(&kr->k);
+        secret_freep(&kr->payload);
         free(kr->payload_b64);
         kr->payload_b64 = payload ? strdup(payload) : NULL;
-        if (payload && !kr->payload_b64) {
-                OPENSSL_secure_clear_free(u, KEY_HALF_SIZE);
+        if (payload && !kr->payload_b64)
                 return -ENOMEM;
-        }
-        kr->u = u;
+        kr->u = TAKE_PTR(u);
         memcpy(kr->auth_tag, auth_tag, AUTH_TAG_HEX_SIZE);
         return combine(kr);
 }
 
 int key_release_vkey(struct key_release *kr, const char *encrypted_key) {
-        uint8_t *v = NULL;
+        struct secret *v = NULL;
         int ret = decrypt_half(kr, encrypted_key, &v);
 
         if (ret < 0)
                 return ret;
-        secret_free(&kr->v, KEY_HALF_SIZE);
+        secret_free(kr->v);
         kr->v = v;
         return combine(kr);
 }
@@ -160,5 +150,5 @@ int key_release_verify(const struct key_release *kr, const char *challenge, char
                 return vm_error(-EAGAIN, "K is not known yet");
         if (!challenge || !*challenge || strlen(challenge) > 64)
                 return vm_error(-EBADMSG, "challenge must be 1-64 characters");
-        return auth_tag_compute(kr->k, KEY_HALF_SIZE, challenge, out);
+        return auth_tag_compute(kr->k->data, KEY_HALF_SIZE, challenge, out);
 }

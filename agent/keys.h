@@ -10,17 +10,17 @@
 #include <stdint.h>
 
 #include "agent/payload_key.h"
+#include "lib/secret.h"
 
 #define KEY_HALF_SIZE 32
 
 struct key_release {
         const struct payload_key *payload_key;
         const char *agent_id;
-        uint8_t *u, *v, *k;      /* secure heap; NULL until received / derived */
+        struct secret *u, *v, *k; /* KEY_HALF_SIZE bytes each; NULL until received / derived */
         char auth_tag[97];
-        char *payload_b64;       /* the encrypted payload as sent with U (not secret) */
-        uint8_t *payload;        /* secure heap, after K authenticated */
-        size_t payload_size;
+        char *payload_b64;        /* the encrypted payload as sent with U (not secret) */
+        struct secret *payload;   /* after K authenticated */
 };
 
 void key_release_init(struct key_release *kr, const struct payload_key *pk, const char *agent_id);

@@ -49,6 +49,10 @@ int state_read_text(const char *path, char *out, size_t size) {
 }
 
 int state_write_file(const char *path, const void *data, size_t size, unsigned mode) {
+        return state_write_file_owned(path, data, size, mode, (uid_t)-1);
+}
+
+int state_write_file_owned(const char *path, const void *data, size_t size, unsigned mode, uid_t owner) {
         char tmp[4096];
         int fd, n = snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 
@@ -58,6 +62,13 @@ int state_write_file(const char *path, const void *data, size_t size, unsigned m
         fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
         if (fd < 0)
                 return vm_error(-errno, "%s: cannot create: %m", tmp);
+        if (owner != (uid_t)-1 && fchown(fd, owner, (gid_t)-1) < 0) {
+                int err = errno;
+
+                close(fd);
+                unlink(tmp);
+                return vm_error(-err, "%s: cannot give it to uid %u: %s", tmp, (unsigned)owner, strerror(err));
+        }
         if (write(fd, data, size) != (ssize_t)size || fsync(fd) < 0) {
                 int err = errno;
 

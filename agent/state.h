@@ -3,6 +3,7 @@
 #pragma once
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "agent/config.h"
 
@@ -14,3 +15,5 @@ int state_path(const struct agent_config *config, const char *name, char *out, s
 int state_read_text(const char *path, char *out, size_t size);
 /* Writes `data` to `path` atomically (temp file + rename) with `mode`. */
 int state_write_file(const char *path, const void *data, size_t size, unsigned mode);
+/* The same, the file given to `owner` before any byte is written ((uid_t)-1: the caller's). */
+int state_write_file_owned(const char *path, const void *data, size_t size, unsigned mode, uid_t owner);

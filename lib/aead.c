@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cleanup.h"
 #include "encoding.h"
 #include "error.h"
 
@@ -33,8 +34,9 @@ int aead_seal(const uint8_t key[AEAD_KEY_SIZE], const uint8_t *plain, size_t siz
         return ret;
 }
 
-int aead_open(const uint8_t key[AEAD_KEY_SIZE], const char *sealed_b64, uint8_t **plain_out, size_t *size) {
-        uint8_t *sealed = NULL, *plain = NULL;
+int aead_open_secret(const uint8_t key[AEAD_KEY_SIZE], const char *sealed_b64, struct secret **out) {
+        _cleanup_(freep) uint8_t *sealed = NULL;
+        struct secret *plain = NULL;
         size_t sealed_size, cipher_size;
         EVP_CIPHER_CTX *ctx = NULL;
         int n = 0, tail = 0, ret;
@@ -42,30 +44,39 @@ int aead_open(const uint8_t key[AEAD_KEY_SIZE], const char *sealed_b64, uint8_t 
         ret = base64_decode(sealed_b64, strlen(sealed_b64), &sealed, &sealed_size);
         if (ret < 0)
                 return ret;
-        if (sealed_size < IV_SIZE + TAG_SIZE || sealed_size - IV_SIZE - TAG_SIZE > INT32_MAX) {
-                free(sealed);
+        if (sealed_size < IV_SIZE + TAG_SIZE || sealed_size - IV_SIZE - TAG_SIZE > INT32_MAX)
                 return vm_error(-EBADMSG, "%zu bytes cannot hold an IV and a tag", sealed_size);
-        }
+        /* GCM is a stream mode: the plaintext is exactly as long as the ciphertext */
         cipher_size = sealed_size - IV_SIZE - TAG_SIZE;
         ctx = EVP_CIPHER_CTX_new();
-        plain = OPENSSL_secure_zalloc(cipher_size + 1);
+        plain = secret_new(cipher_size);
         if (!ctx || !plain)
                 ret = vm_error(-ENOMEM, "no secure memory for %zu bytes of plaintext", cipher_size);
         else if (EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1 ||
                  EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, IV_SIZE, NULL) != 1 ||
                  EVP_DecryptInit_ex(ctx, NULL, NULL, key, sealed) != 1 ||
-                 EVP_DecryptUpdate(ctx, plain, &n, sealed + IV_SIZE, (int)cipher_size) != 1 ||
+                 EVP_DecryptUpdate(ctx, plain->data, &n, sealed + IV_SIZE, (int)cipher_size) != 1 ||
                  EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, TAG_SIZE, sealed + sealed_size - TAG_SIZE) != 1 ||
-                 EVP_DecryptFinal_ex(ctx, plain + n, &tail) != 1)
+                 EVP_DecryptFinal_ex(ctx, plain->data + n, &tail) != 1)
                 ret = vm_error(-EPERM, "does not open under the key (altered, or sealed under another key)");
+        else if ((size_t)(n + tail) != cipher_size)
+                ret = vm_error(-EIO, "AES-256-GCM gave %d bytes for %zu", n + tail, cipher_size);
         EVP_CIPHER_CTX_free(ctx);
-        free(sealed);
         if (ret < 0) {
-                if (plain)
-                        OPENSSL_secure_clear_free(plain, cipher_size + 1);
+                secret_free(plain);
                 return ret;
         }
-        *plain_out = plain;
-        *size = (size_t)(n + tail);
+        *out = plain;
+        return 0;
+}
+
+int aead_open(const uint8_t key[AEAD_KEY_SIZE], const char *sealed_b64, uint8_t **plain_out, size_t *size) {
+        struct secret *plain = NULL;
+        int ret = aead_open_secret(key, sealed_b64, &plain);
+
+        if (ret < 0)
+                return ret;
+        *size = plain->size;
+        *plain_out = secret_take_data(plain);
         return 0;
 }

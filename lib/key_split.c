@@ -11,11 +11,16 @@
 #include "error.h"
 
 int key_split_new(const char *agent_id, struct key_split **out) {
-        struct key_split *split = OPENSSL_secure_zalloc(sizeof(*split));
+        struct key_split *split = calloc(1, sizeof(*split));
         int ret;
 
-        if (!split)
+        if (!split || !(split->halves = secret_new(3 * KEY_SPLIT_SIZE))) {
+                free(split);
                 return -ENOMEM;
+        }
+        split->k = split->halves->data;
+        split->u = split->k + KEY_SPLIT_SIZE;
+        split->v = split->u + KEY_SPLIT_SIZE;
         if (RAND_priv_bytes(split->k, KEY_SPLIT_SIZE) != 1 || RAND_priv_bytes(split->v, KEY_SPLIT_SIZE) != 1) {
                 key_split_free(split);
                 return vm_error(-EIO, "no random bytes for K and V");
@@ -32,8 +37,11 @@ int key_split_new(const char *agent_id, struct key_split **out) {
 }
 
 void key_split_free(struct key_split *split) {
-        if (split)
-                OPENSSL_secure_clear_free(split, sizeof(*split));
+        if (!split)
+                return;
+        secret_free(split->halves);
+        OPENSSL_cleanse(split, sizeof(*split));
+        free(split);
 }
 
 int key_split_seal(const struct key_split *split, const uint8_t *payload, size_t size, char **sealed_b64) {

@@ -1,7 +1,8 @@
 /* Key release (docs/protocol.md §3), the tenant's half: K and V random, U = K xor V, auth_tag =
  * HMAC-SHA384(K, agent id), the payload sealed with AES-256-GCM under K as
  * base64(IV[16] || ciphertext || tag[16]), each half wrapped with RSA-OAEP (SHA-1) to the
- * agent's payload key. The split lives in OpenSSL's secure heap and is wiped when freed. */
+ * agent's payload key. K, U and V live in OpenSSL's secure heap (lib/secret.h) and are wiped
+ * when the split is freed. */
 #pragma once
 
 #include <openssl/evp.h>
@@ -9,14 +10,14 @@
 #include <stdint.h>
 
 #include "auth_tag.h"
+#include "secret.h"
 
 #define KEY_SPLIT_SIZE 32
 
 struct key_split {
-        uint8_t k[KEY_SPLIT_SIZE];
-        uint8_t u[KEY_SPLIT_SIZE];
-        uint8_t v[KEY_SPLIT_SIZE];
-        char auth_tag[AUTH_TAG_HEX_SIZE];
+        struct secret *halves;     /* K || U || V */
+        uint8_t *k, *u, *v;        /* KEY_SPLIT_SIZE bytes each, in `halves` */
+        char auth_tag[AUTH_TAG_HEX_SIZE]; /* sent to the agent in clear */
 };
 
 int key_split_new(const char *agent_id, struct key_split **out);

@@ -25,7 +25,8 @@
 
 static const char add_help[] =
         "Usage: vmattest-verifier add --agent ID --policy FILE [--runtime-policy FILE] [--mb-policy FILE]\n"
-        "                             [--payload KEYFILE] [--ek-hash HEX] [--ak-name HEX] [--json]\n"
+        "                             [--payload KEYFILE [--allow-unpinned-cmdline]] [--ek-hash HEX]\n"
+        "                             [--ak-name HEX] [--json]\n"
         "\n"
         "Enrolls a registered, activated agent for polling. FILE is Keylime's tpm_policy\n"
         "({\"<pcr>\": [\"hex\", ...]}); the runtime policy is Keylime's IMA policy JSON; the\n"
@@ -36,6 +37,10 @@ static const char add_help[] =
         "holds no release and no leave-initrd, V after the next one of the same boot (see\n"
         "vmattest-verifier(8), Key release); it is kept sealed under the [store] payload_vault\n"
         "key, never in clear.\n"
+        "A payload is enrolled only when a policy pins the kernel command line (PCR 9: a tpm_policy\n"
+        "value, or a measured-boot pcrs value or events rule for it): the initrd's rd.shell=0 and\n"
+        "rd.emergency=poweroff can be overridden there. --allow-unpinned-cmdline enrolls it anyway,\n"
+        "with a warning.\n"
         "The registration's EK hash and AK name are pinned: the agent is polled only while its\n"
         "registration keeps them. With --ek-hash (Keylime's hash_ek) or --ak-name (hex), the tenant\n"
         "says which TPM it expects, and an agent registered with another is refused.\n"
@@ -62,6 +67,7 @@ struct tenant_args {
         const char *agent;
         const char *policy, *runtime_policy, *mb_policy, *payload;
         const char *ek_hash, *ak_name; /* the TPM the tenant expects; NULL: the registered one */
+        bool allow_unpinned_cmdline;
         bool json;
 };
 
@@ -75,6 +81,7 @@ static int parse_args(int argc, char **argv, const char *help, bool policies, st
                 { "payload", required_argument, NULL, 'k' },
                 { "ek-hash", required_argument, NULL, 'e' },
                 { "ak-name", required_argument, NULL, 'n' },
+                { "allow-unpinned-cmdline", no_argument, NULL, 'u' },
                 { "json", no_argument, NULL, 'j' },
                 { "help", no_argument, NULL, 'h' },
                 {},
@@ -101,6 +108,11 @@ static int parse_args(int argc, char **argv, const char *help, bool policies, st
                           : opt == 'e' ? &args->ek_hash
                           : opt == 'n' ? &args->ak_name
                                        : &args->payload) = optarg;
+                        break;
+                case 'u':
+                        if (!policies)
+                                goto bad;
+                        args->allow_unpinned_cmdline = true;
                         break;
                 case 'j':
                         args->json = true;
@@ -133,20 +145,35 @@ static int read_policy_file(const char *path, char **text) {
         return ret == -ENOENT ? vm_error(-ENOENT, "%s: no such file", path) : ret;
 }
 
-/* Reads each policy and checks that it parses, so that a typo fails here, not in the poller. */
+/* PCR 9 holds what the kernel's EFI stub measured: the command line and the initrd. */
+#define CMDLINE_PCR 9
+
+static bool mb_policy_pins(const struct mb_policy *policy, uint32_t pcr) {
+        if (policy->pcr_mask & (1u << pcr))
+                return true;
+        for (size_t i = 0; i < policy->rule_count; i++)
+                if (policy->rules[i].pcr == pcr)
+                        return true;
+        return false;
+}
+
+/* Reads each policy and checks that it parses, so that a typo fails here, not in the poller;
+ * *cmdline_pinned: whether one of them constrains PCR 9. */
 static int load_policies(const struct verifier_config *config, const struct tenant_args *args, char **tpm, char **runtime,
-                         char **mb) {
+                         char **mb, bool *cmdline_pinned) {
         TPM2_ALG_ID bank = hashalg_from_name(config->tpm_hash_alg);
         int ret;
 
+        *cmdline_pinned = false;
         ret = read_policy_file(args->policy, tpm);
         if (ret >= 0) {
                 struct tpm_policy policy;
 
                 ret = tpm_policy_load(*tpm, strlen(*tpm), bank, &policy);
-                if (ret >= 0)
+                if (ret >= 0) {
+                        *cmdline_pinned = policy.mask & (1u << CMDLINE_PCR) && policy.pcr[CMDLINE_PCR].count > 0;
                         tpm_policy_done(&policy);
-                else
+                } else
                         ret = vm_error(ret, "%s: %s", args->policy, vm_error_detail(ret));
         }
         if (ret >= 0 && args->runtime_policy && (ret = read_policy_file(args->runtime_policy, runtime)) >= 0) {
@@ -161,6 +188,8 @@ static int load_policies(const struct verifier_config *config, const struct tena
                 struct mb_policy *policy = NULL;
 
                 ret = mb_policy_parse(*mb, strlen(*mb), &policy);
+                if (ret >= 0 && mb_policy_pins(policy, CMDLINE_PCR))
+                        *cmdline_pinned = true;
                 mb_policy_free(policy);
                 if (ret < 0)
                         ret = vm_error(ret, "%s: %s", args->mb_policy, vm_error_detail(ret));
@@ -217,6 +246,21 @@ static bool same_hex(const char *given, const char *registered) {
         return true;
 }
 
+/* The dracut module's rd.shell=0 and rd.emergency=poweroff are defaults the kernel command line
+ * overrides, and the command line is measured into PCR 9 only: a payload enrolled under policies
+ * that leave PCR 9 free goes to a boot that may drop to a root shell in the initrd
+ * (rd.shell=1, rd.break) with the volumes open. Refused unless the tenant says so. */
+static int check_cmdline_pinned(const struct tenant_args *args, bool cmdline_pinned) {
+        if (!args->payload || cmdline_pinned)
+                return 0;
+        log_warning("the kernel command line (PCR 9) is not pinned: a command line with rd.shell=1 or rd.break would "
+                    "get the key (pin PCR 9 in --policy or --mb-policy)");
+        if (args->allow_unpinned_cmdline)
+                return 0;
+        return vm_error(-EPERM, "add: agent %s not enrolled: --payload without a policy that pins PCR 9 needs "
+                        "--allow-unpinned-cmdline", args->agent);
+}
+
 /* The enrolment pins the registration's EK hash and AK name (the poller refuses a registration
  * that differs); the tenant may name the TPM it expects, so that `add` does not trust whatever
  * registered under the id. */
@@ -239,6 +283,7 @@ int cmd_add(int argc, char **argv, const char *config_path) {
         _cleanup_(freep) char *runtime = NULL;
         _cleanup_(freep) char *mb = NULL;
         _cleanup_(freep) char *sealed = NULL;
+        bool cmdline_pinned = false;
         int ret = parse_args(argc, argv, add_help, true, &args);
 
         if (ret != EXIT_OK)
@@ -250,7 +295,9 @@ int cmd_add(int argc, char **argv, const char *config_path) {
         ret = open_store(config_path, &config, &store);
         if (ret != EXIT_OK)
                 return ret;
-        ret = load_policies(&config, &args, &tpm, &runtime, &mb);
+        ret = load_policies(&config, &args, &tpm, &runtime, &mb, &cmdline_pinned);
+        if (ret >= 0)
+                ret = check_cmdline_pinned(&args, cmdline_pinned);
         if (ret >= 0 && args.payload)
                 ret = seal_payload(&config, args.payload, &sealed);
         if (ret < 0) {

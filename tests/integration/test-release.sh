@@ -36,7 +36,7 @@ printf '{"15": ["%064d"]}\n' 0 >good-policy.json
 start_vm good
 good=$AGENT_ID
 expect_success "the tenant enrolls the agent with its disk key" \
-        vv add --agent "$good" --policy good-policy.json --payload disk.key
+        vv add --agent "$good" --policy good-policy.json --payload disk.key --allow-unpinned-cmdline
 released() { [ "$(status "$1" payload_released_at)" != null ]; }
 if wait_for released 15 released "$good"; then ok "the verifier releases the payload once the agent attests"
 else not_ok "the verifier releases the payload once the agent attests"; vv status --agent "$good" | diag; tail -5 "$TEST_TMP/verifier.log" | diag; fi
@@ -47,7 +47,7 @@ else not_ok "the agent derived K and opened the payload"; diag <good.log; fi
 printf '{"15": ["%064d"]}\n' 1 >strict-policy.json
 start_vm bad
 bad=$AGENT_ID
-vv add --agent "$bad" --policy strict-policy.json --payload disk.key >/dev/null
+vv add --agent "$bad" --policy strict-policy.json --payload disk.key --allow-unpinned-cmdline >/dev/null
 failed() { [ "$(status "$1" state)" = failed ]; }
 wait_for failed 15 failed "$bad"
 sleep 1
@@ -61,7 +61,7 @@ again=$AGENT_ID
 expect_success "vmattest measure records a key release in PCR 15" \
         "$VMATTEST" --config again.conf measure --event key-released --data "earlier release"
 echo '{}' >any-pcrs.json # PCR 15 now holds the measured event: no PCR policy on it
-vv add --agent "$again" --policy any-pcrs.json --payload disk.key >/dev/null
+vv add --agent "$again" --policy any-pcrs.json --payload disk.key --allow-unpinned-cmdline >/dev/null
 wait_for failed 15 failed "$again"
 expect_equal "a second key release in the same boot is refused" \
         "$(status "$again" state) $(status "$again" failure | grep -o 'already holds a key release')" \
@@ -72,7 +72,7 @@ if ! grep -q "K authenticated" again.log; then ok "... and that agent never deri
 # the tenant enrolls the released agent again in the same boot: the boot keeps its one release
 released_at=$(status "$good" payload_released_at)
 expect_success "the tenant enrolls the released agent again" \
-        vv add --agent "$good" --policy good-policy.json --payload disk.key
+        vv add --agent "$good" --policy good-policy.json --payload disk.key --allow-unpinned-cmdline
 sleep 4
 expect_equal "... and the verifier releases nothing more in that boot" \
         "$(status "$good" state) $(status "$good" payload_released_at) $(grep -c "K authenticated" good.log)" \
@@ -97,7 +97,7 @@ start_vm renamed
 renamed=$AGENT_ID
 "$VMATTEST" --config renamed.conf measure --event key-released --data "earlier release" >/dev/null
 sed -i 's/"key-released"/"root-identity"/' renamed-measurements.log
-vv add --agent "$renamed" --policy any-pcrs.json --payload disk.key >/dev/null
+vv add --agent "$renamed" --policy any-pcrs.json --payload disk.key --allow-unpinned-cmdline >/dev/null
 wait_for failed 15 failed "$renamed"
 expect_equal "a release renamed in PCR 15's log does not replay: no second key" \
         "$(status "$renamed" state) $(status "$renamed" failure | grep -o 'record 0: digest is not H(event, data)')" \
@@ -108,7 +108,7 @@ if ! grep -q "K authenticated" renamed.log; then ok "... and that agent never de
 start_vm runtime
 runtime=$AGENT_ID
 "$VMATTEST" --config runtime.conf measure --event leave-initrd --data switch-root >/dev/null
-vv add --agent "$runtime" --policy any-pcrs.json --payload disk.key >/dev/null
+vv add --agent "$runtime" --policy any-pcrs.json --payload disk.key --allow-unpinned-cmdline >/dev/null
 polled() { [ "$(status "$1" last_ok)" != null ]; }
 wait_for polled 15 polled "$runtime"
 sleep 2
@@ -126,7 +126,7 @@ code=$(curl -s -o plain.reply -w '%{http_code}' --cacert /dev/null -k --cert ver
         "https://127.0.0.1:$AGENT_PORT/v2.6/keys/ukey")
 expect_equal "serve refuses POST /keys/ukey without runtime_release (403)" "$code $(grep -o 'runtime_release is off' plain.reply)" \
         "403 runtime_release is off"
-vv add --agent "$plain" --policy any-pcrs.json --payload disk.key >/dev/null
+vv add --agent "$plain" --policy any-pcrs.json --payload disk.key --allow-unpinned-cmdline >/dev/null
 wait_for polled 15 polled "$plain"
 first_ok=$(status "$plain" last_ok)
 sleep 3

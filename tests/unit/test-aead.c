@@ -24,6 +24,23 @@ static void test_round_trip(void **state) {
         OPENSSL_secure_clear_free(plain, size + 1);
 }
 
+/* The agent's form: the plaintext as a secret (lib/secret.h), which carries its size. */
+static void test_round_trip_secret(void **state) {
+        _cleanup_(freep) char *sealed = NULL;
+        _cleanup_(secret_freep) struct secret *plain = NULL;
+        uint8_t other[AEAD_KEY_SIZE];
+
+        assert_int_equal(aead_seal(key, (const uint8_t *)"passphrase", 10, &sealed), 0);
+        assert_int_equal(aead_open_secret(key, sealed, &plain), 0);
+        assert_int_equal(plain->size, 10);
+        assert_string_equal((const char *)plain->data, "passphrase");
+        memcpy(other, key, sizeof(other));
+        other[31] ^= 1;
+        secret_freep(&plain);
+        assert_error(aead_open_secret(other, sealed, &plain), -EPERM, "does not open");
+        assert_null(plain);
+}
+
 static void test_refused(void **state) {
         _cleanup_(freep) char *sealed = NULL;
         _cleanup_(freep) uint8_t *raw = NULL;
@@ -65,6 +82,7 @@ static void test_key_split(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_round_trip),
+                cmocka_unit_test(test_round_trip_secret),
                 cmocka_unit_test(test_refused),
                 cmocka_unit_test(test_key_split),
         };

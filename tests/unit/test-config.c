@@ -345,6 +345,26 @@ static void test_get(void **state) {
         assert_int_equal(agent_config_get(&config, "trusted_client_ca", value, 8), -ENOSPC);
 }
 
+/* handover_user: a uid or a name /etc/passwd knows; the hand-over then needs a directory of its
+ * own, not the PCR 15 log's. */
+static void test_handover_user(void **state) {
+        struct fixture *f = *state;
+
+        assert_int_equal(load(f, "[agent]\n"), 0);
+        assert_int_equal(f->config.handover_uid, 0); /* root's, as before */
+        assert_int_equal(load(f, "[agent]\nhandover_user = nobody\nhandover_path = /run/vmattest/handover.d/handover\n"), 0);
+        assert_int_equal(f->config.handover_uid, 65534);
+        assert_int_equal(load(f, "[agent]\nhandover_user = \"991\"\nhandover_path = /run/vmattest-handover/handover\n"), 0);
+        assert_int_equal(f->config.handover_uid, 991);
+        assert_int_equal(load(f, "[agent]\nhandover_user = root\n"), 0);
+        assert_int_equal(f->config.handover_uid, 0);
+        assert_load_fails(f, "[agent]\nhandover_user = no-such-user-here\n", 2, "no user \"no-such-user-here\"");
+        assert_load_fails(f, "[agent]\nhandover_user = 4294967295\n", 2, "is not a uid");
+        /* the default handover_path shares /run/vmattest with the PCR 15 log */
+        assert_int_equal(load(f, "[agent]\nhandover_user = nobody\n"), -EINVAL);
+        assert_detail_contains(-EINVAL, "handover_path /run/vmattest/handover is in the directory of vmattest_ml_path");
+}
+
 int main(void) {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
         const struct CMUnitTest tests[] = {
@@ -363,6 +383,7 @@ int main(void) {
                 T(test_ak_handle_has_no_generate),
                 T(test_unknown_key),
                 T(test_key_outside_agent_section),
+                T(test_handover_user),
         };
 #undef T
 

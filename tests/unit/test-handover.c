@@ -1,9 +1,13 @@
 /* handover: the file `unlock` writes for the runtime `serve`, round trip through a real file,
- * the checks on the file itself, and every truncation and mutation of a valid one. */
+ * the checks on the file itself, and every truncation and mutation of a valid one; given to an
+ * unprivileged `serve` (handover_user), taken over by it in a child running as nobody. Runs as
+ * root. */
 #include "tests/unit/unit.h"
 
+#include <grp.h>
 #include <openssl/pem.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "agent/handover.h"
@@ -61,7 +65,7 @@ static void round_trip(void **state) {
         struct handover got;
         struct stat st;
 
-        assert_int_equal(handover_write(f->path, &f->h), 0);
+        assert_int_equal(handover_write(f->path, &f->h, 0), 0);
         assert_int_equal(stat(f->path, &st), 0);
         assert_int_equal(st.st_mode & 0777, 0600);
         assert_int_equal(handover_take(f->path, &got), 0);
@@ -79,12 +83,12 @@ static void not_ours(void **state) {
         struct fixture *f = *state;
         struct handover got;
 
-        assert_int_equal(handover_write(f->path, &f->h), 0);
+        assert_int_equal(handover_write(f->path, &f->h, 0), 0);
         assert_int_equal(chmod(f->path, 0640), 0);
         assert_error(handover_take(f->path, &got), -EPERM, "mode 0600");
         assert_int_equal(access(f->path, F_OK), -1); /* refused, and still removed */
         assert_null(got.payload_key);
-        assert_int_equal(handover_write(f->path, &f->h), 0);
+        assert_int_equal(handover_write(f->path, &f->h, 0), 0);
         unlink(f->path);
         assert_int_equal(symlink("/etc/hostname", f->path), 0);
         assert_error(handover_take(f->path, &got), -ELOOP, "cannot open");
@@ -95,7 +99,7 @@ static void not_ours(void **state) {
 static char *written(struct fixture *f, size_t *size) {
         char *data;
 
-        assert_int_equal(handover_write(f->path, &f->h), 0);
+        assert_int_equal(handover_write(f->path, &f->h, 0), 0);
         data = (char *)read_vector(f->path, size);
         unlink(f->path);
         return data;
@@ -149,12 +153,12 @@ static void wrong_keys_refused(void **state) {
 
         /* a payload key that is not RSA-2048 */
         other.payload_key = small;
-        assert_int_equal(handover_write(f->path, &other), 0);
+        assert_int_equal(handover_write(f->path, &other, 0), 0);
         assert_error(handover_take(f->path, &got), -EBADMSG, "not RSA-2048");
         /* an mTLS key that does not match the certificate */
         other = f->h;
         other.mtls_key = stranger;
-        assert_int_equal(handover_write(f->path, &other), 0);
+        assert_int_equal(handover_write(f->path, &other, 0), 0);
         assert_error(handover_take(f->path, &got), -EBADMSG, "does not match");
         /* trailing bytes */
         data = written(f, &size);
@@ -166,6 +170,99 @@ static void wrong_keys_refused(void **state) {
         EVP_PKEY_free(stranger);
 }
 
+#define NOBODY 65534
+
+/* handover_take in a child running as uid/gid NOBODY, as an unprivileged `serve`: its result,
+ * and whether it took the identity (agent id and payload key); the detail on stderr. */
+static int take_as_nobody(const struct fixture *f, bool *took) {
+        int status;
+        pid_t pid = fork();
+
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                struct handover got;
+                int ret;
+
+                if (setgroups(0, NULL) < 0 || setresgid(NOBODY, NOBODY, NOBODY) < 0 || setresuid(NOBODY, NOBODY, NOBODY) < 0)
+                        _exit(100);
+                ret = handover_take(f->path, &got);
+                if (ret < 0)
+                        fprintf(stderr, "# as nobody: %s\n", vm_error_detail(ret));
+                if (ret == 0 && strcmp(got.agent_id, "unit-agent") == 0 && EVP_PKEY_eq(got.payload_key, f->h.payload_key) == 1)
+                        ret = 1;
+                handover_free(&got);
+                _exit(ret == 1 ? 0 : ret == -ENOENT ? 2 : ret == -EPERM ? 3 : ret == -EACCES ? 4 : 5);
+        }
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status));
+        *took = WEXITSTATUS(status) == 0;
+        return WEXITSTATUS(status);
+}
+
+static void given_to_serve_user(void **state) {
+        struct fixture *f = *state;
+        struct handover got;
+        struct stat st;
+        char dir[128];
+        bool took;
+
+        assert_int_equal(chmod(f->dir, 0711), 0); /* nobody may pass through the test's directory */
+        snprintf(dir, sizeof(dir), "%s/run", f->dir);
+        /* without handover_user: root's file in root's 0700 directory, out of nobody's reach */
+        assert_int_equal(handover_write(f->path, &f->h, 0), 0);
+        assert_int_equal(take_as_nobody(f, &took), 4); /* EACCES */
+        assert_int_equal(access(f->path, F_OK), 0);
+        assert_int_equal(unlink(f->path), 0);
+        assert_int_equal(rmdir(dir), 0);
+        /* handover_user nobody: the directory and the file are nobody's, 0700 and 0600 */
+        assert_int_equal(handover_write(f->path, &f->h, NOBODY), 0);
+        assert_int_equal(lstat(dir, &st), 0);
+        assert_int_equal(st.st_uid, NOBODY);
+        assert_int_equal(st.st_mode & 07777, 0700);
+        assert_int_equal(lstat(f->path, &st), 0);
+        assert_int_equal(st.st_uid, NOBODY);
+        assert_int_equal(st.st_mode & 07777, 0600);
+        /* root (a serve that runs as another user than handover_user) refuses it, and removes it */
+        assert_error(handover_take(f->path, &got), -EPERM, "owned by uid 65534; this agent runs as uid 0");
+        assert_int_equal(access(f->path, F_OK), -1);
+        /* nobody takes it over and removes it */
+        assert_int_equal(handover_write(f->path, &f->h, NOBODY), 0);
+        assert_int_equal(take_as_nobody(f, &took), 0);
+        assert_true(took);
+        assert_int_equal(access(f->path, F_OK), -1);
+        /* a file of root's in nobody's directory is not unlock's for nobody: refused and removed */
+        assert_int_equal(handover_write(f->path, &f->h, NOBODY), 0);
+        assert_int_equal(chown(f->path, 0, 0), 0);
+        assert_int_equal(take_as_nobody(f, &took), 4); /* EACCES: it cannot even read it */
+        assert_false(took);
+        assert_int_equal(access(f->path, F_OK), -1);
+}
+
+static void directory_not_given_away(void **state) {
+        struct fixture *f = *state;
+        char dir[128];
+
+        /* an existing directory of root's is not handed to handover_user */
+        snprintf(dir, sizeof(dir), "%s/run", f->dir);
+        assert_int_equal(mkdir(dir, 0755), 0);
+        assert_error(handover_prepare(f->path, NOBODY), -EPERM, "not a directory of handover_user's (uid 65534)");
+        assert_error(handover_write(f->path, &f->h, NOBODY), -EPERM, "give the hand-over a directory of its own");
+        assert_int_equal(access(f->path, F_OK), -1);
+        /* nor one of nobody's that others may write to */
+        assert_int_equal(chown(dir, NOBODY, NOBODY), 0);
+        assert_int_equal(chmod(dir, 0777), 0);
+        assert_error(handover_prepare(f->path, NOBODY), -EPERM, "that only it may write to");
+        assert_int_equal(chmod(dir, 0700), 0);
+        assert_int_equal(handover_prepare(f->path, NOBODY), 0);
+        /* nor a symlink to one */
+        assert_int_equal(rename(dir, "/tmp/vmattest-handover-elsewhere") == 0 ? 0 : -1, 0);
+        assert_int_equal(symlink("/tmp/vmattest-handover-elsewhere", dir), 0);
+        assert_error(handover_prepare(f->path, NOBODY), -EPERM, "not a directory");
+        assert_int_equal(rmdir("/tmp/vmattest-handover-elsewhere"), 0);
+        /* root's hand-over keeps any directory, as it always did */
+        assert_int_equal(handover_prepare(f->path, 0), 0);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(round_trip, setup, teardown),
@@ -173,6 +270,8 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(every_truncation_refused, setup, teardown),
                 cmocka_unit_test(hostile_headers),
                 cmocka_unit_test_setup_teardown(wrong_keys_refused, setup, teardown),
+                cmocka_unit_test_setup_teardown(given_to_serve_user, setup, teardown),
+                cmocka_unit_test_setup_teardown(directory_not_given_away, setup, teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
