@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "lib/cleanup.h"
+#include "lib/display.h"
 #include "lib/error.h"
 #include "lib/file.h"
 #include "lib/hashalg.h"
@@ -301,9 +302,14 @@ struct show {
 static int show_one(const struct attestation *a, void *user) {
         struct show *show = user;
         char ok[32], failed_at[32], poll[32];
+        /* the reasons quote what agents sent; a row written by an older version, or by hand,
+         * may hold it raw: shown escaped, like everything the verifier logs (lib/display.h) */
+        char failure[4 * sizeof(a->failure)], last_error[4 * sizeof(a->last_error)];
 
         if (show->only && strcmp(show->only, a->agent_id) != 0)
                 return 0;
+        display_escape(a->failure, strnlen(a->failure, sizeof(a->failure)), failure, sizeof(failure));
+        display_escape(a->last_error, strnlen(a->last_error, sizeof(a->last_error)), last_error, sizeof(last_error));
         show->shown++;
         show->failed += strcmp(a->state, "failed") == 0;
         format_time(a->last_ok, ok, sizeof(ok));
@@ -316,14 +322,14 @@ static int show_one(const struct attestation *a, void *user) {
                 json_object_object_add(obj, "state", json_object_new_string(a->state));
                 json_object_object_add(obj, "ek_hash", json_object_new_string(a->ek_hash));
                 json_object_object_add(obj, "ak_name", json_object_new_string(a->ak_name));
-                json_object_object_add(obj, "failure", a->failure[0] ? json_object_new_string(a->failure) : NULL);
+                json_object_object_add(obj, "failure", failure[0] ? json_object_new_string(failure) : NULL);
                 json_object_object_add(obj, "failed_at", a->failed_at ? json_object_new_string(failed_at) : NULL);
                 json_object_object_add(obj, "last_ok", a->last_ok ? json_object_new_string(ok) : NULL);
                 json_object_object_add(obj, "last_poll", a->last_poll ? json_object_new_string(poll) : NULL);
                 json_object_object_add(obj, "polls", json_object_new_int((int)a->polls));
                 json_object_object_add(obj, "last_poll_ms", json_object_new_int((int)a->poll_ms));
                 json_object_object_add(obj, "ima_entries_verified", json_object_new_int64((int64_t)a->ima_next_entry));
-                json_object_object_add(obj, "last_error", a->last_error[0] ? json_object_new_string(a->last_error) : NULL);
+                json_object_object_add(obj, "last_error", last_error[0] ? json_object_new_string(last_error) : NULL);
                 json_object_object_add(obj, "payload_released_at", a->released_at ? json_object_new_int64(a->released_at) : NULL);
                 json_object_array_add(show->array, obj);
         } else if (!show->details)
@@ -333,8 +339,8 @@ static int show_one(const struct attestation *a, void *user) {
                 printf("state:         %s\n", a->state);
                 printf("EK hash:       %s\n", a->ek_hash[0] ? a->ek_hash : "(none pinned)");
                 printf("AK name:       %s\n", a->ak_name[0] ? a->ak_name : "(none pinned)");
-                if (a->failure[0])
-                        printf("failure:       %s\n  at           %s\n", a->failure, failed_at);
+                if (failure[0])
+                        printf("failure:       %s\n  at           %s\n", failure, failed_at);
                 printf("last good:     %s\n", ok);
                 printf("polls:         %u (last %s, %u ms)\n", a->polls, poll, a->poll_ms);
                 printf("IMA verified:  %llu entries\n", (unsigned long long)a->ima_next_entry);
@@ -344,8 +350,8 @@ static int show_one(const struct attestation *a, void *user) {
                         format_time(a->released_at, released, sizeof(released));
                         printf("key released:  %s\n", released);
                 }
-                if (a->last_error[0])
-                        printf("unreachable:   %s\n", a->last_error);
+                if (last_error[0])
+                        printf("unreachable:   %s\n", last_error);
                 printf("\n");
         }
         return 0;
