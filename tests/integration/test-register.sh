@@ -4,7 +4,7 @@
 # Keylime agent would, for the protocol cases the agent itself never produces, and as a party
 # that holds only an agent's public keys would, to take its registration over.
 . "$(dirname "$0")/lib.sh"
-plan 43
+plan 44
 
 swtpm_start tpm1 || exit 1
 cd "$TEST_TMP" || exit 1
@@ -20,6 +20,12 @@ verifier_config verifier.conf "tls_port = $tls_port
 server_cert = $TEST_TMP/registrar.pem
 server_key = $TEST_TMP/registrar.key
 trusted_client_ca = $TEST_TMP/verifier-ca.pem"
+# serve keeps the payload vault key and released keys in OpenSSL's secure heap only: without a
+# memory lock limit and CAP_IPC_LOCK it cannot lock it, and refuses to start
+expect_failure "serve refuses to start when its secure heap cannot be locked in memory" 1 \
+        "serve: OpenSSL's secure heap could not be locked in memory" \
+        timeout 10 bash -c 'ulimit -l 0 && exec setpriv --bounding-set -ipc_lock "$0" --config "$1" serve' \
+        "$VMATTEST_VERIFIER" verifier.conf
 verifier_start verifier.conf || exit 1
 agent_config agent.conf "$VERIFIER_PORT"
 vv() { "$VMATTEST_VERIFIER" --config verifier.conf "$@"; }

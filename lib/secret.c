@@ -1,0 +1,90 @@
+#include "secret.h"
+
+#include <fcntl.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "error.h"
+
+int secret_heap_setup(size_t size) {
+        /* CRYPTO_secure_malloc_init's answer: 1 set up, 2 set up but not locked, 0 not made */
+        static int answer = -1;
+
+        if (answer < 0)
+                answer = CRYPTO_secure_malloc_init(size, 32);
+        if (answer == 1)
+                return 0;
+        if (answer == 2)
+                return vm_error(-EPERM, "OpenSSL's secure heap could not be locked in memory (mlock) or kept out of "
+                                        "core dumps: raise the memory lock limit (LimitMEMLOCK=, ulimit -l) to at "
+                                        "least its size or grant CAP_IPC_LOCK");
+        return vm_error(-ENOMEM, "OpenSSL's secure heap could not be set up");
+}
+
+int secret_file_read(const char *path, size_t max, uint8_t **data, size_t *size) {
+        _cleanup_(closep) int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        struct stat st;
+        uint8_t *buf;
+        size_t cap, used = 0;
+        char extra;
+
+        if (fd < 0)
+                return errno == ENOENT ? vm_error(-ENOENT, "%s: no such file", path)
+                                       : vm_error(-errno, "%s: cannot open: %m", path);
+        if (fstat(fd, &st) < 0)
+                return vm_error(-errno, "%s: cannot stat: %m", path);
+        if (!S_ISREG(st.st_mode))
+                return vm_error(-EINVAL, "%s: not a regular file", path);
+        if ((uint64_t)st.st_size > max)
+                return vm_error(-EFBIG, "%s: larger than %zu bytes", path, max);
+        cap = (size_t)st.st_size;
+        buf = OPENSSL_secure_malloc(cap + 1);
+        if (!buf)
+                return vm_error(-ENOMEM, "%s: no room in the secure heap for %zu bytes", path, cap + 1);
+        while (used < cap) {
+                ssize_t n = read(fd, buf + used, cap - used);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        break;
+                used += (size_t)n;
+        }
+        /* the file must not have changed size while it was read */
+        if (used != cap || read(fd, &extra, 1) != 0) {
+                OPENSSL_secure_clear_free(buf, cap + 1);
+                return vm_error(-EIO, "%s: cannot read it whole (did it change?)", path);
+        }
+        buf[cap] = '\0';
+        *data = buf;
+        *size = cap;
+        return 0;
+}
+
+/* A key that asks for a passphrase is refused: a service has no one to ask. */
+static int no_passphrase(char *buf, int size, int rwflag, void *user) {
+        return -1;
+}
+
+int secret_private_key_load(const char *path, EVP_PKEY **out) {
+        uint8_t *pem = NULL;
+        size_t size;
+        BIO *bio;
+        int ret;
+
+        ret = secret_file_read(path, SECRET_PEM_MAX, &pem, &size);
+        if (ret < 0)
+                return ret;
+        bio = BIO_new_mem_buf(pem, (int)size);
+        *out = bio ? PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL) : NULL;
+        BIO_free(bio);
+        OPENSSL_secure_clear_free(pem, size + 1);
+        ERR_clear_error();
+        if (!*out)
+                return vm_error(-EINVAL, "%s: not an unencrypted PEM private key", path);
+        return 0;
+}
