@@ -25,7 +25,7 @@ int secret_heap_setup(size_t size) {
         return vm_error(-ENOMEM, "OpenSSL's secure heap could not be set up");
 }
 
-int secret_file_read(const char *path, size_t max, uint8_t **data, size_t *size) {
+int secret_file_read(const char *path, size_t max, uint8_t **data, size_t *size, size_t *alloc_size) {
         _cleanup_(closep) int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         struct stat st;
         uint8_t *buf;
@@ -35,33 +35,39 @@ int secret_file_read(const char *path, size_t max, uint8_t **data, size_t *size)
         if (fd < 0)
                 return errno == ENOENT ? vm_error(-ENOENT, "%s: no such file", path)
                                        : vm_error(-errno, "%s: cannot open: %m", path);
+        ssize_t n = 0;
+
         if (fstat(fd, &st) < 0)
                 return vm_error(-errno, "%s: cannot stat: %m", path);
-        if (!S_ISREG(st.st_mode))
-                return vm_error(-EINVAL, "%s: not a regular file", path);
-        if ((uint64_t)st.st_size > max)
+        if (S_ISDIR(st.st_mode))
+                return vm_error(-EINVAL, "%s: a directory", path);
+        if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > max)
                 return vm_error(-EFBIG, "%s: larger than %zu bytes", path, max);
-        cap = (size_t)st.st_size;
+        /* a regular file as large as it says; a pipe (a tenant's "<(...)") up to `max` */
+        cap = S_ISREG(st.st_mode) ? (size_t)st.st_size : max;
         buf = OPENSSL_secure_malloc(cap + 1);
         if (!buf)
                 return vm_error(-ENOMEM, "%s: no room in the secure heap for %zu bytes", path, cap + 1);
         while (used < cap) {
-                ssize_t n = read(fd, buf + used, cap - used);
-
+                n = read(fd, buf + used, cap - used);
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n <= 0)
                         break;
                 used += (size_t)n;
         }
-        /* the file must not have changed size while it was read */
-        if (used != cap || read(fd, &extra, 1) != 0) {
+        /* nothing may be left: a regular file must not have grown while it was read */
+        while (n >= 0 && (n = read(fd, &extra, 1)) < 0 && errno == EINTR)
+                ;
+        if (n != 0 || (S_ISREG(st.st_mode) && used != cap)) {
                 OPENSSL_secure_clear_free(buf, cap + 1);
-                return vm_error(-EIO, "%s: cannot read it whole (did it change?)", path);
+                return n > 0 && !S_ISREG(st.st_mode) ? vm_error(-EFBIG, "%s: larger than %zu bytes", path, max)
+                                                     : vm_error(-EIO, "%s: cannot read it whole (did it change?)", path);
         }
-        buf[cap] = '\0';
+        buf[used] = '\0';
         *data = buf;
-        *size = cap;
+        *size = used;
+        *alloc_size = cap + 1;
         return 0;
 }
 
@@ -72,17 +78,17 @@ static int no_passphrase(char *buf, int size, int rwflag, void *user) {
 
 int secret_private_key_load(const char *path, EVP_PKEY **out) {
         uint8_t *pem = NULL;
-        size_t size;
+        size_t size, alloc_size;
         BIO *bio;
         int ret;
 
-        ret = secret_file_read(path, SECRET_PEM_MAX, &pem, &size);
+        ret = secret_file_read(path, SECRET_PEM_MAX, &pem, &size, &alloc_size);
         if (ret < 0)
                 return ret;
         bio = BIO_new_mem_buf(pem, (int)size);
         *out = bio ? PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL) : NULL;
         BIO_free(bio);
-        OPENSSL_secure_clear_free(pem, size + 1);
+        OPENSSL_secure_clear_free(pem, alloc_size);
         ERR_clear_error();
         if (!*out)
                 return vm_error(-EINVAL, "%s: not an unencrypted PEM private key", path);

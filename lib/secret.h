@@ -18,9 +18,10 @@
  * detail); `size` is then ignored. Until it is set up, OPENSSL_secure_malloc is plain malloc. */
 int secret_heap_setup(size_t size);
 
-/* The whole of a regular file of at most `max` bytes in the secure heap, NUL-terminated.
- * *data: free with OPENSSL_secure_clear_free(*data, *size + 1). The detail names the file. */
-int secret_file_read(const char *path, size_t max, uint8_t **data, size_t *size);
+/* The whole of a file (a regular file, or a pipe) of at most `max` bytes in the secure heap,
+ * NUL-terminated, read with read(2). *data: free with OPENSSL_secure_clear_free(*data,
+ * *alloc_size). -ENOENT, -EFBIG, -EINVAL (a directory), -EIO; the detail names the file. */
+int secret_file_read(const char *path, size_t max, uint8_t **data, size_t *size, size_t *alloc_size);
 
 /* An unencrypted PEM private key (PKCS#8, or OpenSSL's traditional RSA or EC form), its text
  * read with secret_file_read() and wiped once parsed; an encrypted key is refused, not asked a

@@ -16,6 +16,7 @@
 #include "lib/log.h"
 #include "lib/mb_policy.h"
 #include "lib/runtime_policy.h"
+#include "lib/secret.h"
 #include "lib/aead.h"
 #include "verifier/commands.h"
 #include "verifier/payload_vault.h"
@@ -169,18 +170,14 @@ static int load_policies(const struct verifier_config *config, const struct tena
 
 #define PAYLOAD_MAX (64 * 1024)
 
-/* The tenant's key file, sealed under the vault key: the only form the verifier stores. */
+/* The tenant's key file, sealed under the vault key: the only form the verifier stores. It is
+ * read into the secure heap with read(2), not through stdio, whose buffer is not wiped. */
 static int seal_payload(const struct verifier_config *config, const char *path, char **sealed) {
-        _cleanup_(fclosep) FILE *f = fopen(path, "re");
-        uint8_t *plain = OPENSSL_secure_malloc(PAYLOAD_MAX + 1), *vault = NULL;
-        size_t n = 0;
-        int ret = 0;
+        uint8_t *plain = NULL, *vault = NULL;
+        size_t n = 0, plain_size = 0;
+        int ret = secret_file_read(path, PAYLOAD_MAX, &plain, &n, &plain_size);
 
-        if (!plain)
-                return -ENOMEM;
-        if (!f)
-                ret = vm_error(-errno, "%s: cannot open: %m", path);
-        else if ((n = fread(plain, 1, PAYLOAD_MAX + 1, f)) > PAYLOAD_MAX || ferror(f) || n == 0)
+        if (ret == -EFBIG || (ret >= 0 && n == 0))
                 ret = vm_error(-EINVAL, "%s: the payload must be 1-%d bytes", path, PAYLOAD_MAX);
         if (ret >= 0)
                 ret = payload_vault_key(config->payload_vault, true, &vault);
@@ -188,7 +185,8 @@ static int seal_payload(const struct verifier_config *config, const char *path, 
                 ret = aead_seal(vault, plain, n, sealed);
         if (vault)
                 OPENSSL_secure_clear_free(vault, AEAD_KEY_SIZE);
-        OPENSSL_secure_clear_free(plain, PAYLOAD_MAX + 1);
+        if (plain)
+                OPENSSL_secure_clear_free(plain, plain_size);
         return ret;
 }
 

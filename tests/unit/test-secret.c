@@ -72,28 +72,56 @@ static void test_file_read_into_the_secure_heap(void **state) {
         struct fixture *f = *state;
         static const char text[] = "-----BEGIN PRIVATE KEY-----\nnot really\n-----END PRIVATE KEY-----\n";
         uint8_t *data = NULL;
-        size_t size;
+        size_t size, alloc_size;
 
         assert_int_equal(secret_heap_setup(64 * 1024), 0);
         write_file(f->key, text, sizeof(text) - 1);
-        assert_int_equal(secret_file_read(f->key, SECRET_PEM_MAX, &data, &size), 0);
+        assert_int_equal(secret_file_read(f->key, SECRET_PEM_MAX, &data, &size, &alloc_size), 0);
         assert_int_equal(size, sizeof(text) - 1);
+        assert_int_equal(alloc_size, size + 1);
         assert_memory_equal(data, text, size);
         assert_int_equal(data[size], 0);
         /* locked memory that OPENSSL_secure_clear_free wipes, not the ordinary heap */
         assert_int_equal(CRYPTO_secure_allocated(data), 1);
-        OPENSSL_secure_clear_free(data, size + 1);
+        OPENSSL_secure_clear_free(data, alloc_size);
+}
+
+/* A pipe (what `add --payload <(...)` gives): read up to the limit, refused beyond it */
+static void test_file_read_from_a_pipe(void **state) {
+        uint8_t *data = NULL;
+        size_t size, alloc_size;
+        char path[64];
+        int fds[2];
+
+        assert_int_equal(secret_heap_setup(64 * 1024), 0);
+        assert_int_equal(pipe(fds), 0);
+        assert_int_equal(write(fds[1], "key bytes", 9), 9);
+        close(fds[1]);
+        snprintf(path, sizeof(path), "/proc/self/fd/%d", fds[0]);
+        assert_int_equal(secret_file_read(path, 64, &data, &size, &alloc_size), 0);
+        close(fds[0]);
+        assert_int_equal(size, 9);
+        assert_memory_equal(data, "key bytes", 10);
+        assert_int_equal(CRYPTO_secure_allocated(data), 1);
+        OPENSSL_secure_clear_free(data, alloc_size);
+
+        assert_int_equal(pipe(fds), 0);
+        assert_int_equal(write(fds[1], "0123456789", 10), 10);
+        close(fds[1]);
+        snprintf(path, sizeof(path), "/proc/self/fd/%d", fds[0]);
+        assert_error(secret_file_read(path, 9, &data, &size, &alloc_size), -EFBIG, "larger than 9 bytes");
+        close(fds[0]);
 }
 
 static void test_file_read_refusals(void **state) {
         struct fixture *f = *state;
         uint8_t *data = NULL;
-        size_t size;
+        size_t size, alloc_size;
 
-        assert_error(secret_file_read(f->other, 64, &data, &size), -ENOENT, f->other);
+        assert_error(secret_file_read(f->other, 64, &data, &size, &alloc_size), -ENOENT, f->other);
         write_file(f->other, "0123456789", 10);
-        assert_error(secret_file_read(f->other, 9, &data, &size), -EFBIG, "larger than 9 bytes");
-        assert_error(secret_file_read(f->dir, 64, &data, &size), -EINVAL, "not a regular file");
+        assert_error(secret_file_read(f->other, 9, &data, &size, &alloc_size), -EFBIG, "larger than 9 bytes");
+        assert_error(secret_file_read(f->dir, 64, &data, &size, &alloc_size), -EINVAL, "a directory");
         assert_null(data);
 }
 
@@ -131,6 +159,7 @@ int main(void) {
                 cmocka_unit_test(test_heap_is_set_up_and_locked),
                 cmocka_unit_test_setup_teardown(test_file_read_into_the_secure_heap, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_file_read_refusals, setup, teardown),
+                cmocka_unit_test(test_file_read_from_a_pipe),
                 cmocka_unit_test_setup_teardown(test_private_key_load, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_private_key_refusals, setup, teardown),
         };
