@@ -597,7 +597,6 @@ static int policy_check_map(const struct runtime_policy *policy, const struct di
                             const struct ima_entry *entry, struct runtime_policy_refusal *refusal) {
         struct policy_record record;
         bool listed = digest_map_find(map, entry->name, entry->name_len, &record);
-
         enum exclusion excluded;
 
         /* listed digests first: the common case needs no regex */

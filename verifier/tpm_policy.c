@@ -16,13 +16,15 @@
  * one list silently replace the other. -1 when `key` is not one. */
 static int pcr_from_key(const char *key) {
         size_t len = strlen(key);
+        int pcr;
 
         if (len == 0 || len > 2 || (len == 2 && key[0] == '0'))
                 return -1;
         for (size_t i = 0; i < len; i++)
                 if (key[i] < '0' || key[i] > '9')
                         return -1;
-        return atoi(key) <= 23 ? atoi(key) : -1;
+        pcr = atoi(key);
+        return pcr <= 23 ? pcr : -1;
 }
 
 static int load_pcr(struct tpm_policy *policy, const char *key, json_object *values, size_t digest_size) {
