@@ -9,7 +9,7 @@ DESTDIR ?=
 # Every Debian package the build, the tests, the demo and the bench need.
 DEB_PACKAGES := make gcc libc6-dev clang libclang-rt-14-dev pkg-config \
 	libtss2-dev libssl-dev libjson-c-dev libinih-dev libcmocka-dev libcurl4-openssl-dev \
-	libevent-dev libsqlite3-dev \
+	libevent-dev libsqlite3-dev libpcre2-dev \
 	swtpm swtpm-tools tpm2-tools openssl jq xxd curl binutils coreutils \
 	qemu-system-x86 ovmf busybox-static cpio e2fsprogs dracut-core dracut-network cryptsetup-bin \
 	zstd kmod systemd udev
@@ -17,8 +17,10 @@ DEB_PACKAGES := make gcc libc6-dev clang libclang-rt-14-dev pkg-config \
 PKGS := tss2-esys tss2-mu tss2-tctildr tss2-rc openssl json-c inih
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) $(VERIFIER_PKGS))
 PKG_LIBS = $(shell pkg-config --libs $(PKGS))
-# the verifier's polls and webhook are libcurl's (the agent's HTTP client is libevent's)
-VERIFIER_PKGS := libevent libevent_openssl sqlite3 libcurl
+# the verifier's polls and webhook are libcurl's (the agent's HTTP client is libevent's);
+# PCRE2 matches the runtime policy's Python regexes (lib/runtime_policy.o, which the agent
+# never pulls out of libvmattest.a)
+VERIFIER_PKGS := libevent libevent_openssl sqlite3 libcurl libpcre2-8
 EVENT_LIBS = $(shell pkg-config --libs libevent libevent_openssl)
 VERIFIER_LIBS = $(shell pkg-config --libs $(VERIFIER_PKGS)) -lpthread
 

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "display.h"
+
 static _Thread_local char last_detail[512];
 static _Thread_local int last_code; /* the code last_detail was recorded with */
 
@@ -15,7 +17,10 @@ int vm_error(int code, const char *fmt, ...) {
         va_start(ap, fmt);
         vsnprintf(detail, sizeof(detail), fmt, ap);
         va_end(ap);
-        memcpy(last_detail, detail, sizeof(last_detail));
+        /* A detail names what a peer sent (a path, a member, an HTTP body) and ends up on a
+         * terminal, in a log line, in the database and in HTTP answers: no byte of it may be a
+         * control sequence. Escaping is idempotent, so a wrapped detail is not escaped twice. */
+        display_escape(detail, strlen(detail), last_detail, sizeof(last_detail));
         last_code = code > 0 ? -code : code;
         return code;
 }

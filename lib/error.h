@@ -5,7 +5,9 @@
 
 #include <errno.h>
 
-/* Records the detail (printf format) and returns `code`, which must be negative. */
+/* Records the detail (printf format) and returns `code`, which must be negative. The detail is
+ * kept as lib/display.h shows text: every byte outside printable ASCII becomes \xNN, so that
+ * what a peer sent can be quoted in it as it is. */
 int vm_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* The last detail recorded on this thread if it was recorded with `code`, else strerror of

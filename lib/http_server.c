@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "secret_file.h"
 
 #define JSON_DEPTH_MAX 16
 
@@ -90,17 +91,22 @@ static int tls_trust_clients(SSL_CTX *ctx, const char *client_ca, bool require_c
 int http_tls_server_context(const char *cert_file, const char *key_file, const char *client_ca, bool require_client,
                             SSL_CTX **out) {
         SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+        EVP_PKEY *key = NULL;
         int ret = 0;
 
         if (!ctx)
                 return -ENOMEM;
         SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+        /* the key's PEM text is read into the secure heap and wiped, not through stdio */
         if (SSL_CTX_use_certificate_chain_file(ctx, cert_file) != 1)
                 ret = vm_error(-EINVAL, "%s: cannot load the TLS certificate", cert_file);
-        else if (SSL_CTX_use_PrivateKey_file(ctx, key_file, SSL_FILETYPE_PEM) != 1 || SSL_CTX_check_private_key(ctx) != 1)
-                ret = vm_error(-EINVAL, "%s: cannot load the TLS key, or it does not match %s", key_file, cert_file);
+        else if ((ret = secret_private_key_load(key_file, &key)) < 0)
+                ret = vm_error(ret, "TLS key %s", vm_error_detail(ret));
+        else if (SSL_CTX_use_PrivateKey(ctx, key) != 1 || SSL_CTX_check_private_key(ctx) != 1)
+                ret = vm_error(-EINVAL, "%s: the TLS key does not match %s", key_file, cert_file);
         else
                 ret = tls_trust_clients(ctx, client_ca, require_client);
+        EVP_PKEY_free(key);
         if (ret < 0) {
                 SSL_CTX_free(ctx);
                 return ret;

@@ -2,6 +2,9 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
+
+#include "display.h"
 
 static const char *log_program = "vmattest";
 static enum log_level log_max_level = LOG_LEVEL_INFO;
@@ -24,9 +27,12 @@ void log_at(enum log_level level, const char *fmt, ...) {
                 return;
         /* One fprintf per part would interleave with other processes on a shared console;
          * format the line first and write it whole. */
-        char line[1024];
+        char line[1024], shown[1024];
         va_start(ap, fmt);
         vsnprintf(line, sizeof(line), fmt, ap);
         va_end(ap);
-        fprintf(stderr, "%s: %s%s\n", log_program, prefix[level], line);
+        /* a message quotes what peers sent: a newline in it must not start a forged line, nor
+         * an ESC sequence repaint the console (lib/display.h) */
+        display_escape(line, strlen(line), shown, sizeof(shown));
+        fprintf(stderr, "%s: %s%s\n", log_program, prefix[level], shown);
 }

@@ -1,5 +1,7 @@
 /* Diagnostics go to stderr, one line each, prefixed with the program name; stdout is kept
- * for a command's result so that scripts can read it. Never pass a secret to these. */
+ * for a command's result so that scripts can read it. Never pass a secret to these. A message
+ * is written as lib/display.h shows text: a byte outside printable ASCII (a peer's newline or
+ * ESC) becomes \xNN, so that a log line is always one line. */
 #pragma once
 
 #include <stdbool.h>

@@ -2,7 +2,6 @@
 
 #include <limits.h>
 #include <openssl/x509.h>
-#include <regex.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -12,6 +11,7 @@
 #include "encoding.h"
 #include "error.h"
 #include "hashalg.h"
+#include "python_regex.h"
 
 #define POLICY_DEPTH_MAX 16  /* the policy nests 3 deep; json-c's default allows 32 */
 #define MEMBER_NAME_MAX 160  /* bytes of a path quoted in an error detail */
@@ -41,7 +41,7 @@ struct policy_record {
 struct runtime_policy {
         struct digest_map digests, keyrings, ima_buf, ignored_keyrings;
         bool ignore_all_keyrings; /* ima.ignored_keyrings lists "*" */
-        regex_t *excludes;
+        struct python_regex **excludes;
         size_t exclude_count;
         TPM2_ALG_ID log_hash_alg;
         bool allow_violations; /* not a policy member: the verifier's ima_violations switch */
@@ -311,60 +311,6 @@ static int digest_map_load(json_object *obj, const char *member, struct digest_m
         return 0;
 }
 
-/* Python escapes that glibc's regcomp would read as a plain letter ("\d" as "d"), and Python's
- * "(?" extensions: refused, so that an exclude never silently means something else here. */
-static int exclude_check_syntax(size_t index, const char *regex) {
-        unsigned duplicating = 0, intervals = 0;
-        bool after_quantifier = false;
-
-        for (const char *p = regex; *p; p++) {
-                /* glibc's regcomp copies a subtree for each '+' and each repetition of an interval,
-                 * so stacked or nested ones grow exponentially ("a++++", "((a+)+)+", "(a{99}){99}"):
-                 * a policy must not be able to exhaust the verifier's memory */
-                bool quantifier = strchr("*+?{", *p) != NULL && p != regex;
-
-                if (*p == '[') { /* a bracket expression: its characters are not operators */
-                        const char *q = p + 1 + (p[1] == '^');
-
-                        q += *q == ']';
-                        while (*q && *q != ']')
-                                q++;
-                        if (!*q)
-                                break; /* unterminated: regcomp reports it */
-                        p = q;
-                        after_quantifier = false;
-                        continue;
-                }
-                if (quantifier && after_quantifier)
-                        return policy_invalid("excludes[%zu]: stacked quantifiers (\"%.2s\") are not allowed", index,
-                                              p - 1);
-                if (*p == '+' || *p == '{')
-                        duplicating++;
-                if (*p == '{') {
-                        char *end;
-                        unsigned long bound = strtoul(p + 1, &end, 10);
-
-                        if (++intervals > 1 || bound > 255 || (*end == ',' && strtoul(end + 1, &end, 10) > 255))
-                                return policy_invalid("excludes[%zu]: at most one {n,m} repetition, bounds up to 255",
-                                                      index);
-                        p = *end == '}' ? end : p;
-                }
-                if (duplicating > 6)
-                        return policy_invalid("excludes[%zu]: more than 6 '+' and {n,m} repetitions", index);
-                after_quantifier = quantifier;
-                if (p[0] == '(' && p[1] == '?')
-                        return policy_invalid("excludes[%zu]: \"(?\" is Python regex syntax, not POSIX", index);
-                if (p[0] != '\\' || !p[1])
-                        continue;
-                p++;
-                if (((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')) && !strchr("wWsSbB", *p))
-                        return policy_invalid("excludes[%zu]: \"\\%c\" is not a POSIX regex escape "
-                                              "(use a bracket expression such as [0-9])",
-                                              index, *p);
-        }
-        return 0;
-}
-
 static int excludes_load(json_object *array, struct runtime_policy *policy) {
         size_t count;
 
@@ -378,7 +324,6 @@ static int excludes_load(json_object *array, struct runtime_policy *policy) {
                 return -ENOMEM;
         for (size_t i = 0; i < count; i++) {
                 json_object *value = json_object_array_get_idx(array, i);
-                char reason[128];
                 const char *regex;
                 int ret;
 
@@ -389,14 +334,11 @@ static int excludes_load(json_object *array, struct runtime_policy *policy) {
                         return policy_invalid("excludes[%zu] is longer than %d bytes", i, RUNTIME_POLICY_REGEX_MAX);
                 if (strlen(regex) != (size_t)json_object_get_string_len(value))
                         return policy_invalid("excludes[%zu] holds a NUL character", i);
-                ret = exclude_check_syntax(i, regex);
-                if (ret < 0)
+                ret = python_regex_compile(regex, &policy->excludes[i]);
+                if (ret == -ENOMEM)
                         return ret;
-                ret = regcomp(&policy->excludes[i], regex, REG_EXTENDED);
-                if (ret != 0) {
-                        regerror(ret, &policy->excludes[i], reason, sizeof(reason));
-                        return policy_invalid("excludes[%zu] \"%.100s\": %s", i, regex, reason);
-                }
+                if (ret < 0)
+                        return policy_invalid("excludes[%zu] \"%.100s\": %s", i, regex, vm_error_detail(ret));
                 policy->exclude_count = i + 1;
         }
         return 0;
@@ -576,7 +518,7 @@ void runtime_policy_free(struct runtime_policy *policy) {
         digest_map_done(&policy->ima_buf);
         digest_map_done(&policy->ignored_keyrings);
         for (size_t i = 0; i < policy->exclude_count; i++)
-                regfree(&policy->excludes[i]);
+                python_regex_free(policy->excludes[i]);
         free(policy->excludes);
         free(policy);
 }
@@ -585,22 +527,24 @@ TPM2_ALG_ID runtime_policy_log_hash_alg(const struct runtime_policy *policy) {
         return policy->log_hash_alg;
 }
 
+enum exclusion { NOT_EXCLUDED, EXCLUDED, EXCLUDE_GAVE_UP };
+
 /* Keylime applies Python's re.match: a match must start at the path's first byte, and need not
- * reach its end. POSIX finds the leftmost match, which starts there if any match does. */
-static bool policy_excluded(const struct runtime_policy *policy, const struct ima_entry *entry) {
-        char name[IMA_PATH_MAX + 1];
+ * reach its end (lib/python_regex.h). A regex that hits its match limits on a path excludes
+ * nothing: the path must then be listed like any other. */
+static enum exclusion policy_excluded(const struct runtime_policy *policy, const struct ima_entry *entry) {
+        bool gave_up = false;
 
         if (!policy->exclude_count || entry->name_len > IMA_PATH_MAX)
-                return false;
-        memcpy(name, entry->name, entry->name_len);
-        name[entry->name_len] = '\0';
+                return NOT_EXCLUDED;
         for (size_t i = 0; i < policy->exclude_count; i++) {
-                regmatch_t match;
+                int ret = python_regex_match(policy->excludes[i], entry->name, entry->name_len);
 
-                if (regexec(&policy->excludes[i], name, 1, &match, 0) == 0 && match.rm_so == 0)
-                        return true;
+                if (ret == 1)
+                        return EXCLUDED;
+                gave_up = gave_up || ret < 0;
         }
-        return false;
+        return gave_up ? EXCLUDE_GAVE_UP : NOT_EXCLUDED;
 }
 
 static void hex_text(const uint8_t *data, size_t size, char *out, size_t cap) {
@@ -653,13 +597,20 @@ static int policy_check_map(const struct runtime_policy *policy, const struct di
                             const struct ima_entry *entry, struct runtime_policy_refusal *refusal) {
         struct policy_record record;
         bool listed = digest_map_find(map, entry->name, entry->name_len, &record);
+        enum exclusion excluded;
 
         /* listed digests first: the common case needs no regex */
         if (listed && record_allows(&record, entry->digest, entry->digest_size))
                 return 0;
-        if (policy_excluded(policy, entry))
+        excluded = policy_excluded(policy, entry);
+        if (excluded == EXCLUDED)
                 return 0;
-        if (!listed)
+        if (excluded == EXCLUDE_GAVE_UP)
+                refusal->reason = listed ? "digest not allowed, and an exclude regex gave up on the name (too costly "
+                                           "to match: nothing excluded)"
+                                         : "not listed, and an exclude regex gave up on the name (too costly to "
+                                           "match: nothing excluded)";
+        else if (!listed)
                 refusal->reason = map == &policy->digests   ? "not in the runtime policy's digests"
                                   : map == &policy->keyrings ? "a key on a keyring not in the runtime policy's keyrings"
                                                              : "not in the runtime policy's ima-buf";

@@ -19,11 +19,11 @@
  * Members other than meta and digests may be left out; unknown members are ignored, as
  * Keylime does. A digest is hex (either case) of 16-64 bytes; an entry's digest matches a
  * listed one of the same length and value, whatever its algorithm prefix says. `excludes` are
- * POSIX extended regexes (regcomp) anchored at the start of the path as Python's re.match
- * anchors Keylime's: constructs POSIX lacks (\d, (?:...), lookarounds) are refused rather than
- * silently read another way, and so are regexes whose compilation would grow exponentially
- * (stacked quantifiers, more than six '+' or {n,m}, more than one {n,m} interval). `verification-keys` is accepted but ima-sig signatures are not
- * checked: a signed file must be listed in digests like any other. A non-null dm_policy is
+ * Python regexes, matched at the start of the path as Keylime's re.match matches them, with
+ * PCRE2 (lib/python_regex.h: what PCRE2 would read another way is rewritten or refused, and
+ * matching is bounded: a regex that gives up on a path excludes nothing). `verification-keys`
+ * is accepted but ima-sig signatures are not checked: a signed file must be listed in digests
+ * like any other. A non-null dm_policy is
  * -EOPNOTSUPP. Anything else wrong is -EBADMSG naming the member (`digests["/usr/bin/x"][1]`,
  * `excludes[2]`, `ima.log_hash_alg`, ...).
  *
@@ -40,10 +40,11 @@
 
 #include "cleanup.h"
 #include "imalog.h"
+#include "python_regex.h"
 
 #define RUNTIME_POLICY_TEXT_MAX (64u << 20) /* bytes of JSON */
 #define RUNTIME_POLICY_MAX_EXCLUDES 1024
-#define RUNTIME_POLICY_REGEX_MAX 4096       /* bytes in one exclude regex */
+#define RUNTIME_POLICY_REGEX_MAX PYTHON_REGEX_MAX /* bytes in one exclude regex */
 
 struct runtime_policy;
 

@@ -114,6 +114,29 @@ int tpmkey_check_ak(const TPMT_PUBLIC *pub) {
         return 0;
 }
 
+int tpmkey_check_strength(const TPMT_PUBLIC *pub) {
+        if (pub->type == TPM2_ALG_RSA) {
+                unsigned bits = pub->parameters.rsaDetail.keyBits;
+                /* exponent 0 means 2^16+1 (TPM 2.0 Part 2, TPMS_RSA_PARMS) */
+                uint32_t exponent = pub->parameters.rsaDetail.exponent ? pub->parameters.rsaDetail.exponent : 65537;
+
+                if (bits < 2048 || pub->unique.rsa.size * 8u < 2048)
+                        return vm_error(-EINVAL, "RSA key of %u bits (a %u-byte modulus): at least 2048 are required",
+                                        bits, pub->unique.rsa.size);
+                if (exponent != 65537)
+                        return vm_error(-EINVAL, "RSA key with public exponent %u: only 65537 is accepted", exponent);
+                return 0;
+        }
+        if (pub->type == TPM2_ALG_ECC) {
+                TPMI_ECC_CURVE curve = pub->parameters.eccDetail.curveID;
+
+                if (curve != TPM2_ECC_NIST_P256 && curve != TPM2_ECC_NIST_P384)
+                        return vm_error(-EINVAL, "ECC key on curve 0x%04x: only NIST P-256 and P-384 are accepted", curve);
+                return 0;
+        }
+        return vm_error(-EINVAL, "not an RSA or ECC key (type 0x%04x)", pub->type);
+}
+
 int tpmkey_spki_pem(const TPMT_PUBLIC *pub, char **out) {
         _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL;
         _cleanup_(BIO_freep) BIO *bio = NULL;

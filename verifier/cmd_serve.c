@@ -7,6 +7,7 @@
 
 #include "lib/error.h"
 #include "lib/log.h"
+#include "lib/secret_file.h"
 #include "verifier/commands.h"
 #include "lib/http_server.h"
 #include "lib/process_limits.h"
@@ -20,6 +21,8 @@ static const char serve_help[] =
         "and ip:tls_port (HTTPS with server_cert/server_key), and the verifier: every agent enrolled\n"
         "with 'add' is polled every [verifier] quote_interval seconds over mutual TLS and its\n"
         "evidence checked; state in the [store] database. Stops cleanly on SIGTERM or SIGINT.\n"
+        "Refuses to start (exit 1) unless OpenSSL's secure heap can be locked in memory\n"
+        "(a memory lock limit of at least 256 KiB, or CAP_IPC_LOCK).\n"
         "\n"
         "  -h, --help           show this help\n";
 
@@ -60,6 +63,14 @@ int cmd_serve(int argc, char **argv, const char *config_path) {
                 }
                 log_error("serve: unknown option \"%s\" (see 'vmattest-verifier serve --help')", argv[optind - 1]);
                 return EXIT_USAGE;
+        }
+        /* serve holds the payload vault key and every released K, U and V: never in memory that
+         * can be swapped out or dumped (main.c set the heap up; this is its answer again) */
+        ret = secret_heap_setup(VERIFIER_SECRET_HEAP_SIZE);
+        if (ret < 0) {
+                log_error("serve: %s: refusing to hold the payload vault key and released keys in ordinary memory",
+                          vm_error_detail(ret));
+                return EXIT_FAILED;
         }
         exit_code = command_load_config(config_path, &config);
         if (exit_code != EXIT_OK)

@@ -9,12 +9,14 @@
 #include <time.h>
 
 #include "lib/cleanup.h"
+#include "lib/display.h"
 #include "lib/error.h"
 #include "lib/file.h"
 #include "lib/hashalg.h"
 #include "lib/log.h"
 #include "lib/mb_policy.h"
 #include "lib/runtime_policy.h"
+#include "lib/secret_file.h"
 #include "lib/aead.h"
 #include "verifier/commands.h"
 #include "verifier/payload_vault.h"
@@ -199,18 +201,14 @@ static int load_policies(const struct verifier_config *config, const struct tena
 
 #define PAYLOAD_MAX (64 * 1024)
 
-/* The tenant's key file, sealed under the vault key: the only form the verifier stores. */
+/* The tenant's key file, sealed under the vault key: the only form the verifier stores. It is
+ * read into the secure heap with read(2), not through stdio, whose buffer is not wiped. */
 static int seal_payload(const struct verifier_config *config, const char *path, char **sealed) {
-        _cleanup_(fclosep) FILE *f = fopen(path, "re");
-        uint8_t *plain = OPENSSL_secure_malloc(PAYLOAD_MAX + 1), *vault = NULL;
-        size_t n = 0;
-        int ret = 0;
+        uint8_t *plain = NULL, *vault = NULL;
+        size_t n = 0, plain_size = 0;
+        int ret = secret_file_read(path, PAYLOAD_MAX, &plain, &n, &plain_size);
 
-        if (!plain)
-                return -ENOMEM;
-        if (!f)
-                ret = vm_error(-errno, "%s: cannot open: %m", path);
-        else if ((n = fread(plain, 1, PAYLOAD_MAX + 1, f)) > PAYLOAD_MAX || ferror(f) || n == 0)
+        if (ret == -EFBIG || (ret >= 0 && n == 0))
                 ret = vm_error(-EINVAL, "%s: the payload must be 1-%d bytes", path, PAYLOAD_MAX);
         if (ret >= 0)
                 ret = payload_vault_key(config->payload_vault, true, &vault);
@@ -218,7 +216,8 @@ static int seal_payload(const struct verifier_config *config, const char *path, 
                 ret = aead_seal(vault, plain, n, sealed);
         if (vault)
                 OPENSSL_secure_clear_free(vault, AEAD_KEY_SIZE);
-        OPENSSL_secure_clear_free(plain, PAYLOAD_MAX + 1);
+        if (plain)
+                OPENSSL_secure_clear_free(plain, plain_size);
         return ret;
 }
 
@@ -350,9 +349,14 @@ struct show {
 static int show_one(const struct attestation *a, void *user) {
         struct show *show = user;
         char ok[32], failed_at[32], poll[32];
+        /* the reasons quote what agents sent; a row written by an older version, or by hand,
+         * may hold it raw: shown escaped, like everything the verifier logs (lib/display.h) */
+        char failure[4 * sizeof(a->failure)], last_error[4 * sizeof(a->last_error)];
 
         if (show->only && strcmp(show->only, a->agent_id) != 0)
                 return 0;
+        display_escape(a->failure, strnlen(a->failure, sizeof(a->failure)), failure, sizeof(failure));
+        display_escape(a->last_error, strnlen(a->last_error, sizeof(a->last_error)), last_error, sizeof(last_error));
         show->shown++;
         show->failed += strcmp(a->state, "failed") == 0;
         format_time(a->last_ok, ok, sizeof(ok));
@@ -365,14 +369,14 @@ static int show_one(const struct attestation *a, void *user) {
                 json_object_object_add(obj, "state", json_object_new_string(a->state));
                 json_object_object_add(obj, "ek_hash", json_object_new_string(a->ek_hash));
                 json_object_object_add(obj, "ak_name", json_object_new_string(a->ak_name));
-                json_object_object_add(obj, "failure", a->failure[0] ? json_object_new_string(a->failure) : NULL);
+                json_object_object_add(obj, "failure", failure[0] ? json_object_new_string(failure) : NULL);
                 json_object_object_add(obj, "failed_at", a->failed_at ? json_object_new_string(failed_at) : NULL);
                 json_object_object_add(obj, "last_ok", a->last_ok ? json_object_new_string(ok) : NULL);
                 json_object_object_add(obj, "last_poll", a->last_poll ? json_object_new_string(poll) : NULL);
                 json_object_object_add(obj, "polls", json_object_new_int((int)a->polls));
                 json_object_object_add(obj, "last_poll_ms", json_object_new_int((int)a->poll_ms));
                 json_object_object_add(obj, "ima_entries_verified", json_object_new_int64((int64_t)a->ima_next_entry));
-                json_object_object_add(obj, "last_error", a->last_error[0] ? json_object_new_string(a->last_error) : NULL);
+                json_object_object_add(obj, "last_error", last_error[0] ? json_object_new_string(last_error) : NULL);
                 json_object_object_add(obj, "payload_released_at", a->released_at ? json_object_new_int64(a->released_at) : NULL);
                 json_object_array_add(show->array, obj);
         } else if (!show->details)
@@ -382,8 +386,8 @@ static int show_one(const struct attestation *a, void *user) {
                 printf("state:         %s\n", a->state);
                 printf("EK hash:       %s\n", a->ek_hash[0] ? a->ek_hash : "(none pinned)");
                 printf("AK name:       %s\n", a->ak_name[0] ? a->ak_name : "(none pinned)");
-                if (a->failure[0])
-                        printf("failure:       %s\n  at           %s\n", a->failure, failed_at);
+                if (failure[0])
+                        printf("failure:       %s\n  at           %s\n", failure, failed_at);
                 printf("last good:     %s\n", ok);
                 printf("polls:         %u (last %s, %u ms)\n", a->polls, poll, a->poll_ms);
                 printf("IMA verified:  %llu entries\n", (unsigned long long)a->ima_next_entry);
@@ -393,8 +397,8 @@ static int show_one(const struct attestation *a, void *user) {
                         format_time(a->released_at, released, sizeof(released));
                         printf("key released:  %s\n", released);
                 }
-                if (a->last_error[0])
-                        printf("unreachable:   %s\n", a->last_error);
+                if (last_error[0])
+                        printf("unreachable:   %s\n", last_error);
                 printf("\n");
         }
         return 0;

@@ -9,6 +9,10 @@ enum {
         EXIT_USAGE = 2,  /* bad command line or config */
 };
 
+/* OpenSSL's secure heap (lib/secret.h): the vault key, K, U, V, payloads being released, the
+ * TLS key's text */
+#define VERIFIER_SECRET_HEAP_SIZE (256 * 1024)
+
 int cmd_serve(int argc, char **argv, const char *config_path);
 int cmd_agents(int argc, char **argv, const char *config_path);
 int cmd_add(int argc, char **argv, const char *config_path);

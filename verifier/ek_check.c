@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/x509v3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,9 @@
 #include "lib/tpmkey.h"
 
 #define EK_CERT_DER_MAX 8192
+/* TCG EK Credential Profile: tcg-kp-EKCertificate, the extendedKeyUsage purpose of an EK
+ * certificate */
+#define TCG_KP_EK_CERTIFICATE "2.23.133.8.1"
 
 struct ek_trust {
         X509_STORE *store;
@@ -128,6 +132,45 @@ int ek_cert_decode(const char *text, size_t text_size, uint8_t **der, size_t *de
         return 0;
 }
 
+/* The TCG EK Credential Profile: an extendedKeyUsage, when the certificate has one, names
+ * tcg-kp-EKCertificate; a keyUsage, when it has one, allows keyEncipherment for an RSA EK and
+ * keyAgreement for an ECC EK (what the EK is for: the credential's seed is encrypted to it). A
+ * certificate the CA issued for another purpose (a TLS server's, say) certifies no EK. */
+static int check_ek_usage(X509 *cert, const TPMT_PUBLIC *ek) {
+        bool rsa = ek->type == TPM2_ALG_RSA;
+        int critical = -1;
+        EXTENDED_KEY_USAGE *eku = X509_get_ext_d2i(cert, NID_ext_key_usage, &critical, NULL);
+        ASN1_BIT_STRING *ku;
+        bool allowed;
+
+        if (eku) {
+                ASN1_OBJECT *ek_purpose = OBJ_txt2obj(TCG_KP_EK_CERTIFICATE, 1);
+
+                allowed = false;
+                for (int i = 0; ek_purpose && i < sk_ASN1_OBJECT_num(eku) && !allowed; i++)
+                        allowed = OBJ_cmp(sk_ASN1_OBJECT_value(eku, i), ek_purpose) == 0;
+                ASN1_OBJECT_free(ek_purpose);
+                EXTENDED_KEY_USAGE_free(eku);
+                if (!allowed)
+                        return vm_error(-EACCES, "EK certificate: its extendedKeyUsage does not include the TCG EK "
+                                                 "certificate purpose " TCG_KP_EK_CERTIFICATE);
+        } else if (critical != -1)
+                return vm_error(-EACCES, "EK certificate: its extendedKeyUsage is malformed or repeated");
+        critical = -1;
+        ku = X509_get_ext_d2i(cert, NID_key_usage, &critical, NULL);
+        if (ku) {
+                /* KeyUsage bits (RFC 5280 4.2.1.3): keyEncipherment (2), keyAgreement (4) */
+                allowed = ASN1_BIT_STRING_get_bit(ku, rsa ? 2 : 4) == 1;
+                ASN1_BIT_STRING_free(ku);
+                if (!allowed)
+                        return vm_error(-EACCES, "EK certificate: its keyUsage does not allow %s, which the TCG EK "
+                                                 "Credential Profile sets for an %s EK",
+                                        rsa ? "keyEncipherment" : "keyAgreement", rsa ? "RSA" : "ECC");
+        } else if (critical != -1)
+                return vm_error(-EACCES, "EK certificate: its keyUsage is malformed or repeated");
+        return 0;
+}
+
 int ek_cert_check(const struct ek_trust *trust, const uint8_t *der, size_t der_size, const TPMT_PUBLIC *ek) {
         const uint8_t *p = der;
         X509 *cert = d2i_X509(NULL, &p, (long)der_size);
@@ -140,6 +183,8 @@ int ek_cert_check(const struct ek_trust *trust, const uint8_t *der, size_t der_s
         ret = tpmkey_to_evp(ek, &ek_key);
         if (ret >= 0 && EVP_PKEY_eq(X509_get0_pubkey(cert), ek_key) != 1)
                 ret = vm_error(-EBADMSG, "ekcert certifies another key than ek_tpm");
+        if (ret >= 0)
+                ret = check_ek_usage(cert, ek);
         if (ret >= 0) {
                 ctx = X509_STORE_CTX_new();
                 if (!ctx || X509_STORE_CTX_init(ctx, trust->store, cert, NULL) != 1)

@@ -1,6 +1,5 @@
 /* vmattest-verifier: the tenant's side. One binary, one subcommand per role or action. */
 #include <getopt.h>
-#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +9,7 @@
 #include "lib/error.h"
 #include "lib/log.h"
 #include "lib/process_limits.h"
+#include "lib/secret_file.h"
 #include "verifier/commands.h"
 
 #ifndef VMATTEST_VERSION
@@ -57,7 +57,7 @@ int main(int argc, char **argv) {
         const char *config_path = VERIFIER_CONFIG_PATH;
         enum log_level level = LOG_LEVEL_INFO;
         const struct command *cmd;
-        int first = 1, ret;
+        int first = 1, ret, heap;
 
         /* what this program creates (the database, its -wal and -shm files, the payload vault
          * key) holds registrations, policies and sealed secrets: the owner's only */
@@ -77,10 +77,12 @@ int main(int argc, char **argv) {
         /* the payload vault key and tenants' key halves live in this process's memory */
         if ((ret = process_no_dumps()) < 0)
                 log_warning("%s", vm_error_detail(ret));
-        /* the vault key, K, U, V and opened payloads are allocated from OpenSSL's secure heap:
-         * locked in memory and wiped when freed */
-        if (CRYPTO_secure_malloc_init(256 * 1024, 32) != 1)
-                log_debug("OpenSSL's secure heap is not available (RLIMIT_MEMLOCK?): secrets use ordinary memory");
+        /* the vault key, K, U, V, opened payloads and the TLS key's text are allocated from
+         * OpenSSL's secure heap: locked in memory and wiped when freed; serve refuses to run
+         * without it, the tenant's commands make do */
+        heap = secret_heap_setup(VERIFIER_SECRET_HEAP_SIZE);
+        if (heap < 0)
+                log_debug("%s: secrets use ordinary memory", vm_error_detail(heap));
         if (first >= argc) {
                 usage(stderr);
                 return EXIT_USAGE;

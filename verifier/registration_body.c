@@ -45,6 +45,13 @@ static int check_ek_public(const TPMT_PUBLIC *ek) {
         return 0;
 }
 
+/* A weak EK or AK would let a credential be opened, or a quote forged, without the TPM. */
+static int check_key_strength(const char *name, const TPMT_PUBLIC *key) {
+        int ret = tpmkey_check_strength(key);
+
+        return ret < 0 ? vm_error(-EBADMSG, "%s: %s", name, vm_error_detail(ret)) : 0;
+}
+
 static int check_mtls_cert(const char *pem) {
         BIO *bio = BIO_new_mem_buf(pem, -1);
         X509 *cert = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
@@ -65,9 +72,13 @@ int registration_body_parse(json_object *body, struct registration_body *out) {
         if (ret >= 0)
                 ret = check_ek_public(&out->ek.publicArea);
         if (ret >= 0)
+                ret = check_key_strength("ek_tpm", &out->ek.publicArea);
+        if (ret >= 0)
                 ret = body_public(body, "aik_tpm", &out->ak, &out->aik_tpm, &out->aik_tpm_size);
         if (ret >= 0 && (ret = tpmkey_check_ak(&out->ak.publicArea)) < 0)
                 ret = vm_error(-EBADMSG, "aik_tpm: %s", vm_error_detail(ret));
+        if (ret >= 0)
+                ret = check_key_strength("aik_tpm", &out->ak.publicArea);
         if (ret >= 0)
                 ret = json_member_string(body, "ekcert", EKCERT_TEXT_MAX, true, &ekcert);
         if (ret >= 0 && ekcert && *ekcert)

@@ -11,13 +11,30 @@
 
 #define TPM_POLICY_TEXT_MAX (1 << 20)
 
+/* A PCR number spelled one way only: "0"-"23", no sign, space or leading zero. strtoul would
+ * also take " 5", "+5", "05" or "5 " for 5, and a policy holding "5" and "05" would then have
+ * one list silently replace the other. -1 when `key` is not one. */
+static int pcr_from_key(const char *key) {
+        size_t len = strlen(key);
+        int pcr;
+
+        if (len == 0 || len > 2 || (len == 2 && key[0] == '0'))
+                return -1;
+        for (size_t i = 0; i < len; i++)
+                if (key[i] < '0' || key[i] > '9')
+                        return -1;
+        pcr = atoi(key);
+        return pcr <= 23 ? pcr : -1;
+}
+
 static int load_pcr(struct tpm_policy *policy, const char *key, json_object *values, size_t digest_size) {
-        char *end;
-        unsigned long pcr = strtoul(key, &end, 10);
+        int key_pcr = pcr_from_key(key);
+        unsigned long pcr = key_pcr < 0 ? 0 : (unsigned long)key_pcr;
         size_t n;
 
-        if (!*key || *end || pcr > 23)
-                return vm_error(-EINVAL, "tpm_policy: \"%s\" is not a PCR number 0-23 (or \"mask\")", key);
+        if (key_pcr < 0)
+                return vm_error(-EINVAL, "tpm_policy: \"%.32s\" is not a PCR number (0-23 in decimal, without sign, "
+                                         "space or leading zero) nor \"mask\"", key);
         if (pcr == 16)
                 return vm_error(-EINVAL, "tpm_policy: PCR 16 holds the agent's payload-key binding and cannot be constrained");
         if (!json_object_is_type(values, json_type_array) || (n = json_object_array_length(values)) == 0 ||

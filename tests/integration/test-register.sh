@@ -4,7 +4,7 @@
 # Keylime agent would, for the protocol cases the agent itself never produces, and as a party
 # that holds only an agent's public keys would, to take its registration over.
 . "$(dirname "$0")/lib.sh"
-plan 41
+plan 44
 
 swtpm_start tpm1 || exit 1
 cd "$TEST_TMP" || exit 1
@@ -20,6 +20,12 @@ verifier_config verifier.conf "tls_port = $tls_port
 server_cert = $TEST_TMP/registrar.pem
 server_key = $TEST_TMP/registrar.key
 trusted_client_ca = $TEST_TMP/verifier-ca.pem"
+# serve keeps the payload vault key and released keys in OpenSSL's secure heap only: without a
+# memory lock limit and CAP_IPC_LOCK it cannot lock it, and refuses to start
+expect_failure "serve refuses to start when its secure heap cannot be locked in memory" 1 \
+        "serve: OpenSSL's secure heap could not be locked in memory" \
+        timeout 10 bash -c 'ulimit -l 0 && exec setpriv --bounding-set -ipc_lock "$0" --config "$1" serve' \
+        "$VMATTEST_VERIFIER" verifier.conf
 verifier_start verifier.conf || exit 1
 agent_config agent.conf "$VERIFIER_PORT"
 vv() { "$VMATTEST_VERIFIER" --config verifier.conf "$@"; }
@@ -146,6 +152,13 @@ hostile "a 1 MiB aik_tpm is refused" "aik_tpm is longer" ".aik_tpm = (\"A\" * 10
 hostile "a TPM2B_PUBLIC with a lying size is refused" "TPM2B_PUBLIC" \
         '.ek_tpm = ("AQA" + .ek_tpm[3:])'
 hostile "an EK certificate for another key is refused" "another key" ".ekcert = \"$(openssl req -x509 -newkey rsa:2048 -nodes -keyout /dev/null -subj /CN=x -outform der 2>/dev/null | base64 -w0)\""
+# what an agent sends is quoted in the answer and the registrar's log escaped: its ESC or
+# newline reaches no terminal and forges no log line
+hostile "an ip with control bytes is refused, quoted escaped" 'ip "127[\\]x1b\[2J[\\]x0aforged' \
+        '.ip = "127\u001b[2J\nforged"'
+expect_equal "... and the registrar's log holds it escaped, one line, no ESC byte" \
+        "$(grep -c $'\x1b' "$TEST_TMP/verifier.log") $(grep -cF 'refused: ip "127\x1b[2J\x0aforged" is not' "$TEST_TMP/verifier.log")" \
+        "0 1"
 
 # a second TPM may not take over the first agent's id
 swtpm_start tpm2 || exit 1

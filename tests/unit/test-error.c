@@ -37,6 +37,22 @@ static void test_long_detail_is_truncated_safely(void **state) {
         assert_int_equal(strlen(vm_error_detail(-EINVAL)), 511);
 }
 
+/* A detail quotes what peers sent (the poller's "HTTP %ld: %.150s" of an agent's error body, a
+ * registration member, an IMA path): it is stored, logged and printed, so it holds no control
+ * byte, and a detail wrapping one keeps it as it was escaped. */
+static void test_peer_text_escaped(void **state) {
+        static const char body[] = "{\"status\": \"\x1b]0;owned\x07\x1b[2J\"}\r\nverifier: agent x is fine";
+
+        vm_error(-EIO, "HTTP %ld: %.150s", 500L, body);
+        assert_string_equal(vm_error_detail(-EIO), "HTTP 500: {\"status\": \"\\x1b]0;owned\\x07\\x1b[2J\"}"
+                                                   "\\x0d\\x0averifier: agent x is fine");
+        vm_error(-EIO, "agent a: %s", vm_error_detail(-EIO));
+        assert_string_equal(vm_error_detail(-EIO), "agent a: HTTP 500: {\"status\": \"\\x1b]0;owned\\x07"
+                                                   "\\x1b[2J\"}\\x0d\\x0averifier: agent x is fine");
+        vm_error(-EBADMSG, "ip \"%.64s\" is not an address", "\xc2\x9b" "31m");
+        assert_string_equal(vm_error_detail(-EBADMSG), "ip \"\\xc2\\x9b31m\" is not an address");
+}
+
 static void *record_in_thread(void *arg) {
         vm_error(-EIO, "from another thread");
         return NULL;
@@ -58,6 +74,7 @@ int main(void) {
                 cmocka_unit_test(test_without_detail_falls_back_to_strerror),
                 cmocka_unit_test(test_long_detail_is_truncated_safely),
                 cmocka_unit_test(test_detail_is_per_thread),
+                cmocka_unit_test(test_peer_text_escaped),
         };
 
         return cmocka_run_group_tests_name("error", tests, NULL, NULL);

@@ -3,7 +3,12 @@
 #include "tests/unit/unit.h"
 
 #include <json-c/json.h>
+#include <openssl/core_names.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
 
+#include "lib/encoding.h"
+#include "lib/tpm2b.h"
 #include "verifier/registration_body.h"
 
 #define VALID_BODY "tests/fuzz/corpus/registration-body/keylime-rsa-with-cert.json"
@@ -96,6 +101,86 @@ static void ek_as_ak(json_object *b) {
         json_object_object_add(b, "aik_tpm", json_object_new_string(json_object_get_string(ek)));
 }
 
+/* Rewrites the TPM2B_PUBLIC of member `name` with `change`. */
+static void change_public(json_object *b, const char *name, void (*change)(TPMT_PUBLIC *pub)) {
+        _cleanup_(freep) uint8_t *raw = NULL;
+        _cleanup_(freep) char *text = NULL;
+        uint8_t out[sizeof(TPM2B_PUBLIC) + 2];
+        json_object *member;
+        TPM2B_PUBLIC pub;
+        size_t size;
+
+        assert_true(json_object_object_get_ex(b, name, &member));
+        assert_int_equal(base64_decode(json_object_get_string(member), (size_t)json_object_get_string_len(member), &raw,
+                                       &size),
+                         0);
+        assert_int_equal(tpm2b_public_unmarshal(raw, size, &pub), 0);
+        change(&pub.publicArea);
+        pub.size = 0; /* marshalled from publicArea */
+        assert_int_equal(tpm2b_public_marshal(&pub, out, sizeof(out), &size), 0);
+        text = base64_encode(out, size);
+        assert_non_null(text);
+        json_object_object_add(b, name, json_object_new_string(text));
+}
+
+static void exponent_3(TPMT_PUBLIC *pub) { pub->parameters.rsaDetail.exponent = 3; }
+static void exponent_65537(TPMT_PUBLIC *pub) { pub->parameters.rsaDetail.exponent = 65537; }
+static void rsa_1024(TPMT_PUBLIC *pub) {
+        pub->parameters.rsaDetail.keyBits = 1024;
+        pub->unique.rsa.size = 128;
+}
+
+/* the same attributes, an ECC key on `curve` */
+static void ecc_on(TPMT_PUBLIC *pub, const char *openssl_name, TPM2_ECC_CURVE curve) {
+        EVP_PKEY *key = EVP_EC_gen(openssl_name);
+        BIGNUM *x = NULL, *y = NULL;
+
+        assert_non_null(key);
+        assert_int_equal(EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_EC_PUB_X, &x), 1);
+        assert_int_equal(EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_EC_PUB_Y, &y), 1);
+        pub->type = TPM2_ALG_ECC;
+        memset(&pub->parameters, 0, sizeof(pub->parameters));
+        memset(&pub->unique, 0, sizeof(pub->unique));
+        pub->parameters.eccDetail.symmetric = (TPMT_SYM_DEF_OBJECT){ .algorithm = TPM2_ALG_AES, .keyBits.aes = 128,
+                                                                     .mode.aes = TPM2_ALG_CFB };
+        pub->parameters.eccDetail.scheme.scheme = TPM2_ALG_NULL;
+        pub->parameters.eccDetail.curveID = curve;
+        pub->parameters.eccDetail.kdf.scheme = TPM2_ALG_NULL;
+        pub->unique.ecc.x.size = (UINT16)BN_bn2bin(x, pub->unique.ecc.x.buffer);
+        pub->unique.ecc.y.size = (UINT16)BN_bn2bin(y, pub->unique.ecc.y.buffer);
+        BN_free(x);
+        BN_free(y);
+        EVP_PKEY_free(key);
+}
+static void ecc_p521(TPMT_PUBLIC *pub) { ecc_on(pub, "P-521", TPM2_ECC_NIST_P521); }
+static void ecc_p384(TPMT_PUBLIC *pub) { ecc_on(pub, "P-384", TPM2_ECC_NIST_P384); }
+
+static void ek_exponent_3(json_object *b) { change_public(b, "ek_tpm", exponent_3); }
+static void ak_exponent_3(json_object *b) { change_public(b, "aik_tpm", exponent_3); }
+static void ek_rsa_1024(json_object *b) { change_public(b, "ek_tpm", rsa_1024); }
+static void ak_rsa_1024(json_object *b) { change_public(b, "aik_tpm", rsa_1024); }
+static void ek_p521(json_object *b) { change_public(b, "ek_tpm", ecc_p521); }
+
+/* SPEC §1 keys the registrar accepts: RSA >= 2048 bits with exponent 65537, ECC P-256 or
+ * P-384; the refusal names the key and the rule */
+static void test_weak_keys_refused(void **state) {
+        json_object *body = valid_body();
+        struct registration_body reg;
+
+        expect_refused(ek_exponent_3, "ek_tpm: RSA key with public exponent 3: only 65537 is accepted");
+        expect_refused(ak_exponent_3, "aik_tpm: RSA key with public exponent 3: only 65537 is accepted");
+        expect_refused(ek_rsa_1024, "ek_tpm: RSA key of 1024 bits (a 128-byte modulus): at least 2048 are required");
+        expect_refused(ak_rsa_1024, "aik_tpm: RSA key of 1024 bits (a 128-byte modulus): at least 2048 are required");
+        expect_refused(ek_p521, "ek_tpm: ECC key on curve 0x0005: only NIST P-256 and P-384 are accepted");
+        /* 65537 written out is the same key as 0 */
+        change_public(body, "aik_tpm", exponent_65537);
+        change_public(body, "ek_tpm", ecc_p384);
+        json_object_object_add(body, "ekcert", NULL);
+        assert_int_equal(registration_body_parse(body, &reg), 0);
+        registration_body_done(&reg);
+        json_object_put(body);
+}
+
 static void test_hostile_bodies(void **state) {
         expect_refused(drop_ek, "missing ek_tpm");
         expect_refused(drop_aik, "missing aik_tpm");
@@ -132,6 +217,7 @@ int main(void) {
                 cmocka_unit_test(test_valid_body),
                 cmocka_unit_test(test_hostile_bodies),
                 cmocka_unit_test(test_null_and_disabled_are_absent),
+                cmocka_unit_test(test_weak_keys_refused),
         };
 
         return cmocka_run_group_tests_name("registration_body", tests, NULL, NULL);

@@ -67,12 +67,34 @@ static void test_bad_policies(void **state) {
         assert_error(load("{\"1\": [42]}", &p), -EINVAL, "32-byte hex digest");
 }
 
+/* One spelling per PCR: strtoul would read " 5", "+5", "05", "5 " as 5, and a policy holding
+ * both "5" and "05" would then have its second list silently replace the first. */
+static void test_pcr_keys_are_strict_decimal(void **state) {
+        static const char *const bad[] = { " 5", "+5", "05", "5 ", "0x5", "-0", "00", "5\\n", "" };
+        struct tpm_policy p;
+
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                char text[256], word[32];
+
+                snprintf(text, sizeof(text), "{\"5\": [\"" ZERO "\"], \"%s\": [\"" ONES "\"]}", bad[i]);
+                snprintf(word, sizeof(word), "\"%s\" is not a PCR number", bad[i]);
+                /* the detail shows a newline escaped */
+                if (strcmp(bad[i], "5\\n") == 0)
+                        snprintf(word, sizeof(word), "\"5\\x0a\" is not a PCR number");
+                assert_error(load(text, &p), -EINVAL, word);
+        }
+        assert_int_equal(load("{\"0\": [\"" ZERO "\"], \"9\": [\"" ZERO "\"], \"23\": [\"" ZERO "\"]}", &p), 0);
+        assert_int_equal(p.mask, 1u << 0 | 1u << 9 | 1u << 23);
+        tpm_policy_done(&p);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_allows_listed_values),
                 cmocka_unit_test(test_constrained_pcr_must_be_quoted),
                 cmocka_unit_test(test_empty_policy_allows_anything),
                 cmocka_unit_test(test_bad_policies),
+                cmocka_unit_test(test_pcr_keys_are_strict_decimal),
         };
         return cmocka_run_group_tests_name("tpm_policy", tests, NULL, NULL);
 }

@@ -311,6 +311,46 @@ static void test_ecc_errors(void **state) {
 
 /* An ECC key's PEM is SubjectPublicKeyInfo with 64-column lines and a final newline, and reads
  * back as the same key. */
+/* What the registrar accepts of an EK or AK: RSA >= 2048 bits with exponent 65537, ECC on
+ * P-256 or P-384. */
+static void test_check_strength(void **state) {
+        TPM2B_PUBLIC ak;
+        TPMT_PUBLIC pub;
+
+        load_ak(&ak);
+        assert_int_equal(ak.publicArea.parameters.rsaDetail.exponent, 0); /* 0: 65537 */
+        assert_int_equal(tpmkey_check_strength(&ak.publicArea), 0);
+        ak.publicArea.parameters.rsaDetail.exponent = 65537;
+        assert_int_equal(tpmkey_check_strength(&ak.publicArea), 0);
+        ak.publicArea.parameters.rsaDetail.exponent = 3;
+        assert_error(tpmkey_check_strength(&ak.publicArea), -EINVAL, "public exponent 3: only 65537");
+        ak.publicArea.parameters.rsaDetail.exponent = 65539;
+        assert_error(tpmkey_check_strength(&ak.publicArea), -EINVAL, "public exponent 65539: only 65537");
+        load_ak(&ak);
+        ak.publicArea.parameters.rsaDetail.keyBits = 1024;
+        ak.publicArea.unique.rsa.size = 128;
+        assert_error(tpmkey_check_strength(&ak.publicArea), -EINVAL, "RSA key of 1024 bits (a 128-byte modulus): at least 2048");
+        /* keyBits cannot vouch for a short modulus */
+        ak.publicArea.parameters.rsaDetail.keyBits = 2048;
+        assert_error(tpmkey_check_strength(&ak.publicArea), -EINVAL, "at least 2048");
+        for (size_t i = 0; i < ELEMENTSOF(curves); i++) {
+                _cleanup_(EVP_PKEY_freep) EVP_PKEY *generated = EVP_EC_gen(curves[i].openssl_name);
+
+                assert_non_null(generated);
+                ecc_public(generated, curves[i].curve, &pub);
+                if (curves[i].curve == TPM2_ECC_NIST_P521)
+                        assert_error(tpmkey_check_strength(&pub), -EINVAL, "curve 0x0005: only NIST P-256 and P-384");
+                else
+                        assert_int_equal(tpmkey_check_strength(&pub), 0);
+        }
+        pub.parameters.eccDetail.curveID = TPM2_ECC_BN_P256;
+        assert_error(tpmkey_check_strength(&pub), -EINVAL, "curve 0x0010");
+        pub.parameters.eccDetail.curveID = TPM2_ECC_NIST_P192;
+        assert_error(tpmkey_check_strength(&pub), -EINVAL, "curve 0x0001");
+        pub.type = TPM2_ALG_KEYEDHASH;
+        assert_error(tpmkey_check_strength(&pub), -EINVAL, "not an RSA or ECC key");
+}
+
 static void test_ecc_spki_pem(void **state) {
         _cleanup_(EVP_PKEY_freep) EVP_PKEY *generated = EVP_EC_gen("P-384");
         _cleanup_(EVP_PKEY_freep) EVP_PKEY *parsed = NULL;
@@ -356,6 +396,7 @@ int main(void) {
                 cmocka_unit_test(test_ecc_short_coordinate),
                 cmocka_unit_test(test_ecc_errors),
                 cmocka_unit_test(test_ecc_spki_pem),
+                cmocka_unit_test(test_check_strength),
         };
 
         return cmocka_run_group_tests_name("tpmkey", tests, NULL, NULL);

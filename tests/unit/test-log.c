@@ -1,0 +1,67 @@
+/* lib/log.c: one line per message on stderr, whatever the message quotes from a peer. */
+#include "tests/unit/unit.h"
+
+#include <unistd.h>
+
+#include "lib/log.h"
+
+/* What the log calls in `fn` wrote to stderr. */
+static char *capture_stderr(void (*fn)(void)) {
+        FILE *tmp = tmpfile();
+        int saved = dup(STDERR_FILENO);
+        char *text;
+        long size;
+
+        assert_non_null(tmp);
+        assert_true(saved >= 0);
+        fflush(stderr);
+        assert_true(dup2(fileno(tmp), STDERR_FILENO) >= 0);
+        fn();
+        fflush(stderr);
+        assert_true(dup2(saved, STDERR_FILENO) >= 0);
+        close(saved);
+        size = ftell(tmp);
+        assert_true(size >= 0);
+        text = calloc(1, (size_t)size + 1);
+        assert_non_null(text);
+        rewind(tmp);
+        assert_int_equal(fread(text, 1, (size_t)size, tmp), (size_t)size);
+        fclose(tmp);
+        return text;
+}
+
+static void log_hostile(void) {
+        log_setup("vmattest-verifier", LOG_LEVEL_INFO);
+        /* an agent's HTTP error body, as the poller logs it */
+        log_warning("verifier: agent %s: %s", "a1", "HTTP 500: \x1b[2J\x1b]0;owned\x07\nvmattest-verifier: agent a1 is trusted");
+        log_info("path \"%s\"", "/tmp/\xe2\x80\xae" "fdp.exe");
+}
+
+static void test_peer_bytes_escaped(void **state) {
+        _cleanup_(freep) char *text = capture_stderr(log_hostile);
+
+        assert_string_equal(text, "vmattest-verifier: warning: verifier: agent a1: HTTP 500: \\x1b[2J\\x1b]0;owned\\x07"
+                                  "\\x0avmattest-verifier: agent a1 is trusted\n"
+                                  "vmattest-verifier: path \"/tmp/\\xe2\\x80\\xaefdp.exe\"\n");
+}
+
+static void log_plain(void) {
+        log_setup("vmattest", LOG_LEVEL_INFO);
+        log_error("cannot open %s: %s", "/etc/vmattest/agent.conf", "No such file or directory");
+        log_debug("not shown at level info");
+}
+
+static void test_plain_lines_unchanged(void **state) {
+        _cleanup_(freep) char *text = capture_stderr(log_plain);
+
+        assert_string_equal(text, "vmattest: error: cannot open /etc/vmattest/agent.conf: No such file or directory\n");
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_peer_bytes_escaped),
+                cmocka_unit_test(test_plain_lines_unchanged),
+        };
+
+        return cmocka_run_group_tests_name("log", tests, NULL, NULL);
+}
