@@ -54,6 +54,8 @@ static const struct conf_key verifier_keys[] = {
         KEY("registrar", ek_allowlist, conf_parse_list),
         KEY("registrar", max_connections, parse_positive),
         KEY("registrar", request_deadline, parse_positive),
+        KEY("registrar", max_agents, parse_positive),
+        KEY("registrar", registrations_per_minute, conf_parse_uint),
         KEY("verifier", quote_interval, conf_parse_uint),
         KEY("verifier", request_timeout, conf_parse_uint),
         KEY("verifier", client_cert, conf_parse_string),
@@ -71,7 +73,8 @@ static const struct conf_key verifier_keys[] = {
 void verifier_config_defaults(struct verifier_config *config) {
         *config = (struct verifier_config){ .port = 8890, .tls_port = 0, .quote_interval = 2, .request_timeout = 10,
                                             .max_answer_mib = 256, .max_connections = REGISTRAR_MAX_CONNECTIONS,
-                                            .request_deadline = HTTP_REQUEST_DEADLINE };
+                                            .request_deadline = HTTP_REQUEST_DEADLINE, .max_agents = 50000,
+                                            .registrations_per_minute = 120 };
         strcpy(config->client_cert, "/etc/vmattest/verifier-client-cert.pem");
         strcpy(config->client_key, "/etc/vmattest/verifier-client-key.pem");
         strcpy(config->tpm_hash_alg, "sha256");

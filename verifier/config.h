@@ -21,6 +21,8 @@ struct verifier_config {
         char ek_allowlist[8192];  /* EK hashes (hash_ek) accepted without EK certificate; the key repeats */
         unsigned max_connections;  /* open at once on each port; more are closed on accept */
         unsigned request_deadline; /* seconds a client has to send a whole request */
+        unsigned max_agents;       /* registrations held at most (a new id beyond: 503) */
+        unsigned registrations_per_minute; /* from one source address (beyond: 429); 0 = no bound */
         /* [verifier]: polling the enrolled agents (docs/protocol.md §2) */
         unsigned quote_interval;  /* seconds between two polls of one agent */
         unsigned request_timeout; /* seconds before a poll counts as unanswered */

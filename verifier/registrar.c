@@ -34,6 +34,10 @@ static int http_status_for(int ret) {
                 return 403;
         case -ENOENT:
                 return 404;
+        case -EBUSY: /* one source registering too often */
+                return 429;
+        case -ENOSPC: /* the registrar holds as many agents as it may */
+                return 503;
         default:
                 return 500;
         }
@@ -139,6 +143,34 @@ static int check_id_of_ek(const char *agent_id, const char *ek_hash) {
 /* POST /v2.N/agents/{id}. Anyone holding an agent's public keys can send this: it opens a
  * challenge (a pending registration) and changes nothing of an activated registration, which
  * only a correct auth_tag replaces. */
+/* Before anything proves a TPM, a registration costs a row and a credential: at most
+ * registrations_per_minute from one source address. */
+static int registration_admit(struct registrar *r, struct evhttp_request *req) {
+        struct evhttp_connection *conn = evhttp_request_get_connection(req);
+        char *peer = NULL;
+        ev_uint16_t port = 0;
+
+        if (conn)
+                evhttp_connection_get_peer(conn, &peer, &port);
+        r->limit.per_source = r->config->registrations_per_minute;
+        if (peer && !registration_limit_allow(&r->limit, peer, time(NULL)))
+                return vm_error(-EBUSY, "more than %u registrations a minute from %s: try again later",
+                                r->config->registrations_per_minute, peer);
+        return 0;
+}
+
+/* A new agent id: only while the registrar holds fewer than max_agents. */
+static int registration_room(struct registrar *r) {
+        unsigned long count;
+        int ret = store_agent_count(r->store, &count);
+
+        if (ret < 0)
+                return ret;
+        if (count >= r->config->max_agents)
+                return vm_error(-ENOSPC, "the registrar holds its maximum of %u agents (max_agents)", r->config->max_agents);
+        return 0;
+}
+
 static void handle_register(struct registrar *r, struct evhttp_request *req, const char *agent_id) {
         struct registered_agent agent = { 0 }, known = { 0 };
         struct registration_body reg = { 0 };
@@ -150,7 +182,9 @@ static void handle_register(struct registrar *r, struct evhttp_request *req, con
 
         if (!body)
                 return;
-        ret = registration_body_parse(body, &reg);
+        ret = registration_admit(r, req);
+        if (ret >= 0)
+                ret = registration_body_parse(body, &reg);
         json_object_put(body);
         if (ret >= 0)
                 ret = tpmkey_hash_ek(&reg.ek.publicArea, agent.ek_hash);
@@ -173,7 +207,7 @@ static void handle_register(struct registrar *r, struct evhttp_request *req, con
                 agent.ekcert = TAKE_PTR(reg.ekcert), agent.ekcert_size = reg.ekcert_size;
                 agent.pending_mtls_cert = TAKE_PTR(reg.mtls_cert);
                 known_ret = store_agent_get(r->store, agent_id, &known);
-                ret = known_ret == -ENOENT ? 0 : known_ret;
+                ret = known_ret == -ENOENT ? registration_room(r) : known_ret;
         }
         if (ret >= 0 && known_ret >= 0)
                 ret = check_same_keys(&known, &agent);

@@ -6,6 +6,8 @@
  * is answered; a wrong answer drops only that attempt. */
 #pragma once
 
+#include "verifier/registration_limit.h"
+
 #include <event2/http.h>
 
 #include "verifier/config.h"
@@ -19,6 +21,7 @@ struct registrar {
         struct store *store;
         struct ek_trust *trust;
         unsigned long requests;
+        struct registration_limit limit; /* per source; set per_source from the config */
 };
 
 /* The evhttp callback; `user` is the struct registrar. */

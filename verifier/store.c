@@ -474,6 +474,19 @@ static sqlite3_stmt *prepare(struct store *store, const char *sql) {
         return stmt;
 }
 
+int store_agent_count(struct store *store, unsigned long *count) {
+        sqlite3_stmt *s = prepare(store, "SELECT count(*) FROM registrar_agents");
+        int rc;
+
+        if (!s)
+                return -EIO;
+        rc = sqlite3_step(s);
+        if (rc == SQLITE_ROW)
+                *count = (unsigned long)sqlite3_column_int64(s, 0);
+        sqlite3_finalize(s);
+        return rc == SQLITE_ROW ? 0 : store_fail(store, "cannot count the agents");
+}
+
 static void attestation_from_row(sqlite3_stmt *s, struct attestation *a) {
         const void *pcr10 = sqlite3_column_blob(s, 6);
         int pcr10_size = sqlite3_column_bytes(s, 6);

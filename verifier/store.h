@@ -87,6 +87,8 @@ int store_agent_activate(struct store *store, const char *agent_id, const char *
 /* Forgets the pending registration (a wrong auth_tag); the active one stays. */
 int store_agent_drop_pending(struct store *store, const char *agent_id);
 int store_agent_delete(struct store *store, const char *agent_id);
+/* How many agents are registered (active or pending). */
+int store_agent_count(struct store *store, unsigned long *count);
 /* Calls `fn` for each agent, ordered by id; stops early when fn returns non-zero. */
 int store_agent_foreach(struct store *store, int (*fn)(const struct registered_agent *agent, void *user), void *user);
 void registered_agent_done(struct registered_agent *agent);
