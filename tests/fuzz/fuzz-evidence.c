@@ -13,7 +13,6 @@
  * every PCR asked for was quoted. A success without all of that is a forged or replayed quote
  * let through; a failure with all of it is a good agent failed. */
 #include <errno.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,8 +25,7 @@
 #include "lib/tpm2b.h"
 #include "verifier/evidence.h"
 #include "verifier/quote_check.h"
-
-#define VECTORS "tests/unit/vectors/quote-check/"
+#include "tests/fuzz/vectors.h"
 
 static TPM2B_PUBLIC ak;
 static char *payload_pem;
@@ -43,28 +41,6 @@ static struct tpm_policy policies[3]; /* none, PCR 0 as quoted, PCR 0 otherwise 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* The vectors, from the top of the tree: the working directory, or where the harness lies
- * (build/fuzz/tests/fuzz/). */
-static char *read_vector(const char *top, const char *name, size_t *size) {
-        char path[4096];
-        FILE *f;
-        char *text;
-        long length;
-
-        snprintf(path, sizeof(path), "%s%s%s", top, VECTORS, name);
-        f = fopen(path, "rb");
-        if (!f)
-                return NULL;
-        if (fseek(f, 0, SEEK_END) != 0 || (length = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0 ||
-            !(text = calloc(1, (size_t)length + 1)) || fread(text, 1, (size_t)length, f) != (size_t)length) {
-                fprintf(stderr, "fuzz-evidence: cannot read %s\n", path);
-                abort();
-        }
-        fclose(f);
-        *size = (size_t)length;
-        return text;
-}
-
 static void load_policy(struct tpm_policy *policy, const uint8_t *pcr0, bool flip) {
         char text[256], *hex = hex_encode(pcr0, 32);
 
@@ -79,35 +55,23 @@ static void load_policy(struct tpm_policy *policy, const uint8_t *pcr0, bool fli
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
-        char top[4096] = "";
         uint8_t *ak_bytes;
         size_t size;
         struct quote quote;
 
         setenv("TSS2_LOG", "all+NONE", 0);
         log_setup("fuzz-evidence", LOG_LEVEL_ERROR);
-        ak_bytes = (uint8_t *)read_vector(top, "ak.pub", &size);
-        if (!ak_bytes) { /* build/fuzz/tests/fuzz/fuzz-evidence -> the top of the tree */
-                char *self = strdup((*argv)[0]);
-
-                snprintf(top, sizeof(top), "%s/../../../../", dirname(self));
-                free(self);
-                ak_bytes = (uint8_t *)read_vector(top, "ak.pub", &size);
-        }
-        if (!ak_bytes || tpm2b_public_unmarshal(ak_bytes, size, &ak) < 0) {
-                fprintf(stderr, "fuzz-evidence: no AK in %s" VECTORS "ak.pub (run from the top of the tree)\n", top);
+        ak_bytes = (uint8_t *)fuzz_vector((*argv)[0], "quote-check/ak.pub", &size);
+        if (tpm2b_public_unmarshal(ak_bytes, size, &ak) < 0)
                 abort();
-        }
         free(ak_bytes);
-        payload_pem = read_vector(top, "payload.pem", &size);
+        payload_pem = fuzz_vector((*argv)[0], "quote-check/payload.pem", &size);
         for (int i = 0; i < 2; i++) {
-                char name[16];
+                char name[32];
                 struct quote_expect expect = { .ak = &ak, .nonce = nonces[i], .hash_alg = TPM2_ALG_SHA256, .mask = 1u };
 
-                snprintf(name, sizeof(name), "quote%d.txt", i + 1);
-                genuine[i].text = read_vector(top, name, &size);
-                if (!genuine[i].text || !payload_pem)
-                        abort();
+                snprintf(name, sizeof(name), "quote-check/quote%d.txt", i + 1);
+                genuine[i].text = fuzz_vector((*argv)[0], name, &size);
                 genuine[i].text[strcspn(genuine[i].text, "\n")] = '\0';
                 expect.pubkey_pem = payload_pem;
                 if (quote_string_decode(genuine[i].text, strlen(genuine[i].text), &genuine[i].parts) < 0 ||
