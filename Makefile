@@ -1,5 +1,6 @@
 # vmattest build. `make` builds build/release/vmattest; `make check` runs every test suite
-# (unit, integration, ASan+UBSan, fuzz) and `make deps` installs what that needs.
+# (unit, integration, ASan+UBSan, fuzz) and `make deps` installs what that needs; `make fuzz`
+# runs every fuzz harness longer (FUZZ_SECONDS each, default 300; FUZZ_RUNS caps executions).
 
 VARIANT ?= release
 O := build/$(VARIANT)
@@ -130,9 +131,11 @@ check: $(DEPS_STAMP)
 	$(MAKE) fuzz-build
 	tests/run --fuzz-seconds $(or $(FUZZ_SECONDS),4)
 
+# Each harness for FUZZ_SECONDS (300), or FUZZ_RUNS executions if that comes first; ends with a
+# table of executions, executions per second and crashes: `make fuzz FUZZ_RUNS=10000000`.
 fuzz: $(DEPS_STAMP)
 	$(MAKE) fuzz-build
-	tests/fuzz/run-long $(or $(FUZZ_SECONDS),300)
+	tests/fuzz/run-long $(or $(FUZZ_SECONDS),300) $(FUZZ_RUNS)
 
 demo: $(DEPS_STAMP)
 	$(MAKE) VARIANT=release $(O)/vmattest $(O)/vmattest-verifier $(TOOL_BIN)

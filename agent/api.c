@@ -9,6 +9,7 @@
 
 #include "agent/pcr.h"
 #include "agent/quote.h"
+#include "agent/quote_query.h"
 #include "lib/cleanup.h"
 #include "lib/encoding.h"
 #include "lib/error.h"
@@ -20,7 +21,6 @@
 
 #define FIRMWARE_LOG_MAX (4u << 20)
 #define VMATTEST_LOG_MAX (1u << 20)
-#define NONCE_MAX 64
 #define IMA_PCR 10
 #define PAYLOAD_PCR 16
 
@@ -52,20 +52,8 @@ static const char *enc_alg_name(const struct agent_api *api, unsigned minor) {
         return ek->parameters.eccDetail.curveID == TPM2_ECC_NIST_P384 ? "ecc384" : "ecc256";
 }
 
-static bool nonce_valid(const char *nonce) {
-        size_t len = nonce ? strlen(nonce) : 0;
-
-        if (len == 0 || len > NONCE_MAX)
-                return false;
-        for (size_t i = 0; i < len; i++)
-                if (!((nonce[i] >= 'a' && nonce[i] <= 'z') || (nonce[i] >= 'A' && nonce[i] <= 'Z') ||
-                      (nonce[i] >= '0' && nonce[i] <= '9')))
-                        return false;
-        return true;
-}
-
-/* Quotes `mask` plus PCR 16 (docs/protocol.md §2: the verifier's mask never has it). If PCR 16 no
- * longer holds the payload key's binding (someone reset or extended it), the key is bound again and
+/* Quotes `mask` plus PCR 16 (docs/protocol.md §2: the verifier's mask never has it). If PCR 16 no longer
+ * holds the payload key's binding (someone reset or extended it), the key is bound again and
  * the quote retaken once. */
 static int api_quote(struct agent_api *api, const char *nonce, uint32_t mask, struct quote_parts *parts) {
         struct quote_request req = {
@@ -165,51 +153,24 @@ static long boot_time(void) {
 
 static int handle_quote(struct agent_api *api, struct evhttp_request *req, unsigned minor, bool integrity,
                         struct evkeyvalq *query) {
-        const char *nonce = evhttp_find_header(query, "nonce");
-        const char *mask_text = evhttp_find_header(query, "mask");
-        const char *partial = evhttp_find_header(query, "partial");
-        const char *entry_text = evhttp_find_header(query, "ima_ml_entry");
-        uint64_t ima_entry = 0;
-        uint32_t mask = 0;
+        struct quote_query asked;
         struct quote_parts parts;
         json_object *results;
-        char *end;
         int ret;
 
-        if (!nonce_valid(nonce)) {
-                http_reply_error(req, 400, "nonce must be 1-%d letters and digits", NONCE_MAX);
-                return 400;
-        }
-        if (integrity && mask_text) {
-                unsigned long m = strtoul(mask_text, &end, 16);
-
-                if (!*mask_text || *end || m >> 24) {
-                        http_reply_error(req, 400, "mask must be hex with bits 0-23 (PCR i = bit i)");
-                        return 400;
-                }
-                mask = (uint32_t)m;
-        }
-        if (integrity && entry_text) {
-                unsigned long long e = strtoull(entry_text, &end, 10);
-
-                if (!*entry_text || *end || entry_text[0] == '-') {
-                        http_reply_error(req, 400, "ima_ml_entry must be an entry number");
-                        return 400;
-                }
-                ima_entry = e;
-        }
-        if (partial && strcmp(partial, "0") != 0 && strcmp(partial, "1") != 0) {
-                http_reply_error(req, 400, "partial must be 0 or 1");
+        ret = quote_query_parse(query, integrity, &asked);
+        if (ret < 0) {
+                http_reply_error(req, 400, "%s", vm_error_detail(ret));
                 return 400;
         }
 
-        ret = api_quote(api, nonce, mask, &parts);
-        results = ret >= 0 ? quote_results(api, minor, &parts, !integrity || !partial || strcmp(partial, "0") == 0) : NULL;
+        ret = api_quote(api, asked.nonce, asked.mask, &parts);
+        results = ret >= 0 ? quote_results(api, minor, &parts, asked.with_pubkey) : NULL;
         if (ret >= 0 && !results)
                 ret = -ENOMEM;
         /* the lists are read after the quote: they may hold more than it covers, never less */
         if (ret >= 0 && integrity) {
-                ret = add_measurement_lists(api, results, mask, ima_entry);
+                ret = add_measurement_lists(api, results, asked.mask, asked.ima_entry);
                 json_object_object_add(results, "boottime", json_object_new_int64(boot_time()));
         }
         if (ret < 0) {

@@ -108,15 +108,10 @@ static int api_minor(const char *version) {
         return (int)minor;
 }
 
-int registrar_negotiate(struct registrar_client *client) {
-        struct http_response resp;
-        json_object *results, *versions, *current;
-        int best = -1, ret;
+int registrar_version_answer(const struct http_response *resp) {
+        json_object *results = http_keylime_results(resp), *versions, *current;
+        int best = -1;
 
-        ret = registrar_call(client, "GET", "/version", NULL, &resp);
-        if (ret < 0)
-                return ret;
-        results = http_keylime_results(&resp);
         if (results && json_object_object_get_ex(results, "supported_versions", &versions) &&
             json_object_is_type(versions, json_type_array)) {
                 for (size_t i = 0; i < json_object_array_length(versions) && i < 64; i++) {
@@ -129,12 +124,23 @@ int registrar_negotiate(struct registrar_client *client) {
         } else if (results && json_object_object_get_ex(results, "current_version", &current) &&
                    json_object_is_type(current, json_type_string))
                 best = api_minor(json_object_get_string(current));
-        else {
-                http_response_done(&resp);
+        else
+                return -EBADMSG;
+        return best < 0 ? -EPROTONOSUPPORT : best;
+}
+
+int registrar_negotiate(struct registrar_client *client) {
+        struct http_response resp;
+        int best, ret;
+
+        ret = registrar_call(client, "GET", "/version", NULL, &resp);
+        if (ret < 0)
+                return ret;
+        best = registrar_version_answer(&resp);
+        http_response_done(&resp);
+        if (best == -EBADMSG)
                 return vm_error(-EBADMSG, "registrar %s: /version answer has no results.supported_versions",
                                 client->base_url);
-        }
-        http_response_done(&resp);
         if (best < 0)
                 return vm_error(-EPROTONOSUPPORT, "registrar %s speaks none of API versions 2.%d-2.%d",
                                 client->base_url, REGISTRAR_API_MIN_MINOR, REGISTRAR_API_MAX_MINOR);
@@ -142,9 +148,17 @@ int registrar_negotiate(struct registrar_client *client) {
         return 0;
 }
 
+int registrar_blob_answer(const struct http_response *resp, char **blob_b64) {
+        json_object *results = http_keylime_results(resp), *blob;
+
+        if (!results || !json_object_object_get_ex(results, "blob", &blob) || !json_object_is_type(blob, json_type_string))
+                return -EBADMSG;
+        *blob_b64 = strdup(json_object_get_string(blob));
+        return *blob_b64 ? 0 : -ENOMEM;
+}
+
 int registrar_register(struct registrar_client *client, const char *agent_id, json_object *body, char **blob_b64) {
         struct http_response resp;
-        json_object *results, *blob;
         char path[200];
         int ret;
 
@@ -152,13 +166,9 @@ int registrar_register(struct registrar_client *client, const char *agent_id, js
         ret = registrar_call(client, "POST", path, body, &resp);
         if (ret < 0)
                 return ret;
-        results = http_keylime_results(&resp);
-        if (!results || !json_object_object_get_ex(results, "blob", &blob) || !json_object_is_type(blob, json_type_string))
+        ret = registrar_blob_answer(&resp, blob_b64);
+        if (ret == -EBADMSG)
                 ret = vm_error(-EBADMSG, "registrar's answer to POST %s has no results.blob string", path);
-        else {
-                *blob_b64 = strdup(json_object_get_string(blob));
-                ret = *blob_b64 ? 0 : -ENOMEM;
-        }
         http_response_done(&resp);
         return ret;
 }

@@ -29,3 +29,11 @@ int registrar_negotiate(struct registrar_client *client);
 int registrar_register(struct registrar_client *client, const char *agent_id, json_object *body, char **blob_b64);
 /* PUT /v2.N/agents/{id}/activate with the auth_tag. */
 int registrar_activate(struct registrar_client *client, const char *agent_id, const char *auth_tag);
+
+/* The registrar's answers as the two calls above read them (untrusted bodies; no detail is
+ * recorded, the callers name the registrar). The newest API minor a GET /version answer offers
+ * in results.supported_versions (or current_version); -EBADMSG when it lists neither,
+ * -EPROTONOSUPPORT when none is 2.0-2.6. */
+int registrar_version_answer(const struct http_response *resp);
+/* results.blob of a registration answer, malloc'ed; -EBADMSG when it is missing or no string. */
+int registrar_blob_answer(const struct http_response *resp, char **blob_b64);

@@ -24,7 +24,8 @@ static void expect_valid(const struct agent_config *config) {
                 abort();
         if (!config->registrar_ip[0] || !ip_valid(config->contact_ip))
                 abort();
-        if (config->port == 0 || config->contact_port == 0 || config->registrar_port == 0)
+        /* registrar_port 0: the scheme's (8891 with registrar_tls, else 8890), as registrar_client_init reads it */
+        if (config->port == 0 || config->contact_port == 0)
                 abort();
         if (config->unlock_timeout < 1 || config->unlock_timeout > 86400)
                 abort();

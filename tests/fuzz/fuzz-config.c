@@ -40,7 +40,8 @@ static void expect_valid(const struct agent_config *config) {
                 abort();
         if (!ip_valid(config->ip) || !ip_valid(config->contact_ip))
                 abort();
-        if (config->port == 0 || config->contact_port == 0 || config->registrar_port == 0)
+        /* registrar_port 0: the scheme's (8891 with registrar_tls, else 8890), as registrar_client_init reads it */
+        if (config->port == 0 || config->contact_port == 0)
                 abort();
         if (config->tpm_hash_alg != TPM2_ALG_SHA256 && config->tpm_hash_alg != TPM2_ALG_SHA384 &&
             config->tpm_hash_alg != TPM2_ALG_SHA512)

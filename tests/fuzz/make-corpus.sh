@@ -1,8 +1,10 @@
 #!/bin/bash
-# Re-makes the fuzz seed corpora in tests/fuzz/corpus/ from a real (software) TPM: an EK, an AK and
-# a quote from swtpm through tpm2-tools, then the wire forms of docs/protocol.md §2 built from them.
-# Usage: tests/fuzz/make-corpus.sh (from the top of the tree; needs swtpm, swtpm-tools, tpm2-tools,
-# iproute2 and coreutils' base64)
+# Re-makes the fuzz seed corpora in tests/fuzz/corpus/ from a real (software) TPM: an EK, an
+# AK and a quote from swtpm through tpm2-tools, then the wire forms of docs/protocol.md §2 built from them.
+# The other corpora are committed as they are: written by hand or from tests/unit/vectors, each
+# in the input format its harness's header comment describes.
+# Usage: tests/fuzz/make-corpus.sh   (from the top of the tree; needs swtpm, swtpm-tools,
+# tpm2-tools, iproute2 and coreutils' base64)
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)

@@ -161,7 +161,7 @@ static void ek_rsa_1024(json_object *b) { change_public(b, "ek_tpm", rsa_1024); 
 static void ak_rsa_1024(json_object *b) { change_public(b, "aik_tpm", rsa_1024); }
 static void ek_p521(json_object *b) { change_public(b, "ek_tpm", ecc_p521); }
 
-/* SPEC §1 keys the registrar accepts: RSA >= 2048 bits with exponent 65537, ECC P-256 or
+/* docs/protocol.md §1 keys the registrar accepts: RSA >= 2048 bits with exponent 65537, ECC P-256 or
  * P-384; the refusal names the key and the rule */
 static void test_weak_keys_refused(void **state) {
         json_object *body = valid_body();
