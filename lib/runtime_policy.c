@@ -11,32 +11,11 @@
 #include "encoding.h"
 #include "error.h"
 #include "hashalg.h"
+#include "digest_map.h"
 #include "python_regex.h"
 
 #define POLICY_DEPTH_MAX 16  /* the policy nests 3 deep; json-c's default allows 32 */
 #define MEMBER_NAME_MAX 160  /* bytes of a path quoted in an error detail */
-
-/* Names (paths, keyrings, ima-buf event names) to the digests allowed for them. Each name is a
- * record in one arena with its digests right after it, so that a lookup touches one table slot
- * and one record:
- *   u32 name_len, u32 digest_count, name bytes, digest_count x {u8 size, size bytes}
- * The table is open addressing with linear probing, at most half full; a slot holds the upper
- * half of the name's hash and the record's offset + 1 (0: an empty slot). */
-struct digest_map {
-        uint64_t *slots;
-        size_t slot_mask, count;
-        uint8_t *arena;
-        size_t arena_size, arena_cap;
-};
-
-#define RECORD_HEADER 8
-
-/* A record, read out of the arena. */
-struct policy_record {
-        const char *name;
-        uint32_t name_len, digest_count;
-        const uint8_t *digests;
-};
 
 struct runtime_policy {
         struct digest_map digests, keyrings, ima_buf, ignored_keyrings;
@@ -46,194 +25,6 @@ struct runtime_policy {
         TPM2_ALG_ID log_hash_alg;
         bool allow_violations; /* not a policy member: the verifier's ima_violations switch */
 };
-
-/* Eight bytes at a time with a multiply-xorshift mix: the keys come from the tenant's policy,
- * not from the attested machine, so no keyed hash is needed against chosen collisions (a path
- * the guest measures only ever probes a table the tenant built). */
-static uint64_t name_hash(const char *name, size_t len) {
-        const uint64_t k = 0xff51afd7ed558ccdULL;
-        uint64_t h = 0x9e3779b97f4a7c15ULL ^ len, word;
-        size_t i;
-
-        for (i = 0; i + 8 <= len; i += 8) {
-                memcpy(&word, name + i, 8);
-                h = (h ^ word) * k;
-                h ^= h >> 32;
-        }
-        if (i < len) {
-                word = 0;
-                memcpy(&word, name + i, len - i);
-                h = (h ^ word) * k;
-        }
-        h ^= h >> 29;
-        h *= 0xc4ceb9fe1a85ec53ULL;
-        return h ^ (h >> 32);
-}
-
-static int grow(void **array, size_t *cap, size_t need, size_t elem) {
-        size_t new_cap = *cap ? *cap : 64;
-        void *p;
-
-        if (need <= *cap)
-                return 0;
-        while (new_cap < need)
-                new_cap *= 2;
-        p = realloc(*array, new_cap * elem);
-        if (!p)
-                return -ENOMEM;
-        *array = p;
-        *cap = new_cap;
-        return 0;
-}
-
-static void digest_map_done(struct digest_map *map) {
-        free(map->slots);
-        free(map->arena);
-        memset(map, 0, sizeof(*map));
-}
-
-static void record_read(const struct digest_map *map, size_t offset, struct policy_record *record) {
-        const uint8_t *p = map->arena + offset;
-
-        memcpy(&record->name_len, p, 4);
-        memcpy(&record->digest_count, p + 4, 4);
-        record->name = (const char *)p + RECORD_HEADER;
-        record->digests = p + RECORD_HEADER + record->name_len;
-}
-
-static bool digest_map_find(const struct digest_map *map, const char *name, size_t len, struct policy_record *record) {
-        uint64_t h;
-        uint32_t tag;
-
-        if (!map->count)
-                return false;
-        h = name_hash(name, len);
-        tag = (uint32_t)(h >> 32);
-        for (size_t i = h & map->slot_mask;; i = (i + 1) & map->slot_mask) {
-                uint64_t slot = map->slots[i];
-
-                if (!slot)
-                        return false;
-                if ((uint32_t)(slot >> 32) != tag)
-                        continue;
-                record_read(map, (uint32_t)slot - 1, record);
-                if (record->name_len == len && memcmp(record->name, name, len) == 0)
-                        return true;
-        }
-}
-
-/* The slot `name` hashes to, or (`record`) the record of the first slot whose tag matches. */
-static void digest_map_prefetch(const struct digest_map *map, const char *name, size_t len, bool record) {
-        uint64_t h;
-        size_t i;
-
-        if (!map->count)
-                return;
-        h = name_hash(name, len);
-        i = h & map->slot_mask;
-        if (!record) {
-                __builtin_prefetch(&map->slots[i]);
-                return;
-        }
-        for (;; i = (i + 1) & map->slot_mask) {
-                uint64_t slot = map->slots[i];
-
-                if (!slot)
-                        return;
-                if ((uint32_t)(slot >> 32) == (uint32_t)(h >> 32)) {
-                        /* a record of a path and a SHA-256 digest spans two cache lines */
-                        size_t offset = (uint32_t)slot - 1;
-
-                        __builtin_prefetch(map->arena + offset);
-                        if (offset + 64 < map->arena_size)
-                                __builtin_prefetch(map->arena + offset + 64);
-                        return;
-                }
-        }
-}
-
-static bool record_allows(const struct policy_record *record, const uint8_t *digest, size_t size) {
-        const uint8_t *p = record->digests;
-
-        for (uint32_t i = 0; i < record->digest_count; i++, p += 1 + p[0])
-                if (p[0] == size && memcmp(p + 1, digest, size) == 0)
-                        return true;
-        return false;
-}
-
-/* Sizes the table for `count` names; json-c has already made the keys of one object unique. */
-static int digest_map_reserve(struct digest_map *map, size_t count) {
-        size_t slots = 16;
-
-        if (count > UINT32_MAX / 4)
-                return vm_error(-E2BIG, "runtime policy: %zu names", count);
-        while (slots < 2 * count)
-                slots *= 2;
-        map->slots = calloc(slots, sizeof(*map->slots));
-        if (!map->slots)
-                return -ENOMEM;
-        map->slot_mask = slots - 1;
-        return 0;
-}
-
-static int arena_append(struct digest_map *map, const void *data, size_t size) {
-        if (size > UINT32_MAX - 1 - map->arena_size)
-                return vm_error(-E2BIG, "runtime policy: more than 4 GiB of names and digests");
-        if (grow((void **)&map->arena, &map->arena_cap, map->arena_size + size, 1) < 0)
-                return -ENOMEM;
-        if (size)
-                memcpy(map->arena + map->arena_size, data, size);
-        map->arena_size += size;
-        return 0;
-}
-
-/* Starts the record of a new name (at most digest_map_reserve()'s count of them). */
-static int digest_map_add(struct digest_map *map, const char *name, size_t len, size_t *record) {
-        uint32_t header[2] = { (uint32_t)len, 0 };
-        uint64_t h = name_hash(name, len);
-        size_t i;
-        int ret;
-
-        if (len > UINT32_MAX)
-                return vm_error(-E2BIG, "runtime policy: a name of %zu bytes", len);
-        *record = map->arena_size;
-        ret = arena_append(map, header, sizeof(header));
-        if (ret >= 0)
-                ret = arena_append(map, name, len);
-        if (ret < 0)
-                return ret;
-        for (i = h & map->slot_mask; map->slots[i]; i = (i + 1) & map->slot_mask)
-                ;
-        map->slots[i] = (h >> 32) << 32 | (uint64_t)(*record + 1);
-        map->count++;
-        return 0;
-}
-
-/* Gives back what the arena's doubling left unused (up to half of it). */
-static void digest_map_shrink(struct digest_map *map) {
-        uint8_t *arena = map->arena_size ? realloc(map->arena, map->arena_size) : NULL;
-
-        if (arena) {
-                map->arena = arena;
-                map->arena_cap = map->arena_size;
-        }
-}
-
-/* Appends a digest to the record being built (the last one added). */
-static int digest_map_add_digest(struct digest_map *map, size_t record, const uint8_t *digest, size_t size) {
-        uint8_t size_byte = (uint8_t)size;
-        uint32_t count;
-        int ret = arena_append(map, &size_byte, 1);
-
-        if (ret >= 0)
-                ret = arena_append(map, digest, size);
-        if (ret < 0)
-                return ret;
-        memcpy(&count, map->arena + record + 4, 4);
-        count++;
-        memcpy(map->arena + record + 4, &count, 4);
-        return 0;
-}
 
 static int policy_invalid(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -357,7 +148,7 @@ static int ignored_keyrings_load(json_object *array, struct runtime_policy *poli
                 return ret;
         for (size_t i = 0; i < count; i++) {
                 json_object *value = json_object_array_get_idx(array, i);
-                struct policy_record existing;
+                struct digest_record existing;
                 const char *text;
                 size_t record;
 
@@ -559,7 +350,7 @@ static void hex_text(const uint8_t *data, size_t size, char *out, size_t cap) {
 }
 
 /* The digests listed for a name, as hex, as many as fit. */
-static void allowed_text(const struct policy_record *record, char *out, size_t cap) {
+static void allowed_text(const struct digest_record *record, char *out, size_t cap) {
         const uint8_t *p = record->digests;
         size_t used = 0;
 
@@ -595,12 +386,12 @@ static int policy_refuse(const struct ima_entry *entry, const char *member, stru
 /* `map` is digests, keyrings or ima-buf; `member` its name for the detail. */
 static int policy_check_map(const struct runtime_policy *policy, const struct digest_map *map, const char *member,
                             const struct ima_entry *entry, struct runtime_policy_refusal *refusal) {
-        struct policy_record record;
+        struct digest_record record;
         bool listed = digest_map_find(map, entry->name, entry->name_len, &record);
         enum exclusion excluded;
 
         /* listed digests first: the common case needs no regex */
-        if (listed && record_allows(&record, entry->digest, entry->digest_size))
+        if (listed && digest_record_allows(&record, entry->digest, entry->digest_size))
                 return 0;
         excluded = policy_excluded(policy, entry);
         if (excluded == EXCLUDED)
@@ -673,7 +464,7 @@ int runtime_policy_check(const struct runtime_policy *policy, const struct ima_e
         if (entry->template_type == IMA_TEMPLATE_BUF) {
                 if (!buffer_is_key(entry))
                         return policy_check_map(policy, &policy->ima_buf, "ima-buf", entry, refusal);
-                struct policy_record record;
+                struct digest_record record;
 
                 if (policy->ignore_all_keyrings ||
                     digest_map_find(&policy->ignored_keyrings, entry->name, entry->name_len, &record))
