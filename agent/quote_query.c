@@ -37,9 +37,12 @@ int quote_query_parse(const struct evkeyvalq *query, bool integrity, struct quot
                 out->mask = (uint32_t)m;
         }
         if (integrity && entry_text) {
-                unsigned long long e = strtoull(entry_text, &end, 10);
+                unsigned long long e;
 
-                if (!*entry_text || *end || entry_text[0] == '-')
+                /* digits only: strtoull would take " -5" as 2^64-5 and clamp what overflows */
+                errno = 0;
+                e = strtoull(entry_text, &end, 10);
+                if (entry_text[0] < '0' || entry_text[0] > '9' || *end || errno == ERANGE)
                         return vm_error(-EBADMSG, "ima_ml_entry must be an entry number");
                 out->ima_entry = e;
         }

@@ -81,6 +81,10 @@ static void test_mask_and_entry(void **state) {
         assert_error(parse("nonce=a&ima_ml_entry=12x", true, &q), -EBADMSG, "ima_ml_entry must be");
         assert_int_equal(parse("nonce=a&ima_ml_entry=18446744073709551615", true, &q), 0);
         assert_int_equal(q.ima_entry, UINT64_MAX);
+        /* digits only: no sign, no space, nothing past 2^64 - 1 clamped */
+        assert_error(parse("nonce=a&ima_ml_entry=%20-5", true, &q), -EBADMSG, "ima_ml_entry must be");
+        assert_error(parse("nonce=a&ima_ml_entry=+5", true, &q), -EBADMSG, "ima_ml_entry must be");
+        assert_error(parse("nonce=a&ima_ml_entry=18446744073709551616", true, &q), -EBADMSG, "ima_ml_entry must be");
         assert_error(parse("nonce=a&partial=2", true, &q), -EBADMSG, "partial must be 0 or 1");
         assert_error(parse("nonce=a&partial=", true, &q), -EBADMSG, "partial must be 0 or 1");
 }
