@@ -52,10 +52,8 @@ static int decrypt_half(const struct key_release *kr, const char *encrypted_key,
                 return vm_error(-EBADMSG, "encrypted_key: %s", vm_error_detail(ret));
         /* "" decodes to nothing, and OPENSSL_secure_malloc(0) is NULL without the secure heap:
          * the peer's mistake must not read as the agent out of memory (500) */
-        if (wrapped_size == 0) {
-                free(wrapped);
+        if (wrapped_size == 0)
                 return vm_error(-EBADMSG, "encrypted_key is empty");
-        }
         ctx = EVP_PKEY_CTX_new(kr->payload_key->key, NULL);
         plain = secret_new(wrapped_size); /* OAEP's output is shorter than its input */
         if (!ctx || !plain)
