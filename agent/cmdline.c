@@ -19,8 +19,6 @@
 
 #define OPTION_PREFIX "rd.vmattest"
 #define WORD_SHOWN_MAX 96      /* of a word quoted in an error */
-#define LUKS_UUID_LEN 36       /* 8-4-4-4-12 */
-#define BY_UUID_DIR "/dev/disk/by-uuid/"
 
 /* One word of the command line, split as the kernel's next_arg() splits it. */
 struct cmdline_word {
@@ -245,31 +243,6 @@ static int apply_port(const char *value, struct cmdline_state *state, char *why,
         return 0;
 }
 
-/* What systemd-cryptsetup asks for (askpass.c matches either form): a LUKS UUID as cryptsetup
- * writes it (lowercase), or its /dev/disk/by-uuid/ link. */
-static bool luks_uuid_valid(const char *uuid, size_t len) {
-        if (len != LUKS_UUID_LEN)
-                return false;
-        for (size_t i = 0; i < len; i++) {
-                char c = uuid[i];
-
-                if (i == 8 || i == 13 || i == 18 || i == 23) {
-                        if (c != '-')
-                                return false;
-                } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
-                        return false;
-        }
-        return true;
-}
-
-static bool volume_valid(const char *volume, size_t len) {
-        size_t dir_len = strlen(BY_UUID_DIR);
-
-        if (len > dir_len && strncmp(volume, BY_UUID_DIR, dir_len) == 0)
-                return luks_uuid_valid(volume + dir_len, len - dir_len);
-        return luks_uuid_valid(volume, len);
-}
-
 static int apply_volume(const char *value, struct cmdline_state *state, char *why, size_t why_size) {
         char *list = state->config->unlock_volumes;
         size_t list_size = sizeof(state->config->unlock_volumes);
@@ -280,15 +253,15 @@ static int apply_volume(const char *value, struct cmdline_state *state, char *wh
         }
         for (const char *volume = value;;) {
                 size_t len = strcspn(volume, ",");
-                char element[sizeof(BY_UUID_DIR) + LUKS_UUID_LEN];
+                char element[sizeof(AGENT_CONFIG_BY_UUID_DIR) + AGENT_CONFIG_LUKS_UUID_LEN];
 
                 if (len == 0)
                         return snprintf(why, why_size, "an empty element in the list of volumes"), -1;
-                if (!volume_valid(volume, len))
+                if (!agent_config_volume_valid(volume, len))
                         return snprintf(why, why_size, "\"%.*s\" is not a LUKS UUID (lowercase) or %sUUID",
-                                        (int)(len < WORD_SHOWN_MAX ? len : WORD_SHOWN_MAX), volume, BY_UUID_DIR),
+                                        (int)(len < WORD_SHOWN_MAX ? len : WORD_SHOWN_MAX), volume, AGENT_CONFIG_BY_UUID_DIR),
                                -1;
-                memcpy(element, volume, len); /* volume_valid: len < sizeof(element) */
+                memcpy(element, volume, len); /* agent_config_volume_valid: len < sizeof(element) */
                 element[len] = '\0';
                 if (conf_parse_list(element, list, list_size, why, why_size) < 0)
                         return snprintf(why, why_size, "the list of volumes grows beyond %zu characters",
@@ -304,8 +277,7 @@ static int apply_timeout(const char *value, struct cmdline_state *state, char *w
         char uint_why[128];
         unsigned seconds;
 
-        if (!is_decimal(value) || conf_parse_uint(value, &seconds, sizeof(seconds), uint_why, sizeof(uint_why)) < 0 ||
-            seconds == 0)
+        if (!is_decimal(value) || agent_config_parse_timeout(value, &seconds, sizeof(seconds), uint_why, sizeof(uint_why)) < 0)
                 return snprintf(why, why_size, "not a number of seconds 1-86400"), -1;
         state->config->unlock_timeout = seconds;
         return 0;

@@ -66,6 +66,54 @@ bool agent_config_fallback_valid(const char *value) {
         return strcmp(value, "prompt") == 0 || strcmp(value, "poweroff") == 0;
 }
 
+/* What systemd-cryptsetup asks for (askpass.c matches either form): a LUKS UUID as cryptsetup
+ * writes it (lowercase), or its /dev/disk/by-uuid/ link. */
+static bool luks_uuid_valid(const char *uuid, size_t len) {
+        if (len != AGENT_CONFIG_LUKS_UUID_LEN)
+                return false;
+        for (size_t i = 0; i < len; i++) {
+                char c = uuid[i];
+
+                if (i == 8 || i == 13 || i == 18 || i == 23) {
+                        if (c != '-')
+                                return false;
+                } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+                        return false;
+        }
+        return true;
+}
+
+bool agent_config_volume_valid(const char *volume, size_t len) {
+        size_t dir_len = strlen(AGENT_CONFIG_BY_UUID_DIR);
+
+        if (len > dir_len && strncmp(volume, AGENT_CONFIG_BY_UUID_DIR, dir_len) == 0)
+                return luks_uuid_valid(volume + dir_len, len - dir_len);
+        return luks_uuid_valid(volume, len);
+}
+
+/* unlock_volumes: a comma-separated list of volumes (the key may repeat), each as the kernel
+ * command line's rd.vmattest.volume takes it. */
+static int parse_volumes(const char *value, void *field, size_t size, char *why, size_t why_size) {
+        for (const char *volume = value;;) {
+                size_t len = strcspn(volume, ",");
+
+                if (len == 0 || !agent_config_volume_valid(volume, len))
+                        return snprintf(why, why_size, "\"%.*s\" is not a LUKS UUID (lowercase) or %sUUID",
+                                        (int)(len < 64 ? len : 64), volume, AGENT_CONFIG_BY_UUID_DIR),
+                               -1;
+                if (!volume[len])
+                        break;
+                volume += len + 1;
+        }
+        return conf_parse_list(value, field, size, why, why_size);
+}
+
+int agent_config_parse_timeout(const char *value, void *field, size_t size, char *why, size_t why_size) {
+        if (conf_parse_uint(value, field, size, why, why_size) < 0 || *(unsigned *)field == 0)
+                return snprintf(why, why_size, "\"%s\" is not a number of seconds 1-86400", value), -1;
+        return 0;
+}
+
 static int parse_uuid(const char *value, void *field, size_t size, char *why, size_t why_size) {
         if (!agent_config_uuid_valid(value))
                 return snprintf(why, why_size, "\"%s\" is not hash_ek, generate, or an id of 1-%d characters A-Z a-z 0-9 . _ -",
@@ -133,8 +181,8 @@ static const struct conf_key agent_keys[] = {
         KEY(ima_ml_path, conf_parse_string),
         KEY(measuredboot_ml_path, conf_parse_string),
         KEY(vmattest_ml_path, conf_parse_string),
-        KEY(unlock_volumes, conf_parse_list),
-        KEY(unlock_timeout, conf_parse_uint),
+        KEY(unlock_volumes, parse_volumes),
+        KEY(unlock_timeout, agent_config_parse_timeout),
         KEY(unlock_fallback, parse_fallback),
         KEY(askpass_dir, conf_parse_string),
         KEY(ima_policy, conf_parse_string),
@@ -216,8 +264,16 @@ int agent_config_get(const struct agent_config *config, const char *name, char *
 
                 if (strcmp(agent_keys[i].name, name) != 0)
                         continue;
-                /* the effective value: a missing contact_ip/contact_port is where the agent listens */
-                ret = conf_format(&agent_keys[i], config, out, size);
+                struct conf_key key = agent_keys[i];
+
+                /* keys with rules of their own print as the plain kind they store */
+                if (key.parse == parse_volumes)
+                        key.parse = conf_parse_list;
+                else if (key.parse == agent_config_parse_timeout)
+                        key.parse = conf_parse_uint;
+                else if (key.parse == parse_uuid || key.parse == parse_fallback || key.parse == parse_ek_alg)
+                        key.parse = conf_parse_string;
+                ret = conf_format(&key, config, out, size);
                 if (ret == -ENOTSUP)
                         return vm_error(ret, "%s has no plain text form to print", name);
                 return ret;

@@ -58,7 +58,13 @@ struct agent_config {
 };
 
 void agent_config_defaults(struct agent_config *config);
-/* The rules of the uuid and unlock_fallback keys, for the kernel command line too. */
+#define AGENT_CONFIG_LUKS_UUID_LEN 36 /* 8-4-4-4-12 */
+#define AGENT_CONFIG_BY_UUID_DIR "/dev/disk/by-uuid/"
+
+/* The rules of the uuid, unlock_fallback, unlock_volumes and unlock_timeout keys, for the
+ * kernel command line too: the same key, the same validation, whatever the source. */
+bool agent_config_volume_valid(const char *volume, size_t len);
+int agent_config_parse_timeout(const char *value, void *field, size_t size, char *why, size_t why_size);
 bool agent_config_uuid_valid(const char *value);
 bool agent_config_fallback_valid(const char *value);
 /* The value of key `name` as agent.conf would hold it: -ENOENT for an unknown key, -ENOTSUP

@@ -285,6 +285,11 @@ static void test_bad_values(void **state) {
                 { "ek_handle =", "\"\" is not a persistent handle" },
                 { "ak_handle = 0x81", "key \"ak_handle\": \"0x81\" is not a persistent handle" },
                 { "registrar_tls = maybe", "key \"registrar_tls\": \"maybe\" is not true or false" },
+                /* the kernel command line's rules (rd.vmattest.volume, .timeout) hold here too */
+                { "unlock_volumes = /dev/sda2", "key \"unlock_volumes\": \"/dev/sda2\" is not a LUKS UUID" },
+                { "unlock_volumes = 5f1e2d3c-0000-4000-8000-00000000abcd,,", "is not a LUKS UUID" },
+                { "unlock_volumes = 5F1E2D3C-0000-4000-8000-00000000ABCD", "is not a LUKS UUID (lowercase)" },
+                { "unlock_timeout = 0", "key \"unlock_timeout\": \"0\" is not a number of seconds 1-86400" },
                 { "exponential_backoff = TRUE", "\"TRUE\" is not true or false" },
                 { "max_retries = 86401", "key \"max_retries\": \"86401\" is not a number 0-86400" },
                 { "retry_interval = -1", "key \"retry_interval\": \"-1\" is not a number" },
