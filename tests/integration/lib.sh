@@ -123,9 +123,16 @@ wait_port() {
         return 1
 }
 
-# swtpm_ca_store DIR: a tpm_cert_store holding swtpm's local CA (root and issuer)
+# swtpm_ca_store DIR: a tpm_cert_store holding swtpm's local CA (root and issuer). swtpm_setup
+# makes that CA the first time it certifies an EK: on a fresh machine, before any test has
+# started a swtpm, one throwaway vTPM is manufactured first so that the CA exists.
 swtpm_ca_store() {
         mkdir -p "$1"
+        if [ ! -e /var/lib/swtpm-localca/issuercert.pem ]; then
+                mkdir -p "$TEST_TMP/ca-bootstrap"
+                swtpm_setup --tpm2 --tpmstate "$TEST_TMP/ca-bootstrap" --create-ek-cert >/dev/null 2>&1 ||
+                        { echo "swtpm_setup could not make swtpm's local CA" >&2; return 1; }
+        fi
         cp /var/lib/swtpm-localca/swtpm-localca-rootca-cert.pem /var/lib/swtpm-localca/issuercert.pem "$1/"
 }
 
