@@ -81,8 +81,6 @@ static void enrol_failed(const struct fixture *f) {
 static char *run_status(const struct fixture *f, char **argv, int argc, int *exit_code) {
         FILE *tmp = tmpfile();
         int saved = dup(STDOUT_FILENO);
-        char *text;
-        long size;
 
         assert_non_null(tmp);
         fflush(stdout);
@@ -92,13 +90,7 @@ static char *run_status(const struct fixture *f, char **argv, int argc, int *exi
         fflush(stdout);
         assert_true(dup2(saved, STDOUT_FILENO) >= 0);
         close(saved);
-        size = ftell(tmp);
-        text = calloc(1, (size_t)size + 1);
-        assert_non_null(text);
-        rewind(tmp);
-        assert_int_equal(fread(text, 1, (size_t)size, tmp), (size_t)size);
-        fclose(tmp);
-        return text;
+        return read_back(tmp);
 }
 
 /* No byte outside printable ASCII but the newlines that end status's own lines. */

@@ -9,8 +9,6 @@
 static char *capture_stderr(void (*fn)(void)) {
         FILE *tmp = tmpfile();
         int saved = dup(STDERR_FILENO);
-        char *text;
-        long size;
 
         assert_non_null(tmp);
         assert_true(saved >= 0);
@@ -20,14 +18,7 @@ static char *capture_stderr(void (*fn)(void)) {
         fflush(stderr);
         assert_true(dup2(saved, STDERR_FILENO) >= 0);
         close(saved);
-        size = ftell(tmp);
-        assert_true(size >= 0);
-        text = calloc(1, (size_t)size + 1);
-        assert_non_null(text);
-        rewind(tmp);
-        assert_int_equal(fread(text, 1, (size_t)size, tmp), (size_t)size);
-        fclose(tmp);
-        return text;
+        return read_back(tmp);
 }
 
 static void log_hostile(void) {

@@ -62,6 +62,21 @@ static inline uint8_t *read_vector(const char *path, size_t *size) {
         return data;
 }
 
+/* Everything written to `tmp` (a tmpfile() a test redirected output to), as a string; closes
+ * `tmp`. */
+static inline char *read_back(FILE *tmp) {
+        long size = ftell(tmp);
+        char *text;
+
+        assert_true(size >= 0);
+        text = calloc(1, (size_t)size + 1);
+        assert_non_null(text);
+        rewind(tmp);
+        assert_int_equal(fread(text, 1, (size_t)size, tmp), (size_t)size);
+        fclose(tmp);
+        return text;
+}
+
 /* Like read_vector(), into a caller's buffer of `cap` bytes. */
 static inline size_t load_vector(const char *path, void *out, size_t cap) {
         _cleanup_(freep) uint8_t *data = NULL;
