@@ -123,6 +123,14 @@ wait_port() {
         return 1
 }
 
+# For tests that write an IMA list and extend PCR 10 as the kernel would: sha TEXT, its SHA-256
+# (hex); boot_aggregate, SHA-256 over the swtpm's PCRs 0-9 (a kernel's first IMA entry);
+# ima_add ARGS..., one entry (tests/tools/ima-forge ARGS) appended to ./ima.log and its extend
+# performed on the swtpm
+sha() { printf %s "$1" | sha256sum | cut -d' ' -f1; }
+boot_aggregate() { tpm2_pcrread sha256:0,1,2,3,4,5,6,7,8,9 -o pcrs.bin >/dev/null && sha256sum <pcrs.bin | cut -d' ' -f1; }
+ima_add() { tpm2_pcrextend "10:sha256=$("$TOOLS_DIR/ima-forge" ima.log "$@")"; }
+
 # swtpm_ca_store DIR: a tpm_cert_store holding swtpm's local CA (root and issuer). swtpm_setup
 # makes that CA the first time it certifies an EK: on a fresh machine, before any test has
 # started a swtpm, one throwaway vTPM is manufactured first so that the CA exists.

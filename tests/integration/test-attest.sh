@@ -8,16 +8,13 @@ plan 25
 swtpm_start || exit 1
 cd "$TEST_TMP" || exit 1
 tenant_pki
-forge="$TOOLS_DIR/ima-forge"
-sha() { printf %s "$1" | sha256sum | cut -d' ' -f1; }
 
 # the "firmware": an event log, its extends performed on the swtpm
 "$TOOLS_DIR/eventlog-forge" eventlog.bin 0:8:crtm-version 4:80000003:kernel-image 7:80000001:secureboot-off \
         9:6:initrd >extends.txt
 while read -r pcr digest; do tpm2_pcrextend "$pcr:sha256=$digest"; done <extends.txt
 # the kernel's IMA list: boot_aggregate over PCRs 0-9, then two programs
-aggregate=$(tpm2_pcrread sha256:0,1,2,3,4,5,6,7,8,9 -o pcrs.bin >/dev/null && sha256sum <pcrs.bin | cut -d' ' -f1)
-ima_add() { tpm2_pcrextend "10:sha256=$("$forge" ima.log "$@")"; }
+aggregate=$(boot_aggregate)
 ima_add boot_aggregate "$aggregate"
 ima_add /usr/bin/good "$(sha good)"
 ima_add /usr/lib/libgood.so "$(sha libgood)"

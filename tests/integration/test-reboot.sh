@@ -12,9 +12,7 @@ swtpm_start || exit 1
 cd "$TEST_TMP" || exit 1
 tenant_pki
 forge="$TOOLS_DIR/ima-forge"
-sha() { printf %s "$1" | sha256sum | cut -d' ' -f1; }
-ima_add() { tpm2_pcrextend "10:sha256=$("$forge" ima.log "$@")"; }
-aggregate=$(tpm2_pcrread sha256:0,1,2,3,4,5,6,7,8,9 -o pcrs.bin >/dev/null && sha256sum <pcrs.bin | cut -d' ' -f1)
+aggregate=$(boot_aggregate)
 ima_add boot_aggregate "$aggregate"
 ima_add /usr/bin/good "$(sha good)"
 ima_add /usr/bin/also "$(sha also)"
@@ -71,7 +69,7 @@ tpm2_shutdown -c && swtpm_ioctl --tcp "127.0.0.1:$(( ${VMATTEST_TCTI##*port=} + 
 expect_equal "the swtpm rebooted with PCR 10 reset" "$(tpm2_pcrread sha256:10 | sed -n 's/ *10: //p')" "0x$(printf '%064d' 0)"
 # the new boot: another kernel, and a program outside the policy; the agent shows the old list
 tpm2_pcrextend "4:sha256=$(sha other-kernel)"
-aggregate=$(tpm2_pcrread sha256:0,1,2,3,4,5,6,7,8,9 -o pcrs.bin >/dev/null && sha256sum <pcrs.bin | cut -d' ' -f1)
+aggregate=$(boot_aggregate)
 tpm2_pcrextend "10:sha256=$("$forge" new-boot.log boot_aggregate "$aggregate")"
 tpm2_pcrextend "10:sha256=$("$forge" new-boot.log /usr/bin/evil "$(sha evil)")"
 verifier_start verifier.conf || exit 1
