@@ -13,14 +13,15 @@
 #include "lib/cleanup.h"
 #include "lib/encoding.h"
 #include "lib/error.h"
+#include "lib/eventlog.h"
 #include "lib/file.h"
 #include "lib/hashalg.h"
 #include "lib/http_server.h"
 #include "lib/json_member.h"
 #include "lib/log.h"
+#include "lib/measurement_log.h"
 
 #define FIRMWARE_LOG_MAX (4u << 20)
-#define VMATTEST_LOG_MAX (1u << 20)
 #define IMA_PCR 10
 #define PAYLOAD_PCR 16
 
@@ -98,6 +99,68 @@ static json_object *quote_results(struct agent_api *api, unsigned minor, const s
         return results;
 }
 
+/* Our records carry a digest for each bank the TPM had active; a firmware log that declares
+ * other banks makes the joined log malformed, which verifiers refuse: say why, here. */
+static void warn_banks_differ(struct agent_api *api, const uint8_t *firmware, size_t size, const TPM2_ALG_ID *banks,
+                              size_t nbanks) {
+        struct eventlog_spec_id spec;
+        bool same;
+
+        if (api->banks_warned || eventlog_spec_id(firmware, size, &spec) < 0)
+                return;
+        same = spec.algorithm_count == nbanks; /* as sets: each event may list its digests in any order */
+        for (size_t i = 0; same && i < nbanks; i++) {
+                same = false;
+                for (uint32_t j = 0; j < spec.algorithm_count; j++)
+                        same = same || spec.algorithms[j].alg == banks[i];
+        }
+        if (same)
+                return;
+        api->banks_warned = true;
+        log_error("%s declares %u banks, %s %zu: verifiers will refuse the joined event log", api->config->measuredboot_ml_path,
+                  spec.algorithm_count, api->config->vmattest_ml_path, nbanks);
+}
+
+/* docs/protocol.md §8: mb_measurement_list is the firmware's event log followed by the PCR 15
+ * records of our own log (their Spec ID event dropped), so that one log replays every PCR; our
+ * log alone when the firmware left none (a TPM without firmware, such as a test's swtpm). */
+static int add_event_log(struct agent_api *api, json_object *results) {
+        _cleanup_(freep) char *firmware = NULL, *own = NULL, *b64 = NULL;
+        _cleanup_(freep) uint8_t *joined = NULL;
+        TPM2_ALG_ID banks[EVENTLOG_MAX_ALGORITHMS];
+        size_t firmware_size = 0, own_size = 0, nbanks, records = 0;
+        int ret;
+
+        ret = file_read_all(api->config->measuredboot_ml_path, FIRMWARE_LOG_MAX, &firmware, &firmware_size);
+        if (ret < 0 && ret != -ENOENT)
+                return ret;
+        if (api->config->pcr15_in_event_log) {
+                ret = file_read_all(api->config->vmattest_ml_path, MEASUREMENT_LOG_MAX, &own, &own_size);
+                if (ret < 0 && ret != -ENOENT)
+                        return ret;
+        }
+        if (own_size > 0 && firmware_size > 0) {
+                ret = measurement_log_banks((const uint8_t *)own, own_size, banks, EVENTLOG_MAX_ALGORITHMS, &nbanks,
+                                            &records);
+                if (ret < 0)
+                        return vm_error(ret, "%s: %s", api->config->vmattest_ml_path, vm_error_detail(ret));
+                warn_banks_differ(api, (const uint8_t *)firmware, firmware_size, banks, nbanks);
+        }
+        if (firmware_size + own_size == 0)
+                return 0;
+        joined = malloc(firmware_size + own_size - records);
+        if (!joined)
+                return -ENOMEM;
+        memcpy(joined, firmware_size ? firmware : own, firmware_size ? firmware_size : own_size);
+        if (firmware_size)
+                memcpy(joined + firmware_size, own + records, own_size - records);
+        b64 = base64_encode(joined, firmware_size + own_size - records);
+        if (!b64)
+                return -ENOMEM;
+        json_object_object_add(results, "mb_measurement_list", json_object_new_string(b64));
+        return 0;
+}
+
 /* The measurement lists asked for alongside an integrity quote. */
 static int add_measurement_lists(struct agent_api *api, json_object *results, uint32_t mask, uint64_t ima_entry) {
         char *data = NULL;
@@ -117,26 +180,11 @@ static int add_measurement_lists(struct agent_api *api, json_object *results, ui
                         free(data);
                 }
         }
-        if (mask & 1u) { /* PCR 0: the firmware's event log */
-                ret = file_read_all(api->config->measuredboot_ml_path, FIRMWARE_LOG_MAX, &data, &size);
-                if (ret < 0 && ret != -ENOENT)
+        if (mask & (1u | 1u << MEASUREMENT_PCR)) {
+                ret = add_event_log(api, results);
+                if (ret < 0)
                         return ret;
-                if (ret >= 0) {
-                        char *b64 = base64_encode(data, size);
-
-                        free(data);
-                        if (!b64)
-                                return -ENOMEM;
-                        json_object_object_add(results, "mb_measurement_list", json_object_new_string(b64));
-                        free(b64);
-                }
         }
-        ret = file_read_all(api->config->vmattest_ml_path, VMATTEST_LOG_MAX, &data, &size);
-        if (ret < 0 && ret != -ENOENT)
-                return ret;
-        json_object_object_add(results, "vmattest_measurement_list",
-                               json_object_new_string_len(ret >= 0 ? data : "", ret >= 0 ? (int)size : 0));
-        free(ret >= 0 ? data : NULL);
         return 0;
 }
 

@@ -28,6 +28,7 @@ struct agent_api {
         void (*on_key_verified)(void *user);
         void *release_user;
         bool key_released_told;
+        bool banks_warned;            /* the firmware log and ours declare different banks: said once */
         bool accept_keys;   /* a key release is served (unlock; serve with runtime_release) */
         unsigned long requests;
 };

@@ -189,6 +189,7 @@ static const struct conf_key agent_keys[] = {
         KEY(handover_path, conf_parse_string),
         { "agent", "handover_user", parse_user, offsetof(struct agent_config, handover_uid), sizeof(uid_t) },
         KEY(runtime_release, conf_parse_bool),
+        KEY(pcr15_in_event_log, conf_parse_bool),
 };
 #undef KEY
 
@@ -214,6 +215,7 @@ void agent_config_defaults(struct agent_config *config) {
         strcpy(config->ima_ml_path, "/sys/kernel/security/ima/ascii_runtime_measurements");
         strcpy(config->measuredboot_ml_path, "/sys/kernel/security/tpm0/binary_bios_measurements");
         strcpy(config->vmattest_ml_path, "/run/vmattest/measurements.log");
+        config->pcr15_in_event_log = true;
         config->unlock_timeout = 300;
         strcpy(config->unlock_fallback, "prompt");
         strcpy(config->askpass_dir, "/run/systemd/ask-password");

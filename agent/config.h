@@ -40,6 +40,9 @@ struct agent_config {
         char ima_ml_path[256];           /* the IMA list, the firmware's event log, our own log */
         char measuredboot_ml_path[256];
         char vmattest_ml_path[256];
+        /* serve PCR 15's records after the firmware's events in mb_measurement_list: off only
+         * for a Keylime verifier whose measured-boot policy refuses PCR 15 events ("example") */
+        bool pcr15_in_event_log;
         /* unlock (the initrd): which LUKS volumes get the released key, how long to wait for it,
          * and what then: "prompt" (leave the passphrase prompt to a human) or "poweroff" */
         char unlock_volumes[1024];       /* UUIDs or /dev/disk/by-uuid paths, comma-separated */

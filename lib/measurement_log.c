@@ -1,15 +1,20 @@
 #include "measurement_log.h"
 
-#include <json-c/json.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "encoding.h"
 #include "cleanup.h"
 #include "error.h"
+#include "eventlog.h"
 #include "hashalg.h"
-#include "json_member.h"
+#include "writer.h"
+
+/* PFP's TCG_EfiSpecIDEventStruct, as event 0 of a TCG_PCClientPCREvent (SHA-1 format). */
+static const char spec_id_signature[16] = "Spec ID Event03";
+#define SHA1_FORMAT_DIGEST_SIZE 20
+#define SPEC_VERSION_MAJOR 2
+#define SPEC_ERRATA 2
+#define UINTN_SIZE_64 2
 
 int measurement_event_bytes(const char *event, const char *data, char **out, size_t *size) {
         size_t event_len = strlen(event), data_len = strlen(data);
@@ -36,134 +41,231 @@ int measurement_digest(TPM2_ALG_ID bank, const char *event, const char *data, ui
         return ret < 0 ? ret : hashalg_digest(bank, typed, size, digest);
 }
 
-int measurement_record(uint64_t recnum, TPM2_ALG_ID bank, const char *event, const char *data, char **line) {
-        uint8_t digest[TPM2_MAX_DIGEST_BUFFER];
-        int ret = measurement_digest(bank, event, data, digest);
+static int check_banks(const TPM2_ALG_ID *banks, size_t nbanks) {
+        if (nbanks < 1 || nbanks > EVENTLOG_MAX_ALGORITHMS)
+                return vm_error(-EINVAL, "measurement log: %zu banks, not 1-%d", nbanks, EVENTLOG_MAX_ALGORITHMS);
+        for (size_t i = 0; i < nbanks; i++)
+                if (!hashalg_size(banks[i]))
+                        return vm_error(-EINVAL, "measurement log: bank 0x%04x is not one vmattest can hash", banks[i]);
+        return 0;
+}
+
+static int writer_result(struct writer *w, uint8_t *buf, uint8_t **out, size_t *size) {
+        if (w->failed) {
+                free(buf);
+                return vm_error(-EOVERFLOW, "measurement log: record larger than computed");
+        }
+        *out = buf;
+        *size = w->offset;
+        return 0;
+}
+
+int measurement_log_header(const TPM2_ALG_ID *banks, size_t nbanks, uint8_t **out, size_t *size) {
+        size_t data_size = sizeof(spec_id_signature) + 4 + 4 + 4 + 4 * nbanks + 1;
+        size_t total = 4 + 4 + SHA1_FORMAT_DIGEST_SIZE + 4 + data_size;
+        struct writer w;
+        uint8_t *buf;
+        int ret = check_banks(banks, nbanks);
 
         if (ret < 0)
                 return ret;
-        json_object *rec = json_object_new_object(), *digests = json_object_new_array(), *d = json_object_new_object(),
-                    *content = json_object_new_object();
-        char *hex = hex_encode(digest, hashalg_size(bank));
-
-        if (!rec || !digests || !d || !content || !hex || !hashalg_name(bank))
-                ret = -ENOMEM;
-        else {
-                json_object_object_add(d, "hashAlg", json_object_new_string(hashalg_name(bank)));
-                json_object_object_add(d, "digest", json_object_new_string(hex));
-                json_object_array_add(digests, d), d = NULL;
-                json_object_object_add(content, "event", json_object_new_string(event));
-                json_object_object_add(content, "data", json_object_new_string(data));
-                json_object_object_add(rec, "recnum", json_object_new_int64((int64_t)recnum));
-                json_object_object_add(rec, "pcr", json_object_new_int(MEASUREMENT_PCR));
-                json_object_object_add(rec, "digests", digests), digests = NULL;
-                json_object_object_add(rec, "content_type", json_object_new_string("vmattest"));
-                json_object_object_add(rec, "content", content), content = NULL;
-                if (asprintf(line, "%s\n", json_object_to_json_string_ext(rec, JSON_C_TO_STRING_PLAIN |
-                                                                                        JSON_C_TO_STRING_NOSLASHESCAPE)) < 0)
-                        ret = -ENOMEM;
+        buf = malloc(total);
+        if (!buf)
+                return -ENOMEM;
+        writer_init(&w, buf, total);
+        writer_u32le(&w, 0); /* PCR 0, EV_NO_ACTION: extends nothing */
+        writer_u32le(&w, EV_NO_ACTION);
+        writer_zeros(&w, SHA1_FORMAT_DIGEST_SIZE);
+        writer_u32le(&w, (uint32_t)data_size);
+        writer_bytes(&w, spec_id_signature, sizeof(spec_id_signature));
+        writer_u32le(&w, 0); /* platformClass: client */
+        writer_u8(&w, 0);    /* specVersionMinor */
+        writer_u8(&w, SPEC_VERSION_MAJOR);
+        writer_u8(&w, SPEC_ERRATA);
+        writer_u8(&w, UINTN_SIZE_64);
+        writer_u32le(&w, (uint32_t)nbanks);
+        for (size_t i = 0; i < nbanks; i++) {
+                writer_u16le(&w, banks[i]);
+                writer_u16le(&w, (uint16_t)hashalg_size(banks[i]));
         }
-        json_object_put(d);
-        json_object_put(digests);
-        json_object_put(content);
-        json_object_put(rec);
-        free(hex);
-        return ret;
+        writer_u8(&w, 0); /* vendorInfoSize */
+        return writer_result(&w, buf, out, size);
+}
+
+int measurement_record(const TPM2_ALG_ID *banks, size_t nbanks, const char *event, const char *data, uint8_t **out,
+                       size_t *size) {
+        _cleanup_(freep) char *typed = NULL;
+        size_t typed_size, total;
+        struct writer w;
+        uint8_t *buf;
+        int ret = check_banks(banks, nbanks);
+
+        if (ret >= 0)
+                ret = measurement_event_bytes(event, data, &typed, &typed_size);
+        if (ret < 0)
+                return ret;
+        total = 4 + 4 + 4 + 4 + typed_size;
+        for (size_t i = 0; i < nbanks; i++)
+                total += 2 + hashalg_size(banks[i]);
+        buf = malloc(total);
+        if (!buf)
+                return -ENOMEM;
+        writer_init(&w, buf, total);
+        writer_u32le(&w, MEASUREMENT_PCR);
+        writer_u32le(&w, MEASUREMENT_EVENT_TYPE);
+        writer_u32le(&w, (uint32_t)nbanks);
+        for (size_t i = 0; i < nbanks; i++) {
+                uint8_t digest[TPM2_MAX_DIGEST_BUFFER];
+
+                ret = hashalg_digest(banks[i], typed, typed_size, digest);
+                if (ret < 0) {
+                        free(buf);
+                        return ret;
+                }
+                writer_u16le(&w, banks[i]);
+                writer_bytes(&w, digest, hashalg_size(banks[i]));
+        }
+        writer_u32le(&w, (uint32_t)typed_size);
+        writer_bytes(&w, typed, typed_size);
+        return writer_result(&w, buf, out, size);
+}
+
+struct first_record {
+        size_t offset;
+        bool found;
+};
+
+static int note_first_record(const struct eventlog_event *ev, void *user) {
+        struct first_record *first = user;
+
+        if (ev->index == 0)
+                return 0;
+        first->offset = ev->offset;
+        first->found = true;
+        return 1; /* the Spec ID event is all that is wanted */
+}
+
+int measurement_log_banks(const uint8_t *log, size_t size, TPM2_ALG_ID *banks, size_t cap, size_t *nbanks,
+                          size_t *records_offset) {
+        struct eventlog_spec_id spec;
+        struct first_record first = { 0 };
+        int ret = eventlog_spec_id(log, size, &spec);
+
+        if (ret < 0)
+                return ret;
+        if (spec.algorithm_count > cap)
+                return vm_error(-EBADMSG, "measurement log declares %u banks, more than %zu", spec.algorithm_count, cap);
+        for (uint32_t i = 0; i < spec.algorithm_count; i++)
+                banks[i] = spec.algorithms[i].alg;
+        *nbanks = spec.algorithm_count;
+        ret = eventlog_foreach(log, size, note_first_record, &first);
+        if (ret < 0)
+                return ret;
+        *records_offset = first.found ? first.offset : size;
+        return 0;
+}
+
+/* A record's data split at its first NUL into the event's name and what was measured: false
+ * when it has no NUL or the name is not 1-MEASUREMENT_EVENT_MAX bytes. */
+static bool split_record(const struct eventlog_event *ev, char name[MEASUREMENT_EVENT_MAX + 1]) {
+        const uint8_t *nul = ev->data_size ? memchr(ev->data, 0, ev->data_size) : NULL;
+        size_t len = nul ? (size_t)(nul - ev->data) : 0;
+
+        if (!nul || len == 0 || len > MEASUREMENT_EVENT_MAX)
+                return false;
+        memcpy(name, ev->data, len);
+        name[len] = '\0';
+        return true;
 }
 
 /* What one record, once its digest is checked, tells the verifier (the header's table). */
-static void classify(const char *event, unsigned index, struct measurement_summary *s) {
-        if (strcmp(event, MEASUREMENT_EVENT_ROOT_IDENTITY) == 0)
+static void classify(const struct eventlog_event *ev, unsigned record, struct measurement_summary *s) {
+        char name[MEASUREMENT_EVENT_MAX + 1];
+        bool named = split_record(ev, name);
+
+        if (named && strcmp(name, MEASUREMENT_EVENT_ROOT_IDENTITY) == 0)
                 return;
-        if (strcmp(event, MEASUREMENT_EVENT_LEAVE_INITRD) == 0) {
+        if (named && strcmp(name, MEASUREMENT_EVENT_LEAVE_INITRD) == 0) {
                 if (!s->left_initrd)
-                        s->leave_record = index;
+                        s->leave_record = record;
                 s->left_initrd = true;
                 return;
         }
         if (s->releases++ == 0) /* key-released, or an event nobody defined: a release */
-                s->first_release = index;
+                s->first_release = record;
 }
 
-/* One record: checks it and extends `pcr15`. */
-static int replay_record(json_object *rec, unsigned index, TPM2_ALG_ID bank, struct measurement_summary *s) {
-        size_t digest_size = hashalg_size(bank);
-        json_object *member, *digests, *content, *d;
-        const char *alg, *hex, *event, *data, *type;
-        uint8_t digest[TPM2_MAX_DIGEST_BUFFER], want[TPM2_MAX_DIGEST_BUFFER], chain[2 * TPM2_MAX_DIGEST_BUFFER];
-        size_t size;
+struct replay {
+        TPM2_ALG_ID bank;
+        struct measurement_summary *summary;
+};
+
+/* PCR 15's extending events, in the same order and with the same rule as eventlog_replay:
+ * EV_NO_ACTION extends nothing, anything else extends its digest. */
+static int replay_event(const struct eventlog_event *ev, void *user) {
+        struct replay *rp = user;
+        struct measurement_summary *s = rp->summary;
+        size_t digest_size = hashalg_size(rp->bank);
+        uint8_t want[TPM2_MAX_DIGEST_BUFFER], chain[2 * TPM2_MAX_DIGEST_BUFFER];
+        const uint8_t *digest;
+        unsigned record = s->records;
         int ret;
 
-        if (!json_object_is_type(rec, json_type_object))
-                return vm_error(-EBADMSG, "record %u is not a JSON object", index);
-        if (!json_object_object_get_ex(rec, "recnum", &member) || !json_object_is_type(member, json_type_int) ||
-            json_object_get_int64(member) != (int64_t)index)
-                return vm_error(-EBADMSG, "record %u: recnum is not %u", index, index);
-        if (!json_object_object_get_ex(rec, "pcr", &member) || !json_object_is_type(member, json_type_int) ||
-            json_object_get_int(member) != MEASUREMENT_PCR)
-                return vm_error(-EBADMSG, "record %u: pcr is not %d", index, MEASUREMENT_PCR);
-        ret = json_member_string(rec, "content_type", 64, false, &type);
-        if (ret >= 0 && strcmp(type, "vmattest") != 0)
-                ret = vm_error(-EBADMSG, "content_type \"%.64s\" is not vmattest", type);
-        if (ret < 0)
-                return vm_error(-EBADMSG, "record %u: %s", index, vm_error_detail(ret));
-        if (!json_object_object_get_ex(rec, "content", &content) || !json_object_is_type(content, json_type_object) ||
-            json_member_string(content, "event", MEASUREMENT_EVENT_MAX, false, &event) < 0 ||
-            json_member_string(content, "data", MEASUREMENT_DATA_MAX, false, &data) < 0)
-                return vm_error(-EBADMSG, "record %u: content needs string members event and data", index);
-        if (!json_object_object_get_ex(rec, "digests", &digests) || !json_object_is_type(digests, json_type_array) ||
-            json_object_array_length(digests) != 1 || !(d = json_object_array_get_idx(digests, 0)) ||
-            json_member_string(d, "hashAlg", 16, false, &alg) < 0 || json_member_string(d, "digest", 256, false, &hex) < 0 ||
-            hashalg_from_name(alg) != bank || hex_decode(hex, strlen(hex), digest, sizeof(digest), &size) < 0 ||
-            size != digest_size)
-                return vm_error(-EBADMSG, "record %u: digests must be one %s digest", index, hashalg_name(bank));
-        ret = measurement_digest(bank, event, data, want);
+        if (ev->index == 0 || ev->pcr != MEASUREMENT_PCR || ev->type == EV_NO_ACTION)
+                return 0;
+        if (record >= MEASUREMENT_RECORDS_MAX)
+                return vm_error(-EBADMSG, "event %u: more than %d PCR 15 records", ev->index, MEASUREMENT_RECORDS_MAX);
+        digest = eventlog_event_digest(ev, rp->bank);
+        if (!digest)
+                return vm_error(-EBADMSG, "record %u (event %u): no %s digest", record, ev->index,
+                                hashalg_name(rp->bank));
+        ret = hashalg_digest(rp->bank, ev->data, ev->data_size, want);
         if (ret < 0)
                 return ret;
         if (memcmp(digest, want, digest_size) != 0)
-                return vm_error(-EBADMSG, "record %u: digest is not H(event, data)", index);
+                return vm_error(-EBADMSG, "record %u (event %u): digest is not H(event data)", record, ev->index);
         memcpy(chain, s->pcr15, digest_size);
         memcpy(chain + digest_size, digest, digest_size);
-        ret = hashalg_digest(bank, chain, 2 * digest_size, s->pcr15);
+        ret = hashalg_digest(rp->bank, chain, 2 * digest_size, s->pcr15);
         if (ret < 0)
                 return ret;
-        classify(event, index, s);
+        classify(ev, record, s);
+        s->records++;
         return 0;
 }
 
-int measurement_log_replay(const char *text, size_t size, TPM2_ALG_ID bank, struct measurement_summary *s) {
-        const char *line = text, *end = text + size;
+int measurement_log_replay(const uint8_t *log, size_t size, TPM2_ALG_ID bank, struct measurement_summary *s) {
+        struct replay rp = { .bank = bank, .summary = s };
 
         memset(s, 0, sizeof(*s));
         if (!hashalg_size(bank))
                 return vm_error(-EINVAL, "unsupported bank 0x%04x", bank);
-        while (line < end) {
-                const char *nl = memchr(line, '\n', (size_t)(end - line));
-                size_t len = nl ? (size_t)(nl - line) : (size_t)(end - line);
-                json_tokener *tok;
-                json_object *rec;
-                int ret;
+        if (size == 0)
+                return 0;
+        return eventlog_foreach(log, size, replay_event, &rp);
+}
 
-                if (len == 0) {
-                        line += 1;
-                        continue;
-                }
-                if (len > MEASUREMENT_LINE_MAX || s->records >= MEASUREMENT_RECORDS_MAX)
-                        return vm_error(-EBADMSG, "record %u: line longer than %d bytes, or too many records", s->records,
-                                        MEASUREMENT_LINE_MAX);
-                tok = json_tokener_new_ex(8);
-                if (!tok)
-                        return -ENOMEM;
-                rec = json_tokener_parse_ex(tok, line, (int)len);
-                ret = json_tokener_get_error(tok) == json_tokener_success && json_tokener_get_parse_end(tok) == len
-                              ? replay_record(rec, s->records, bank, s)
-                              : vm_error(-EBADMSG, "record %u is not one JSON object", s->records);
-                json_tokener_free(tok);
-                json_object_put(rec);
-                if (ret < 0)
-                        return ret;
-                s->records++;
-                line += len + (nl ? 1 : 0);
-        }
-        return 0;
+struct listing {
+        measurement_record_fn fn;
+        void *user;
+        unsigned records;
+};
+
+static int list_event(const struct eventlog_event *ev, void *user) {
+        struct listing *l = user;
+        char name[MEASUREMENT_EVENT_MAX + 1];
+        size_t skip;
+
+        if (ev->index == 0 || ev->pcr != MEASUREMENT_PCR || ev->type == EV_NO_ACTION)
+                return 0;
+        if (!split_record(ev, name))
+                return l->fn(l->records++, NULL, ev->data, ev->data_size, l->user);
+        skip = strlen(name) + 1;
+        return l->fn(l->records++, name, ev->data + skip, ev->data_size - skip, l->user);
+}
+
+int measurement_log_foreach(const uint8_t *log, size_t size, measurement_record_fn fn, void *user) {
+        struct listing l = { .fn = fn, .user = user };
+
+        return size == 0 ? 0 : eventlog_foreach(log, size, list_event, &l);
 }

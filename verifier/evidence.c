@@ -18,7 +18,7 @@
 #define PUBKEY_PEM_MAX 4096
 #define IMA_PCR 10
 #define BOOT_PCRS 0x3ffu /* PCRs 0-9: firmware, boot loader, kernel, initrd */
-#define EVENTLOG_TEXT_MAX (8u << 20)     /* base64 of the firmware log */
+#define EVENTLOG_TEXT_MAX (12u << 20)    /* base64 of the firmware log and PCR 15 records (4 MiB each) */
 #define IMA_LIST_TEXT_MAX (1024u << 20)
 
 uint32_t evidence_mask(const struct tpm_policy *tpm_policy, bool runtime_policy, bool mb_policy, bool payload) {
@@ -33,22 +33,32 @@ uint32_t evidence_mask(const struct tpm_policy *tpm_policy, bool runtime_policy,
         return mask;
 }
 
+/* mb_measurement_list, decoded: the firmware's event log followed by the agent's PCR 15 records
+ * (docs/protocol.md §8). Absent: an empty log, which replays every PCR to zeros. */
+static int evidence_event_log(json_object *results, uint8_t **log, size_t *size) {
+        const char *b64;
+        int ret = json_member_string(results, "mb_measurement_list", EVENTLOG_TEXT_MAX, true, &b64);
+
+        *log = NULL;
+        *size = 0;
+        if (ret < 0)
+                return vm_error(-EBADMSG, "mb_measurement_list: %s", vm_error_detail(ret));
+        if (!b64)
+                return 0;
+        ret = base64_decode(b64, strlen(b64), log, size);
+        return ret < 0 ? vm_error(-EBADMSG, "mb_measurement_list: %s", vm_error_detail(ret)) : 0;
+}
+
 /* Measured boot: the firmware's event log must replay to the quoted PCRs 0-9 and satisfy the
  * tenant's measured-boot policy. */
-static int evidence_check_boot(const struct evidence_input *in, json_object *results, const struct quote *quote) {
-        _cleanup_(freep) uint8_t *log = NULL;
-        const char *b64;
-        size_t size;
+static int evidence_check_boot(const struct evidence_input *in, const uint8_t *log, size_t size,
+                               const struct quote *quote) {
         int ret;
 
         if (!in->mb_policy)
                 return 0;
-        ret = json_member_string(results, "mb_measurement_list", EVENTLOG_TEXT_MAX, true, &b64);
-        if (ret < 0 || !b64)
+        if (!log)
                 return vm_error(-EPERM, "measured boot: the agent served no firmware event log (mb_measurement_list)");
-        ret = base64_decode(b64, strlen(b64), &log, &size);
-        if (ret < 0)
-                return vm_error(-EBADMSG, "measured boot: mb_measurement_list: %s", vm_error_detail(ret));
         ret = mb_policy_check(in->mb_policy, log, size, &quote->pcrs);
         if (ret < 0)
                 return vm_error(ret, "measured boot: %s", vm_error_detail(ret));
@@ -112,25 +122,23 @@ static int evidence_check_ima(const struct evidence_input *in, json_object *resu
         return 0;
 }
 
-/* docs/protocol.md §5.2: the agent's own log must replay to the quoted PCR 15; what it records (a
- * key release, leaving the initrd) is for the release logic (verifier/release.c) to judge. */
-static int evidence_check_measurements(const struct evidence_input *in, json_object *results, const struct quote *quote) {
+/* docs/protocol.md §5.2: PCR 15's records in the event log must replay to the quoted PCR 15;
+ * what they record (a key release, leaving the initrd) is for the release logic
+ * (verifier/release.c) to judge. */
+static int evidence_check_measurements(const struct evidence_input *in, const uint8_t *log, size_t log_size,
+                                       const struct quote *quote) {
         struct measurement_summary summary;
-        const char *log;
         size_t size = hashalg_size(quote->pcrs.bank);
         int ret;
 
         if (!(in->mask & (1u << MEASUREMENT_PCR)))
                 return 0;
-        ret = json_member_string(results, "vmattest_measurement_list", MEASUREMENT_LINE_MAX * MEASUREMENT_RECORDS_MAX, true,
-                                 &log);
+        ret = measurement_log_replay(log, log_size, quote->pcrs.bank, &summary);
         if (ret < 0)
-                return vm_error(-EBADMSG, "vmattest_measurement_list: %s", vm_error_detail(ret));
-        ret = measurement_log_replay(log ? log : "", log ? strlen(log) : 0, quote->pcrs.bank, &summary);
-        if (ret < 0)
-                return vm_error(ret, "vmattest measurement log: %s", vm_error_detail(ret));
+                return vm_error(ret, "PCR 15 log: %s", vm_error_detail(ret));
         if (memcmp(summary.pcr15, quote->pcrs.value[MEASUREMENT_PCR].buffer, size) != 0)
-                return vm_error(-EPERM, "vmattest measurement log (%u records) does not replay to the quoted PCR 15",
+                return vm_error(-EPERM, "PCR 15 log (%u records in mb_measurement_list) does not replay to the quoted "
+                                        "PCR 15",
                                 summary.records);
         if (in->measurements)
                 *in->measurements = summary;
@@ -148,6 +156,8 @@ int evidence_check(const struct evidence_input *in, json_object *results, struct
         };
         struct quote quote;
         struct quote_clock clock;
+        _cleanup_(freep) uint8_t *log = NULL;
+        size_t log_size = 0;
         int ret;
 
         ret = json_member_string(results, "quote", QUOTE_STRING_TEXT_MAX, false, &quote_text);
@@ -168,9 +178,14 @@ int evidence_check(const struct evidence_input *in, json_object *results, struct
         ret = tpm_policy_check(in->tpm_policy, &quote.pcrs);
         if (ret < 0)
                 return ret;
-        ret = evidence_check_measurements(in, results, &quote);
+        if (in->mb_policy || (in->mask & (1u << MEASUREMENT_PCR))) {
+                ret = evidence_event_log(results, &log, &log_size);
+                if (ret < 0)
+                        return ret;
+        }
+        ret = evidence_check_measurements(in, log, log_size, &quote);
         if (ret >= 0)
-                ret = evidence_check_boot(in, results, &quote);
+                ret = evidence_check_boot(in, log, log_size, &quote);
         if (ret >= 0)
                 ret = evidence_check_ima(in, results, &quote, quote_clock_new_boot(&state->clock, &clock), state);
         if (ret < 0)

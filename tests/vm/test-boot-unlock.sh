@@ -162,7 +162,7 @@ else
         not_ok "the root unlocked and switch-root ran its /sbin/init (marker printed)"
 fi
 if line '^VMATTEST-ROOT: /run/vmattest handed over: .*handover' && line '^VMATTEST-ROOT: PCR 15 log: 3 records' &&
-        line '^VMATTEST-ROOT: PCR 15 log events: "event":"root-identity" "event":"key-released" "event":"leave-initrd"'; then
+        line '^VMATTEST-ROOT: PCR 15 log events: root-identity key-released leave-initrd'; then
         ok "the identity and the PCR 15 log (root identity, key released, leave-initrd) crossed switch-root in /run/vmattest"
 else
         not_ok "the identity and the PCR 15 log crossed switch-root in /run/vmattest"

@@ -29,8 +29,9 @@ else
         say "no /run/vmattest"
 fi
 if [ -r /run/vmattest/measurements.log ]; then
-        say "PCR 15 log: $(wc -l </run/vmattest/measurements.log) records"
-        say "PCR 15 log events: $(grep -o '"event":"[a-z-]*"' /run/vmattest/measurements.log | tr '\n' ' ')"
+        vmattest measure --list >/run/vmattest-test-pcr15 2>&1
+        say "PCR 15 log: $(wc -l </run/vmattest-test-pcr15) records"
+        say "PCR 15 log events: $(cut -d' ' -f2 /run/vmattest-test-pcr15 | tr '\n' ' ')"
 fi
 hold=$(arg hold)
 case $(arg mode) in
