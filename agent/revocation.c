@@ -56,10 +56,10 @@ int revocation_message_parse(const char *body, size_t size, struct revocation_me
         int ret;
 
         memset(m, 0, sizeof(*m));
-        if (size == 0)
-                return vm_error(-EBADMSG, "empty body: {\"msg\": ..., \"signature\": ...} is required");
         if (size > REVOCATION_BODY_MAX)
                 return vm_error(-EBADMSG, "a body of %zu bytes, more than %u", size, REVOCATION_BODY_MAX);
+        if (size == 0 || !body)
+                return vm_error(-EBADMSG, "empty body: {\"msg\": ..., \"signature\": ...} is required");
         tok = json_tokener_new_ex(JSON_DEPTH_MAX);
         if (!tok)
                 return -ENOMEM;

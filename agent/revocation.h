@@ -33,8 +33,9 @@ struct revocation_message {
 int revocation_cert_load(const char *path, EVP_PKEY **key);
 
 /* Reads a notification body: one JSON object with the strings `msg` (not empty) and
- * `signature` (at most REVOCATION_SIGNATURE_MAX bytes), REVOCATION_BODY_MAX bytes at most;
- * other members are ignored. -EBADMSG naming what is wrong. */
+ * `signature` (at most REVOCATION_SIGNATURE_MAX bytes), REVOCATION_BODY_MAX bytes at most
+ * (a larger `size` is refused without reading `body`, which may then be NULL); other members
+ * are ignored. -EBADMSG naming what is wrong. */
 int revocation_message_parse(const char *body, size_t size, struct revocation_message *m);
 
 /* Checks the signature of a parsed message under `key`, then that `msg` is one JSON object

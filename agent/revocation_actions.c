@@ -264,7 +264,10 @@ static void on_deadline(evutil_socket_t fd, short events, void *user) {
         struct revocation_actions *a = user;
 
         a->timed_out = true;
-        kill(-a->pid, SIGKILL); /* its group: what it started dies with it */
+        /* its group, so that what it started dies with it; and itself, should it have left
+         * the group */
+        kill(-a->pid, SIGKILL);
+        kill(a->pid, SIGKILL);
 }
 
 /* Runs the next action of queue[0], or finishes the notification. */

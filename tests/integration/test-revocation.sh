@@ -200,7 +200,7 @@ if version_refused GET /v2.7/agent/info && version_refused GET /v3.0/quotes/iden
         version_refused GET /v1.0/keys/pubkey && version_refused POST /v2.0/notifications/revocation &&
         version_refused GET /v2.7
 then ok "a request for v2.7, v3.0, v1.0 or v2.0 gets 400 \"API version not supported\""
-else not_ok "versions outside 2.1-2.6 get 400 \"API version not supported\""; cat reply.json | diag; fi
+else not_ok "versions outside 2.1-2.6 get 400 \"API version not supported\""; { cat reply.json; echo; } | diag; fi
 expect_equal "the JSON status names the version asked for" "$(api GET /v3.0/agent/info) $(reply_status)" \
         "400 API version not supported: v3.0 (this agent serves v2.1-2.6)"
 expect_equal "a path without a version is still 404" "$(api GET /agent/info) $(api GET /v2/agent/info)" "404 404"
