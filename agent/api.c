@@ -26,6 +26,7 @@
 #define VMATTEST_LOG_MAX (1u << 20)
 #define IMA_PCR 10
 #define PAYLOAD_PCR 16
+#define REVOCATION_LOGGED_MAX 640 /* bytes of a notification's message in its log line */
 
 /* Revocation notifications (docs/protocol.md §2.8): the key that signs them and the agent's own
  * actions, said once at start. Neither a certificate that cannot be loaded nor an action that
@@ -298,10 +299,12 @@ static int handle_key_verify(struct agent_api *api, struct evhttp_request *req, 
  * ignored with 200, as rust-keylime does (its worker drops it with a warning). */
 static int handle_revocation(struct agent_api *api, struct evhttp_request *req) {
         struct evbuffer *input = evhttp_request_get_input_buffer(req);
+        struct event_base *base = evhttp_connection_get_base(evhttp_request_get_connection(req));
         size_t size = evbuffer_get_length(input);
-        const char *body = size && size <= REVOCATION_BODY_MAX ? (const char *)evbuffer_pullup(input, (ssize_t)size) : "";
+        /* a body over the bound is refused on its size alone, not gathered first */
+        const char *body = size <= REVOCATION_BODY_MAX ? (const char *)evbuffer_pullup(input, (ssize_t)size) : NULL;
         struct revocation_message m;
-        char shown[4 * 640 + 1];
+        char shown[4 * REVOCATION_LOGGED_MAX + 1];
         int ret;
 
         ret = revocation_message_parse(body, size, &m);
@@ -321,11 +324,11 @@ static int handle_revocation(struct agent_api *api, struct evhttp_request *req) 
                 return ret == -ENOMEM ? 500 : 400;
         }
         /* the verifier's words, signed but still a peer's bytes: escaped, and cut to a log line */
-        display_escape(m.msg, m.msg_size < 640 ? m.msg_size : 640, shown, sizeof(shown));
+        display_escape(m.msg, m.msg_size < REVOCATION_LOGGED_MAX ? m.msg_size : REVOCATION_LOGGED_MAX, shown,
+                       sizeof(shown));
         log_info("revocation notification, signature verified with %s (%zu bytes): %s%s", api->config->revocation_cert,
-                 m.msg_size, shown, m.msg_size > 640 ? " ..." : "");
-        ret = revocation_actions_submit(&api->revocation_actions, evhttp_connection_get_base(evhttp_request_get_connection(req)),
-                                        m.msg, m.msg_size);
+                 m.msg_size, shown, m.msg_size > REVOCATION_LOGGED_MAX ? " ..." : "");
+        ret = revocation_actions_submit(&api->revocation_actions, base, m.msg, m.msg_size);
         revocation_message_done(&m);
         if (ret < 0) {
                 log_error("revocation actions not run: %s", vm_error_detail(ret));
@@ -354,9 +357,16 @@ static bool api_version_parse(const char *path, size_t *version_len, const char 
         return true;
 }
 
+/* N of a version "2.N" this agent serves (docs/protocol.md §2.2), or 0. */
+static unsigned served_minor(const char *version, size_t len) {
+        if (len != 3 || version[0] != '2' || version[2] < '0' + AGENT_API_MIN_MINOR || version[2] > '0' + AGENT_API_MAX_MINOR)
+                return 0;
+        return (unsigned)(version[2] - '0');
+}
+
 static int route(struct agent_api *api, struct evhttp_request *req, const char *path, struct evkeyvalq *query) {
         enum evhttp_cmd_type method = evhttp_request_get_command(req);
-        unsigned minor = 0;
+        unsigned minor;
         size_t version_len;
         const char *rest;
 
@@ -366,16 +376,15 @@ static int route(struct agent_api *api, struct evhttp_request *req, const char *
                 http_reply_error(req, 404, "not found (API v2.%d-2.%d)", AGENT_API_MIN_MINOR, AGENT_API_MAX_MINOR);
                 return 404;
         }
-        if (version_len != 3 || path[2] != '2' || path[4] < '0' + AGENT_API_MIN_MINOR ||
-            path[4] > '0' + AGENT_API_MAX_MINOR) {
-                /* Keylime's verifier asks /version and retries on exactly this status
-                 * (cloud_verifier_tornado.py: "API version not supported" in the JSON status) */
+        minor = served_minor(path + 2, version_len);
+        if (!minor) {
+                /* Keylime's verifier asks /version and retries on this status only: a 400 whose
+                 * JSON status holds "API version not supported" (cloud_verifier_tornado.py) */
                 http_reply_error(req, 400, "API version not supported: v%.*s (this agent serves v2.%d-2.%d)",
                                  (int)(version_len < 32 ? version_len : 32), path + 2, AGENT_API_MIN_MINOR,
                                  AGENT_API_MAX_MINOR);
                 return 400;
         }
-        minor = (unsigned)(path[4] - '0');
         if (!path[2 + version_len]) { /* "/v2.N" alone */
                 http_reply_error(req, 404, "not found: %.100s", path);
                 return 404;
