@@ -84,11 +84,12 @@ void agent_server_stop(struct agent_server *s) {
         if (s->sigint)
                 event_free(s->sigint);
         http_listener_free(s->listener);
+        /* before the event base: a revocation action still running has events on it */
+        if (s->api_ready)
+                agent_api_done(&s->api);
         if (s->base)
                 event_base_free(s->base);
         SSL_CTX_free(s->tls);
-        if (s->api_ready)
-                agent_api_done(&s->api);
         payload_key_free(&s->payload);
         agent_identity_close(&s->id);
         memset(s, 0, sizeof(*s));

@@ -1,5 +1,6 @@
 #include "agent/api.h"
 
+#include <event2/buffer.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <stdio.h>
@@ -10,7 +11,9 @@
 #include "agent/pcr.h"
 #include "agent/quote.h"
 #include "agent/quote_query.h"
+#include "agent/revocation.h"
 #include "lib/cleanup.h"
+#include "lib/display.h"
 #include "lib/encoding.h"
 #include "lib/error.h"
 #include "lib/eventlog.h"
@@ -24,6 +27,34 @@
 #define FIRMWARE_LOG_MAX (4u << 20)
 #define IMA_PCR 10
 #define PAYLOAD_PCR 16
+#define REVOCATION_LOGGED_MAX 640 /* bytes of a notification's message in its log line */
+
+/* Revocation notifications (docs/protocol.md §2.8): the key that signs them and the agent's own
+ * actions, said once at start. Neither a certificate that cannot be loaded nor an action that
+ * would not run stops the agent (in the initrd it stands between the machine and its disk key):
+ * each is a warning, repeated for every notification it concerns. */
+static void revocation_setup(struct agent_api *api) {
+        const struct agent_config *config = api->config;
+        int ret;
+
+        revocation_actions_init(&api->revocation_actions, config);
+        if (!config->revocation_cert[0]) {
+                snprintf(api->revocation_unusable, sizeof(api->revocation_unusable), "no revocation_cert configured");
+                return;
+        }
+        ret = revocation_cert_load(config->revocation_cert, &api->revocation_key);
+        if (ret < 0) {
+                snprintf(api->revocation_unusable, sizeof(api->revocation_unusable), "%s", vm_error_detail(ret));
+                log_warning("%s: revocation notifications will be ignored", api->revocation_unusable);
+                return;
+        }
+        log_info("revocation notifications: signatures checked with %s; actions: %s", config->revocation_cert,
+                 revocation_actions_configured(&api->revocation_actions) ? config->revocation_actions
+                                                                           : "none (each notification is logged)");
+        if (revocation_actions_configured(&api->revocation_actions) &&
+            (ret = revocation_actions_check(&api->revocation_actions)) < 0)
+                log_warning("%s: that action and those after it will not run", vm_error_detail(ret));
+}
 
 int agent_api_init(struct agent_api *api, const struct agent_config *config, struct agent_identity *id,
                    struct payload_key *payload) {
@@ -33,6 +64,7 @@ int agent_api_init(struct agent_api *api, const struct agent_config *config, str
         api->payload = payload;
         ima_source_init(&api->ima, config->ima_ml_path);
         key_release_init(&api->keys, payload, id->agent_id);
+        revocation_setup(api);
         return pcr_value_after_one_extend(config->tpm_hash_alg, payload->public_pem, strlen(payload->public_pem),
                                           api->pcr16);
 }
@@ -40,6 +72,9 @@ int agent_api_init(struct agent_api *api, const struct agent_config *config, str
 void agent_api_done(struct agent_api *api) {
         ima_source_done(&api->ima);
         key_release_done(&api->keys);
+        revocation_actions_done(&api->revocation_actions);
+        EVP_PKEY_free(api->revocation_key);
+        api->revocation_key = NULL;
 }
 
 /* docs/protocol.md §2: enc_alg names the EK's algorithm, with its size from API 2.5 on */
@@ -306,20 +341,108 @@ static int handle_key_verify(struct agent_api *api, struct evhttp_request *req, 
         return 200;
 }
 
+/* POST /notifications/revocation (docs/protocol.md §2.8): a verifier says an agent failed. The
+ * message is logged once its signature verified under revocation_cert, and handed to the
+ * agent's own actions; nothing in it is run. Without a usable certificate the notification is
+ * ignored with 200, as rust-keylime does (its worker drops it with a warning). */
+static int handle_revocation(struct agent_api *api, struct evhttp_request *req) {
+        struct evbuffer *input = evhttp_request_get_input_buffer(req);
+        struct event_base *base = evhttp_connection_get_base(evhttp_request_get_connection(req));
+        size_t size = evbuffer_get_length(input);
+        /* a body over the bound is refused on its size alone, not gathered first */
+        const char *body = size <= REVOCATION_BODY_MAX ? (const char *)evbuffer_pullup(input, (ssize_t)size) : NULL;
+        struct revocation_message m;
+        char shown[4 * REVOCATION_LOGGED_MAX + 1];
+        int ret;
+
+        ret = revocation_message_parse(body, size, &m);
+        if (ret >= 0 && !api->revocation_key) {
+                revocation_message_done(&m);
+                log_warning("revocation notification ignored: %s to check its signature", api->revocation_unusable);
+                http_reply(req, 200, "revocation notification ignored: no usable revocation_cert", NULL);
+                return 200;
+        }
+        if (ret >= 0)
+                ret = revocation_message_verify(&m, api->revocation_key);
+        if (ret < 0) {
+                revocation_message_done(&m);
+                log_warning("revocation notification refused, nothing run: %s", vm_error_detail(ret));
+                http_reply_error(req, ret == -ENOMEM ? 500 : 400, "revocation notification refused: %s",
+                                 vm_error_detail(ret));
+                return ret == -ENOMEM ? 500 : 400;
+        }
+        /* the verifier's words, signed but still a peer's bytes: escaped, and cut to a log line */
+        display_escape(m.msg, m.msg_size < REVOCATION_LOGGED_MAX ? m.msg_size : REVOCATION_LOGGED_MAX, shown,
+                       sizeof(shown));
+        log_info("revocation notification, signature verified with %s (%zu bytes): %s%s", api->config->revocation_cert,
+                 m.msg_size, shown, m.msg_size > REVOCATION_LOGGED_MAX ? " ..." : "");
+        ret = revocation_actions_submit(&api->revocation_actions, base, m.msg, m.msg_size);
+        revocation_message_done(&m);
+        if (ret < 0) {
+                log_error("revocation actions not run: %s", vm_error_detail(ret));
+                http_reply_error(req, ret == -EBUSY ? 503 : 500, "revocation actions not run: %s", vm_error_detail(ret));
+                return ret == -EBUSY ? 503 : 500;
+        }
+        http_reply(req, 200, "Success", NULL);
+        return 200;
+}
+
+/* "/vN.M" followed by "/" or the end: *version_len is the length of "N.M", *rest what follows
+ * the "/". False for a path that names no version. */
+static bool api_version_parse(const char *path, size_t *version_len, const char **rest) {
+        size_t major, minor;
+
+        if (strncmp(path, "/v", 2) != 0)
+                return false;
+        major = strspn(path + 2, "0123456789");
+        if (major == 0 || path[2 + major] != '.')
+                return false;
+        minor = strspn(path + 3 + major, "0123456789");
+        if (minor == 0 || (path[3 + major + minor] != '/' && path[3 + major + minor] != '\0'))
+                return false;
+        *version_len = major + 1 + minor;
+        *rest = path + 3 + major + minor + (path[3 + major + minor] == '/');
+        return true;
+}
+
+/* N of a version "2.N" this agent serves (docs/protocol.md §2.2), or 0. */
+static unsigned served_minor(const char *version, size_t len) {
+        if (len != 3 || version[0] != '2' || version[2] < '0' + AGENT_API_MIN_MINOR || version[2] > '0' + AGENT_API_MAX_MINOR)
+                return 0;
+        return (unsigned)(version[2] - '0');
+}
+
 static int route(struct agent_api *api, struct evhttp_request *req, const char *path, struct evkeyvalq *query) {
         enum evhttp_cmd_type method = evhttp_request_get_command(req);
         unsigned minor;
-        int consumed = 0;
+        size_t version_len;
         const char *rest;
 
         if (strcmp(path, "/version") == 0)
                 return method == EVHTTP_REQ_GET ? handle_version(req) : (http_reply_error(req, 405, "method not allowed"), 405);
-        if (sscanf(path, "/v2.%u/%n", &minor, &consumed) != 1 || consumed == 0 || minor < AGENT_API_MIN_MINOR ||
-            minor > AGENT_API_MAX_MINOR) {
+        if (!api_version_parse(path, &version_len, &rest)) {
                 http_reply_error(req, 404, "not found (API v2.%d-2.%d)", AGENT_API_MIN_MINOR, AGENT_API_MAX_MINOR);
                 return 404;
         }
-        rest = path + consumed;
+        minor = served_minor(path + 2, version_len);
+        if (!minor) {
+                /* Keylime's verifier asks /version and retries on this status only: a 400 whose
+                 * JSON status holds "API version not supported" (cloud_verifier_tornado.py) */
+                http_reply_error(req, 400, "API version not supported: v%.*s (this agent serves v2.%d-2.%d)",
+                                 (int)(version_len < 32 ? version_len : 32), path + 2, AGENT_API_MIN_MINOR,
+                                 AGENT_API_MAX_MINOR);
+                return 400;
+        }
+        if (!path[2 + version_len]) { /* "/v2.N" alone */
+                http_reply_error(req, 404, "not found: %.100s", path);
+                return 404;
+        }
+        if (strcmp(rest, "notifications/revocation") == 0) {
+                if (method == EVHTTP_REQ_POST)
+                        return handle_revocation(api, req);
+                http_reply_error(req, 405, "method not allowed: POST only");
+                return 405;
+        }
         if (!api->accept_keys && (strcmp(rest, "keys/ukey") == 0 || strcmp(rest, "keys/vkey") == 0 ||
                                   strcmp(rest, "keys/verify") == 0)) {
                 http_reply_error(req, 403, "key release refused: this agent takes keys in the initrd only "

@@ -1,15 +1,18 @@
 /* The agent API the verifier polls (docs/protocol.md §2, Keylime API v2.1-2.6, pull model):
  * version, agent info, the payload key, identity and integrity quotes with the IMA, firmware and
- * vmattest measurement lists. Served over mutual TLS by `vmattest serve`. */
+ * vmattest measurement lists, and the verifier's revocation notifications (§2.8). Served over
+ * mutual TLS by `vmattest serve`. */
 #pragma once
 
 #include <event2/http.h>
+#include <openssl/evp.h>
 
 #include "agent/agent_identity.h"
 #include "agent/config.h"
 #include "agent/ima_source.h"
 #include "agent/keys.h"
 #include "agent/payload_key.h"
+#include "agent/revocation_actions.h"
 
 #define AGENT_API_MIN_MINOR 1
 #define AGENT_API_MAX_MINOR 6
@@ -30,11 +33,17 @@ struct agent_api {
         bool key_released_told;
         bool banks_warned;            /* the firmware log and ours declare different banks: said once */
         bool accept_keys;   /* a key release is served (unlock; serve with runtime_release) */
+        /* revocation notifications: the key of revocation_cert (NULL: none configured, or it
+         * could not be loaded, as revocation_unusable says) and the agent's own actions */
+        EVP_PKEY *revocation_key;
+        char revocation_unusable[320];
+        struct revocation_actions revocation_actions;
         unsigned long requests;
 };
 
 int agent_api_init(struct agent_api *api, const struct agent_config *config, struct agent_identity *id,
                    struct payload_key *payload);
+/* Kills a revocation action still running: before the event base is freed. */
 void agent_api_done(struct agent_api *api);
 /* The evhttp callback; `user` is the struct agent_api. */
 void agent_api_handle(struct evhttp_request *req, void *user);

@@ -128,6 +128,38 @@ static int parse_fallback(const char *value, void *field, size_t size, char *why
         return conf_parse_string(value, field, size, why, why_size);
 }
 
+bool agent_config_action_name_valid(const char *name, size_t len) {
+        if (len == 0 || len > 255 || name[0] == '.')
+                return false;
+        for (size_t i = 0; i < len; i++)
+                if (!strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-", name[i]) || !name[i])
+                        return false;
+        return true;
+}
+
+/* revocation_actions: names of files in revocation_actions_dir, comma-separated (blanks
+ * around a name are dropped, as in rust-keylime's "a, b"); never a path, so that nothing
+ * outside that directory can be named. The key may repeat; an empty value adds nothing. */
+static int parse_action_names(const char *value, void *field, size_t size, char *why, size_t why_size) {
+        for (const char *item = value; *item;) {
+                size_t len = strcspn(item, ","), start = strspn(item, " \t"), end = len;
+                char name[256];
+
+                while (end > start && (item[end - 1] == ' ' || item[end - 1] == '\t'))
+                        end--;
+                if (!agent_config_action_name_valid(item + start, end - start))
+                        return snprintf(why, why_size, "\"%.*s\" is not the name of a file in revocation_actions_dir "
+                                                       "(1-255 of A-Z a-z 0-9 . _ -, not starting with '.')",
+                                        (int)(len < 64 ? len : 64), item),
+                               -1;
+                snprintf(name, sizeof(name), "%.*s", (int)(end - start), item + start);
+                if (conf_parse_list(name, field, size, why, why_size) < 0)
+                        return -1;
+                item += len + (item[len] == ',');
+        }
+        return 0;
+}
+
 /* handover_user: a uid, or a user name /etc/passwd knows (in the initrd, its own /etc/passwd:
  * a uid needs none). Empty or root: the hand-over stays root's. */
 static int parse_user(const char *value, void *field, size_t size, char *why, size_t why_size) {
@@ -190,6 +222,10 @@ static const struct conf_key agent_keys[] = {
         { "agent", "handover_user", parse_user, offsetof(struct agent_config, handover_uid), sizeof(uid_t) },
         KEY(runtime_release, conf_parse_bool),
         KEY(pcr15_in_event_log, conf_parse_bool),
+        KEY(revocation_cert, conf_parse_string),
+        KEY(revocation_actions_dir, conf_parse_string),
+        KEY(revocation_actions, parse_action_names),
+        KEY(revocation_action_timeout, agent_config_parse_timeout),
 };
 #undef KEY
 
@@ -217,6 +253,8 @@ void agent_config_defaults(struct agent_config *config) {
         strcpy(config->vmattest_ml_path, "/run/vmattest/measurements.log");
         config->pcr15_in_event_log = true;
         config->unlock_timeout = 300;
+        strcpy(config->revocation_actions_dir, "/usr/libexec/vmattest");
+        config->revocation_action_timeout = 60;
         strcpy(config->unlock_fallback, "prompt");
         strcpy(config->askpass_dir, "/run/systemd/ask-password");
         strcpy(config->ima_policy, "/etc/vmattest/ima-policy");
@@ -269,7 +307,7 @@ int agent_config_get(const struct agent_config *config, const char *name, char *
                 struct conf_key key = agent_keys[i];
 
                 /* keys with rules of their own print as the plain kind they store */
-                if (key.parse == parse_volumes)
+                if (key.parse == parse_volumes || key.parse == parse_action_names)
                         key.parse = conf_parse_list;
                 else if (key.parse == agent_config_parse_timeout)
                         key.parse = conf_parse_uint;

@@ -58,6 +58,13 @@ struct agent_config {
         /* `serve` accepts a key release (POST /keys/ukey, /keys/vkey) only when this is on: the
          * release belongs in the initrd, before anything from the root runs */
         bool runtime_release;
+        /* revocation notifications (docs/protocol.md §2.8): the certificate whose key signs them
+         * ("" = none: they are not acted on), and the agent's own actions: names of executables
+         * in revocation_actions_dir, comma-separated, each given revocation_action_timeout s */
+        char revocation_cert[256];
+        char revocation_actions_dir[256];
+        char revocation_actions[1024];
+        unsigned revocation_action_timeout;
 };
 
 void agent_config_defaults(struct agent_config *config);
@@ -70,6 +77,8 @@ bool agent_config_volume_valid(const char *volume, size_t len);
 int agent_config_parse_timeout(const char *value, void *field, size_t size, char *why, size_t why_size);
 bool agent_config_uuid_valid(const char *value);
 bool agent_config_fallback_valid(const char *value);
+/* A revocation action's name: 1-255 of A-Z a-z 0-9 . _ -, not starting with '.'. */
+bool agent_config_action_name_valid(const char *name, size_t len);
 /* The value of key `name` as agent.conf would hold it: -ENOENT for an unknown key, -ENOTSUP
  * for one without a plain text form (algorithms, handles). */
 int agent_config_get(const struct agent_config *config, const char *name, char *out, size_t size);

@@ -8,7 +8,8 @@
 # Build-time knobs (environment of dracut):
 #   VMATTEST_BIN      the agent to install as /usr/bin/vmattest   (default /usr/bin/vmattest)
 #   VMATTEST_CONFDIR  the host directory installed as /etc/vmattest (default /etc/vmattest):
-#                     agent.conf, ima-policy if present, and the CA files agent.conf names
+#                     agent.conf, ima-policy if present, and the CA files and revocation
+#                     certificate agent.conf names
 # shellcheck disable=SC2154 # libdirs, moddir, initdir, systemd*dir come from dracut
 
 vmattest_bin() { echo "${VMATTEST_BIN:-/usr/bin/vmattest}"; }
@@ -63,9 +64,10 @@ install() {
 
     inst_simple "$confdir/agent.conf" /etc/vmattest/agent.conf
     [[ -f $confdir/ima-policy ]] && inst_simple "$confdir/ima-policy" /etc/vmattest/ima-policy
-    # the trust anchors agent.conf names, at the path it names (/etc/vmattest/* comes from confdir)
+    # the trust anchors agent.conf names, at the path it names (/etc/vmattest/* comes from confdir);
+    # revocation actions are not installed: the image's own business
     tls=$(vmattest_conf registrar_tls) || { derror "vmattest: $confdir/agent.conf is not valid"; return 1; }
-    for key in trusted_client_ca registrar_tls_ca_cert; do
+    for key in trusted_client_ca registrar_tls_ca_cert revocation_cert; do
         [[ $key == registrar_tls_ca_cert && $tls != true ]] && continue
         path=$(vmattest_conf "$key") || return 1
         [[ $path ]] || continue

@@ -5,9 +5,12 @@
  * then up to 4 requests, each a method (byte), a request target and a body (strings).
  * Invariants: every request the handler sees gets exactly one reply (none: the client waits; two:
  * ASan), a Keylime envelope whose code is the status; and the status is the one docs/protocol.md §2 gives
- * the route: /version and /v2.1-2.6 only, GET only but for POST /keys/ukey and /keys/vkey, no
- * key route at all without key release, 400 for a quote query quote_query_parse refuses and for
- * key halves nobody wrapped to the payload key, the payload key as served and bound. */
+ * the route: /version and /v2.1-2.6 only, 400 "API version not supported" for any other /vN.M,
+ * GET only but for POST /keys/ukey, /keys/vkey and /notifications/revocation, no key route at all
+ * without key release, 400 for a quote query quote_query_parse refuses, for key halves nobody
+ * wrapped to the payload key and for a notification body revocation_message_parse refuses (200,
+ * ignored, for one it takes: this agent has no revocation_cert), the payload key as served and
+ * bound. */
 #include <event2/keyvalq_struct.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +19,7 @@
 
 #include "agent/api.h"
 #include "agent/quote_query.h"
+#include "agent/revocation.h"
 #include "lib/cleanup.h"
 #include "lib/http_response.h"
 #include "lib/log.h"
@@ -58,27 +62,66 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
         return 0;
 }
 
-/* What agent/api.c's route() must answer, from the method and the URI as evhttp parses it. */
-static int expected_status(enum evhttp_cmd_type method, const char *target) {
+/* Whether `path` names an API version: "/v" digits "." digits, then "/" or nothing; `version`
+ * gets "N.M" (cut to its size), `rest` what follows the "/". */
+static bool versioned(const char *path, char *version, size_t size, const char **rest) {
+        const char *end = path + 2;
+        bool dot = false;
+
+        if (strncmp(path, "/v", 2) != 0)
+                return false;
+        for (;; end++) {
+                if (*end == '.' && !dot && end > path + 2 && end[-1] != 'v')
+                        dot = true;
+                else if (*end < '0' || *end > '9')
+                        break;
+        }
+        if (!dot || end[-1] == '.' || (*end && *end != '/'))
+                return false;
+        snprintf(version, size, "%.*s", (int)(end - path - 2), path + 2);
+        *rest = *end ? end + 1 : end;
+        return true;
+}
+
+/* What agent/api.c's route() must answer, from the method, the URI as evhttp parses it and the body. */
+static int expected_status(enum evhttp_cmd_type method, const char *target, const char *body, bool *version_refused) {
+        static const char *const served[] = { "2.1", "2.2", "2.3", "2.4", "2.5", "2.6" };
         struct evhttp_uri *uri = evhttp_uri_parse_with_flags(target, EVHTTP_URI_NONCONFORMANT);
         const char *path = uri ? evhttp_uri_get_path(uri) : NULL, *query_text = uri ? evhttp_uri_get_query(uri) : NULL;
         struct evkeyvalq query;
         struct quote_query asked;
-        unsigned minor;
-        int consumed = 0, status;
+        struct revocation_message notification;
+        char version[64];
+        bool known = false;
+        int status;
         const char *rest;
         bool keys;
 
         TAILQ_INIT(&query);
+        *version_refused = false;
+        if (path && versioned(path, version, sizeof(version), &rest))
+                for (size_t i = 0; i < ELEMENTSOF(served); i++)
+                        known |= strcmp(version, served[i]) == 0;
         if (!path || (query_text && evhttp_parse_query_str(query_text, &query) < 0))
                 status = 400;
         else if (strcmp(path, "/version") == 0)
                 status = method == EVHTTP_REQ_GET ? 200 : 405;
-        else if (sscanf(path, "/v2.%u/%n", &minor, &consumed) != 1 || consumed == 0 || minor < AGENT_API_MIN_MINOR ||
-                 minor > AGENT_API_MAX_MINOR)
+        else if (!versioned(path, version, sizeof(version), &rest))
                 status = 404;
-        else {
-                rest = path + consumed;
+        else if (!known)
+                status = 400, *version_refused = true;
+        else if (!*rest && path[strlen(path) - 1] != '/')
+                status = 404; /* "/v2.N" alone */
+        else if (strcmp(rest, "notifications/revocation") == 0) {
+                if (method != EVHTTP_REQ_POST)
+                        status = 405;
+                else if (revocation_message_parse(body, strlen(body), &notification) < 0)
+                        status = 400;
+                else {
+                        revocation_message_done(&notification);
+                        status = 200; /* ignored: no revocation_cert */
+                }
+        } else {
                 keys = strcmp(rest, "keys/ukey") == 0 || strcmp(rest, "keys/vkey") == 0 || strcmp(rest, "keys/verify") == 0;
                 if (keys && !api.accept_keys)
                         status = 403;
@@ -101,8 +144,9 @@ static int expected_status(enum evhttp_cmd_type method, const char *target) {
         return status;
 }
 
-/* Keylime's envelope, its code the status; GET /keys/pubkey serves the payload key. */
-static void expect_envelope(const char *target) {
+/* Keylime's envelope, its code the status; GET /keys/pubkey serves the payload key; a refused API
+ * version says so in the words Keylime's verifier looks for (cloud_verifier_tornado.py). */
+static void expect_envelope(bool version_refused) {
         json_object *reply = http_parse_json(x.reply, x.reply_size), *member, *results;
 
         if (!json_object_is_type(reply, json_type_object) || !json_object_object_get_ex(reply, "code", &member) ||
@@ -112,6 +156,9 @@ static void expect_envelope(const char *target) {
                 abort();
         if (x.status == 200 && json_object_object_get_ex(results, "pubkey", &member) &&
             strcmp(json_object_get_string(member), payload_key.public_pem) != 0)
+                abort();
+        json_object_object_get_ex(reply, "status", &member);
+        if (version_refused && strncmp(json_object_get_string(member), "API version not supported: v", 28) != 0)
                 abort();
         json_object_put(reply);
 }
@@ -134,13 +181,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 status = http_exchange_request(&x, method, target, body, strlen(body));
 
                 if (x.handled) {
+                        bool version_refused = false;
+
                         if (status == 0)
                                 abort(); /* the handler left the request unanswered */
-                        expect_envelope(target);
                         /* where the target holds a blank, evhttp's reading of the request line and
                          * evhttp_uri_parse's of the target may differ: the route is not predicted */
-                        if (!strchr(target, ' ') && status != expected_status(method, target))
+                        if (!strchr(target, ' ') && status != expected_status(method, target, body, &version_refused))
                                 abort();
+                        expect_envelope(version_refused);
                 }
                 free(target);
                 free(body);

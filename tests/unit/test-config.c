@@ -81,6 +81,10 @@ static void assert_load_fails(struct fixture *f, const char *text, unsigned line
                 assert_string_equal((c)->state_dir, "/var/lib/vmattest");     \
                 assert_string_equal((c)->server_key, "server-private.pem");   \
                 assert_string_equal((c)->server_cert, "server-cert.crt");     \
+                assert_string_equal((c)->revocation_cert, "");                \
+                assert_string_equal((c)->revocation_actions_dir, "/usr/libexec/vmattest"); \
+                assert_string_equal((c)->revocation_actions, "");             \
+                assert_int_equal((c)->revocation_action_timeout, 60);         \
         } while (0)
 
 static void test_defaults(void **state) {
@@ -370,6 +374,35 @@ static void test_handover_user(void **state) {
         assert_detail_contains(-EINVAL, "handover_path /run/vmattest/handover is in the directory of vmattest_ml_path");
 }
 
+/* Revocation actions are names of files in revocation_actions_dir, never paths: nothing the
+ * key names can lie outside that directory. */
+static void test_revocation_keys(void **state) {
+        struct fixture *f = *state;
+        char value[300];
+
+        assert_int_equal(load(f, "[agent]\n"
+                                 "revocation_cert = /etc/vmattest/RevocationNotifier-cert.crt\n"
+                                 "revocation_actions_dir = /usr/lib/vmattest/actions\n"
+                                 "revocation_actions = \"local_action_hello.sh, block-agent\"\n"
+                                 "revocation_actions = notify_mail\n"
+                                 "revocation_action_timeout = 5\n"),
+                         0);
+        assert_string_equal(f->config.revocation_cert, "/etc/vmattest/RevocationNotifier-cert.crt");
+        assert_string_equal(f->config.revocation_actions_dir, "/usr/lib/vmattest/actions");
+        assert_string_equal(f->config.revocation_actions, "local_action_hello.sh,block-agent,notify_mail");
+        assert_int_equal(f->config.revocation_action_timeout, 5);
+        assert_int_equal(agent_config_get(&f->config, "revocation_actions", value, sizeof(value)), 0);
+        assert_string_equal(value, "local_action_hello.sh,block-agent,notify_mail");
+        assert_int_equal(load(f, "[agent]\nrevocation_actions = \"\"\n"), 0);
+        assert_string_equal(f->config.revocation_actions, "");
+        assert_load_fails(f, "[agent]\nrevocation_actions = ../../bin/sh\n", 2, "is not the name of a file in revocation_actions_dir");
+        assert_load_fails(f, "[agent]\nrevocation_actions = /bin/sh\n", 2, "\"/bin/sh\" is not the name of a file");
+        assert_load_fails(f, "[agent]\nrevocation_actions = a,,b\n", 2, "is not the name of a file");
+        assert_load_fails(f, "[agent]\nrevocation_actions = .hidden\n", 2, "not starting with '.'");
+        assert_load_fails(f, "[agent]\nrevocation_actions = run this\n", 2, "\"run this\" is not the name");
+        assert_load_fails(f, "[agent]\nrevocation_action_timeout = 0\n", 2, "1-86400");
+}
+
 int main(void) {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
         const struct CMUnitTest tests[] = {
@@ -389,6 +422,7 @@ int main(void) {
                 T(test_unknown_key),
                 T(test_key_outside_agent_section),
                 T(test_handover_user),
+                T(test_revocation_keys),
         };
 #undef T
 
