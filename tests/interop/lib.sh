@@ -32,8 +32,9 @@ not_ok() { interop_failed=1; tap_count=$((tap_count + 1)); echo "not ok $tap_cou
 
 keylime_cleanup() {
         keylime_stop
+        rm -rf "$KEYLIME_LOGS" # an earlier run's
         if [ "$interop_failed" = 1 ] && [ -d "$TEST_TMP" ]; then
-                rm -rf "$KEYLIME_LOGS" && mkdir -p "$KEYLIME_LOGS"
+                mkdir -p "$KEYLIME_LOGS"
                 find "$TEST_TMP" -maxdepth 2 -name '*.log' -exec cp {} "$KEYLIME_LOGS/" \;
                 echo "# logs kept in $KEYLIME_LOGS"
         fi
@@ -56,8 +57,9 @@ keylime_set() {
 # group's id) and waits until it listens on every PORT, at most KEYLIME_START_TIMEOUT seconds
 keylime_service() {
         local name=$1 pid port ports start=$SECONDS said=$SECONDS; shift
-        # Keylime's processes fork workers that stop only when each gets the signal, as
-        # systemd's KillMode=control-group gives it: keylime_stop signals the whole group
+        # Keylime's main process forks workers and, on SIGTERM, waits for them without
+        # signalling them: it stops only when the whole group gets the signal (as systemd's
+        # KillMode=control-group gives it), so keylime_stop signals the group
         setsid "$KEYLIME_VENV/bin/keylime_$name" >"$KEYLIME_DIR/$name.log" 2>&1 </dev/null &
         pid=$!
         keylime_pgids+=("$pid")
