@@ -1,6 +1,7 @@
 # vmattest build. `make` builds build/release/vmattest; `make check` runs every test suite
-# (unit, integration, ASan+UBSan, fuzz) and `make deps` installs what that needs; `make fuzz`
-# runs every fuzz harness longer (FUZZ_SECONDS each, default 300; FUZZ_RUNS caps executions).
+# (unit, integration, ASan+UBSan, fuzz, VM boots, interop with Keylime) and `make deps` installs
+# what that needs; `make fuzz` runs every fuzz harness longer (FUZZ_SECONDS each, default 300;
+# FUZZ_RUNS caps executions).
 
 VARIANT ?= release
 O := build/$(VARIANT)
@@ -13,7 +14,8 @@ DEB_PACKAGES := make gcc libc6-dev clang libclang-rt-14-dev pkg-config \
 	libevent-dev libsqlite3-dev libpcre2-dev \
 	swtpm swtpm-tools tpm2-tools openssl jq xxd curl binutils coreutils \
 	qemu-system-x86 ovmf busybox-static cpio e2fsprogs dracut-core dracut-network cryptsetup-bin \
-	zstd kmod systemd udev
+	zstd kmod systemd udev \
+	python3 python3-venv python3-gpg libefivar1
 
 PKGS := tss2-esys tss2-mu tss2-tctildr tss2-rc openssl json-c inih
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) $(VERIFIER_PKGS))
@@ -67,8 +69,13 @@ BENCH_BIN := $(BENCH_SRC:%.c=$(O)/%)
 TOOL_BIN := $(TOOL_SRC:%.c=$(O)/%)
 
 DEPS_STAMP := build/.deps-installed
+# Keylime for tests/interop, in a venv of its own (scripts/keylime-venv.sh, rebuilt when
+# tests/interop/requirements.txt changes); `make check` and `make deps` prepare it, plain `make`
+# never does, and `make clean` keeps it (like build/cache)
+KEYLIME_VENV := build/keylime-venv
+KEYLIME_STAMP := $(KEYLIME_VENV)/.stamp
 
-.PHONY: all deps check demo bench fuzz install clean tests-build fuzz-build
+.PHONY: all deps keylime-venv check demo bench fuzz install clean tests-build fuzz-build
 .DEFAULT_GOAL := all
 
 all: $(DEPS_STAMP) $(O)/vmattest $(O)/vmattest-verifier
@@ -80,6 +87,12 @@ $(DEPS_STAMP): Makefile scripts/deps.sh
 deps:
 	@./scripts/deps.sh $(DEB_PACKAGES)
 	@mkdir -p build && touch $(DEPS_STAMP)
+	@./scripts/keylime-venv.sh $(KEYLIME_VENV)
+
+$(KEYLIME_STAMP): tests/interop/requirements.txt scripts/keylime-venv.sh | $(DEPS_STAMP)
+	@./scripts/keylime-venv.sh $(KEYLIME_VENV)
+
+keylime-venv: $(KEYLIME_STAMP)
 
 $(O)/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
@@ -125,7 +138,7 @@ fuzz-build: | $(DEPS_STAMP)
 	$(MAKE) VARIANT=fuzz $(FUZZ_BIN)
 
 # One closing summary line for all suites: tests/run prints "N passed, N failed".
-check: $(DEPS_STAMP)
+check: $(DEPS_STAMP) $(KEYLIME_STAMP)
 	$(MAKE) VARIANT=release tests-build
 	$(MAKE) VARIANT=asan tests-build
 	$(MAKE) fuzz-build

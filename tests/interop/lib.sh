@@ -1,0 +1,218 @@
+# Fixture for the interop tests: `vmattest serve` on swtpm against an unmodified Keylime (its
+# registrar, verifier, tenant and keylime-policy, as released on PyPI and pinned in
+# tests/interop/requirements.txt), from the venv scripts/keylime-venv.sh prepares (`make deps`,
+# `make check`). Sourced by each tests/interop/test-*.sh; brings tests/integration/lib.sh's TAP
+# helpers and swtpm fixture along.
+#
+# keylime_start runs Keylime's verifier and registrar on loopback, on free ports, with all their
+# state in $KEYLIME_DIR ($TEST_TMP/keylime): the configs (Keylime's defaults rendered from its own
+# templates, changed only where keylime_start says why), the CA and the TLS certificates the
+# verifier makes with Keylime's own CA code at its first start (cv_ca/), the sqlite databases and
+# the logs. Each runs in a process group of its own, stopped when the script exits, whether the
+# tests passed, failed or the script was interrupted. After a failure the logs are kept in
+# build/test-logs/interop-TEST/.
+. "$(dirname "${BASH_SOURCE[0]}")/../integration/lib.sh"
+
+KEYLIME_VENV=${KEYLIME_VENV:-build/keylime-venv}
+case "$KEYLIME_VENV" in /*) ;; *) KEYLIME_VENV="$PWD/$KEYLIME_VENV" ;; esac
+KEYLIME_LOGS="$PWD/build/test-logs/interop-$(basename "$0" .sh)"
+# Bound on each service's start (Keylime migrates its empty database and makes its CA first)
+KEYLIME_START_TIMEOUT=${KEYLIME_START_TIMEOUT:-60}
+keylime_pgids=()
+interop_failed=0
+
+if [ ! -f "$KEYLIME_VENV/.stamp" ]; then
+        echo "1..1"
+        echo "not ok 1 - no Keylime in $KEYLIME_VENV: run 'make deps' or scripts/keylime-venv.sh"
+        exit 1
+fi
+
+# a failed check keeps the logs (see keylime_cleanup)
+not_ok() { interop_failed=1; tap_count=$((tap_count + 1)); echo "not ok $tap_count - $*"; }
+
+keylime_cleanup() {
+        keylime_stop
+        rm -rf "$KEYLIME_LOGS" # an earlier run's
+        if [ "$interop_failed" = 1 ] && [ -d "$TEST_TMP" ]; then
+                mkdir -p "$KEYLIME_LOGS"
+                find "$TEST_TMP" -maxdepth 2 -name '*.log' -exec cp {} "$KEYLIME_LOGS/" \;
+                echo "# logs kept in $KEYLIME_LOGS"
+        fi
+        cleanup
+}
+trap keylime_cleanup EXIT
+
+# keylime_set FILE KEY VALUE: sets KEY, which must be on exactly one line of FILE (one of
+# Keylime's configs, whose sections never share a key name)
+keylime_set() {
+        local lines
+        lines=$(grep -c "^$2 = " "$1")
+        if [ "$lines" != 1 ]; then
+                echo "keylime_set: $1 has $lines lines for $2" >&2; return 1
+        fi
+        sed -i "s|^$2 = .*|$2 = $3|" "$1"
+}
+
+# keylime_service NAME PORT...: runs keylime_NAME in a process group of its own (its pid is the
+# group's id) and waits until it listens on every PORT, at most KEYLIME_START_TIMEOUT seconds
+keylime_service() {
+        local name=$1 pid port ports start=$SECONDS said=$SECONDS; shift
+        # Keylime's main process forks workers and, on SIGTERM, waits for them without
+        # signalling them: it stops only when the whole group gets the signal (as systemd's
+        # KillMode=control-group gives it), so keylime_stop signals the group
+        setsid "$KEYLIME_VENV/bin/keylime_$name" >"$KEYLIME_DIR/$name.log" 2>&1 </dev/null &
+        pid=$!
+        keylime_pgids+=("$pid")
+        for port in "$@"; do
+                while ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
+                        if ! kill -0 "$pid" 2>/dev/null; then
+                                echo "# keylime_$name exited before it listened on 127.0.0.1:$port; its log ends:"
+                                tail -n 15 "$KEYLIME_DIR/$name.log" | diag
+                                return 1
+                        fi
+                        if [ $((SECONDS - start)) -ge "$KEYLIME_START_TIMEOUT" ]; then
+                                echo "# keylime_$name (pid $pid) not listening on 127.0.0.1:$port after $KEYLIME_START_TIMEOUT s; its log ends:"
+                                tail -n 15 "$KEYLIME_DIR/$name.log" | diag
+                                return 1
+                        fi
+                        if [ $((SECONDS - said)) -ge 5 ]; then
+                                echo "# waiting for keylime_$name (pid $pid) on 127.0.0.1:$port: $((SECONDS - start)) s"
+                                said=$SECONDS
+                        fi
+                        sleep 0.1
+                done
+        done
+        ports="$*"
+        echo "# keylime_$name (pid $pid) listening on 127.0.0.1:${ports// /, } after $((SECONDS - start)) s"
+}
+
+# keylime_stop: SIGTERM to each service's process group, SIGKILL to what is left after 20 s
+# (Keylime lets its workers drain for up to shutdown_drain_timeout, 10 s by default)
+keylime_stop() {
+        local pgid alive i
+        [ "${#keylime_pgids[@]}" -gt 0 ] || return 0
+        for pgid in "${keylime_pgids[@]}"; do
+                kill -TERM -- "-$pgid" 2>/dev/null
+        done
+        for ((i = 0; i < 200; i++)); do
+                alive=0
+                for pgid in "${keylime_pgids[@]}"; do
+                        kill -0 -- "-$pgid" 2>/dev/null && alive=1
+                done
+                [ "$alive" = 0 ] && break
+                sleep 0.1
+        done
+        for pgid in "${keylime_pgids[@]}"; do
+                kill -KILL -- "-$pgid" 2>/dev/null && echo "# keylime process group $pgid did not stop on SIGTERM: killed"
+                wait "$pgid" 2>/dev/null
+        done
+        keylime_pgids=()
+}
+
+# keylime_start: Keylime's verifier, then its registrar (which serves with the TLS certificates the
+# verifier's first start made). Keylime's default configuration, except:
+#   verifier.conf   port, registrar_port              free ports (defaults 8881, 8891)
+#   registrar.conf  port, tls_port                    free ports (defaults 8890, 8891)
+#   tenant.conf     verifier_port, registrar_port     the same ports
+#   tenant.conf     tpm_cert_store                    swtpm's local CA (it certifies the EKs), in
+#                                                     place of /var/lib/keylime/tpm_cert_store
+# and KEYLIME_DIR (the default /var/lib/keylime) in the test's directory. Sets
+# KEYLIME_VERIFIER_PORT, KEYLIME_REGISTRAR_PORT (HTTP), KEYLIME_REGISTRAR_TLS_PORT.
+keylime_start() {
+        local conf
+        export KEYLIME_DIR="$TEST_TMP/keylime"
+        mkdir -p "$KEYLIME_DIR"
+        for conf in verifier registrar tenant ca logging; do
+                cp "$KEYLIME_VENV/share/keylime/defaults/$conf.conf" "$KEYLIME_DIR/$conf.conf"
+        done
+        export KEYLIME_VERIFIER_CONFIG="$KEYLIME_DIR/verifier.conf" KEYLIME_REGISTRAR_CONFIG="$KEYLIME_DIR/registrar.conf" \
+                KEYLIME_TENANT_CONFIG="$KEYLIME_DIR/tenant.conf" KEYLIME_CA_CONFIG="$KEYLIME_DIR/ca.conf" \
+                KEYLIME_LOGGING_CONFIG="$KEYLIME_DIR/logging.conf"
+
+        KEYLIME_VERIFIER_PORT=$(random_port)
+        KEYLIME_REGISTRAR_PORT=$(random_port)
+        KEYLIME_REGISTRAR_TLS_PORT=$(random_port)
+        while [ "$KEYLIME_REGISTRAR_PORT" = "$KEYLIME_VERIFIER_PORT" ]; do KEYLIME_REGISTRAR_PORT=$(random_port); done
+        while [ "$KEYLIME_REGISTRAR_TLS_PORT" = "$KEYLIME_VERIFIER_PORT" ] ||
+                [ "$KEYLIME_REGISTRAR_TLS_PORT" = "$KEYLIME_REGISTRAR_PORT" ]; do KEYLIME_REGISTRAR_TLS_PORT=$(random_port); done
+        swtpm_ca_store "$KEYLIME_DIR/tpm_cert_store" || return 1
+        keylime_set "$KEYLIME_VERIFIER_CONFIG" port "$KEYLIME_VERIFIER_PORT" &&
+        keylime_set "$KEYLIME_VERIFIER_CONFIG" registrar_port "$KEYLIME_REGISTRAR_TLS_PORT" &&
+        keylime_set "$KEYLIME_REGISTRAR_CONFIG" port "$KEYLIME_REGISTRAR_PORT" &&
+        keylime_set "$KEYLIME_REGISTRAR_CONFIG" tls_port "$KEYLIME_REGISTRAR_TLS_PORT" &&
+        keylime_set "$KEYLIME_TENANT_CONFIG" verifier_port "$KEYLIME_VERIFIER_PORT" &&
+        keylime_set "$KEYLIME_TENANT_CONFIG" registrar_port "$KEYLIME_REGISTRAR_TLS_PORT" &&
+        keylime_set "$KEYLIME_TENANT_CONFIG" tpm_cert_store "$KEYLIME_DIR/tpm_cert_store" || return 1
+
+        keylime_service verifier "$KEYLIME_VERIFIER_PORT" &&
+        keylime_service registrar "$KEYLIME_REGISTRAR_PORT" "$KEYLIME_REGISTRAR_TLS_PORT"
+}
+
+# keylime_tenant ARGS...: Keylime's tenant with this test's configs
+keylime_tenant() { "$KEYLIME_VENV/bin/keylime_tenant" "$@"; }
+
+# keylime_policy ARGS...: Keylime's policy tool (keylime-policy create runtime ...)
+keylime_policy() { "$KEYLIME_VENV/bin/keylime-policy" "$@"; }
+
+# keylime_cvstatus ID: the verifier's record of agent ID, the JSON object `keylime_tenant -c
+# cvstatus` prints (operational_state, attestation_status, attestation_count, last_event_id ...)
+keylime_cvstatus() {
+        keylime_tenant -c cvstatus -u "$1" 2>&1 | sed -n '/Agent Info from Verifier/{n;p}' | jq -c --arg id "$1" '.[$id]'
+}
+
+# keylime_verifier_agent ID: the same record straight from the verifier's REST API (GET
+# /v2.6/agents/ID with the tenant's client certificate), quicker than a tenant for polling loops
+keylime_verifier_agent() {
+        curl -s --max-time 10 --cacert "$KEYLIME_DIR/cv_ca/cacert.crt" --cert "$KEYLIME_DIR/cv_ca/client-cert.crt" \
+                --key "$KEYLIME_DIR/cv_ca/client-private.pem" \
+                "https://127.0.0.1:$KEYLIME_VERIFIER_PORT/v2.6/agents/$1" | jq -c '.results'
+}
+
+# keylime_field ID FIELD: one field of keylime_verifier_agent's record
+keylime_field() { keylime_verifier_agent "$1" | jq -r ".$2"; }
+
+# The agent.conf lines that register over HTTPS, at the registrar's TLS port, trusting the CA
+# Keylime's verifier made (the one that issued the registrar's certificate)
+keylime_tls_registrar_conf() {
+        printf 'registrar_tls = true\nregistrar_port = %s\nregistrar_tls_ca_cert = %s\n' \
+                "$KEYLIME_REGISTRAR_TLS_PORT" "$KEYLIME_DIR/cv_ca/cacert.crt"
+}
+
+# keylime_agent NAME [EXTRA-CONF]: a fresh swtpm and `vmattest serve` on it, registering with
+# Keylime's registrar over plain HTTP (unless EXTRA-CONF says otherwise), taking Keylime's key
+# release (runtime_release) and trusting the CA of Keylime's verifier for its clients. Sets
+# AGENT_ID, AGENT_PORT, AGENT_PID; its log is $TEST_TMP/NAME.log, its IMA list
+# $TEST_TMP/NAME-ima.log (no file: none).
+keylime_agent() {
+        AGENT_ID="" AGENT_PORT="" AGENT_PID="" # the checks after a failed start fail, not the script
+        swtpm_start "$1" >/dev/null || return 1
+        AGENT_PORT=$(random_port)
+        agent_config "$TEST_TMP/$1.conf" "$KEYLIME_REGISTRAR_PORT" "port = $AGENT_PORT
+state_dir = $TEST_TMP/$1-state
+vmattest_ml_path = $TEST_TMP/$1-measurements.log
+measuredboot_ml_path = $TEST_TMP/$1-no-eventlog
+trusted_client_ca = $KEYLIME_DIR/cv_ca/cacert.crt
+ima_ml_path = $TEST_TMP/$1-ima.log
+runtime_release = yes
+${2:-}"
+        "$VMATTEST" --config "$TEST_TMP/$1.conf" serve >"$TEST_TMP/$1.log" 2>&1 &
+        AGENT_PID=$!
+        verifier_pids+=("$AGENT_PID")
+        if ! wait_port "$AGENT_PID" "$AGENT_PORT"; then
+                echo "# vmattest serve ($1) did not start:"; diag <"$TEST_TMP/$1.log"; return 1
+        fi
+        AGENT_ID=$(sed -n 's/.*agent \([0-9a-f]*\) serving.*/\1/p' "$TEST_TMP/$1.log")
+}
+
+# keylime_log_diag: the last lines of Keylime's logs that tell a failure, as TAP comments
+keylime_log_diag() {
+        local name
+        for name in verifier registrar; do
+                [ -f "$KEYLIME_DIR/$name.log" ] || continue
+                # (less two warnings of every start: no /usr/share/keylime/templates, the CA's
+                # default password)
+                grep -E ' - (ERROR|WARNING|CRITICAL) - ' "$KEYLIME_DIR/$name.log" |
+                        grep -v 'configuration upgrade templates path\|default. password option' | tail -n 8 | cut -c1-400 |
+                        sed "s/^/$name: /" | diag
+        done
+}
