@@ -216,3 +216,18 @@ keylime_log_diag() {
                         sed "s/^/$name: /" | diag
         done
 }
+
+# keylime_revocation_ca DIR: the tenant's CA in DIR, made by Keylime's own keylime_ca (as
+# `keylime_tenant -c add --cert DIR` would at its first use), with the RevocationNotifier key and
+# certificate: `add --cert DIR` gives the verifier that key as the agent's revocation_key (the
+# verifier signs the notifications about that agent with it) and puts the certificate in the
+# agent's payload; vmattest takes it from agent.conf's revocation_cert instead, so it is made
+# here before the agents start. Keylime's command-line tools refuse the CA's 'default'
+# password (they would prompt for one): ca.conf gets a password of its own first.
+keylime_revocation_ca() {
+        keylime_set "$KEYLIME_CA_CONFIG" password "tenant-ca-$(openssl rand -hex 8)" &&
+        "$KEYLIME_VENV/bin/keylime_ca" -c init -d "$1" >"$1.log" 2>&1 &&
+        "$KEYLIME_VENV/bin/keylime_ca" -c create -n RevocationNotifier -d "$1" >>"$1.log" 2>&1 &&
+        [ -s "$1/RevocationNotifier-cert.crt" ] ||
+                { echo "# keylime_ca could not make the tenant's CA in $1:"; diag <"$1.log"; return 1; }
+}
