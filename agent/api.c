@@ -181,15 +181,18 @@ static int add_event_log(struct agent_api *api, json_object *results) {
                         return vm_error(ret, "%s: %s", api->config->vmattest_ml_path, vm_error_detail(ret));
                 warn_banks_differ(api, (const uint8_t *)firmware, firmware_size, banks, nbanks);
         }
-        if (firmware_size + own_size == 0)
+        if (firmware_size == 0 && own_size == 0)
                 return 0;
-        joined = malloc(firmware_size + own_size - records);
-        if (!joined)
-                return -ENOMEM;
-        memcpy(joined, firmware_size ? firmware : own, firmware_size ? firmware_size : own_size);
-        if (firmware_size)
+        if (firmware_size == 0 || own_size == 0)
+                b64 = firmware_size ? base64_encode(firmware, firmware_size) : base64_encode(own, own_size);
+        else {
+                joined = malloc(firmware_size + own_size - records);
+                if (!joined)
+                        return -ENOMEM;
+                memcpy(joined, firmware, firmware_size);
                 memcpy(joined + firmware_size, own + records, own_size - records);
-        b64 = base64_encode(joined, firmware_size + own_size - records);
+                b64 = base64_encode(joined, firmware_size + own_size - records);
+        }
         if (!b64)
                 return -ENOMEM;
         json_object_object_add(results, "mb_measurement_list", json_object_new_string(b64));

@@ -3,7 +3,8 @@
 # swtpm_start gives the test a fresh vTPM: a new state directory manufactured by swtpm_setup
 # (RSA and ECC EKs with certificates from swtpm's local CA), a swtpm on a free loopback port,
 # and VMATTEST_TCTI / TPM2TOOLS_TCTI pointing at it. Every swtpm is stopped when the script
-# exits, whether the tests passed, failed or the script was interrupted.
+# exits, whether the tests passed, failed or the script was interrupted. KEEP_TMP=1 keeps the
+# test's directory (the agent's and verifier's logs) for a post-mortem.
 set -u
 
 VMATTEST=${VMATTEST:-build/release/vmattest}
@@ -18,7 +19,7 @@ cleanup() {
         for pid in "${swtpm_pids[@]}" "${verifier_pids[@]}"; do
                 kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
         done
-        rm -rf "$TEST_TMP"
+        [ -n "${KEEP_TMP:-}" ] || rm -rf "$TEST_TMP"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
