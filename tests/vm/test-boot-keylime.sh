@@ -91,7 +91,7 @@ fi
 FWD_PORT=$(random_port)
 cmdline="rd.luks.uuid=$uuid root=/dev/mapper/luks-$uuid rootfstype=ext4 fsck.mode=skip rd.vmattest.volume=$uuid
         rd.vmattest.registrar=10.0.2.2:$KEYLIME_REGISTRAR_PORT rd.vmattest.contact=127.0.0.1:$FWD_PORT
-        rd.vmattest.timeout=50 rd.vmattest.fallback=poweroff vmattest_test.mode=runtime vmattest_test.hold=15"
+        rd.vmattest.timeout=60 rd.vmattest.fallback=poweroff vmattest_test.mode=runtime vmattest_test.hold=15"
 
 # pcr9_policy INITRD CMDLINE: the tenant's tpm_policy, PCR 9 as the EFI stub leaves it: extended
 # with SHA-256 of the command line as OVMF hands it over (UTF-16LE, " initrd=initrd" appended,
@@ -202,9 +202,9 @@ if [ "$id2" = "$AGENT_ID" ] && [ -n "$cert2" ] && [ "$cert2" != "$cert1" ]; then
 else
         not_ok "boot 2: the same agent registered again with a new mTLS certificate (id ${id2:-none}; certificate ${cert2:-none})"
 fi
-if [ "$qemu_rc" -eq 0 ] && line 'unlock: failed after .*no key from the verifier within 50 s; fallback: poweroff' &&
+if [ "$qemu_rc" -eq 0 ] && line 'unlock: failed after .*no key from the verifier within 60 s; fallback: poweroff' &&
         ! line 'unlock: answered' && ! line 'VMATTEST-ROOT: marker'; then
-        ok "boot 2: no V from Keylime without the tenant: unlock gave up after its 50 s and the fallback powered the VM off, root locked"
+        ok "boot 2: no V from Keylime without the tenant: unlock gave up after its 60 s and the fallback powered the VM off, root locked"
 else
         not_ok "boot 2: no key without the tenant, the fallback ran (qemu exit $qemu_rc)"
         tr -d '\r' <"$VM_CONSOLE" | grep -E 'vmattest|VMATTEST' | tail -n 20 | diag
