@@ -262,10 +262,19 @@ vm_luks_image() {
 
 # vm_swtpm DIR: a fresh vTPM (EK certificates from swtpm's local CA) serving qemu on DIR/swtpm.sock
 vm_swtpm() {
-        local dir=$1 i
+        local dir=$1
         mkdir -p "$dir"
         swtpm_setup --tpm2 --tpmstate "$dir" --create-ek-cert --overwrite >"$dir/setup.log" 2>&1 ||
                 { cat "$dir/setup.log" >&2; return 1; }
+        vm_swtpm_run "$dir"
+}
+
+# vm_swtpm_run DIR: the vTPM of DIR (made by vm_swtpm) serving qemu on DIR/swtpm.sock with the
+# state it kept: for a reboot of the same VM (same EK, same persistent AK; the firmware's
+# TPM2_Startup(CLEAR) resets the PCRs). --terminate: it ends with qemu's connection.
+vm_swtpm_run() {
+        local dir=$1 i
+        rm -f "$dir/swtpm.sock"
         swtpm socket --tpm2 --tpmstate dir="$dir" --ctrl type=unixio,path="$dir/swtpm.sock" \
                 --log file="$dir/swtpm.log",level=1 --terminate &
         vm_pids+=("$!")
@@ -389,4 +398,32 @@ registrar_tls = false
 trusted_client_ca = "/etc/vmattest/verifier-ca.pem"
 CONF
         cp "$VM_ROOT/ima-policy/vmattest.policy" "$dir/ima-policy"
+}
+
+# vm_keylime_cv_ca DIR: a TLS directory for Keylime's verifier, registrar and tenant in Keylime's
+# own layout (its cv_ca: cacert.crt, server-cert.crt, server-private.pem, client-cert.crt,
+# client-private.pem) made from the VM tests' tenant PKI (VM_PKI, from vm_test_confdir): the CA
+# is the one the test initrds trust as trusted_client_ca, the client certificate the one
+# vmattest-verifier uses, and the server certificate (127.0.0.1 and localhost, ten years, for
+# Keylime's verifier and registrar) is made once into VM_PKI. Put at $KEYLIME_DIR/cv_ca before
+# Keylime's first start, Keylime uses it as it finds it (tls_dir = generate makes a new CA only
+# when cv_ca/cacert.crt is missing): a CA of Keylime's making would be new at every run, and the
+# initrd that must trust it would be built again each time (the initrd cache keys on its files).
+vm_keylime_cv_ca() {
+        local dir=$1
+        if [ ! -s "$VM_PKI/keylime-server.key" ]; then
+                (cd "$VM_PKI" &&
+                 openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=keylime-server \
+                        -keyout keylime-server.key.tmp -out keylime-server.csr &&
+                 printf 'subjectAltName = IP:127.0.0.1, DNS:localhost\nextendedKeyUsage = serverAuth\n' >keylime-server.ext &&
+                 openssl x509 -req -in keylime-server.csr -CA verifier-ca.pem -CAkey verifier-ca.key \
+                        -CAcreateserial -days 3650 -extfile keylime-server.ext -out keylime-server.pem &&
+                 mv keylime-server.key.tmp keylime-server.key) >/dev/null 2>&1 || return 1
+        fi
+        mkdir -p "$dir" && chmod 0700 "$dir"
+        install -m 0644 "$VM_PKI/verifier-ca.pem" "$dir/cacert.crt"
+        install -m 0644 "$VM_PKI/keylime-server.pem" "$dir/server-cert.crt"
+        install -m 0600 "$VM_PKI/keylime-server.key" "$dir/server-private.pem"
+        install -m 0644 "$VM_PKI/verifier-client.pem" "$dir/client-cert.crt"
+        install -m 0600 "$VM_PKI/verifier-client.key" "$dir/client-private.pem"
 }
