@@ -171,6 +171,11 @@ keylime_verifier_agent() {
 # keylime_field ID FIELD: one field of keylime_verifier_agent's record
 keylime_field() { keylime_verifier_agent "$1" | jq -r ".$2"; }
 
+# keylime_polled ID N: Keylime's verifier has attested agent ID at least N times (for wait_for)
+keylime_polled() { [ "$(keylime_field "$1" attestation_count)" -ge "$2" ] 2>/dev/null; }
+# keylime_failed ID: Keylime's verifier failed agent ID
+keylime_failed() { [ "$(keylime_field "$1" attestation_status)" = FAIL ]; }
+
 # The agent.conf lines that register over HTTPS, at the registrar's TLS port, trusting the CA
 # Keylime's verifier made (the one that issued the registrar's certificate)
 keylime_tls_registrar_conf() {
@@ -230,4 +235,25 @@ keylime_revocation_ca() {
         "$KEYLIME_VENV/bin/keylime_ca" -c create -n RevocationNotifier -d "$1" >>"$1.log" 2>&1 &&
         [ -s "$1/RevocationNotifier-cert.crt" ] ||
                 { echo "# keylime_ca could not make the tenant's CA in $1:"; diag <"$1.log"; return 1; }
+}
+
+# keylime_boot_agent NAME LOG [EXTRA-CONF]: keylime_agent serving LOG as the firmware's event
+# log, its swtpm holding the PCRs LOG's firmware left (tests/tools/eventlog-replay), and PCR 15
+# as the initrd leaves it after an unlock (root-identity, key-released, leave-initrd: the same
+# records by the same code)
+keylime_boot_agent() {
+        local name=$1 log=$2
+        keylime_agent "$name" "measuredboot_ml_path = $log
+${3:-}" || return 1
+        "$TOOLS_DIR/eventlog-replay" "$log" | xargs -r -n 8 tpm2_pcrextend || return 1
+        "$VMATTEST" --config "$TEST_TMP/$name.conf" measure --event root-identity \
+                --data "/dev/disk/by-uuid/$(cat /proc/sys/kernel/random/uuid)" >/dev/null &&
+        "$VMATTEST" --config "$TEST_TMP/$name.conf" measure --event key-released --data "$AGENT_ID" >/dev/null &&
+        "$VMATTEST" --config "$TEST_TMP/$name.conf" measure --event leave-initrd --data switch-root >/dev/null
+}
+
+# keylime_add_mb ID PORT REFSTATE: the tenant adds agent ID with a measured-boot reference state
+# (the tenant adds PCRs 0-9 and 11-15 to the mask for it); its output in add-ID.out
+keylime_add_mb() {
+        keylime_tenant -c add -t 127.0.0.1 -tp "$2" -u "$1" --tpm_policy '{}' --mb-policy "$3" >"$TEST_TMP/add-$1.out" 2>&1
 }

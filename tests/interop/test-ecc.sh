@@ -30,8 +30,7 @@ if add >add.out 2>&1 && grep -q "Successful key derivation for Agent $agent" add
 else not_ok "with accept_tpm_encryption_algs = ['ecc384', 'ecc', 'rsa'] the tenant enrolls it; the agent opens the payload"
         diag <add.out; keylime_log_diag; fi
 
-polled() { [ "$(keylime_field "$1" attestation_count)" -ge "$2" ] 2>/dev/null; }
-if wait_for "polls" 20 polled "$agent" 3; then ok "the verifier attests it (3 attestations)"
+if wait_for "polls" 20 keylime_polled "$agent" 3; then ok "the verifier attests it (3 attestations)"
 else not_ok "the verifier attests it (3 attestations)"; keylime_verifier_agent "$agent" | diag; keylime_log_diag; fi
 expect_equal "... Get Quote, PASS, enc_alg ecc384 (keylime_tenant -c cvstatus)" \
         "$(keylime_cvstatus "$agent" | jq -c '[.operational_state, .attestation_status, .enc_alg, .accept_tpm_encryption_algs]')" \

@@ -16,24 +16,13 @@ SHIM_LOG="$OLDPWD/tests/fixtures/keylime-shim-grub/binary_bios_measurements"
 export KEYLIME_VERIFIER_MEASURED_BOOT_POLICY_NAME=example
 keylime_start || exit 1
 
-boot_agent() { # boot_agent NAME [EXTRA-CONF]: the shim + GRUB boot's PCRs, then an unlock's PCR 15
-        keylime_agent "$1" "measuredboot_ml_path = $SHIM_LOG
-${2:-}" || return 1
-        "$TOOLS_DIR/eventlog-replay" "$SHIM_LOG" | xargs -r -n 8 tpm2_pcrextend || return 1
-        "$VMATTEST" --config "$1.conf" measure --event root-identity --data /dev/vda2 >/dev/null &&
-        "$VMATTEST" --config "$1.conf" measure --event key-released --data "$AGENT_ID" >/dev/null &&
-        "$VMATTEST" --config "$1.conf" measure --event leave-initrd --data switch-root >/dev/null
-}
-enroll() { keylime_tenant -c add -t 127.0.0.1 -tp "$2" -u "$1" --tpm_policy '{}' --mb-policy "$3" >"add-$1.out" 2>&1; }
-polled() { [ "$(keylime_field "$1" attestation_count)" -ge "$2" ] 2>/dev/null; }
-failed() { [ "$(keylime_field "$1" attestation_status)" = FAIL ]; }
 
 keylime_policy create measured-boot -e "$SHIM_LOG" -o refstate.json >policy.out 2>&1 || { diag <policy.out; exit 1; }
 
-boot_agent quiet "pcr15_in_event_log = false" || exit 1
+keylime_boot_agent quiet "$SHIM_LOG" "pcr15_in_event_log = false" || exit 1
 quiet=$AGENT_ID
-enroll "$quiet" "$AGENT_PORT" refstate.json
-if wait_for "polls" 30 polled "$quiet" 4 && [ "$(keylime_field "$quiet" attestation_status)" = PASS ]; then
+keylime_add_mb "$quiet" "$AGENT_PORT" refstate.json
+if wait_for "polls" 30 keylime_polled "$quiet" 4 && [ "$(keylime_field "$quiet" attestation_status)" = PASS ]; then
         ok "example policy, pcr15_in_event_log off: the agent that unlocked stays green (4 good attestations)"
 else not_ok "example policy, pcr15_in_event_log off: the agent that unlocked stays green"; keylime_verifier_agent "$quiet" | diag; keylime_log_diag; fi
 expect_equal "... PCR 15 is quoted (mask 0xfbff) and holds the unlock's records, which the policy does not check" \
@@ -42,18 +31,18 @@ expect_equal "... PCR 15 is quoted (mask 0xfbff) and holds the unlock's records,
 
 # the policy judges the log for real: a reference state from another kernel
 jq '.kernels[0].kernel_authcode_sha256 = "0x" + ("ab" * 32)' refstate.json >other-kernel.json
-boot_agent other "pcr15_in_event_log = false" || exit 1
+keylime_boot_agent other "$SHIM_LOG" "pcr15_in_event_log = false" || exit 1
 other=$AGENT_ID
-enroll "$other" "$AGENT_PORT" other-kernel.json
-wait_for "fail" 20 failed "$other"
+keylime_add_mb "$other" "$AGENT_PORT" other-kernel.json
+wait_for "fail" 20 keylime_failed "$other"
 expect_equal "a reference state for another kernel: the example policy fails the agent" \
         "$(keylime_field "$other" last_event_id)" measured_boot.policy_example
 
 # the default: PCR 15's records in the log, which this policy has no rule for
-boot_agent loud || exit 1
+keylime_boot_agent loud "$SHIM_LOG" || exit 1
 loud=$AGENT_ID
-enroll "$loud" "$AGENT_PORT" refstate.json
-wait_for "fail" 20 failed "$loud"
+keylime_add_mb "$loud" "$AGENT_PORT" refstate.json
+wait_for "fail" 20 keylime_failed "$loud"
 expect_equal "with PCR 15's records in the log (the default), the example policy fails the agent" \
         "$(keylime_field "$loud" last_event_id)" measured_boot.policy_example
 if grep -q "unexpected ('PCRIndex', 'EventType') combination (15, 'EV_IPL')" "$KEYLIME_DIR/verifier.log"; then

@@ -17,24 +17,8 @@ OVMF_LOG="$OLDPWD/tests/fixtures/boot/binary_bios_measurements"
 SHIM_LOG="$OLDPWD/tests/fixtures/keylime-shim-grub/binary_bios_measurements"
 keylime_start || exit 1
 
-# boot_agent NAME LOG [EXTRA-CONF]: an agent whose swtpm holds what LOG's firmware extended, and
-# PCR 15 as the initrd leaves it after an unlock (the same records, by the same code)
-boot_agent() {
-        local name=$1 log=$2
-        keylime_agent "$name" "measuredboot_ml_path = $log
-${3:-}" || return 1
-        "$TOOLS_DIR/eventlog-replay" "$log" | xargs -r -n 8 tpm2_pcrextend || return 1
-        "$VMATTEST" --config "$name.conf" measure --event root-identity --data "/dev/disk/by-uuid/$(cat /proc/sys/kernel/random/uuid)" >/dev/null &&
-        "$VMATTEST" --config "$name.conf" measure --event key-released --data "$AGENT_ID" >/dev/null &&
-        "$VMATTEST" --config "$name.conf" measure --event leave-initrd --data switch-root >/dev/null
-}
-# enroll ID PORT REFSTATE: the tenant adds the agent with a measured-boot reference state (the
-# mask gets PCRs 0-9 and 11-15 from it)
-enroll() { keylime_tenant -c add -t 127.0.0.1 -tp "$2" -u "$1" --tpm_policy '{}' --mb-policy "$3" >"add-$1.out" 2>&1; }
-polled() { [ "$(keylime_field "$1" attestation_count)" -ge "$2" ] 2>/dev/null; }
-failed() { [ "$(keylime_field "$1" attestation_status)" = FAIL ]; }
 green() { # green ID NAME: four good attestations, still PASS
-        if wait_for "polls" 30 polled "$1" 4 && [ "$(keylime_field "$1" attestation_status)" = PASS ]; then
+        if wait_for "polls" 30 keylime_polled "$1" 4 && [ "$(keylime_field "$1" attestation_status)" = PASS ]; then
                 ok "$2"
         else not_ok "$2"; keylime_verifier_agent "$1" | diag; keylime_log_diag; fi
 }
@@ -42,37 +26,37 @@ green() { # green ID NAME: four good attestations, still PASS
 # the OVMF boot (the kernel's EFI stub started by the firmware): Keylime's keylime-policy makes
 # reference states for shim + GRUB boots only, so the tenant gives accept-all a reference state
 # of its own; only a non-empty one makes Keylime compare the log with the quote
-boot_agent ovmf "$OVMF_LOG" || exit 1
+keylime_boot_agent ovmf "$OVMF_LOG" || exit 1
 ovmf=$AGENT_ID ovmf_port=$AGENT_PORT ovmf_tcti=$VMATTEST_TCTI
 expect_equal "the swtpm holds the PCRs 0-9 the real OVMF boot left (tests/fixtures/boot)" \
         "$(tpm2_pcrread sha256:0,1,2,3,4,5,6,7,8,9 | sed -n 's/^ *\([0-9]\) *: 0x/\1 /p' | tr A-F a-f)" \
         "$(head -n 10 "$OLDPWD/tests/fixtures/boot/pcrs-sha256.txt")"
 echo '{"boot": "OVMF, kernel EFI stub", "checked_by": "accept-all: the log replays to the quote"}' >ovmf-refstate.json
-enroll "$ovmf" "$ovmf_port" ovmf-refstate.json
+keylime_add_mb "$ovmf" "$ovmf_port" ovmf-refstate.json
 green "$ovmf" "accept-all, the OVMF boot after an unlock: Keylime's verifier replays the served log over PCRs 0-9 and 11-15 and passes"
 expect_equal "... over a mask of PCRs 0-9 and 11-15, PCR 15 included (the verifier's tpm_policy)" \
         "$(keylime_field "$ovmf" tpm_policy | jq -r .mask)" 0xfbff
 
 # a shim + GRUB boot with Secure Boot, and the reference state Keylime's own tool makes from it
-boot_agent shim "$SHIM_LOG" || exit 1
+keylime_boot_agent shim "$SHIM_LOG" || exit 1
 shim=$AGENT_ID shim_port=$AGENT_PORT
 if keylime_policy create measured-boot -e "$SHIM_LOG" -o shim-refstate.json >policy.out 2>&1 && jq -e .kernels shim-refstate.json >/dev/null; then
         ok "keylime-policy create measured-boot makes a reference state from the shim + GRUB log"
 else not_ok "keylime-policy create measured-boot makes a reference state from the shim + GRUB log"; diag <policy.out; fi
-enroll "$shim" "$shim_port" shim-refstate.json
+keylime_add_mb "$shim" "$shim_port" shim-refstate.json
 green "$shim" "accept-all, the shim + GRUB boot after an unlock: passes"
 
 # what every agent that unlocked met before: the log without PCR 15's records
-boot_agent bare "$OVMF_LOG" "pcr15_in_event_log = false" || exit 1
+keylime_boot_agent bare "$OVMF_LOG" "pcr15_in_event_log = false" || exit 1
 bare=$AGENT_ID
-enroll "$bare" "$AGENT_PORT" ovmf-refstate.json
-if wait_for "fail" 20 failed "$bare"; then ok "without PCR 15's records in the log (pcr15_in_event_log off), Keylime fails the agent"
+keylime_add_mb "$bare" "$AGENT_PORT" ovmf-refstate.json
+if wait_for "fail" 20 keylime_failed "$bare"; then ok "without PCR 15's records in the log (pcr15_in_event_log off), Keylime fails the agent"
 else not_ok "without PCR 15's records in the log (pcr15_in_event_log off), Keylime fails the agent"; keylime_verifier_agent "$bare" | diag; fi
 expect_equal "... for PCR 15 (measured_boot.invalid_pcr_15)" "$(keylime_field "$bare" last_event_id)" measured_boot.invalid_pcr_15
 
 # the replay is real: an extend of PCR 15 that the log does not hold
 TPM2TOOLS_TCTI=$ovmf_tcti tpm2_pcrextend "15:sha256=$(sha 'behind the agent')"
-if wait_for "fail" 20 failed "$ovmf"; then ok "PCR 15 extended behind the agent's back: Keylime fails the OVMF agent"
+if wait_for "fail" 20 keylime_failed "$ovmf"; then ok "PCR 15 extended behind the agent's back: Keylime fails the OVMF agent"
 else not_ok "PCR 15 extended behind the agent's back: Keylime fails the OVMF agent"; keylime_verifier_agent "$ovmf" | diag; fi
 expect_equal "... for PCR 15 (measured_boot.invalid_pcr_15), while the shim + GRUB agent stays PASS" \
         "$(keylime_field "$ovmf" last_event_id) $(keylime_field "$shim" attestation_status)" "measured_boot.invalid_pcr_15 PASS"

@@ -35,8 +35,7 @@ expect_equal "the agent received U and V and opened the payload with K" \
 expect_equal "... and answered the tenant's /keys/verify" "$(grep -c '/v2.6/keys/verify -> 200' good.log)" 1
 
 # polls: Keylime's verifier asks for an integrity quote every quote_interval (2 s by default)
-polled() { [ "$(keylime_field "$1" attestation_count)" -ge "$2" ] 2>/dev/null; }
-if wait_for "polls" 20 polled "$good" 4; then ok "the verifier polls the agent (4 good attestations)"
+if wait_for "polls" 20 keylime_polled "$good" 4; then ok "the verifier polls the agent (4 good attestations)"
 else not_ok "the verifier polls the agent (4 good attestations)"; keylime_verifier_agent "$good" | diag; keylime_log_diag; fi
 expect_equal "keylime_tenant -c cvstatus: Get Quote, PASS, policy and algorithms as the agent reported them" \
         "$(keylime_cvstatus "$good" | jq -c '{operational_state, attestation_status, tpm_policy: (.tpm_policy | fromjson | .["23"]), hash_alg, enc_alg, sign_alg}')" \
@@ -54,8 +53,7 @@ expect_equal "keylime_tenant -c status: registered at the registrar, Get Quote a
 
 # a PCR leaves the policy: Keylime fails the agent and stops polling it
 tpm2_pcrextend "23:sha256=$(sha tampered)"
-failed() { [ "$(keylime_field "$1" attestation_status)" = FAIL ]; }
-if wait_for "fail" 15 failed "$good"; then ok "PCR 23 extended: Keylime's verifier fails the agent"
+if wait_for "fail" 15 keylime_failed "$good"; then ok "PCR 23 extended: Keylime's verifier fails the agent"
 else not_ok "PCR 23 extended: Keylime's verifier fails the agent"; keylime_verifier_agent "$good" | diag; keylime_log_diag; fi
 expect_equal "... Invalid Quote, for PCR 23 (keylime_tenant -c cvstatus)" \
         "$(keylime_cvstatus "$good" | jq -c '[.operational_state, .last_event_id]')" '["Invalid Quote","pcr_validation.invalid_pcr_23"]'
@@ -67,7 +65,7 @@ expect_equal "... and asks it for no more quotes" "$(grep -c '/v2.6/quotes/integ
 keylime_agent bad || exit 1
 tpm2_pcrextend "23:sha256=$(sha before-enrolment)"
 add "$AGENT_ID" "$AGENT_PORT" >add-bad.out 2>&1
-wait_for "fail" 15 failed "$AGENT_ID"
+wait_for "fail" 15 keylime_failed "$AGENT_ID"
 sleep 1
 expect_equal "an agent whose PCR 23 is outside the policy from the start: failed for PCR 23, no V, never K" \
         "$(keylime_verifier_agent "$AGENT_ID" | jq -r '.attestation_status + " " + .last_event_id') $(grep -c 'keys/vkey\|K authenticated' bad.log)" \

@@ -66,14 +66,13 @@ fi
 
 # one agent fails: PCR 23 leaves the tpm_policy
 TPM2TOOLS_TCTI=$failing_tcti tpm2_pcrextend "23:sha256=$(sha tampered)"
-failed() { [ "$(keylime_field "$1" attestation_status)" = FAIL ]; }
 notified() {
         grep -q 'revocation action witness succeeded' witness.log &&
         grep -q 'revocation action failing succeeded' failing.log &&
         grep -q 'revocation notification refused' stranger.log &&
         grep -q "Notify Revocation response error for cloud agent $stranger" "$KEYLIME_DIR/verifier.log"
 }
-if wait_for "fail" 15 failed "$failing" && wait_for "notifications" 15 notified; then
+if wait_for "fail" 15 keylime_failed "$failing" && wait_for "notifications" 15 notified; then
         ok "PCR 23 extended: Keylime fails the agent and notifies the others"
 else
         not_ok "PCR 23 extended: Keylime fails the agent and notifies the others"
@@ -104,7 +103,7 @@ expect_equal "an agent with another revocation_cert refuses the notification (40
 # an agent added with -f fails: no revocation key, so an unsigned notification
 TPM2TOOLS_TCTI=$unsigned_tcti tpm2_pcrextend "23:sha256=$(sha tampered)"
 refused_unsigned() { grep -q 'revocation notification refused, nothing run: the notification is not signed' witness.log; }
-wait_for "fail" 15 failed "$unsigned" && wait_for "notification" 15 refused_unsigned
+wait_for "fail" 15 keylime_failed "$unsigned" && wait_for "notification" 15 refused_unsigned
 sleep 1
 expect_equal "an agent added with -f fails: the unsigned notification is refused (400) and nothing runs" \
         "$(grep -c 'revocation notification refused, nothing run: the notification is not signed (signature ""' witness.log) $(grep -c "Notify Revocation response error for cloud agent $witness, Error: 400" "$KEYLIME_DIR/verifier.log") $(ls ran | sed 's/\..*//' | sort | tr '\n' ' ')" \

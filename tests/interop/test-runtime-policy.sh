@@ -31,8 +31,7 @@ if keylime_tenant -c add -t 127.0.0.1 -tp "$AGENT_PORT" -u "$agent" --tpm_policy
         ok "keylime_tenant -c add --runtime-policy enrolls the agent"
 else not_ok "keylime_tenant -c add --runtime-policy enrolls the agent"; diag <add.out; keylime_log_diag; fi
 
-polled() { [ "$(keylime_field "$1" attestation_count)" -ge "$2" ] 2>/dev/null; }
-if wait_for "polls" 20 polled "$agent" 3; then ok "the verifier replays the IMA list and passes the agent (3 attestations)"
+if wait_for "polls" 20 keylime_polled "$agent" 3; then ok "the verifier replays the IMA list and passes the agent (3 attestations)"
 else not_ok "the verifier replays the IMA list and passes the agent (3 attestations)"; keylime_verifier_agent "$agent" | diag; keylime_log_diag; fi
 expect_equal "... with its runtime policy, PCR 10 in the quotes (keylime_tenant -c cvstatus)" \
         "$(keylime_cvstatus "$agent" | jq -c '[.operational_state, .attestation_status, .has_runtime_policy, (.tpm_policy | fromjson | .mask)]')" \
@@ -41,14 +40,13 @@ expect_equal "... with its runtime policy, PCR 10 in the quotes (keylime_tenant 
 # a program in the policy runs: the list grows, the verifier asks from the entry after the last
 before=$(keylime_field "$agent" attestation_count)
 ima_add /usr/bin/later "$(sha later)"
-if wait_for "polls" 15 polled "$agent" $((before + 2)) && [ "$(keylime_field "$agent" attestation_status)" = PASS ]; then
+if wait_for "polls" 15 keylime_polled "$agent" $((before + 2)) && [ "$(keylime_field "$agent" attestation_status)" = PASS ]; then
         ok "... and again once the list grew by an entry in the policy (2 more attestations)"
 else not_ok "... and again once the list grew by an entry in the policy (2 more attestations)"; keylime_verifier_agent "$agent" | diag; keylime_log_diag; fi
 
 # a program outside the policy runs
 ima_add /usr/bin/evil "$(sha evil)"
-failed() { [ "$(keylime_field "$1" attestation_status)" = FAIL ]; }
-if wait_for "fail" 15 failed "$agent"; then ok "an IMA entry outside the runtime policy: Keylime fails the agent"
+if wait_for "fail" 15 keylime_failed "$agent"; then ok "an IMA entry outside the runtime policy: Keylime fails the agent"
 else not_ok "an IMA entry outside the runtime policy: Keylime fails the agent"; keylime_verifier_agent "$agent" | diag; keylime_log_diag; fi
 if grep -q "/usr/bin/evil" "$KEYLIME_DIR/verifier.log" &&
         [ "$(keylime_field "$agent" last_event_id)" = "ima.validation.ima-ng.not_in_allowlist" ]; then
