@@ -173,12 +173,12 @@ keylime_configure() {
 # on exit. Sets PG_DATA, PG_SOCKET_DIR and KEYLIME_DATABASE_URL (Keylime's database_url, read by
 # SQLAlchemy with psycopg2).
 pg_start() {
-        local bin as=()
+        local bin
         bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
         if [ ! -x "$bin/initdb" ]; then
                 echo "# no PostgreSQL server in /usr/lib/postgresql: run 'make deps' (Debian's postgresql)"; return 1
         fi
-        PG_BIN=$bin
+        PG_BIN=$bin PG_AS=()
         PG_SOCKET_DIR="$TEST_TMP/pg"
         mkdir -p "$PG_SOCKET_DIR"
         chmod 700 "$PG_SOCKET_DIR"
@@ -188,9 +188,8 @@ pg_start() {
                 fi
                 chmod 711 "$TEST_TMP"
                 chown postgres: "$PG_SOCKET_DIR"
-                as=(setpriv --reuid=postgres --regid=postgres --clear-groups)
+                PG_AS=(setpriv --reuid=postgres --regid=postgres --clear-groups)
         fi
-        PG_AS=("${as[@]}")
         if ! "${PG_AS[@]}" "$PG_BIN/initdb" -D "$PG_SOCKET_DIR/data" -U keylime --auth=trust --no-locale \
                 -E UTF8 --no-sync >"$PG_SOCKET_DIR/initdb.log" 2>&1; then
                 echo "# initdb failed:"; diag <"$PG_SOCKET_DIR/initdb.log"; return 1
