@@ -47,7 +47,7 @@ mv "$venv/src/keylime-$version/templates" "$venv/share/keylime/templates"
         { cat "$venv/src/upgrade-config.log" >&2; exit 1; }
 
 # what the interop tests start must at least import
-"$venv/bin/python" -W ignore -c 'import gpg, keylime.cmd.registrar, keylime.cmd.verifier, keylime.cmd.tenant, keylime.cmd.keylime_policy' \
+"$venv/bin/python" -W ignore -c 'import gpg, psycopg2, keylime.cmd.registrar, keylime.cmd.verifier, keylime.cmd.tenant, keylime.cmd.keylime_policy' \
         >"$venv/src/import-check.log" 2>&1 || { cat "$venv/src/import-check.log" >&2; exit 1; }
 for conf in registrar verifier tenant ca logging; do
         [ -s "$venv/share/keylime/defaults/$conf.conf" ] || { echo "keylime-venv: no default $conf.conf" >&2; exit 1; }

@@ -11,6 +11,10 @@
 # the logs. Each runs in a process group of its own, stopped when the script exits, whether the
 # tests passed, failed or the script was interrupted. After a failure the logs are kept in
 # build/test-logs/interop-TEST/.
+#
+# keylime_fleet_start runs the same Keylime as several verifiers sharing one PostgreSQL (Debian's
+# server, started by pg_start in $TEST_TMP/pg and stopped on exit like the services), for the
+# multi-verifier deployment.
 . "$(dirname "${BASH_SOURCE[0]}")/../integration/lib.sh"
 
 KEYLIME_VENV=${KEYLIME_VENV:-build/keylime-venv}
@@ -32,6 +36,7 @@ not_ok() { interop_failed=1; tap_count=$((tap_count + 1)); echo "not ok $tap_cou
 
 keylime_cleanup() {
         keylime_stop
+        pg_stop # after its clients
         rm -rf "$KEYLIME_LOGS" # an earlier run's
         if [ "$interop_failed" = 1 ] && [ -d "$TEST_TMP" ]; then
                 mkdir -p "$KEYLIME_LOGS"
@@ -53,60 +58,68 @@ keylime_set() {
         sed -i "s|^$2 = .*|$2 = $3|" "$1"
 }
 
-# keylime_service NAME PORT...: runs keylime_NAME in a process group of its own (its pid is the
-# group's id) and waits until it listens on every PORT, at most KEYLIME_START_TIMEOUT seconds
+# keylime_service NAME[:LABEL] PORT...: runs keylime_NAME in a process group of its own (its pid
+# is the group's id; KEYLIME_SERVICE_PGID) and waits until it listens on every PORT, at most
+# KEYLIME_START_TIMEOUT seconds. Its log is $KEYLIME_DIR/LABEL.log (LABEL: NAME unless given, for
+# several services of one program), appended to when it starts again.
 keylime_service() {
-        local name=$1 pid port ports start=$SECONDS said=$SECONDS; shift
+        local name=${1%%:*} label=${1#*:} pid port ports start=$SECONDS said=$SECONDS; shift
         # Keylime's main process forks workers and, on SIGTERM, waits for them without
         # signalling them: it stops only when the whole group gets the signal (as systemd's
         # KillMode=control-group gives it), so keylime_stop signals the group
-        setsid "$KEYLIME_VENV/bin/keylime_$name" >"$KEYLIME_DIR/$name.log" 2>&1 </dev/null &
+        setsid "$KEYLIME_VENV/bin/keylime_$name" >>"$KEYLIME_DIR/$label.log" 2>&1 </dev/null &
         pid=$!
         keylime_pgids+=("$pid")
+        KEYLIME_SERVICE_PGID=$pid
         for port in "$@"; do
                 while ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
                         if ! kill -0 "$pid" 2>/dev/null; then
-                                echo "# keylime_$name exited before it listened on 127.0.0.1:$port; its log ends:"
-                                tail -n 15 "$KEYLIME_DIR/$name.log" | diag
+                                echo "# keylime_$name ($label) exited before it listened on 127.0.0.1:$port; its log ends:"
+                                tail -n 15 "$KEYLIME_DIR/$label.log" | diag
                                 return 1
                         fi
                         if [ $((SECONDS - start)) -ge "$KEYLIME_START_TIMEOUT" ]; then
-                                echo "# keylime_$name (pid $pid) not listening on 127.0.0.1:$port after $KEYLIME_START_TIMEOUT s; its log ends:"
-                                tail -n 15 "$KEYLIME_DIR/$name.log" | diag
+                                echo "# keylime_$name ($label, pid $pid) not listening on 127.0.0.1:$port after $KEYLIME_START_TIMEOUT s; its log ends:"
+                                tail -n 15 "$KEYLIME_DIR/$label.log" | diag
                                 return 1
                         fi
                         if [ $((SECONDS - said)) -ge 5 ]; then
-                                echo "# waiting for keylime_$name (pid $pid) on 127.0.0.1:$port: $((SECONDS - start)) s"
+                                echo "# waiting for keylime_$name ($label, pid $pid) on 127.0.0.1:$port: $((SECONDS - start)) s"
                                 said=$SECONDS
                         fi
                         sleep 0.1
                 done
         done
         ports="$*"
-        echo "# keylime_$name (pid $pid) listening on 127.0.0.1:${ports// /, } after $((SECONDS - start)) s"
+        echo "# keylime_$name ($label, pid $pid) listening on 127.0.0.1:${ports// /, } after $((SECONDS - start)) s"
 }
 
-# keylime_stop: SIGTERM to each service's process group, SIGKILL to what is left after 20 s
-# (Keylime lets its workers drain for up to shutdown_drain_timeout, 10 s by default)
+# keylime_stop [PGID...]: SIGTERM to each service's process group (those given, or all),
+# SIGKILL to what is left after 20 s (Keylime lets its workers drain for up to
+# shutdown_drain_timeout, 10 s by default)
 keylime_stop() {
-        local pgid alive i
-        [ "${#keylime_pgids[@]}" -gt 0 ] || return 0
-        for pgid in "${keylime_pgids[@]}"; do
+        local pgid alive i stopping=("$@") left=()
+        [ $# -gt 0 ] || stopping=("${keylime_pgids[@]}")
+        [ "${#stopping[@]}" -gt 0 ] || return 0
+        for pgid in "${stopping[@]}"; do
                 kill -TERM -- "-$pgid" 2>/dev/null
         done
         for ((i = 0; i < 200; i++)); do
                 alive=0
-                for pgid in "${keylime_pgids[@]}"; do
+                for pgid in "${stopping[@]}"; do
                         kill -0 -- "-$pgid" 2>/dev/null && alive=1
                 done
                 [ "$alive" = 0 ] && break
                 sleep 0.1
         done
-        for pgid in "${keylime_pgids[@]}"; do
+        for pgid in "${stopping[@]}"; do
                 kill -KILL -- "-$pgid" 2>/dev/null && echo "# keylime process group $pgid did not stop on SIGTERM: killed"
                 wait "$pgid" 2>/dev/null
         done
-        keylime_pgids=()
+        for pgid in "${keylime_pgids[@]}"; do
+                [[ " ${stopping[*]} " == *" $pgid "* ]] || left+=("$pgid")
+        done
+        keylime_pgids=("${left[@]}")
 }
 
 # keylime_start: Keylime's verifier, then its registrar (which serves with the TLS certificates the
@@ -119,6 +132,13 @@ keylime_stop() {
 # and KEYLIME_DIR (the default /var/lib/keylime) in the test's directory. Sets
 # KEYLIME_VERIFIER_PORT, KEYLIME_REGISTRAR_PORT (HTTP), KEYLIME_REGISTRAR_TLS_PORT.
 keylime_start() {
+        keylime_configure &&
+        keylime_service verifier "$KEYLIME_VERIFIER_PORT" &&
+        keylime_service registrar "$KEYLIME_REGISTRAR_PORT" "$KEYLIME_REGISTRAR_TLS_PORT"
+}
+
+# keylime_configure: keylime_start's configs and ports, nothing started
+keylime_configure() {
         local conf
         export KEYLIME_DIR="$TEST_TMP/keylime"
         mkdir -p "$KEYLIME_DIR"
@@ -142,11 +162,111 @@ keylime_start() {
         keylime_set "$KEYLIME_REGISTRAR_CONFIG" tls_port "$KEYLIME_REGISTRAR_TLS_PORT" &&
         keylime_set "$KEYLIME_TENANT_CONFIG" verifier_port "$KEYLIME_VERIFIER_PORT" &&
         keylime_set "$KEYLIME_TENANT_CONFIG" registrar_port "$KEYLIME_REGISTRAR_TLS_PORT" &&
-        keylime_set "$KEYLIME_TENANT_CONFIG" tpm_cert_store "$KEYLIME_DIR/tpm_cert_store" || return 1
+        keylime_set "$KEYLIME_TENANT_CONFIG" tpm_cert_store "$KEYLIME_DIR/tpm_cert_store"
+}
 
-        keylime_service verifier "$KEYLIME_VERIFIER_PORT" &&
+# pg_start: a PostgreSQL server of Debian's (its newest installed major version) for Keylime's
+# verifiers: a fresh cluster in $TEST_TMP/pg/data, listening on no TCP port, only on its unix
+# socket in $TEST_TMP/pg (mode 0700: its owner and root connect), superuser `keylime` trusted
+# there, database `keylime`. PostgreSQL refuses to run as root: as root the cluster belongs to
+# Debian's `postgres` user and $TEST_TMP becomes traversable (0711) for it. Stopped by pg_stop
+# on exit. Sets PG_DATA, PG_SOCKET_DIR and KEYLIME_DATABASE_URL (Keylime's database_url, read by
+# SQLAlchemy with psycopg2).
+pg_start() {
+        local bin
+        bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+        if [ ! -x "$bin/initdb" ]; then
+                echo "# no PostgreSQL server in /usr/lib/postgresql: run 'make deps' (Debian's postgresql)"; return 1
+        fi
+        PG_BIN=$bin PG_AS=()
+        PG_SOCKET_DIR="$TEST_TMP/pg"
+        mkdir -p "$PG_SOCKET_DIR"
+        chmod 700 "$PG_SOCKET_DIR"
+        if [ "$(id -u)" = 0 ]; then
+                if ! id postgres >/dev/null 2>&1; then
+                        echo "# running as root and no 'postgres' user to run PostgreSQL as"; return 1
+                fi
+                chmod 711 "$TEST_TMP"
+                chown postgres: "$PG_SOCKET_DIR"
+                PG_AS=(setpriv --reuid=postgres --regid=postgres --clear-groups)
+        fi
+        if ! "${PG_AS[@]}" "$PG_BIN/initdb" -D "$PG_SOCKET_DIR/data" -U keylime --auth=trust --no-locale \
+                -E UTF8 --no-sync >"$PG_SOCKET_DIR/initdb.log" 2>&1; then
+                echo "# initdb failed:"; diag <"$PG_SOCKET_DIR/initdb.log"; return 1
+        fi
+        PG_DATA="$PG_SOCKET_DIR/data"
+        # throwaway data: no fsync; Keylime keeps a pool of connections for each worker of each
+        # verifier
+        if ! "${PG_AS[@]}" "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_SOCKET_DIR/postgres.log" -w -t 30 \
+                -o "-c listen_addresses= -c unix_socket_directories=$PG_SOCKET_DIR -c fsync=off -c max_connections=200" \
+                start >"$PG_SOCKET_DIR/pg_ctl.log" 2>&1; then
+                echo "# PostgreSQL did not start:"; diag <"$PG_SOCKET_DIR/postgres.log"; return 1
+        fi
+        if ! "$PG_BIN/createdb" -h "$PG_SOCKET_DIR" -U keylime keylime >"$PG_SOCKET_DIR/createdb.log" 2>&1; then
+                echo "# createdb keylime failed:"; diag <"$PG_SOCKET_DIR/createdb.log"; return 1
+        fi
+        KEYLIME_DATABASE_URL="postgresql+psycopg2://keylime@/keylime?host=$PG_SOCKET_DIR"
+        echo "# PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') on $PG_SOCKET_DIR/.s.PGSQL.5432"
+}
+
+# pg_stop: pg_start's server, fast shutdown (its clients are cut off), SIGKILL after 10 s
+pg_stop() {
+        local pid
+        [ -n "${PG_DATA:-}" ] && [ -f "$PG_DATA/postmaster.pid" ] || return 0
+        pid=$(head -n 1 "$PG_DATA/postmaster.pid")
+        if ! "${PG_AS[@]}" "$PG_BIN/pg_ctl" -D "$PG_DATA" -m fast -w -t 10 stop >/dev/null 2>&1; then
+                kill -KILL "$pid" 2>/dev/null && echo "# PostgreSQL (pid $pid) did not stop: killed"
+        fi
+        PG_DATA=""
+}
+
+# keylime_fleet_start NAME...: Keylime's multi-verifier deployment: PostgreSQL (pg_start), one
+# verifier for each NAME, all sharing its database, and one registrar. keylime_start's configs,
+# and for each verifier $KEYLIME_DIR/verifier-NAME.conf with
+#   uuid            NAME (the verifier id: each agent's record is the verifier's of that id)
+#   port            a free port of its own
+#   database_url    postgresql+psycopg2://keylime@/keylime?host=$TEST_TMP/pg
+# started in the order given (the first one migrates the empty database and makes the CA the
+# others and the registrar use); its log is $KEYLIME_DIR/verifier-NAME.log. tenant.conf names the
+# first. Sets KEYLIME_VERIFIER_PORTS[NAME] and KEYLIME_VERIFIER_PGIDS[NAME] (and
+# KEYLIME_VERIFIER_PORT, the first one's).
+declare -A KEYLIME_VERIFIER_PORTS=() KEYLIME_VERIFIER_PGIDS=()
+keylime_fleet_start() {
+        local name
+        keylime_configure && pg_start || return 1
+        keylime_set "$KEYLIME_VERIFIER_CONFIG" database_url "$KEYLIME_DATABASE_URL" || return 1
+        for name in "$@"; do
+                cp "$KEYLIME_VERIFIER_CONFIG" "$KEYLIME_DIR/verifier-$name.conf"
+                keylime_set "$KEYLIME_DIR/verifier-$name.conf" uuid "$name" || return 1
+                if [ "$name" = "$1" ]; then
+                        KEYLIME_VERIFIER_PORTS[$name]=$KEYLIME_VERIFIER_PORT
+                else
+                        keylime_verifier_port "$name" || return 1
+                fi
+                keylime_verifier_start "$name" || return 1
+        done
         keylime_service registrar "$KEYLIME_REGISTRAR_PORT" "$KEYLIME_REGISTRAR_TLS_PORT"
 }
+
+# keylime_verifier_port NAME: moves verifier NAME to another free port (taken when it next starts)
+keylime_verifier_port() {
+        local port used
+        used=" $KEYLIME_REGISTRAR_PORT $KEYLIME_REGISTRAR_TLS_PORT ${KEYLIME_VERIFIER_PORTS[*]} "
+        port=$(random_port)
+        while [[ "$used" == *" $port "* ]]; do port=$(random_port); done
+        KEYLIME_VERIFIER_PORTS[$1]=$port
+        keylime_set "$KEYLIME_DIR/verifier-$1.conf" port "$port"
+}
+
+# keylime_verifier_start NAME: (re)starts keylime_fleet_start's verifier NAME, on its port
+keylime_verifier_start() {
+        KEYLIME_VERIFIER_CONFIG="$KEYLIME_DIR/verifier-$1.conf" \
+                keylime_service "verifier:verifier-$1" "${KEYLIME_VERIFIER_PORTS[$1]}" || return 1
+        KEYLIME_VERIFIER_PGIDS[$1]=$KEYLIME_SERVICE_PGID
+}
+
+# keylime_verifier_stop NAME: stops verifier NAME as keylime_stop does
+keylime_verifier_stop() { keylime_stop "${KEYLIME_VERIFIER_PGIDS[$1]}"; }
 
 # keylime_tenant ARGS...: Keylime's tenant with this test's configs
 keylime_tenant() { "$KEYLIME_VENV/bin/keylime_tenant" "$@"; }
@@ -209,10 +329,12 @@ ${2:-}"
         AGENT_ID=$(sed -n 's/.*agent \([0-9a-f]*\) serving.*/\1/p' "$TEST_TMP/$1.log")
 }
 
-# keylime_log_diag: the last lines of Keylime's logs that tell a failure, as TAP comments
+# keylime_log_diag [LABEL...]: the last lines of Keylime's logs (those of the services LABEL, by
+# default verifier and registrar) that tell a failure, as TAP comments
 keylime_log_diag() {
-        local name
-        for name in verifier registrar; do
+        local name names=("$@")
+        [ $# -gt 0 ] || names=(verifier registrar)
+        for name in "${names[@]}"; do
                 [ -f "$KEYLIME_DIR/$name.log" ] || continue
                 # (less two warnings of every start: no /usr/share/keylime/templates, the CA's
                 # default password)
