@@ -29,7 +29,7 @@ DEB_PACKAGES := make gcc libc6-dev clang libclang-rt-14-dev pkg-config \
 	swtpm swtpm-tools tpm2-tools openssl jq xxd curl binutils coreutils \
 	qemu-system-x86 ovmf busybox-static cpio e2fsprogs dracut-core dracut-network cryptsetup-bin \
 	zstd kmod systemd udev \
-	build-essential dpkg-dev debhelper lintian rpm debootstrap
+	build-essential dpkg-dev debhelper lintian rpm debootstrap systemd-container
 
 PKGS := tss2-esys tss2-mu tss2-tctildr tss2-rc openssl json-c inih
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) $(VERIFIER_PKGS))
