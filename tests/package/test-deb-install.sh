@@ -6,7 +6,7 @@
 # the module, and the agent reading its configuration inside that initrd. Last, a purge.
 . "$(dirname "$0")/lib.sh"
 pkg_require_root
-plan 15
+plan 16
 
 pkg_step build pkg_debs || { not_ok "the packages build"; exit 1; }
 root=$TEST_TMP/root
@@ -63,6 +63,17 @@ expect_equal "dpkg knows the conffiles" \
 /etc/vmattest/verifier.conf.example"
 expect_success "the installed agent reads the package's agent.conf (handover_user = vmattest)" \
         in_root vmattest config --get handover_path
+
+# tmpfiles.d: the kernel's measurement lists (stand-ins in the chroot's empty /sys, root's 0440
+# as the kernel makes them) become group vmattest's, still read only
+lists="sys/kernel/security/ima/ascii_runtime_measurements sys/kernel/security/tpm0/binary_bios_measurements"
+for f in $lists; do mkdir -p "$root/${f%/*}" && install -m 0440 /dev/null "$root/$f"; done
+in_root systemd-tmpfiles --create vmattest.conf >"$TEST_TMP/tmpfiles.log" 2>&1
+# shellcheck disable=SC2086
+expect_equal "tmpfiles.d: the measurement lists become root:vmattest 0440" "$(cd "$root" && in_root stat -c '%a %U:%G %n' $lists)" \
+"440 root:vmattest sys/kernel/security/ima/ascii_runtime_measurements
+440 root:vmattest sys/kernel/security/tpm0/binary_bios_measurements"
+rm -rf "${root:?}/sys/kernel"
 
 # the units: enabled, valid, hardened
 expect_equal "both units are enabled (multi-user.target wants them)" \

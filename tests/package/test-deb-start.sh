@@ -9,7 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 pkg_require_root
 command -v systemd-nspawn >/dev/null || { echo "1..0 # SKIP no systemd-nspawn (apt-get install systemd-container)"; exit 0; }
-tests=11
+tests=12
 plan $tests
 
 pkg_step build pkg_debs || { not_ok "the packages build"; exit 1; }
@@ -113,6 +113,20 @@ if wait_for "taken" 10 taken && ! in_ct test -e /run/vmattest/handover.d/handove
         ok "serve, in its sandbox, reads and removes the hand-over file in /run/vmattest/handover.d"
 else not_ok "serve, in its sandbox, reads and removes the hand-over file in /run/vmattest/handover.d"
         journal vmattest.service | tail -n 5 | diag; fi
+
+# /dev/tpmrm0 through the sandbox: the container has no TPM, so a stand-in node (the null
+# device's numbers) owned tss:tss 0660 as tpm-udev makes it, opened read-write by a unit with
+# vmattest.service's sandbox (its private /dev, the bind mount, the device ACL, its user
+# namespace, group tss); a node of tss's alone (0600) must stay closed to it
+in_ct sh -c 'mknod -m 0660 /dev/tpmrm0 c 1 3 && chown tss:tss /dev/tpmrm0 &&
+        sed -e "/^ExecStartPre=/d; /^Restart/d; s/^Type=exec/Type=oneshot/" \
+            -e "s|^ExecStart=.*|ExecStart=/bin/sh -c \"exec 3<>/dev/tpmrm0\"|" \
+            /lib/systemd/system/vmattest.service >/run/systemd/system/tpm-open.service && systemctl daemon-reload'
+tpm_open() { in_ct systemctl start tpm-open.service >/dev/null 2>&1; }
+if tpm_open && in_ct chmod 0600 /dev/tpmrm0 && ! tpm_open; then
+        ok "in vmattest.service's sandbox, user vmattest opens /dev/tpmrm0 (0660 tss:tss) through group tss"
+else not_ok "in vmattest.service's sandbox, user vmattest opens /dev/tpmrm0 (0660 tss:tss) through group tss"
+        in_ct journalctl --no-pager -o cat -u tpm-open.service | tail -n 5 | diag; fi
 
 in_ct systemctl stop vmattest.service vmattest-verifier.service
 expect_equal "both stop cleanly on SIGTERM (exit status 0)" \
