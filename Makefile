@@ -1,12 +1,26 @@
-# vmattest build. `make` builds build/release/vmattest; `make check` runs every test suite
-# (unit, integration, ASan+UBSan, fuzz, VM boots, interop with Keylime) and `make deps` installs
-# what that needs; `make fuzz` runs every fuzz harness longer (FUZZ_SECONDS each, default 300;
-# FUZZ_RUNS caps executions).
+# vmattest build. `make` builds build/release/vmattest and vmattest-verifier and nothing else;
+# `make check` runs every test suite (unit, integration, ASan+UBSan, VM boots, interop with
+# Keylime, packages, fuzz) and `make deps` installs what that needs (as do check, demo, bench
+# and fuzz: only these run apt-get, never `make`, `make install` or a package build);
+# `make fuzz` runs every fuzz harness longer (FUZZ_SECONDS each, default 300; FUZZ_RUNS caps
+# executions). `make dist` writes build/vmattest-VERSION.tar.gz, `make deb` and `make rpm`
+# build the packages from it (packaging/, docs/packaging.md).
 
 VARIANT ?= release
 O := build/$(VARIANT)
 PREFIX ?= /usr/local
 DESTDIR ?=
+# the one place the version is written; packaging/debian/changelog and packaging/rpm/vmattest.spec
+# must agree with it (`make dist` checks)
+VERSION := $(shell cat VERSION)
+BINDIR = $(PREFIX)/bin
+MANDIR = $(PREFIX)/share/man
+# where dracut and systemd look, whatever PREFIX: their own pkg-config files say
+pkgvar = $(or $(shell pkg-config --variable=$(1) $(2) 2>/dev/null),$(3))
+DRACUTMODULESDIR ?= $(call pkgvar,dracutmodulesdir,dracut,/usr/lib/dracut/modules.d)
+SYSTEMDSYSTEMUNITDIR ?= $(call pkgvar,systemdsystemunitdir,systemd,/lib/systemd/system)
+SYSUSERSDIR ?= $(call pkgvar,sysusersdir,systemd,/usr/lib/sysusers.d)
+TMPFILESDIR ?= $(call pkgvar,tmpfilesdir,systemd,/usr/lib/tmpfiles.d)
 
 # Every Debian package the build, the tests, the demo and the bench need.
 DEB_PACKAGES := make gcc libc6-dev clang libclang-rt-14-dev pkg-config \
@@ -15,7 +29,8 @@ DEB_PACKAGES := make gcc libc6-dev clang libclang-rt-14-dev pkg-config \
 	swtpm swtpm-tools tpm2-tools openssl jq xxd curl binutils coreutils \
 	qemu-system-x86 ovmf busybox-static cpio e2fsprogs dracut-core dracut-network cryptsetup-bin \
 	zstd kmod systemd udev \
-	python3 python3-venv python3-gpg libefivar1 postgresql
+	python3 python3-venv python3-gpg libefivar1 postgresql \
+	build-essential dpkg-dev debhelper lintian rpm debootstrap systemd-container
 
 PKGS := tss2-esys tss2-mu tss2-tctildr tss2-rc openssl json-c inih
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) $(VERIFIER_PKGS))
@@ -29,11 +44,14 @@ VERIFIER_LIBS = $(shell pkg-config --libs $(VERIFIER_PKGS)) -lpthread
 
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes \
 	-Wno-unused-parameter
-BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE -I. -MMD -MP $(WARNINGS)
+BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE -DVMATTEST_VERSION='"$(VERSION)"' -I. -MMD -MP $(WARNINGS)
 
 ifeq ($(VARIANT),release)
 CC := gcc
-VARIANT_CFLAGS := -O2 -g -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+# a packager's CPPFLAGS (dpkg-buildflags, rpm's optflags) may set _FORTIFY_SOURCE already: a
+# second, different definition would be an error under -Werror
+FORTIFY := $(if $(findstring _FORTIFY_SOURCE,$(CPPFLAGS) $(CFLAGS)),,-D_FORTIFY_SOURCE=2)
+VARIANT_CFLAGS := -O2 -g $(FORTIFY) -fstack-protector-strong -fPIE
 VARIANT_LDFLAGS := -pie -Wl,-z,relro,-z,now
 else ifeq ($(VARIANT),asan)
 CC := clang
@@ -49,7 +67,9 @@ else
 $(error VARIANT must be release, asan or fuzz)
 endif
 
-ALL_CFLAGS = $(BASE_CFLAGS) $(VARIANT_CFLAGS) $(PKG_CFLAGS) $(CFLAGS)
+# CPPFLAGS, CFLAGS and LDFLAGS from the environment or the command line come last: a package
+# build's hardening flags (dpkg-buildflags, %{optflags}) reach every object and link
+ALL_CFLAGS = $(BASE_CFLAGS) $(VARIANT_CFLAGS) $(PKG_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(VARIANT_LDFLAGS) $(LDFLAGS)
 
 LIB_SRC := $(wildcard lib/*.c)
@@ -75,10 +95,10 @@ DEPS_STAMP := build/.deps-installed
 KEYLIME_VENV := build/keylime-venv
 KEYLIME_STAMP := $(KEYLIME_VENV)/.stamp
 
-.PHONY: all deps keylime-venv check demo bench fuzz install clean tests-build fuzz-build
+.PHONY: all deps keylime-venv check demo bench fuzz install clean tests-build fuzz-build dist deb rpm
 .DEFAULT_GOAL := all
 
-all: $(DEPS_STAMP) $(O)/vmattest $(O)/vmattest-verifier
+all: $(O)/vmattest $(O)/vmattest-verifier
 
 $(DEPS_STAMP): Makefile scripts/deps.sh
 	@./scripts/deps.sh $(DEB_PACKAGES)
@@ -94,7 +114,7 @@ $(KEYLIME_STAMP): tests/interop/requirements.txt scripts/keylime-venv.sh | $(DEP
 
 keylime-venv: $(KEYLIME_STAMP)
 
-$(O)/%.o: %.c | $(DEPS_STAMP)
+$(O)/%.o: %.c
 	@mkdir -p $(@D)
 	@echo '  CC      $(VARIANT)/$<'
 	@$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -134,7 +154,7 @@ build/fuzz/tests/fuzz/fuzz-%: build/fuzz/tests/fuzz/fuzz-%.o build/fuzz/libagent
 
 tests-build: $(O)/vmattest $(O)/vmattest-verifier $(UNIT_BIN) $(BENCH_BIN) $(TOOL_BIN)
 
-fuzz-build: | $(DEPS_STAMP)
+fuzz-build:
 	$(MAKE) VARIANT=fuzz $(FUZZ_BIN)
 
 # One closing summary line for all suites: tests/run prints "N passed, N failed".
@@ -158,22 +178,66 @@ bench: $(DEPS_STAMP)
 	$(MAKE) VARIANT=release tests-build
 	tests/bench/bench.sh
 
+# Installs the binaries, man pages, example configurations, the dracut module where dracut
+# looks, and the runtime units with their sysusers.d and tmpfiles.d files where systemd looks
+# (both from their pkg-config files; DRACUTMODULESDIR, SYSTEMDSYSTEMUNITDIR, SYSUSERSDIR and
+# TMPFILESDIR override). It runs nothing: a package's maintainer scripts, or the administrator
+# (systemd-sysusers; systemd-tmpfiles --create vmattest.conf; systemctl daemon-reload), apply
+# them. Units and the module name the binaries in BINDIR. A configuration or IMA policy that is
+# there already is kept.
+install_bindir = sed -e 's|=/usr/bin/vmattest|=$(BINDIR)/vmattest|' -e 's|:-/usr/bin/vmattest}|:-$(BINDIR)/vmattest}|' \
+	$(1) >$(2).tmp && chmod $(3) $(2).tmp && mv $(2).tmp $(2)
+install_once = [ -e $(DESTDIR)$(2) ] || install -D -m 0644 $(1) $(DESTDIR)$(2)
+MODULE_DIR = $(DESTDIR)$(DRACUTMODULESDIR)/90vmattest
+
 install: all
-	install -D -m 0755 $(O)/vmattest $(DESTDIR)$(PREFIX)/bin/vmattest
-	install -D -m 0755 $(O)/vmattest-verifier $(DESTDIR)$(PREFIX)/bin/vmattest-verifier
-	install -D -m 0644 agent/vmattest.8 $(DESTDIR)$(PREFIX)/share/man/man8/vmattest.8
-	install -D -m 0644 verifier/vmattest-verifier.8 $(DESTDIR)$(PREFIX)/share/man/man8/vmattest-verifier.8
+	install -D -m 0755 $(O)/vmattest $(DESTDIR)$(BINDIR)/vmattest
+	install -D -m 0755 $(O)/vmattest-verifier $(DESTDIR)$(BINDIR)/vmattest-verifier
+	install -D -m 0644 agent/vmattest.8 $(DESTDIR)$(MANDIR)/man8/vmattest.8
+	install -D -m 0644 verifier/vmattest-verifier.8 $(DESTDIR)$(MANDIR)/man8/vmattest-verifier.8
 	install -D -m 0644 agent/agent.conf $(DESTDIR)/etc/vmattest/agent.conf.example
 	install -D -m 0644 verifier/verifier.conf $(DESTDIR)/etc/vmattest/verifier.conf.example
-	# the IMA policy unlock loads by default; a tenant's own is kept
-	[ -e $(DESTDIR)/etc/vmattest/ima-policy ] || \
-		install -D -m 0644 ima-policy/vmattest.policy $(DESTDIR)/etc/vmattest/ima-policy
-	install -D -m 0755 initrd/90vmattest/module-setup.sh $(DESTDIR)$(PREFIX)/lib/dracut/modules.d/90vmattest/module-setup.sh
+	$(call install_once,packaging/agent.conf,/etc/vmattest/agent.conf)
+	$(call install_once,verifier/verifier.conf,/etc/vmattest/verifier.conf)
+	# the IMA policy unlock loads by default
+	$(call install_once,ima-policy/vmattest.policy,/etc/vmattest/ima-policy)
+	install -d $(MODULE_DIR) $(DESTDIR)$(SYSTEMDSYSTEMUNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR)
+	$(call install_bindir,initrd/90vmattest/module-setup.sh,$(MODULE_DIR)/module-setup.sh,0755)
 	install -m 0644 initrd/90vmattest/vmattest-unlock.service initrd/90vmattest/vmattest-leave-initrd.service \
-		initrd/90vmattest/99-vmattest-dhcp.network \
-		$(DESTDIR)$(PREFIX)/lib/dracut/modules.d/90vmattest/
+		initrd/90vmattest/99-vmattest-dhcp.network $(MODULE_DIR)/
+	$(call install_bindir,packaging/systemd/vmattest.service,$(DESTDIR)$(SYSTEMDSYSTEMUNITDIR)/vmattest.service,0644)
+	$(call install_bindir,packaging/systemd/vmattest-verifier.service,$(DESTDIR)$(SYSTEMDSYSTEMUNITDIR)/vmattest-verifier.service,0644)
+	install -m 0644 packaging/systemd/vmattest.sysusers $(DESTDIR)$(SYSUSERSDIR)/vmattest.conf
+	install -m 0644 packaging/systemd/vmattest-verifier.sysusers $(DESTDIR)$(SYSUSERSDIR)/vmattest-verifier.conf
+	install -m 0644 packaging/systemd/vmattest.tmpfiles $(DESTDIR)$(TMPFILESDIR)/vmattest.conf
+
+# build/vmattest-VERSION.tar.gz: the tracked files of the work tree, reproducibly (scripts/dist.sh)
+DIST := build/vmattest-$(VERSION).tar.gz
+dist:
+	scripts/dist.sh
+
+# The Debian packages, in build/deb. Debian builds a release from its tarball (renamed
+# vmattest_VERSION.orig.tar.gz) with debian/ beside the sources; upstream keeps that directory in
+# packaging/debian so that it never stands in a distribution's way (its own debian/ replaces
+# ours), and the build copies it into the unpacked tarball: dh writes into debian/, and the
+# work tree stays clean. DEB_BUILD_OPTIONS=nocheck skips the unit tests.
+DEB_DIR := build/deb
+deb: dist
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)
+	cp $(DIST) $(DEB_DIR)/vmattest_$(VERSION).orig.tar.gz
+	tar -xzf $(DIST) -C $(DEB_DIR)
+	cp -R $(DEB_DIR)/vmattest-$(VERSION)/packaging/debian $(DEB_DIR)/vmattest-$(VERSION)/debian
+	cd $(DEB_DIR)/vmattest-$(VERSION) && dpkg-buildpackage -us -uc -b
+
+# The RPMs, in build/rpm/RPMS, from the same tarball. RPMBUILD_FLAGS=--nodeps builds where the
+# BuildRequires are not rpm packages (Debian: the tests).
+rpm: dist
+	rm -rf build/rpm && mkdir -p build/rpm/SOURCES
+	cp $(DIST) build/rpm/SOURCES/
+	rpmbuild -bb --define '_topdir $(CURDIR)/build/rpm' $(RPMBUILD_FLAGS) packaging/rpm/vmattest.spec
 
 clean:
-	rm -rf build/release build/asan build/fuzz
+	rm -rf build/release build/asan build/fuzz build/deb build/rpm $(DIST)
 
--include $(shell find build -name '*.d' 2>/dev/null)
+# only the variants' own dependency files (build/deb and build/rpm hold other trees)
+-include $(shell find build/release build/asan build/fuzz -name '*.d' -type f 2>/dev/null)

@@ -76,6 +76,11 @@ install() {
         inst_simple "$src" "$path" || { derror "vmattest: $key = $path: no $src"; return 1; }
     done
 
+    # the runtime agent's user (the vmattest package's agent.conf names it as handover_user): unlock
+    # looks the name up in the initrd's own /etc/passwd, as dracut's modules do for their users
+    grep -q '^vmattest:' "$initdir/etc/passwd" 2>/dev/null ||
+        grep '^vmattest:' "$dracutsysrootdir/etc/passwd" >>"$initdir/etc/passwd" 2>/dev/null
+
     # never an unauthenticated shell in an initrd that guards the disk key: dracut's emergency
     # handling powers off instead (a command line that says otherwise changes PCR 9: no key)
     mkdir -p "$initdir/etc/cmdline.d"
