@@ -174,7 +174,7 @@ demo: $(DEPS_STAMP)
 	$(MAKE) VARIANT=release $(O)/vmattest $(O)/vmattest-verifier $(TOOL_BIN)
 	tests/demo.sh
 
-bench: $(DEPS_STAMP)
+bench: $(DEPS_STAMP) $(KEYLIME_STAMP)
 	$(MAKE) VARIANT=release tests-build
 	tests/bench/bench.sh
 
