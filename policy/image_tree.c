@@ -207,8 +207,8 @@ static int walk_dir(struct walk *w, const char *path, dev_t parent_dev) {
                 }
                 name_len = strlen(entry->d_name);
                 if (path_len + 1 + name_len + 1 > IMAGE_TREE_NAME_MAX) {
-                        ret = vm_error(-ENAMETOOLONG, "/%s/%.64s...: the name is longer than IMA's %d bytes", path,
-                                       entry->d_name, IMAGE_TREE_NAME_MAX);
+                        ret = vm_error(-ENAMETOOLONG, "a name longer than IMA's %d bytes: /%.120s.../%.64s",
+                                       IMAGE_TREE_NAME_MAX, path, entry->d_name);
                         break;
                 }
                 child = malloc(path_len + 1 + name_len + 1);
