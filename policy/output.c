@@ -11,6 +11,7 @@
 #include "policy/commands.h"
 
 int output_write(const char *path, int (*write)(FILE *out, const void *data), const void *data) {
+        struct stat st;
         char *tmp;
         FILE *out;
         int fd, ret;
@@ -19,6 +20,17 @@ int output_write(const char *path, int (*write)(FILE *out, const void *data), co
                 ret = write(stdout, data);
                 if (ret >= 0 && fflush(stdout) != 0)
                         ret = vm_error(-EIO, "cannot write to the standard output: %m");
+                return ret;
+        }
+        /* /dev/null, /dev/stdout, a FIFO: written as they are; renaming a file over a device
+         * node would replace it */
+        if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+                out = fopen(path, "we");
+                if (!out)
+                        return vm_error(-errno, "%s: cannot open: %m", path);
+                ret = write(out, data);
+                if (fclose(out) != 0 && ret >= 0)
+                        ret = vm_error(-EIO, "%s: cannot write: %m", path);
                 return ret;
         }
         if (asprintf(&tmp, "%s.XXXXXX", path) < 0)

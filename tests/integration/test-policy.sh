@@ -9,7 +9,7 @@
 # swtpm holding that boot's PCRs and serving its event log passes, an IMA entry outside the
 # runtime policy is named, a policy for another initrd fails the boot naming PCR 9's digest.
 . "$(dirname "$0")/lib.sh"
-plan 28
+plan 29
 
 KEYLIME_VENV=${KEYLIME_VENV:-$PWD/build/keylime-venv}
 FIXTURE=$PWD/tests/fixtures/boot
@@ -95,6 +95,8 @@ chmod 644 unreadable/etc/secret && chmod 000 unreadable/usr/closed
 expect_failure "an unreadable directory fails the run, naming it" 1 '/usr/closed: cannot open the directory: Permission denied' \
         setpriv --reuid=65534 --regid=65534 --clear-groups ./vmattest-policy-copy runtime --rootfs unreadable -o /dev/null
 expect_failure "a missing tree is named" 1 "no-such-tree: cannot open the image tree" vp runtime --rootfs no-such-tree
+vp runtime -q --rootfs "$T" -o /dev/null
+expect_equal "-o /dev/null writes to the device, never renames a file over it" "$(stat -c %F /dev/null)" "character special file"
 
 # a known-good IMA list and an existing policy, against Keylime's -m and -p
 vp runtime -q --merge ours.json --from-ima-log "$FIXTURE/ascii_runtime_measurements" --timestamp T -o merged.json
