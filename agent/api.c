@@ -187,7 +187,9 @@ static int add_event_log(struct agent_api *api, json_object *results) {
         if (!joined)
                 return -ENOMEM;
         memcpy(joined, firmware_size ? firmware : own, firmware_size ? firmware_size : own_size);
-        if (firmware_size)
+        /* no own log (nothing measured into PCR 15 yet): `own` is NULL, and NULL + 0 is
+         * undefined behaviour too */
+        if (firmware_size && own_size > records)
                 memcpy(joined + firmware_size, own + records, own_size - records);
         b64 = base64_encode(joined, firmware_size + own_size - records);
         if (!b64)
