@@ -75,6 +75,7 @@ ALL_LDFLAGS = $(VARIANT_LDFLAGS) $(LDFLAGS)
 LIB_SRC := $(wildcard lib/*.c)
 AGENT_SRC := $(filter-out agent/main.c,$(wildcard agent/*.c))
 VERIFIER_SRC := $(filter-out verifier/main.c,$(wildcard verifier/*.c))
+POLICY_SRC := $(filter-out policy/main.c,$(wildcard policy/*.c))
 UNIT_SRC := $(wildcard tests/unit/test-*.c)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz-*.c)
 BENCH_SRC := $(wildcard tests/bench/*.c)
@@ -83,6 +84,7 @@ TOOL_SRC := $(wildcard tests/tools/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o)
 AGENT_OBJ := $(AGENT_SRC:%.c=$(O)/%.o)
 VERIFIER_OBJ := $(VERIFIER_SRC:%.c=$(O)/%.o)
+POLICY_OBJ := $(POLICY_SRC:%.c=$(O)/%.o)
 UNIT_BIN := $(UNIT_SRC:%.c=$(O)/%)
 FUZZ_BIN := $(FUZZ_SRC:%.c=build/fuzz/%)
 BENCH_BIN := $(BENCH_SRC:%.c=$(O)/%)
@@ -98,7 +100,7 @@ KEYLIME_STAMP := $(KEYLIME_VENV)/.stamp
 .PHONY: all deps keylime-venv check demo bench fuzz install clean tests-build fuzz-build dist deb rpm
 .DEFAULT_GOAL := all
 
-all: $(O)/vmattest $(O)/vmattest-verifier
+all: $(O)/vmattest $(O)/vmattest-verifier $(O)/vmattest-policy
 
 $(DEPS_STAMP): Makefile scripts/deps.sh
 	@./scripts/deps.sh $(DEB_PACKAGES)
@@ -128,6 +130,9 @@ $(O)/libagent.a: $(AGENT_OBJ)
 $(O)/libverifier.a: $(VERIFIER_OBJ)
 	@rm -f $@ && ar rcs $@ $^
 
+$(O)/libpolicy.a: $(POLICY_OBJ)
+	@rm -f $@ && ar rcs $@ $^
+
 $(O)/vmattest: $(O)/agent/main.o $(O)/libagent.a $(O)/libvmattest.a
 	@echo '  LD      $@'
 	@$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(EVENT_LIBS)
@@ -136,7 +141,13 @@ $(O)/vmattest-verifier: $(O)/verifier/main.o $(O)/libverifier.a $(O)/libvmattest
 	@echo '  LD      $@'
 	@$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(VERIFIER_LIBS)
 
-$(O)/tests/unit/test-%: $(O)/tests/unit/test-%.o $(O)/libagent.a $(O)/libverifier.a $(O)/libvmattest.a
+# vmattest-policy: the runtime policy's excludes are PCRE2 (lib/python_regex.o), the hashing
+# is on threads
+$(O)/vmattest-policy: $(O)/policy/main.o $(O)/libpolicy.a $(O)/libvmattest.a
+	@echo '  LD      $@'
+	@$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(VERIFIER_LIBS)
+
+$(O)/tests/unit/test-%: $(O)/tests/unit/test-%.o $(O)/libagent.a $(O)/libverifier.a $(O)/libpolicy.a $(O)/libvmattest.a
 	@echo '  LD      $@'
 	@$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(VERIFIER_LIBS) -lcmocka
 
@@ -148,11 +159,11 @@ $(O)/tests/tools/%: $(O)/tests/tools/%.o $(O)/libvmattest.a
 	@echo '  LD      $@'
 	@$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(VERIFIER_LIBS)
 
-build/fuzz/tests/fuzz/fuzz-%: build/fuzz/tests/fuzz/fuzz-%.o build/fuzz/libagent.a build/fuzz/libverifier.a build/fuzz/libvmattest.a
+build/fuzz/tests/fuzz/fuzz-%: build/fuzz/tests/fuzz/fuzz-%.o build/fuzz/libagent.a build/fuzz/libverifier.a build/fuzz/libpolicy.a build/fuzz/libvmattest.a
 	@echo '  LD      $@'
 	@$(CC) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS) $(VERIFIER_LIBS)
 
-tests-build: $(O)/vmattest $(O)/vmattest-verifier $(UNIT_BIN) $(BENCH_BIN) $(TOOL_BIN)
+tests-build: $(O)/vmattest $(O)/vmattest-verifier $(O)/vmattest-policy $(UNIT_BIN) $(BENCH_BIN) $(TOOL_BIN)
 
 fuzz-build:
 	$(MAKE) VARIANT=fuzz $(FUZZ_BIN)
@@ -171,7 +182,7 @@ fuzz: $(DEPS_STAMP)
 	tests/fuzz/run-long $(or $(FUZZ_SECONDS),300) $(FUZZ_RUNS)
 
 demo: $(DEPS_STAMP)
-	$(MAKE) VARIANT=release $(O)/vmattest $(O)/vmattest-verifier $(TOOL_BIN)
+	$(MAKE) VARIANT=release $(O)/vmattest $(O)/vmattest-verifier $(O)/vmattest-policy $(TOOL_BIN)
 	tests/demo.sh
 
 bench: $(DEPS_STAMP) $(KEYLIME_STAMP)
@@ -193,8 +204,10 @@ MODULE_DIR = $(DESTDIR)$(DRACUTMODULESDIR)/90vmattest
 install: all
 	install -D -m 0755 $(O)/vmattest $(DESTDIR)$(BINDIR)/vmattest
 	install -D -m 0755 $(O)/vmattest-verifier $(DESTDIR)$(BINDIR)/vmattest-verifier
+	install -D -m 0755 $(O)/vmattest-policy $(DESTDIR)$(BINDIR)/vmattest-policy
 	install -D -m 0644 agent/vmattest.8 $(DESTDIR)$(MANDIR)/man8/vmattest.8
 	install -D -m 0644 verifier/vmattest-verifier.8 $(DESTDIR)$(MANDIR)/man8/vmattest-verifier.8
+	install -D -m 0644 policy/vmattest-policy.1 $(DESTDIR)$(MANDIR)/man1/vmattest-policy.1
 	install -D -m 0644 agent/agent.conf $(DESTDIR)/etc/vmattest/agent.conf.example
 	install -D -m 0644 verifier/verifier.conf $(DESTDIR)/etc/vmattest/verifier.conf.example
 	$(call install_once,packaging/agent.conf,/etc/vmattest/agent.conf)

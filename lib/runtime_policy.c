@@ -412,8 +412,9 @@ static int policy_check_map(const struct runtime_policy *policy, const struct di
         return policy_refuse(entry, member, refusal);
 }
 
-/* Keylime tells a keyring measurement from other ima-buf entries by its buffer: a key. */
-static bool buffer_is_key(const struct ima_entry *entry) {
+/* Keylime tells a keyring measurement from other ima-buf entries by its buffer: a key (the
+ * policy generator sorts a known-good list's entries the same way). */
+bool runtime_policy_buffer_is_key(const struct ima_entry *entry) {
         const unsigned char *p = entry->data;
         X509 *cert;
         EVP_PKEY *key;
@@ -462,7 +463,7 @@ int runtime_policy_check(const struct runtime_policy *policy, const struct ima_e
         if (entry->violation)
                 return policy_check_violation(policy, refusal);
         if (entry->template_type == IMA_TEMPLATE_BUF) {
-                if (!buffer_is_key(entry))
+                if (!runtime_policy_buffer_is_key(entry))
                         return policy_check_map(policy, &policy->ima_buf, "ima-buf", entry, refusal);
                 struct digest_record record;
 

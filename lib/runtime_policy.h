@@ -86,6 +86,10 @@ struct runtime_policy_refusal {
 int runtime_policy_check(const struct runtime_policy *policy, const struct ima_entry *entry,
                          const uint8_t *boot_aggregate, struct runtime_policy_refusal *refusal);
 
+/* Whether an ima-buf entry's buffer is a key (a DER X.509 certificate or public key, nothing
+ * after it): such an entry is checked against `keyrings`, any other against `ima-buf`. */
+bool runtime_policy_buffer_is_key(const struct ima_entry *entry);
+
 /* Whether violations pass. Keylime's policy has no member for them: this is the verifier's
  * own switch ([verifier] ima_violations), set on each policy it loads; a parsed policy refuses
  * them. */

@@ -241,6 +241,13 @@ if ! bash "$BENCH_DIR/tests/bench/bench-keylime.sh" "$TEST_TMP/keylime-rows" >"$
 fi
 while IFS= read -r r; do rows+=("$r"); done <"$TEST_TMP/keylime-rows"
 
+## 10. vmattest-policy runtime over /usr vs find | xargs sha256sum (tests/bench/bench-policy.sh
+## alone runs just this section)
+if ! bash "$BENCH_DIR/tests/bench/bench-policy.sh" "$TEST_TMP/policy-rows" >"$TEST_TMP/bench-policy.log" 2>&1; then
+        echo "bench: the policy generator part failed:" >&2; tail -n 30 "$TEST_TMP/bench-policy.log" >&2; exit 1
+fi
+while IFS= read -r r; do rows+=("$r"); done <"$TEST_TMP/policy-rows"
+
 echo
 echo "vmattest bench: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "quotes: $runs interleaved runs, PCRs sha256:$pcrs; registrations: $reg_runs runs; registrar load: $load requests;"

@@ -102,6 +102,7 @@ swtpm_stop() {
 }
 
 VMATTEST_VERIFIER=${VMATTEST_VERIFIER:-$(dirname "$VMATTEST")/vmattest-verifier}
+VMATTEST_POLICY=${VMATTEST_POLICY:-$(dirname "$VMATTEST")/vmattest-policy}
 TOOLS_DIR=$(dirname "$VMATTEST")/tests/tools
 
 # random_port: a loopback port nothing listens on right now

@@ -41,16 +41,18 @@ expect_equal "vmattest-dracut: the module 90vmattest" "$(contents "${PKG_DEBS[1]
 -rw-r--r-- root/root ./usr/lib/dracut/modules.d/90vmattest/vmattest-unlock.service
 -rw-r--r-- root/root ./usr/share/doc/vmattest-dracut/changelog.Debian.gz
 -rw-r--r-- root/root ./usr/share/doc/vmattest-dracut/copyright"
-expect_equal "vmattest-verifier: the verifier, its unit, user, config, man page" "$(contents "${PKG_DEBS[2]}")" \
+expect_equal "vmattest-verifier: the verifier, its unit, user, config, man page; the policy generator" "$(contents "${PKG_DEBS[2]}")" \
 "-rw-r--r-- root/root ./etc/vmattest/verifier.conf
 -rw-r--r-- root/root ./etc/vmattest/verifier.conf.example
 -rw-r--r-- root/root ./lib/systemd/system/vmattest-verifier.service
+-rwxr-xr-x root/root ./usr/bin/vmattest-policy
 -rwxr-xr-x root/root ./usr/bin/vmattest-verifier
 -rw-r--r-- root/root ./usr/lib/sysusers.d/vmattest-verifier.conf
 -rw-r--r-- root/root ./usr/share/doc/vmattest-verifier/README.md.gz
 -rw-r--r-- root/root ./usr/share/doc/vmattest-verifier/changelog.Debian.gz
 -rw-r--r-- root/root ./usr/share/doc/vmattest-verifier/copyright
 -rw-r--r-- root/root ./usr/share/doc/vmattest-verifier/packaging.md.gz
+-rw-r--r-- root/root ./usr/share/man/man1/vmattest-policy.1.gz
 -rw-r--r-- root/root ./usr/share/man/man8/vmattest-verifier.8.gz"
 
 expect_equal "conffiles: agent.conf, the example and the IMA policy; verifier.conf and its example" \

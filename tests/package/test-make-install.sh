@@ -22,6 +22,8 @@ expect_equal "the files, where dracut and systemd look and under PREFIX" "$(cat 
 644 ./etc/vmattest/verifier.conf.example
 755 ./opt/vmattest/bin/vmattest
 755 ./opt/vmattest/bin/vmattest-verifier
+755 ./opt/vmattest/bin/vmattest-policy
+644 ./opt/vmattest/share/man/man1/vmattest-policy.1
 644 ./opt/vmattest/share/man/man8/vmattest.8
 644 ./opt/vmattest/share/man/man8/vmattest-verifier.8
 644 .$unitdir/vmattest.service

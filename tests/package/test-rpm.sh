@@ -32,13 +32,15 @@ expect_equal "vmattest-dracut: the module 90vmattest" "$(files "$rpms/noarch/vma
 -rwxr-xr-x root root /usr/lib/dracut/modules.d/90vmattest/module-setup.sh
 -rw-r--r-- root root /usr/lib/dracut/modules.d/90vmattest/vmattest-leave-initrd.service
 -rw-r--r-- root root /usr/lib/dracut/modules.d/90vmattest/vmattest-unlock.service"
-expect_equal "vmattest-verifier: the verifier, its unit, user, config, man page" \
+expect_equal "vmattest-verifier: the verifier, its unit, user, config, man page; the policy generator" \
         "$(files "$rpms/x86_64/vmattest-verifier-$PKG_VERSION-1.x86_64.rpm")" \
 "-rw-r--r-- root root /etc/vmattest/verifier.conf
 -rw-r--r-- root root /etc/vmattest/verifier.conf.example
+-rwxr-xr-x root root /usr/bin/vmattest-policy
 -rwxr-xr-x root root /usr/bin/vmattest-verifier
 -rw-r--r-- root root /usr/lib/systemd/system/vmattest-verifier.service
 -rw-r--r-- root root /usr/lib/sysusers.d/vmattest-verifier.conf
+-rw-r--r-- root root /usr/share/man/man1/vmattest-policy.1
 -rw-r--r-- root root /usr/share/man/man8/vmattest-verifier.8"
 expect_equal "config files: agent.conf, ima-policy, verifier.conf kept when edited (noreplace)" \
         "$(rpm -qp --qf '[%{FILEFLAGS:fflags} %{FILENAMES}\n]' "$rpms"/x86_64/*.rpm 2>/dev/null | awk 'NF == 2 && $1 ~ /c/')" \

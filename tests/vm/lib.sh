@@ -220,8 +220,8 @@ vm_initrd_digests() {
 }
 
 # vm_runtime_policy ROOTDIR INITRD: the tenant's golden runtime policy (Keylime's format,
-# lib/runtime_policy.h). TEST STAND-IN for the policy generator `vmattest-policy`, which a later
-# issue adds; until then this is how the VM tests make one. It allows:
+# lib/runtime_policy.h). TEST STAND-IN for `vmattest-policy runtime`, which does not list a tree
+# under a second prefix nor unpack an initrd yet (tests/vm/README). It allows:
 #   - every file of the root tree ROOTDIR under its path in the root, and under /sysroot as well
 #     (systemd in the initrd reads some of the root's files, as root, before switch-root, and
 #     IMA records the path it opened);
@@ -353,16 +353,12 @@ vm_agent_id() {
 }
 
 # vm_mb_policy INITRD CMDLINE: the tenant's measured-boot policy (lib/mb_policy.h) for INITRD
-# booted with CMDLINE, computed from the files alone: PCR 9 holds exactly two EV_EVENT_TAG events,
-# the EFI stub's digests of the initrd and of the command line as OVMF hands it over (UTF-16LE,
-# " initrd=initrd" appended, NUL-terminated). PCR 4 (the kernel as qemu patched it) is not
-# pinned: see README.
+# booted with CMDLINE, made by vmattest-policy from the files alone: PCR 9 holds exactly two
+# EV_EVENT_TAG events, the EFI stub's digests of the initrd and of the command line as OVMF hands
+# it over (" initrd=initrd" appended: OVMF's loader for qemu -kernel adds it when qemu has
+# -initrd). PCR 4 (the kernel as qemu patched it) is not pinned: see README.
 vm_mb_policy() {
-        local initrd cmdline
-        initrd=$(sha256sum "$1" | cut -c1-64)
-        cmdline=$( { printf '%s initrd=initrd' "$2" | iconv -f UTF-8 -t UTF-16LE; printf '\0\0'; } | sha256sum | cut -c1-64)
-        printf '{"version": 1, "bank": "sha256", "events": [{"pcr": 9, "type": "EV_EVENT_TAG", "digests": ["%s", "%s"]}]}\n' \
-                "$initrd" "$cmdline"
+        "$VMATTEST_POLICY" measured-boot -q --initrd "$1" --cmdline "$2 initrd=initrd"
 }
 
 # vm_test_confdir DIR: the agent configuration the test initrds carry as /etc/vmattest (the
