@@ -152,8 +152,8 @@ static void warn_banks_differ(struct agent_api *api, const uint8_t *firmware, si
         if (same)
                 return;
         api->banks_warned = true;
-        log_error("%s declares %u banks, %s %zu: verifiers will refuse the joined event log", api->config->measuredboot_ml_path,
-                  spec.algorithm_count, api->config->vmattest_ml_path, nbanks);
+        log_error("%s declares %u banks and %s %zu: verifiers will refuse the event log served (mb_measurement_list)",
+                  api->config->measuredboot_ml_path, spec.algorithm_count, api->config->vmattest_ml_path, nbanks);
 }
 
 /* docs/protocol.md §8: mb_measurement_list is the firmware's event log followed by the PCR 15
