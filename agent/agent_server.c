@@ -55,6 +55,7 @@ int agent_server_start(struct agent_server *s, const struct agent_config *config
         if (ret >= 0) {
                 ret = agent_api_init(&s->api, config, &s->id, &s->payload);
                 s->api.accept_keys = setup->accept_keys;
+                s->api.released_in_initrd = setup->mtls == MTLS_HANDOVER;
                 s->api_ready = true;
         }
         if (ret >= 0)

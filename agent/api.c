@@ -446,6 +446,15 @@ static int route(struct agent_api *api, struct evhttp_request *req, const char *
                 http_reply_error(req, 405, "method not allowed: POST only");
                 return 405;
         }
+        if (!api->accept_keys && api->released_in_initrd && method == EVHTTP_REQ_POST && strcmp(rest, "keys/vkey") == 0) {
+                /* Keylime's verifier sends V again whenever the first poll after its V had to be
+                 * retried (its provide_V flag is cleared only by a partial quote), here across
+                 * the switch-root; refusing would fail the agent. The body is not read: nothing
+                 * of it is kept or used. */
+                log_info("keys/vkey: V ignored: this boot's key was released in the initrd");
+                http_reply(req, 200, "Success", NULL);
+                return 200;
+        }
         if (!api->accept_keys && (strcmp(rest, "keys/ukey") == 0 || strcmp(rest, "keys/vkey") == 0 ||
                                   strcmp(rest, "keys/verify") == 0)) {
                 http_reply_error(req, 403, "key release refused: this agent takes keys in the initrd only "

@@ -33,6 +33,9 @@ struct agent_api {
         bool key_released_told;
         bool banks_warned;            /* the firmware log and ours declare different banks: said once */
         bool accept_keys;   /* a key release is served (unlock; serve with runtime_release) */
+        /* serve took this boot's identity over from `unlock`, which hands over only after the
+         * boot's key was released: a V posted again is Keylime's re-send, not a release */
+        bool released_in_initrd;
         /* revocation notifications: the key of revocation_cert (NULL: none configured, or it
          * could not be loaded, as revocation_unusable says) and the agent's own actions */
         EVP_PKEY *revocation_key;

@@ -5,7 +5,7 @@
 # file. A hand-over of another user's is refused, named and removed; a directory unlock did not
 # make, or one shared with the PCR 15 log, is never given away: the fallback before registering.
 . "$(dirname "$0")/lib.sh"
-plan 11
+plan 13
 
 NOBODY=65534
 swtpm_start || exit 1
@@ -69,6 +69,20 @@ state=$(vv status --agent "$agent_id" --json)
 if [ "$(jq -r '.[0].polls' <<<"$state")" -ge $((polls_before + 2)) ] && [ "$(jq -r '.[0].failure' <<<"$state")" = null ]; then
         ok "the verifier keeps attesting the same agent, now served by nobody"
 else not_ok "the verifier keeps attesting the same agent, now served by nobody"; diag <<<"$state"; fi
+# Keylime's verifier posts V again when the first poll after its V was retried: the agent that
+# took over a released boot answers 200 and keeps nothing; U and the verify stay refused
+post_key() {
+        curl -s -o "$1.reply" -w '%{http_code}' --cacert /dev/null -k --cert verifier-client.pem \
+                --key verifier-client.key -H 'Content-Type: application/json' -d "$2" \
+                "https://127.0.0.1:$port/v2.6/keys/$1"
+}
+code=$(post_key vkey '{"encrypted_key":"AAAA"}')
+if [ "$code" = 200 ] && grep -q "keys/vkey: V ignored: this boot's key was released in the initrd" runtime.log; then
+        ok "serve after a hand-over: a V posted again gets 200 and is ignored (Keylime's re-send)"
+else not_ok "serve after a hand-over: a V posted again gets 200 and is ignored (HTTP $code)"; diag <vkey.reply; fi
+expect_equal "... while U is still refused (403, runtime_release is off)" \
+        "$(post_key ukey '{"encrypted_key":"AAAA","auth_tag":"00"}') $(grep -o 'runtime_release is off' ukey.reply)" \
+        "403 runtime_release is off"
 kill "$runtime"; wait "$runtime" 2>/dev/null
 
 # serve_once LOG [serve's prefix...]: serve --no-register until it serves (or gives up)
