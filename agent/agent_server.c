@@ -6,12 +6,14 @@
 #include "agent/registration.h"
 #include "lib/error.h"
 #include "lib/log.h"
+#include "lib/notify.h"
 #include "lib/process_limits.h"
 
 static void on_stop_signal(evutil_socket_t sig, short events, void *user) {
         struct agent_server *s = user;
 
         log_info("%s: stopping", strsignal((int)sig));
+        notify_stopping();
         s->stopped_by_signal = true;
         event_base_loopexit(s->base, NULL);
 }
@@ -38,8 +40,10 @@ int agent_server_start(struct agent_server *s, const struct agent_config *config
         if (ret >= 0 && setup->do_register) {
                 ret = registrar_client_init(&registrar, config);
                 registrar.deadline = setup->register_deadline;
-                if (ret >= 0)
+                if (ret >= 0) {
+                        notify_status("registering agent %s with %s", s->id.agent_id, registrar.base_url);
                         ret = agent_register(config, &s->id, &registrar);
+                }
         }
         if (job.running) {
                 made = payload_key_finish(&job, &s->payload); /* joined whatever happened */

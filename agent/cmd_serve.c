@@ -5,6 +5,7 @@
 #include "agent/subcommands.h"
 #include "lib/error.h"
 #include "lib/log.h"
+#include "lib/notify.h"
 
 static const char serve_help[] =
         "Usage: vmattest serve [OPTIONS]\n"
@@ -58,6 +59,7 @@ int cmd_serve(int argc, char **argv, struct cli *cli) {
         if (ret >= 0) {
                 log_info("taking over agent %s from the initrd (%s, removed)", handover.agent_id,
                          cli->config.handover_path);
+                notify_status("taking over agent %s from the initrd's hand-over", handover.agent_id);
                 setup.mtls = MTLS_HANDOVER;
                 setup.handover = &handover;
                 setup.do_register = false; /* `unlock` registered this boot's identity */
@@ -70,6 +72,9 @@ int cmd_serve(int argc, char **argv, struct cli *cli) {
                 handover_free(&handover);
         if (ret < 0)
                 return cli_fail(ret);
+        /* the listener is bound: a verifier's connection is taken from here on */
+        notify_status("serving agent %s on %s:%u", server.id.agent_id, cli->config.ip, cli->config.port);
+        notify_ready();
         event_base_dispatch(server.base);
         agent_server_stop(&server);
         return EXIT_OK;

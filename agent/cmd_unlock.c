@@ -20,6 +20,7 @@
 #include "lib/error.h"
 #include "lib/log.h"
 #include "lib/measurement_log.h"
+#include "lib/notify.h"
 
 #define UNLOCK_VOLUMES_MAX 16
 #define TICK_MS 250
@@ -105,6 +106,7 @@ static int answer_volumes(struct unlock *u, bool *done) {
                                 return ret;
                         u->answered[i] = true;
                         log_info("unlock: answered %s (%u s)", req.id, elapsed_s(u));
+                        notify_status("key released; answered volume %s", u->volumes[i]);
                 } else if (ret == -EPERM && strncmp(u->refusal, vm_error_detail(ret), sizeof(u->refusal) - 1) != 0) {
                         /* not systemd's request, or not reached as systemd's: the key stays here */
                         snprintf(u->refusal, sizeof(u->refusal), "%s", vm_error_detail(ret));
@@ -195,6 +197,7 @@ static void on_key_released(void *user) {
         int ret;
 
         clock_gettime(CLOCK_MONOTONIC, &u->keyed);
+        notify_status("key released; recording it in PCR 15, waiting for the volumes' prompts");
         ret = measure_unlock(u);
         if (ret >= 0)
                 ret = hand_identity_over(u);
@@ -239,6 +242,8 @@ static void on_tick(evutil_socket_t fd, short events, void *user) {
                 u->last_progress = elapsed;
                 log_info("unlock: waiting for the verifier's key (%u s of %u)%s", elapsed, u->config->unlock_timeout,
                          u->recorded ? ", key here, waiting for the volumes' prompts" : "");
+                if (!u->recorded)
+                        notify_status("waiting for the verifier's key (%u s of %u)", elapsed, u->config->unlock_timeout);
         }
 }
 
@@ -312,6 +317,10 @@ int cmd_unlock(int argc, char **argv, struct cli *cli) {
         if (ret >= 0) {
                 clock_gettime(CLOCK_MONOTONIC, &u.serving);
                 log_info("unlock: registered; waiting for the verifier's key (%u s)", elapsed_s(&u));
+                /* vmattest-unlock.service stays Type=exec (cryptsetup must not wait for the
+                 * registration): READY=1 matters only to a unit that asks for it */
+                notify_status("waiting for the verifier's key (%u s of %u)", elapsed_s(&u), cli->config.unlock_timeout);
+                notify_ready();
                 event_base_dispatch(u.server.base);
                 /* systemd stops the unit on its way to switch-root, maybe within the grace for a
                  * proof that a verifier without /keys/verify (Keylime's, unless the tenant asks

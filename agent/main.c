@@ -59,6 +59,7 @@ int main(int argc, char **argv) {
         const struct subcommand *cmd;
         int first = 1, ret;
 
+        log_setup("vmattest", level); /* again below, with --verbose's level */
         /* Options before the command apply to every command: --verbose, --tcti, --config. */
         while (first < argc && argv[first][0] == '-' && argv[first][1] == '-' && argv[first][2]) {
                 const char *opt = argv[first] + 2, *value = NULL;
@@ -76,7 +77,7 @@ int main(int argc, char **argv) {
                 else if (first + 1 < argc)
                         value = argv[++first];
                 else {
-                        fprintf(stderr, "vmattest: error: --%s needs a value\n", opt);
+                        log_error("--%s needs a value", opt);
                         return EXIT_USAGE;
                 }
                 cli_common_option(&cli, len == 4 ? CLI_OPT_TCTI : CLI_OPT_CONFIG, value);

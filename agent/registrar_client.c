@@ -7,6 +7,7 @@
 
 #include "lib/error.h"
 #include "lib/log.h"
+#include "lib/notify.h"
 
 #define REGISTRAR_RETRY_MAX_S 60
 
@@ -87,6 +88,7 @@ static int registrar_call(struct registrar_client *client, const char *method, c
                 else
                         log_info("registrar %s: attempt %u of %u failed (%s); retrying in %u s", client->base_url,
                                  attempt, config->max_retries + 1, vm_error_detail(ret), delay);
+                notify_status("waiting for registrar %s (retry %u in %u s: %s)", client->base_url, attempt, delay, vm_error_detail(ret));
                 sleep_seconds(delay);
                 if (config->exponential_backoff)
                         delay = delay * 2 < REGISTRAR_RETRY_MAX_S ? delay * 2 : REGISTRAR_RETRY_MAX_S;

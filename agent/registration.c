@@ -11,6 +11,7 @@
 #include "lib/encoding.h"
 #include "lib/error.h"
 #include "lib/log.h"
+#include "lib/notify.h"
 #include "lib/tpm2b.h"
 
 static json_object *registration_body(const struct agent_config *config, const struct ek *ek, const struct ak *ak,
@@ -81,6 +82,8 @@ int agent_register(const struct agent_config *config, struct agent_identity *id,
                          registrar->api_version);
                 ret = registrar_register(registrar, id->agent_id, body, &blob_b64);
         }
+        if (ret >= 0)
+                notify_status("activating agent %s with %s", id->agent_id, registrar->base_url);
         if (ret >= 0)
                 ret = activation_tag(id->tpm, id->ek, &id->ak, id->agent_id, blob_b64, tag);
         if (ret >= 0)

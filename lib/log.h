@@ -1,7 +1,12 @@
 /* Diagnostics go to stderr, one line each, prefixed with the program name; stdout is kept
  * for a command's result so that scripts can read it. Never pass a secret to these. A message
  * is written as lib/display.h shows text: a byte outside printable ASCII (a peer's newline or
- * ESC) becomes \xNN, so that a log line is always one line. */
+ * ESC) becomes \xNN, so that a log line is always one line.
+ *
+ * When stderr is the journal (a systemd service's, JOURNAL_STREAM naming it), each line starts
+ * with its syslog priority as sd-daemon(3) has it: "<3>" error, "<4>" warning, "<6>" info,
+ * "<7>" debug; the journal strips it and files the line at that priority. Anywhere else (a
+ * terminal, a file, a pipe) the lines are as they were. */
 #pragma once
 
 #include <stdbool.h>
@@ -10,6 +15,7 @@
  * an error for inputs they refuse by design). */
 enum log_level { LOG_LEVEL_SILENT = -1, LOG_LEVEL_ERROR, LOG_LEVEL_WARNING, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
 
+/* Also looks whether stderr is the journal's stream: call it again after moving stderr. */
 void log_setup(const char *program, enum log_level max_level);
 void log_at(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

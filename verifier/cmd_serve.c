@@ -7,6 +7,7 @@
 
 #include "lib/error.h"
 #include "lib/log.h"
+#include "lib/notify.h"
 #include "lib/secret_file.h"
 #include "verifier/commands.h"
 #include "lib/http_server.h"
@@ -40,6 +41,7 @@ int command_load_config(const char *config_path, struct verifier_config *config)
 
 static void on_stop_signal(evutil_socket_t sig, short events, void *user) {
         log_info("%s: stopping", strsignal((int)sig));
+        notify_stopping();
         event_base_loopexit(user, NULL);
 }
 
@@ -119,6 +121,8 @@ int cmd_serve(int argc, char **argv, const char *config_path) {
                 if (config.tls_port)
                         log_info("registrar listening on https://%s:%u", config.ip, config.tls_port);
                 log_info("verifier polling enrolled agents every %u s", config.quote_interval);
+                /* the registrar's ports are bound and the poller runs: the service is up */
+                notify_ready();
                 event_base_dispatch(base);
         } else
                 log_error("%s", vm_error_detail(ret));

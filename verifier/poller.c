@@ -11,6 +11,7 @@
 #include "lib/error.h"
 #include "lib/hashalg.h"
 #include "lib/log.h"
+#include "lib/notify.h"
 #include "lib/mb_policy.h"
 #include "lib/runtime_policy.h"
 #include "lib/tpm2b.h"
@@ -25,6 +26,8 @@
 
 #define TICK_MS 100
 #define SYNC_EVERY_MS 1000
+/* how often the service manager's status line may change (`systemctl status`) */
+#define STATUS_EVERY_MS 3000
 #define NONCE_SIZE 20
 /* Answers up to this size are judged on the poller thread; larger ones (an IMA list from entry
  * 0 of a long boot, or an agent trying to stall the verifier) on the evidence thread, so that
@@ -83,6 +86,8 @@ struct poller {
         pthread_t thread;
         atomic_bool stop;
         uint64_t last_sync_ms;
+        uint64_t last_status_ms;
+        char status[64]; /* the status line last sent */
         /* the evidence thread: large answers queued to it (todo), judged ones back (done) */
         pthread_t evidence_thread;
         bool evidence_started;
@@ -601,6 +606,23 @@ static void evidence_collect(struct poller *p) {
         }
 }
 
+/* The service manager's status line: how many agents are polled and how many failed, sent
+ * when it changes. */
+static void status_update(struct poller *p) {
+        unsigned polled = 0, failed = 0;
+        char status[sizeof(p->status)];
+
+        for (size_t i = 0; i < p->count; i++) {
+                polled += strcmp(p->agents[i]->state.state, "polling") == 0;
+                failed += strcmp(p->agents[i]->state.state, "failed") == 0;
+        }
+        snprintf(status, sizeof(status), "%u agents polled, %u failed", polled, failed);
+        if (strcmp(status, p->status) == 0)
+                return;
+        snprintf(p->status, sizeof(p->status), "%s", status);
+        notify_status("%s", status);
+}
+
 static void *poller_main(void *user) {
         struct poller *p = user;
 
@@ -612,6 +634,10 @@ static void *poller_main(void *user) {
                 if (now - p->last_sync_ms >= SYNC_EVERY_MS) {
                         sync_agents(p);
                         p->last_sync_ms = now;
+                }
+                if (now - p->last_status_ms >= STATUS_EVERY_MS) {
+                        status_update(p);
+                        p->last_status_ms = now;
                 }
                 for (size_t i = 0; i < p->count; i++) {
                         struct polled *a = p->agents[i];

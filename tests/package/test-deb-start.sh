@@ -9,7 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 pkg_require_root
 command -v systemd-nspawn >/dev/null || { echo "1..0 # SKIP no systemd-nspawn (apt-get install systemd-container)"; exit 0; }
-tests=12
+tests=14
 plan $tests
 
 pkg_step build pkg_debs || { not_ok "the packages build"; exit 1; }
@@ -104,6 +104,15 @@ if wait_for "polled" 30 polled; then ok "the verifier polls the agent: good quot
 else not_ok "the verifier polls the agent: good quotes over mutual TLS"
         as_tenant vmattest-verifier status --agent "$agent" | diag; journal vmattest.service | tail -n 5 | diag; fi
 
+# Type=notify through the sandboxes: each told systemd it is ready (or the boot above would
+# have waited), and its status line says what it does
+status_text() { in_ct systemctl show -p StatusText --value "$1"; }
+verifier_counts() { [ "$(status_text vmattest-verifier.service)" = "1 agents polled, 0 failed" ]; }
+if [[ "$(status_text vmattest.service)" == "serving agent $agent on "* ]] && wait_for "counts" 10 verifier_counts; then
+        ok "systemctl status shows what each does (STATUS=: the agent serving, the agents polled)"
+else not_ok "systemctl status shows what each does (STATUS=: the agent serving, the agents polled)"
+        { status_text vmattest.service; status_text vmattest-verifier.service; } | diag; fi
+
 # a hand-over it cannot use (not unlock's): the sandboxed serve still opens and removes it
 in_ct sh -c 'install -d -o vmattest -g vmattest -m 0700 /run/vmattest/handover.d &&
         echo not-a-handover | install -o vmattest -g vmattest -m 0600 /dev/stdin /run/vmattest/handover.d/handover &&
@@ -113,13 +122,20 @@ if wait_for "taken" 10 taken && ! in_ct test -e /run/vmattest/handover.d/handove
         ok "serve, in its sandbox, reads and removes the hand-over file in /run/vmattest/handover.d"
 else not_ok "serve, in its sandbox, reads and removes the hand-over file in /run/vmattest/handover.d"
         journal vmattest.service | tail -n 5 | diag; fi
+# that warning went to the journal at priority warning, the lines around it at info
+warnings=$(in_ct journalctl --no-pager -o cat -p warning -u vmattest.service)
+if grep -q 'hand-over /run/vmattest/handover.d/handover: expected the line' <<<"$warnings" &&
+        ! grep -q ' serving on https://' <<<"$warnings"; then
+        ok "journalctl -p warning finds the agent's warning and not its info lines (sd-daemon priorities)"
+else not_ok "journalctl -p warning finds the agent's warning and not its info lines (sd-daemon priorities)"
+        diag <<<"$warnings"; fi
 
 # /dev/tpmrm0 through the sandbox: the container has no TPM, so a stand-in node (the null
 # device's numbers) owned tss:tss 0660 as tpm-udev makes it, opened read-write by a unit with
 # vmattest.service's sandbox (its private /dev, the bind mount, the device ACL, its user
 # namespace, group tss); a node of tss's alone (0600) must stay closed to it
 in_ct sh -c 'mknod -m 0660 /dev/tpmrm0 c 1 3 && chown tss:tss /dev/tpmrm0 &&
-        sed -e "/^ExecStartPre=/d; /^Restart/d; s/^Type=exec/Type=oneshot/" \
+        sed -e "/^ExecStartPre=/d; /^Restart/d; /^NotifyAccess=/d; /^TimeoutStartSec=/d; s/^Type=notify/Type=oneshot/" \
             -e "s|^ExecStart=.*|ExecStart=/bin/sh -c \"exec 3<>/dev/tpmrm0\"|" \
             /lib/systemd/system/vmattest.service >/run/systemd/system/tpm-open.service && systemctl daemon-reload'
 tpm_open() { in_ct systemctl start tpm-open.service >/dev/null 2>&1; }
