@@ -21,7 +21,7 @@ else not_ok "make deb builds vmattest, vmattest-dracut and vmattest-verifier"; e
 
 # contents: "MODE OWNER PATH" of every file but directories
 contents() { dpkg-deb -c "$1" | awk '$1 !~ /^d/ { print $1, $2, $6 }'; }
-expect_equal "vmattest: the agent, its unit, users, tmpfiles, config, IMA policy, man page" "$(contents "${PKG_DEBS[0]}")" \
+expect_equal "vmattest: the agent, its unit, users, tmpfiles, config, IMA policy, man pages (8, 5)" "$(contents "${PKG_DEBS[0]}")" \
 "-rw-r--r-- root/root ./etc/vmattest/agent.conf
 -rw-r--r-- root/root ./etc/vmattest/agent.conf.example
 -rw-r--r-- root/root ./etc/vmattest/ima-policy
@@ -33,15 +33,17 @@ expect_equal "vmattest: the agent, its unit, users, tmpfiles, config, IMA policy
 -rw-r--r-- root/root ./usr/share/doc/vmattest/changelog.Debian.gz
 -rw-r--r-- root/root ./usr/share/doc/vmattest/copyright
 -rw-r--r-- root/root ./usr/share/doc/vmattest/packaging.md.gz
+-rw-r--r-- root/root ./usr/share/man/man5/vmattest.conf.5.gz
 -rw-r--r-- root/root ./usr/share/man/man8/vmattest.8.gz"
-expect_equal "vmattest-dracut: the module 90vmattest" "$(contents "${PKG_DEBS[1]}")" \
+expect_equal "vmattest-dracut: the module 90vmattest, its man page (7)" "$(contents "${PKG_DEBS[1]}")" \
 "-rw-r--r-- root/root ./usr/lib/dracut/modules.d/90vmattest/99-vmattest-dhcp.network
 -rwxr-xr-x root/root ./usr/lib/dracut/modules.d/90vmattest/module-setup.sh
 -rw-r--r-- root/root ./usr/lib/dracut/modules.d/90vmattest/vmattest-leave-initrd.service
 -rw-r--r-- root/root ./usr/lib/dracut/modules.d/90vmattest/vmattest-unlock.service
 -rw-r--r-- root/root ./usr/share/doc/vmattest-dracut/changelog.Debian.gz
--rw-r--r-- root/root ./usr/share/doc/vmattest-dracut/copyright"
-expect_equal "vmattest-verifier: the verifier, its unit, user, config, man page; the policy generator" "$(contents "${PKG_DEBS[2]}")" \
+-rw-r--r-- root/root ./usr/share/doc/vmattest-dracut/copyright
+-rw-r--r-- root/root ./usr/share/man/man7/vmattest-dracut.7.gz"
+expect_equal "vmattest-verifier: the verifier, its unit, user, config, man pages (8, 5); the policy generator" "$(contents "${PKG_DEBS[2]}")" \
 "-rw-r--r-- root/root ./etc/vmattest/verifier.conf
 -rw-r--r-- root/root ./etc/vmattest/verifier.conf.example
 -rw-r--r-- root/root ./lib/systemd/system/vmattest-verifier.service
@@ -53,6 +55,7 @@ expect_equal "vmattest-verifier: the verifier, its unit, user, config, man page;
 -rw-r--r-- root/root ./usr/share/doc/vmattest-verifier/copyright
 -rw-r--r-- root/root ./usr/share/doc/vmattest-verifier/packaging.md.gz
 -rw-r--r-- root/root ./usr/share/man/man1/vmattest-policy.1.gz
+-rw-r--r-- root/root ./usr/share/man/man5/vmattest-verifier.conf.5.gz
 -rw-r--r-- root/root ./usr/share/man/man8/vmattest-verifier.8.gz"
 
 expect_equal "conffiles: agent.conf, the example and the IMA policy; verifier.conf and its example" \
