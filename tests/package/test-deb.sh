@@ -4,7 +4,7 @@
 # and conffiles, the binaries carry dpkg-buildflags' hardening, and lintian reports no error.
 . "$(dirname "$0")/lib.sh"
 pkg_require_root
-plan 13
+plan 14
 
 # make dist twice, the second time after a file's time changed: the same bytes
 tarball=build/vmattest-$PKG_VERSION.tar.gz
@@ -102,6 +102,8 @@ pkg_step lintian run_lintian
 grep -v '^running with root' "$TEST_TMP/lintian" | diag
 errors=$(grep -c '^E: ' "$TEST_TMP/lintian")
 expect_equal "lintian: no errors ($(grep -c '^W: ' "$TEST_TMP/lintian") warnings, listed above)" "$errors" 0
+expect_equal "lintian: no copyright, license or man page tag" \
+        "$(grep -E '^[EWP]: .*(copyright|licen[cs]e|manpage|groff)' "$TEST_TMP/lintian")" ""
 
 # a changelog that disagrees with VERSION: no tarball (in a repository of its own holding the
 # files dist.sh reads: the work tree stays as it is)
