@@ -207,6 +207,9 @@ install: all
 	install -D -m 0755 $(O)/vmattest-policy $(DESTDIR)$(BINDIR)/vmattest-policy
 	install -D -m 0644 agent/vmattest.8 $(DESTDIR)$(MANDIR)/man8/vmattest.8
 	install -D -m 0644 verifier/vmattest-verifier.8 $(DESTDIR)$(MANDIR)/man8/vmattest-verifier.8
+	install -D -m 0644 agent/vmattest.conf.5 $(DESTDIR)$(MANDIR)/man5/vmattest.conf.5
+	install -D -m 0644 verifier/vmattest-verifier.conf.5 $(DESTDIR)$(MANDIR)/man5/vmattest-verifier.conf.5
+	install -D -m 0644 initrd/vmattest-dracut.7 $(DESTDIR)$(MANDIR)/man7/vmattest-dracut.7
 	install -D -m 0644 policy/vmattest-policy.1 $(DESTDIR)$(MANDIR)/man1/vmattest-policy.1
 	install -D -m 0644 agent/agent.conf $(DESTDIR)/etc/vmattest/agent.conf.example
 	install -D -m 0644 verifier/verifier.conf $(DESTDIR)/etc/vmattest/verifier.conf.example

@@ -26,8 +26,9 @@ vm_initrd "$TEST_TMP/initrd.img" | sed 's/^# /  /' || fail "dracut"
 cd "$TEST_TMP" || exit 1
 printf 'demo-disk-key-%s' "$(openssl rand -hex 24)" >disk.key
 vm_rootfs rootfs "the tenant's root file system" && vm_root_add_agent rootfs "$VMATTEST_CONFDIR" || fail "root"
-# the tenant's golden runtime policy is made from its tree; then someone adds a program
-vm_runtime_policy rootfs >runtime-policy.json || fail "runtime policy"
+# the tenant's golden runtime policy is made from its tree and the initrd (IMA measures the
+# initrd's programs too: unlock loads the policy there); then someone adds a program
+vm_runtime_policy rootfs initrd.img >runtime-policy.json || fail "runtime policy"
 vm_root_add_intruder rootfs
 vm_luks_image root.img disk.key rootfs || fail "root image"
 echo "  kernel $KPKG, initrd $(du -m initrd.img | cut -f1) MB, LUKS2 root $VM_LUKS_UUID (busybox and the runtime agent)"
@@ -60,7 +61,7 @@ vm_mb_policy initrd.img "$VM_CMDLINE" >mb-policy.json
 echo '{}' >tpm-policy.json
 echo "  measured-boot policy (PCR 9: this initrd and this command line, computed from the files):"
 jq -c . mb-policy.json | sed 's/^/    /'
-echo "  runtime policy: $(jq '.digests | length' runtime-policy.json) paths of its root tree with their SHA-256"
+echo "  runtime policy: $(jq '.digests | length' runtime-policy.json) paths of its root tree and initrd with their SHA-256"
 show vmattest-verifier add --agent "$agent_id" --policy tpm-policy.json --mb-policy mb-policy.json \
         --runtime-policy runtime-policy.json --payload disk.key | sed 's/^/  /'
 

@@ -133,17 +133,37 @@ sha() { printf %s "$1" | sha256sum | cut -d' ' -f1; }
 boot_aggregate() { tpm2_pcrread sha256:0,1,2,3,4,5,6,7,8,9 -o pcrs.bin >/dev/null && sha256sum <pcrs.bin | cut -d' ' -f1; }
 ima_add() { tpm2_pcrextend "10:sha256=$("$TOOLS_DIR/ima-forge" ima.log "$@")"; }
 
+# swtpm_localca_dir: the directory of the CA that swtpm_setup certifies EKs with, found as
+# swtpm_setup finds it: swtpm_setup.conf from $XDG_CONFIG_HOME, ~/.config or /etc, whose
+# create_certs_tool_config (swtpm-localca.conf) names the CA's statedir (default
+# /var/lib/swtpm-localca). A test or the demo run under another XDG_CONFIG_HOME gets its CA.
+swtpm_localca_dir() {
+        local setup_conf=/etc/swtpm_setup.conf localca_conf dir
+        if [ -n "${XDG_CONFIG_HOME:-}" ] && [ -r "$XDG_CONFIG_HOME/swtpm_setup.conf" ]; then
+                setup_conf=$XDG_CONFIG_HOME/swtpm_setup.conf
+        elif [ -n "${HOME:-}" ] && [ -r "$HOME/.config/swtpm_setup.conf" ]; then
+                setup_conf=$HOME/.config/swtpm_setup.conf
+        fi
+        localca_conf=$(sed -n 's/^[[:space:]]*create_certs_tool_config[[:space:]]*=[[:space:]]*//p' "$setup_conf" 2>/dev/null | tail -n 1)
+        dir=$(sed -n 's/^[[:space:]]*statedir[[:space:]]*=[[:space:]]*//p' "${localca_conf:-/etc/swtpm-localca.conf}" 2>/dev/null | tail -n 1)
+        echo "${dir:-/var/lib/swtpm-localca}"
+}
+
 # swtpm_ca_store DIR: a tpm_cert_store holding swtpm's local CA (root and issuer). swtpm_setup
 # makes that CA the first time it certifies an EK: on a fresh machine, before any test has
-# started a swtpm, one throwaway vTPM is manufactured first so that the CA exists.
+# started a swtpm, one throwaway vTPM is manufactured first so that the CA exists before it is
+# copied (the demo's first run on a fresh machine failed there: "EK certificate does not chain
+# to a CA in the trust store").
 swtpm_ca_store() {
+        local ca
+        ca=$(swtpm_localca_dir)
         mkdir -p "$1"
-        if [ ! -e /var/lib/swtpm-localca/issuercert.pem ]; then
+        if [ ! -e "$ca/issuercert.pem" ] || [ ! -e "$ca/swtpm-localca-rootca-cert.pem" ]; then
                 mkdir -p "$TEST_TMP/ca-bootstrap"
-                swtpm_setup --tpm2 --tpmstate "$TEST_TMP/ca-bootstrap" --create-ek-cert >/dev/null 2>&1 ||
-                        { echo "swtpm_setup could not make swtpm's local CA" >&2; return 1; }
+                swtpm_setup --tpm2 --tpmstate "$TEST_TMP/ca-bootstrap" --create-ek-cert >"$TEST_TMP/ca-bootstrap.log" 2>&1 ||
+                        { echo "swtpm_setup could not make swtpm's local CA in $ca:" >&2; cat "$TEST_TMP/ca-bootstrap.log" >&2; return 1; }
         fi
-        cp /var/lib/swtpm-localca/swtpm-localca-rootca-cert.pem /var/lib/swtpm-localca/issuercert.pem "$1/"
+        cp "$ca/swtpm-localca-rootca-cert.pem" "$ca/issuercert.pem" "$1/"
 }
 
 # verifier_config FILE [EXTRA-REGISTRAR-LINES]: a verifier.conf on a free port, trusting

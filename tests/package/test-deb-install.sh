@@ -38,7 +38,9 @@ expect_equal "files, owners and modes" "$(modes usr/bin/vmattest usr/bin/vmattes
         lib/systemd/system/vmattest.service lib/systemd/system/vmattest-verifier.service \
         usr/lib/sysusers.d/vmattest.conf usr/lib/sysusers.d/vmattest-verifier.conf usr/lib/tmpfiles.d/vmattest.conf \
         usr/lib/dracut/modules.d/90vmattest/module-setup.sh usr/lib/dracut/modules.d/90vmattest/vmattest-unlock.service \
-        usr/share/man/man8/vmattest.8.gz usr/share/man/man8/vmattest-verifier.8.gz)" \
+        usr/share/man/man8/vmattest.8.gz usr/share/man/man8/vmattest-verifier.8.gz \
+        usr/share/man/man5/vmattest.conf.5.gz usr/share/man/man5/vmattest-verifier.conf.5.gz \
+        usr/share/man/man7/vmattest-dracut.7.gz)" \
 "755 root:root usr/bin/vmattest
 755 root:root usr/bin/vmattest-verifier
 755 root:root etc/vmattest
@@ -53,7 +55,10 @@ expect_equal "files, owners and modes" "$(modes usr/bin/vmattest usr/bin/vmattes
 755 root:root usr/lib/dracut/modules.d/90vmattest/module-setup.sh
 644 root:root usr/lib/dracut/modules.d/90vmattest/vmattest-unlock.service
 644 root:root usr/share/man/man8/vmattest.8.gz
-644 root:root usr/share/man/man8/vmattest-verifier.8.gz"
+644 root:root usr/share/man/man8/vmattest-verifier.8.gz
+644 root:root usr/share/man/man5/vmattest.conf.5.gz
+644 root:root usr/share/man/man5/vmattest-verifier.conf.5.gz
+644 root:root usr/share/man/man7/vmattest-dracut.7.gz"
 expect_equal "dpkg knows the conffiles" \
         "$(in_root dpkg-query -W -f '${Conffiles}\n' vmattest vmattest-verifier | awk 'NF { print $1 }')" \
 "/etc/vmattest/agent.conf

@@ -4,7 +4,7 @@
 # and conffiles, the binaries carry dpkg-buildflags' hardening, and lintian reports no error.
 . "$(dirname "$0")/lib.sh"
 pkg_require_root
-plan 13
+plan 14
 
 # make dist twice, the second time after a file's time changed: the same bytes
 tarball=build/vmattest-$PKG_VERSION.tar.gz
@@ -21,7 +21,7 @@ else not_ok "make deb builds vmattest, vmattest-dracut and vmattest-verifier"; e
 
 # contents: "MODE OWNER PATH" of every file but directories
 contents() { dpkg-deb -c "$1" | awk '$1 !~ /^d/ { print $1, $2, $6 }'; }
-expect_equal "vmattest: the agent, its unit, users, tmpfiles, config, IMA policy, man page" "$(contents "${PKG_DEBS[0]}")" \
+expect_equal "vmattest: the agent, its unit, users, tmpfiles, config, IMA policy, man pages (8, 5)" "$(contents "${PKG_DEBS[0]}")" \
 "-rw-r--r-- root/root ./etc/vmattest/agent.conf
 -rw-r--r-- root/root ./etc/vmattest/agent.conf.example
 -rw-r--r-- root/root ./etc/vmattest/ima-policy
@@ -33,15 +33,17 @@ expect_equal "vmattest: the agent, its unit, users, tmpfiles, config, IMA policy
 -rw-r--r-- root/root ./usr/share/doc/vmattest/changelog.Debian.gz
 -rw-r--r-- root/root ./usr/share/doc/vmattest/copyright
 -rw-r--r-- root/root ./usr/share/doc/vmattest/packaging.md.gz
+-rw-r--r-- root/root ./usr/share/man/man5/vmattest.conf.5.gz
 -rw-r--r-- root/root ./usr/share/man/man8/vmattest.8.gz"
-expect_equal "vmattest-dracut: the module 90vmattest" "$(contents "${PKG_DEBS[1]}")" \
+expect_equal "vmattest-dracut: the module 90vmattest, its man page (7)" "$(contents "${PKG_DEBS[1]}")" \
 "-rw-r--r-- root/root ./usr/lib/dracut/modules.d/90vmattest/99-vmattest-dhcp.network
 -rwxr-xr-x root/root ./usr/lib/dracut/modules.d/90vmattest/module-setup.sh
 -rw-r--r-- root/root ./usr/lib/dracut/modules.d/90vmattest/vmattest-leave-initrd.service
 -rw-r--r-- root/root ./usr/lib/dracut/modules.d/90vmattest/vmattest-unlock.service
 -rw-r--r-- root/root ./usr/share/doc/vmattest-dracut/changelog.Debian.gz
--rw-r--r-- root/root ./usr/share/doc/vmattest-dracut/copyright"
-expect_equal "vmattest-verifier: the verifier, its unit, user, config, man page; the policy generator" "$(contents "${PKG_DEBS[2]}")" \
+-rw-r--r-- root/root ./usr/share/doc/vmattest-dracut/copyright
+-rw-r--r-- root/root ./usr/share/man/man7/vmattest-dracut.7.gz"
+expect_equal "vmattest-verifier: the verifier, its unit, user, config, man pages (8, 5); the policy generator" "$(contents "${PKG_DEBS[2]}")" \
 "-rw-r--r-- root/root ./etc/vmattest/verifier.conf
 -rw-r--r-- root/root ./etc/vmattest/verifier.conf.example
 -rw-r--r-- root/root ./lib/systemd/system/vmattest-verifier.service
@@ -53,6 +55,7 @@ expect_equal "vmattest-verifier: the verifier, its unit, user, config, man page;
 -rw-r--r-- root/root ./usr/share/doc/vmattest-verifier/copyright
 -rw-r--r-- root/root ./usr/share/doc/vmattest-verifier/packaging.md.gz
 -rw-r--r-- root/root ./usr/share/man/man1/vmattest-policy.1.gz
+-rw-r--r-- root/root ./usr/share/man/man5/vmattest-verifier.conf.5.gz
 -rw-r--r-- root/root ./usr/share/man/man8/vmattest-verifier.8.gz"
 
 expect_equal "conffiles: agent.conf, the example and the IMA policy; verifier.conf and its example" \
@@ -99,6 +102,8 @@ pkg_step lintian run_lintian
 grep -v '^running with root' "$TEST_TMP/lintian" | diag
 errors=$(grep -c '^E: ' "$TEST_TMP/lintian")
 expect_equal "lintian: no errors ($(grep -c '^W: ' "$TEST_TMP/lintian") warnings, listed above)" "$errors" 0
+expect_equal "lintian: no copyright, license or man page tag" \
+        "$(grep -E '^[EWP]: .*(copyright|licen[cs]e|manpage|groff)' "$TEST_TMP/lintian")" ""
 
 # a changelog that disagrees with VERSION: no tarball (in a repository of its own holding the
 # files dist.sh reads: the work tree stays as it is)

@@ -24,6 +24,9 @@ expect_equal "the files, where dracut and systemd look and under PREFIX" "$(cat 
 755 ./opt/vmattest/bin/vmattest-verifier
 755 ./opt/vmattest/bin/vmattest-policy
 644 ./opt/vmattest/share/man/man1/vmattest-policy.1
+644 ./opt/vmattest/share/man/man5/vmattest.conf.5
+644 ./opt/vmattest/share/man/man5/vmattest-verifier.conf.5
+644 ./opt/vmattest/share/man/man7/vmattest-dracut.7
 644 ./opt/vmattest/share/man/man8/vmattest.8
 644 ./opt/vmattest/share/man/man8/vmattest-verifier.8
 644 .$unitdir/vmattest.service

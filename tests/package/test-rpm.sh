@@ -17,7 +17,7 @@ else not_ok "rpmbuild -bb builds vmattest, vmattest-dracut (noarch) and vmattest
 
 # "MODE OWNER GROUP PATH" of every file but directories, doc files and build-id links
 files() { rpm -qlvp "$1" 2>/dev/null | awk '$1 !~ /^[dl]/ && $9 !~ /^\/usr\/share\/doc\// { print $1, $3, $4, $9 }'; }
-expect_equal "vmattest: the agent, its unit, users, tmpfiles, config, IMA policy, man page" \
+expect_equal "vmattest: the agent, its unit, users, tmpfiles, config, IMA policy, man pages (8, 5), license" \
         "$(files "$rpms/x86_64/vmattest-$PKG_VERSION-1.x86_64.rpm")" \
 "-rw-r--r-- root root /etc/vmattest/agent.conf
 -rw-r--r-- root root /etc/vmattest/agent.conf.example
@@ -26,13 +26,17 @@ expect_equal "vmattest: the agent, its unit, users, tmpfiles, config, IMA policy
 -rw-r--r-- root root /usr/lib/systemd/system/vmattest.service
 -rw-r--r-- root root /usr/lib/sysusers.d/vmattest.conf
 -rw-r--r-- root root /usr/lib/tmpfiles.d/vmattest.conf
+-rw-r--r-- root root /usr/share/licenses/vmattest/LICENSE
+-rw-r--r-- root root /usr/share/man/man5/vmattest.conf.5
 -rw-r--r-- root root /usr/share/man/man8/vmattest.8"
-expect_equal "vmattest-dracut: the module 90vmattest" "$(files "$rpms/noarch/vmattest-dracut-$PKG_VERSION-1.noarch.rpm")" \
+expect_equal "vmattest-dracut: the module 90vmattest, its man page (7), license" "$(files "$rpms/noarch/vmattest-dracut-$PKG_VERSION-1.noarch.rpm")" \
 "-rw-r--r-- root root /usr/lib/dracut/modules.d/90vmattest/99-vmattest-dhcp.network
 -rwxr-xr-x root root /usr/lib/dracut/modules.d/90vmattest/module-setup.sh
 -rw-r--r-- root root /usr/lib/dracut/modules.d/90vmattest/vmattest-leave-initrd.service
--rw-r--r-- root root /usr/lib/dracut/modules.d/90vmattest/vmattest-unlock.service"
-expect_equal "vmattest-verifier: the verifier, its unit, user, config, man page; the policy generator" \
+-rw-r--r-- root root /usr/lib/dracut/modules.d/90vmattest/vmattest-unlock.service
+-rw-r--r-- root root /usr/share/licenses/vmattest-dracut/LICENSE
+-rw-r--r-- root root /usr/share/man/man7/vmattest-dracut.7"
+expect_equal "vmattest-verifier: the verifier, its unit, user, config, man pages (8, 5); the policy generator; license" \
         "$(files "$rpms/x86_64/vmattest-verifier-$PKG_VERSION-1.x86_64.rpm")" \
 "-rw-r--r-- root root /etc/vmattest/verifier.conf
 -rw-r--r-- root root /etc/vmattest/verifier.conf.example
@@ -40,7 +44,9 @@ expect_equal "vmattest-verifier: the verifier, its unit, user, config, man page;
 -rwxr-xr-x root root /usr/bin/vmattest-verifier
 -rw-r--r-- root root /usr/lib/systemd/system/vmattest-verifier.service
 -rw-r--r-- root root /usr/lib/sysusers.d/vmattest-verifier.conf
+-rw-r--r-- root root /usr/share/licenses/vmattest-verifier/LICENSE
 -rw-r--r-- root root /usr/share/man/man1/vmattest-policy.1
+-rw-r--r-- root root /usr/share/man/man5/vmattest-verifier.conf.5
 -rw-r--r-- root root /usr/share/man/man8/vmattest-verifier.8"
 expect_equal "config files: agent.conf, ima-policy, verifier.conf kept when edited (noreplace)" \
         "$(rpm -qp --qf '[%{FILEFLAGS:fflags} %{FILENAMES}\n]' "$rpms"/x86_64/*.rpm 2>/dev/null | awk 'NF == 2 && $1 ~ /c/')" \
