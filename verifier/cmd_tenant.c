@@ -298,6 +298,9 @@ static int show_one(const struct attestation *a, void *user) {
                 json_object_object_add(obj, "ima_entries_verified", json_object_new_int64((int64_t)a->ima_next_entry));
                 json_object_object_add(obj, "last_error", last_error[0] ? json_object_new_string(last_error) : NULL);
                 json_object_object_add(obj, "payload_released_at", a->released_at ? json_object_new_int64(a->released_at) : NULL);
+                json_object_object_add(obj, "group", a->group[0] ? json_object_new_string(a->group) : NULL);
+                json_object_object_add(obj, "payload_origin", a->payload_origin[0] ? json_object_new_string(a->payload_origin) : NULL);
+                json_object_object_add(obj, "escrowed_at", a->escrowed_at ? json_object_new_int64(a->escrowed_at) : NULL);
                 json_object_array_add(show->array, obj);
         } else if (!show->details)
                 printf("%-8s  %-20s  %s\n", a->state, ok, a->agent_id);
@@ -306,6 +309,15 @@ static int show_one(const struct attestation *a, void *user) {
                 printf("state:         %s\n", a->state);
                 printf("EK hash:       %s\n", a->ek_hash[0] ? a->ek_hash : "(none pinned)");
                 printf("AK name:       %s\n", a->ak_name[0] ? a->ak_name : "(none pinned)");
+                if (a->group[0])
+                        printf("group:         %s (enrolled with its token)\n", a->group);
+                if (a->escrowed_at) {
+                        char escrowed[32];
+
+                        format_time(a->escrowed_at, escrowed, sizeof(escrowed));
+                        printf("payload:       escrowed by the agent %s (boot %lld)\n", escrowed, (long long)a->escrow_reset);
+                } else if (a->payload_origin[0])
+                        printf("payload:       the tenant's\n");
                 if (failure[0])
                         printf("failure:       %s\n  at           %s\n", failure, failed_at);
                 printf("last good:     %s\n", ok);
