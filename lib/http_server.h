@@ -35,8 +35,15 @@ int http_tls_server_context(const char *cert_file, const char *key_file, const c
 /* The same from a certificate and key in memory (the agent's mTLS identity, which in the initrd
  * and after a hand-over exists in memory only); the context takes its own references. */
 int http_tls_server_context_keys(X509 *cert, EVP_PKEY *key, const char *client_ca, bool require_client, SSL_CTX **out);
-/* True when the request came over TLS with a client certificate that verified. */
+/* True when the request came over TLS with a client certificate that chains to client_ca. A
+ * listener that does not require a client certificate also serves one that does not chain (the
+ * handshake does not fail): this stays false for it. */
 bool http_request_client_verified(struct evhttp_request *req);
+/* True when the request came over TLS. */
+bool http_request_tls(struct evhttp_request *req);
+/* The client's certificate, verified or not (borrowed: valid while the request is); NULL when
+ * none was presented or the request is not over TLS. */
+X509 *http_request_peer_certificate(struct evhttp_request *req);
 
 /* Replies with the envelope; takes ownership of `results` (NULL: an empty object). */
 void http_reply(struct evhttp_request *req, int code, const char *status, json_object *results);

@@ -11,19 +11,12 @@
 #include "lib/cleanup.h"
 #include "lib/display.h"
 #include "lib/error.h"
-#include "lib/file.h"
-#include "lib/hashalg.h"
 #include "lib/log.h"
-#include "lib/mb_policy.h"
-#include "lib/runtime_policy.h"
 #include "lib/secret_file.h"
-#include "lib/aead.h"
 #include "verifier/commands.h"
 #include "verifier/payload_vault.h"
 #include "verifier/store.h"
-#include "verifier/tpm_policy.h"
-
-#define POLICY_FILE_MAX (64u << 20)
+#include "verifier/tenant_policies.h"
 
 static const char add_help[] =
         "Usage: vmattest-verifier add --agent ID --policy FILE [--runtime-policy FILE] [--mb-policy FILE]\n"
@@ -140,82 +133,19 @@ static int parse_args(int argc, char **argv, const char *help, bool policies, st
         return EXIT_OK;
 }
 
-static int read_policy_file(const char *path, char **text) {
-        size_t size;
-        int ret = file_read_all(path, POLICY_FILE_MAX, text, &size);
-
-        return ret == -ENOENT ? vm_error(-ENOENT, "%s: no such file", path) : ret;
-}
-
-/* PCR 9 holds what the kernel's EFI stub measured: the command line and the initrd. */
-#define CMDLINE_PCR 9
-
-static bool mb_policy_pins(const struct mb_policy *policy, uint32_t pcr) {
-        if (policy->pcr_mask & (1u << pcr))
-                return true;
-        for (size_t i = 0; i < policy->rule_count; i++)
-                if (policy->rules[i].pcr == pcr)
-                        return true;
-        return false;
-}
-
-/* Reads each policy and checks that it parses, so that a typo fails here, not in the poller;
- * *cmdline_pinned: whether one of them constrains PCR 9. */
-static int load_policies(const struct verifier_config *config, const struct tenant_args *args, char **tpm, char **runtime,
-                         char **mb, bool *cmdline_pinned) {
-        TPM2_ALG_ID bank = hashalg_from_name(config->tpm_hash_alg);
-        int ret;
-
-        *cmdline_pinned = false;
-        ret = read_policy_file(args->policy, tpm);
-        if (ret >= 0) {
-                struct tpm_policy policy;
-
-                ret = tpm_policy_load(*tpm, strlen(*tpm), bank, &policy);
-                if (ret >= 0) {
-                        *cmdline_pinned = policy.mask & (1u << CMDLINE_PCR) && policy.pcr[CMDLINE_PCR].count > 0;
-                        tpm_policy_done(&policy);
-                } else
-                        ret = vm_error(ret, "%s: %s", args->policy, vm_error_detail(ret));
-        }
-        if (ret >= 0 && args->runtime_policy && (ret = read_policy_file(args->runtime_policy, runtime)) >= 0) {
-                struct runtime_policy *policy = NULL;
-
-                ret = runtime_policy_parse(*runtime, strlen(*runtime), &policy);
-                runtime_policy_free(policy);
-                if (ret < 0)
-                        ret = vm_error(ret, "%s: %s", args->runtime_policy, vm_error_detail(ret));
-        }
-        if (ret >= 0 && args->mb_policy && (ret = read_policy_file(args->mb_policy, mb)) >= 0) {
-                struct mb_policy *policy = NULL;
-
-                ret = mb_policy_parse(*mb, strlen(*mb), &policy);
-                if (ret >= 0 && mb_policy_pins(policy, CMDLINE_PCR))
-                        *cmdline_pinned = true;
-                mb_policy_free(policy);
-                if (ret < 0)
-                        ret = vm_error(ret, "%s: %s", args->mb_policy, vm_error_detail(ret));
-        }
-        return ret;
-}
-
 #define PAYLOAD_MAX (64 * 1024)
 
 /* The tenant's key file, sealed under the vault key: the only form the verifier stores. It is
  * read into the secure heap with read(2), not through stdio, whose buffer is not wiped. */
 static int seal_payload(const struct verifier_config *config, const char *path, char **sealed) {
-        uint8_t *plain = NULL, *vault = NULL;
+        uint8_t *plain = NULL;
         size_t n = 0, plain_size = 0;
         int ret = secret_file_read(path, PAYLOAD_MAX, &plain, &n, &plain_size);
 
         if (ret == -EFBIG || (ret >= 0 && n == 0))
                 ret = vm_error(-EINVAL, "%s: the payload must be 1-%d bytes", path, PAYLOAD_MAX);
         if (ret >= 0)
-                ret = payload_vault_key(config->payload_vault, true, &vault);
-        if (ret >= 0)
-                ret = aead_seal(vault, plain, n, sealed);
-        if (vault)
-                OPENSSL_secure_clear_free(vault, AEAD_KEY_SIZE);
+                ret = payload_vault_seal(config->payload_vault, plain, n, sealed);
         if (plain)
                 OPENSSL_secure_clear_free(plain, plain_size);
         return ret;
@@ -245,21 +175,6 @@ static bool same_hex(const char *given, const char *registered) {
         return true;
 }
 
-/* The dracut module's rd.shell=0 and rd.emergency=poweroff are defaults the kernel command line
- * overrides, and the command line is measured into PCR 9 only: a payload enrolled under policies
- * that leave PCR 9 free goes to a boot that may drop to a root shell in the initrd
- * (rd.shell=1, rd.break) with the volumes open. Refused unless the tenant says so. */
-static int check_cmdline_pinned(const struct tenant_args *args, bool cmdline_pinned) {
-        if (!args->payload || cmdline_pinned)
-                return 0;
-        log_warning("the kernel command line (PCR 9) is not pinned: a command line with rd.shell=1 or rd.break would "
-                    "get the key (pin PCR 9 in --policy or --mb-policy)");
-        if (args->allow_unpinned_cmdline)
-                return 0;
-        return vm_error(-EPERM, "add: agent %s not enrolled: --payload without a policy that pins PCR 9 needs "
-                        "--allow-unpinned-cmdline", args->agent);
-}
-
 /* The enrolment pins the registration's EK hash and AK name (the poller refuses a registration
  * that differs); the tenant may name the TPM it expects, so that `add` does not trust whatever
  * registered under the id. */
@@ -278,11 +193,8 @@ int cmd_add(int argc, char **argv, const char *config_path) {
         struct verifier_config config;
         struct store *store = NULL;
         struct registered_agent reg = { 0 };
-        _cleanup_(freep) char *tpm = NULL;
-        _cleanup_(freep) char *runtime = NULL;
-        _cleanup_(freep) char *mb = NULL;
+        struct policy_texts policies = { 0 };
         _cleanup_(freep) char *sealed = NULL;
-        bool cmdline_pinned = false;
         int ret = parse_args(argc, argv, add_help, true, &args);
 
         if (ret != EXIT_OK)
@@ -294,13 +206,20 @@ int cmd_add(int argc, char **argv, const char *config_path) {
         ret = open_store(config_path, &config, &store);
         if (ret != EXIT_OK)
                 return ret;
-        ret = load_policies(&config, &args, &tpm, &runtime, &mb, &cmdline_pinned);
+        ret = tenant_policies_load(&config,
+                                   &(const struct policy_sources){ .tpm_file = args.policy,
+                                                                   .runtime_file = args.runtime_policy,
+                                                                   .mb_file = args.mb_policy },
+                                   &policies);
         if (ret >= 0)
-                ret = check_cmdline_pinned(&args, cmdline_pinned);
+                ret = policy_texts_check_cmdline(&policies, args.payload != NULL, args.allow_unpinned_cmdline, "--policy");
+        if (ret == -EPERM)
+                ret = vm_error(ret, "add: agent %s not enrolled: %s", args.agent, vm_error_detail(ret));
         if (ret >= 0 && args.payload)
                 ret = seal_payload(&config, args.payload, &sealed);
         if (ret < 0) {
                 log_error("%s", vm_error_detail(ret));
+                policy_texts_done(&policies);
                 store_free(store);
                 return EXIT_USAGE;
         }
@@ -312,7 +231,8 @@ int cmd_add(int argc, char **argv, const char *config_path) {
         if (ret >= 0)
                 ret = check_expected_tpm(&args, &reg);
         if (ret >= 0)
-                ret = store_attestation_add(store, &reg, tpm, runtime, mb, sealed);
+                ret = store_attestation_add(store, &reg, policies.tpm, policies.runtime, policies.mb, sealed);
+        policy_texts_done(&policies);
         store_free(store);
         if (ret < 0) {
                 registered_agent_done(&reg);
@@ -378,6 +298,9 @@ static int show_one(const struct attestation *a, void *user) {
                 json_object_object_add(obj, "ima_entries_verified", json_object_new_int64((int64_t)a->ima_next_entry));
                 json_object_object_add(obj, "last_error", last_error[0] ? json_object_new_string(last_error) : NULL);
                 json_object_object_add(obj, "payload_released_at", a->released_at ? json_object_new_int64(a->released_at) : NULL);
+                json_object_object_add(obj, "group", a->group[0] ? json_object_new_string(a->group) : NULL);
+                json_object_object_add(obj, "payload_origin", a->payload_origin[0] ? json_object_new_string(a->payload_origin) : NULL);
+                json_object_object_add(obj, "escrowed_at", a->escrowed_at ? json_object_new_int64(a->escrowed_at) : NULL);
                 json_object_array_add(show->array, obj);
         } else if (!show->details)
                 printf("%-8s  %-20s  %s\n", a->state, ok, a->agent_id);
@@ -386,6 +309,15 @@ static int show_one(const struct attestation *a, void *user) {
                 printf("state:         %s\n", a->state);
                 printf("EK hash:       %s\n", a->ek_hash[0] ? a->ek_hash : "(none pinned)");
                 printf("AK name:       %s\n", a->ak_name[0] ? a->ak_name : "(none pinned)");
+                if (a->group[0])
+                        printf("group:         %s (enrolled with its token)\n", a->group);
+                if (a->escrowed_at) {
+                        char escrowed[32];
+
+                        format_time(a->escrowed_at, escrowed, sizeof(escrowed));
+                        printf("payload:       escrowed by the agent %s (boot %lld)\n", escrowed, (long long)a->escrow_reset);
+                } else if (a->payload_origin[0])
+                        printf("payload:       the tenant's\n");
                 if (failure[0])
                         printf("failure:       %s\n  at           %s\n", failure, failed_at);
                 printf("last good:     %s\n", ok);

@@ -20,6 +20,7 @@ int cmd_status(int argc, char **argv, const char *config_path);
 int cmd_list(int argc, char **argv, const char *config_path);
 int cmd_delete(int argc, char **argv, const char *config_path);
 int cmd_reactivate(int argc, char **argv, const char *config_path);
+int cmd_group(int argc, char **argv, const char *config_path);
 
 /* Loads the config (which need not exist when it is the default path); an exit code. */
 int command_load_config(const char *config_path, struct verifier_config *config);

@@ -28,6 +28,7 @@ static const struct command {
         { "list", cmd_list, "list enrolled agents" },
         { "delete", cmd_delete, "stop polling an agent" },
         { "reactivate", cmd_reactivate, "poll a failed agent again" },
+        { "group", cmd_group, "enrolment groups: policies and tokens that enrol agents at registration" },
 };
 
 static void usage(FILE *out) {

@@ -52,3 +52,14 @@ int payload_vault_key(const char *path, bool create, uint8_t **key) {
         *key = k;
         return 0;
 }
+
+int payload_vault_seal(const char *path, const uint8_t *plain, size_t n, char **sealed) {
+        uint8_t *vault = NULL;
+        int ret = payload_vault_key(path, true, &vault);
+
+        if (ret >= 0)
+                ret = aead_seal(vault, plain, n, sealed);
+        if (vault)
+                OPENSSL_secure_clear_free(vault, AEAD_KEY_SIZE);
+        return ret;
+}

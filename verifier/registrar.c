@@ -19,6 +19,7 @@
 #include "lib/tpm2b.h"
 #include "lib/tpmkey.h"
 #include "lib/http_server.h"
+#include "verifier/escrow.h"
 #include "verifier/registration_body.h"
 
 #define CREDENTIAL_CHARS 32    /* docs/protocol.md §1: 32 random [A-Za-z0-9] bytes */
@@ -171,6 +172,17 @@ static int registration_room(struct registrar *r) {
         return 0;
 }
 
+/* docs/protocol.md, enrolment tokens: a token is a secret, so it is accepted over TLS only; one
+ * that cannot enrol (unknown, expired, used up) is refused before a challenge is made. */
+static int check_enrolment_token(struct registrar *r, struct evhttp_request *req, const struct registration_body *reg) {
+        if (!reg->enrolment_token_sha256[0])
+                return 0;
+        if (!http_request_tls(req))
+                return vm_error(-EINVAL, "vmattest_enrolment_token refused over plain HTTP: register at the registrar's TLS "
+                                         "port");
+        return store_token_check(r->store, reg->enrolment_token_sha256, (int64_t)time(NULL), NULL);
+}
+
 static void handle_register(struct registrar *r, struct evhttp_request *req, const char *agent_id) {
         struct registered_agent agent = { 0 }, known = { 0 };
         struct registration_body reg = { 0 };
@@ -187,6 +199,8 @@ static void handle_register(struct registrar *r, struct evhttp_request *req, con
                 ret = registration_body_parse(body, &reg);
         json_object_put(body);
         if (ret >= 0)
+                ret = check_enrolment_token(r, req, &reg);
+        if (ret >= 0)
                 ret = tpmkey_hash_ek(&reg.ek.publicArea, agent.ek_hash);
         if (ret >= 0)
                 ret = check_id_of_ek(agent_id, agent.ek_hash);
@@ -202,6 +216,7 @@ static void handle_register(struct registrar *r, struct evhttp_request *req, con
                 snprintf(agent.ak_name, sizeof(agent.ak_name), "%s", ak_name_hex);
                 snprintf(agent.pending_ip, sizeof(agent.pending_ip), "%s", reg.ip);
                 agent.pending_port = reg.port;
+                snprintf(agent.pending_token_sha256, sizeof(agent.pending_token_sha256), "%s", reg.enrolment_token_sha256);
                 agent.ek_tpm = TAKE_PTR(reg.ek_tpm), agent.ek_tpm_size = reg.ek_tpm_size;
                 agent.aik_tpm = TAKE_PTR(reg.aik_tpm), agent.aik_tpm_size = reg.aik_tpm_size;
                 agent.ekcert = TAKE_PTR(reg.ekcert), agent.ekcert_size = reg.ekcert_size;
@@ -218,11 +233,16 @@ static void handle_register(struct registrar *r, struct evhttp_request *req, con
                 ret = store_agent_register(r->store, &agent);
         }
         if (ret < 0) {
-                log_info("registrar: POST agent %s refused: %s", agent_id, vm_error_detail(ret));
+                /* the token is named by its hash's start, never shown */
+                log_info("registrar: POST agent %s%s%.12s%s refused: %s", agent_id,
+                         reg.enrolment_token_sha256[0] ? " (enrolment token " : "", reg.enrolment_token_sha256,
+                         reg.enrolment_token_sha256[0] ? "...)" : "", vm_error_detail(ret));
                 reply_failure(req, ret);
         } else {
-                log_info("registrar: agent %s registered (EK %s, %s)%s", agent_id, agent.ek_hash,
+                log_info("registrar: agent %s registered (EK %s, %s%s%.12s%s)%s", agent_id, agent.ek_hash,
                          agent.ekcert ? "certificate chains to the CA store" : "allow-listed EK hash",
+                         agent.pending_token_sha256[0] ? ", enrolment token " : "", agent.pending_token_sha256,
+                         agent.pending_token_sha256[0] ? "..." : "",
                          known_ret >= 0 && known.active ? ": its active registration stays until it activates" : "");
                 results = json_object_new_object();
                 json_object_object_add(results, "blob", json_object_new_string(blob_b64));
@@ -270,12 +290,25 @@ static void handle_activate(struct registrar *r, struct evhttp_request *req, con
                                                    "is dropped (register again)",
                                          agent_id);
         } else {
-                /* a challenge is answered once: the pending registration becomes the active one */
-                ret = store_agent_activate(r->store, agent_id, agent.pending_tag_sha256, (int64_t)time(NULL));
-                if (ret < 0)
+                /* a challenge is answered once: the pending registration becomes the active one, and
+                 * one that came with an enrolment token enrols the agent in the token's group in the
+                 * same transaction (docs/protocol.md, enrolment tokens) */
+                char group[GROUP_NAME_MAX + 1];
+
+                ret = store_agent_activate_enrol(r->store, agent_id, agent.pending_tag_sha256, (int64_t)time(NULL), group);
+                if (ret == -EACCES) {
+                        log_info("registrar: agent %s not activated: %s (token %.12s...): its pending registration is dropped",
+                                 agent_id, vm_error_detail(ret), agent.pending_token_sha256);
+                        store_agent_drop_pending(r->store, agent_id);
+                        http_reply_error(req, 403, "%s: agent %s not activated", vm_error_detail(ret), agent_id);
+                } else if (ret < 0)
                         reply_failure(req, ret);
                 else {
-                        log_info("registrar: agent %s activated", agent_id);
+                        if (group[0])
+                                log_info("registrar: agent %s activated and enrolled in group %s (enrolment token %.12s...)",
+                                         agent_id, group, agent.pending_token_sha256);
+                        else
+                                log_info("registrar: agent %s activated", agent_id);
                         http_reply(req, 200, "Success", NULL);
                 }
         }
@@ -324,14 +357,15 @@ static void handle_version(struct evhttp_request *req) {
         http_reply(req, 200, "Success", results);
 }
 
-/* "/v2.N/agents[/{id}[/activate]]": the id and whether /activate follows, or -1. */
-static int parse_agents_path(const char *path, char id[AGENT_ID_MAX + 1], bool *activate, bool *list) {
+/* "/v2.N/agents[/{id}[/activate|/escrow]]": the id and whether /activate or /escrow follows,
+ * or -1. */
+static int parse_agents_path(const char *path, char id[AGENT_ID_MAX + 1], bool *activate, bool *escrow, bool *list) {
         unsigned minor;
         int consumed = 0;
         const char *rest;
         size_t n;
 
-        *activate = *list = false;
+        *activate = *escrow = *list = false;
         id[0] = '\0';
         if (sscanf(path, "/v2.%u/agents%n", &minor, &consumed) != 1 || consumed == 0 || minor > REGISTRAR_API_MAX_MINOR)
                 return -1;
@@ -352,6 +386,8 @@ static int parse_agents_path(const char *path, char id[AGENT_ID_MAX + 1], bool *
         rest += n;
         if (strcmp(rest, "/activate") == 0)
                 *activate = true;
+        else if (strcmp(rest, "/escrow") == 0)
+                *escrow = true;
         else if (*rest != '\0' && strcmp(rest, "/") != 0)
                 return -1;
         return 0;
@@ -363,7 +399,7 @@ void registrar_handle(struct evhttp_request *req, void *user) {
         const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
         enum evhttp_cmd_type method = evhttp_request_get_command(req);
         char agent_id[AGENT_ID_MAX + 1];
-        bool activate, list;
+        bool activate, escrow, list;
 
         vm_error_clear(); /* a request's errors are its own */
         r->requests++;
@@ -378,7 +414,7 @@ void registrar_handle(struct evhttp_request *req, void *user) {
                         http_reply_error(req, 405, "method not allowed on /version");
                 return;
         }
-        if (parse_agents_path(path, agent_id, &activate, &list) < 0) {
+        if (parse_agents_path(path, agent_id, &activate, &escrow, &list) < 0) {
                 http_reply_error(req, 404, "not found: %.100s (API v2.0-2.%d; agent ids are A-Z a-z 0-9 . _ -)", path,
                                  REGISTRAR_API_MAX_MINOR);
                 return;
@@ -405,6 +441,13 @@ void registrar_handle(struct evhttp_request *req, void *user) {
                         reply_failure(req, ret);
                 } else
                         http_reply(req, 200, "Success", results);
+                return;
+        }
+        if (escrow) { /* vmattest extension (docs/protocol.md): the agent's own certificate, checked there */
+                if (method != EVHTTP_REQ_POST)
+                        http_reply_error(req, 405, "escrow needs POST");
+                else
+                        escrow_handle(r, req, agent_id);
                 return;
         }
         if (activate || method == EVHTTP_REQ_PUT) {

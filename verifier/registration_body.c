@@ -1,5 +1,6 @@
 #include "verifier/registration_body.h"
 
+#include <openssl/crypto.h>
 #include <openssl/pem.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include "lib/tpm2b.h"
 #include "lib/tpmkey.h"
 #include "verifier/ek_check.h"
+#include "verifier/enrolment_token.h"
 
 #define TPM2B_PUBLIC_B64_MAX 2048 /* a TPM2B_PUBLIC is at most ~1.3 KiB */
 #define EKCERT_TEXT_MAX 32768
@@ -62,13 +64,33 @@ static int check_mtls_cert(const char *pem) {
         return ret;
 }
 
+/* The optional vmattest_enrolment_token: only its hash is kept, and the text in the parsed body
+ * is wiped (it is a secret that enrols an agent). */
+static int body_enrolment_token(json_object *body, char sha256[ENROLMENT_TOKEN_SHA256_HEX]) {
+        const char *token;
+        int ret = json_member_string(body, "vmattest_enrolment_token", ENROLMENT_TOKEN_MAX, true, &token);
+
+        if (ret < 0 || !token)
+                return ret;
+        if (!enrolment_token_form_ok(token, strlen(token)))
+                ret = vm_error(-EBADMSG, "vmattest_enrolment_token is not %d-%d printable ASCII characters",
+                               ENROLMENT_TOKEN_MIN, ENROLMENT_TOKEN_MAX);
+        else
+                ret = enrolment_token_hash(token, strlen(token), sha256);
+        OPENSSL_cleanse((char *)token, strlen(token));
+        return ret;
+}
+
 int registration_body_parse(json_object *body, struct registration_body *out) {
         const char *ekcert, *mtls_cert, *ip;
         json_object *port;
         int ret;
 
         memset(out, 0, sizeof(*out));
-        ret = body_public(body, "ek_tpm", &out->ek, &out->ek_tpm, &out->ek_tpm_size);
+        /* first: whatever else is wrong, the token does not stay in memory */
+        ret = body_enrolment_token(body, out->enrolment_token_sha256);
+        if (ret >= 0)
+                ret = body_public(body, "ek_tpm", &out->ek, &out->ek_tpm, &out->ek_tpm_size);
         if (ret >= 0)
                 ret = check_ek_public(&out->ek.publicArea);
         if (ret >= 0)

@@ -19,6 +19,9 @@ struct registration_body {
         char *mtls_cert;   /* PEM; NULL when null or "disabled" */
         char ip[64];
         int port;
+        /* vmattest extension (docs/protocol.md): the SHA-256 (hex) of the enrolment token the agent
+         * sent in vmattest_enrolment_token; "" when none. The token itself is wiped once hashed. */
+        char enrolment_token_sha256[65];
 };
 
 /* -EBADMSG with a detail naming the member that is missing, of the wrong type, too long or

@@ -19,7 +19,7 @@ struct store {
 /* The schema this version writes; a database of an older one is brought up to it at open
  * (store_upgrade). One statement per table; a new column in an existing table also needs a
  * step in store_upgrade. */
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 static const char schema[] =
         /* registrations (docs/protocol.md §1): the keys, the activated contact, and the
@@ -33,7 +33,7 @@ static const char schema[] =
         " active INTEGER NOT NULL, pending_tag_sha256 TEXT NOT NULL,"
         " registered_at INTEGER NOT NULL, last_seen INTEGER NOT NULL, regcount INTEGER NOT NULL,"
         " pending_mtls_cert TEXT, pending_ip TEXT NOT NULL DEFAULT '', pending_port INTEGER NOT NULL DEFAULT 0,"
-        " pending_at INTEGER NOT NULL DEFAULT 0);"
+        " pending_at INTEGER NOT NULL DEFAULT 0, pending_token_sha256 TEXT NOT NULL DEFAULT '');"
         /* enrolments (vmattest-verifier add): the TPM pinned, the policies, the polling state */
         "CREATE TABLE IF NOT EXISTS attestations ("
         " agent_id TEXT PRIMARY KEY, revision INTEGER NOT NULL,"
@@ -45,7 +45,18 @@ static const char schema[] =
         " polls INTEGER NOT NULL, last_error TEXT NOT NULL, poll_ms INTEGER NOT NULL DEFAULT 0,"
         " payload TEXT, released_reset INTEGER NOT NULL DEFAULT -1, released_restart INTEGER NOT NULL DEFAULT -1,"
         " released_at INTEGER NOT NULL DEFAULT 0,"
-        " ek_hash TEXT NOT NULL DEFAULT '', ak_name TEXT NOT NULL DEFAULT '');";
+        " ek_hash TEXT NOT NULL DEFAULT '', ak_name TEXT NOT NULL DEFAULT '',"
+        " group_name TEXT NOT NULL DEFAULT '', payload_origin TEXT NOT NULL DEFAULT '',"
+        " escrowed_at INTEGER NOT NULL DEFAULT 0, escrow_reset INTEGER NOT NULL DEFAULT -1);"
+        /* enrolment groups (vmattest-verifier group add): the policies an agent that registers
+         * with one of the group's tokens is enrolled with */
+        "CREATE TABLE IF NOT EXISTS enrolment_groups ("
+        " name TEXT PRIMARY KEY, tpm_policy TEXT NOT NULL, runtime_policy TEXT, mb_policy TEXT,"
+        " created_at INTEGER NOT NULL);"
+        /* their tokens, kept as SHA-256 only: uses_left -1 is unlimited, expires_at 0 never */
+        "CREATE TABLE IF NOT EXISTS enrolment_tokens ("
+        " sha256 TEXT PRIMARY KEY, group_name TEXT NOT NULL, uses_left INTEGER NOT NULL,"
+        " expires_at INTEGER NOT NULL, created_at INTEGER NOT NULL);";
 
 /* Version 1 (version 0 is every database made before user_version was kept): a registration
  * waits beside the active one, the expected auth_tag is kept only as its SHA-256, and an
@@ -67,6 +78,17 @@ static const struct column_added {
         { "attestations", "released_at", "INTEGER NOT NULL DEFAULT 0" },
 };
 
+/* Version 2: a pending registration remembers its enrolment token's hash, an enrolment its
+ * group, where its payload came from and when it was escrowed (the tables of groups and tokens
+ * are new: the schema creates them). */
+static const struct column_added columns_v2[] = {
+        { "registrar_agents", "pending_token_sha256", "TEXT NOT NULL DEFAULT ''" },
+        { "attestations", "group_name", "TEXT NOT NULL DEFAULT ''" },
+        { "attestations", "payload_origin", "TEXT NOT NULL DEFAULT ''" },
+        { "attestations", "escrowed_at", "INTEGER NOT NULL DEFAULT 0" },
+        { "attestations", "escrow_reset", "INTEGER NOT NULL DEFAULT -1" },
+};
+
 static const char upgrade_v1[] =
         /* open challenges are dropped with the tags kept in clear: their agents register again */
         "ALTER TABLE registrar_agents RENAME COLUMN pending_tag TO pending_tag_sha256;"
@@ -78,7 +100,8 @@ static const char upgrade_v1[] =
 
 #define AGENT_COLUMNS                                                                                           \
         "agent_id, ek_tpm, ekcert, aik_tpm, ek_hash, ak_name, mtls_cert, ip, port, active, pending_tag_sha256, " \
-        "registered_at, last_seen, regcount, pending_mtls_cert, pending_ip, pending_port, pending_at"
+        "registered_at, last_seen, regcount, pending_mtls_cert, pending_ip, pending_port, pending_at, "          \
+        "pending_token_sha256"
 
 static int store_fail(struct store *store, const char *what) {
         return vm_error(-EIO, "database: %s: %s", what, sqlite3_errmsg(store->db));
@@ -111,12 +134,12 @@ static int user_version(struct store *store) {
         return version;
 }
 
-static int upgrade_to_v1(struct store *store) {
+static int add_columns(struct store *store, const struct column_added *columns, size_t count) {
         char sql[256];
         int ret;
 
-        for (size_t i = 0; i < sizeof(columns_v1) / sizeof(columns_v1[0]); i++) {
-                const struct column_added *c = &columns_v1[i];
+        for (size_t i = 0; i < count; i++) {
+                const struct column_added *c = &columns[i];
 
                 ret = column_exists(store, c->table, c->column);
                 if (ret < 0)
@@ -125,10 +148,28 @@ static int upgrade_to_v1(struct store *store) {
                 if (ret == 0 && sqlite3_exec(store->db, sql, NULL, NULL, NULL) != SQLITE_OK)
                         return store_fail(store, sql);
         }
+        return 0;
+}
+
+static int upgrade_to_v1(struct store *store) {
+        int ret = add_columns(store, columns_v1, sizeof(columns_v1) / sizeof(columns_v1[0]));
+
+        if (ret < 0)
+                return ret;
         ret = column_exists(store, "registrar_agents", "pending_tag");
         if (ret > 0 && sqlite3_exec(store->db, upgrade_v1, NULL, NULL, NULL) != SQLITE_OK)
                 ret = store_fail(store, "cannot hash the open challenges and pin the enrolments' keys");
         return ret < 0 ? ret : 0;
+}
+
+static int upgrade_to_v2(struct store *store) {
+        int ret = add_columns(store, columns_v2, sizeof(columns_v2) / sizeof(columns_v2[0]));
+
+        /* every payload so far is a tenant's (add --payload) */
+        if (ret >= 0 && sqlite3_exec(store->db, "UPDATE attestations SET payload_origin = 'tenant' WHERE payload IS NOT NULL",
+                                     NULL, NULL, NULL) != SQLITE_OK)
+                ret = store_fail(store, "cannot record where the enrolled payloads came from");
+        return ret;
 }
 
 /* Upgrades a database of an older version, or sets a new one up, in one transaction. */
@@ -151,7 +192,9 @@ static int store_upgrade(struct store *store) {
         }
         if (ret >= 0 && sqlite3_exec(store->db, schema, NULL, NULL, NULL) != SQLITE_OK)
                 ret = store_fail(store, "cannot set up the schema");
-        if (ret >= 0 && !fresh && version < 1 && (ret = upgrade_to_v1(store)) < 0)
+        /* the schema's CREATE TABLE IF NOT EXISTS leaves an existing table's columns as they are */
+        if (ret >= 0 && !fresh && ((version < 1 && (ret = upgrade_to_v1(store)) < 0) ||
+                                   (version < 2 && (ret = upgrade_to_v2(store)) < 0)))
                 ret = vm_error(ret, "%s: cannot upgrade the schema from version %d to %d: restore a backup, or move the "
                                     "database aside so that serve starts a new one (agents register again at their next "
                                     "start, enrolments must be added again)",
@@ -244,20 +287,23 @@ int store_open(const char *path, bool create, struct store **out) {
               * pending one is written */
              sqlite3_prepare_v2(store->db,
                                 "INSERT INTO registrar_agents (" AGENT_COLUMNS ")"
-                                " VALUES (?, ?, ?, ?, ?, ?, NULL, '', 0, 0, ?, ?, ?, 0, ?, ?, ?, ?)"
+                                " VALUES (?, ?, ?, ?, ?, ?, NULL, '', 0, 0, ?, ?, ?, 0, ?, ?, ?, ?, ?)"
                                 " ON CONFLICT (agent_id) DO UPDATE SET pending_tag_sha256 = excluded.pending_tag_sha256,"
+                                " pending_token_sha256 = excluded.pending_token_sha256,"
                                 " pending_mtls_cert = excluded.pending_mtls_cert, pending_ip = excluded.pending_ip,"
                                 " pending_port = excluded.pending_port, pending_at = excluded.pending_at",
                                 -1, &store->reg, NULL) != SQLITE_OK ||
              sqlite3_prepare_v2(store->db,
                                 "UPDATE registrar_agents SET active = 1, mtls_cert = pending_mtls_cert, ip = pending_ip,"
                                 " port = pending_port, last_seen = ?, regcount = regcount + 1, pending_tag_sha256 = '',"
-                                " pending_mtls_cert = NULL, pending_ip = '', pending_port = 0, pending_at = 0"
+                                " pending_mtls_cert = NULL, pending_ip = '', pending_port = 0, pending_at = 0,"
+                                " pending_token_sha256 = ''"
                                 " WHERE agent_id = ? AND pending_tag_sha256 = ? AND pending_tag_sha256 != ''",
                                 -1, &store->activate, NULL) != SQLITE_OK ||
              sqlite3_prepare_v2(store->db,
                                 "UPDATE registrar_agents SET pending_tag_sha256 = '', pending_mtls_cert = NULL,"
-                                " pending_ip = '', pending_port = 0, pending_at = 0 WHERE agent_id = ?",
+                                " pending_ip = '', pending_port = 0, pending_at = 0, pending_token_sha256 = ''"
+                                " WHERE agent_id = ?",
                                 -1, &store->drop, NULL) != SQLITE_OK ||
              sqlite3_prepare_v2(store->db, "DELETE FROM registrar_agents WHERE agent_id = ?", -1, &store->del,
                                 NULL) != SQLITE_OK ||
@@ -333,6 +379,7 @@ static int agent_from_row(sqlite3_stmt *stmt, struct registered_agent *agent) {
         column_text(stmt, 15, agent->pending_ip, sizeof(agent->pending_ip));
         agent->pending_port = sqlite3_column_int(stmt, 16);
         agent->pending_at = sqlite3_column_int64(stmt, 17);
+        column_text(stmt, 18, agent->pending_token_sha256, sizeof(agent->pending_token_sha256));
         if (!agent->ek_tpm || !agent->aik_tpm || (sqlite3_column_type(stmt, 6) != SQLITE_NULL && !agent->mtls_cert) ||
             (sqlite3_column_type(stmt, 14) != SQLITE_NULL && !agent->pending_mtls_cert)) {
                 registered_agent_done(agent);
@@ -382,6 +429,7 @@ int store_agent_register(struct store *store, const struct registered_agent *a) 
         sqlite3_bind_text(s, 11, a->pending_ip, -1, SQLITE_STATIC);
         sqlite3_bind_int(s, 12, a->pending_port);
         sqlite3_bind_int64(s, 13, a->pending_at);
+        sqlite3_bind_text(s, 14, a->pending_token_sha256, -1, SQLITE_STATIC);
         rc = sqlite3_step(s);
         sqlite3_reset(s);
         sqlite3_clear_bindings(s);
@@ -462,7 +510,8 @@ void registered_agent_done(struct registered_agent *agent) {
 #define ATTESTATION_STATE_COLUMNS                                                                          \
         "agent_id, revision, state, failure, failed_at, ima_next_entry, ima_pcr10, clock, reset_count, "   \
         "restart_count, clock_valid, boottime, last_poll, last_ok, added_at, polls, last_error, poll_ms, "            \
-        "released_reset, released_restart, released_at, ek_hash, ak_name"
+        "released_reset, released_restart, released_at, ek_hash, ak_name, group_name, payload_origin, "     \
+        "escrowed_at, escrow_reset"
 
 static sqlite3_stmt *prepare(struct store *store, const char *sql) {
         sqlite3_stmt *stmt = NULL;
@@ -516,6 +565,10 @@ static void attestation_from_row(sqlite3_stmt *s, struct attestation *a) {
         a->released_at = sqlite3_column_int64(s, 20);
         column_text(s, 21, a->ek_hash, sizeof(a->ek_hash));
         column_text(s, 22, a->ak_name, sizeof(a->ak_name));
+        column_text(s, 23, a->group, sizeof(a->group));
+        column_text(s, 24, a->payload_origin, sizeof(a->payload_origin));
+        a->escrowed_at = sqlite3_column_int64(s, 25);
+        a->escrow_reset = sqlite3_column_int64(s, 26);
 }
 
 static int step_done(struct store *store, sqlite3_stmt *s, const char *what) {
@@ -525,16 +578,18 @@ static int step_done(struct store *store, sqlite3_stmt *s, const char *what) {
         return rc == SQLITE_DONE ? 0 : store_fail(store, what);
 }
 
-int store_attestation_add(struct store *store, const struct registered_agent *reg, const char *tpm_policy,
-                          const char *runtime_policy, const char *mb_policy, const char *sealed_payload) {
+static int attestation_insert(struct store *store, const struct registered_agent *reg, const char *tpm_policy,
+                              const char *runtime_policy, const char *mb_policy, const char *sealed_payload,
+                              const char *group) {
         sqlite3_stmt *s = prepare(store,
                                   "INSERT OR REPLACE INTO attestations (agent_id, revision, tpm_policy, runtime_policy, mb_policy,"
                                   " state, failure, failed_at, ima_next_entry, ima_pcr10, clock, reset_count, restart_count,"
                                   " clock_valid, boottime, last_poll, last_ok, added_at, polls, last_error, poll_ms, payload,"
-                                  " ek_hash, ak_name, released_reset, released_restart, released_at)"
+                                  " ek_hash, ak_name, group_name, payload_origin, escrowed_at, escrow_reset,"
+                                  " released_reset, released_restart, released_at)"
                                   " VALUES (?1, random() & 0x7fffffffffffffff,"
                                   " ?2, ?3, ?4, 'polling', '', 0, 0, NULL, 0, 0, 0, 0, 0, 0, 0, strftime('%s','now'), 0, '', 0, ?5,"
-                                  " ?6, ?7,"
+                                  " ?6, ?7, ?8, CASE WHEN ?5 IS NULL THEN '' ELSE 'tenant' END, 0, -1,"
                                   /* the boot that had its key keeps it across a re-enrolment (once per boot) */
                                   " coalesce((SELECT released_reset FROM attestations WHERE agent_id = ?1), -1),"
                                   " coalesce((SELECT released_restart FROM attestations WHERE agent_id = ?1), -1),"
@@ -549,7 +604,13 @@ int store_attestation_add(struct store *store, const struct registered_agent *re
         sqlite3_bind_text(s, 5, sealed_payload, -1, SQLITE_STATIC);
         sqlite3_bind_text(s, 6, reg->ek_hash, -1, SQLITE_STATIC);
         sqlite3_bind_text(s, 7, reg->ak_name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 8, group, -1, SQLITE_STATIC);
         return step_done(store, s, "cannot enroll the agent");
+}
+
+int store_attestation_add(struct store *store, const struct registered_agent *reg, const char *tpm_policy,
+                          const char *runtime_policy, const char *mb_policy, const char *sealed_payload) {
+        return attestation_insert(store, reg, tpm_policy, runtime_policy, mb_policy, sealed_payload, "");
 }
 
 int store_attestation_get(struct store *store, const char *agent_id, bool policies, struct attestation *a) {
@@ -565,10 +626,10 @@ int store_attestation_get(struct store *store, const char *agent_id, bool polici
         if (rc == SQLITE_ROW) {
                 attestation_from_row(s, a);
                 if (policies) {
-                        a->tpm_policy = column_strdup(s, 23);
-                        a->runtime_policy = column_strdup(s, 24);
-                        a->mb_policy = column_strdup(s, 25);
-                        a->payload = column_strdup(s, 26);
+                        a->tpm_policy = column_strdup(s, 27);
+                        a->runtime_policy = column_strdup(s, 28);
+                        a->mb_policy = column_strdup(s, 29);
+                        a->payload = column_strdup(s, 30);
                         if (!a->tpm_policy)
                                 ret = -ENOMEM;
                 }
@@ -688,4 +749,349 @@ int attestation_check_registration(const struct attestation *a, const struct reg
                                         "(add it again if its AK was replaced)",
                                 a->agent_id, reg->ak_name, a->ak_name);
         return 0;
+}
+
+/* ---- enrolment groups and their tokens (vmattest extension, docs/protocol.md) ---- */
+
+static int begin(struct store *store) {
+        return sqlite3_exec(store->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK
+                       ? 0
+                       : store_fail(store, "cannot lock the database");
+}
+
+/* Commits when `ret` is not negative, else rolls back; returns `ret`, or the commit's error. */
+static int end(struct store *store, int ret) {
+        if (ret >= 0 && sqlite3_exec(store->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+                ret = store_fail(store, "cannot commit");
+        if (ret < 0)
+                sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
+        return ret;
+}
+
+int store_group_add(struct store *store, const char *name, const char *tpm_policy, const char *runtime_policy,
+                    const char *mb_policy, int64_t now) {
+        sqlite3_stmt *s = prepare(store, "INSERT INTO enrolment_groups (name, tpm_policy, runtime_policy, mb_policy, created_at)"
+                                         " VALUES (?, ?, ?, ?, ?)");
+        int rc;
+
+        if (!s)
+                return -EIO;
+        sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, tpm_policy, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 3, runtime_policy, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 4, mb_policy, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 5, now);
+        rc = sqlite3_step(s);
+        sqlite3_finalize(s);
+        if (rc == SQLITE_CONSTRAINT)
+                return vm_error(-EEXIST, "group %s exists already", name);
+        return rc == SQLITE_DONE ? 0 : store_fail(store, "cannot add the group");
+}
+
+static int group_from_row(sqlite3_stmt *s, struct enrolment_group *g) {
+        memset(g, 0, sizeof(*g));
+        column_text(s, 0, g->name, sizeof(g->name));
+        g->tpm_policy = column_strdup(s, 1);
+        g->runtime_policy = column_strdup(s, 2);
+        g->mb_policy = column_strdup(s, 3);
+        g->created_at = sqlite3_column_int64(s, 4);
+        if (!g->tpm_policy || (sqlite3_column_type(s, 2) != SQLITE_NULL && !g->runtime_policy) ||
+            (sqlite3_column_type(s, 3) != SQLITE_NULL && !g->mb_policy)) {
+                enrolment_group_done(g);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+#define GROUP_COLUMNS "name, tpm_policy, runtime_policy, mb_policy, created_at"
+
+int store_group_get(struct store *store, const char *name, struct enrolment_group *g) {
+        sqlite3_stmt *s = prepare(store, "SELECT " GROUP_COLUMNS " FROM enrolment_groups WHERE name = ?");
+        int rc, ret;
+
+        memset(g, 0, sizeof(*g));
+        if (!s)
+                return -EIO;
+        sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+        rc = sqlite3_step(s);
+        if (rc == SQLITE_ROW)
+                ret = group_from_row(s, g);
+        else
+                ret = rc == SQLITE_DONE ? vm_error(-ENOENT, "no group %s", name) : store_fail(store, "cannot read a group");
+        sqlite3_finalize(s);
+        return ret;
+}
+
+int store_group_foreach(struct store *store, int (*fn)(const struct enrolment_group *g, void *user), void *user) {
+        sqlite3_stmt *s = prepare(store, "SELECT " GROUP_COLUMNS " FROM enrolment_groups ORDER BY name");
+        int rc, ret = 0;
+
+        if (!s)
+                return -EIO;
+        while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+                struct enrolment_group g;
+
+                ret = group_from_row(s, &g);
+                if (ret >= 0)
+                        ret = fn(&g, user);
+                enrolment_group_done(&g);
+                if (ret != 0)
+                        break;
+        }
+        if (ret == 0 && rc != SQLITE_DONE)
+                ret = store_fail(store, "cannot list the groups");
+        sqlite3_finalize(s);
+        return ret;
+}
+
+/* Runs `sql` with `text` bound to ?1 (and ?2 when not NULL); the rows changed, or an error. */
+static int change_rows(struct store *store, const char *sql, const char *text, const char *text2, const char *what) {
+        sqlite3_stmt *s = prepare(store, sql);
+        int ret;
+
+        if (!s)
+                return -EIO;
+        sqlite3_bind_text(s, 1, text, -1, SQLITE_STATIC);
+        if (text2)
+                sqlite3_bind_text(s, 2, text2, -1, SQLITE_STATIC);
+        ret = step_done(store, s, what);
+        return ret < 0 ? ret : sqlite3_changes(store->db);
+}
+
+int store_group_delete(struct store *store, const char *name) {
+        int ret = begin(store);
+
+        if (ret < 0)
+                return ret;
+        ret = change_rows(store, "DELETE FROM enrolment_tokens WHERE group_name = ?", name, NULL, "cannot delete the group's tokens");
+        if (ret >= 0)
+                ret = change_rows(store, "DELETE FROM enrolment_groups WHERE name = ?", name, NULL, "cannot delete the group");
+        if (ret == 0)
+                ret = vm_error(-ENOENT, "no group %s", name);
+        return end(store, ret < 0 ? ret : 0);
+}
+
+void enrolment_group_done(struct enrolment_group *g) {
+        free(g->tpm_policy);
+        free(g->runtime_policy);
+        free(g->mb_policy);
+        g->tpm_policy = g->runtime_policy = g->mb_policy = NULL;
+}
+
+int store_token_add(struct store *store, const struct enrolment_token *t) {
+        sqlite3_stmt *s = prepare(store, "INSERT INTO enrolment_tokens (sha256, group_name, uses_left, expires_at, created_at)"
+                                         " SELECT ?1, name, ?2, ?3, ?4 FROM enrolment_groups WHERE name = ?5");
+        int rc;
+
+        if (!s)
+                return -EIO;
+        sqlite3_bind_text(s, 1, t->sha256, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 2, t->uses_left);
+        sqlite3_bind_int64(s, 3, t->expires_at);
+        sqlite3_bind_int64(s, 4, t->created_at);
+        sqlite3_bind_text(s, 5, t->group, -1, SQLITE_STATIC);
+        rc = sqlite3_step(s);
+        sqlite3_finalize(s);
+        if (rc == SQLITE_CONSTRAINT)
+                return vm_error(-EEXIST, "that token is registered already (hash %.12s...)", t->sha256);
+        if (rc != SQLITE_DONE)
+                return store_fail(store, "cannot add the token");
+        return sqlite3_changes(store->db) > 0 ? 0 : vm_error(-ENOENT, "no group %s", t->group);
+}
+
+#define TOKEN_COLUMNS "sha256, group_name, uses_left, expires_at, created_at"
+
+static void token_from_row(sqlite3_stmt *s, struct enrolment_token *t) {
+        memset(t, 0, sizeof(*t));
+        column_text(s, 0, t->sha256, sizeof(t->sha256));
+        column_text(s, 1, t->group, sizeof(t->group));
+        t->uses_left = sqlite3_column_int64(s, 2);
+        t->expires_at = sqlite3_column_int64(s, 3);
+        t->created_at = sqlite3_column_int64(s, 4);
+}
+
+int store_token_foreach(struct store *store, const char *group, int (*fn)(const struct enrolment_token *t, void *user),
+                        void *user) {
+        sqlite3_stmt *s = prepare(store, "SELECT " TOKEN_COLUMNS " FROM enrolment_tokens WHERE ?1 IS NULL OR group_name = ?1"
+                                         " ORDER BY group_name, created_at, sha256");
+        int rc, ret = 0;
+
+        if (!s)
+                return -EIO;
+        sqlite3_bind_text(s, 1, group, -1, SQLITE_STATIC);
+        while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+                struct enrolment_token t;
+
+                token_from_row(s, &t);
+                ret = fn(&t, user);
+                if (ret != 0)
+                        break;
+        }
+        if (ret == 0 && rc != SQLITE_DONE)
+                ret = store_fail(store, "cannot list the tokens");
+        sqlite3_finalize(s);
+        return ret;
+}
+
+int store_token_revoke(struct store *store, const char *group, const char *sha256_prefix) {
+        sqlite3_stmt *s;
+        int ret, rc, matches = 0;
+
+        if (!sha256_prefix[0] || strspn(sha256_prefix, "0123456789abcdef") != strlen(sha256_prefix) ||
+            strlen(sha256_prefix) > 64)
+                return vm_error(-EINVAL, "\"%.70s\" is not (the start of) a token's SHA-256 in lower-case hex", sha256_prefix);
+        ret = begin(store);
+        if (ret < 0)
+                return ret;
+        s = prepare(store, "SELECT count(*) FROM enrolment_tokens WHERE group_name = ?1 AND substr(sha256, 1, length(?2)) = ?2");
+        if (!s)
+                return end(store, -EIO);
+        sqlite3_bind_text(s, 1, group, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, sha256_prefix, -1, SQLITE_STATIC);
+        rc = sqlite3_step(s);
+        if (rc == SQLITE_ROW)
+                matches = sqlite3_column_int(s, 0);
+        sqlite3_finalize(s);
+        if (rc != SQLITE_ROW)
+                ret = store_fail(store, "cannot read the tokens");
+        else if (matches == 0)
+                ret = vm_error(-ENOENT, "group %s has no token whose hash starts with %s", group, sha256_prefix);
+        else if (matches > 1)
+                ret = vm_error(-EEXIST, "%d tokens of group %s have hashes starting with %s: give more of the hash", matches,
+                               group, sha256_prefix);
+        else
+                ret = change_rows(store, "DELETE FROM enrolment_tokens WHERE group_name = ?1 AND substr(sha256, 1, length(?2)) = ?2",
+                                  group, sha256_prefix, "cannot revoke the token");
+        return end(store, ret < 0 ? ret : 0);
+}
+
+int store_token_check(struct store *store, const char *sha256, int64_t now, char group[GROUP_NAME_MAX + 1]) {
+        sqlite3_stmt *s = prepare(store, "SELECT " TOKEN_COLUMNS " FROM enrolment_tokens WHERE sha256 = ?");
+        struct enrolment_token t;
+        int rc, ret;
+
+        if (!s)
+                return -EIO;
+        sqlite3_bind_text(s, 1, sha256, -1, SQLITE_STATIC);
+        rc = sqlite3_step(s);
+        if (rc == SQLITE_ROW)
+                token_from_row(s, &t);
+        sqlite3_finalize(s);
+        if (rc == SQLITE_DONE)
+                return vm_error(-EACCES, "enrolment token unknown");
+        if (rc != SQLITE_ROW)
+                return store_fail(store, "cannot read the token");
+        if (t.expires_at != 0 && now >= t.expires_at)
+                ret = vm_error(-EACCES, "enrolment token expired");
+        else if (t.uses_left == 0)
+                ret = vm_error(-EACCES, "enrolment token used up");
+        else
+                ret = 0;
+        if (ret >= 0 && group)
+                snprintf(group, GROUP_NAME_MAX + 1, "%s", t.group);
+        return ret;
+}
+
+/* 1 when `agent_id` is enrolled, 0 when not. */
+static int attestation_exists(struct store *store, const char *agent_id) {
+        sqlite3_stmt *s = prepare(store, "SELECT 1 FROM attestations WHERE agent_id = ?");
+        int rc;
+
+        if (!s)
+                return -EIO;
+        sqlite3_bind_text(s, 1, agent_id, -1, SQLITE_STATIC);
+        rc = sqlite3_step(s);
+        sqlite3_finalize(s);
+        return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : store_fail(store, "cannot read an enrolment");
+}
+
+/* docs/protocol.md, enrolment tokens: the token is checked again, its use counted and the agent
+ * enrolled in its group in the activation's transaction, so that of two registrations racing
+ * on a token's last use exactly one is enrolled. */
+static int enrol_with_token(struct store *store, const struct registered_agent *reg, int64_t now,
+                            char group[GROUP_NAME_MAX + 1]) {
+        struct enrolment_group g = { 0 };
+        int ret = store_token_check(store, reg->pending_token_sha256, now, group);
+
+        if (ret >= 0)
+                ret = change_rows(store, "UPDATE enrolment_tokens SET uses_left = uses_left - 1 WHERE sha256 = ? AND uses_left > 0",
+                                  reg->pending_token_sha256, NULL, "cannot count the token's use");
+        if (ret >= 0)
+                ret = store_group_get(store, group, &g);
+        if (ret >= 0)
+                ret = attestation_insert(store, reg, g.tpm_policy, g.runtime_policy, g.mb_policy, NULL, group);
+        enrolment_group_done(&g);
+        return ret;
+}
+
+int store_agent_activate_enrol(struct store *store, const char *agent_id, const char *tag_sha256, int64_t now,
+                               char group[GROUP_NAME_MAX + 1]) {
+        struct registered_agent reg = { 0 };
+        int ret;
+
+        group[0] = '\0';
+        ret = begin(store);
+        if (ret < 0)
+                return ret;
+        ret = store_agent_get(store, agent_id, &reg);
+        if (ret >= 0 && (!reg.pending_tag_sha256[0] || strcmp(reg.pending_tag_sha256, tag_sha256) != 0))
+                ret = -ESTALE;
+        /* an agent already enrolled keeps its enrolment; the token is not consumed */
+        if (ret >= 0 && reg.pending_token_sha256[0] && (ret = attestation_exists(store, agent_id)) == 0)
+                ret = enrol_with_token(store, &reg, now, group);
+        if (ret >= 0)
+                ret = store_agent_activate(store, agent_id, tag_sha256, now);
+        registered_agent_done(&reg);
+        return end(store, ret);
+}
+
+/* ---- key escrow (vmattest extension, docs/protocol.md) ---- */
+
+int store_attestation_escrow(struct store *store, const char *agent_id, int64_t activated_at, const char *sealed_payload,
+                             int64_t now, int64_t *escrow_reset) {
+        sqlite3_stmt *s;
+        struct attestation a = { 0 };
+        bool has_payload = false;
+        int rc, ret = begin(store);
+
+        if (ret < 0)
+                return ret;
+        s = prepare(store, "SELECT " ATTESTATION_STATE_COLUMNS ", payload IS NOT NULL FROM attestations WHERE agent_id = ?");
+        if (!s)
+                return end(store, -EIO);
+        sqlite3_bind_text(s, 1, agent_id, -1, SQLITE_STATIC);
+        rc = sqlite3_step(s);
+        if (rc == SQLITE_ROW) {
+                attestation_from_row(s, &a);
+                has_payload = sqlite3_column_int(s, 27) != 0;
+        }
+        sqlite3_finalize(s);
+        if (rc == SQLITE_DONE)
+                ret = vm_error(-ENOENT, "agent %s is not enrolled", agent_id);
+        else if (rc != SQLITE_ROW)
+                ret = store_fail(store, "cannot read the enrolment");
+        /* escrow is write-once once used: a tenant's payload, or an escrowed one a boot received */
+        else if (has_payload && strcmp(a.payload_origin, "escrow") != 0)
+                ret = vm_error(-EEXIST, "a payload is already enrolled (the tenant's)");
+        else if (has_payload && a.released_reset != a.escrow_reset)
+                ret = vm_error(-EEXIST, "a payload is already enrolled (the escrowed one was released to a boot)");
+        else if (!a.clock.valid || a.last_ok == 0 || a.last_ok < activated_at)
+                ret = vm_error(-EAGAIN, "not attested yet: no good integrity quote since the agent's activation");
+        if (ret >= 0) {
+                s = prepare(store, "UPDATE attestations SET payload = ?, payload_origin = 'escrow', escrowed_at = ?,"
+                                   " escrow_reset = ?, released_reset = ?, released_restart = ?,"
+                                   " revision = random() & 0x7fffffffffffffff WHERE agent_id = ?");
+                if (!s)
+                        return end(store, -EIO);
+                sqlite3_bind_text(s, 1, sealed_payload, -1, SQLITE_STATIC);
+                sqlite3_bind_int64(s, 2, now);
+                sqlite3_bind_int64(s, 3, a.clock.reset_count);
+                sqlite3_bind_int64(s, 4, a.clock.reset_count);
+                sqlite3_bind_int64(s, 5, a.clock.restart_count);
+                sqlite3_bind_text(s, 6, agent_id, -1, SQLITE_STATIC);
+                ret = step_done(store, s, "cannot store the escrowed payload");
+        }
+        if (ret >= 0 && escrow_reset)
+                *escrow_reset = a.clock.reset_count;
+        return end(store, ret);
 }

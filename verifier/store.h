@@ -12,6 +12,8 @@
 
 struct store;
 
+#define GROUP_NAME_MAX 64
+
 struct registered_agent {
         char agent_id[AGENT_ID_MAX + 1];
         uint8_t *ek_tpm;          /* TPM2B_PUBLIC as registered */
@@ -36,6 +38,8 @@ struct registered_agent {
         char pending_ip[64];
         int pending_port;
         int64_t pending_at;
+        /* the SHA-256 (hex) of the enrolment token the pending registration came with; "": none */
+        char pending_token_sha256[65];
         int64_t registered_at;    /* the first registration */
         int64_t last_seen;        /* the last activation; the first registration before one */
         unsigned regcount;        /* activations */
@@ -67,6 +71,10 @@ struct attestation {
         int64_t released_restart;
         int64_t released_at;
         char last_error[512];   /* the last time the agent could not be reached; "" since a success */
+        char group[GROUP_NAME_MAX + 1]; /* the enrolment group whose token enrolled it; "" for add */
+        char payload_origin[16]; /* "tenant" (add --payload), "escrow" (the agent's), "" when none */
+        int64_t escrowed_at;    /* when the agent escrowed its payload; 0: never */
+        int64_t escrow_reset;   /* the boot (TPM reset count) of the escrow; -1: none */
 };
 
 /* `create`: make the database when missing (the server); readers want an existing one. The
@@ -112,3 +120,61 @@ void attestation_done(struct attestation *a);
 /* 0 when the registration is of the TPM the enrolment pinned (EK hash and AK name); else
  * -EPERM with a detail naming what differs. */
 int attestation_check_registration(const struct attestation *a, const struct registered_agent *reg);
+
+/* ---- enrolment groups and tokens (vmattest extension, docs/protocol.md) ---- */
+
+/* The policies an agent registering with one of the group's tokens is enrolled with. */
+struct enrolment_group {
+        char name[GROUP_NAME_MAX + 1];
+        char *tpm_policy; /* JSON as given, checked by the group add command */
+        char *runtime_policy;
+        char *mb_policy;
+        int64_t created_at;
+};
+
+/* A token, of which the store keeps the SHA-256 only. */
+struct enrolment_token {
+        char sha256[65];           /* hex */
+        char group[GROUP_NAME_MAX + 1];
+        int64_t uses_left;         /* -1: unlimited */
+        int64_t expires_at;        /* 0: never */
+        int64_t created_at;
+};
+
+/* -EEXIST when the group exists. */
+int store_group_add(struct store *store, const char *name, const char *tpm_policy, const char *runtime_policy,
+                    const char *mb_policy, int64_t now);
+/* -ENOENT when there is no such group. */
+int store_group_get(struct store *store, const char *name, struct enrolment_group *g);
+int store_group_foreach(struct store *store, int (*fn)(const struct enrolment_group *g, void *user), void *user);
+/* The group and its tokens go; the agents it enrolled stay enrolled. -ENOENT when none. */
+int store_group_delete(struct store *store, const char *name);
+void enrolment_group_done(struct enrolment_group *g);
+
+/* -ENOENT when t->group does not exist, -EEXIST when the token does. */
+int store_token_add(struct store *store, const struct enrolment_token *t);
+/* Each token of `group` (NULL: of every group). */
+int store_token_foreach(struct store *store, const char *group, int (*fn)(const struct enrolment_token *t, void *user),
+                        void *user);
+/* Deletes the one token of `group` whose hash starts with `sha256_prefix` (lower-case hex):
+ * -ENOENT when none does, -EEXIST when several do. */
+int store_token_revoke(struct store *store, const char *group, const char *sha256_prefix);
+/* 0 when the token may enrol an agent at `now` (*group: its group, when not NULL); -EACCES with
+ * the detail "enrolment token unknown", "... expired" or "... used up". Nothing is counted. */
+int store_token_check(struct store *store, const char *sha256, int64_t now, char group[GROUP_NAME_MAX + 1]);
+
+/* store_agent_activate() in one transaction with the enrolment its token asks for: when the
+ * pending registration came with a token and the agent is not enrolled yet, the token is
+ * checked again (-EACCES as store_token_check, and nothing is activated), one use counted, and
+ * the agent enrolled in the token's group (*group: its name; "" when none). */
+int store_agent_activate_enrol(struct store *store, const char *agent_id, const char *tag_sha256, int64_t now,
+                               char group[GROUP_NAME_MAX + 1]);
+
+/* Key escrow: `sealed_payload` (under the vault key) becomes the enrolment's payload, and the
+ * boot of the agent's last good quote the one that had its key, so that the escrowing boot
+ * gets no release and the next boot does; the revision changes (the poller reloads). -ENOENT
+ * when not enrolled, -EAGAIN when no good quote came since `activated_at`, -EEXIST when a
+ * payload is enrolled already (the tenant's, or an escrowed one a boot received). An escrowed
+ * payload no boot received yet is replaced. *escrow_reset: that boot's TPM reset count. */
+int store_attestation_escrow(struct store *store, const char *agent_id, int64_t activated_at, const char *sealed_payload,
+                             int64_t now, int64_t *escrow_reset);

@@ -1,8 +1,10 @@
 /* Fuzzes the registrar's parse of a registration body (JSON text -> registration_body_parse);
- * invariant: a parsed body holds re-marshallable keys and an ip/port in range. */
+ * invariants: a parsed body holds re-marshallable keys and an ip/port in range; an enrolment
+ * token is kept as a lower-case hex SHA-256 only, its text in the JSON wiped. */
 #include <json-c/json.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "lib/tpm2b.h"
 #include "verifier/registration_body.h"
@@ -25,6 +27,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                         abort();
                 if (tpm2b_public_marshal(&reg.ek, again, sizeof(again), &again_size) < 0 || again_size != reg.ek_tpm_size)
                         abort();
+                if (reg.enrolment_token_sha256[0]) {
+                        json_object *token = json_object_object_get(body, "vmattest_enrolment_token");
+                        const char *text = json_object_get_string(token);
+
+                        if (strlen(reg.enrolment_token_sha256) != 64 ||
+                            strspn(reg.enrolment_token_sha256, "0123456789abcdef") != 64 || !text || text[0] != '\0')
+                                abort();
+                }
                 registration_body_done(&reg);
         }
         json_object_put(body);

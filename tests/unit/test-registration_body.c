@@ -212,12 +212,42 @@ static void test_null_and_disabled_are_absent(void **state) {
         json_object_put(body);
 }
 
+
+/* vmattest_enrolment_token: kept as its SHA-256, its text wiped from the body; a token of the
+ * wrong form, whatever else the body holds, is refused */
+static void test_enrolment_token(void **state) {
+        static const char token[] = "eR7kV0bq3xN2mP5sT8wY1zA4cF6hJ9lQ0uX3vB5nD7g";
+        json_object *body = valid_body(), *member;
+        struct registration_body reg;
+
+        assert_int_equal(registration_body_parse(body, &reg), 0);
+        assert_string_equal(reg.enrolment_token_sha256, ""); /* none sent */
+        registration_body_done(&reg);
+        json_object_object_add(body, "vmattest_enrolment_token", json_object_new_string(token));
+        assert_int_equal(registration_body_parse(body, &reg), 0);
+        /* printf %s TOKEN | sha256sum */
+        assert_string_equal(reg.enrolment_token_sha256, "763a0363b9f7939a0ffd93a6f0f906ac693d56de6c6a89f90bd752c107304142");
+        member = json_object_object_get(body, "vmattest_enrolment_token");
+        assert_int_equal(json_object_get_string(member)[0], '\0');
+        registration_body_done(&reg);
+        for (const char *const *bad = (const char *const[]){ "short", "has a space in it, sixteen+", "tab\tin-the-token-text",
+                                                            NULL };
+             *bad; bad++) {
+                json_object_object_add(body, "vmattest_enrolment_token", json_object_new_string(*bad));
+                assert_error(registration_body_parse(body, &reg), -EBADMSG, "vmattest_enrolment_token is not 16-256");
+        }
+        json_object_object_add(body, "vmattest_enrolment_token", json_object_new_int(1));
+        assert_error(registration_body_parse(body, &reg), -EBADMSG, "vmattest_enrolment_token");
+        json_object_put(body);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_valid_body),
                 cmocka_unit_test(test_hostile_bodies),
                 cmocka_unit_test(test_null_and_disabled_are_absent),
                 cmocka_unit_test(test_weak_keys_refused),
+                cmocka_unit_test(test_enrolment_token),
         };
 
         return cmocka_run_group_tests_name("registration_body", tests, NULL, NULL);

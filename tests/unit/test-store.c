@@ -4,6 +4,7 @@
  * a database of its own in a fresh directory under /tmp. */
 #include "tests/unit/unit.h"
 
+#include <pthread.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -330,7 +331,7 @@ static void check_upgraded(const char *path) {
         assert_int_equal(store_attestation_get(store, "gone", false, &a), 0);
         assert_string_equal(a.ek_hash, "");
         store_free(store);
-        assert_int_equal(pragma_user_version(path), 1);
+        assert_int_equal(pragma_user_version(path), 2);
         /* and again: nothing left to do */
         assert_int_equal(store_open(path, false, &store), 0);
         store_free(store);
@@ -361,6 +362,233 @@ static void test_newer_database_refused(void **state) {
         assert_null(store);
 }
 
+
+/* ---- enrolment groups, tokens, escrow (vmattest extension) ---- */
+
+#define TOKEN_HASH "aa11bb22cc33dd44ee55ff66aa11bb22cc33dd44ee55ff66aa11bb22cc33dd44"
+
+static void group_with_token(struct store *store, int64_t uses, int64_t expires_at) {
+        struct enrolment_token t = { .sha256 = TOKEN_HASH, .group = "web", .uses_left = uses, .expires_at = expires_at,
+                                     .created_at = 1000 };
+
+        assert_int_equal(store_group_add(store, "web", "{\"9\": []}", NULL, "{\"mb\": 1}", 1000), 0);
+        assert_int_equal(store_token_add(store, &t), 0);
+}
+
+/* registration `id` (another agent than AGENT for the race) with the token, its challenge open */
+static void register_with_token(struct store *store, const char *id, const char *tag_sha256_out_credential,
+                                char tag_sha256[AUTH_TAG_DIGEST_HEX_SIZE]) {
+        struct registered_agent reg;
+        char tag[AUTH_TAG_HEX_SIZE];
+
+        tag_for(tag_sha256_out_credential, tag);
+        registration(&reg, "192.0.2.1", 9002, tag);
+        snprintf(reg.agent_id, sizeof(reg.agent_id), "%s", id);
+        snprintf(reg.pending_token_sha256, sizeof(reg.pending_token_sha256), "%s", TOKEN_HASH);
+        assert_int_equal(store_agent_register(store, &reg), 0);
+        snprintf(tag_sha256, AUTH_TAG_DIGEST_HEX_SIZE, "%s", reg.pending_tag_sha256);
+}
+
+static void test_groups_and_tokens(void **state) {
+        struct fixture *f = *state;
+        struct store *store = NULL;
+        struct enrolment_group g;
+        struct enrolment_token other = { .sha256 = "ab", .group = "nogroup", .uses_left = 1 };
+        char group[GROUP_NAME_MAX + 1];
+
+        assert_int_equal(store_open(f->path, true, &store), 0);
+        group_with_token(store, 1, 5000);
+        assert_error(store_group_add(store, "web", "{}", NULL, NULL, 1), -EEXIST, "group web exists");
+        assert_error(store_token_add(store, &other), -ENOENT, "no group nogroup");
+        assert_int_equal(store_group_get(store, "web", &g), 0);
+        assert_string_equal(g.tpm_policy, "{\"9\": []}");
+        assert_null(g.runtime_policy);
+        assert_string_equal(g.mb_policy, "{\"mb\": 1}");
+        enrolment_group_done(&g);
+        assert_int_equal(store_token_check(store, TOKEN_HASH, 4999, group), 0);
+        assert_string_equal(group, "web");
+        assert_error(store_token_check(store, TOKEN_HASH, 5000, group), -EACCES, "enrolment token expired");
+        assert_error(store_token_check(store, "00", 1, group), -EACCES, "enrolment token unknown");
+        assert_error(store_token_revoke(store, "web", "ff"), -ENOENT, "no token whose hash starts with ff");
+        assert_error(store_token_revoke(store, "web", "AA"), -EINVAL, "lower-case hex");
+        assert_int_equal(store_token_revoke(store, "web", "aa11"), 0);
+        assert_error(store_token_check(store, TOKEN_HASH, 1, group), -EACCES, "enrolment token unknown");
+        /* a group goes with its tokens */
+        other = (struct enrolment_token){ .sha256 = TOKEN_HASH, .group = "web", .uses_left = -1 };
+        assert_int_equal(store_token_add(store, &other), 0);
+        assert_int_equal(store_group_delete(store, "web"), 0);
+        assert_error(store_token_check(store, TOKEN_HASH, 1, group), -EACCES, "enrolment token unknown");
+        assert_error(store_group_delete(store, "web"), -ENOENT, "no group web");
+        store_free(store);
+}
+
+static void test_activation_enrols_with_the_token(void **state) {
+        struct fixture *f = *state;
+        struct store *store = NULL;
+        struct attestation a;
+        char tag_sha256[AUTH_TAG_DIGEST_HEX_SIZE], group[GROUP_NAME_MAX + 1];
+
+        assert_int_equal(store_open(f->path, true, &store), 0);
+        group_with_token(store, 1, 0);
+        register_with_token(store, AGENT, "credential", tag_sha256);
+        assert_int_equal(store_agent_activate_enrol(store, AGENT, tag_sha256, 2000, group), 0);
+        assert_string_equal(group, "web");
+        assert_int_equal(store_attestation_get(store, AGENT, true, &a), 0);
+        assert_string_equal(a.group, "web");
+        assert_string_equal(a.tpm_policy, "{\"9\": []}");
+        assert_string_equal(a.mb_policy, "{\"mb\": 1}");
+        assert_null(a.payload);
+        assert_string_equal(a.payload_origin, "");
+        assert_string_equal(a.ek_hash, "0000000000000000000000000000000000000000000000000000000000000001");
+        attestation_done(&a);
+        assert_error(store_token_check(store, TOKEN_HASH, 2001, group), -EACCES, "enrolment token used up");
+        /* enrolled already: it keeps its enrolment, a used-up token does not matter */
+        register_with_token(store, AGENT, "again", tag_sha256);
+        assert_int_equal(store_agent_activate_enrol(store, AGENT, tag_sha256, 3000, group), 0);
+        assert_string_equal(group, "");
+        store_free(store);
+}
+
+struct racer {
+        const char *path, *id;
+        char tag_sha256[AUTH_TAG_DIGEST_HEX_SIZE];
+        pthread_barrier_t *start;
+        int ret;
+};
+
+static void *race(void *user) {
+        struct racer *r = user;
+        struct store *store = NULL;
+        char group[GROUP_NAME_MAX + 1];
+
+        r->ret = store_open(r->path, false, &store);
+        pthread_barrier_wait(r->start);
+        if (r->ret >= 0)
+                r->ret = store_agent_activate_enrol(store, r->id, r->tag_sha256, 2000, group);
+        store_free(store);
+        return NULL;
+}
+
+/* two registrations with a single-use token, activated at once from two connections: exactly
+ * one is enrolled, the other refused (and not activated) */
+static void test_single_use_token_race(void **state) {
+        struct fixture *f = *state;
+        struct store *store = NULL;
+        struct registered_agent got;
+        struct attestation a;
+        pthread_barrier_t start;
+        struct racer racers[2] = { { .path = f->path, .id = "agent-one", .start = &start },
+                                   { .path = f->path, .id = "agent-two", .start = &start } };
+        pthread_t threads[2];
+        int enrolled = 0;
+
+        assert_int_equal(store_open(f->path, true, &store), 0);
+        group_with_token(store, 1, 0);
+        register_with_token(store, racers[0].id, "one", racers[0].tag_sha256);
+        register_with_token(store, racers[1].id, "two", racers[1].tag_sha256);
+        pthread_barrier_init(&start, NULL, 2);
+        for (int i = 0; i < 2; i++)
+                assert_int_equal(pthread_create(&threads[i], NULL, race, &racers[i]), 0);
+        for (int i = 0; i < 2; i++)
+                pthread_join(threads[i], NULL);
+        pthread_barrier_destroy(&start);
+        for (int i = 0; i < 2; i++) {
+                if (racers[i].ret == 0) {
+                        enrolled++;
+                        assert_int_equal(store_attestation_get(store, racers[i].id, false, &a), 0);
+                } else {
+                        assert_int_equal(racers[i].ret, -EACCES);
+                        assert_int_equal(store_attestation_get(store, racers[i].id, false, &a), -ENOENT);
+                        assert_int_equal(store_agent_get(store, racers[i].id, &got), 0);
+                        assert_false(got.active);
+                        registered_agent_done(&got);
+                }
+        }
+        assert_int_equal(enrolled, 1);
+        store_free(store);
+}
+
+static void quoted(struct store *store, const char *id, int64_t last_ok, uint32_t reset_count) {
+        struct attestation a;
+
+        assert_int_equal(store_attestation_get(store, id, false, &a), 0);
+        a.last_ok = last_ok;
+        a.clock = (struct quote_clock){ .clock = 1, .reset_count = reset_count, .restart_count = 0, .valid = true };
+        assert_int_equal(store_attestation_save(store, &a), 0);
+}
+
+static void test_escrow(void **state) {
+        struct fixture *f = *state;
+        struct store *store = NULL;
+        struct registered_agent reg;
+        struct attestation a, before;
+        char tag[AUTH_TAG_HEX_SIZE];
+        int64_t reset = 0;
+
+        assert_int_equal(store_open(f->path, true, &store), 0);
+        assert_error(store_attestation_escrow(store, AGENT, 2000, "sealed-1", 3000, &reset), -ENOENT, "not enrolled");
+        tag_for("credential", tag);
+        registration(&reg, "192.0.2.1", 9002, tag);
+        assert_int_equal(store_agent_register(store, &reg), 0);
+        assert_int_equal(store_attestation_add(store, &reg, "{}", NULL, NULL, NULL), 0);
+        assert_error(store_attestation_escrow(store, AGENT, 2000, "sealed-1", 3000, &reset), -EAGAIN, "not attested yet");
+        quoted(store, AGENT, 1999, 7); /* before the activation */
+        assert_error(store_attestation_escrow(store, AGENT, 2000, "sealed-1", 3000, &reset), -EAGAIN, "not attested yet");
+        quoted(store, AGENT, 2500, 7);
+        assert_int_equal(store_attestation_get(store, AGENT, false, &before), 0);
+        assert_int_equal(store_attestation_escrow(store, AGENT, 2000, "sealed-1", 3000, &reset), 0);
+        assert_int_equal(reset, 7);
+        assert_int_equal(store_attestation_get(store, AGENT, true, &a), 0);
+        assert_string_equal(a.payload, "sealed-1");
+        assert_string_equal(a.payload_origin, "escrow");
+        assert_int_equal(a.escrowed_at, 3000);
+        assert_int_equal(a.released_reset, 7); /* the escrowing boot had its key */
+        assert_true(a.revision != before.revision); /* the poller reloads */
+        assert_int_equal(a.last_ok, 2500);       /* its polling state stays */
+        attestation_done(&a);
+        /* no boot received it yet: replaced */
+        assert_int_equal(store_attestation_escrow(store, AGENT, 2000, "sealed-2", 3100, &reset), 0);
+        /* a release to the next boot: write-once from then on */
+        assert_int_equal(store_attestation_get(store, AGENT, false, &a), 0);
+        a.released_reset = 8;
+        assert_int_equal(store_attestation_save(store, &a), 0);
+        assert_error(store_attestation_escrow(store, AGENT, 2000, "sealed-3", 3200, &reset), -EEXIST, "was released");
+        /* a tenant's payload is never replaced */
+        assert_int_equal(store_attestation_add(store, &reg, "{}", NULL, NULL, "tenant-sealed"), 0);
+        quoted(store, AGENT, 2600, 9);
+        assert_error(store_attestation_escrow(store, AGENT, 2000, "sealed-4", 3300, &reset), -EEXIST, "the tenant's");
+        store_free(store);
+}
+
+/* a version 1 database: the new columns are added, its payloads are the tenant's */
+static void test_upgrade_from_version_1(void **state) {
+        struct fixture *f = *state;
+        struct store *store = NULL;
+        struct registered_agent reg;
+        struct attestation a;
+        char tag[AUTH_TAG_HEX_SIZE];
+
+        assert_int_equal(store_open(f->path, true, &store), 0);
+        tag_for("credential", tag);
+        registration(&reg, "192.0.2.1", 9002, tag);
+        assert_int_equal(store_agent_register(store, &reg), 0);
+        assert_int_equal(store_attestation_add(store, &reg, "{}", NULL, NULL, "sealed"), 0);
+        store_free(store);
+        make_database(f->path, "ALTER TABLE attestations DROP COLUMN group_name;"
+                               "ALTER TABLE attestations DROP COLUMN payload_origin;"
+                               "ALTER TABLE attestations DROP COLUMN escrowed_at;"
+                               "ALTER TABLE attestations DROP COLUMN escrow_reset;"
+                               "ALTER TABLE registrar_agents DROP COLUMN pending_token_sha256;"
+                               "DROP TABLE enrolment_groups; DROP TABLE enrolment_tokens; PRAGMA user_version = 1;");
+        assert_int_equal(store_open(f->path, false, &store), 0);
+        assert_int_equal(store_attestation_get(store, AGENT, false, &a), 0);
+        assert_string_equal(a.payload_origin, "tenant");
+        assert_int_equal(a.escrow_reset, -1);
+        assert_int_equal(store_group_add(store, "web", "{}", NULL, NULL, 1), 0);
+        store_free(store);
+        assert_int_equal(pragma_user_version(f->path), 2);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_new_database_is_private, setup, teardown),
@@ -373,6 +601,11 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_upgrade_from_version_0, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_upgrade_from_before_the_payload, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_newer_database_refused, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_groups_and_tokens, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_activation_enrols_with_the_token, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_single_use_token_race, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_escrow, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_upgrade_from_version_1, setup, teardown),
         };
 
         return cmocka_run_group_tests_name("store", tests, NULL, NULL);
