@@ -39,7 +39,7 @@ int agent_server_start(struct agent_server *s, const struct agent_config *config
                 ret = registrar_client_init(&registrar, config);
                 registrar.deadline = setup->register_deadline;
                 if (ret >= 0)
-                        ret = agent_register(config, &s->id, &registrar);
+                        ret = agent_register(config, &s->id, &registrar, NULL);
         }
         if (job.running) {
                 made = payload_key_finish(&job, &s->payload); /* joined whatever happened */
