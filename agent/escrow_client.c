@@ -40,9 +40,12 @@ int escrow_body(const uint8_t *key, size_t key_size, struct secret **body) {
 }
 
 const char *escrow_answer_pending(const struct http_response *resp) {
-        char text[256];
+        json_object *status;
 
-        if (resp->status != 409 || !strstr(registrar_answer_text(resp, text, sizeof(text)), PENDING_STATUS))
+        /* the envelope's own words only: a body that merely mentions them is a final answer */
+        if (resp->status != 409 || !json_object_is_type(resp->json, json_type_object) ||
+            !json_object_object_get_ex(resp->json, "status", &status) || !json_object_is_type(status, json_type_string) ||
+            !strstr(json_object_get_string(status), PENDING_STATUS))
                 return NULL;
         return "escrow: the verifier has not attested this agent yet";
 }
