@@ -158,7 +158,9 @@ static int failure(struct exchange *ex, const struct target *t) {
                 return vm_error(-EMSGSIZE, "%s: response larger than %d bytes", ex->url, HTTP_BODY_MAX);
         if (dns_error)
                 return vm_error(-EHOSTUNREACH, "%s: cannot resolve host: %s", ex->url, evutil_gai_strerror(dns_error));
-        if (tls_error) {
+        /* libevent records SSL_ERROR_SYSCALL (a socket failure, such as a refused connect, or
+         * an end of file) as its "OpenSSL error": that is no TLS failure, the socket says what */
+        if (tls_error && tls_error != SSL_ERROR_SYSCALL) {
                 ERR_error_string_n(tls_error, reason, sizeof(reason));
                 return vm_error(-EPROTO, "%s: TLS failure: %s", ex->url, reason);
         }
