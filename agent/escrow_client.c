@@ -86,9 +86,10 @@ int escrow_send(const struct agent_config *config, const uint8_t *key, size_t ke
                                          "(and registrar_tls_ca_cert)");
         ret = escrow_body(key, key_size, &body);
         if (ret >= 0)
-                ret = registrar_client_init(&registrar, config);
-        if (ret >= 0)
                 ret = escrow_identity(config, agent_id, &mtls);
+        /* the wait starts now, after the TPM's part */
+        if (ret >= 0)
+                ret = registrar_client_init(&registrar, config);
         if (ret < 0) {
                 mtls_identity_free(&mtls);
                 return ret;

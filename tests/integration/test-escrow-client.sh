@@ -83,7 +83,7 @@ registrar_tls_ca_cert = $TEST_TMP/ca.pem
 retry_interval = 1
 exponential_backoff = false"
 expect_failure "an unreachable registrar is retried until --wait, then named (exit 1)" 1 \
-        "giving up after [2-9] attempts: .*connection refused" escrow --wait 2 <disk.key
+        "giving up after [2-9] attempts: .*connection refused" escrow --wait 3 <disk.key
 
 fake 200 '{"code":200,"status":"Success","results":{}}'
 head -c 4097 /dev/urandom >over.key
