@@ -42,7 +42,7 @@ int agent_server_start(struct agent_server *s, const struct agent_config *config
                 registrar.deadline = setup->register_deadline;
                 if (ret >= 0) {
                         notify_status("registering agent %s with %s", s->id.agent_id, registrar.base_url);
-                        ret = agent_register(config, &s->id, &registrar);
+                        ret = agent_register(config, &s->id, &registrar, NULL);
                 }
         }
         if (job.running) {

@@ -15,6 +15,7 @@ enum {
         EXIT_FAILED = 1,     /* the operation failed */
         EXIT_USAGE = 2,      /* bad command line or config */
         EXIT_NO_TPM = 3,     /* the TPM could not be reached */
+        EXIT_REFUSED = 4,    /* the verifier refused (escrow) */
 };
 
 struct cli {

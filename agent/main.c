@@ -24,6 +24,7 @@ static const struct subcommand {
         { "extend", cmd_extend, "extend a PCR with the hash of some data (with --reset: PCR 16)" },
         { "register", cmd_register, "enroll EK, AK and mTLS certificate with the registrar, and activate" },
         { "unlock", cmd_unlock, "in the initrd: attest, receive the disk key, answer the LUKS prompt" },
+        { "escrow", cmd_escrow, "hand this instance's own disk key (stdin) to the verifier, for the next boots" },
         { "measure", cmd_measure, "extend PCR 15 with an event and log it (vmattest's measurement log)" },
         { "serve", cmd_serve, "register, then serve quotes and measurement lists to the verifier (mTLS)" },
         { "config", cmd_config, "print one key of the agent's configuration as the agent reads it" },

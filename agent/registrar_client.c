@@ -11,6 +11,17 @@
 
 #define REGISTRAR_RETRY_MAX_S 60
 
+static void sleep_seconds(unsigned seconds) {
+        nanosleep(&(struct timespec){ .tv_sec = seconds }, NULL);
+}
+
+static time_t monotonic_s(void) {
+        struct timespec now;
+
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        return now.tv_sec;
+}
+
 int registrar_client_init(struct registrar_client *client, const struct agent_config *config) {
         bool ipv6 = strchr(config->registrar_ip, ':') != NULL;
         int n;
@@ -18,6 +29,7 @@ int registrar_client_init(struct registrar_client *client, const struct agent_co
         memset(client, 0, sizeof(*client));
         client->config = config;
         client->timeout_ms = 10000;
+        client->started = monotonic_s();
         n = snprintf(client->base_url, sizeof(client->base_url), "%s://%s%s%s:%u",
                      config->registrar_tls ? "https" : "http", ipv6 ? "[" : "", config->registrar_ip, ipv6 ? "]" : "",
                      config->registrar_port ? config->registrar_port : config->registrar_tls ? 8891 : 8890);
@@ -32,17 +44,6 @@ int registrar_client_init(struct registrar_client *client, const struct agent_co
         return 0;
 }
 
-static void sleep_seconds(unsigned seconds) {
-        nanosleep(&(struct timespec){ .tv_sec = seconds }, NULL);
-}
-
-static time_t monotonic_s(void) {
-        struct timespec now;
-
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        return now.tv_sec;
-}
-
 /* Whether to wait `delay` seconds for attempt `attempt` + 1: within max_retries, or, with a
  * deadline, while the wait ends before it (the initrd waits as long as the tenant allows). */
 static bool may_retry(const struct registrar_client *client, unsigned attempt, unsigned delay) {
@@ -51,29 +52,48 @@ static bool may_retry(const struct registrar_client *client, unsigned attempt, u
         return attempt <= client->config->max_retries;
 }
 
+const char *registrar_answer_text(const struct http_response *resp, char *buf, size_t size) {
+        json_object *status;
+
+        if (json_object_is_type(resp->json, json_type_object) &&
+            json_object_object_get_ex(resp->json, "status", &status) && json_object_is_type(status, json_type_string)) {
+                /* vm_error() escapes what is not printable; only the length is bounded here */
+                snprintf(buf, size, "%.200s", json_object_get_string(status));
+                return buf;
+        }
+        return http_body_excerpt(resp, buf, size);
+}
+
 /* One request with the retry policy of the agent's config. On success *resp holds a 2xx. */
-static int registrar_call(struct registrar_client *client, const char *method, const char *path, json_object *body,
-                          struct http_response *resp) {
+static int registrar_call(struct registrar_client *client, const char *method, const char *path, const char *body,
+                          size_t body_size, struct http_response *resp) {
         const struct agent_config *config = client->config;
         unsigned attempt, delay = config->retry_interval ? config->retry_interval : 1;
+        const char *transient = NULL;
         char url[512], excerpt[256];
         int ret = 0;
 
+        client->status = 0;
         if ((size_t)snprintf(url, sizeof(url), "%s%s", client->base_url, path) >= sizeof(url))
                 return vm_error(-EINVAL, "registrar URL too long");
         for (attempt = 1;; attempt++) {
-                ret = http_event_json_request(method, url, &client->tls, body, client->timeout_ms, resp);
+                ret = http_event_request(method, url, &client->tls, body, body_size, client->timeout_ms, resp);
+                if (ret >= 0)
+                        client->status = resp->status;
                 if (ret >= 0 && resp->status >= 200 && resp->status < 300)
                         return 0;
-                if (ret >= 0 && resp->status < 500) { /* 1xx/3xx/4xx: waiting will not change the answer */
+                transient = ret >= 0 && resp->status >= 400 && resp->status < 500 && client->transient
+                                    ? client->transient(resp)
+                                    : NULL;
+                if (ret >= 0 && resp->status < 500 && !transient) { /* 1xx/3xx/4xx: waiting will not change the answer */
                         ret = vm_error(-EPERM, "registrar refused %s %s: HTTP %ld: %s", method, path, resp->status,
-                                       http_body_excerpt(resp, excerpt, sizeof(excerpt)));
+                                       registrar_answer_text(resp, excerpt, sizeof(excerpt)));
                         http_response_done(resp);
                         return ret;
                 }
                 if (ret >= 0) {
                         ret = vm_error(-EAGAIN, "%s %s: HTTP %ld: %s", method, url, resp->status,
-                                       http_body_excerpt(resp, excerpt, sizeof(excerpt)));
+                                       registrar_answer_text(resp, excerpt, sizeof(excerpt)));
                         http_response_done(resp);
                 }
                 /* only the network and a busy registrar heal by waiting; a TLS failure (wrong CA,
@@ -82,7 +102,12 @@ static int registrar_call(struct registrar_client *client, const char *method, c
                         return ret;
                 if (!may_retry(client, attempt, delay))
                         break;
-                if (client->deadline)
+                if (transient && client->deadline)
+                        log_info("%s; retrying (%ld s of %ld s)", transient, (long)(monotonic_s() - client->started),
+                                 (long)(client->deadline - client->started));
+                else if (transient)
+                        log_info("%s; retrying (attempt %u of %u)", transient, attempt, config->max_retries + 1);
+                else if (client->deadline)
                         log_info("registrar %s: attempt %u failed (%s); retrying in %u s (%ld s left)", client->base_url,
                                  attempt, vm_error_detail(ret), delay, (long)(client->deadline - monotonic_s()));
                 else
@@ -135,7 +160,7 @@ int registrar_negotiate(struct registrar_client *client) {
         struct http_response resp;
         int best, ret;
 
-        ret = registrar_call(client, "GET", "/version", NULL, &resp);
+        ret = registrar_call(client, "GET", "/version", NULL, 0, &resp);
         if (ret < 0)
                 return ret;
         best = registrar_version_answer(&resp);
@@ -159,13 +184,14 @@ int registrar_blob_answer(const struct http_response *resp, char **blob_b64) {
         return *blob_b64 ? 0 : -ENOMEM;
 }
 
-int registrar_register(struct registrar_client *client, const char *agent_id, json_object *body, char **blob_b64) {
+int registrar_register(struct registrar_client *client, const char *agent_id, const char *body, size_t body_size,
+                       char **blob_b64) {
         struct http_response resp;
         char path[200];
         int ret;
 
         snprintf(path, sizeof(path), "/v%s/agents/%s", client->api_version, agent_id);
-        ret = registrar_call(client, "POST", path, body, &resp);
+        ret = registrar_call(client, "POST", path, body, body_size, &resp);
         if (ret < 0)
                 return ret;
         ret = registrar_blob_answer(&resp, blob_b64);
@@ -178,15 +204,31 @@ int registrar_register(struct registrar_client *client, const char *agent_id, js
 int registrar_activate(struct registrar_client *client, const char *agent_id, const char *auth_tag) {
         struct http_response resp;
         json_object *body = json_object_new_object();
+        const char *text;
         char path[200];
         int ret;
 
         if (!body)
                 return -ENOMEM;
         json_object_object_add(body, "auth_tag", json_object_new_string(auth_tag));
+        text = json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN);
         snprintf(path, sizeof(path), "/v%s/agents/%s/activate", client->api_version, agent_id);
-        ret = registrar_call(client, "PUT", path, body, &resp);
+        ret = text ? registrar_call(client, "PUT", path, text, strlen(text), &resp) : -ENOMEM;
         json_object_put(body);
+        if (ret >= 0)
+                http_response_done(&resp);
+        return ret;
+}
+
+int registrar_request(struct registrar_client *client, const char *method, const char *path, const char *body,
+                      size_t body_size) {
+        struct http_response resp;
+        char full[400];
+        int ret;
+
+        if ((size_t)snprintf(full, sizeof(full), "/v%s/%s", client->api_version, path) >= sizeof(full))
+                return vm_error(-EINVAL, "registrar path too long");
+        ret = registrar_call(client, method, full, body, body_size, &resp);
         if (ret >= 0)
                 http_response_done(&resp);
         return ret;

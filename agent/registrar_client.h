@@ -1,6 +1,7 @@
 /* The agent's side of Keylime's registrar API v2.x (docs/protocol.md §1): version negotiation,
- * register, activate. Transport failures and 5xx answers are retried (bounded, with backoff, one
- * progress line per attempt); a 4xx answer is final and its body is shown. */
+ * register, activate, and vmattest's key escrow (agent/escrow_client.h). Transport failures and
+ * 5xx answers are retried (bounded, with backoff, one progress line per attempt); a 4xx answer
+ * is final (unless the caller knows it transient) and its status text is shown. */
 #pragma once
 
 #include <json-c/json.h>
@@ -20,15 +21,27 @@ struct registrar_client {
         long timeout_ms;
         /* CLOCK_MONOTONIC second: retry until then instead of max_retries times (0: none) */
         time_t deadline;
+        time_t started;        /* CLOCK_MONOTONIC second of registrar_client_init() */
+        /* A 4xx answer the caller knows to pass (escrow: 409 "not attested yet"): retried as an
+         * unreachable registrar is, this function's text the progress line; NULL: final. */
+        const char *(*transient)(const struct http_response *resp);
+        long status;           /* the HTTP status of the last answer (0: none came) */
 };
 
 int registrar_client_init(struct registrar_client *client, const struct agent_config *config);
 /* GET /version: the newest 2.x both sides speak. */
 int registrar_negotiate(struct registrar_client *client);
-/* POST /v2.N/agents/{id}; *blob_b64: the malloc'ed base64 credential blob. */
-int registrar_register(struct registrar_client *client, const char *agent_id, json_object *body, char **blob_b64);
+/* POST /v2.N/agents/{id} with the registration body's JSON text (which may carry an enrolment
+ * token: the caller's secure memory); *blob_b64: the malloc'ed base64 credential blob. */
+int registrar_register(struct registrar_client *client, const char *agent_id, const char *body, size_t body_size,
+                       char **blob_b64);
 /* PUT /v2.N/agents/{id}/activate with the auth_tag. */
 int registrar_activate(struct registrar_client *client, const char *agent_id, const char *auth_tag);
+/* One request to `path` under /v2.N/ (after registrar_negotiate()) with the retry policy above;
+ * a 2xx answer is 0 (its body dropped), any other final answer -EPERM with its status in
+ * client->status and its status text in the detail. */
+int registrar_request(struct registrar_client *client, const char *method, const char *path, const char *body,
+                      size_t body_size);
 
 /* The registrar's answers as the two calls above read them (untrusted bodies; no detail is
  * recorded, the callers name the registrar). The newest API minor a GET /version answer offers
@@ -37,3 +50,6 @@ int registrar_activate(struct registrar_client *client, const char *agent_id, co
 int registrar_version_answer(const struct http_response *resp);
 /* results.blob of a registration answer, malloc'ed; -EBADMSG when it is missing or no string. */
 int registrar_blob_answer(const struct http_response *resp, char **blob_b64);
+/* What an answer says in words, for an error message: the `status` string of Keylime's envelope
+ * when it has one, else an excerpt of the body (http_body_excerpt); at most 200 characters. */
+const char *registrar_answer_text(const struct http_response *resp, char *buf, size_t size);

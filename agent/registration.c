@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "agent/activate.h"
+#include "agent/enrol_token.h"
 #include "lib/auth_tag.h"
 #include "lib/cleanup.h"
 #include "lib/credential.h"
@@ -12,6 +13,7 @@
 #include "lib/error.h"
 #include "lib/log.h"
 #include "lib/notify.h"
+#include "lib/secret.h"
 #include "lib/tpm2b.h"
 
 static json_object *registration_body(const struct agent_config *config, const struct ek *ek, const struct ak *ak,
@@ -34,6 +36,49 @@ static json_object *registration_body(const struct agent_config *config, const s
         json_object_object_add(body, "ip", json_object_new_string(config->contact_ip));
         json_object_object_add(body, "port", json_object_new_int(config->contact_port));
         return body;
+}
+
+#define TOKEN_MEMBER "\"vmattest_enrolment_token\":\""
+
+int registration_body_text(json_object *body, const struct secret *enrol_token, struct secret **text) {
+        const char *json = json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+        size_t json_size = json ? strlen(json) : 0, escapes = 0, at;
+        bool comma = json_size > 2; /* after the members; "{}" has none */
+        struct secret *out;
+        int ret;
+
+        if (!json || json_size < 2 || json[0] != '{' || json[json_size - 1] != '}')
+                return vm_error(-EINVAL, "the registration body is not a JSON object");
+        if (!enrol_token) {
+                *text = secret_new_copy(json, json_size);
+                return *text ? 0 : vm_error(-ENOMEM, "no room in the secure heap for the registration body");
+        }
+        /* the token is spliced into the object's text in the secure heap: a json-c string would
+         * leave a copy of it in the plain heap, freed without being wiped */
+        ret = enrol_token_check(enrol_token->data, enrol_token->size);
+        if (ret < 0)
+                return ret;
+        for (size_t i = 0; i < enrol_token->size; i++)
+                escapes += enrol_token->data[i] == '"' || enrol_token->data[i] == '\\';
+        out = secret_new(json_size - 1 + comma + strlen(TOKEN_MEMBER) + enrol_token->size + escapes + 2);
+        if (!out)
+                return vm_error(-ENOMEM, "no room in the secure heap for the registration body");
+        memcpy(out->data, json, json_size - 1);
+        at = json_size - 1;
+        if (comma)
+                out->data[at++] = ',';
+        memcpy(out->data + at, TOKEN_MEMBER, strlen(TOKEN_MEMBER));
+        at += strlen(TOKEN_MEMBER);
+        for (size_t i = 0; i < enrol_token->size; i++) {
+                /* printable ASCII (checked above): only these two need escaping in a JSON string */
+                if (enrol_token->data[i] == '"' || enrol_token->data[i] == '\\')
+                        out->data[at++] = '\\';
+                out->data[at++] = enrol_token->data[i];
+        }
+        out->data[at++] = '"';
+        out->data[at] = '}';
+        *text = out;
+        return 0;
 }
 
 /* Activates the blob in the TPM and computes the auth_tag from the recovered credential. */
@@ -67,20 +112,29 @@ static int activation_tag(struct tpm *tpm, const struct ek *ek, const struct ak 
         return ret;
 }
 
-int agent_register(const struct agent_config *config, struct agent_identity *id, struct registrar_client *registrar) {
+int agent_register(const struct agent_config *config, struct agent_identity *id, struct registrar_client *registrar,
+                   const struct secret *enrol_token) {
+        _cleanup_(secret_freep) struct secret *text = NULL;
         _cleanup_(freep) char *blob_b64 = NULL;
         char tag[AUTH_TAG_HEX_SIZE];
         json_object *body;
         int ret;
 
+        if (enrol_token && !config->registrar_tls)
+                return vm_error(-EINVAL, "an enrolment token goes to the registrar's TLS port only: set registrar_tls "
+                                         "= true (and registrar_tls_ca_cert)");
         body = registration_body(config, id->ek, &id->ak, id->mtls.cert_pem);
         if (!body)
                 return -ENOMEM;
+        ret = registration_body_text(body, enrol_token, &text);
+        json_object_put(body);
+        if (ret < 0)
+                return ret;
         ret = registrar_negotiate(registrar);
         if (ret >= 0) {
                 log_info("registering agent %s with %s (API v%s)", id->agent_id, registrar->base_url,
                          registrar->api_version);
-                ret = registrar_register(registrar, id->agent_id, body, &blob_b64);
+                ret = registrar_register(registrar, id->agent_id, (const char *)text->data, text->size, &blob_b64);
         }
         if (ret >= 0)
                 notify_status("activating agent %s with %s", id->agent_id, registrar->base_url);
@@ -89,6 +143,5 @@ int agent_register(const struct agent_config *config, struct agent_identity *id,
         if (ret >= 0)
                 ret = registrar_activate(registrar, id->agent_id, tag);
         OPENSSL_cleanse(tag, sizeof(tag));
-        json_object_put(body);
         return ret;
 }

@@ -98,6 +98,9 @@ static int tls_client(const struct http_tls *tls, const struct target *t, const 
         else if (tls->client_cert && (SSL_CTX_use_certificate_chain_file(ctx, tls->client_cert) != 1 ||
                                       SSL_CTX_use_PrivateKey_file(ctx, tls->client_key, SSL_FILETYPE_PEM) != 1))
                 ret = vm_error(-EPROTO, "%s: TLS failure: cannot load the client certificate %s", url, tls->client_cert);
+        else if (tls->client_x509 && (SSL_CTX_use_certificate(ctx, tls->client_x509) != 1 ||
+                                      SSL_CTX_use_PrivateKey(ctx, tls->client_pkey) != 1))
+                ret = vm_error(-EPROTO, "%s: TLS failure: cannot use the client certificate", url);
         else if (!(ssl = SSL_new(ctx)))
                 ret = -ENOMEM;
         else if (is_ip ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), t->host) != 1
@@ -142,7 +145,7 @@ static void on_error(enum evhttp_request_error error, void *user) {
         ex->socket_error = EVUTIL_SOCKET_ERROR();
 }
 
-/* Why the request failed, as the codes http_event_json_request returns (its header). */
+/* Why the request failed, as the codes http_event_request returns (its header). */
 static int failure(struct exchange *ex, const struct target *t) {
         bool https = t->https;
         unsigned long tls_error = https ? bufferevent_get_openssl_error(ex->bev) : 0;
@@ -155,7 +158,9 @@ static int failure(struct exchange *ex, const struct target *t) {
                 return vm_error(-EMSGSIZE, "%s: response larger than %d bytes", ex->url, HTTP_BODY_MAX);
         if (dns_error)
                 return vm_error(-EHOSTUNREACH, "%s: cannot resolve host: %s", ex->url, evutil_gai_strerror(dns_error));
-        if (tls_error) {
+        /* libevent records SSL_ERROR_SYSCALL (a socket failure, such as a refused connect, or
+         * an end of file) as its "OpenSSL error": that is no TLS failure, the socket says what */
+        if (tls_error && tls_error != SSL_ERROR_SYSCALL) {
                 ERR_error_string_n(tls_error, reason, sizeof(reason));
                 return vm_error(-EPROTO, "%s: TLS failure: %s", ex->url, reason);
         }
@@ -230,8 +235,8 @@ static int request_command(const char *method, enum evhttp_cmd_type *cmd) {
         return vm_error(-EINVAL, "HTTP method %s is not supported", method);
 }
 
-int http_event_json_request(const char *method, const char *url, const struct http_tls *tls, json_object *body,
-                            long timeout_ms, struct http_response *resp) {
+int http_event_request(const char *method, const char *url, const struct http_tls *tls, const char *body,
+                       size_t body_size, long timeout_ms, struct http_response *resp) {
         struct timeval timeout = { .tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000 };
         struct exchange ex = { .url = url, .resp = resp, .ret = -EIO };
         struct evhttp_connection *conn = NULL;
@@ -241,7 +246,6 @@ int http_event_json_request(const char *method, const char *url, const struct ht
         struct target t;
         SSL_CTX *ctx = NULL;
         SSL *ssl = NULL;
-        const char *text;
         int ret;
 
         memset(resp, 0, sizeof(*resp));
@@ -280,11 +284,15 @@ int http_event_json_request(const char *method, const char *url, const struct ht
                 evhttp_add_header(headers, "Host", t.authority);
                 evhttp_add_header(headers, "Accept", "application/json");
                 evhttp_add_header(headers, "Connection", "close");
-                if (body) {
-                        text = json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-                        evhttp_add_header(headers, "Content-Type", "application/json");
-                        evbuffer_add(evhttp_request_get_output_buffer(req), text, strlen(text));
+                /* by reference: the body is the caller's until the connection is freed below */
+                if (body && (evhttp_add_header(headers, "Content-Type", "application/json") != 0 ||
+                             evbuffer_add_reference(evhttp_request_get_output_buffer(req), body, body_size, NULL,
+                                                    NULL) != 0)) {
+                        evhttp_request_free(req);
+                        ret = -ENOMEM;
                 }
+        }
+        if (ret >= 0) {
                 /* on failure libevent has freed the request */
                 if (evhttp_make_request(conn, req, cmd, t.path) != 0)
                         ret = vm_error(-EIO, "%s: cannot send the request", url);

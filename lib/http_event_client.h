@@ -13,5 +13,9 @@
 
 #include "http_response.h"
 
-int http_event_json_request(const char *method, const char *url, const struct http_tls *tls, json_object *body,
-                            long timeout_ms, struct http_response *resp);
+/* `body`: JSON text of `body_size` bytes (no body when NULL). libevent sends it from the
+ * caller's memory, by reference, without a copy of its own: a body that carries a secret (an
+ * enrolment token, an escrowed key) stays in the secure heap, where the caller wipes it, up to
+ * the TLS layer. */
+int http_event_request(const char *method, const char *url, const struct http_tls *tls, const char *body,
+                       size_t body_size, long timeout_ms, struct http_response *resp);

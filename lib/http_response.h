@@ -5,6 +5,7 @@
 #pragma once
 
 #include <json-c/json.h>
+#include <openssl/types.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -14,6 +15,10 @@ struct http_tls {
         const char *ca_file;     /* server must chain to this CA (PEM); NULL for plain HTTP */
         const char *client_cert; /* optional client certificate and key (PEM files) */
         const char *client_key;
+        /* or, for lib/http_event_client.h only, a client identity held in memory (the agent's
+         * mTLS key and certificate, as mtls_identity_ensure() loaded them); not owned */
+        X509 *client_x509;
+        EVP_PKEY *client_pkey;
 };
 
 struct http_response {

@@ -9,6 +9,7 @@
 
 #include "cleanup.h"
 #include "error.h"
+#include "secret.h"
 
 int secret_heap_setup(size_t size) {
         /* CRYPTO_secure_malloc_init's answer: 1 set up, 2 set up but not locked, 0 not made */
@@ -25,29 +26,23 @@ int secret_heap_setup(size_t size) {
         return vm_error(-ENOMEM, "OpenSSL's secure heap could not be set up");
 }
 
-int secret_file_read(const char *path, size_t max, uint8_t **data, size_t *size, size_t *alloc_size) {
-        _cleanup_(closep) int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        struct stat st;
+/* The whole of `fd` (st: its fstat) in the secure heap; `name` for the detail. */
+static int read_whole(int fd, const char *name, const struct stat *st, size_t max, uint8_t **data, size_t *size,
+                      size_t *alloc_size) {
         uint8_t *buf;
         size_t cap, used = 0;
+        ssize_t n = 0;
         char extra;
 
-        if (fd < 0)
-                return errno == ENOENT ? vm_error(-ENOENT, "%s: no such file", path)
-                                       : vm_error(-errno, "%s: cannot open: %m", path);
-        ssize_t n = 0;
-
-        if (fstat(fd, &st) < 0)
-                return vm_error(-errno, "%s: cannot stat: %m", path);
-        if (S_ISDIR(st.st_mode))
-                return vm_error(-EINVAL, "%s: a directory", path);
-        if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > max)
-                return vm_error(-EFBIG, "%s: larger than %zu bytes", path, max);
+        if (S_ISDIR(st->st_mode))
+                return vm_error(-EINVAL, "%s: a directory", name);
+        if (S_ISREG(st->st_mode) && (uint64_t)st->st_size > max)
+                return vm_error(-EFBIG, "%s: larger than %zu bytes", name, max);
         /* a regular file as large as it says; a pipe (a tenant's "<(...)") up to `max` */
-        cap = S_ISREG(st.st_mode) ? (size_t)st.st_size : max;
+        cap = S_ISREG(st->st_mode) ? (size_t)st->st_size : max;
         buf = OPENSSL_secure_malloc(cap + 1);
         if (!buf)
-                return vm_error(-ENOMEM, "%s: no room in the secure heap for %zu bytes", path, cap + 1);
+                return vm_error(-ENOMEM, "%s: no room in the secure heap for %zu bytes", name, cap + 1);
         while (used < cap) {
                 n = read(fd, buf + used, cap - used);
                 if (n < 0 && errno == EINTR)
@@ -59,16 +54,47 @@ int secret_file_read(const char *path, size_t max, uint8_t **data, size_t *size,
         /* nothing may be left: a regular file must not have grown while it was read */
         while (n >= 0 && (n = read(fd, &extra, 1)) < 0 && errno == EINTR)
                 ;
-        if (n != 0 || (S_ISREG(st.st_mode) && used != cap)) {
+        if (n != 0 || (S_ISREG(st->st_mode) && used != cap)) {
                 OPENSSL_secure_clear_free(buf, cap + 1);
-                return n > 0 && !S_ISREG(st.st_mode) ? vm_error(-EFBIG, "%s: larger than %zu bytes", path, max)
-                                                     : vm_error(-EIO, "%s: cannot read it whole (did it change?)", path);
+                return n > 0 && !S_ISREG(st->st_mode) ? vm_error(-EFBIG, "%s: larger than %zu bytes", name, max)
+                                                      : vm_error(-EIO, "%s: cannot read it whole (did it change?)", name);
         }
         buf[used] = '\0';
         *data = buf;
         *size = used;
         *alloc_size = cap + 1;
         return 0;
+}
+
+int secret_file_read(const char *path, size_t max, uint8_t **data, size_t *size, size_t *alloc_size) {
+        _cleanup_(closep) int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        struct stat st;
+
+        if (fd < 0)
+                return errno == ENOENT ? vm_error(-ENOENT, "%s: no such file", path)
+                                       : vm_error(-errno, "%s: cannot open: %m", path);
+        if (fstat(fd, &st) < 0)
+                return vm_error(-errno, "%s: cannot stat: %m", path);
+        return read_whole(fd, path, &st, max, data, size, alloc_size);
+}
+
+int secret_fd_read(int fd, const char *name, size_t max, struct secret **out) {
+        uint8_t *data = NULL;
+        size_t size, alloc_size;
+        struct stat st;
+        int ret;
+
+        if (fstat(fd, &st) < 0)
+                return vm_error(-errno, "%s: cannot stat: %m", name);
+        /* a regular file is read as a pipe is: from where the descriptor stands, up to `max` */
+        if (S_ISREG(st.st_mode))
+                st.st_mode = S_IFIFO;
+        ret = read_whole(fd, name, &st, max, &data, &size, &alloc_size);
+        if (ret < 0)
+                return ret;
+        *out = secret_new_copy(data, size);
+        OPENSSL_secure_clear_free(data, alloc_size);
+        return *out ? 0 : vm_error(-ENOMEM, "%s: no room in the secure heap for %zu bytes", name, size + 1);
 }
 
 /* A key that asks for a passphrase is refused: a service has no one to ask. */

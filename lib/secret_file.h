@@ -23,6 +23,11 @@ int secret_heap_setup(size_t size);
  * *alloc_size). -ENOENT, -EFBIG, -EINVAL (a directory), -EIO; the detail names the file. */
 int secret_file_read(const char *path, size_t max, uint8_t **data, size_t *size, size_t *alloc_size);
 
+/* All of what an open descriptor gives (stdin: a pipe, a file, a terminal until end of file),
+ * at most `max` bytes, as a secret. -EFBIG when more follows, -EIO; the detail names `name`. */
+struct secret;
+int secret_fd_read(int fd, const char *name, size_t max, struct secret **out);
+
 /* An unencrypted PEM private key (PKCS#8, or OpenSSL's traditional RSA or EC form), its text
  * read with secret_file_read() and wiped once parsed; an encrypted key is refused, not asked a
  * passphrase for. -ENOENT, -EFBIG, or -EINVAL with a detail naming the file. */

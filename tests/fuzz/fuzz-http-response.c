@@ -3,16 +3,21 @@
  * http_parse_json when not empty), then Keylime's envelope (http_keylime_results), the excerpt
  * for error messages (http_body_excerpt) and the agent's reading of the registrar's answers
  * (registrar_version_answer, registrar_blob_answer, then the blob's base64 and layout as
- * agent/registration.c reads them before the TPM sees it). The first input byte picks the
- * excerpt buffer's size; the rest is the body.
+ * agent/registration.c reads them before the TPM sees it; registrar_answer_text, the reason an
+ * error shows; escrow_answer_pending, the 409 agent/escrow_client.c waits out). The first input
+ * byte picks the excerpt buffer's size and, by its low bit, the status (200 or 409); the rest
+ * is the body.
  * Invariants: a parsed object or array is one JSON document that json-c writes and reads back; results is
  * an object and the envelope's own member; an excerpt is NUL-terminated inside its buffer, at
  * most 200 printable characters, the body's first ones with the others as '.'; a version is
- * 2.0-2.6 or one of two errors; a blob is the envelope's string. */
+ * 2.0-2.6 or one of two errors; a blob is the envelope's string; an answer's text is
+ * NUL-terminated inside its buffer, at most 200 characters, the envelope's status string when
+ * there is one; only a 409 whose status says "not attested yet" is waited out. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent/escrow_client.h"
 #include "agent/registrar_client.h"
 #include "lib/credential.h"
 #include "lib/encoding.h"
@@ -89,6 +94,31 @@ static void expect_blob(const struct http_response *resp) {
         free(blob_b64);
 }
 
+static void expect_answer_text(const struct http_response *resp, size_t buf_size) {
+        char *buf = malloc(buf_size); /* exactly buf_size: ASan sees any write past it */
+        json_object *status = NULL;
+        const char *text, *pending;
+        bool has_status;
+
+        if (!buf)
+                return;
+        text = registrar_answer_text(resp, buf, buf_size);
+        if (text != buf || strnlen(text, buf_size) >= buf_size || strlen(text) > 200)
+                abort();
+        has_status = json_object_is_type(resp->json, json_type_object) &&
+                     json_object_object_get_ex(resp->json, "status", &status) &&
+                     json_object_is_type(status, json_type_string);
+        /* the status's first characters, as many as fit (json-c's strings may hold a NUL) */
+        if (has_status && strncmp(text, json_object_get_string(status), strlen(text)) != 0)
+                abort();
+        pending = escrow_answer_pending(resp);
+        if (pending && (resp->status != 409 || !has_status || !strstr(json_object_get_string(status), "not attested yet")))
+                abort();
+        if (!pending && resp->status == 409 && has_status && strstr(json_object_get_string(status), "not attested yet"))
+                abort();
+        free(buf);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         struct http_response resp = { .status = 200 };
         json_object *results, *member;
@@ -97,6 +127,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (size == 0 || size - 1 > HTTP_BODY_MAX)
                 return 0;
         buf_size = 1 + data[0] % 256;
+        resp.status = data[0] & 1 ? 409 : 200;
         resp.body_size = size - 1;
         resp.body = malloc(resp.body_size + 1);
         if (!resp.body)
@@ -118,6 +149,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         expect_excerpt(&resp, buf_size);
         expect_version(&resp);
         expect_blob(&resp);
+        expect_answer_text(&resp, buf_size);
         http_response_done(&resp);
         return 0;
 }

@@ -2,7 +2,7 @@
 # The agent's registrar client against answers no honest registrar gives (a canned-answer
 # server), and against the real registrar over HTTPS with a pinned CA.
 . "$(dirname "$0")/lib.sh"
-plan 21
+plan 22
 
 swtpm_start || exit 1
 cd "$TEST_TMP" || exit 1
@@ -99,6 +99,11 @@ closed=$(random_port)
 agent_config closed.conf "$closed" "max_retries = 1"
 expect_failure "a registrar that refuses connections is retried, then named" 1 \
         "giving up after 2 attempts: .*cannot connect: connection refused" "$VMATTEST" --config closed.conf register
+agent_config closed-tls.conf "$closed" "max_retries = 1
+registrar_tls = true
+registrar_tls_ca_cert = $TEST_TMP/tenant-ca.pem"
+expect_failure "an HTTPS registrar that refuses connections is retried too (no TLS failure)" 1 \
+        "giving up after 2 attempts: .*cannot connect: connection refused" "$VMATTEST" --config closed-tls.conf register
 agent_config noname.conf "$VERIFIER_PORT" "max_retries = 0
 registrar_ip = no-such-host.invalid"
 expect_failure "a registrar name that does not resolve is named" 1 "cannot resolve host" \
