@@ -26,6 +26,7 @@ static const struct subcommand {
         { "unlock", cmd_unlock, "in the initrd: attest, receive the disk key, answer the LUKS prompt" },
         { "measure", cmd_measure, "extend PCR 15 with an event and log it (vmattest's measurement log)" },
         { "serve", cmd_serve, "register, then serve quotes and measurement lists to the verifier (mTLS)" },
+        { "provision", cmd_provision, "first boot: escrow a fresh disk passphrase, re-encrypt the root, format data volumes" },
         { "config", cmd_config, "print one key of the agent's configuration as the agent reads it" },
 };
 
