@@ -1,0 +1,114 @@
+/* TEST TOOL, not a user command: the disk work of `vmattest provision` (agent/luks_provision.c)
+ * with the instance passphrase read from a file instead of made and escrowed: the VM test
+ * (tests/vm/test-provision.sh) runs it inside the guest, kills it in the middle of the
+ * reencryption and runs it again.
+ * Usage: luks-provision --key-file FILE [--provisioning-key-file FILE] [--root DEVICE[:NAME]]
+ *                       [--data DEVICE]... [--hotzone BYTES] [--check]
+ * --root DEVICE:NAME re-encrypts online (NAME: its open mapping); --check only says whether work
+ * is left ("work left" / "nothing left"). Exit 0 done, 1 failed, 2 usage, 3 nothing left to do. */
+#include <getopt.h>
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/luks_provision.h"
+#include "lib/cleanup.h"
+#include "lib/error.h"
+#include "lib/log.h"
+#include "lib/secret_file.h"
+
+static struct secret *read_secret(const char *path) {
+        uint8_t *data = NULL;
+        size_t size, alloc_size;
+        struct secret *s;
+        int ret = secret_file_read(path, 8192, &data, &size, &alloc_size);
+
+        if (ret < 0) {
+                log_error("%s", vm_error_detail(ret));
+                return NULL;
+        }
+        s = secret_new_copy(data, size);
+        OPENSSL_secure_clear_free(data, alloc_size);
+        return s;
+}
+
+int main(int argc, char **argv) {
+        static const struct option options[] = {
+                { "key-file", required_argument, NULL, 'k' },
+                { "provisioning-key-file", required_argument, NULL, 'p' },
+                { "root", required_argument, NULL, 'r' },
+                { "data", required_argument, NULL, 'd' },
+                { "hotzone", required_argument, NULL, 'z' },
+                { "check", no_argument, NULL, 'c' },
+                {},
+        };
+        _cleanup_(secret_freep) struct secret *key = NULL, *prov = NULL;
+        struct luks_provision_options opts = {};
+        struct luks_volume volumes[8];
+        const char *key_file = NULL, *prov_file = NULL;
+        size_t count = 0;
+        bool check = false, work_left;
+        char *colon;
+        int opt, ret;
+
+        log_setup("luks-provision", LOG_LEVEL_INFO);
+        while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
+                switch (opt) {
+                case 'k':
+                        key_file = optarg;
+                        break;
+                case 'p':
+                        prov_file = optarg;
+                        break;
+                case 'r':
+                case 'd':
+                        if (count == ELEMENTSOF(volumes))
+                                return 2;
+                        volumes[count] = (struct luks_volume){ .device = optarg, .root = opt == 'r' };
+                        if (opt == 'r' && (colon = strchr(optarg, ':'))) {
+                                *colon = '\0';
+                                volumes[count].active_name = colon + 1;
+                        }
+                        count++;
+                        break;
+                case 'z':
+                        opts.max_hotzone_bytes = strtoull(optarg, NULL, 10);
+                        break;
+                case 'c':
+                        check = true;
+                        break;
+                default:
+                        fprintf(stderr, "usage: see tests/tools/luks-provision.c\n");
+                        return 2;
+                }
+        }
+        if ((!key_file && !check) || !count || optind != argc) {
+                fprintf(stderr, "usage: see tests/tools/luks-provision.c\n");
+                return 2;
+        }
+        if ((ret = secret_heap_setup(64 * 1024)) < 0)
+                log_warning("%s", vm_error_detail(ret));
+        if (prov_file && !(prov = read_secret(prov_file)))
+                return 1;
+        opts.provisioning_passphrase = prov;
+        opts.progress_seconds = 1;
+        if (check) {
+                ret = luks_provision_check(volumes, count, &opts, &work_left);
+                if (ret < 0) {
+                        log_error("%s", vm_error_detail(ret));
+                        return 1;
+                }
+                puts(work_left ? "work left" : "nothing left");
+                return work_left ? 0 : 3;
+        }
+        if (!(key = read_secret(key_file)))
+                return 1;
+        ret = luks_provision(volumes, count, key, &opts);
+        if (ret < 0) {
+                log_error("%s", vm_error_detail(ret));
+                return ret == -EALREADY ? 3 : 1;
+        }
+        log_info("provisioned %zu volume(s)", count);
+        return 0;
+}
