@@ -289,6 +289,26 @@ static int kill_keyslots_but(const char *device, struct crypt_device *cd, int ke
         return 0;
 }
 
+/* A run killed in the middle of an online reencryption step leaves libcryptsetup's helper
+ * mappings (NAME-overlay, NAME-hotzone-*) behind, some of them perhaps suspended, with I/O to
+ * the root queued on them; libcryptsetup cannot resume from there in the same boot. A reboot
+ * can: the initrd's activation recovers the interrupted step from the header's journal and maps
+ * the volume's old and new parts, and the next run resumes online. */
+static int leftover_stack(const struct luks_volume *v) {
+        static const char *const suffixes[] = { "-overlay", "-hotzone-forward", "-hotzone-backward" };
+        char helper[256];
+
+        for (size_t i = 0; i < ELEMENTSOF(suffixes); i++) {
+                snprintf(helper, sizeof(helper), "%s%s", v->active_name, suffixes[i]);
+                if (crypt_status(NULL, helper) != CRYPT_INACTIVE)
+                        return vm_error(-EBUSY, "root %s: an earlier run was stopped in the middle of an online "
+                                                "reencryption step and left the mapping %s behind: reboot (the "
+                                                "provisioning passphrase still opens the root, and its activation "
+                                                "recovers the step), then run provision again", v->device, helper);
+        }
+        return 0;
+}
+
 /* Step 1: the root under a fresh volume key, still opened by the provisioning passphrase
  * (resumed when an earlier run was interrupted), then a keyslot for the instance passphrase. */
 static int root_reencrypt(const struct luks_volume *v, const struct secret *passphrase,
@@ -310,6 +330,8 @@ static int root_reencrypt(const struct luks_volume *v, const struct secret *pass
         if ((ret = crypt_set_pbkdf_type(cd, &fast_pbkdf)) < 0)
                 return vm_error(ret, "root %s: setting the keyslot PBKDF: %s", v->device, strerror(-ret));
         info = crypt_reencrypt_status(cd, &params);
+        if (info != CRYPT_REENCRYPT_NONE && v->active_name && (ret = leftover_stack(v)) < 0)
+                return ret;
         if (info == CRYPT_REENCRYPT_INVALID)
                 return vm_error(-EINVAL, "root %s: its reencryption metadata is invalid", v->device);
         if (info == CRYPT_REENCRYPT_CRASH) {
@@ -329,9 +351,11 @@ static int root_reencrypt(const struct luks_volume *v, const struct secret *pass
         }
         if (info == CRYPT_REENCRYPT_CLEAN) {
                 log_info("provision: root %s: resuming the reencryption an earlier run began", v->device);
-                params.flags = CRYPT_REENCRYPT_RESUME_ONLY;
-                params.max_hotzone_size = options->max_hotzone_bytes / 512 /* sectors */;
-                params.luks2 = NULL;
+                /* as `cryptsetup reencrypt --resume-only`: the header's parameters, unchanged */
+                params = (struct crypt_params_reencrypt){
+                        .flags = CRYPT_REENCRYPT_RESUME_ONLY,
+                        .max_hotzone_size = options->max_hotzone_bytes / 512 /* sectors */,
+                };
                 ret = crypt_reencrypt_init_by_passphrase(cd, v->active_name, (const char *)prov->data, prov->size,
                                                          CRYPT_ANY_SLOT, CRYPT_ANY_SLOT, NULL, NULL, &params);
                 if (ret < 0)

@@ -7,6 +7,7 @@
  * --root DEVICE:NAME re-encrypts online (NAME: its open mapping); --check only says whether work
  * is left ("work left" / "nothing left"). Exit 0 done, 1 failed, 2 usage, 3 nothing left to do. */
 #include <getopt.h>
+#include <libcryptsetup.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,7 +53,10 @@ int main(int argc, char **argv) {
         char *colon;
         int opt, ret;
 
-        log_setup("luks-provision", LOG_LEVEL_INFO);
+        /* LUKS_PROVISION_DEBUG=1: libcryptsetup's own debug lines too */
+        log_setup("luks-provision", getenv("LUKS_PROVISION_DEBUG") ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
+        if (getenv("LUKS_PROVISION_DEBUG"))
+                crypt_set_debug_level(CRYPT_DEBUG_ALL);
         while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
                 switch (opt) {
                 case 'k':
