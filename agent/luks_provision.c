@@ -476,13 +476,16 @@ static int data_format(const struct luks_volume *v, const struct secret *passphr
 
 static int data_commit(const struct luks_volume *v) {
         _cleanup_(crypt_freep) struct crypt_device *cd = NULL;
+        char label[64]; /* LUKS2 labels are at most 47 characters */
         int ret;
 
         if ((ret = open_device("data volume", v->device, &cd)) < 0)
                 return ret;
         if ((ret = load_luks2("data volume", v->device, cd)) <= 0)
                 return ret < 0 ? ret : vm_error(-EIO, "data volume %s: its LUKS header is gone", v->device);
-        ret = crypt_set_label(cd, crypt_get_label(cd), LUKS_SUBSYSTEM_DONE);
+        /* a copy: crypt_get_label() points into the header that crypt_set_label() rewrites */
+        snprintf(label, sizeof(label), "%s", crypt_get_label(cd) ? crypt_get_label(cd) : "");
+        ret = crypt_set_label(cd, label, LUKS_SUBSYSTEM_DONE);
         if (ret < 0)
                 return vm_error(ret, "data volume %s: marking it provisioned: %s", v->device, strerror(-ret));
         return 0;
