@@ -41,6 +41,13 @@ static const char provision_help[] =
         "      --wait SECONDS   how long the escrow retries until the verifier attested this\n"
         "                       boot (default 180)\n" CLI_COMMON_HELP;
 
+/* Every failure after the command line is exit status 1 (vmattest(8), PROVISION): a refused
+ * volume or a bad header is not a usage error. */
+static int provision_fail(int ret) {
+        log_error("%s", vm_error_detail(ret));
+        return EXIT_FAILED;
+}
+
 int cmd_provision(int argc, char **argv, struct cli *cli) {
         static const struct option options[] = {
                 { "provisioning-key-file", required_argument, NULL, 'p' },
@@ -100,12 +107,12 @@ int cmd_provision(int argc, char **argv, struct cli *cli) {
                 return ret;
         /* the passphrases live in locked memory only */
         if ((ret = secret_heap_setup(SECURE_HEAP_SIZE)) < 0)
-                return cli_fail(ret);
+                return provision_fail(ret);
 
         if (have_root) {
                 ret = luks_volume_of_mount("/", &root_device, &root_name);
                 if (ret < 0)
-                        return cli_fail(ret);
+                        return provision_fail(ret);
                 for (size_t i = 0; i < count; i++)
                         if (volumes[i].root) {
                                 volumes[i].device = root_device;
@@ -116,37 +123,37 @@ int cmd_provision(int argc, char **argv, struct cli *cli) {
                                 return cli_usage_error("provision", "%s is the root's device: name it as root", root_device);
                 ret = secret_file_read(key_path, PROVISIONING_KEY_MAX, &key_data, &size, &alloc_size);
                 if (ret < 0)
-                        return cli_fail(ret);
+                        return provision_fail(ret);
                 provisioning = secret_new_copy(key_data, size);
                 OPENSSL_secure_clear_free(key_data, alloc_size);
                 if (!provisioning)
-                        return cli_fail(vm_error(-ENOMEM, "no room in the secure heap for the provisioning passphrase"));
+                        return provision_fail(vm_error(-ENOMEM, "no room in the secure heap for the provisioning passphrase"));
                 opts.provisioning_passphrase = provisioning;
         }
 
         /* before a new passphrase replaces the escrowed one: an earlier run that finished is left be */
         ret = luks_provision_check(volumes, count, &opts, &work_left);
         if (ret < 0)
-                return cli_fail(ret);
+                return provision_fail(ret);
         if (!work_left) {
                 log_info("provision: every volume was provisioned by an earlier run: nothing to do, nothing escrowed");
                 return EXIT_OK;
         }
         passphrase = luks_passphrase_new();
         if (!passphrase)
-                return cli_fail(vm_error(-ENOMEM, "making the instance passphrase (random generator or secure heap)"));
+                return provision_fail(vm_error(-ENOMEM, "making the instance passphrase (random generator or secure heap)"));
 #ifdef HAVE_ESCROW_CLIENT
         ret = escrow_send(&cli->config, passphrase->data, passphrase->size, (unsigned)wait_seconds);
         if (ret < 0)
-                return cli_fail(ret);
+                return provision_fail(ret);
         log_info("provision: the instance passphrase is escrowed with the verifier");
 #else
         (void)wait_seconds;
-        return cli_fail(vm_error(-ENOSYS, "this build has no escrow client: no disk is changed without an escrowed key"));
+        return provision_fail(vm_error(-ENOSYS, "this build has no escrow client: no disk is changed without an escrowed key"));
 #endif
         ret = luks_provision(volumes, count, passphrase, &opts);
         if (ret < 0)
-                return cli_fail(ret);
+                return provision_fail(ret);
         log_info("provision: done: %zu volume(s) under the instance passphrase", count);
         return EXIT_OK;
 }
