@@ -113,7 +113,7 @@ static int sysfs_line(const char *path, char *out, size_t size) {
 
 int luks_volume_of_mount(const char *mountpoint, char **device, char **active_name) {
         _cleanup_(crypt_freep) struct crypt_device *cd = NULL;
-        char path[128], name[128], uuid[160];
+        char path[128], name[128], uuid[160] = "";
         struct stat st;
         int ret;
 

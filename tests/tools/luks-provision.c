@@ -2,10 +2,14 @@
  * with the instance passphrase read from a file instead of made and escrowed: the VM test
  * (tests/vm/test-provision.sh) runs it inside the guest, kills it in the middle of the
  * reencryption and runs it again.
- * Usage: luks-provision --key-file FILE [--provisioning-key-file FILE] [--root DEVICE[:NAME]]
- *                       [--data DEVICE]... [--hotzone BYTES] [--check]
- * --root DEVICE:NAME re-encrypts online (NAME: its open mapping); --check only says whether work
- * is left ("work left" / "nothing left"). Exit 0 done, 1 failed, 2 usage, 3 nothing left to do. */
+ * Usage: luks-provision --key-file FILE [--provisioning-key-file FILE]
+ *                       [--root DEVICE[:NAME] | --root-of MOUNTPOINT] [--data DEVICE]...
+ *                       [--hotzone BYTES] [--check]
+ * --root DEVICE:NAME re-encrypts online (NAME: its open mapping); --root-of finds the LUKS2
+ * volume a mount point is on as `vmattest provision root` finds the root's; --check only says
+ * whether work is left ("work left" / "nothing left"). LUKS_PROVISION_DEBUG=1 in the
+ * environment adds libcryptsetup's debug lines. Exit 0 done, 1 failed, 2 usage, 3 nothing left
+ * to do. */
 #include <getopt.h>
 #include <libcryptsetup.h>
 #include <openssl/crypto.h>
@@ -39,6 +43,7 @@ int main(int argc, char **argv) {
                 { "key-file", required_argument, NULL, 'k' },
                 { "provisioning-key-file", required_argument, NULL, 'p' },
                 { "root", required_argument, NULL, 'r' },
+                { "root-of", required_argument, NULL, 'm' },
                 { "data", required_argument, NULL, 'd' },
                 { "hotzone", required_argument, NULL, 'z' },
                 { "check", no_argument, NULL, 'c' },
@@ -48,6 +53,7 @@ int main(int argc, char **argv) {
         struct luks_provision_options opts = {};
         struct luks_volume volumes[8];
         const char *key_file = NULL, *prov_file = NULL;
+        _cleanup_(freep) char *root_device = NULL, *root_name = NULL;
         size_t count = 0;
         bool check = false, work_left;
         char *colon;
@@ -75,6 +81,19 @@ int main(int argc, char **argv) {
                                 volumes[count].active_name = colon + 1;
                         }
                         count++;
+                        break;
+                case 'm':
+                        if (count == ELEMENTSOF(volumes))
+                                return 2;
+                        volumes[count] = (struct luks_volume){ .root = true };
+                        ret = luks_volume_of_mount(optarg, &root_device, &root_name);
+                        if (ret < 0) {
+                                log_error("%s", vm_error_detail(ret));
+                                return 1;
+                        }
+                        log_info("the LUKS2 volume of %s: %s, open as %s", optarg, root_device, root_name);
+                        volumes[count].device = root_device;
+                        volumes[count++].active_name = root_name;
                         break;
                 case 'z':
                         opts.max_hotzone_bytes = strtoull(optarg, NULL, 10);

@@ -114,8 +114,9 @@ else
         not_ok "after the interruption the provisioning passphrase still opens A, its files intact"
         tr -d '\r' <"$VM_CONSOLE" | tail -n 30 | diag
 fi
-if says "run 2 exit 0" && vm_console_line '^VMATTEST-PROV: run 2: .*resuming the reencryption' >/dev/null; then
-        ok "run 2 with a new key resumed the online reencryption and finished"
+if says "run 2 exit 0" && vm_console_line '^VMATTEST-PROV: run 2: .*resuming the reencryption' >/dev/null &&
+        vm_console_line '^VMATTEST-PROV: run 2: .*the LUKS2 volume of /mnt/a: /dev/vdb, open as prov-a' >/dev/null; then
+        ok "run 2 with a new key found A from its mount point, resumed the online reencryption and finished"
 else
         not_ok "run 2 with a new key resumed the online reencryption and finished"
 fi

@@ -28,7 +28,7 @@ files() { (cd "$1" && find . -type f | sort | while read -r f; do echo "$f $(sha
 provision() { # LOG KEYFILE [OPTION...]
         local log=$1 key=$2; shift 2
         LUKS_PROVISION_DEBUG=$(arg debug) luks-provision --key-file "$key" --provisioning-key-file $T/provisioning.key \
-                --root "$A:prov-a" --data "$B" "$@" >"$log" 2>&1
+                --data "$B" "$@" >"$log" 2>&1
 }
 phase=$(arg phase)
 
@@ -43,7 +43,7 @@ say "phase $phase: files: $(sha256sum </run/files-now | cut -c1-64)"
 if [ "$phase" = 1 ]; then
         say "before: image volume key opens A: $(yesno vk_opens)"
         # small reencryption steps, so that the kill comes while the reencryption runs
-        provision /run/run1.log $T/key1 --hotzone 65536 &
+        provision /run/run1.log $T/key1 --root "$A:prov-a" --hotzone 65536 &
         run1=$!
         i=0
         while [ $i -lt 600 ] && kill -0 $run1 2>/dev/null && ! reencrypting; do sleep 0.05; i=$((i + 1)); done
@@ -54,14 +54,15 @@ if [ "$phase" = 1 ]; then
         sed 's/^/VMATTEST-PROV: run 1: /' /run/run1.log | grep -v debug | tail -n 5
         say "interrupted mid-reencryption: $(yesno reencrypting)"
         say "helper mappings left: $(dmsetup info -c --noheadings -o name,attr 2>&1 | tr '\n' ' ')"
-        provision /run/run1b.log $T/key2
+        provision /run/run1b.log $T/key2 --root "$A:prov-a"
         say "same-boot rerun exit $?"
         sed 's/^/VMATTEST-PROV: same-boot rerun: /' /run/run1b.log | grep -v debug | tail -n 3
         say "powering off without a sync (a crash)"
         poweroff -f
 fi
 
-provision /run/run2.log $T/key2
+# the volume found from its mount point, as `vmattest provision root` finds the root's
+provision /run/run2.log $T/key2 --root-of /mnt/a
 say "run 2 exit $?"
 sed 's/^/VMATTEST-PROV: run 2: /' /run/run2.log | grep -v debug | tail -n 40
 say "run 2 progress lines: $(grep -c '% (' /run/run2.log)"
