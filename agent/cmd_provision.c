@@ -23,7 +23,7 @@
 #define PROVISION_VOLUMES_MAX 16
 #define PROVISIONING_KEY_PATH "/etc/vmattest/provisioning-key"
 #define PROVISIONING_KEY_MAX 8192 /* cryptsetup's own default key file limit */
-#define SECURE_HEAP_SIZE (64 * 1024)
+#define SECURE_HEAP_SIZE (256 * 1024) /* the passphrases, and the escrow's mTLS key and TLS session */
 #define ESCROW_WAIT_DEFAULT 180
 
 static const char provision_help[] =
