@@ -25,7 +25,7 @@ TMPFILESDIR ?= $(call pkgvar,tmpfilesdir,systemd,/usr/lib/tmpfiles.d)
 # Every Debian package the build, the tests, the demo and the bench need.
 DEB_PACKAGES := make gcc libc6-dev clang libclang-rt-14-dev pkg-config \
 	libtss2-dev libssl-dev libjson-c-dev libinih-dev libcmocka-dev libcurl4-openssl-dev \
-	libevent-dev libsqlite3-dev libpcre2-dev \
+	libevent-dev libsqlite3-dev libpcre2-dev libcryptsetup-dev \
 	swtpm swtpm-tools tpm2-tools openssl jq xxd curl binutils coreutils \
 	qemu-system-x86 ovmf busybox-static cpio e2fsprogs dracut-core dracut-network cryptsetup-bin \
 	zstd kmod systemd udev \
@@ -33,13 +33,16 @@ DEB_PACKAGES := make gcc libc6-dev clang libclang-rt-14-dev pkg-config \
 	build-essential dpkg-dev debhelper lintian rpm debootstrap systemd-container
 
 PKGS := tss2-esys tss2-mu tss2-tctildr tss2-rc openssl json-c inih
-PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) $(VERIFIER_PKGS))
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) $(VERIFIER_PKGS) $(AGENT_PKGS))
 PKG_LIBS = $(shell pkg-config --libs $(PKGS))
 # the verifier's polls and webhook are libcurl's (the agent's HTTP client is libevent's);
 # PCRE2 matches the runtime policy's Python regexes (lib/runtime_policy.o, which the agent
 # never pulls out of libvmattest.a)
 VERIFIER_PKGS := libevent libevent_openssl sqlite3 libcurl libpcre2-8
 EVENT_LIBS = $(shell pkg-config --libs libevent libevent_openssl)
+# the first boot's disk work (agent/luks_provision.c: LUKS2 format, keyslots, online reencryption)
+AGENT_PKGS := libcryptsetup
+CRYPTSETUP_LIBS = $(shell pkg-config --libs $(AGENT_PKGS))
 VERIFIER_LIBS = $(shell pkg-config --libs $(VERIFIER_PKGS)) -lpthread
 
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes \
@@ -135,7 +138,7 @@ $(O)/libpolicy.a: $(POLICY_OBJ)
 
 $(O)/vmattest: $(O)/agent/main.o $(O)/libagent.a $(O)/libvmattest.a
 	@echo '  LD      $@'
-	@$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(EVENT_LIBS)
+	@$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(EVENT_LIBS) $(CRYPTSETUP_LIBS)
 
 $(O)/vmattest-verifier: $(O)/verifier/main.o $(O)/libverifier.a $(O)/libvmattest.a
 	@echo '  LD      $@'
@@ -149,7 +152,7 @@ $(O)/vmattest-policy: $(O)/policy/main.o $(O)/libpolicy.a $(O)/libvmattest.a
 
 $(O)/tests/unit/test-%: $(O)/tests/unit/test-%.o $(O)/libagent.a $(O)/libverifier.a $(O)/libpolicy.a $(O)/libvmattest.a
 	@echo '  LD      $@'
-	@$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(VERIFIER_LIBS) -lcmocka
+	@$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(VERIFIER_LIBS) $(CRYPTSETUP_LIBS) -lcmocka
 
 $(O)/tests/bench/%: $(O)/tests/bench/%.o $(O)/libvmattest.a
 	@echo '  LD      $@'
@@ -159,9 +162,14 @@ $(O)/tests/tools/%: $(O)/tests/tools/%.o $(O)/libvmattest.a
 	@echo '  LD      $@'
 	@$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(VERIFIER_LIBS)
 
+# the VM test's stand-in for `vmattest provision` without the escrow: the disk work alone
+$(O)/tests/tools/luks-provision: $(O)/tests/tools/luks-provision.o $(O)/agent/luks_provision.o $(O)/libvmattest.a
+	@echo '  LD      $@'
+	@$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CRYPTSETUP_LIBS)
+
 build/fuzz/tests/fuzz/fuzz-%: build/fuzz/tests/fuzz/fuzz-%.o build/fuzz/libagent.a build/fuzz/libverifier.a build/fuzz/libpolicy.a build/fuzz/libvmattest.a
 	@echo '  LD      $@'
-	@$(CC) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS) $(VERIFIER_LIBS)
+	@$(CC) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS) $(VERIFIER_LIBS) $(CRYPTSETUP_LIBS)
 
 tests-build: $(O)/vmattest $(O)/vmattest-verifier $(O)/vmattest-policy $(UNIT_BIN) $(BENCH_BIN) $(TOOL_BIN)
 

@@ -27,6 +27,7 @@ static const struct subcommand {
         { "escrow", cmd_escrow, "hand this instance's own disk key (stdin) to the verifier, for the next boots" },
         { "measure", cmd_measure, "extend PCR 15 with an event and log it (vmattest's measurement log)" },
         { "serve", cmd_serve, "register, then serve quotes and measurement lists to the verifier (mTLS)" },
+        { "provision", cmd_provision, "first boot: escrow a fresh disk passphrase, re-encrypt the root, format data volumes" },
         { "config", cmd_config, "print one key of the agent's configuration as the agent reads it" },
 };
 

@@ -187,6 +187,21 @@ vm_root_add_agent() {
                 >>"$dir/etc/vmattest/agent.conf"
 }
 
+# vm_root_add_programs DIR HOST-PATH[=GUEST-PATH]...: host programs with every library they link
+# (ldd), at GUEST-PATH (default: the same path), and the loader's cache
+vm_root_add_programs() {
+        local dir=$1 arg src dst lib; shift
+        for arg in "$@"; do
+                src=${arg%%=*} dst=${arg#*=}
+                install -D -m 0755 "$src" "$dir$dst" || return 1
+                for lib in $(ldd "$src" | sed -n 's/.* => \(\/[^ ]*\) .*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) (.*/\1/p'); do
+                        [ -e "$dir$lib" ] || { mkdir -p "$dir$(dirname "$lib")" && cp -L "$lib" "$dir$lib"; } || return 1
+                done
+        done
+        printf '/lib/x86_64-linux-gnu\n/usr/lib/x86_64-linux-gnu\n' >"$dir/etc/ld.so.conf"
+        ldconfig -r "$dir"
+}
+
 # vm_tree_digests DIR PREFIX...: "PATH<TAB>SHA-256" for every regular file under DIR, once for
 # each PREFIX ("" for /), PATH being PREFIX and its path in DIR; a symlink's path gets its
 # target's digest.
@@ -284,12 +299,14 @@ vm_swtpm_run() {
 }
 
 # vm_boot NAME INITRD ROOTIMG TPMDIR HOSTFWD-PORT CMDLINE-EXTRA: starts qemu in the background
-# (a virtio-rng device, as clouds give: without it the guest's CRNG is ready only ~15 s in);
+# (a virtio-rng device, as clouds give: without it the guest's CRNG is ready only ~15 s in); the
+# images of the array VM_EXTRA_DRIVES follow the root as further virtio disks (vdb, vdc, ...);
 # VM_QEMU_PID, console to $TEST_TMP/NAME.console, the kernel command line in VM_CMDLINE; the
 # guest's port 9002 is reachable on the host at 127.0.0.1:HOSTFWD-PORT, the host's loopback from
 # the guest as 10.0.2.2.
 vm_boot() {
-        local name=$1 initrd=$2 root=$3 tpm=$4 fwd=$5 extra
+        local name=$1 initrd=$2 root=$3 tpm=$4 fwd=$5 extra drive drives=()
+        for drive in ${VM_EXTRA_DRIVES[@]+"${VM_EXTRA_DRIVES[@]}"}; do drives+=(-drive "file=$drive,if=virtio,format=raw"); done
         # shellcheck disable=SC2086,SC2116 # one line, single spaces
         extra=$(echo $6)
         VM_CMDLINE="console=ttyS0 rd.shell=0 rd.emergency=poweroff panic=-1 $extra"
@@ -302,7 +319,7 @@ vm_boot() {
                 -drive if=pflash,format=raw,file="$TEST_TMP/$name.vars.fd" \
                 -chardev socket,id=chrtpm,path="$tpm/swtpm.sock" \
                 -tpmdev emulator,id=tpm0,chardev=chrtpm -device tpm-tis,tpmdev=tpm0 \
-                -drive file="$root",if=virtio,format=raw \
+                -drive file="$root",if=virtio,format=raw "${drives[@]}" \
                 -netdev user,id=n0,hostfwd=tcp:127.0.0.1:"$fwd"-:9002 -device virtio-net-pci,netdev=n0 \
                 -object rng-random,id=rng0,filename=/dev/urandom -device virtio-rng-pci,rng=rng0 \
                 -serial file:"$VM_CONSOLE" \
