@@ -27,6 +27,7 @@ static const struct subcommand {
         { "measure", cmd_measure, "extend PCR 15 with an event and log it (vmattest's measurement log)" },
         { "serve", cmd_serve, "register, then serve quotes and measurement lists to the verifier (mTLS)" },
         { "config", cmd_config, "print one key of the agent's configuration as the agent reads it" },
+        { "first-boot", cmd_first_boot, "cloud-init's first boot: the tenant's CA and keys from user-data" },
 };
 
 static void usage(FILE *out) {

@@ -12,3 +12,4 @@ int cmd_serve(int argc, char **argv, struct cli *cli);
 int cmd_measure(int argc, char **argv, struct cli *cli);
 int cmd_unlock(int argc, char **argv, struct cli *cli);
 int cmd_config(int argc, char **argv, struct cli *cli);
+int cmd_first_boot(int argc, char **argv, struct cli *cli);
