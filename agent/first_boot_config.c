@@ -275,13 +275,18 @@ int first_boot_config_parse(const char *json, size_t size, struct first_boot_con
                 return -ENOMEM;
         doc = json_tokener_parse_ex(tok, json, (int)size);
         error = json_tokener_get_error(tok);
-        /* one document and nothing after it but blanks (the hook's newline) */
-        if (error == json_tokener_success)
+        if (error == json_tokener_success) {
+                /* one document and nothing after it but blanks (the hook's newline) */
                 for (size_t i = json_tokener_get_parse_end(tok); i < size; i++)
-                        if (!strchr(" \t\r\n", json[i])) {
+                        if (!json[i] || !strchr(" \t\r\n", json[i])) {
                                 error = json_tokener_error_parse_unexpected;
                                 break;
                         }
+        } else if (error == json_tokener_continue) {
+                /* a bare literal (null, 12) is complete only at the end of the input */
+                doc = json_tokener_parse_ex(tok, "", 1);
+                error = json_tokener_get_error(tok);
+        }
         json_tokener_free(tok);
         if (error != json_tokener_success)
                 return vm_error(-EINVAL, "vmattest: not valid JSON: %s",
