@@ -120,15 +120,15 @@ guest_image() {
         fs_uuid=$(cat /proc/sys/kernel/random/uuid) luks_uuid=$(cat /proc/sys/kernel/random/uuid)
         guest_configure "$root" "$fs_uuid" "$luks_uuid" || return 1
         mkdir -p "$root/tmp/debs" && cp "${PKG_DEBS[0]}" "${PKG_DEBS[1]}" "$kdeb" "$root/tmp/debs/" || return 1
-        # the packages as an image builder installs them; the kernel's postinst runs the guest's
-        # dracut (/etc/kernel/postinst.d/dracut) with everything above in place
+        # the packages as an image builder installs them (INITRD=No: the kernel's postinst leaves
+        # the initrd to the step after, /etc/kernel/postinst.d/dracut would build it once more)
         if ! vm_step guest-apt-install guest_chroot "$root" sh -c \
                 'DEBIAN_FRONTEND=noninteractive apt-get install -y --no-download ./tmp/debs/vmattest*.deb &&
-                 DEBIAN_FRONTEND=noninteractive apt-get install -y --no-download ./tmp/debs/linux-image-*.deb' \
+                 INITRD=No DEBIAN_FRONTEND=noninteractive apt-get install -y --no-download ./tmp/debs/linux-image-*.deb' \
                 >"$log" 2>&1; then
                 echo "apt install in the guest root failed:" >&2; tail -n 30 "$log" >&2; return 1
         fi
-        # and again by hand, as an image builder does after changing its configuration
+        # the initrd, by the guest's own dracut with the configuration above
         if ! vm_step guest-dracut guest_chroot "$root" dracut --force --kver "$VM_KVER" "/boot/initrd.img-$VM_KVER" \
                 >>"$log" 2>&1; then
                 echo "dracut in the guest root failed:" >&2; tail -n 30 "$log" >&2; return 1
