@@ -222,7 +222,7 @@ static int write_config(const char *conf_path, const char *ca_path, const char *
         agent_config_defaults(&check);
         ret = agent_config_load(conf_tmp, true, &check);
         if (ret < 0) {
-                ret = vm_error(ret, "the new agent.conf would not load, nothing written: %s", vm_error_detail(ret));
+                ret = vm_error(ret, "%s with the tenant's keys would not load: %s", conf_path, vm_error_detail(ret));
         } else if (rename(ca_tmp, ca_path) < 0) {
                 ret = vm_error(-errno, "%s: cannot rename into place: %m", ca_path);
         } else if (rename(conf_tmp, conf_path) < 0) {
