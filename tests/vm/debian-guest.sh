@@ -100,11 +100,13 @@ guest_disk() {
 # GUEST_INITRD, GUEST_ROOT (the LUKS2 root image; copy it before booting), GUEST_FS_UUID.
 guest_image() {
         local include key dir tmp root log kdeb fs_uuid luks_uuid
+        # shellcheck disable=SC2086 # GUEST_PACKAGES: a list
         pkg_debs >/dev/null || return 1
         vm_kernel || return 1
         kdeb=$(ls "$CACHE/${KPKG}"_*_amd64.deb | sort -V | tail -n1)
-        include=$( { PKG_DEBS=("${PKG_DEBS[0]}" "${PKG_DEBS[1]}") pkg_depends; printf '%s\n' $GUEST_PACKAGES; } |
-                LC_ALL=C sort -u | paste -sd,)
+        # the guest gets the agent and its dracut module, not the verifier
+        PKG_DEBS=("${PKG_DEBS[0]}" "${PKG_DEBS[1]}")
+        include=$( { pkg_depends; printf '%s\n' $GUEST_PACKAGES; } | LC_ALL=C sort -u | paste -sd,)
         key=$({ sha256sum "$VM_ROOT/tests/vm/debian-guest.sh" "${PKG_DEBS[0]}" "${PKG_DEBS[1]}" "$kdeb" | cut -c1-64
                 echo "$PKG_SUITE|$DEBIAN_MIRROR|$include"; } | sha256sum | cut -c1-16)
         dir="$CACHE/debian-guest/$key"
