@@ -32,7 +32,7 @@ DEB_PACKAGES := make gcc libc6-dev clang libclang-rt-14-dev pkg-config \
 	qemu-system-x86 ovmf busybox-static cpio e2fsprogs dracut-core dracut-network cryptsetup-bin \
 	zstd kmod systemd udev \
 	python3 python3-venv python3-gpg libefivar1 postgresql \
-	build-essential dpkg-dev debhelper lintian rpm debootstrap systemd-container
+	build-essential dpkg-dev debhelper lintian rpm debootstrap systemd-container genisoimage
 
 PKGS := tss2-esys tss2-mu tss2-tctildr tss2-rc openssl json-c inih
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) $(VERIFIER_PKGS))

@@ -63,6 +63,7 @@ EOF
 # crypttab and the provisioning key (hostonly=no leaves crypttab out otherwise)
 hostonly="no"
 compress="zstd"
+early_microcode="no"
 add_dracutmodules+=" crypt "
 install_items+=" /etc/crypttab /etc/cryptsetup-keys.d/provisioning.key "
 omit_dracutmodules+=" plymouth i18n btrfs lvm mdraid dmraid multipath nfs iscsi fcoe fcoe-uefi nbd cifs "
@@ -125,8 +126,8 @@ guest_image() {
         # the packages as an image builder installs them (INITRD=No: the kernel's postinst leaves
         # the initrd to the step after, /etc/kernel/postinst.d/dracut would build it once more)
         if ! vm_step guest-apt-install guest_chroot "$root" sh -c \
-                'DEBIAN_FRONTEND=noninteractive apt-get install -y --no-download ./tmp/debs/vmattest*.deb &&
-                 INITRD=No DEBIAN_FRONTEND=noninteractive apt-get install -y --no-download ./tmp/debs/linux-image-*.deb' \
+                'DEBIAN_FRONTEND=noninteractive apt-get install -y /tmp/debs/vmattest*.deb &&
+                 INITRD=No DEBIAN_FRONTEND=noninteractive apt-get install -y /tmp/debs/linux-image-*.deb' \
                 >"$log" 2>&1; then
                 echo "apt install in the guest root failed:" >&2; tail -n 30 "$log" >&2; return 1
         fi
