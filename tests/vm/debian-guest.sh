@@ -41,6 +41,12 @@ guest_chroot() {
                 exec chroot "$r" "$@"' sh "$root" "$@"
 }
 
+# guest_logged LOG CMD...: CMD with its output appended to LOG
+guest_logged() {
+        local log=$1; shift
+        "$@" >>"$log" 2>&1
+}
+
 # guest_configure ROOT FS_UUID LUKS_UUID: what the image builder writes before the packages go
 # in: crypttab and its key, fstab, dracut's configuration, cloud-init's data sources, the
 # services a test boot under TCG can do without
@@ -75,8 +81,11 @@ omit_dracutmodules+=" vmattest "
 EOF
         mkdir -p "$root/etc/cloud/cloud.cfg.d"
         cat >"$root/etc/cloud/cloud.cfg.d/90-vmattest-image.cfg" <<'EOF'
-# the test image: NoCloud (the "cidata" volume) only, no search of other clouds' metadata
+# the test image: NoCloud (the "cidata" volume) only, no search of other clouds' metadata;
+# no SSH server (no host keys to make), no locales package (C.UTF-8 is libc's own)
 datasource_list: [ NoCloud, None ]
+ssh_genkeytypes: []
+locale: C.UTF-8
 EOF
         # timers and jobs a short test boot does not need (they compete for the TCG CPU)
         for unit in apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer e2scrub_reap.service \
@@ -125,15 +134,16 @@ guest_image() {
         mkdir -p "$root/tmp/debs" && cp "${PKG_DEBS[0]}" "${PKG_DEBS[1]}" "$kdeb" "$root/tmp/debs/" || return 1
         # the packages as an image builder installs them (INITRD=No: the kernel's postinst leaves
         # the initrd to the step after, /etc/kernel/postinst.d/dracut would build it once more)
-        if ! vm_step guest-apt-install guest_chroot "$root" sh -c \
+        if ! vm_step guest-apt-install guest_logged "$log" guest_chroot "$root" sh -c \
                 'DEBIAN_FRONTEND=noninteractive apt-get install -y /tmp/debs/vmattest*.deb &&
-                 INITRD=No DEBIAN_FRONTEND=noninteractive apt-get install -y /tmp/debs/linux-image-*.deb' \
-                >"$log" 2>&1; then
+                 INITRD=No DEBIAN_FRONTEND=noninteractive apt-get install -y /tmp/debs/linux-image-*.deb'; then
                 echo "apt install in the guest root failed:" >&2; tail -n 30 "$log" >&2; return 1
         fi
+        # cloud-init renders the instance's network for systemd-networkd (no ifupdown, no netplan)
+        systemctl --root "$root" enable systemd-networkd.service >>"$log" 2>&1 || return 1
         # the initrd, by the guest's own dracut with the configuration above
-        if ! vm_step guest-dracut guest_chroot "$root" dracut --force --kver "$VM_KVER" "/boot/initrd.img-$VM_KVER" \
-                >>"$log" 2>&1; then
+        if ! vm_step guest-dracut guest_logged "$log" guest_chroot "$root" dracut --force --kver "$VM_KVER" \
+                "/boot/initrd.img-$VM_KVER"; then
                 echo "dracut in the guest root failed:" >&2; tail -n 30 "$log" >&2; return 1
         fi
         cp "$root/boot/vmlinuz-$VM_KVER" "$tmp/vmlinuz" && cp "$root/boot/initrd.img-$VM_KVER" "$tmp/initrd.img" || return 1
