@@ -101,8 +101,8 @@ static int primary_ip(const struct first_boot_config *fb, char *out, size_t size
         if (fd >= 0)
                 close(fd);
         if (ret < 0)
-                return vm_error(ret, "vmattest.contact not given, and no route to the registrar %s: %m",
-                                fb->registrar_host);
+                return vm_error(ret, "vmattest.contact not given, and no route to the registrar %s: %s",
+                                fb->registrar_host, strerror(-ret));
         if (local.ss_family == AF_INET6)
                 inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&local)->sin6_addr, out, (socklen_t)size);
         else
