@@ -33,6 +33,7 @@ expect_equal "vmattest: the agent, its unit, users, tmpfiles, config, IMA policy
 -rw-r--r-- root/root ./usr/share/doc/vmattest/changelog.Debian.gz
 -rw-r--r-- root/root ./usr/share/doc/vmattest/copyright
 -rw-r--r-- root/root ./usr/share/doc/vmattest/packaging.md.gz
+-rw-r--r-- root/root ./usr/share/lintian/overrides/vmattest
 -rw-r--r-- root/root ./usr/share/man/man8/vmattest.8.gz
 -rwxr-xr-x root/root ./var/lib/cloud/scripts/per-instance/vmattest-first-boot"
 expect_equal "vmattest-dracut: the module 90vmattest" "$(contents "${PKG_DEBS[1]}")" \
