@@ -28,6 +28,8 @@
 # initrd, the root, a blank data disk and a NoCloud seed ("cidata" ISO) as virtio disks,
 # user networking, serial console.
 
+# python3-cffi-backend by name: debootstrap does not resolve the virtual packages
+# python3-cryptography (cloud-init's) depends on, python3-cffi-backend-api-min/max
 GUEST_PACKAGES="systemd-sysv udev cloud-init python3-cffi-backend dracut cryptsetup linux-base kmod zstd e2fsprogs iproute2"
 GUEST_PROVISIONING_KEY="vmattest test image: provisioning key"
 GUEST_TIMEOUT=${GUEST_TIMEOUT:-900}
@@ -110,12 +112,12 @@ guest_disk() {
 # GUEST_INITRD, GUEST_ROOT (the LUKS2 root image; copy it before booting), GUEST_FS_UUID.
 guest_image() {
         local include key dir tmp root log kdeb fs_uuid luks_uuid
-        # shellcheck disable=SC2086 # GUEST_PACKAGES: a list
         pkg_debs >/dev/null || return 1
         vm_kernel || return 1
         kdeb=$(ls "$CACHE/${KPKG}"_*_amd64.deb | sort -V | tail -n1)
         # the guest gets the agent and its dracut module, not the verifier
         PKG_DEBS=("${PKG_DEBS[0]}" "${PKG_DEBS[1]}")
+        # shellcheck disable=SC2086 # GUEST_PACKAGES: a list
         include=$( { pkg_depends; printf '%s\n' $GUEST_PACKAGES; } | LC_ALL=C sort -u | paste -sd,)
         key=$({ sha256sum "$VM_ROOT/tests/vm/debian-guest.sh" "${PKG_DEBS[0]}" "${PKG_DEBS[1]}" "$kdeb" | cut -c1-64
                 echo "$PKG_SUITE|$DEBIAN_MIRROR|$include"; } | sha256sum | cut -c1-16)
