@@ -21,6 +21,8 @@ DRACUTMODULESDIR ?= $(call pkgvar,dracutmodulesdir,dracut,/usr/lib/dracut/module
 SYSTEMDSYSTEMUNITDIR ?= $(call pkgvar,systemdsystemunitdir,systemd,/lib/systemd/system)
 SYSUSERSDIR ?= $(call pkgvar,sysusersdir,systemd,/usr/lib/sysusers.d)
 TMPFILESDIR ?= $(call pkgvar,tmpfilesdir,systemd,/usr/lib/tmpfiles.d)
+# cloud-init runs the scripts of this directory once per instance, whatever PREFIX
+CLOUDINITSCRIPTSDIR ?= /var/lib/cloud/scripts/per-instance
 
 # Every Debian package the build, the tests, the demo and the bench need.
 DEB_PACKAGES := make gcc libc6-dev clang libclang-rt-14-dev pkg-config \
@@ -30,7 +32,7 @@ DEB_PACKAGES := make gcc libc6-dev clang libclang-rt-14-dev pkg-config \
 	qemu-system-x86 ovmf busybox-static cpio e2fsprogs dracut-core dracut-network cryptsetup-bin \
 	zstd kmod systemd udev \
 	python3 python3-venv python3-gpg libefivar1 postgresql \
-	build-essential dpkg-dev debhelper lintian rpm debootstrap systemd-container
+	build-essential dpkg-dev debhelper lintian rpm debootstrap systemd-container genisoimage
 
 PKGS := tss2-esys tss2-mu tss2-tctildr tss2-rc openssl json-c inih
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) $(VERIFIER_PKGS) $(AGENT_PKGS))
@@ -202,9 +204,11 @@ bench: $(DEPS_STAMP) $(KEYLIME_STAMP)
 # (both from their pkg-config files; DRACUTMODULESDIR, SYSTEMDSYSTEMUNITDIR, SYSUSERSDIR and
 # TMPFILESDIR override). It runs nothing: a package's maintainer scripts, or the administrator
 # (systemd-sysusers; systemd-tmpfiles --create vmattest.conf; systemctl daemon-reload), apply
-# them. Units and the module name the binaries in BINDIR. A configuration or IMA policy that is
+# them. The cloud-init hook goes where cloud-init runs it once per instance (CLOUDINITSCRIPTSDIR).
+# Units, the module and the hook name the binaries in BINDIR. A configuration or IMA policy that is
 # there already is kept.
 install_bindir = sed -e 's|=/usr/bin/vmattest|=$(BINDIR)/vmattest|' -e 's|:-/usr/bin/vmattest}|:-$(BINDIR)/vmattest}|' \
+	-e 's|"/usr/bin/vmattest"|"$(BINDIR)/vmattest"|' \
 	$(1) >$(2).tmp && chmod $(3) $(2).tmp && mv $(2).tmp $(2)
 install_once = [ -e $(DESTDIR)$(2) ] || install -D -m 0644 $(1) $(DESTDIR)$(2)
 MODULE_DIR = $(DESTDIR)$(DRACUTMODULESDIR)/90vmattest
@@ -234,6 +238,8 @@ install: all
 	install -m 0644 packaging/systemd/vmattest.sysusers $(DESTDIR)$(SYSUSERSDIR)/vmattest.conf
 	install -m 0644 packaging/systemd/vmattest-verifier.sysusers $(DESTDIR)$(SYSUSERSDIR)/vmattest-verifier.conf
 	install -m 0644 packaging/systemd/vmattest.tmpfiles $(DESTDIR)$(TMPFILESDIR)/vmattest.conf
+	install -d $(DESTDIR)$(CLOUDINITSCRIPTSDIR)
+	$(call install_bindir,packaging/cloud-init/vmattest-first-boot,$(DESTDIR)$(CLOUDINITSCRIPTSDIR)/vmattest-first-boot,0755)
 
 # build/vmattest-VERSION.tar.gz: the tracked files of the work tree, reproducibly (scripts/dist.sh)
 DIST := build/vmattest-$(VERSION).tar.gz

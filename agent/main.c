@@ -29,6 +29,7 @@ static const struct subcommand {
         { "serve", cmd_serve, "register, then serve quotes and measurement lists to the verifier (mTLS)" },
         { "provision", cmd_provision, "first boot: escrow a fresh disk passphrase, re-encrypt the root, format data volumes" },
         { "config", cmd_config, "print one key of the agent's configuration as the agent reads it" },
+        { "first-boot", cmd_first_boot, "cloud-init's first boot: the tenant's CA and keys from user-data" },
 };
 
 static void usage(FILE *out) {

@@ -21,7 +21,7 @@ else not_ok "make deb builds vmattest, vmattest-dracut and vmattest-verifier"; e
 
 # contents: "MODE OWNER PATH" of every file but directories
 contents() { dpkg-deb -c "$1" | awk '$1 !~ /^d/ { print $1, $2, $6 }'; }
-expect_equal "vmattest: the agent, its unit, users, tmpfiles, config, IMA policy, man pages (8, 5)" "$(contents "${PKG_DEBS[0]}")" \
+expect_equal "vmattest: the agent, its unit, users, tmpfiles, config, IMA policy, man pages (8, 5), cloud-init hook" "$(contents "${PKG_DEBS[0]}")" \
 "-rw-r--r-- root/root ./etc/vmattest/agent.conf
 -rw-r--r-- root/root ./etc/vmattest/agent.conf.example
 -rw-r--r-- root/root ./etc/vmattest/ima-policy
@@ -33,8 +33,10 @@ expect_equal "vmattest: the agent, its unit, users, tmpfiles, config, IMA policy
 -rw-r--r-- root/root ./usr/share/doc/vmattest/changelog.Debian.gz
 -rw-r--r-- root/root ./usr/share/doc/vmattest/copyright
 -rw-r--r-- root/root ./usr/share/doc/vmattest/packaging.md.gz
+-rw-r--r-- root/root ./usr/share/lintian/overrides/vmattest
 -rw-r--r-- root/root ./usr/share/man/man5/vmattest.conf.5.gz
--rw-r--r-- root/root ./usr/share/man/man8/vmattest.8.gz"
+-rw-r--r-- root/root ./usr/share/man/man8/vmattest.8.gz
+-rwxr-xr-x root/root ./var/lib/cloud/scripts/per-instance/vmattest-first-boot"
 expect_equal "vmattest-dracut: the module 90vmattest, its man page (7)" "$(contents "${PKG_DEBS[1]}")" \
 "-rw-r--r-- root/root ./usr/lib/dracut/modules.d/90vmattest/99-vmattest-dhcp.network
 -rwxr-xr-x root/root ./usr/lib/dracut/modules.d/90vmattest/module-setup.sh

@@ -17,7 +17,7 @@ else not_ok "rpmbuild -bb builds vmattest, vmattest-dracut (noarch) and vmattest
 
 # "MODE OWNER GROUP PATH" of every file but directories, doc files and build-id links
 files() { rpm -qlvp "$1" 2>/dev/null | awk '$1 !~ /^[dl]/ && $9 !~ /^\/usr\/share\/doc\// { print $1, $3, $4, $9 }'; }
-expect_equal "vmattest: the agent, its unit, users, tmpfiles, config, IMA policy, man pages (8, 5), license" \
+expect_equal "vmattest: the agent, its unit, users, tmpfiles, config, IMA policy, man pages (8, 5), license, cloud-init hook" \
         "$(files "$rpms/x86_64/vmattest-$PKG_VERSION-1.x86_64.rpm")" \
 "-rw-r--r-- root root /etc/vmattest/agent.conf
 -rw-r--r-- root root /etc/vmattest/agent.conf.example
@@ -28,7 +28,8 @@ expect_equal "vmattest: the agent, its unit, users, tmpfiles, config, IMA policy
 -rw-r--r-- root root /usr/lib/tmpfiles.d/vmattest.conf
 -rw-r--r-- root root /usr/share/licenses/vmattest/LICENSE
 -rw-r--r-- root root /usr/share/man/man5/vmattest.conf.5
--rw-r--r-- root root /usr/share/man/man8/vmattest.8"
+-rw-r--r-- root root /usr/share/man/man8/vmattest.8
+-rwxr-xr-x root root /var/lib/cloud/scripts/per-instance/vmattest-first-boot"
 expect_equal "vmattest-dracut: the module 90vmattest, its man page (7), license" "$(files "$rpms/noarch/vmattest-dracut-$PKG_VERSION-1.noarch.rpm")" \
 "-rw-r--r-- root root /usr/lib/dracut/modules.d/90vmattest/99-vmattest-dhcp.network
 -rwxr-xr-x root root /usr/lib/dracut/modules.d/90vmattest/module-setup.sh

@@ -1,0 +1,345 @@
+/* vmattest first-boot --user-data FILE|-: the first boot of a cloud instance, run by the
+ * cloud-init hook (packaging/cloud-init) with the `vmattest:` object of user-data as JSON. This
+ * version does the configuration step: every field checked (first_boot_config.c), then the
+ * tenant's CA and agent.conf keys written, each file atomically, and nothing at all when a field
+ * is bad. The enrolment (register with the token, escrow, provision, the initrd rebuilt) comes
+ * after it in a later version; vmattest(8) says what this one does. */
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <libgen.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "agent/first_boot_config.h"
+#include "agent/payload_key.h"
+#include "agent/subcommands.h"
+#include "lib/agent_id.h"
+#include "lib/cleanup.h"
+#include "lib/error.h"
+#include "lib/file.h"
+#include "lib/log.h"
+
+#define CA_FILE_NAME "verifier-ca.pem"
+#define CONF_MAX (256 * 1024)
+/* the block this command owns at the end of agent.conf: a rerun replaces it */
+#define BLOCK_BEGIN "# --- vmattest first-boot: the tenant's keys from cloud-init user-data (vmattest:) ---\n"
+#define BLOCK_END "# --- end of vmattest first-boot ---\n"
+
+static const char first_boot_help[] =
+        "Usage: vmattest first-boot --user-data FILE|- [--instance-id ID] [OPTIONS]\n"
+        "\n"
+        "The first boot of a cloud instance, run by vmattest's cloud-init hook with the vmattest:\n"
+        "object of user-data as JSON (FILE, or - for stdin). Checks every field, then writes the\n"
+        "tenant's CA (verifier_ca) as verifier-ca.pem beside agent.conf and the tenant's keys into\n"
+        "agent.conf, each atomically; nothing when a field is bad. This version stops there: the\n"
+        "enrolment with the token is not done yet (see vmattest(8)).\n"
+        "\n"
+        "      --user-data FILE  the vmattest: object as JSON (- for stdin)\n"
+        "      --instance-id ID  cloud-init's instance id (for agent_id: instance-id)\n" CLI_COMMON_HELP;
+
+/* Reads at most FIRST_BOOT_INPUT_MAX bytes of `path` ("-": stdin) into secure memory: the
+ * object carries the enrolment token. */
+static int read_user_data(const char *path, struct secret **out, size_t *size) {
+        _cleanup_(secret_freep) struct secret *buf = secret_new(FIRST_BOOT_INPUT_MAX + 1);
+        _cleanup_(closep) int fd = -1;
+        int input = STDIN_FILENO;
+        size_t used = 0;
+
+        if (!buf)
+                return -ENOMEM;
+        if (strcmp(path, "-") != 0) {
+                fd = open(path, O_RDONLY | O_CLOEXEC);
+                if (fd < 0)
+                        return vm_error(-errno, "--user-data %s: cannot open: %m", path);
+                input = fd;
+        }
+        for (;;) {
+                ssize_t n = read(input, buf->data + used, buf->size - used);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return vm_error(-errno, "--user-data %s: cannot read: %m", path);
+                if (n == 0)
+                        break;
+                used += (size_t)n;
+                if (used == buf->size)
+                        return vm_error(-EINVAL, "--user-data %s: more than %d bytes", path, FIRST_BOOT_INPUT_MAX);
+        }
+        *size = used;
+        *out = TAKE_PTR(buf);
+        return 0;
+}
+
+/* The address this instance reaches the registrar from: the verifier's way back to the agent
+ * when user-data gives no contact (the source address the kernel picks for that route). */
+static int primary_ip(const struct first_boot_config *fb, char *out, size_t size) {
+        struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *res = NULL;
+        struct sockaddr_storage local;
+        socklen_t local_len = sizeof(local);
+        char port[8];
+        int ret, fd;
+
+        snprintf(port, sizeof(port), "%u", fb->registrar_port);
+        ret = getaddrinfo(fb->registrar_host, port, &hints, &res);
+        if (ret != 0)
+                return vm_error(-EHOSTUNREACH, "vmattest.contact not given, and the registrar %s does not resolve (%s)",
+                                fb->registrar_host, gai_strerror(ret));
+        fd = socket(res->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        /* a UDP connect() sends nothing: it only chooses the route and the source address */
+        ret = fd < 0 || connect(fd, res->ai_addr, res->ai_addrlen) < 0 ||
+                              getsockname(fd, (struct sockaddr *)&local, &local_len) < 0
+                      ? -errno
+                      : 0;
+        freeaddrinfo(res);
+        if (fd >= 0)
+                close(fd);
+        if (ret < 0)
+                return vm_error(ret, "vmattest.contact not given, and no route to the registrar %s: %s",
+                                fb->registrar_host, strerror(-ret));
+        if (local.ss_family == AF_INET6)
+                inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&local)->sin6_addr, out, (socklen_t)size);
+        else
+                inet_ntop(AF_INET, &((struct sockaddr_in *)&local)->sin_addr, out, (socklen_t)size);
+        return 0;
+}
+
+/* A data volume must be a block device now: a typo fails before anything is written. */
+static int check_volumes(const struct first_boot_config *fb) {
+        for (size_t i = 0; i < fb->volume_count; i++) {
+                struct stat st;
+
+                if (strcmp(fb->volumes[i], "root") == 0)
+                        continue;
+                if (stat(fb->volumes[i], &st) < 0)
+                        return vm_error(-EINVAL, "vmattest.volumes[%zu]: %s: %m", i, fb->volumes[i]);
+                if (!S_ISBLK(st.st_mode))
+                        return vm_error(-EINVAL, "vmattest.volumes[%zu]: %s is not a block device", i, fb->volumes[i]);
+        }
+        return 0;
+}
+
+/* agent.conf's uuid for the agent_id field. */
+static int agent_uuid(const struct first_boot_config *fb, const char *instance_id, char *out, size_t size) {
+        switch (fb->agent_id) {
+        case FIRST_BOOT_ID_INSTANCE_ID:
+                if (!instance_id)
+                        return vm_error(-EINVAL, "vmattest.agent_id: instance-id, but the hook gave no --instance-id");
+                if (!agent_id_valid(instance_id))
+                        return vm_error(-EINVAL,
+                                        "vmattest.agent_id: instance-id, but the instance id \"%.80s\" is not an agent id "
+                                        "(1-%d of A-Z a-z 0-9 . _ -): use ek-hash or generate",
+                                        instance_id, AGENT_ID_MAX);
+                snprintf(out, size, "%s", instance_id);
+                return 0;
+        case FIRST_BOOT_ID_GENERATE:
+                snprintf(out, size, "generate");
+                return 0;
+        default:
+                snprintf(out, size, "hash_ek");
+                return 0;
+        }
+}
+
+/* agent.conf as it is (the package's, the image builder's additions) without an earlier run's
+ * block, then this run's block. */
+static int compose_conf(const char *conf_path, const char *block, char **out) {
+        _cleanup_(freep) char *old = NULL;
+        size_t old_size = 0;
+        char *begin, *end;
+        int ret = file_read_all(conf_path, CONF_MAX, &old, &old_size);
+
+        if (ret == -ENOENT)
+                old = strdup(""), ret = old ? 0 : -ENOMEM;
+        if (ret < 0)
+                return ret;
+        begin = strstr(old, BLOCK_BEGIN);
+        if (begin) {
+                end = strstr(begin, BLOCK_END);
+                if (!end)
+                        return vm_error(-EINVAL, "%s: the vmattest first-boot block has no end line: fix the file by hand",
+                                        conf_path);
+                memmove(begin, end + strlen(BLOCK_END), strlen(end + strlen(BLOCK_END)) + 1);
+        }
+        old_size = strlen(old);
+        return asprintf(out, "%s%s%s", old, old_size && old[old_size - 1] != '\n' ? "\n" : "", block) < 0 ? -ENOMEM
+                                                                                                             : 0;
+}
+
+/* Writes `text` into a new temporary file beside `path` (mode 0644, synced); its name in `tmp`. */
+static int write_temp(const char *path, const char *text, char *tmp, size_t tmp_size) {
+        _cleanup_(closep) int fd = -1;
+        size_t len = strlen(text), done = 0;
+
+        snprintf(tmp, tmp_size, "%s.first-boot.XXXXXX", path);
+        fd = mkostemp(tmp, O_CLOEXEC);
+        if (fd < 0)
+                return vm_error(-errno, "%s: cannot create: %m", tmp);
+        while (done < len) {
+                ssize_t n = write(fd, text + done, len - done);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0) {
+                        int err = -errno;
+
+                        unlink(tmp);
+                        return vm_error(err, "%s: cannot write: %m", tmp);
+                }
+                done += (size_t)n;
+        }
+        if (fchmod(fd, 0644) < 0 || fsync(fd) < 0) {
+                int err = -errno;
+
+                unlink(tmp);
+                return vm_error(err, "%s: cannot sync: %m", tmp);
+        }
+        return 0;
+}
+
+/* The CA file and agent.conf: both written to temporary files and agent.conf checked by the
+ * agent's own loader first; only then renamed into place, the CA first (agent.conf names it). */
+static int write_config(const char *conf_path, const char *ca_path, const char *ca_pem, const char *block) {
+        _cleanup_(freep) char *conf = NULL;
+        char conf_tmp[PATH_MAX], ca_tmp[PATH_MAX];
+        struct agent_config check;
+        int ret;
+
+        if ((ret = compose_conf(conf_path, block, &conf)) < 0)
+                return ret;
+        if ((ret = write_temp(ca_path, ca_pem, ca_tmp, sizeof(ca_tmp))) < 0)
+                return ret;
+        if ((ret = write_temp(conf_path, conf, conf_tmp, sizeof(conf_tmp))) < 0) {
+                unlink(ca_tmp);
+                return ret;
+        }
+        agent_config_defaults(&check);
+        ret = agent_config_load(conf_tmp, true, &check);
+        if (ret < 0) {
+                ret = vm_error(ret, "%s with the tenant's keys would not load: %s", conf_path, vm_error_detail(ret));
+        } else if (rename(ca_tmp, ca_path) < 0) {
+                ret = vm_error(-errno, "%s: cannot rename into place: %m", ca_path);
+        } else if (rename(conf_tmp, conf_path) < 0) {
+                ret = vm_error(-errno, "%s: cannot rename into place: %m", conf_path);
+        } else {
+                char dir[PATH_MAX];
+                _cleanup_(closep) int dirfd = -1;
+
+                snprintf(dir, sizeof(dir), "%s", conf_path);
+                dirfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (dirfd >= 0)
+                        fsync(dirfd);
+                return 0;
+        }
+        unlink(ca_tmp);
+        unlink(conf_tmp);
+        return ret;
+}
+
+static int first_boot(const char *user_data, const char *instance_id, struct cli *cli) {
+        _cleanup_(secret_freep) struct secret *input = NULL;
+        _cleanup_(freep) char *block = NULL;
+        struct first_boot_config fb;
+        char ca_path[PATH_MAX], dir[PATH_MAX], uuid[AGENT_ID_MAX + 1], contact[64];
+        uint16_t contact_port;
+        size_t size = 0;
+        int ret;
+
+        if ((ret = read_user_data(user_data, &input, &size)) < 0)
+                return ret;
+        if ((ret = first_boot_config_parse((const char *)input->data, size, &fb)) < 0)
+                return ret;
+        secret_freep(&input);
+
+        if ((ret = check_volumes(&fb)) < 0 || (ret = agent_uuid(&fb, instance_id, uuid, sizeof(uuid))) < 0)
+                goto out;
+        snprintf(contact, sizeof(contact), "%s", fb.contact_ip);
+        contact_port = fb.contact_port ? fb.contact_port : FIRST_BOOT_AGENT_PORT;
+        if (!contact[0] && (ret = primary_ip(&fb, contact, sizeof(contact))) < 0)
+                goto out;
+
+        snprintf(dir, sizeof(dir), "%s", cli->config_path);
+        snprintf(ca_path, sizeof(ca_path), "%s/%s", dirname(dir), CA_FILE_NAME);
+        /* every value checked above: host names, addresses, ids and paths carry no quote */
+        if (asprintf(&block,
+                     BLOCK_BEGIN "[agent]\n"
+                                 "registrar_ip = \"%s\"\n"
+                                 "registrar_port = %u\n"
+                                 "registrar_tls = true\n"
+                                 "registrar_tls_ca_cert = \"%s\"\n"
+                                 "trusted_client_ca = \"%s\"\n"
+                                 "# the agent API on every address; the verifier reaches it at the contact address\n"
+                                 "ip = \"0.0.0.0\"\n"
+                                 "port = %u\n"
+                                 "contact_ip = \"%s\"\n"
+                                 "contact_port = %u\n"
+                                 "# agent_id: %s\n"
+                                 "uuid = \"%s\"\n" BLOCK_END,
+                     fb.registrar_host, fb.registrar_port, ca_path, ca_path, FIRST_BOOT_AGENT_PORT, contact, contact_port,
+                     first_boot_agent_id_name(fb.agent_id), uuid) < 0) {
+                block = NULL;
+                ret = -ENOMEM;
+                goto out;
+        }
+        if ((ret = write_config(cli->config_path, ca_path, fb.verifier_ca_pem, block)) < 0)
+                goto out;
+
+        log_info("first-boot: wrote %s (%zu CA certificate%s) and the tenant's keys into %s: registrar %s port %u, "
+                 "contact %s:%u, agent id %s",
+                 ca_path, fb.verifier_ca_certs, fb.verifier_ca_certs == 1 ? "" : "s", cli->config_path,
+                 fb.registrar_host, fb.registrar_port, contact, contact_port, uuid);
+        for (size_t i = 0; i < fb.volume_count; i++)
+                log_info("first-boot: volume to protect: %s", fb.volumes[i]);
+        log_info("first-boot: the configuration step is done; this version does not enrol yet (register with the "
+                 "token, escrow, provision, initrd rebuild): see vmattest(8)");
+out:
+        first_boot_config_clear(&fb);
+        return ret;
+}
+
+int cmd_first_boot(int argc, char **argv, struct cli *cli) {
+        static const struct option options[] = {
+                { "user-data", required_argument, NULL, 'u' },
+                { "instance-id", required_argument, NULL, 'i' },
+                CLI_COMMON_OPTIONS,
+                {},
+        };
+        const char *user_data = NULL, *instance_id = NULL;
+        int opt, ret;
+
+        while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+                if (cli_common_option(cli, opt, optarg))
+                        continue;
+                switch (opt) {
+                case 'u':
+                        user_data = optarg;
+                        break;
+                case 'i':
+                        instance_id = optarg;
+                        break;
+                case 'h':
+                        fputs(first_boot_help, stdout);
+                        return EXIT_OK;
+                default:
+                        return cli_bad_option("first-boot", opt, argv);
+                }
+        }
+        if ((ret = cli_no_operands("first-boot", argc, argv)) != EXIT_OK)
+                return ret;
+        if (!user_data)
+                return cli_usage_error("first-boot", "--user-data FILE|- is required");
+        /* the token lives in the secure heap */
+        payload_key_secure_heap();
+        ret = first_boot(user_data, instance_id, cli);
+        if (ret < 0) {
+                log_error("first-boot: %s; nothing written", vm_error_detail(ret));
+                return ret == -EINVAL ? EXIT_USAGE : EXIT_FAILED;
+        }
+        return EXIT_OK;
+}

@@ -1,0 +1,203 @@
+# A real Debian 12 cloud guest, built as an image builder builds one; sourced by tests/vm tests
+# after tests/vm/lib.sh (vm_kernel, vm_swtpm, vm_step) and tests/package/debs.sh (the .debs,
+# the cached debootstrap root).
+#
+# guest_image: debootstrap bookworm (systemd, udev, cloud-init, dracut, cryptsetup and what the
+# packages depend on; cached by tests/package/debs.sh), the Debian kernel the VM tests download
+# (vm_kernel: its .deb installed with apt, as linux-image-amd64 would), then `apt install` of
+# this tree's vmattest and vmattest-dracut .debs in the chroot, and the initrd made by the
+# guest's own dracut inside the chroot (/proc, /sys, /dev bound). Then the disk: the root tree as
+# ext4 (mkfs.ext4 -d) encrypted into LUKS2 in a plain file (cryptsetup reencrypt --encrypt
+# --reduce-device-size: offline, no device-mapper on the host), under the image builder's
+# PROVISIONING KEY: /etc/cryptsetup-keys.d/provisioning.key, named by the image's /etc/crypttab,
+# both put into the initrd by dracut's install_items, so that the first boot opens the root
+# without a human and without the tenant. Every instance made from the image shares that key
+# and the LUKS volume key: `vmattest provision` (first boot) re-encrypts the root under a fresh
+# key and drops the provisioning slot. The test's key is a fixed text and the keyslot uses
+# PBKDF2 with 1000 iterations (Argon2's memory cost under TCG would add seconds to each boot):
+# a test image's choices, not an image builder's.
+#
+# The image's provisioning initrd leaves out the module 90vmattest
+# (/etc/dracut.conf.d/90-vmattest-provisioning.conf): without the tenant's agent.conf, `vmattest
+# unlock` has no volume to unlock and powers the VM off (FailureAction=poweroff). The first
+# boot's rebuild of the initrd, once enrolled, is the one that includes it.
+#
+# Cached under $CACHE/debian-guest/KEY (vmlinuz, initrd.img, root.img, fs-uuid), KEY hashing
+# every input: this file, the package list, suite and mirror, the .debs, the kernel .deb.
+# guest_boot: OVMF + swtpm + qemu TCG, direct kernel boot of the guest's own kernel and
+# initrd, the root, a blank data disk and a NoCloud seed ("cidata" ISO) as virtio disks,
+# user networking, serial console.
+
+# python3-cffi-backend by name: debootstrap does not resolve the virtual packages
+# python3-cryptography (cloud-init's) depends on, python3-cffi-backend-api-min/max
+GUEST_PACKAGES="systemd-sysv udev cloud-init python3-cffi-backend dracut cryptsetup linux-base kmod zstd e2fsprogs iproute2"
+GUEST_PROVISIONING_KEY="vmattest test image: provisioning key"
+GUEST_TIMEOUT=${GUEST_TIMEOUT:-900}
+
+# guest_chroot ROOT CMD...: CMD inside ROOT with /proc, /sys and /dev mounted, in a mount
+# namespace of its own (nothing stays mounted when it ends)
+guest_chroot() {
+        local root=$1; shift
+        unshare --mount --propagation private -- sh -c 'r=$1; shift
+                mount -t proc proc "$r/proc" && mount --rbind /sys "$r/sys" && mount --rbind /dev "$r/dev" &&
+                exec chroot "$r" "$@"' sh "$root" "$@"
+}
+
+# guest_logged LOG CMD...: CMD with its output appended to LOG
+guest_logged() {
+        local log=$1; shift
+        "$@" >>"$log" 2>&1
+}
+
+# guest_configure ROOT FS_UUID LUKS_UUID: what the image builder writes before the packages go
+# in: crypttab and its key, fstab, dracut's configuration, cloud-init's data sources, the
+# services a test boot under TCG can do without
+guest_configure() {
+        local root=$1 fs_uuid=$2 luks_uuid=$3 unit
+        echo vmattest-guest >"$root/etc/hostname"
+        printf '127.0.0.1 localhost\n127.0.1.1 vmattest-guest\n' >"$root/etc/hosts"
+        printf 'UUID=%s / ext4 defaults,errors=remount-ro 0 1\n' "$fs_uuid" >"$root/etc/fstab"
+        # no service starts in the chroot
+        printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d" && chmod 0755 "$root/usr/sbin/policy-rc.d"
+        install -d -m 0700 "$root/etc/cryptsetup-keys.d"
+        printf '%s' "$GUEST_PROVISIONING_KEY" >"$root/etc/cryptsetup-keys.d/provisioning.key"
+        chmod 0400 "$root/etc/cryptsetup-keys.d/provisioning.key"
+        cat >"$root/etc/crypttab" <<EOF
+# the image builder's provisioning key opens the root until vmattest's first boot replaces it
+root UUID=$luks_uuid /etc/cryptsetup-keys.d/provisioning.key luks,discard
+EOF
+        cat >"$root/etc/dracut.conf.d/10-image.conf" <<'EOF'
+# a generic initrd (the image boots on hardware the builder never saw), zstd, with the root's
+# crypttab and the provisioning key (hostonly=no leaves crypttab out otherwise)
+hostonly="no"
+compress="zstd"
+early_microcode="no"
+add_dracutmodules+=" crypt "
+install_items+=" /etc/crypttab /etc/cryptsetup-keys.d/provisioning.key "
+omit_dracutmodules+=" plymouth i18n btrfs lvm mdraid dmraid multipath nfs iscsi fcoe fcoe-uefi nbd cifs "
+EOF
+        cat >"$root/etc/dracut.conf.d/90-vmattest-provisioning.conf" <<'EOF'
+# The image's provisioning initrd: no vmattest module until the first boot has configured and
+# enrolled the agent (without the tenant's agent.conf, `vmattest unlock` would power off).
+omit_dracutmodules+=" vmattest "
+EOF
+        mkdir -p "$root/etc/cloud/cloud.cfg.d"
+        cat >"$root/etc/cloud/cloud.cfg.d/90-vmattest-image.cfg" <<'EOF'
+# the test image: NoCloud (the "cidata" volume) only, no search of other clouds' metadata;
+# no SSH server (no host keys to make), no locales package (C.UTF-8 is libc's own)
+datasource_list: [ NoCloud, None ]
+ssh_genkeytypes: []
+locale: C.UTF-8
+EOF
+        # timers and jobs a short test boot does not need (they compete for the TCG CPU)
+        for unit in apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer e2scrub_reap.service \
+                fstrim.timer man-db.timer systemd-timesyncd.service; do
+                ln -sf /dev/null "$root/etc/systemd/system/$unit"
+        done
+}
+
+# guest_disk ROOT IMG FS_UUID LUKS_UUID KEYFILE: ROOT as ext4 (FS_UUID) in a LUKS2 container
+# (LUKS_UUID, KEYFILE) in the file IMG, with a third of the tree's size free; no device-mapper
+guest_disk() {
+        local root=$1 img=$2 fs_uuid=$3 luks_uuid=$4 key=$5 mb
+        mb=$(( $(du -sm "$root" | cut -f1) * 3 / 2 + 64 ))
+        rm -f "$img" && truncate -s $((mb + 16))M "$img"
+        # the file system 16 MiB smaller than the file: LUKS2's header takes that room
+        mkfs.ext4 -q -F -U "$fs_uuid" -L root -d "$root" "$img" ${mb}M || return 1
+        cryptsetup reencrypt --encrypt --type luks2 --reduce-device-size 16M --batch-mode --uuid "$luks_uuid" \
+                --pbkdf pbkdf2 --pbkdf-force-iterations 1000 --key-file "$key" "$img" >/dev/null
+}
+
+# guest_image: the image, from the cache when its inputs did not change. Sets GUEST_VMLINUZ,
+# GUEST_INITRD, GUEST_ROOT (the LUKS2 root image; copy it before booting), GUEST_FS_UUID.
+guest_image() {
+        local include key dir tmp root log kdeb fs_uuid luks_uuid
+        pkg_debs >/dev/null || return 1
+        vm_kernel || return 1
+        kdeb=$(ls "$CACHE/${KPKG}"_*_amd64.deb | sort -V | tail -n1)
+        # the guest gets the agent and its dracut module, not the verifier
+        PKG_DEBS=("${PKG_DEBS[0]}" "${PKG_DEBS[1]}")
+        # shellcheck disable=SC2086 # GUEST_PACKAGES: a list
+        include=$( { pkg_depends; printf '%s\n' $GUEST_PACKAGES; } | LC_ALL=C sort -u | paste -sd,)
+        key=$({ sha256sum "$VM_ROOT/tests/vm/debian-guest.sh" "${PKG_DEBS[0]}" "${PKG_DEBS[1]}" "$kdeb" | cut -c1-64
+                echo "$PKG_SUITE|$DEBIAN_MIRROR|$include"; } | sha256sum | cut -c1-16)
+        dir="$CACHE/debian-guest/$key"
+        GUEST_VMLINUZ=$dir/vmlinuz GUEST_INITRD=$dir/initrd.img GUEST_ROOT=$dir/root.img
+        if [ -e "$dir/.complete" ]; then
+                GUEST_FS_UUID=$(cat "$dir/fs-uuid")
+                echo "# cached guest image $dir"
+                return 0
+        fi
+        tmp="$dir.tmp.$$" root="$TEST_TMP/guest-root" log="$TEST_TMP/guest-build.log"
+        rm -rf "$tmp" "$root" && mkdir -p "$tmp"
+        vm_step guest-debootstrap pkg_debootstrap "$root" guest "$include" || return 1
+        fs_uuid=$(cat /proc/sys/kernel/random/uuid) luks_uuid=$(cat /proc/sys/kernel/random/uuid)
+        guest_configure "$root" "$fs_uuid" "$luks_uuid" || return 1
+        mkdir -p "$root/tmp/debs" && cp "${PKG_DEBS[0]}" "${PKG_DEBS[1]}" "$kdeb" "$root/tmp/debs/" || return 1
+        # the packages as an image builder installs them (INITRD=No: the kernel's postinst leaves
+        # the initrd to the step after, /etc/kernel/postinst.d/dracut would build it once more)
+        if ! vm_step guest-apt-install guest_logged "$log" guest_chroot "$root" sh -c \
+                'DEBIAN_FRONTEND=noninteractive apt-get install -y /tmp/debs/vmattest*.deb &&
+                 INITRD=No DEBIAN_FRONTEND=noninteractive apt-get install -y /tmp/debs/linux-image-*.deb'; then
+                echo "apt install in the guest root failed:" >&2; tail -n 30 "$log" >&2; return 1
+        fi
+        # cloud-init renders the instance's network for systemd-networkd (no ifupdown, no netplan)
+        systemctl --root "$root" enable systemd-networkd.service >>"$log" 2>&1 || return 1
+        # the initrd, by the guest's own dracut with the configuration above
+        if ! vm_step guest-dracut guest_logged "$log" guest_chroot "$root" dracut --force --kver "$VM_KVER" \
+                "/boot/initrd.img-$VM_KVER"; then
+                echo "dracut in the guest root failed:" >&2; tail -n 30 "$log" >&2; return 1
+        fi
+        cp "$root/boot/vmlinuz-$VM_KVER" "$tmp/vmlinuz" && cp "$root/boot/initrd.img-$VM_KVER" "$tmp/initrd.img" || return 1
+        rm -rf "$root/tmp/debs" "$root/usr/sbin/policy-rc.d" "$root"/var/cache/apt/*.bin "$root"/var/lib/apt/lists/*_* \
+                "$root"/usr/share/doc/* "$root"/usr/share/man/*
+        printf '%s' "$GUEST_PROVISIONING_KEY" >"$TEST_TMP/provisioning.key"
+        vm_step guest-disk guest_disk "$root" "$tmp/root.img" "$fs_uuid" "$luks_uuid" "$TEST_TMP/provisioning.key" ||
+                return 1
+        echo "$fs_uuid" >"$tmp/fs-uuid"
+        rm -rf "$root"
+        touch "$tmp/.complete"
+        rm -rf "$dir" && mv "$tmp" "$dir"
+        # keep the two newest images
+        ls -dt "$CACHE"/debian-guest/* | grep -v '\.tmp\.' | tail -n +3 | xargs -r rm -rf
+        GUEST_FS_UUID=$(cat "$dir/fs-uuid")
+        echo "# built guest image $dir (root $(du -m --apparent-size "$dir/root.img" | cut -f1) MB," \
+                "initrd $(du -m "$dir/initrd.img" | cut -f1) MB)"
+}
+
+# guest_seed ISO USER-DATA-FILE: a NoCloud seed, an ISO 9660 volume "cidata" holding user-data
+# and meta-data (instance-id vmattest-test-<random>: each seed is a new instance)
+guest_seed() {
+        local iso=$1 dir
+        dir=$(mktemp -d "$TEST_TMP/seed.XXXXXX")
+        cp "$2" "$dir/user-data"
+        printf 'instance-id: vmattest-test-%s\nlocal-hostname: vmattest-guest\n' "$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')" \
+                >"$dir/meta-data"
+        genisoimage -quiet -output "$iso" -volid cidata -joliet -rock "$dir/user-data" "$dir/meta-data"
+}
+
+# guest_boot NAME ROOT DATA SEED TPMDIR: boots the guest in the background (GUEST_TIMEOUT bound);
+# VM_QEMU_PID and VM_CONSOLE as vm_boot sets them
+guest_boot() {
+        local name=$1 root=$2 data=$3 seed=$4 tpm=$5
+        VM_CMDLINE="console=ttyS0 root=UUID=$GUEST_FS_UUID ro panic=-1"
+        VM_CONSOLE="$TEST_TMP/$name.console"
+        cp "$OVMF_VARS" "$TEST_TMP/$name.vars.fd"
+        : >"$VM_CONSOLE"
+        timeout -k 5 "$GUEST_TIMEOUT" qemu-system-x86_64 \
+                -machine q35 -accel tcg -smp 2 -m 1024 -nodefaults -display none -no-reboot \
+                -drive if=pflash,format=raw,readonly=on,file="$OVMF_CODE" \
+                -drive if=pflash,format=raw,file="$TEST_TMP/$name.vars.fd" \
+                -chardev socket,id=chrtpm,path="$tpm/swtpm.sock" \
+                -tpmdev emulator,id=tpm0,chardev=chrtpm -device tpm-tis,tpmdev=tpm0 \
+                -drive file="$root",if=virtio,format=raw \
+                -drive file="$data",if=virtio,format=raw \
+                -drive file="$seed",if=virtio,format=raw,readonly=on \
+                -netdev user,id=n0 -device virtio-net-pci,netdev=n0 \
+                -object rng-random,id=rng0,filename=/dev/urandom -device virtio-rng-pci,rng=rng0 \
+                -serial file:"$VM_CONSOLE" \
+                -kernel "$GUEST_VMLINUZ" -initrd "$GUEST_INITRD" -append "$VM_CMDLINE" \
+                >"$TEST_TMP/$name.qemu.log" 2>&1 &
+        VM_QEMU_PID=$!
+        vm_pids+=("$VM_QEMU_PID")
+}
