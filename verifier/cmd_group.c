@@ -238,19 +238,6 @@ static int add_token(struct store *store, const struct group_args *args) {
         return 0;
 }
 
-static int open_store(const char *config_path, struct verifier_config *config, struct store **store) {
-        int ret = command_load_config(config_path, config);
-
-        if (ret != EXIT_OK)
-                return ret;
-        /* serve may not have run yet: the tenant sets groups up before the first instance boots */
-        if (store_open(config->database, true, store) < 0) {
-                log_error("%s", vm_error_detail(-EIO));
-                return EXIT_FAILED;
-        }
-        return EXIT_OK;
-}
-
 static int group_add(struct store *store, const struct verifier_config *config, const struct group_args *args) {
         struct policy_texts policies = { 0 };
         int ret;
@@ -432,7 +419,8 @@ int cmd_group(int argc, char **argv, const char *config_path) {
                 log_error("group token: --token-file is required (see 'group --help')");
                 return EXIT_USAGE;
         }
-        ret = open_store(config_path, &config, &store);
+        /* serve may not have run yet: the tenant sets groups up before the first instance boots */
+        ret = command_open_store(config_path, true, &config, &store);
         if (ret != EXIT_OK)
                 return ret;
         if (strcmp(action, "add") == 0)

@@ -10,6 +10,7 @@
 #include "lib/notify.h"
 #include "lib/secret_file.h"
 #include "verifier/commands.h"
+#include "verifier/store.h"
 #include "lib/http_server.h"
 #include "lib/process_limits.h"
 #include "verifier/poller.h"
@@ -35,6 +36,18 @@ int command_load_config(const char *config_path, struct verifier_config *config)
         if (ret < 0) {
                 log_error("%s", vm_error_detail(ret));
                 return EXIT_USAGE;
+        }
+        return EXIT_OK;
+}
+
+int command_open_store(const char *config_path, bool create, struct verifier_config *config, struct store **store) {
+        int ret = command_load_config(config_path, config);
+
+        if (ret != EXIT_OK)
+                return ret;
+        if (store_open(config->database, create, store) < 0) {
+                log_error("%s", vm_error_detail(-EIO));
+                return EXIT_FAILED;
         }
         return EXIT_OK;
 }

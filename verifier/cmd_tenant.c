@@ -151,18 +151,6 @@ static int seal_payload(const struct verifier_config *config, const char *path, 
         return ret;
 }
 
-static int open_store(const char *config_path, struct verifier_config *config, struct store **store) {
-        int ret = command_load_config(config_path, config);
-
-        if (ret != EXIT_OK)
-                return ret;
-        if (store_open(config->database, false, store) < 0) {
-                log_error("%s", vm_error_detail(-EIO));
-                return EXIT_FAILED;
-        }
-        return EXIT_OK;
-}
-
 /* Whether hex `given` (either case) spells `registered` (lower case). */
 static bool same_hex(const char *given, const char *registered) {
         size_t len = strlen(given);
@@ -203,7 +191,7 @@ int cmd_add(int argc, char **argv, const char *config_path) {
                 log_error("add: --agent and --policy are required (see 'add --help')");
                 return EXIT_USAGE;
         }
-        ret = open_store(config_path, &config, &store);
+        ret = command_open_store(config_path, false, &config, &store);
         if (ret != EXIT_OK)
                 return ret;
         ret = tenant_policies_load(&config,
@@ -345,7 +333,7 @@ static int show(int argc, char **argv, const char *config_path, bool details) {
 
         if (ret != EXIT_OK)
                 return ret < 0 ? EXIT_OK : ret;
-        ret = open_store(config_path, &config, &store);
+        ret = command_open_store(config_path, false, &config, &store);
         if (ret != EXIT_OK)
                 return ret;
         s.only = args.agent, s.details = details, s.json = args.json;
@@ -392,7 +380,7 @@ static int change(int argc, char **argv, const char *config_path, const char *he
                 log_error("%s: --agent is required", argv[0]);
                 return EXIT_USAGE;
         }
-        ret = open_store(config_path, &config, &store);
+        ret = command_open_store(config_path, false, &config, &store);
         if (ret != EXIT_OK)
                 return ret;
         ret = action(store, args.agent);

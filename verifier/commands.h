@@ -1,6 +1,8 @@
 /* The subcommands of vmattest-verifier; the table is in main.c. */
 #pragma once
 
+#include <stdbool.h>
+
 #include "verifier/config.h"
 
 enum {
@@ -22,5 +24,9 @@ int cmd_delete(int argc, char **argv, const char *config_path);
 int cmd_reactivate(int argc, char **argv, const char *config_path);
 int cmd_group(int argc, char **argv, const char *config_path);
 
+struct store;
+
 /* Loads the config (which need not exist when it is the default path); an exit code. */
 int command_load_config(const char *config_path, struct verifier_config *config);
+/* Loads the config and opens its database (`create`: make it when missing); an exit code. */
+int command_open_store(const char *config_path, bool create, struct verifier_config *config, struct store **store);
