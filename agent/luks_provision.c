@@ -36,7 +36,7 @@ static const struct crypt_pbkdf_type fast_pbkdf = {
 DEFINE_POINTER_CLEANUP(struct crypt_device, crypt_free)
 
 enum volume_state {
-        VOLUME_TODO, /* work left on it */
+        VOLUME_PENDING, /* work left on it */
         VOLUME_DONE, /* an earlier run finished it */
 };
 
@@ -185,14 +185,14 @@ static int check_data(const struct luks_volume *v, enum volume_state *state) {
                 if (ret == 0)
                         return vm_error(-EEXIST, "data volume %s: not blank (its first or last MiB holds data: a file "
                                                  "system, a partition table?); refusing to format it", v->device);
-                *state = VOLUME_TODO;
+                *state = VOLUME_PENDING;
                 return ret < 0 ? ret : 0;
         }
         subsystem = crypt_get_subsystem(cd);
         if (subsystem && strcmp(subsystem, LUKS_SUBSYSTEM_DONE) == 0)
                 *state = VOLUME_DONE;
         else if (subsystem && strcmp(subsystem, LUKS_SUBSYSTEM_PENDING) == 0)
-                *state = VOLUME_TODO;
+                *state = VOLUME_PENDING;
         else
                 return vm_error(-EEXIST, "data volume %s: holds a LUKS2 volume vmattest provision did not make "
                                          "(subsystem \"%s\"); refusing to format it", v->device, subsystem ? subsystem : "");
@@ -213,7 +213,7 @@ static int check_root(const struct luks_volume *v, const struct secret *provisio
         if (ret < 0)
                 return ret;
         if (crypt_reencrypt_status(cd, NULL) != CRYPT_REENCRYPT_NONE) {
-                *state = VOLUME_TODO; /* an earlier run's reencryption, to resume */
+                *state = VOLUME_PENDING; /* an earlier run's reencryption, to resume */
                 return 0;
         }
         ret = keyslot_of(cd, provisioning);
@@ -223,13 +223,13 @@ static int check_root(const struct luks_volume *v, const struct secret *provisio
         }
         if (ret < 0)
                 return vm_error(ret, "root %s: trying the provisioning passphrase: %s", v->device, strerror(-ret));
-        *state = VOLUME_TODO;
+        *state = VOLUME_PENDING;
         return 0;
 }
 
 int luks_provision_check(const struct luks_volume *volumes, size_t count, const struct luks_provision_options *options,
                          bool *work_left) {
-        const struct luks_volume *done_root = NULL, *todo = NULL;
+        const struct luks_volume *done_root = NULL, *pending = NULL;
         int ret;
 
         for (size_t i = 0; i < count; i++) {
@@ -241,14 +241,14 @@ int luks_provision_check(const struct luks_volume *volumes, size_t count, const 
                         return ret;
                 if (state == VOLUME_DONE && volumes[i].root)
                         done_root = &volumes[i];
-                if (state == VOLUME_TODO && !todo)
-                        todo = &volumes[i];
+                if (state == VOLUME_PENDING && !pending)
+                        pending = &volumes[i];
         }
-        if (done_root && todo)
+        if (done_root && pending)
                 return vm_error(-EEXIST, "root %s was provisioned by an earlier run (its provisioning keyslot is gone and "
                                          "its passphrase escrowed) but %s is not: a rerun cannot add a new passphrase to "
-                                         "the root", done_root->device, todo->device);
-        *work_left = todo != NULL;
+                                         "the root", done_root->device, pending->device);
+        *work_left = pending != NULL;
         return 0;
 }
 
