@@ -310,7 +310,8 @@ static int enrol(struct cli *cli, const struct secret *token) {
 static int enrol_and_provision(struct cli *cli, struct first_boot_config *fb, const char *ca_path, const char *contact,
                                uint16_t contact_port, const char *uuid) {
         static char *const restart_argv[] = { "systemctl", "restart", "vmattest.service", NULL };
-        static char *const dracut_argv[] = { "dracut", "--force", NULL };
+        /* --add: a module that cannot go in fails the rebuild, instead of an initrd without it */
+        static char *const dracut_argv[] = { "dracut", "--force", "--add", "vmattest", NULL };
         const char *names[FIRST_BOOT_VOLUMES_MAX];
         struct provisioned_volume done[FIRST_BOOT_VOLUMES_MAX];
         struct provision_request request = { .volumes = names, .count = fb->volume_count,
