@@ -305,7 +305,7 @@ static int enrol(struct cli *cli, const struct secret *token) {
         return ret < 0 ? vm_error(ret, "register: %s", vm_error_detail(ret)) : 0;
 }
 
-/* Everything after the configuration step, in the order of vmattest(8) FIRST BOOT; each step
+/* Everything after the configuration step, in the order of vmattest(8) (first-boot); each step
  * can run again. `fb` still holds the token (wiped here once it was sent). */
 static int enrol_and_provision(struct cli *cli, struct first_boot_config *fb, const char *ca_path, const char *contact,
                                uint16_t contact_port, const char *uuid) {
