@@ -114,7 +114,7 @@ guest_disk() {
 # guest_image: the image, from the cache when its inputs did not change. Sets GUEST_VMLINUZ,
 # GUEST_INITRD, GUEST_ROOT (the LUKS2 root image; copy it before booting), GUEST_FS_UUID.
 guest_image() {
-        local include key dir tmp root log kdeb fs_uuid luks_uuid
+        local include key dir tmp root log kdeb fs_uuid luks_uuid drivers
         pkg_debs >/dev/null || return 1
         vm_kernel || return 1
         kdeb=$(ls "$CACHE/${KPKG}"_*_amd64.deb | sort -V | tail -n1)
@@ -148,9 +148,9 @@ guest_image() {
         # a qemu guest never has
         rm -rf "$root/lib/modules/$VM_KVER/kernel/sound" "$root/lib/modules/$VM_KVER/kernel/net/wireless" \
                 "$root/lib/modules/$VM_KVER/kernel/net/mac80211" "$root/lib/modules/$VM_KVER/kernel/net/bluetooth"
-        for dir in gpu media infiniband net/wireless net/ethernet staging iio usb bluetooth isdn mtd video hwmon \
+        for drivers in gpu media infiniband net/wireless net/ethernet staging iio usb bluetooth isdn mtd video hwmon \
                 comedi net/can scsi/qla2xxx scsi/lpfc scsi/mpt3sas scsi/be2iscsi scsi/bfa scsi/qedf scsi/qedi; do
-                rm -rf "$root/lib/modules/$VM_KVER/kernel/drivers/$dir"
+                rm -rf "$root/lib/modules/$VM_KVER/kernel/drivers/$drivers"
         done
         guest_logged "$log" guest_chroot "$root" depmod "$VM_KVER" || return 1
         # cloud-init renders the instance's network for systemd-networkd (no ifupdown, no netplan)

@@ -144,6 +144,8 @@ status_json() { vv status --agent "$agent_id" --json 2>/dev/null; }
 polls() { status_json | jq -r '.[0].polls // 0'; }
 
 # ---- boot 1: the first boot ---------------------------------------------------------------------
+VM_CONSOLE=$TEST_TMP/good.console
+: >"$VM_CONSOLE"
 user_data "$TEST_TMP/good.yaml" "$ca_pem"
 printf '%s' "$GUEST_PROVISIONING_KEY" >provisioning.key
 # the image's volume key, as anyone holding the image can dump it (a file: no device-mapper)
