@@ -21,6 +21,10 @@
 #include "lib/log.h"
 
 #define LINE_MAX_LEN 1024
+/* systemd-cryptsetup caches a passphrase it was given in the kernel keyring and tries it on the
+ * next volume without asking: the other volumes would open before `vmattest unlock` sees their
+ * requests, and it would wait for them (and record in PCR 15 only what it answered) */
+#define NO_PASSWORD_CACHE "password-cache=no"
 
 extern char **environ;
 
@@ -85,11 +89,18 @@ int crypttab_update(const char *old, const struct provisioned_volume *volumes, s
                                         match = &volumes[i];
                                         seen[i] = true;
                                 }
-                if (match)
-                        ret = append(&text, &len, "%s %s none%s%s\n", fields[0], fields[1], fields[3] ? " " : "",
-                                     fields[3] ? fields[3] : "");
-                else
+                if (match) {
+                        char options[LINE_MAX_LEN + 1] = "", *opt_save = NULL;
+
+                        /* the entry's options, but its own password-cache= */
+                        for (char *o = fields[3] ? strtok_r(fields[3], ",", &opt_save) : NULL; o;
+                             o = strtok_r(NULL, ",", &opt_save))
+                                if (strncmp(o, "password-cache=", 15) != 0)
+                                        snprintf(options + strlen(options), sizeof(options) - strlen(options), "%s,", o);
+                        ret = append(&text, &len, "%s %s none %s" NO_PASSWORD_CACHE "\n", fields[0], fields[1], options);
+                } else {
                         ret = append(&text, &len, "%.*s\n", (int)line_len, line);
+                }
                 if (ret < 0)
                         return ret;
                 line += line_len + (end ? 1 : 0);
@@ -98,7 +109,7 @@ int crypttab_update(const char *old, const struct provisioned_volume *volumes, s
                 if (seen[i])
                         continue;
                 ret = append(&text, &len, "# vmattest first-boot: unlocked by vmattest unlock in the initrd\n"
-                                          "%s UUID=%s none luks,discard\n",
+                                          "%s UUID=%s none luks,discard," NO_PASSWORD_CACHE "\n",
                              volumes[i].name, volumes[i].uuid);
                 if (ret < 0)
                         return ret;

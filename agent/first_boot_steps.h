@@ -17,10 +17,12 @@
 #define FIRST_BOOT_CRYPTTAB_MAX (64 * 1024)
 
 /* /etc/crypttab's text `old` with every provisioned volume's entry keyless ("none": systemd-
- * cryptsetup asks, `vmattest unlock` in the initrd answers): an entry naming the volume (its
- * name, UUID=, /dev/disk/by-uuid/ path or device) keeps its name and options and gets the
- * key file "none"; a volume without one gets "NAME UUID=UUID none luks,discard". The result
- * in *out (malloc'ed). -EINVAL for a line longer than 1 KiB. */
+ * cryptsetup asks, `vmattest unlock` in the initrd answers) and with password-cache=no (each
+ * volume asks, none opens with another's cached passphrase): an entry naming the volume (its
+ * name, UUID=, /dev/disk/by-uuid/ path or device) keeps its name and options and gets the key
+ *  file "none" (a password-cache= of its own is replaced); a volume without one gets "NAME
+ * UUID=UUID none luks,discard,password-cache=no".
+ * The result in *out (malloc'ed). -EINVAL for a line longer than 1 KiB. */
 int crypttab_update(const char *old, const struct provisioned_volume *volumes, size_t count, char **out);
 
 /* crypttab_update on the file `path` (absent: empty), written atomically when it changes. */

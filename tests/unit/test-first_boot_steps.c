@@ -1,6 +1,6 @@
 /* agent/first_boot_steps.c: /etc/crypttab after the first boot's provisioning. The image's
- * entry for the root keeps its name and options and loses its key file; a data volume without an
- * entry gets one; comments and other entries stay as they were; a second run changes nothing. */
+ * entry for the root keeps its name and options, loses its key file and its passphrase cache; a
+ * data volume without an entry gets one; comments and other entries stay as they were; a second run changes nothing. */
 #include "tests/unit/unit.h"
 
 #include <stdlib.h>
@@ -23,10 +23,10 @@ static const char image_crypttab[] =
 
 static const char expected[] =
         "# the image builder's provisioning key opens the root until vmattest's first boot replaces it\n"
-        "root UUID=" ROOT_UUID " none luks,discard\n"
+        "root UUID=" ROOT_UUID " none luks,discard,password-cache=no\n"
         "swap /dev/vdc /dev/urandom swap,cipher=aes-xts-plain64\n"
         "# vmattest first-boot: unlocked by vmattest unlock in the initrd\n"
-        "vmattest-vdb UUID=" DATA_UUID " none luks,discard\n";
+        "vmattest-vdb UUID=" DATA_UUID " none luks,discard,password-cache=no\n";
 
 static void test_image_entry_and_new_entry(void **state) {
         char *out = NULL, *again = NULL;
@@ -46,12 +46,12 @@ static void test_entry_by_device_path(void **state) {
 
         (void)state;
         /* the entry found by its /dev/disk/by-uuid path or device, under another name */
-        assert_int_equal(crypttab_update("cryptroot /dev/disk/by-uuid/" ROOT_UUID " /key luks\n"
+        assert_int_equal(crypttab_update("cryptroot /dev/disk/by-uuid/" ROOT_UUID " /key luks,password-cache=read-only\n"
                                          "data\t/dev/vdb\t/etc/data.key\n",
                                          volumes, 2, &out),
                          0);
-        assert_string_equal(out, "cryptroot /dev/disk/by-uuid/" ROOT_UUID " none luks\n"
-                                 "data /dev/vdb none\n");
+        assert_string_equal(out, "cryptroot /dev/disk/by-uuid/" ROOT_UUID " none luks,password-cache=no\n"
+                                 "data /dev/vdb none password-cache=no\n");
         free(out);
 }
 
@@ -61,7 +61,7 @@ static void test_empty_and_long_line(void **state) {
         (void)state;
         assert_int_equal(crypttab_update("", volumes, 1, &out), 0);
         assert_string_equal(out, "# vmattest first-boot: unlocked by vmattest unlock in the initrd\n"
-                                 "root UUID=" ROOT_UUID " none luks,discard\n");
+                                 "root UUID=" ROOT_UUID " none luks,discard,password-cache=no\n");
         free(out);
         out = NULL;
         line = malloc(2000);

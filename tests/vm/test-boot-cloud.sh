@@ -157,8 +157,8 @@ else
         not_ok "boot 1: the instance boots, cloud-init runs the first boot, powers it off (qemu: $?)"
         tail -n 30 "$VM_CONSOLE" | diag
 fi
-tr -d '\r' <"$VM_CONSOLE" | grep -E 'first-boot:|provision:|VMATTEST-GUEST: (crypttab|initrd|provisioning)' |
-        sed 's/^/#   /' | cut -c1-200
+tr -d '\r' <"$VM_CONSOLE" | grep -E 'first-boot:|provision: .*(escrowed|100%|done)|VMATTEST-GUEST: (crypttab|initrd|provisioning)' |
+        grep -v 'output log:' | sed 's/^/#   /' | cut -c1-200
 agent_id=$(vv agents --json 2>/dev/null | jq -r '.[0].agent_id // empty')
 expect_equal "the root is the LUKS2 volume the provisioning key opened (crypttab in the initrd)" \
         "$(guest_line 'root device:')" "root device: /dev/mapper/root crypt"
@@ -196,8 +196,8 @@ else
         tr -d '\r' <"$VM_CONSOLE" | grep -iE 'vmattest|first-boot|provision|escrow|dracut' | tail -n 30 | diag
 fi
 crypttab=$(tr -d '\r' <"$VM_CONSOLE" | sed -n 's/^VMATTEST-GUEST: crypttab: //p')
-if grep -qE '^root UUID=[-0-9a-f]+ none luks,discard$' <<<"$crypttab" &&
-        grep -qE '^vmattest-vdb UUID=[-0-9a-f]+ none luks,discard$' <<<"$crypttab" &&
+if grep -qE '^root UUID=[-0-9a-f]+ none luks,discard,password-cache=no$' <<<"$crypttab" &&
+        grep -qE '^vmattest-vdb UUID=[-0-9a-f]+ none luks,discard,password-cache=no$' <<<"$crypttab" &&
         [ -n "$(guest_line 'agent.conf: unlock_volumes')" ]; then
         ok "crypttab: root and the data volume without a key file; agent.conf: unlock_volumes"
 else
