@@ -5,8 +5,8 @@
  * Then, in this process (the token and the instance passphrase never leave its secure heap):
  * register with the token, restart the runtime agent, provision the volumes (escrow first),
  * crypttab and unlock_volumes, the provisioning key and the image's provisioning dracut
- * configuration removed, the initrd rebuilt. Every step can run again: cloud-init reruns a
- * per-instance script whose run did not finish, and the rerun converges (vmattest(8)). */
+ * configuration removed, the initrd rebuilt. Every step can run again, and a rerun of a first
+ * boot cut anywhere converges (vmattest(8); cloud-init itself does not rerun it). */
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -413,7 +413,8 @@ static int first_boot(const char *user_data, const char *instance_id, bool confi
                 goto out;
         *configured = true;
         if ((ret = enrol_and_provision(cli, &fb, ca_path, contact, contact_port, uuid)) < 0)
-                log_error("first-boot: %s; run it again to resume (cloud-init does on the next boot)",
+                log_error("first-boot: %s; run it again to resume (cloud-init single --name scripts_per_instance "
+                          "--frequency always)",
                           vm_error_detail(ret));
 out:
         first_boot_config_clear(&fb);

@@ -1,6 +1,6 @@
 /* The system side of `vmattest first-boot` (agent/cmd_first_boot.c): the files and programs of
  * the instance it changes after the configuration step. Each step can run again: a first boot
- * cut anywhere converges when cloud-init reruns it. No secret passes through here. */
+ * cut anywhere converges when it runs again. No secret passes through here. */
 #pragma once
 
 #include <stdbool.h>
