@@ -1,9 +1,12 @@
 /* vmattest first-boot --user-data FILE|-: the first boot of a cloud instance, run by the
- * cloud-init hook (packaging/cloud-init) with the `vmattest:` object of user-data as JSON. This
- * version does the configuration step: every field checked (first_boot_config.c), then the
- * tenant's CA and agent.conf keys written, each file atomically, and nothing at all when a field
- * is bad. The enrolment (register with the token, escrow, provision, the initrd rebuilt) comes
- * after it in a later version; vmattest(8) says what this one does. */
+ * cloud-init hook (packaging/cloud-init) with the `vmattest:` object of user-data as JSON.
+ * First the configuration step: every field checked (first_boot_config.c), then the tenant's CA
+ * and agent.conf keys written, each file atomically, and nothing at all when a field is bad.
+ * Then, in this process (the token and the instance passphrase never leave its secure heap):
+ * register with the token, restart the runtime agent, provision the volumes (escrow first),
+ * crypttab and unlock_volumes, the provisioning key and the image's provisioning dracut
+ * configuration removed, the initrd rebuilt. Every step can run again, and a rerun of a first
+ * boot cut anywhere converges (vmattest(8); cloud-init itself does not rerun it). */
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -16,17 +19,24 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "agent/agent_identity.h"
 #include "agent/first_boot_config.h"
+#include "agent/first_boot_steps.h"
 #include "agent/payload_key.h"
+#include "agent/provision.h"
+#include "agent/registration.h"
 #include "agent/subcommands.h"
 #include "lib/agent_id.h"
 #include "lib/cleanup.h"
 #include "lib/error.h"
 #include "lib/file.h"
 #include "lib/log.h"
+#include "lib/secret_file.h"
 
 #define CA_FILE_NAME "verifier-ca.pem"
 #define CONF_MAX (256 * 1024)
+#define FIRST_BOOT_SECURE_HEAP_SIZE (256 * 1024) /* the token, the passphrases, the escrow's mTLS key */
+#define FIRST_BOOT_ESCROW_WAIT 600 /* seconds: the verifier attests the restarted runtime agent first */
 /* the block this command owns at the end of agent.conf: a rerun replaces it */
 #define BLOCK_BEGIN "# --- vmattest first-boot: the tenant's keys from cloud-init user-data (vmattest:) ---\n"
 #define BLOCK_END "# --- end of vmattest first-boot ---\n"
@@ -37,11 +47,15 @@ static const char first_boot_help[] =
         "The first boot of a cloud instance, run by vmattest's cloud-init hook with the vmattest:\n"
         "object of user-data as JSON (FILE, or - for stdin). Checks every field, then writes the\n"
         "tenant's CA (verifier_ca) as verifier-ca.pem beside agent.conf and the tenant's keys into\n"
-        "agent.conf, each atomically; nothing when a field is bad. This version stops there: the\n"
-        "enrolment with the token is not done yet (see vmattest(8)).\n"
+        "agent.conf, each atomically; nothing when a field is bad. Then registers with the token,\n"
+        "restarts vmattest.service, provisions the volumes (the instance passphrase escrowed first),\n"
+        "writes them to /etc/crypttab without a key file and to agent.conf's unlock_volumes, removes\n"
+        "the provisioning key and rebuilds the initrd (dracut --force). A run cut short is resumed by\n"
+        "running it again (see vmattest(8)).\n"
         "\n"
         "      --user-data FILE  the vmattest: object as JSON (- for stdin)\n"
-        "      --instance-id ID  cloud-init's instance id (for agent_id: instance-id)\n" CLI_COMMON_HELP;
+        "      --instance-id ID  cloud-init's instance id (for agent_id: instance-id)\n"
+        "      --configure-only  the configuration step alone\n" CLI_COMMON_HELP;
 
 /* Reads at most FIRST_BOOT_INPUT_MAX bytes of `path` ("-": stdin) into secure memory: the
  * object carries the enrolment token. */
@@ -242,7 +256,124 @@ static int write_config(const char *conf_path, const char *ca_path, const char *
         return ret;
 }
 
-static int first_boot(const char *user_data, const char *instance_id, struct cli *cli) {
+/* This command's block of agent.conf; `unlock_volumes` (or NULL) once the volumes are
+ * provisioned. Every value was checked: host names, addresses, ids, paths carry no quote. */
+static int compose_block(const struct first_boot_config *fb, const char *ca_path, const char *contact,
+                         uint16_t contact_port, const char *uuid, const char *unlock_volumes, char **block) {
+        if (asprintf(block,
+                     BLOCK_BEGIN "[agent]\n"
+                                 "registrar_ip = \"%s\"\n"
+                                 "registrar_port = %u\n"
+                                 "registrar_tls = true\n"
+                                 "registrar_tls_ca_cert = \"%s\"\n"
+                                 "trusted_client_ca = \"%s\"\n"
+                                 "# the agent API on every address; the verifier reaches it at the contact address\n"
+                                 "ip = \"0.0.0.0\"\n"
+                                 "port = %u\n"
+                                 "contact_ip = \"%s\"\n"
+                                 "contact_port = %u\n"
+                                 "# agent_id: %s\n"
+                                 "uuid = \"%s\"\n"
+                                 "%s%s%s" BLOCK_END,
+                     fb->registrar_host, fb->registrar_port, ca_path, ca_path, FIRST_BOOT_AGENT_PORT, contact,
+                     contact_port, first_boot_agent_id_name(fb->agent_id), uuid,
+                     unlock_volumes ? "# the provisioned volumes: vmattest unlock (the initrd) answers for them\n"
+                                      "unlock_volumes = \"" : "",
+                     unlock_volumes ? unlock_volumes : "", unlock_volumes ? "\"\n" : "") < 0) {
+                *block = NULL;
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+/* Registration with the token (agent/registration.h): the registrar enrols the agent in the
+ * token's group once it is activated; an agent enrolled already keeps its enrolment. */
+static int enrol(struct cli *cli, const struct secret *token) {
+        struct registrar_client registrar;
+        struct agent_identity id;
+        int ret;
+
+        if ((ret = registrar_client_init(&registrar, &cli->config)) < 0)
+                return vm_error(ret, "register: %s", vm_error_detail(ret));
+        if ((ret = agent_identity_open(&cli->config, cli_tcti(cli), MTLS_STATE_DIR, NULL, &id)) < 0)
+                return vm_error(ret, "register: %s", vm_error_detail(ret));
+        ret = agent_register(&cli->config, &id, &registrar, token);
+        if (ret >= 0)
+                log_info("first-boot: register: agent %s registered and activated at %s with the enrolment token",
+                         id.agent_id, registrar.base_url);
+        agent_identity_close(&id);
+        return ret < 0 ? vm_error(ret, "register: %s", vm_error_detail(ret)) : 0;
+}
+
+/* Everything after the configuration step, in the order of vmattest(8) (first-boot); each step
+ * can run again. `fb` still holds the token (wiped here once it was sent). */
+static int enrol_and_provision(struct cli *cli, struct first_boot_config *fb, const char *ca_path, const char *contact,
+                               uint16_t contact_port, const char *uuid) {
+        static char *const restart_argv[] = { "systemctl", "restart", "vmattest.service", NULL };
+        /* --add: a module that cannot go in fails the rebuild, instead of an initrd without it */
+        static char *const dracut_argv[] = { "dracut", "--force", "--add", "vmattest", NULL };
+        const char *names[FIRST_BOOT_VOLUMES_MAX];
+        struct provisioned_volume done[FIRST_BOOT_VOLUMES_MAX];
+        struct provision_request request = { .volumes = names, .count = fb->volume_count,
+                                             .provisioning_key_path = PROVISIONING_KEY_PATH,
+                                             .provisioning_key_may_be_gone = true,
+                                             .wait_seconds = FIRST_BOOT_ESCROW_WAIT };
+        _cleanup_(freep) char *block = NULL;
+        char unlock_volumes[sizeof(cli->config.unlock_volumes)] = "";
+        bool escrowed;
+        int ret;
+
+        /* the agent as the configuration step left it */
+        agent_config_defaults(&cli->config);
+        if ((ret = agent_config_load(cli->config_path, true, &cli->config)) < 0)
+                return vm_error(ret, "load %s: %s", cli->config_path, vm_error_detail(ret));
+
+        if ((ret = enrol(cli, fb->token)) < 0)
+                return ret;
+        secret_freep(&fb->token);
+        if ((ret = state_dir_give(&cli->config, cli->config.handover_uid)) < 0)
+                return vm_error(ret, "register: %s", vm_error_detail(ret));
+
+        /* the verifier attests the runtime agent before it takes the escrow: it must serve with
+         * the tenant's keys now */
+        if (!systemd_booted())
+                log_info("first-boot: restart vmattest.service: skipped, systemd does not run this system");
+        else if ((ret = run_program("restart vmattest.service", restart_argv)) < 0)
+                return ret;
+
+        for (size_t i = 0; i < fb->volume_count; i++)
+                names[i] = fb->volumes[i];
+        ret = provision_run(&cli->config, &request, done, &escrowed);
+        if (ret < 0)
+                return vm_error(ret, "provision: %s", vm_error_detail(ret));
+
+        if ((ret = crypttab_write(FIRST_BOOT_CRYPTTAB, done, fb->volume_count)) < 0)
+                return vm_error(ret, "crypttab: %s", vm_error_detail(ret));
+        for (size_t i = 0; i < fb->volume_count; i++) {
+                size_t used = strlen(unlock_volumes);
+
+                snprintf(unlock_volumes + used, sizeof(unlock_volumes) - used, "%s%s", used ? "," : "", done[i].uuid);
+                log_info("first-boot: %s %s (LUKS UUID %s) in %s as %s, no key file: vmattest unlock answers for it",
+                         done[i].root ? "root" : "data volume", done[i].device, done[i].uuid, FIRST_BOOT_CRYPTTAB,
+                         done[i].name);
+        }
+        if ((ret = compose_block(fb, ca_path, contact, contact_port, uuid, unlock_volumes, &block)) < 0 ||
+            (ret = write_config(cli->config_path, ca_path, fb->verifier_ca_pem, block)) < 0)
+                return vm_error(ret, "unlock_volumes in %s: %s", cli->config_path, vm_error_detail(ret));
+
+        /* crypttab names it no more, and the root's keyslot for it is gone */
+        if ((ret = remove_file("provisioning key", PROVISIONING_KEY_PATH)) < 0 ||
+            (ret = remove_file("provisioning initrd configuration", FIRST_BOOT_DRACUT_PROVISIONING_CONF)) < 0)
+                return ret;
+        if ((ret = run_program("initrd rebuild", dracut_argv)) < 0)
+                return ret;
+        log_info("first-boot: done: enrolled, %s, %zu volume(s) provisioned, the initrd rebuilt with vmattest unlock",
+                 escrowed ? "the instance passphrase escrowed" : "escrowed by an earlier run", fb->volume_count);
+        return 0;
+}
+
+static int first_boot(const char *user_data, const char *instance_id, bool configure_only, struct cli *cli,
+                      bool *configured) {
         _cleanup_(secret_freep) struct secret *input = NULL;
         _cleanup_(freep) char *block = NULL;
         struct first_boot_config fb;
@@ -266,27 +397,8 @@ static int first_boot(const char *user_data, const char *instance_id, struct cli
 
         snprintf(dir, sizeof(dir), "%s", cli->config_path);
         snprintf(ca_path, sizeof(ca_path), "%s/%s", dirname(dir), CA_FILE_NAME);
-        /* every value checked above: host names, addresses, ids and paths carry no quote */
-        if (asprintf(&block,
-                     BLOCK_BEGIN "[agent]\n"
-                                 "registrar_ip = \"%s\"\n"
-                                 "registrar_port = %u\n"
-                                 "registrar_tls = true\n"
-                                 "registrar_tls_ca_cert = \"%s\"\n"
-                                 "trusted_client_ca = \"%s\"\n"
-                                 "# the agent API on every address; the verifier reaches it at the contact address\n"
-                                 "ip = \"0.0.0.0\"\n"
-                                 "port = %u\n"
-                                 "contact_ip = \"%s\"\n"
-                                 "contact_port = %u\n"
-                                 "# agent_id: %s\n"
-                                 "uuid = \"%s\"\n" BLOCK_END,
-                     fb.registrar_host, fb.registrar_port, ca_path, ca_path, FIRST_BOOT_AGENT_PORT, contact, contact_port,
-                     first_boot_agent_id_name(fb.agent_id), uuid) < 0) {
-                block = NULL;
-                ret = -ENOMEM;
+        if ((ret = compose_block(&fb, ca_path, contact, contact_port, uuid, NULL, &block)) < 0)
                 goto out;
-        }
         if ((ret = write_config(cli->config_path, ca_path, fb.verifier_ca_pem, block)) < 0)
                 goto out;
 
@@ -296,8 +408,14 @@ static int first_boot(const char *user_data, const char *instance_id, struct cli
                  fb.registrar_host, fb.registrar_port, contact, contact_port, uuid);
         for (size_t i = 0; i < fb.volume_count; i++)
                 log_info("first-boot: volume to protect: %s", fb.volumes[i]);
-        log_info("first-boot: the configuration step is done; this version does not enrol yet (register with the "
-                 "token, escrow, provision, initrd rebuild): see vmattest(8)");
+        log_info("first-boot: the configuration step is done");
+        if (configure_only)
+                goto out;
+        *configured = true;
+        if ((ret = enrol_and_provision(cli, &fb, ca_path, contact, contact_port, uuid)) < 0)
+                log_error("first-boot: %s; run it again to resume (cloud-init single --name scripts_per_instance "
+                          "--frequency always)",
+                          vm_error_detail(ret));
 out:
         first_boot_config_clear(&fb);
         return ret;
@@ -307,10 +425,12 @@ int cmd_first_boot(int argc, char **argv, struct cli *cli) {
         static const struct option options[] = {
                 { "user-data", required_argument, NULL, 'u' },
                 { "instance-id", required_argument, NULL, 'i' },
+                { "configure-only", no_argument, NULL, 'c' },
                 CLI_COMMON_OPTIONS,
                 {},
         };
         const char *user_data = NULL, *instance_id = NULL;
+        bool configure_only = false, configured = false;
         int opt, ret;
 
         while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
@@ -323,6 +443,9 @@ int cmd_first_boot(int argc, char **argv, struct cli *cli) {
                 case 'i':
                         instance_id = optarg;
                         break;
+                case 'c':
+                        configure_only = true;
+                        break;
                 case 'h':
                         fputs(first_boot_help, stdout);
                         return EXIT_OK;
@@ -334,9 +457,16 @@ int cmd_first_boot(int argc, char **argv, struct cli *cli) {
                 return ret;
         if (!user_data)
                 return cli_usage_error("first-boot", "--user-data FILE|- is required");
-        /* the token lives in the secure heap */
-        payload_key_secure_heap();
-        ret = first_boot(user_data, instance_id, cli);
+        /* the token, the escrow's mTLS key and the passphrases live in the secure heap */
+        if (configure_only) {
+                payload_key_secure_heap();
+        } else if ((ret = secret_heap_setup(FIRST_BOOT_SECURE_HEAP_SIZE)) < 0) {
+                log_error("first-boot: %s; nothing written", vm_error_detail(ret));
+                return EXIT_FAILED;
+        }
+        ret = first_boot(user_data, instance_id, configure_only, cli, &configured);
+        if (ret < 0 && configured)
+                return ret == -EACCES ? EXIT_REFUSED : EXIT_FAILED;
         if (ret < 0) {
                 log_error("first-boot: %s; nothing written", vm_error_detail(ret));
                 return ret == -EINVAL ? EXIT_USAGE : EXIT_FAILED;

@@ -3,23 +3,17 @@
  * the root re-encrypted under a fresh volume key and data volumes formatted, in the order of
  * agent/luks_provision.h, so that an interruption leaves every volume openable and a rerun
  * converges. */
-#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "agent/escrow_client.h"
-#include "agent/luks_provision.h"
+#include "agent/provision.h"
 #include "agent/subcommands.h"
-#include "lib/cleanup.h"
 #include "lib/error.h"
 #include "lib/log.h"
 #include "lib/secret_file.h"
 
-
-#define PROVISION_VOLUMES_MAX 16
-#define PROVISIONING_KEY_PATH "/etc/vmattest/provisioning-key"
-#define PROVISIONING_KEY_MAX 8192 /* cryptsetup's own default key file limit */
 #define SECURE_HEAP_SIZE (256 * 1024) /* the passphrases, and the escrow's mTLS key and TLS session */
 
 static const char provision_help[] =
@@ -51,15 +45,11 @@ int cmd_provision(int argc, char **argv, struct cli *cli) {
                 CLI_COMMON_OPTIONS,
                 {},
         };
-        struct luks_volume volumes[PROVISION_VOLUMES_MAX] = {};
-        _cleanup_(freep) char *root_device = NULL, *root_name = NULL;
-        _cleanup_(secret_freep) struct secret *provisioning = NULL, *passphrase = NULL;
-        const char *key_path = PROVISIONING_KEY_PATH;
-        struct luks_provision_options opts = {};
-        unsigned long wait_seconds = ESCROW_WAIT_DEFAULT;
-        size_t count = 0, size, alloc_size;
-        bool have_root = false, work_left;
-        uint8_t *key_data = NULL;
+        struct provisioned_volume done[PROVISION_VOLUMES_MAX];
+        struct provision_request request = { .provisioning_key_path = PROVISIONING_KEY_PATH,
+                                             .wait_seconds = ESCROW_WAIT_DEFAULT };
+        unsigned long wait_seconds;
+        bool escrowed;
         char *end;
         int opt, ret;
 
@@ -68,12 +58,13 @@ int cmd_provision(int argc, char **argv, struct cli *cli) {
                         continue;
                 switch (opt) {
                 case 'p':
-                        key_path = optarg;
+                        request.provisioning_key_path = optarg;
                         break;
                 case 'w':
                         wait_seconds = strtoul(optarg, &end, 10);
                         if (!*optarg || *end || wait_seconds > 86400)
                                 return cli_usage_error("provision", "--wait \"%s\" is not 0-86400 seconds", optarg);
+                        request.wait_seconds = (unsigned)wait_seconds;
                         break;
                 case 'h':
                         fputs(provision_help, stdout);
@@ -90,65 +81,22 @@ int cmd_provision(int argc, char **argv, struct cli *cli) {
                 for (int j = optind; j < i; j++)
                         if (strcmp(argv[i], argv[j]) == 0)
                                 return cli_usage_error("provision", "volume \"%s\" named twice", argv[i]);
-                if (strcmp(argv[i], "root") == 0) {
-                        have_root = true;
-                        volumes[count++] = (struct luks_volume){ .root = true };
-                } else if (argv[i][0] == '/') {
-                        volumes[count++] = (struct luks_volume){ .device = argv[i] };
-                } else {
+                if (strcmp(argv[i], "root") != 0 && argv[i][0] != '/')
                         return cli_usage_error("provision", "volume \"%s\" is neither root nor a device path", argv[i]);
-                }
         }
+        request.volumes = (const char *const *)&argv[optind];
+        request.count = (size_t)(argc - optind);
         if ((ret = cli_load_config(cli)) != EXIT_OK)
                 return ret;
         /* the passphrases live in locked memory only */
         if ((ret = secret_heap_setup(SECURE_HEAP_SIZE)) < 0)
                 return provision_fail(ret);
-
-        if (have_root) {
-                ret = luks_volume_of_mount("/", &root_device, &root_name);
-                if (ret < 0)
-                        return provision_fail(ret);
-                for (size_t i = 0; i < count; i++)
-                        if (volumes[i].root) {
-                                volumes[i].device = root_device;
-                                volumes[i].active_name = root_name;
-                        }
-                for (size_t i = 0; i < count; i++)
-                        if (!volumes[i].root && strcmp(volumes[i].device, root_device) == 0)
-                                return cli_usage_error("provision", "%s is the root's device: name it as root", root_device);
-                ret = secret_file_read(key_path, PROVISIONING_KEY_MAX, &key_data, &size, &alloc_size);
-                if (ret < 0)
-                        return provision_fail(ret);
-                provisioning = secret_new_copy(key_data, size);
-                OPENSSL_secure_clear_free(key_data, alloc_size);
-                if (!provisioning)
-                        return provision_fail(vm_error(-ENOMEM, "no room in the secure heap for the provisioning passphrase"));
-                opts.provisioning_passphrase = provisioning;
-        }
-
-        /* before a new passphrase replaces the escrowed one: an earlier run that finished is left be */
-        ret = luks_provision_check(volumes, count, &opts, &work_left);
-        if (ret < 0)
-                return provision_fail(ret);
-        if (!work_left) {
-                log_info("provision: every volume was provisioned by an earlier run: nothing to do, nothing escrowed");
-                return EXIT_OK;
-        }
-        passphrase = luks_passphrase_new();
-        if (!passphrase)
-                return provision_fail(vm_error(-ENOMEM, "making the instance passphrase (random generator or secure heap)"));
-        ret = escrow_send(&cli->config, passphrase->data, passphrase->size, (unsigned)wait_seconds);
+        ret = provision_run(&cli->config, &request, done, &escrowed);
         if (ret == -EACCES) {
                 log_error("provision: %s; no disk changed", vm_error_detail(ret));
                 return EXIT_REFUSED;
         }
         if (ret < 0)
                 return provision_fail(ret);
-        log_info("provision: the instance passphrase is escrowed with the verifier");
-        ret = luks_provision(volumes, count, passphrase, &opts);
-        if (ret < 0)
-                return provision_fail(ret);
-        log_info("provision: done: %zu volume(s) under the instance passphrase", count);
         return EXIT_OK;
 }

@@ -12,6 +12,7 @@
 
 #include "agent/agent_server.h"
 #include "agent/askpass.h"
+#include "agent/dm_crypt.h"
 #include "agent/cmdline.h"
 #include "agent/handover.h"
 #include "agent/ima_policy.h"
@@ -89,6 +90,13 @@ static int split_volumes(struct unlock *u, const char *list) {
         return u->count ? 0 : vm_error(-EINVAL, "unlock_volumes names no volume to unlock");
 }
 
+/* Whether `volume` has an active dm-crypt mapping; a volume that cannot be judged is not. */
+static bool volume_opened_otherwise(const char *volume) {
+        bool open = false;
+
+        return dm_crypt_volume_open(DM_CRYPT_SYSFS_BLOCK, volume, &open) >= 0 && open;
+}
+
 /* The key is here: answer every volume's request that has appeared; done when all are. */
 static int answer_volumes(struct unlock *u, bool *done) {
         const struct key_release *keys = &u->server.api.keys;
@@ -99,14 +107,26 @@ static int answer_volumes(struct unlock *u, bool *done) {
         if (!keys->payload)
                 return vm_error(-EPERM, "the verifier released K without a payload: no key for the volumes");
         for (size_t i = 0; i < u->count; i++) {
-                ret = u->answered[i] ? -ENOENT : askpass_find(u->config->askpass_dir, u->volumes[i], &req);
+                ret = u->answered[i] ? -EALREADY : askpass_find(u->config->askpass_dir, u->volumes[i], &req);
                 if (ret == 0) {
                         ret = askpass_answer(&req, keys->payload->data, keys->payload->size);
-                        if (ret < 0)
+                        if (ret == -ENOENT || ret == -ECONNREFUSED) {
+                                /* the request went away between finding and answering it: the
+                                 * volume was opened otherwise, or its request is made again */
+                                log_info("unlock: %s; looking again", vm_error_detail(ret));
+                        } else if (ret < 0) {
                                 return ret;
+                        } else {
+                                u->answered[i] = true;
+                                log_info("unlock: answered %s (%u s)", req.id, elapsed_s(u));
+                                notify_status("key released; answered volume %s", u->volumes[i]);
+                        }
+                } else if (ret == -ENOENT && volume_opened_otherwise(u->volumes[i])) {
+                        /* systemd-cryptsetup opened it without this answer (a passphrase typed at
+                         * the prompt, or one it had cached): nothing is left to answer */
                         u->answered[i] = true;
-                        log_info("unlock: answered %s (%u s)", req.id, elapsed_s(u));
-                        notify_status("key released; answered volume %s", u->volumes[i]);
+                        log_info("unlock: %s was opened without this agent's answer (%u s)", u->volumes[i], elapsed_s(u));
+                        notify_status("key released; volume %s open", u->volumes[i]);
                 } else if (ret == -EPERM && strncmp(u->refusal, vm_error_detail(ret), sizeof(u->refusal) - 1) != 0) {
                         /* not systemd's request, or not reached as systemd's: the key stays here */
                         snprintf(u->refusal, sizeof(u->refusal), "%s", vm_error_detail(ret));

@@ -199,11 +199,13 @@ static int check_data(const struct luks_volume *v, enum volume_state *state) {
         return 0;
 }
 
-static int check_root(const struct luks_volume *v, const struct secret *provisioning, enum volume_state *state) {
+static int check_root(const struct luks_volume *v, const struct luks_provision_options *options,
+                      enum volume_state *state) {
         _cleanup_(crypt_freep) struct crypt_device *cd = NULL;
+        const struct secret *provisioning = options->provisioning_passphrase;
         int ret;
 
-        if (!provisioning)
+        if (!provisioning && !options->provisioning_key_gone)
                 return vm_error(-EINVAL, "root %s: no provisioning passphrase to re-encrypt it with", v->device);
         if ((ret = open_device("root", v->device, &cd)) < 0)
                 return ret;
@@ -213,7 +215,14 @@ static int check_root(const struct luks_volume *v, const struct secret *provisio
         if (ret < 0)
                 return ret;
         if (crypt_reencrypt_status(cd, NULL) != CRYPT_REENCRYPT_NONE) {
+                if (!provisioning)
+                        return vm_error(-EINVAL, "root %s: a reencryption is pending but the provisioning key file is "
+                                                 "gone: nothing can resume it", v->device);
                 *state = VOLUME_PENDING; /* an earlier run's reencryption, to resume */
+                return 0;
+        }
+        if (!provisioning) {
+                *state = VOLUME_DONE;
                 return 0;
         }
         ret = keyslot_of(cd, provisioning);
@@ -227,6 +236,25 @@ static int check_root(const struct luks_volume *v, const struct secret *provisio
         return 0;
 }
 
+int luks_volume_uuid(const char *device, char *uuid, size_t size) {
+        _cleanup_(crypt_freep) struct crypt_device *cd = NULL;
+        const char *text;
+        int ret;
+
+        if ((ret = open_device("volume", device, &cd)) < 0)
+                return ret;
+        ret = load_luks2("volume", device, cd);
+        if (ret == 0)
+                return vm_error(-EINVAL, "volume %s: no LUKS header", device);
+        if (ret < 0)
+                return ret;
+        text = crypt_get_uuid(cd);
+        if (!text || strlen(text) >= size)
+                return vm_error(-EINVAL, "volume %s: its LUKS header has no UUID", device);
+        snprintf(uuid, size, "%s", text);
+        return 0;
+}
+
 int luks_provision_check(const struct luks_volume *volumes, size_t count, const struct luks_provision_options *options,
                          bool *work_left) {
         const struct luks_volume *done_root = NULL, *pending = NULL;
@@ -235,7 +263,7 @@ int luks_provision_check(const struct luks_volume *volumes, size_t count, const 
         for (size_t i = 0; i < count; i++) {
                 enum volume_state state;
 
-                ret = volumes[i].root ? check_root(&volumes[i], options->provisioning_passphrase, &state)
+                ret = volumes[i].root ? check_root(&volumes[i], options, &state)
                                       : check_data(&volumes[i], &state);
                 if (ret < 0)
                         return ret;

@@ -44,6 +44,9 @@ struct luks_volume {
 
 struct luks_provision_options {
         const struct secret *provisioning_passphrase; /* needed when a volume is the root */
+        /* the provisioning key file is gone: only `vmattest first-boot` removes it, after the
+         * root was provisioned; the root then counts as done unless a reencryption is pending */
+        bool provisioning_key_gone;
         uint64_t max_hotzone_bytes; /* reencryption step; 0: libcryptsetup's default */
         unsigned progress_seconds;  /* a progress line every so often; 0: every 5 s */
 };
@@ -56,6 +59,9 @@ struct secret *luks_passphrase_new(void);
  * dm-crypt LUKS2 mapping: *device (its backing device) and *active_name (the mapping), both
  * malloc'ed. -ENODEV (detail: what the mount is on) otherwise. */
 int luks_volume_of_mount(const char *mountpoint, char **device, char **active_name);
+
+/* The LUKS UUID of `device` (its header's) into `uuid` (at least 37 bytes). */
+int luks_volume_uuid(const char *device, char *uuid, size_t size);
 
 /* Before anything is escrowed: is work left? Sets *work_left false when an earlier run finished
  * (the root's provisioning slot is gone, every data volume committed): a rerun then has nothing

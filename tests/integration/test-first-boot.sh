@@ -4,7 +4,8 @@
 # agent.conf keys written and read back by the agent itself, a rerun replacing its own block,
 # and nothing at all written when a field is bad, when a device is not a block device or when
 # the new agent.conf would not load. The hook runs against a stand-in `cloud-init query`.
-# No TPM: the configuration step does not use it.
+# No TPM: the configuration step (--configure-only) does not use it; the enrolment after it
+# is tests/vm/test-boot-cloud.sh's.
 . "$(dirname "$0")/lib.sh"
 plan 16
 
@@ -24,7 +25,7 @@ object() {
 }
 
 object >good.json
-expect_success "first-boot --user-data FILE: the configuration step" vm first-boot --user-data good.json
+expect_success "first-boot --user-data FILE: the configuration step" vm first-boot --configure-only --user-data good.json
 expect_equal "the tenant's CA is written beside agent.conf" "$(sha256sum <etc/verifier-ca.pem)" "$(sha256sum <verifier-ca.pem)"
 expect_equal "the agent reads the tenant's keys (registrar, TLS, its CA, contact from the route, hash_ek)" \
         "$(for k in registrar_ip registrar_port registrar_tls registrar_tls_ca_cert trusted_client_ca ip contact_port uuid handover_path; do
@@ -43,7 +44,7 @@ if [ -n "$contact" ] && [ "$contact" != 0.0.0.0 ]; then ok "no contact given: th
 else not_ok "no contact given: the address of the route to the registrar (got \"$contact\")"; fi
 
 object '.registrar = "[2001:db8::10]:9443" | .contact = "192.0.2.33:19002" | .agent_id = "instance-id"' >second.json
-expect_success "a second run with --instance-id" vm first-boot --user-data - --instance-id iid-0123 <second.json
+expect_success "a second run with --instance-id" vm first-boot --configure-only --user-data - --instance-id iid-0123 <second.json
 expect_equal "it replaces its own block: one block, the new keys" \
         "$(grep -c 'vmattest first-boot: the tenant' etc/agent.conf) $(get registrar_ip) $(get registrar_port) $(get contact_ip):$(get contact_port) $(get uuid)" \
         "1 2001:db8::10 9443 192.0.2.33:19002 iid-0123"
@@ -52,28 +53,28 @@ before=$(state)
 sed '2s/./!/g' verifier-ca.pem >bad-ca.pem
 jq --rawfile bad bad-ca.pem '.verifier_ca = $bad' good.json >bad-ca.json
 expect_failure "a malformed CA: exit 2, the field named" 2 'vmattest\.verifier_ca: certificate 1 is not valid.*nothing written' \
-        vm first-boot --user-data bad-ca.json
+        vm first-boot --configure-only --user-data bad-ca.json
 object '.volumes = ["root", "/dev/null"]' >chardev.json
 expect_failure "a volume that is not a block device: exit 2, the field named" 2 'vmattest\.volumes\[1\]: /dev/null is not a block device' \
-        vm first-boot --user-data chardev.json
+        vm first-boot --configure-only --user-data chardev.json
 object '.agent_id = "instance-id"' >iid.json
-expect_failure "agent_id instance-id without an instance id" 2 'vmattest\.agent_id' vm first-boot --user-data iid.json
+expect_failure "agent_id instance-id without an instance id" 2 'vmattest\.agent_id' vm first-boot --configure-only --user-data iid.json
 expect_failure "an instance id that is not an agent id" 2 'vmattest\.agent_id: instance-id, but the instance id' \
-        vm first-boot --user-data iid.json --instance-id 'i d'
+        vm first-boot --configure-only --user-data iid.json --instance-id 'i d'
 expect_equal "after each refusal nothing is written, no temporary file is left" "$(state)" "$before"
 
 # an agent.conf the result would not load: refused before anything is renamed
 printf 'handover_user = no-such-user-here\n' >>etc/agent.conf
 before=$(state)
 expect_failure "an agent.conf that would not load: nothing written" 2 'would not load.*no-such-user-here.*nothing written' \
-        vm first-boot --user-data good.json
+        vm first-boot --configure-only --user-data good.json
 expect_equal "... and the files are as they were" "$(state)" "$before"
 cp packaged.conf etc/agent.conf && rm -f etc/verifier-ca.pem
 
 # the hook: the vmattest: key of vendor-data and user-data, through `cloud-init query`
 printf '#!/bin/sh\n# stand-in for cloud-init query\ncase "$2" in\nuserdata) cat %s/userdata ;;\nvendordata) cat %s/vendordata ;;\nv1.instance_id) echo iid-hook-7 ;;\nesac\n' \
         "$TEST_TMP" "$TEST_TMP" >bin/cloud-init
-printf '#!/bin/sh\nexec %s --config %s/etc/agent.conf "$@"\n' "$VMATTEST" "$TEST_TMP" >bin/vmattest
+printf '#!/bin/sh\nexec %s --config %s/etc/agent.conf "$@" --configure-only\n' "$VMATTEST" "$TEST_TMP" >bin/vmattest
 chmod 0755 bin/cloud-init bin/vmattest
 sed "s|\"/usr/bin/vmattest\"|\"$TEST_TMP/bin/vmattest\"|" "$OLDPWD/packaging/cloud-init/vmattest-first-boot" >bin/hook
 chmod 0755 bin/hook

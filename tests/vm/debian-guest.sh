@@ -68,18 +68,22 @@ root UUID=$luks_uuid /etc/cryptsetup-keys.d/provisioning.key luks,discard
 EOF
         cat >"$root/etc/dracut.conf.d/10-image.conf" <<'EOF'
 # a generic initrd (the image boots on hardware the builder never saw), zstd, with the root's
-# crypttab and the provisioning key (hostonly=no leaves crypttab out otherwise)
+# crypttab (hostonly=no leaves it out otherwise; the provisioning key: 90-vmattest-provisioning)
 hostonly="no"
-compress="zstd"
+# zstd's level 3: dracut's own choice for zstd (-15) takes 85 s of the first boot's rebuild under TCG
+compress="zstd -3 -q -T0"
 early_microcode="no"
 add_dracutmodules+=" crypt "
-install_items+=" /etc/crypttab /etc/cryptsetup-keys.d/provisioning.key "
+install_items+=" /etc/crypttab "
 omit_dracutmodules+=" plymouth i18n btrfs lvm mdraid dmraid multipath nfs iscsi fcoe fcoe-uefi nbd cifs "
 EOF
         cat >"$root/etc/dracut.conf.d/90-vmattest-provisioning.conf" <<'EOF'
 # The image's provisioning initrd: no vmattest module until the first boot has configured and
-# enrolled the agent (without the tenant's agent.conf, `vmattest unlock` would power off).
+# enrolled the agent (without the tenant's agent.conf, `vmattest unlock` would power off), and
+# the provisioning key that opens the root until then. `vmattest first-boot` removes this file
+# and the key once the root is re-encrypted under the instance's own key, then rebuilds the initrd.
 omit_dracutmodules+=" vmattest "
+install_items+=" /etc/cryptsetup-keys.d/provisioning.key "
 EOF
         mkdir -p "$root/etc/cloud/cloud.cfg.d"
         cat >"$root/etc/cloud/cloud.cfg.d/90-vmattest-image.cfg" <<'EOF'
@@ -111,7 +115,7 @@ guest_disk() {
 # guest_image: the image, from the cache when its inputs did not change. Sets GUEST_VMLINUZ,
 # GUEST_INITRD, GUEST_ROOT (the LUKS2 root image; copy it before booting), GUEST_FS_UUID.
 guest_image() {
-        local include key dir tmp root log kdeb fs_uuid luks_uuid
+        local include key dir tmp root log kdeb fs_uuid luks_uuid drivers
         pkg_debs >/dev/null || return 1
         vm_kernel || return 1
         kdeb=$(ls "$CACHE/${KPKG}"_*_amd64.deb | sort -V | tail -n1)
@@ -141,6 +145,15 @@ guest_image() {
                  INITRD=No DEBIAN_FRONTEND=noninteractive apt-get install -y /tmp/debs/linux-image-*.deb'; then
                 echo "apt install in the guest root failed:" >&2; tail -n 30 "$log" >&2; return 1
         fi
+        # the root small (the first boot re-encrypts all of it, under TCG): no drivers for hardware
+        # a qemu guest never has
+        rm -rf "$root/lib/modules/$VM_KVER/kernel/sound" "$root/lib/modules/$VM_KVER/kernel/net/wireless" \
+                "$root/lib/modules/$VM_KVER/kernel/net/mac80211" "$root/lib/modules/$VM_KVER/kernel/net/bluetooth"
+        for drivers in gpu media infiniband net/wireless net/ethernet staging iio usb bluetooth isdn mtd video hwmon \
+                comedi net/can scsi/qla2xxx scsi/lpfc scsi/mpt3sas scsi/be2iscsi scsi/bfa scsi/qedf scsi/qedi; do
+                rm -rf "$root/lib/modules/$VM_KVER/kernel/drivers/$drivers"
+        done
+        guest_logged "$log" guest_chroot "$root" depmod "$VM_KVER" || return 1
         # cloud-init renders the instance's network for systemd-networkd (no ifupdown, no netplan)
         systemctl --root "$root" enable systemd-networkd.service >>"$log" 2>&1 || return 1
         # the initrd, by the guest's own dracut with the configuration above
@@ -176,10 +189,14 @@ guest_seed() {
         genisoimage -quiet -output "$iso" -volid cidata -joliet -rock "$dir/user-data" "$dir/meta-data"
 }
 
-# guest_boot NAME ROOT DATA SEED TPMDIR: boots the guest in the background (GUEST_TIMEOUT bound);
-# VM_QEMU_PID and VM_CONSOLE as vm_boot sets them
+# guest_boot NAME ROOT DATA SEED TPMDIR [HOSTFWD-PORT [SCRATCH]]: boots the guest in the
+# background (GUEST_TIMEOUT bound); VM_QEMU_PID and VM_CONSOLE as vm_boot sets them. HOSTFWD-PORT:
+# the host's 127.0.0.1:PORT reaches the guest's agent port 9002 (the verifier's way to the
+# agent); SCRATCH: a fourth virtio disk (vdd) for the guest to hand files out on. The initrd:
+# GUEST_BOOT_INITRD, else the image's.
 guest_boot() {
-        local name=$1 root=$2 data=$3 seed=$4 tpm=$5
+        local name=$1 root=$2 data=$3 seed=$4 tpm=$5 fwd=${6:-} scratch=${7:-} extra=()
+        [ -z "$scratch" ] || extra=(-drive file="$scratch",if=virtio,format=raw)
         VM_CMDLINE="console=ttyS0 root=UUID=$GUEST_FS_UUID ro panic=-1"
         VM_CONSOLE="$TEST_TMP/$name.console"
         cp "$OVMF_VARS" "$TEST_TMP/$name.vars.fd"
@@ -192,11 +209,11 @@ guest_boot() {
                 -tpmdev emulator,id=tpm0,chardev=chrtpm -device tpm-tis,tpmdev=tpm0 \
                 -drive file="$root",if=virtio,format=raw \
                 -drive file="$data",if=virtio,format=raw \
-                -drive file="$seed",if=virtio,format=raw,readonly=on \
-                -netdev user,id=n0 -device virtio-net-pci,netdev=n0 \
+                -drive file="$seed",if=virtio,format=raw,readonly=on "${extra[@]}" \
+                -netdev user,id=n0${fwd:+,hostfwd=tcp:127.0.0.1:$fwd-:9002} -device virtio-net-pci,netdev=n0 \
                 -object rng-random,id=rng0,filename=/dev/urandom -device virtio-rng-pci,rng=rng0 \
                 -serial file:"$VM_CONSOLE" \
-                -kernel "$GUEST_VMLINUZ" -initrd "$GUEST_INITRD" -append "$VM_CMDLINE" \
+                -kernel "$GUEST_VMLINUZ" -initrd "${GUEST_BOOT_INITRD:-$GUEST_INITRD}" -append "$VM_CMDLINE" \
                 >"$TEST_TMP/$name.qemu.log" 2>&1 &
         VM_QEMU_PID=$!
         vm_pids+=("$VM_QEMU_PID")
