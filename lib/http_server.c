@@ -225,7 +225,7 @@ json_object *http_request_json(struct evhttp_request *req) {
         text = (const char *)evbuffer_pullup(input, (ssize_t)size);
         tok = secret_json_tokener_new(JSON_DEPTH_MAX, size);
         if (!text || !tok) {
-                json_tokener_free(tok);
+                secret_json_tokener_free(tok);
                 event_wipe_buffer(input);
                 http_reply_error(req, 500, "out of memory");
                 return NULL;

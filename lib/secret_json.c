@@ -33,6 +33,8 @@ void secret_json_tokener_wipe(json_tokener *tok) {
 }
 
 void secret_json_tokener_free(json_tokener *tok) {
+        if (!tok)
+                return; /* json_tokener_free(NULL) crashes */
         secret_json_tokener_wipe(tok);
         json_tokener_free(tok);
 }
