@@ -6,6 +6,7 @@
 #include "agent/subcommands.h"
 #include "lib/cleanup.h"
 #include "lib/error.h"
+#include "lib/event_wipe.h"
 #include "lib/log.h"
 #include "lib/process_limits.h"
 
@@ -62,6 +63,8 @@ int main(int argc, char **argv) {
         const struct subcommand *cmd;
         int first = 1, ret;
 
+        /* before any libevent call: its buffers carry the enrolment token and the escrowed key */
+        event_wipe_setup();
         log_setup("vmattest", level); /* again below, with --verbose's level */
         /* Options before the command apply to every command: --verbose, --tcti, --config. */
         while (first < argc && argv[first][0] == '-' && argv[first][1] == '-' && argv[first][2]) {

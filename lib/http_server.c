@@ -11,7 +11,9 @@
 #include <string.h>
 
 #include "error.h"
+#include "event_wipe.h"
 #include "secret_file.h"
+#include "secret_json.h"
 
 #define JSON_DEPTH_MAX 16
 
@@ -108,6 +110,9 @@ int http_tls_server_context(const char *cert_file, const char *key_file, const c
         if (!ctx)
                 return -ENOMEM;
         SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+        /* OpenSSL keeps each record it decrypts in its read buffer until the next overwrites
+         * it, and frees that buffer without a wipe: a request may carry a secret */
+        SSL_CTX_set_options(ctx, SSL_OP_CLEANSE_PLAINTEXT);
         /* the key's PEM text is read into the secure heap and wiped, not through stdio */
         if (SSL_CTX_use_certificate_chain_file(ctx, cert_file) != 1)
                 ret = vm_error(-EINVAL, "%s: cannot load the TLS certificate", cert_file);
@@ -133,6 +138,9 @@ int http_tls_server_context_keys(X509 *cert, EVP_PKEY *key, const char *client_c
         if (!ctx)
                 return -ENOMEM;
         SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+        /* OpenSSL keeps each record it decrypts in its read buffer until the next overwrites
+         * it, and frees that buffer without a wipe: a request may carry a secret */
+        SSL_CTX_set_options(ctx, SSL_OP_CLEANSE_PLAINTEXT);
         if (SSL_CTX_use_certificate(ctx, cert) != 1 || SSL_CTX_use_PrivateKey(ctx, key) != 1 ||
             SSL_CTX_check_private_key(ctx) != 1)
                 ret = vm_error(-EINVAL, "the TLS key does not match its certificate");
@@ -204,31 +212,37 @@ void http_reply_error(struct evhttp_request *req, int code, const char *fmt, ...
 json_object *http_request_json(struct evhttp_request *req) {
         struct evbuffer *input = evhttp_request_get_input_buffer(req);
         size_t size = evbuffer_get_length(input);
+        enum json_tokener_error error;
         json_tokener *tok;
         json_object *obj;
         const char *text;
+        bool whole;
 
         if (size == 0) {
                 http_reply_error(req, 400, "empty request body: a JSON object is required");
                 return NULL;
         }
         text = (const char *)evbuffer_pullup(input, (ssize_t)size);
-        tok = json_tokener_new_ex(JSON_DEPTH_MAX);
+        tok = secret_json_tokener_new(JSON_DEPTH_MAX, size);
         if (!text || !tok) {
-                json_tokener_free(tok);
+                secret_json_tokener_free(tok);
+                event_wipe_buffer(input);
                 http_reply_error(req, 500, "out of memory");
                 return NULL;
         }
         obj = json_tokener_parse_ex(tok, text, (int)size);
-        if (json_tokener_get_error(tok) != json_tokener_success || json_tokener_get_parse_end(tok) != size ||
-            !json_object_is_type(obj, json_type_object)) {
+        error = json_tokener_get_error(tok);
+        whole = json_tokener_get_parse_end(tok) == size;
+        /* a body may carry a secret (an enrolment token, an escrowed key): its text and
+         * json-c's scratch copy of it are wiped now, not whenever libevent frees them */
+        secret_json_tokener_free(tok);
+        event_wipe_buffer(input);
+        if (error != json_tokener_success || !whole || !json_object_is_type(obj, json_type_object)) {
                 http_reply_error(req, 400, "request body is not one JSON object (%s)",
-                                 json_tokener_get_error(tok) != json_tokener_success
-                                         ? json_tokener_error_desc(json_tokener_get_error(tok))
-                                         : "wrong type or trailing data");
+                                 error != json_tokener_success ? json_tokener_error_desc(error)
+                                                               : "wrong type or trailing data");
                 json_object_put(obj);
                 obj = NULL;
         }
-        json_tokener_free(tok);
         return obj;
 }

@@ -12,6 +12,7 @@
 #include "lib/http_server.h"
 #include "lib/json_member.h"
 #include "lib/log.h"
+#include "lib/secret_json.h"
 #include "verifier/payload_vault.h"
 #include "verifier/store.h"
 
@@ -23,20 +24,20 @@ int escrow_body_parse(json_object *body, struct secret **payload) {
         size_t size = 0;
         const char *text;
         int ret = json_member_string(body, "payload", ESCROW_PAYLOAD_B64_MAX, false, &text);
+        bool decoding = ret >= 0;
 
         *payload = NULL;
+        if (decoding)
+                ret = base64_decode(text, strlen(text), &decoded, &size);
+        /* the text is the key's too: wiped whether it was taken or refused (too long, say) */
+        secret_json_string_wipe(json_object_object_get(body, "payload"));
         if (ret < 0)
-                return ret;
-        ret = base64_decode(text, strlen(text), &decoded, &size);
-        OPENSSL_cleanse((char *)text, strlen(text));
-        if (ret < 0)
-                ret = vm_error(-EBADMSG, "payload: %s", vm_error_detail(ret));
-        else if (size == 0 || size > ESCROW_PAYLOAD_MAX)
+                return decoding ? vm_error(-EBADMSG, "payload: %s", vm_error_detail(ret)) : ret;
+        if (size == 0 || size > ESCROW_PAYLOAD_MAX)
                 ret = vm_error(-EBADMSG, "payload: %zu bytes, not 1-%d", size, ESCROW_PAYLOAD_MAX);
         else if (!(*payload = secret_new_copy(decoded, size)))
                 ret = -ENOMEM;
-        if (decoded)
-                OPENSSL_cleanse(decoded, size);
+        OPENSSL_cleanse(decoded, size);
         return ret;
 }
 
@@ -107,7 +108,8 @@ void escrow_handle(struct registrar *r, struct evhttp_request *req, const char *
                 ret = check_sender(req, &agent);
         if (ret >= 0)
                 ret = escrow_body_parse(body, &payload);
-        json_object_put(body);
+        /* on every path: a sender refused before the parse sent the key's text all the same */
+        secret_json_put(body, "payload");
         if (ret >= 0)
                 ret = payload_vault_seal(r->config->payload_vault, payload->data, payload->size, &sealed);
         /* the activation is this boot's registration: a good quote since then is of this boot */

@@ -7,6 +7,7 @@
 
 #include "lib/cleanup.h"
 #include "lib/error.h"
+#include "lib/event_wipe.h"
 #include "lib/log.h"
 #include "lib/process_limits.h"
 #include "lib/secret_file.h"
@@ -63,6 +64,8 @@ int main(int argc, char **argv) {
         /* what this program creates (the database, its -wal and -shm files, the payload vault
          * key) holds registrations, policies and sealed secrets: the owner's only */
         umask(077);
+        /* before any libevent call: its buffers carry enrolment tokens and escrowed keys */
+        event_wipe_setup();
         opterr = 0;
         while (first < argc) {
                 if (strcmp(argv[first], "--verbose") == 0)

@@ -16,6 +16,7 @@
 #include "lib/error.h"
 #include "lib/json_member.h"
 #include "lib/log.h"
+#include "lib/secret_json.h"
 #include "lib/tpm2b.h"
 #include "lib/tpmkey.h"
 #include "lib/http_server.h"
@@ -197,7 +198,9 @@ static void handle_register(struct registrar *r, struct evhttp_request *req, con
         ret = registration_admit(r, req);
         if (ret >= 0)
                 ret = registration_body_parse(body, &reg);
-        json_object_put(body);
+        /* on every path: a registration refused before the parse (its rate, say) may carry a
+         * token all the same */
+        secret_json_put(body, "vmattest_enrolment_token");
         if (ret >= 0)
                 ret = check_enrolment_token(r, req, &reg);
         if (ret >= 0)

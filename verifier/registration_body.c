@@ -10,6 +10,7 @@
 #include "lib/conf.h"
 #include "lib/error.h"
 #include "lib/json_member.h"
+#include "lib/secret_json.h"
 #include "lib/tpm2b.h"
 #include "lib/tpmkey.h"
 #include "verifier/ek_check.h"
@@ -70,14 +71,13 @@ static int body_enrolment_token(json_object *body, char sha256[ENROLMENT_TOKEN_S
         const char *token;
         int ret = json_member_string(body, "vmattest_enrolment_token", ENROLMENT_TOKEN_MAX, true, &token);
 
-        if (ret < 0 || !token)
-                return ret;
-        if (!enrolment_token_form_ok(token, strlen(token)))
+        if (ret >= 0 && token && !enrolment_token_form_ok(token, strlen(token)))
                 ret = vm_error(-EBADMSG, "vmattest_enrolment_token is not %d-%d printable ASCII characters",
                                ENROLMENT_TOKEN_MIN, ENROLMENT_TOKEN_MAX);
-        else
+        else if (ret >= 0 && token)
                 ret = enrolment_token_hash(token, strlen(token), sha256);
-        OPENSSL_cleanse((char *)token, strlen(token));
+        /* refused too (too long, a NUL in it): the text may still be a token */
+        secret_json_string_wipe(json_object_object_get(body, "vmattest_enrolment_token"));
         return ret;
 }
 

@@ -3,6 +3,7 @@
 #include "tests/unit/unit.h"
 
 #include <json-c/json.h>
+#include <stdbool.h>
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
@@ -241,6 +242,38 @@ static void test_enrolment_token(void **state) {
         json_object_put(body);
 }
 
+/* Every byte of a string member is zero (its length unchanged). */
+static bool member_wiped(json_object *body, const char *name, size_t size) {
+        json_object *member = json_object_object_get(body, name);
+        const char *text = json_object_get_string(member);
+
+        if ((size_t)json_object_get_string_len(member) != size)
+                return false;
+        for (size_t i = 0; i < size; i++)
+                if (text[i])
+                        return false;
+        return true;
+}
+
+/* a token refused for its length is wiped all the same: it may be a real one with a stray
+ * byte, and is a secret until proven otherwise */
+static void test_refused_token_wiped(void **state) {
+        char token[300];
+        json_object *body = valid_body();
+        struct registration_body reg;
+
+        memset(token, 'k', sizeof(token) - 1);
+        token[sizeof(token) - 1] = '\0';
+        json_object_object_add(body, "vmattest_enrolment_token", json_object_new_string(token));
+        assert_error(registration_body_parse(body, &reg), -EBADMSG, "vmattest_enrolment_token is longer than 256");
+        assert_true(member_wiped(body, "vmattest_enrolment_token", sizeof(token) - 1));
+        /* a NUL inside */
+        json_object_object_add(body, "vmattest_enrolment_token", json_object_new_string_len("eR7kV0bq3xN2\0mP5sT8wY1zA4", 25));
+        assert_error(registration_body_parse(body, &reg), -EBADMSG, "NUL");
+        assert_true(member_wiped(body, "vmattest_enrolment_token", 25));
+        json_object_put(body);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_valid_body),
@@ -248,6 +281,7 @@ int main(void) {
                 cmocka_unit_test(test_null_and_disabled_are_absent),
                 cmocka_unit_test(test_weak_keys_refused),
                 cmocka_unit_test(test_enrolment_token),
+                cmocka_unit_test(test_refused_token_wiped),
         };
 
         return cmocka_run_group_tests_name("registration_body", tests, NULL, NULL);
