@@ -4,12 +4,13 @@
 # /etc/crypttab and the provisioning files are the test's; a stand-in dracut) with a data volume
 # on a loop device. The first run enrols with the token and is killed while it waits to escrow
 # (a power loss before the runtime agent was attested): the token is used up (a registration
-# with it is refused), the volume untouched, vmattest's record says enrolled. The second run,
+# with it is refused), the volume untouched, vmattest's record says enrolled. A run cut before
+# the record said so finds the token refused and registers without it. The second run,
 # with the same user-data, registers without the token, escrows once, formats the volume,
 # writes crypttab and agent.conf, rebuilds the initrd and records done. A third run says done
 # in one line and changes nothing.
 . "$(dirname "$0")/lib.sh"
-plan 14
+plan 16
 
 command -v unshare >/dev/null && command -v losetup >/dev/null || { echo "1..0 # SKIP no unshare or losetup"; exit 0; }
 swtpm_start || exit 1
@@ -68,21 +69,23 @@ jq -n --rawfile ca tenant-ca.pem --arg token "$token" --arg registrar "127.0.0.1
 # dracut that only says it ran; this system runs no systemd, so no restart of vmattest.service
 printf '#!/bin/sh\necho "dracut $*" >>%s/dracut.calls\n' "$TEST_TMP" >bin/dracut
 chmod 0755 bin/dracut
-first_boot() {
-        unshare -m --propagation private sh -c 'mount -t overlay overlay \
-                -o lowerdir=/etc,upperdir="$0/etc-upper",workdir="$0/etc-work" /etc || exit 99
-                PATH="$0/bin:$PATH" exec "$@"' "$TEST_TMP" \
-                "$VMATTEST" --config "$TEST_TMP/etc/agent.conf" first-boot --user-data user-data.json --instance-id iid-resume-1
-}
+# (unshare and sh each exec the next: in the background, $! is vmattest's own pid, which a kill -KILL
+# must reach as a power loss would)
+in_test_root=(unshare -m --propagation private sh -c 'mount -t overlay overlay \
+        -o lowerdir=/etc,upperdir="$0/etc-upper",workdir="$0/etc-work" /etc || exit 99
+        PATH="$0/bin:$PATH" exec "$@"' "$TEST_TMP"
+        "$VMATTEST" --config "$TEST_TMP/etc/agent.conf" first-boot --user-data user-data.json --instance-id iid-resume-1)
+first_boot() { "${in_test_root[@]}"; }
 stage() { sed -n 's/^stage //p' agent-state/first-boot 2>/dev/null; }
 
 # 1. cut after the enrolment: nothing attests the runtime agent yet, so the escrow waits; the
 # process is killed there, as a power loss would
-first_boot >run1.log 2>&1 &
+"${in_test_root[@]}" >run1.log 2>&1 &
 run1=$!
 verifier_pids+=("$run1")
 if wait_for escrow-wait 60 grep -q "escrow: the verifier has not attested this agent yet" run1.log; then
         kill -KILL "$run1"; wait "$run1" 2>/dev/null
+        sleep 1 # what the killed process sent is answered before the next step looks
         ok "first run: enrolled with the token, killed while it waits to escrow"
 else not_ok "first run: enrolled with the token, killed while it waits to escrow"; diag <run1.log; kill -KILL "$run1"; fi
 expect_equal "... the agent is enrolled, the record says enrolled, the volume is untouched" \
@@ -92,6 +95,23 @@ else not_ok "... the token is in neither the record nor the log"; fi
 expect_failure "the token is used up: a registration with it is refused (HTTP 403)" 1 \
         "HTTP 403: .*enrolment token used up" \
         "$VMATTEST" --config etc/agent.conf register --enrol-token-stdin <<<"$token"
+
+# a run cut between the activation and the record's "enrolled" (the record says registering):
+# the token is refused, it registers without it; killed again while it waits to escrow
+cp agent-state/first-boot record.enrolled
+sed -i 's/^stage .*/stage registering/' agent-state/first-boot
+"${in_test_root[@]}" >run1b.log 2>&1 &
+run1b=$!
+verifier_pids+=("$run1b")
+if wait_for escrow-wait 60 grep -q "escrow: the verifier has not attested this agent yet" run1b.log; then
+        kill -KILL "$run1b"; wait "$run1b" 2>/dev/null
+fi
+if grep -q "the registrar refused the enrolment token (.*used up.*); an earlier run of this first boot was cut after sending it" run1b.log &&
+   grep -q "agent $agent_id registered and activated at .* without the enrolment token" run1b.log; then
+        ok "a run cut before the record said enrolled: the token refused, it registers without it"
+else not_ok "a run cut before the record said enrolled: the token refused, it registers without it"; diag <run1b.log; fi
+expect_equal "... the record still says registering (nothing proved the enrolment)" "$(stage)" registering
+cp record.enrolled agent-state/first-boot
 
 # the runtime agent with the tenant's keys (what the restart of vmattest.service does)
 sed "s/^port = .*/port = $agent_port/" etc/agent.conf >serve.conf
