@@ -326,7 +326,8 @@ static int progress_load(const struct cli *cli, const char *instance_id, bool qu
         }
         if (strcmp(p->record.instance_id, instance_id ? instance_id : "") != 0) {
                 if (!quiet)
-                        log_info("first-boot: %s is the record of instance %s, not of this one (%s): its first boot starts over",
+                        log_info("first-boot: %s is the record of instance %s, not of this one (%s): its first "
+                                 "boot starts over",
                                  p->path, instance_name(p->record.instance_id), instance_name(instance_id));
                 return 0;
         }
@@ -406,7 +407,8 @@ static int enrol(struct cli *cli, const struct secret *token, struct progress *p
                             vm_error_detail(ret));
                 ret = agent_register(&cli->config, &id, &registrar, NULL);
                 if (ret >= 0)
-                        log_info("first-boot: register: agent %s registered and activated at %s without the enrolment token",
+                        log_info("first-boot: register: agent %s registered and activated at %s without the "
+                                 "enrolment token",
                                  id.agent_id, registrar.base_url);
                 goto out;
         }
