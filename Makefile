@@ -21,8 +21,9 @@ DRACUTMODULESDIR ?= $(call pkgvar,dracutmodulesdir,dracut,/usr/lib/dracut/module
 SYSTEMDSYSTEMUNITDIR ?= $(call pkgvar,systemdsystemunitdir,systemd,/lib/systemd/system)
 SYSUSERSDIR ?= $(call pkgvar,sysusersdir,systemd,/usr/lib/sysusers.d)
 TMPFILESDIR ?= $(call pkgvar,tmpfilesdir,systemd,/usr/lib/tmpfiles.d)
-# cloud-init runs the scripts of this directory once per instance, whatever PREFIX
-CLOUDINITSCRIPTSDIR ?= /var/lib/cloud/scripts/per-instance
+# cloud-init runs the scripts of this directory at every boot, whatever PREFIX (the hook ends at
+# vmattest's record once the first boot of the instance is done)
+CLOUDINITSCRIPTSDIR ?= /var/lib/cloud/scripts/per-boot
 
 # Every Debian package the build, the tests, the demo and the bench need.
 DEB_PACKAGES := make gcc libc6-dev clang libclang-rt-14-dev pkg-config \
@@ -204,7 +205,7 @@ bench: $(DEPS_STAMP) $(KEYLIME_STAMP)
 # (both from their pkg-config files; DRACUTMODULESDIR, SYSTEMDSYSTEMUNITDIR, SYSUSERSDIR and
 # TMPFILESDIR override). It runs nothing: a package's maintainer scripts, or the administrator
 # (systemd-sysusers; systemd-tmpfiles --create vmattest.conf; systemctl daemon-reload), apply
-# them. The cloud-init hook goes where cloud-init runs it once per instance (CLOUDINITSCRIPTSDIR).
+# them. The cloud-init hook goes where cloud-init runs it at every boot (CLOUDINITSCRIPTSDIR).
 # Units, the module and the hook name the binaries in BINDIR. A configuration or IMA policy that is
 # there already is kept.
 install_bindir = sed -e 's|=/usr/bin/vmattest|=$(BINDIR)/vmattest|' -e 's|:-/usr/bin/vmattest}|:-$(BINDIR)/vmattest}|' \

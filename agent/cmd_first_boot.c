@@ -6,7 +6,9 @@
  * register with the token, restart the runtime agent, provision the volumes (escrow first),
  * crypttab and unlock_volumes, the provisioning key and the image's provisioning dracut
  * configuration removed, the initrd rebuilt. Every step can run again, and a rerun of a first
- * boot cut anywhere converges (vmattest(8); cloud-init itself does not rerun it). */
+ * boot cut anywhere converges: the hook runs at every boot, and vmattest's own record of the first
+ * boot (agent/first_boot_record.h) says whether anything is left and whether the agent was
+ * enrolled already (then it registers without the token, which the registrar consumed). */
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -17,10 +19,12 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "agent/agent_identity.h"
 #include "agent/first_boot_config.h"
+#include "agent/first_boot_record.h"
 #include "agent/first_boot_steps.h"
 #include "agent/payload_key.h"
 #include "agent/provision.h"
@@ -50,12 +54,15 @@ static const char first_boot_help[] =
         "agent.conf, each atomically; nothing when a field is bad. Then registers with the token,\n"
         "restarts vmattest.service, provisions the volumes (the instance passphrase escrowed first),\n"
         "writes them to /etc/crypttab without a key file and to agent.conf's unlock_volumes, removes\n"
-        "the provisioning key and rebuilds the initrd (dracut --force). A run cut short is resumed by\n"
-        "running it again (see vmattest(8)).\n"
+        "the provisioning key and rebuilds the initrd (dracut --force). How far it got is recorded in\n"
+        "the state directory (first-boot): a run cut short resumes when it runs again (the hook runs\n"
+        "at every boot), an enrolled agent without the token; a done first boot exits at once.\n"
         "\n"
         "      --user-data FILE  the vmattest: object as JSON (- for stdin)\n"
-        "      --instance-id ID  cloud-init's instance id (for agent_id: instance-id)\n"
-        "      --configure-only  the configuration step alone\n" CLI_COMMON_HELP;
+        "      --instance-id ID  cloud-init's instance id (for agent_id: instance-id, and the record)\n"
+        "      --configure-only  the configuration step alone (no record read or written)\n"
+        "      --check-done      only say whether the first boot of this instance is done: exit 0\n"
+        "                        and one line when it is, 1 without a word when not\n" CLI_COMMON_HELP;
 
 /* Reads at most FIRST_BOOT_INPUT_MAX bytes of `path` ("-": stdin) into secure memory: the
  * object carries the enrolment token. */
@@ -286,21 +293,131 @@ static int compose_block(const struct first_boot_config *fb, const char *ca_path
         return 0;
 }
 
-/* Registration with the token (agent/registration.h): the registrar enrols the agent in the
- * token's group once it is activated; an agent enrolled already keeps its enrolment. */
-static int enrol(struct cli *cli, const struct secret *token) {
+/* What vmattest's record says about this instance's first boot (agent/first_boot_record.h). */
+struct progress {
+        char path[PATH_MAX];
+        const char *instance_id; /* --instance-id, or NULL */
+        bool have;               /* `record` is this instance's */
+        struct first_boot_record record;
+};
+
+static const char *instance_name(const char *instance_id) {
+        return instance_id && instance_id[0] ? instance_id : "(no instance id)";
+}
+
+/* Reads the record. None, one of another instance (an image made from a finished instance: the
+ * new instance's first boot starts over) or one that does not parse (it is a hint, not a
+ * proof: the run starts over, with the token) leave p->have false. `quiet`: --check-done. */
+static int progress_load(const struct cli *cli, const char *instance_id, bool quiet, struct progress *p) {
+        int ret;
+
+        p->instance_id = instance_id;
+        p->have = false;
+        if ((ret = first_boot_record_path(&cli->config, p->path, sizeof(p->path))) < 0)
+                return ret;
+        ret = first_boot_record_read(p->path, &p->record);
+        if (ret == -ENOENT)
+                return 0;
+        if (ret < 0) {
+                if (!quiet)
+                        log_warning("first-boot: %s: ignored, the first boot starts over (with the enrolment token)",
+                                    vm_error_detail(ret));
+                return 0;
+        }
+        if (strcmp(p->record.instance_id, instance_id ? instance_id : "") != 0) {
+                if (!quiet)
+                        log_info("first-boot: %s is the record of instance %s, not of this one (%s): its first "
+                                 "boot starts over",
+                                 p->path, instance_name(p->record.instance_id), instance_name(instance_id));
+                return 0;
+        }
+        p->have = true;
+        return 0;
+}
+
+static bool progress_done(const struct progress *p) {
+        return p->have && p->record.stage == FIRST_BOOT_DONE;
+}
+
+static void say_done(const struct progress *p) {
+        time_t at = (time_t)p->record.at;
+        char when[32] = "?";
+        struct tm tm;
+
+        if (gmtime_r(&at, &tm))
+                strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+        log_info("first-boot: first boot of instance %s done at %s: nothing to do", instance_name(p->instance_id), when);
+}
+
+/* The record at `stage` for `agent_id` and the registrar of the configuration, written now. */
+static int progress_write(const struct cli *cli, struct progress *p, enum first_boot_stage stage, const char *agent_id) {
+        struct first_boot_record next = { .registrar_port = cli->config.registrar_port, .stage = stage,
+                                          .at = (int64_t)time(NULL) };
+        int ret;
+
+        snprintf(next.instance_id, sizeof(next.instance_id), "%s", p->instance_id ? p->instance_id : "");
+        snprintf(next.agent_id, sizeof(next.agent_id), "%s", agent_id);
+        snprintf(next.registrar_ip, sizeof(next.registrar_ip), "%s", cli->config.registrar_ip);
+        if ((ret = first_boot_record_write(&cli->config, p->path, &next)) < 0)
+                return vm_error(ret, "record %s: %s", first_boot_stage_name(stage), vm_error_detail(ret));
+        p->record = next;
+        p->have = true;
+        return 0;
+}
+
+/* Registration (agent/registration.h). With the token the registrar enrols the agent in the
+ * token's group at its activation, and counts the token's use then: a token enrols once. So a
+ * run that finds the agent enrolled by an earlier run of this first boot (same agent, same
+ * registrar) registers without it, as `vmattest serve` does at every start; the registrar
+ * accepts the same EK and AK again, and the verifier keeps the enrolment. Without the token
+ * nothing is enrolled: a forged record gains nothing. */
+static int enrol(struct cli *cli, const struct secret *token, struct progress *p) {
         struct registrar_client registrar;
         struct agent_identity id;
+        bool same, in_flight;
         int ret;
 
         if ((ret = registrar_client_init(&registrar, &cli->config)) < 0)
                 return vm_error(ret, "register: %s", vm_error_detail(ret));
         if ((ret = agent_identity_open(&cli->config, cli_tcti(cli), MTLS_STATE_DIR, NULL, &id)) < 0)
                 return vm_error(ret, "register: %s", vm_error_detail(ret));
+        same = p->have && strcmp(p->record.agent_id, id.agent_id) == 0 &&
+               strcmp(p->record.registrar_ip, cli->config.registrar_ip) == 0 &&
+               p->record.registrar_port == cli->config.registrar_port;
+        if (same && p->record.stage >= FIRST_BOOT_ENROLLED) {
+                ret = agent_register(&cli->config, &id, &registrar, NULL);
+                if (ret >= 0)
+                        log_info("first-boot: register: agent %s was enrolled by an earlier run of this first boot: "
+                                 "registered and activated again at %s without the enrolment token (used up)",
+                                 id.agent_id, registrar.base_url);
+                goto out;
+        }
+        /* before the token leaves: a run cut after this knows the token may be used up */
+        in_flight = same && p->record.stage == FIRST_BOOT_REGISTERING;
+        if ((ret = progress_write(cli, p, FIRST_BOOT_REGISTERING, id.agent_id)) < 0)
+                goto out;
         ret = agent_register(&cli->config, &id, &registrar, token);
-        if (ret >= 0)
+        if (ret == -EPERM && registrar.status == 403 && in_flight) {
+                /* the earlier run may have been activated (and the token used up) just before it
+                 * was cut; the record stays "registering": nothing here proves the enrolment, the
+                 * escrow will (404: not enrolled) */
+                log_warning("first-boot: register: the registrar refused the enrolment token (%s); an earlier run of "
+                            "this first boot was cut after sending it and may have been enrolled with it: registering "
+                            "without the token",
+                            vm_error_detail(ret));
+                ret = agent_register(&cli->config, &id, &registrar, NULL);
+                if (ret >= 0)
+                        log_info("first-boot: register: agent %s registered and activated at %s without the "
+                                 "enrolment token",
+                                 id.agent_id, registrar.base_url);
+                goto out;
+        }
+        if (ret >= 0) {
                 log_info("first-boot: register: agent %s registered and activated at %s with the enrolment token",
                          id.agent_id, registrar.base_url);
+                ret = progress_write(cli, p, FIRST_BOOT_ENROLLED, id.agent_id);
+        }
+out:
         agent_identity_close(&id);
         return ret < 0 ? vm_error(ret, "register: %s", vm_error_detail(ret)) : 0;
 }
@@ -308,7 +425,7 @@ static int enrol(struct cli *cli, const struct secret *token) {
 /* Everything after the configuration step, in the order of vmattest(8) (first-boot); each step
  * can run again. `fb` still holds the token (wiped here once it was sent). */
 static int enrol_and_provision(struct cli *cli, struct first_boot_config *fb, const char *ca_path, const char *contact,
-                               uint16_t contact_port, const char *uuid) {
+                               uint16_t contact_port, const char *uuid, struct progress *progress) {
         static char *const restart_argv[] = { "systemctl", "restart", "vmattest.service", NULL };
         /* --add: a module that cannot go in fails the rebuild, instead of an initrd without it */
         static char *const dracut_argv[] = { "dracut", "--force", "--add", "vmattest", NULL };
@@ -320,6 +437,7 @@ static int enrol_and_provision(struct cli *cli, struct first_boot_config *fb, co
                                              .wait_seconds = FIRST_BOOT_ESCROW_WAIT };
         _cleanup_(freep) char *block = NULL;
         char unlock_volumes[sizeof(cli->config.unlock_volumes)] = "";
+        const char *tcti;
         bool escrowed;
         int ret;
 
@@ -327,10 +445,15 @@ static int enrol_and_provision(struct cli *cli, struct first_boot_config *fb, co
         agent_config_defaults(&cli->config);
         if ((ret = agent_config_load(cli->config_path, true, &cli->config)) < 0)
                 return vm_error(ret, "load %s: %s", cli->config_path, vm_error_detail(ret));
+        /* --tcti and $VMATTEST_TCTI reach the escrow too (agent/escrow_client.c opens config->tcti) */
+        tcti = cli_tcti(cli);
+        if (tcti != cli->config.tcti)
+                snprintf(cli->config.tcti, sizeof(cli->config.tcti), "%s", tcti);
 
-        if ((ret = enrol(cli, fb->token)) < 0)
-                return ret;
+        ret = enrol(cli, fb->token, progress);
         secret_freep(&fb->token);
+        if (ret < 0)
+                return ret;
         if ((ret = state_dir_give(&cli->config, cli->config.handover_uid)) < 0)
                 return vm_error(ret, "register: %s", vm_error_detail(ret));
 
@@ -367,13 +490,16 @@ static int enrol_and_provision(struct cli *cli, struct first_boot_config *fb, co
                 return ret;
         if ((ret = run_program("initrd rebuild", dracut_argv)) < 0)
                 return ret;
+        /* nothing is left: the hook's next runs end at the record */
+        if ((ret = progress_write(cli, progress, FIRST_BOOT_DONE, progress->record.agent_id)) < 0)
+                return ret;
         log_info("first-boot: done: enrolled, %s, %zu volume(s) provisioned, the initrd rebuilt with vmattest unlock",
                  escrowed ? "the instance passphrase escrowed" : "escrowed by an earlier run", fb->volume_count);
         return 0;
 }
 
 static int first_boot(const char *user_data, const char *instance_id, bool configure_only, struct cli *cli,
-                      bool *configured) {
+                      struct progress *progress, bool *configured) {
         _cleanup_(secret_freep) struct secret *input = NULL;
         _cleanup_(freep) char *block = NULL;
         struct first_boot_config fb;
@@ -412,9 +538,9 @@ static int first_boot(const char *user_data, const char *instance_id, bool confi
         if (configure_only)
                 goto out;
         *configured = true;
-        if ((ret = enrol_and_provision(cli, &fb, ca_path, contact, contact_port, uuid)) < 0)
-                log_error("first-boot: %s; run it again to resume (cloud-init single --name scripts_per_instance "
-                          "--frequency always)",
+        if ((ret = enrol_and_provision(cli, &fb, ca_path, contact, contact_port, uuid, progress)) < 0)
+                log_error("first-boot: %s; it resumes at the next boot (or run: cloud-init single --name "
+                          "scripts_per_boot --frequency always)",
                           vm_error_detail(ret));
 out:
         first_boot_config_clear(&fb);
@@ -426,11 +552,13 @@ int cmd_first_boot(int argc, char **argv, struct cli *cli) {
                 { "user-data", required_argument, NULL, 'u' },
                 { "instance-id", required_argument, NULL, 'i' },
                 { "configure-only", no_argument, NULL, 'c' },
+                { "check-done", no_argument, NULL, 'd' },
                 CLI_COMMON_OPTIONS,
                 {},
         };
         const char *user_data = NULL, *instance_id = NULL;
-        bool configure_only = false, configured = false;
+        bool configure_only = false, check_done = false, configured = false;
+        struct progress progress = { 0 };
         int opt, ret;
 
         while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
@@ -446,6 +574,9 @@ int cmd_first_boot(int argc, char **argv, struct cli *cli) {
                 case 'c':
                         configure_only = true;
                         break;
+                case 'd':
+                        check_done = true;
+                        break;
                 case 'h':
                         fputs(first_boot_help, stdout);
                         return EXIT_OK;
@@ -455,6 +586,26 @@ int cmd_first_boot(int argc, char **argv, struct cli *cli) {
         }
         if ((ret = cli_no_operands("first-boot", argc, argv)) != EXIT_OK)
                 return ret;
+        if (check_done && configure_only)
+                return cli_usage_error("first-boot", "--check-done and --configure-only exclude each other");
+        if (!configure_only) {
+                /* before the user-data is read: a boot after a finished first boot costs this alone */
+                if (instance_id && !first_boot_instance_id_valid(instance_id))
+                        return cli_usage_error("first-boot", "--instance-id: not 1-%d printable characters",
+                                               FIRST_BOOT_INSTANCE_ID_MAX);
+                if ((ret = cli_load_config(cli)) != EXIT_OK)
+                        return ret;
+                if ((ret = progress_load(cli, instance_id, check_done, &progress)) < 0) {
+                        log_error("first-boot: %s; nothing written", vm_error_detail(ret));
+                        return EXIT_FAILED;
+                }
+                if (progress_done(&progress)) {
+                        say_done(&progress);
+                        return EXIT_OK;
+                }
+                if (check_done)
+                        return EXIT_FAILED;
+        }
         if (!user_data)
                 return cli_usage_error("first-boot", "--user-data FILE|- is required");
         /* the token, the escrow's mTLS key and the passphrases live in the secure heap */
@@ -464,7 +615,7 @@ int cmd_first_boot(int argc, char **argv, struct cli *cli) {
                 log_error("first-boot: %s; nothing written", vm_error_detail(ret));
                 return EXIT_FAILED;
         }
-        ret = first_boot(user_data, instance_id, configure_only, cli, &configured);
+        ret = first_boot(user_data, instance_id, configure_only, cli, &progress, &configured);
         if (ret < 0 && configured)
                 return ret == -EACCES ? EXIT_REFUSED : EXIT_FAILED;
         if (ret < 0) {

@@ -5,14 +5,15 @@
 # and nothing at all written when a field is bad, when a device is not a block device or when
 # the new agent.conf would not load. The hook runs against a stand-in `cloud-init query`.
 # No TPM: the configuration step (--configure-only) does not use it; the enrolment after it
-# is tests/vm/test-boot-cloud.sh's.
+# is tests/vm/test-boot-cloud.sh's and test-first-boot-resume.sh's. The hook at a boot after a
+# finished first boot: vmattest's record says done, one line, no `cloud-init query`.
 . "$(dirname "$0")/lib.sh"
-plan 16
+plan 20
 
 cd "$TEST_TMP" || exit 1
 tenant_pki
 mkdir -p etc bin
-printf '# as packaged\n[agent]\nhandover_path = "/run/vmattest/handover.d/handover"\n' >etc/agent.conf
+printf '# as packaged\n[agent]\nhandover_path = "/run/vmattest/handover.d/handover"\nstate_dir = "%s/state"\n' "$TEST_TMP" >etc/agent.conf
 cp etc/agent.conf packaged.conf
 token=tenant-group-token-$(openssl rand -hex 8)
 vm() { "$VMATTEST" --config "$TEST_TMP/etc/agent.conf" "$@"; }
@@ -72,11 +73,14 @@ expect_equal "... and the files are as they were" "$(state)" "$before"
 cp packaged.conf etc/agent.conf && rm -f etc/verifier-ca.pem
 
 # the hook: the vmattest: key of vendor-data and user-data, through `cloud-init query`
-printf '#!/bin/sh\n# stand-in for cloud-init query\ncase "$2" in\nuserdata) cat %s/userdata ;;\nvendordata) cat %s/vendordata ;;\nv1.instance_id) echo iid-hook-7 ;;\nesac\n' \
-        "$TEST_TMP" "$TEST_TMP" >bin/cloud-init
-printf '#!/bin/sh\nexec %s --config %s/etc/agent.conf "$@" --configure-only\n' "$VMATTEST" "$TEST_TMP" >bin/vmattest
+printf '#!/bin/sh\n# stand-in for cloud-init query\necho "$*" >>%s/queries\ncase "$2" in\nuserdata) cat %s/userdata ;;\nvendordata) cat %s/vendordata ;;\nv1.instance_id) echo iid-hook-7 ;;\nesac\n' \
+        "$TEST_TMP" "$TEST_TMP" "$TEST_TMP" >bin/cloud-init
+# the configuration step alone, but for the hook's question to the record
+printf '#!/bin/sh\ncase " $* " in *" --check-done "*) exec %s --config %s/etc/agent.conf "$@" ;; esac\nexec %s --config %s/etc/agent.conf "$@" --configure-only\n' \
+        "$VMATTEST" "$TEST_TMP" "$VMATTEST" "$TEST_TMP" >bin/vmattest
 chmod 0755 bin/cloud-init bin/vmattest
-sed "s|\"/usr/bin/vmattest\"|\"$TEST_TMP/bin/vmattest\"|" "$OLDPWD/packaging/cloud-init/vmattest-first-boot" >bin/hook
+sed -e "s|\"/usr/bin/vmattest\"|\"$TEST_TMP/bin/vmattest\"|" -e "s|\"/var/lib/cloud/data/instance-id\"|\"$TEST_TMP/instance-id\"|" \
+        "$OLDPWD/packaging/cloud-init/vmattest-first-boot" >bin/hook
 chmod 0755 bin/hook
 hook() { PATH="$TEST_TMP/bin:$PATH" bin/hook; }
 printf '#cloud-config\nhostname: x\n' >userdata
@@ -93,3 +97,31 @@ expect_equal "hook: vendor-data's registrar and CA, user-data's token, cloud-ini
 if grep -rq "$token" etc/ "$TEST_TMP/out" 2>/dev/null || [[ $out == *"$token"* ]]; then
         not_ok "the token is in no file and no output"
 else ok "the token is in no file and no output"; fi
+
+# a boot after the first: vmattest's record of this instance says done
+echo iid-hook-7 >instance-id
+mkdir -p state
+record() { printf 'vmattest-first-boot 1\ninstance_id %s\nagent_id iid-hook-7\nregistrar_ip 192.0.2.77\nregistrar_port 8891\nstage %s\nat 1733500000\n' "$1" "$2" >state/first-boot; }
+record iid-hook-7 done
+rm -f queries
+before=$(state)
+out=$(hook 2>&1); rc=$?
+expect_equal "hook, the record says done: exit 0, one line, no cloud-init query, nothing written" \
+        "$rc|$(sed 's/^[^:]*: first-boot: //' <<<"$out")|$(cat queries 2>/dev/null)|$(state)" \
+        "0|first boot of instance iid-hook-7 done at 2024-12-06T15:46:40Z: nothing to do||$before"
+start=$(date +%s%N); hook >/dev/null 2>&1; cost=$(( ($(date +%s%N) - start) / 1000000 ))
+echo "the hook at a boot after the first: $cost ms" | diag
+record iid-hook-7 enrolled
+rm -f queries
+out=$(hook 2>&1); rc=$?
+expect_equal "hook, the record says enrolled: the long way (cloud-init query, first-boot)" \
+        "$rc $(grep -c . queries)" "0 3"
+record iid-of-the-image-builder done
+rm -f queries
+out=$(hook 2>&1); rc=$?
+expect_equal "hook, a done record of another instance: the long way" "$rc $(grep -c . queries)" "0 3"
+record iid-hook-7 done
+printf 'stage done\n' >>state/first-boot
+rm -f queries
+out=$(hook 2>&1); rc=$?
+expect_equal "hook, a record that does not parse: the long way" "$rc $(grep -c . queries)" "0 3"

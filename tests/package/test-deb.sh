@@ -36,7 +36,7 @@ expect_equal "vmattest: the agent, its unit, users, tmpfiles, config, IMA policy
 -rw-r--r-- root/root ./usr/share/lintian/overrides/vmattest
 -rw-r--r-- root/root ./usr/share/man/man5/vmattest.conf.5.gz
 -rw-r--r-- root/root ./usr/share/man/man8/vmattest.8.gz
--rwxr-xr-x root/root ./var/lib/cloud/scripts/per-instance/vmattest-first-boot"
+-rwxr-xr-x root/root ./var/lib/cloud/scripts/per-boot/vmattest-first-boot"
 expect_equal "vmattest-dracut: the module 90vmattest, its man page (7)" "$(contents "${PKG_DEBS[1]}")" \
 "-rw-r--r-- root/root ./usr/lib/dracut/modules.d/90vmattest/99-vmattest-dhcp.network
 -rwxr-xr-x root/root ./usr/lib/dracut/modules.d/90vmattest/module-setup.sh

@@ -35,7 +35,7 @@ expect_equal "the files, where dracut and systemd look and under PREFIX" "$(cat 
 644 .$(pc sysusersdir systemd /usr/lib/sysusers.d)/vmattest-verifier.conf
 644 .$(pc tmpfilesdir systemd /usr/lib/tmpfiles.d)/vmattest.conf
 755 .$moduledir/90vmattest/module-setup.sh
-755 ./var/lib/cloud/scripts/per-instance/vmattest-first-boot
+755 ./var/lib/cloud/scripts/per-boot/vmattest-first-boot
 644 .$moduledir/90vmattest/99-vmattest-dhcp.network
 644 .$moduledir/90vmattest/vmattest-leave-initrd.service
 644 .$moduledir/90vmattest/vmattest-unlock.service
@@ -43,7 +43,7 @@ LIST
 )"
 expect_equal "the units, the module and the cloud-init hook name the binaries in PREFIX" \
         "$(grep -h '^ExecStart=' "$dest$unitdir"/vmattest*.service; grep -o ':-[^}]*}' "$dest$moduledir/90vmattest/module-setup.sh"
-           grep '^VMATTEST = ' "$dest/var/lib/cloud/scripts/per-instance/vmattest-first-boot")" \
+           grep '^VMATTEST = ' "$dest/var/lib/cloud/scripts/per-boot/vmattest-first-boot")" \
 "ExecStart=/opt/vmattest/bin/vmattest-verifier serve
 ExecStart=/opt/vmattest/bin/vmattest serve
 :-/opt/vmattest/bin/vmattest}

@@ -29,7 +29,7 @@ expect_equal "vmattest: the agent, its unit, users, tmpfiles, config, IMA policy
 -rw-r--r-- root root /usr/share/licenses/vmattest/LICENSE
 -rw-r--r-- root root /usr/share/man/man5/vmattest.conf.5
 -rw-r--r-- root root /usr/share/man/man8/vmattest.8
--rwxr-xr-x root root /var/lib/cloud/scripts/per-instance/vmattest-first-boot"
+-rwxr-xr-x root root /var/lib/cloud/scripts/per-boot/vmattest-first-boot"
 expect_equal "vmattest-dracut: the module 90vmattest, its man page (7), license" "$(files "$rpms/noarch/vmattest-dracut-$PKG_VERSION-1.noarch.rpm")" \
 "-rw-r--r-- root root /usr/lib/dracut/modules.d/90vmattest/99-vmattest-dhcp.network
 -rwxr-xr-x root root /usr/lib/dracut/modules.d/90vmattest/module-setup.sh
