@@ -239,6 +239,11 @@ int first_boot_record_read(const char *path, struct first_boot_record *out) {
                 return vm_error(-errno, "%s: %m", path);
         if (!S_ISREG(st.st_mode))
                 return vm_error(-EBADMSG, "%s: not a regular file", path);
+        /* the state directory is the runtime agent's user's: a record only its writer (first-boot,
+         * as root) can own, or one that user could have forged to skip a first boot */
+        if (st.st_uid != geteuid())
+                return vm_error(-EBADMSG, "%s: owned by uid %u, not by uid %u that writes it", path, (unsigned)st.st_uid,
+                                (unsigned)geteuid());
         for (;;) {
                 ssize_t n = read(fd, text + used, sizeof(text) - used);
 

@@ -15,10 +15,10 @@
  *   stage registering|enrolled|done
  *   at <Unix time the stage was reached>
  *
- * The state directory belongs to the runtime agent's user: the record is parsed as untrusted,
- * bounded input. What a forged one can do is small: "done" skips a first boot (the volumes stay
- * as the image shipped them), "enrolled" makes a run register without the token, which any
- * agent may do and which enrols nothing. */
+ * The state directory belongs to the runtime agent's user: the record stays root's (the hand-over
+ * of the directory leaves it out) and a record another user owns is ignored, so that user cannot
+ * forge "done" to skip a first boot; it can delete the record, which makes the next run start
+ * over (each step converges). The record is parsed as untrusted, bounded input all the same. */
 #pragma once
 
 #include <stddef.h>
@@ -71,7 +71,8 @@ int first_boot_record_format(const struct first_boot_record *record, char *out, 
 int first_boot_record_path(const struct agent_config *config, char *out, size_t size);
 
 /* Reads and parses the record at `path`: -ENOENT when there is none; a symbolic link, a
- * file that is not regular, or one longer than FIRST_BOOT_RECORD_MAX is refused. */
+ * file that is not regular, one another user than this process's owns, or one longer than
+ * FIRST_BOOT_RECORD_MAX is refused. */
 int first_boot_record_read(const char *path, struct first_boot_record *out);
 
 /* Writes `record` to `path` atomically (0600), creating the state directory if needed. */

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "agent/first_boot_record.h"
 #include "agent/state.h"
 #include "lib/cleanup.h"
 #include "lib/error.h"
@@ -148,7 +149,8 @@ int state_dir_give(const struct agent_config *config, uid_t owner) {
         while ((entry = readdir(dir))) {
                 struct stat st;
 
-                if (strcmp(entry->d_name, "..") == 0)
+                /* the first boot's record stays root's (agent/first_boot_record.h) */
+                if (strcmp(entry->d_name, "..") == 0 || strcmp(entry->d_name, FIRST_BOOT_RECORD_NAME) == 0)
                         continue;
                 if (fstatat(dirfd(dir), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
                         return vm_error(-errno, "%s/%s: %m", config->state_dir, entry->d_name);

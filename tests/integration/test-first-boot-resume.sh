@@ -8,9 +8,9 @@
 # the record said so finds the token refused and registers without it. The second run,
 # with the same user-data, registers without the token, escrows once, formats the volume,
 # writes crypttab and agent.conf, rebuilds the initrd and records done. A third run says done
-# in one line and changes nothing.
+# in one line and changes nothing, unless another user than root owns the record.
 . "$(dirname "$0")/lib.sh"
-plan 16
+plan 17
 
 command -v unshare >/dev/null && command -v losetup >/dev/null || { echo "1..0 # SKIP no unshare or losetup"; exit 0; }
 swtpm_start || exit 1
@@ -148,3 +148,7 @@ expect_equal "... and nothing changed (files, LUKS header, initrd, registrar)" "
 expect_success "... --check-done says the same (exit 0)" "$VMATTEST" --config etc/agent.conf first-boot --check-done --instance-id iid-resume-1
 expect_failure "... but not for another instance id (exit 1)" 1 "" \
         "$VMATTEST" --config etc/agent.conf first-boot --check-done --instance-id iid-another
+# the state directory is the runtime agent's user's: a record that user wrote cannot say done
+chown nobody agent-state/first-boot
+expect_failure "... nor when another user than root owns the record (it could be forged)" 1 "" \
+        "$VMATTEST" --config etc/agent.conf first-boot --check-done --instance-id iid-resume-1
