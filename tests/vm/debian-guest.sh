@@ -207,8 +207,9 @@ GUEST_POLICY_EXCLUDES=(
 #     once vmattest first-boot removed the provisioning dracut file): such an initrd is built
 #     here in the chroot with the image's dracut configuration less that file (--confdir), unpacked
 #     (lsinitrd --unpack), and its tree hashed: what runs in the initrd after unlock loaded the
-#     IMA policy is logged under its path there, which differs from the root's (dracut copies
-#     modules.d/*/x.sh to /usr/bin/x, strips nothing it does not strip every time).
+#     IMA policy is logged under its path there, which may differ from the root's (dracut
+#     installs modules.d/*/x.sh as /usr/bin/x, and the like); the instance's dracut, from the
+#     same files and configuration, makes the same files.
 # Each step --merge's the one before; GUEST_POLICY_EXCLUDES go into the policy.
 guest_runtime_policy() {
         local root=$1 out=$2 work=$TEST_TMP/runtime-policy exclude=() regex conf

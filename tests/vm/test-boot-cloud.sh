@@ -3,9 +3,13 @@
 # real vmattest-verifier on the host. The image (tests/vm/debian-guest.sh: debootstrap, this
 # tree's .debs installed with apt, the initrd made by the guest's own dracut, a LUKS2 root opened
 # by the image builder's provisioning key) boots under OVMF with a swtpm vTPM and a NoCloud seed.
-# The tenant made a group with an enrolment token; its user-data names the registrar's TLS port
-# (10.0.2.2 from the guest), the CA, the token, the contact (the host forward to the agent) and
-# the volumes root and /dev/vdb.
+# The tenant made a group with an enrolment token and the image's runtime policy (made by the
+# image builder with vmattest-policy from the image tree, that tree under /sysroot and an initrd
+# built as the instance's first boot builds it; debian-guest.sh names its excludes and why);
+# after the policy was made the image builder changed one program of the image,
+# /usr/local/bin/vmattest-probe (a copy of /usr/bin/true, then of /usr/bin/false). Its user-data
+# names the registrar's TLS port (10.0.2.2 from the guest), the CA, the token, the contact (the
+# host forward to the agent) and the volumes root and /dev/vdb.
 #   boot 1   cloud-init's final stage runs vmattest's hook: `vmattest first-boot` configures the
 #            agent, registers with the token (the verifier enrols it in the group), restarts the
 #            runtime agent, escrows the instance passphrase once the verifier attested this boot,
@@ -14,7 +18,12 @@
 #            module; the guest hands the new initrd out on a scratch disk and powers off
 #   boot 2   the same instance (root, vTPM, seed) with that initrd: `vmattest unlock` attests,
 #            the verifier releases the escrowed passphrase, root and data volume unlock, the
-#            runtime agent takes over and the verifier polls it
+#            runtime agent takes over and the verifier polls it, its IMA list checked against
+#            the runtime policy; the image's probe (vmattest-test-boot2.service) waits until
+#            the runtime agent answered 3 integrity quote requests, runs the changed program,
+#            copies the IMA list to the scratch disk and powers off: the verifier polled the
+#            runtime agent at least 3 times without a failure, then fails it naming the path
+#            of the changed program
 #   after    on the host, without device-mapper: the provisioning key opens the root no more,
 #            and the image's volume key is not the root's any more
 #   bad      a new instance with a malformed verifier_ca: it boots to the end, the cloud-init
