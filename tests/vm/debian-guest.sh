@@ -88,10 +88,12 @@ EOF
         mkdir -p "$root/etc/cloud/cloud.cfg.d"
         cat >"$root/etc/cloud/cloud.cfg.d/90-vmattest-image.cfg" <<'EOF'
 # the test image: NoCloud (the "cidata" volume) only, no search of other clouds' metadata;
-# no SSH server (no host keys to make), no locales package (C.UTF-8 is libc's own)
+# no SSH server (no host keys to make); no locale set: cloud-init would rewrite
+# /etc/default/locale per instance, a file root reads at every boot and the image's runtime
+# policy pins (C.UTF-8 is libc's own, no locales package)
 datasource_list: [ NoCloud, None ]
 ssh_genkeytypes: []
-locale: C.UTF-8
+locale: false
 # no default user: cloud-init would add one to /etc/passwd, /etc/group and /etc/shadow per
 # instance, files root reads at every boot and the image's runtime policy pins
 users: []
@@ -193,6 +195,16 @@ GUEST_POLICY_EXCLUDES=(
         # cloud-init (root) reads the NoCloud seed's files at every boot, the ISO mounted at a
         # temporary directory: the tenant's user-data and the instance's meta-data
         '/run/cloud-init/tmp/tmp[^/]+/(user-data|meta-data|vendor-data|network-config)$'
+        # systemd-sysusers (root) rewrites /etc/group and /etc/gshadow at every boot when a
+        # sysusers.d file has an "m" line (vmattest.sysusers: m vmattest tss), through temporary
+        # files of random names it opens read-write, empty when measured
+        '/etc/\.#(group|gshadow)[^/]+$'
+        # apparmor.service (root) compiles the profiles of /etc/apparmor.d (listed) for the
+        # running kernel's features at the first boot and loads that cache at the boots after
+        '/var/cache/apparmor/'
+        # cloud-init's resizefs module (root) makes it empty at every boot to test the root is
+        # writable, and reads it
+        '/\.ismount-test-file$'
         # vmattest first-boot writes the instance's volumes there (their LUKS UUIDs, no key file);
         # systemd's cryptsetup generator (root) reads it at every boot
         '(/sysroot)?/etc/crypttab$'
@@ -218,13 +230,19 @@ guest_runtime_policy() {
         for conf in "$root"/etc/dracut.conf.d/*.conf; do
                 [ "${conf##*/}" = 90-vmattest-provisioning.conf ] || cp "$conf" "$root/tmp/instance-dracut.conf.d/" || return 1
         done
-        if ! guest_logged "$TEST_TMP/guest-build.log" guest_chroot "$root" dracut --force --confdir /tmp/instance-dracut.conf.d \
-                --add vmattest --kver "$VM_KVER" /tmp/initrd-instance.img; then
+        # the module installs the CA the instance's agent.conf names, which the image does not have
+        # yet: a placeholder (read from the initrd's memory, never measured)
+        mkdir -p "$root/tmp/instance-vmattest" && cp "$root"/etc/vmattest/* "$root/tmp/instance-vmattest/" &&
+                echo "placeholder: the tenant's CA comes at the first boot" >"$root/tmp/instance-vmattest/verifier-ca.pem" ||
+                return 1
+        if ! guest_logged "$TEST_TMP/guest-build.log" guest_chroot "$root" env VMATTEST_CONFDIR=/tmp/instance-vmattest \
+                dracut --force --confdir /tmp/instance-dracut.conf.d --add vmattest --kver "$VM_KVER" /tmp/initrd-instance.img; then
                 echo "dracut --add vmattest in the guest root failed:" >&2; tail -n 30 "$TEST_TMP/guest-build.log" >&2; return 1
         fi
         (cd "$work/initrd" && lsinitrd --unpack "$root/tmp/initrd-instance.img" >/dev/null 2>&1)
-        rm -rf "$root/tmp/instance-dracut.conf.d" "$root/tmp/initrd-instance.img"
-        [ -s "$work/initrd/usr/bin/vmattest" ] || { echo "the instance's initrd did not unpack (no usr/bin/vmattest)" >&2; return 1; }
+        rm -rf "$root/tmp/instance-dracut.conf.d" "$root/tmp/instance-vmattest" "$root/tmp/initrd-instance.img"
+        [ -s "$work/initrd/usr/lib/systemd/system/vmattest-unlock.service" ] ||
+                { echo "the instance's initrd has no vmattest module (see $TEST_TMP/guest-build.log)" >&2; return 1; }
         "$VMATTEST_POLICY" runtime -q --rootfs "$root" "${exclude[@]}" --timestamp image -o "$work/root.json" &&
                 cp -al "$root" "$work/view/sysroot" &&
                 "$VMATTEST_POLICY" runtime -q --rootfs "$work/view" --merge "$work/root.json" --timestamp image \

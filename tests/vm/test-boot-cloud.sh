@@ -209,7 +209,7 @@ boot1_console=$VM_CONSOLE
 # runtime policy POLICY matches (jq's regexes for Python's: a diagnosis) and whose digest it does
 # not list for that path, and the violations: what the verifier would refuse
 ima_not_allowed() {
-        awk '$3 == "ima-ng" { print $2 "\t" $4 "\t" substr($0, index($0, $5)) }' "$1" |
+        awk '$3 ~ /^ima-(ng|sig)$/ && $5 != "boot_aggregate" { print $2 "\t" $4 "\t" $5 }' "$1" |
                 jq -R -r --slurpfile p "$2" '($p[0].excludes) as $ex | split("\t") | . as [$th, $d, $path] |
                         if ($th | test("^0+$")) then "violation: \($path)"
                         elif any($ex[]; . as $r | $path | test("^(" + $r + ")")) then empty
@@ -221,16 +221,18 @@ ima_not_allowed() {
 SCENARIO_T0=$EPOCHREALTIME
 polled=0 failure=null boot2_rc=1
 if [ -s initrd-instance.img ]; then
-        from=$(polls)
         vm_swtpm_run good/tpm &&
                 GUEST_BOOT_INITRD=$TEST_TMP/initrd-instance.img guest_boot good2 good/root.img good/data.img good/seed.iso \
                         good/tpm "$fwd_port" good/scratch.img
-        # the polls the verifier counted while it had no failure, until it fails the agent or qemu ends
+        # the polls the verifier counted while it had no failure, from the runtime agent's start (the
+        # polls of the agent unreachable before count too), until it fails the agent or qemu ends
+        from=
         while :; do
                 status=$(status_json)
                 failure=$(jq -r '.[0].failure // "null"' <<<"$status")
                 [ "$failure" = null ] || break
                 polled=$(jq -r '.[0].polls // 0' <<<"$status")
+                [ -n "$from" ] || ! guest_line 'boot 2 runtime agent: active' >/dev/null || from=$polled
                 kill -0 "$VM_QEMU_PID" 2>/dev/null || break
                 sleep 0.5
         done
@@ -265,10 +267,11 @@ fi
 expect_equal "boot 2: root and data volume are mapped, the root from the LUKS2 mapping" \
         "$(guest_line 'boot 2 mapped:') | $(guest_line 'boot 2 root device:') | $(guest_line 'boot 2 data volume:')" \
         "boot 2 mapped: root vmattest-vdb  | boot 2 root device: /dev/mapper/root crypt | boot 2 data volume: crypt"
-if [ "$(guest_line 'boot 2 runtime agent:')" = "boot 2 runtime agent: active" ] && [ "$polled" -ge $((from + 3)) ]; then
+if [ "$(guest_line 'boot 2 runtime agent:')" = "boot 2 runtime agent: active" ] && [ -n "$from" ] &&
+        [ "$polled" -ge $((from + 3)) ] && [ "$(guest_line 'boot 2 integrity quotes answered:' | sed 's/^.*: //')" -ge 3 ] 2>/dev/null; then
         ok "boot 2: the runtime agent took over and the verifier polled it under the image's runtime policy ($((polled - from)) polls of this boot before a failure)"
 else
-        not_ok "boot 2: the runtime agent took over and the verifier polled it under the image's runtime policy ($polled polls, from $from, before a failure)"
+        not_ok "boot 2: the runtime agent took over and the verifier polled it under the image's runtime policy ($polled polls, from ${from:-none}, before a failure; $(guest_line 'boot 2 integrity quotes answered:'))"
         status_json | diag
 fi
 if [[ $failure == *": $changed_path with sha256:${changed_digest:0:4}"*"is not allowed by the runtime policy"* ]] &&
