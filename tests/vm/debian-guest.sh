@@ -112,7 +112,8 @@ EOF
 # without the provisioning key (the instance's boots after the first; the first removes the key
 # late, from cloud-init's final stage, long after this unit's condition was checked). It prints
 # what is mapped and the runtime agent's state, waits until the runtime agent answered the
-# verifier's integrity quote requests 3 times, runs /usr/local/bin/vmattest-probe (changed after
+# verifier's integrity quote requests 4 times (the test wants 3 polls after it saw the agent
+# active, a line before), runs /usr/local/bin/vmattest-probe (changed after
 # the policy was made: guest_image), waits for the verifier's next polls, writes the IMA list to
 # the scratch disk (vdd: its length, a newline, the list) and powers off. The journal is read as
 # nobody in group systemd-journal: root's reads are measured, and root opening a journal file
@@ -135,7 +136,7 @@ answered() {
         echo "boot 2 data volume: $(lsblk -no TYPE /dev/mapper/vmattest-vdb 2>&1)"
         for i in $(seq 60); do systemctl is-active -q vmattest.service && break; sleep 1; done
         echo "boot 2 runtime agent: $(systemctl is-active vmattest.service)"
-        for i in $(seq 120); do [ "$(answered)" -ge 3 ] && break; sleep 1; done
+        for i in $(seq 120); do [ "$(answered)" -ge 4 ] && break; sleep 1; done
         echo "boot 2 integrity quotes answered: $(answered)"
         /usr/local/bin/vmattest-probe
         echo "boot 2 changed program ran (exit $?)"
@@ -230,11 +231,12 @@ guest_runtime_policy() {
         for conf in "$root"/etc/dracut.conf.d/*.conf; do
                 [ "${conf##*/}" = 90-vmattest-provisioning.conf ] || cp "$conf" "$root/tmp/instance-dracut.conf.d/" || return 1
         done
-        # the module installs the CA the instance's agent.conf names, which the image does not have
-        # yet: a placeholder (read from the initrd's memory, never measured)
+        # the module installs the CAs agent.conf names (the packaged one: registrar-ca.pem and
+        # verifier-ca.pem; the instance's: the tenant's verifier-ca.pem), which the image does not
+        # have: placeholders (read from the initrd's memory, never measured)
         mkdir -p "$root/tmp/instance-vmattest" && cp "$root"/etc/vmattest/* "$root/tmp/instance-vmattest/" &&
-                echo "placeholder: the tenant's CA comes at the first boot" >"$root/tmp/instance-vmattest/verifier-ca.pem" ||
-                return 1
+                echo "placeholder: the tenant's CA comes at the first boot" >"$root/tmp/instance-vmattest/verifier-ca.pem" &&
+                cp "$root/tmp/instance-vmattest/verifier-ca.pem" "$root/tmp/instance-vmattest/registrar-ca.pem" || return 1
         if ! guest_logged "$TEST_TMP/guest-build.log" guest_chroot "$root" env VMATTEST_CONFDIR=/tmp/instance-vmattest \
                 dracut --force --confdir /tmp/instance-dracut.conf.d --add vmattest --kver "$VM_KVER" /tmp/initrd-instance.img; then
                 echo "dracut --add vmattest in the guest root failed:" >&2; tail -n 30 "$TEST_TMP/guest-build.log" >&2; return 1
