@@ -88,16 +88,82 @@ EOF
         mkdir -p "$root/etc/cloud/cloud.cfg.d"
         cat >"$root/etc/cloud/cloud.cfg.d/90-vmattest-image.cfg" <<'EOF'
 # the test image: NoCloud (the "cidata" volume) only, no search of other clouds' metadata;
-# no SSH server (no host keys to make), no locales package (C.UTF-8 is libc's own)
+# no SSH server (no host keys to make); no locale set: cloud-init would rewrite
+# /etc/default/locale per instance, a file root reads at every boot and the image's runtime
+# policy pins (C.UTF-8 is libc's own, no locales package)
 datasource_list: [ NoCloud, None ]
 ssh_genkeytypes: []
-locale: C.UTF-8
+locale: false
+# no default user: cloud-init would add one to /etc/passwd, /etc/group and /etc/shadow per
+# instance, files root reads at every boot and the image's runtime policy pins
+users: []
 EOF
+        guest_add_probe "$root" || return 1
         # timers and jobs a short test boot does not need (they compete for the TCG CPU)
         for unit in apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer e2scrub_reap.service \
                 fstrim.timer man-db.timer systemd-timesyncd.service; do
                 ln -sf /dev/null "$root/etc/systemd/system/$unit"
         done
+}
+
+# guest_add_probe ROOT: TEST ONLY. Boot 2's probe for tests/vm/test-boot-cloud.sh, in the image
+# before its runtime policy is made (a script cloud-init wrote per instance would run from
+# /var/lib/cloud, which the policy does not list). vmattest-test-boot2.service runs it at a boot
+# without the provisioning key (the instance's boots after the first; the first removes the key
+# late, from cloud-init's final stage, long after this unit's condition was checked). It prints
+# what is mapped and the runtime agent's state, waits until the runtime agent answered the
+# verifier's integrity quote requests 4 times (the test wants 3 polls after it saw the agent
+# active, a line before), runs /usr/local/bin/vmattest-probe (changed after
+# the policy was made: guest_image), waits for the verifier's next polls, writes the IMA list to
+# the scratch disk (vdd: its length, a newline, the list) and powers off. The journal is read as
+# nobody in group systemd-journal: root's reads are measured, and root opening a journal file
+# journald holds open for write is an IMA violation (open_writers), which the verifier refuses.
+# /usr/local/bin/vmattest-probe starts as a copy of /usr/bin/true.
+guest_add_probe() {
+        local root=$1
+        install -D -m 0755 "$root/usr/bin/true" "$root/usr/local/bin/vmattest-probe" || return 1
+        mkdir -p "$root/usr/local/sbin"
+        cat >"$root/usr/local/sbin/vmattest-test-boot2" <<'EOF'
+#!/bin/sh
+# TEST ONLY: boot 2's probe for tests/vm/test-boot-cloud.sh (see tests/vm/debian-guest.sh)
+answered() {
+        setpriv --reuid=nobody --regid=systemd-journal --clear-groups -- \
+                journalctl -b -q -o cat -u vmattest.service | grep -c 'quotes/integrity.* -> 200 '
+}
+{
+        echo "boot 2 mapped: $(cd /dev/mapper && ls | grep -v control | tr '\n' ' ')"
+        echo "boot 2 root device: $(findmnt -no SOURCE /) $(lsblk -no TYPE "$(findmnt -no SOURCE /)")"
+        echo "boot 2 data volume: $(lsblk -no TYPE /dev/mapper/vmattest-vdb 2>&1)"
+        for i in $(seq 60); do systemctl is-active -q vmattest.service && break; sleep 1; done
+        echo "boot 2 runtime agent: $(systemctl is-active vmattest.service)"
+        for i in $(seq 120); do [ "$(answered)" -ge 4 ] && break; sleep 1; done
+        echo "boot 2 integrity quotes answered: $(answered)"
+        /usr/local/bin/vmattest-probe
+        echo "boot 2 changed program ran (exit $?)"
+        sleep 15
+        cat /sys/kernel/security/ima/ascii_runtime_measurements >/run/vmattest-test-ima
+        { wc -c </run/vmattest-test-ima; cat /run/vmattest-test-ima; } | dd of=/dev/vdd bs=1M conv=fsync status=none
+        echo "boot 2 IMA entries: $(wc -l </run/vmattest-test-ima)"
+        echo "boot 2 done"
+} 2>&1 | sed 's/^/VMATTEST-GUEST: /' >/dev/console
+systemctl --no-block poweroff
+EOF
+        chmod 0755 "$root/usr/local/sbin/vmattest-test-boot2"
+        cat >"$root/etc/systemd/system/vmattest-test-boot2.service" <<'EOF'
+# TEST ONLY: boot 2's probe for tests/vm/test-boot-cloud.sh (see tests/vm/debian-guest.sh)
+[Unit]
+Description=vmattest test image: boot 2's probe
+ConditionPathExists=!/etc/cryptsetup-keys.d/provisioning.key
+
+[Service]
+Type=exec
+ExecStart=/usr/local/sbin/vmattest-test-boot2
+
+[Install]
+WantedBy=multi-user.target
+EOF
+        mkdir -p "$root/etc/systemd/system/multi-user.target.wants"
+        ln -sf ../vmattest-test-boot2.service "$root/etc/systemd/system/multi-user.target.wants/"
 }
 
 # guest_disk ROOT IMG FS_UUID LUKS_UUID KEYFILE: ROOT as ext4 (FS_UUID) in a LUKS2 container
@@ -112,8 +178,87 @@ guest_disk() {
                 --pbkdf pbkdf2 --pbkdf-force-iterations 1000 --key-file "$key" "$img" >/dev/null
 }
 
+# GUEST_POLICY_EXCLUDES: the runtime policy's excludes, each a path written per instance (or per
+# boot) that IMA measures at the instance's boots after the first: root reads it (ima-policy/
+# vmattest.policy measures what root reads on disk), so its digest is the instance's, not the
+# image's. An exclude lets anything at its paths pass, what runs from there too: none matches a
+# directory programs run from.
+GUEST_POLICY_EXCLUDES=(
+        # journald (root) opens its files read-write as they grow
+        '/var/log/journal/'
+        # systemd-random-seed (root) reads and rewrites it at every boot
+        '/var/lib/systemd/random-seed$'
+        # cloud-init (root) reads back its state of the instance at every boot (obj.pkl, the
+        # instance's user-data, data/instance-id, ...); not instances/ID/scripts/, where the
+        # instance's runcmd is: a script run from there is named by the verifier
+        '/var/lib/cloud/data/'
+        '/var/lib/cloud/instances/[^/]+/[^/]+$'
+        # cloud-init (root) reads the NoCloud seed's files at every boot, the ISO mounted at a
+        # temporary directory: the tenant's user-data and the instance's meta-data
+        '/run/cloud-init/tmp/tmp[^/]+/(user-data|meta-data|vendor-data|network-config)$'
+        # systemd-sysusers (root) rewrites /etc/group and /etc/gshadow at every boot when a
+        # sysusers.d file has an "m" line (vmattest.sysusers: m vmattest tss), through temporary
+        # files of random names it opens read-write, empty when measured
+        '/etc/\.#(group|gshadow)[^/]+$'
+        # apparmor.service (root) compiles the profiles of /etc/apparmor.d (listed) for the
+        # running kernel's features at the first boot and loads that cache at the boots after
+        '/var/cache/apparmor/'
+        # cloud-init's resizefs module (root) makes it empty at every boot to test the root is
+        # writable, and reads it
+        '/\.ismount-test-file$'
+        # vmattest first-boot writes the instance's volumes there (their LUKS UUIDs, no key file);
+        # systemd's cryptsetup generator (root) reads it at every boot
+        '(/sysroot)?/etc/crypttab$'
+)
+
+# guest_runtime_policy ROOT OUT: the tenant's runtime policy (Keylime's format) for the instances
+# of the image tree ROOT, made with vmattest-policy as an image builder makes it:
+#   - the tree, each file under its path there (vmattest-policy runtime --rootfs);
+#   - the tree again under /sysroot: systemd in the initrd reads some of the root's files (fstab,
+#     os-release) as root before switch-root, and IMA records the path it opened;
+#   - the files of the initrd the instance's first boot builds (dracut --force --add vmattest,
+#     once vmattest first-boot removed the provisioning dracut file): such an initrd is built
+#     here in the chroot with the image's dracut configuration less that file (--confdir), unpacked
+#     (lsinitrd --unpack), and its tree hashed: what runs in the initrd after unlock loaded the
+#     IMA policy is logged under its path there, which may differ from the root's (dracut
+#     installs modules.d/*/x.sh as /usr/bin/x, and the like); the instance's dracut, from the
+#     same files and configuration, makes the same files.
+# Each step --merge's the one before; GUEST_POLICY_EXCLUDES go into the policy.
+guest_runtime_policy() {
+        local root=$1 out=$2 work=$TEST_TMP/runtime-policy exclude=() regex conf
+        for regex in "${GUEST_POLICY_EXCLUDES[@]}"; do exclude+=(--exclude "$regex"); done
+        rm -rf "$work" && mkdir -p "$work/initrd" "$work/view" "$root/tmp/instance-dracut.conf.d" || return 1
+        for conf in "$root"/etc/dracut.conf.d/*.conf; do
+                [ "${conf##*/}" = 90-vmattest-provisioning.conf ] || cp "$conf" "$root/tmp/instance-dracut.conf.d/" || return 1
+        done
+        # the module installs the CAs agent.conf names (the packaged one: registrar-ca.pem and
+        # verifier-ca.pem; the instance's: the tenant's verifier-ca.pem), which the image does not
+        # have: placeholders (read from the initrd's memory, never measured)
+        mkdir -p "$root/tmp/instance-vmattest" && cp "$root"/etc/vmattest/* "$root/tmp/instance-vmattest/" &&
+                echo "placeholder: the tenant's CA comes at the first boot" >"$root/tmp/instance-vmattest/verifier-ca.pem" &&
+                cp "$root/tmp/instance-vmattest/verifier-ca.pem" "$root/tmp/instance-vmattest/registrar-ca.pem" || return 1
+        if ! guest_logged "$TEST_TMP/guest-build.log" guest_chroot "$root" env VMATTEST_CONFDIR=/tmp/instance-vmattest \
+                dracut --force --confdir /tmp/instance-dracut.conf.d --add vmattest --kver "$VM_KVER" /tmp/initrd-instance.img; then
+                echo "dracut --add vmattest in the guest root failed:" >&2; tail -n 30 "$TEST_TMP/guest-build.log" >&2; return 1
+        fi
+        (cd "$work/initrd" && lsinitrd --unpack "$root/tmp/initrd-instance.img" >/dev/null 2>&1)
+        rm -rf "$root/tmp/instance-dracut.conf.d" "$root/tmp/instance-vmattest" "$root/tmp/initrd-instance.img"
+        [ -s "$work/initrd/usr/lib/systemd/system/vmattest-unlock.service" ] ||
+                { echo "the instance's initrd has no vmattest module (see $TEST_TMP/guest-build.log)" >&2; return 1; }
+        "$VMATTEST_POLICY" runtime -q --rootfs "$root" "${exclude[@]}" --timestamp image -o "$work/root.json" &&
+                cp -al "$root" "$work/view/sysroot" &&
+                "$VMATTEST_POLICY" runtime -q --rootfs "$work/view" --merge "$work/root.json" --timestamp image \
+                        -o "$work/sysroot.json" &&
+                "$VMATTEST_POLICY" runtime -q --rootfs "$work/initrd" --merge "$work/sysroot.json" --timestamp image -o "$out" ||
+                return 1
+        echo "# runtime policy: $(jq '.digests | length' "$out") paths, $(jq '.excludes | length' "$out") excludes"
+        rm -rf "$work"
+}
+
 # guest_image: the image, from the cache when its inputs did not change. Sets GUEST_VMLINUZ,
-# GUEST_INITRD, GUEST_ROOT (the LUKS2 root image; copy it before booting), GUEST_FS_UUID.
+# GUEST_INITRD, GUEST_ROOT (the LUKS2 root image; copy it before booting), GUEST_FS_UUID,
+# GUEST_RUNTIME_POLICY (the tenant's runtime policy for the image's instances) and
+# GUEST_CHANGED_PROGRAM ("PATH SHA-256": the program changed after the policy was made).
 guest_image() {
         local include key dir tmp root log kdeb fs_uuid luks_uuid drivers
         pkg_debs >/dev/null || return 1
@@ -123,10 +268,12 @@ guest_image() {
         PKG_DEBS=("${PKG_DEBS[0]}" "${PKG_DEBS[1]}")
         # shellcheck disable=SC2086 # GUEST_PACKAGES: a list
         include=$( { pkg_depends; printf '%s\n' $GUEST_PACKAGES; } | LC_ALL=C sort -u | paste -sd,)
-        key=$({ sha256sum "$VM_ROOT/tests/vm/debian-guest.sh" "${PKG_DEBS[0]}" "${PKG_DEBS[1]}" "$kdeb" | cut -c1-64
+        key=$({ sha256sum "$VM_ROOT/tests/vm/debian-guest.sh" "${PKG_DEBS[0]}" "${PKG_DEBS[1]}" "$kdeb" "$VMATTEST_POLICY" |
+                        cut -c1-64
                 echo "$PKG_SUITE|$DEBIAN_MIRROR|$include"; } | sha256sum | cut -c1-16)
         dir="$CACHE/debian-guest/$key"
         GUEST_VMLINUZ=$dir/vmlinuz GUEST_INITRD=$dir/initrd.img GUEST_ROOT=$dir/root.img
+        GUEST_RUNTIME_POLICY=$dir/runtime-policy.json GUEST_CHANGED_PROGRAM=$dir/changed-program
         if [ -e "$dir/.complete" ]; then
                 GUEST_FS_UUID=$(cat "$dir/fs-uuid")
                 echo "# cached guest image $dir"
@@ -164,6 +311,11 @@ guest_image() {
         cp "$root/boot/vmlinuz-$VM_KVER" "$tmp/vmlinuz" && cp "$root/boot/initrd.img-$VM_KVER" "$tmp/initrd.img" || return 1
         rm -rf "$root/tmp/debs" "$root/usr/sbin/policy-rc.d" "$root"/var/cache/apt/*.bin "$root"/var/lib/apt/lists/*_* \
                 "$root"/usr/share/doc/* "$root"/usr/share/man/*
+        # the tenant's runtime policy, from the finished tree; then a program of the image changes
+        vm_step guest-runtime-policy guest_runtime_policy "$root" "$tmp/runtime-policy.json" || return 1
+        rm -f "$root/usr/local/bin/vmattest-probe" && install -m 0755 "$root/usr/bin/false" "$root/usr/local/bin/vmattest-probe" &&
+                printf '/usr/local/bin/vmattest-probe %s\n' "$(sha256sum <"$root/usr/local/bin/vmattest-probe" | cut -c1-64)" \
+                >"$tmp/changed-program" || return 1
         printf '%s' "$GUEST_PROVISIONING_KEY" >"$TEST_TMP/provisioning.key"
         vm_step guest-disk guest_disk "$root" "$tmp/root.img" "$fs_uuid" "$luks_uuid" "$TEST_TMP/provisioning.key" ||
                 return 1

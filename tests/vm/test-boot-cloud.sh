@@ -3,9 +3,13 @@
 # real vmattest-verifier on the host. The image (tests/vm/debian-guest.sh: debootstrap, this
 # tree's .debs installed with apt, the initrd made by the guest's own dracut, a LUKS2 root opened
 # by the image builder's provisioning key) boots under OVMF with a swtpm vTPM and a NoCloud seed.
-# The tenant made a group with an enrolment token; its user-data names the registrar's TLS port
-# (10.0.2.2 from the guest), the CA, the token, the contact (the host forward to the agent) and
-# the volumes root and /dev/vdb.
+# The tenant made a group with an enrolment token and the image's runtime policy (made by the
+# image builder with vmattest-policy from the image tree, that tree under /sysroot and an initrd
+# built as the instance's first boot builds it; debian-guest.sh names its excludes and why);
+# after the policy was made the image builder changed one program of the image,
+# /usr/local/bin/vmattest-probe (a copy of /usr/bin/true, then of /usr/bin/false). Its user-data
+# names the registrar's TLS port (10.0.2.2 from the guest), the CA, the token, the contact (the
+# host forward to the agent) and the volumes root and /dev/vdb.
 #   boot 1   cloud-init's final stage runs vmattest's hook: `vmattest first-boot` configures the
 #            agent, registers with the token (the verifier enrols it in the group), restarts the
 #            runtime agent, escrows the instance passphrase once the verifier attested this boot,
@@ -14,7 +18,12 @@
 #            module; the guest hands the new initrd out on a scratch disk and powers off
 #   boot 2   the same instance (root, vTPM, seed) with that initrd: `vmattest unlock` attests,
 #            the verifier releases the escrowed passphrase, root and data volume unlock, the
-#            runtime agent takes over and the verifier polls it
+#            runtime agent takes over and the verifier polls it, its IMA list checked against
+#            the runtime policy; the image's probe (vmattest-test-boot2.service) waits until
+#            the runtime agent answered 3 integrity quote requests, runs the changed program,
+#            copies the IMA list to the scratch disk and powers off: the verifier polled the
+#            runtime agent at least 3 times without a failure, then fails it naming the path
+#            of the changed program
 #   after    on the host, without device-mapper: the provisioning key opens the root no more,
 #            and the image's volume key is not the root's any more
 #   bad      a new instance with a malformed verifier_ca: it boots to the end, the cloud-init
@@ -24,7 +33,7 @@
 . "$(dirname "$0")/lib.sh"
 . tests/package/debs.sh
 . tests/vm/debian-guest.sh
-plan 23
+plan 24
 
 if [ "$(id -u)" != 0 ]; then
         echo "1..0 # SKIP the cloud guest needs root (debootstrap, chroot)"; exit 0
@@ -69,14 +78,16 @@ vv() { "$VMATTEST_VERIFIER" --config "$TEST_TMP/verifier.conf" "$@"; }
 echo '{}' >tpm-policy.json
 token="vm-cloud-$(openssl rand -hex 20)"
 printf '%s\n' "$token" >token && chmod 0600 token
-expect_success "the tenant makes a group with an enrolment token" \
-        vv group add cloud --tpm-policy-file tpm-policy.json --token-file token --allow-unpinned-cmdline
+expect_success "the tenant makes a group with an enrolment token and the image's runtime policy" \
+        vv group add cloud --tpm-policy-file tpm-policy.json --runtime-policy "$GUEST_RUNTIME_POLICY" --token-file token \
+        --allow-unpinned-cmdline
+read -r changed_path changed_digest <"$GUEST_CHANGED_PROGRAM"
 fwd_port=$(random_port)
 
 # user_data FILE CA-PEM-FILE: #cloud-config with a vmattest: key; boot 1's runcmd prints what
-# the first boot left and hands the rebuilt initrd out on the scratch disk (vdd); a per-boot
-# script prints, at the boot after (the provisioning key gone), what is mapped and the runtime
-# agent's state, then powers off; power_state powers boot 1 off when cloud-init is done
+# the first boot left and hands the rebuilt initrd out on the scratch disk (vdd); power_state
+# powers boot 1 off when cloud-init is done. Boot 2's probe is in the image (debian-guest.sh:
+# vmattest-test-boot2.service), not in user-data: the runtime policy lists the image's files.
 user_data() {
         cat >"$1" <<EOF
 #cloud-config
@@ -87,23 +98,6 @@ $(sed 's/^/    /' "$2")
   token: "$token"
   contact: 127.0.0.1:$fwd_port
   volumes: [root, /dev/vdb]
-write_files:
-  - path: /var/lib/cloud/scripts/per-boot/vmattest-test
-    permissions: '0755'
-    content: |
-      #!/bin/sh
-      [ -e /etc/cryptsetup-keys.d/provisioning.key ] && exit 0
-      {
-        echo "boot 2 mapped: \$(cd /dev/mapper && ls | grep -v control | tr '\n' ' ')"
-        echo "boot 2 root device: \$(findmnt -no SOURCE /) \$(lsblk -no TYPE "\$(findmnt -no SOURCE /)")"
-        echo "boot 2 data volume: \$(lsblk -no TYPE /dev/mapper/vmattest-vdb 2>&1)"
-        for i in \$(seq 60); do systemctl is-active -q vmattest.service && break; sleep 1; done
-        echo "boot 2 runtime agent: \$(systemctl is-active vmattest.service)"
-        journalctl -b -u vmattest.service --no-pager | grep -E 'taking over|serving' | tail -n 3
-        echo "boot 2 done"
-      } 2>&1 | sed 's/^/VMATTEST-GUEST: /' >/dev/console
-      sleep 40
-      systemctl --no-block poweroff
 runcmd:
   - - sh
     - -c
@@ -211,21 +205,48 @@ initrd_size=$(guest_line 'initrd size:' | sed 's/^initrd size: //')
 head -c "${initrd_size:-0}" good/scratch.img >initrd-instance.img
 boot1_console=$VM_CONSOLE
 
-# ---- boot 2: the instance's own initrd attests and unlocks ---------------------------------------
+# ima_not_allowed LIST POLICY: the ima-ng lines of the IMA list LIST whose path no exclude of the
+# runtime policy POLICY matches (jq's regexes for Python's: a diagnosis) and whose digest it does
+# not list for that path, and the violations: what the verifier would refuse
+ima_not_allowed() {
+        awk '$3 ~ /^ima-(ng|sig)$/ && $5 != "boot_aggregate" { print $2 "\t" $4 "\t" $5 }' "$1" |
+                jq -R -r --slurpfile p "$2" '($p[0].excludes) as $ex | split("\t") | . as [$th, $d, $path] |
+                        if ($th | test("^0+$")) then "violation: \($path)"
+                        elif any($ex[]; . as $r | $path | test("^(" + $r + ")")) then empty
+                        elif (($p[0].digests[$path] // []) | index($d | sub("^sha256:"; ""))) then empty
+                        else "\($path) \($d)" end'
+}
+
+# ---- boot 2: the instance's own initrd attests and unlocks; the probe runs the changed program ----
 SCENARIO_T0=$EPOCHREALTIME
-runtime_polled=1 boot2_rc=1
+polled=0 failure=null boot2_rc=1
 if [ -s initrd-instance.img ]; then
-        from=$(polls)
         vm_swtpm_run good/tpm &&
                 GUEST_BOOT_INITRD=$TEST_TMP/initrd-instance.img guest_boot good2 good/root.img good/data.img good/seed.iso \
                         good/tpm "$fwd_port" good/scratch.img
-        polled() { [ "$(polls)" -ge $((from + 3)) ] && [ "$(status_json | jq -r '.[0].last_error')" = null ]; }
-        vm_wait_console 'VMATTEST-GUEST: boot 2 done' "$GUEST_TIMEOUT" && wait_for "three polls" 30 polled
-        runtime_polled=$?
+        # the polls the verifier counted while it had no failure, from the runtime agent's start (the
+        # polls of the agent unreachable before count too), until it fails the agent or qemu ends
+        from=
+        while :; do
+                status=$(status_json)
+                failure=$(jq -r '.[0].failure // "null"' <<<"$status")
+                [ "$failure" = null ] || break
+                polled=$(jq -r '.[0].polls // 0' <<<"$status")
+                [ -n "$from" ] || ! guest_line 'boot 2 runtime agent: active' >/dev/null || from=$polled
+                kill -0 "$VM_QEMU_PID" 2>/dev/null || break
+                sleep 0.5
+        done
         vm_wait
         boot2_rc=$?
         printf '# step %-24s %6.1f s\n' boot-2 "$(awk "BEGIN { print $EPOCHREALTIME - $SCENARIO_T0 }")"
         tr -d '\r' <"$VM_CONSOLE" | grep -E 'VMATTEST-GUEST:|unlock: (answered|done|registered)' | sed 's/^/#   /' | cut -c1-200
+        # the probe's copy of the IMA list: what the policy does not allow, for a failure's diagnosis
+        ima_size=$(head -n1 good/scratch.img | tr -dc 0-9)
+        if [ -n "$ima_size" ] && [ "$ima_size" -gt 0 ] && [ "$ima_size" -lt 33554432 ]; then
+                tail -c +$(($(head -n1 good/scratch.img | wc -c) + 1)) good/scratch.img | head -c "$ima_size" >boot2-ima.txt
+                cp boot2-ima.txt "$VM_LOG_DIR/good2.ima" 2>/dev/null
+                ima_not_allowed boot2-ima.txt "$GUEST_RUNTIME_POLICY" | sed 's/^/#   not allowed: /' | head -n 60
+        fi
 else
         VM_CONSOLE=$TEST_TMP/none.console
         : >"$VM_CONSOLE"
@@ -246,12 +267,19 @@ fi
 expect_equal "boot 2: root and data volume are mapped, the root from the LUKS2 mapping" \
         "$(guest_line 'boot 2 mapped:') | $(guest_line 'boot 2 root device:') | $(guest_line 'boot 2 data volume:')" \
         "boot 2 mapped: root vmattest-vdb  | boot 2 root device: /dev/mapper/root crypt | boot 2 data volume: crypt"
-if [ "$(guest_line 'boot 2 runtime agent:')" = "boot 2 runtime agent: active" ] && [ "$runtime_polled" = 0 ] &&
-        [ "$(status_json | jq -r '.[0].failure')" = null ]; then
-        ok "boot 2: the runtime agent took over and the verifier polls it ($(polls) polls, no failure)"
+if [ "$(guest_line 'boot 2 runtime agent:')" = "boot 2 runtime agent: active" ] && [ -n "$from" ] &&
+        [ "$polled" -ge $((from + 3)) ] && [ "$(guest_line 'boot 2 integrity quotes answered:' | sed 's/^.*: //')" -ge 3 ] 2>/dev/null; then
+        ok "boot 2: the runtime agent took over and the verifier polled it under the image's runtime policy ($((polled - from)) polls of this boot before a failure)"
 else
-        not_ok "boot 2: the runtime agent took over and the verifier polls it"
+        not_ok "boot 2: the runtime agent took over and the verifier polled it under the image's runtime policy ($polled polls, from ${from:-none}, before a failure; $(guest_line 'boot 2 integrity quotes answered:'))"
         status_json | diag
+fi
+if [[ $failure == *": $changed_path with sha256:${changed_digest:0:4}"*"is not allowed by the runtime policy"* ]] &&
+        [ -n "$(guest_line 'boot 2 changed program ran')" ]; then
+        ok "boot 2: a program changed after the policy was made runs: the verifier fails the agent and names $changed_path"
+else
+        not_ok "boot 2: a program changed after the policy was made runs: the verifier fails the agent and names $changed_path"
+        echo "failure: $failure" | diag
 fi
 expect_equal "boot 2: the instance powered off by itself" "$boot2_rc" 0
 if [ -n "$(status_json | jq -r '.[0].payload_released_at // empty')" ]; then
