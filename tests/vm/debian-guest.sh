@@ -209,6 +209,10 @@ GUEST_POLICY_EXCLUDES=(
         # vmattest first-boot writes the instance's volumes there (their LUKS UUIDs, no key file);
         # systemd's cryptsetup generator (root) reads it at every boot
         '(/sysroot)?/etc/crypttab$'
+        # vmattest first-boot writes the tenant's keys into agent.conf and its record of the first
+        # boot; the cloud-init hook (root) reads both at every boot (first-boot --check-done)
+        '/etc/vmattest/agent\.conf$'
+        '/var/lib/vmattest/first-boot$'
 )
 
 # guest_runtime_policy ROOT OUT: the tenant's runtime policy (Keylime's format) for the instances

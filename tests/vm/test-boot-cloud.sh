@@ -23,7 +23,8 @@
 #            the runtime agent answered 3 integrity quote requests, runs the changed program,
 #            copies the IMA list to the scratch disk and powers off: the verifier polled the
 #            runtime agent at least 3 times without a failure, then fails it naming the path
-#            of the changed program
+#            of the changed program; the per-boot hook finds the first boot done (vmattest's
+#            record) and does nothing
 #   after    on the host, without device-mapper: the provisioning key opens the root no more,
 #            and the image's volume key is not the root's any more
 #   bad      a new instance with a malformed verifier_ca: it boots to the end, the cloud-init
@@ -33,7 +34,7 @@
 . "$(dirname "$0")/lib.sh"
 . tests/package/debs.sh
 . tests/vm/debian-guest.sh
-plan 24
+plan 25
 
 if [ "$(id -u)" != 0 ]; then
         echo "1..0 # SKIP the cloud guest needs root (debootstrap, chroot)"; exit 0
@@ -286,6 +287,14 @@ if [ -n "$(status_json | jq -r '.[0].payload_released_at // empty')" ]; then
         ok "the verifier records the release to boot 2"
 else
         not_ok "the verifier records the release to boot 2"
+fi
+# the hook runs at every boot (an interrupted first boot resumes): after the first, it stops at
+# vmattest's record (and its reads are in the policy's excludes: the agent did not fail on them)
+if vm_console_line 'first-boot: first boot of instance vmattest-test-[0-9a-f]+ done at .*: nothing to do' >/dev/null; then
+        ok "boot 2: the per-boot hook finds the first boot done in vmattest's record and does nothing"
+else
+        not_ok "boot 2: the per-boot hook finds the first boot done in vmattest's record and does nothing"
+        tr -d '\r' <"$VM_CONSOLE" | grep -iE 'vmattest cloud-init hook|first-boot' | tail -n 10 | diag
 fi
 
 # ---- after: the image's secrets open nothing ------------------------------------------------------
