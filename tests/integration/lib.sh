@@ -248,6 +248,36 @@ tenant_pki() {
                 -out "$TEST_TMP/verifier-client.pem" 2>/dev/null
 }
 
+# registrar_cert CA-PEM CA-KEY [SANS]: the registrar's TLS certificate and key, registrar.pem and
+# registrar.key in $TEST_TMP, issued by CA for SANS (default IP:127.0.0.1); the CA's serial file
+# is the test's, so a CA from a cache stays untouched
+registrar_cert() {
+        openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=registrar \
+                -keyout "$TEST_TMP/registrar.key" -out "$TEST_TMP/registrar.csr" 2>/dev/null &&
+        openssl x509 -req -in "$TEST_TMP/registrar.csr" -CA "$1" -CAkey "$2" -CAserial "$TEST_TMP/registrar.srl" \
+                -CAcreateserial -days 2 -extfile <(printf 'subjectAltName=%s\n' "${3:-IP:127.0.0.1}") \
+                -out "$TEST_TMP/registrar.pem" 2>/dev/null
+}
+
+# registrar_tls_config PORT CLIENT-CA: the [registrar] lines for verifier_config's extra
+# argument that open its TLS port PORT with registrar_cert's certificate, trusting CLIENT-CA
+registrar_tls_config() {
+        printf 'tls_port = %s\nserver_cert = %s\nserver_key = %s\ntrusted_client_ca = %s\n' "$1" \
+                "$TEST_TMP/registrar.pem" "$TEST_TMP/registrar.key" "$2"
+}
+
+# escrow_verifier_start CLIENT-CA: $TEST_TMP/verifier.conf with registrar_cert's TLS port
+# (tls_port, what escrow and enrolment tokens need), the tests' polling (verifier_poll_config)
+# and a payload vault, and the verifier serving it; 1 when it did not come up
+escrow_verifier_start() {
+        tls_port=$(random_port)
+        verifier_config "$TEST_TMP/verifier.conf" "$(registrar_tls_config "$tls_port" "$1")
+$(verifier_poll_config)"
+        printf 'payload_vault = %s\n' "$TEST_TMP/vault.key" >>"$TEST_TMP/verifier.conf" # [store] is the last section
+        verifier_start "$TEST_TMP/verifier.conf" || return 1
+        wait_port "$VERIFIER_PID" "$tls_port" || { echo "the registrar's TLS port did not open" >&2; return 1; }
+}
+
 # verifier_poll_config: the [verifier] lines for verifier_config's extra argument
 verifier_poll_config() {
         printf '[verifier]\nquote_interval = 1\nrequest_timeout = 5\nclient_cert = %s\nclient_key = %s\n%s\n' \

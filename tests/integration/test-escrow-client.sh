@@ -12,10 +12,7 @@ cd "$TEST_TMP" || exit 1
 
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=tenant-ca \
         -keyout ca.key -out ca.pem 2>/dev/null
-openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=registrar -keyout registrar.key \
-        -out registrar.csr 2>/dev/null
-openssl x509 -req -in registrar.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
-        -extfile <(printf 'subjectAltName=IP:127.0.0.1\n') -out registrar.pem 2>/dev/null
+registrar_cert ca.pem ca.key
 
 # fake STATUS BODY: the stand-in answers STATUS and BODY (and /version); agent.conf points at it
 fake() {

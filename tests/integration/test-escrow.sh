@@ -12,18 +12,8 @@ plan 18
 swtpm_start || exit 1
 cd "$TEST_TMP" || exit 1
 tenant_pki
-openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=registrar -keyout registrar.key \
-        -out registrar.csr 2>/dev/null
-openssl x509 -req -in registrar.csr -CA verifier-ca.pem -CAkey verifier-ca.key -CAcreateserial -days 2 \
-        -extfile <(printf 'subjectAltName=IP:127.0.0.1\n') -out registrar.pem 2>/dev/null
-tls_port=$(random_port)
-verifier_config verifier.conf "tls_port = $tls_port
-server_cert = $TEST_TMP/registrar.pem
-server_key = $TEST_TMP/registrar.key
-trusted_client_ca = $TEST_TMP/verifier-ca.pem
-$(verifier_poll_config)"
-printf 'payload_vault = %s\n' "$TEST_TMP/vault.key" >>verifier.conf # [store] is the last section
-verifier_start verifier.conf || exit 1
+registrar_cert verifier-ca.pem verifier-ca.key
+escrow_verifier_start "$TEST_TMP/verifier-ca.pem" || exit 1
 agent_port=$(random_port)
 agent_config agent.conf "$VERIFIER_PORT" "port = $agent_port
 trusted_client_ca = $TEST_TMP/verifier-ca.pem

@@ -15,19 +15,8 @@ tenant_pki
 # the registrar's TLS certificate, from the CA the agent pins (registrar_tls_ca_cert)
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=registrar-ca \
         -keyout registrar-ca.key -out registrar-ca.pem 2>/dev/null
-openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=registrar -keyout registrar.key \
-        -out registrar.csr 2>/dev/null
-openssl x509 -req -in registrar.csr -CA registrar-ca.pem -CAkey registrar-ca.key -CAcreateserial -days 2 \
-        -extfile <(printf 'subjectAltName=IP:127.0.0.1\n') -out registrar.pem 2>/dev/null
-tls_port=$(random_port)
-verifier_config verifier.conf "tls_port = $tls_port
-server_cert = $TEST_TMP/registrar.pem
-server_key = $TEST_TMP/registrar.key
-trusted_client_ca = $TEST_TMP/verifier-ca.pem
-$(verifier_poll_config)"
-printf 'payload_vault = %s\n' "$TEST_TMP/vault.key" >>verifier.conf # [store] is the last section
-verifier_start verifier.conf || exit 1
-wait_port "$VERIFIER_PID" "$tls_port" || { echo "the registrar's TLS port did not open" >&2; exit 1; }
+registrar_cert registrar-ca.pem registrar-ca.key
+escrow_verifier_start "$TEST_TMP/verifier-ca.pem" || exit 1
 vv() { "$VMATTEST_VERIFIER" --config verifier.conf "$@"; }
 agent_id=$("$VMATTEST" identity --json 2>/dev/null | jq -r .ek.hash_ek)
 status() { vv status --agent "$agent_id" --json 2>/dev/null | jq -r ".[0].$1"; }

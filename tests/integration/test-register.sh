@@ -11,15 +11,9 @@ cd "$TEST_TMP" || exit 1
 umask 022 # what the verifier makes private, it makes so itself
 # the tenant reads registrations over TLS with a client certificate (GET /v2.6/agents/ID)
 tenant_pki
-openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=registrar -keyout registrar.key \
-        -out registrar.csr 2>/dev/null
-openssl x509 -req -in registrar.csr -CA verifier-ca.pem -CAkey verifier-ca.key -CAcreateserial -days 2 \
-        -extfile <(printf 'subjectAltName=IP:127.0.0.1\n') -out registrar.pem 2>/dev/null
+registrar_cert verifier-ca.pem verifier-ca.key
 tls_port=$(random_port)
-verifier_config verifier.conf "tls_port = $tls_port
-server_cert = $TEST_TMP/registrar.pem
-server_key = $TEST_TMP/registrar.key
-trusted_client_ca = $TEST_TMP/verifier-ca.pem"
+verifier_config verifier.conf "$(registrar_tls_config "$tls_port" "$TEST_TMP/verifier-ca.pem")"
 # serve keeps the payload vault key and released keys in OpenSSL's secure heap only: without a
 # memory lock limit and CAP_IPC_LOCK it cannot lock it, and refuses to start
 expect_failure "serve refuses to start when its secure heap cannot be locked in memory" 1 \

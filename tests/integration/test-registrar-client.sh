@@ -61,18 +61,12 @@ make_ca() { # make_ca NAME: NAME.key, NAME.pem
 }
 make_ca tenant-ca
 make_ca stranger-ca
-openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=registrar -keyout registrar.key \
-        -out registrar.csr 2>/dev/null
-openssl x509 -req -in registrar.csr -CA tenant-ca.pem -CAkey tenant-ca.key -CAcreateserial -days 2 \
-        -extfile <(printf 'subjectAltName=IP:127.0.0.1\n') -out registrar.pem 2>/dev/null
+registrar_cert tenant-ca.pem tenant-ca.key
 tls_port=$(random_port)
 openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=tenant -keyout tenant.key \
         -out tenant.csr 2>/dev/null
 openssl x509 -req -in tenant.csr -CA tenant-ca.pem -CAkey tenant-ca.key -CAcreateserial -days 2 -out tenant.pem 2>/dev/null
-verifier_config tls.conf "tls_port = $tls_port
-server_cert = $TEST_TMP/registrar.pem
-server_key = $TEST_TMP/registrar.key
-trusted_client_ca = $TEST_TMP/tenant-ca.pem"
+verifier_config tls.conf "$(registrar_tls_config "$tls_port" "$TEST_TMP/tenant-ca.pem")"
 verifier_start tls.conf
 wait_port "$VERIFIER_PID" "$tls_port"
 agent_config tls-agent.conf "$tls_port" "registrar_tls = true
