@@ -4,7 +4,7 @@
  * verifier makes that value the agent's tpm_policy for PCR 9, so that a later boot with another
  * initrd (or command line) is not released the key. Checked as an escrow is (verifier/escrow.h):
  * the agent's active registered mTLS certificate as client certificate, a good quote since its
- * activation, enrolled by a group, and only while no boot received its escrowed key, from the
+ * activation, enrolled by a group with --pin-first-boot-initrd, and only while no boot received its escrowed key, from the
  * boot that escrowed it. */
 #pragma once
 

@@ -1125,8 +1125,11 @@ int store_attestation_escrow(struct store *store, const char *agent_id, int64_t 
 
 /* Why the pin may not be taken now, or 0. */
 static int pin_allowed(const struct attestation *a, bool has_payload, int64_t activated_at) {
-        if (!a->group[0])
-                return vm_error(-EACCES, "agent %s was not enrolled by a group: its PCR 9 is the tenant's to pin", a->agent_id);
+        /* a pin binds every later initrd rebuild (a kernel update) to the tenant: only where asked for */
+        if (!a->group[0] || !a->pcr9_pin_required)
+                return vm_error(-EACCES, "agent %s was not enrolled by a group with --pin-first-boot-initrd: its PCR 9 "
+                                         "is the tenant's policy's",
+                                a->agent_id);
         /* write-once once used, as escrow: a tenant's payload, or an escrowed one a boot received */
         if (has_payload && strcmp(a->payload_origin, "escrow") != 0)
                 return vm_error(-EEXIST, "a payload is enrolled (the tenant's): PCR 9 is pinned by the tenant's policy");

@@ -191,7 +191,8 @@ int store_attestation_escrow(struct store *store, const char *agent_id, int64_t 
  * "first-boot", and the boot of its last good quote as the pinning boot; the revision changes.
  * Accepted only while no boot received an escrowed key, from the boot that escrowed it (when one
  * was escrowed; else from the boot of an earlier pin, if any), after a good quote since
- * `activated_at`. -ENOENT when not enrolled, -EACCES when no group enrolled it, -EAGAIN when
+ * `activated_at`. -ENOENT when not enrolled, -EACCES when no group with --pin-first-boot-initrd
+ * enrolled it, -EAGAIN when
  * not attested yet, -EEXIST when refused by those rules (a tenant's payload, a key a boot
  * received, another boot). *pin_reset: the pinning boot's TPM reset count. */
 int store_attestation_pin_pcr9(struct store *store, const char *agent_id, int64_t activated_at, const char *pcr9_hex,

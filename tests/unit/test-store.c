@@ -645,7 +645,7 @@ static void test_pcr9_pin(void **state) {
         assert_int_equal(store_attestation_add(store, &reg, "{}", NULL, NULL, NULL), 0);
         quoted(store, AGENT, 2500, 7);
         assert_error(store_attestation_pin_pcr9(store, AGENT, 2000, PCR9_A, 3000, &reset), -EACCES,
-                     "not enrolled by a group");
+                     "not enrolled by a group with --pin-first-boot-initrd");
         assert_int_equal(store_attestation_delete(store, AGENT), 0);
 
         /* enrolled by a group that pins PCR 9 by the first boot */
