@@ -5,10 +5,11 @@
  * Then, in this process (the token and the instance passphrase never leave its secure heap):
  * register with the token, restart the runtime agent, provision the volumes (escrow first),
  * crypttab and unlock_volumes, the provisioning key and the image's provisioning dracut
- * configuration removed, the initrd rebuilt, the next boots' PCR 9 reported. Every step can run again, and a rerun of a first
- * boot cut anywhere converges: the hook runs at every boot, and vmattest's own record of the first
- * boot (agent/first_boot_record.h) says whether anything is left and whether the agent was
- * enrolled already (then it registers without the token, which the registrar consumed). */
+ * configuration removed, the initrd rebuilt, the next boots' PCR 9 reported (agent/initrd_pin.h).
+ * Every step can run again, and a rerun of a first boot cut anywhere converges: the hook runs at
+ * every boot, and vmattest's own record of the first boot (agent/first_boot_record.h) says
+ * whether anything is left and whether the agent was enrolled already (then it registers without
+ * the token, which the registrar consumed). */
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <limits.h>

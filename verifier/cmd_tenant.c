@@ -294,7 +294,8 @@ static int show_one(const struct attestation *a, void *user) {
                 json_object_object_add(obj, "group", a->group[0] ? json_object_new_string(a->group) : NULL);
                 json_object_object_add(obj, "payload_origin", a->payload_origin[0] ? json_object_new_string(a->payload_origin) : NULL);
                 json_object_object_add(obj, "escrowed_at", a->escrowed_at ? json_object_new_int64(a->escrowed_at) : NULL);
-                json_object_object_add(obj, "pcr9_pinned_by", a->pcr9_pinned_by[0] ? json_object_new_string(a->pcr9_pinned_by) : NULL);
+                json_object_object_add(obj, "pcr9_pinned_by",
+                                       a->pcr9_pinned_by[0] ? json_object_new_string(a->pcr9_pinned_by) : NULL);
                 json_object_object_add(obj, "release_held", held ? json_object_new_string(held) : NULL);
                 json_object_array_add(show->array, obj);
         } else if (!show->details)

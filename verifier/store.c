@@ -1044,7 +1044,8 @@ static int enrol_with_token(struct store *store, const struct registered_agent *
         if (ret >= 0)
                 ret = store_group_get(store, group, &g);
         if (ret >= 0)
-                ret = attestation_insert(store, reg, g.tpm_policy, g.runtime_policy, g.mb_policy, NULL, group, g.pin_first_boot_initrd);
+                ret = attestation_insert(store, reg, g.tpm_policy, g.runtime_policy, g.mb_policy, NULL, group,
+                                         g.pin_first_boot_initrd);
         enrolment_group_done(&g);
         return ret;
 }
