@@ -5,10 +5,11 @@
  * Then, in this process (the token and the instance passphrase never leave its secure heap):
  * register with the token, restart the runtime agent, provision the volumes (escrow first),
  * crypttab and unlock_volumes, the provisioning key and the image's provisioning dracut
- * configuration removed, the initrd rebuilt. Every step can run again, and a rerun of a first
- * boot cut anywhere converges: the hook runs at every boot, and vmattest's own record of the first
- * boot (agent/first_boot_record.h) says whether anything is left and whether the agent was
- * enrolled already (then it registers without the token, which the registrar consumed). */
+ * configuration removed, the initrd rebuilt, the next boots' PCR 9 reported (agent/initrd_pin.h).
+ * Every step can run again, and a rerun of a first boot cut anywhere converges: the hook runs at
+ * every boot, and vmattest's own record of the first boot (agent/first_boot_record.h) says
+ * whether anything is left and whether the agent was enrolled already (then it registers without
+ * the token, which the registrar consumed). */
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -26,6 +27,7 @@
 #include "agent/first_boot_config.h"
 #include "agent/first_boot_record.h"
 #include "agent/first_boot_steps.h"
+#include "agent/initrd_pin.h"
 #include "agent/payload_key.h"
 #include "agent/provision.h"
 #include "agent/registration.h"
@@ -54,7 +56,8 @@ static const char first_boot_help[] =
         "agent.conf, each atomically; nothing when a field is bad. Then registers with the token,\n"
         "restarts vmattest.service, provisions the volumes (the instance passphrase escrowed first),\n"
         "writes them to /etc/crypttab without a key file and to agent.conf's unlock_volumes, removes\n"
-        "the provisioning key and rebuilds the initrd (dracut --force). How far it got is recorded in\n"
+        "the provisioning key, rebuilds the initrd (dracut --force) and reports the next boots' PCR 9\n"
+        "with it to the verifier (as pin-initrd does). How far it got is recorded in\n"
         "the state directory (first-boot): a run cut short resumes when it runs again (the hook runs\n"
         "at every boot), an enrolled agent without the token; a done first boot exits at once.\n"
         "\n"
@@ -422,6 +425,24 @@ out:
         return ret < 0 ? vm_error(ret, "register: %s", vm_error_detail(ret)) : 0;
 }
 
+/* docs/protocol.md §5.6: the PCR 9 of the next boots, with the initrd just rebuilt, to the
+ * verifier. Only a verifier whose group asks for it takes it, and only from the boot that
+ * escrowed the key: its refusal (a group without --pin-first-boot-initrd, a first boot resumed in
+ * a later boot) and a boot without a UEFI event log are said and left be; the verifier, which
+ * holds the key, is the one that decides whether a missing pin withholds it. */
+static int pin_initrd(const struct agent_config *config) {
+        char initrd[PATH_MAX];
+        int ret = first_boot_initrd_path(initrd, sizeof(initrd));
+
+        if (ret >= 0)
+                ret = initrd_pin_send(config, initrd, FIRST_BOOT_ESCROW_WAIT);
+        if (ret == -ENODATA || ret == -EACCES) {
+                log_warning("first-boot: PCR 9 not pinned: %s", vm_error_detail(ret));
+                return 0;
+        }
+        return ret < 0 ? vm_error(ret, "PCR 9 pin: %s", vm_error_detail(ret)) : 0;
+}
+
 /* Everything after the configuration step, in the order of vmattest(8) (first-boot); each step
  * can run again. `fb` still holds the token (wiped here once it was sent). */
 static int enrol_and_provision(struct cli *cli, struct first_boot_config *fb, const char *ca_path, const char *contact,
@@ -489,6 +510,8 @@ static int enrol_and_provision(struct cli *cli, struct first_boot_config *fb, co
             (ret = remove_file("provisioning initrd configuration", FIRST_BOOT_DRACUT_PROVISIONING_CONF)) < 0)
                 return ret;
         if ((ret = run_program("initrd rebuild", dracut_argv)) < 0)
+                return ret;
+        if ((ret = pin_initrd(&cli->config)) < 0)
                 return ret;
         /* nothing is left: the hook's next runs end at the record */
         if ((ret = progress_write(cli, progress, FIRST_BOOT_DONE, progress->record.agent_id)) < 0)

@@ -54,9 +54,7 @@ bool escrow_status_refused(long status) {
         return status == 403 || status == 404 || status == 409;
 }
 
-/* The agent id as `register` derives it (hash_ek: from this TPM's EK), and the persistent mTLS
- * identity registered with it. */
-static int escrow_identity(const struct agent_config *config, char agent_id[AGENT_ID_MAX + 1],
+int escrow_agent_identity(const struct agent_config *config, char agent_id[AGENT_ID_MAX + 1],
                            struct mtls_identity *mtls) {
         _cleanup_(tpm_freep) struct tpm *tpm = NULL;
         struct ek *ek = NULL;
@@ -86,7 +84,7 @@ int escrow_send(const struct agent_config *config, const uint8_t *key, size_t ke
                                          "(and registrar_tls_ca_cert)");
         ret = escrow_body(key, key_size, &body);
         if (ret >= 0)
-                ret = escrow_identity(config, agent_id, &mtls);
+                ret = escrow_agent_identity(config, agent_id, &mtls);
         /* the wait starts now, after the TPM's part */
         if (ret >= 0)
                 ret = registrar_client_init(&registrar, config);

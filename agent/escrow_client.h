@@ -14,6 +14,8 @@
 #include <stdint.h>
 
 #include "agent/config.h"
+#include "agent/mtls.h"
+#include "lib/agent_id.h"
 #include "lib/http_response.h"
 #include "lib/secret.h"
 
@@ -31,6 +33,11 @@
  * (-ETIMEDOUT: not attested within the wait; unreachable, TLS, a malformed answer). The detail
  * gives the server's status text. */
 int escrow_send(const struct agent_config *config, const uint8_t *key, size_t key_size, unsigned wait_seconds);
+
+/* The agent id as `register` derives it (hash_ek: from the EK of the TPM config->tcti names),
+ * and the persistent mTLS identity registered with it: the client certificate of escrow and of
+ * the first boot's PCR 9 pin (agent/initrd_pin.h). */
+int escrow_agent_identity(const struct agent_config *config, char agent_id[AGENT_ID_MAX + 1], struct mtls_identity *mtls);
 
 /* The pieces escrow_send() is made of, for the tests and the fuzz harness. The request's body
  * {"payload":"<base64>"} in the secure heap; -EINVAL for an empty or oversize key. */

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -190,5 +191,21 @@ int run_program(const char *step, char *const argv[]) {
 int remove_file(const char *step, const char *path) {
         if (unlink(path) < 0 && errno != ENOENT)
                 return vm_error(-errno, "%s: cannot remove %s: %m", step, path);
+        return 0;
+}
+
+int first_boot_initrd_path(char *out, size_t size) {
+        struct utsname uts;
+
+        if (uname(&uts) < 0)
+                return vm_error(-errno, "uname: %m");
+        snprintf(out, size, "/boot/initramfs-%s.img", uts.release);
+        if (access(out, F_OK) == 0) {
+                snprintf(out, size, "/boot/initrd.img-%s", uts.release);
+                if (access(out, F_OK) < 0)
+                        snprintf(out, size, "/boot/initramfs-%s.img", uts.release);
+                return 0;
+        }
+        snprintf(out, size, "/boot/initrd.img-%s", uts.release);
         return 0;
 }

@@ -41,3 +41,8 @@ int run_program(const char *step, char *const argv[]);
 
 /* Removes `path`; an absent file is fine. */
 int remove_file(const char *step, const char *path);
+
+/* Where dracut writes the running kernel's initrd: the first of these that exists (Debian's
+ * name, then Fedora's), or the first when none does. */
+#define FIRST_BOOT_INITRD_DEFAULTS "/boot/initrd.img-$(uname -r) or /boot/initramfs-$(uname -r).img"
+int first_boot_initrd_path(char *out, size_t size);

@@ -31,6 +31,7 @@ static const struct subcommand {
         { "provision", cmd_provision, "first boot: escrow a fresh disk passphrase, re-encrypt the root, format data volumes" },
         { "config", cmd_config, "print one key of the agent's configuration as the agent reads it" },
         { "first-boot", cmd_first_boot, "cloud-init's first boot: the tenant's CA and keys from user-data" },
+        { "pin-initrd", cmd_pin_initrd, "first boot: report the next boots' PCR 9, with the rebuilt initrd, to the verifier" },
 };
 
 static void usage(FILE *out) {

@@ -15,3 +15,4 @@ int cmd_config(int argc, char **argv, struct cli *cli);
 int cmd_escrow(int argc, char **argv, struct cli *cli);
 int cmd_provision(int argc, char **argv, struct cli *cli);
 int cmd_first_boot(int argc, char **argv, struct cli *cli);
+int cmd_pin_initrd(int argc, char **argv, struct cli *cli);

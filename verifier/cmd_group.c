@@ -26,7 +26,7 @@ static const char group_help[] =
         "Usage: vmattest-verifier group add NAME (--tpm-policy JSON | --tpm-policy-file FILE)\n"
         "                                  [--runtime-policy FILE] [--mb-policy FILE] --token-file TOKEN\n"
         "                                  [--uses N|unlimited] [--expires DURATION|TIME|never]\n"
-        "                                  [--allow-unpinned-cmdline]\n"
+        "                                  [--allow-unpinned-cmdline | --pin-first-boot-initrd]\n"
         "       vmattest-verifier group token NAME --token-file TOKEN [--uses N|unlimited] [--expires ...]\n"
         "       vmattest-verifier group list [--json]\n"
         "       vmattest-verifier group delete NAME\n"
@@ -36,7 +36,9 @@ static const char group_help[] =
         "with when it registers with one of the group's tokens (at the registrar's TLS port): no\n"
         "add is needed for it. Its agents may escrow their disk key (POST .../escrow), released to\n"
         "their next boots; so a group's policies must pin PCR 9 (the kernel command line) unless\n"
-        "--allow-unpinned-cmdline.\n"
+        "--allow-unpinned-cmdline, or --pin-first-boot-initrd: each agent's first boot, which rebuilds\n"
+        "the initrd, reports the PCR 9 its next boots will have (POST .../pcr9), and that value becomes\n"
+        "its PCR 9 policy; its escrowed key is released only once that pin was made.\n"
         "TOKEN is a file: when it does not exist, a new token (32 random bytes, base64url) is written\n"
         "to it (mode 0600); when it exists, its one line is the token (16-256 printable characters;\n"
         "the file must be the owner's only). The verifier stores only the token's SHA-256.\n"
@@ -50,7 +52,7 @@ struct group_args {
         struct policy_sources policies;
         const char *token_file, *hash;
         int64_t uses, expires_at;
-        bool allow_unpinned_cmdline, json;
+        bool allow_unpinned_cmdline, pin_first_boot_initrd, json;
 };
 
 /* "30m", "12h", "7d", "2w", "90s" from now; "2026-12-31T23:59:59Z" or "2026-12-31" (UTC);
@@ -129,6 +131,7 @@ static int parse_args(int argc, char **argv, bool want_name, struct group_args *
                 { "expires", required_argument, NULL, 'e' },
                 { "hash", required_argument, NULL, 'H' },
                 { "allow-unpinned-cmdline", no_argument, NULL, 'a' },
+                { "pin-first-boot-initrd", no_argument, NULL, 'f' },
                 { "json", no_argument, NULL, 'j' },
                 { "help", no_argument, NULL, 'h' },
                 {},
@@ -168,6 +171,9 @@ static int parse_args(int argc, char **argv, bool want_name, struct group_args *
                         break;
                 case 'a':
                         args->allow_unpinned_cmdline = true;
+                        break;
+                case 'f':
+                        args->pin_first_boot_initrd = true;
                         break;
                 case 'j':
                         args->json = true;
@@ -247,7 +253,14 @@ static int group_add(struct store *store, const struct verifier_config *config, 
                           "'group --help')");
                 return EXIT_USAGE;
         }
+        if (args->allow_unpinned_cmdline && args->pin_first_boot_initrd) {
+                log_error("group add: --allow-unpinned-cmdline and --pin-first-boot-initrd exclude each other");
+                return EXIT_USAGE;
+        }
         ret = tenant_policies_load(config, &args->policies, &policies);
+        /* each agent's PCR 9 will be pinned by its own first boot (docs/protocol.md §5.6) */
+        if (ret >= 0 && args->pin_first_boot_initrd)
+                policies.cmdline_pinned = true;
         /* the agents of a group may escrow a payload, released under these policies */
         if (ret >= 0)
                 ret = policy_texts_check_cmdline(&policies, true, args->allow_unpinned_cmdline,
@@ -260,12 +273,14 @@ static int group_add(struct store *store, const struct verifier_config *config, 
                 policy_texts_done(&policies);
                 return EXIT_USAGE;
         }
-        ret = store_group_add(store, args->name, policies.tpm, policies.runtime, policies.mb, time(NULL));
+        ret = store_group_add(store, args->name, policies.tpm, policies.runtime, policies.mb, args->pin_first_boot_initrd,
+                              time(NULL));
         if (ret >= 0) {
-                printf("group %s added: tpm_policy %s%s%s%s%s\n", args->name,
+                printf("group %s added: tpm_policy %s%s%s%s%s%s\n", args->name,
                        args->policies.tpm_file ? args->policies.tpm_file : "(given)",
                        policies.runtime ? ", runtime policy " : "", policies.runtime ? args->policies.runtime_file : "",
-                       policies.mb ? ", measured-boot policy " : "", policies.mb ? args->policies.mb_file : "");
+                       policies.mb ? ", measured-boot policy " : "", policies.mb ? args->policies.mb_file : "",
+                       args->pin_first_boot_initrd ? ", PCR 9 pinned by each agent's first boot" : "");
                 ret = add_token(store, args);
                 /* a group without its token would enrol nobody: not left behind */
                 if (ret < 0)
@@ -343,11 +358,14 @@ static int list_group(const struct enrolment_group *g, void *user) {
                 json_object_object_add(obj, "tpm_policy", json_object_new_string(tpm));
                 json_object_object_add(obj, "runtime_policy", g->runtime_policy ? json_object_new_string(runtime) : NULL);
                 json_object_object_add(obj, "mb_policy", g->mb_policy ? json_object_new_string(mb) : NULL);
+                json_object_object_add(obj, "pin_first_boot_initrd", json_object_new_boolean(g->pin_first_boot_initrd));
                 l->tokens = json_object_new_array();
                 json_object_object_add(obj, "tokens", l->tokens);
                 json_object_array_add(l->array, obj);
         } else
-                printf("group %s\n  tpm_policy      %s\n  runtime policy  %s\n  measured boot   %s\n", g->name, tpm, runtime, mb);
+                printf("group %s\n  tpm_policy      %s\n  runtime policy  %s\n  measured boot   %s\n  PCR 9           %s\n",
+                       g->name, tpm, runtime, mb,
+                       g->pin_first_boot_initrd ? "pinned by each agent's first boot" : "as the policies say");
         return store_token_foreach(l->store, g->name, list_token, l);
 }
 

@@ -260,6 +260,11 @@ static int show_one(const struct attestation *a, void *user) {
         /* the reasons quote what agents sent; a row written by an older version, or by hand,
          * may hold it raw: shown escaped, like everything the verifier logs (lib/display.h) */
         char failure[4 * sizeof(a->failure)], last_error[4 * sizeof(a->last_error)];
+        /* docs/protocol.md §5.6: the release waits for the first boot's PCR 9 pin */
+        const char *held = a->pcr9_pin_required && !a->pcr9_pinned_by[0]
+                                   ? "no key release: the group pins PCR 9 by the agent's first boot, which has not "
+                                     "reported it (vmattest first-boot)"
+                                   : NULL;
 
         if (show->only && strcmp(show->only, a->agent_id) != 0)
                 return 0;
@@ -289,6 +294,9 @@ static int show_one(const struct attestation *a, void *user) {
                 json_object_object_add(obj, "group", a->group[0] ? json_object_new_string(a->group) : NULL);
                 json_object_object_add(obj, "payload_origin", a->payload_origin[0] ? json_object_new_string(a->payload_origin) : NULL);
                 json_object_object_add(obj, "escrowed_at", a->escrowed_at ? json_object_new_int64(a->escrowed_at) : NULL);
+                json_object_object_add(obj, "pcr9_pinned_by",
+                                       a->pcr9_pinned_by[0] ? json_object_new_string(a->pcr9_pinned_by) : NULL);
+                json_object_object_add(obj, "release_held", held ? json_object_new_string(held) : NULL);
                 json_object_array_add(show->array, obj);
         } else if (!show->details)
                 printf("%-8s  %-20s  %s\n", a->state, ok, a->agent_id);
@@ -306,6 +314,11 @@ static int show_one(const struct attestation *a, void *user) {
                         printf("payload:       escrowed by the agent %s (boot %lld)\n", escrowed, (long long)a->escrow_reset);
                 } else if (a->payload_origin[0])
                         printf("payload:       the tenant's\n");
+                if (a->pcr9_pinned_by[0])
+                        printf("PCR 9:         pinned by the %s (boot %lld)\n", a->pcr9_pinned_by,
+                               (long long)a->pcr9_pin_reset);
+                if (held)
+                        printf("release held:  %s\n", held);
                 if (failure[0])
                         printf("failure:       %s\n  at           %s\n", failure, failed_at);
                 printf("last good:     %s\n", ok);

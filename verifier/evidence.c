@@ -175,7 +175,10 @@ int evidence_check(const struct evidence_input *in, json_object *results, struct
         ret = quote_check(quote_text, &expect, &quote, &clock);
         if (ret < 0)
                 return vm_error(ret, "quote: %s", vm_error_detail(ret));
-        ret = tpm_policy_check(in->tpm_policy, &quote.pcrs);
+        ret = tpm_policy_check_except(in->tpm_policy, &quote.pcrs,
+                                      in->first_boot_reset >= 0 && (int64_t)clock.reset_count == in->first_boot_reset
+                                              ? in->first_boot_pins
+                                              : 0);
         if (ret < 0)
                 return ret;
         if (in->mb_policy || (in->mask & (1u << MEASUREMENT_PCR))) {

@@ -21,6 +21,11 @@ struct evidence_input {
         const char *nonce;
         uint32_t mask;                               /* asked for */
         uint64_t ima_entry;                          /* asked for */
+        /* PCRs the first boot pinned for the boots after it (docs/protocol.md §5.6), and that
+         * boot's TPM reset count: its own quotes are not checked against those pins (it ran the
+         * image's initrd, attested under the policies before the pin); 0 and -1: none */
+        uint32_t first_boot_pins;
+        int64_t first_boot_reset;
         struct measurement_summary *measurements;    /* out, may be NULL: what PCR 15's log records
                                                       * (filled when the mask has PCR 15) */
         char **pubkey_pem;                           /* out, may be NULL: the payload key the quote

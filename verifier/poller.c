@@ -218,6 +218,7 @@ static int polled_load(struct poller *p, const char *agent_id, struct polled **o
         a->revision = a->state.revision;
         a->payload_sealed = a->state.payload, a->state.payload = NULL;
         release_init(&a->release, a->payload_sealed != NULL, a->state.released_reset, a->state.released_restart);
+        a->release.pcr9_pin_missing = a->state.pcr9_pin_required && !a->state.pcr9_pinned_by[0];
         /* the policy texts were parsed: keep only the parsed forms */
         attestation_done(&a->state);
         *out = a;
@@ -425,6 +426,8 @@ static int judge(struct polled *a, json_object *results, struct measurement_summ
                 .ima_entry = a->ima_entry,
                 .measurements = measurements,
                 .pubkey_pem = &a->quoted_pubkey,
+                .first_boot_pins = a->state.pcr9_pinned_by[0] ? 1u << 9 : 0,
+                .first_boot_reset = a->state.pcr9_pinned_by[0] ? a->state.pcr9_pin_reset : -1,
         };
 
         free(a->quoted_pubkey);

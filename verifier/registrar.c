@@ -21,6 +21,7 @@
 #include "lib/tpmkey.h"
 #include "lib/http_server.h"
 #include "verifier/escrow.h"
+#include "verifier/pcr9_pin.h"
 #include "verifier/registration_body.h"
 
 #define CREDENTIAL_CHARS 32    /* docs/protocol.md §1: 32 random [A-Za-z0-9] bytes */
@@ -360,15 +361,16 @@ static void handle_version(struct evhttp_request *req) {
         http_reply(req, 200, "Success", results);
 }
 
-/* "/v2.N/agents[/{id}[/activate|/escrow]]": the id and whether /activate or /escrow follows,
- * or -1. */
-static int parse_agents_path(const char *path, char id[AGENT_ID_MAX + 1], bool *activate, bool *escrow, bool *list) {
+/* "/v2.N/agents[/{id}[/activate|/escrow|/pcr9]]": the id and whether /activate, /escrow or /pcr9
+ * follows, or -1. */
+static int parse_agents_path(const char *path, char id[AGENT_ID_MAX + 1], bool *activate, bool *escrow, bool *pcr9,
+                             bool *list) {
         unsigned minor;
         int consumed = 0;
         const char *rest;
         size_t n;
 
-        *activate = *escrow = *list = false;
+        *activate = *escrow = *pcr9 = *list = false;
         id[0] = '\0';
         if (sscanf(path, "/v2.%u/agents%n", &minor, &consumed) != 1 || consumed == 0 || minor > REGISTRAR_API_MAX_MINOR)
                 return -1;
@@ -391,6 +393,8 @@ static int parse_agents_path(const char *path, char id[AGENT_ID_MAX + 1], bool *
                 *activate = true;
         else if (strcmp(rest, "/escrow") == 0)
                 *escrow = true;
+        else if (strcmp(rest, "/pcr9") == 0)
+                *pcr9 = true;
         else if (*rest != '\0' && strcmp(rest, "/") != 0)
                 return -1;
         return 0;
@@ -402,7 +406,7 @@ void registrar_handle(struct evhttp_request *req, void *user) {
         const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
         enum evhttp_cmd_type method = evhttp_request_get_command(req);
         char agent_id[AGENT_ID_MAX + 1];
-        bool activate, escrow, list;
+        bool activate, escrow, pcr9, list;
 
         vm_error_clear(); /* a request's errors are its own */
         r->requests++;
@@ -417,7 +421,7 @@ void registrar_handle(struct evhttp_request *req, void *user) {
                         http_reply_error(req, 405, "method not allowed on /version");
                 return;
         }
-        if (parse_agents_path(path, agent_id, &activate, &escrow, &list) < 0) {
+        if (parse_agents_path(path, agent_id, &activate, &escrow, &pcr9, &list) < 0) {
                 http_reply_error(req, 404, "not found: %.100s (API v2.0-2.%d; agent ids are A-Z a-z 0-9 . _ -)", path,
                                  REGISTRAR_API_MAX_MINOR);
                 return;
@@ -451,6 +455,13 @@ void registrar_handle(struct evhttp_request *req, void *user) {
                         http_reply_error(req, 405, "escrow needs POST");
                 else
                         escrow_handle(r, req, agent_id);
+                return;
+        }
+        if (pcr9) { /* vmattest extension (docs/protocol.md §5.6): checked as escrow is */
+                if (method != EVHTTP_REQ_POST)
+                        http_reply_error(req, 405, "a PCR 9 pin needs POST");
+                else
+                        pcr9_pin_handle(r, req, agent_id);
                 return;
         }
         if (activate || method == EVHTTP_REQ_PUT) {

@@ -78,6 +78,11 @@ static int release_consider(struct release *r, const struct quote_clock *clock, 
         r->held[0] = '\0';
         if (!r->payload || boot_released(r, clock))
                 return RELEASE_GO_ON;
+        if (r->pcr9_pin_missing) {
+                snprintf(r->held, sizeof(r->held), "the group pins PCR 9 by the agent's first boot, which has not "
+                                                   "reported it (vmattest first-boot)");
+                return RELEASE_GO_ON;
+        }
         allowed = log_allows(r, log);
         if (allowed != 0)
                 return allowed < 0 ? allowed : RELEASE_GO_ON;

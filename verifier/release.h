@@ -19,6 +19,9 @@
  *   SETTLE     V may be with the agent: the next good integrity quote of the same boot whose
  *              PCR 15 log records a release settles it as released; anything else -> IDLE
  *
+ * An agent whose group pins PCR 9 by the first boot (docs/protocol.md §5.6) gets no release
+ * before that pin was made: without it PCR 9, the initrd and the command line, is free.
+ *
  * "This boot had its release" is the resetCount of the boot recorded (a TPM restart, such as a
  * resume from S3, keeps PCRs 0-15: the same boot), kept across re-enrolment (store). */
 #pragma once
@@ -55,6 +58,7 @@ enum release_request {
 struct release {
         enum release_state state;
         bool payload;              /* a payload is enrolled */
+        bool pcr9_pin_missing;     /* the group pins PCR 9 by the first boot, which has not: no release */
         int64_t released_reset;    /* resetCount of the boot that had its release; -1: none */
         int64_t released_restart;  /* (its restartCount, for the record) */
         struct quote_clock boot;   /* the quote that earned U */

@@ -10,6 +10,7 @@
 
 #include "lib/error.h"
 #include "lib/log.h"
+#include "verifier/tpm_policy.h"
 
 struct store {
         sqlite3 *db;
@@ -19,7 +20,7 @@ struct store {
 /* The schema this version writes; a database of an older one is brought up to it at open
  * (store_upgrade). One statement per table; a new column in an existing table also needs a
  * step in store_upgrade. */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 static const char schema[] =
         /* registrations (docs/protocol.md §1): the keys, the activated contact, and the
@@ -47,12 +48,14 @@ static const char schema[] =
         " released_at INTEGER NOT NULL DEFAULT 0,"
         " ek_hash TEXT NOT NULL DEFAULT '', ak_name TEXT NOT NULL DEFAULT '',"
         " group_name TEXT NOT NULL DEFAULT '', payload_origin TEXT NOT NULL DEFAULT '',"
-        " escrowed_at INTEGER NOT NULL DEFAULT 0, escrow_reset INTEGER NOT NULL DEFAULT -1);"
+        " escrowed_at INTEGER NOT NULL DEFAULT 0, escrow_reset INTEGER NOT NULL DEFAULT -1,"
+        " pcr9_pin_required INTEGER NOT NULL DEFAULT 0, pcr9_pinned_by TEXT NOT NULL DEFAULT '',"
+        " pcr9_pin_reset INTEGER NOT NULL DEFAULT -1, pcr9_pinned_at INTEGER NOT NULL DEFAULT 0);"
         /* enrolment groups (vmattest-verifier group add): the policies an agent that registers
          * with one of the group's tokens is enrolled with */
         "CREATE TABLE IF NOT EXISTS enrolment_groups ("
         " name TEXT PRIMARY KEY, tpm_policy TEXT NOT NULL, runtime_policy TEXT, mb_policy TEXT,"
-        " created_at INTEGER NOT NULL);"
+        " created_at INTEGER NOT NULL, pin_first_boot_initrd INTEGER NOT NULL DEFAULT 0);"
         /* their tokens, kept as SHA-256 only: uses_left -1 is unlimited, expires_at 0 never */
         "CREATE TABLE IF NOT EXISTS enrolment_tokens ("
         " sha256 TEXT PRIMARY KEY, group_name TEXT NOT NULL, uses_left INTEGER NOT NULL,"
@@ -87,6 +90,16 @@ static const struct column_added columns_v2[] = {
         { "attestations", "payload_origin", "TEXT NOT NULL DEFAULT ''" },
         { "attestations", "escrowed_at", "INTEGER NOT NULL DEFAULT 0" },
         { "attestations", "escrow_reset", "INTEGER NOT NULL DEFAULT -1" },
+};
+
+/* Version 3: a group may have its agents' PCR 9 pinned by their first boot, and an enrolment
+ * records whether its group asked for that and the pin made (docs/protocol.md §5.6). */
+static const struct column_added columns_v3[] = {
+        { "enrolment_groups", "pin_first_boot_initrd", "INTEGER NOT NULL DEFAULT 0" },
+        { "attestations", "pcr9_pin_required", "INTEGER NOT NULL DEFAULT 0" },
+        { "attestations", "pcr9_pinned_by", "TEXT NOT NULL DEFAULT ''" },
+        { "attestations", "pcr9_pin_reset", "INTEGER NOT NULL DEFAULT -1" },
+        { "attestations", "pcr9_pinned_at", "INTEGER NOT NULL DEFAULT 0" },
 };
 
 static const char upgrade_v1[] =
@@ -194,7 +207,9 @@ static int store_upgrade(struct store *store) {
                 ret = store_fail(store, "cannot set up the schema");
         /* the schema's CREATE TABLE IF NOT EXISTS leaves an existing table's columns as they are */
         if (ret >= 0 && !fresh && ((version < 1 && (ret = upgrade_to_v1(store)) < 0) ||
-                                   (version < 2 && (ret = upgrade_to_v2(store)) < 0)))
+                                   (version < 2 && (ret = upgrade_to_v2(store)) < 0) ||
+                                   (version < 3 && (ret = add_columns(store, columns_v3, sizeof(columns_v3) /
+                                                                                         sizeof(columns_v3[0]))) < 0)))
                 ret = vm_error(ret, "%s: cannot upgrade the schema from version %d to %d: restore a backup, or move the "
                                     "database aside so that serve starts a new one (agents register again at their next "
                                     "start, enrolments must be added again)",
@@ -511,7 +526,7 @@ void registered_agent_done(struct registered_agent *agent) {
         "agent_id, revision, state, failure, failed_at, ima_next_entry, ima_pcr10, clock, reset_count, "   \
         "restart_count, clock_valid, boottime, last_poll, last_ok, added_at, polls, last_error, poll_ms, "            \
         "released_reset, released_restart, released_at, ek_hash, ak_name, group_name, payload_origin, "     \
-        "escrowed_at, escrow_reset"
+        "escrowed_at, escrow_reset, pcr9_pin_required, pcr9_pinned_by, pcr9_pin_reset, pcr9_pinned_at"
 
 static sqlite3_stmt *prepare(struct store *store, const char *sql) {
         sqlite3_stmt *stmt = NULL;
@@ -569,7 +584,14 @@ static void attestation_from_row(sqlite3_stmt *s, struct attestation *a) {
         column_text(s, 24, a->payload_origin, sizeof(a->payload_origin));
         a->escrowed_at = sqlite3_column_int64(s, 25);
         a->escrow_reset = sqlite3_column_int64(s, 26);
+        a->pcr9_pin_required = sqlite3_column_int(s, 27) != 0;
+        column_text(s, 28, a->pcr9_pinned_by, sizeof(a->pcr9_pinned_by));
+        a->pcr9_pin_reset = sqlite3_column_int64(s, 29);
+        a->pcr9_pinned_at = sqlite3_column_int64(s, 30);
 }
+
+/* The column after ATTESTATION_STATE_COLUMNS */
+#define ATTESTATION_STATE_END 31
 
 static int step_done(struct store *store, sqlite3_stmt *s, const char *what) {
         int rc = sqlite3_step(s);
@@ -580,16 +602,16 @@ static int step_done(struct store *store, sqlite3_stmt *s, const char *what) {
 
 static int attestation_insert(struct store *store, const struct registered_agent *reg, const char *tpm_policy,
                               const char *runtime_policy, const char *mb_policy, const char *sealed_payload,
-                              const char *group) {
+                              const char *group, bool pcr9_pin_required) {
         sqlite3_stmt *s = prepare(store,
                                   "INSERT OR REPLACE INTO attestations (agent_id, revision, tpm_policy, runtime_policy, mb_policy,"
                                   " state, failure, failed_at, ima_next_entry, ima_pcr10, clock, reset_count, restart_count,"
                                   " clock_valid, boottime, last_poll, last_ok, added_at, polls, last_error, poll_ms, payload,"
-                                  " ek_hash, ak_name, group_name, payload_origin, escrowed_at, escrow_reset,"
+                                  " ek_hash, ak_name, group_name, payload_origin, escrowed_at, escrow_reset, pcr9_pin_required,"
                                   " released_reset, released_restart, released_at)"
                                   " VALUES (?1, random() & 0x7fffffffffffffff,"
                                   " ?2, ?3, ?4, 'polling', '', 0, 0, NULL, 0, 0, 0, 0, 0, 0, 0, strftime('%s','now'), 0, '', 0, ?5,"
-                                  " ?6, ?7, ?8, CASE WHEN ?5 IS NULL THEN '' ELSE 'tenant' END, 0, -1,"
+                                  " ?6, ?7, ?8, CASE WHEN ?5 IS NULL THEN '' ELSE 'tenant' END, 0, -1, ?9,"
                                   /* the boot that had its key keeps it across a re-enrolment (once per boot) */
                                   " coalesce((SELECT released_reset FROM attestations WHERE agent_id = ?1), -1),"
                                   " coalesce((SELECT released_restart FROM attestations WHERE agent_id = ?1), -1),"
@@ -605,12 +627,13 @@ static int attestation_insert(struct store *store, const struct registered_agent
         sqlite3_bind_text(s, 6, reg->ek_hash, -1, SQLITE_STATIC);
         sqlite3_bind_text(s, 7, reg->ak_name, -1, SQLITE_STATIC);
         sqlite3_bind_text(s, 8, group, -1, SQLITE_STATIC);
+        sqlite3_bind_int(s, 9, pcr9_pin_required);
         return step_done(store, s, "cannot enroll the agent");
 }
 
 int store_attestation_add(struct store *store, const struct registered_agent *reg, const char *tpm_policy,
                           const char *runtime_policy, const char *mb_policy, const char *sealed_payload) {
-        return attestation_insert(store, reg, tpm_policy, runtime_policy, mb_policy, sealed_payload, "");
+        return attestation_insert(store, reg, tpm_policy, runtime_policy, mb_policy, sealed_payload, "", false);
 }
 
 int store_attestation_get(struct store *store, const char *agent_id, bool policies, struct attestation *a) {
@@ -626,10 +649,10 @@ int store_attestation_get(struct store *store, const char *agent_id, bool polici
         if (rc == SQLITE_ROW) {
                 attestation_from_row(s, a);
                 if (policies) {
-                        a->tpm_policy = column_strdup(s, 27);
-                        a->runtime_policy = column_strdup(s, 28);
-                        a->mb_policy = column_strdup(s, 29);
-                        a->payload = column_strdup(s, 30);
+                        a->tpm_policy = column_strdup(s, ATTESTATION_STATE_END);
+                        a->runtime_policy = column_strdup(s, ATTESTATION_STATE_END + 1);
+                        a->mb_policy = column_strdup(s, ATTESTATION_STATE_END + 2);
+                        a->payload = column_strdup(s, ATTESTATION_STATE_END + 3);
                         if (!a->tpm_policy)
                                 ret = -ENOMEM;
                 }
@@ -769,9 +792,9 @@ static int end(struct store *store, int ret) {
 }
 
 int store_group_add(struct store *store, const char *name, const char *tpm_policy, const char *runtime_policy,
-                    const char *mb_policy, int64_t now) {
-        sqlite3_stmt *s = prepare(store, "INSERT INTO enrolment_groups (name, tpm_policy, runtime_policy, mb_policy, created_at)"
-                                         " VALUES (?, ?, ?, ?, ?)");
+                    const char *mb_policy, bool pin_first_boot_initrd, int64_t now) {
+        sqlite3_stmt *s = prepare(store, "INSERT INTO enrolment_groups (name, tpm_policy, runtime_policy, mb_policy, created_at,"
+                                         " pin_first_boot_initrd) VALUES (?, ?, ?, ?, ?, ?)");
         int rc;
 
         if (!s)
@@ -781,6 +804,7 @@ int store_group_add(struct store *store, const char *name, const char *tpm_polic
         sqlite3_bind_text(s, 3, runtime_policy, -1, SQLITE_STATIC);
         sqlite3_bind_text(s, 4, mb_policy, -1, SQLITE_STATIC);
         sqlite3_bind_int64(s, 5, now);
+        sqlite3_bind_int(s, 6, pin_first_boot_initrd);
         rc = sqlite3_step(s);
         sqlite3_finalize(s);
         if (rc == SQLITE_CONSTRAINT)
@@ -795,6 +819,7 @@ static int group_from_row(sqlite3_stmt *s, struct enrolment_group *g) {
         g->runtime_policy = column_strdup(s, 2);
         g->mb_policy = column_strdup(s, 3);
         g->created_at = sqlite3_column_int64(s, 4);
+        g->pin_first_boot_initrd = sqlite3_column_int(s, 5) != 0;
         if (!g->tpm_policy || (sqlite3_column_type(s, 2) != SQLITE_NULL && !g->runtime_policy) ||
             (sqlite3_column_type(s, 3) != SQLITE_NULL && !g->mb_policy)) {
                 enrolment_group_done(g);
@@ -803,7 +828,7 @@ static int group_from_row(sqlite3_stmt *s, struct enrolment_group *g) {
         return 0;
 }
 
-#define GROUP_COLUMNS "name, tpm_policy, runtime_policy, mb_policy, created_at"
+#define GROUP_COLUMNS "name, tpm_policy, runtime_policy, mb_policy, created_at, pin_first_boot_initrd"
 
 int store_group_get(struct store *store, const char *name, struct enrolment_group *g) {
         sqlite3_stmt *s = prepare(store, "SELECT " GROUP_COLUMNS " FROM enrolment_groups WHERE name = ?");
@@ -1019,7 +1044,8 @@ static int enrol_with_token(struct store *store, const struct registered_agent *
         if (ret >= 0)
                 ret = store_group_get(store, group, &g);
         if (ret >= 0)
-                ret = attestation_insert(store, reg, g.tpm_policy, g.runtime_policy, g.mb_policy, NULL, group);
+                ret = attestation_insert(store, reg, g.tpm_policy, g.runtime_policy, g.mb_policy, NULL, group,
+                                         g.pin_first_boot_initrd);
         enrolment_group_done(&g);
         return ret;
 }
@@ -1063,7 +1089,7 @@ int store_attestation_escrow(struct store *store, const char *agent_id, int64_t 
         rc = sqlite3_step(s);
         if (rc == SQLITE_ROW) {
                 attestation_from_row(s, &a);
-                has_payload = sqlite3_column_int(s, 27) != 0;
+                has_payload = sqlite3_column_int(s, ATTESTATION_STATE_END) != 0;
         }
         sqlite3_finalize(s);
         if (rc == SQLITE_DONE)
@@ -1093,5 +1119,86 @@ int store_attestation_escrow(struct store *store, const char *agent_id, int64_t 
         }
         if (ret >= 0 && escrow_reset)
                 *escrow_reset = a.clock.reset_count;
+        return end(store, ret);
+}
+
+/* ---- PCR 9 pinned by the first boot (vmattest extension, docs/protocol.md §5.6) ---- */
+
+/* Why the pin may not be taken now, or 0. */
+static int pin_allowed(const struct attestation *a, bool has_payload, int64_t activated_at) {
+        /* a pin binds every later initrd rebuild (a kernel update) to the tenant: only where asked for */
+        if (!a->group[0] || !a->pcr9_pin_required)
+                return vm_error(-EACCES, "agent %s was not enrolled by a group with --pin-first-boot-initrd: its PCR 9 "
+                                         "is the tenant's policy's",
+                                a->agent_id);
+        /* write-once once used, as escrow: a tenant's payload, or an escrowed one a boot received */
+        if (has_payload && strcmp(a->payload_origin, "escrow") != 0)
+                return vm_error(-EEXIST, "a payload is enrolled (the tenant's): PCR 9 is pinned by the tenant's policy");
+        if (has_payload && a->released_reset != a->escrow_reset)
+                return vm_error(-EEXIST, "the escrowed key was released to a boot already: PCR 9 can no longer be pinned");
+        if (!a->clock.valid || a->last_ok == 0 || a->last_ok < activated_at)
+                return vm_error(-EAGAIN, "not attested yet: no good integrity quote since the agent's activation");
+        /* the first boot runs the image's initrd as built and was attested: it alone says what
+         * its successors run */
+        if (has_payload && (int64_t)a->clock.reset_count != a->escrow_reset)
+                return vm_error(-EEXIST, "PCR 9 is pinned by the boot that escrowed the key (TPM reset count %lld), not "
+                                         "by this one (%lld)",
+                                (long long)a->escrow_reset, (long long)a->clock.reset_count);
+        if (!has_payload && a->pcr9_pin_reset >= 0 && (int64_t)a->clock.reset_count != a->pcr9_pin_reset)
+                return vm_error(-EEXIST, "PCR 9 was pinned by an earlier boot (TPM reset count %lld), not by this one "
+                                         "(%lld)",
+                                (long long)a->pcr9_pin_reset, (long long)a->clock.reset_count);
+        return 0;
+}
+
+int store_attestation_pin_pcr9(struct store *store, const char *agent_id, int64_t activated_at, const char *pcr9_hex,
+                               int64_t now, int64_t *pin_reset) {
+        sqlite3_stmt *s;
+        struct attestation a = { 0 };
+        char *pinned_policy = NULL;
+        bool has_payload = false;
+        int rc, ret = begin(store);
+
+        if (ret < 0)
+                return ret;
+        s = prepare(store, "SELECT " ATTESTATION_STATE_COLUMNS ", payload IS NOT NULL, tpm_policy FROM attestations"
+                           " WHERE agent_id = ?");
+        if (!s)
+                return end(store, -EIO);
+        sqlite3_bind_text(s, 1, agent_id, -1, SQLITE_STATIC);
+        rc = sqlite3_step(s);
+        if (rc == SQLITE_ROW) {
+                attestation_from_row(s, &a);
+                has_payload = sqlite3_column_int(s, ATTESTATION_STATE_END) != 0;
+                a.tpm_policy = column_strdup(s, ATTESTATION_STATE_END + 1);
+        }
+        sqlite3_finalize(s);
+        if (rc == SQLITE_DONE)
+                ret = vm_error(-ENOENT, "agent %s is not enrolled", agent_id);
+        else if (rc != SQLITE_ROW)
+                ret = store_fail(store, "cannot read the enrolment");
+        else if (!a.tpm_policy)
+                ret = -ENOMEM;
+        else
+                ret = pin_allowed(&a, has_payload, activated_at);
+        if (ret >= 0)
+                ret = tpm_policy_text_with_pcr(a.tpm_policy, 9, pcr9_hex, &pinned_policy);
+        if (ret >= 0) {
+                s = prepare(store, "UPDATE attestations SET tpm_policy = ?, pcr9_pinned_by = 'first-boot', pcr9_pin_reset = ?,"
+                                   " pcr9_pinned_at = ?, revision = random() & 0x7fffffffffffffff WHERE agent_id = ?");
+                if (!s)
+                        ret = -EIO;
+        }
+        if (ret >= 0) {
+                sqlite3_bind_text(s, 1, pinned_policy, -1, SQLITE_STATIC);
+                sqlite3_bind_int64(s, 2, a.clock.reset_count);
+                sqlite3_bind_int64(s, 3, now);
+                sqlite3_bind_text(s, 4, agent_id, -1, SQLITE_STATIC);
+                ret = step_done(store, s, "cannot store the PCR 9 pin");
+        }
+        if (ret >= 0 && pin_reset)
+                *pin_reset = a.clock.reset_count;
+        free(pinned_policy);
+        attestation_done(&a);
         return end(store, ret);
 }

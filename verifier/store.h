@@ -75,6 +75,12 @@ struct attestation {
         char payload_origin[16]; /* "tenant" (add --payload), "escrow" (the agent's), "" when none */
         int64_t escrowed_at;    /* when the agent escrowed its payload; 0: never */
         int64_t escrow_reset;   /* the boot (TPM reset count) of the escrow; -1: none */
+        /* PCR 9 pinned per agent by its first boot (docs/protocol.md §5.6) */
+        bool pcr9_pin_required; /* its group has --pin-first-boot-initrd: no release before the pin */
+        char pcr9_pinned_by[16]; /* "first-boot" once pinned (tpm_policy then holds the value); "" */
+        int64_t pcr9_pin_reset; /* the boot (TPM reset count) that pinned it, whose own PCR 9 is the
+                                 * image's initrd's: not checked against the pin; -1: none */
+        int64_t pcr9_pinned_at;
 };
 
 /* `create`: make the database when missing (the server); readers want an existing one. The
@@ -130,6 +136,7 @@ struct enrolment_group {
         char *runtime_policy;
         char *mb_policy;
         int64_t created_at;
+        bool pin_first_boot_initrd; /* each agent's PCR 9 is pinned by its first boot (§5.6) */
 };
 
 /* A token, of which the store keeps the SHA-256 only. */
@@ -143,7 +150,7 @@ struct enrolment_token {
 
 /* -EEXIST when the group exists. */
 int store_group_add(struct store *store, const char *name, const char *tpm_policy, const char *runtime_policy,
-                    const char *mb_policy, int64_t now);
+                    const char *mb_policy, bool pin_first_boot_initrd, int64_t now);
 /* -ENOENT when there is no such group. */
 int store_group_get(struct store *store, const char *name, struct enrolment_group *g);
 int store_group_foreach(struct store *store, int (*fn)(const struct enrolment_group *g, void *user), void *user);
@@ -178,3 +185,15 @@ int store_agent_activate_enrol(struct store *store, const char *agent_id, const 
  * payload no boot received yet is replaced. *escrow_reset: that boot's TPM reset count. */
 int store_attestation_escrow(struct store *store, const char *agent_id, int64_t activated_at, const char *sealed_payload,
                              int64_t now, int64_t *escrow_reset);
+
+/* PCR 9 pinned by the agent's first boot (vmattest extension, docs/protocol.md §5.6): the
+ * enrolment's tpm_policy gets "9": [pcr9_hex] (any PCR 9 entry replaced), pinned_by
+ * "first-boot", and the boot of its last good quote as the pinning boot; the revision changes.
+ * Accepted only while no boot received an escrowed key, from the boot that escrowed it (when one
+ * was escrowed; else from the boot of an earlier pin, if any), after a good quote since
+ * `activated_at`. -ENOENT when not enrolled, -EACCES when no group with --pin-first-boot-initrd
+ * enrolled it, -EAGAIN when
+ * not attested yet, -EEXIST when refused by those rules (a tenant's payload, a key a boot
+ * received, another boot). *pin_reset: the pinning boot's TPM reset count. */
+int store_attestation_pin_pcr9(struct store *store, const char *agent_id, int64_t activated_at, const char *pcr9_hex,
+                               int64_t now, int64_t *pin_reset);

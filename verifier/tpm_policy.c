@@ -2,6 +2,7 @@
 
 #include <json-c/json.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -98,12 +99,16 @@ void tpm_policy_done(struct tpm_policy *policy) {
 }
 
 int tpm_policy_check(const struct tpm_policy *policy, const struct pcr_values *quoted) {
+        return tpm_policy_check_except(policy, quoted, 0);
+}
+
+int tpm_policy_check_except(const struct tpm_policy *policy, const struct pcr_values *quoted, uint32_t unchecked) {
         size_t digest_size = hashalg_size(policy->bank);
 
         for (unsigned pcr = 0; pcr < 24; pcr++) {
                 bool allowed = false;
 
-                if (!(policy->mask & (1u << pcr)))
+                if (!(policy->mask & ~unchecked & (1u << pcr)))
                         continue;
                 if (!(quoted->mask & (1u << pcr)))
                         return vm_error(-EPERM, "PCR %u: not in the quote, but the tpm_policy constrains it", pcr);
@@ -120,4 +125,43 @@ int tpm_policy_check(const struct tpm_policy *policy, const struct pcr_values *q
                 }
         }
         return 0;
+}
+
+int tpm_policy_text_with_pcr(const char *text, unsigned pcr, const char *hex, char **out) {
+        size_t size = strlen(text);
+        json_tokener *tok;
+        json_object *root, *values;
+        char key[4];
+        int ret = 0;
+
+        *out = NULL;
+        if (size > TPM_POLICY_TEXT_MAX || pcr > 23)
+                return vm_error(-EINVAL, "tpm_policy: larger than %d bytes", TPM_POLICY_TEXT_MAX);
+        tok = json_tokener_new_ex(8);
+        if (!tok)
+                return -ENOMEM;
+        root = json_tokener_parse_ex(tok, text, (int)size);
+        if (json_tokener_get_error(tok) != json_tokener_success || json_tokener_get_parse_end(tok) != size ||
+            !json_object_is_type(root, json_type_object))
+                ret = vm_error(-EINVAL, "tpm_policy: not one JSON object");
+        json_tokener_free(tok);
+        if (ret >= 0) {
+                json_object *value = json_object_new_string(hex);
+
+                values = json_object_new_array();
+                snprintf(key, sizeof(key), "%u", pcr);
+                json_object_object_del(root, "mask");
+                if (!value || !values || json_object_array_add(values, value) < 0) {
+                        json_object_put(value);
+                        json_object_put(values);
+                        ret = -ENOMEM;
+                } else if (json_object_object_add(root, key, values) < 0) {
+                        json_object_put(values);
+                        ret = -ENOMEM;
+                }
+        }
+        if (ret >= 0 && !(*out = strdup(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN))))
+                ret = -ENOMEM;
+        json_object_put(root);
+        return ret;
 }

@@ -24,3 +24,9 @@ int tpm_policy_load(const char *text, size_t size, TPM2_ALG_ID bank, struct tpm_
 void tpm_policy_done(struct tpm_policy *policy);
 /* -EPERM naming the first PCR whose quoted value the policy does not allow. */
 int tpm_policy_check(const struct tpm_policy *policy, const struct pcr_values *quoted);
+/* The same, the PCRs of `unchecked` (a mask) left out. */
+int tpm_policy_check_except(const struct tpm_policy *policy, const struct pcr_values *quoted, uint32_t unchecked);
+/* The policy text `text` with `pcr` allowed `hex` alone (its entry made or replaced; "mask",
+ * derived from the PCRs listed, dropped): *out malloc'ed, one line of JSON. -EINVAL when `text`
+ * is not one JSON object. */
+int tpm_policy_text_with_pcr(const char *text, unsigned pcr, const char *hex, char **out);

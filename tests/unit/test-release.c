@@ -79,6 +79,23 @@ static void test_who_gets_a_release(void **state) {
         release_done(&r);
 }
 
+/* docs/protocol.md §5.6: a group that pins PCR 9 by the first boot holds the release until
+ * the pin was made */
+static void test_held_until_the_pcr9_pin(void **state) {
+        struct quote_clock b4 = boot(4, 0);
+        struct release r;
+
+        release_init(&r, true, 3, 0);
+        r.pcr9_pin_missing = true;
+        assert_int_equal(release_integrity_quoted(&r, &b4, &clean_log), RELEASE_GO_ON);
+        assert_int_equal(r.state, RELEASE_IDLE);
+        assert_non_null(strstr(r.held, "pins PCR 9 by the agent's first boot"));
+        r.pcr9_pin_missing = false;
+        assert_int_equal(release_integrity_quoted(&r, &b4, &clean_log), RELEASE_PREPARE);
+        assert_string_equal(r.held, "");
+        release_done(&r);
+}
+
 static void test_release_once_per_boot(void **state) {
         struct quote_clock b5 = boot(5, 0), b5_resumed = boot(5, 1), b6 = boot(6, 0);
         char hmac[AUTH_TAG_HEX_SIZE];
@@ -216,6 +233,7 @@ static void test_interrupted_release(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_who_gets_a_release),
+                cmocka_unit_test(test_held_until_the_pcr9_pin),
                 cmocka_unit_test(test_release_once_per_boot),
                 cmocka_unit_test(test_reenrolled_in_a_released_boot),
                 cmocka_unit_test(test_v_only_for_the_boot_that_earned_u),

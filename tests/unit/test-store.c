@@ -331,7 +331,7 @@ static void check_upgraded(const char *path) {
         assert_int_equal(store_attestation_get(store, "gone", false, &a), 0);
         assert_string_equal(a.ek_hash, "");
         store_free(store);
-        assert_int_equal(pragma_user_version(path), 2);
+        assert_int_equal(pragma_user_version(path), 3);
         /* and again: nothing left to do */
         assert_int_equal(store_open(path, false, &store), 0);
         store_free(store);
@@ -371,7 +371,7 @@ static void group_with_token(struct store *store, int64_t uses, int64_t expires_
         struct enrolment_token t = { .sha256 = TOKEN_HASH, .group = "web", .uses_left = uses, .expires_at = expires_at,
                                      .created_at = 1000 };
 
-        assert_int_equal(store_group_add(store, "web", "{\"9\": []}", NULL, "{\"mb\": 1}", 1000), 0);
+        assert_int_equal(store_group_add(store, "web", "{\"9\": []}", NULL, "{\"mb\": 1}", false, 1000), 0);
         assert_int_equal(store_token_add(store, &t), 0);
 }
 
@@ -398,7 +398,7 @@ static void test_groups_and_tokens(void **state) {
 
         assert_int_equal(store_open(f->path, true, &store), 0);
         group_with_token(store, 1, 5000);
-        assert_error(store_group_add(store, "web", "{}", NULL, NULL, 1), -EEXIST, "group web exists");
+        assert_error(store_group_add(store, "web", "{}", NULL, NULL, false, 1), -EEXIST, "group web exists");
         assert_error(store_token_add(store, &other), -ENOENT, "no group nogroup");
         assert_int_equal(store_group_get(store, "web", &g), 0);
         assert_string_equal(g.tpm_policy, "{\"9\": []}");
@@ -584,9 +584,111 @@ static void test_upgrade_from_version_1(void **state) {
         assert_int_equal(store_attestation_get(store, AGENT, false, &a), 0);
         assert_string_equal(a.payload_origin, "tenant");
         assert_int_equal(a.escrow_reset, -1);
-        assert_int_equal(store_group_add(store, "web", "{}", NULL, NULL, 1), 0);
+        assert_int_equal(store_group_add(store, "web", "{}", NULL, NULL, false, 1), 0);
         store_free(store);
-        assert_int_equal(pragma_user_version(f->path), 2);
+        assert_int_equal(pragma_user_version(f->path), 3);
+}
+
+/* a version 2 database: its groups and enrolments get the PCR 9 pin's columns, unset */
+static void test_upgrade_from_version_2(void **state) {
+        struct fixture *f = *state;
+        struct store *store = NULL;
+        struct enrolment_group g;
+        struct registered_agent reg;
+        struct attestation a;
+        char tag[AUTH_TAG_HEX_SIZE];
+
+        assert_int_equal(store_open(f->path, true, &store), 0);
+        tag_for("credential", tag);
+        registration(&reg, "192.0.2.1", 9002, tag);
+        assert_int_equal(store_agent_register(store, &reg), 0);
+        assert_int_equal(store_attestation_add(store, &reg, "{}", NULL, NULL, "sealed"), 0);
+        assert_int_equal(store_group_add(store, "web", "{}", NULL, NULL, false, 1), 0);
+        store_free(store);
+        make_database(f->path, "ALTER TABLE attestations DROP COLUMN pcr9_pin_required;"
+                               "ALTER TABLE attestations DROP COLUMN pcr9_pinned_by;"
+                               "ALTER TABLE attestations DROP COLUMN pcr9_pin_reset;"
+                               "ALTER TABLE attestations DROP COLUMN pcr9_pinned_at;"
+                               "ALTER TABLE enrolment_groups DROP COLUMN pin_first_boot_initrd;"
+                               "PRAGMA user_version = 2;");
+        assert_int_equal(store_open(f->path, false, &store), 0);
+        assert_int_equal(store_attestation_get(store, AGENT, false, &a), 0);
+        assert_false(a.pcr9_pin_required);
+        assert_string_equal(a.pcr9_pinned_by, "");
+        assert_int_equal(a.pcr9_pin_reset, -1);
+        assert_int_equal(store_group_get(store, "web", &g), 0);
+        assert_false(g.pin_first_boot_initrd);
+        enrolment_group_done(&g);
+        store_free(store);
+        assert_int_equal(pragma_user_version(f->path), 3);
+}
+
+#define PCR9_A "aa00000000000000000000000000000000000000000000000000000000000001"
+#define PCR9_B "bb00000000000000000000000000000000000000000000000000000000000002"
+
+/* docs/protocol.md §5.6: the first boot's PCR 9 pin, under escrow's rules */
+static void test_pcr9_pin(void **state) {
+        struct fixture *f = *state;
+        struct store *store = NULL;
+        struct enrolment_token t = { .sha256 = TOKEN_HASH, .group = "pinned", .uses_left = 1, .created_at = 1000 };
+        struct registered_agent reg;
+        struct attestation a, before;
+        char tag[AUTH_TAG_HEX_SIZE], tag_sha256[AUTH_TAG_DIGEST_HEX_SIZE], group[GROUP_NAME_MAX + 1];
+        int64_t reset = 0;
+
+        assert_int_equal(store_open(f->path, true, &store), 0);
+        assert_error(store_attestation_pin_pcr9(store, AGENT, 2000, PCR9_A, 3000, &reset), -ENOENT, "not enrolled");
+        /* enrolled by the tenant (add): its PCR 9 is the tenant's */
+        tag_for("credential", tag);
+        registration(&reg, "192.0.2.1", 9002, tag);
+        assert_int_equal(store_agent_register(store, &reg), 0);
+        assert_int_equal(store_attestation_add(store, &reg, "{}", NULL, NULL, NULL), 0);
+        quoted(store, AGENT, 2500, 7);
+        assert_error(store_attestation_pin_pcr9(store, AGENT, 2000, PCR9_A, 3000, &reset), -EACCES,
+                     "not enrolled by a group with --pin-first-boot-initrd");
+        assert_int_equal(store_attestation_delete(store, AGENT), 0);
+
+        /* enrolled by a group that pins PCR 9 by the first boot */
+        assert_int_equal(store_group_add(store, "pinned", "{\"9\": [\"" PCR9_B "\"], \"0\": [\"" PCR9_B "\"], \"mask\": \"0x201\"}",
+                                         NULL, NULL, true, 1000),
+                         0);
+        assert_int_equal(store_token_add(store, &t), 0);
+        register_with_token(store, AGENT, "credential", tag_sha256);
+        assert_int_equal(store_agent_activate_enrol(store, AGENT, tag_sha256, 2000, group), 0);
+        assert_int_equal(store_attestation_get(store, AGENT, false, &a), 0);
+        assert_true(a.pcr9_pin_required);
+        assert_string_equal(a.pcr9_pinned_by, "");
+        assert_error(store_attestation_pin_pcr9(store, AGENT, 2000, PCR9_A, 3000, &reset), -EAGAIN, "not attested yet");
+        quoted(store, AGENT, 1999, 7); /* before the activation */
+        assert_error(store_attestation_pin_pcr9(store, AGENT, 2000, PCR9_A, 3000, &reset), -EAGAIN, "not attested yet");
+        quoted(store, AGENT, 2500, 7);
+        assert_int_equal(store_attestation_escrow(store, AGENT, 2000, "sealed-1", 3000, &reset), 0);
+        /* another boot than the escrowing one */
+        quoted(store, AGENT, 2600, 8);
+        assert_error(store_attestation_pin_pcr9(store, AGENT, 2000, PCR9_A, 3000, &reset), -EEXIST,
+                     "by the boot that escrowed the key (TPM reset count 7), not by this one (8)");
+        quoted(store, AGENT, 2700, 7);
+        assert_int_equal(store_attestation_get(store, AGENT, false, &before), 0);
+        assert_int_equal(store_attestation_pin_pcr9(store, AGENT, 2000, PCR9_A, 3100, &reset), 0);
+        assert_int_equal(reset, 7);
+        assert_int_equal(store_attestation_get(store, AGENT, true, &a), 0);
+        /* PCR 9 replaced, the rest kept, the derived mask dropped */
+        assert_string_equal(a.tpm_policy, "{\"9\":[\"" PCR9_A "\"],\"0\":[\"" PCR9_B "\"]}");
+        assert_string_equal(a.pcr9_pinned_by, "first-boot");
+        assert_int_equal(a.pcr9_pin_reset, 7);
+        assert_int_equal(a.pcr9_pinned_at, 3100);
+        assert_true(a.revision != before.revision); /* the poller reloads */
+        assert_string_equal(a.payload, "sealed-1");
+        attestation_done(&a);
+        /* no boot received the key yet: pinned again */
+        assert_int_equal(store_attestation_pin_pcr9(store, AGENT, 2000, PCR9_B, 3200, &reset), 0);
+        /* a release to the next boot: no pin from then on */
+        assert_int_equal(store_attestation_get(store, AGENT, false, &a), 0);
+        a.released_reset = 8;
+        assert_int_equal(store_attestation_save(store, &a), 0);
+        assert_error(store_attestation_pin_pcr9(store, AGENT, 2000, PCR9_A, 3300, &reset), -EEXIST,
+                     "released to a boot already");
+        store_free(store);
 }
 
 int main(void) {
@@ -606,6 +708,8 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_single_use_token_race, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_escrow, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_upgrade_from_version_1, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_upgrade_from_version_2, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_pcr9_pin, setup, teardown),
         };
 
         return cmocka_run_group_tests_name("store", tests, NULL, NULL);

@@ -88,6 +88,32 @@ static void test_pcr_keys_are_strict_decimal(void **state) {
         tpm_policy_done(&p);
 }
 
+/* the first boot's pin (docs/protocol.md §5.6): PCR 9 replaced, and left out for its own boot */
+static void test_pin_and_except(void **state) {
+        struct tpm_policy p;
+        struct pcr_values q = { 0 };
+        char *text = NULL;
+
+        assert_int_equal(tpm_policy_text_with_pcr("{\"0\": [\"" ZERO "\"], \"9\": [\"" ZERO "\"], \"mask\": \"0x201\"}",
+                                                  9, ONES, &text),
+                         0);
+        assert_string_equal(text, "{\"0\":[\"" ZERO "\"],\"9\":[\"" ONES "\"]}");
+        assert_int_equal(load(text, &p), 0);
+        free(text);
+        quoted_pcr(&q, 0, 0x00);
+        quoted_pcr(&q, 9, 0x00);
+        assert_error(tpm_policy_check(&p, &q), -EPERM, "PCR 9: quoted value 0000");
+        assert_int_equal(tpm_policy_check_except(&p, &q, 1u << 9), 0);
+        quoted_pcr(&q, 0, 0x22);
+        assert_error(tpm_policy_check_except(&p, &q, 1u << 9), -EPERM, "PCR 0: quoted value 2222");
+        tpm_policy_done(&p);
+        assert_int_equal(tpm_policy_text_with_pcr("{}", 9, ONES, &text), 0);
+        assert_string_equal(text, "{\"9\":[\"" ONES "\"]}");
+        free(text);
+        assert_error(tpm_policy_text_with_pcr("[]", 9, ONES, &text), -EINVAL, "not one JSON object");
+        assert_null(text);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_allows_listed_values),
@@ -95,6 +121,7 @@ int main(void) {
                 cmocka_unit_test(test_empty_policy_allows_anything),
                 cmocka_unit_test(test_bad_policies),
                 cmocka_unit_test(test_pcr_keys_are_strict_decimal),
+                cmocka_unit_test(test_pin_and_except),
         };
         return cmocka_run_group_tests_name("tpm_policy", tests, NULL, NULL);
 }
