@@ -29,12 +29,15 @@
 #            and the image's volume key is not the root's any more
 #   bad      a new instance with a malformed verifier_ca: it boots to the end, the cloud-init
 #            output log names vmattest.verifier_ca, and /etc/vmattest is as packaged
-# The group's tpm_policy pins no PCR 9: the instance builds its own initrd (and so its digest)
-# at its first boot, which the tenant cannot know beforehand, hence --allow-unpinned-cmdline.
+# The group's tpm_policy pins no PCR 9 beforehand: the instance builds its own initrd (and so
+# its digest) at its first boot, which the tenant cannot know. The group has
+# --pin-first-boot-initrd instead: the first boot reports the PCR 9 of its next boots (this
+# boot's UEFI log replayed with the rebuilt initrd's digest), the verifier pins the agent to it
+# and releases the escrowed key only then, and boot 2 gets it only with that PCR 9.
 . "$(dirname "$0")/lib.sh"
 . tests/package/debs.sh
 . tests/vm/debian-guest.sh
-plan 25
+plan 26
 
 if [ "$(id -u)" != 0 ]; then
         echo "1..0 # SKIP the cloud guest needs root (debootstrap, chroot)"; exit 0
@@ -75,13 +78,13 @@ printf 'payload_vault = %s\n' "$TEST_TMP/vault.key" >>verifier.conf # [store] is
 verifier_start verifier.conf || { not_ok "verifier"; exit 1; }
 wait_port "$VERIFIER_PID" "$tls_port" || { not_ok "the registrar's TLS port did not open"; exit 1; }
 vv() { "$VMATTEST_VERIFIER" --config "$TEST_TMP/verifier.conf" "$@"; }
-# the group's policy: no PCR pinned (see the top: the instance makes its own initrd)
+# the group's policy: no PCR pinned beforehand (see the top: the first boot pins PCR 9)
 echo '{}' >tpm-policy.json
 token="vm-cloud-$(openssl rand -hex 20)"
 printf '%s\n' "$token" >token && chmod 0600 token
 expect_success "the tenant makes a group with an enrolment token and the image's runtime policy" \
         vv group add cloud --tpm-policy-file tpm-policy.json --runtime-policy "$GUEST_RUNTIME_POLICY" --token-file token \
-        --allow-unpinned-cmdline
+        --pin-first-boot-initrd
 read -r changed_path changed_digest <"$GUEST_CHANGED_PROGRAM"
 fwd_port=$(random_port)
 
@@ -190,6 +193,14 @@ if vm_console_line 'provision: the instance passphrase is escrowed with the veri
 else
         not_ok "the instance passphrase was escrowed, the volumes provisioned, the initrd rebuilt"
         tr -d '\r' <"$VM_CONSOLE" | grep -iE 'vmattest|first-boot|provision|escrow|dracut' | tail -n 30 | diag
+fi
+if [ "$(status_json | jq -r '.[0].pcr9_pinned_by')" = first-boot ] &&
+        vm_console_line "PCR 9 of agent $agent_id pinned with" >/dev/null; then
+        ok "the first boot pinned the agent's PCR 9 to the initrd it built ($(vm_console_line 'PCR 9 \(.*\) of the next boots' |
+                sed 's/^.*PCR 9 (/PCR 9 (/' | cut -c1-150))"
+else
+        not_ok "the first boot pinned the agent's PCR 9 to the initrd it built"
+        { status_json; tr -d '\r' <"$VM_CONSOLE" | grep -E 'PCR 9|pin' | tail -n 10; } | diag
 fi
 crypttab=$(tr -d '\r' <"$VM_CONSOLE" | sed -n 's/^VMATTEST-GUEST: crypttab: //p')
 if grep -qE '^root UUID=[-0-9a-f]+ none luks,discard,password-cache=no$' <<<"$crypttab" &&
