@@ -96,6 +96,8 @@ int cmd_provision(int argc, char **argv, struct cli *cli) {
                 log_error("provision: %s; no disk changed", vm_error_detail(ret));
                 return EXIT_REFUSED;
         }
+        if (ret >= 0)
+                ret = provision_drop_provisioning(&request);
         if (ret < 0)
                 return provision_fail(ret);
         return EXIT_OK;

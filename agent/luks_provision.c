@@ -221,6 +221,12 @@ static int check_root(const struct luks_volume *v, const struct luks_provision_o
                 *state = VOLUME_PENDING; /* an earlier run's reencryption, to resume */
                 return 0;
         }
+        /* committed by an earlier run (its passphrase escrowed, its keyslot in place): only the
+         * provisioning keyslot's removal may be left, and that is luks_root_drop_provisioning's */
+        if (crypt_get_subsystem(cd) && strcmp(crypt_get_subsystem(cd), LUKS_SUBSYSTEM_DONE) == 0) {
+                *state = VOLUME_DONE;
+                return 0;
+        }
         if (!provisioning) {
                 *state = VOLUME_DONE;
                 return 0;
@@ -439,9 +445,13 @@ static int root_reencrypt(const struct luks_volume *v, const struct secret *pass
         return 0;
 }
 
-/* Step 3 for the root: only the instance passphrase's keyslot stays. */
+/* Step 3 for the root: only the instance passphrase's keyslot and the provisioning one stay,
+ * and the header says so (subsystem "vmattest"): from here on a rerun has nothing to redo, and
+ * the provisioning keyslot goes last, in luks_root_drop_provisioning, once the initrd that
+ * answers with the instance passphrase is in place. */
 static int root_commit(const struct luks_volume *v, const struct secret *passphrase, const struct secret *prov) {
         _cleanup_(crypt_freep) struct crypt_device *cd = NULL;
+        char label[64]; /* LUKS2 labels are at most 47 characters */
         int ret, slot_instance, slot_prov;
 
         if ((ret = open_device("root", v->device, &cd)) < 0)
@@ -451,16 +461,60 @@ static int root_commit(const struct luks_volume *v, const struct secret *passphr
         slot_instance = keyslot_of(cd, passphrase);
         if (slot_instance < 0)
                 return vm_error(-EIO, "root %s: the instance passphrase opens no keyslot: not killing the others", v->device);
-        /* the provisioning slot last: while it stays, a rerun can start over */
         slot_prov = keyslot_of(cd, prov);
+        if (slot_prov < 0)
+                return vm_error(-EIO, "root %s: the provisioning passphrase opens no keyslot before the commit", v->device);
         if ((ret = kill_keyslots_but(v->device, cd, slot_instance, slot_prov)) < 0)
                 return ret;
-        if ((ret = kill_keyslots_but(v->device, cd, slot_instance, -1)) < 0)
+        /* a copy: crypt_get_label() points into the header that crypt_set_label() rewrites */
+        snprintf(label, sizeof(label), "%s", crypt_get_label(cd) ? crypt_get_label(cd) : "");
+        if ((ret = crypt_set_label(cd, label, LUKS_SUBSYSTEM_DONE)) < 0)
+                return vm_error(ret, "root %s: marking it provisioned: %s", v->device, strerror(-ret));
+        log_info("provision: root %s: the instance passphrase opens it (keyslot %d); the provisioning keyslot %d "
+                 "stays until the initrd that answers for it is in place", v->device, slot_instance, slot_prov);
+        return 0;
+}
+
+int luks_root_drop_provisioning(const char *device, const struct secret *provisioning) {
+        _cleanup_(crypt_freep) struct crypt_device *cd = NULL;
+        const char *subsystem;
+        int ret, slot_prov, others = 0, max = crypt_keyslot_max(CRYPT_LUKS2);
+
+        if ((ret = open_device("root", device, &cd)) < 0)
                 return ret;
-        if (keyslot_of(cd, prov) != -EPERM || keyslot_of(cd, passphrase) != slot_instance)
-                return vm_error(-EIO, "root %s: after the kills the provisioning passphrase still opens it, or the "
-                                      "instance passphrase does not", v->device);
-        log_info("provision: root %s: only the instance passphrase opens it (keyslot %d)", v->device, slot_instance);
+        if ((ret = load_luks2("root", device, cd)) <= 0)
+                return ret < 0 ? ret : vm_error(-EINVAL, "root %s: no LUKS header", device);
+        subsystem = crypt_get_subsystem(cd);
+        if (!subsystem || strcmp(subsystem, LUKS_SUBSYSTEM_DONE) != 0 ||
+            crypt_reencrypt_status(cd, NULL) != CRYPT_REENCRYPT_NONE)
+                return vm_error(-EINVAL, "root %s: not provisioned (subsystem \"%s\"): its provisioning keyslot stays",
+                                device, subsystem ? subsystem : "");
+        if (!provisioning) {
+                log_info("provision: root %s: the provisioning key file is gone: its keyslot was killed before", device);
+                return 0;
+        }
+        slot_prov = keyslot_of(cd, provisioning);
+        if (slot_prov == -EPERM) {
+                log_info("provision: root %s: the provisioning passphrase opens it no more (killed by an earlier run)",
+                         device);
+                return 0;
+        }
+        if (slot_prov < 0)
+                return vm_error(slot_prov, "root %s: trying the provisioning passphrase: %s", device, strerror(-slot_prov));
+        for (int slot = 0; slot < max; slot++) {
+                crypt_keyslot_info info = crypt_keyslot_status(cd, slot);
+
+                if (slot != slot_prov && info != CRYPT_SLOT_INACTIVE && info != CRYPT_SLOT_INVALID)
+                        others++;
+        }
+        if (others == 0)
+                return vm_error(-EIO, "root %s: the provisioning keyslot %d is its only one: not killing it", device,
+                                slot_prov);
+        ret = crypt_keyslot_destroy(cd, slot_prov);
+        if (ret < 0)
+                return vm_error(ret, "root %s: killing the provisioning keyslot %d: %s", device, slot_prov, strerror(-ret));
+        log_info("provision: root %s: keyslot %d killed", device, slot_prov);
+        log_info("provision: root %s: only the instance passphrase opens it", device);
         return 0;
 }
 

@@ -12,10 +12,15 @@
  *      of the same passphrase; resumed where an earlier run stopped), then a keyslot for the
  *      instance passphrase. The provisioning passphrase still opens the root.
  *   2. data volumes: LUKS2 with the instance passphrase, subsystem "vmattest-pending".
- *   3. commit: each data volume's subsystem becomes "vmattest"; last, every root keyslot but the
- *      instance's is killed (stale ones of earlier runs, then the provisioning passphrase's).
- * Until the provisioning slot is gone a rerun can redo everything with its own passphrase;
- * once it is gone the instance is provisioned and nothing is left to do. */
+ *   3. commit: each data volume's subsystem becomes "vmattest"; last, the root's stale keyslots
+ *      (of earlier runs) are killed and its subsystem becomes "vmattest". The provisioning
+ *      passphrase still opens the root.
+ *   4. luks_root_drop_provisioning, a step of its own: the provisioning keyslot is killed. The
+ *      first boot runs it last, once the initrd that answers with the instance passphrase is
+ *      in place (agent/cmd_first_boot.c): a boot cut before then still opens the root with the
+ *      provisioning key the image's initrd carries.
+ * Until the root is committed a rerun can redo everything with its own passphrase; once it is
+ * committed the instance is provisioned and only step 4 may be left. */
 #pragma once
 
 #include <stdbool.h>
@@ -78,3 +83,9 @@ int luks_provision_check(const struct luks_volume *volumes, size_t count, const 
  * lines on the long reencryption; errors name the device and the step. */
 int luks_provision(const struct luks_volume *volumes, size_t count, const struct secret *passphrase,
                    const struct luks_provision_options *options);
+
+/* Step 4: kills the root's provisioning keyslot (the one `provisioning` opens) of a root that
+ * step 3 committed, when another keyslot stays. Converges: nothing to do when the passphrase
+ * opens no keyslot any more, or when `provisioning` is NULL (its key file is gone, removed
+ * after this step). -EINVAL when the root is not committed (a rerun of luks_provision first). */
+int luks_root_drop_provisioning(const char *device, const struct secret *provisioning);

@@ -118,3 +118,20 @@ int provision_run(const struct agent_config *config, const struct provision_requ
         }
         return 0;
 }
+
+int provision_drop_provisioning(const struct provision_request *request) {
+        _cleanup_(freep) char *root_device = NULL, *root_name = NULL;
+        _cleanup_(secret_freep) struct secret *provisioning = NULL;
+        bool have_root = false;
+        int ret;
+
+        for (size_t i = 0; i < request->count; i++)
+                have_root = have_root || strcmp(request->volumes[i], "root") == 0;
+        if (!have_root)
+                return 0;
+        if ((ret = luks_volume_of_mount("/", &root_device, &root_name)) < 0)
+                return ret;
+        if ((ret = read_provisioning_key(request, &provisioning)) < 0)
+                return ret;
+        return luks_root_drop_provisioning(root_device, provisioning);
+}

@@ -132,10 +132,28 @@ static void test_root(void **state) {
         volume_key(path, "image-builder-provisioning", vk_before, &vk_size);
         assert_int_equal(luks_provision_check(&root, 1, &opts, &work_left), 0);
         assert_true(work_left);
+        /* the provisioning keyslot of a root not provisioned yet stays */
+        assert_error(luks_root_drop_provisioning(path, prov), -EINVAL, "not provisioned");
 
         assert_int_equal(luks_provision(&root, 1, key, &opts), 0);
+        /* committed: the provisioning keyslot stays until the caller drops it (the first boot's
+         * rebuilt initrd in place), and a run cut here has nothing to redo: no second escrow,
+         * no second reencryption */
+        assert_true(opens(path, "image-builder-provisioning") >= 0);
+        assert_true(opens(path, (const char *)key->data) >= 0);
+        assert_int_equal(active_keyslots(path), 2);
+        assert_int_equal(luks_provision_check(&root, 1, &opts, &work_left), 0);
+        assert_false(work_left);
+        volume_key(path, (const char *)key->data, vk_after, &vk_size);
+        assert_memory_not_equal(vk_before, vk_after, vk_size);
+
+        assert_int_equal(luks_root_drop_provisioning(path, prov), 0);
         assert_int_equal(opens(path, "image-builder-provisioning"), -EPERM);
         assert_true(opens(path, (const char *)key->data) >= 0);
+        assert_int_equal(active_keyslots(path), 1);
+        /* a rerun of the drop converges: the slot gone, or the key file gone too */
+        assert_int_equal(luks_root_drop_provisioning(path, prov), 0);
+        assert_int_equal(luks_root_drop_provisioning(path, NULL), 0);
         assert_int_equal(active_keyslots(path), 1);
         volume_key(path, (const char *)key->data, vk_after, &vk_size);
         assert_memory_not_equal(vk_before, vk_after, vk_size);
@@ -201,6 +219,7 @@ static void test_root_resume(void **state) {
         assert_int_equal(luks_provision_check(&root, 1, &opts, &work_left), 0);
         assert_true(work_left);
         assert_int_equal(luks_provision(&root, 1, key, &opts), 0);
+        assert_int_equal(luks_root_drop_provisioning(path, prov), 0);
         cd = load(path);
         assert_int_equal(crypt_reencrypt_status(cd, NULL), CRYPT_REENCRYPT_NONE);
         crypt_free(cd);
@@ -228,6 +247,8 @@ static void test_root_stale_keyslot(void **state) {
         crypt_free(cd);
         assert_int_equal(luks_provision(&root, 1, key, &opts), 0);
         assert_int_equal(opens(path, "earlier-run"), -EPERM);
+        assert_true(opens(path, "provisioning") >= 0);
+        assert_int_equal(luks_root_drop_provisioning(path, prov), 0);
         assert_int_equal(opens(path, "provisioning"), -EPERM);
         assert_true(opens(path, (const char *)key->data) >= 0);
         assert_int_equal(active_keyslots(path), 1);
