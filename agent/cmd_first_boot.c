@@ -4,8 +4,9 @@
  * and agent.conf keys written, each file atomically, and nothing at all when a field is bad.
  * Then, in this process (the token and the instance passphrase never leave its secure heap):
  * register with the token, restart the runtime agent, provision the volumes (escrow first),
- * crypttab and unlock_volumes, the provisioning key and the image's provisioning dracut
- * configuration removed, the initrd rebuilt, the next boots' PCR 9 reported (agent/initrd_pin.h).
+ * crypttab and unlock_volumes, the image's provisioning dracut configuration removed, the initrd
+ * rebuilt beside the running kernel's, the next boots' PCR 9 reported with it (agent/initrd_pin.h)
+ * and only then renamed into place; last the root's provisioning keyslot and key file go.
  * Every step can run again, and a rerun of a first boot cut anywhere converges: the hook runs at
  * every boot, and vmattest's own record of the first boot (agent/first_boot_record.h) says
  * whether anything is left and whether the agent was enrolled already (then it registers without
@@ -55,9 +56,10 @@ static const char first_boot_help[] =
         "tenant's CA (verifier_ca) as verifier-ca.pem beside agent.conf and the tenant's keys into\n"
         "agent.conf, each atomically; nothing when a field is bad. Then registers with the token,\n"
         "restarts vmattest.service, provisions the volumes (the instance passphrase escrowed first),\n"
-        "writes them to /etc/crypttab without a key file and to agent.conf's unlock_volumes, removes\n"
-        "the provisioning key, rebuilds the initrd (dracut --force) and reports the next boots' PCR 9\n"
-        "with it to the verifier (as pin-initrd does). How far it got is recorded in\n"
+        "writes them to /etc/crypttab without a key file and to agent.conf's unlock_volumes, rebuilds\n"
+        "the initrd (dracut --force) beside the old one, reports the next boots' PCR 9 with it to the\n"
+        "verifier (as pin-initrd does), renames it into place, and only then kills the root's\n"
+        "provisioning keyslot and removes the provisioning key. How far it got is recorded in\n"
         "the state directory (first-boot): a run cut short resumes when it runs again (the hook runs\n"
         "at every boot), an enrolled agent without the token; a done first boot exits at once.\n"
         "\n"
@@ -426,16 +428,13 @@ out:
 }
 
 /* docs/protocol.md §5.6: the PCR 9 of the next boots, with the initrd just rebuilt, to the
- * verifier. Only a verifier whose group asks for it takes it, and only from the boot that
- * escrowed the key: its refusal (a group without --pin-first-boot-initrd, a first boot resumed in
- * a later boot) and a boot without a UEFI event log are said and left be; the verifier, which
+ * verifier. Only a verifier whose group asks for it takes it, and only while no boot has received
+ * the escrowed key: its refusal (a group without --pin-first-boot-initrd, a pin after a release)
+ * and a boot without a UEFI event log are said and left be; the verifier, which
  * holds the key, is the one that decides whether a missing pin withholds it. */
-static int pin_initrd(const struct agent_config *config) {
-        char initrd[PATH_MAX];
-        int ret = first_boot_initrd_path(initrd, sizeof(initrd));
+static int pin_initrd(const struct agent_config *config, const char *initrd) {
+        int ret = initrd_pin_send(config, initrd, FIRST_BOOT_ESCROW_WAIT);
 
-        if (ret >= 0)
-                ret = initrd_pin_send(config, initrd, FIRST_BOOT_ESCROW_WAIT);
         if (ret == -ENODATA || ret == -EACCES) {
                 log_warning("first-boot: PCR 9 not pinned: %s", vm_error_detail(ret));
                 return 0;
@@ -449,7 +448,8 @@ static int enrol_and_provision(struct cli *cli, struct first_boot_config *fb, co
                                uint16_t contact_port, const char *uuid, struct progress *progress) {
         static char *const restart_argv[] = { "systemctl", "restart", "vmattest.service", NULL };
         /* --add: a module that cannot go in fails the rebuild, instead of an initrd without it */
-        static char *const dracut_argv[] = { "dracut", "--force", "--add", "vmattest", NULL };
+        char *dracut_argv[] = { "dracut", "--force", "--add", "vmattest", NULL /* the new initrd */, NULL };
+        char initrd[PATH_MAX], initrd_new[PATH_MAX + sizeof(FIRST_BOOT_INITRD_NEW_SUFFIX)];
         const char *names[FIRST_BOOT_VOLUMES_MAX];
         struct provisioned_volume done[FIRST_BOOT_VOLUMES_MAX];
         struct provision_request request = { .volumes = names, .count = fb->volume_count,
@@ -505,13 +505,28 @@ static int enrol_and_provision(struct cli *cli, struct first_boot_config *fb, co
             (ret = write_config(cli->config_path, ca_path, fb->verifier_ca_pem, block)) < 0)
                 return vm_error(ret, "unlock_volumes in %s: %s", cli->config_path, vm_error_detail(ret));
 
-        /* crypttab names it no more, and the root's keyslot for it is gone */
-        if ((ret = remove_file("provisioning key", PROVISIONING_KEY_PATH)) < 0 ||
-            (ret = remove_file("provisioning initrd configuration", FIRST_BOOT_DRACUT_PROVISIONING_CONF)) < 0)
+        /* The image's provisioning initrd stays in place until the new one replaces it, and the
+         * provisioning key with its keyslot until then: a boot cut anywhere before finds an
+         * initrd that opens the root, the image's with the provisioning key or the new one with
+         * vmattest unlock (and its PCR 9 pinned before it is in place). */
+        if ((ret = remove_file("provisioning initrd configuration", FIRST_BOOT_DRACUT_PROVISIONING_CONF)) < 0)
                 return ret;
+        if ((ret = first_boot_initrd_path(initrd, sizeof(initrd))) < 0)
+                return ret;
+        snprintf(initrd_new, sizeof(initrd_new), "%s" FIRST_BOOT_INITRD_NEW_SUFFIX, initrd);
+        dracut_argv[4] = initrd_new;
         if ((ret = run_program("initrd rebuild", dracut_argv)) < 0)
                 return ret;
-        if ((ret = pin_initrd(&cli->config)) < 0)
+        if ((ret = pin_initrd(&cli->config, initrd_new)) < 0)
+                return ret;
+        if ((ret = file_rename_synced("initrd", initrd_new, initrd)) < 0)
+                return ret;
+        log_info("first-boot: the rebuilt initrd is in place: %s", initrd);
+        /* last: the root's provisioning keyslot, then its key file (crypttab names it no more);
+         * a rerun finds the slot killed, the file gone */
+        if ((ret = provision_drop_provisioning(&request)) < 0)
+                return vm_error(ret, "provision: %s", vm_error_detail(ret));
+        if ((ret = remove_file("provisioning key", PROVISIONING_KEY_PATH)) < 0)
                 return ret;
         /* nothing is left: the hook's next runs end at the record */
         if ((ret = progress_write(cli, progress, FIRST_BOOT_DONE, progress->record.agent_id)) < 0)

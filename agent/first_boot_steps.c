@@ -194,6 +194,25 @@ int remove_file(const char *step, const char *path) {
         return 0;
 }
 
+int file_rename_synced(const char *step, const char *from, const char *to) {
+        _cleanup_(closep) int fd = open(from, O_RDONLY | O_CLOEXEC), dirfd = -1;
+        char dir[PATH_MAX], *slash;
+
+        /* its bytes on the disk before its name: a cut after the rename must not find it torn */
+        if (fd < 0 || fsync(fd) < 0)
+                return vm_error(-errno, "%s: cannot sync %s: %m", step, from);
+        if (rename(from, to) < 0)
+                return vm_error(-errno, "%s: cannot rename %s onto %s: %m", step, from, to);
+        snprintf(dir, sizeof(dir), "%s", to);
+        slash = strrchr(dir, '/');
+        if (slash)
+                *(slash == dir ? slash + 1 : slash) = '\0';
+        dirfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dirfd < 0 || fsync(dirfd) < 0)
+                return vm_error(-errno, "%s: cannot sync the directory of %s: %m", step, to);
+        return 0;
+}
+
 int first_boot_initrd_path(char *out, size_t size) {
         struct utsname uts;
 

@@ -42,6 +42,13 @@ int run_program(const char *step, char *const argv[]);
 /* Removes `path`; an absent file is fine. */
 int remove_file(const char *step, const char *path);
 
+/* Renames `from` onto `to` atomically, `from` synced before and `to`'s directory after: a cut
+ * finds either the old file or the whole new one. Errors name `step` and the files. */
+int file_rename_synced(const char *step, const char *from, const char *to);
+
+/* the rebuilt initrd, beside the running kernel's until it is pinned and renamed onto it */
+#define FIRST_BOOT_INITRD_NEW_SUFFIX ".vmattest-new"
+
 /* Where dracut writes the running kernel's initrd: the first of these that exists (Debian's
  * name, then Fedora's), or the first when none does. */
 #define FIRST_BOOT_INITRD_DEFAULTS "/boot/initrd.img-$(uname -r) or /boot/initramfs-$(uname -r).img"
