@@ -1138,12 +1138,9 @@ static int pin_allowed(const struct attestation *a, bool has_payload, int64_t ac
                 return vm_error(-EEXIST, "the escrowed key was released to a boot already: PCR 9 can no longer be pinned");
         if (!a->clock.valid || a->last_ok == 0 || a->last_ok < activated_at)
                 return vm_error(-EAGAIN, "not attested yet: no good integrity quote since the agent's activation");
-        /* the first boot runs the image's initrd as built and was attested: it alone says what
-         * its successors run */
-        if (has_payload && (int64_t)a->clock.reset_count != a->escrow_reset)
-                return vm_error(-EEXIST, "PCR 9 is pinned by the boot that escrowed the key (TPM reset count %lld), not "
-                                         "by this one (%lld)",
-                                (long long)a->escrow_reset, (long long)a->clock.reset_count);
+        /* Any boot before the first release: a first boot cut before its initrd was in place
+         * resumes in a later boot, which runs the image's provisioning initrd again (it opens the
+         * root with the provisioning key, no key from here) and was attested as that one was. */
         if (!has_payload && a->pcr9_pin_reset >= 0 && (int64_t)a->clock.reset_count != a->pcr9_pin_reset)
                 return vm_error(-EEXIST, "PCR 9 was pinned by an earlier boot (TPM reset count %lld), not by this one "
                                          "(%lld)",
