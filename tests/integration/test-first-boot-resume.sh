@@ -10,7 +10,7 @@
 # writes crypttab and agent.conf, rebuilds the initrd and records done. A third run says done
 # in one line and changes nothing, unless another user than root owns the record.
 . "$(dirname "$0")/lib.sh"
-plan 17
+plan 20
 
 command -v unshare >/dev/null && command -v losetup >/dev/null || { echo "1..0 # SKIP no unshare or losetup"; exit 0; }
 swtpm_start || exit 1
@@ -56,12 +56,24 @@ jq -n --rawfile ca tenant-ca.pem --arg token "$token" --arg registrar "127.0.0.1
 
 # the test root: /etc through an overlay (what first-boot writes there lands in etc-upper), a
 # dracut that only says it ran; this system runs no systemd, so no restart of vmattest.service
-printf '#!/bin/sh\necho "dracut $*" >>%s/dracut.calls\n' "$TEST_TMP" >bin/dracut
+# (it writes the file it is given: the new initrd, "with vmattest"); /boot through an overlay too,
+# holding the image's provisioning initrd; the image's provisioning key and dracut configuration
+printf '#!/bin/sh\necho "dracut $*" >>%s/dracut.calls\neval last=\\${$#}\necho "initrd with vmattest" >"$last"\n' \
+        "$TEST_TMP" >bin/dracut
 chmod 0755 bin/dracut
+mkdir -p boot-upper boot-work etc-upper/cryptsetup-keys.d etc-upper/dracut.conf.d
+initrd=initrd.img-$(uname -r)
+echo "provisioning initrd" >boot-upper/"$initrd"
+echo "image provisioning key" >etc-upper/cryptsetup-keys.d/provisioning.key
+echo 'omit_dracutmodules+=" vmattest "' >etc-upper/dracut.conf.d/90-vmattest-provisioning.conf
 # (unshare and sh each exec the next: in the background, $! is vmattest's own pid, which a kill -KILL
 # must reach as a power loss would)
 in_test_root=(unshare -m --propagation private sh -c 'mount -t overlay overlay \
         -o lowerdir=/etc,upperdir="$0/etc-upper",workdir="$0/etc-work" /etc || exit 99
+        mount -t overlay overlay -o lowerdir=/boot,upperdir="$0/boot-upper",workdir="$0/boot-work" /boot || exit 99
+        # CUT_AT_KEY: the provisioning key a mount point, its removal fails (EBUSY): a run cut there
+        [ -z "$CUT_AT_KEY" ] || mount --bind /etc/cryptsetup-keys.d/provisioning.key \
+                /etc/cryptsetup-keys.d/provisioning.key || exit 99
         PATH="$0/bin:$PATH" exec "$@"' "$TEST_TMP"
         "$VMATTEST" --config "$TEST_TMP/etc/agent.conf" first-boot --user-data user-data.json --instance-id iid-resume-1)
 first_boot() { "${in_test_root[@]}"; }
@@ -108,7 +120,18 @@ agent_serve serve.conf || exit 1
 polled() { [ "$(status last_ok)" != null ] && [ "$(status state)" = polling ]; }
 wait_for polled 30 polled || { vv status --agent "$agent_id" | diag; }
 
-# 2. the next boot: the same user-data, its token used up
+# 2a. a run cut at the provisioning key's removal, the last step: the new initrd is in place
+# already, and the key with it (the old order removed the key before the rebuild: a cut there
+# left neither an initrd with vmattest nor the key)
+CUT_AT_KEY=1 first_boot >run2a.log 2>&1
+expect_equal "a run cut at the provisioning key's removal: failed, the new initrd in place, the key still there" \
+        "$? $(cat boot-upper/"$initrd") $(cat etc-upper/cryptsetup-keys.d/provisioning.key 2>/dev/null)" \
+        "1 initrd with vmattest image provisioning key"
+expect_equal "... the provisioning dracut configuration is gone, no new initrd left beside it" \
+        "$(ls etc-upper/dracut.conf.d boot-upper | grep -c 'provisioning.conf\|vmattest-new')" 0
+uuid_cut=$(cryptsetup luksUUID "$loop" 2>/dev/null)
+
+# 2b. the next boot: the same user-data, its token used up
 first_boot >run2.log 2>&1
 rc=$?
 expect_equal "second run: exit 0" "$rc" 0
@@ -117,13 +140,17 @@ if grep -q "agent $agent_id was enrolled by an earlier run of this first boot: r
    ! grep -q "with the enrolment token" run2.log; then
         ok "... it registers again without the token"
 else not_ok "... it registers again without the token"; diag <run2.log; fi
-expect_equal "... escrows once (the verifier took one escrow)" \
-        "$(grep -c "escrowed its payload" verifier.log) $(grep -c "the instance passphrase escrowed" run2.log)" "1 1"
+expect_equal "... escrows once (the verifier took one escrow, in the cut run)" \
+        "$(grep -c "escrowed its payload" verifier.log) $(grep -c "escrowed by an earlier run" run2.log)" "1 1"
+expect_equal "... did not format the volume again, removed the provisioning key" \
+        "$(cryptsetup luksUUID "$loop" 2>/dev/null) $(ls etc-upper/cryptsetup-keys.d)" "$uuid_cut "
 uuid=$(cryptsetup luksUUID "$loop" 2>/dev/null)
 expect_equal "... formats the volume (LUKS2, subsystem vmattest) and writes crypttab and unlock_volumes" \
         "$(cryptsetup luksDump "$loop" 2>/dev/null | sed -n 's/^Subsystem:[[:space:]]*//p')|$(grep -v '^#' etc-upper/crypttab)|$("$VMATTEST" --config etc/agent.conf config --get unlock_volumes)" \
         "vmattest|vmattest-$(basename "$loop") UUID=$uuid none luks,discard,password-cache=no|$uuid"
-expect_equal "... rebuilds the initrd once and records done" "$(cat dracut.calls) $(stage)" "dracut --force --add vmattest done"
+expect_equal "... rebuilds the initrd again, in place, and records done" \
+        "$(tail -n1 dracut.calls) $(cat boot-upper/"$initrd") $(stage)" \
+        "dracut --force --add vmattest /boot/$initrd.vmattest-new initrd with vmattest done"
 expect_equal "... the agent is still enrolled" "$(status agent_id)" "$agent_id"
 
 # 3. every boot after: the record says done
