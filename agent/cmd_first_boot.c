@@ -509,19 +509,27 @@ static int enrol_and_provision(struct cli *cli, struct first_boot_config *fb, co
          * provisioning key with its keyslot until then: a boot cut anywhere before finds an
          * initrd that opens the root, the image's with the provisioning key or the new one with
          * vmattest unlock (and its PCR 9 pinned before it is in place). */
-        if ((ret = remove_file("provisioning initrd configuration", FIRST_BOOT_DRACUT_PROVISIONING_CONF)) < 0)
-                return ret;
-        if ((ret = first_boot_initrd_path(initrd, sizeof(initrd))) < 0)
-                return ret;
-        snprintf(initrd_new, sizeof(initrd_new), "%s" FIRST_BOOT_INITRD_NEW_SUFFIX, initrd);
-        dracut_argv[4] = initrd_new;
-        if ((ret = run_program("initrd rebuild", dracut_argv)) < 0)
-                return ret;
-        if ((ret = pin_initrd(&cli->config, initrd_new)) < 0)
-                return ret;
-        if ((ret = file_rename_synced("initrd", initrd_new, initrd)) < 0)
-                return ret;
-        log_info("first-boot: the rebuilt initrd is in place: %s", initrd);
+        if (progress->have && progress->record.stage == FIRST_BOOT_INITRD_IN_PLACE) {
+                /* a run cut after the rename: that initrd's PCR 9 is the pinned one, and a boot may
+                 * have had the key with it already (no second pin): keep it */
+                log_info("first-boot: the initrd an earlier run rebuilt and reported is in place: kept");
+        } else {
+                if ((ret = remove_file("provisioning initrd configuration", FIRST_BOOT_DRACUT_PROVISIONING_CONF)) < 0)
+                        return ret;
+                if ((ret = first_boot_initrd_path(initrd, sizeof(initrd))) < 0)
+                        return ret;
+                snprintf(initrd_new, sizeof(initrd_new), "%s" FIRST_BOOT_INITRD_NEW_SUFFIX, initrd);
+                dracut_argv[4] = initrd_new;
+                if ((ret = run_program("initrd rebuild", dracut_argv)) < 0)
+                        return ret;
+                if ((ret = pin_initrd(&cli->config, initrd_new)) < 0)
+                        return ret;
+                if ((ret = file_rename_synced("initrd", initrd_new, initrd)) < 0)
+                        return ret;
+                log_info("first-boot: the rebuilt initrd is in place: %s", initrd);
+                if ((ret = progress_write(cli, progress, FIRST_BOOT_INITRD_IN_PLACE, progress->record.agent_id)) < 0)
+                        return ret;
+        }
         /* last: the root's provisioning keyslot, then its key file (crypttab names it no more);
          * a rerun finds the slot killed, the file gone */
         if ((ret = provision_drop_provisioning(&request)) < 0)

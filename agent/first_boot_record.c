@@ -38,6 +38,7 @@ static const char *const field_names[FIELD_COUNT] = {
 static const char *const stage_names[] = {
         [FIRST_BOOT_REGISTERING] = "registering",
         [FIRST_BOOT_ENROLLED] = "enrolled",
+        [FIRST_BOOT_INITRD_IN_PLACE] = "initrd-in-place",
         [FIRST_BOOT_DONE] = "done",
 };
 
@@ -140,7 +141,7 @@ static int parse_field(struct reader *r, unsigned number, enum field f, const ch
                                 out->stage = s;
                                 return 0;
                         }
-                return reader_invalid(r, "line %u: stage: not registering, enrolled or done", number);
+                return reader_invalid(r, "line %u: stage: not registering, enrolled, initrd-in-place or done", number);
         case FIELD_AT:
                 if (!decimal(value, AT_MAX, &n))
                         return reader_invalid(r, "line %u: at: not a Unix time", number);

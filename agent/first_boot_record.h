@@ -12,7 +12,7 @@
  *   agent_id <id>
  *   registrar_ip <host>
  *   registrar_port <port>
- *   stage registering|enrolled|done
+ *   stage registering|enrolled|initrd-in-place|done
  *   at <Unix time the stage was reached>
  *
  * The state directory belongs to the runtime agent's user: the record stays root's (the hand-over
@@ -37,6 +37,9 @@ enum first_boot_stage {
         FIRST_BOOT_REGISTERING = 1,
         /* activated and enrolled in the token's group: the token is used up */
         FIRST_BOOT_ENROLLED,
+        /* the rebuilt initrd, its PCR 9 reported, is in place: a rerun must not rebuild it (dracut's
+         * output differs from run to run, and the next boot must have the pinned PCR 9) */
+        FIRST_BOOT_INITRD_IN_PLACE,
         /* every step done: nothing is left for this instance */
         FIRST_BOOT_DONE,
 };

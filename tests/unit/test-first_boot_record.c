@@ -45,6 +45,11 @@ static void test_round_trip(void **state) {
                          0);
         assert_string_equal(again.instance_id, "");
         assert_int_equal(again.stage, FIRST_BOOT_DONE);
+        assert_int_equal(parse("vmattest-first-boot 1\nstage initrd-in-place\nat 0\nregistrar_port 1\nregistrar_ip h\n"
+                               "agent_id a\n",
+                               &again),
+                         0);
+        assert_int_equal(again.stage, FIRST_BOOT_INITRD_IN_PLACE);
         assert_int_equal(first_boot_record_format(&again, text, sizeof(text)), 0);
         assert_null(strstr(text, "instance_id"));
         assert_int_equal(parse(text, &rec), 0);
@@ -90,7 +95,7 @@ static void test_bad_fields(void **state) {
                 { "registrar_port", "registrar_port -1\n", "registrar_port: not a port" },
                 { "registrar_port", "registrar_port 0891\n", "registrar_port: not a port" },
                 { "registrar_port", "registrar_port 8891 \n", "registrar_port: not a port" },
-                { "stage", "stage Done\n", "stage: not registering, enrolled or done" },
+                { "stage", "stage Done\n", "stage: not registering, enrolled, initrd-in-place or done" },
                 { "stage", "stage\n", "not \"field value\"" },
                 { "stage", "", "stage missing" },
                 { "at", "at 99999999999999999999\n", "at: not a Unix time" },
