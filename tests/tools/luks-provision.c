@@ -132,6 +132,12 @@ int main(int argc, char **argv) {
                 log_error("%s", vm_error_detail(ret));
                 return ret == -EALREADY ? 3 : 1;
         }
+        /* the provisioning keyslot goes in a step of its own, as `vmattest provision` does it */
+        for (size_t i = 0; i < count; i++)
+                if (volumes[i].root && (ret = luks_root_drop_provisioning(volumes[i].device, prov)) < 0) {
+                        log_error("%s", vm_error_detail(ret));
+                        return 1;
+                }
         log_info("provisioned %zu volume(s)", count);
         return 0;
 }
