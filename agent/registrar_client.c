@@ -10,6 +10,9 @@
 #include "lib/notify.h"
 
 #define REGISTRAR_RETRY_MAX_S 60
+/* With a deadline (the initrd's unlock_timeout) the wait stays short: a registrar that comes
+ * back in the deadline's last seconds is still reached */
+#define REGISTRAR_RETRY_DEADLINE_MAX_S 4
 
 static void sleep_seconds(unsigned seconds) {
         nanosleep(&(struct timespec){ .tv_sec = seconds }, NULL);
@@ -115,8 +118,11 @@ static int registrar_call(struct registrar_client *client, const char *method, c
                                  attempt, config->max_retries + 1, vm_error_detail(ret), delay);
                 notify_status("waiting for registrar %s (retry %u in %u s: %s)", client->base_url, attempt, delay, vm_error_detail(ret));
                 sleep_seconds(delay);
-                if (config->exponential_backoff)
-                        delay = delay * 2 < REGISTRAR_RETRY_MAX_S ? delay * 2 : REGISTRAR_RETRY_MAX_S;
+                if (config->exponential_backoff) {
+                        unsigned max = client->deadline ? REGISTRAR_RETRY_DEADLINE_MAX_S : REGISTRAR_RETRY_MAX_S;
+
+                        delay = delay * 2 < max ? delay * 2 : max;
+                }
         }
         return vm_error(ret, "registrar %s: giving up after %u attempts: %s", client->base_url, attempt,
                         vm_error_detail(ret));

@@ -127,6 +127,7 @@ int cmd_serve(int argc, char **argv, const char *config_path) {
         if (ret >= 0)
                 ret = poller_start(&config, &poller);
         if (ret >= 0) {
+                registrar.poller = poller;
                 log_info("registrar ready: %u trusted EK CA certificate(s) from %s, database %s",
                          ek_trust_count(registrar.trust), config.tpm_cert_store, config.database);
                 if (config.port)

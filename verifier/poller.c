@@ -85,6 +85,7 @@ struct poller {
         size_t count;
         pthread_t thread;
         atomic_bool stop;
+        atomic_bool sync_now; /* an agent activated: read the store before the next SYNC_EVERY_MS */
         uint64_t last_sync_ms;
         uint64_t last_status_ms;
         char status[64]; /* the status line last sent */
@@ -634,7 +635,7 @@ static void *poller_main(void *user) {
                 int running = 0, queued;
                 CURLMsg *msg;
 
-                if (now - p->last_sync_ms >= SYNC_EVERY_MS) {
+                if (atomic_exchange(&p->sync_now, false) || now - p->last_sync_ms >= SYNC_EVERY_MS) {
                         sync_agents(p);
                         p->last_sync_ms = now;
                 }
@@ -664,6 +665,13 @@ static void *poller_main(void *user) {
                 curl_multi_poll(p->multi, NULL, 0, TICK_MS, NULL);
         }
         return NULL;
+}
+
+void poller_sync_now(struct poller *p) {
+        if (!p)
+                return;
+        atomic_store(&p->sync_now, true);
+        curl_multi_wakeup(p->multi);
 }
 
 static void evidence_stop(struct poller *p) {

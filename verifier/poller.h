@@ -13,5 +13,9 @@
 struct poller;
 
 int poller_start(const struct verifier_config *config, struct poller **out);
+/* Reads the store's enrolments at once rather than at the next periodic sync, and so starts
+ * polling an agent that just activated its registration without waiting: the initrd's unlock
+ * waits for that first quote. Safe from another thread (the registrar's). */
+void poller_sync_now(struct poller *poller);
 /* Stops the thread (at most a poll tick later) and frees everything. */
 void poller_stop(struct poller *poller);

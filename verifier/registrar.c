@@ -313,6 +313,9 @@ static void handle_activate(struct registrar *r, struct evhttp_request *req, con
                                          agent_id, group, agent.pending_token_sha256);
                         else
                                 log_info("registrar: agent %s activated", agent_id);
+                        /* an enrolled agent is attested now, not at the next sync: an initrd
+                         * waits for its first quote before it can unlock */
+                        poller_sync_now(r->poller);
                         http_reply(req, 200, "Success", NULL);
                 }
         }

@@ -12,6 +12,7 @@
 
 #include "verifier/config.h"
 #include "verifier/ek_check.h"
+#include "verifier/poller.h"
 #include "verifier/store.h"
 
 #define REGISTRAR_API_MAX_MINOR 6
@@ -22,6 +23,7 @@ struct registrar {
         struct ek_trust *trust;
         unsigned long requests;
         struct registration_limit limit; /* per source; set per_source from the config */
+        struct poller *poller;           /* told of each activation; may be NULL */
 };
 
 /* The evhttp callback; `user` is the struct registrar. */

@@ -3,7 +3,7 @@
 # arrives only through attestation, answers the request, is recorded in PCR 15; without a key
 # the tenant's fallback is what the exit status says; a second unlock in the same boot gets none.
 . "$(dirname "$0")/lib.sh"
-plan 16
+plan 19
 
 swtpm_start || exit 1
 cd "$TEST_TMP" || exit 1
@@ -119,6 +119,21 @@ expect_equal "no key within unlock_timeout with fallback poweroff: exit 1" "$UNL
 if grep -q "waiting for the verifier's key" third.log && grep -q "fallback: poweroff" third.log; then
         ok "the console says it waits, then which fallback it takes"
 else not_ok "the console says it waits, then which fallback it takes"; diag <third.log; fi
+
+# no registrar yet: within unlock_timeout the initrd keeps trying, never waiting long, so that a
+# registrar that comes back in the last seconds is reached (a doubling wait would stop early)
+dead_port=$(random_port)
+sed "s/^registrar_port = .*/registrar_port = $dead_port/; s/^unlock_timeout = .*/unlock_timeout = 16/" \
+        agent.conf >dead.conf
+"$VMATTEST" --config dead.conf unlock --cmdline /dev/null >dead.log 2>&1
+longest=$(sed -n 's/.*retrying in \([0-9]*\) s.*/\1/p' dead.log | sort -n | tail -1)
+attempts=$(grep -c "registrar .*: attempt [0-9]* failed" dead.log)
+if [ -n "$longest" ] && [ "$longest" -le 4 ]; then
+        ok "without a registrar the initrd's waits stay at most 4 s (longest: $longest s)"
+else not_ok "without a registrar the initrd's waits stay at most 4 s (longest: ${longest:-none} s)"; diag <dead.log; fi
+# 1 + 2 + 4 + 4 + 4: five waits fit in 16 s, a doubling wait (1, 2, 4, 8) only four
+if [ "$attempts" -ge 5 ]; then ok "... and it tries until the deadline's last seconds ($attempts attempts)"
+else not_ok "... and it tries until the deadline's last seconds ($attempts attempts)"; diag <dead.log; fi
 
 # a typo on the kernel command line: no attestation with a configuration nobody meant
 printf 'rd.vmattest.timout=5\n' >cmdline
