@@ -23,7 +23,6 @@
 #define AFTER_EXPIRY ((time_t)1893456000)
 
 DEFINE_POINTER_CLEANUP(X509, X509_free)
-DEFINE_POINTER_CLEANUP(EVP_PKEY, EVP_PKEY_free)
 
 static const uint8_t real_report_data[64] = {1, 2, 3, 4, 5};
 
