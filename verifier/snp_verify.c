@@ -406,8 +406,11 @@ int snp_amd_certs_load_dir(const char *dir, STACK_OF(X509) **certs) {
         struct dirent **names = NULL;
         int n = scandir(dir, &names, pem_file, alphasort), ret = 0;
 
-        if (n < 0)
-                return vm_error(-errno, "%s: cannot list AMD certificates: %m", dir);
+        if (n < 0) {
+                int err = errno;
+
+                return vm_error(-err, "%s: cannot list AMD certificates: %s", dir, strerror(err));
+        }
         if (!all)
                 ret = -ENOMEM;
         for (int i = 0; i < n; i++) {

@@ -223,6 +223,40 @@ static void test_real_tampered(void **state) {
                      "subject CN is \"SEV-Milan\"");
 }
 
+/* Flipped bytes in the real VCEK: not a certificate, or refused with a reason; never accepted,
+ * never a crash (the extensions are read from a certificate no signature vouched for yet). */
+static void test_flipped_vcek(void **state) {
+        _cleanup_(freep) uint8_t *der = NULL;
+        _cleanup_(cert_stack_freep) STACK_OF(X509) *milan = NULL;
+        struct snp_trust trust = {.at = PINNED_TIME};
+        struct snp_report report;
+        struct snp_verified verified;
+        uint64_t prng = FUZZ_SEED;
+        size_t size;
+
+        (void)state;
+        load_report(&report);
+        der = read_vector(SNP "vcek.testcer", &size);
+        assert_int_equal(cert_pem_load_file(SNP "ask_ark_milan.pem", &milan), 0);
+        trust.amd_certs = milan;
+        for (int i = 0; i < 500; i++) {
+                _cleanup_(freep) uint8_t *copy = malloc(size);
+                _cleanup_(X509_freep) X509 *vcek = NULL;
+                int ret;
+
+                assert_non_null(copy);
+                memcpy(copy, der, size);
+                prng_mutate(&prng, copy, size);
+                if (cert_der_parse("VCEK", copy, size, &vcek) < 0)
+                        continue;
+                if (memcmp(copy, der, size) == 0)
+                        continue;
+                vm_error_clear();
+                ret = snp_verify_endorsement(&report, vcek, NULL, &trust, &verified);
+                assert_true(ret == -EACCES || ret == -EBADMSG);
+        }
+}
+
 /* The policy over the real report's fields (a parsed report changed in memory: the policy
  * check runs on what the endorsement check accepted). */
 static void test_real_policy(void **state) {
@@ -395,25 +429,69 @@ static void fake_pki_free(struct fake_pki *pki) {
         EVP_PKEY_free(pki->vlek_key);
 }
 
-/* A VCEK (or, with `vlek`, a VLEK under the ASVK) for the report's chip and reported_tcb. */
-static X509 *make_endorsement(const struct fake_pki *pki, const struct snp_report *report, const char *product_name,
-                              enum snp_product product, bool vlek) {
+/* What a hostile (or broken) VCEK may get wrong in its AMD extensions. */
+enum vcek_defect {
+        VCEK_WELL_FORMED,
+        VCEK_NO_PRODUCT_NAME,
+        VCEK_PRODUCT_NAME_NOT_IA5,
+        VCEK_BL_SPL_NOT_INTEGER,
+        VCEK_BL_SPL_TOO_LARGE,
+        VCEK_BL_SPL_TWICE,
+        VCEK_BL_SPL_TRAILING_BYTES,
+        VCEK_NO_HWID,
+        VCEK_SHORT_HWID,
+};
+
+static X509 *make_vcek(const struct fake_pki *pki, const struct snp_report *report, const char *product_name,
+                       enum snp_product product, bool vlek, enum vcek_defect defect) {
         X509 *cert = make_cert(vlek ? "SEV-VLEK" : "SEV-VCEK", vlek ? pki->vlek_key : pki->vcek_key,
                                vlek ? pki->asvk : pki->ask, NULL, false);
+        static const uint8_t octets[] = {0x04, 0x01, 0x02};
+        static const uint8_t spl_trailing[] = {0x02, 0x01, 0x02, 0x00};
         struct snp_tcb tcb;
 
         snp_tcb_decode(report->reported_tcb, product, &tcb);
-        add_product(cert, product_name);
-        add_spl(cert, "1.3.6.1.4.1.3704.1.3.1", tcb.bl);
+        if (defect == VCEK_PRODUCT_NAME_NOT_IA5)
+                add_spl(cert, "1.3.6.1.4.1.3704.1.2", 1);
+        else if (defect != VCEK_NO_PRODUCT_NAME)
+                add_product(cert, product_name);
+        if (defect == VCEK_BL_SPL_NOT_INTEGER)
+                add_amd_ext(cert, "1.3.6.1.4.1.3704.1.3.1", octets, sizeof(octets));
+        else if (defect == VCEK_BL_SPL_TRAILING_BYTES)
+                add_amd_ext(cert, "1.3.6.1.4.1.3704.1.3.1", spl_trailing, sizeof(spl_trailing));
+        else
+                add_spl(cert, "1.3.6.1.4.1.3704.1.3.1", defect == VCEK_BL_SPL_TOO_LARGE ? 0 : tcb.bl);
+        if (defect == VCEK_BL_SPL_TOO_LARGE) {
+                /* 256, which no SPL byte can be: replaces the 0 above */
+                ASN1_INTEGER *v = ASN1_INTEGER_new();
+                uint8_t *der = NULL;
+                int size;
+
+                X509_EXTENSION_free(X509_delete_ext(cert, X509_get_ext_count(cert) - 1));
+                assert_int_equal(ASN1_INTEGER_set_int64(v, 256), 1);
+                size = i2d_ASN1_INTEGER(v, &der);
+                add_amd_ext(cert, "1.3.6.1.4.1.3704.1.3.1", der, size);
+                OPENSSL_free(der);
+                ASN1_INTEGER_free(v);
+        }
+        if (defect == VCEK_BL_SPL_TWICE)
+                add_spl(cert, "1.3.6.1.4.1.3704.1.3.1", tcb.bl);
         add_spl(cert, "1.3.6.1.4.1.3704.1.3.2", tcb.tee);
         add_spl(cert, "1.3.6.1.4.1.3704.1.3.3", tcb.snp);
         add_spl(cert, "1.3.6.1.4.1.3704.1.3.8", tcb.ucode);
         if (tcb.has_fmc)
                 add_spl(cert, "1.3.6.1.4.1.3704.1.3.9", tcb.fmc);
-        if (!vlek)
-                add_amd_ext(cert, "1.3.6.1.4.1.3704.1.4", report->chip_id, product == SNP_PRODUCT_TURIN ? 8 : 64);
+        if (!vlek && defect != VCEK_NO_HWID)
+                add_amd_ext(cert, "1.3.6.1.4.1.3704.1.4", report->chip_id,
+                            defect == VCEK_SHORT_HWID ? 32 : product == SNP_PRODUCT_TURIN ? 8 : 64);
         sign_cert(cert, vlek ? pki->asvk_key : pki->ask_key);
         return cert;
+}
+
+/* A VCEK (or, with `vlek`, a VLEK under the ASVK) for the report's chip and reported_tcb. */
+static X509 *make_endorsement(const struct fake_pki *pki, const struct snp_report *report, const char *product_name,
+                              enum snp_product product, bool vlek) {
+        return make_vcek(pki, report, product_name, product, vlek, VCEK_WELL_FORMED);
 }
 
 static void put_u32le(uint8_t *p, uint32_t v) {
@@ -599,6 +677,43 @@ static void test_synthetic_vlek(void **state) {
         fake_pki_free(&pki);
 }
 
+/* A VCEK signed by the (test) ASK whose AMD extensions are malformed: refused, naming them. */
+static void test_synthetic_bad_extensions(void **state) {
+        static const struct {
+                enum vcek_defect defect;
+                int code;
+                const char *reason;
+        } cases[] = {
+                {VCEK_NO_PRODUCT_NAME, -EBADMSG, "VCEK: no productName extension (1.3.6.1.4.1.3704.1.2)"},
+                {VCEK_PRODUCT_NAME_NOT_IA5, -EBADMSG, "VCEK: the productName extension is not an IA5String"},
+                {VCEK_BL_SPL_NOT_INTEGER, -EBADMSG, "VCEK: the blSPL extension is not an integer of 0 to 255"},
+                {VCEK_BL_SPL_TOO_LARGE, -EBADMSG, "VCEK: the blSPL extension is not an integer of 0 to 255"},
+                {VCEK_BL_SPL_TRAILING_BYTES, -EBADMSG, "VCEK: the blSPL extension is not an integer of 0 to 255"},
+                /* which of two would count is a parser's choice: neither does */
+                {VCEK_BL_SPL_TWICE, -EBADMSG, "VCEK: the blSPL extension appears twice"},
+                {VCEK_NO_HWID, -EBADMSG, "VCEK: no hwID extension"},
+                {VCEK_SHORT_HWID, -EBADMSG, "VCEK: hwID is 32 bytes, Milan's are 64"},
+        };
+        struct fake_pki pki = {0};
+        struct snp_trust trust = {.at = PINNED_TIME};
+        struct snp_verified verified;
+        struct snp_report report;
+        uint8_t bytes[SNP_REPORT_SIZE];
+
+        (void)state;
+        fake_pki_setup(&pki);
+        trust.extra_roots = pki.roots;
+        synthetic_report(2, 0, pki.vcek_key, &report, bytes);
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_(X509_freep) X509 *vcek = make_vcek(&pki, &report, "Milan-B0", SNP_PRODUCT_MILAN, false,
+                                                             cases[i].defect);
+
+                assert_error(snp_verify_endorsement(&report, vcek, pki.intermediates, &trust, &verified), cases[i].code,
+                             cases[i].reason);
+        }
+        fake_pki_free(&pki);
+}
+
 /* Every policy reason, on reports that verify. */
 static void test_synthetic_policy(void **state) {
         struct fake_pki pki = {0};
@@ -683,9 +798,11 @@ static void test_synthetic_policy(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_real_report),        cmocka_unit_test(test_installed_bundles),
-                cmocka_unit_test(test_real_tampered),      cmocka_unit_test(test_real_policy),
+                cmocka_unit_test(test_real_tampered),      cmocka_unit_test(test_flipped_vcek),
+                cmocka_unit_test(test_real_policy),
                 cmocka_unit_test(test_synthetic_versions), cmocka_unit_test(test_synthetic_turin),
-                cmocka_unit_test(test_synthetic_vlek),     cmocka_unit_test(test_synthetic_policy),
+                cmocka_unit_test(test_synthetic_vlek),     cmocka_unit_test(test_synthetic_bad_extensions),
+                cmocka_unit_test(test_synthetic_policy),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
