@@ -24,6 +24,9 @@ TMPFILESDIR ?= $(call pkgvar,tmpfilesdir,systemd,/usr/lib/tmpfiles.d)
 # cloud-init runs the scripts of this directory at every boot, whatever PREFIX (the hook ends at
 # vmattest's record once the first boot of the instance is done)
 CLOUDINITSCRIPTSDIR ?= /var/lib/cloud/scripts/per-boot
+# AMD's SEV-SNP ASK/ARK bundles, where the verifier looks for them whatever PREFIX (the path is
+# SNP_AMD_CERTS_DIR in verifier/snp_verify.h; the ARKs are pinned there by fingerprint)
+AMDCERTSDIR ?= /usr/share/vmattest/amd
 
 # Every Debian package the build, the tests, the demo and the bench need.
 DEB_PACKAGES := make gcc libc6-dev clang libclang-rt-14-dev pkg-config \
@@ -203,7 +206,8 @@ bench: $(DEPS_STAMP) $(KEYLIME_STAMP)
 # Installs the binaries, man pages, example configurations, the dracut module where dracut
 # looks, and the runtime units with their sysusers.d and tmpfiles.d files where systemd looks
 # (both from their pkg-config files; DRACUTMODULESDIR, SYSTEMDSYSTEMUNITDIR, SYSUSERSDIR and
-# TMPFILESDIR override). It runs nothing: a package's maintainer scripts, or the administrator
+# TMPFILESDIR override), and AMD's SEV-SNP certificate bundles in AMDCERTSDIR. It runs nothing:
+# a package's maintainer scripts, or the administrator
 # (systemd-sysusers; systemd-tmpfiles --create vmattest.conf; systemctl daemon-reload), apply
 # them. The cloud-init hook goes where cloud-init runs it at every boot (CLOUDINITSCRIPTSDIR).
 # Units, the module and the hook name the binaries in BINDIR. A configuration or IMA policy that is
@@ -239,6 +243,9 @@ install: all
 	install -m 0644 packaging/systemd/vmattest.sysusers $(DESTDIR)$(SYSUSERSDIR)/vmattest.conf
 	install -m 0644 packaging/systemd/vmattest-verifier.sysusers $(DESTDIR)$(SYSUSERSDIR)/vmattest-verifier.conf
 	install -m 0644 packaging/systemd/vmattest.tmpfiles $(DESTDIR)$(TMPFILESDIR)/vmattest.conf
+	install -d $(DESTDIR)$(AMDCERTSDIR)
+	install -m 0644 verifier/amd/ask_ark_milan.pem verifier/amd/ask_ark_genoa.pem verifier/amd/ask_ark_turin_vcek.pem \
+		$(DESTDIR)$(AMDCERTSDIR)/
 	install -d $(DESTDIR)$(CLOUDINITSCRIPTSDIR)
 	$(call install_bindir,packaging/cloud-init/vmattest-first-boot,$(DESTDIR)$(CLOUDINITSCRIPTSDIR)/vmattest-first-boot,0755)
 

@@ -17,6 +17,14 @@ DEFINE_POINTER_CLEANUP(X509_STORE, X509_STORE_free)
 DEFINE_POINTER_CLEANUP(X509_STORE_CTX, X509_STORE_CTX_free)
 DEFINE_POINTER_CLEANUP(BIO, BIO_free)
 
+/* Strict checking stays on for everything else: only the leaf's missing AKID is forgiven. */
+static int tolerate_leaf_without_akid(int ok, X509_STORE_CTX *ctx) {
+        if (!ok && X509_STORE_CTX_get_error(ctx) == X509_V_ERR_MISSING_AUTHORITY_KEY_IDENTIFIER &&
+            X509_STORE_CTX_get_error_depth(ctx) == 0)
+                return 1;
+        return ok;
+}
+
 int cert_chain_verify(X509 *leaf, const struct cert_chain_check *check) {
         _cleanup_(X509_STORE_freep) X509_STORE *store = X509_STORE_new();
         _cleanup_(X509_STORE_CTX_freep) X509_STORE_CTX *ctx = X509_STORE_CTX_new();
@@ -37,12 +45,27 @@ int cert_chain_verify(X509 *leaf, const struct cert_chain_check *check) {
         /* The roots are pinned by the caller: a root that is not self-signed (a cross-signed
          * one) is still an anchor, and nothing past it is looked up. */
         X509_STORE_CTX_set_flags(ctx, X509_V_FLAG_PARTIAL_CHAIN | X509_V_FLAG_X509_STRICT);
+        if (check->leaf_without_authority_key_id)
+                X509_STORE_CTX_set_verify_cb(ctx, tolerate_leaf_without_akid);
         if (X509_verify_cert(ctx) != 1) {
                 int err = X509_STORE_CTX_get_error(ctx);
 
                 ERR_clear_error();
                 return vm_error(-EACCES, "%s does not chain to a pinned root (depth %d): %s", name,
                                 X509_STORE_CTX_get_error_depth(ctx), X509_verify_cert_error_string(err));
+        }
+        if (check->anchor) {
+                STACK_OF(X509) *path = X509_STORE_CTX_get0_chain(ctx);
+
+                *check->anchor = NULL;
+                /* The store holds the very objects of `roots`: find which one ended the path. */
+                for (int i = 0; path && i < n; i++)
+                        if (X509_cmp(sk_X509_value(path, sk_X509_num(path) - 1), sk_X509_value(check->roots, i)) == 0) {
+                                *check->anchor = sk_X509_value(check->roots, i);
+                                break;
+                        }
+                if (!*check->anchor)
+                        return vm_error(-EACCES, "%s: the chain does not end at a configured root", name);
         }
         return 0;
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <openssl/x509.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -16,6 +17,12 @@ struct cert_chain_check {
         STACK_OF(X509) *intermediates; /* may be NULL; untrusted, only used to build the path */
         time_t at;                     /* 0: now */
         const char *leaf_name;         /* names the leaf in errors: "VCEK", "PCK certificate" */
+        /* AMD's VCEK and VLEK certificates carry no Authority Key Identifier, which the strict
+         * RFC 5280 checks refuse: true tolerates that one omission, on the leaf only. */
+        bool leaf_without_authority_key_id;
+        /* When not NULL, set on success to the root the chain ended at (one of `roots`,
+         * borrowed: valid while `roots` is), so that the caller knows which anchor vouched. */
+        X509 **anchor;
 };
 
 /* 0 when `leaf` chains through `intermediates` to one of `roots` and every certificate on the

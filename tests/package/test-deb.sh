@@ -45,7 +45,7 @@ expect_equal "vmattest-dracut: the module 90vmattest, its man page (7)" "$(conte
 -rw-r--r-- root/root ./usr/share/doc/vmattest-dracut/changelog.Debian.gz
 -rw-r--r-- root/root ./usr/share/doc/vmattest-dracut/copyright
 -rw-r--r-- root/root ./usr/share/man/man7/vmattest-dracut.7.gz"
-expect_equal "vmattest-verifier: the verifier, its unit, user, config, man pages (8, 5); the policy generator" "$(contents "${PKG_DEBS[2]}")" \
+expect_equal "vmattest-verifier: the verifier, its unit, user, config, man pages (8, 5), AMD's SNP bundles; the policy generator" "$(contents "${PKG_DEBS[2]}")" \
 "-rw-r--r-- root/root ./etc/vmattest/verifier.conf
 -rw-r--r-- root/root ./etc/vmattest/verifier.conf.example
 -rw-r--r-- root/root ./lib/systemd/system/vmattest-verifier.service
@@ -58,7 +58,10 @@ expect_equal "vmattest-verifier: the verifier, its unit, user, config, man pages
 -rw-r--r-- root/root ./usr/share/doc/vmattest-verifier/packaging.md.gz
 -rw-r--r-- root/root ./usr/share/man/man1/vmattest-policy.1.gz
 -rw-r--r-- root/root ./usr/share/man/man5/vmattest-verifier.conf.5.gz
--rw-r--r-- root/root ./usr/share/man/man8/vmattest-verifier.8.gz"
+-rw-r--r-- root/root ./usr/share/man/man8/vmattest-verifier.8.gz
+-rw-r--r-- root/root ./usr/share/vmattest/amd/ask_ark_genoa.pem
+-rw-r--r-- root/root ./usr/share/vmattest/amd/ask_ark_milan.pem
+-rw-r--r-- root/root ./usr/share/vmattest/amd/ask_ark_turin_vcek.pem"
 
 expect_equal "conffiles: agent.conf, the example and the IMA policy; verifier.conf and its example" \
         "$(dpkg-deb -I "${PKG_DEBS[0]}" conffiles; dpkg-deb -I "${PKG_DEBS[2]}" conffiles)" \

@@ -36,6 +36,9 @@ expect_equal "the files, where dracut and systemd look and under PREFIX" "$(cat 
 644 .$(pc tmpfilesdir systemd /usr/lib/tmpfiles.d)/vmattest.conf
 755 .$moduledir/90vmattest/module-setup.sh
 755 ./var/lib/cloud/scripts/per-boot/vmattest-first-boot
+644 ./usr/share/vmattest/amd/ask_ark_genoa.pem
+644 ./usr/share/vmattest/amd/ask_ark_milan.pem
+644 ./usr/share/vmattest/amd/ask_ark_turin_vcek.pem
 644 .$moduledir/90vmattest/99-vmattest-dhcp.network
 644 .$moduledir/90vmattest/vmattest-leave-initrd.service
 644 .$moduledir/90vmattest/vmattest-unlock.service

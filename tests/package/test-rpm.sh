@@ -37,7 +37,7 @@ expect_equal "vmattest-dracut: the module 90vmattest, its man page (7), license"
 -rw-r--r-- root root /usr/lib/dracut/modules.d/90vmattest/vmattest-unlock.service
 -rw-r--r-- root root /usr/share/licenses/vmattest-dracut/LICENSE
 -rw-r--r-- root root /usr/share/man/man7/vmattest-dracut.7"
-expect_equal "vmattest-verifier: the verifier, its unit, user, config, man pages (8, 5); the policy generator; license" \
+expect_equal "vmattest-verifier: the verifier, its unit, user, config, man pages (8, 5), AMD's SNP bundles; the policy generator; license" \
         "$(files "$rpms/x86_64/vmattest-verifier-$PKG_VERSION-1.x86_64.rpm")" \
 "-rw-r--r-- root root /etc/vmattest/verifier.conf
 -rw-r--r-- root root /etc/vmattest/verifier.conf.example
@@ -48,7 +48,10 @@ expect_equal "vmattest-verifier: the verifier, its unit, user, config, man pages
 -rw-r--r-- root root /usr/share/licenses/vmattest-verifier/LICENSE
 -rw-r--r-- root root /usr/share/man/man1/vmattest-policy.1
 -rw-r--r-- root root /usr/share/man/man5/vmattest-verifier.conf.5
--rw-r--r-- root root /usr/share/man/man8/vmattest-verifier.8"
+-rw-r--r-- root root /usr/share/man/man8/vmattest-verifier.8
+-rw-r--r-- root root /usr/share/vmattest/amd/ask_ark_genoa.pem
+-rw-r--r-- root root /usr/share/vmattest/amd/ask_ark_milan.pem
+-rw-r--r-- root root /usr/share/vmattest/amd/ask_ark_turin_vcek.pem"
 expect_equal "config files: agent.conf, ima-policy, verifier.conf kept when edited (noreplace)" \
         "$(rpm -qp --qf '[%{FILEFLAGS:fflags} %{FILENAMES}\n]' "$rpms"/x86_64/*.rpm 2>/dev/null | awk 'NF == 2 && $1 ~ /c/')" \
 "cn /etc/vmattest/agent.conf

@@ -64,6 +64,32 @@ static void test_real_chain(void **state) {
         assert_error(cert_chain_verify(ak, &check), -EACCES, "no trusted root");
 }
 
+/* AMD's VCEK has no Authority Key Identifier: refused by the strict checks unless the caller
+ * says the leaf is one of those; the anchor found is the Milan ARK (second in the bundle). */
+static void test_leaf_without_authority_key_id(void **state) {
+        _cleanup_(X509_freep) X509 *vcek = load_der("tests/fixtures/platforms/snp/vcek.testcer");
+        _cleanup_(cert_stack_freep) STACK_OF(X509) *bundle = NULL;
+        _cleanup_(cert_stack_freep) STACK_OF(X509) *roots = sk_X509_new_null();
+        _cleanup_(cert_stack_freep) STACK_OF(X509) *inter = sk_X509_new_null();
+        X509 *anchor = NULL;
+        struct cert_chain_check check = {.at = PINNED_TIME, .leaf_name = "VCEK", .anchor = &anchor};
+
+        (void)state;
+        assert_int_equal(cert_pem_load_file("tests/fixtures/platforms/snp/ask_ark_milan.pem", &bundle), 0);
+        assert_true(X509_up_ref(sk_X509_value(bundle, 0)) && sk_X509_push(inter, sk_X509_value(bundle, 0)) > 0);
+        assert_true(X509_up_ref(sk_X509_value(bundle, 1)) && sk_X509_push(roots, sk_X509_value(bundle, 1)) > 0);
+        check.roots = roots;
+        check.intermediates = inter;
+        assert_error(cert_chain_verify(vcek, &check), -EACCES, "Missing Authority Key Identifier");
+        assert_null(anchor);
+        check.leaf_without_authority_key_id = true;
+        assert_int_equal(cert_chain_verify(vcek, &check), 0);
+        assert_ptr_equal(anchor, sk_X509_value(bundle, 1));
+        /* the tolerance forgives nothing else: without the ASK there is no path */
+        check.intermediates = NULL;
+        assert_error(cert_chain_verify(vcek, &check), -EACCES, "unable to get local issuer");
+}
+
 static void test_pem_lists(void **state) {
         _cleanup_(cert_stack_freep) STACK_OF(X509) *certs = NULL;
         _cleanup_(freep) char *pem = NULL;
@@ -110,6 +136,7 @@ static void test_der_bounds(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_real_chain),
+                cmocka_unit_test(test_leaf_without_authority_key_id),
                 cmocka_unit_test(test_pem_lists),
                 cmocka_unit_test(test_der_bounds),
         };
