@@ -277,6 +277,7 @@ int tsm_report_get(const char *root, const uint8_t report_data[TSM_REPORT_DATA_S
                 memcpy(provider, report->provider, sizeof(provider));
                 tsm_report_done(report);
                 memcpy(report->provider, provider, sizeof(provider));
+                ret = 0; /* another attempt */
         }
         if (rmdir(entry.path) < 0 && ret >= 0)
                 ret = vm_error(-errno, "configfs-tsm: %s: cannot remove the entry: %m", entry.path);
