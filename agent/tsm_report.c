@@ -56,17 +56,25 @@ static int read_attribute(const struct tsm_entry *entry, const char *name, char 
         return 0;
 }
 
+int tsm_generation_parse(const char *text, uint64_t *generation) {
+        char *end;
+
+        errno = 0;
+        if (text[0] < '0' || text[0] > '9')
+                return vm_error(-EBADMSG, "\"%.31s\" is not a number", text);
+        *generation = strtoull(text, &end, 10);
+        if (*end || errno)
+                return vm_error(-EBADMSG, "\"%.31s\" is not a number within 64 bits", text);
+        return 0;
+}
+
 static int read_generation(const struct tsm_entry *entry, uint64_t *generation) {
-        char text[32], *end;
+        char text[32];
         int ret = read_attribute(entry, "generation", text, sizeof(text));
 
-        if (ret < 0)
-                return ret;
-        errno = 0;
-        *generation = strtoull(text, &end, 10);
-        if (!text[0] || *end || errno || text[0] < '0' || text[0] > '9')
-                return vm_error(-EBADMSG, "configfs-tsm: %s/generation: \"%.31s\" is not a number", entry->path, text);
-        return 0;
+        if (ret >= 0 && (ret = tsm_generation_parse(text, generation)) < 0)
+                return vm_error(ret, "configfs-tsm: %s/generation: %s", entry->path, vm_error_detail(ret));
+        return ret;
 }
 
 /* configfs takes a binary attribute's bytes when the file is closed: the close is the write. */
@@ -121,64 +129,56 @@ static int read_blob(const struct tsm_entry *entry, const char *name, bool optio
 }
 
 /* The offset of REPORT_DATA in `provider`'s report, after checking the report is long enough
- * to hold it; -ENOTSUP for a provider whose format we do not know (its report is served as it
- * is). */
-static int report_data_offset(const struct tsm_entry *entry, const struct tsm_report *report, size_t *offset) {
+ * to hold it; -ENOTSUP for a provider whose format we do not know. */
+static int report_data_offset(const char *provider, const uint8_t *outblob, size_t size, size_t *offset) {
         struct reader r;
         uint16_t version;
 
-        if (strcmp(report->provider, "sev_guest") == 0) {
-                if (report->outblob_size != SNP_REPORT_SIZE)
-                        return vm_error(-EBADMSG, "configfs-tsm: %s/outblob: SEV-SNP report is %zu bytes, not %u",
-                                        entry->path, report->outblob_size, SNP_REPORT_SIZE);
+        if (strcmp(provider, "sev_guest") == 0) {
+                if (size != SNP_REPORT_SIZE)
+                        return vm_error(-EBADMSG, "SEV-SNP report is %zu bytes, not %u", size, SNP_REPORT_SIZE);
                 *offset = SNP_REPORT_DATA_OFFSET;
                 return 0;
         }
-        if (strcmp(report->provider, "tdx_guest") == 0) {
-                reader_init(&r, report->outblob, report->outblob_size, "TDX quote");
+        if (strcmp(provider, "tdx_guest") == 0) {
+                reader_init(&r, outblob, size, "TDX quote");
                 if (reader_u16le(&r, &version, "version") < 0)
-                        return vm_error(-EBADMSG, "configfs-tsm: %s/outblob: %s", entry->path,
-                                        vm_error_detail(-EBADMSG));
+                        return -EBADMSG;
                 if (version != 4 && version != 5)
-                        return vm_error(-EBADMSG, "configfs-tsm: %s/outblob: TDX quote version %u is not 4 or 5",
-                                        entry->path, version);
+                        return vm_error(-EBADMSG, "TDX quote version %u is not 4 or 5", version);
                 *offset = TDX_QUOTE_HEADER_SIZE + (version == 5 ? 6 : 0) + TDX_BODY_REPORT_DATA_OFFSET;
-                if (report->outblob_size < *offset + TSM_REPORT_DATA_SIZE)
-                        return vm_error(-EBADMSG, "configfs-tsm: %s/outblob: TDX quote is %zu bytes, too short for "
-                                                  "its REPORT_DATA",
-                                        entry->path, report->outblob_size);
+                if (size < *offset + TSM_REPORT_DATA_SIZE)
+                        return vm_error(-EBADMSG, "TDX quote is %zu bytes, too short for its REPORT_DATA", size);
                 return 0;
         }
         return -ENOTSUP;
 }
 
-/* The report must answer our request: REPORT_DATA as written, or through the SVSM
- * SHA-512(what we wrote || manifest). */
-static int check_report_data(const struct tsm_entry *entry, const struct tsm_report *report,
-                             const uint8_t report_data[TSM_REPORT_DATA_SIZE], bool svsm) {
+int tsm_report_data_check(const char *provider, const uint8_t *outblob, size_t outblob_size,
+                          const uint8_t report_data[TSM_REPORT_DATA_SIZE], const uint8_t *manifest,
+                          size_t manifest_size) {
         uint8_t expected[TSM_REPORT_DATA_SIZE];
         size_t offset = 0;
-        int ret = report_data_offset(entry, report, &offset);
+        int ret = report_data_offset(provider, outblob, outblob_size, &offset);
 
         if (ret == -ENOTSUP)
                 return 0;
         if (ret < 0)
                 return ret;
-        if (svsm) {
+        if (manifest) {
                 EVP_MD_CTX *ctx = EVP_MD_CTX_new();
                 bool ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha512(), NULL) &&
                           EVP_DigestUpdate(ctx, report_data, TSM_REPORT_DATA_SIZE) &&
-                          EVP_DigestUpdate(ctx, report->manifest, report->manifest_size) &&
-                          EVP_DigestFinal_ex(ctx, expected, NULL);
+                          EVP_DigestUpdate(ctx, manifest, manifest_size) && EVP_DigestFinal_ex(ctx, expected, NULL);
 
                 EVP_MD_CTX_free(ctx);
                 if (!ok)
-                        return vm_error(-EIO, "configfs-tsm: SHA-512 failed");
+                        return vm_error(-EIO, "SHA-512 failed");
         } else
                 memcpy(expected, report_data, sizeof(expected));
-        if (memcmp(report->outblob + offset, expected, sizeof(expected)) != 0)
-                return vm_error(-EBADMSG, "configfs-tsm: %s/outblob: the report's REPORT_DATA is not %s", entry->path,
-                                svsm ? "SHA-512 of ours and the manifest" : "the one written to inblob");
+        if (memcmp(outblob + offset, expected, sizeof(expected)) != 0)
+                return vm_error(-EBADMSG, "the report's REPORT_DATA is not %s",
+                                manifest ? "SHA-512 of ours and the manifest" : "the one written to inblob");
         return 0;
 }
 
@@ -223,7 +223,11 @@ static int report_attempt(const struct tsm_entry *entry, const uint8_t report_da
                                          " across our one write: another writer raced us",
                                 entry->path, before, after);
         report->generation = after;
-        return check_report_data(entry, report, report_data, svsm);
+        ret = tsm_report_data_check(report->provider, report->outblob, report->outblob_size, report_data,
+                                    svsm ? report->manifest : NULL, report->manifest_size);
+        if (ret < 0)
+                return vm_error(ret, "configfs-tsm: %s/outblob: %s", entry->path, vm_error_detail(ret));
+        return 0;
 }
 
 /* A name no other process picks: ours, with the pid, the time and a counter. */

@@ -37,3 +37,14 @@ struct tsm_report {
 int tsm_report_get(const char *root, const uint8_t report_data[TSM_REPORT_DATA_SIZE], bool svsm,
                    struct tsm_report *report);
 void tsm_report_done(struct tsm_report *report);
+
+/* The checks of what the provider gave, pure for the tests and the fuzzer. A generation
+ * attribute's text ("12\n"): digits only, within 64 bits. */
+int tsm_generation_parse(const char *text, uint64_t *generation);
+/* 0 when `provider`'s report `outblob` carries `report_data` as its REPORT_DATA (with a
+ * `manifest`, the SVSM's SHA-512(report_data || manifest)); -EBADMSG naming the reason when it
+ * does not or is too short to (SNP: exactly 1184 bytes; TDX: quote version 4 or 5). A provider
+ * whose format is not known here passes: its report is served as it is. */
+int tsm_report_data_check(const char *provider, const uint8_t *outblob, size_t outblob_size,
+                          const uint8_t report_data[TSM_REPORT_DATA_SIZE], const uint8_t *manifest,
+                          size_t manifest_size);

@@ -5,10 +5,10 @@
 # racing writer, a short report and a required report that is missing are refused. Needs root
 # and /dev/fuse.
 . "$(dirname "$0")/lib.sh"
-plan 19
+plan 20
 
 if [ "$(id -u)" != 0 ] || [ ! -c /dev/fuse ] || [ ! -x "$TOOLS_DIR/tsm-double" ]; then
-        for i in $(seq 19); do ok "# SKIP needs root, /dev/fuse and tsm-double"; done
+        for i in $(seq 20); do ok "# SKIP needs root, /dev/fuse and tsm-double"; done
         exit 0
 fi
 
@@ -169,3 +169,5 @@ expect_equal "required and missing: 503 naming the reason, no quote" \
         "$code $(jq -r '.status | test("platform report \\(required\\)")' reply.json) $(jq -r '.results.quote // "none"' reply.json)" \
         "503 true none"
 kill "$AGENT_PID"; wait "$AGENT_PID" 2>/dev/null
+if ! grep -q 'Sanitizer\|runtime error' agent.log; then ok "the agent ran without a sanitizer report"
+else not_ok "the agent ran without a sanitizer report"; grep -A20 'Sanitizer\|runtime error' agent.log | diag; fi
