@@ -31,7 +31,7 @@ AMDCERTSDIR ?= /usr/share/vmattest/amd
 # Every Debian package the build, the tests, the demo and the bench need.
 DEB_PACKAGES := make gcc libc6-dev clang libclang-rt-14-dev pkg-config \
 	libtss2-dev libssl-dev libjson-c-dev libinih-dev libcmocka-dev libcurl4-openssl-dev \
-	libevent-dev libsqlite3-dev libpcre2-dev libcryptsetup-dev \
+	libevent-dev libsqlite3-dev libpcre2-dev libcryptsetup-dev libfuse3-dev fuse3 \
 	swtpm swtpm-tools tpm2-tools openssl jq xxd curl binutils coreutils \
 	qemu-system-x86 ovmf busybox-static cpio e2fsprogs dracut-core dracut-network cryptsetup-bin \
 	zstd kmod systemd udev \
@@ -167,6 +167,12 @@ $(O)/tests/bench/%: $(O)/tests/bench/%.o $(O)/libvmattest.a
 $(O)/tests/tools/%: $(O)/tests/tools/%.o $(O)/libvmattest.a
 	@echo '  LD      $@'
 	@$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(VERIFIER_LIBS)
+
+# the test double of configfs-tsm is a FUSE filesystem (libfuse3)
+$(O)/tests/tools/tsm-double.o: ALL_CFLAGS += $(shell pkg-config --cflags fuse3)
+$(O)/tests/tools/tsm-double: $(O)/tests/tools/tsm-double.o
+	@echo '  LD      $@'
+	@$(CC) $(ALL_LDFLAGS) -o $@ $^ $(shell pkg-config --libs openssl fuse3)
 
 # the VM test's stand-in for `vmattest provision` without the escrow: the disk work alone
 $(O)/tests/tools/luks-provision: $(O)/tests/tools/luks-provision.o $(O)/agent/luks_provision.o $(O)/libvmattest.a

@@ -12,6 +12,7 @@
 #include "agent/quote.h"
 #include "agent/quote_query.h"
 #include "agent/revocation.h"
+#include "agent/tsm_evidence.h"
 #include "lib/cleanup.h"
 #include "lib/display.h"
 #include "lib/encoding.h"
@@ -23,6 +24,7 @@
 #include "lib/json_member.h"
 #include "lib/log.h"
 #include "lib/measurement_log.h"
+#include "lib/tpm2b.h"
 
 #define FIRMWARE_LOG_MAX (4u << 20)
 #define IMA_PCR 10
@@ -237,6 +239,25 @@ static long boot_time(void) {
         return btime;
 }
 
+/* The hardware report for this request's nonce (docs/protocol.md §5): none to serve is no
+ * error unless platform_report is required; a report that failed is, so that the verifier
+ * never gets this quote without it. */
+static int add_platform_evidence(struct agent_api *api, json_object *results, const char *nonce) {
+        json_object *evidence;
+        TPM2B_NAME ek_name;
+        int ret;
+
+        if (!tsm_evidence_wanted(api->config))
+                return 0;
+        if ((ret = tpm2b_public_name(&api->id->ek->public, &ek_name)) < 0)
+                return vm_error(ret, "platform report: the EK's Name: %s", vm_error_detail(ret));
+        ret = tsm_evidence_take(api->config, (const uint8_t *)nonce, strlen(nonce), &api->id->ak.name, &ek_name,
+                                &evidence);
+        if (ret >= 0 && evidence)
+                json_object_object_add(results, "platform_evidence", evidence);
+        return ret;
+}
+
 static int handle_quote(struct agent_api *api, struct evhttp_request *req, unsigned minor, bool integrity,
                         struct evkeyvalq *query) {
         struct quote_query asked;
@@ -258,6 +279,15 @@ static int handle_quote(struct agent_api *api, struct evhttp_request *req, unsig
         if (ret >= 0 && integrity) {
                 ret = add_measurement_lists(api, results, asked.mask, asked.ima_entry);
                 json_object_object_add(results, "boottime", json_object_new_int64(boot_time()));
+        }
+        if (ret >= 0 && integrity) {
+                ret = add_platform_evidence(api, results, asked.nonce);
+                if (ret < 0) {
+                        json_object_put(results);
+                        log_error("quote refused: %s", vm_error_detail(ret));
+                        http_reply_error(req, 503, "quote refused: %s", vm_error_detail(ret));
+                        return 503;
+                }
         }
         if (ret < 0) {
                 json_object_put(results);

@@ -9,6 +9,7 @@
 #include "agent/ak.h"
 #include "agent/quote.h"
 #include "agent/subcommands.h"
+#include "agent/tsm_evidence.h"
 #include "lib/cleanup.h"
 #include "lib/error.h"
 #include "lib/hashalg.h"
@@ -19,7 +20,9 @@ static const char quote_help[] =
         "\n"
         "Quotes the PCRs in LIST (\"0,1,16\", \"0-9\" or \"all\") of one bank with the AK, using STR's\n"
         "bytes as the quote's extraData, and prints Keylime's quote string\n"
-        "(r<TPMS_ATTEST>:<TPMT_SIGNATURE>:<pcrblob>, each base64).\n"
+        "(r<TPMS_ATTEST>:<TPMT_SIGNATURE>:<pcrblob>, each base64). On a confidential VM (the\n"
+        "config's platform_report), the hardware report bound to STR, the AK and the EK follows as\n"
+        "platform_evidence (a second line of JSON, or a member with --json).\n"
         "\n"
         "      --nonce STR      the verifier's nonce (1-64 bytes)\n"
         "      --pcrs LIST      PCRs to quote\n"
@@ -62,6 +65,27 @@ static int write_checkquote_files(const char *dir, const struct quote_parts *par
         return ret;
 }
 
+/* The hardware report for this nonce, as the agent serves it (NULL: none). The EK is needed for
+ * its Name only. */
+static int take_platform_evidence(struct tpm *tpm, const struct agent_config *config, const struct ak *ak,
+                                  const char *nonce, json_object **evidence) {
+        struct ek *ek = NULL;
+        TPM2B_NAME ek_name;
+        int ret;
+
+        *evidence = NULL;
+        if (!tsm_evidence_wanted(config))
+                return 0;
+        ret = ek_open(tpm, config->tpm_encryption_alg, config->ek_handle, &ek);
+        if (ret >= 0)
+                ret = tpm2b_public_name(&ek->public, &ek_name);
+        if (ek)
+                ek_free(tpm, ek);
+        if (ret < 0)
+                return vm_error(ret, "platform report: the EK's Name: %s", vm_error_detail(ret));
+        return tsm_evidence_take(config, (const uint8_t *)nonce, strlen(nonce), &ak->name, &ek_name, evidence);
+}
+
 int cmd_quote(int argc, char **argv, struct cli *cli) {
         static const struct option options[] = {
                 { "nonce", required_argument, NULL, 'n' },
@@ -75,6 +99,7 @@ int cmd_quote(int argc, char **argv, struct cli *cli) {
         const char *nonce = NULL, *pcrs = NULL, *bank_name = NULL, *out_dir = NULL, *ak_handle_arg = NULL;
         _cleanup_(tpm_freep) struct tpm *tpm = NULL;
         _cleanup_(freep) char *quote_string = NULL;
+        json_object *evidence = NULL;
         struct ak ak = { .handle = ESYS_TR_NONE };
         struct quote_parts parts;
         struct quote_request req = { 0 };
@@ -139,6 +164,8 @@ int cmd_quote(int argc, char **argv, struct cli *cli) {
                 ret = quote_string_encode(&parts, &quote_string);
         if (ret >= 0 && out_dir)
                 ret = write_checkquote_files(out_dir, &parts, &ak);
+        if (ret >= 0)
+                ret = take_platform_evidence(tpm, &cli->config, &ak, nonce, &evidence);
         if (tpm)
                 ak_close(tpm, &ak);
         if (ret < 0)
@@ -150,8 +177,15 @@ int cmd_quote(int argc, char **argv, struct cli *cli) {
                 json_object_object_add(root, "quote", json_object_new_string(quote_string));
                 json_object_object_add(root, "hash_alg", json_object_new_string(hashalg_name(req.bank)));
                 json_object_object_add(root, "sign_alg", json_object_new_string("rsassa"));
+                if (evidence)
+                        json_object_object_add(root, "platform_evidence", evidence);
                 cli_print_json(root);
-        } else
+        } else {
                 puts(quote_string);
+                if (evidence)
+                        printf("platform_evidence %s\n",
+                               json_object_to_json_string_ext(evidence, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+                json_object_put(evidence);
+        }
         return EXIT_OK;
 }

@@ -10,6 +10,7 @@
 #include "agent/ak.h"
 #include "agent/ek.h"
 #include "agent/tpm.h"
+#include "agent/tsm_report.h"
 #include "lib/agent_id.h"
 #include "lib/cleanup.h"
 #include "lib/error.h"
@@ -122,6 +123,22 @@ static int parse_uuid(const char *value, void *field, size_t size, char *why, si
         return conf_parse_string(value, field, size, why, why_size);
 }
 
+bool agent_config_platform_report_valid(const char *value) {
+        return strcmp(value, "off") == 0 || strcmp(value, "auto") == 0 || strcmp(value, "required") == 0;
+}
+
+static int parse_platform_report(const char *value, void *field, size_t size, char *why, size_t why_size) {
+        if (!agent_config_platform_report_valid(value))
+                return snprintf(why, why_size, "\"%s\" is not off, auto or required", value), -1;
+        return conf_parse_string(value, field, size, why, why_size);
+}
+
+static int parse_service_provider(const char *value, void *field, size_t size, char *why, size_t why_size) {
+        if (*value && strcmp(value, "svsm") != 0)
+                return snprintf(why, why_size, "\"%s\" is not svsm (or empty: none)", value), -1;
+        return conf_parse_string(value, field, size, why, why_size);
+}
+
 static int parse_fallback(const char *value, void *field, size_t size, char *why, size_t why_size) {
         if (!agent_config_fallback_valid(value))
                 return snprintf(why, why_size, "\"%s\" is not prompt or poweroff", value), -1;
@@ -226,6 +243,9 @@ static const struct conf_key agent_keys[] = {
         KEY(revocation_actions_dir, conf_parse_string),
         KEY(revocation_actions, parse_action_names),
         KEY(revocation_action_timeout, agent_config_parse_timeout),
+        KEY(platform_report, parse_platform_report),
+        KEY(tsm_report_dir, conf_parse_string),
+        KEY(tsm_service_provider, parse_service_provider),
 };
 #undef KEY
 
@@ -256,6 +276,8 @@ void agent_config_defaults(struct agent_config *config) {
         strcpy(config->revocation_actions_dir, "/usr/libexec/vmattest");
         config->revocation_action_timeout = 60;
         strcpy(config->unlock_fallback, "prompt");
+        strcpy(config->platform_report, "auto");
+        strcpy(config->tsm_report_dir, TSM_REPORT_DIR);
         strcpy(config->askpass_dir, "/run/systemd/ask-password");
         strcpy(config->ima_policy, "/etc/vmattest/ima-policy");
         strcpy(config->handover_path, "/run/vmattest/handover");
@@ -311,7 +333,8 @@ int agent_config_get(const struct agent_config *config, const char *name, char *
                         key.parse = conf_parse_list;
                 else if (key.parse == agent_config_parse_timeout)
                         key.parse = conf_parse_uint;
-                else if (key.parse == parse_uuid || key.parse == parse_fallback || key.parse == parse_ek_alg)
+                else if (key.parse == parse_uuid || key.parse == parse_fallback || key.parse == parse_ek_alg ||
+                         key.parse == parse_platform_report || key.parse == parse_service_provider)
                         key.parse = conf_parse_string;
                 ret = conf_format(&key, config, out, size);
                 if (ret == -ENOTSUP)

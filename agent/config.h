@@ -65,6 +65,13 @@ struct agent_config {
         char revocation_actions_dir[256];
         char revocation_actions[1024];
         unsigned revocation_action_timeout;
+        /* a confidential VM's hardware report with each integrity quote (docs/protocol.md §5):
+         * "off", "auto" (when configfs-tsm has a provider) or "required" (no quote without
+         * it); where configfs-tsm's report directory is; "svsm" to ask the SVSM's vTPM service
+         * (its manifest comes along) rather than the CPU's firmware directly */
+        char platform_report[16];
+        char tsm_report_dir[256];
+        char tsm_service_provider[16];
 };
 
 void agent_config_defaults(struct agent_config *config);
@@ -77,6 +84,7 @@ bool agent_config_volume_valid(const char *volume, size_t len);
 int agent_config_parse_timeout(const char *value, void *field, size_t size, char *why, size_t why_size);
 bool agent_config_uuid_valid(const char *value);
 bool agent_config_fallback_valid(const char *value);
+bool agent_config_platform_report_valid(const char *value);
 /* A revocation action's name: 1-255 of A-Z a-z 0-9 . _ -, not starting with '.'. */
 bool agent_config_action_name_valid(const char *name, size_t len);
 /* The value of key `name` as agent.conf would hold it: -ENOENT for an unknown key, -ENOTSUP

@@ -1,0 +1,65 @@
+#include "agent/tsm_evidence.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/tsm_report.h"
+#include "lib/encoding.h"
+#include "lib/error.h"
+#include "lib/log.h"
+#include "lib/tsm_binding.h"
+
+bool tsm_evidence_wanted(const struct agent_config *config) {
+        return strcmp(config->platform_report, "off") != 0;
+}
+
+static int add_blob(json_object *evidence, const char *key, const uint8_t *data, size_t size) {
+        char *b64;
+
+        if (!data)
+                return 0;
+        b64 = base64_encode(data, size);
+        if (!b64)
+                return -ENOMEM;
+        json_object_object_add(evidence, key, json_object_new_string(b64));
+        free(b64);
+        return 0;
+}
+
+int tsm_evidence_take(const struct agent_config *config, const uint8_t *nonce, size_t nonce_size,
+                      const TPM2B_NAME *ak_name, const TPM2B_NAME *ek_name, json_object **evidence) {
+        bool required = strcmp(config->platform_report, "required") == 0;
+        bool svsm = strcmp(config->tsm_service_provider, "svsm") == 0;
+        uint8_t report_data[TSM_BINDING_SIZE];
+        struct tsm_report report;
+        json_object *out;
+        int ret;
+
+        *evidence = NULL;
+        if (!tsm_evidence_wanted(config))
+                return 0;
+        if ((ret = tsm_report_binding(nonce, nonce_size, ak_name, ek_name, report_data)) < 0)
+                return ret;
+        ret = tsm_report_get(config->tsm_report_dir, report_data, svsm, &report);
+        if (ret == -ENODEV && !required) {
+                log_debug("%s: no platform report served", vm_error_detail(ret));
+                return 0;
+        }
+        if (ret < 0)
+                return vm_error(ret, "platform report%s: %s", required ? " (required)" : "", vm_error_detail(ret));
+        out = json_object_new_object();
+        json_object_object_add(out, "provider", json_object_new_string(report.provider));
+        json_object_object_add(out, "generation", json_object_new_int64((int64_t)report.generation));
+        ret = add_blob(out, "outblob", report.outblob, report.outblob_size);
+        if (ret >= 0)
+                ret = add_blob(out, "auxblob", report.auxblob, report.auxblob_size);
+        if (ret >= 0)
+                ret = add_blob(out, "manifest", report.manifest, report.manifest_size);
+        tsm_report_done(&report);
+        if (ret < 0) {
+                json_object_put(out);
+                return ret;
+        }
+        *evidence = out;
+        return 0;
+}

@@ -1,0 +1,637 @@
+/* tsm-double: a TEST DOUBLE of Linux's configfs-tsm report directory for the SEV-SNP provider,
+ * as a FUSE filesystem, so that the agent's hardware report path runs in tests without a
+ * confidential VM. It is not AMD hardware and proves nothing: its keys are the published test
+ * keys of tests/fixtures/platforms/snp/fake-keys.
+ *
+ * Like the kernel's ABI (Documentation/ABI/testing/configfs-tsm): mkdir makes an entry with
+ * inblob, outblob, auxblob, provider, generation and the SVSM files (service_provider,
+ * service_guid, service_manifest_version, manifestblob); each write moves the entry's
+ * generation by one; outblob is a version 2 ATTESTATION_REPORT whose REPORT_DATA is inblob
+ * (through an SVSM, SHA-512(inblob || manifest)), signed ECDSA P-384 with SHA-384 over bytes
+ * 0x000-0x29F, r and s little-endian in 72-byte fields at 0x2A0, by the fake VCEK; auxblob is
+ * the GHCB certificate table (VCEK, ASK, ARK) with certificates made at start: the ARK
+ * self-signed RSA-PSS, the ASK signed by it, the VCEK by the ASK with AMD's hwID and TCB SPL
+ * extensions; rmdir removes the entry.
+ *
+ * Usage: tsm-double [OPTIONS] MOUNTPOINT   (stays in the foreground; SIGTERM unmounts)
+ *   --keys DIR          the fake keys (default tests/fixtures/platforms/snp/fake-keys)
+ *   --ark-out PATH      write the fake ARK certificate (PEM) there, for a verifier's extra root
+ *   --measurement HEX   48 bytes (default 48 x 0x5a)
+ *   --policy HEX        the guest policy (default 0x30000)
+ *   --tcb HEX           the TCB version, u64 (default 0xdb18000000000004: bl 4, tee 0, snp 24,
+ *                       ucode 219), as current, reported, committed and launch TCB
+ *   --chip-id HEX       64 bytes (default 64 x 0xc1), also the VCEK's hwID
+ *   --manifest FILE     the SVSM's service manifest (service_provider = svsm works only with it)
+ *   --provider NAME     what `provider` says (default sev_guest)
+ *   Misbehaviour, for hostile tests:
+ *   --race              a write to inblob moves generation by 2, as if another writer raced
+ *   --short             outblob is cut to 1000 bytes */
+#define FUSE_USE_VERSION 31
+
+#include <errno.h>
+#include <fuse.h>
+#include <getopt.h>
+#include <openssl/bn.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#define REPORT_SIZE 0x4a0
+#define SIGNED_SIZE 0x2a0
+#define SHORT_SIZE 1000
+#define ENTRIES_MAX 64
+#define MANIFEST_MAX (64u << 10)
+
+static const uint8_t guid_vcek[16] = { 0x63, 0xda, 0x75, 0x8d, 0xe6, 0x64, 0x45, 0x64,
+                                       0xad, 0xc5, 0xf4, 0xb9, 0x3b, 0xe8, 0xac, 0xcd };
+static const uint8_t guid_ask[16] = { 0x4a, 0xb7, 0xb3, 0x79, 0xbb, 0xac, 0x4f, 0xe4,
+                                      0xa0, 0x2f, 0x05, 0xae, 0xf3, 0x27, 0xc7, 0x82 };
+static const uint8_t guid_ark[16] = { 0xc0, 0xb4, 0x06, 0xa4, 0xa8, 0x03, 0x49, 0x52,
+                                      0x97, 0x43, 0x3f, 0xb6, 0x01, 0x4c, 0xd0, 0xae };
+
+static struct {
+        const char *keys;
+        const char *ark_out;
+        const char *provider;
+        uint8_t measurement[48];
+        uint64_t policy;
+        uint64_t tcb;
+        uint8_t chip_id[64];
+        uint8_t *manifest;
+        size_t manifest_size;
+        bool race, cut_short;
+        EVP_PKEY *vcek;
+        uint8_t *auxblob;
+        size_t auxblob_size;
+} double_config = {
+        .keys = "tests/fixtures/platforms/snp/fake-keys",
+        .provider = "sev_guest",
+        .policy = 0x30000,
+        .tcb = 0xdb18000000000004ull,
+};
+
+struct entry {
+        char name[256];
+        bool used;
+        unsigned long generation;
+        bool svsm;
+        bool have_report;
+        uint8_t report[REPORT_SIZE];
+};
+
+static struct entry entries[ENTRIES_MAX];
+
+enum attr { INBLOB, OUTBLOB, AUXBLOB, PROVIDER, GENERATION, SERVICE_PROVIDER, SERVICE_GUID, SERVICE_VERSION, MANIFEST };
+static const struct {
+        const char *name;
+        mode_t mode;
+} attrs[] = {
+        [INBLOB] = { "inblob", 0200 },
+        [OUTBLOB] = { "outblob", 0400 },
+        [AUXBLOB] = { "auxblob", 0400 },
+        [PROVIDER] = { "provider", 0400 },
+        [GENERATION] = { "generation", 0400 },
+        [SERVICE_PROVIDER] = { "service_provider", 0200 },
+        [SERVICE_GUID] = { "service_guid", 0200 },
+        [SERVICE_VERSION] = { "service_manifest_version", 0200 },
+        [MANIFEST] = { "manifestblob", 0400 },
+};
+#define NATTRS (sizeof(attrs) / sizeof(attrs[0]))
+
+static void die(const char *what) {
+        fprintf(stderr, "tsm-double: %s\n", what);
+        exit(1);
+}
+
+static int hex_arg(const char *text, uint8_t *out, size_t size) {
+        if (strlen(text) != 2 * size)
+                return -1;
+        for (size_t i = 0; i < size; i++)
+                if (sscanf(text + 2 * i, "%2hhx", &out[i]) != 1)
+                        return -1;
+        return 0;
+}
+
+static EVP_PKEY *load_key(const char *name) {
+        char path[4096];
+        FILE *f;
+        EVP_PKEY *key;
+
+        snprintf(path, sizeof(path), "%s/%s", double_config.keys, name);
+        f = fopen(path, "r");
+        if (!f) {
+                fprintf(stderr, "tsm-double: %s: %m\n", path);
+                exit(1);
+        }
+        key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+        fclose(f);
+        if (!key)
+                die("cannot read a fake key");
+        return key;
+}
+
+/* An extension whose value is the DER given (AMD's VCEK extensions: an INTEGER for each SPL,
+ * the raw 64 bytes for hwID). */
+static void add_raw_extension(X509 *cert, const char *oid, const uint8_t *der, int size) {
+        ASN1_OBJECT *obj = OBJ_txt2obj(oid, 1);
+        ASN1_OCTET_STRING *value = ASN1_OCTET_STRING_new();
+        X509_EXTENSION *ext;
+
+        ASN1_OCTET_STRING_set(value, der, size);
+        ext = X509_EXTENSION_create_by_OBJ(NULL, obj, 0, value);
+        if (!ext || !X509_add_ext(cert, ext, -1))
+                die("cannot add an extension");
+        X509_EXTENSION_free(ext);
+        ASN1_OCTET_STRING_free(value);
+        ASN1_OBJECT_free(obj);
+}
+
+static void add_integer_extension(X509 *cert, const char *oid, unsigned value) {
+        /* small non-negative INTEGER: 02 01 v, or 02 02 00 v when the high bit is set */
+        uint8_t der[4] = { 0x02, 0x01, (uint8_t)value };
+
+        if (value & 0x80) {
+                der[1] = 2;
+                der[2] = 0;
+                der[3] = (uint8_t)value;
+        }
+        add_raw_extension(cert, oid, der, der[1] + 2);
+}
+
+static void add_v3(X509 *cert, X509 *issuer, int nid, const char *value) {
+        X509V3_CTX ctx;
+        X509_EXTENSION *ext;
+
+        X509V3_set_ctx(&ctx, issuer, cert, NULL, NULL, 0);
+        ext = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
+        if (!ext || !X509_add_ext(cert, ext, -1))
+                die("cannot add a standard extension");
+        X509_EXTENSION_free(ext);
+}
+
+static void sign_pss(X509 *cert, EVP_PKEY *key) {
+        EVP_MD_CTX *md = EVP_MD_CTX_new();
+        EVP_PKEY_CTX *pctx = NULL;
+
+        if (!md || EVP_DigestSignInit(md, &pctx, EVP_sha384(), NULL, key) <= 0 ||
+            EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) <= 0 ||
+            EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, 48) <= 0 || EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, EVP_sha384()) <= 0 ||
+            X509_sign_ctx(cert, md) <= 0)
+                die("cannot sign a certificate (RSA-PSS)");
+        EVP_MD_CTX_free(md);
+}
+
+static X509 *make_cert(const char *cn, EVP_PKEY *subject_key, X509 *issuer, long serial) {
+        X509 *cert = X509_new();
+        X509_NAME *name = X509_NAME_new();
+
+        X509_set_version(cert, 2);
+        ASN1_INTEGER_set(X509_get_serialNumber(cert), serial);
+        X509_NAME_add_entry_by_txt(name, "OU", MBSTRING_ASC, (const uint8_t *)"Engineering", -1, -1, 0);
+        X509_NAME_add_entry_by_txt(name, "C", MBSTRING_ASC, (const uint8_t *)"US", -1, -1, 0);
+        X509_NAME_add_entry_by_txt(name, "L", MBSTRING_ASC, (const uint8_t *)"Santa Clara", -1, -1, 0);
+        X509_NAME_add_entry_by_txt(name, "ST", MBSTRING_ASC, (const uint8_t *)"CA", -1, -1, 0);
+        X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, (const uint8_t *)"tsm-double (NOT AMD)", -1, -1, 0);
+        X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const uint8_t *)cn, -1, -1, 0);
+        X509_set_subject_name(cert, name);
+        X509_set_issuer_name(cert, issuer ? X509_get_subject_name(issuer) : name);
+        X509_NAME_free(name);
+        X509_gmtime_adj(X509_getm_notBefore(cert), -86400);
+        X509_gmtime_adj(X509_getm_notAfter(cert), 10L * 365 * 86400);
+        X509_set_pubkey(cert, subject_key);
+        return cert;
+}
+
+static uint8_t *der_of(X509 *cert, size_t *size) {
+        uint8_t *der = NULL;
+        int n = i2d_X509(cert, &der);
+
+        if (n <= 0)
+                die("cannot encode a certificate");
+        *size = (size_t)n;
+        return der;
+}
+
+static void put_u32le(uint8_t *p, uint32_t v) {
+        for (int i = 0; i < 4; i++)
+                p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void put_u64le(uint8_t *p, uint64_t v) {
+        for (int i = 0; i < 8; i++)
+                p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* The ARK, ASK and VCEK, and the certificate table that carries them (GHCB specification:
+ * 16-byte GUID, u32 offset from the table's start, u32 length; an all-zero entry ends it). */
+static void make_certificates(void) {
+        EVP_PKEY *ark_key = load_key("ark_private_key.pem"), *ask_key = load_key("ask_private_key.pem");
+        X509 *ark, *ask, *vcek;
+        uint8_t *der[3];
+        size_t size[3], offset = 4 * 24;
+        const uint8_t *guids[3] = { guid_vcek, guid_ask, guid_ark };
+        uint64_t tcb = double_config.tcb;
+        uint8_t product[10] = { 0x16, 0x08, 'M', 'i', 'l', 'a', 'n', '-', 'B', '0' };
+
+        double_config.vcek = load_key("vcek_private_key.pem");
+        ark = make_cert("ARK-Milan", ark_key, NULL, 1);
+        add_v3(ark, ark, NID_basic_constraints, "critical,CA:TRUE");
+        add_v3(ark, ark, NID_key_usage, "critical,keyCertSign,cRLSign");
+        add_v3(ark, ark, NID_subject_key_identifier, "hash");
+        sign_pss(ark, ark_key);
+        ask = make_cert("SEV-Milan", ask_key, ark, 2);
+        add_v3(ask, ark, NID_basic_constraints, "critical,CA:TRUE,pathlen:0");
+        add_v3(ask, ark, NID_key_usage, "critical,keyCertSign");
+        add_v3(ask, ark, NID_subject_key_identifier, "hash");
+        add_v3(ask, ark, NID_authority_key_identifier, "keyid:always");
+        sign_pss(ask, ark_key);
+        vcek = make_cert("SEV-VCEK", double_config.vcek, ask, 0);
+        add_integer_extension(vcek, "1.3.6.1.4.1.3704.1.1", 0);
+        add_raw_extension(vcek, "1.3.6.1.4.1.3704.1.2", product, sizeof(product));
+        add_integer_extension(vcek, "1.3.6.1.4.1.3704.1.3.1", (unsigned)(tcb & 0xff));
+        add_integer_extension(vcek, "1.3.6.1.4.1.3704.1.3.2", (unsigned)(tcb >> 8 & 0xff));
+        add_integer_extension(vcek, "1.3.6.1.4.1.3704.1.3.3", (unsigned)(tcb >> 48 & 0xff));
+        add_integer_extension(vcek, "1.3.6.1.4.1.3704.1.3.8", (unsigned)(tcb >> 56 & 0xff));
+        add_raw_extension(vcek, "1.3.6.1.4.1.3704.1.4", double_config.chip_id, sizeof(double_config.chip_id));
+        sign_pss(vcek, ask_key);
+
+        if (double_config.ark_out) {
+                FILE *f = fopen(double_config.ark_out, "w");
+
+                if (!f || !PEM_write_X509(f, ark) || fclose(f) != 0)
+                        die("cannot write --ark-out");
+        }
+        der[0] = der_of(vcek, &size[0]);
+        der[1] = der_of(ask, &size[1]);
+        der[2] = der_of(ark, &size[2]);
+        double_config.auxblob_size = offset + size[0] + size[1] + size[2];
+        double_config.auxblob = calloc(1, double_config.auxblob_size);
+        if (!double_config.auxblob)
+                die("out of memory");
+        for (int i = 0; i < 3; i++) {
+                memcpy(double_config.auxblob + 24 * i, guids[i], 16);
+                put_u32le(double_config.auxblob + 24 * i + 16, (uint32_t)offset);
+                put_u32le(double_config.auxblob + 24 * i + 20, (uint32_t)size[i]);
+                memcpy(double_config.auxblob + offset, der[i], size[i]);
+                offset += size[i];
+                OPENSSL_free(der[i]);
+        }
+        X509_free(ark);
+        X509_free(ask);
+        X509_free(vcek);
+        EVP_PKEY_free(ark_key);
+        EVP_PKEY_free(ask_key);
+}
+
+static void bn_le(const BIGNUM *bn, uint8_t out[72]) {
+        memset(out, 0, 72);
+        if (BN_bn2lebinpad(bn, out, 72) != 72)
+                die("cannot encode a signature value");
+}
+
+/* A version 2 ATTESTATION_REPORT (SEV-SNP ABI specification, Table 22) over `report_data`. */
+static int make_report(struct entry *e, const uint8_t report_data[64]) {
+        uint8_t *r = e->report, der_sig[256];
+        const uint8_t *p = der_sig;
+        size_t sig_size = sizeof(der_sig);
+        EVP_MD_CTX *md = EVP_MD_CTX_new();
+        ECDSA_SIG *sig;
+        int ok;
+
+        memset(r, 0, REPORT_SIZE);
+        put_u32le(r + 0x00, 2);                   /* VERSION */
+        put_u64le(r + 0x08, double_config.policy); /* POLICY */
+        put_u32le(r + 0x30, e->svsm ? 0 : 1);     /* VMPL: the SVSM runs at 0, the guest above */
+        put_u32le(r + 0x34, 1);                   /* SIGNATURE_ALGO: ECDSA P-384 with SHA-384 */
+        put_u64le(r + 0x38, double_config.tcb);   /* CURRENT_TCB */
+        put_u64le(r + 0x40, 1);                   /* PLATFORM_INFO: SMT enabled */
+        memcpy(r + 0x50, report_data, 64);
+        memcpy(r + 0x90, double_config.measurement, 48);
+        memset(r + 0x160, 0xff, 32);              /* REPORT_ID_MA: no migration agent */
+        put_u64le(r + 0x180, double_config.tcb);  /* REPORTED_TCB */
+        memcpy(r + 0x1a0, double_config.chip_id, 64);
+        put_u64le(r + 0x1e0, double_config.tcb);  /* COMMITTED_TCB */
+        put_u64le(r + 0x1f0, double_config.tcb);  /* LAUNCH_TCB */
+        for (int i = 0; i < 32; i++)              /* REPORT_ID: anything stable per entry */
+                r[0x140 + i] = (uint8_t)(e->name[i % sizeof(e->name)] ^ i);
+
+        ok = md && EVP_DigestSignInit(md, NULL, EVP_sha384(), NULL, double_config.vcek) > 0 &&
+             EVP_DigestSign(md, der_sig, &sig_size, r, SIGNED_SIZE) > 0;
+        EVP_MD_CTX_free(md);
+        if (!ok || !(sig = d2i_ECDSA_SIG(NULL, &p, (long)sig_size)))
+                return -EIO;
+        bn_le(ECDSA_SIG_get0_r(sig), r + 0x2a0);
+        bn_le(ECDSA_SIG_get0_s(sig), r + 0x2a0 + 72);
+        ECDSA_SIG_free(sig);
+        e->have_report = true;
+        return 0;
+}
+
+/* "/" (0), "/entry" (1) or "/entry/attr" (2); -ENOENT for what does not exist. */
+static int lookup(const char *path, struct entry **e, int *attr) {
+        const char *slash;
+        size_t len;
+
+        *e = NULL;
+        *attr = -1;
+        if (strcmp(path, "/") == 0)
+                return 0;
+        path++;
+        slash = strchr(path, '/');
+        len = slash ? (size_t)(slash - path) : strlen(path);
+        for (int i = 0; i < ENTRIES_MAX; i++)
+                if (entries[i].used && strlen(entries[i].name) == len && strncmp(entries[i].name, path, len) == 0)
+                        *e = &entries[i];
+        if (!*e)
+                return -ENOENT;
+        if (!slash)
+                return 1;
+        for (size_t i = 0; i < NATTRS; i++)
+                if (strcmp(slash + 1, attrs[i].name) == 0) {
+                        *attr = (int)i;
+                        return 2;
+                }
+        return -ENOENT;
+}
+
+static int double_getattr(const char *path, struct stat *st, struct fuse_file_info *fi) {
+        struct entry *e;
+        int attr, kind = lookup(path, &e, &attr);
+
+        if (kind < 0)
+                return kind;
+        memset(st, 0, sizeof(*st));
+        if (kind < 2) {
+                st->st_mode = S_IFDIR | 0755;
+                st->st_nlink = 2;
+                return 0;
+        }
+        st->st_mode = S_IFREG | attrs[attr].mode;
+        st->st_nlink = 1;
+        st->st_size = 4096; /* as configfs says of its attributes; reads are direct */
+        return 0;
+}
+
+static int double_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_t offset, struct fuse_file_info *fi,
+                          enum fuse_readdir_flags flags) {
+        struct entry *e;
+        int attr, kind = lookup(path, &e, &attr);
+
+        if (kind < 0)
+                return kind;
+        if (kind == 2)
+                return -ENOTDIR;
+        fill(buf, ".", NULL, 0, 0);
+        fill(buf, "..", NULL, 0, 0);
+        if (kind == 0) {
+                for (int i = 0; i < ENTRIES_MAX; i++)
+                        if (entries[i].used)
+                                fill(buf, entries[i].name, NULL, 0, 0);
+        } else
+                for (size_t i = 0; i < NATTRS; i++)
+                        fill(buf, attrs[i].name, NULL, 0, 0);
+        return 0;
+}
+
+static int double_mkdir(const char *path, mode_t mode) {
+        struct entry *e;
+        int attr;
+
+        if (lookup(path, &e, &attr) >= 0)
+                return -EEXIST;
+        if (strchr(path + 1, '/'))
+                return -EPERM; /* entries hold attributes, not directories */
+        if (strlen(path + 1) >= sizeof(e->name))
+                return -ENAMETOOLONG;
+        for (int i = 0; i < ENTRIES_MAX; i++)
+                if (!entries[i].used) {
+                        memset(&entries[i], 0, sizeof(entries[i]));
+                        entries[i].used = true;
+                        snprintf(entries[i].name, sizeof(entries[i].name), "%s", path + 1);
+                        return 0;
+                }
+        return -ENOSPC;
+}
+
+static int double_rmdir(const char *path) {
+        struct entry *e;
+        int attr, kind = lookup(path, &e, &attr);
+
+        if (kind < 0)
+                return kind;
+        if (kind != 1)
+                return kind == 0 ? -EBUSY : -ENOTDIR;
+        e->used = false;
+        return 0;
+}
+
+static int double_open(const char *path, struct fuse_file_info *fi) {
+        struct entry *e;
+        int attr, kind = lookup(path, &e, &attr);
+
+        if (kind < 0)
+                return kind;
+        if (kind != 2)
+                return -EISDIR;
+        if ((fi->flags & O_ACCMODE) != O_RDONLY && !(attrs[attr].mode & 0200))
+                return -EACCES;
+        if ((fi->flags & O_ACCMODE) != O_WRONLY && !(attrs[attr].mode & 0400))
+                return -EACCES;
+        fi->direct_io = 1;
+        return 0;
+}
+
+static int serve(char *buf, size_t size, off_t offset, const void *data, size_t data_size) {
+        if ((size_t)offset >= data_size)
+                return 0;
+        if (size > data_size - (size_t)offset)
+                size = data_size - (size_t)offset;
+        memcpy(buf, (const uint8_t *)data + offset, size);
+        return (int)size;
+}
+
+static int double_read(const char *path, char *buf, size_t size, off_t offset, struct fuse_file_info *fi) {
+        struct entry *e;
+        int attr, kind = lookup(path, &e, &attr);
+        char text[64];
+
+        if (kind != 2)
+                return kind < 0 ? kind : -EISDIR;
+        switch (attr) {
+        case OUTBLOB:
+                if (!e->have_report)
+                        return -EINVAL; /* nothing asked yet */
+                return serve(buf, size, offset, e->report, double_config.cut_short ? SHORT_SIZE : REPORT_SIZE);
+        case AUXBLOB:
+                return serve(buf, size, offset, double_config.auxblob, double_config.auxblob_size);
+        case MANIFEST:
+                if (!e->svsm)
+                        return -ENOENT;
+                return serve(buf, size, offset, double_config.manifest, double_config.manifest_size);
+        case PROVIDER:
+                snprintf(text, sizeof(text), "%s\n", double_config.provider);
+                return serve(buf, size, offset, text, strlen(text));
+        case GENERATION:
+                snprintf(text, sizeof(text), "%lu\n", e->generation);
+                return serve(buf, size, offset, text, strlen(text));
+        default:
+                return -EACCES;
+        }
+}
+
+static int double_write(const char *path, const char *buf, size_t size, off_t offset, struct fuse_file_info *fi) {
+        struct entry *e;
+        int attr, kind = lookup(path, &e, &attr), ret = 0;
+        uint8_t report_data[64] = { 0 };
+
+        if (kind != 2)
+                return kind < 0 ? kind : -EISDIR;
+        if (offset != 0)
+                return -EINVAL;
+        switch (attr) {
+        case INBLOB:
+                if (size > 64)
+                        return -EINVAL;
+                memcpy(report_data, buf, size);
+                if (e->svsm) {
+                        /* the SVSM's attestation: REPORT_DATA = SHA-512(nonce || manifest) */
+                        EVP_MD_CTX *md = EVP_MD_CTX_new();
+                        bool ok = md && EVP_DigestInit_ex(md, EVP_sha512(), NULL) &&
+                                  EVP_DigestUpdate(md, report_data, 64) &&
+                                  EVP_DigestUpdate(md, double_config.manifest, double_config.manifest_size) &&
+                                  EVP_DigestFinal_ex(md, report_data, NULL);
+
+                        EVP_MD_CTX_free(md);
+                        if (!ok)
+                                return -EIO;
+                }
+                ret = make_report(e, report_data);
+                break;
+        case SERVICE_PROVIDER:
+                if (!(size == 4 || (size == 5 && buf[4] == '\n')) || strncmp(buf, "svsm", 4) != 0)
+                        return -EINVAL;
+                if (!double_config.manifest)
+                        return -ENXIO;
+                e->svsm = true;
+                break;
+        case SERVICE_GUID:
+        case SERVICE_VERSION:
+                break;
+        default:
+                return -EACCES;
+        }
+        if (ret < 0)
+                return ret;
+        e->generation += double_config.race && attr == INBLOB ? 2 : 1;
+        return (int)size;
+}
+
+static int double_truncate(const char *path, off_t size, struct fuse_file_info *fi) {
+        return 0; /* `echo x > attr` truncates first: configfs ignores it too */
+}
+
+static void *double_init(struct fuse_conn_info *conn, struct fuse_config *cfg) {
+        cfg->direct_io = 1;
+        cfg->attr_timeout = 0;
+        cfg->entry_timeout = 0;
+        cfg->negative_timeout = 0;
+        return NULL;
+}
+
+static const struct fuse_operations double_ops = {
+        .init = double_init,
+        .getattr = double_getattr,
+        .readdir = double_readdir,
+        .mkdir = double_mkdir,
+        .rmdir = double_rmdir,
+        .open = double_open,
+        .read = double_read,
+        .write = double_write,
+        .truncate = double_truncate,
+};
+
+static void read_manifest(const char *path) {
+        FILE *f = fopen(path, "rb");
+
+        double_config.manifest = malloc(MANIFEST_MAX + 1);
+        if (!f || !double_config.manifest)
+                die("cannot read --manifest");
+        double_config.manifest_size = fread(double_config.manifest, 1, MANIFEST_MAX + 1, f);
+        fclose(f);
+        if (double_config.manifest_size == 0 || double_config.manifest_size > MANIFEST_MAX)
+                die("--manifest: empty or over 64 KiB");
+}
+
+int main(int argc, char **argv) {
+        static const struct option options[] = {
+                { "keys", required_argument, NULL, 'k' },
+                { "ark-out", required_argument, NULL, 'a' },
+                { "measurement", required_argument, NULL, 'm' },
+                { "policy", required_argument, NULL, 'p' },
+                { "tcb", required_argument, NULL, 't' },
+                { "chip-id", required_argument, NULL, 'c' },
+                { "manifest", required_argument, NULL, 'M' },
+                { "provider", required_argument, NULL, 'P' },
+                { "race", no_argument, NULL, 'r' },
+                { "short", no_argument, NULL, 's' },
+                {},
+        };
+        char *fuse_argv[] = { argv[0], "-f", "-s", "-o", "default_permissions", NULL, NULL };
+        int opt;
+
+        memset(double_config.measurement, 0x5a, sizeof(double_config.measurement));
+        memset(double_config.chip_id, 0xc1, sizeof(double_config.chip_id));
+        while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
+                switch (opt) {
+                case 'k':
+                        double_config.keys = optarg;
+                        break;
+                case 'a':
+                        double_config.ark_out = optarg;
+                        break;
+                case 'm':
+                        if (hex_arg(optarg, double_config.measurement, sizeof(double_config.measurement)) < 0)
+                                die("--measurement: 96 hex digits");
+                        break;
+                case 'p':
+                        double_config.policy = strtoull(optarg, NULL, 16);
+                        break;
+                case 't':
+                        double_config.tcb = strtoull(optarg, NULL, 16);
+                        break;
+                case 'c':
+                        if (hex_arg(optarg, double_config.chip_id, sizeof(double_config.chip_id)) < 0)
+                                die("--chip-id: 128 hex digits");
+                        break;
+                case 'M':
+                        read_manifest(optarg);
+                        break;
+                case 'P':
+                        double_config.provider = optarg;
+                        break;
+                case 'r':
+                        double_config.race = true;
+                        break;
+                case 's':
+                        double_config.cut_short = true;
+                        break;
+                default:
+                        die("usage: tsm-double [OPTIONS] MOUNTPOINT (see the source's header)");
+                }
+        }
+        if (optind != argc - 1)
+                die("usage: tsm-double [OPTIONS] MOUNTPOINT (see the source's header)");
+        make_certificates();
+        fuse_argv[5] = argv[optind];
+        return fuse_main(6, fuse_argv, &double_ops, NULL);
+}
