@@ -231,44 +231,17 @@ int mb_policy_from_json(json_object *obj, struct mb_policy **out) {
         return 0;
 }
 
-static bool json_space(char c) {
-        return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
 int mb_policy_parse(const char *text, size_t size, struct mb_policy **out) {
-        enum json_tokener_error error;
-        json_tokener *tok;
-        json_object *obj;
-        size_t end;
+        json_object *obj = NULL;
         int ret;
 
         *out = NULL;
         if (size > MB_POLICY_TEXT_MAX)
                 return policy_error("%zu bytes, at most %u", size, MB_POLICY_TEXT_MAX);
-        tok = json_tokener_new_ex(JSON_DEPTH_MAX);
-        if (!tok)
-                return -ENOMEM;
-        obj = json_tokener_parse_ex(tok, text, (int)size);
-        error = json_tokener_get_error(tok);
-        end = json_tokener_get_parse_end(tok);
-        if (error == json_tokener_continue) {
-                /* a top-level number or literal ends only at the end of the input: say so */
-                obj = json_tokener_parse_ex(tok, "", 1);
-                error = json_tokener_get_error(tok) == json_tokener_success ? json_tokener_success : json_tokener_continue;
-                end = size;
-        }
-        if (error == json_tokener_continue)
-                ret = policy_error("the JSON text ends early (at %zu bytes)", size);
-        else if (error != json_tokener_success)
-                ret = policy_error("not JSON: %s at offset %zu", json_tokener_error_desc(error), end);
-        else {
-                while (end < size && json_space(text[end]))
-                        end++;
-                ret = end == size ? mb_policy_from_json(obj, out)
-                                  : policy_error("unexpected data after the JSON object at offset %zu", end);
-        }
+        ret = json_parse_document("measured-boot policy", text, size, JSON_DEPTH_MAX, &obj);
+        if (ret >= 0)
+                ret = mb_policy_from_json(obj, out);
         json_object_put(obj);
-        json_tokener_free(tok);
         return ret;
 }
 

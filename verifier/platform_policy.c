@@ -1,0 +1,214 @@
+#include "verifier/platform_policy.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/cleanup.h"
+#include "lib/encoding.h"
+#include "lib/error.h"
+#include "lib/json_member.h"
+
+#define JSON_DEPTH_MAX 4 /* the policy nests 2 deep (min_tcb) */
+
+#define policy_error(...) vm_error(-EBADMSG, "platform policy: " __VA_ARGS__)
+
+static int check_members(json_object *obj, const char *where, const char *const *allowed, size_t n) {
+        json_object_object_foreach(obj, key, value) {
+                bool known = false;
+
+                (void)value;
+                for (size_t i = 0; i < n && !known; i++)
+                        known = strcmp(key, allowed[i]) == 0;
+                if (!known)
+                        return policy_error("%sunknown member \"%.64s\"", where, key);
+        }
+        return 0;
+}
+
+/* Exactly `size` bytes as 2 * size hex digits. */
+static int parse_hex(json_object *value, const char *member, uint8_t *out, size_t size) {
+        size_t decoded;
+
+        if (!json_object_is_type(value, json_type_string) ||
+            (size_t)json_object_get_string_len(value) != 2 * size ||
+            hex_decode(json_object_get_string(value), 2 * size, out, size, &decoded) < 0 || decoded != size)
+                return policy_error("%s is not %zu hex digits", member, 2 * size);
+        return 0;
+}
+
+static int parse_bool(json_object *obj, const char *member, bool *out) {
+        json_object *value;
+
+        if (!json_object_object_get_ex(obj, member, &value))
+                return 0; /* the default the caller set */
+        if (!json_object_is_type(value, json_type_boolean))
+                return policy_error("%s is not true or false", member);
+        *out = json_object_get_boolean(value);
+        return 0;
+}
+
+/* An integer member in 0..max; absent: the caller's default. */
+static int parse_uint(json_object *obj, const char *where, const char *member, uint64_t max, uint64_t *out) {
+        json_object *value;
+        int64_t v;
+
+        if (!json_object_object_get_ex(obj, member, &value))
+                return 0;
+        if (!json_object_is_type(value, json_type_int))
+                return policy_error("%s%s is not an integer", where, member);
+        errno = 0;
+        v = json_object_get_int64(value);
+        if (errno || v < 0 || (uint64_t)v > max)
+                return policy_error("%s%s is not in 0-%llu", where, member, (unsigned long long)max);
+        *out = (uint64_t)v;
+        return 0;
+}
+
+static int parse_measurements(json_object *obj, struct platform_policy *policy) {
+        json_object *array;
+        size_t count;
+
+        if (!json_object_object_get_ex(obj, "measurements", &array))
+                return policy_error("missing measurements: the launch measurements allowed (48-byte hex "
+                                    "digests, as `sev-snp-measure` or the report shows them)");
+        if (!json_object_is_type(array, json_type_array))
+                return policy_error("measurements is not an array");
+        count = json_object_array_length(array);
+        if (count < 1 || count > PLATFORM_MEASUREMENTS_MAX)
+                return policy_error("measurements holds %zu digests, not 1-%d", count, PLATFORM_MEASUREMENTS_MAX);
+        policy->snp_measurements = calloc(count, sizeof(*policy->snp_measurements));
+        if (!policy->snp_measurements)
+                return -ENOMEM;
+        for (size_t i = 0; i < count; i++) {
+                char member[32];
+                int ret;
+
+                snprintf(member, sizeof(member), "measurements[%zu]", i);
+                ret = parse_hex(json_object_array_get_idx(array, i), member, policy->snp_measurements[i], 48);
+                if (ret < 0)
+                        return ret;
+        }
+        policy->snp.measurements = (const uint8_t(*)[48])policy->snp_measurements;
+        policy->snp.measurement_count = count;
+        return 0;
+}
+
+static int parse_min_tcb(json_object *obj, struct snp_min_tcb *tcb) {
+        static const char *const members[] = { "bl", "tee", "snp", "ucode", "fmc" };
+        uint8_t *fields[] = { &tcb->bl, &tcb->tee, &tcb->snp, &tcb->ucode, &tcb->fmc };
+        json_object *min;
+        int ret;
+
+        if (!json_object_object_get_ex(obj, "min_tcb", &min))
+                return 0;
+        if (!json_object_is_type(min, json_type_object))
+                return policy_error("min_tcb is not an object");
+        ret = check_members(min, "min_tcb: ", members, ELEMENTSOF(members));
+        for (size_t i = 0; ret >= 0 && i < ELEMENTSOF(members); i++) {
+                uint64_t v = 0;
+
+                ret = parse_uint(min, "min_tcb.", members[i], UINT8_MAX, &v);
+                *fields[i] = (uint8_t)v;
+        }
+        return ret;
+}
+
+static int parse_vmpls(json_object *obj, uint8_t *allowed) {
+        json_object *array;
+        size_t count;
+
+        if (!json_object_object_get_ex(obj, "vmpls", &array))
+                return 0;
+        if (!json_object_is_type(array, json_type_array) || (count = json_object_array_length(array)) < 1 || count > 4)
+                return policy_error("vmpls is not an array of 1-4 VMPLs (0-3)");
+        *allowed = 0;
+        for (size_t i = 0; i < count; i++) {
+                json_object *item = json_object_array_get_idx(array, i);
+                int64_t v = json_object_is_type(item, json_type_int) ? json_object_get_int64(item) : -1;
+
+                if (v < 0 || v > 3)
+                        return policy_error("vmpls[%zu] is not a VMPL (0-3)", i);
+                *allowed |= (uint8_t)(1u << v);
+        }
+        return 0;
+}
+
+static int parse_sev_snp(json_object *obj, struct platform_policy *policy) {
+        static const char *const members[] = { "platform",    "measurements",          "host_data", "allow_debug",
+                                               "allow_smt",   "allow_migration_agent", "min_tcb",   "vmpls",
+                                               "min_guest_svn" };
+        json_object *host_data;
+        uint64_t svn = 0;
+        int ret = check_members(obj, "", members, ELEMENTSOF(members));
+
+        /* the defaults a tenant who writes only the measurements gets: no debugging, no
+         * migration agent (it could hand the guest's memory to another host), SMT allowed (a
+         * performance choice), the guest at VMPL 0 (no SVSM beneath it), any TCB */
+        policy->snp.allow_smt = true;
+        policy->snp.allowed_vmpls = 1u << 0;
+        if (ret >= 0)
+                ret = parse_measurements(obj, policy);
+        if (ret >= 0 && json_object_object_get_ex(obj, "host_data", &host_data)) {
+                policy->snp.check_host_data = true;
+                ret = parse_hex(host_data, "host_data", policy->snp.host_data, sizeof(policy->snp.host_data));
+        }
+        if (ret >= 0)
+                ret = parse_bool(obj, "allow_debug", &policy->snp.allow_debug);
+        if (ret >= 0)
+                ret = parse_bool(obj, "allow_smt", &policy->snp.allow_smt);
+        if (ret >= 0)
+                ret = parse_bool(obj, "allow_migration_agent", &policy->snp.allow_migration_agent);
+        if (ret >= 0)
+                ret = parse_min_tcb(obj, &policy->snp.min_tcb);
+        if (ret >= 0)
+                ret = parse_vmpls(obj, &policy->snp.allowed_vmpls);
+        if (ret >= 0)
+                ret = parse_uint(obj, "", "min_guest_svn", UINT32_MAX, &svn);
+        policy->snp.min_guest_svn = (uint32_t)svn;
+        return ret;
+}
+
+int platform_policy_parse(const char *text, size_t size, struct platform_policy **out) {
+        _cleanup_(platform_policy_freep) struct platform_policy *policy = calloc(1, sizeof(*policy));
+        json_object *obj = NULL;
+        const char *platform = NULL;
+        int ret;
+
+        *out = NULL;
+        if (!policy)
+                return -ENOMEM;
+        if (size > PLATFORM_POLICY_TEXT_MAX)
+                return policy_error("%zu bytes, at most %d", size, PLATFORM_POLICY_TEXT_MAX);
+        ret = json_parse_document("platform policy", text, size, JSON_DEPTH_MAX, &obj);
+        if (ret >= 0 && !json_object_is_type(obj, json_type_object))
+                ret = policy_error("not a JSON object");
+        if (ret >= 0 && json_member_string(obj, "platform", 32, false, &platform) < 0)
+                ret = policy_error("%s", vm_error_detail(-EBADMSG));
+        if (ret >= 0) {
+                if (strcmp(platform, "sev-snp") == 0) {
+                        policy->kind = PLATFORM_SEV_SNP;
+                        ret = parse_sev_snp(obj, policy);
+                } else
+                        ret = policy_error("platform \"%s\" is not one this verifier checks (sev-snp)", platform);
+        }
+        json_object_put(obj);
+        if (ret < 0)
+                return ret;
+        *out = TAKE_PTR(policy);
+        return 0;
+}
+
+void platform_policy_free(struct platform_policy *policy) {
+        if (!policy)
+                return;
+        free(policy->snp_measurements);
+        free(policy);
+}
+
+const char *platform_kind_name(enum platform_kind kind) {
+        switch (kind) {
+        case PLATFORM_SEV_SNP:
+                return "sev-snp";
+        }
+        return "unknown";
+}

@@ -1,0 +1,35 @@
+/* The tenant's platform policy (docs/platforms.md, "The platform policy"): which hardware must
+ * vouch for an agent's VM beneath its vTPM, and what its signed report must say. A JSON object
+ * given with `add --platform-policy` or `group add --platform-policy`, stored as given, parsed
+ * here into the checks of verifier/snp_verify.h and verifier/tdx_verify.h. A typo is an error
+ * (unknown members are refused), never a check silently not made. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "verifier/snp_verify.h"
+
+#define PLATFORM_POLICY_TEXT_MAX (64 * 1024)
+#define PLATFORM_MEASUREMENTS_MAX 64
+
+enum platform_kind {
+        PLATFORM_SEV_SNP = 1, /* an SEV-SNP report through configfs-tsm (provider sev_guest) */
+};
+
+struct platform_policy {
+        enum platform_kind kind;
+        /* SEV-SNP; report_data is filled per quote by the caller (lib/tsm_binding.h) */
+        struct snp_policy snp;
+        uint8_t (*snp_measurements)[48];
+};
+
+/* `text` (at most PLATFORM_POLICY_TEXT_MAX bytes): -EBADMSG naming the member and what is wrong. */
+int platform_policy_parse(const char *text, size_t size, struct platform_policy **out);
+void platform_policy_free(struct platform_policy *policy);
+const char *platform_kind_name(enum platform_kind kind);
+
+static inline void platform_policy_freep(struct platform_policy **policy) {
+        platform_policy_free(*policy);
+}
