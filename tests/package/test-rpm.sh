@@ -48,7 +48,8 @@ expect_equal "vmattest-verifier: the verifier, its unit, user, config, man pages
 -rw-r--r-- root root /usr/share/licenses/vmattest-verifier/LICENSE
 -rw-r--r-- root root /usr/share/man/man1/vmattest-policy.1
 -rw-r--r-- root root /usr/share/man/man5/vmattest-verifier.conf.5
--rw-r--r-- root root /usr/share/man/man8/vmattest-verifier.8"
+-rw-r--r-- root root /usr/share/man/man8/vmattest-verifier.8
+-rw-r--r-- root root /usr/share/vmattest/intel/sgx_root_ca.pem"
 expect_equal "config files: agent.conf, ima-policy, verifier.conf kept when edited (noreplace)" \
         "$(rpm -qp --qf '[%{FILEFLAGS:fflags} %{FILENAMES}\n]' "$rpms"/x86_64/*.rpm 2>/dev/null | awk 'NF == 2 && $1 ~ /c/')" \
 "cn /etc/vmattest/agent.conf
