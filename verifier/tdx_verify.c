@@ -39,6 +39,12 @@ static const uint8_t intel_td_qe_mrsigner[32] = {
         0x0f, 0x7c, 0x15, 0x63, 0xf1, 0xba, 0xbd, 0xdf, 0x63, 0x40, 0xc8, 0x2e, 0x0e, 0x54, 0xa8, 0xc5,
 };
 #define INTEL_TD_QE_ISVPRODID 2
+/* ... and the SGX attributes it must run with, under the identity's mask: INIT (bit 0) and
+ * PROVISIONKEY (bit 4) set, DEBUG (bit 1) clear, for the host could read a debug enclave's
+ * attestation key; no MISCSELECT bits. The mask leaves MODE64BIT (bit 2) and XFRM (bytes 8-15)
+ * free. */
+static const uint8_t intel_td_qe_attributes[16] = {0x11};
+static const uint8_t intel_td_qe_attributes_mask[16] = {0xfb, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 
 /* The PCK certificate's subject CN (Intel's PCK certificate profile); the platform and processor
  * CAs and Intel's TCB signing certificate chain to the same root and must not stand in for it. */
@@ -193,6 +199,7 @@ static int verify_qe_report(const struct tdx_quote *q, X509 *pck) {
         _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *ctx = EVP_MD_CTX_new();
         uint8_t binding[32];
         static const uint8_t zeros[32];
+        bool qe_attributes_ok = true;
         int ret;
 
         if (!pck_key || !EVP_PKEY_is_a(pck_key, "EC"))
@@ -207,6 +214,12 @@ static int verify_qe_report(const struct tdx_quote *q, X509 *pck) {
                 return vm_error(-EACCES, "TDX quote: QE report is not from Intel's TD quoting enclave (MRSIGNER or "
                                          "ISVPRODID %u differs from Intel's TD_QE identity)",
                                 q->qe_report.isv_prod_id);
+        for (size_t i = 0; i < sizeof(intel_td_qe_attributes); i++)
+                if ((q->qe_report.attributes[i] & intel_td_qe_attributes_mask[i]) != intel_td_qe_attributes[i])
+                        qe_attributes_ok = false;
+        if (!qe_attributes_ok || q->qe_report.misc_select != 0)
+                return vm_error(-EACCES, "TDX quote: QE report's ATTRIBUTES or MISCSELECT are not those of "
+                                         "Intel's TD_QE identity (a debug quoting enclave?)");
         /* The QE puts the hash of the attestation key it generated, with its authentication
          * data, into its report: that is what ties the key to this platform's PCK. */
         if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1 ||

@@ -6,8 +6,9 @@
  *     -> QE report                                            (signed by the PCK key)
  *     -> attestation key     (QE REPORTDATA = SHA-256(attestation key || QE auth data) || 0^32)
  *     -> header || TD quote body                              (signed by the attestation key)
- * The QE report must also be Intel's TD quoting enclave's (its MRSIGNER and ISVPRODID, from
- * Intel's QE identity for TD_QE): another enclave the PCK key certified could sign anything.
+ * The QE report must also be Intel's TD quoting enclave's, not in debug mode (its MRSIGNER,
+ * ISVPRODID, ATTRIBUTES and MISCSELECT, from Intel's QE identity for TD_QE): another enclave
+ * the PCK key certified, or a debug one whose memory the host reads, could sign anything.
  * Only then are the body's measurements worth comparing with the policy.
  *
  * Not checked here: revocation (PCK CRLs) and the TCB status of Intel's TCB info and QE

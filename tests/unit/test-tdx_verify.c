@@ -380,6 +380,7 @@ struct synth {
         bool not_intel_qe;
         bool unbound_key;
         bool report_data_tail;    /* the QE REPORTDATA's second half not zeros */
+        bool debug_qe;            /* the QE's ATTRIBUTES.DEBUG set */
 };
 
 static void body_bytes(struct bytes *b, const struct tdx_quote_body *body) {
@@ -420,6 +421,8 @@ static struct bytes make_quote(const struct synth *s) {
         for (size_t i = 0; i < sizeof(auth_data); i++)
                 auth_data[i] = (uint8_t)i;
         memcpy(qe_report + 0x80, intel_qe_mrsigner, 32);
+        qe_report[0x30] = s->debug_qe ? 0x17 : 0x15; /* ATTRIBUTES: INIT, MODE64BIT, PROVISIONKEY */
+        qe_report[0x38] = 0xe7;                      /* XFRM, not checked */
         qe_report[0x100] = s->not_intel_qe ? 1 : 2;
         qe_report[0x102] = 4;
         {
@@ -534,6 +537,10 @@ static void test_synthetic_links(void **state) {
         assert_error(verify_synth(&s, &policy, true), -EACCES,
                      "TDX quote: QE report data does not bind the attestation key");
         s.report_data_tail = false;
+        s.debug_qe = true;
+        assert_error(verify_synth(&s, &policy, true), -EACCES,
+                     "TDX quote: QE report's ATTRIBUTES or MISCSELECT are not those of Intel's TD_QE identity");
+        s.debug_qe = false;
 
         /* a DEBUG TD, signed as such */
         s.body.td_attributes[0] |= TDX_TD_ATTRIBUTE_DEBUG;
