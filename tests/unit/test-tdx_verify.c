@@ -403,8 +403,8 @@ static struct bytes make_quote(const struct synth *s) {
                 0xdc, 0x9e, 0x2a, 0x7c, 0x6f, 0x94, 0x8f, 0x17, 0x47, 0x4e, 0x34, 0xa7, 0xfc, 0x43, 0xed, 0x03,
                 0x0f, 0x7c, 0x15, 0x63, 0xf1, 0xba, 0xbd, 0xdf, 0x63, 0x40, 0xc8, 0x2e, 0x0e, 0x54, 0xa8, 0xc5};
         struct bytes quote = {0}, cert_data = {0}, chain = {0};
-        uint8_t quote_signature[64], qe_signature[64], key[64], qe_report[384] = {0}, auth_data[32], vendor[16] = {0x93, 0x9a};
-        uint8_t zeros[20] = {0};
+        uint8_t quote_signature[64], qe_signature[64], key[64], qe_report[384] = {0}, auth_data[32];
+        uint8_t vendor[16] = {0x93, 0x9a}, zeros[20] = {0};
 
         put_u16(&quote, 4);
         put_u16(&quote, 2);
@@ -468,14 +468,12 @@ static void synth_body(struct tdx_quote_body *body) {
         body->td_attributes[3] = 0x10; /* SEPT_VE_DISABLE */
 }
 
-static const uint8_t synth_mrtd[1][TDX_MR_SIZE] = {{0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11,
-                                                    0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11,
-                                                    0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11,
-                                                    0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11}};
+static uint8_t synth_mrtd[1][TDX_MR_SIZE];
 
 static void synth_policy(struct tdx_policy *p) {
         memset(p, 0, sizeof(*p));
-        p->mrtd_allowed = synth_mrtd;
+        memset(synth_mrtd, 0x11, sizeof(synth_mrtd));
+        p->mrtd_allowed = (const uint8_t(*)[TDX_MR_SIZE])synth_mrtd;
         p->mrtd_allowed_count = 1;
         memset(p->report_data, 0x22, TDX_REPORT_DATA_SIZE);
 }
