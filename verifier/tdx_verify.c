@@ -165,8 +165,8 @@ static int trusted_roots(const struct tdx_trust *trust, STACK_OF(X509) **out) {
 static int verify_pck_chain(const struct tdx_quote *q, const struct tdx_trust *trust, X509 **pck) {
         _cleanup_(cert_stack_freep) STACK_OF(X509) *chain = NULL;
         _cleanup_(cert_stack_freep) STACK_OF(X509) *roots = NULL;
+        _cleanup_(X509_freep) X509 *leaf = NULL;
         struct cert_chain_check check = {.at = trust->at, .leaf_name = "TDX quote: PCK certificate"};
-        X509 *leaf;
         char cn[64];
         int ret;
 
@@ -174,23 +174,17 @@ static int verify_pck_chain(const struct tdx_quote *q, const struct tdx_trust *t
                                       &chain)) < 0)
                 return ret;
         leaf = sk_X509_shift(chain);
-        check.intermediates = chain;
-        if ((ret = trusted_roots(trust, &roots)) < 0) {
-                X509_free(leaf);
+        if ((ret = trusted_roots(trust, &roots)) < 0)
                 return ret;
-        }
         check.roots = roots;
-        if ((ret = cert_chain_verify(leaf, &check)) < 0) {
-                X509_free(leaf);
+        check.intermediates = chain;
+        if ((ret = cert_chain_verify(leaf, &check)) < 0)
                 return ret;
-        }
         if (X509_NAME_get_text_by_NID(X509_get_subject_name(leaf), NID_commonName, cn, sizeof(cn)) < 0 ||
-            strcmp(cn, PCK_LEAF_CN) != 0) {
-                X509_free(leaf);
+            strcmp(cn, PCK_LEAF_CN) != 0)
                 return vm_error(-EACCES, "TDX quote: the chain's first certificate is not a PCK certificate "
                                          "(subject CN is not \"" PCK_LEAF_CN "\")");
-        }
-        *pck = leaf;
+        *pck = TAKE_PTR(leaf);
         return 0;
 }
 
