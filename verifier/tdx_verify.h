@@ -82,5 +82,7 @@ int tdx_verify(const uint8_t *data, size_t size, const struct tdx_trust *trust, 
  * event extends must be zeros), -EPERM naming the first RTMR that differs, -EBADMSG for a log
  * that does not parse, carries no SHA-384 digests or extends an index other than 1-4. The body
  * must come from a quote tdx_verify() accepted; only then is a replaying event's digest known
- * to be in the RTMR, and its type and data remain the log's claims. */
+ * to be in the RTMR, and its type and data remain the log's claims. `ccel` is the log alone:
+ * the unused rest of the ACPI log area (its full LAML, as /sys/firmware/acpi/tables/data/CCEL
+ * reads) does not parse as events and must be cut off by whoever reads it. */
 int tdx_rtmr_replay(const uint8_t *ccel, size_t size, const struct tdx_quote_body *body);
