@@ -236,6 +236,9 @@ install: all
 	install -D -m 0644 policy/vmattest-policy.1 $(DESTDIR)$(MANDIR)/man1/vmattest-policy.1
 	install -D -m 0644 agent/agent.conf $(DESTDIR)/etc/vmattest/agent.conf.example
 	install -D -m 0644 verifier/verifier.conf $(DESTDIR)/etc/vmattest/verifier.conf.example
+	# Intel's SGX root CA, the root of every TDX quote's PCK chain, where the verifier looks
+	# (verifier/tdx_verify.h: TDX_INTEL_ROOT_FILE, whatever PREFIX); the code pins its SHA-256
+	install -D -m 0644 tests/fixtures/platforms/tdx/trusted_root.pem $(DESTDIR)/usr/share/vmattest/intel/sgx_root_ca.pem
 	$(call install_once,packaging/agent.conf,/etc/vmattest/agent.conf)
 	$(call install_once,verifier/verifier.conf,/etc/vmattest/verifier.conf)
 	# the IMA policy unlock loads by default

@@ -61,7 +61,8 @@ expect_equal "vmattest-verifier: the verifier, its unit, user, config, man pages
 -rw-r--r-- root/root ./usr/share/man/man8/vmattest-verifier.8.gz
 -rw-r--r-- root/root ./usr/share/vmattest/amd/ask_ark_genoa.pem
 -rw-r--r-- root/root ./usr/share/vmattest/amd/ask_ark_milan.pem
--rw-r--r-- root/root ./usr/share/vmattest/amd/ask_ark_turin_vcek.pem"
+-rw-r--r-- root/root ./usr/share/vmattest/amd/ask_ark_turin_vcek.pem
+-rw-r--r-- root/root ./usr/share/vmattest/intel/sgx_root_ca.pem"
 
 expect_equal "conffiles: agent.conf, the example and the IMA policy; verifier.conf and its example" \
         "$(dpkg-deb -I "${PKG_DEBS[0]}" conffiles; dpkg-deb -I "${PKG_DEBS[2]}" conffiles)" \

@@ -29,6 +29,7 @@ expect_equal "the files, where dracut and systemd look and under PREFIX" "$(cat 
 644 ./opt/vmattest/share/man/man7/vmattest-dracut.7
 644 ./opt/vmattest/share/man/man8/vmattest.8
 644 ./opt/vmattest/share/man/man8/vmattest-verifier.8
+644 ./usr/share/vmattest/intel/sgx_root_ca.pem
 644 .$unitdir/vmattest.service
 644 .$unitdir/vmattest-verifier.service
 644 .$(pc sysusersdir systemd /usr/lib/sysusers.d)/vmattest.conf

@@ -51,7 +51,8 @@ expect_equal "vmattest-verifier: the verifier, its unit, user, config, man pages
 -rw-r--r-- root root /usr/share/man/man8/vmattest-verifier.8
 -rw-r--r-- root root /usr/share/vmattest/amd/ask_ark_genoa.pem
 -rw-r--r-- root root /usr/share/vmattest/amd/ask_ark_milan.pem
--rw-r--r-- root root /usr/share/vmattest/amd/ask_ark_turin_vcek.pem"
+-rw-r--r-- root root /usr/share/vmattest/amd/ask_ark_turin_vcek.pem
+-rw-r--r-- root root /usr/share/vmattest/intel/sgx_root_ca.pem"
 expect_equal "config files: agent.conf, ima-policy, verifier.conf kept when edited (noreplace)" \
         "$(rpm -qp --qf '[%{FILEFLAGS:fflags} %{FILENAMES}\n]' "$rpms"/x86_64/*.rpm 2>/dev/null | awk 'NF == 2 && $1 ~ /c/')" \
 "cn /etc/vmattest/agent.conf
