@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "agent/tsm_report.h"
 #include "lib/encoding.h"
@@ -10,7 +11,12 @@
 #include "lib/tsm_binding.h"
 
 bool tsm_evidence_wanted(const struct agent_config *config) {
-        return strcmp(config->platform_report, "off") != 0;
+        struct stat st;
+
+        if (strcmp(config->platform_report, "off") == 0)
+                return false;
+        /* auto on a machine without configfs-tsm: nothing to ask, and no EK to create for it */
+        return strcmp(config->platform_report, "required") == 0 || stat(config->tsm_report_dir, &st) == 0;
 }
 
 static int add_blob(json_object *evidence, const char *key, const uint8_t *data, size_t size) {

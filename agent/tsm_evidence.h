@@ -16,5 +16,6 @@
  * served without it. */
 int tsm_evidence_take(const struct agent_config *config, const uint8_t *nonce, size_t nonce_size,
                       const TPM2B_NAME *ak_name, const TPM2B_NAME *ek_name, json_object **evidence);
-/* Whether tsm_evidence_take() may need the EK's Name (platform_report not off). */
+/* Whether tsm_evidence_take() may serve a report, and so needs the EK's Name: required, or
+ * auto where tsm_report_dir exists. */
 bool tsm_evidence_wanted(const struct agent_config *config);

@@ -12,7 +12,6 @@
 
 #include "lib/cleanup.h"
 #include "lib/error.h"
-#include "lib/file.h"
 #include "lib/reader.h"
 
 /* Where each provider's report carries REPORT_DATA: the report we read must carry what we
@@ -33,19 +32,48 @@ static int entry_file(const struct tsm_entry *entry, const char *name, char *pat
         return 0;
 }
 
+/* A whole attribute, at most `max` bytes: -ENOENT when it does not exist, else the errno the
+ * provider gave (ENXIO: no provider; EIO: the firmware's request failed), named. */
+static int read_bounded(const char *path, size_t max, uint8_t **data, size_t *size) {
+        _cleanup_(closep) int fd = open(path, O_RDONLY | O_CLOEXEC);
+        _cleanup_(freep) uint8_t *buf = NULL;
+        size_t n = 0;
+
+        if (fd < 0)
+                return errno == ENOENT ? vm_error(-ENOENT, "configfs-tsm: %s: no such attribute", path)
+                                       : vm_error(-errno, "configfs-tsm: %s: cannot open: %m", path);
+        buf = malloc(max + 1);
+        if (!buf)
+                return -ENOMEM;
+        for (;;) {
+                ssize_t got = read(fd, buf + n, max + 1 - n);
+
+                if (got < 0 && errno == EINTR)
+                        continue;
+                if (got < 0)
+                        return vm_error(-errno, "configfs-tsm: %s: cannot read: %m", path);
+                if (got == 0)
+                        break;
+                n += (size_t)got;
+                if (n > max)
+                        return vm_error(-EFBIG, "configfs-tsm: %s: larger than %zu bytes", path, max);
+        }
+        buf[n] = 0;
+        *data = TAKE_PTR(buf);
+        *size = n;
+        return 0;
+}
+
 /* A small attribute (provider, generation) as text without its newline. */
 static int read_attribute(const struct tsm_entry *entry, const char *name, char *out, size_t size) {
-        _cleanup_(freep) char *data = NULL;
+        _cleanup_(freep) uint8_t *data = NULL;
         char path[4200];
         size_t n;
         int ret;
 
         if ((ret = entry_file(entry, name, path, sizeof(path))) < 0)
                 return ret;
-        ret = file_read_all(path, size - 1, &data, &n);
-        if (ret == -ENOENT)
-                return vm_error(-ENOENT, "configfs-tsm: %s: no such attribute", path);
-        if (ret < 0)
+        if ((ret = read_bounded(path, size - 1, &data, &n)) < 0)
                 return ret;
         while (n > 0 && (data[n - 1] == '\n' || data[n - 1] == '\0'))
                 n--;
@@ -104,27 +132,22 @@ static int write_attribute(const struct tsm_entry *entry, const char *name, cons
  * table, a provider without a manifest). */
 static int read_blob(const struct tsm_entry *entry, const char *name, bool optional, uint8_t **data, size_t *size) {
         char path[4200];
-        char *buf = NULL;
         int ret;
 
         *data = NULL;
         *size = 0;
         if ((ret = entry_file(entry, name, path, sizeof(path))) < 0)
                 return ret;
-        ret = file_read_all(path, TSM_BLOB_MAX, &buf, size);
+        ret = read_bounded(path, TSM_BLOB_MAX, data, size);
         if (ret == -ENOENT && optional)
                 return 0;
-        if (ret == -ENOENT)
-                return vm_error(-ENOENT, "configfs-tsm: %s: no such attribute", path);
-        if (ret == -EFBIG)
-                return vm_error(-EFBIG, "configfs-tsm: %s: larger than %u bytes", path, TSM_BLOB_MAX);
         if (ret < 0)
-                return vm_error(ret, "configfs-tsm: %s: cannot read: %s", path, vm_error_detail(ret));
+                return ret;
         if (*size == 0) {
-                free(buf);
+                free(*data);
+                *data = NULL;
                 return optional ? 0 : vm_error(-ENODATA, "configfs-tsm: %s: empty", path);
         }
-        *data = (uint8_t *)buf;
         return 0;
 }
 

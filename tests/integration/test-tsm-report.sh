@@ -5,10 +5,10 @@
 # racing writer, a short report and a required report that is missing are refused. Needs root
 # and /dev/fuse.
 . "$(dirname "$0")/lib.sh"
-plan 20
+plan 22
 
 if [ "$(id -u)" != 0 ] || [ ! -c /dev/fuse ] || [ ! -x "$TOOLS_DIR/tsm-double" ]; then
-        for i in $(seq 20); do ok "# SKIP needs root, /dev/fuse and tsm-double"; done
+        for i in $(seq 22); do ok "# SKIP needs root, /dev/fuse and tsm-double"; done
         exit 0
 fi
 
@@ -127,6 +127,16 @@ double_start "$TEST_TMP/short" --short
 conf short.conf "tsm_report_dir = $TEST_TMP/short"
 expect_failure "a short report is refused" any "outblob: SEV-SNP report is 1000 bytes, not 1184" \
         quote short.conf nonceH8 short.json
+
+double_start "$TEST_TMP/none" --provider ""
+conf none.conf "tsm_report_dir = $TEST_TMP/none"
+quote none.conf nonceH9 none.json
+expect_equal "auto with configfs-tsm but no provider: the quote alone" \
+        "$(jq -c 'has("quote"), has("platform_evidence")' none.json | tr '\n' ' ')" "true false "
+conf none-required.conf "tsm_report_dir = $TEST_TMP/none
+platform_report = required"
+expect_failure "required with no provider: refused, naming it" any "no provider behind it" \
+        quote none-required.conf nonceH10 none-required.json
 
 # through an SVSM: its vTPM service's manifest comes along, REPORT_DATA = SHA-512(binding || manifest)
 head -c 300 /dev/urandom >manifest.bin

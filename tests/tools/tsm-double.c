@@ -311,7 +311,7 @@ static int make_report(struct entry *e, const uint8_t report_data[64]) {
         memset(r, 0, REPORT_SIZE);
         put_u32le(r + 0x00, 2);                   /* VERSION */
         put_u64le(r + 0x08, double_config.policy); /* POLICY */
-        put_u32le(r + 0x30, e->svsm ? 0 : 1);     /* VMPL: the SVSM runs at 0, the guest above */
+        put_u32le(r + 0x30, 0);                   /* VMPL: configfs-tsm's privlevel, 0 by default */
         put_u32le(r + 0x34, 1);                   /* SIGNATURE_ALGO: ECDSA P-384 with SHA-384 */
         put_u64le(r + 0x38, double_config.tcb);   /* CURRENT_TCB */
         put_u64le(r + 0x40, 1);                   /* PLATFORM_INFO: SMT enabled */
