@@ -24,7 +24,8 @@
 
 static const char group_help[] =
         "Usage: vmattest-verifier group add NAME (--tpm-policy JSON | --tpm-policy-file FILE)\n"
-        "                                  [--runtime-policy FILE] [--mb-policy FILE] --token-file TOKEN\n"
+        "                                  [--runtime-policy FILE] [--mb-policy FILE]\n"
+        "                                  [--platform-policy FILE] --token-file TOKEN\n"
         "                                  [--uses N|unlimited] [--expires DURATION|TIME|never]\n"
         "                                  [--allow-unpinned-cmdline | --pin-first-boot-initrd]\n"
         "       vmattest-verifier group token NAME --token-file TOKEN [--uses N|unlimited] [--expires ...]\n"
@@ -39,6 +40,8 @@ static const char group_help[] =
         "--allow-unpinned-cmdline, or --pin-first-boot-initrd: each agent's first boot, which rebuilds\n"
         "the initrd, reports the PCR 9 its next boots will have (POST .../pcr9), and that value becomes\n"
         "its PCR 9 policy; its escrowed key is released only once that pin was made.\n"
+        "--platform-policy names the hardware report (SEV-SNP, TDX) each of its agents must serve\n"
+        "with every quote, and what it must say (docs/platforms.md).\n"
         "TOKEN is a file: when it does not exist, a new token (32 random bytes, base64url) is written\n"
         "to it (mode 0600); when it exists, its one line is the token (16-256 printable characters;\n"
         "the file must be the owner's only). The verifier stores only the token's SHA-256.\n"
@@ -126,6 +129,7 @@ static int parse_args(int argc, char **argv, bool want_name, struct group_args *
                 { "tpm-policy-file", required_argument, NULL, 'P' },
                 { "runtime-policy", required_argument, NULL, 'r' },
                 { "mb-policy", required_argument, NULL, 'm' },
+                { "platform-policy", required_argument, NULL, 'C' },
                 { "token-file", required_argument, NULL, 't' },
                 { "uses", required_argument, NULL, 'u' },
                 { "expires", required_argument, NULL, 'e' },
@@ -156,6 +160,9 @@ static int parse_args(int argc, char **argv, bool want_name, struct group_args *
                         break;
                 case 'm':
                         args->policies.mb_file = optarg;
+                        break;
+                case 'C':
+                        args->policies.platform_file = optarg;
                         break;
                 case 't':
                         args->token_file = optarg;
@@ -274,12 +281,14 @@ static int group_add(struct store *store, const struct verifier_config *config, 
                 return EXIT_USAGE;
         }
         ret = store_group_add(store, args->name, policies.tpm, policies.runtime, policies.mb, args->pin_first_boot_initrd,
-                              time(NULL));
+                              time(NULL), policies.platform);
         if (ret >= 0) {
-                printf("group %s added: tpm_policy %s%s%s%s%s%s\n", args->name,
+                printf("group %s added: tpm_policy %s%s%s%s%s%s%s%s\n", args->name,
                        args->policies.tpm_file ? args->policies.tpm_file : "(given)",
                        policies.runtime ? ", runtime policy " : "", policies.runtime ? args->policies.runtime_file : "",
                        policies.mb ? ", measured-boot policy " : "", policies.mb ? args->policies.mb_file : "",
+                       policies.platform ? ", platform policy " : "",
+                       policies.platform ? args->policies.platform_file : "",
                        args->pin_first_boot_initrd ? ", PCR 9 pinned by each agent's first boot" : "");
                 ret = add_token(store, args);
                 /* a group without its token would enrol nobody: not left behind */

@@ -20,13 +20,15 @@
 
 static const char add_help[] =
         "Usage: vmattest-verifier add --agent ID --policy FILE [--runtime-policy FILE] [--mb-policy FILE]\n"
+        "                             [--platform-policy FILE]\n"
         "                             [--payload KEYFILE [--allow-unpinned-cmdline]] [--ek-hash HEX]\n"
         "                             [--ak-name HEX] [--json]\n"
         "\n"
         "Enrolls a registered, activated agent for polling. FILE is Keylime's tpm_policy\n"
         "({\"<pcr>\": [\"hex\", ...]}); the runtime policy is Keylime's IMA policy JSON; the\n"
-        "measured-boot policy is vmattest's (see vmattest-verifier(8)). Each is checked before it\n"
-        "is stored. Adding an enrolled agent again replaces its policies and restarts its polling.\n"
+        "measured-boot policy is vmattest's (see vmattest-verifier(8)); the platform policy names\n"
+        "the hardware report (SEV-SNP, TDX) the agent must serve with every quote and what it must\n"
+        "say (docs/platforms.md). Each is checked before it is stored. Adding an enrolled agent again replaces its policies and restarts its polling.\n"
         "With --payload, KEYFILE (the LUKS passphrase or key file, at most 64 KiB) is released to\n"
         "the agent once per boot, in its initrd: U after a good integrity quote whose PCR 15 log\n"
         "holds no release and no leave-initrd, V after the next one of the same boot (see\n"
@@ -60,7 +62,7 @@ static const char reactivate_help[] =
 
 struct tenant_args {
         const char *agent;
-        const char *policy, *runtime_policy, *mb_policy, *payload;
+        const char *policy, *runtime_policy, *mb_policy, *platform_policy, *payload;
         const char *ek_hash, *ak_name; /* the TPM the tenant expects; NULL: the registered one */
         bool allow_unpinned_cmdline;
         bool json;
@@ -73,6 +75,7 @@ static int parse_args(int argc, char **argv, const char *help, bool policies, st
                 { "policy", required_argument, NULL, 'p' },
                 { "runtime-policy", required_argument, NULL, 'r' },
                 { "mb-policy", required_argument, NULL, 'm' },
+                { "platform-policy", required_argument, NULL, 'C' },
                 { "payload", required_argument, NULL, 'k' },
                 { "ek-hash", required_argument, NULL, 'e' },
                 { "ak-name", required_argument, NULL, 'n' },
@@ -92,6 +95,7 @@ static int parse_args(int argc, char **argv, const char *help, bool policies, st
                 case 'p':
                 case 'r':
                 case 'm':
+                case 'C':
                 case 'k':
                 case 'e':
                 case 'n':
@@ -100,6 +104,7 @@ static int parse_args(int argc, char **argv, const char *help, bool policies, st
                         *(opt == 'p'   ? &args->policy
                           : opt == 'r' ? &args->runtime_policy
                           : opt == 'm' ? &args->mb_policy
+                          : opt == 'C' ? &args->platform_policy
                           : opt == 'e' ? &args->ek_hash
                           : opt == 'n' ? &args->ak_name
                                        : &args->payload) = optarg;
@@ -197,7 +202,8 @@ int cmd_add(int argc, char **argv, const char *config_path) {
         ret = tenant_policies_load(&config,
                                    &(const struct policy_sources){ .tpm_file = args.policy,
                                                                    .runtime_file = args.runtime_policy,
-                                                                   .mb_file = args.mb_policy },
+                                                                   .mb_file = args.mb_policy,
+                                                                   .platform_file = args.platform_policy },
                                    &policies);
         if (ret >= 0)
                 ret = policy_texts_check_cmdline(&policies, args.payload != NULL, args.allow_unpinned_cmdline, "--policy");
@@ -219,7 +225,8 @@ int cmd_add(int argc, char **argv, const char *config_path) {
         if (ret >= 0)
                 ret = check_expected_tpm(&args, &reg);
         if (ret >= 0)
-                ret = store_attestation_add(store, &reg, policies.tpm, policies.runtime, policies.mb, sealed);
+                ret = store_attestation_add(store, &reg, policies.tpm, policies.runtime, policies.mb, sealed,
+                                            policies.platform);
         policy_texts_done(&policies);
         store_free(store);
         if (ret < 0) {
@@ -231,10 +238,11 @@ int cmd_add(int argc, char **argv, const char *config_path) {
                 printf("{\"agent_id\": \"%s\", \"state\": \"polling\", \"ek_hash\": \"%s\", \"ak_name\": \"%s\"}\n",
                        args.agent, reg.ek_hash, reg.ak_name);
         else
-                printf("agent %s enrolled: tpm_policy %s%s%s%s%s\npinned: EK hash %s, AK name %s\n", args.agent, args.policy,
-                       args.runtime_policy ? ", runtime policy " : "", args.runtime_policy ? args.runtime_policy : "",
-                       args.mb_policy ? ", measured-boot policy " : "", args.mb_policy ? args.mb_policy : "", reg.ek_hash,
-                       reg.ak_name);
+                printf("agent %s enrolled: tpm_policy %s%s%s%s%s%s%s\npinned: EK hash %s, AK name %s\n", args.agent,
+                       args.policy, args.runtime_policy ? ", runtime policy " : "",
+                       args.runtime_policy ? args.runtime_policy : "", args.mb_policy ? ", measured-boot policy " : "",
+                       args.mb_policy ? args.mb_policy : "", args.platform_policy ? ", platform policy " : "",
+                       args.platform_policy ? args.platform_policy : "", reg.ek_hash, reg.ak_name);
         registered_agent_done(&reg);
         return EXIT_OK;
 }

@@ -8,6 +8,8 @@
 #include "lib/conf.h"
 #include "lib/hashalg.h"
 #include "lib/http_server.h"
+#include "verifier/snp_verify.h"
+#include "verifier/tdx_verify.h"
 
 /* MiB, 1..1024: a bound on what one agent can make the verifier hold (json-c takes an int size) */
 static int parse_answer_mib(const char *value, void *field, size_t size, char *why, size_t why_size) {
@@ -65,6 +67,9 @@ static const struct conf_key verifier_keys[] = {
         KEY("verifier", max_answer_mib, parse_answer_mib),
         { "verifier", "ima_violations", parse_ima_violations, offsetof(struct verifier_config, ima_allow_violations),
           sizeof(bool) },
+        KEY("verifier", amd_certs_dir, conf_parse_string),
+        KEY("verifier", intel_root_ca, conf_parse_string),
+        KEY("verifier", platform_test_roots, conf_parse_string),
         KEY("store", database, conf_parse_string),
         KEY("store", payload_vault, conf_parse_string),
 };
@@ -83,6 +88,8 @@ void verifier_config_defaults(struct verifier_config *config) {
         strcpy(config->server_key, "/etc/vmattest/registrar-key.pem");
         strcpy(config->tpm_cert_store, "/etc/vmattest/tpm_cert_store");
         strcpy(config->database, "/var/lib/vmattest-verifier/verifier.sqlite");
+        strcpy(config->amd_certs_dir, SNP_AMD_CERTS_DIR);
+        strcpy(config->intel_root_ca, TDX_INTEL_ROOT_FILE);
         strcpy(config->payload_vault, "/var/lib/vmattest-verifier/payload-vault.key");
 }
 

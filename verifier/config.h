@@ -32,6 +32,10 @@ struct verifier_config {
         char tpm_hash_alg[16];    /* the bank quotes are asked in */
         unsigned max_answer_mib;  /* the largest answer to one poll (an IMA list from entry 0) */
         bool ima_allow_violations; /* ima_violations = allow: IMA violations pass the runtime policy */
+        /* hardware reports under a platform policy (docs/platforms.md) */
+        char amd_certs_dir[256];       /* AMD's ASK/ARK bundles; the ARKs are pinned in code */
+        char intel_root_ca[256];       /* Intel's SGX root CA; pinned in code */
+        char platform_test_roots[256]; /* roots trusted WITHOUT the pins, for test doubles; "" = none */
         /* [store] */
         char database[256];       /* SQLite file */
         char payload_vault[256];  /* the key tenant payloads are sealed under in the database (0600) */

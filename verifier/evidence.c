@@ -10,6 +10,7 @@
 #include "lib/imalog.h"
 #include "lib/json_member.h"
 #include "lib/mb_policy.h"
+#include "verifier/platform_evidence.h"
 #include "lib/measurement_log.h"
 #include "lib/runtime_policy.h"
 #include "verifier/quote_check.h"
@@ -181,6 +182,13 @@ int evidence_check(const struct evidence_input *in, json_object *results, struct
                                               : 0);
         if (ret < 0)
                 return ret;
+        /* the vTPM's quote is good; now whether the hardware beneath it vouches for this VM */
+        if (in->platform) {
+                ret = platform_evidence_check(in->platform, in->platform_trust, results, in->nonce, in->ak, in->ek,
+                                              in->platform_facts, in->platform_facts_size);
+                if (ret < 0)
+                        return ret;
+        }
         if (in->mb_policy || (in->mask & (1u << MEASUREMENT_PCR))) {
                 ret = evidence_event_log(results, &log, &log_size);
                 if (ret < 0)

@@ -12,12 +12,19 @@
 
 struct runtime_policy;
 struct mb_policy;
+struct platform_policy;
+struct platform_trust;
 
 struct evidence_input {
         const TPM2B_PUBLIC *ak;                     /* the registered AK */
+        const TPM2B_PUBLIC *ek;                     /* and EK */
         const struct tpm_policy *tpm_policy;
         const struct runtime_policy *runtime_policy; /* NULL: no IMA checks */
         const struct mb_policy *mb_policy;           /* NULL: no measured-boot checks */
+        const struct platform_policy *platform;      /* NULL: no hardware report is required */
+        const struct platform_trust *platform_trust;
+        char *platform_facts;                        /* out, may be NULL: what the report showed */
+        size_t platform_facts_size;
         const char *nonce;
         uint32_t mask;                               /* asked for */
         uint64_t ima_entry;                          /* asked for */

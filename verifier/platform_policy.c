@@ -64,33 +64,41 @@ static int parse_uint(json_object *obj, const char *where, const char *member, u
         return 0;
 }
 
-static int parse_measurements(json_object *obj, struct platform_policy *policy) {
+/* A required, non-empty array of 48-byte launch measurements (SNP MEASUREMENT, TDX MRTD) */
+static int parse_measurements(json_object *obj, const char *member, uint8_t (**out)[48], size_t *count) {
         json_object *array;
-        size_t count;
+        size_t n;
 
-        if (!json_object_object_get_ex(obj, "measurements", &array))
-                return policy_error("missing measurements: the launch measurements allowed (48-byte hex "
-                                    "digests, as `sev-snp-measure` or the report shows them)");
+        if (!json_object_object_get_ex(obj, member, &array))
+                return policy_error("missing %s: the launch measurements allowed (48-byte hex digests, as the "
+                                    "report shows them)", member);
         if (!json_object_is_type(array, json_type_array))
-                return policy_error("measurements is not an array");
-        count = json_object_array_length(array);
-        if (count < 1 || count > PLATFORM_MEASUREMENTS_MAX)
-                return policy_error("measurements holds %zu digests, not 1-%d", count, PLATFORM_MEASUREMENTS_MAX);
-        policy->snp_measurements = calloc(count, sizeof(*policy->snp_measurements));
-        if (!policy->snp_measurements)
+                return policy_error("%s is not an array", member);
+        n = json_object_array_length(array);
+        if (n < 1 || n > PLATFORM_MEASUREMENTS_MAX)
+                return policy_error("%s holds %zu digests, not 1-%d", member, n, PLATFORM_MEASUREMENTS_MAX);
+        *out = calloc(n, sizeof(**out));
+        if (!*out)
                 return -ENOMEM;
-        for (size_t i = 0; i < count; i++) {
-                char member[32];
+        for (size_t i = 0; i < n; i++) {
+                char name[32];
                 int ret;
 
-                snprintf(member, sizeof(member), "measurements[%zu]", i);
-                ret = parse_hex(json_object_array_get_idx(array, i), member, policy->snp_measurements[i], 48);
+                snprintf(name, sizeof(name), "%s[%zu]", member, i);
+                ret = parse_hex(json_object_array_get_idx(array, i), name, (*out)[i], 48);
                 if (ret < 0)
                         return ret;
         }
-        policy->snp.measurements = (const uint8_t(*)[48])policy->snp_measurements;
-        policy->snp.measurement_count = count;
+        *count = n;
         return 0;
+}
+
+/* An optional hex member of exactly `size` bytes: *set tells whether it was given. */
+static int parse_optional_hex(json_object *obj, const char *member, uint8_t *out, size_t size, bool *set) {
+        json_object *value;
+
+        *set = json_object_object_get_ex(obj, member, &value);
+        return *set ? parse_hex(value, member, out, size) : 0;
 }
 
 static int parse_min_tcb(json_object *obj, struct snp_min_tcb *tcb) {
@@ -137,7 +145,6 @@ static int parse_sev_snp(json_object *obj, struct platform_policy *policy) {
         static const char *const members[] = { "platform",    "measurements",          "host_data", "allow_debug",
                                                "allow_smt",   "allow_migration_agent", "min_tcb",   "vmpls",
                                                "min_guest_svn" };
-        json_object *host_data;
         uint64_t svn = 0;
         int ret = check_members(obj, "", members, ELEMENTSOF(members));
 
@@ -147,11 +154,12 @@ static int parse_sev_snp(json_object *obj, struct platform_policy *policy) {
         policy->snp.allow_smt = true;
         policy->snp.allowed_vmpls = 1u << 0;
         if (ret >= 0)
-                ret = parse_measurements(obj, policy);
-        if (ret >= 0 && json_object_object_get_ex(obj, "host_data", &host_data)) {
-                policy->snp.check_host_data = true;
-                ret = parse_hex(host_data, "host_data", policy->snp.host_data, sizeof(policy->snp.host_data));
-        }
+                ret = parse_measurements(obj, "measurements", &policy->snp_measurements,
+                                         &policy->snp.measurement_count);
+        policy->snp.measurements = (const uint8_t(*)[48])policy->snp_measurements;
+        if (ret >= 0)
+                ret = parse_optional_hex(obj, "host_data", policy->snp.host_data, sizeof(policy->snp.host_data),
+                                         &policy->snp.check_host_data);
         if (ret >= 0)
                 ret = parse_bool(obj, "allow_debug", &policy->snp.allow_debug);
         if (ret >= 0)
@@ -165,6 +173,33 @@ static int parse_sev_snp(json_object *obj, struct platform_policy *policy) {
         if (ret >= 0)
                 ret = parse_uint(obj, "", "min_guest_svn", UINT32_MAX, &svn);
         policy->snp.min_guest_svn = (uint32_t)svn;
+        return ret;
+}
+
+static int parse_tdx(json_object *obj, struct platform_policy *policy) {
+        static const char *const members[] = { "platform", "mrtd",       "rtmr0",       "rtmr1",          "rtmr2",
+                                               "rtmr3",    "mrconfigid", "mrowner",     "allow_debug",    "min_tee_tcb_svn" };
+        struct tdx_policy *tdx = &policy->tdx;
+        int ret = check_members(obj, "", members, ELEMENTSOF(members));
+
+        if (ret >= 0)
+                ret = parse_measurements(obj, "mrtd", &policy->tdx_mrtds, &tdx->mrtd_allowed_count);
+        tdx->mrtd_allowed = (const uint8_t(*)[TDX_MR_SIZE])policy->tdx_mrtds;
+        for (int i = 0; ret >= 0 && i < TDX_RTMR_COUNT; i++) {
+                char member[8];
+
+                snprintf(member, sizeof(member), "rtmr%d", i);
+                ret = parse_optional_hex(obj, member, tdx->rtmr[i], TDX_MR_SIZE, &tdx->rtmr_expected[i]);
+        }
+        if (ret >= 0)
+                ret = parse_optional_hex(obj, "mrconfigid", tdx->mrconfigid, TDX_MR_SIZE, &tdx->mrconfigid_expected);
+        if (ret >= 0)
+                ret = parse_optional_hex(obj, "mrowner", tdx->mrowner, TDX_MR_SIZE, &tdx->mrowner_expected);
+        if (ret >= 0)
+                ret = parse_bool(obj, "allow_debug", &tdx->allow_debug);
+        if (ret >= 0)
+                ret = parse_optional_hex(obj, "min_tee_tcb_svn", tdx->min_tee_tcb_svn, sizeof(tdx->min_tee_tcb_svn),
+                                         &tdx->min_tee_tcb_svn_set);
         return ret;
 }
 
@@ -188,8 +223,11 @@ int platform_policy_parse(const char *text, size_t size, struct platform_policy 
                 if (strcmp(platform, "sev-snp") == 0) {
                         policy->kind = PLATFORM_SEV_SNP;
                         ret = parse_sev_snp(obj, policy);
+                } else if (strcmp(platform, "tdx") == 0) {
+                        policy->kind = PLATFORM_TDX;
+                        ret = parse_tdx(obj, policy);
                 } else
-                        ret = policy_error("platform \"%s\" is not one this verifier checks (sev-snp)", platform);
+                        ret = policy_error("platform \"%s\" is not one this verifier checks (sev-snp, tdx)", platform);
         }
         json_object_put(obj);
         if (ret < 0)
@@ -202,6 +240,7 @@ void platform_policy_free(struct platform_policy *policy) {
         if (!policy)
                 return;
         free(policy->snp_measurements);
+        free(policy->tdx_mrtds);
         free(policy);
 }
 
@@ -209,6 +248,8 @@ const char *platform_kind_name(enum platform_kind kind) {
         switch (kind) {
         case PLATFORM_SEV_SNP:
                 return "sev-snp";
+        case PLATFORM_TDX:
+                return "tdx";
         }
         return "unknown";
 }

@@ -10,12 +10,14 @@
 #include <stdint.h>
 
 #include "verifier/snp_verify.h"
+#include "verifier/tdx_verify.h"
 
 #define PLATFORM_POLICY_TEXT_MAX (64 * 1024)
 #define PLATFORM_MEASUREMENTS_MAX 64
 
 enum platform_kind {
         PLATFORM_SEV_SNP = 1, /* an SEV-SNP report through configfs-tsm (provider sev_guest) */
+        PLATFORM_TDX,         /* a TDX quote through configfs-tsm (provider tdx_guest) */
 };
 
 struct platform_policy {
@@ -23,6 +25,9 @@ struct platform_policy {
         /* SEV-SNP; report_data is filled per quote by the caller (lib/tsm_binding.h) */
         struct snp_policy snp;
         uint8_t (*snp_measurements)[48];
+        /* TDX; report_data likewise */
+        struct tdx_policy tdx;
+        uint8_t (*tdx_mrtds)[TDX_MR_SIZE];
 };
 
 /* `text` (at most PLATFORM_POLICY_TEXT_MAX bytes): -EBADMSG naming the member and what is wrong. */

@@ -1,3 +1,4 @@
+#include "verifier/platform_evidence.h"
 #include "verifier/poller.h"
 
 #include <openssl/rand.h>
@@ -41,12 +42,16 @@ struct polled {
         int64_t revision;
         bool seen; /* in the last sync */
         TPM2B_PUBLIC ak;
+        TPM2B_PUBLIC ek;
         char *mtls_cert;
         char ip[64];
         int port;
         struct tpm_policy tpm_policy;
         struct runtime_policy *runtime_policy;
         struct mb_policy *mb_policy;
+        struct platform_policy *platform_policy;
+        const struct platform_trust *platform_trust; /* the poller's, read-only */
+        char platform_facts[160];                    /* what the last good hardware report showed */
         struct attestation state;
         uint64_t next_due_ms;
         /* key release (docs/protocol.md §3): the sealed payload, and the release's state
@@ -81,6 +86,7 @@ struct poller {
         struct store *store;
         CURLM *multi;
         struct webhooks *webhooks;
+        struct platform_trust platform_trust;
         struct polled **agents;
         size_t count;
         pthread_t thread;
@@ -139,6 +145,7 @@ static void polled_free(struct poller *p, struct polled *a) {
         tpm_policy_done(&a->tpm_policy);
         runtime_policy_free(a->runtime_policy);
         mb_policy_free(a->mb_policy);
+        platform_policy_free(a->platform_policy);
         attestation_done(&a->state);
         free(a);
 }
@@ -203,6 +210,8 @@ static int polled_load(struct poller *p, const char *agent_id, struct polled **o
                 ret = vm_error(-EPERM, "agent %s registered no mTLS certificate: it cannot be polled", agent_id);
         if (ret >= 0)
                 ret = tpm2b_public_unmarshal(reg.aik_tpm, reg.aik_tpm_size, &a->ak);
+        if (ret >= 0)
+                ret = tpm2b_public_unmarshal(reg.ek_tpm, reg.ek_tpm_size, &a->ek);
         if (ret >= 0) {
                 a->mtls_cert = reg.mtls_cert, reg.mtls_cert = NULL;
                 snprintf(a->ip, sizeof(a->ip), "%s", reg.ip);
@@ -215,6 +224,10 @@ static int polled_load(struct poller *p, const char *agent_id, struct polled **o
                 runtime_policy_allow_violations(a->runtime_policy, p->config->ima_allow_violations);
         if (ret >= 0 && a->state.mb_policy)
                 ret = mb_policy_parse(a->state.mb_policy, strlen(a->state.mb_policy), &a->mb_policy);
+        if (ret >= 0 && a->state.platform_policy)
+                ret = platform_policy_parse(a->state.platform_policy, strlen(a->state.platform_policy),
+                                            &a->platform_policy);
+        a->platform_trust = &p->platform_trust;
         registered_agent_done(&reg);
         a->revision = a->state.revision;
         a->payload_sealed = a->state.payload, a->state.payload = NULL;
@@ -422,6 +435,11 @@ static int judge(struct polled *a, json_object *results, struct measurement_summ
                 .tpm_policy = &a->tpm_policy,
                 .runtime_policy = a->runtime_policy,
                 .mb_policy = a->mb_policy,
+                .platform = a->platform_policy,
+                .platform_trust = a->platform_trust,
+                .ek = &a->ek,
+                .platform_facts = a->platform_facts,
+                .platform_facts_size = sizeof(a->platform_facts),
                 .nonce = a->nonce,
                 .mask = a->mask,
                 .ima_entry = a->ima_entry,
@@ -456,8 +474,9 @@ static void integrity_judged(struct poller *p, struct polled *a, int ret, const 
                 return;
         }
         if (a->warned[0] || a->state.last_ok == 0)
-                log_info("verifier: agent %s attests (quote, PCRs%s%s)", a->agent_id, a->mb_policy ? ", measured boot" : "",
-                         a->runtime_policy ? ", IMA" : "");
+                log_info("verifier: agent %s attests (quote, PCRs%s%s%s%s)", a->agent_id,
+                         a->mb_policy ? ", measured boot" : "", a->runtime_policy ? ", IMA" : "",
+                         a->platform_policy ? ", hardware report: " : "", a->platform_policy ? a->platform_facts : "");
         a->warned[0] = '\0';
         a->state.last_ok = a->state.last_poll;
         a->state.last_error[0] = '\0';
@@ -705,6 +724,9 @@ int poller_start(const struct verifier_config *config, struct poller **out) {
                 ret = -ENOMEM;
         if (ret >= 0)
                 ret = webhooks_new(p->multi, config->webhook_url, &p->webhooks);
+        if (ret >= 0)
+                ret = platform_trust_load(config->amd_certs_dir, config->intel_root_ca, config->platform_test_roots,
+                                          &p->platform_trust);
         if (ret >= 0 && pthread_create(&p->evidence_thread, NULL, evidence_main, p) != 0)
                 ret = vm_error(-EAGAIN, "cannot start the evidence thread");
         p->evidence_started = ret >= 0;
@@ -712,6 +734,7 @@ int poller_start(const struct verifier_config *config, struct poller **out) {
                 ret = vm_error(-EAGAIN, "cannot start the poller thread");
         if (ret < 0) {
                 evidence_stop(p);
+                platform_trust_done(&p->platform_trust);
                 webhooks_free(p->webhooks);
                 if (p->multi)
                         curl_multi_cleanup(p->multi);
@@ -735,6 +758,7 @@ void poller_stop(struct poller *p) {
         for (size_t i = 0; i < p->count; i++)
                 polled_free(p, p->agents[i]);
         free(p->agents);
+        platform_trust_done(&p->platform_trust);
         curl_multi_cleanup(p->multi);
         store_free(p->store);
         pthread_cond_destroy(&p->wake);

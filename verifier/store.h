@@ -55,6 +55,7 @@ struct attestation {
         char *tpm_policy;       /* the tenant's policies as given (JSON); NULL when not read or none */
         char *runtime_policy;
         char *mb_policy;
+        char *platform_policy;  /* docs/platforms.md; NULL: none */
         char *payload;          /* the tenant's payload sealed under the vault key; NULL: none */
         char state[16];         /* "polling" or "failed" */
         char failure[1024];     /* why it failed: which check, PCR, entry, path, digest */
@@ -111,7 +112,8 @@ void registered_agent_done(struct registered_agent *agent);
  * registration; polling starts from scratch, but the record of the boot that had its key
  * release is kept (a key is released once per boot). */
 int store_attestation_add(struct store *store, const struct registered_agent *reg, const char *tpm_policy,
-                          const char *runtime_policy, const char *mb_policy, const char *sealed_payload);
+                          const char *runtime_policy, const char *mb_policy, const char *sealed_payload,
+                          const char *platform_policy);
 /* -ENOENT when not enrolled. With `policies`, the policy texts are read too. */
 int store_attestation_get(struct store *store, const char *agent_id, bool policies, struct attestation *a);
 /* Saves the polling state (not the policies) unless the enrolment changed since `a` was read:
@@ -135,6 +137,7 @@ struct enrolment_group {
         char *tpm_policy; /* JSON as given, checked by the group add command */
         char *runtime_policy;
         char *mb_policy;
+        char *platform_policy;
         int64_t created_at;
         bool pin_first_boot_initrd; /* each agent's PCR 9 is pinned by its first boot (§5.6) */
 };
@@ -150,7 +153,7 @@ struct enrolment_token {
 
 /* -EEXIST when the group exists. */
 int store_group_add(struct store *store, const char *name, const char *tpm_policy, const char *runtime_policy,
-                    const char *mb_policy, bool pin_first_boot_initrd, int64_t now);
+                    const char *mb_policy, bool pin_first_boot_initrd, int64_t now, const char *platform_policy);
 /* -ENOENT when there is no such group. */
 int store_group_get(struct store *store, const char *name, struct enrolment_group *g);
 int store_group_foreach(struct store *store, int (*fn)(const struct enrolment_group *g, void *user), void *user);

@@ -8,6 +8,7 @@
 #include "lib/hashalg.h"
 #include "lib/log.h"
 #include "lib/mb_policy.h"
+#include "verifier/platform_policy.h"
 #include "lib/runtime_policy.h"
 #include "verifier/tpm_policy.h"
 
@@ -76,6 +77,14 @@ int tenant_policies_load(const struct verifier_config *config, const struct poli
                 if (ret < 0)
                         ret = vm_error(ret, "%s: %s", src->mb_file, vm_error_detail(ret));
         }
+        if (ret >= 0 && src->platform_file && (ret = read_policy_file(src->platform_file, &out->platform)) >= 0) {
+                struct platform_policy *policy = NULL;
+
+                ret = platform_policy_parse(out->platform, strlen(out->platform), &policy);
+                platform_policy_free(policy);
+                if (ret < 0)
+                        ret = vm_error(ret, "%s: %s", src->platform_file, vm_error_detail(ret));
+        }
         if (ret < 0)
                 policy_texts_done(out);
         return ret;
@@ -85,7 +94,8 @@ void policy_texts_done(struct policy_texts *texts) {
         free(texts->tpm);
         free(texts->runtime);
         free(texts->mb);
-        texts->tpm = texts->runtime = texts->mb = NULL;
+        free(texts->platform);
+        texts->tpm = texts->runtime = texts->mb = texts->platform = NULL;
 }
 
 int policy_texts_check_cmdline(const struct policy_texts *texts, bool payload, bool allow_unpinned, const char *tpm_option) {

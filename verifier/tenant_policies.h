@@ -11,10 +11,11 @@ struct policy_sources {
         const char *tpm_json;     /* or given as text; neither: none */
         const char *runtime_file; /* Keylime's runtime (IMA) policy; NULL: none */
         const char *mb_file;      /* vmattest's measured-boot policy; NULL: none */
+        const char *platform_file; /* vmattest's platform policy (docs/platforms.md); NULL: none */
 };
 
 struct policy_texts {
-        char *tpm, *runtime, *mb; /* malloc'ed; NULL when not given */
+        char *tpm, *runtime, *mb, *platform; /* malloc'ed; NULL when not given */
         bool cmdline_pinned;      /* one of them constrains PCR 9 (the kernel command line) */
 };
 

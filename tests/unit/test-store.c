@@ -244,7 +244,7 @@ static void test_enrolment_pins_the_tpm(void **state) {
         assert_int_equal(store_open(f->path, true, &store), 0);
         tag_for("credential", tag);
         registration(&reg, "192.0.2.1", 9002, tag);
-        assert_int_equal(store_attestation_add(store, &reg, "{}", NULL, NULL, NULL), 0);
+        assert_int_equal(store_attestation_add(store, &reg, "{}", NULL, NULL, NULL, NULL), 0);
         assert_int_equal(store_attestation_get(store, AGENT, false, &a), 0);
         assert_string_equal(a.ek_hash, reg.ek_hash);
         assert_string_equal(a.ak_name, reg.ak_name);
@@ -371,7 +371,7 @@ static void group_with_token(struct store *store, int64_t uses, int64_t expires_
         struct enrolment_token t = { .sha256 = TOKEN_HASH, .group = "web", .uses_left = uses, .expires_at = expires_at,
                                      .created_at = 1000 };
 
-        assert_int_equal(store_group_add(store, "web", "{\"9\": []}", NULL, "{\"mb\": 1}", false, 1000), 0);
+        assert_int_equal(store_group_add(store, "web", "{\"9\": []}", NULL, "{\"mb\": 1}", false, 1000, NULL), 0);
         assert_int_equal(store_token_add(store, &t), 0);
 }
 
@@ -398,7 +398,7 @@ static void test_groups_and_tokens(void **state) {
 
         assert_int_equal(store_open(f->path, true, &store), 0);
         group_with_token(store, 1, 5000);
-        assert_error(store_group_add(store, "web", "{}", NULL, NULL, false, 1), -EEXIST, "group web exists");
+        assert_error(store_group_add(store, "web", "{}", NULL, NULL, false, 1, NULL), -EEXIST, "group web exists");
         assert_error(store_token_add(store, &other), -ENOENT, "no group nogroup");
         assert_int_equal(store_group_get(store, "web", &g), 0);
         assert_string_equal(g.tpm_policy, "{\"9\": []}");
@@ -530,7 +530,7 @@ static void test_escrow(void **state) {
         tag_for("credential", tag);
         registration(&reg, "192.0.2.1", 9002, tag);
         assert_int_equal(store_agent_register(store, &reg), 0);
-        assert_int_equal(store_attestation_add(store, &reg, "{}", NULL, NULL, NULL), 0);
+        assert_int_equal(store_attestation_add(store, &reg, "{}", NULL, NULL, NULL, NULL), 0);
         assert_error(store_attestation_escrow(store, AGENT, 2000, "sealed-1", 3000, &reset), -EAGAIN, "not attested yet");
         quoted(store, AGENT, 1999, 7); /* before the activation */
         assert_error(store_attestation_escrow(store, AGENT, 2000, "sealed-1", 3000, &reset), -EAGAIN, "not attested yet");
@@ -554,7 +554,7 @@ static void test_escrow(void **state) {
         assert_int_equal(store_attestation_save(store, &a), 0);
         assert_error(store_attestation_escrow(store, AGENT, 2000, "sealed-3", 3200, &reset), -EEXIST, "was released");
         /* a tenant's payload is never replaced */
-        assert_int_equal(store_attestation_add(store, &reg, "{}", NULL, NULL, "tenant-sealed"), 0);
+        assert_int_equal(store_attestation_add(store, &reg, "{}", NULL, NULL, "tenant-sealed", NULL), 0);
         quoted(store, AGENT, 2600, 9);
         assert_error(store_attestation_escrow(store, AGENT, 2000, "sealed-4", 3300, &reset), -EEXIST, "the tenant's");
         store_free(store);
@@ -572,7 +572,7 @@ static void test_upgrade_from_version_1(void **state) {
         tag_for("credential", tag);
         registration(&reg, "192.0.2.1", 9002, tag);
         assert_int_equal(store_agent_register(store, &reg), 0);
-        assert_int_equal(store_attestation_add(store, &reg, "{}", NULL, NULL, "sealed"), 0);
+        assert_int_equal(store_attestation_add(store, &reg, "{}", NULL, NULL, "sealed", NULL), 0);
         store_free(store);
         make_database(f->path, "ALTER TABLE attestations DROP COLUMN group_name;"
                                "ALTER TABLE attestations DROP COLUMN payload_origin;"
@@ -584,7 +584,7 @@ static void test_upgrade_from_version_1(void **state) {
         assert_int_equal(store_attestation_get(store, AGENT, false, &a), 0);
         assert_string_equal(a.payload_origin, "tenant");
         assert_int_equal(a.escrow_reset, -1);
-        assert_int_equal(store_group_add(store, "web", "{}", NULL, NULL, false, 1), 0);
+        assert_int_equal(store_group_add(store, "web", "{}", NULL, NULL, false, 1, NULL), 0);
         store_free(store);
         assert_int_equal(pragma_user_version(f->path), 3);
 }
@@ -602,8 +602,8 @@ static void test_upgrade_from_version_2(void **state) {
         tag_for("credential", tag);
         registration(&reg, "192.0.2.1", 9002, tag);
         assert_int_equal(store_agent_register(store, &reg), 0);
-        assert_int_equal(store_attestation_add(store, &reg, "{}", NULL, NULL, "sealed"), 0);
-        assert_int_equal(store_group_add(store, "web", "{}", NULL, NULL, false, 1), 0);
+        assert_int_equal(store_attestation_add(store, &reg, "{}", NULL, NULL, "sealed", NULL), 0);
+        assert_int_equal(store_group_add(store, "web", "{}", NULL, NULL, false, 1, NULL), 0);
         store_free(store);
         make_database(f->path, "ALTER TABLE attestations DROP COLUMN pcr9_pin_required;"
                                "ALTER TABLE attestations DROP COLUMN pcr9_pinned_by;"
@@ -642,7 +642,7 @@ static void test_pcr9_pin(void **state) {
         tag_for("credential", tag);
         registration(&reg, "192.0.2.1", 9002, tag);
         assert_int_equal(store_agent_register(store, &reg), 0);
-        assert_int_equal(store_attestation_add(store, &reg, "{}", NULL, NULL, NULL), 0);
+        assert_int_equal(store_attestation_add(store, &reg, "{}", NULL, NULL, NULL, NULL), 0);
         quoted(store, AGENT, 2500, 7);
         assert_error(store_attestation_pin_pcr9(store, AGENT, 2000, PCR9_A, 3000, &reset), -EACCES,
                      "not enrolled by a group with --pin-first-boot-initrd");
@@ -650,7 +650,7 @@ static void test_pcr9_pin(void **state) {
 
         /* enrolled by a group that pins PCR 9 by the first boot */
         assert_int_equal(store_group_add(store, "pinned", "{\"9\": [\"" PCR9_B "\"], \"0\": [\"" PCR9_B "\"], \"mask\": \"0x201\"}",
-                                         NULL, NULL, true, 1000),
+                                         NULL, NULL, true, 1000, NULL),
                          0);
         assert_int_equal(store_token_add(store, &t), 0);
         register_with_token(store, AGENT, "credential", tag_sha256);

@@ -1,0 +1,33 @@
+/* The hardware report an agent serves beside its integrity quote (docs/protocol.md §5.7),
+ * judged against the tenant's platform policy: the report must be the platform's the policy
+ * names (the policy, not the agent's `provider`, decides how it is parsed), signed through the
+ * vendor's pinned root, and bind this poll's nonce and the Names of the AK and EK the registrar
+ * holds (lib/tsm_binding.h), so that it cannot be replayed or come from another VM's vTPM. */
+#pragma once
+
+#include <json-c/json.h>
+#include <stddef.h>
+#include <tss2/tss2_tpm2_types.h>
+
+#include "verifier/platform_policy.h"
+
+struct platform_trust {
+        struct snp_trust snp;
+        struct tdx_trust tdx;
+        STACK_OF(X509) *test_roots; /* owned; shared by snp and tdx */
+};
+
+/* `amd_certs_dir`: AMD's ASK/ARK bundles (a missing directory leaves SEV-SNP without AMD's
+ * chain: a warning, every SNP report then fails); `intel_root`: Intel's SGX root CA file, read
+ * at each check; `test_roots` ("" for none): a PEM file of roots trusted WITHOUT the vendors'
+ * pins, for test doubles only. */
+int platform_trust_load(const char *amd_certs_dir, const char *intel_root, const char *test_roots,
+                        struct platform_trust *trust);
+void platform_trust_done(struct platform_trust *trust);
+
+/* 0 when results' `platform_evidence` passes `policy`; -EPERM (a check failed, or the member is
+ * missing) or -EBADMSG (it is malformed) with a detail that starts "platform evidence" and
+ * names the check. `facts` (may be NULL) gets one line of what was found, for logs. */
+int platform_evidence_check(const struct platform_policy *policy, const struct platform_trust *trust,
+                            json_object *results, const char *nonce, const TPM2B_PUBLIC *ak, const TPM2B_PUBLIC *ek,
+                            char *facts, size_t facts_size);
