@@ -46,8 +46,8 @@ static int base64url_decode(const char *member, const char *text, uint8_t **out,
                 char c = text[i];
 
                 if (c == '+' || c == '/' || c == '=')
-                        return vm_error(-EBADMSG, "HCL runtime data: HCLAkPub %s: '%c' at offset %zu is not base64url", member,
-                                        c, i);
+                        return vm_error(-EBADMSG, "HCL runtime data: HCLAkPub %s: '%c' at offset %zu is not base64url",
+                                        member, c, i);
                 standard[i] = c == '-' ? '+' : c == '_' ? '/' : c;
         }
         while (len % 4)
@@ -80,7 +80,8 @@ static int parse_ak(json_object *jwk, EVP_PKEY **key) {
         int ret;
 
         vm_error_clear();
-        if (json_member_string(jwk, "kty", 16, false, &kty) < 0 || json_member_string(jwk, "n", JWK_N_TEXT_MAX, false, &n_text) < 0 ||
+        if (json_member_string(jwk, "kty", 16, false, &kty) < 0 ||
+            json_member_string(jwk, "n", JWK_N_TEXT_MAX, false, &n_text) < 0 ||
             json_member_string(jwk, "e", JWK_E_TEXT_MAX, false, &e_text) < 0)
                 return vm_error(-EBADMSG, "HCL runtime data: HCLAkPub: %s", vm_error_detail(-EBADMSG));
         if (strcmp(kty, "RSA") != 0)
@@ -123,8 +124,8 @@ static int parse_keys(json_object *root, struct hcl_runtime_data *runtime) {
                         return vm_error(-EBADMSG, "HCL runtime data: keys[%zu]: %s", i, vm_error_detail(-EBADMSG));
                 for (size_t j = 0; j < i; j++)
                         if (strcmp(runtime->kids[j], kid) == 0)
-                                return vm_error(-EBADMSG, "HCL runtime data: keys[%zu] and keys[%zu] both have kid \"%s\"", j,
-                                                i, kid);
+                                return vm_error(-EBADMSG, "HCL runtime data: keys[%zu] and keys[%zu] both have kid \"%s\"",
+                                                j, i, kid);
                 memcpy(runtime->kids[i], kid, strlen(kid) + 1);
                 runtime->n_keys = i + 1;
                 if (strcmp(kid, HCL_AK_KID) == 0) {

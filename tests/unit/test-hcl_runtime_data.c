@@ -131,8 +131,10 @@ static void test_keys_refused(void **state) {
         /* no HCLAkPub: the AK renamed, leaving only the EK */
         assert_variant_refused("\"kid\":\"HCLAkPub\"", "\"kid\":\"HCLAkPub2\"", "no key with kid \"HCLAkPub\"");
         /* two keys of one kid: either way round */
-        assert_variant_refused("\"kid\":\"HCLEkPub\"", "\"kid\":\"HCLAkPub\"", "keys[0] and keys[1] both have kid \"HCLAkPub\"");
-        assert_variant_refused("\"kid\":\"HCLAkPub\"", "\"kid\":\"HCLEkPub\"", "keys[0] and keys[1] both have kid \"HCLEkPub\"");
+        assert_variant_refused("\"kid\":\"HCLEkPub\"", "\"kid\":\"HCLAkPub\"",
+                               "keys[0] and keys[1] both have kid \"HCLAkPub\"");
+        assert_variant_refused("\"kid\":\"HCLAkPub\"", "\"kid\":\"HCLEkPub\"",
+                               "keys[0] and keys[1] both have kid \"HCLEkPub\"");
         assert_variant_refused("\"kid\":\"HCLEkPub\",", "", "keys[1]: missing kid");
         assert_variant_refused("\"kid\":\"HCLEkPub\"", "\"kid\":7", "keys[1]: kid is not a string");
         assert_variant_refused("{\"keys\":[", "{\"keys\":[3,", "keys[0] is not an object");
@@ -151,7 +153,8 @@ static void test_keys_refused(void **state) {
         assert_variant_refused("\"n\":\"tegZ", "\"n\":\"teg", "HCLAkPub n: 341 base64url characters is no whole byte");
         assert_variant_refused("\"e\":\"AQAB\",\"n\":\"tegZ", "\"e\":\"\",\"n\":\"tegZ", "HCLAkPub e is 0 bytes");
         assert_variant_refused("\"e\":\"AQAB\",\"n\":\"tegZ", "\"e\":\"AAAAAQAB\",\"n\":\"tegZ", "HCLAkPub e is 6 bytes");
-        assert_variant_refused("\"e\":\"AQAB\",\"n\":\"tegZ", "\"e\":\"AQABAQABAQABAQAB\",\"n\":\"tegZ", "HCLAkPub: e is longer");
+        assert_variant_refused("\"e\":\"AQAB\",\"n\":\"tegZ", "\"e\":\"AQABAQABAQABAQAB\",\"n\":\"tegZ",
+                               "HCLAkPub: e is longer");
         assert_variant_refused("\"n\":\"tegZ", "\"n\":\"AQ\",\"x\":\"", "HCLAkPub n is 1 bytes");
 }
 

@@ -159,7 +159,8 @@ static void test_tdx(void **state) {
         assert_int_equal(evidence.runtime.n_keys, 2);
         hcl_evidence_clear(&evidence);
 
-        assert_error(verify_bytes(data, size, HCL_REPORT_TDX, AZURE "akpub.pem", &evidence), -EPERM, "HCLAkPub is not the AK");
+        assert_error(verify_bytes(data, size, HCL_REPORT_TDX, AZURE "akpub.pem", &evidence), -EPERM,
+                     "HCLAkPub is not the AK");
 }
 
 /* The report's type is checked against the policy's, and for TDX against the TDREPORT's own
@@ -258,9 +259,10 @@ static void test_rebound(void **state) {
         }
         {
                 /* HCLAkPub another key: the AK renamed, the EK named HCLAkPub */
-                _cleanup_(freep) uint8_t *step =
-                        report_with(AZURE "hcl-report-tdx.bin", "\"kid\":\"HCLAkPub\"", "\"kid\":\"HCLOldAk\"", false, &size);
-                _cleanup_(freep) uint8_t *data = rewrite(step, size, "\"kid\":\"HCLEkPub\"", "\"kid\":\"HCLAkPub\"", true, &size);
+                _cleanup_(freep) uint8_t *step = report_with(AZURE "hcl-report-tdx.bin", "\"kid\":\"HCLAkPub\"",
+                                                             "\"kid\":\"HCLOldAk\"", false, &size);
+                _cleanup_(freep) uint8_t *data =
+                        rewrite(step, size, "\"kid\":\"HCLEkPub\"", "\"kid\":\"HCLAkPub\"", true, &size);
 
                 assert_error(verify_bytes(data, size, HCL_REPORT_TDX, VECTOR("hcl-akpub-tdx.pem"), &evidence), -EPERM,
                              "HCLAkPub is not the AK that signs the agent's quotes");
@@ -268,8 +270,8 @@ static void test_rebound(void **state) {
         }
         {
                 /* no HCLAkPub: refused by the binding when REPORT_DATA is left alone, else by name */
-                _cleanup_(freep) uint8_t *unbound =
-                        report_with(AZURE "hcl-report-tdx.bin", "\"kid\":\"HCLAkPub\"", "\"kid\":\"HCLOldAk\"", false, &size);
+                _cleanup_(freep) uint8_t *unbound = report_with(AZURE "hcl-report-tdx.bin", "\"kid\":\"HCLAkPub\"",
+                                                                "\"kid\":\"HCLOldAk\"", false, &size);
                 _cleanup_(freep) uint8_t *data =
                         report_with(AZURE "hcl-report-tdx.bin", "\"kid\":\"HCLAkPub\"", "\"kid\":\"HCLOldAk\"", true, &size);
 
@@ -338,7 +340,8 @@ static char *quote_bin_as_string(struct pcr_values *pcrs) {
         signature.signature.rsassa.hash = TPM2_ALG_SHA256;
         signature.signature.rsassa.sig.size = (UINT16)sig_size;
         memcpy(signature.signature.rsassa.sig.buffer, sig, sig_size);
-        assert_int_equal(tpmt_signature_marshal(&signature, parts.signature, sizeof(parts.signature), &parts.signature_size), 0);
+        assert_int_equal(
+                tpmt_signature_marshal(&signature, parts.signature, sizeof(parts.signature), &parts.signature_size), 0);
         assert_int_equal(pcrblob_encode(pcrs, parts.pcrblob, sizeof(parts.pcrblob), &parts.pcrblob_size), 0);
         assert_int_equal(quote_string_encode(&parts, &text), 0);
         return text;
