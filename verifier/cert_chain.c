@@ -13,7 +13,6 @@
 /* A PEM file of a chain is a few KiB; a bound keeps a hostile file from being read whole. */
 #define CERT_PEM_FILE_MAX (256 * 1024)
 
-DEFINE_POINTER_CLEANUP(X509, X509_free)
 DEFINE_POINTER_CLEANUP(X509_STORE, X509_STORE_free)
 DEFINE_POINTER_CLEANUP(X509_STORE_CTX, X509_STORE_CTX_free)
 DEFINE_POINTER_CLEANUP(BIO, BIO_free)
