@@ -43,7 +43,10 @@ int agent_identity_open(const struct agent_config *config, const char *tcti, enu
         ret = tpm_open(tcti, &id->tpm);
         if (ret >= 0)
                 ret = ek_open(id->tpm, config->tpm_encryption_alg, config->ek_handle, &id->ek);
-        if (ret >= 0) {
+        if (ret >= 0)
+                ret = platform_ak_open(id->tpm, config->ak_source, config->ak_handle, config->tpm_hash_alg, &id->ak,
+                                       &id->platform);
+        if (ret >= 0 && !id->platform.source) {
                 ret = ak_load(id->tpm, config->ak_handle, config->tpm_hash_alg, &id->ak);
                 if (ret == -ENOENT && mtls == MTLS_HANDOVER)
                         ret = vm_error(ret, "the handed-over AK 0x%08x is not in the TPM", config->ak_handle);
@@ -65,6 +68,7 @@ void agent_identity_close(struct agent_identity *id) {
         if (id->tpm) {
                 ak_close(id->tpm, &id->ak);
                 ek_free(id->tpm, id->ek);
+                platform_ak_done(&id->platform);
                 tpm_free(id->tpm);
         }
         mtls_identity_free(&id->mtls);

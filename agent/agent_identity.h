@@ -8,6 +8,7 @@
 #include "agent/ek.h"
 #include "agent/handover.h"
 #include "agent/mtls.h"
+#include "agent/platform_ak.h"
 #include "agent/tpm.h"
 #include "lib/agent_id.h"
 
@@ -15,6 +16,7 @@ struct agent_identity {
         struct tpm *tpm;
         struct ek *ek;
         struct ak ak;
+        struct platform_ak platform; /* a cloud's AK and its certificate; source NULL: our own AK */
         char agent_id[AGENT_ID_MAX + 1];
         struct mtls_identity mtls;
 };

@@ -55,12 +55,12 @@ static int ak_fill(struct tpm *tpm, struct ak *ak, TPM2_ALG_ID hash_alg) {
         Esys_Free(pub);
         ret = ak_check_public(&ak->public, hash_alg);
         if (ret < 0)
-                return vm_error(-EEXIST, "handle 0x%08x does not hold a vmattest AK: %s (evict it or choose another ak_handle)",
-                                ak->persistent, vm_error_detail(ret));
+                return vm_error(-EEXIST, "handle 0x%08x does not hold a vmattest AK: %s", ak->persistent,
+                                vm_error_detail(ret));
         return tpm2b_public_name(&ak->public, &ak->name);
 }
 
-int ak_load(struct tpm *tpm, TPM2_HANDLE persistent, TPM2_ALG_ID hash_alg, struct ak *ak) {
+int ak_load_platform(struct tpm *tpm, TPM2_HANDLE persistent, TPM2_ALG_ID hash_alg, struct ak *ak) {
         TSS2_RC rc;
         int ret;
 
@@ -73,6 +73,33 @@ int ak_load(struct tpm *tpm, TPM2_HANDLE persistent, TPM2_ALG_ID hash_alg, struc
                 if ((tpm_rc_base(rc) & ~TPM2_RC_N_MASK) == TPM2_RC_HANDLE)
                         return -ENOENT;
                 return tpm_failed(rc, "loading the persistent AK");
+        }
+        ret = ak_fill(tpm, ak, hash_alg);
+        if (ret < 0)
+                ak_close(tpm, ak);
+        return ret;
+}
+
+int ak_load(struct tpm *tpm, TPM2_HANDLE persistent, TPM2_ALG_ID hash_alg, struct ak *ak) {
+        int ret = ak_load_platform(tpm, persistent, hash_alg, ak);
+
+        if (ret == -EEXIST)
+                ret = vm_error(ret, "%s (evict it or choose another ak_handle)", vm_error_detail(ret));
+        return ret;
+}
+
+int ak_persist(struct tpm *tpm, ESYS_TR loaded, TPM2_HANDLE persistent, TPM2_ALG_ID hash_alg, struct ak *ak) {
+        int ret;
+
+        memset(ak, 0, sizeof(*ak));
+        ak->persistent = persistent;
+        ret = TPM_RUN("TPM2_EvictControl (persist AK)",
+                      Esys_EvictControl(tpm->esys, ESYS_TR_RH_OWNER, loaded, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+                                        ESYS_TR_NONE, persistent, &ak->handle));
+        Esys_FlushContext(tpm->esys, loaded);
+        if (ret < 0) {
+                ak->handle = ESYS_TR_NONE;
+                return vm_error(ret, "cannot keep the AK at handle 0x%08x: %s", persistent, vm_error_detail(ret));
         }
         ret = ak_fill(tpm, ak, hash_alg);
         if (ret < 0)
@@ -115,19 +142,7 @@ int ak_create(struct tpm *tpm, const struct ek *ek, TPM2_HANDLE persistent, TPM2
         Esys_Free(out_public);
         if (ret < 0)
                 return ret;
-
-        ret = TPM_RUN("TPM2_EvictControl (persist AK)",
-                      Esys_EvictControl(tpm->esys, ESYS_TR_RH_OWNER, loaded, ESYS_TR_PASSWORD, ESYS_TR_NONE,
-                                        ESYS_TR_NONE, persistent, &ak->handle));
-        Esys_FlushContext(tpm->esys, loaded);
-        if (ret < 0) {
-                ak->handle = ESYS_TR_NONE;
-                return vm_error(ret, "cannot keep the AK at handle 0x%08x: %s", persistent, vm_error_detail(ret));
-        }
-        ret = ak_fill(tpm, ak, hash_alg);
-        if (ret < 0)
-                ak_close(tpm, ak);
-        return ret;
+        return ak_persist(tpm, loaded, persistent, hash_alg, ak);
 }
 
 void ak_close(struct tpm *tpm, struct ak *ak) {

@@ -21,6 +21,12 @@ struct ak {
 /* Loads the AK at `persistent`: -ENOENT when the handle is empty; an error when it holds a
  * key that is not a restricted RSASSA signing key of hash `hash_alg`. */
 int ak_load(struct tpm *tpm, TPM2_HANDLE persistent, TPM2_ALG_ID hash_alg, struct ak *ak);
+/* The same for an AK the platform made (a cloud's: agent/platform_ak.h): the detail says what
+ * the key lacks, without advice about ak_handle. */
+int ak_load_platform(struct tpm *tpm, TPM2_HANDLE persistent, TPM2_ALG_ID hash_alg, struct ak *ak);
+/* Makes the loaded object `loaded` persistent at `persistent` (flushing `loaded`) and opens it
+ * as the AK: an error when it is not a key an AK must be. */
+int ak_persist(struct tpm *tpm, ESYS_TR loaded, TPM2_HANDLE persistent, TPM2_ALG_ID hash_alg, struct ak *ak);
 /* Creates an AK under `ek` and makes it persistent at `persistent`. */
 int ak_create(struct tpm *tpm, const struct ek *ek, TPM2_HANDLE persistent, TPM2_ALG_ID hash_alg, struct ak *ak);
 void ak_close(struct tpm *tpm, struct ak *ak);

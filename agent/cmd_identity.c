@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "agent/ak.h"
+#include "agent/platform_ak.h"
 #include "agent/ek.h"
 #include "agent/subcommands.h"
 #include "lib/cleanup.h"
@@ -85,7 +86,8 @@ static int identity_describe(const struct ek *ek, const struct ak *ak, struct id
         return 0;
 }
 
-static void identity_print(const struct cli *cli, const struct ek *ek, const struct ak *ak, const struct identity *id) {
+static void identity_print(const struct cli *cli, const struct ek *ek, const struct ak *ak,
+                           const struct platform_ak *platform, const struct identity *id) {
         char handle[16], cert_index[16];
 
         snprintf(handle, sizeof(handle), "0x%08x", ak->persistent);
@@ -108,6 +110,8 @@ static void identity_print(const struct cli *cli, const struct ek *ek, const str
                 json_object_object_add(ak_obj, "name", json_object_new_string(id->ak_name_hex));
                 json_object_object_add(ak_obj, "aik_tpm", json_object_new_string(id->ak_public_b64));
                 json_object_object_add(ak_obj, "created", json_object_new_boolean(id->ak_created));
+                json_object_object_add(ak_obj, "source", json_object_new_string(platform->source ? platform->source
+                                                                                                 : "agent"));
                 json_object_object_add(root, "ek", ek_obj);
                 json_object_object_add(root, "ak", ak_obj);
                 cli_print_json(root);
@@ -123,6 +127,7 @@ static void identity_print(const struct cli *cli, const struct ek *ek, const str
                 printf("ek certificate:   none in this TPM\n");
         printf("ak handle:        %s%s\n", handle, id->ak_created ? " (created now)" : "");
         printf("ak name:          %s\n", id->ak_name_hex);
+        printf("ak source:        %s\n", platform->source ? platform->source : "agent (its own, under the EK)");
 }
 
 int cmd_identity(int argc, char **argv, struct cli *cli) {
@@ -137,6 +142,7 @@ int cmd_identity(int argc, char **argv, struct cli *cli) {
         struct identity id = { 0 };
         struct ek *ek = NULL;
         struct ak ak = { .handle = ESYS_TR_NONE };
+        struct platform_ak platform = { 0 };
         TPM2_HANDLE ak_handle;
         int opt, ret;
 
@@ -173,7 +179,10 @@ int cmd_identity(int argc, char **argv, struct cli *cli) {
         ret = cli_open_tpm(cli, &tpm);
         if (ret >= 0)
                 ret = ek_open(tpm, ek_alg, cli->config.ek_handle, &ek);
-        if (ret >= 0) {
+        /* --ak-handle names the agent's own AK; without it, ak_source says whose */
+        if (ret >= 0 && !ak_handle_arg)
+                ret = platform_ak_open(tpm, cli->config.ak_source, ak_handle, cli->config.tpm_hash_alg, &ak, &platform);
+        if (ret >= 0 && !platform.source) {
                 ret = ak_load(tpm, ak_handle, cli->config.tpm_hash_alg, &ak);
                 if (ret == -ENOENT) {
                         log_info("no AK at handle 0x%08x yet: creating one under the EK", ak_handle);
@@ -184,8 +193,9 @@ int cmd_identity(int argc, char **argv, struct cli *cli) {
         if (ret >= 0)
                 ret = identity_describe(ek, &ak, &id);
         if (ret >= 0)
-                identity_print(cli, ek, &ak, &id);
+                identity_print(cli, ek, &ak, &platform, &id);
         identity_done(&id);
+        platform_ak_done(&platform);
         if (tpm) {
                 ak_close(tpm, &ak);
                 ek_free(tpm, ek);

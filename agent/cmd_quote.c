@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "agent/ak.h"
+#include "agent/platform_ak.h"
 #include "agent/quote.h"
 #include "agent/subcommands.h"
 #include "agent/tsm_evidence.h"
@@ -101,6 +102,8 @@ int cmd_quote(int argc, char **argv, struct cli *cli) {
         _cleanup_(freep) char *quote_string = NULL;
         json_object *evidence = NULL;
         struct ak ak = { .handle = ESYS_TR_NONE };
+        struct platform_ak platform = { 0 };
+        bool from_platform = false;
         struct quote_parts parts;
         struct quote_request req = { 0 };
         TPM2_HANDLE ak_handle;
@@ -153,7 +156,13 @@ int cmd_quote(int argc, char **argv, struct cli *cli) {
         req.nonce_size = strlen(nonce);
 
         ret = cli_open_tpm(cli, &tpm);
-        if (ret >= 0) {
+        /* --ak-handle names the agent's own AK; without it, ak_source says whose */
+        if (ret >= 0 && !ak_handle_arg) {
+                ret = platform_ak_open(tpm, cli->config.ak_source, ak_handle, cli->config.tpm_hash_alg, &ak, &platform);
+                from_platform = platform.source != NULL;
+                platform_ak_done(&platform);
+        }
+        if (ret >= 0 && !from_platform) {
                 ret = ak_load(tpm, ak_handle, cli->config.tpm_hash_alg, &ak);
                 if (ret == -ENOENT)
                         ret = vm_error(-ENOENT, "no AK at handle 0x%08x: run 'vmattest identity' first", ak_handle);

@@ -9,6 +9,7 @@
 
 #include "agent/ak.h"
 #include "agent/ek.h"
+#include "agent/platform_ak.h"
 #include "agent/tpm.h"
 #include "agent/tsm_report.h"
 #include "lib/agent_id.h"
@@ -46,6 +47,12 @@ static int parse_handle(const char *value, void *field, size_t size, char *why, 
         if (!tpm_persistent_handle_parse(value, field))
                 return snprintf(why, why_size, "\"%s\" is not a persistent handle 0x81xxxxxx", value), -1;
         return 0;
+}
+
+static int parse_ak_source(const char *value, void *field, size_t size, char *why, size_t why_size) {
+        if (!ak_source_valid(value))
+                return snprintf(why, why_size, "\"%s\" is not auto, agent, azure or gce", value), -1;
+        return conf_parse_string(value, field, size, why, why_size);
 }
 
 static int parse_ek_handle(const char *value, void *field, size_t size, char *why, size_t why_size) {
@@ -217,6 +224,7 @@ static const struct conf_key agent_keys[] = {
         KEY(tpm_signing_alg, parse_sign_alg),
         KEY(ek_handle, parse_ek_handle),
         KEY(ak_handle, parse_handle),
+        KEY(ak_source, parse_ak_source),
         KEY(tcti, conf_parse_string),
         KEY(registrar_tls, conf_parse_bool),
         KEY(registrar_tls_ca_cert, conf_parse_string),
@@ -284,6 +292,7 @@ void agent_config_defaults(struct agent_config *config) {
         strcpy(config->ip, "127.0.0.1");
         strcpy(config->registrar_ip, "127.0.0.1");
         strcpy(config->tpm_encryption_alg, "rsa");
+        strcpy(config->ak_source, "auto");
         strcpy(config->registrar_tls_ca_cert, "/etc/vmattest/registrar-ca.pem");
 }
 
@@ -334,7 +343,8 @@ int agent_config_get(const struct agent_config *config, const char *name, char *
                 else if (key.parse == agent_config_parse_timeout)
                         key.parse = conf_parse_uint;
                 else if (key.parse == parse_uuid || key.parse == parse_fallback || key.parse == parse_ek_alg ||
-                         key.parse == parse_platform_report || key.parse == parse_service_provider)
+                         key.parse == parse_platform_report || key.parse == parse_service_provider ||
+                         key.parse == parse_ak_source)
                         key.parse = conf_parse_string;
                 ret = conf_format(&key, config, out, size);
                 if (ret == -ENOTSUP)

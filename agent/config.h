@@ -24,6 +24,7 @@ struct agent_config {
         TPM2_ALG_ID tpm_signing_alg;
         TPM2_HANDLE ek_handle;     /* 0 = "generate" */
         TPM2_HANDLE ak_handle;
+        char ak_source[8];         /* auto, agent, azure, gce: whose AK (agent/platform_ak.h) */
         char tcti[256];
         /* registration (docs/protocol.md §1) */
         bool registrar_tls;            /* HTTPS to the registrar (the default; else plain HTTP) */

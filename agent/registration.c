@@ -16,14 +16,20 @@
 #include "lib/secret.h"
 #include "lib/tpm2b.h"
 
-static json_object *registration_body(const struct agent_config *config, const struct ek *ek, const struct ak *ak,
-                                      const char *mtls_cert) {
+static json_object *registration_body(const struct agent_config *config, const struct agent_identity *id) {
+        const struct ek *ek = id->ek;
+        /* with a cloud's AK, its certificate is the proof of the TPM (docs/protocol.md, "AK
+         * certificate at registration"); the registrar refuses a registration any of whose
+         * certificates fails, and the EK certificate of such a vTPM chains to a CA the tenant
+         * need not know: it is left out */
+        bool platform = id->platform.source != NULL;
         _cleanup_(freep) char *ek_tpm = tpm2b_public_base64(&ek->public);
-        _cleanup_(freep) char *aik_tpm = tpm2b_public_base64(&ak->public);
-        _cleanup_(freep) char *ekcert = ek->cert_der ? base64_encode(ek->cert_der, ek->cert_size) : NULL;
+        _cleanup_(freep) char *aik_tpm = tpm2b_public_base64(&id->ak.public);
+        _cleanup_(freep) char *ekcert = ek->cert_der && !platform ? base64_encode(ek->cert_der, ek->cert_size) : NULL;
+        _cleanup_(freep) char *ak_cert = platform ? base64_encode(id->platform.cert_der, id->platform.cert_size) : NULL;
         json_object *body;
 
-        if (!ek_tpm || !aik_tpm || (ek->cert_der && !ekcert))
+        if (!ek_tpm || !aik_tpm || (ek->cert_der && !platform && !ekcert) || (platform && !ak_cert))
                 return NULL;
         body = json_object_new_object();
         if (!body)
@@ -32,7 +38,9 @@ static json_object *registration_body(const struct agent_config *config, const s
         /* docs/protocol.md §1: the leaf certificate only, or null when the TPM has none */
         json_object_object_add(body, "ekcert", ekcert ? json_object_new_string(ekcert) : NULL);
         json_object_object_add(body, "aik_tpm", json_object_new_string(aik_tpm));
-        json_object_object_add(body, "mtls_cert", json_object_new_string(mtls_cert));
+        if (ak_cert)
+                json_object_object_add(body, "ak_cert", json_object_new_string(ak_cert));
+        json_object_object_add(body, "mtls_cert", json_object_new_string(id->mtls.cert_pem));
         json_object_object_add(body, "ip", json_object_new_string(config->contact_ip));
         json_object_object_add(body, "port", json_object_new_int(config->contact_port));
         return body;
@@ -123,7 +131,7 @@ int agent_register(const struct agent_config *config, struct agent_identity *id,
         if (enrol_token && !config->registrar_tls)
                 return vm_error(-EINVAL, "an enrolment token goes to the registrar's TLS port only: set registrar_tls "
                                          "= true (and registrar_tls_ca_cert)");
-        body = registration_body(config, id->ek, &id->ak, id->mtls.cert_pem);
+        body = registration_body(config, id);
         if (!body)
                 return -ENOMEM;
         ret = registration_body_text(body, enrol_token, &text);

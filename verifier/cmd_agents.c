@@ -61,6 +61,7 @@ static int print_agent(const struct registered_agent *agent, void *user) {
                 json_object_object_add(obj, "ak_name", json_object_new_string(agent->ak_name));
                 json_object_object_add(obj, "state", json_object_new_string(agent_state(agent)));
                 json_object_object_add(obj, "ek_certificate", json_object_new_boolean(agent->ekcert != NULL));
+                json_object_object_add(obj, "identity_proof", json_object_new_string(agent->identity_proof));
                 json_object_object_add(obj, "regcount", json_object_new_int((int)agent->regcount));
                 json_object_object_add(obj, "last_seen", json_object_new_string(seen));
                 json_object_object_add(obj, "contact", agent->active ? json_object_new_string(agent->ip) : NULL);
@@ -71,8 +72,9 @@ static int print_agent(const struct registered_agent *agent, void *user) {
                 snprintf(state, sizeof(state), "%s%s", agent_state(agent),
                          agent->active && agent->pending_tag_sha256[0] ? "+pending" : "");
                 /* the id last: hash_ek ids are 64 characters */
-                printf("%-14s %4u  %-20s  %-16.16s  %-20.20s  %s\n", state, agent->regcount, seen, agent->ek_hash,
-                       agent->ak_name, agent->agent_id);
+                printf("%-14s %4u  %-20s  %-16.16s  %-20.20s  %-14s  %s\n", state, agent->regcount, seen,
+                       agent->ek_hash, agent->ak_name, agent->identity_proof[0] ? agent->identity_proof : "-",
+                       agent->agent_id);
         }
         return 0;
 }
@@ -110,7 +112,7 @@ int cmd_agents(int argc, char **argv, const char *config_path) {
         ret = store_open(config.database, false, &store);
         if (ret >= 0) {
                 if (!array)
-                        printf("%-14s %4s  %-20s  %-16s  %-20s  %s\n", "STATE", "REGS", "LAST SEEN", "EK HASH", "AK NAME",
+                        printf("%-14s %4s  %-20s  %-16s  %-20s  %-14s  %s\n", "STATE", "REGS", "LAST SEEN", "EK HASH", "AK NAME", "PROOF",
                                "AGENT");
                 ret = store_agent_foreach(store, print_agent, array);
         }

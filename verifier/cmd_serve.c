@@ -106,6 +106,8 @@ int cmd_serve(int argc, char **argv, const char *config_path) {
         ret = store_open(config.database, true, &registrar.store);
         if (ret >= 0)
                 ret = ek_trust_load(config.tpm_cert_store, &registrar.trust);
+        if (ret >= 0)
+                ret = identity_trust_load(config.ak_cert_store, config.ek_pinned_store, &registrar.identity);
         if (ret >= 0 && config.tls_port)
                 ret = http_tls_server_context(config.server_cert, config.server_key,
                                               config.trusted_client_ca[0] ? config.trusted_client_ca : NULL, false,
@@ -128,8 +130,11 @@ int cmd_serve(int argc, char **argv, const char *config_path) {
                 ret = poller_start(&config, &poller);
         if (ret >= 0) {
                 registrar.poller = poller;
-                log_info("registrar ready: %u trusted EK CA certificate(s) from %s, database %s",
-                         ek_trust_count(registrar.trust), config.tpm_cert_store, config.database);
+                log_info("registrar ready: %u trusted EK CA certificate(s) from %s, %d AK CA certificate(s) from %s, "
+                         "%zu pinned EK(s) from %s, database %s",
+                         ek_trust_count(registrar.trust), config.tpm_cert_store, sk_X509_num(registrar.identity.ak_roots),
+                         config.ak_cert_store, registrar.identity.ek_pinned_count, config.ek_pinned_store,
+                         config.database);
                 if (config.port)
                         log_info("registrar listening on http://%s:%u", config.ip, config.port);
                 if (config.tls_port)
@@ -152,6 +157,7 @@ int cmd_serve(int argc, char **argv, const char *config_path) {
                 event_base_free(base);
         SSL_CTX_free(tls_ctx);
         ek_trust_free(registrar.trust);
+        identity_trust_done(&registrar.identity);
         store_free(registrar.store);
         return ret < 0 ? EXIT_FAILED : EXIT_OK;
 }

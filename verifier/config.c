@@ -54,6 +54,8 @@ static const struct conf_key verifier_keys[] = {
         KEY("registrar", trusted_client_ca, conf_parse_string),
         KEY("registrar", tpm_cert_store, conf_parse_string),
         KEY("registrar", ek_allowlist, conf_parse_list),
+        KEY("registrar", ak_cert_store, conf_parse_string),
+        KEY("registrar", ek_pinned_store, conf_parse_string),
         KEY("registrar", max_connections, parse_positive),
         KEY("registrar", request_deadline, parse_positive),
         KEY("registrar", max_agents, parse_positive),
@@ -87,6 +89,8 @@ void verifier_config_defaults(struct verifier_config *config) {
         strcpy(config->server_cert, "/etc/vmattest/registrar-cert.pem");
         strcpy(config->server_key, "/etc/vmattest/registrar-key.pem");
         strcpy(config->tpm_cert_store, "/etc/vmattest/tpm_cert_store");
+        strcpy(config->ak_cert_store, "/etc/vmattest/ak_cert_store");
+        strcpy(config->ek_pinned_store, "/etc/vmattest/ek_pinned_store");
         strcpy(config->database, "/var/lib/vmattest-verifier/verifier.sqlite");
         strcpy(config->amd_certs_dir, SNP_AMD_CERTS_DIR);
         strcpy(config->intel_root_ca, TDX_INTEL_ROOT_FILE);

@@ -19,6 +19,8 @@ struct verifier_config {
         char trusted_client_ca[256]; /* on the TLS port, GET and DELETE need a client certificate from this CA */
         char tpm_cert_store[256]; /* directory of PEM CA certificates EK certificates must chain to */
         char ek_allowlist[8192];  /* EK hashes (hash_ek) accepted without EK certificate; the key repeats */
+        char ak_cert_store[256];  /* directory of CA certificates (PEM/DER) a cloud vTPM's ak_cert must chain to */
+        char ek_pinned_store[256]; /* directory of PEM EK public keys accepted without EK certificate */
         unsigned max_connections;  /* open at once on each port; more are closed on accept */
         unsigned request_deadline; /* seconds a client has to send a whole request */
         unsigned max_agents;       /* registrations held at most (a new id beyond: 503) */

@@ -21,6 +21,7 @@
 #include "lib/tpmkey.h"
 #include "lib/http_server.h"
 #include "verifier/escrow.h"
+#include "verifier/identity_proof.h"
 #include "verifier/pcr9_pin.h"
 #include "verifier/registration_body.h"
 
@@ -118,20 +119,30 @@ static bool same_bytes(const uint8_t *a, size_t a_size, const uint8_t *b, size_t
 static int check_same_keys(const struct registered_agent *known, const struct registered_agent *agent) {
         if (!same_bytes(known->ek_tpm, known->ek_tpm_size, agent->ek_tpm, agent->ek_tpm_size) ||
             !same_bytes(known->aik_tpm, known->aik_tpm_size, agent->aik_tpm, agent->aik_tpm_size) ||
-            !same_bytes(known->ekcert, known->ekcert_size, agent->ekcert, agent->ekcert_size))
-                return vm_error(-EPERM, "agent %s is already registered with another EK, AK or EK certificate",
+            !same_bytes(known->ekcert, known->ekcert_size, agent->ekcert, agent->ekcert_size) ||
+            !same_bytes(known->ak_cert, known->ak_cert_size, agent->ak_cert, agent->ak_cert_size))
+                return vm_error(-EPERM, "agent %s is already registered with another EK, AK, EK certificate or AK certificate",
                                 agent->agent_id);
         return 0;
 }
 
-/* The trust decision on the EK: a certificate that chains to the tenant's CAs, or, for a TPM
- * without one, an EK hash the tenant listed. */
-static int check_ek_trust(struct registrar *r, const struct registration_body *reg, const char *ek_hash) {
-        if (reg->ekcert)
-                return ek_cert_check(r->trust, reg->ekcert, reg->ekcert_size, &reg->ek.publicArea);
-        if (!verifier_config_ek_allowed(r->config, ek_hash))
-                return vm_error(-EACCES, "no EK certificate, and EK %s is not in the registrar's ek_allowlist", ek_hash);
-        return 0;
+/* The trust decision on the TPM (verifier/identity_proof.h): an EK certificate that chains to
+ * the tenant's CAs, a cloud's AK certificate that chains to its ak_cert_store, an EK hash the
+ * tenant listed, or an EK public key it pinned. */
+static int check_identity(struct registrar *r, const struct registration_body *reg, const char *ek_hash,
+                          const char **proof) {
+        struct identity_evidence evidence = {
+                .ek = &reg->ek.publicArea, .ak = &reg->ak.publicArea,
+                .ekcert = reg->ekcert, .ekcert_size = reg->ekcert_size,
+                .ak_cert = reg->ak_cert, .ak_cert_size = reg->ak_cert_size,
+                .ek_allowlisted = verifier_config_ek_allowed(r->config, ek_hash),
+                .at = 0,
+        };
+        int ret = identity_proof_decide(r->trust, &r->identity, &evidence, proof);
+
+        if (ret == -EACCES && !reg->ekcert && !reg->ak_cert)
+                return vm_error(ret, "%s (EK %s)", vm_error_detail(ret), ek_hash);
+        return ret;
 }
 
 /* docs/protocol.md §1: a hash_ek id is the hash of the EK that registers it; another TPM taking it
@@ -191,6 +202,7 @@ static void handle_register(struct registrar *r, struct evhttp_request *req, con
         _cleanup_(freep) char *blob_b64 = NULL;
         _cleanup_(freep) char *ak_name_hex = NULL;
         json_object *body = http_request_json(req), *results;
+        const char *proof = NULL;
         TPM2B_NAME ak_name;
         int ret, known_ret = -ENOENT;
 
@@ -209,7 +221,7 @@ static void handle_register(struct registrar *r, struct evhttp_request *req, con
         if (ret >= 0)
                 ret = check_id_of_ek(agent_id, agent.ek_hash);
         if (ret >= 0)
-                ret = check_ek_trust(r, &reg, agent.ek_hash);
+                ret = check_identity(r, &reg, agent.ek_hash, &proof);
         if (ret >= 0)
                 ret = tpm2b_public_name(&reg.ak, &ak_name);
         if (ret >= 0 && !(ak_name_hex = hex_encode(ak_name.name, ak_name.size)))
@@ -224,6 +236,8 @@ static void handle_register(struct registrar *r, struct evhttp_request *req, con
                 agent.ek_tpm = TAKE_PTR(reg.ek_tpm), agent.ek_tpm_size = reg.ek_tpm_size;
                 agent.aik_tpm = TAKE_PTR(reg.aik_tpm), agent.aik_tpm_size = reg.aik_tpm_size;
                 agent.ekcert = TAKE_PTR(reg.ekcert), agent.ekcert_size = reg.ekcert_size;
+                agent.ak_cert = TAKE_PTR(reg.ak_cert), agent.ak_cert_size = reg.ak_cert_size;
+                snprintf(agent.identity_proof, sizeof(agent.identity_proof), "%s", proof);
                 agent.pending_mtls_cert = TAKE_PTR(reg.mtls_cert);
                 known_ret = store_agent_get(r->store, agent_id, &known);
                 ret = known_ret == -ENOENT ? registration_room(r) : known_ret;
@@ -243,8 +257,8 @@ static void handle_register(struct registrar *r, struct evhttp_request *req, con
                          reg.enrolment_token_sha256[0] ? "...)" : "", vm_error_detail(ret));
                 reply_failure(req, ret);
         } else {
-                log_info("registrar: agent %s registered (EK %s, %s%s%.12s%s)%s", agent_id, agent.ek_hash,
-                         agent.ekcert ? "certificate chains to the CA store" : "allow-listed EK hash",
+                log_info("registrar: agent %s registered (EK %s, identity proof %s%s%.12s%s)%s", agent_id, agent.ek_hash,
+                         agent.identity_proof,
                          agent.pending_token_sha256[0] ? ", enrolment token " : "", agent.pending_token_sha256,
                          agent.pending_token_sha256[0] ? "..." : "",
                          known_ret >= 0 && known.active ? ": its active registration stays until it activates" : "");
@@ -328,6 +342,7 @@ static json_object *agent_results(const struct registered_agent *agent) {
         char *ek_tpm = base64_encode(agent->ek_tpm, agent->ek_tpm_size);
         char *aik_tpm = base64_encode(agent->aik_tpm, agent->aik_tpm_size);
         char *ekcert = agent->ekcert ? base64_encode(agent->ekcert, agent->ekcert_size) : NULL;
+        char *ak_cert = agent->ak_cert ? base64_encode(agent->ak_cert, agent->ak_cert_size) : NULL;
         /* the contact of the activated registration; before the first activation, the pending one */
         const char *mtls_cert = agent->active ? agent->mtls_cert : agent->pending_mtls_cert;
 
@@ -339,9 +354,13 @@ static json_object *agent_results(const struct registered_agent *agent) {
         json_object_object_add(results, "port", json_object_new_int(agent->active ? agent->port : agent->pending_port));
         json_object_object_add(results, "regcount", json_object_new_int((int)agent->regcount));
         json_object_object_add(results, "operational_state", json_object_new_string(agent->active ? "Registered" : "Pending"));
+        /* vmattest extensions (docs/protocol.md, "AK certificate at registration") */
+        json_object_object_add(results, "ak_cert", ak_cert ? json_object_new_string(ak_cert) : NULL);
+        json_object_object_add(results, "identity_proof", json_object_new_string(agent->identity_proof));
         free(ek_tpm);
         free(aik_tpm);
         free(ekcert);
+        free(ak_cert);
         return results;
 }
 

@@ -13,8 +13,10 @@
 #include "lib/secret_json.h"
 #include "lib/tpm2b.h"
 #include "lib/tpmkey.h"
+#include "verifier/cert_chain.h"
 #include "verifier/ek_check.h"
 #include "verifier/enrolment_token.h"
+#include "verifier/identity_proof.h"
 
 #define TPM2B_PUBLIC_B64_MAX 2048 /* a TPM2B_PUBLIC is at most ~1.3 KiB */
 #define EKCERT_TEXT_MAX 32768
@@ -53,6 +55,32 @@ static int check_key_strength(const char *name, const TPMT_PUBLIC *key) {
         int ret = tpmkey_check_strength(key);
 
         return ret < 0 ? vm_error(-EBADMSG, "%s: %s", name, vm_error_detail(ret)) : 0;
+}
+
+/* The optional ak_cert: base64 of one DER certificate (whether it certifies aik_tpm and chains
+ * is the trust decision's, verifier/identity_proof.h). Present but empty is malformed: an agent
+ * without one leaves the member out or sends null. */
+static int body_ak_cert(json_object *body, uint8_t **der, size_t *der_size) {
+        const char *text;
+        X509 *cert = NULL;
+        int ret = json_member_string(body, "ak_cert", 2 * AK_CERT_DER_MAX, true, &text);
+
+        if (ret < 0 || !text)
+                return ret;
+        ret = base64_decode(text, strlen(text), der, der_size);
+        if (ret < 0)
+                return vm_error(-EBADMSG, "ak_cert: not base64: %s", vm_error_detail(ret));
+        if (*der_size > AK_CERT_DER_MAX)
+                ret = vm_error(-EBADMSG, "ak_cert: %zu bytes, more than %d", *der_size, AK_CERT_DER_MAX);
+        else
+                ret = cert_der_parse("ak_cert", *der, *der_size, &cert);
+        X509_free(cert);
+        if (ret < 0) {
+                free(*der);
+                *der = NULL;
+                *der_size = 0;
+        }
+        return ret;
 }
 
 static int check_mtls_cert(const char *pem) {
@@ -106,6 +134,8 @@ int registration_body_parse(json_object *body, struct registration_body *out) {
         if (ret >= 0 && ekcert && *ekcert)
                 ret = ek_cert_decode(ekcert, strlen(ekcert), &out->ekcert, &out->ekcert_size);
         if (ret >= 0)
+                ret = body_ak_cert(body, &out->ak_cert, &out->ak_cert_size);
+        if (ret >= 0)
                 ret = json_member_string(body, "mtls_cert", MTLS_CERT_MAX, true, &mtls_cert);
         if (ret >= 0 && mtls_cert && strcmp(mtls_cert, "disabled") != 0) {
                 ret = check_mtls_cert(mtls_cert);
@@ -133,6 +163,7 @@ void registration_body_done(struct registration_body *body) {
         free(body->ek_tpm);
         free(body->aik_tpm);
         free(body->ekcert);
+        free(body->ak_cert);
         free(body->mtls_cert);
         memset(body, 0, sizeof(*body));
 }

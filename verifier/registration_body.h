@@ -16,6 +16,10 @@ struct registration_body {
         size_t aik_tpm_size;
         uint8_t *ekcert;   /* DER; NULL when the agent has none */
         size_t ekcert_size;
+        /* vmattest extension (docs/protocol.md, "AK certificate at registration"): the DER of a
+         * cloud's certificate of aik_tpm; NULL when the agent sent none */
+        uint8_t *ak_cert;
+        size_t ak_cert_size;
         char *mtls_cert;   /* PEM; NULL when null or "disabled" */
         char ip[64];
         int port;

@@ -35,7 +35,8 @@ static const char schema[] =
         " active INTEGER NOT NULL, pending_tag_sha256 TEXT NOT NULL,"
         " registered_at INTEGER NOT NULL, last_seen INTEGER NOT NULL, regcount INTEGER NOT NULL,"
         " pending_mtls_cert TEXT, pending_ip TEXT NOT NULL DEFAULT '', pending_port INTEGER NOT NULL DEFAULT 0,"
-        " pending_at INTEGER NOT NULL DEFAULT 0, pending_token_sha256 TEXT NOT NULL DEFAULT '');"
+        " pending_at INTEGER NOT NULL DEFAULT 0, pending_token_sha256 TEXT NOT NULL DEFAULT '',"
+        " ak_cert BLOB, identity_proof TEXT NOT NULL DEFAULT '');"
         /* enrolments (vmattest-verifier add): the TPM pinned, the policies, the polling state */
         "CREATE TABLE IF NOT EXISTS attestations ("
         " agent_id TEXT PRIMARY KEY, revision INTEGER NOT NULL,"
@@ -104,12 +105,20 @@ static const struct column_added columns_v3[] = {
         { "attestations", "pcr9_pinned_at", "INTEGER NOT NULL DEFAULT 0" },
 };
 
-/* Version 4: an enrolment and a group may carry a platform policy (docs/platforms.md): the
- * hardware report the agent must serve beside its quote. */
+/* Version 4: a registration keeps the AK certificate it came with, and the proof of its TPM the
+ * registrar accepted (verifier/identity_proof.h; those made before had an EK certificate or an
+ * allow-listed EK hash); an enrolment and a group may carry a platform policy (docs/platforms.md:
+ * the hardware report the agent must serve beside its quote). */
 static const struct column_added columns_v4[] = {
+        { "registrar_agents", "ak_cert", "BLOB" },
+        { "registrar_agents", "identity_proof", "TEXT NOT NULL DEFAULT ''" },
         { "enrolment_groups", "platform_policy", "TEXT" },
         { "attestations", "platform_policy", "TEXT" },
 };
+
+static const char upgrade_v4[] =
+        "UPDATE registrar_agents SET identity_proof ="
+        " CASE WHEN ekcert IS NOT NULL THEN 'ek-certificate' ELSE 'ek-allowlist' END;";
 
 static const char upgrade_v1[] =
         /* open challenges are dropped with the tags kept in clear: their agents register again */
@@ -123,7 +132,7 @@ static const char upgrade_v1[] =
 #define AGENT_COLUMNS                                                                                           \
         "agent_id, ek_tpm, ekcert, aik_tpm, ek_hash, ak_name, mtls_cert, ip, port, active, pending_tag_sha256, " \
         "registered_at, last_seen, regcount, pending_mtls_cert, pending_ip, pending_port, pending_at, "          \
-        "pending_token_sha256"
+        "pending_token_sha256, ak_cert, identity_proof"
 
 static int store_fail(struct store *store, const char *what) {
         return vm_error(-EIO, "database: %s: %s", what, sqlite3_errmsg(store->db));
@@ -184,6 +193,14 @@ static int upgrade_to_v1(struct store *store) {
         return ret < 0 ? ret : 0;
 }
 
+static int upgrade_to_v4(struct store *store) {
+        int ret = add_columns(store, columns_v4, ELEMENTSOF(columns_v4));
+
+        if (ret >= 0 && sqlite3_exec(store->db, upgrade_v4, NULL, NULL, NULL) != SQLITE_OK)
+                ret = store_fail(store, "cannot record the proof the registrations were accepted on");
+        return ret;
+}
+
 static int upgrade_to_v2(struct store *store) {
         int ret = add_columns(store, columns_v2, sizeof(columns_v2) / sizeof(columns_v2[0]));
 
@@ -218,7 +235,7 @@ static int store_upgrade(struct store *store) {
         if (ret >= 0 && !fresh && ((version < 1 && (ret = upgrade_to_v1(store)) < 0) ||
                                    (version < 2 && (ret = upgrade_to_v2(store)) < 0) ||
                                    (version < 3 && (ret = add_columns(store, columns_v3, ELEMENTSOF(columns_v3))) < 0) ||
-                                   (version < 4 && (ret = add_columns(store, columns_v4, ELEMENTSOF(columns_v4))) < 0)))
+                                   (version < 4 && (ret = upgrade_to_v4(store)) < 0)))
                 ret = vm_error(ret, "%s: cannot upgrade the schema from version %d to %d: restore a backup, or move the "
                                     "database aside so that serve starts a new one (agents register again at their next "
                                     "start, enrolments must be added again)",
@@ -311,11 +328,13 @@ int store_open(const char *path, bool create, struct store **out) {
               * pending one is written */
              sqlite3_prepare_v2(store->db,
                                 "INSERT INTO registrar_agents (" AGENT_COLUMNS ")"
-                                " VALUES (?, ?, ?, ?, ?, ?, NULL, '', 0, 0, ?, ?, ?, 0, ?, ?, ?, ?, ?)"
+                                " VALUES (?, ?, ?, ?, ?, ?, NULL, '', 0, 0, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?)"
                                 " ON CONFLICT (agent_id) DO UPDATE SET pending_tag_sha256 = excluded.pending_tag_sha256,"
                                 " pending_token_sha256 = excluded.pending_token_sha256,"
                                 " pending_mtls_cert = excluded.pending_mtls_cert, pending_ip = excluded.pending_ip,"
-                                " pending_port = excluded.pending_port, pending_at = excluded.pending_at",
+                                " pending_port = excluded.pending_port, pending_at = excluded.pending_at,"
+                                /* the same keys (registrar.c checks), under the proof that holds now */
+                                " identity_proof = excluded.identity_proof",
                                 -1, &store->reg, NULL) != SQLITE_OK ||
              sqlite3_prepare_v2(store->db,
                                 "UPDATE registrar_agents SET active = 1, mtls_cert = pending_mtls_cert, ip = pending_ip,"
@@ -404,6 +423,8 @@ static int agent_from_row(sqlite3_stmt *stmt, struct registered_agent *agent) {
         agent->pending_port = sqlite3_column_int(stmt, 16);
         agent->pending_at = sqlite3_column_int64(stmt, 17);
         column_text(stmt, 18, agent->pending_token_sha256, sizeof(agent->pending_token_sha256));
+        agent->ak_cert = column_blob(stmt, 19, &agent->ak_cert_size);
+        column_text(stmt, 20, agent->identity_proof, sizeof(agent->identity_proof));
         if (!agent->ek_tpm || !agent->aik_tpm || (sqlite3_column_type(stmt, 6) != SQLITE_NULL && !agent->mtls_cert) ||
             (sqlite3_column_type(stmt, 14) != SQLITE_NULL && !agent->pending_mtls_cert)) {
                 registered_agent_done(agent);
@@ -454,6 +475,11 @@ int store_agent_register(struct store *store, const struct registered_agent *a) 
         sqlite3_bind_int(s, 12, a->pending_port);
         sqlite3_bind_int64(s, 13, a->pending_at);
         sqlite3_bind_text(s, 14, a->pending_token_sha256, -1, SQLITE_STATIC);
+        if (a->ak_cert)
+                sqlite3_bind_blob(s, 15, a->ak_cert, (int)a->ak_cert_size, SQLITE_STATIC);
+        else
+                sqlite3_bind_null(s, 15);
+        sqlite3_bind_text(s, 16, a->identity_proof, -1, SQLITE_STATIC);
         rc = sqlite3_step(s);
         sqlite3_reset(s);
         sqlite3_clear_bindings(s);
@@ -523,6 +549,7 @@ int store_agent_foreach(struct store *store, int (*fn)(const struct registered_a
 void registered_agent_done(struct registered_agent *agent) {
         free(agent->ek_tpm);
         free(agent->ekcert);
+        free(agent->ak_cert);
         free(agent->aik_tpm);
         free(agent->mtls_cert);
         free(agent->pending_mtls_cert);

@@ -22,6 +22,11 @@ struct registered_agent {
         size_t ekcert_size;
         uint8_t *aik_tpm;
         size_t aik_tpm_size;
+        uint8_t *ak_cert;         /* DER of the cloud's AK certificate, NULL when the agent sent none */
+        size_t ak_cert_size;
+        /* what the registrar accepted the keys on (verifier/identity_proof.h): "ek-certificate",
+         * "ak-certificate", "ek-allowlist", "ek-pinned"; "" in a registration older than the name */
+        char identity_proof[16];
         char ek_hash[65];
         char ak_name[2 * 66 + 1]; /* hex */
         /* The activated registration: where the verifier reaches the agent. Only an answered

@@ -1,12 +1,15 @@
 /* Fuzzes the registrar's parse of a registration body (JSON text -> registration_body_parse);
  * invariants: a parsed body holds re-marshallable keys and an ip/port in range; an enrolment
- * token is kept as a lower-case hex SHA-256 only, its text in the JSON wiped. */
+ * token is kept as a lower-case hex SHA-256 only, its text in the JSON wiped; an ak_cert kept is
+ * one whole DER certificate of at most AK_CERT_DER_MAX bytes. */
 #include <json-c/json.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lib/tpm2b.h"
+#include "verifier/cert_chain.h"
+#include "verifier/identity_proof.h"
 #include "verifier/registration_body.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -27,6 +30,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                         abort();
                 if (tpm2b_public_marshal(&reg.ek, again, sizeof(again), &again_size) < 0 || again_size != reg.ek_tpm_size)
                         abort();
+                if (reg.ak_cert) {
+                        X509 *cert = NULL;
+
+                        if (reg.ak_cert_size > AK_CERT_DER_MAX ||
+                            cert_der_parse("ak_cert", reg.ak_cert, reg.ak_cert_size, &cert) < 0)
+                                abort();
+                        X509_free(cert);
+                }
                 if (reg.enrolment_token_sha256[0]) {
                         json_object *token = json_object_object_get(body, "vmattest_enrolment_token");
                         const char *text = json_object_get_string(token);

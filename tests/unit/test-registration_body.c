@@ -200,6 +200,70 @@ static void test_hostile_bodies(void **state) {
         expect_refused(ek_as_ak, "aik_tpm: attributes");
 }
 
+/* ak_cert (docs/protocol.md, "AK certificate at registration"): the form is checked here, the
+ * trust in tests/unit/test-identity_proof.c */
+#define GCE_AK_CERT "tests/fixtures/platforms/gce/gce-cos-85-nonce9009/ak_cert.der"
+
+static void set_ak_cert_bytes(json_object *b, const uint8_t *der, size_t size) {
+        _cleanup_(freep) char *text = base64_encode(der, size);
+
+        assert_non_null(text);
+        json_object_object_add(b, "ak_cert", json_object_new_string(text));
+}
+
+static void ak_cert_garbage(json_object *b) { json_object_object_add(b, "ak_cert", json_object_new_string("AAAA")); }
+static void ak_cert_empty(json_object *b) { json_object_object_add(b, "ak_cert", json_object_new_string("")); }
+static void ak_cert_not_base64(json_object *b) { json_object_object_add(b, "ak_cert", json_object_new_string("MII!")); }
+static void ak_cert_number(json_object *b) { json_object_object_add(b, "ak_cert", json_object_new_int(1)); }
+static void ak_cert_trailing(json_object *b) {
+        size_t size;
+        _cleanup_(freep) uint8_t *der = read_vector(GCE_AK_CERT, &size);
+        _cleanup_(freep) uint8_t *longer = malloc(size + 1);
+
+        assert_non_null(longer);
+        memcpy(longer, der, size);
+        longer[size] = 0;
+        set_ak_cert_bytes(b, longer, size + 1);
+}
+static void ak_cert_truncated(json_object *b) {
+        size_t size;
+        _cleanup_(freep) uint8_t *der = read_vector(GCE_AK_CERT, &size);
+
+        set_ak_cert_bytes(b, der, size / 2);
+}
+static void ak_cert_oversize(json_object *b) {
+        _cleanup_(freep) uint8_t *big = calloc(1, 9000);
+
+        assert_non_null(big);
+        set_ak_cert_bytes(b, big, 9000);
+}
+
+static void test_ak_cert(void **state) {
+        json_object *body = valid_body();
+        struct registration_body reg;
+        size_t size;
+        _cleanup_(freep) uint8_t *der = read_vector(GCE_AK_CERT, &size);
+
+        set_ak_cert_bytes(body, der, size);
+        assert_int_equal(registration_body_parse(body, &reg), 0);
+        assert_int_equal(reg.ak_cert_size, size);
+        assert_memory_equal(reg.ak_cert, der, size);
+        registration_body_done(&reg);
+        json_object_object_add(body, "ak_cert", NULL);
+        assert_int_equal(registration_body_parse(body, &reg), 0);
+        assert_null(reg.ak_cert);
+        registration_body_done(&reg);
+        json_object_put(body);
+
+        expect_refused(ak_cert_garbage, "ak_cert: not a DER X.509 certificate");
+        expect_refused(ak_cert_empty, "ak_cert: 0 bytes");
+        expect_refused(ak_cert_not_base64, "ak_cert: not base64");
+        expect_refused(ak_cert_number, "ak_cert is not a string");
+        expect_refused(ak_cert_trailing, "ak_cert: 1 bytes after the certificate");
+        expect_refused(ak_cert_truncated, "ak_cert: not a DER X.509 certificate");
+        expect_refused(ak_cert_oversize, "ak_cert: 9000 bytes, more than 8192");
+}
+
 static void test_null_and_disabled_are_absent(void **state) {
         json_object *body = valid_body();
         struct registration_body reg;
@@ -279,6 +343,7 @@ int main(void) {
                 cmocka_unit_test(test_valid_body),
                 cmocka_unit_test(test_hostile_bodies),
                 cmocka_unit_test(test_null_and_disabled_are_absent),
+                cmocka_unit_test(test_ak_cert),
                 cmocka_unit_test(test_weak_keys_refused),
                 cmocka_unit_test(test_enrolment_token),
                 cmocka_unit_test(test_refused_token_wiped),

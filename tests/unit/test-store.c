@@ -331,7 +331,7 @@ static void check_upgraded(const char *path) {
         assert_int_equal(store_attestation_get(store, "gone", false, &a), 0);
         assert_string_equal(a.ek_hash, "");
         store_free(store);
-        assert_int_equal(pragma_user_version(path), 3);
+        assert_int_equal(pragma_user_version(path), 4);
         /* and again: nothing left to do */
         assert_int_equal(store_open(path, false, &store), 0);
         store_free(store);
@@ -586,7 +586,7 @@ static void test_upgrade_from_version_1(void **state) {
         assert_int_equal(a.escrow_reset, -1);
         assert_int_equal(store_group_add(store, "web", "{}", NULL, NULL, false, 1, NULL), 0);
         store_free(store);
-        assert_int_equal(pragma_user_version(f->path), 3);
+        assert_int_equal(pragma_user_version(f->path), 4);
 }
 
 /* a version 2 database: its groups and enrolments get the PCR 9 pin's columns, unset */
@@ -620,7 +620,41 @@ static void test_upgrade_from_version_2(void **state) {
         assert_false(g.pin_first_boot_initrd);
         enrolment_group_done(&g);
         store_free(store);
-        assert_int_equal(pragma_user_version(f->path), 3);
+        assert_int_equal(pragma_user_version(f->path), 4);
+}
+
+/* Version 3 had no AK certificate and no identity proof: a registration of then was accepted on
+ * its EK certificate or its allow-listed EK hash, and keeps no AK certificate. A registration
+ * of now keeps both. */
+static void test_upgrade_from_version_3(void **state) {
+        struct fixture *f = *state;
+        struct store *store = NULL;
+        struct registered_agent reg, got;
+        static uint8_t ak_cert[] = { 0x30, 0x03, 0x02, 0x01, 0x01 };
+        char tag[AUTH_TAG_HEX_SIZE];
+
+        assert_int_equal(store_open(f->path, true, &store), 0);
+        tag_for("credential", tag);
+        registration(&reg, "192.0.2.1", 9002, tag);
+        reg.ak_cert = ak_cert, reg.ak_cert_size = sizeof(ak_cert);
+        snprintf(reg.identity_proof, sizeof(reg.identity_proof), "ak-certificate");
+        assert_int_equal(store_agent_register(store, &reg), 0);
+        assert_int_equal(store_agent_get(store, AGENT, &got), 0);
+        assert_string_equal(got.identity_proof, "ak-certificate");
+        assert_int_equal(got.ak_cert_size, sizeof(ak_cert));
+        assert_memory_equal(got.ak_cert, ak_cert, sizeof(ak_cert));
+        registered_agent_done(&got);
+        store_free(store);
+        make_database(f->path, "ALTER TABLE registrar_agents DROP COLUMN ak_cert;"
+                               "ALTER TABLE registrar_agents DROP COLUMN identity_proof;"
+                               "PRAGMA user_version = 3;");
+        assert_int_equal(store_open(f->path, false, &store), 0);
+        assert_int_equal(store_agent_get(store, AGENT, &got), 0);
+        assert_string_equal(got.identity_proof, "ek-allowlist"); /* it had no EK certificate */
+        assert_null(got.ak_cert);
+        registered_agent_done(&got);
+        store_free(store);
+        assert_int_equal(pragma_user_version(f->path), 4);
 }
 
 #define PCR9_A "aa00000000000000000000000000000000000000000000000000000000000001"
@@ -710,6 +744,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_escrow, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_upgrade_from_version_1, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_upgrade_from_version_2, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_upgrade_from_version_3, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_pcr9_pin, setup, teardown),
         };
 

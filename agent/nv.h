@@ -1,0 +1,19 @@
+/* Reading a TPM NV index whole, within a bound: a cloud's AK certificate and AK template
+ * (agent/platform_ak.h). The index's public area says who may read it; the owner is asked
+ * first, as the clouds' guides read these indices (tpm2_nvread -C o), else the index's own
+ * (empty) authorization. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "agent/tpm.h"
+
+/* *data: malloc'ed, *size bytes, the index's whole data. -ENOENT (no detail) when `index` is
+ * not defined; -EBADMSG when it holds 0 or more than `max` bytes; `what` names the index's
+ * content in the detail ("Azure AK certificate"). */
+int tpm_nv_read_all(struct tpm *tpm, TPM2_HANDLE index, size_t max, const char *what, uint8_t **data, size_t *size);
+
+/* True when `index` is defined (a failure to ask counts as not). */
+bool tpm_nv_defined(struct tpm *tpm, TPM2_HANDLE index);
