@@ -355,11 +355,12 @@ static int list_token(const struct enrolment_token *t, void *user) {
 
 static int list_group(const struct enrolment_group *g, void *user) {
         struct listing *l = user;
-        char tpm[96], runtime[96], mb[96];
+        char tpm[96], runtime[96], mb[96], platform[96];
 
         policy_short(g->tpm_policy, tpm, sizeof(tpm));
         policy_short(g->runtime_policy, runtime, sizeof(runtime));
         policy_short(g->mb_policy, mb, sizeof(mb));
+        policy_short(g->platform_policy, platform, sizeof(platform));
         if (l->array) {
                 json_object *obj = json_object_new_object();
 
@@ -367,13 +368,16 @@ static int list_group(const struct enrolment_group *g, void *user) {
                 json_object_object_add(obj, "tpm_policy", json_object_new_string(tpm));
                 json_object_object_add(obj, "runtime_policy", g->runtime_policy ? json_object_new_string(runtime) : NULL);
                 json_object_object_add(obj, "mb_policy", g->mb_policy ? json_object_new_string(mb) : NULL);
+                json_object_object_add(obj, "platform_policy",
+                                       g->platform_policy ? json_object_new_string(platform) : NULL);
                 json_object_object_add(obj, "pin_first_boot_initrd", json_object_new_boolean(g->pin_first_boot_initrd));
                 l->tokens = json_object_new_array();
                 json_object_object_add(obj, "tokens", l->tokens);
                 json_object_array_add(l->array, obj);
         } else
-                printf("group %s\n  tpm_policy      %s\n  runtime policy  %s\n  measured boot   %s\n  PCR 9           %s\n",
-                       g->name, tpm, runtime, mb,
+                printf("group %s\n  tpm_policy      %s\n  runtime policy  %s\n  measured boot   %s\n"
+                       "  platform        %s\n  PCR 9           %s\n",
+                       g->name, tpm, runtime, mb, platform,
                        g->pin_first_boot_initrd ? "pinned by each agent's first boot" : "as the policies say");
         return store_token_foreach(l->store, g->name, list_token, l);
 }

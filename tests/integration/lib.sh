@@ -13,9 +13,12 @@ TEST_TMP=$(mktemp -d /tmp/vmattest-test.XXXXXX)
 tap_count=0
 swtpm_pids=()
 verifier_pids=()
+tsm_double_mounts=()
+TSM_DOUBLE_KEYS=$PWD/tests/fixtures/platforms/snp/fake-keys
 
 cleanup() {
         local pid
+        tsm_double_stop
         for pid in "${swtpm_pids[@]}" "${verifier_pids[@]}"; do
                 kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
         done
@@ -293,6 +296,26 @@ wait_for() {
                 sleep 0.2
         done
         return 1
+}
+
+# tsm_double_start DIR [OPTIONS]: the configfs-tsm TEST DOUBLE (tests/tools/tsm-double: an
+# SEV-SNP provider signing with the published fake keys) mounted at DIR until tsm_double_stop or
+# the script's end; its fake ARK in DIR.ark.pem (a verifier's platform_test_roots)
+tsm_double_start() {
+        local dir=$1
+        shift
+        mkdir -p "$dir"
+        "$TOOLS_DIR/tsm-double" --keys "$TSM_DOUBLE_KEYS" --ark-out "$dir.ark.pem" "$@" \
+                "$dir" 2>>"$TEST_TMP/tsm-double.log" &
+        verifier_pids+=("$!")
+        tsm_double_mounts+=("$dir")
+        wait_for "mounted" 10 mountpoint -q "$dir" || { echo "tsm-double did not mount $dir" >&2; return 1; }
+}
+
+tsm_double_stop() {
+        local dir
+        for dir in "${tsm_double_mounts[@]}"; do umount "$dir" 2>/dev/null || umount -l "$dir" 2>/dev/null; done
+        tsm_double_mounts=()
 }
 
 # agent_serve CONFIG: runs vmattest serve until the script ends; AGENT_PID

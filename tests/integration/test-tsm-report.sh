@@ -12,32 +12,10 @@ if [ "$(id -u)" != 0 ] || [ ! -c /dev/fuse ] || [ ! -x "$TOOLS_DIR/tsm-double" ]
         exit 0
 fi
 
-FAKE_KEYS=$PWD/tests/fixtures/platforms/snp/fake-keys
-double_pids=()
-double_mounts=()
-stop_doubles() {
-        local m
-        for m in "${double_mounts[@]}"; do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null; done
-        for m in "${double_pids[@]}"; do kill "$m" 2>/dev/null; wait "$m" 2>/dev/null; done
-        double_mounts=()
-        double_pids=()
-}
-trap 'stop_doubles; cleanup' EXIT
-
-# double_start DIR [OPTIONS]: the test double mounted at DIR until stop_doubles
-double_start() {
-        local dir=$1; shift
-        mkdir -p "$dir"
-        "$TOOLS_DIR/tsm-double" --keys "$FAKE_KEYS" --ark-out "$dir.ark.pem" "$@" "$dir" 2>>"$TEST_TMP/double.log" &
-        double_pids+=($!)
-        double_mounts+=("$dir")
-        wait_for "mounted" 10 mountpoint -q "$dir" || { echo "tsm-double did not mount $dir" >&2; exit 1; }
-}
-
 swtpm_start || exit 1
 cd "$TEST_TMP" || exit 1
 "$VMATTEST" identity >/dev/null 2>&1
-double_start "$TEST_TMP/tsm"
+tsm_double_start "$TEST_TMP/tsm" || exit 1
 
 # The Names, independently: the AK's at its handle, the EK's from tpm2-tools' own L-1 template
 tpm2_readpublic -c 0x81010002 -n ak.name >/dev/null
@@ -117,18 +95,18 @@ platform_report = required"
 expect_failure "required without configfs-tsm: no quote, the reason named" any \
         "platform report \(required\).*no-tsm: no such directory" quote required.conf nonceF6 required.json
 
-double_start "$TEST_TMP/race" --race
+tsm_double_start "$TEST_TMP/race" --race || exit 1
 conf race.conf "tsm_report_dir = $TEST_TMP/race"
 expect_failure "a writer racing ours is retried, then named" any "another writer raced us \(3 attempts\)" \
         quote race.conf nonceG7 race.json
 expect_equal "... and the entry is removed" "$(ls "$TEST_TMP/race" | wc -l)" 0
 
-double_start "$TEST_TMP/short" --short
+tsm_double_start "$TEST_TMP/short" --short || exit 1
 conf short.conf "tsm_report_dir = $TEST_TMP/short"
 expect_failure "a short report is refused" any "outblob: SEV-SNP report is 1000 bytes, not 1184" \
         quote short.conf nonceH8 short.json
 
-double_start "$TEST_TMP/none" --provider ""
+tsm_double_start "$TEST_TMP/none" --provider "" || exit 1
 conf none.conf "tsm_report_dir = $TEST_TMP/none"
 quote none.conf nonceH9 none.json
 expect_equal "auto with configfs-tsm but no provider: the quote alone" \
@@ -140,7 +118,7 @@ expect_failure "required with no provider: refused, naming it" any "no provider 
 
 # through an SVSM: its vTPM service's manifest comes along, REPORT_DATA = SHA-512(binding || manifest)
 head -c 300 /dev/urandom >manifest.bin
-double_start "$TEST_TMP/svsm" --manifest manifest.bin
+tsm_double_start "$TEST_TMP/svsm" --manifest manifest.bin || exit 1
 conf svsm.conf "tsm_report_dir = $TEST_TMP/svsm
 tsm_service_provider = svsm"
 quote svsm.conf nonceI9 svsm.json
