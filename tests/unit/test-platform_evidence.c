@@ -1,0 +1,180 @@
+/* verifier/platform_evidence.c on the real Milan report of tests/fixtures/platforms/snp: AMD
+ * signed it and its VCEK chains to AMD's pinned Milan root, yet it is refused, because its
+ * REPORT_DATA does not bind this poll's nonce and the registered AK and EK: a genuine report
+ * replayed from another VM or another moment proves nothing. Also refused, each named: no
+ * report at all, no certificate table, a blob that is not base64 or too large, and a report of
+ * another platform than the policy's (the policy, not the agent's `provider`, decides). */
+#include "tests/unit/unit.h"
+
+#include <openssl/pem.h>
+
+#include "lib/encoding.h"
+#include "lib/tpm2b.h"
+#include "verifier/cert_chain.h"
+#include "verifier/platform_evidence.h"
+
+#define SNP "tests/fixtures/platforms/snp/"
+#define PINNED_TIME ((time_t)1767225600) /* 2026-01-01: the VCEK and AMD's chain are valid */
+/* the real report's launch measurement (its manifest entry) */
+#define MILAN_MEASUREMENT                                                                                  \
+        "b07af9620f3b839b47996422ddec6058338951d984e312115131ea82705eaf5b6bdf8a9ece31a5a608eb0cf2e4872b01"
+
+static const uint8_t vcek_guid[16] = { 0x63, 0xda, 0x75, 0x8d, 0xe6, 0x64, 0x45, 0x64,
+                                       0xad, 0xc5, 0xf4, 0xb9, 0x3b, 0xe8, 0xac, 0xcd };
+static const uint8_t ask_guid[16] = { 0x4a, 0xb7, 0xb3, 0x79, 0xbb, 0xac, 0x4f, 0xe4,
+                                      0xa0, 0x2f, 0x05, 0xae, 0xf3, 0x27, 0xc7, 0x82 };
+
+struct fixture {
+        struct platform_trust trust;
+        TPM2B_PUBLIC ak, ek;
+        json_object *results;
+};
+
+static void put_entry(uint8_t *e, const uint8_t guid[16], uint32_t offset, uint32_t length) {
+        memcpy(e, guid, 16);
+        for (int i = 0; i < 4; i++) {
+                e[16 + i] = (uint8_t)(offset >> (8 * i));
+                e[20 + i] = (uint8_t)(length >> (8 * i));
+        }
+}
+
+/* The host's certificate table: the real VCEK and Milan's ASK, then the all-zero terminator. */
+static char *real_table_base64(void) {
+        _cleanup_(cert_stack_freep) STACK_OF(X509) *bundle = NULL;
+        _cleanup_(freep) uint8_t *vcek = NULL;
+        uint8_t *ask = NULL, blob[8192] = { 0 };
+        size_t vcek_size = 0, ask_size, cursor = 3 * 24;
+        char *b64;
+
+        vcek = read_vector(SNP "vcek.testcer", &vcek_size);
+        assert_int_equal(cert_pem_load_file(SNP "ask_ark_milan.pem", &bundle), 0);
+        ask_size = (size_t)i2d_X509(sk_X509_value(bundle, 0), &ask);
+        assert_true(cursor + vcek_size + ask_size <= sizeof(blob));
+        put_entry(blob, vcek_guid, (uint32_t)cursor, (uint32_t)vcek_size);
+        memcpy(blob + cursor, vcek, vcek_size);
+        put_entry(blob + 24, ask_guid, (uint32_t)(cursor + vcek_size), (uint32_t)ask_size);
+        memcpy(blob + cursor + vcek_size, ask, ask_size);
+        OPENSSL_free(ask);
+        b64 = base64_encode(blob, cursor + vcek_size + ask_size);
+        assert_non_null(b64);
+        return b64;
+}
+
+static json_object *evidence_of(const char *outblob_path, bool with_table) {
+        _cleanup_(freep) uint8_t *report = NULL;
+        _cleanup_(freep) char *report_b64 = NULL;
+        _cleanup_(freep) char *table_b64 = NULL;
+        json_object *results = json_object_new_object(), *evidence = json_object_new_object();
+        size_t size = 0;
+
+        report = read_vector(outblob_path, &size);
+        report_b64 = base64_encode(report, size);
+        json_object_object_add(evidence, "provider", json_object_new_string("sev_guest"));
+        json_object_object_add(evidence, "outblob", json_object_new_string(report_b64));
+        if (with_table) {
+                table_b64 = real_table_base64();
+                json_object_object_add(evidence, "auxblob", json_object_new_string(table_b64));
+        }
+        json_object_object_add(results, "platform_evidence", evidence);
+        return results;
+}
+
+static int setup(void **state) {
+        struct fixture *f = calloc(1, sizeof(*f));
+        size_t size = 0;
+        _cleanup_(freep) uint8_t *ak = read_vector(VECTOR("ak.pub"), &size);
+
+        assert_non_null(f);
+        assert_int_equal(tpm2b_public_unmarshal(ak, size, &f->ak), 0);
+        f->ek = f->ak; /* any key with a Name: what matters is that the report binds neither */
+        assert_int_equal(platform_trust_load("verifier/amd", "tests/fixtures/platforms/tdx/trusted_root.pem", "",
+                                             &f->trust),
+                         0);
+        f->trust.snp.at = f->trust.tdx.at = PINNED_TIME;
+        *state = f;
+        return 0;
+}
+
+static int teardown(void **state) {
+        struct fixture *f = *state;
+
+        platform_trust_done(&f->trust);
+        json_object_put(f->results);
+        free(f);
+        return 0;
+}
+
+static struct platform_policy *policy_of(const char *text) {
+        struct platform_policy *policy = NULL;
+
+        assert_int_equal(platform_policy_parse(text, strlen(text), &policy), 0);
+        return policy;
+}
+
+/* The fixture's guest allows debugging (policy 0xb0000): allowed here, so that only the
+ * binding is left to refuse it. */
+#define SNP_POLICY "{\"platform\": \"sev-snp\", \"measurements\": [\"" MILAN_MEASUREMENT "\"], \"allow_debug\": true}"
+
+static void test_genuine_report_not_bound(void **state) {
+        struct fixture *f = *state;
+        _cleanup_(platform_policy_freep) struct platform_policy *policy = policy_of(SNP_POLICY);
+
+        f->results = evidence_of(SNP "attestation.bin", true);
+        assert_error(platform_evidence_check(policy, &f->trust, f->results, "nonce-1", &f->ak, &f->ek, NULL, 0),
+                     -EPERM, "platform evidence: SNP report: report_data is not the expected one");
+}
+
+static void test_missing_parts(void **state) {
+        struct fixture *f = *state;
+        _cleanup_(platform_policy_freep) struct platform_policy *policy = policy_of(SNP_POLICY);
+        json_object *evidence;
+        char *big;
+
+        f->results = json_object_new_object();
+        assert_error(platform_evidence_check(policy, &f->trust, f->results, "n", &f->ak, &f->ek, NULL, 0), -EPERM,
+                     "the policy requires a sev-snp report and the agent served none");
+        json_object_put(f->results);
+
+        f->results = evidence_of(SNP "attestation.bin", false);
+        assert_error(platform_evidence_check(policy, &f->trust, f->results, "n", &f->ak, &f->ek, NULL, 0), -EPERM,
+                     "without its certificate table (auxblob)");
+
+        assert_true(json_object_object_get_ex(f->results, "platform_evidence", &evidence));
+        json_object_object_add(evidence, "outblob", json_object_new_string("not base64!"));
+        assert_error(platform_evidence_check(policy, &f->trust, f->results, "n", &f->ak, &f->ek, NULL, 0), -EBADMSG,
+                     "outblob is not base64");
+
+        big = malloc(128 * 1024);
+        assert_non_null(big);
+        memset(big, 'A', 128 * 1024 - 1);
+        big[128 * 1024 - 1] = 0;
+        json_object_object_add(evidence, "outblob", json_object_new_string(big));
+        free(big);
+        assert_error(platform_evidence_check(policy, &f->trust, f->results, "n", &f->ak, &f->ek, NULL, 0), -EBADMSG,
+                     "outblob");
+
+        json_object_object_add(evidence, "outblob", json_object_new_int(1));
+        assert_error(platform_evidence_check(policy, &f->trust, f->results, "n", &f->ak, &f->ek, NULL, 0), -EBADMSG,
+                     "outblob is not a string");
+}
+
+/* The policy says TDX: the same bytes are parsed as a TDX quote, whatever `provider` says. */
+static void test_policy_decides_the_platform(void **state) {
+        struct fixture *f = *state;
+        _cleanup_(platform_policy_freep) struct platform_policy *policy =
+                policy_of("{\"platform\": \"tdx\", \"mrtd\": [\"" MILAN_MEASUREMENT "\"]}");
+
+        f->results = evidence_of(SNP "attestation.bin", true);
+        assert_error(platform_evidence_check(policy, &f->trust, f->results, "n", &f->ak, &f->ek, NULL, 0), -EPERM,
+                     "platform evidence: TDX quote");
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(test_genuine_report_not_bound, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_missing_parts, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_policy_decides_the_platform, setup, teardown),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
