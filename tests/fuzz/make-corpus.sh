@@ -130,8 +130,13 @@ max_retries = "0"
 exponential_backoff = no
 CONF
 
+# eventlog: real firmware logs from tests/fixtures/platforms/eventlogs, a SHA-1 log (TCG
+# PC Client 1.2 records, no Spec ID event) and a crypto-agile one with SHA-384 and GRUB's events.
+cp "$top/tests/fixtures/platforms/eventlogs/debian-10.bin" "$corpus/eventlog/gce-debian-10-sha1"
+cp "$top/tests/fixtures/platforms/eventlogs/cos-85-amd-sev.bin" "$corpus/eventlog/gce-cos-85-sha1-sha256-sha384"
+
 echo "make-corpus: seeds written to $corpus"
-for name in pcrblob quote-string tpm2b encoding config; do
+for name in pcrblob quote-string tpm2b encoding config eventlog; do
         dir=$corpus/$name
         printf '  %-14s %2d files, %5d bytes\n' "$name" "$(find "$dir" -type f | wc -l)" \
                 "$(find "$dir" -type f -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }')"
