@@ -5,7 +5,8 @@
  * policy/mb_reference.c makes from the log, and GRUB's kernel command line is a PCR 8 EV_IPL
  * record whose SHA-256 digest is the command line's, which the PCR 8 rule holds. Then the
  * SHA-1 log made hostile: cut at every length, an eventSize past the end, and a crypto-agile
- * log whose header claims SHA-1 alone. */
+ * log whose header claims SHA-1 alone; the verifier's measured-boot check refusing the SHA-1
+ * log in its SHA-256 bank. */
 #include "tests/unit/unit.h"
 
 #include <errno.h>
@@ -13,6 +14,7 @@
 
 #include "lib/eventlog.h"
 #include "lib/hashalg.h"
+#include "lib/mb_policy.h"
 #include "policy/boot_events.h"
 #include "policy/mb_reference.h"
 
@@ -406,12 +408,32 @@ static void test_agile_log_claiming_sha1(void **state) {
         assert_error(eventlog_replay(log, size, TPM2_ALG_SHA1, &pcrs), -EBADMSG, "event log event 2: ");
 }
 
+/* The verifier's measured-boot check on the SHA-1 log: the quote's bank is SHA-256, the log has
+ * no SHA-256 digest, and the check refuses it by name rather than replaying nothing. */
+static void test_verifier_refuses_sha1_log(void **state) {
+        static const char policy_text[] = "{\"version\":1,\"bank\":\"sha256\",\"pcrs\":{},\"events\":[]}";
+        _cleanup_(mb_policy_freep) struct mb_policy *policy = NULL;
+        _cleanup_(freep) uint8_t *log = NULL;
+        struct pcr_values quoted = { .bank = TPM2_ALG_SHA256, .mask = 0x3ff };
+        size_t size;
+
+        (void)state;
+        log = read_vector(SHA1_LOG, &size);
+        for (unsigned pcr = 0; pcr < 10; pcr++)
+                quoted.value[pcr].size = 32;
+        assert_int_equal(mb_policy_parse(policy_text, strlen(policy_text), &policy), 0);
+        assert_error(mb_policy_check(policy, log, size, &quoted), -EBADMSG,
+                     "event log: a SHA-1 log (TCG_PCClientPCREvent records, no Spec ID event) carries no sha256 "
+                     "digests");
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_manifest_logs),
                 cmocka_unit_test(test_sha1_log_truncated),
                 cmocka_unit_test(test_sha1_log_event_size),
                 cmocka_unit_test(test_agile_log_claiming_sha1),
+                cmocka_unit_test(test_verifier_refuses_sha1_log),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
