@@ -44,6 +44,9 @@ static int log_banks(struct tpm *tpm, const struct agent_config *config, int fd,
                 ret = eventlog_spec_id(head, (size_t)n, &spec);
                 if (ret < 0)
                         return vm_error(ret, "%s: %s", path, vm_error_detail(ret));
+                /* ours is crypto-agile; a file that reads as a SHA-1 log is not one we wrote */
+                if (spec.format != EVENTLOG_FORMAT_CRYPTO_AGILE)
+                        return vm_error(-EBADMSG, "%s: its first record is not the Spec ID event", path);
                 for (uint32_t i = 0; i < spec.algorithm_count; i++)
                         banks[i] = spec.algorithms[i].alg;
                 *nbanks = spec.algorithm_count;

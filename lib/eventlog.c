@@ -49,9 +49,7 @@ static int read_spec_id_data(const uint8_t *data, uint32_t size, struct eventlog
 
         reader_init(&r, data, size, "event log event 0 (Spec ID event data)");
         if (reader_bytes(&r, sizeof(spec_id_signature), &signature, "signature") < 0)
-                return -EBADMSG;
-        if (memcmp(signature, spec_id_signature, sizeof(spec_id_signature)) != 0)
-                return reader_invalid(&r, "signature is not \"Spec ID Event03\": not a crypto-agile log");
+                return -EBADMSG; /* not reached: read_first_record saw the signature */
         reader_u32le(&r, &spec->platform_class, "platformClass");
         reader_u8(&r, &spec->spec_version_minor, "specVersionMinor");
         reader_u8(&r, &spec->spec_version_major, "specVersionMajor");
@@ -90,33 +88,85 @@ static int read_spec_id_data(const uint8_t *data, uint32_t size, struct eventlog
         return reader_expect_end(&r);
 }
 
-/* Event 0: a TCG_PCClientPCREvent (SHA-1 format) holding the Spec ID event. */
-static int read_spec_id_event(struct eventlog_parser *p, struct eventlog_event *ev) {
+/* A TCG_PCClientPCREvent (the SHA-1 format of event 0, and of every record of a SHA-1 log),
+ * after its pcrIndex and eventType. */
+static int read_sha1_format_rest(struct eventlog_parser *p, struct eventlog_event *ev) {
         struct reader *r = &p->r;
 
-        *ev = (struct eventlog_event){ .index = 0, .offset = r->offset, .spec_id = &p->spec_id, .digest_count = 1 };
+        ev->digest_count = 1;
         ev->digests[0] = (struct eventlog_digest){ .alg = TPM2_ALG_SHA1, .size = SHA1_FORMAT_DIGEST_SIZE };
-        reader_u32le(r, &ev->pcr, "pcrIndex");
-        reader_u32le(r, &ev->type, "eventType");
-        if (r->failed)
-                return -EBADMSG;
-        if (ev->pcr != 0 || ev->type != EV_NO_ACTION)
-                return reader_invalid(r, "not a crypto-agile log: the first event is type 0x%08x in PCR %u, not the "
-                                         "Spec ID event (EV_NO_ACTION in PCR 0)",
-                                      ev->type, ev->pcr);
         reader_bytes(r, SHA1_FORMAT_DIGEST_SIZE, &ev->digests[0].digest, "digest");
         reader_u32le(r, &ev->data_size, "eventSize");
         if (r->failed)
                 return -EBADMSG;
         if (ev->data_size > EVENTLOG_MAX_EVENT_DATA)
                 return reader_invalid(r, "eventSize %u exceeds %u bytes", ev->data_size, EVENTLOG_MAX_EVENT_DATA);
-        if (reader_bytes(r, ev->data_size, &ev->data, "event data") < 0)
+        return reader_bytes(r, ev->data_size, &ev->data, "event data");
+}
+
+/* The Spec ID event a crypto-agile log opens with: EV_NO_ACTION in PCR 0 whose data starts with
+ * the "Spec ID Event03" signature. */
+static bool is_spec_id_event(const struct eventlog_event *ev) {
+        return ev->pcr == 0 && ev->type == EV_NO_ACTION && ev->data_size >= sizeof(spec_id_signature) &&
+               memcmp(ev->data, spec_id_signature, sizeof(spec_id_signature)) == 0;
+}
+
+/* A SHA-1 log's records carry one SHA-1 digest each and declare nothing else. */
+static void spec_id_sha1_format(struct eventlog_spec_id *spec) {
+        *spec = (struct eventlog_spec_id){ .format = EVENTLOG_FORMAT_SHA1, .algorithm_count = 1 };
+        spec->algorithms[0] = (struct eventlog_algorithm){ .alg = TPM2_ALG_SHA1, .digest_size = SHA1_FORMAT_DIGEST_SIZE };
+}
+
+/* The first record decides the format (PFP, "Event Logging": a crypto-agile log opens with the
+ * Spec ID event, a TCG_PCClientPCREvent, which a SHA-1 log's first record is too): the Spec ID
+ * event makes it event 0 of a crypto-agile log and its data must then parse as the
+ * TCG_EfiSpecIDEventStruct; any other record is event 1, the first measurement of a SHA-1 log. A
+ * record that looks like the Spec ID event (EV_NO_ACTION in PCR 0) is called event 0 while it is
+ * read, any other event 1. */
+static int read_first_record(struct eventlog_parser *p, struct eventlog_event *ev) {
+        struct reader *r = &p->r;
+        int ret;
+
+        *ev = (struct eventlog_event){ .index = 0, .offset = r->offset, .spec_id = &p->spec_id };
+        reader_u32le(r, &ev->pcr, "pcrIndex");
+        reader_u32le(r, &ev->type, "eventType");
+        if (r->failed)
                 return -EBADMSG;
+        if (ev->pcr != 0 || ev->type != EV_NO_ACTION) {
+                ev->index = 1;
+                snprintf(p->what, sizeof(p->what), "event log event 1");
+                if (ev->pcr >= EVENTLOG_PCR_COUNT)
+                        return reader_invalid(r, "pcrIndex %u is not a PCR 0-%d", ev->pcr, EVENTLOG_PCR_COUNT - 1);
+        }
+        ret = read_sha1_format_rest(p, ev);
+        if (ret < 0)
+                return ret;
+        if (!is_spec_id_event(ev)) {
+                ev->index = 1;
+                spec_id_sha1_format(&p->spec_id);
+                return 0;
+        }
+        p->spec_id.format = EVENTLOG_FORMAT_CRYPTO_AGILE;
         if (read_spec_id_data(ev->data, ev->data_size, &p->spec_id) < 0) {
                 r->failed = true;
                 return -EBADMSG;
         }
         return 0;
+}
+
+/* Events 2.. of a SHA-1 log: TCG_PCClientPCREvent. */
+static int read_sha1_event(struct eventlog_parser *p, uint32_t index, struct eventlog_event *ev) {
+        struct reader *r = &p->r;
+
+        snprintf(p->what, sizeof(p->what), "event log event %u", index);
+        *ev = (struct eventlog_event){ .index = index, .offset = r->offset, .spec_id = &p->spec_id };
+        reader_u32le(r, &ev->pcr, "pcrIndex");
+        reader_u32le(r, &ev->type, "eventType");
+        if (r->failed)
+                return -EBADMSG;
+        if (ev->pcr >= EVENTLOG_PCR_COUNT)
+                return reader_invalid(r, "pcrIndex %u is not a PCR 0-%d", ev->pcr, EVENTLOG_PCR_COUNT - 1);
+        return read_sha1_format_rest(p, ev);
 }
 
 /* Events 1..: TCG_PCR_EVENT2. */
@@ -169,16 +219,19 @@ int eventlog_foreach(const uint8_t *log, size_t size, eventlog_fn fn, void *user
         int ret;
 
         parser_init(&p, log, size);
-        ret = read_spec_id_event(&p, &ev);
+        ret = read_first_record(&p, &ev);
         if (ret < 0)
                 return ret;
         ret = fn(&ev, user);
         if (ret != 0)
                 return ret;
-        for (uint32_t index = 1; reader_left(&p.r) > 0; index++) {
+        for (uint32_t index = ev.index + 1; reader_left(&p.r) > 0; index++) {
                 if (index >= EVENTLOG_MAX_EVENTS)
                         return reader_invalid(&p.r, "the log holds more than %d events", EVENTLOG_MAX_EVENTS);
-                ret = read_event2(&p, index, &ev);
+                if (p.spec_id.format == EVENTLOG_FORMAT_SHA1)
+                        ret = read_sha1_event(&p, index, &ev);
+                else
+                        ret = read_event2(&p, index, &ev);
                 if (ret < 0)
                         return ret;
                 ret = fn(&ev, user);
@@ -194,7 +247,7 @@ int eventlog_spec_id(const uint8_t *log, size_t size, struct eventlog_spec_id *o
         int ret;
 
         parser_init(&p, log, size);
-        ret = read_spec_id_event(&p, &ev);
+        ret = read_first_record(&p, &ev);
         if (ret < 0)
                 return ret;
         *out = p.spec_id;
@@ -215,6 +268,7 @@ struct replay {
         EVP_MD_CTX *ctx;
         uint8_t value[EVENTLOG_PCR_COUNT][DIGEST_SIZE_MAX];
         uint32_t extended;    /* PCRs some event extended */
+        bool bank_checked;    /* the log declares the bank (checked at its first record) */
         bool locality_set;
         uint32_t locality_index;
 };
@@ -255,12 +309,21 @@ static int replay_event(const struct eventlog_event *ev, void *user) {
         uint8_t *pcr_value;
         const uint8_t *digest;
 
-        if (ev->index == 0) {
+        /* A log without the bank replays to nothing: refused, so that no caller compares an empty
+         * replay (no PCR extended) with what it wants and finds nothing amiss. */
+        if (!rp->bank_checked) {
                 if (!spec_id_algorithm(ev->spec_id, rp->bank))
-                        return vm_error(-EBADMSG, "event log: the Spec ID event declares no %s digests",
-                                        hashalg_name(rp->bank));
-                return 0;
+                        return ev->spec_id->format == EVENTLOG_FORMAT_SHA1
+                                       ? vm_error(-EBADMSG,
+                                                  "event log: a SHA-1 log (TCG_PCClientPCREvent records, no Spec ID "
+                                                  "event) carries no %s digests",
+                                                  hashalg_name(rp->bank))
+                                       : vm_error(-EBADMSG, "event log: the Spec ID event declares no %s digests",
+                                                  hashalg_name(rp->bank));
+                rp->bank_checked = true;
         }
+        if (ev->index == 0)
+                return 0;
         if (ev->type == EV_NO_ACTION)
                 return replay_no_action(rp, ev);
         digest = eventlog_event_digest(ev, rp->bank);

@@ -14,6 +14,14 @@
  * Every event carries one digest for each algorithm the Spec ID event declares (PFP: "all
  * events in this event log use all hashing algorithms defined here"), in any order.
  *
+ * A log whose first record is not that Spec ID event is a SHA-1 log, the format of TPM 1.2
+ * firmware (and of some early TPM 2.0 firmware, GCE's among them): every record is a
+ * TCG_PCClientPCREvent as event 0 above, u32 pcrIndex, u32 eventType, u8 digest[20] (SHA-1),
+ * u32 eventSize, u8 event[eventSize]. The first record alone decides the format, as the PFP
+ * has it; its records count from 1 (there is no Spec ID event 0), so that event 1 is the first
+ * measurement in either format. Such a log replays into the SHA-1 bank only: a replay into any
+ * other bank is refused, never an empty replay.
+ *
  * Everything here came from the machine being attested: it is parsed through the bounded
  * reader, and a log that is cut short, oversized or inconsistent is -EBADMSG with a detail
  * naming the event number (0 is the Spec ID event) and the field. A parsed log is only as
@@ -30,7 +38,7 @@
 
 #include "pcr_values.h"
 
-#define EVENTLOG_MAX_EVENTS 65536              /* including the Spec ID event */
+#define EVENTLOG_MAX_EVENTS 65536              /* counting the Spec ID event, or its place in a SHA-1 log */
 #define EVENTLOG_MAX_EVENT_DATA (1u << 20)     /* bytes of event data in one event */
 #define EVENTLOG_MAX_ALGORITHMS TPM2_NUM_PCR_BANKS
 #define EVENTLOG_PCR_COUNT 24                  /* PC Client PCRs 0-23 */
@@ -79,11 +87,18 @@ struct eventlog_algorithm {
         uint16_t digest_size;
 };
 
-/* The Spec ID event's content (event 0). */
+enum eventlog_format {
+        EVENTLOG_FORMAT_CRYPTO_AGILE, /* the Spec ID event, then TCG_PCR_EVENT2 records */
+        EVENTLOG_FORMAT_SHA1,         /* TCG_PCClientPCREvent records only */
+};
+
+/* The Spec ID event's content (event 0). A SHA-1 log has none: it is described as declaring
+ * SHA-1 alone, with the other fields 0. */
 struct eventlog_spec_id {
+        enum eventlog_format format;
         uint32_t platform_class;
         uint8_t spec_version_major, spec_version_minor, spec_errata;
-        uint8_t uintn_size;   /* 1: UINTN fields are 32-bit, 2: 64-bit */
+        uint8_t uintn_size;   /* 1: UINTN fields are 32-bit, 2: 64-bit; 0 (a SHA-1 log): not said */
         uint32_t algorithm_count;
         struct eventlog_algorithm algorithms[EVENTLOG_MAX_ALGORITHMS];
 };
@@ -95,11 +110,11 @@ struct eventlog_digest {
 };
 
 struct eventlog_event {
-        uint32_t index;        /* 0 is the Spec ID event, the TCG_PCR_EVENT2 records count from 1 */
+        uint32_t index;        /* 0 is the Spec ID event, the other records count from 1 (in a SHA-1 log too) */
         size_t offset;         /* of the record's first byte in the log */
         uint32_t pcr;          /* 0-23 */
         uint32_t type;         /* EV_* */
-        uint32_t digest_count; /* event 0: its one SHA-1 field; later: algorithm_count */
+        uint32_t digest_count; /* event 0 and a SHA-1 log's: the one SHA-1 field; else algorithm_count */
         struct eventlog_digest digests[EVENTLOG_MAX_ALGORITHMS];
         const uint8_t *data;   /* the event data, inside the log */
         uint32_t data_size;
@@ -114,7 +129,8 @@ typedef int (*eventlog_fn)(const struct eventlog_event *ev, void *user);
  * walk that returned 0. */
 int eventlog_foreach(const uint8_t *log, size_t size, eventlog_fn fn, void *user);
 
-/* Parses only event 0. */
+/* Parses only the first record: the Spec ID event, or a SHA-1 log's first record (out then
+ * describes the SHA-1 format). */
 int eventlog_spec_id(const uint8_t *log, size_t size, struct eventlog_spec_id *out);
 
 /* The event's digest in `alg`'s bank (hashalg_size(alg) bytes), or NULL when it has none. */
@@ -125,8 +141,9 @@ const uint8_t *eventlog_event_digest(const struct eventlog_event *ev, TPM2_ALG_I
  * ones, PC Client PTP), except that a StartupLocality EV_NO_ACTION event before the first PCR 0
  * extend sets the last byte of PCR 0's start to the locality TPM2_Startup came from (3, or 4
  * with an H-CRTM). out->mask holds the PCRs the log extends (and PCR 0 when its start was set);
- * only those carry a value. -EBADMSG when the log is malformed, does not declare `bank`, or an
- * extending event lacks its digest; -EINVAL for a bank vmattest cannot hash.
+ * only those carry a value. -EBADMSG when the log is malformed, does not declare `bank` (a
+ * SHA-1 log declares SHA-1 alone), or an extending event lacks its digest; -EINVAL for a bank
+ * vmattest cannot hash.
  * The type is not covered by any digest, yet it decides what extends: a real extend relabelled
  * EV_NO_ACTION drops out of the replay, which then misses the quoted PCR (barring a hash
  * collision), and an event labelled EV_NO_ACTION that the TPM never saw is in no PCR. So once

@@ -7,6 +7,7 @@
 #include "error.h"
 #include "eventlog.h"
 #include "hashalg.h"
+#include "reader.h"
 #include "writer.h"
 
 /* PFP's TCG_EfiSpecIDEventStruct, as event 0 of a TCG_PCClientPCREvent (SHA-1 format). */
@@ -145,11 +146,36 @@ static int note_first_record(const struct eventlog_event *ev, void *user) {
         return 1; /* the Spec ID event is all that is wanted */
 }
 
+/* The agent writes a crypto-agile log (measurement_log_header); lib/eventlog also reads SHA-1
+ * logs, for firmware that writes them, and a log in that format is none of the agent's. */
+static int read_spec_id(const uint8_t *log, size_t size, struct eventlog_spec_id *spec) {
+        uint32_t pcr = 0, type = 0;
+        struct reader r;
+        int ret;
+
+        /* Said before the rest of the record is read as a SHA-1 log's, which would be reported
+         * as a malformed SHA-1 record; a short header is left to eventlog_spec_id to report. */
+        reader_init(&r, log, size, "measurement log record 0");
+        reader_u32le(&r, &pcr, "pcrIndex");
+        reader_u32le(&r, &type, "eventType");
+        if (!r.failed && (pcr != 0 || type != EV_NO_ACTION))
+                return vm_error(-EBADMSG, "measurement log: its first record (type 0x%08x in PCR %u) is not the "
+                                          "Spec ID event",
+                                type, pcr);
+        ret = eventlog_spec_id(log, size, spec);
+        if (ret < 0)
+                return ret;
+        if (spec->format != EVENTLOG_FORMAT_CRYPTO_AGILE)
+                return vm_error(-EBADMSG, "measurement log: its first record is not the Spec ID event (a SHA-1 "
+                                          "log): not the crypto-agile log the agent writes");
+        return 0;
+}
+
 int measurement_log_banks(const uint8_t *log, size_t size, TPM2_ALG_ID *banks, size_t cap, size_t *nbanks,
                           size_t *records_offset) {
         struct eventlog_spec_id spec;
         struct first_record first = { 0 };
-        int ret = eventlog_spec_id(log, size, &spec);
+        int ret = read_spec_id(log, size, &spec);
 
         if (ret < 0)
                 return ret;
@@ -236,12 +262,18 @@ static int replay_event(const struct eventlog_event *ev, void *user) {
 
 int measurement_log_replay(const uint8_t *log, size_t size, TPM2_ALG_ID bank, struct measurement_summary *s) {
         struct replay rp = { .bank = bank, .summary = s };
+        struct eventlog_spec_id spec;
+        int ret;
 
         memset(s, 0, sizeof(*s));
         if (!hashalg_size(bank))
                 return vm_error(-EINVAL, "unsupported bank 0x%04x", bank);
+
         if (size == 0)
                 return 0;
+        ret = read_spec_id(log, size, &spec);
+        if (ret < 0)
+                return ret;
         return eventlog_foreach(log, size, replay_event, &rp);
 }
 
@@ -266,6 +298,13 @@ static int list_event(const struct eventlog_event *ev, void *user) {
 
 int measurement_log_foreach(const uint8_t *log, size_t size, measurement_record_fn fn, void *user) {
         struct listing l = { .fn = fn, .user = user };
+        struct eventlog_spec_id spec;
+        int ret;
 
-        return size == 0 ? 0 : eventlog_foreach(log, size, list_event, &l);
+        if (size == 0)
+                return 0;
+        ret = read_spec_id(log, size, &spec);
+        if (ret < 0)
+                return ret;
+        return eventlog_foreach(log, size, list_event, &l);
 }

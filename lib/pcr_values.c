@@ -72,12 +72,16 @@ void pcr_selection_from_mask(TPM2_ALG_ID bank, uint32_t mask, TPML_PCR_SELECTION
 }
 
 int pcr_values_digest(const struct pcr_values *pcrs, uint8_t *out) {
-        const EVP_MD *md = hashalg_md(pcrs->bank);
+        return pcr_values_digest_with(pcrs, pcrs->bank, out);
+}
+
+int pcr_values_digest_with(const struct pcr_values *pcrs, TPM2_ALG_ID alg, uint8_t *out) {
+        const EVP_MD *md = hashalg_md(alg);
         EVP_MD_CTX *ctx;
         int ok;
 
         if (!md)
-                return vm_error(-EINVAL, "unsupported PCR bank 0x%04x", pcrs->bank);
+                return vm_error(-EINVAL, "unsupported %s 0x%04x", alg == pcrs->bank ? "PCR bank" : "hash", alg);
         ctx = EVP_MD_CTX_new();
         if (!ctx)
                 return -ENOMEM;

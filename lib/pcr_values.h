@@ -26,6 +26,10 @@ void pcr_selection_from_mask(TPM2_ALG_ID bank, uint32_t mask, TPML_PCR_SELECTION
 /* H_bank(value[i] for each selected i, ascending): the quote's pcrDigest when the values are
  * what the TPM quoted. out must hold hashalg_size(bank) bytes. */
 int pcr_values_digest(const struct pcr_values *pcrs, uint8_t *out);
+/* The same with another hash: a quote's pcrDigest is made with its signing scheme's hash
+ * (TPM 2.0 Part 3, TPM2_Quote), which may differ from the bank (a SHA-1 or SHA-384 bank quoted
+ * by a key that signs with SHA-256). out must hold hashalg_size(alg) bytes. */
+int pcr_values_digest_with(const struct pcr_values *pcrs, TPM2_ALG_ID alg, uint8_t *out);
 
 /* The value of a resettable PCR reset and then extended once with H_bank(data): what PCR 16
  * holds after the agent bound its payload key (docs/protocol.md §2: H(zeros || H(pubkey PEM))). */

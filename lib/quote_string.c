@@ -64,17 +64,24 @@ int quote_string_decode(const char *text, size_t text_len, struct quote_parts *p
         return ret;
 }
 
+int quote_attest_parse(const uint8_t *attest, size_t size, TPMS_ATTEST *out) {
+        int ret = tpms_attest_unmarshal(attest, size, out);
+
+        if (ret < 0)
+                return ret;
+        if (out->magic != TPM2_GENERATED_VALUE)
+                return vm_error(-EBADMSG, "quote: TPMS_ATTEST magic 0x%08x is not TPM_GENERATED_VALUE", out->magic);
+        if (out->type != TPM2_ST_ATTEST_QUOTE)
+                return vm_error(-EBADMSG, "quote: TPMS_ATTEST type 0x%04x is not a quote", out->type);
+        return 0;
+}
+
 int quote_parse(const struct quote_parts *parts, struct quote *quote) {
         int ret;
 
-        ret = tpms_attest_unmarshal(parts->attest, parts->attest_size, &quote->attest);
+        ret = quote_attest_parse(parts->attest, parts->attest_size, &quote->attest);
         if (ret < 0)
                 return ret;
-        if (quote->attest.magic != TPM2_GENERATED_VALUE)
-                return vm_error(-EBADMSG, "quote: TPMS_ATTEST magic 0x%08x is not TPM_GENERATED_VALUE",
-                                quote->attest.magic);
-        if (quote->attest.type != TPM2_ST_ATTEST_QUOTE)
-                return vm_error(-EBADMSG, "quote: TPMS_ATTEST type 0x%04x is not a quote", quote->attest.type);
         ret = tpmt_signature_unmarshal(parts->signature, parts->signature_size, &quote->signature);
         if (ret < 0)
                 return ret;

@@ -36,3 +36,5 @@ int quote_string_encode(const struct quote_parts *parts, char **out);
 int quote_string_decode(const char *text, size_t text_len, struct quote_parts *parts);
 /* Unmarshals all three parts; the attest must be a TPM-generated TPM2_ST_ATTEST_QUOTE. */
 int quote_parse(const struct quote_parts *parts, struct quote *quote);
+/* The attest part alone, with the same checks (every byte used, TPM_GENERATED_VALUE, a quote). */
+int quote_attest_parse(const uint8_t *attest, size_t size, TPMS_ATTEST *out);

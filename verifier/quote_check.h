@@ -32,6 +32,26 @@ struct quote_expect {
  * -EBADMSG (malformed), -EPERM (a check failed); the detail names the check. */
 int quote_check(const char *quote_string, const struct quote_expect *expect, struct quote *quote,
                 struct quote_clock *clock);
+/* The checks every TPM2_Quote passes whoever carries it, Keylime's quote string (quote_check
+ * makes them, and its own) or a cloud's attestation: `attest` is exactly the signed bytes, a
+ * TPM-generated quote; `signature` verifies over them under `ak` with `sig_hash` (the AK's
+ * scheme: a caller's choice, not the signature's unsigned hash field); extraData is the nonce
+ * (bytes, of any length); the selection is one bank, `pcrs`'s, and exactly its PCRs; pcrDigest
+ * is H_sig_hash of those values, as the TPM makes it whatever the bank (a SHA-1 or SHA-384 bank
+ * signed with SHA-256). On success `pcrs` holds what the TPM quoted and *attest the parsed
+ * attest (its clock for the caller to judge). -EBADMSG malformed, -EPERM a check failed, named. */
+struct quote_signed {
+        const uint8_t *attest;
+        size_t attest_size;
+        const TPMT_SIGNATURE *signature;
+        const TPM2B_PUBLIC *ak;
+        TPM2_ALG_ID sig_hash;
+        const uint8_t *nonce;
+        size_t nonce_size;
+        const struct pcr_values *pcrs;
+};
+int quote_check_signed(const struct quote_signed *q, TPMS_ATTEST *attest);
+
 /* True when the quote shows a reboot or TPM restart since `last` (its clock may start lower). */
 bool quote_clock_rebooted(const struct quote_clock *last, const struct quote_clock *now);
 /* True when the quote is of another boot (TPM reset) than `last`: PCRs 0-15 and the IMA list

@@ -130,8 +130,35 @@ max_retries = "0"
 exponential_backoff = no
 CONF
 
+# eventlog: real firmware logs from tests/fixtures/platforms/eventlogs, a SHA-1 log (TCG
+# PC Client 1.2 records, no Spec ID event) and a crypto-agile one with SHA-384 and GRUB's events.
+cp "$top/tests/fixtures/platforms/eventlogs/debian-10.bin" "$corpus/eventlog/gce-debian-10-sha1"
+cp "$top/tests/fixtures/platforms/eventlogs/cos-85-amd-sev.bin" "$corpus/eventlog/gce-cos-85-sha1-sha256-sha384"
+
+# quote-signed: the real GCE attestation's three quotes (fuzz-quote-signed.c's input: u16 sizes,
+# big-endian, before the attest and the signature; the bank; the PCR mask; the values; the nonce)
+gce=$top/tests/fixtures/platforms/gce/gce-cos-85-nonce9009
+byte() { printf "\\$(printf %03o "$1")"; }
+be16() { byte $(($1 >> 8)); byte $(($1 & 255)); }
+mkdir -p "$corpus/quote-signed"
+for bank in 0:sha1 1:sha256 2:sha384; do
+        q=$gce/quote-${bank#*:}
+        nonce=$(tr -d '\n' <"$gce/nonce.hex")
+        {
+                be16 "$(stat -c %s "$q/quote.attest")"
+                cat "$q/quote.attest"
+                be16 "$(stat -c %s "$q/quote.sig")"
+                cat "$q/quote.sig"
+                byte "${bank%%:*}"
+                byte 0; byte 255; byte 255; byte 255 # PCRs 0-23
+                jq -r '.pcrs | to_entries | sort_by(.key | tonumber) | .[].value' "$q/pcrs.json" | tr -d '\n' | xxd -r -p
+                byte $((${#nonce} / 2))
+                printf %s "$nonce" | xxd -r -p
+        } >"$corpus/quote-signed/gce-${bank#*:}"
+done
+
 echo "make-corpus: seeds written to $corpus"
-for name in pcrblob quote-string tpm2b encoding config; do
+for name in pcrblob quote-string tpm2b encoding config eventlog quote-signed; do
         dir=$corpus/$name
         printf '  %-14s %2d files, %5d bytes\n' "$name" "$(find "$dir" -type f | wc -l)" \
                 "$(find "$dir" -type f -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }')"

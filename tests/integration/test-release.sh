@@ -4,7 +4,7 @@
 # /keys/verify), never to one whose integrity quote fails, holds it back from a boot that left the
 # initrd, and keeps the payload only sealed.
 . "$(dirname "$0")/lib.sh"
-plan 22
+plan 23
 
 cd "$TEST_TMP" || exit 1
 tenant_pki
@@ -60,6 +60,15 @@ start_vm again
 again=$AGENT_ID
 expect_success "vmattest measure records a key release in PCR 15" \
         "$VMATTEST" --config again.conf measure --event key-released --data "earlier release"
+# a measurement log that reads as a SHA-1 event log (no Spec ID event first) is not the agent's:
+# refused before PCR 15 is extended
+sed "s|^vmattest_ml_path = .*|vmattest_ml_path = $TEST_TMP/sha1-measurements.log|" again.conf >sha1.conf
+# one TCG_PCClientPCREvent: PCR 0, EV_NO_ACTION, a zero SHA-1 digest, no data
+head -c 32 /dev/zero >sha1-measurements.log
+printf '\x03' | dd of=sha1-measurements.log bs=1 seek=4 conv=notrunc status=none
+expect_failure "vmattest measure refuses a measurement log in the SHA-1 event log format" any \
+        "sha1-measurements.log: its first record is not the Spec ID event" \
+        "$VMATTEST" --config sha1.conf measure --event key-released --data "on a SHA-1 log"
 echo '{}' >any-pcrs.json # PCR 15 now holds the measured event: no PCR policy on it
 vv add --agent "$again" --policy any-pcrs.json --payload disk.key --allow-unpinned-cmdline >/dev/null
 wait_for failed 15 failed "$again"

@@ -889,21 +889,30 @@ static void test_spec_id_algorithms(void **state) {
 static void test_spec_id_header(void **state) {
         struct log l;
 
+        struct pcr_values pcrs;
+
         log_init(&l);
         log_separator(&l, 0);
-        /* a TPM 1.2-style log: the first event is a measurement */
-        put_u32_at(&l.b, 4, EV_S_CRTM_VERSION);
-        assert_error(eventlog_foreach(l.b.data, l.b.size, ignore, NULL), -EBADMSG,
-                     "event log event 0: not a crypto-agile log: the first event is type 0x00000008 in PCR 0");
-        put_u32_at(&l.b, 4, EV_NO_ACTION);
-        put_u32_at(&l.b, 0, 1);
-        assert_error(eventlog_foreach(l.b.data, l.b.size, ignore, NULL), -EBADMSG, "type 0x00000003 in PCR 1");
-        put_u32_at(&l.b, 0, 0);
-        /* "Spec ID Event02" is the TPM 1.2 log's */
-        l.b.data[32 + 14] = '2';
-        assert_error(eventlog_foreach(l.b.data, l.b.size, ignore, NULL), -EBADMSG,
-                     "signature is not \"Spec ID Event03\": not a crypto-agile log");
-        l.b.data[32 + 14] = '3';
+        /* Without the Spec ID event first, a SHA-1 log (TCG_PCClientPCREvent records): the
+         * TCG_PCR_EVENT2 separator then reads as one with a 20-byte digest, whose eventSize is
+         * digest bytes; the replay into sha256 stops at the first record. Each of: a measurement
+         * first, EV_NO_ACTION in PCR 1, the TPM 1.2 log's "Spec ID Event02". */
+        for (unsigned variant = 0; variant < 3; variant++) {
+                if (variant == 0)
+                        put_u32_at(&l.b, 4, EV_S_CRTM_VERSION);
+                else if (variant == 1)
+                        put_u32_at(&l.b, 0, 1);
+                else
+                        l.b.data[32 + 14] = '2';
+                assert_error(eventlog_foreach(l.b.data, l.b.size, ignore, NULL), -EBADMSG,
+                             "event log event 2: eventSize");
+                assert_error(eventlog_replay(l.b.data, l.b.size, TPM2_ALG_SHA256, &pcrs), -EBADMSG,
+                             "event log: a SHA-1 log (TCG_PCClientPCREvent records, no Spec ID event) carries no "
+                             "sha256 digests");
+                put_u32_at(&l.b, 4, EV_NO_ACTION);
+                put_u32_at(&l.b, 0, 0);
+                l.b.data[32 + 14] = '3';
+        }
         /* uintnSize */
         l.b.data[32 + 23] = 3;
         assert_error(eventlog_foreach(l.b.data, l.b.size, ignore, NULL), -EBADMSG, "uintnSize 3 is neither 1");

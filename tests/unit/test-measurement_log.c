@@ -220,6 +220,16 @@ static void test_hostile_logs(void **state) {
         assert_int_equal(measurement_record(two_banks, 2, "key-released", "a", &bytes, &n), 0);
         assert_error(measurement_log_replay(bytes, n, TPM2_ALG_SHA256, &s), -EBADMSG, "Spec ID");
         free(bytes);
+        /* a SHA-1 log (the firmware's old format, which lib/eventlog reads) is not the agent's:
+         * EV_NO_ACTION in PCR 0 without the Spec ID signature, 20-byte digest, no data */
+        {
+                uint8_t sha1_log[32] = { [4] = 3 };
+
+                assert_error(measurement_log_replay(sha1_log, sizeof(sha1_log), TPM2_ALG_SHA1, &s), -EBADMSG,
+                             "not the crypto-agile log the agent writes");
+                assert_error(measurement_log_foreach(sha1_log, sizeof(sha1_log), NULL, NULL), -EBADMSG,
+                             "(a SHA-1 log)");
+        }
         /* a log that carries no digest of the quote's bank */
         assert_int_equal(measurement_log_header(sha1_only, 1, &bytes, &n), 0);
         append(log, &size, bytes, n);
