@@ -1,4 +1,5 @@
 #include "agent/ek.h"
+#include "agent/nv.h"
 
 #include <openssl/x509.h>
 #include <stdlib.h>
@@ -124,89 +125,18 @@ static void ek_template_public(const struct ek_template *t, TPM2B_PUBLIC *pub) {
         }
 }
 
-/* 0 and *size when `index` is defined, -ENOENT when it is not. */
-static int nv_size(struct tpm *tpm, TPM2_HANDLE index, ESYS_TR *tr, uint16_t *size) {
-        TPM2B_NV_PUBLIC *nv_public = NULL;
-        TSS2_RC rc;
-        int ret;
-
-        rc = TPM_RETRYING(Esys_TR_FromTPMPublic(tpm->esys, index, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, tr));
-        if (rc != TSS2_RC_SUCCESS) {
-                TSS2_RC base = tpm_rc_base(rc);
-
-                /* an undefined index: TPM_RC_HANDLE, with or without a parameter number */
-                if ((base & ~TPM2_RC_N_MASK) == TPM2_RC_HANDLE || base == TPM2_RC_HANDLE)
-                        return -ENOENT;
-                return tpm_failed(rc, "TPM2_NV_ReadPublic (EK certificate index)");
-        }
-        ret = TPM_RUN("TPM2_NV_ReadPublic", Esys_NV_ReadPublic(tpm->esys, *tr, ESYS_TR_NONE, ESYS_TR_NONE,
-                                                                ESYS_TR_NONE, &nv_public, NULL));
-        if (ret < 0) {
-                Esys_TR_Close(tpm->esys, tr);
-                return ret;
-        }
-        *size = nv_public->nvPublic.dataSize;
-        Esys_Free(nv_public);
-        return 0;
-}
-
-static uint16_t nv_chunk_size(struct tpm *tpm) {
-        TPMS_CAPABILITY_DATA *cap = NULL;
-        uint16_t chunk = 512; /* safe lower bound when the TPM does not say */
-
-        if (TPM_RETRYING(Esys_GetCapability(tpm->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
-                                            TPM2_CAP_TPM_PROPERTIES, TPM2_PT_NV_BUFFER_MAX, 1, NULL, &cap)) ==
-                    TSS2_RC_SUCCESS &&
-            cap->data.tpmProperties.count == 1 &&
-            cap->data.tpmProperties.tpmProperty[0].property == TPM2_PT_NV_BUFFER_MAX &&
-            cap->data.tpmProperties.tpmProperty[0].value > 0 &&
-            cap->data.tpmProperties.tpmProperty[0].value <= sizeof(((TPM2B_MAX_NV_BUFFER *)0)->buffer))
-                chunk = (uint16_t)cap->data.tpmProperties.tpmProperty[0].value;
-        Esys_Free(cap);
-        return chunk;
-}
-
 /* Reads the certificate at `index` (DER; TPMs may pad it, so only the DER length is kept). */
 static int ek_cert_read(struct tpm *tpm, TPM2_HANDLE index, uint8_t **der, size_t *der_size) {
         _cleanup_(freep) uint8_t *data = NULL;
-        uint16_t size = 0, chunk, offset = 0;
-        ESYS_TR tr;
-        int ret;
+        size_t size = 0;
+        const uint8_t *p;
+        X509 *cert;
+        int ret = tpm_nv_read_all_index_auth(tpm, index, EK_CERT_MAX, "EK certificate", &data, &size);
 
-        ret = nv_size(tpm, index, &tr, &size);
         if (ret < 0)
                 return ret;
-        if (size == 0 || size > EK_CERT_MAX) {
-                Esys_TR_Close(tpm->esys, &tr);
-                return vm_error(-EBADMSG, "EK certificate NV index 0x%08x: size %u is not 1-%d", index, size,
-                                EK_CERT_MAX);
-        }
-        data = malloc(size);
-        if (!data)
-                return -ENOMEM;
-        chunk = nv_chunk_size(tpm);
-        while (offset < size) {
-                TPM2B_MAX_NV_BUFFER *part = NULL;
-                uint16_t want = (uint16_t)(size - offset < chunk ? size - offset : chunk);
-
-                ret = TPM_RUN("TPM2_NV_Read (EK certificate)",
-                              Esys_NV_Read(tpm->esys, tr, tr, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, want,
-                                           offset, &part));
-                if (ret >= 0 && part->size != want)
-                        ret = vm_error(-EBADMSG, "TPM2_NV_Read returned %u bytes, asked for %u", part->size, want);
-                if (ret < 0) {
-                        Esys_Free(part);
-                        Esys_TR_Close(tpm->esys, &tr);
-                        return ret;
-                }
-                memcpy(data + offset, part->buffer, want);
-                offset = (uint16_t)(offset + want);
-                Esys_Free(part);
-        }
-        Esys_TR_Close(tpm->esys, &tr);
-
-        const uint8_t *p = data;
-        X509 *cert = d2i_X509(NULL, &p, size);
+        p = data;
+        cert = d2i_X509(NULL, &p, (long)size);
         if (!cert)
                 return vm_error(-EBADMSG, "EK certificate NV index 0x%08x does not hold a DER X.509 certificate",
                                 index);

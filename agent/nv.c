@@ -60,7 +60,8 @@ bool tpm_nv_defined(struct tpm *tpm, TPM2_HANDLE index) {
         return true;
 }
 
-int tpm_nv_read_all(struct tpm *tpm, TPM2_HANDLE index, size_t max, const char *what, uint8_t **data, size_t *size) {
+static int nv_read_all(struct tpm *tpm, TPM2_HANDLE index, size_t max, const char *what, bool owner_first,
+                       uint8_t **data, size_t *size) {
         _cleanup_(freep) uint8_t *buffer = NULL;
         TPMS_NV_PUBLIC pub;
         ESYS_TR tr, auth;
@@ -75,7 +76,7 @@ int tpm_nv_read_all(struct tpm *tpm, TPM2_HANDLE index, size_t max, const char *
                 return vm_error(-EBADMSG, "%s NV index 0x%08x: size %u is not 1-%zu bytes", what, index, pub.dataSize,
                                 max);
         }
-        if (pub.attributes & TPMA_NV_OWNERREAD)
+        if ((pub.attributes & TPMA_NV_OWNERREAD) && (owner_first || !(pub.attributes & TPMA_NV_AUTHREAD)))
                 auth = ESYS_TR_RH_OWNER;
         else if (pub.attributes & TPMA_NV_AUTHREAD)
                 auth = tr;
@@ -111,4 +112,13 @@ int tpm_nv_read_all(struct tpm *tpm, TPM2_HANDLE index, size_t max, const char *
         *size = pub.dataSize;
         *data = TAKE_PTR(buffer);
         return 0;
+}
+
+int tpm_nv_read_all(struct tpm *tpm, TPM2_HANDLE index, size_t max, const char *what, uint8_t **data, size_t *size) {
+        return nv_read_all(tpm, index, max, what, true, data, size);
+}
+
+int tpm_nv_read_all_index_auth(struct tpm *tpm, TPM2_HANDLE index, size_t max, const char *what, uint8_t **data,
+                               size_t *size) {
+        return nv_read_all(tpm, index, max, what, false, data, size);
 }

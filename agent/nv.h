@@ -14,6 +14,11 @@
  * not defined; -EBADMSG when it holds 0 or more than `max` bytes; `what` names the index's
  * content in the detail ("Azure AK certificate"). */
 int tpm_nv_read_all(struct tpm *tpm, TPM2_HANDLE index, size_t max, const char *what, uint8_t **data, size_t *size);
+/* The same, asking the index's own (empty) authorization first and the owner's only when the
+ * index does not allow that: the EK certificate indices of the TCG EK Credential Profile, which
+ * a TPM whose owner has a password must still serve. */
+int tpm_nv_read_all_index_auth(struct tpm *tpm, TPM2_HANDLE index, size_t max, const char *what, uint8_t **data,
+                               size_t *size);
 
 /* True when `index` is defined (a failure to ask counts as not). */
 bool tpm_nv_defined(struct tpm *tpm, TPM2_HANDLE index);
