@@ -63,6 +63,9 @@ runtime)
                 sleep 10
         fi
         say "runtime agent answered $(grep -c ' -> 200' /run/vmattest-test-serve.log) requests"
+        # what else it said (refusals, errors), for the host's log when a check fails
+        grep -v -e ' -> 200' -e 'serving on' -e 'taking over' /run/vmattest-test-serve.log | tail -n 5 |
+                while read -r l; do say "runtime agent said: $l"; done
         say "IMA measured: $(grep -c -e ' /bin/busybox' -e ' /usr/bin/vmattest' \
                 /sys/kernel/security/ima/ascii_runtime_measurements) entries of /bin/busybox and /usr/bin/vmattest"
         kill $serve
