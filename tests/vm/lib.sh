@@ -104,7 +104,9 @@ vm_kernel() {
 # change. Inputs (all in the cache key):
 #   VMATTEST_BIN, VMATTEST_CONFDIR   passed to initrd/90vmattest/module-setup.sh
 #   VM_DRACUT_MODULES                dracut -m list (our module's depends() adds the rest)
-#   VM_DRACUT_INSTALL                extra host files (dracut --install, libraries resolved)
+#   VM_DRACUT_INSTALL                extra host files (dracut --install, libraries resolved;
+#                                    their content is in the key, not only their names)
+#   VM_DRACUT_DRIVERS                extra kernel modules (dracut --add-drivers), e.g. fuse
 #   VM_INITRD_OVERLAY                a directory copied over the initrd's root (dracut --include):
 #                                    test-only units, drop-ins and scripts
 # plus initrd/90vmattest, the kernel version, this function and every installed package's
@@ -114,8 +116,9 @@ vm_initrd() {
         local out=$1 key base img log start
         key=$({
                 declare -f vm_initrd
-                echo "$VM_KVER|$VM_DRACUT_MODULES|${VM_DRACUT_INSTALL:-}"
-                sha256sum "$VMATTEST_BIN"
+                echo "$VM_KVER|$VM_DRACUT_MODULES|${VM_DRACUT_INSTALL:-}|${VM_DRACUT_DRIVERS:-}"
+                # shellcheck disable=SC2086 # a list of paths
+                sha256sum "$VMATTEST_BIN" ${VM_DRACUT_INSTALL:-}
                 (cd "$VM_ROOT/initrd/90vmattest" && find . -type f | LC_ALL=C sort | xargs sha256sum)
                 (cd "$VMATTEST_CONFDIR" && find . -type f | LC_ALL=C sort | xargs -r sha256sum)
                 [ -z "${VM_INITRD_OVERLAY:-}" ] ||
@@ -138,6 +141,7 @@ vm_initrd() {
                         --no-early-microcode --zstd \
                         --kver "$VM_KVER" --kmoddir "$VM_KMODDIR" -m "$VM_DRACUT_MODULES" --filesystems ext4 \
                         ${VM_DRACUT_INSTALL:+--install "${VM_DRACUT_INSTALL:-}"} \
+                        ${VM_DRACUT_DRIVERS:+--add-drivers "${VM_DRACUT_DRIVERS:-}"} \
                         ${VM_INITRD_OVERLAY:+--include "$VM_INITRD_OVERLAY" /} \
                         "$img.tmp.$$" >"$log" 2>&1; then
                         echo "dracut failed:" >&2; tail -n 40 "$log" >&2; rm -f "$img.tmp.$$"; return 1

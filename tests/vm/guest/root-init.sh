@@ -1,8 +1,8 @@
 #!/bin/busybox sh
-# TEST ONLY: /sbin/init of the LUKS2 root that tests/vm/test-boot-unlock.sh boots (made by
-# vm_rootfs in tests/vm/lib.sh). PID 1 after switch-root: systemd moved /dev, /proc, /sys and
-# /run here. It reports to the host through console lines "VMATTEST-ROOT: ...", then, by
-# vmattest_test.mode on the kernel command line:
+# TEST ONLY: /sbin/init of the LUKS2 root that tests/vm/test-boot-unlock.sh and
+# test-boot-platform.sh boot (made by vm_rootfs in tests/vm/lib.sh). PID 1 after switch-root:
+# systemd moved /dev, /proc, /sys and /run here. It reports to the host through console lines
+# "VMATTEST-ROOT: ...", then, by vmattest_test.mode on the kernel command line:
 #   runtime        runs the runtime agent (`vmattest serve`), which takes over the identity
 #                  `vmattest unlock` handed over in /run, for vmattest_test.hold seconds, while
 #                  the verifier on the host keeps polling it; then, with vmattest_test.intruder=1,
@@ -63,6 +63,9 @@ runtime)
                 sleep 10
         fi
         say "runtime agent answered $(grep -c ' -> 200' /run/vmattest-test-serve.log) requests"
+        # what else it said (refusals, errors), for the host's log when a check fails
+        grep -v -e ' -> 200' -e 'serving on' -e 'taking over' /run/vmattest-test-serve.log | tail -n 5 |
+                while read -r l; do say "runtime agent said: $l"; done
         say "IMA measured: $(grep -c -e ' /bin/busybox' -e ' /usr/bin/vmattest' \
                 /sys/kernel/security/ima/ascii_runtime_measurements) entries of /bin/busybox and /usr/bin/vmattest"
         kill $serve
