@@ -133,15 +133,18 @@ static int check_sev_snp(const struct platform_policy *policy, const struct plat
 
 /* The report as sev-snp's, over SHA-512(binding || manifest); then the manifest, which that
  * digest and the AMD signature over it vouch for, must carry the registered EK. A report made at
- * VMPL 0 (the policy allows no other) comes from the SVSM, not from the guest above it. */
+ * VMPL 0 comes from the SVSM, not from the guest above it: no other VMPL is allowed here,
+ * whatever the policy's snp members say. */
 static int check_svsm_sev_snp(const struct platform_policy *policy, const struct platform_trust *trust,
                               const uint8_t *report_bytes, size_t report_size, const uint8_t *aux, size_t aux_size,
                               const uint8_t *manifest, size_t manifest_size, const uint8_t binding[TSM_BINDING_SIZE],
                               const TPM2B_PUBLIC *ek, char *facts, size_t facts_size) {
+        struct platform_policy at_vmpl0 = *policy;
         uint8_t report_data[TSM_BINDING_SIZE];
         TPMT_PUBLIC manifest_ek;
         int ret;
 
+        at_vmpl0.snp.allowed_vmpls = 1u << 0;
         if (!manifest)
                 return vm_error(-EPERM, "platform evidence: the policy requires an SVSM vTPM report and the agent "
                                         "served no manifest with it (agent.conf tsm_service_provider = svsm)");
@@ -150,7 +153,7 @@ static int check_svsm_sev_snp(const struct platform_policy *policy, const struct
                                 SVSM_MANIFEST_MAX);
         ret = svsm_manifest_report_data(binding, manifest, manifest_size, report_data);
         if (ret >= 0)
-                ret = check_sev_snp(policy, trust, report_bytes, report_size, aux, aux_size, report_data, facts,
+                ret = check_sev_snp(&at_vmpl0, trust, report_bytes, report_size, aux, aux_size, report_data, facts,
                                     facts_size);
         if (ret == -EPERM && strstr(vm_error_detail(ret), "report_data is not the expected one"))
                 return vm_error(-EPERM, "platform evidence: SVSM report: REPORT_DATA is not SHA-512(binding || "
