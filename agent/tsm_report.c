@@ -220,7 +220,11 @@ static int report_attempt(const struct tsm_entry *entry, const uint8_t report_da
         int ret;
 
         if (svsm) {
-                /* each write moves the generation: these come before it is read */
+                /* each write moves the generation: these come before it is read. No
+                 * service_manifest_version: the kernel zeroes a new entry (configfs-tsm's
+                 * make_item), so ours asks for version 0: the vTPM manifest an SVSM serves (the
+                 * EK's TPMT_PUBLIC; Coconut-SVSM refuses any other) and the one the verifier
+                 * parses (docs/platforms.md, "SVSM vTPM (SEV-SNP)") */
                 ret = write_attribute(entry, "service_provider", "svsm", 4);
                 if (ret >= 0)
                         ret = write_attribute(entry, "service_guid", TSM_SVSM_VTPM_GUID, strlen(TSM_SVSM_VTPM_GUID));

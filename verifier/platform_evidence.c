@@ -12,6 +12,7 @@
 #include "lib/tsm_binding.h"
 #include "verifier/cert_chain.h"
 #include "verifier/snp_cert_table.h"
+#include "verifier/svsm_manifest.h"
 
 /* configfs-tsm's outblob and auxblob are each at most 64 KiB (the agent's bound too) */
 #define BLOB_MAX (64 * 1024)
@@ -130,6 +131,51 @@ static int check_sev_snp(const struct platform_policy *policy, const struct plat
         return ret;
 }
 
+/* The report as sev-snp's, over SHA-512(binding || manifest); then the manifest, which that
+ * digest and the AMD signature over it vouch for, must carry the registered EK. A report made at
+ * VMPL 0 comes from the SVSM, not from the guest above it: no other VMPL is allowed here,
+ * whatever the policy's snp members say. */
+static int check_svsm_sev_snp(const struct platform_policy *policy, const struct platform_trust *trust,
+                              const uint8_t *report_bytes, size_t report_size, const uint8_t *aux, size_t aux_size,
+                              const uint8_t *manifest, size_t manifest_size, const uint8_t binding[TSM_BINDING_SIZE],
+                              const TPM2B_PUBLIC *ek, char *facts, size_t facts_size) {
+        struct platform_policy at_vmpl0 = *policy;
+        uint8_t report_data[TSM_BINDING_SIZE];
+        TPMT_PUBLIC manifest_ek;
+        int ret;
+
+        at_vmpl0.snp.allowed_vmpls = 1u << 0;
+        if (!manifest)
+                return vm_error(-EPERM, "platform evidence: the policy requires an SVSM vTPM report and the agent "
+                                        "served no manifest with it (agent.conf tsm_service_provider = svsm)");
+        if (manifest_size > SVSM_MANIFEST_MAX)
+                return vm_error(-EBADMSG, "platform evidence: the manifest holds %zu bytes, at most %d", manifest_size,
+                                SVSM_MANIFEST_MAX);
+        ret = svsm_manifest_report_data(binding, manifest, manifest_size, report_data);
+        if (ret >= 0)
+                ret = check_sev_snp(&at_vmpl0, trust, report_bytes, report_size, aux, aux_size, report_data, facts,
+                                    facts_size);
+        if (ret == -EPERM && strstr(vm_error_detail(ret), "report_data is not the expected one"))
+                return vm_error(-EPERM, "platform evidence: SVSM report: REPORT_DATA is not SHA-512(binding || "
+                                        "manifest) for this nonce, these keys and this manifest (not a report the "
+                                        "SVSM's vTPM service made for this poll)");
+        if (ret >= 0)
+                ret = svsm_manifest_parse(manifest, manifest_size, &manifest_ek);
+        if (ret >= 0)
+                ret = svsm_manifest_ek_match(&manifest_ek, &ek->publicArea);
+        if (ret < 0 && strncmp(vm_error_detail(ret), "platform evidence", 17) != 0)
+                ret = vm_error(ret != -ENOMEM ? -EPERM : ret, "platform evidence: %s", vm_error_detail(ret));
+        if (ret < 0 && facts && facts_size)
+                facts[0] = 0;
+        if (ret >= 0 && facts) {
+                size_t used = strlen(facts);
+
+                snprintf(facts + used, facts_size - used, ", through the SVSM's vTPM (its manifest's EK is the "
+                                                          "registered one)");
+        }
+        return ret;
+}
+
 static int check_tdx(const struct platform_policy *policy, const struct platform_trust *trust,
                      const uint8_t *quote_bytes, size_t quote_size, const uint8_t binding[TSM_BINDING_SIZE],
                      char *facts, size_t facts_size) {
@@ -158,7 +204,8 @@ int platform_evidence_check(const struct platform_policy *policy, const struct p
         json_object *evidence;
         _cleanup_(freep) uint8_t *outblob = NULL;
         _cleanup_(freep) uint8_t *auxblob = NULL;
-        size_t out_size = 0, aux_size = 0;
+        _cleanup_(freep) uint8_t *manifest = NULL;
+        size_t out_size = 0, aux_size = 0, manifest_size = 0;
         uint8_t binding[TSM_BINDING_SIZE];
         TPM2B_NAME ak_name, ek_name;
         int ret;
@@ -173,6 +220,8 @@ int platform_evidence_check(const struct platform_policy *policy, const struct p
         ret = blob_member(evidence, "outblob", false, &outblob, &out_size);
         if (ret >= 0)
                 ret = blob_member(evidence, "auxblob", true, &auxblob, &aux_size);
+        if (ret >= 0 && policy->kind == PLATFORM_SVSM_SEV_SNP)
+                ret = blob_member(evidence, "manifest", true, &manifest, &manifest_size);
         /* what the report must bind: this poll's nonce and the registered keys, never the
          * agent's word for them */
         if (ret >= 0 && ((ret = tpm2b_public_name(ak, &ak_name)) < 0 || (ret = tpm2b_public_name(ek, &ek_name)) < 0))
@@ -184,6 +233,9 @@ int platform_evidence_check(const struct platform_policy *policy, const struct p
         switch (policy->kind) {
         case PLATFORM_SEV_SNP:
                 return check_sev_snp(policy, trust, outblob, out_size, auxblob, aux_size, binding, facts, facts_size);
+        case PLATFORM_SVSM_SEV_SNP:
+                return check_svsm_sev_snp(policy, trust, outblob, out_size, auxblob, aux_size, manifest, manifest_size,
+                                          binding, ek, facts, facts_size);
         case PLATFORM_TDX:
                 return check_tdx(policy, trust, outblob, out_size, binding, facts, facts_size);
         }

@@ -141,7 +141,7 @@ static int parse_vmpls(json_object *obj, uint8_t *allowed) {
         return 0;
 }
 
-static int parse_sev_snp(json_object *obj, struct platform_policy *policy) {
+static int parse_sev_snp(json_object *obj, bool svsm, struct platform_policy *policy) {
         static const char *const members[] = { "platform",    "measurements",          "host_data", "allow_debug",
                                                "allow_smt",   "allow_migration_agent", "min_tcb",   "vmpls",
                                                "min_guest_svn" };
@@ -170,6 +170,12 @@ static int parse_sev_snp(json_object *obj, struct platform_policy *policy) {
                 ret = parse_min_tcb(obj, &policy->snp.min_tcb);
         if (ret >= 0)
                 ret = parse_vmpls(obj, &policy->snp.allowed_vmpls);
+        /* The SVSM asks the firmware for its reports at VMPL 0, where only it runs; a report at
+         * another VMPL was asked for by the guest above it, which can write any digest as
+         * REPORT_DATA and so vouch for any manifest: never the vTPM's word. */
+        if (ret >= 0 && svsm && policy->snp.allowed_vmpls != 1u << 0)
+                ret = policy_error("vmpls: an SVSM's vTPM report is made at VMPL 0 and only there (one at "
+                                   "VMPL 1-3 is the guest's own, which could name any EK)");
         if (ret >= 0)
                 ret = parse_uint(obj, "", "min_guest_svn", UINT32_MAX, &svn);
         policy->snp.min_guest_svn = (uint32_t)svn;
@@ -222,12 +228,15 @@ int platform_policy_parse(const char *text, size_t size, struct platform_policy 
         if (ret >= 0) {
                 if (strcmp(platform, "sev-snp") == 0) {
                         policy->kind = PLATFORM_SEV_SNP;
-                        ret = parse_sev_snp(obj, policy);
+                        ret = parse_sev_snp(obj, false, policy);
+                } else if (strcmp(platform, "svsm-sev-snp") == 0) {
+                        policy->kind = PLATFORM_SVSM_SEV_SNP;
+                        ret = parse_sev_snp(obj, true, policy);
                 } else if (strcmp(platform, "tdx") == 0) {
                         policy->kind = PLATFORM_TDX;
                         ret = parse_tdx(obj, policy);
                 } else
-                        ret = policy_error("platform \"%s\" is not one this verifier checks (sev-snp, tdx)", platform);
+                        ret = policy_error("platform \"%s\" is not one this verifier checks (sev-snp, svsm-sev-snp, tdx)", platform);
         }
         json_object_put(obj);
         if (ret < 0)
@@ -250,6 +259,8 @@ const char *platform_kind_name(enum platform_kind kind) {
                 return "sev-snp";
         case PLATFORM_TDX:
                 return "tdx";
+        case PLATFORM_SVSM_SEV_SNP:
+                return "svsm-sev-snp";
         }
         return "unknown";
 }

@@ -16,8 +16,10 @@
 #define PLATFORM_MEASUREMENTS_MAX 64
 
 enum platform_kind {
-        PLATFORM_SEV_SNP = 1, /* an SEV-SNP report through configfs-tsm (provider sev_guest) */
-        PLATFORM_TDX,         /* a TDX quote through configfs-tsm (provider tdx_guest) */
+        PLATFORM_SEV_SNP = 1,  /* an SEV-SNP report through configfs-tsm (provider sev_guest) */
+        PLATFORM_TDX,          /* a TDX quote through configfs-tsm (provider tdx_guest) */
+        PLATFORM_SVSM_SEV_SNP, /* an SEV-SNP report an SVSM made for its vTPM service, with the
+                                * vTPM's manifest (verifier/svsm_manifest.h); the snp members */
 };
 
 struct platform_policy {

@@ -27,6 +27,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                     policy->snp.allowed_vmpls > 0xf)
                         abort();
                 break;
+        case PLATFORM_SVSM_SEV_SNP:
+                /* the SVSM's reports are made at VMPL 0: no other is ever allowed */
+                if (policy->snp.measurement_count < 1 || !policy->snp.measurements || policy->snp.report_data ||
+                    policy->snp.allowed_vmpls != 1)
+                        abort();
+                break;
         case PLATFORM_TDX:
                 if (policy->tdx.mrtd_allowed_count < 1 || policy->tdx.mrtd_allowed_count > PLATFORM_MEASUREMENTS_MAX ||
                     !policy->tdx.mrtd_allowed)

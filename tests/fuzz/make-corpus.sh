@@ -81,6 +81,12 @@ with_selector 00 ek-ecc.pub "$corpus/tpm2b/public-ek-ecc"
 with_selector 01 quote.msg "$corpus/tpm2b/attest-quote"
 with_selector 02 quote.sig "$corpus/tpm2b/signature-rsassa"
 
+# svsm-manifest: an SVSM vTPM service's manifest is the EK's TPMT_PUBLIC, without the size
+# (its all-services seed is committed as written)
+mkdir -p "$corpus/svsm-manifest"
+tail -c +3 ek.pub >"$corpus/svsm-manifest/ek-rsa"
+tail -c +3 ek-ecc.pub >"$corpus/svsm-manifest/ek-ecc"
+
 # encoding: base64 and hex as Keylime sends them (nonces, HMACs, names).
 printf '%s' "$(b64 ak.name)" >"$corpus/encoding/base64-ak-name"
 printf 'YQ==' >"$corpus/encoding/base64-pad2"

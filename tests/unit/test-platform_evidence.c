@@ -3,7 +3,8 @@
  * REPORT_DATA does not bind this poll's nonce and the registered AK and EK: a genuine report
  * replayed from another VM or another moment proves nothing. Also refused, each named: no
  * report at all, no certificate table, a blob that is not base64 or too large, and a report of
- * another platform than the policy's (the policy, not the agent's `provider`, decides). */
+ * another platform than the policy's (the policy, not the agent's `provider`, decides), and under
+ * svsm-sev-snp a report without the vTPM's manifest or not over SHA-512(binding || manifest). */
 #include "tests/unit/unit.h"
 
 #include <openssl/pem.h>
@@ -158,6 +159,42 @@ static void test_missing_parts(void **state) {
                      "outblob is not a string");
 }
 
+#define SVSM_POLICY                                                                                        \
+        "{\"platform\": \"svsm-sev-snp\", \"measurements\": [\"" MILAN_MEASUREMENT "\"], \"allow_debug\": true}"
+
+/* Under svsm-sev-snp the report must come with the vTPM's manifest, and its REPORT_DATA must be
+ * SHA-512(binding || manifest): the genuine Milan report, which binds neither, is refused by
+ * that check, named; without a manifest it is refused before anything is parsed. */
+static void test_svsm_report(void **state) {
+        struct fixture *f = *state;
+        _cleanup_(platform_policy_freep) struct platform_policy *policy = policy_of(SVSM_POLICY);
+        _cleanup_(freep) uint8_t *ek = NULL;
+        _cleanup_(freep) char *ek_b64 = NULL;
+        json_object *evidence;
+        size_t size = 0;
+
+        f->results = evidence_of(SNP "attestation.bin", true);
+        assert_error(platform_evidence_check(policy, &f->trust, f->results, "n", &f->ak, &f->ek, NULL, 0), -EPERM,
+                     "platform evidence: the policy requires an SVSM vTPM report and the agent served no manifest");
+
+        ek = read_vector(VECTOR("svsm-manifest-ek-rsa.bin"), &size);
+        ek_b64 = base64_encode(ek, size);
+        assert_true(json_object_object_get_ex(f->results, "platform_evidence", &evidence));
+        json_object_object_add(evidence, "manifest", json_object_new_string(ek_b64));
+        assert_error(platform_evidence_check(policy, &f->trust, f->results, "n", &f->ak, &f->ek, NULL, 0), -EPERM,
+                     "SVSM report: REPORT_DATA is not SHA-512(binding || manifest)");
+
+        json_object_object_add(evidence, "manifest", json_object_new_string("not base64!"));
+        assert_error(platform_evidence_check(policy, &f->trust, f->results, "n", &f->ak, &f->ek, NULL, 0), -EBADMSG,
+                     "manifest is not base64");
+
+        /* the plain sev-snp policy does not read a manifest: the agent's extra member is ignored */
+        platform_policy_free(policy);
+        policy = policy_of(SNP_POLICY);
+        assert_error(platform_evidence_check(policy, &f->trust, f->results, "n", &f->ak, &f->ek, NULL, 0), -EPERM,
+                     "platform evidence: SNP report: report_data is not the expected one");
+}
+
 /* The policy says TDX: the same bytes are parsed as a TDX quote, whatever `provider` says. */
 static void test_policy_decides_the_platform(void **state) {
         struct fixture *f = *state;
@@ -174,6 +211,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_genuine_report_not_bound, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_missing_parts, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_policy_decides_the_platform, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_svsm_report, setup, teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

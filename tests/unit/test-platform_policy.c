@@ -1,7 +1,7 @@
 /* verifier/platform_policy.c: the tenant's platform policy, parsed into the checks of
  * snp_verify.h and tdx_verify.h, with the defaults a tenant who names only the measurements
- * gets (no debugging, no migration agent, VMPL 0); every typo, wrong type or size is refused
- * naming the member. */
+ * gets (no debugging, no migration agent, VMPL 0; an SVSM's vTPM report at VMPL 0 only); every
+ * typo, wrong type or size is refused naming the member. */
 #include "tests/unit/unit.h"
 
 #include "verifier/platform_policy.h"
@@ -54,6 +54,26 @@ static void test_sev_snp(void **state) {
         platform_policy_free(policy);
 }
 
+/* An SVSM's vTPM report: sev-snp's members and defaults, VMPL 0 always (the SVSM's). */
+static void test_svsm_sev_snp(void **state) {
+        struct platform_policy *policy;
+
+        (void)state;
+        policy = parse_ok("{\"platform\": \"svsm-sev-snp\", \"measurements\": [\"" M48 "\"],"
+                          " \"min_tcb\": {\"snp\": 22}, \"vmpls\": [0]}");
+        assert_int_equal(policy->kind, PLATFORM_SVSM_SEV_SNP);
+        assert_string_equal(platform_kind_name(policy->kind), "svsm-sev-snp");
+        assert_int_equal(policy->snp.measurement_count, 1);
+        assert_int_equal(policy->snp.min_tcb.snp, 22);
+        assert_int_equal(policy->snp.allowed_vmpls, 1);
+        assert_false(policy->snp.allow_debug);
+        platform_policy_free(policy);
+
+        policy = parse_ok("{\"platform\": \"svsm-sev-snp\", \"measurements\": [\"" M48 "\"]}");
+        assert_int_equal(policy->snp.allowed_vmpls, 1);
+        platform_policy_free(policy);
+}
+
 static void test_tdx(void **state) {
         struct platform_policy *policy;
 
@@ -98,6 +118,13 @@ static void test_refused(void **state) {
                   "host_data is not 64 hex digits" },
                 { "{\"platform\": \"sev-snp\", \"measurements\": [\"" M48 "\"], \"min_guest_svn\": -1}",
                   "min_guest_svn is not in 0-4294967295" },
+                { "{\"platform\": \"svsm-sev-snp\", \"measurements\": [\"" M48 "\"], \"vmpls\": [2]}",
+                  "vmpls: an SVSM's vTPM report is made at VMPL 0 and only there" },
+                { "{\"platform\": \"svsm-sev-snp\", \"measurements\": [\"" M48 "\"], \"vmpls\": [0, 1]}",
+                  "vmpls: an SVSM's vTPM report is made at VMPL 0" },
+                { "{\"platform\": \"svsm-sev-snp\"}", "missing measurements" },
+                { "{\"platform\": \"svsm-sev-snp\", \"measurements\": [\"" M48 "\"], \"mrtd\": 1}",
+                  "unknown member \"mrtd\"" },
                 { "{\"platform\": \"tdx\", \"mrtd\": [\"" M48 "\"], \"rtmr4\": \"" M48 "\"}",
                   "unknown member \"rtmr4\"" },
                 { "{\"platform\": \"tdx\", \"measurements\": [\"" M48 "\"]}", "unknown member \"measurements\"" },
@@ -131,6 +158,7 @@ static void test_size_bound(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_sev_snp),
+                cmocka_unit_test(test_svsm_sev_snp),
                 cmocka_unit_test(test_tdx),
                 cmocka_unit_test(test_refused),
                 cmocka_unit_test(test_size_bound),
