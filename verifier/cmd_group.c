@@ -40,7 +40,7 @@ static const char group_help[] =
         "--allow-unpinned-cmdline, or --pin-first-boot-initrd: each agent's first boot, which rebuilds\n"
         "the initrd, reports the PCR 9 its next boots will have (POST .../pcr9), and that value becomes\n"
         "its PCR 9 policy; its escrowed key is released only once that pin was made.\n"
-        "--platform-policy names the hardware report (SEV-SNP, TDX) each of its agents must serve\n"
+        "--platform-policy names the hardware report (SEV-SNP, SVSM, TDX) each of its agents must serve\n"
         "with every quote, and what it must say (docs/platforms.md).\n"
         "TOKEN is a file: when it does not exist, a new token (32 random bytes, base64url) is written\n"
         "to it (mode 0600); when it exists, its one line is the token (16-256 printable characters;\n"

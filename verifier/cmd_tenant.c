@@ -27,7 +27,7 @@ static const char add_help[] =
         "Enrolls a registered, activated agent for polling. FILE is Keylime's tpm_policy\n"
         "({\"<pcr>\": [\"hex\", ...]}); the runtime policy is Keylime's IMA policy JSON; the\n"
         "measured-boot policy is vmattest's (see vmattest-verifier(8)); the platform policy names\n"
-        "the hardware report (SEV-SNP, TDX) the agent must serve with every quote and what it must\n"
+        "the hardware report (SEV-SNP, SVSM, TDX) the agent must serve with every quote and what it must\n"
         "say (docs/platforms.md). Each is checked before it is stored. Adding an enrolled agent again replaces its policies and restarts its polling.\n"
         "With --payload, KEYFILE (the LUKS passphrase or key file, at most 64 KiB) is released to\n"
         "the agent once per boot, in its initrd: U after a good integrity quote whose PCR 15 log\n"
