@@ -117,16 +117,15 @@ struct evidence_out {
 
 /* An unusable input (a file that cannot be read, a field that does not parse): exit 2. */
 static int input_error(int ret, const char *what) {
-        if (ret == -ENOENT)
-                log_error("%s: no such file", what);
-        else
-                log_error("%s: %s", what, vm_error_detail(ret));
+        log_error("%s: %s", what, vm_error_detail(ret));
         return EXIT_USAGE;
 }
 
 static int read_input(const char *path, size_t max, char **data, size_t *size) {
         int ret = file_read_all(path, max, data, size);
 
+        if (ret == -ENOENT)
+                return vm_error(ret, "no such file");
         if (ret == -EFBIG)
                 return vm_error(ret, "larger than %zu bytes", max);
         return ret;
@@ -389,9 +388,10 @@ static int snp_inputs_load(const struct evidence_args *a, const struct snp_repor
         int ret;
 
         in->trust.at = a->at;
+        /* the installed bundles when there are any; a directory named with --amd-certs must have some */
         if (a->amd_certs || stat(dir, &st) == 0) {
                 ret = snp_amd_certs_load_dir(dir, &in->trust.amd_certs);
-                if (ret < 0)
+                if (ret < 0 && (a->amd_certs || ret != -ENOENT))
                         return vm_error(ret, "--amd-certs %s: %s", dir, vm_error_detail(ret));
         }
         if (a->test_roots) {
@@ -401,13 +401,13 @@ static int snp_inputs_load(const struct evidence_args *a, const struct snp_repor
                 in->trust.extra_roots = in->test_roots;
         }
         if (a->vcek && (ret = load_cert(a->vcek, "--vcek", &in->cert)) < 0)
-                return vm_error(ret, "--vcek %s: %s", a->vcek, ret == -ENOENT ? "no such file" : vm_error_detail(ret));
+                return vm_error(ret, "--vcek %s: %s", a->vcek, vm_error_detail(ret));
         if (a->certs) {
                 size_t size;
 
                 ret = read_input(a->certs, SNP_CERT_TABLE_BLOB_MAX, &in->certs_blob, &size);
                 if (ret < 0)
-                        return vm_error(ret, "--certs %s: %s", a->certs, ret == -ENOENT ? "no such file" : vm_error_detail(ret));
+                        return vm_error(ret, "--certs %s: %s", a->certs, vm_error_detail(ret));
                 if (size > 10 && memmem(in->certs_blob, size, "-----BEGIN", 10)) {
                         _cleanup_(cert_stack_freep) STACK_OF(X509) *pem = NULL;
 
@@ -460,7 +460,7 @@ static int load_policy(const char *path, enum platform_kind kind, struct platfor
         int ret = read_input(path, PLATFORM_POLICY_TEXT_MAX, &text, &size);
 
         if (ret < 0)
-                return vm_error(ret, "--policy %s: %s", path, ret == -ENOENT ? "no such file" : vm_error_detail(ret));
+                return vm_error(ret, "--policy %s: %s", path, vm_error_detail(ret));
         ret = platform_policy_parse(text, size, policy);
         if (ret < 0)
                 return vm_error(ret, "--policy %s: %s", path, vm_error_detail(ret));
