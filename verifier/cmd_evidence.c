@@ -41,7 +41,6 @@
 #include "verifier/tdx_quote.h"
 #include "verifier/tdx_verify.h"
 
-DEFINE_POINTER_CLEANUP(X509, X509_free)
 DEFINE_POINTER_CLEANUP(EVP_PKEY, EVP_PKEY_free)
 DEFINE_POINTER_CLEANUP(json_object, json_object_put)
 
@@ -699,7 +698,7 @@ static int run_hcl_report(const struct evidence_args *a, struct evidence_out *ou
         struct hcl_evidence evidence = { 0 };
         struct hcl_expect expect;
         TPM2B_PUBLIC ak_public;
-        json_object *f = json_object_new_object(), *header = json_object_new_object(), *igvm = json_object_new_object();
+        json_object *f = json_object_new_object(), *header, *igvm;
         uint8_t digest[32];
         size_t size;
         int ret, check;
@@ -712,6 +711,8 @@ static int run_hcl_report(const struct evidence_args *a, struct evidence_out *ou
                 return input_error(ret, a->file);
         if (a->ak && (ret = load_ak(a->ak, &ak_public, &ak)) < 0)
                 return input_error(ret, a->ak);
+        header = json_object_new_object();
+        igvm = json_object_new_object();
         fact_int(header, "version", report.version);
         fact_int(header, "report_size", report.report_size);
         fact_int(header, "request_type", report.request_type);
@@ -1013,7 +1014,7 @@ static int run_eventlog(const struct evidence_args *a, struct evidence_out *out)
         _cleanup_(freep) char *data = NULL;
         struct eventlog_spec_id spec;
         struct log_walk w = { 0 };
-        json_object *f = out->facts, *algs = json_object_new_array(), *banks = json_object_new_array();
+        json_object *f = out->facts, *algs, *banks;
         TPM2_ALG_ID only = TPM2_ALG_ERROR;
         enum eventlog_secure_boot sb;
         size_t size;
@@ -1036,6 +1037,8 @@ static int run_eventlog(const struct evidence_args *a, struct evidence_out *out)
         json_object_object_add(f, "kernel_cmdlines", w.cmdlines);
         if ((ret = eventlog_foreach((const uint8_t *)data, size, log_event, &w)) < 0)
                 return input_error(ret, a->file);
+        algs = json_object_new_array();
+        banks = json_object_new_array();
         json_object_object_add(f, "format", json_object_new_string(spec.format == EVENTLOG_FORMAT_SHA1 ? "sha1-legacy" : "crypto-agile"));
         fact_int(f, "event_count", w.events);
         fact_int(f, "ev_no_action_count", w.no_action);

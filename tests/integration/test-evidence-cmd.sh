@@ -17,7 +17,7 @@
 # "efi_app_digests" (none of them occurs in that log's bytes; see below). The GRUB command line
 # is compared without the trailing NUL the manifest keeps (the command prints text).
 . "$(dirname "$0")/lib.sh"
-plan 38
+plan 41
 
 P=$PWD/tests/fixtures/platforms
 SNP=$P/snp/attestation.bin
