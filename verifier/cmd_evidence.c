@@ -59,8 +59,8 @@ static const char evidence_help[] =
         "                  [--policy FILE] [--report-data HEX]\n"
         "  tdx-quote FILE [--intel-root PEM] [--test-roots PEM] [--policy FILE] [--report-data HEX]\n"
         "                 [--ccel FILE]\n"
-        "  hcl-report FILE [--ak PEM|TPMT_PUBLIC|TPM2B_PUBLIC] [--vcek ...] [--certs ...] [--amd-certs DIR]\n"
-        "                  [--test-roots PEM]\n"
+        "  hcl-report FILE [--type snp|tdx] [--ak PEM|TPMT_PUBLIC|TPM2B_PUBLIC] [--vcek ...] [--certs ...]\n"
+        "                  [--amd-certs DIR] [--test-roots PEM]\n"
         "  tpm-quote --attest FILE --signature FILE --ak FILE [--nonce HEX] [--pcrs FILE]\n"
         "  eventlog FILE [--bank sha1|sha256|sha384]\n"
         "\n"
@@ -89,12 +89,13 @@ enum evidence_option {
         OPT_BANK = 1u << 13,
         OPT_AT = 1u << 14,
         OPT_JSON = 1u << 15,
+        OPT_TYPE = 1u << 16,
 };
 
 struct evidence_args {
         unsigned given;
         const char *file, *vcek, *certs, *amd_certs, *test_roots, *policy, *intel_root, *ccel, *ak;
-        const char *attest, *signature, *pcrs, *bank;
+        const char *attest, *signature, *pcrs, *bank, *type;
         uint8_t report_data[64];
         bool has_report_data;
         uint8_t nonce[64];
@@ -506,6 +507,8 @@ static int snp_checks(const struct evidence_args *a, const struct snp_report *re
                                 ? 0
                                 : vm_error(-EACCES, "SNP report: REPORT_DATA is not the --report-data given");
                 check_result(out, "SNP REPORT_DATA", check);
+        } else {
+                not_checked(out, "SNP REPORT_DATA", "no --report-data given: what the report binds is not compared");
         }
         if (policy) {
                 policy->snp.report_data = a->has_report_data ? a->report_data : report->report_data;
@@ -605,6 +608,8 @@ static int run_tdx_quote(const struct evidence_args *a, struct evidence_out *out
                                 ? 0
                                 : vm_error(-EPERM, "TDX quote: REPORTDATA is not the --report-data given");
                 check_result(out, "TDX REPORTDATA", check);
+        } else {
+                not_checked(out, "TDX REPORTDATA", "no --report-data given: what the quote binds is not compared");
         }
         if (ccel) {
                 check = tdx_rtmr_replay((const uint8_t *)ccel, ccel_size, &quote->body);
@@ -734,15 +739,24 @@ static int run_hcl_report(const struct evidence_args *a, struct evidence_out *ou
                 return input_error(ret, a->file);
         runtime_facts(f, &report, &runtime);
 
-        /* The type the check expects is the report's own here: offline there is no enrolment to
-         * name the platform, and the tenant reads which one it claims above. Without --ak the
-         * runtime data's own HCLAkPub stands in, so that the binding is checked all the same. */
+        /* The type is not signed: the platform is the tenant's word (--type), as the verifier
+         * takes it from its policy; without it the report's own claim stands, and is said to. An
+         * SNP report relabelled TDX would otherwise escape the SNP signature check. Without --ak
+         * the runtime data's own HCLAkPub stands in, so that the binding is checked all the same. */
         expect.type = report.type;
+        if (a->type && (expect.type = strcmp(a->type, "snp") == 0 ? HCL_REPORT_SNP
+                                      : strcmp(a->type, "tdx") == 0 ? HCL_REPORT_TDX : 0) == 0) {
+                hcl_runtime_data_clear(&runtime);
+                log_error("--type %.20s: not snp or tdx", a->type);
+                return EXIT_USAGE;
+        }
+        if (!a->type)
+                not_checked(out, "HCL report type", "no --type given: the hardware report's type is the report's unsigned claim");
         expect.ak = ak ? ak : runtime.ak_public;
         check = hcl_verify(&report, &expect, &evidence);
         hcl_evidence_clear(&evidence);
-        ret = check_result(out, ak ? "HCL binding and AK (runtime data in REPORT_DATA, HCLAkPub is --ak)"
-                                   : "HCL binding (SHA-256 of the runtime data in the hardware report's REPORT_DATA)",
+        ret = check_result(out, ak ? "HCL type, binding and AK (runtime data in REPORT_DATA, HCLAkPub is --ak)"
+                                   : "HCL type and binding (SHA-256 of the runtime data in the hardware report's REPORT_DATA)",
                            check);
         hcl_runtime_data_clear(&runtime);
         if (ret < 0)
@@ -750,6 +764,8 @@ static int run_hcl_report(const struct evidence_args *a, struct evidence_out *ou
         if (!ak)
                 not_checked(out, "HCL AK", "no --ak given: HCLAkPub is not compared with the AK that signs the quotes");
 
+        if (check < 0) /* of another type, or unbound: its hardware report is not looked into */
+                return finish(out, a->json);
         if (report.type == HCL_REPORT_SNP) {
                 if ((ret = snp_report_parse(report.hw_report, report.hw_report_size, snp)) < 0)
                         return input_error(ret, a->file);
@@ -1137,7 +1153,7 @@ static const struct evidence_kind {
 } kinds[] = {
         { "snp-report", run_snp_report, OPT_VCEK | OPT_CERTS | OPT_AMD_CERTS | OPT_TEST_ROOTS | OPT_POLICY | OPT_REPORT_DATA, true },
         { "tdx-quote", run_tdx_quote, OPT_INTEL_ROOT | OPT_TEST_ROOTS | OPT_POLICY | OPT_REPORT_DATA | OPT_CCEL, true },
-        { "hcl-report", run_hcl_report, OPT_AK | OPT_VCEK | OPT_CERTS | OPT_AMD_CERTS | OPT_TEST_ROOTS, true },
+        { "hcl-report", run_hcl_report, OPT_TYPE | OPT_AK | OPT_VCEK | OPT_CERTS | OPT_AMD_CERTS | OPT_TEST_ROOTS, true },
         { "tpm-quote", run_tpm_quote, OPT_ATTEST | OPT_SIGNATURE | OPT_AK | OPT_NONCE | OPT_PCRS, false },
         { "eventlog", run_eventlog, OPT_BANK, true },
 };
@@ -1152,13 +1168,15 @@ int cmd_evidence(int argc, char **argv, const char *config_path) {
                 { "signature", required_argument, NULL, 's' },   { "nonce", required_argument, NULL, 'n' },
                 { "pcrs", required_argument, NULL, 'P' },        { "bank", required_argument, NULL, 'b' },
                 { "at", required_argument, NULL, 't' },          { "json", no_argument, NULL, 'j' },
-                { "help", no_argument, NULL, 'h' },              { 0 },
+                { "type", required_argument, NULL, 'y' },        { "help", no_argument, NULL, 'h' },
+                { 0 },
         };
         static const unsigned option_bit[128] = {
                 ['v'] = OPT_VCEK,     ['c'] = OPT_CERTS,     ['A'] = OPT_AMD_CERTS, ['T'] = OPT_TEST_ROOTS,
                 ['p'] = OPT_POLICY,   ['r'] = OPT_REPORT_DATA, ['I'] = OPT_INTEL_ROOT, ['C'] = OPT_CCEL,
                 ['k'] = OPT_AK,       ['a'] = OPT_ATTEST,    ['s'] = OPT_SIGNATURE, ['n'] = OPT_NONCE,
                 ['P'] = OPT_PCRS,     ['b'] = OPT_BANK,      ['t'] = OPT_AT,        ['j'] = OPT_JSON,
+                ['y'] = OPT_TYPE,
         };
         struct evidence_args a = { 0 };
         struct evidence_out out = { 0 };
@@ -1212,6 +1230,7 @@ int cmd_evidence(int argc, char **argv, const char *config_path) {
                 case 'P': a.pcrs = optarg; break;
                 case 'b': a.bank = optarg; break;
                 case 'j': a.json = true; break;
+                case 'y': a.type = optarg; break;
                 case 'r':
                         if ((ret = hex_arg("--report-data", optarg, a.report_data, sizeof(a.report_data), NULL, true)) < 0)
                                 return input_error(ret, "evidence");

@@ -17,7 +17,7 @@
 # "efi_app_digests" (none of them occurs in that log's bytes; see below). The GRUB command line
 # is compared without the trailing NUL the manifest keeps (the command prints text).
 . "$(dirname "$0")/lib.sh"
-plan 41
+plan 45
 
 P=$PWD/tests/fixtures/platforms
 SNP=$P/snp/attestation.bin
@@ -129,6 +129,10 @@ for t in snp tdx; do
         facts_match "hcl-report ($t): the manifest's header, request data, runtime data and hardware report facts" \
                 "$want" "$(hcl_got "$(jq .facts.hcl_report "hcl-$t.json")" "$want")"
 done
+passes "hcl-report (snp): --type snp, the platform the tenant expects, passes" hcl-type.json \
+        ev hcl-report --json --type snp "$P/azure/hcl-report-snp.bin"
+expect_failure "hcl-report (snp): --type tdx fails: the unsigned report type chooses nothing" 1 \
+        'holds a SEV-SNP report, the policy expects TDX' ev hcl-report --type tdx "$P/azure/hcl-report-snp.bin"
 expect_failure "hcl-report (snp): azure/certs.pem's VCEK is another chip's" 1 "hwID is not the report's chip_id" \
         ev hcl-report --vcek "$P/azure/certs.pem" --amd-certs amd-milan --at "$AT" \
         "$P/azure/hcl-report-snp.bin"
@@ -136,7 +140,7 @@ offset=$(grep -abo BAEFD3E1 "$P/azure/hcl-report-snp.bin" | cut -d: -f1)
 cp "$P/azure/hcl-report-snp.bin" hcl-flipped.bin # vmUniqueId BAEFD3E1-... becomes CAEFD3E1-...: still JSON
 printf 'C' | dd of=hcl-flipped.bin bs=1 seek="$offset" conv=notrunc status=none
 expect_failure "hcl-report: runtime data changed after the hardware report bound it fails the binding" 1 \
-        'HCL binding.*fail' ev hcl-report hcl-flipped.bin
+        'HCL type and binding.*fail: .*REPORT_DATA' ev hcl-report hcl-flipped.bin
 head -c 1500 "$P/azure/hcl-report-tdx.bin" >hcl-short.bin
 expect_failure "hcl-report: a truncated report is exit 2" 2 'hcl-short.bin' ev hcl-report hcl-short.bin
 
@@ -151,6 +155,11 @@ for bank in sha1 sha256 sha384; do
                 "$(expected "$P/gce/manifest.json" "gce-cos-85-nonce9009/quote-$bank/quote.attest" '.tpms_attest | del(.parsed_len, .total_len)')" \
                 "$(jq .facts.tpms_attest quote-$bank.json)"
 done
+passes "tpm-quote: without --pcrs the signature and nonce pass, the PCR values listed as not checked" quote-nopcrs.json \
+        ev tpm-quote --json --attest "$GCE/quote-sha256/quote.attest" --signature "$GCE/quote-sha256/quote.sig" \
+        --ak "$GCE/ak_pub.tpmt" --nonce "$nonce"
+expect_equal "tpm-quote: without --pcrs, 'TPM quote PCR values' is in not_checked" \
+        "$(jq -r '.not_checked[].check' quote-nopcrs.json)" "TPM quote PCR values"
 expect_failure "tpm-quote: another nonce fails" 1 'not over the nonce' quote sha256 --nonce 9010
 expect_failure "tpm-quote: another bank's PCR values fail" 1 'not the ones quoted' \
         ev tpm-quote --attest "$GCE/quote-sha256/quote.attest" --signature "$GCE/quote-sha256/quote.sig" \
