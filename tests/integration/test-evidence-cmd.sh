@@ -17,7 +17,7 @@
 # "efi_app_digests" (none of them occurs in that log's bytes; see below). The GRUB command line
 # is compared without the trailing NUL the manifest keeps (the command prints text).
 . "$(dirname "$0")/lib.sh"
-plan 45
+plan 48
 
 P=$PWD/tests/fixtures/platforms
 SNP=$P/snp/attestation.bin
@@ -167,6 +167,14 @@ expect_failure "tpm-quote: another bank's PCR values fail" 1 'not the ones quote
 flip "$GCE/quote-sha256/quote.attest" 60 attest-flipped.bin # a byte of the clock info
 expect_failure "tpm-quote: a flipped byte of the signed attest fails the signature" 1 'signature does not verify' \
         ev tpm-quote --attest attest-flipped.bin --signature "$GCE/quote-sha256/quote.sig" --ak "$GCE/ak_pub.tpmt" --nonce "$nonce"
+expect_failure "tpm-quote: another AK (azure/akpub.pem, PEM) fails the signature" 1 'signature does not verify' \
+        ev tpm-quote --attest "$GCE/quote-sha256/quote.attest" --signature "$GCE/quote-sha256/quote.sig" \
+        --ak "$P/azure/akpub.pem" --nonce "$nonce"
+head -c 100 "$GCE/quote-sha256/quote.attest" >attest-short.bin
+expect_failure "tpm-quote: a truncated attest is exit 2, the file named" 2 'attest-short.bin' \
+        ev tpm-quote --attest attest-short.bin --signature "$GCE/quote-sha256/quote.sig" --ak "$GCE/ak_pub.tpmt"
+expect_failure "tpm-quote: a missing signature file is exit 2" 2 'nothing.sig: no such file' \
+        ev tpm-quote --attest "$GCE/quote-sha256/quote.attest" --signature nothing.sig --ak "$GCE/ak_pub.tpmt"
 
 # --- UEFI event logs: format, counts, algorithms, replayed PCRs, EFI applications, command line
 bad_logs=
