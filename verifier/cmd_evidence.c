@@ -1181,7 +1181,7 @@ int cmd_evidence(int argc, char **argv, const char *config_path) {
         struct evidence_args a = { 0 };
         struct evidence_out out = { 0 };
         const struct evidence_kind *kind = NULL;
-        int c, ret;
+        int c, ret, longindex;
 
         (void)config_path;
         if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
@@ -1201,7 +1201,7 @@ int cmd_evidence(int argc, char **argv, const char *config_path) {
         }
         argc--, argv++;
         optind = 1;
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        while ((longindex = -1, c = getopt_long(argc, argv, "h", options, &longindex)) != -1) {
                 if (c == 'h') {
                         fputs(evidence_help, stdout);
                         return EXIT_OK;
@@ -1211,8 +1211,8 @@ int cmd_evidence(int argc, char **argv, const char *config_path) {
                         return EXIT_USAGE;
                 }
                 if (!(option_bit[c] & (kind->allowed | OPT_AT | OPT_JSON))) {
-                        log_error("evidence %s: %s does not apply to this kind (see 'vmattest-verifier help evidence')",
-                                  kind->name, argv[optind - 1]);
+                        log_error("evidence %s: --%s does not apply to this kind (see 'vmattest-verifier help evidence')",
+                                  kind->name, longindex >= 0 ? options[longindex].name : "?");
                         return EXIT_USAGE;
                 }
                 a.given |= option_bit[c];

@@ -17,7 +17,7 @@
 # "efi_app_digests" (none of them occurs in that log's bytes; see below). The GRUB command line
 # is compared without the trailing NUL the manifest keeps (the command prints text).
 . "$(dirname "$0")/lib.sh"
-plan 48
+plan 51
 
 P=$PWD/tests/fixtures/platforms
 SNP=$P/snp/attestation.bin
@@ -88,6 +88,8 @@ expect_failure "snp-report: a truncated report is exit 2, the file named" 2 'snp
 expect_failure "snp-report: a missing report is exit 2" 2 'nothing.bin: no such file' snp_ok nothing.bin
 expect_failure "snp-report: a missing VCEK is exit 2, the option named" 2 '--vcek' \
         ev snp-report --vcek nothing.der "$SNP"
+expect_failure "an option of another kind is a usage error (exit 2), named" 2 '--ccel does not apply' \
+        ev snp-report --ccel x.bin "$SNP"
 
 # --- TDX: the Sapphire Rapids quote and Intel's SGX root
 tdx_ok() { ev tdx-quote --intel-root "$P/tdx/trusted_root.pem" --at "$AT" "$@"; }
@@ -107,6 +109,15 @@ expect_failure "tdx-quote: a root that is not Intel's pinned one is refused" 1 '
         ev tdx-quote --intel-root other-root.pem --at "$AT" "$TDX"
 expect_failure "tdx-quote: a --report-data that is not the quote's fails" 1 'REPORTDATA is not the --report-data given' \
         tdx_ok --report-data "$(printf '%0128d' 7)" "$TDX"
+# a CC event log of SHA-384 alone (Spec ID event, then one EV_EFI_ACTION into RTMR0): its RTMR0
+# is not the quote's
+spec="$(printf 'Spec ID Event03' | xxd -p)00 00000000 00020002 01000000 0c003000 00"
+echo "00000000 03000000 $(printf '%040d' 0) 21000000 $spec 01000000 07000080 01000000 0c00
+        $(printf 'aa%.0s' $(seq 48)) 04000000 $(printf test | xxd -p)" | xxd -r -p >ccel.bin
+expect_failure "tdx-quote: a CC event log that does not replay to the quote's RTMR0 fails, both values shown" 1 \
+        'RTMR0 replays to 7bb2c5d8.*, the quote has 2927da70' tdx_ok --ccel ccel.bin "$TDX"
+expect_failure "tdx-quote: a UEFI log extending PCR 0 is no CC event log (exit 2)" 2 'extends measurement register index 0' \
+        tdx_ok --ccel "$P/eventlogs/cos-85-amd-sev.bin" "$TDX"
 head -c 700 "$TDX" >tdx-short.dat
 expect_failure "tdx-quote: a truncated quote is exit 2" 2 'tdx-short.dat' tdx_ok tdx-short.dat
 
