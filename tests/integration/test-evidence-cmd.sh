@@ -17,7 +17,7 @@
 # "efi_app_digests" (none of them occurs in that log's bytes; see below). The GRUB command line
 # is compared without the trailing NUL the manifest keeps (the command prints text).
 . "$(dirname "$0")/lib.sh"
-plan 51
+plan 53
 
 P=$PWD/tests/fixtures/platforms
 SNP=$P/snp/attestation.bin
@@ -99,6 +99,11 @@ facts_match "tdx-quote: every fact of the manifest" \
                 .header_svn_0x0a, .certification_data_type, .inner_certification_data_type, .pck_chain,
                 .pck_leaf_subject, .signature_chain_verifies)')" \
         "$(jq .facts.tdx_quote tdx.json)"
+printf '{"platform": "tdx", "mrtd": [%s]}\n' "$(expected "$P/tdx/manifest.json" tdx_prod_quote_SPR_E4.dat .mrtd)" >tdx-policy.json
+passes "tdx-quote: a platform policy of its MRTD passes" tdx-pol.json tdx_ok --json --policy tdx-policy.json "$TDX"
+printf '{"platform": "tdx", "mrtd": ["%096d"]}\n' 1 >tdx-other.json
+expect_failure "tdx-quote: a platform policy of another MRTD fails" 1 'TDX platform policy: fail: .*MRTD' \
+        tdx_ok --policy tdx-other.json "$TDX"
 flip "$TDX" $((48 + 16 + 48 + 48 + 24)) tdx-flipped.bin # a byte of MRTD
 expect_failure "tdx-quote: a flipped byte of the signed MRTD fails the quote signature" 1 \
         'signature does not verify with the attestation key' tdx_ok tdx-flipped.bin
