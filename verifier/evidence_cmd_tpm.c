@@ -88,13 +88,14 @@ int evidence_load_ak(const char *path, TPM2B_PUBLIC *ak, EVP_PKEY **key) {
                 EVP_PKEY_free(pem);
                 if (ret < 0)
                         return ret;
+        } else if (size >= 2 && (size_t)(data[0] << 8 | (uint8_t)data[1]) + 2 == size) {
+                /* a TPM2B_PUBLIC: its u16 size first, the rest of the file after it */
+                if ((ret = tpm2b_public_unmarshal((const uint8_t *)data, size, ak)) < 0)
+                        return vm_error(-EBADMSG, "a TPM2B_PUBLIC that does not parse");
         } else if (Tss2_MU_TPMT_PUBLIC_Unmarshal((const uint8_t *)data, size, &offset, &ak->publicArea) != TSS2_RC_SUCCESS ||
                    offset != size) {
-                /* not a TPMT_PUBLIC alone: a TPM2B_PUBLIC (its u16 size first) */
-                if ((ret = tpm2b_public_unmarshal((const uint8_t *)data, size, ak)) < 0)
-                        return vm_error(-EBADMSG, "neither a TPMT_PUBLIC, a TPM2B_PUBLIC nor a PEM public key");
+                return vm_error(-EBADMSG, "neither a TPMT_PUBLIC, a TPM2B_PUBLIC nor a PEM public key");
         }
-        ak->size = 1; /* marshalled size unused by the checks; non-zero says present */
         return key ? tpmkey_to_evp(&ak->publicArea, key) : 0;
 }
 

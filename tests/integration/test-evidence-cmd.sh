@@ -17,7 +17,7 @@
 # "efi_app_digests" (none of them occurs in that log's bytes; see below). The GRUB command line
 # is compared without the trailing NUL the manifest keeps (the command prints text).
 . "$(dirname "$0")/lib.sh"
-plan 53
+plan 54
 
 P=$PWD/tests/fixtures/platforms
 SNP=$P/snp/attestation.bin
@@ -176,6 +176,11 @@ passes "tpm-quote: without --pcrs the signature and nonce pass, the PCR values l
         --ak "$GCE/ak_pub.tpmt" --nonce "$nonce"
 expect_equal "tpm-quote: without --pcrs, 'TPM quote PCR values' is in not_checked" \
         "$(jq -r '.not_checked[].check' quote-nopcrs.json)" "TPM quote PCR values"
+ak_size=$(stat -c %s "$GCE/ak_pub.tpmt") # a TPM2B_PUBLIC: the u16 size (big-endian), then the TPMT_PUBLIC
+{ printf "$(printf '\\x%02x\\x%02x' $((ak_size >> 8)) $((ak_size & 255)))"; cat "$GCE/ak_pub.tpmt"; } >ak.tpm2b
+passes "tpm-quote: the AK as a TPM2B_PUBLIC passes as well" quote-tpm2b.json \
+        ev tpm-quote --json --attest "$GCE/quote-sha256/quote.attest" --signature "$GCE/quote-sha256/quote.sig" \
+        --ak ak.tpm2b --nonce "$nonce" --pcrs "$GCE/quote-sha256/pcrs.json"
 expect_failure "tpm-quote: another nonce fails" 1 'not over the nonce' quote sha256 --nonce 9010
 expect_failure "tpm-quote: another bank's PCR values fail" 1 'not the ones quoted' \
         ev tpm-quote --attest "$GCE/quote-sha256/quote.attest" --signature "$GCE/quote-sha256/quote.sig" \
