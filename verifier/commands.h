@@ -23,6 +23,7 @@ int cmd_list(int argc, char **argv, const char *config_path);
 int cmd_delete(int argc, char **argv, const char *config_path);
 int cmd_reactivate(int argc, char **argv, const char *config_path);
 int cmd_group(int argc, char **argv, const char *config_path);
+int cmd_evidence(int argc, char **argv, const char *config_path);
 
 struct store;
 

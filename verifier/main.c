@@ -30,6 +30,7 @@ static const struct command {
         { "delete", cmd_delete, "stop polling an agent" },
         { "reactivate", cmd_reactivate, "poll a failed agent again" },
         { "group", cmd_group, "enrolment groups: policies and tokens that enrol agents at registration" },
+        { "evidence", cmd_evidence, "verify a saved SNP report, TDX quote, HCL report, TPM quote or event log offline" },
 };
 
 static void usage(FILE *out) {

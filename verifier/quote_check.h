@@ -39,7 +39,9 @@ int quote_check(const char *quote_string, const struct quote_expect *expect, str
  * (bytes, of any length); the selection is one bank, `pcrs`'s, and exactly its PCRs; pcrDigest
  * is H_sig_hash of those values, as the TPM makes it whatever the bank (a SHA-1 or SHA-384 bank
  * signed with SHA-256). On success `pcrs` holds what the TPM quoted and *attest the parsed
- * attest (its clock for the caller to judge). -EBADMSG malformed, -EPERM a check failed, named. */
+ * attest (its clock for the caller to judge). -EBADMSG malformed, -EPERM a check failed, named.
+ * `pcrs` NULL checks the signature and the nonce only: nothing the quote says about PCRs is then
+ * checked, which only an offline look at a quote saved without its values may accept. */
 struct quote_signed {
         const uint8_t *attest;
         size_t attest_size;
