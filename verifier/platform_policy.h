@@ -18,6 +18,9 @@
 enum platform_kind {
         PLATFORM_SEV_SNP = 1, /* an SEV-SNP report through configfs-tsm (provider sev_guest) */
         PLATFORM_TDX,         /* a TDX quote through configfs-tsm (provider tdx_guest) */
+        /* Azure's paravisor (HCL) report from the vTPM's NV (provider azure-hcl), its hardware
+         * report an SEV-SNP one: the same members and checks as sev-snp */
+        PLATFORM_AZURE_SEV_SNP,
 };
 
 struct platform_policy {

@@ -169,11 +169,96 @@ static void test_policy_decides_the_platform(void **state) {
                      "platform evidence: TDX quote");
 }
 
+#define AZURE "tests/fixtures/platforms/azure/"
+#define AZURE_POLICY "{\"platform\": \"azure-sev-snp\", \"measurements\": [\"" MILAN_MEASUREMENT "\"]}"
+
+/* The RSA key of a PEM file as the TPM2B_PUBLIC a registrar would hold for it. */
+static void rsa_public_of(const char *path, TPM2B_PUBLIC *pub) {
+        FILE *f = fopen(path, "re");
+        EVP_PKEY *key;
+        BIGNUM *n = NULL;
+
+        assert_non_null(f);
+        key = PEM_read_PUBKEY(f, NULL, NULL, NULL);
+        fclose(f);
+        assert_non_null(key);
+        assert_true(EVP_PKEY_get_bn_param(key, "n", &n));
+        *pub = (TPM2B_PUBLIC){ 0 };
+        pub->publicArea.type = TPM2_ALG_RSA;
+        pub->publicArea.nameAlg = TPM2_ALG_SHA256;
+        pub->publicArea.objectAttributes = TPMA_OBJECT_SIGN_ENCRYPT | TPMA_OBJECT_RESTRICTED |
+                                           TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
+                                           TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_USERWITHAUTH;
+        pub->publicArea.parameters.rsaDetail.symmetric.algorithm = TPM2_ALG_NULL;
+        pub->publicArea.parameters.rsaDetail.scheme.scheme = TPM2_ALG_RSASSA;
+        pub->publicArea.parameters.rsaDetail.scheme.details.rsassa.hashAlg = TPM2_ALG_SHA256;
+        pub->publicArea.parameters.rsaDetail.keyBits = (TPMI_RSA_KEY_BITS)BN_num_bits(n);
+        pub->publicArea.unique.rsa.size = (UINT16)BN_num_bytes(n);
+        BN_bn2bin(n, pub->publicArea.unique.rsa.buffer);
+        BN_free(n);
+        EVP_PKEY_free(key);
+}
+
+static json_object *azure_evidence_of(const uint8_t *report, size_t size) {
+        _cleanup_(freep) char *b64 = base64_encode(report, size);
+        json_object *results = json_object_new_object(), *evidence = json_object_new_object();
+
+        json_object_object_add(evidence, "provider", json_object_new_string("azure-hcl"));
+        json_object_object_add(evidence, "outblob", json_object_new_string(b64));
+        json_object_object_add(results, "platform_evidence", evidence);
+        return results;
+}
+
+/* The real Azure SEV-SNP HCL report of tests/fixtures/platforms/azure: its HCLAkPub is not the
+ * registered AK, and when it is, its runtime data has no user-data, so it binds no nonce. */
+static void test_azure_real_report(void **state) {
+        struct fixture *f = *state;
+        _cleanup_(platform_policy_freep) struct platform_policy *policy = policy_of(AZURE_POLICY);
+        _cleanup_(freep) uint8_t *report = NULL;
+        size_t size = 0;
+        TPM2B_PUBLIC hcl_ak;
+
+        report = read_vector(AZURE "hcl-report-snp.bin", &size);
+        f->results = azure_evidence_of(report, size);
+        assert_error(platform_evidence_check(policy, &f->trust, f->results, "n", &f->ak, &f->ek, NULL, 0), -EPERM,
+                     "platform evidence: HCL report: HCLAkPub is not the AK that signs the agent's quotes");
+        rsa_public_of(VECTOR("hcl-akpub-snp.pem"), &hcl_ak);
+        assert_error(platform_evidence_check(policy, &f->trust, f->results, "n", &hcl_ak, &f->ek, NULL, 0), -EPERM,
+                     "platform evidence: HCL report: the runtime data has no user-data");
+}
+
+/* Every unsigned field of the HCL report only has to agree: the TDX report under an
+ * azure-sev-snp policy is refused for its type; a report cut short or flipped is named. */
+static void test_azure_hostile(void **state) {
+        struct fixture *f = *state;
+        _cleanup_(platform_policy_freep) struct platform_policy *policy = policy_of(AZURE_POLICY);
+        _cleanup_(freep) uint8_t *report = NULL;
+        size_t size = 0;
+        TPM2B_PUBLIC hcl_ak;
+
+        rsa_public_of(VECTOR("hcl-akpub-tdx.pem"), &hcl_ak);
+        report = read_vector(AZURE "hcl-report-tdx.bin", &size);
+        f->results = azure_evidence_of(report, size);
+        assert_error(platform_evidence_check(policy, &f->trust, f->results, "n", &hcl_ak, &f->ek, NULL, 0), -EPERM,
+                     "platform evidence: HCL report: holds a TDX report, the policy expects SEV-SNP");
+        for (size_t cut = 0; cut < size; cut += 97) {
+                int ret;
+
+                json_object_put(f->results);
+                f->results = azure_evidence_of(report, cut ? cut : 1);
+                ret = platform_evidence_check(policy, &f->trust, f->results, "n", &hcl_ak, &f->ek, NULL, 0);
+                assert_true(ret == -EBADMSG || ret == -EPERM);
+                assert_non_null(strstr(vm_error_detail(ret), "platform evidence: HCL report"));
+        }
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_genuine_report_not_bound, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_missing_parts, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_policy_decides_the_platform, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_azure_real_report, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_azure_hostile, setup, teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
