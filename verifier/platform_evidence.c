@@ -24,7 +24,7 @@
 DEFINE_POINTER_CLEANUP(X509, X509_free)
 DEFINE_POINTER_CLEANUP(EVP_PKEY, EVP_PKEY_free)
 
-/* A VCEK file is one DER or PEM certificate */
+/* A VCEK file: one DER certificate, or PEM with AMD's chain after it */
 #define VCEK_FILE_MAX (16 * 1024)
 
 int platform_trust_load(const char *amd_certs_dir, const char *intel_root, const char *test_roots,
@@ -139,36 +139,39 @@ static int check_sev_snp(const struct platform_policy *policy, const struct plat
         return ret;
 }
 
+/* A PEM list: the VCEK first, then any of AMD's chain (untrusted: path building only). */
+static int vcek_pem_list(const char *what, const void *pem, size_t size, X509 **cert, STACK_OF(X509) *intermediates) {
+        _cleanup_(cert_stack_freep) STACK_OF(X509) *certs = NULL;
+        int ret = cert_pem_parse_all(what, pem, size, &certs);
+
+        if (ret < 0)
+                return ret;
+        *cert = sk_X509_shift(certs);
+        while (sk_X509_num(certs) > 0) {
+                X509 *x = sk_X509_shift(certs);
+
+                if (!sk_X509_push(intermediates, x)) {
+                        X509_free(x);
+                        return -ENOMEM;
+                }
+        }
+        return 0;
+}
+
 /* Azure's vTPM does not carry the VCEK: the agent may have fetched it from Azure's IMDS (auxblob:
  * PEM, the VCEK first, then AMD's chain), else the tenant keeps it in vcek_cache_dir under the
- * chip id's hex. Either way it is untrusted: snp_verify() chains it to AMD's pinned root and
- * matches its hwID with the signed CHIP_ID. */
+ * chip id's hex (DER, or PEM with the VCEK first). Either way it is untrusted: snp_verify()
+ * chains it to AMD's pinned root and matches its hwID with the signed CHIP_ID. */
 static int azure_vcek(const struct platform_trust *trust, const struct snp_report *report, const uint8_t *aux,
                       size_t aux_size, X509 **cert, STACK_OF(X509) *intermediates) {
-        _cleanup_(cert_stack_freep) STACK_OF(X509) *certs = NULL;
         _cleanup_(freep) char *chip = NULL;
         _cleanup_(freep) char *path = NULL;
         _cleanup_(freep) char *data = NULL;
         size_t size = 0;
         int ret;
 
-        if (aux) {
-                ret = cert_pem_parse_all("the VCEK and chain (auxblob)", aux, aux_size, &certs);
-                if (ret < 0)
-                        return ret;
-                if (sk_X509_num(certs) < 1)
-                        return vm_error(-EBADMSG, "the auxblob holds no certificate");
-                *cert = sk_X509_shift(certs);
-                while (sk_X509_num(certs) > 0) {
-                        X509 *x = sk_X509_shift(certs);
-
-                        if (!sk_X509_push(intermediates, x)) {
-                                X509_free(x);
-                                return -ENOMEM;
-                        }
-                }
-                return 0;
-        }
+        if (aux)
+                return vcek_pem_list("the VCEK and chain (auxblob)", aux, aux_size, cert, intermediates);
         if (!trust->vcek_cache_dir || !trust->vcek_cache_dir[0])
                 return vm_error(-EPERM, "the Azure report came without its VCEK (auxblob) and vcek_cache_dir is not "
                                         "set: no VCEK to verify it with");
@@ -184,15 +187,8 @@ static int azure_vcek(const struct platform_trust *trust, const struct snp_repor
                 return vm_error(-EPERM, "vcek_cache_dir has no VCEK for this chip (%s)", path);
         if (ret < 0)
                 return vm_error(-EPERM, "vcek_cache_dir: %s", vm_error_detail(ret));
-        if (size >= 10 && memcmp(data, "-----BEGIN", 10) == 0) {
-                ret = cert_pem_parse_all(path, data, size, &certs);
-                if (ret >= 0 && sk_X509_num(certs) != 1)
-                        ret = vm_error(-EBADMSG, "%s holds %d certificates, not the VCEK alone", path,
-                                       sk_X509_num(certs));
-                if (ret >= 0)
-                        *cert = sk_X509_shift(certs);
-                return ret;
-        }
+        if (size >= 10 && memcmp(data, "-----BEGIN", 10) == 0)
+                return vcek_pem_list(path, data, size, cert, intermediates);
         return cert_der_parse(path, (const uint8_t *)data, size, cert);
 }
 

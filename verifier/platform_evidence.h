@@ -16,7 +16,8 @@ struct platform_trust {
         struct tdx_trust tdx;
         STACK_OF(X509) *test_roots; /* owned; shared by snp and tdx */
         /* Azure (azure-sev-snp): where the tenant keeps VCEKs, each file named by the chip id
-         * of its CPU in hex (128 digits), DER or PEM; "" or NULL for none. Azure's vTPM does
+         * of its CPU in hex (128 lowercase digits), DER or PEM (the VCEK, then optionally its
+         * ASK); "" or NULL for none. Azure's vTPM does
          * not carry the VCEK: without an auxblob from the agent, it must be here. */
         const char *vcek_cache_dir;
 };
