@@ -5,7 +5,10 @@
  * passing needs a report AMD signed over this nonce and these keys' Names, which no input can
  * hold; it returns -EPERM, -EBADMSG or -ENOMEM, and parses nothing out of bounds. Seeds: the
  * real Milan report with a certificate table of its VCEK and AMD's ASK (genuine but not bound,
- * so it goes as far as the REPORT_DATA check), and variants without the table. */
+ * so it goes as far as the REPORT_DATA check), and variants without the table. Each input is
+ * also checked under an azure-sev-snp policy (the outblob an HCL report, with the AK as the
+ * registered one), seeded with the real Azure SNP HCL report, without and with a VCEK: that
+ * report has no user-data, so no input passes either. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -25,7 +28,11 @@
         "[\"b07af9620f3b839b47996422ddec6058338951d984e312115131ea82705eaf5b6bdf8a9ece31a5a608eb0cf2e4872b01\"]}"
 
 static struct platform_trust trust;
-static struct platform_policy *policy;
+#define AZURE_POLICY                                                                                        \
+        "{\"platform\": \"azure-sev-snp\", \"allow_debug\": true, \"measurements\": "                          \
+        "[\"b07af9620f3b839b47996422ddec6058338951d984e312115131ea82705eaf5b6bdf8a9ece31a5a608eb0cf2e4872b01\"]}"
+
+static struct platform_policy *policy, *azure_policy;
 static TPM2B_PUBLIC ak;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -47,7 +54,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
         bytes = (uint8_t *)fuzz_vector((*argv)[0], "ak.pub", &size);
         if (tpm2b_public_unmarshal(bytes, size, &ak) < 0 ||
             platform_trust_load("verifier/amd", "tests/fixtures/platforms/tdx/trusted_root.pem", "", &trust) < 0 ||
-            platform_policy_parse(POLICY, strlen(POLICY), &policy) < 0)
+            platform_policy_parse(POLICY, strlen(POLICY), &policy) < 0 ||
+            platform_policy_parse(AZURE_POLICY, strlen(AZURE_POLICY), &azure_policy) < 0)
                 abort();
         free(bytes);
         trust.snp.at = trust.tdx.at = PINNED_TIME;
@@ -69,6 +77,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 return 0;
         }
         ret = platform_evidence_check(policy, &trust, results, "fuzz-nonce", &ak, &ak, facts, sizeof(facts));
+        if (ret != -EPERM && ret != -EBADMSG && ret != -ENOMEM)
+                abort();
+        ret = platform_evidence_check(azure_policy, &trust, results, "fuzz-nonce", &ak, &ak, facts, sizeof(facts));
         if (ret != -EPERM && ret != -EBADMSG && ret != -ENOMEM)
                 abort();
         json_object_put(results);
