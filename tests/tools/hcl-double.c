@@ -347,13 +347,15 @@ int main(int argc, char **argv) {
                         die("usage: hcl-double [OPTIONS] --listen PORT --tpm-port PORT --ak AK.pem");
                 }
         }
-        if (!double_config.certs_only && (!double_config.listen_port || !double_config.tpm_port || !double_config.ak_path))
+        if (!double_config.certs_only &&
+            (!double_config.listen_port || !double_config.tpm_port || !double_config.ak_path))
                 die("--listen, --tpm-port and --ak are required");
         memset(chip_id, 0xc1, sizeof(chip_id));
         if (snp_forge_init(&double_config.forge, double_config.keys, chip_id, 0xdb18000000000004ull) < 0)
                 die("cannot make the fake AMD chain");
         if (double_config.ark_out &&
-            (!(f = fopen(double_config.ark_out, "we")) || !PEM_write_X509(f, double_config.forge.ark) || fclose(f) != 0))
+            (!(f = fopen(double_config.ark_out, "we")) || !PEM_write_X509(f, double_config.forge.ark) ||
+             fclose(f) != 0))
                 die("cannot write --ark-out");
         if (double_config.vcek_out &&
             (!(f = fopen(double_config.vcek_out, "we")) || !PEM_write_X509(f, double_config.forge.vcek) ||

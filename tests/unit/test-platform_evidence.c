@@ -411,7 +411,8 @@ static void test_azure_forged_refused(void **state) {
         json_object_put(f->results);
         /* a launch measurement the tenant did not allow */
         f->results = forged_evidence(&g, NULL, g.binding, true);
-        assert_error(check(f, other_measurement, "nonce-2", NULL, 0), -EPERM, "platform evidence: SNP report: measurement");
+        assert_error(check(f, other_measurement, "nonce-2", NULL, 0), -EPERM,
+                     "platform evidence: SNP report: measurement");
         /* a signed byte flipped: the SNP signature no longer verifies */
         assert_true(json_object_object_get_ex(f->results, "platform_evidence", &evidence));
         {
@@ -445,7 +446,8 @@ static void test_azure_vcek_cache(void **state) {
         forged_init(f, &g, "nonce-3");
         f->results = forged_evidence(&g, NULL, g.binding, false);
         assert_error(check(f, policy, "nonce-3", NULL, 0), -EPERM,
-                     "platform evidence: the Azure report came without its VCEK (auxblob) and vcek_cache_dir is not set");
+                     "platform evidence: the Azure report came without its VCEK (auxblob) and vcek_cache_dir "
+                     "is not set");
         f->trust.vcek_cache_dir = g.dir;
         assert_error(check(f, policy, "nonce-3", NULL, 0), -EPERM,
                      "platform evidence: vcek_cache_dir has no VCEK for this chip");

@@ -124,7 +124,8 @@ static void put_u64le(uint8_t *p, uint64_t v) {
 }
 
 int snp_forge_init(struct snp_forge *forge, const char *keys_dir, const uint8_t chip_id[64], uint64_t tcb) {
-        EVP_PKEY *ark_key = load_key(keys_dir, "ark_private_key.pem"), *ask_key = load_key(keys_dir, "ask_private_key.pem");
+        EVP_PKEY *ark_key = load_key(keys_dir, "ark_private_key.pem");
+        EVP_PKEY *ask_key = load_key(keys_dir, "ask_private_key.pem");
         uint8_t product[10] = { 0x16, 0x08, 'M', 'i', 'l', 'a', 'n', '-', 'B', '0' };
         X509 *ark, *ask, *vcek;
 
