@@ -4,7 +4,8 @@
 # behind the paravisor TEST DOUBLE tests/tools/hcl-double (fake AMD keys; its fake ARK the
 # verifier's platform_test_roots, its VCEK in the verifier's vcek_cache_dir), which makes a new
 # HCL report whenever the agent writes user data to NV 0x01400002. Under an azure-sev-snp
-# platform policy the key is released to the agent whose report binds this nonce and its AK;
+# platform policy the key is released to the agent whose report binds this nonce and its AK (its
+# user-data index first found with another size, which the agent defines anew);
 # refused, named: a report whose HCLAkPub is another key, a paravisor that leaves the report
 # stale, and the azure-tdx platform (a TDREPORT cannot be verified offline).
 . "$(dirname "$0")/lib.sh"
@@ -39,6 +40,10 @@ azure_vm() {
         tpm2_nvdefine 0x01C101D0 -C o -s "$(stat -c %s "$name-akcert.der")" -a "ownerread|ownerwrite|authread|authwrite" >/dev/null &&
         tpm2_nvwrite 0x01C101D0 -C o -i "$name-akcert.der" &&
         tpm2_nvdefine 0x01400001 -C o -s 2048 -a "ownerread|ownerwrite" >/dev/null || exit 1
+        # the user-data index left by another tool with another size: the agent defines it anew
+        if [ -n "${USER_DATA_INDEX_SIZE:-}" ]; then
+                tpm2_nvdefine 0x01400002 -C o -s "$USER_DATA_INDEX_SIZE" -a "ownerread|ownerwrite" >/dev/null || exit 1
+        fi
         tpm_port=${VMATTEST_TCTI##*port=}
         proxy=$(( (RANDOM % 5000) * 2 + 10000 ))
         while (exec 3<>"/dev/tcp/127.0.0.1/$proxy") 2>/dev/null || (exec 3<>"/dev/tcp/127.0.0.1/$((proxy + 1))") 2>/dev/null; do
@@ -80,7 +85,7 @@ status() { vv status --agent "$1" --json 2>/dev/null | jq -r ".[0].$2"; }
 released() { [ "$(status "$1" payload_released_at)" != null ]; }
 failed_with() { [ "$(status "$1" state)" = failed ] && status "$1" failure | grep -q "$2"; }
 
-azure_vm good || exit 1
+USER_DATA_INDEX_SIZE=32 azure_vm good || exit 1
 good=$AGENT_ID
 printf '{"platform": "azure-sev-snp", "measurements": ["%s"]}\n' "$(printf '5a%.0s' $(seq 48))" >azure-policy.json
 printf '{"platform": "azure-tdx", "mrtd": ["%s"]}\n' "$(printf '5a%.0s' $(seq 48))" >azure-tdx-policy.json
