@@ -171,9 +171,18 @@ $(O)/tests/tools/%: $(O)/tests/tools/%.o $(O)/libvmattest.a
 
 # the test double of configfs-tsm is a FUSE filesystem (libfuse3)
 $(O)/tests/tools/tsm-double.o: ALL_CFLAGS += $(shell pkg-config --cflags fuse3)
-$(O)/tests/tools/tsm-double: $(O)/tests/tools/tsm-double.o
+$(O)/tests/tools/tsm-double: $(O)/tests/tools/tsm-double.o $(O)/tests/tools/forge/snp_forge.o
 	@echo '  LD      $@'
 	@$(CC) $(ALL_LDFLAGS) -o $@ $^ $(shell pkg-config --libs openssl fuse3)
+
+# the paravisor double of Azure's HCL report (a TPM proxy) signs SNP reports as tsm-double does
+$(O)/tests/tools/hcl-double: $(O)/tests/tools/hcl-double.o $(O)/tests/tools/forge/hcl_forge.o \
+                               $(O)/tests/tools/forge/snp_forge.o $(O)/libvmattest.a
+	@echo '  LD      $@'
+	@$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(VERIFIER_LIBS)
+
+# unit tests that check Azure reports sign them with the same test keys
+$(O)/tests/unit/test-platform_evidence: $(O)/tests/tools/forge/snp_forge.o $(O)/tests/tools/forge/hcl_forge.o
 
 # the VM test's stand-in for `vmattest provision` without the escrow: the disk work alone
 $(O)/tests/tools/luks-provision: $(O)/tests/tools/luks-provision.o $(O)/agent/luks_provision.o $(O)/libvmattest.a

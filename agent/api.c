@@ -247,12 +247,12 @@ static int add_platform_evidence(struct agent_api *api, json_object *results, co
         TPM2B_NAME ek_name;
         int ret;
 
-        if (!tsm_evidence_wanted(api->config))
+        if (!tsm_evidence_wanted(api->config, api->id->tpm))
                 return 0;
         if ((ret = tpm2b_public_name(&api->id->ek->public, &ek_name)) < 0)
                 return vm_error(ret, "platform report: the EK's Name: %s", vm_error_detail(ret));
-        ret = tsm_evidence_take(api->config, (const uint8_t *)nonce, strlen(nonce), &api->id->ak.name, &ek_name,
-                                &evidence);
+        ret = tsm_evidence_take(api->config, api->id->tpm, (const uint8_t *)nonce, strlen(nonce), &api->id->ak.name,
+                                &ek_name, &evidence);
         if (ret >= 0 && evidence)
                 json_object_object_add(results, "platform_evidence", evidence);
         return ret;

@@ -75,7 +75,7 @@ static int take_platform_evidence(struct tpm *tpm, const struct agent_config *co
         int ret;
 
         *evidence = NULL;
-        if (!tsm_evidence_wanted(config))
+        if (!tsm_evidence_wanted(config, tpm))
                 return 0;
         ret = ek_open(tpm, config->tpm_encryption_alg, config->ek_handle, &ek);
         if (ret >= 0)
@@ -84,7 +84,7 @@ static int take_platform_evidence(struct tpm *tpm, const struct agent_config *co
                 ek_free(tpm, ek);
         if (ret < 0)
                 return vm_error(ret, "platform report: the EK's Name: %s", vm_error_detail(ret));
-        return tsm_evidence_take(config, (const uint8_t *)nonce, strlen(nonce), &ak->name, &ek_name, evidence);
+        return tsm_evidence_take(config, tpm, (const uint8_t *)nonce, strlen(nonce), &ak->name, &ek_name, evidence);
 }
 
 int cmd_quote(int argc, char **argv, struct cli *cli) {

@@ -122,3 +122,55 @@ int tpm_nv_read_all_index_auth(struct tpm *tpm, TPM2_HANDLE index, size_t max, c
                                size_t *size) {
         return nv_read_all(tpm, index, max, what, false, data, size);
 }
+
+static int nv_define_owner(struct tpm *tpm, TPM2_HANDLE index, size_t size, const char *what, ESYS_TR *tr) {
+        TPM2B_NV_PUBLIC pub = {
+                .nvPublic = {
+                        .nvIndex = index,
+                        .nameAlg = TPM2_ALG_SHA256,
+                        .attributes = TPMA_NV_OWNERWRITE | TPMA_NV_OWNERREAD |
+                                      (TPM2_NT_ORDINARY << TPMA_NV_TPM2_NT_SHIFT),
+                        .dataSize = (uint16_t)size,
+                },
+        };
+        TPM2B_AUTH no_auth = { 0 };
+        int ret = TPM_RUN("TPM2_NV_DefineSpace", Esys_NV_DefineSpace(tpm->esys, ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD,
+                                                                     ESYS_TR_NONE, ESYS_TR_NONE, &no_auth, &pub, tr));
+
+        if (ret < 0)
+                return vm_error(ret, "%s NV index 0x%08x: %s", what, index, vm_error_detail(ret));
+        return 0;
+}
+
+int tpm_nv_write_owner(struct tpm *tpm, TPM2_HANDLE index, const uint8_t *data, size_t size, const char *what) {
+        TPM2B_MAX_NV_BUFFER buffer = { .size = (uint16_t)size };
+        TPMS_NV_PUBLIC pub;
+        ESYS_TR tr;
+        int ret;
+
+        if (size == 0 || size > nv_chunk_size(tpm))
+                return vm_error(-EINVAL, "%s NV index 0x%08x: %zu bytes is not one NV_Write", what, index, size);
+        memcpy(buffer.buffer, data, size);
+        ret = nv_open(tpm, index, what, &tr, &pub);
+        if (ret >= 0 && pub.dataSize != size) {
+                ret = TPM_RUN("TPM2_NV_UndefineSpace", Esys_NV_UndefineSpace(tpm->esys, ESYS_TR_RH_OWNER, tr,
+                                                                             ESYS_TR_PASSWORD, ESYS_TR_NONE,
+                                                                             ESYS_TR_NONE));
+                if (ret < 0) {
+                        Esys_TR_Close(tpm->esys, &tr);
+                        return vm_error(ret, "%s NV index 0x%08x: %u bytes, not %zu, and it cannot be undefined: %s",
+                                        what, index, pub.dataSize, size, vm_error_detail(ret));
+                }
+                ret = -ENOENT;
+        }
+        if (ret == -ENOENT)
+                ret = nv_define_owner(tpm, index, size, what, &tr);
+        if (ret < 0)
+                return ret;
+        ret = TPM_RUN("TPM2_NV_Write", Esys_NV_Write(tpm->esys, ESYS_TR_RH_OWNER, tr, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+                                                     ESYS_TR_NONE, &buffer, 0));
+        Esys_TR_Close(tpm->esys, &tr);
+        if (ret < 0)
+                return vm_error(ret, "%s NV index 0x%08x: %s", what, index, vm_error_detail(ret));
+        return 0;
+}

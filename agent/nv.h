@@ -20,5 +20,11 @@ int tpm_nv_read_all(struct tpm *tpm, TPM2_HANDLE index, size_t max, const char *
 int tpm_nv_read_all_index_auth(struct tpm *tpm, TPM2_HANDLE index, size_t max, const char *what, uint8_t **data,
                                size_t *size);
 
+/* Writes `size` bytes (at most one NV_Write's worth) at offset 0 of an ordinary index the owner
+ * reads and writes, defining it first (TPMA_NV_OWNERWRITE | TPMA_NV_OWNERREAD, nameAlg SHA-256,
+ * exactly `size` bytes) when it is not, and defining it anew when it has another size, as
+ * Azure's own tooling does for its user-data index (agent/azure_report.h). `what` names it. */
+int tpm_nv_write_owner(struct tpm *tpm, TPM2_HANDLE index, const uint8_t *data, size_t size, const char *what);
+
 /* True when `index` is defined (a failure to ask counts as not). */
 bool tpm_nv_defined(struct tpm *tpm, TPM2_HANDLE index);

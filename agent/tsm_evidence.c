@@ -4,19 +4,22 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "agent/azure_report.h"
 #include "agent/tsm_report.h"
 #include "lib/encoding.h"
 #include "lib/error.h"
 #include "lib/log.h"
 #include "lib/tsm_binding.h"
 
-bool tsm_evidence_wanted(const struct agent_config *config) {
+bool tsm_evidence_wanted(const struct agent_config *config, struct tpm *tpm) {
         struct stat st;
 
         if (strcmp(config->platform_report, "off") == 0)
                 return false;
-        /* auto on a machine without configfs-tsm: nothing to ask, and no EK to create for it */
-        return strcmp(config->platform_report, "required") == 0 || stat(config->tsm_report_dir, &st) == 0;
+        /* auto on a machine without configfs-tsm or Azure's paravisor: nothing to ask, and no EK
+         * to create for it */
+        return strcmp(config->platform_report, "required") == 0 || stat(config->tsm_report_dir, &st) == 0 ||
+               azure_report_present(tpm);
 }
 
 static int add_blob(json_object *evidence, const char *key, const uint8_t *data, size_t size) {
@@ -32,7 +35,30 @@ static int add_blob(json_object *evidence, const char *key, const uint8_t *data,
         return 0;
 }
 
-int tsm_evidence_take(const struct agent_config *config, const uint8_t *nonce, size_t nonce_size,
+/* Azure: the binding is the user data the paravisor copies into its runtime data, which the
+ * SNP report's REPORT_DATA binds by SHA-256 (verifier/platform_evidence.c checks both). */
+static int azure_evidence(struct tpm *tpm, bool required, const uint8_t binding[TSM_BINDING_SIZE],
+                          json_object **evidence) {
+        uint8_t *report = NULL;
+        size_t size = 0;
+        json_object *out;
+        int ret = azure_report_get(tpm, binding, &report, &size);
+
+        if (ret < 0)
+                return vm_error(ret, "platform report%s: %s", required ? " (required)" : "", vm_error_detail(ret));
+        out = json_object_new_object();
+        json_object_object_add(out, "provider", json_object_new_string("azure-hcl"));
+        ret = add_blob(out, "outblob", report, size);
+        free(report);
+        if (ret < 0) {
+                json_object_put(out);
+                return ret;
+        }
+        *evidence = out;
+        return 0;
+}
+
+int tsm_evidence_take(const struct agent_config *config, struct tpm *tpm, const uint8_t *nonce, size_t nonce_size,
                       const TPM2B_NAME *ak_name, const TPM2B_NAME *ek_name, json_object **evidence) {
         bool required = strcmp(config->platform_report, "required") == 0;
         bool svsm = strcmp(config->tsm_service_provider, "svsm") == 0;
@@ -42,10 +68,12 @@ int tsm_evidence_take(const struct agent_config *config, const uint8_t *nonce, s
         int ret;
 
         *evidence = NULL;
-        if (!tsm_evidence_wanted(config))
+        if (!tsm_evidence_wanted(config, tpm))
                 return 0;
         if ((ret = tsm_report_binding(nonce, nonce_size, ak_name, ek_name, report_data)) < 0)
                 return ret;
+        if (azure_report_present(tpm))
+                return azure_evidence(tpm, required, report_data, evidence);
         ret = tsm_report_get(config->tsm_report_dir, report_data, svsm, &report);
         if (ret == -ENODEV && !required) {
                 log_debug("%s: no platform report served", vm_error_detail(ret));

@@ -70,6 +70,7 @@ static const struct conf_key verifier_keys[] = {
         { "verifier", "ima_violations", parse_ima_violations, offsetof(struct verifier_config, ima_allow_violations),
           sizeof(bool) },
         KEY("verifier", amd_certs_dir, conf_parse_string),
+        KEY("verifier", vcek_cache_dir, conf_parse_string),
         KEY("verifier", intel_root_ca, conf_parse_string),
         KEY("verifier", platform_test_roots, conf_parse_string),
         KEY("store", database, conf_parse_string),

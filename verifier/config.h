@@ -36,6 +36,7 @@ struct verifier_config {
         bool ima_allow_violations; /* ima_violations = allow: IMA violations pass the runtime policy */
         /* hardware reports under a platform policy (docs/platforms.md) */
         char amd_certs_dir[256];       /* AMD's ASK/ARK bundles; the ARKs are pinned in code */
+        char vcek_cache_dir[256];      /* Azure: VCEKs by chip id (hex), DER or PEM; "" = none */
         char intel_root_ca[256];       /* Intel's SGX root CA; pinned in code */
         char platform_test_roots[256]; /* roots trusted WITHOUT the pins, for test doubles; "" = none */
         /* [store] */

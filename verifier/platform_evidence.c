@@ -3,14 +3,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/sha.h>
+
 #include "lib/cleanup.h"
 #include "lib/encoding.h"
 #include "lib/error.h"
+#include "lib/file.h"
 #include "lib/json_member.h"
 #include "lib/log.h"
 #include "lib/tpm2b.h"
+#include "lib/tpmkey.h"
 #include "lib/tsm_binding.h"
 #include "verifier/cert_chain.h"
+#include "verifier/hcl_verify.h"
 #include "verifier/snp_cert_table.h"
 #include "verifier/svsm_manifest.h"
 
@@ -18,6 +23,10 @@
 #define BLOB_MAX (64 * 1024)
 
 DEFINE_POINTER_CLEANUP(X509, X509_free)
+DEFINE_POINTER_CLEANUP(EVP_PKEY, EVP_PKEY_free)
+
+/* A VCEK file: one DER certificate, or PEM with AMD's chain after it */
+#define VCEK_FILE_MAX (16 * 1024)
 
 int platform_trust_load(const char *amd_certs_dir, const char *intel_root, const char *test_roots,
                         struct platform_trust *trust) {
@@ -176,6 +185,125 @@ static int check_svsm_sev_snp(const struct platform_policy *policy, const struct
         return ret;
 }
 
+/* A PEM list: the VCEK first, then any of AMD's chain (untrusted: path building only). */
+static int vcek_pem_list(const char *what, const void *pem, size_t size, X509 **cert, STACK_OF(X509) *intermediates) {
+        _cleanup_(cert_stack_freep) STACK_OF(X509) *certs = NULL;
+        int ret = cert_pem_parse_all(what, pem, size, &certs);
+
+        if (ret < 0)
+                return ret;
+        *cert = sk_X509_shift(certs);
+        while (sk_X509_num(certs) > 0) {
+                X509 *x = sk_X509_shift(certs);
+
+                if (!sk_X509_push(intermediates, x)) {
+                        X509_free(x);
+                        return -ENOMEM;
+                }
+        }
+        return 0;
+}
+
+/* Azure's vTPM does not carry the VCEK: the agent may have fetched it from Azure's IMDS (auxblob:
+ * PEM, the VCEK first, then AMD's chain), else the tenant keeps it in vcek_cache_dir under the
+ * chip id's hex (DER, or PEM with the VCEK first). Either way it is untrusted: snp_verify()
+ * chains it to AMD's pinned root and matches its hwID with the signed CHIP_ID. */
+static int azure_vcek(const struct platform_trust *trust, const struct snp_report *report, const uint8_t *aux,
+                      size_t aux_size, X509 **cert, STACK_OF(X509) *intermediates) {
+        _cleanup_(freep) char *chip = NULL;
+        _cleanup_(freep) char *path = NULL;
+        _cleanup_(freep) char *data = NULL;
+        size_t size = 0;
+        int ret;
+
+        if (aux)
+                return vcek_pem_list("the VCEK and chain (auxblob)", aux, aux_size, cert, intermediates);
+        if (!trust->vcek_cache_dir || !trust->vcek_cache_dir[0])
+                return vm_error(-EPERM, "the Azure report came without its VCEK (auxblob) and vcek_cache_dir is not "
+                                        "set: no VCEK to verify it with");
+        if (report->mask_chip_id)
+                return vm_error(-EPERM, "the SNP report masks its CHIP_ID: no VCEK to look up in vcek_cache_dir");
+        if (!(chip = hex_encode(report->chip_id, sizeof(report->chip_id))) ||
+            asprintf(&path, "%s/%s", trust->vcek_cache_dir, chip) < 0) {
+                path = NULL;
+                return -ENOMEM;
+        }
+        ret = file_read_all(path, VCEK_FILE_MAX, &data, &size);
+        if (ret == -ENOENT)
+                return vm_error(-EPERM, "vcek_cache_dir has no VCEK for this chip (%s)", path);
+        if (ret < 0)
+                return vm_error(-EPERM, "vcek_cache_dir: %s", vm_error_detail(ret));
+        if (size >= 10 && memcmp(data, "-----BEGIN", 10) == 0)
+                return vcek_pem_list(path, data, size, cert, intermediates);
+        return cert_der_parse(path, (const uint8_t *)data, size, cert);
+}
+
+/* Azure's HCL report (hcl_verify.h): the paravisor's runtime data carries the AK and the
+ * user-data the agent wrote, the SNP report binds the runtime data by its SHA-256 in
+ * REPORT_DATA. Every check is chosen by the policy; the report's own type and hash fields only
+ * have to agree. */
+static int check_azure_sev_snp(const struct platform_policy *policy, const struct platform_trust *trust,
+                               const uint8_t *hcl_bytes, size_t hcl_size, const uint8_t *aux, size_t aux_size,
+                               const TPM2B_PUBLIC *ak, const uint8_t binding[TSM_BINDING_SIZE], char *facts,
+                               size_t facts_size) {
+        struct hcl_report hcl;
+        struct hcl_evidence evidence = { 0 };
+        _cleanup_(EVP_PKEY_freep) EVP_PKEY *ak_key = NULL;
+        struct snp_report *report = NULL;
+        _cleanup_(X509_freep) X509 *cert = NULL;
+        _cleanup_(cert_stack_freep) STACK_OF(X509) *intermediates = sk_X509_new_null();
+        struct snp_policy snp = policy->snp;
+        struct snp_verified verified = { 0 };
+        uint8_t report_data[HCL_REPORT_DATA_SIZE] = { 0 };
+        int ret;
+
+        if (!intermediates)
+                return -ENOMEM;
+        ret = hcl_report_parse(hcl_bytes, hcl_size, &hcl);
+        if (ret >= 0 && (ret = tpmkey_to_evp(&ak->publicArea, &ak_key)) < 0)
+                ret = vm_error(ret, "the registered AK: %s", vm_error_detail(ret));
+        if (ret >= 0)
+                ret = hcl_verify(&hcl, &(struct hcl_expect){ .type = HCL_REPORT_SNP, .ak = ak_key }, &evidence);
+        if (ret < 0)
+                goto out_named;
+        /* the paravisor copies the user-data the agent wrote to NV 0x01400002 into the runtime
+         * data: it must be this poll's binding, or the report is stale or another's */
+        if (!evidence.runtime.has_user_data)
+                ret = vm_error(-EPERM, "HCL report: the runtime data has no user-data: it does not bind this "
+                                       "nonce and these keys");
+        else if (memcmp(evidence.runtime.user_data, binding, TSM_BINDING_SIZE) != 0)
+                ret = vm_error(-EPERM, "HCL report: the runtime data's user-data is not this nonce's binding of "
+                                       "the registered AK and EK (a stale or replayed report)");
+        if (ret >= 0 && !(report = calloc(1, sizeof(*report))))
+                ret = -ENOMEM;
+        if (ret >= 0)
+                ret = snp_report_parse(evidence.hw_report, evidence.hw_report_size, report);
+        if (ret >= 0)
+                ret = azure_vcek(trust, report, aux, aux_size, &cert, intermediates);
+        /* hcl_verify() checked that the report's REPORT_DATA is this; the SNP checks compare
+         * it again under the signature they verify */
+        if (ret >= 0 && !SHA256(hcl.var_data, hcl.var_data_size, report_data))
+                ret = -ENOMEM;
+        snp.report_data = report_data;
+        if (ret >= 0)
+                ret = snp_verify(report, cert, intermediates, &trust->snp, &snp, &verified);
+        if (ret >= 0 && facts) {
+                _cleanup_(freep) char *measurement = hex_encode(report->measurement, sizeof(report->measurement));
+
+                snprintf(facts, facts_size,
+                         "Azure HCL, SEV-SNP %s, measurement %.16s..., TCB bl %u tee %u snp %u ucode %u%s",
+                         snp_product_name(verified.product), measurement ? measurement : "?", verified.reported_tcb.bl,
+                         verified.reported_tcb.tee, verified.reported_tcb.snp, verified.reported_tcb.ucode,
+                         verified.pinned_root ? "" : ", chain to a test root");
+        }
+        free(report);
+out_named:
+        hcl_evidence_clear(&evidence);
+        if (ret < 0 && ret != -ENOMEM)
+                ret = vm_error(ret == -EBADMSG ? -EBADMSG : -EPERM, "platform evidence: %s", vm_error_detail(ret));
+        return ret;
+}
+
 static int check_tdx(const struct platform_policy *policy, const struct platform_trust *trust,
                      const uint8_t *quote_bytes, size_t quote_size, const uint8_t binding[TSM_BINDING_SIZE],
                      char *facts, size_t facts_size) {
@@ -238,6 +366,9 @@ int platform_evidence_check(const struct platform_policy *policy, const struct p
                                           binding, ek, facts, facts_size);
         case PLATFORM_TDX:
                 return check_tdx(policy, trust, outblob, out_size, binding, facts, facts_size);
+        case PLATFORM_AZURE_SEV_SNP:
+                return check_azure_sev_snp(policy, trust, outblob, out_size, auxblob, aux_size, ak, binding, facts,
+                                           facts_size);
         }
         return vm_error(-EPERM, "platform evidence: no check for platform %d", (int)policy->kind);
 }

@@ -15,6 +15,11 @@ struct platform_trust {
         struct snp_trust snp;
         struct tdx_trust tdx;
         STACK_OF(X509) *test_roots; /* owned; shared by snp and tdx */
+        /* Azure (azure-sev-snp): where the tenant keeps VCEKs, each file named by the chip id
+         * of its CPU in hex (128 lowercase digits), DER or PEM (the VCEK, then optionally its
+         * ASK); "" or NULL for none. Azure's vTPM does
+         * not carry the VCEK: without an auxblob from the agent, it must be here. */
+        const char *vcek_cache_dir;
 };
 
 /* `amd_certs_dir`: AMD's ASK/ARK bundles (a missing directory leaves SEV-SNP without AMD's
@@ -25,6 +30,12 @@ int platform_trust_load(const char *amd_certs_dir, const char *intel_root, const
                         struct platform_trust *trust);
 void platform_trust_done(struct platform_trust *trust);
 
+/* 0 when results' `platform_evidence` passes `policy`. For azure-sev-snp the outblob is Azure's
+ * HCL report (verifier/hcl_verify.h): its HCLAkPub must be the registered AK, its runtime data's
+ * user-data the binding of this nonce and the registered keys, and its SNP report must pass the
+ * sev-snp checks with REPORT_DATA = SHA-256(runtime data) || 32 zeros; the VCEK comes from the
+ * auxblob (PEM: the VCEK, then any intermediates, as Azure's IMDS serves them) or the
+ * vcek_cache_dir. */
 /* 0 when results' `platform_evidence` passes `policy`; -EPERM (a check failed, or the member is
  * missing) or -EBADMSG (it is malformed) with a detail that starts "platform evidence" and
  * names the check. `facts` (may be NULL) gets one line of what was found, for logs. */

@@ -235,8 +235,18 @@ int platform_policy_parse(const char *text, size_t size, struct platform_policy 
                 } else if (strcmp(platform, "tdx") == 0) {
                         policy->kind = PLATFORM_TDX;
                         ret = parse_tdx(obj, policy);
-                } else
-                        ret = policy_error("platform \"%s\" is not one this verifier checks (sev-snp, svsm-sev-snp, tdx)", platform);
+                } else if (strcmp(platform, "azure-sev-snp") == 0) {
+                        policy->kind = PLATFORM_AZURE_SEV_SNP;
+                        ret = parse_sev_snp(obj, false, policy);
+                } else if (strcmp(platform, "azure-tdx") == 0)
+                        /* Azure's TDX report is a TDREPORT: only a MAC that the CPU alone can
+                         * check covers it, and a quote of it needs Intel's QE in the guest */
+                        ret = policy_error("platform \"azure-tdx\" is not supported: the HCL report holds a "
+                                           "TDREPORT, which only the TD's own CPU can verify (no quote to check "
+                                           "offline)");
+                else
+                        ret = policy_error("platform \"%s\" is not one this verifier checks (sev-snp, svsm-sev-snp, "
+                                           "tdx, azure-sev-snp)", platform);
         }
         json_object_put(obj);
         if (ret < 0)
@@ -261,6 +271,8 @@ const char *platform_kind_name(enum platform_kind kind) {
                 return "tdx";
         case PLATFORM_SVSM_SEV_SNP:
                 return "svsm-sev-snp";
+        case PLATFORM_AZURE_SEV_SNP:
+                return "azure-sev-snp";
         }
         return "unknown";
 }

@@ -20,6 +20,9 @@ enum platform_kind {
         PLATFORM_TDX,          /* a TDX quote through configfs-tsm (provider tdx_guest) */
         PLATFORM_SVSM_SEV_SNP, /* an SEV-SNP report an SVSM made for its vTPM service, with the
                                 * vTPM's manifest (verifier/svsm_manifest.h); the snp members */
+        /* Azure's paravisor (HCL) report from the vTPM's NV (provider azure-hcl), its hardware
+         * report an SEV-SNP one: the same members and checks as sev-snp */
+        PLATFORM_AZURE_SEV_SNP,
 };
 
 struct platform_policy {

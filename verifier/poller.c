@@ -727,6 +727,7 @@ int poller_start(const struct verifier_config *config, struct poller **out) {
         if (ret >= 0)
                 ret = platform_trust_load(config->amd_certs_dir, config->intel_root_ca, config->platform_test_roots,
                                           &p->platform_trust);
+        p->platform_trust.vcek_cache_dir = config->vcek_cache_dir;
         if (ret >= 0 && pthread_create(&p->evidence_thread, NULL, evidence_main, p) != 0)
                 ret = vm_error(-EAGAIN, "cannot start the evidence thread");
         p->evidence_started = ret >= 0;

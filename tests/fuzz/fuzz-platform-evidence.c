@@ -5,8 +5,11 @@
  * passing needs a report AMD signed over this nonce and these keys' Names, which no input can
  * hold; it returns -EPERM, -EBADMSG or -ENOMEM, and parses nothing out of bounds. Seeds: the
  * real Milan report with a certificate table of its VCEK and AMD's ASK (genuine but not bound,
- * so it goes as far as the REPORT_DATA check), and variants without the table, and one with an
- * SVSM vTPM manifest (swtpm's EK). Each input is checked under sev-snp and under svsm-sev-snp. */
+ * so it goes as far as the REPORT_DATA check), variants without the table, and one with an
+ * SVSM vTPM manifest (swtpm's EK). Each input is also checked under svsm-sev-snp, and under an
+ * azure-sev-snp policy (the outblob an HCL report, with the AK as the registered one), seeded
+ * with the real Azure SNP HCL report, without and with a VCEK: that report has no user-data, so
+ * no input passes either. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -29,8 +32,11 @@ static struct platform_trust trust;
 #define SVSM_POLICY                                                                                         \
         "{\"platform\": \"svsm-sev-snp\", \"allow_debug\": true, \"measurements\": "                           \
         "[\"b07af9620f3b839b47996422ddec6058338951d984e312115131ea82705eaf5b6bdf8a9ece31a5a608eb0cf2e4872b01\"]}"
+#define AZURE_POLICY                                                                                        \
+        "{\"platform\": \"azure-sev-snp\", \"allow_debug\": true, \"measurements\": "                          \
+        "[\"b07af9620f3b839b47996422ddec6058338951d984e312115131ea82705eaf5b6bdf8a9ece31a5a608eb0cf2e4872b01\"]}"
 
-static struct platform_policy *policy, *svsm_policy;
+static struct platform_policy *policy, *svsm_policy, *azure_policy;
 static TPM2B_PUBLIC ak;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -53,7 +59,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
         if (tpm2b_public_unmarshal(bytes, size, &ak) < 0 ||
             platform_trust_load("verifier/amd", "tests/fixtures/platforms/tdx/trusted_root.pem", "", &trust) < 0 ||
             platform_policy_parse(POLICY, strlen(POLICY), &policy) < 0 ||
-            platform_policy_parse(SVSM_POLICY, strlen(SVSM_POLICY), &svsm_policy) < 0)
+            platform_policy_parse(SVSM_POLICY, strlen(SVSM_POLICY), &svsm_policy) < 0 ||
+            platform_policy_parse(AZURE_POLICY, strlen(AZURE_POLICY), &azure_policy) < 0)
                 abort();
         free(bytes);
         trust.snp.at = trust.tdx.at = PINNED_TIME;
@@ -78,6 +85,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (ret != -EPERM && ret != -EBADMSG && ret != -ENOMEM)
                 abort();
         ret = platform_evidence_check(svsm_policy, &trust, results, "fuzz-nonce", &ak, &ak, facts, sizeof(facts));
+        if (ret != -EPERM && ret != -EBADMSG && ret != -ENOMEM)
+                abort();
+        ret = platform_evidence_check(azure_policy, &trust, results, "fuzz-nonce", &ak, &ak, facts, sizeof(facts));
         if (ret != -EPERM && ret != -EBADMSG && ret != -ENOMEM)
                 abort();
         json_object_put(results);

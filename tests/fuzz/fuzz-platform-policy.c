@@ -22,6 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         }
         switch (policy->kind) {
         case PLATFORM_SEV_SNP:
+        case PLATFORM_AZURE_SEV_SNP:
                 if (policy->snp.measurement_count < 1 || policy->snp.measurement_count > PLATFORM_MEASUREMENTS_MAX ||
                     !policy->snp.measurements || policy->snp.report_data || policy->snp.allowed_vmpls == 0 ||
                     policy->snp.allowed_vmpls > 0xf)

@@ -46,18 +46,12 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#define REPORT_SIZE 0x4a0
-#define SIGNED_SIZE 0x2a0
+#include "tests/tools/forge/snp_forge.h"
+
+#define REPORT_SIZE SNP_FORGE_REPORT_SIZE
 #define SHORT_SIZE 1000
 #define ENTRIES_MAX 64
 #define MANIFEST_MAX (64u << 10)
-
-static const uint8_t guid_vcek[16] = { 0x63, 0xda, 0x75, 0x8d, 0xe6, 0x64, 0x45, 0x64,
-                                       0xad, 0xc5, 0xf4, 0xb9, 0x3b, 0xe8, 0xac, 0xcd };
-static const uint8_t guid_ask[16] = { 0x4a, 0xb7, 0xb3, 0x79, 0xbb, 0xac, 0x4f, 0xe4,
-                                      0xa0, 0x2f, 0x05, 0xae, 0xf3, 0x27, 0xc7, 0x82 };
-static const uint8_t guid_ark[16] = { 0xc0, 0xb4, 0x06, 0xa4, 0xa8, 0x03, 0x49, 0x52,
-                                      0x97, 0x43, 0x3f, 0xb6, 0x01, 0x4c, 0xd0, 0xae };
 
 static struct {
         const char *keys;
@@ -70,7 +64,7 @@ static struct {
         uint8_t *manifest;
         size_t manifest_size;
         bool race, cut_short;
-        EVP_PKEY *vcek;
+        struct snp_forge forge;
         uint8_t *auxblob;
         size_t auxblob_size;
 } double_config = {
@@ -122,217 +116,32 @@ static int hex_arg(const char *text, uint8_t *out, size_t size) {
         return 0;
 }
 
-static EVP_PKEY *load_key(const char *name) {
-        char path[4096];
-        FILE *f;
-        EVP_PKEY *key;
-
-        snprintf(path, sizeof(path), "%s/%s", double_config.keys, name);
-        f = fopen(path, "r");
-        if (!f) {
-                fprintf(stderr, "tsm-double: %s: %m\n", path);
-                exit(1);
-        }
-        key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
-        fclose(f);
-        if (!key)
-                die("cannot read a fake key");
-        return key;
-}
-
-/* An extension whose value is the DER given (AMD's VCEK extensions: an INTEGER for each SPL,
- * the raw 64 bytes for hwID). */
-static void add_raw_extension(X509 *cert, const char *oid, const uint8_t *der, int size) {
-        ASN1_OBJECT *obj = OBJ_txt2obj(oid, 1);
-        ASN1_OCTET_STRING *value = ASN1_OCTET_STRING_new();
-        X509_EXTENSION *ext;
-
-        ASN1_OCTET_STRING_set(value, der, size);
-        ext = X509_EXTENSION_create_by_OBJ(NULL, obj, 0, value);
-        if (!ext || !X509_add_ext(cert, ext, -1))
-                die("cannot add an extension");
-        X509_EXTENSION_free(ext);
-        ASN1_OCTET_STRING_free(value);
-        ASN1_OBJECT_free(obj);
-}
-
-static void add_integer_extension(X509 *cert, const char *oid, unsigned value) {
-        /* small non-negative INTEGER: 02 01 v, or 02 02 00 v when the high bit is set */
-        uint8_t der[4] = { 0x02, 0x01, (uint8_t)value };
-
-        if (value & 0x80) {
-                der[1] = 2;
-                der[2] = 0;
-                der[3] = (uint8_t)value;
-        }
-        add_raw_extension(cert, oid, der, der[1] + 2);
-}
-
-static void add_v3(X509 *cert, X509 *issuer, int nid, const char *value) {
-        X509V3_CTX ctx;
-        X509_EXTENSION *ext;
-
-        X509V3_set_ctx(&ctx, issuer, cert, NULL, NULL, 0);
-        ext = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
-        if (!ext || !X509_add_ext(cert, ext, -1))
-                die("cannot add a standard extension");
-        X509_EXTENSION_free(ext);
-}
-
-static void sign_pss(X509 *cert, EVP_PKEY *key) {
-        EVP_MD_CTX *md = EVP_MD_CTX_new();
-        EVP_PKEY_CTX *pctx = NULL;
-
-        if (!md || EVP_DigestSignInit(md, &pctx, EVP_sha384(), NULL, key) <= 0 ||
-            EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) <= 0 ||
-            EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, 48) <= 0 || EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, EVP_sha384()) <= 0 ||
-            X509_sign_ctx(cert, md) <= 0)
-                die("cannot sign a certificate (RSA-PSS)");
-        EVP_MD_CTX_free(md);
-}
-
-static X509 *make_cert(const char *cn, EVP_PKEY *subject_key, X509 *issuer, long serial) {
-        X509 *cert = X509_new();
-        X509_NAME *name = X509_NAME_new();
-
-        X509_set_version(cert, 2);
-        ASN1_INTEGER_set(X509_get_serialNumber(cert), serial);
-        X509_NAME_add_entry_by_txt(name, "OU", MBSTRING_ASC, (const uint8_t *)"Engineering", -1, -1, 0);
-        X509_NAME_add_entry_by_txt(name, "C", MBSTRING_ASC, (const uint8_t *)"US", -1, -1, 0);
-        X509_NAME_add_entry_by_txt(name, "L", MBSTRING_ASC, (const uint8_t *)"Santa Clara", -1, -1, 0);
-        X509_NAME_add_entry_by_txt(name, "ST", MBSTRING_ASC, (const uint8_t *)"CA", -1, -1, 0);
-        X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, (const uint8_t *)"tsm-double (NOT AMD)", -1, -1, 0);
-        X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const uint8_t *)cn, -1, -1, 0);
-        X509_set_subject_name(cert, name);
-        X509_set_issuer_name(cert, issuer ? X509_get_subject_name(issuer) : name);
-        X509_NAME_free(name);
-        X509_gmtime_adj(X509_getm_notBefore(cert), -86400);
-        X509_gmtime_adj(X509_getm_notAfter(cert), 10L * 365 * 86400);
-        X509_set_pubkey(cert, subject_key);
-        return cert;
-}
-
-static uint8_t *der_of(X509 *cert, size_t *size) {
-        uint8_t *der = NULL;
-        int n = i2d_X509(cert, &der);
-
-        if (n <= 0)
-                die("cannot encode a certificate");
-        *size = (size_t)n;
-        return der;
-}
-
-static void put_u32le(uint8_t *p, uint32_t v) {
-        for (int i = 0; i < 4; i++)
-                p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put_u64le(uint8_t *p, uint64_t v) {
-        for (int i = 0; i < 8; i++)
-                p[i] = (uint8_t)(v >> (8 * i));
-}
-
-/* The ARK, ASK and VCEK, and the certificate table that carries them (GHCB specification:
- * 16-byte GUID, u32 offset from the table's start, u32 length; an all-zero entry ends it). */
+/* The fake ARK, ASK and VCEK (tests/tools/forge/snp_forge.h) and the certificate table that
+ * carries them. */
 static void make_certificates(void) {
-        EVP_PKEY *ark_key = load_key("ark_private_key.pem"), *ask_key = load_key("ask_private_key.pem");
-        X509 *ark, *ask, *vcek;
-        uint8_t *der[3];
-        size_t size[3], offset = 4 * 24;
-        const uint8_t *guids[3] = { guid_vcek, guid_ask, guid_ark };
-        uint64_t tcb = double_config.tcb;
-        uint8_t product[10] = { 0x16, 0x08, 'M', 'i', 'l', 'a', 'n', '-', 'B', '0' };
-
-        double_config.vcek = load_key("vcek_private_key.pem");
-        ark = make_cert("ARK-Milan", ark_key, NULL, 1);
-        add_v3(ark, ark, NID_basic_constraints, "critical,CA:TRUE");
-        add_v3(ark, ark, NID_key_usage, "critical,keyCertSign,cRLSign");
-        add_v3(ark, ark, NID_subject_key_identifier, "hash");
-        sign_pss(ark, ark_key);
-        ask = make_cert("SEV-Milan", ask_key, ark, 2);
-        add_v3(ask, ark, NID_basic_constraints, "critical,CA:TRUE,pathlen:0");
-        add_v3(ask, ark, NID_key_usage, "critical,keyCertSign");
-        add_v3(ask, ark, NID_subject_key_identifier, "hash");
-        add_v3(ask, ark, NID_authority_key_identifier, "keyid:always");
-        sign_pss(ask, ark_key);
-        vcek = make_cert("SEV-VCEK", double_config.vcek, ask, 0);
-        add_integer_extension(vcek, "1.3.6.1.4.1.3704.1.1", 0);
-        add_raw_extension(vcek, "1.3.6.1.4.1.3704.1.2", product, sizeof(product));
-        add_integer_extension(vcek, "1.3.6.1.4.1.3704.1.3.1", (unsigned)(tcb & 0xff));
-        add_integer_extension(vcek, "1.3.6.1.4.1.3704.1.3.2", (unsigned)(tcb >> 8 & 0xff));
-        add_integer_extension(vcek, "1.3.6.1.4.1.3704.1.3.3", (unsigned)(tcb >> 48 & 0xff));
-        add_integer_extension(vcek, "1.3.6.1.4.1.3704.1.3.8", (unsigned)(tcb >> 56 & 0xff));
-        add_raw_extension(vcek, "1.3.6.1.4.1.3704.1.4", double_config.chip_id, sizeof(double_config.chip_id));
-        sign_pss(vcek, ask_key);
-
+        if (snp_forge_init(&double_config.forge, double_config.keys, double_config.chip_id, double_config.tcb) < 0 ||
+            snp_forge_cert_table(&double_config.forge, &double_config.auxblob, &double_config.auxblob_size) < 0)
+                die("cannot make the fake AMD chain");
         if (double_config.ark_out) {
                 FILE *f = fopen(double_config.ark_out, "w");
 
-                if (!f || !PEM_write_X509(f, ark) || fclose(f) != 0)
+                if (!f || !PEM_write_X509(f, double_config.forge.ark) || fclose(f) != 0)
                         die("cannot write --ark-out");
         }
-        der[0] = der_of(vcek, &size[0]);
-        der[1] = der_of(ask, &size[1]);
-        der[2] = der_of(ark, &size[2]);
-        double_config.auxblob_size = offset + size[0] + size[1] + size[2];
-        double_config.auxblob = calloc(1, double_config.auxblob_size);
-        if (!double_config.auxblob)
-                die("out of memory");
-        for (int i = 0; i < 3; i++) {
-                memcpy(double_config.auxblob + 24 * i, guids[i], 16);
-                put_u32le(double_config.auxblob + 24 * i + 16, (uint32_t)offset);
-                put_u32le(double_config.auxblob + 24 * i + 20, (uint32_t)size[i]);
-                memcpy(double_config.auxblob + offset, der[i], size[i]);
-                offset += size[i];
-                OPENSSL_free(der[i]);
-        }
-        X509_free(ark);
-        X509_free(ask);
-        X509_free(vcek);
-        EVP_PKEY_free(ark_key);
-        EVP_PKEY_free(ask_key);
 }
 
-static void bn_le(const BIGNUM *bn, uint8_t out[72]) {
-        memset(out, 0, 72);
-        if (BN_bn2lebinpad(bn, out, 72) != 72)
-                die("cannot encode a signature value");
-}
-
-/* A version 2 ATTESTATION_REPORT (SEV-SNP ABI specification, Table 22) over `report_data`. */
+/* A version 2 ATTESTATION_REPORT over `report_data`, at VMPL 0 (configfs-tsm's privlevel, 0 by
+ * default). */
 static int make_report(struct entry *e, const uint8_t report_data[64]) {
-        uint8_t *r = e->report, der_sig[256];
-        const uint8_t *p = der_sig;
-        size_t sig_size = sizeof(der_sig);
-        EVP_MD_CTX *md = EVP_MD_CTX_new();
-        ECDSA_SIG *sig;
-        int ok;
+        struct snp_forge_fields fields = { .policy = double_config.policy };
+        int ret;
 
-        memset(r, 0, REPORT_SIZE);
-        put_u32le(r + 0x00, 2);                   /* VERSION */
-        put_u64le(r + 0x08, double_config.policy); /* POLICY */
-        put_u32le(r + 0x30, 0);                   /* VMPL: configfs-tsm's privlevel, 0 by default */
-        put_u32le(r + 0x34, 1);                   /* SIGNATURE_ALGO: ECDSA P-384 with SHA-384 */
-        put_u64le(r + 0x38, double_config.tcb);   /* CURRENT_TCB */
-        put_u64le(r + 0x40, 1);                   /* PLATFORM_INFO: SMT enabled */
-        memcpy(r + 0x50, report_data, 64);
-        memcpy(r + 0x90, double_config.measurement, 48);
-        memset(r + 0x160, 0xff, 32);              /* REPORT_ID_MA: no migration agent */
-        put_u64le(r + 0x180, double_config.tcb);  /* REPORTED_TCB */
-        memcpy(r + 0x1a0, double_config.chip_id, 64);
-        put_u64le(r + 0x1e0, double_config.tcb);  /* COMMITTED_TCB */
-        put_u64le(r + 0x1f0, double_config.tcb);  /* LAUNCH_TCB */
-        for (int i = 0; i < 32; i++)              /* REPORT_ID: anything stable per entry */
-                r[0x140 + i] = (uint8_t)(e->name[i % sizeof(e->name)] ^ i);
-
-        ok = md && EVP_DigestSignInit(md, NULL, EVP_sha384(), NULL, double_config.vcek) > 0 &&
-             EVP_DigestSign(md, der_sig, &sig_size, r, SIGNED_SIZE) > 0;
-        EVP_MD_CTX_free(md);
-        if (!ok || !(sig = d2i_ECDSA_SIG(NULL, &p, (long)sig_size)))
-                return -EIO;
-        bn_le(ECDSA_SIG_get0_r(sig), r + 0x2a0);
-        bn_le(ECDSA_SIG_get0_s(sig), r + 0x2a0 + 72);
-        ECDSA_SIG_free(sig);
+        memcpy(fields.measurement, double_config.measurement, sizeof(fields.measurement));
+        for (int i = 0; i < 32; i++) /* REPORT_ID: anything stable per entry */
+                fields.report_id[i] = (uint8_t)(e->name[i % sizeof(e->name)] ^ i);
+        ret = snp_forge_report(&double_config.forge, &fields, report_data, e->report);
+        if (ret < 0)
+                return ret;
         e->have_report = true;
         return 0;
 }

@@ -7,12 +7,16 @@
  * svsm-sev-snp a report without the vTPM's manifest or not over SHA-512(binding || manifest). */
 #include "tests/unit/unit.h"
 
+#include <ctype.h>
 #include <openssl/pem.h>
 
 #include "lib/encoding.h"
 #include "lib/tpm2b.h"
 #include "verifier/cert_chain.h"
 #include "verifier/platform_evidence.h"
+#include "lib/tpmkey.h"
+#include "lib/tsm_binding.h"
+#include "tests/tools/forge/hcl_forge.h"
 
 #define SNP "tests/fixtures/platforms/snp/"
 #define PINNED_TIME ((time_t)1767225600) /* 2026-01-01: the VCEK and AMD's chain are valid */
@@ -206,12 +210,316 @@ static void test_policy_decides_the_platform(void **state) {
                      "platform evidence: TDX quote");
 }
 
+#define AZURE "tests/fixtures/platforms/azure/"
+#define AZURE_POLICY "{\"platform\": \"azure-sev-snp\", \"measurements\": [\"" MILAN_MEASUREMENT "\"]}"
+
+/* The RSA key of a PEM file as the TPM2B_PUBLIC a registrar would hold for it. */
+static void rsa_public_of(const char *path, TPM2B_PUBLIC *pub) {
+        FILE *f = fopen(path, "re");
+        EVP_PKEY *key;
+        BIGNUM *n = NULL;
+
+        assert_non_null(f);
+        key = PEM_read_PUBKEY(f, NULL, NULL, NULL);
+        fclose(f);
+        assert_non_null(key);
+        assert_true(EVP_PKEY_get_bn_param(key, "n", &n));
+        *pub = (TPM2B_PUBLIC){ 0 };
+        pub->publicArea.type = TPM2_ALG_RSA;
+        pub->publicArea.nameAlg = TPM2_ALG_SHA256;
+        pub->publicArea.objectAttributes = TPMA_OBJECT_SIGN_ENCRYPT | TPMA_OBJECT_RESTRICTED |
+                                           TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
+                                           TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_USERWITHAUTH;
+        pub->publicArea.parameters.rsaDetail.symmetric.algorithm = TPM2_ALG_NULL;
+        pub->publicArea.parameters.rsaDetail.scheme.scheme = TPM2_ALG_RSASSA;
+        pub->publicArea.parameters.rsaDetail.scheme.details.rsassa.hashAlg = TPM2_ALG_SHA256;
+        pub->publicArea.parameters.rsaDetail.keyBits = (TPMI_RSA_KEY_BITS)BN_num_bits(n);
+        pub->publicArea.unique.rsa.size = (UINT16)BN_num_bytes(n);
+        BN_bn2bin(n, pub->publicArea.unique.rsa.buffer);
+        BN_free(n);
+        EVP_PKEY_free(key);
+}
+
+static json_object *azure_evidence_of(const uint8_t *report, size_t size) {
+        _cleanup_(freep) char *b64 = base64_encode(report, size);
+        json_object *results = json_object_new_object(), *evidence = json_object_new_object();
+
+        json_object_object_add(evidence, "provider", json_object_new_string("azure-hcl"));
+        json_object_object_add(evidence, "outblob", json_object_new_string(b64));
+        json_object_object_add(results, "platform_evidence", evidence);
+        return results;
+}
+
+/* The real Azure SEV-SNP HCL report of tests/fixtures/platforms/azure: its HCLAkPub is not the
+ * registered AK, and when it is, its runtime data has no user-data, so it binds no nonce. */
+static void test_azure_real_report(void **state) {
+        struct fixture *f = *state;
+        _cleanup_(platform_policy_freep) struct platform_policy *policy = policy_of(AZURE_POLICY);
+        _cleanup_(freep) uint8_t *report = NULL;
+        size_t size = 0;
+        TPM2B_PUBLIC hcl_ak;
+
+        report = read_vector(AZURE "hcl-report-snp.bin", &size);
+        f->results = azure_evidence_of(report, size);
+        assert_error(platform_evidence_check(policy, &f->trust, f->results, "n", &f->ak, &f->ek, NULL, 0), -EPERM,
+                     "platform evidence: HCL report: HCLAkPub is not the AK that signs the agent's quotes");
+        rsa_public_of(VECTOR("hcl-akpub-snp.pem"), &hcl_ak);
+        assert_error(platform_evidence_check(policy, &f->trust, f->results, "n", &hcl_ak, &f->ek, NULL, 0), -EPERM,
+                     "platform evidence: HCL report: the runtime data has no user-data");
+}
+
+/* Every unsigned field of the HCL report only has to agree: the TDX report under an
+ * azure-sev-snp policy is refused for its type; a report cut short or flipped is named. */
+static void test_azure_hostile(void **state) {
+        struct fixture *f = *state;
+        _cleanup_(platform_policy_freep) struct platform_policy *policy = policy_of(AZURE_POLICY);
+        _cleanup_(freep) uint8_t *report = NULL;
+        size_t size = 0;
+        TPM2B_PUBLIC hcl_ak;
+
+        rsa_public_of(VECTOR("hcl-akpub-tdx.pem"), &hcl_ak);
+        report = read_vector(AZURE "hcl-report-tdx.bin", &size);
+        f->results = azure_evidence_of(report, size);
+        assert_error(platform_evidence_check(policy, &f->trust, f->results, "n", &hcl_ak, &f->ek, NULL, 0), -EPERM,
+                     "platform evidence: HCL report: holds a TDX report, the policy expects SEV-SNP");
+        for (size_t cut = 0; cut < size; cut += 97) {
+                int ret;
+
+                json_object_put(f->results);
+                f->results = azure_evidence_of(report, cut ? cut : 1);
+                ret = platform_evidence_check(policy, &f->trust, f->results, "n", &hcl_ak, &f->ek, NULL, 0);
+                assert_true(ret == -EBADMSG || ret == -EPERM);
+                assert_non_null(strstr(vm_error_detail(ret), "platform evidence: HCL report"));
+        }
+}
+
+/* Synthetic Azure reports, signed with the fake AMD keys (tests/tools/forge), the fake ARK a
+ * test root: what passes and what each lie is refused for. */
+#define FORGE_MEASUREMENT "5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a"
+#define FORGE_POLICY "{\"platform\": \"azure-sev-snp\", \"measurements\": [\"" FORGE_MEASUREMENT "\"]}"
+#define FORGE_NV_SIZE 2600
+
+struct forged {
+        struct snp_forge forge;
+        struct snp_forge_fields fields;
+        STACK_OF(X509) *roots;
+        EVP_PKEY *ak_key;
+        uint8_t binding[TSM_BINDING_SIZE];
+        char dir[64];
+};
+
+static void forged_init(struct fixture *f, struct forged *g, const char *nonce) {
+        uint8_t chip_id[64];
+        TPM2B_NAME ak_name, ek_name;
+
+        memset(chip_id, 0xc1, sizeof(chip_id));
+        assert_int_equal(snp_forge_init(&g->forge, SNP "fake-keys", chip_id, 0xdb18000000000004ull), 0);
+        g->fields = (struct snp_forge_fields){ .policy = 0x30000 };
+        memset(g->fields.measurement, 0x5a, sizeof(g->fields.measurement));
+        g->roots = sk_X509_new_null();
+        assert_true(X509_up_ref(g->forge.ark) && sk_X509_push(g->roots, g->forge.ark));
+        f->trust.snp.extra_roots = g->roots;
+        /* as AMD's bundles hold the real ASKs, so that a VCEK alone chains */
+        assert_true(X509_up_ref(g->forge.ask) && sk_X509_push(f->trust.snp.amd_certs, g->forge.ask));
+        f->trust.snp.at = 0; /* the fake chain is made now */
+        assert_int_equal(tpmkey_to_evp(&f->ak.publicArea, &g->ak_key), 0);
+        assert_int_equal(tpm2b_public_name(&f->ak, &ak_name), 0);
+        assert_int_equal(tpm2b_public_name(&f->ek, &ek_name), 0);
+        assert_int_equal(tsm_report_binding((const uint8_t *)nonce, strlen(nonce), &ak_name, &ek_name, g->binding), 0);
+        strcpy(g->dir, "/tmp/vmattest-test.vcekXXXXXX");
+        assert_non_null(mkdtemp(g->dir));
+}
+
+static void forged_done(struct fixture *f, struct forged *g) {
+        char cmd[128];
+
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", g->dir); /* this test's own directory only */
+        assert_int_equal(system(cmd), 0);
+        f->trust.snp.extra_roots = NULL;
+        sk_X509_pop_free(g->roots, X509_free);
+        EVP_PKEY_free(g->ak_key);
+        snp_forge_done(&g->forge);
+}
+
+/* The VCEK then the ASK, PEM, as the agent would pass on Azure's IMDS answer. */
+static char *vcek_pem_base64(struct forged *g) {
+        BIO *bio = BIO_new(BIO_s_mem());
+        char *pem, *b64;
+        long size;
+
+        assert_true(PEM_write_bio_X509(bio, g->forge.vcek) && PEM_write_bio_X509(bio, g->forge.ask));
+        size = BIO_get_mem_data(bio, &pem);
+        b64 = base64_encode((const uint8_t *)pem, (size_t)size);
+        BIO_free(bio);
+        return b64;
+}
+
+static json_object *forged_evidence(struct forged *g, EVP_PKEY *hcl_ak, const uint8_t *user_data, bool with_vcek) {
+        _cleanup_(freep) uint8_t *report = NULL;
+        json_object *results, *evidence;
+
+        assert_int_equal(hcl_forge_report(&g->forge, &g->fields, hcl_ak ? hcl_ak : g->ak_key, user_data, FORGE_NV_SIZE,
+                                          &report),
+                         0);
+        results = azure_evidence_of(report, FORGE_NV_SIZE);
+        if (with_vcek) {
+                _cleanup_(freep) char *aux = vcek_pem_base64(g);
+
+                assert_true(json_object_object_get_ex(results, "platform_evidence", &evidence));
+                json_object_object_add(evidence, "auxblob", json_object_new_string(aux));
+        }
+        return results;
+}
+
+static int check(struct fixture *f, const struct platform_policy *policy, const char *nonce, char *facts,
+                 size_t facts_size) {
+        return platform_evidence_check(policy, &f->trust, f->results, nonce, &f->ak, &f->ek, facts, facts_size);
+}
+
+static void test_azure_forged_accepted(void **state) {
+        struct fixture *f = *state;
+        _cleanup_(platform_policy_freep) struct platform_policy *policy = policy_of(FORGE_POLICY);
+        struct forged g;
+        char facts[256];
+
+        forged_init(f, &g, "nonce-1");
+        f->results = forged_evidence(&g, NULL, g.binding, true);
+        vm_error_clear();
+        if (check(f, policy, "nonce-1", facts, sizeof(facts)) < 0)
+                fail_msg("%s", vm_error_detail(-EPERM));
+        assert_non_null(strstr(facts, "Azure HCL, SEV-SNP Milan"));
+        assert_non_null(strstr(facts, "chain to a test root"));
+        forged_done(f, &g);
+}
+
+/* Each lie of the guest, refused with its reason. */
+static void test_azure_forged_refused(void **state) {
+        struct fixture *f = *state;
+        _cleanup_(platform_policy_freep) struct platform_policy *policy = policy_of(FORGE_POLICY);
+        _cleanup_(platform_policy_freep) struct platform_policy *other_measurement = policy_of(
+                "{\"platform\": \"azure-sev-snp\", \"measurements\": [\"" MILAN_MEASUREMENT "\"]}");
+        _cleanup_(freep) uint8_t *report = NULL;
+        _cleanup_(freep) char *stale_hex = NULL;
+        _cleanup_(freep) char *fresh_hex = NULL;
+        EVP_PKEY *other_ak;
+        FILE *file;
+        struct forged g;
+        uint8_t stale[TSM_BINDING_SIZE];
+        json_object *evidence;
+        char *at;
+
+        forged_init(f, &g, "nonce-2");
+        /* a report made for another poll's nonce: replayed */
+        memcpy(stale, g.binding, sizeof(stale));
+        stale[0] ^= 1;
+        f->results = forged_evidence(&g, NULL, stale, true);
+        assert_error(check(f, policy, "nonce-2", NULL, 0), -EPERM,
+                     "platform evidence: HCL report: the runtime data's user-data is not this nonce's binding");
+        json_object_put(f->results);
+        /* the same, its user-data rewritten to this nonce's binding: no longer what the SNP
+         * report's REPORT_DATA binds */
+        assert_int_equal(hcl_forge_report(&g.forge, &g.fields, g.ak_key, stale, FORGE_NV_SIZE, &report), 0);
+        stale_hex = hex_encode(stale, sizeof(stale));
+        fresh_hex = hex_encode(g.binding, sizeof(g.binding));
+        for (char *c = stale_hex; *c; c++)
+                *c = (char)toupper((unsigned char)*c);
+        for (char *c = fresh_hex; *c; c++)
+                *c = (char)toupper((unsigned char)*c);
+        at = memmem(report, FORGE_NV_SIZE, stale_hex, strlen(stale_hex));
+        assert_non_null(at);
+        memcpy(at, fresh_hex, strlen(fresh_hex));
+        f->results = azure_evidence_of(report, FORGE_NV_SIZE);
+        assert_error(check(f, policy, "nonce-2", NULL, 0), -EPERM,
+                     "platform evidence: HCL report: the SEV-SNP report's REPORT_DATA does not bind the variable data");
+        json_object_put(f->results);
+        /* no user-data at all */
+        f->results = forged_evidence(&g, NULL, NULL, true);
+        assert_error(check(f, policy, "nonce-2", NULL, 0), -EPERM, "the runtime data has no user-data");
+        json_object_put(f->results);
+        /* HCLAkPub another key than the registered AK */
+        file = fopen(VECTOR("hcl-akpub-snp.pem"), "re");
+        assert_non_null(file);
+        other_ak = PEM_read_PUBKEY(file, NULL, NULL, NULL);
+        fclose(file);
+        f->results = forged_evidence(&g, other_ak, g.binding, true);
+        EVP_PKEY_free(other_ak);
+        assert_error(check(f, policy, "nonce-2", NULL, 0), -EPERM,
+                     "platform evidence: HCL report: HCLAkPub is not the AK that signs the agent's quotes");
+        json_object_put(f->results);
+        /* a launch measurement the tenant did not allow */
+        f->results = forged_evidence(&g, NULL, g.binding, true);
+        assert_error(check(f, other_measurement, "nonce-2", NULL, 0), -EPERM,
+                     "platform evidence: SNP report: measurement");
+        /* a signed byte flipped: the SNP signature no longer verifies */
+        assert_true(json_object_object_get_ex(f->results, "platform_evidence", &evidence));
+        {
+                _cleanup_(freep) uint8_t *bytes = NULL;
+                _cleanup_(freep) char *b64 = NULL;
+                size_t size;
+
+                assert_int_equal(base64_decode(json_object_get_string(json_object_object_get(evidence, "outblob")),
+                                               (size_t)json_object_get_string_len(json_object_object_get(evidence,
+                                                                                                          "outblob")),
+                                               &bytes, &size),
+                                 0);
+                bytes[32 + 0x90] ^= 0x01; /* MEASUREMENT */
+                b64 = base64_encode(bytes, size);
+                json_object_object_add(evidence, "outblob", json_object_new_string(b64));
+        }
+        assert_error(check(f, policy, "nonce-2", NULL, 0), -EPERM, "platform evidence: ");
+        assert_null(strstr(vm_error_detail(-EPERM), "HCL report"));
+        forged_done(f, &g);
+}
+
+/* Without an auxblob the VCEK is the tenant's: vcek_cache_dir, a file named by the chip id. */
+static void test_azure_vcek_cache(void **state) {
+        struct fixture *f = *state;
+        _cleanup_(platform_policy_freep) struct platform_policy *policy = policy_of(FORGE_POLICY);
+        _cleanup_(freep) char *chip = NULL;
+        struct forged g;
+        char path[256];
+        FILE *file;
+
+        forged_init(f, &g, "nonce-3");
+        f->results = forged_evidence(&g, NULL, g.binding, false);
+        assert_error(check(f, policy, "nonce-3", NULL, 0), -EPERM,
+                     "platform evidence: the Azure report came without its VCEK (auxblob) and vcek_cache_dir "
+                     "is not set");
+        f->trust.vcek_cache_dir = g.dir;
+        assert_error(check(f, policy, "nonce-3", NULL, 0), -EPERM,
+                     "platform evidence: vcek_cache_dir has no VCEK for this chip");
+        chip = hex_encode(g.forge.chip_id, sizeof(g.forge.chip_id));
+        snprintf(path, sizeof(path), "%s/%s", g.dir, chip);
+        /* DER */
+        file = fopen(path, "we");
+        assert_true(file && i2d_X509_fp(file, g.forge.vcek) && fclose(file) == 0);
+        vm_error_clear();
+        if (check(f, policy, "nonce-3", NULL, 0) < 0)
+                fail_msg("DER: %s", vm_error_detail(-EPERM));
+        /* PEM */
+        file = fopen(path, "we");
+        assert_true(file && PEM_write_X509(file, g.forge.vcek) && fclose(file) == 0);
+        if (check(f, policy, "nonce-3", NULL, 0) < 0)
+                fail_msg("PEM: %s", vm_error_detail(-EPERM));
+        /* another chip's certificate under this chip's name: its hwID is not the CHIP_ID */
+        file = fopen(path, "we");
+        assert_true(file && PEM_write_X509(file, g.forge.ask) && fclose(file) == 0);
+        assert_true(check(f, policy, "nonce-3", NULL, 0) < 0);
+        f->trust.vcek_cache_dir = NULL;
+        forged_done(f, &g);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_genuine_report_not_bound, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_missing_parts, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_policy_decides_the_platform, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_svsm_report, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_azure_real_report, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_azure_hostile, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_azure_forged_accepted, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_azure_forged_refused, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_azure_vcek_cache, setup, teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -92,6 +92,20 @@ static void test_tdx(void **state) {
         platform_policy_free(policy);
 }
 
+/* Azure's HCL report with an SNP report inside: the sev-snp members, the same defaults. */
+static void test_azure_sev_snp(void **state) {
+        struct platform_policy *policy;
+
+        (void)state;
+        policy = parse_ok("{\"platform\": \"azure-sev-snp\", \"measurements\": [\"" M48 "\"], \"vmpls\": [0]}");
+        assert_int_equal(policy->kind, PLATFORM_AZURE_SEV_SNP);
+        assert_int_equal(policy->snp.measurement_count, 1);
+        assert_false(policy->snp.allow_debug);
+        assert_int_equal(policy->snp.allowed_vmpls, 1);
+        assert_string_equal(platform_kind_name(policy->kind), "azure-sev-snp");
+        platform_policy_free(policy);
+}
+
 static void test_refused(void **state) {
         static const struct {
                 const char *text, *detail;
@@ -131,6 +145,10 @@ static void test_refused(void **state) {
                 { "{\"platform\": \"tdx\", \"mrtd\": [\"" M48 "\"], \"mrowner\": \"zz\"}", "mrowner is not 96" },
                 { "{\"platform\": \"sev-snp\", \"measurements\": [\"" M48 "\"]} {}", "unexpected data after" },
                 { "{\"platform\": \"sev-snp\", \"min_tcb\": {\"a\": {\"b\": {\"c\": {}}}}}", "not JSON" },
+                /* a TDREPORT is checked by a MAC only the TD's CPU has: nothing to verify offline */
+                { "{\"platform\": \"azure-tdx\", \"mrtd\": [\"" M48 "\"]}",
+                  "platform \"azure-tdx\" is not supported: the HCL report holds a TDREPORT" },
+                { "{\"platform\": \"azure-sev-snp\", \"mrtd\": [\"" M48 "\"]}", "unknown member \"mrtd\"" },
         };
 
         (void)state;
@@ -160,6 +178,7 @@ int main(void) {
                 cmocka_unit_test(test_sev_snp),
                 cmocka_unit_test(test_svsm_sev_snp),
                 cmocka_unit_test(test_tdx),
+                cmocka_unit_test(test_azure_sev_snp),
                 cmocka_unit_test(test_refused),
                 cmocka_unit_test(test_size_bound),
         };
