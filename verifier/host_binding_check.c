@@ -161,8 +161,13 @@ int host_binding_check(const uint8_t *blob, size_t size, const TPM2B_PUBLIC *reg
         struct quote_signed q;
         int ret = host_binding_parse(blob, size, &binding);
 
-        if (ret < 0)
-                return vm_error(-EBADMSG, "host binding: malformed: %s", vm_error_detail(ret));
+        if (ret < 0) {
+                const char *detail = vm_error_detail(ret);
+
+                if (strncmp(detail, "host binding: ", 14) == 0)
+                        detail += 14;
+                return vm_error(-EBADMSG, "host binding: malformed: %s", detail);
+        }
         if ((ret = check_host_ak(&binding.host_ak, &binding.signature, policy)) < 0)
                 return ret;
         if ((ret = quote_attest_parse(binding.attest, binding.attest_size, &attest)) < 0)
