@@ -1,6 +1,6 @@
 /* vmattest-host provision: before a VM starts, the host TPM quotes the host's boot PCRs over
  * SHA-256("vmattest-host-binding" || Name(vTPM EK)), and the quote goes into the vTPM's NV
- * index for the guest to serve (docs/protocol.md §5.3). */
+ * index for the guest to serve (docs/protocol.md §5.9). */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>

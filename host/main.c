@@ -1,4 +1,4 @@
-/* vmattest-host: the provider's side of the host binding (docs/protocol.md §5.3): the host TPM
+/* vmattest-host: the provider's side of the host binding (docs/protocol.md §5.9): the host TPM
  * vouches for the host's boot and for each VM's vTPM. One binary, one subcommand per job. */
 #include <getopt.h>
 #include <stdarg.h>

@@ -1,7 +1,8 @@
-/* Fuzzes host_binding_parse (docs/protocol.md §5.3) and host_binding_check behind it, with a
+/* Fuzzes host_binding_parse (docs/protocol.md §5.9) and host_binding_check behind it, with a
  * policy trusting the blob's own host AK so that the signature, pcrDigest, qualifyingData and
  * PCR steps all run; invariant: what parses re-encodes to the same bytes. Input: the blob as an
- * NV index holds it (seeds: tests/fuzz/corpus/host-binding, from a swtpm, make-corpus.sh). */
+ * NV index holds it (seeds: tests/fuzz/corpus/host-binding, the blob and the truncated index of
+ * tests/integration/test-host-binding.sh, kept from a run with KEEP_TMP=1). */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
