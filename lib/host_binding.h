@@ -1,4 +1,4 @@
-/* The host binding (docs/protocol.md §5.3): the host's TPM quotes the host's boot PCRs over
+/* The host binding (docs/protocol.md §5.9): the host's TPM quotes the host's boot PCRs over
  * SHA-256(HOST_BINDING_LABEL || Name(vTPM EK)), and `vmattest-host provision` writes that quote
  * with everything needed to check it into an NV index of the VM's vTPM. Everything in the blob
  * is either signed by the host AK (the attest) or checked against what is signed (the AK by the

@@ -1,4 +1,4 @@
-/* The verifier's checks of a host binding (docs/protocol.md §5.3): that the host TPM which
+/* The verifier's checks of a host binding (docs/protocol.md §5.9): that the host TPM which
  * quoted is one the tenant trusts, that its quote is genuine and names the vTPM this agent
  * registered, and that the host booted what the policy allows. Callable on its own; the poller
  * does not call it yet. */
