@@ -108,7 +108,7 @@ DEPS_STAMP := build/.deps-installed
 KEYLIME_VENV := build/keylime-venv
 KEYLIME_STAMP := $(KEYLIME_VENV)/.stamp
 
-.PHONY: all deps keylime-venv check demo bench fuzz install clean tests-build fuzz-build dist deb rpm
+.PHONY: all deps keylime-venv check demo bench fuzz install install-host clean tests-build fuzz-build dist deb rpm
 .DEFAULT_GOAL := all
 
 all: $(O)/vmattest $(O)/vmattest-verifier $(O)/vmattest-policy $(O)/vmattest-host
@@ -244,15 +244,12 @@ install: all
 	install -D -m 0755 $(O)/vmattest $(DESTDIR)$(BINDIR)/vmattest
 	install -D -m 0755 $(O)/vmattest-verifier $(DESTDIR)$(BINDIR)/vmattest-verifier
 	install -D -m 0755 $(O)/vmattest-policy $(DESTDIR)$(BINDIR)/vmattest-policy
-	install -D -m 0755 $(O)/vmattest-host $(DESTDIR)$(BINDIR)/vmattest-host
 	install -D -m 0644 agent/vmattest.8 $(DESTDIR)$(MANDIR)/man8/vmattest.8
 	install -D -m 0644 verifier/vmattest-verifier.8 $(DESTDIR)$(MANDIR)/man8/vmattest-verifier.8
 	install -D -m 0644 agent/vmattest.conf.5 $(DESTDIR)$(MANDIR)/man5/vmattest.conf.5
 	install -D -m 0644 verifier/vmattest-verifier.conf.5 $(DESTDIR)$(MANDIR)/man5/vmattest-verifier.conf.5
 	install -D -m 0644 initrd/vmattest-dracut.7 $(DESTDIR)$(MANDIR)/man7/vmattest-dracut.7
 	install -D -m 0644 policy/vmattest-policy.1 $(DESTDIR)$(MANDIR)/man1/vmattest-policy.1
-	install -D -m 0644 host/vmattest-host.8 $(DESTDIR)$(MANDIR)/man8/vmattest-host.8
-	install -D -m 0644 host/host.conf $(DESTDIR)/etc/vmattest/host.conf.example
 	install -D -m 0644 agent/agent.conf $(DESTDIR)/etc/vmattest/agent.conf.example
 	install -D -m 0644 verifier/verifier.conf $(DESTDIR)/etc/vmattest/verifier.conf.example
 	# Intel's SGX root CA, the root of every TDX quote's PCK chain, where the verifier looks
@@ -276,6 +273,16 @@ install: all
 		$(DESTDIR)$(AMDCERTSDIR)/
 	install -d $(DESTDIR)$(CLOUDINITSCRIPTSDIR)
 	$(call install_bindir,packaging/cloud-init/vmattest-first-boot,$(DESTDIR)$(CLOUDINITSCRIPTSDIR)/vmattest-first-boot,0755)
+
+# The host's side (vmattest-host, for the provider's hypervisor hosts, not the guests nor the
+# tenant's verifier): the binary, its man page and the example configuration; a host.conf that
+# is there already is kept. Apart from `install` (and the packages), which are for the guest's
+# and the tenant's machines.
+install-host: $(O)/vmattest-host
+	install -D -m 0755 $(O)/vmattest-host $(DESTDIR)$(BINDIR)/vmattest-host
+	install -D -m 0644 host/vmattest-host.8 $(DESTDIR)$(MANDIR)/man8/vmattest-host.8
+	install -D -m 0644 host/host.conf $(DESTDIR)/etc/vmattest/host.conf.example
+	$(call install_once,host/host.conf,/etc/vmattest/host.conf)
 
 # build/vmattest-VERSION.tar.gz: the tracked files of the work tree, reproducibly (scripts/dist.sh)
 DIST := build/vmattest-$(VERSION).tar.gz

@@ -6,7 +6,7 @@
 # name, for another vTPM's EK, an untrusted host AK, a host PCR outside the policy, a corrupted
 # blob and a truncated NV index.
 . "$(dirname "$0")/lib.sh"
-plan 17
+plan 19
 
 VMATTEST_HOST=${VMATTEST_HOST:-$(dirname "$VMATTEST")/vmattest-host}
 CHECK=$TOOLS_DIR/host-binding-check
@@ -24,6 +24,11 @@ printf '[host]\n' >host.conf
 host() { "$VMATTEST_HOST" --config host.conf "$@"; }
 on() { TPM2TOOLS_TCTI=$1; shift; TPM2TOOLS_TCTI=$TPM2TOOLS_TCTI "$@"; }
 
+printf '[host]\npcrs = 0-7,30\n' >bad.conf
+expect_failure "a bad host.conf value is named with its file and line" 2 "bad.conf:2: .*pcrs" \
+        "$VMATTEST_HOST" --config bad.conf provision --vtpm-tcti "$VTPM_TCTI"
+expect_failure "provision without --vtpm-tcti is a usage error" 2 "vtpm-tcti is required" \
+        host provision
 expect_failure "provision without a host AK says what to do" 1 "step 2/3.*run 'vmattest-host identity' first" \
         host --tcti "$HOST_TCTI" provision --vtpm-tcti "$VTPM_TCTI"
 expect_success "identity creates the host AK" sh -c "\"$VMATTEST_HOST\" --config host.conf identity --tcti '$HOST_TCTI' --json >id.json"
