@@ -159,9 +159,12 @@ int host_binding_check(const uint8_t *blob, size_t size, const TPM2B_PUBLIC *reg
         TPMS_ATTEST attest;
         TPM2B_NAME ek_name;
         struct quote_signed q;
-        int ret = host_binding_parse(blob, size, &binding);
+        int ret;
 
-        if (ret < 0) {
+        if (!blob || size == 0)
+                return policy->required ? vm_error(-EPERM, "host binding: none, and the host policy requires one")
+                                        : vm_error(-ENOENT, "no host binding");
+        if ((ret = host_binding_parse(blob, size, &binding)) < 0) {
                 const char *detail = vm_error_detail(ret);
 
                 if (strncmp(detail, "host binding: ", 14) == 0)

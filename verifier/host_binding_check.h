@@ -36,6 +36,8 @@ void host_policy_done(struct host_policy *policy);
  *   "qualifyingData" the quote is not over SHA-256(label || Name(registered EK)): a binding
  *                    for another vTPM (copied from another VM);
  *   "host PCR N"     a PCR the policy fixes is not quoted, or has another value.
- * Returns 0, -EBADMSG (malformed) or -EPERM (a check failed). */
+ * Returns 0, -EBADMSG (malformed) or -EPERM (a check failed). An agent without a binding
+ * (`blob` NULL or `size` 0): -EPERM "required" when the policy requires one, else -ENOENT
+ * (nothing to check, and nothing learnt about the host). */
 int host_binding_check(const uint8_t *blob, size_t size, const TPM2B_PUBLIC *registered_ek,
                        const struct host_policy *policy);

@@ -193,12 +193,25 @@ static void test_host_pcr_outside_policy(void **state) {
         assert_error(host_binding_check(f->blob, f->blob_size, &f->ek, &f->policy), -EPERM, "host PCR 9 (sha256) is not quoted");
 }
 
+/* No binding at all: an error only when the policy requires one. */
+static void test_absent_binding(void **state) {
+        struct fixture *f = *state;
+        struct host_binding b;
+
+        assert_int_equal(host_binding_parse(f->blob, 0, &b), -EBADMSG);
+        assert_error(host_binding_check(NULL, 0, &f->ek, &f->policy), -ENOENT, "no host binding");
+        f->policy.required = true;
+        assert_error(host_binding_check(NULL, 0, &f->ek, &f->policy), -EPERM, "requires one");
+        assert_error(host_binding_check(f->blob, 0, &f->ek, &f->policy), -EPERM, "requires one");
+        assert_int_equal(host_binding_check(f->blob, f->blob_size, &f->ek, &f->policy), 0);
+}
+
 /* An NV index read short, at every length: malformed, never a crash or a pass. */
 static void test_every_truncation(void **state) {
         struct fixture *f = *state;
         struct host_binding b;
 
-        for (size_t n = 0; n < f->blob_size; n++) {
+        for (size_t n = 1; n < f->blob_size; n++) {
                 assert_int_equal(host_binding_parse(f->blob, n, &b), -EBADMSG);
                 assert_error(host_binding_check(f->blob, n, &f->ek, &f->policy), -EBADMSG, "malformed");
         }
@@ -332,6 +345,7 @@ int main(void) {
                 cmocka_unit_test_setup(test_pcr_value_not_quoted, reset),
                 cmocka_unit_test_setup(test_binding_of_another_vtpm, reset),
                 cmocka_unit_test_setup(test_host_pcr_outside_policy, reset),
+                cmocka_unit_test_setup(test_absent_binding, reset),
                 cmocka_unit_test_setup(test_every_truncation, reset),
                 cmocka_unit_test_setup(test_trailing_bytes, reset),
                 cmocka_unit_test_setup(test_magic_and_version, reset),
