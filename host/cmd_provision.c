@@ -82,6 +82,7 @@ static int host_quote(const char *host_tcti, TPM2_HANDLE ak_handle, uint32_t mas
         };
         static struct quote_parts parts;
         static struct host_binding binding;
+        struct pcr_values pcrs;
         int ret = tpm_open(host_tcti, &host);
 
         if (ret < 0)
@@ -90,12 +91,13 @@ static int host_quote(const char *host_tcti, TPM2_HANDLE ak_handle, uint32_t mas
         if (ret == -ENOENT)
                 ret = vm_error(-ENOENT, "no host AK at 0x%08x: run 'vmattest-host identity' first", ak_handle);
         if (ret >= 0)
-                ret = quote_take(host, &ak, &req, &parts, &binding.pcrs);
+                ret = quote_take(host, &ak, &req, &parts, &pcrs);
         ak_close(host, &ak);
         if (ret < 0)
                 return ret;
-        memset(&binding, 0, offsetof(struct host_binding, pcrs));
+        memset(&binding, 0, sizeof(binding));
         binding.host_ak = ak.public;
+        binding.pcrs = pcrs;
         memcpy(binding.attest, parts.attest, parts.attest_size);
         binding.attest_size = parts.attest_size;
         if ((ret = tpmt_signature_unmarshal(parts.signature, parts.signature_size, &binding.signature)) < 0)
