@@ -1,4 +1,4 @@
-# vmattest build. `make` builds build/release/vmattest and vmattest-verifier and nothing else;
+# vmattest build. `make` builds the binaries in build/release/ and nothing else;
 # `make check` runs every test suite (unit, integration, ASan+UBSan, VM boots, interop with
 # Keylime, packages, fuzz) and `make deps` installs what that needs (as do check, demo, bench
 # and fuzz: only these run apt-get, never `make`, `make install` or a package build);
@@ -85,6 +85,7 @@ LIB_SRC := $(wildcard lib/*.c)
 AGENT_SRC := $(filter-out agent/main.c,$(wildcard agent/*.c))
 VERIFIER_SRC := $(filter-out verifier/main.c,$(wildcard verifier/*.c))
 POLICY_SRC := $(filter-out policy/main.c,$(wildcard policy/*.c))
+HOST_SRC := $(filter-out host/main.c,$(wildcard host/*.c))
 UNIT_SRC := $(wildcard tests/unit/test-*.c)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz-*.c)
 BENCH_SRC := $(wildcard tests/bench/*.c)
@@ -94,6 +95,7 @@ LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o)
 AGENT_OBJ := $(AGENT_SRC:%.c=$(O)/%.o)
 VERIFIER_OBJ := $(VERIFIER_SRC:%.c=$(O)/%.o)
 POLICY_OBJ := $(POLICY_SRC:%.c=$(O)/%.o)
+HOST_OBJ := $(HOST_SRC:%.c=$(O)/%.o)
 UNIT_BIN := $(UNIT_SRC:%.c=$(O)/%)
 FUZZ_BIN := $(FUZZ_SRC:%.c=build/fuzz/%)
 BENCH_BIN := $(BENCH_SRC:%.c=$(O)/%)
@@ -106,10 +108,10 @@ DEPS_STAMP := build/.deps-installed
 KEYLIME_VENV := build/keylime-venv
 KEYLIME_STAMP := $(KEYLIME_VENV)/.stamp
 
-.PHONY: all deps keylime-venv check demo bench fuzz install clean tests-build fuzz-build dist deb rpm
+.PHONY: all deps keylime-venv check demo bench fuzz install install-host clean tests-build fuzz-build dist deb rpm
 .DEFAULT_GOAL := all
 
-all: $(O)/vmattest $(O)/vmattest-verifier $(O)/vmattest-policy
+all: $(O)/vmattest $(O)/vmattest-verifier $(O)/vmattest-policy $(O)/vmattest-host
 
 $(DEPS_STAMP): Makefile scripts/deps.sh
 	@./scripts/deps.sh $(DEB_PACKAGES)
@@ -142,6 +144,9 @@ $(O)/libverifier.a: $(VERIFIER_OBJ)
 $(O)/libpolicy.a: $(POLICY_OBJ)
 	@rm -f $@ && ar rcs $@ $^
 
+$(O)/libhost.a: $(HOST_OBJ)
+	@rm -f $@ && ar rcs $@ $^
+
 $(O)/vmattest: $(O)/agent/main.o $(O)/libagent.a $(O)/libvmattest.a
 	@echo '  LD      $@'
 	@$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(EVENT_LIBS) $(CRYPTSETUP_LIBS)
@@ -157,6 +162,12 @@ $(O)/vmattest-policy: $(O)/policy/main.o $(O)/libpolicy.a $(O)/libvmattest.a
 	@echo '  LD      $@'
 	@$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(VERIFIER_LIBS)
 
+# vmattest-host: the host TPM through the agent's TPM layer (agent/tpm.c, ek.c, ak.c, quote.c, pulled
+# out of libagent.a as the linker needs them)
+$(O)/vmattest-host: $(O)/host/main.o $(O)/libhost.a $(O)/libagent.a $(O)/libvmattest.a
+	@echo '  LD      $@'
+	@$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(EVENT_LIBS) $(CRYPTSETUP_LIBS)
+
 $(O)/tests/unit/test-%: $(O)/tests/unit/test-%.o $(O)/libagent.a $(O)/libverifier.a $(O)/libpolicy.a $(O)/libvmattest.a
 	@echo '  LD      $@'
 	@$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(VERIFIER_LIBS) $(CRYPTSETUP_LIBS) -lcmocka
@@ -166,6 +177,11 @@ $(O)/tests/bench/%: $(O)/tests/bench/%.o $(O)/libvmattest.a
 	@$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(VERIFIER_LIBS)
 
 $(O)/tests/tools/%: $(O)/tests/tools/%.o $(O)/libvmattest.a
+	@echo '  LD      $@'
+	@$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(VERIFIER_LIBS)
+
+# the verifier's host binding check on files
+$(O)/tests/tools/host-binding-check: $(O)/tests/tools/host-binding-check.o $(O)/libverifier.a $(O)/libvmattest.a
 	@echo '  LD      $@'
 	@$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(VERIFIER_LIBS)
 
@@ -193,7 +209,7 @@ build/fuzz/tests/fuzz/fuzz-%: build/fuzz/tests/fuzz/fuzz-%.o build/fuzz/libagent
 	@echo '  LD      $@'
 	@$(CC) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS) $(VERIFIER_LIBS) $(CRYPTSETUP_LIBS)
 
-tests-build: $(O)/vmattest $(O)/vmattest-verifier $(O)/vmattest-policy $(UNIT_BIN) $(BENCH_BIN) $(TOOL_BIN)
+tests-build: $(O)/vmattest $(O)/vmattest-verifier $(O)/vmattest-policy $(O)/vmattest-host $(UNIT_BIN) $(BENCH_BIN) $(TOOL_BIN)
 
 fuzz-build:
 	$(MAKE) VARIANT=fuzz $(FUZZ_BIN)
@@ -267,6 +283,16 @@ install: all
 		$(DESTDIR)$(AMDCERTSDIR)/
 	install -d $(DESTDIR)$(CLOUDINITSCRIPTSDIR)
 	$(call install_bindir,packaging/cloud-init/vmattest-first-boot,$(DESTDIR)$(CLOUDINITSCRIPTSDIR)/vmattest-first-boot,0755)
+
+# The host's side (vmattest-host, for the provider's hypervisor hosts, not the guests nor the
+# tenant's verifier): the binary, its man page and the example configuration; a host.conf that
+# is there already is kept. Apart from `install` (and the packages), which are for the guest's
+# and the tenant's machines.
+install-host: $(O)/vmattest-host
+	install -D -m 0755 $(O)/vmattest-host $(DESTDIR)$(BINDIR)/vmattest-host
+	install -D -m 0644 host/vmattest-host.8 $(DESTDIR)$(MANDIR)/man8/vmattest-host.8
+	install -D -m 0644 host/host.conf $(DESTDIR)/etc/vmattest/host.conf.example
+	$(call install_once,host/host.conf,/etc/vmattest/host.conf)
 
 # build/vmattest-VERSION.tar.gz: the tracked files of the work tree, reproducibly (scripts/dist.sh)
 DIST := build/vmattest-$(VERSION).tar.gz

@@ -55,3 +55,15 @@ int writer_u32le(struct writer *w, uint32_t v) {
 
         return writer_bytes(w, b, sizeof(b));
 }
+
+int writer_u16be(struct writer *w, uint16_t v) {
+        uint8_t b[2] = { (uint8_t)(v >> 8), (uint8_t)v };
+
+        return writer_bytes(w, b, sizeof(b));
+}
+
+int writer_u32be(struct writer *w, uint32_t v) {
+        uint8_t b[4] = { (uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v };
+
+        return writer_bytes(w, b, sizeof(b));
+}

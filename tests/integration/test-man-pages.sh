@@ -12,7 +12,7 @@ AGENT_PAGE=$ROOT/agent/vmattest.conf.5
 VERIFIER_PAGE=$ROOT/verifier/vmattest-verifier.conf.5
 DRACUT_PAGE=$ROOT/initrd/vmattest-dracut.7
 PAGES="$ROOT/agent/vmattest.8 $AGENT_PAGE $ROOT/verifier/vmattest-verifier.8 $VERIFIER_PAGE $DRACUT_PAGE
-$ROOT/policy/vmattest-policy.1"
+$ROOT/policy/vmattest-policy.1 $ROOT/host/vmattest-host.8"
 plan 9
 
 cd "$TEST_TMP" || exit 1

@@ -1,4 +1,4 @@
-/* lib/writer.c: appends little-endian fields to a fixed buffer and never writes past it. */
+/* lib/writer.c: appends little- and big-endian fields to a fixed buffer and never writes past it. */
 #include "tests/unit/unit.h"
 
 #include "lib/writer.h"
@@ -20,6 +20,22 @@ static void test_layout(void **state) {
         assert_int_equal(w.offset, sizeof(expected));
         assert_false(w.failed);
         assert_memory_equal(buf, expected, sizeof(expected));
+}
+
+/* The host binding's fields (lib/host_binding.c) are big-endian; a full buffer fails them too. */
+static void test_big_endian(void **state) {
+        static const uint8_t expected[] = { 0x12, 0x34, 0x56, 0x4d, 0x48, 0x42 };
+        uint8_t buf[sizeof(expected) + 1];
+        struct writer w;
+
+        memset(buf, CANARY, sizeof(buf));
+        writer_init(&w, buf, sizeof(expected));
+        assert_int_equal(writer_u16be(&w, 0x1234), 0);
+        assert_int_equal(writer_u32be(&w, 0x564d4842), 0);
+        assert_memory_equal(buf, expected, sizeof(expected));
+        assert_int_equal(writer_u16be(&w, 1), -ENOBUFS);
+        assert_int_equal(writer_u32be(&w, 1), -ENOBUFS);
+        assert_int_equal(buf[sizeof(expected)], CANARY);
 }
 
 static void test_high_values(void **state) {
@@ -124,6 +140,7 @@ static void test_huge_length(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_layout),
+                cmocka_unit_test(test_big_endian),
                 cmocka_unit_test(test_high_values),
                 cmocka_unit_test(test_zero_length),
                 cmocka_unit_test(test_overflow_each_function),

@@ -1,0 +1,26 @@
+/* The subcommands of `vmattest-host`; the table is in main.c. Exit codes are the agent's
+ * (agent/cli.h, documented in vmattest-host(8)). */
+#pragma once
+
+#include <stdbool.h>
+
+#include "host/host_config.h"
+
+struct host_cli {
+        const char *config_path;
+        bool config_explicit;
+        const char *tcti_option; /* --tcti before the command: the host TPM */
+};
+
+/* Loads the configuration; an exit code (EXIT_OK to go on). */
+int host_cli_load_config(const struct host_cli *cli, struct host_config *config);
+/* The host TPM named by --tcti, $VMATTEST_TCTI, host.conf's tcti or the default. */
+const char *host_cli_tcti(const struct host_cli *cli, const struct host_config *config);
+
+/* Logs "COMMAND: message (see 'vmattest-host COMMAND --help')" and returns EXIT_USAGE. */
+int host_usage_error(const char *command, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The usage error for getopt's '?' or ':' (optstring starts with ':'). */
+int host_bad_option(const char *command, int opt, char **argv);
+
+int cmd_host_identity(int argc, char **argv, struct host_cli *cli);
+int cmd_host_provision(int argc, char **argv, struct host_cli *cli);

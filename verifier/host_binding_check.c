@@ -1,0 +1,203 @@
+#include "verifier/host_binding_check.h"
+
+#include <dirent.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/cleanup.h"
+#include "lib/error.h"
+#include "lib/file.h"
+#include "lib/hashalg.h"
+#include "lib/host_binding.h"
+#include "lib/tpm2b.h"
+#include "lib/tpmkey.h"
+#include "verifier/quote_check.h"
+
+#define HOST_AK_FILE_MAX (64 * 1024)
+#define HOST_AKS_MAX 1024
+
+DEFINE_POINTER_CLEANUP(EVP_PKEY, EVP_PKEY_free)
+DEFINE_POINTER_CLEANUP(BIO, BIO_free)
+
+static int add_key(struct host_policy *policy, EVP_PKEY *key) {
+        EVP_PKEY **grown;
+
+        if (policy->trusted_ak_count >= HOST_AKS_MAX)
+                return vm_error(-E2BIG, "host AK store: more than %d keys", HOST_AKS_MAX);
+        grown = realloc(policy->trusted_aks, (policy->trusted_ak_count + 1) * sizeof(*grown));
+        if (!grown)
+                return -ENOMEM;
+        policy->trusted_aks = grown;
+        policy->trusted_aks[policy->trusted_ak_count++] = key;
+        return 0;
+}
+
+static int load_file(const char *path, struct host_policy *policy) {
+        _cleanup_(freep) char *data = NULL;
+        _cleanup_(BIO_freep) BIO *bio = NULL;
+        unsigned keys = 0;
+        size_t size = 0;
+        int ret = file_read_all(path, HOST_AK_FILE_MAX, &data, &size);
+
+        if (ret < 0)
+                return vm_error(ret, "host AK store: %s: cannot read it", path);
+        if (!(bio = BIO_new_mem_buf(data, (int)size)))
+                return -ENOMEM;
+        for (;;) {
+                char *rest;
+                long rest_size = BIO_get_mem_data(bio, &rest);
+                EVP_PKEY *key;
+
+                /* a block that does not read is an error, never skipped */
+                if (rest_size <= 0 || !memmem(rest, (size_t)rest_size, "-----BEGIN", 10))
+                        return keys ? 0 : vm_error(-EBADMSG, "host AK store: %s: no PEM public key", path);
+                key = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
+                ERR_clear_error();
+                if (!key)
+                        return vm_error(-EBADMSG, "host AK store: %s: key %u is not a PEM public key", path, keys + 1);
+                if ((ret = add_key(policy, key)) < 0) {
+                        EVP_PKEY_free(key);
+                        return ret;
+                }
+                keys++;
+        }
+}
+
+int host_policy_load_aks(const char *dir, struct host_policy *policy) {
+        unsigned files = 0;
+        struct dirent *entry;
+        DIR *d = opendir(dir);
+        int ret = 0;
+
+        if (!d)
+                return errno == ENOENT ? 0 : vm_error(-errno, "host AK store %s: %m", dir);
+        while (ret >= 0 && (entry = readdir(d))) {
+                size_t len = strlen(entry->d_name);
+                char path[4096];
+
+                if (entry->d_name[0] == '.' || len <= 4 || strcmp(entry->d_name + len - 4, ".pem") != 0)
+                        continue;
+                if (++files > HOST_AK_STORE_FILES_MAX)
+                        ret = vm_error(-E2BIG, "host AK store %s: more than %d files", dir, HOST_AK_STORE_FILES_MAX);
+                else if (snprintf(path, sizeof(path), "%s/%s", dir, entry->d_name) >= (int)sizeof(path))
+                        ret = vm_error(-ENAMETOOLONG, "host AK store %s: a path is too long", dir);
+                else
+                        ret = load_file(path, policy);
+        }
+        closedir(d);
+        return ret;
+}
+
+void host_policy_done(struct host_policy *policy) {
+        for (size_t i = 0; i < policy->trusted_ak_count; i++)
+                EVP_PKEY_free(policy->trusted_aks[i]);
+        free(policy->trusted_aks);
+        policy->trusted_aks = NULL;
+        policy->trusted_ak_count = 0;
+}
+
+/* The hash the AK signs with: its own scheme (a restricted signing key has one), never the
+ * signature's unsigned hash field. */
+static TPM2_ALG_ID ak_sig_hash(const TPMT_PUBLIC *ak) {
+        if (ak->type == TPM2_ALG_RSA)
+                return ak->parameters.rsaDetail.scheme.details.anySig.hashAlg;
+        if (ak->type == TPM2_ALG_ECC)
+                return ak->parameters.eccDetail.scheme.details.anySig.hashAlg;
+        return TPM2_ALG_ERROR;
+}
+
+static TPM2_ALG_ID ak_scheme(const TPMT_PUBLIC *ak) {
+        return ak->type == TPM2_ALG_RSA ? ak->parameters.rsaDetail.scheme.scheme : ak->parameters.eccDetail.scheme.scheme;
+}
+
+/* The AK is trusted by its key (the store holds public keys, what a provider publishes); the
+ * rest of its public area must still be that of an AK which signs the way this signature is
+ * made, so that no field of it that the blob carries unsigned changes how the quote is read. */
+static int check_host_ak(const TPM2B_PUBLIC *ak, const TPMT_SIGNATURE *signature, const struct host_policy *policy) {
+        _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL;
+        TPM2_ALG_ID name_alg = ak->publicArea.nameAlg;
+        int ret;
+
+        /* a key the TPM would not keep to itself could have signed anything */
+        if ((ret = tpmkey_check_ak(&ak->publicArea)) < 0)
+                return vm_error(-EPERM, "host binding: host AK: %s", vm_error_detail(ret));
+        if (!hashalg_size(name_alg) || name_alg == TPM2_ALG_SHA1)
+                return vm_error(-EPERM, "host binding: host AK: nameAlg 0x%04x is not SHA-256 or stronger", name_alg);
+        if (ak_scheme(&ak->publicArea) != signature->sigAlg || !hashalg_md(ak_sig_hash(&ak->publicArea)))
+                return vm_error(-EPERM, "host binding: host AK: its scheme 0x%04x (hash 0x%04x) is not the "
+                                        "signature's 0x%04x",
+                                ak_scheme(&ak->publicArea), ak_sig_hash(&ak->publicArea), signature->sigAlg);
+        if ((ret = tpmkey_to_evp(&ak->publicArea, &key)) < 0)
+                return vm_error(-EPERM, "host binding: host AK: %s", vm_error_detail(ret));
+        for (size_t i = 0; i < policy->trusted_ak_count; i++)
+                if (EVP_PKEY_eq(policy->trusted_aks[i], key) == 1)
+                        return 0;
+        return vm_error(-EPERM, "host binding: host AK is not one of the %zu trusted host AKs", policy->trusted_ak_count);
+}
+
+static int check_policy_pcrs(const struct pcr_values *quoted, const struct pcr_values *expected) {
+        for (unsigned i = 0; i < PCR_MAX; i++) {
+                if (!(expected->mask & 1u << i))
+                        continue;
+                if (!(quoted->mask & 1u << i) || quoted->bank != expected->bank)
+                        return vm_error(-EPERM, "host binding: host PCR %u (%s) is not quoted", i,
+                                        hashalg_name(expected->bank));
+                if (quoted->value[i].size != expected->value[i].size ||
+                    memcmp(quoted->value[i].buffer, expected->value[i].buffer, quoted->value[i].size) != 0)
+                        return vm_error(-EPERM, "host binding: host PCR %u is not the policy's value", i);
+        }
+        return 0;
+}
+
+int host_binding_check(const uint8_t *blob, size_t size, const TPM2B_PUBLIC *registered_ek,
+                       const struct host_policy *policy) {
+        uint8_t qualifying[HOST_BINDING_QUALIFYING_SIZE];
+        struct host_binding binding;
+        TPMS_ATTEST attest;
+        TPM2B_NAME ek_name;
+        struct quote_signed q;
+        int ret;
+
+        if (!blob || size == 0)
+                return policy->required ? vm_error(-EPERM, "host binding: none, and the host policy requires one")
+                                        : vm_error(-ENOENT, "no host binding");
+        if ((ret = host_binding_parse(blob, size, &binding)) < 0) {
+                const char *detail = vm_error_detail(ret);
+
+                if (strncmp(detail, "host binding: ", 14) == 0)
+                        detail += 14;
+                return vm_error(-EBADMSG, "host binding: malformed: %s", detail);
+        }
+        if ((ret = check_host_ak(&binding.host_ak, &binding.signature, policy)) < 0)
+                return ret;
+        if ((ret = quote_attest_parse(binding.attest, binding.attest_size, &attest)) < 0)
+                return vm_error(-EBADMSG, "host binding: malformed: %s", vm_error_detail(ret));
+        /* quote_check_signed compares extraData with the nonce it is given: here the quote's own,
+         * so that it checks the signature and then the PCR values, and the qualifyingData is
+         * checked next, with its own name */
+        q = (struct quote_signed){
+                .attest = binding.attest,
+                .attest_size = binding.attest_size,
+                .signature = &binding.signature,
+                .ak = &binding.host_ak,
+                .sig_hash = ak_sig_hash(&binding.host_ak.publicArea),
+                .nonce = attest.extraData.buffer,
+                .nonce_size = attest.extraData.size,
+                .pcrs = &binding.pcrs,
+        };
+        if ((ret = quote_check_signed(&q, &attest)) < 0) {
+                const char *step = strstr(vm_error_detail(ret), "signature") ? "signature" : "pcrDigest";
+
+                return vm_error(-EPERM, "host binding: %s: %s", step, vm_error_detail(ret));
+        }
+        if ((ret = tpm2b_public_name(registered_ek, &ek_name)) < 0 ||
+            (ret = host_binding_qualifying_data(&ek_name, qualifying)) < 0)
+                return vm_error(-EPERM, "host binding: registered EK: %s", vm_error_detail(ret));
+        if (attest.extraData.size != sizeof(qualifying) || memcmp(attest.extraData.buffer, qualifying, sizeof(qualifying)))
+                return vm_error(-EPERM, "host binding: qualifyingData is not over this agent's EK "
+                                        "(a binding made for another vTPM)");
+        return check_policy_pcrs(&binding.pcrs, &policy->pcrs);
+}

@@ -1,0 +1,43 @@
+/* The verifier's checks of a host binding (docs/protocol.md §5.9): that the host TPM which
+ * quoted is one the tenant trusts, that its quote is genuine and names the vTPM this agent
+ * registered, and that the host booted what the policy allows. Callable on its own; the poller
+ * does not call it yet. */
+#pragma once
+
+#include <openssl/evp.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <tss2/tss2_tpm2_types.h>
+
+#include "lib/pcr_values.h"
+
+#define HOST_AK_STORE_FILES_MAX 256
+
+struct host_policy {
+        EVP_PKEY **trusted_aks; /* every PEM public key of the host AK store */
+        size_t trusted_ak_count;
+        struct pcr_values pcrs; /* expected host PCR values: mask says which PCRs the policy fixes */
+        bool required;          /* an agent without a binding fails */
+};
+
+/* Loads every *.pem of `dir` (one or more "-----BEGIN PUBLIC KEY-----" blocks each, what
+ * `vmattest-host identity` prints) into policy->trusted_aks. A missing directory trusts no
+ * host; an unreadable or malformed file is an error naming it. */
+int host_policy_load_aks(const char *dir, struct host_policy *policy);
+void host_policy_done(struct host_policy *policy);
+
+/* Checks the binding `blob` (as read from the vTPM's NV index) for the agent whose registered
+ * EK is `registered_ek`, in this order, the first failure named in the detail:
+ *   "malformed"      the blob does not parse (lib/host_binding.h);
+ *   "host AK"        the quoting key is none of the policy's trusted host AKs;
+ *   "signature"      the quote does not verify under that AK;
+ *   "pcrDigest"      the PCR values in the blob are not the ones the quote covers;
+ *   "qualifyingData" the quote is not over SHA-256(label || Name(registered EK)): a binding
+ *                    for another vTPM (copied from another VM);
+ *   "host PCR N"     a PCR the policy fixes is not quoted, or has another value.
+ * Returns 0, -EBADMSG (malformed) or -EPERM (a check failed). An agent without a binding
+ * (`blob` NULL or `size` 0): -EPERM "required" when the policy requires one, else -ENOENT
+ * (nothing to check, and nothing learnt about the host). */
+int host_binding_check(const uint8_t *blob, size_t size, const TPM2B_PUBLIC *registered_ek,
+                       const struct host_policy *policy);
