@@ -78,9 +78,68 @@ static int blob_member(json_object *evidence, const char *name, bool optional, u
         return 0;
 }
 
+/* A PEM list: the VCEK first, then any of AMD's chain (untrusted: path building only). */
+static int vcek_pem_list(const char *what, const void *pem, size_t size, X509 **cert, STACK_OF(X509) *intermediates) {
+        _cleanup_(cert_stack_freep) STACK_OF(X509) *certs = NULL;
+        int ret = cert_pem_parse_all(what, pem, size, &certs);
+
+        if (ret < 0)
+                return ret;
+        *cert = sk_X509_shift(certs);
+        while (sk_X509_num(certs) > 0) {
+                X509 *x = sk_X509_shift(certs);
+
+                if (!sk_X509_push(intermediates, x)) {
+                        X509_free(x);
+                        return -ENOMEM;
+                }
+        }
+        return 0;
+}
+
+/* The tenant's VCEK for the report's chip, from vcek_cache_dir: a file named by the chip id's
+ * hex (DER, or PEM with the VCEK first and AMD's chain after it), for hosts that attach no
+ * certificate (Azure's vTPM carries none; a plain SEV-SNP host may serve no certificate table).
+ * The file is as untrusted as an auxblob: snp_verify() chains it to AMD's pinned root and matches
+ * its hwID with the signed CHIP_ID. A VLEK is the cloud's, not the chip's: no file name selects
+ * it, so a VLEK-signed report needs the host's table. */
+static int vcek_from_cache(const struct platform_trust *trust, const struct snp_report *report, const char *missing,
+                           X509 **cert, STACK_OF(X509) *intermediates) {
+        _cleanup_(freep) char *chip = NULL;
+        _cleanup_(freep) char *path = NULL;
+        _cleanup_(freep) char *data = NULL;
+        size_t size = 0;
+        int ret;
+
+        if (report->signing_key == SNP_SIGNING_KEY_VLEK)
+                return vm_error(-EPERM, "%s, and the report is signed with a VLEK, which vcek_cache_dir cannot hold "
+                                        "(a VLEK is not per chip): the host must attach it",
+                                missing);
+        if (!trust->vcek_cache_dir || !trust->vcek_cache_dir[0])
+                return vm_error(-EPERM, "%s and vcek_cache_dir is not set: no VCEK to verify it with", missing);
+        if (report->mask_chip_id)
+                return vm_error(-EPERM, "%s and the SNP report masks its CHIP_ID: no VCEK to look up in "
+                                        "vcek_cache_dir",
+                                missing);
+        if (!(chip = hex_encode(report->chip_id, sizeof(report->chip_id))) ||
+            asprintf(&path, "%s/%s", trust->vcek_cache_dir, chip) < 0) {
+                path = NULL;
+                return -ENOMEM;
+        }
+        ret = file_read_all(path, VCEK_FILE_MAX, &data, &size);
+        if (ret == -ENOENT)
+                return vm_error(-EPERM, "vcek_cache_dir has no VCEK for this chip (%s)", path);
+        if (ret < 0)
+                return vm_error(-EPERM, "vcek_cache_dir: %s", vm_error_detail(ret));
+        if (size >= 10 && memcmp(data, "-----BEGIN", 10) == 0)
+                return vcek_pem_list(path, data, size, cert, intermediates);
+        return cert_der_parse(path, (const uint8_t *)data, size, cert);
+}
+
 /* The report is the CPU's; the VCEK (or VLEK) that signed it and the ASK come from the
- * certificate table the host attached (auxblob): untrusted, they only have to chain to AMD's
- * pinned root. */
+ * certificate table the host attached (auxblob), or the VCEK from the tenant's vcek_cache_dir when
+ * the host attached none or a table without it: untrusted either way, they only have to chain to
+ * AMD's pinned root, and the VCEK's hwID must be the signed CHIP_ID. */
 static int check_sev_snp(const struct platform_policy *policy, const struct platform_trust *trust,
                          const uint8_t *report_bytes, size_t report_size, const uint8_t *aux, size_t aux_size,
                          const uint8_t binding[TSM_BINDING_SIZE], char *facts, size_t facts_size) {
@@ -99,22 +158,24 @@ static int check_sev_snp(const struct platform_policy *policy, const struct plat
         }
         ret = snp_report_parse(report_bytes, report_size, report);
         if (ret >= 0 && !aux)
-                ret = vm_error(-EPERM, "platform evidence: the SEV-SNP report came without its certificate table "
-                                       "(auxblob): no VCEK to verify it with");
-        if (ret >= 0)
+                ret = vcek_from_cache(trust, report, "the SEV-SNP report came without its certificate table (auxblob)",
+                                      &cert, intermediates);
+        else if (ret >= 0)
                 ret = snp_cert_table_parse(aux, aux_size, &table);
-        if (ret >= 0) {
+        if (ret >= 0 && aux) {
                 /* which key signed is the report's SIGNER_INFO, inside the signature */
                 enum snp_cert_kind kind = report->signing_key == SNP_SIGNING_KEY_VLEK ? SNP_CERT_VLEK : SNP_CERT_VCEK;
+                char missing[96];
 
                 signer = snp_cert_table_find(&table, kind);
+                snprintf(missing, sizeof(missing), "the certificate table has no %s, which signed the report",
+                         snp_cert_kind_name(kind));
                 if (!signer)
-                        ret = vm_error(-EPERM, "platform evidence: the certificate table has no %s, which signed the "
-                                               "report", snp_cert_kind_name(kind));
+                        ret = vcek_from_cache(trust, report, missing, &cert, intermediates);
                 else
                         ret = cert_der_parse(snp_cert_kind_name(kind), signer->data, signer->size, &cert);
         }
-        if (ret >= 0 && (ask = snp_cert_table_find(&table, SNP_CERT_ASK))) {
+        if (ret >= 0 && aux && (ask = snp_cert_table_find(&table, SNP_CERT_ASK))) {
                 X509 *ask_cert = NULL;
 
                 ret = cert_der_parse("ASK", ask->data, ask->size, &ask_cert);
@@ -185,57 +246,14 @@ static int check_svsm_sev_snp(const struct platform_policy *policy, const struct
         return ret;
 }
 
-/* A PEM list: the VCEK first, then any of AMD's chain (untrusted: path building only). */
-static int vcek_pem_list(const char *what, const void *pem, size_t size, X509 **cert, STACK_OF(X509) *intermediates) {
-        _cleanup_(cert_stack_freep) STACK_OF(X509) *certs = NULL;
-        int ret = cert_pem_parse_all(what, pem, size, &certs);
-
-        if (ret < 0)
-                return ret;
-        *cert = sk_X509_shift(certs);
-        while (sk_X509_num(certs) > 0) {
-                X509 *x = sk_X509_shift(certs);
-
-                if (!sk_X509_push(intermediates, x)) {
-                        X509_free(x);
-                        return -ENOMEM;
-                }
-        }
-        return 0;
-}
-
 /* Azure's vTPM does not carry the VCEK: the agent may have fetched it from Azure's IMDS (auxblob:
- * PEM, the VCEK first, then AMD's chain), else the tenant keeps it in vcek_cache_dir under the
- * chip id's hex (DER, or PEM with the VCEK first). Either way it is untrusted: snp_verify()
- * chains it to AMD's pinned root and matches its hwID with the signed CHIP_ID. */
+ * PEM, the VCEK first, then AMD's chain), else the tenant keeps it in vcek_cache_dir. */
 static int azure_vcek(const struct platform_trust *trust, const struct snp_report *report, const uint8_t *aux,
                       size_t aux_size, X509 **cert, STACK_OF(X509) *intermediates) {
-        _cleanup_(freep) char *chip = NULL;
-        _cleanup_(freep) char *path = NULL;
-        _cleanup_(freep) char *data = NULL;
-        size_t size = 0;
-        int ret;
-
         if (aux)
                 return vcek_pem_list("the VCEK and chain (auxblob)", aux, aux_size, cert, intermediates);
-        if (!trust->vcek_cache_dir || !trust->vcek_cache_dir[0])
-                return vm_error(-EPERM, "the Azure report came without its VCEK (auxblob) and vcek_cache_dir is not "
-                                        "set: no VCEK to verify it with");
-        if (report->mask_chip_id)
-                return vm_error(-EPERM, "the SNP report masks its CHIP_ID: no VCEK to look up in vcek_cache_dir");
-        if (!(chip = hex_encode(report->chip_id, sizeof(report->chip_id))) ||
-            asprintf(&path, "%s/%s", trust->vcek_cache_dir, chip) < 0) {
-                path = NULL;
-                return -ENOMEM;
-        }
-        ret = file_read_all(path, VCEK_FILE_MAX, &data, &size);
-        if (ret == -ENOENT)
-                return vm_error(-EPERM, "vcek_cache_dir has no VCEK for this chip (%s)", path);
-        if (ret < 0)
-                return vm_error(-EPERM, "vcek_cache_dir: %s", vm_error_detail(ret));
-        if (size >= 10 && memcmp(data, "-----BEGIN", 10) == 0)
-                return vcek_pem_list(path, data, size, cert, intermediates);
-        return cert_der_parse(path, (const uint8_t *)data, size, cert);
+        return vcek_from_cache(trust, report, "the Azure report came without its VCEK (auxblob)", cert,
+                               intermediates);
 }
 
 /* Azure's HCL report (hcl_verify.h): the paravisor's runtime data carries the AK and the

@@ -15,10 +15,10 @@ struct platform_trust {
         struct snp_trust snp;
         struct tdx_trust tdx;
         STACK_OF(X509) *test_roots; /* owned; shared by snp and tdx */
-        /* Azure (azure-sev-snp): where the tenant keeps VCEKs, each file named by the chip id
-         * of its CPU in hex (128 lowercase digits), DER or PEM (the VCEK, then optionally its
-         * ASK); "" or NULL for none. Azure's vTPM does
-         * not carry the VCEK: without an auxblob from the agent, it must be here. */
+        /* SEV-SNP (every kind): where the tenant keeps VCEKs, each file named by the chip id of
+         * its CPU in hex (128 lowercase digits), DER or PEM (the VCEK, then optionally its ASK);
+         * "" or NULL for none. Looked up when the agent's auxblob carries no VCEK (Azure's vTPM
+         * never does); never for a VLEK-signed report (a VLEK is not per chip). */
         const char *vcek_cache_dir;
 };
 

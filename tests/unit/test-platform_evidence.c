@@ -199,6 +199,93 @@ static void test_svsm_report(void **state) {
                      "platform evidence: SNP report: report_data is not the expected one");
 }
 
+/* A host that attaches no certificate table: the real Milan report's VCEK from the tenant's
+ * vcek_cache_dir (named by the report's chip id) verifies it as far as the REPORT_DATA check; a
+ * cache without this chip, and another chip's VCEK under this chip's name, are refused, named. */
+static void test_snp_vcek_cache(void **state) {
+        struct fixture *f = *state;
+        _cleanup_(platform_policy_freep) struct platform_policy *policy = policy_of(SNP_POLICY);
+        _cleanup_(cert_stack_freep) STACK_OF(X509) *azure_certs = NULL;
+        _cleanup_(freep) uint8_t *report_bytes = NULL;
+        _cleanup_(freep) uint8_t *vcek = NULL;
+        _cleanup_(freep) char *chip = NULL;
+        struct snp_report *report = calloc(1, sizeof(*report));
+        size_t report_size = 0, vcek_size = 0;
+        char dir[64] = "/tmp/vmattest-test.vcekXXXXXX", path[256], cmd[128];
+        FILE *file;
+
+        assert_non_null(report);
+        assert_non_null(mkdtemp(dir));
+        report_bytes = read_vector(SNP "attestation.bin", &report_size);
+        assert_int_equal(snp_report_parse(report_bytes, report_size, report), 0);
+        chip = hex_encode(report->chip_id, sizeof(report->chip_id));
+        snprintf(path, sizeof(path), "%s/%s", dir, chip);
+
+        f->results = evidence_of(SNP "attestation.bin", false);
+        assert_error(platform_evidence_check(policy, &f->trust, f->results, "n", &f->ak, &f->ek, NULL, 0), -EPERM,
+                     "platform evidence: the SEV-SNP report came without its certificate table (auxblob) and "
+                     "vcek_cache_dir is not set");
+        f->trust.vcek_cache_dir = dir;
+        assert_error(platform_evidence_check(policy, &f->trust, f->results, "n", &f->ak, &f->ek, NULL, 0), -EPERM,
+                     "platform evidence: vcek_cache_dir has no VCEK for this chip");
+        /* the chip's own VCEK (DER, as AMD's KDS serves it): only the binding is left to refuse */
+        vcek = read_vector(SNP "vcek.testcer", &vcek_size);
+        file = fopen(path, "we");
+        assert_true(file && fwrite(vcek, 1, vcek_size, file) == vcek_size && fclose(file) == 0);
+        assert_error(platform_evidence_check(policy, &f->trust, f->results, "n", &f->ak, &f->ek, NULL, 0), -EPERM,
+                     "platform evidence: SNP report: report_data is not the expected one");
+        /* the same under svsm-sev-snp, through the same lookup */
+        {
+                _cleanup_(platform_policy_freep) struct platform_policy *svsm = policy_of(SVSM_POLICY);
+                _cleanup_(freep) uint8_t *ek = NULL;
+                _cleanup_(freep) char *ek_b64 = NULL;
+                json_object *evidence;
+                size_t size = 0;
+
+                ek = read_vector(VECTOR("svsm-manifest-ek-rsa.bin"), &size);
+                ek_b64 = base64_encode(ek, size);
+                assert_true(json_object_object_get_ex(f->results, "platform_evidence", &evidence));
+                json_object_object_add(evidence, "manifest", json_object_new_string(ek_b64));
+                assert_error(platform_evidence_check(svsm, &f->trust, f->results, "n", &f->ak, &f->ek, NULL, 0),
+                             -EPERM, "SVSM report: REPORT_DATA is not SHA-512(binding || manifest)");
+        }
+        /* another chip's VCEK (Azure's fixture) under this chip's name */
+        assert_int_equal(cert_pem_load_file("tests/fixtures/platforms/azure/certs.pem", &azure_certs), 0);
+        file = fopen(path, "we");
+        assert_true(file && PEM_write_X509(file, sk_X509_value(azure_certs, 0)) && fclose(file) == 0);
+        assert_error(platform_evidence_check(policy, &f->trust, f->results, "n", &f->ak, &f->ek, NULL, 0), -EPERM,
+                     "hwID is not the report's chip_id (the certificate is another chip's)");
+        /* a table without a VCEK (only the ASK) falls back to the cache too */
+        file = fopen(path, "we");
+        assert_true(file && fwrite(vcek, 1, vcek_size, file) == vcek_size && fclose(file) == 0);
+        {
+                _cleanup_(cert_stack_freep) STACK_OF(X509) *bundle = NULL;
+                uint8_t *ask = NULL, blob[4096] = { 0 };
+                _cleanup_(freep) char *b64 = NULL;
+                json_object *evidence;
+                size_t ask_size;
+
+                assert_int_equal(cert_pem_load_file(SNP "ask_ark_milan.pem", &bundle), 0);
+                ask_size = (size_t)i2d_X509(sk_X509_value(bundle, 0), &ask);
+                assert_true(2 * 24 + ask_size <= sizeof(blob));
+                put_entry(blob, ask_guid, 2 * 24, (uint32_t)ask_size);
+                memcpy(blob + 2 * 24, ask, ask_size);
+                OPENSSL_free(ask);
+                b64 = base64_encode(blob, 2 * 24 + ask_size);
+                assert_true(json_object_object_get_ex(f->results, "platform_evidence", &evidence));
+                json_object_object_add(evidence, "auxblob", json_object_new_string(b64));
+                assert_error(platform_evidence_check(policy, &f->trust, f->results, "n", &f->ak, &f->ek, NULL, 0),
+                             -EPERM, "platform evidence: SNP report: report_data is not the expected one");
+                unlink(path);
+                assert_error(platform_evidence_check(policy, &f->trust, f->results, "n", &f->ak, &f->ek, NULL, 0),
+                             -EPERM, "platform evidence: vcek_cache_dir has no VCEK for this chip");
+        }
+        f->trust.vcek_cache_dir = NULL;
+        free(report);
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir); /* this test's own directory only */
+        assert_int_equal(system(cmd), 0);
+}
+
 /* The policy says TDX: the same bytes are parsed as a TDX quote, whatever `provider` says. */
 static void test_policy_decides_the_platform(void **state) {
         struct fixture *f = *state;
@@ -515,6 +602,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_missing_parts, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_policy_decides_the_platform, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_svsm_report, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_snp_vcek_cache, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_azure_real_report, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_azure_hostile, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_azure_forged_accepted, setup, teardown),
