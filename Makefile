@@ -198,7 +198,8 @@ $(O)/tests/tools/hcl-double: $(O)/tests/tools/hcl-double.o $(O)/tests/tools/forg
 	@$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(VERIFIER_LIBS)
 
 # unit tests that check Azure reports sign them with the same test keys
-$(O)/tests/unit/test-platform_evidence: $(O)/tests/tools/forge/snp_forge.o $(O)/tests/tools/forge/hcl_forge.o
+$(O)/tests/unit/test-platform_evidence: $(O)/tests/tools/forge/snp_forge.o $(O)/tests/tools/forge/hcl_forge.o \
+                                        $(O)/tests/tools/forge/tdx_forge.o
 
 # the VM test's stand-in for `vmattest provision` without the escrow: the disk work alone
 $(O)/tests/tools/luks-provision: $(O)/tests/tools/luks-provision.o $(O)/agent/luks_provision.o $(O)/libvmattest.a

@@ -21,6 +21,8 @@
 
 /* configfs-tsm's outblob and auxblob are each at most 64 KiB (the agent's bound too) */
 #define BLOB_MAX (64 * 1024)
+/* the TD's CC event log, without the unused rest of its ACPI log area (the agent's bound too) */
+#define CC_EVENT_LOG_MAX (1024 * 1024)
 
 DEFINE_POINTER_CLEANUP(X509, X509_free)
 DEFINE_POINTER_CLEANUP(EVP_PKEY, EVP_PKEY_free)
@@ -58,10 +60,11 @@ void platform_trust_done(struct platform_trust *trust) {
         *trust = (struct platform_trust){ 0 };
 }
 
-/* A base64 member of `evidence`, decoded, at most BLOB_MAX bytes. */
-static int blob_member(json_object *evidence, const char *name, bool optional, uint8_t **out, size_t *size) {
+/* A base64 member of `evidence`, decoded, 1 to `max` bytes. */
+static int blob_member_max(json_object *evidence, const char *name, bool optional, size_t max, uint8_t **out,
+                           size_t *size) {
         const char *text = NULL;
-        int ret = json_member_string(evidence, name, (BLOB_MAX + 2) / 3 * 4, optional, &text);
+        int ret = json_member_string(evidence, name, (max + 2) / 3 * 4, optional, &text);
 
         *out = NULL, *size = 0;
         if (ret < 0)
@@ -71,11 +74,16 @@ static int blob_member(json_object *evidence, const char *name, bool optional, u
         ret = base64_decode(text, strlen(text), out, size);
         if (ret < 0)
                 return vm_error(-EBADMSG, "platform evidence: %s is not base64", name);
-        if (*size == 0 || *size > BLOB_MAX) {
+        if (*size == 0 || *size > max) {
                 free(*out), *out = NULL;
-                return vm_error(-EBADMSG, "platform evidence: %s holds %zu bytes, not 1-%d", name, *size, BLOB_MAX);
+                return vm_error(-EBADMSG, "platform evidence: %s holds %zu bytes, not 1-%zu", name, *size, max);
         }
         return 0;
+}
+
+/* A report's blob: at most BLOB_MAX bytes. */
+static int blob_member(json_object *evidence, const char *name, bool optional, uint8_t **out, size_t *size) {
+        return blob_member_max(evidence, name, optional, BLOB_MAX, out, size);
 }
 
 /* A PEM list: the VCEK first, then any of AMD's chain (untrusted: path building only). */
@@ -322,9 +330,13 @@ out_named:
         return ret;
 }
 
+/* The quote through Intel's pinned root, its body against the policy; then, when the agent served
+ * the TD's CC event log, RTMR0-3 replayed from it must be the quote's. Whether a log is there is
+ * the agent's choice, never a way around a check: a policy that names RTMR values compares them
+ * with the quote whatever the log says, and require_cc_event_log refuses a quote without one. */
 static int check_tdx(const struct platform_policy *policy, const struct platform_trust *trust,
-                     const uint8_t *quote_bytes, size_t quote_size, const uint8_t binding[TSM_BINDING_SIZE],
-                     char *facts, size_t facts_size) {
+                     const uint8_t *quote_bytes, size_t quote_size, const uint8_t *cc_event_log, size_t log_size,
+                     const uint8_t binding[TSM_BINDING_SIZE], char *facts, size_t facts_size) {
         struct tdx_quote *quote = calloc(1, sizeof(*quote));
         struct tdx_policy tdx = policy->tdx;
         int ret;
@@ -333,10 +345,18 @@ static int check_tdx(const struct platform_policy *policy, const struct platform
                 return -ENOMEM;
         memcpy(tdx.report_data, binding, sizeof(tdx.report_data));
         ret = tdx_verify(quote_bytes, quote_size, &trust->tdx, &tdx, quote);
+        if (ret >= 0 && !cc_event_log && policy->tdx_require_cc_event_log)
+                ret = vm_error(-EPERM, "the policy requires the CC event log (require_cc_event_log) and the agent "
+                                       "served none with its TDX quote (cc_event_log)");
+        /* only now, the quote verified, do its RTMRs say anything about the log */
+        if (ret >= 0 && cc_event_log && (ret = tdx_rtmr_replay(cc_event_log, log_size, &quote->body)) < 0 &&
+            ret != -ENOMEM && strncmp(vm_error_detail(ret), "CC event log", 12) != 0)
+                ret = vm_error(ret, "CC event log: %s", vm_error_detail(ret));
         if (ret >= 0 && facts) {
                 _cleanup_(freep) char *mrtd = hex_encode(quote->body.mrtd, TDX_MR_SIZE);
 
-                snprintf(facts, facts_size, "TDX, MRTD %.16s...", mrtd ? mrtd : "?");
+                snprintf(facts, facts_size, "TDX, MRTD %.16s...%s", mrtd ? mrtd : "?",
+                         cc_event_log ? ", RTMR0-3 replayed from the CC event log" : ", no CC event log");
         }
         free(quote);
         if (ret < 0 && ret != -ENOMEM)
@@ -351,7 +371,8 @@ int platform_evidence_check(const struct platform_policy *policy, const struct p
         _cleanup_(freep) uint8_t *outblob = NULL;
         _cleanup_(freep) uint8_t *auxblob = NULL;
         _cleanup_(freep) uint8_t *manifest = NULL;
-        size_t out_size = 0, aux_size = 0, manifest_size = 0;
+        _cleanup_(freep) uint8_t *cc_event_log = NULL;
+        size_t out_size = 0, aux_size = 0, manifest_size = 0, log_size = 0;
         uint8_t binding[TSM_BINDING_SIZE];
         TPM2B_NAME ak_name, ek_name;
         int ret;
@@ -368,6 +389,8 @@ int platform_evidence_check(const struct platform_policy *policy, const struct p
                 ret = blob_member(evidence, "auxblob", true, &auxblob, &aux_size);
         if (ret >= 0 && policy->kind == PLATFORM_SVSM_SEV_SNP)
                 ret = blob_member(evidence, "manifest", true, &manifest, &manifest_size);
+        if (ret >= 0 && policy->kind == PLATFORM_TDX)
+                ret = blob_member_max(evidence, "cc_event_log", true, CC_EVENT_LOG_MAX, &cc_event_log, &log_size);
         /* what the report must bind: this poll's nonce and the registered keys, never the
          * agent's word for them */
         if (ret >= 0 && ((ret = tpm2b_public_name(ak, &ak_name)) < 0 || (ret = tpm2b_public_name(ek, &ek_name)) < 0))
@@ -383,7 +406,8 @@ int platform_evidence_check(const struct platform_policy *policy, const struct p
                 return check_svsm_sev_snp(policy, trust, outblob, out_size, auxblob, aux_size, manifest, manifest_size,
                                           binding, ek, facts, facts_size);
         case PLATFORM_TDX:
-                return check_tdx(policy, trust, outblob, out_size, binding, facts, facts_size);
+                return check_tdx(policy, trust, outblob, out_size, cc_event_log, log_size, binding, facts,
+                                 facts_size);
         case PLATFORM_AZURE_SEV_SNP:
                 return check_azure_sev_snp(policy, trust, outblob, out_size, auxblob, aux_size, ak, binding, facts,
                                            facts_size);

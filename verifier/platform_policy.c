@@ -183,8 +183,9 @@ static int parse_sev_snp(json_object *obj, bool svsm, struct platform_policy *po
 }
 
 static int parse_tdx(json_object *obj, struct platform_policy *policy) {
-        static const char *const members[] = { "platform", "mrtd",       "rtmr0",       "rtmr1",          "rtmr2",
-                                               "rtmr3",    "mrconfigid", "mrowner",     "allow_debug",    "min_tee_tcb_svn" };
+        static const char *const members[] = { "platform",        "mrtd",       "rtmr0",   "rtmr1",
+                                               "rtmr2",           "rtmr3",      "mrconfigid", "mrowner",
+                                               "allow_debug",     "min_tee_tcb_svn", "require_cc_event_log" };
         struct tdx_policy *tdx = &policy->tdx;
         int ret = check_members(obj, "", members, ELEMENTSOF(members));
 
@@ -206,6 +207,8 @@ static int parse_tdx(json_object *obj, struct platform_policy *policy) {
         if (ret >= 0)
                 ret = parse_optional_hex(obj, "min_tee_tcb_svn", tdx->min_tee_tcb_svn, sizeof(tdx->min_tee_tcb_svn),
                                          &tdx->min_tee_tcb_svn_set);
+        if (ret >= 0)
+                ret = parse_bool(obj, "require_cc_event_log", &policy->tdx_require_cc_event_log);
         return ret;
 }
 

@@ -33,6 +33,9 @@ struct platform_policy {
         /* TDX; report_data likewise */
         struct tdx_policy tdx;
         uint8_t (*tdx_mrtds)[TDX_MR_SIZE];
+        /* a quote served without the CC event log fails; with the log, RTMR0-3 must replay from
+         * it whatever this says (verifier/platform_evidence.c) */
+        bool tdx_require_cc_event_log;
 };
 
 /* `text` (at most PLATFORM_POLICY_TEXT_MAX bytes): -EBADMSG naming the member and what is wrong. */

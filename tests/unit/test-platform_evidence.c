@@ -17,6 +17,7 @@
 #include "lib/tpmkey.h"
 #include "lib/tsm_binding.h"
 #include "tests/tools/forge/hcl_forge.h"
+#include "tests/tools/forge/tdx_forge.h"
 
 #define SNP "tests/fixtures/platforms/snp/"
 #define PINNED_TIME ((time_t)1767225600) /* 2026-01-01: the VCEK and AMD's chain are valid */
@@ -295,6 +296,197 @@ static void test_policy_decides_the_platform(void **state) {
         f->results = evidence_of(SNP "attestation.bin", true);
         assert_error(platform_evidence_check(policy, &f->trust, f->results, "n", &f->ak, &f->ek, NULL, 0), -EPERM,
                      "platform evidence: TDX quote");
+}
+
+/* ---- TDX: a synthetic quote under a test root, RTMRs replayed from the CC event log ---- */
+
+#define TDX_MRTD "111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111"
+#define TDX_POLICY "{\"platform\": \"tdx\", \"mrtd\": [\"" TDX_MRTD "\"]"
+
+struct tdx_case {
+        struct tdx_forge forge;
+        struct tdx_quote_body body;
+        struct tdx_forge_log log;
+};
+
+/* A TD whose RTMR0-2 four events extended, its quote binding `nonce` and the fixture's keys. */
+static void tdx_case_init(struct fixture *f, struct tdx_case *c, const char *nonce) {
+        TPM2B_NAME ak_name, ek_name;
+
+        assert_int_equal(tdx_forge_init(&c->forge, PINNED_TIME), 0);
+        f->trust.tdx.test_roots = c->forge.roots;
+        memset(&c->body, 0, sizeof(c->body));
+        c->body.tee_tcb_svn[0] = 3;
+        memset(c->body.mrtd, 0x11, TDX_MR_SIZE);
+        c->body.td_attributes[3] = 0x10; /* SEPT_VE_DISABLE */
+        assert_int_equal(tpm2b_public_name(&f->ak, &ak_name), 0);
+        assert_int_equal(tpm2b_public_name(&f->ek, &ek_name), 0);
+        assert_int_equal(tsm_report_binding((const uint8_t *)nonce, strlen(nonce), &ak_name, &ek_name,
+                                            c->body.report_data),
+                         0);
+        assert_int_equal(tdx_forge_log_start(&c->log), 0);
+        assert_int_equal(tdx_forge_log_event(&c->log, 1, "TDVF configuration", c->body.rtmr[0]), 0);
+        assert_int_equal(tdx_forge_log_event(&c->log, 2, "boot loader", c->body.rtmr[1]), 0);
+        assert_int_equal(tdx_forge_log_event(&c->log, 1, "Secure Boot variables", c->body.rtmr[0]), 0);
+        assert_int_equal(tdx_forge_log_event(&c->log, 3, "kernel command line", c->body.rtmr[2]), 0);
+}
+
+static void tdx_case_done(struct fixture *f, struct tdx_case *c) {
+        f->trust.tdx.test_roots = NULL;
+        tdx_forge_log_done(&c->log);
+        tdx_forge_done(&c->forge);
+}
+
+/* results.platform_evidence as the agent serves it: the quote, and the log when given. */
+static json_object *tdx_evidence(const struct tdx_case *c, const uint8_t *log, size_t log_size) {
+        _cleanup_(freep) uint8_t *quote = NULL;
+        _cleanup_(freep) char *quote_b64 = NULL;
+        json_object *results = json_object_new_object(), *evidence = json_object_new_object();
+        size_t size = 0;
+
+        assert_int_equal(tdx_forge_quote(&c->forge, &c->body, &quote, &size), 0);
+        quote_b64 = base64_encode(quote, size);
+        json_object_object_add(evidence, "provider", json_object_new_string("tdx_guest"));
+        json_object_object_add(evidence, "outblob", json_object_new_string(quote_b64));
+        if (log) {
+                _cleanup_(freep) char *log_b64 = base64_encode(log, log_size);
+
+                json_object_object_add(evidence, "cc_event_log", json_object_new_string(log_b64));
+        }
+        json_object_object_add(results, "platform_evidence", evidence);
+        return results;
+}
+
+static void test_tdx_cc_event_log(void **state) {
+        struct fixture *f = *state;
+        _cleanup_(platform_policy_freep) struct platform_policy *policy = policy_of(TDX_POLICY "}");
+        _cleanup_(platform_policy_freep) struct platform_policy *required =
+                policy_of(TDX_POLICY ", \"require_cc_event_log\": true}");
+        struct tdx_case c;
+        char facts[256];
+
+        tdx_case_init(f, &c, "nonce-tdx");
+        /* the log replays to the quote's RTMRs */
+        f->results = tdx_evidence(&c, c.log.data, c.log.size);
+        vm_error_clear();
+        if (platform_evidence_check(required, &f->trust, f->results, "nonce-tdx", &f->ak, &f->ek, facts,
+                                    sizeof(facts)) < 0)
+                fail_msg("%s", vm_error_detail(-EPERM));
+        assert_non_null(strstr(facts, "RTMR0-3 replayed from the CC event log"));
+        /* another nonce: the quote does not bind it, whatever the log */
+        assert_error(platform_evidence_check(policy, &f->trust, f->results, "nonce-other", &f->ak, &f->ek, NULL, 0),
+                     -EPERM, "platform evidence: TDX quote: REPORTDATA");
+        json_object_put(f->results);
+
+        /* no log: the quote alone, unless the policy requires the log */
+        f->results = tdx_evidence(&c, NULL, 0);
+        vm_error_clear();
+        if (platform_evidence_check(policy, &f->trust, f->results, "nonce-tdx", &f->ak, &f->ek, facts,
+                                    sizeof(facts)) < 0)
+                fail_msg("%s", vm_error_detail(-EPERM));
+        assert_non_null(strstr(facts, "no CC event log"));
+        assert_error(platform_evidence_check(required, &f->trust, f->results, "nonce-tdx", &f->ak, &f->ek, NULL, 0),
+                     -EPERM,
+                     "platform evidence: the policy requires the CC event log (require_cc_event_log) and the agent "
+                     "served none");
+        json_object_put(f->results);
+        f->results = NULL;
+        tdx_case_done(f, &c);
+}
+
+/* Each lie of the log, refused by name; a log never stands in for the policy's own RTMRs. */
+static void test_tdx_cc_event_log_hostile(void **state) {
+        struct fixture *f = *state;
+        _cleanup_(platform_policy_freep) struct platform_policy *policy = policy_of(TDX_POLICY "}");
+        struct tdx_case c;
+        json_object *evidence;
+        char *big;
+
+        tdx_case_init(f, &c, "nonce-tdx");
+        /* a digest changed in the log (the last event's, RTMR2) */
+        c.log.data[c.log.size - 19 - 4 - 48] ^= 1;
+        f->results = tdx_evidence(&c, c.log.data, c.log.size);
+        assert_error(platform_evidence_check(policy, &f->trust, f->results, "nonce-tdx", &f->ak, &f->ek, NULL, 0),
+                     -EPERM, "platform evidence: CC event log: RTMR2 replays to");
+        c.log.data[c.log.size - 19 - 4 - 48] ^= 1;
+        json_object_put(f->results);
+
+        /* an event the quote's RTMR3 never saw; one for MRTD, which no event extends */
+        {
+                struct tdx_forge_log copy = { .data = malloc(c.log.size), .size = c.log.size,
+                                              .capacity = c.log.size };
+
+                assert_non_null(copy.data);
+                memcpy(copy.data, c.log.data, c.log.size);
+                assert_int_equal(tdx_forge_log_event(&copy, 4, "a late extend", NULL), 0);
+                f->results = tdx_evidence(&c, copy.data, copy.size);
+                assert_error(platform_evidence_check(policy, &f->trust, f->results, "nonce-tdx", &f->ak, &f->ek, NULL,
+                                                     0),
+                             -EPERM, "platform evidence: CC event log: RTMR3 replays to");
+                json_object_put(f->results);
+                copy.size = c.log.size;
+                assert_int_equal(tdx_forge_log_event(&copy, 0, "MRTD", NULL), 0);
+                f->results = tdx_evidence(&c, copy.data, copy.size);
+                assert_error(platform_evidence_check(policy, &f->trust, f->results, "nonce-tdx", &f->ak, &f->ek, NULL,
+                                                     0),
+                             -EPERM, "platform evidence: CC event log: an event extends measurement register index 0");
+                json_object_put(f->results);
+                tdx_forge_log_done(&copy);
+        }
+
+        /* cut short at every length: refused, named, never accepted */
+        for (size_t cut = 0; cut < c.log.size; cut++) {
+                int ret;
+
+                f->results = tdx_evidence(&c, c.log.data, cut);
+                vm_error_clear();
+                ret = platform_evidence_check(policy, &f->trust, f->results, "nonce-tdx", &f->ak, &f->ek, NULL, 0);
+                if (cut == 0)
+                        assert_int_equal(ret, -EBADMSG); /* an empty member is malformed */
+                else {
+                        assert_int_equal(ret, -EPERM);
+                        assert_detail_contains(ret, "platform evidence: CC event log");
+                }
+                json_object_put(f->results);
+        }
+        /* with the unused rest of the ACPI log area (0xff) still on: the agent's to cut */
+        {
+                _cleanup_(freep) uint8_t *padded = malloc(c.log.size + 64);
+
+                assert_non_null(padded);
+                memcpy(padded, c.log.data, c.log.size);
+                memset(padded + c.log.size, 0xff, 64);
+                f->results = tdx_evidence(&c, padded, c.log.size + 64);
+                assert_error(platform_evidence_check(policy, &f->trust, f->results, "nonce-tdx", &f->ak, &f->ek, NULL,
+                                                     0),
+                             -EPERM, "platform evidence: CC event log: ");
+                json_object_put(f->results);
+        }
+
+        /* the log replays, and the policy's own RTMR1 is another: the policy still decides */
+        {
+                _cleanup_(platform_policy_freep) struct platform_policy *pinned = policy_of(
+                        TDX_POLICY ", \"rtmr1\": \"" TDX_MRTD "\"}");
+
+                f->results = tdx_evidence(&c, c.log.data, c.log.size);
+                assert_error(platform_evidence_check(pinned, &f->trust, f->results, "nonce-tdx", &f->ak, &f->ek, NULL,
+                                                     0),
+                             -EPERM, "platform evidence: TDX quote: RTMR1 is");
+        }
+        /* not base64, too large */
+        assert_true(json_object_object_get_ex(f->results, "platform_evidence", &evidence));
+        json_object_object_add(evidence, "cc_event_log", json_object_new_string("not base64!"));
+        assert_error(platform_evidence_check(policy, &f->trust, f->results, "nonce-tdx", &f->ak, &f->ek, NULL, 0),
+                     -EBADMSG, "platform evidence: cc_event_log is not base64");
+        big = malloc(1500 * 1024);
+        assert_non_null(big);
+        memset(big, 'A', 1500 * 1024 - 1);
+        big[1500 * 1024 - 1] = 0;
+        json_object_object_add(evidence, "cc_event_log", json_object_new_string(big));
+        free(big);
+        assert_error(platform_evidence_check(policy, &f->trust, f->results, "nonce-tdx", &f->ak, &f->ek, NULL, 0),
+                     -EBADMSG, "cc_event_log");
+        tdx_case_done(f, &c);
 }
 
 #define AZURE "tests/fixtures/platforms/azure/"
@@ -603,6 +795,8 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_policy_decides_the_platform, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_svsm_report, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_snp_vcek_cache, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_tdx_cc_event_log, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_tdx_cc_event_log_hostile, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_azure_real_report, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_azure_hostile, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_azure_forged_accepted, setup, teardown),

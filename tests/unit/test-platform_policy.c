@@ -89,6 +89,10 @@ static void test_tdx(void **state) {
         assert_true(policy->tdx.min_tee_tcb_svn_set);
         assert_int_equal(policy->tdx.min_tee_tcb_svn[15], 0x0f);
         assert_false(policy->tdx.mrconfigid_expected);
+        assert_false(policy->tdx_require_cc_event_log); /* a quote without the log is checked alone */
+        platform_policy_free(policy);
+        policy = parse_ok("{\"platform\": \"tdx\", \"mrtd\": [\"" M48 "\"], \"require_cc_event_log\": true}");
+        assert_true(policy->tdx_require_cc_event_log);
         platform_policy_free(policy);
 }
 
@@ -143,6 +147,10 @@ static void test_refused(void **state) {
                   "unknown member \"rtmr4\"" },
                 { "{\"platform\": \"tdx\", \"measurements\": [\"" M48 "\"]}", "unknown member \"measurements\"" },
                 { "{\"platform\": \"tdx\", \"mrtd\": [\"" M48 "\"], \"mrowner\": \"zz\"}", "mrowner is not 96" },
+                { "{\"platform\": \"tdx\", \"mrtd\": [\"" M48 "\"], \"require_cc_event_log\": 1}",
+                  "require_cc_event_log is not true or false" },
+                { "{\"platform\": \"sev-snp\", \"measurements\": [\"" M48 "\"], \"require_cc_event_log\": true}",
+                  "unknown member \"require_cc_event_log\"" },
                 { "{\"platform\": \"sev-snp\", \"measurements\": [\"" M48 "\"]} {}", "unexpected data after" },
                 { "{\"platform\": \"sev-snp\", \"min_tcb\": {\"a\": {\"b\": {\"c\": {}}}}}", "not JSON" },
                 /* a TDREPORT is checked by a MAC only the TD's CPU has: nothing to verify offline */
