@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "agent/ak.h"
+#include "agent/cc_event_log.h"
 #include "agent/ek.h"
 #include "agent/platform_ak.h"
 #include "agent/tpm.h"
@@ -254,6 +255,7 @@ static const struct conf_key agent_keys[] = {
         KEY(platform_report, parse_platform_report),
         KEY(tsm_report_dir, conf_parse_string),
         KEY(tsm_service_provider, parse_service_provider),
+        KEY(cc_event_log_path, conf_parse_string),
 };
 #undef KEY
 
@@ -286,6 +288,7 @@ void agent_config_defaults(struct agent_config *config) {
         strcpy(config->unlock_fallback, "prompt");
         strcpy(config->platform_report, "auto");
         strcpy(config->tsm_report_dir, TSM_REPORT_DIR);
+        strcpy(config->cc_event_log_path, CC_EVENT_LOG_PATH);
         strcpy(config->askpass_dir, "/run/systemd/ask-password");
         strcpy(config->ima_policy, "/etc/vmattest/ima-policy");
         strcpy(config->handover_path, "/run/vmattest/handover");

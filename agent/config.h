@@ -73,6 +73,8 @@ struct agent_config {
         char platform_report[16];
         char tsm_report_dir[256];
         char tsm_service_provider[16];
+        /* a TD's CC event log, served with its TDX quote when it exists (agent/cc_event_log.h) */
+        char cc_event_log_path[256];
 };
 
 void agent_config_defaults(struct agent_config *config);

@@ -5,7 +5,9 @@
 #include <sys/stat.h>
 
 #include "agent/azure_report.h"
+#include "agent/cc_event_log.h"
 #include "agent/tsm_report.h"
+#include "lib/cleanup.h"
 #include "lib/encoding.h"
 #include "lib/error.h"
 #include "lib/log.h"
@@ -58,13 +60,54 @@ static int azure_evidence(struct tpm *tpm, bool required, const uint8_t binding[
         return 0;
 }
 
+/* A TD's CC event log, for the verifier to replay RTMR0-3 from: served when the file is there,
+ * left out (and the verifier decides whether that is enough) when it is not; a log that cannot
+ * be read fails the quote as a failed report does. */
+static int add_cc_event_log(json_object *evidence, const char *path, bool required) {
+        _cleanup_(freep) uint8_t *log = NULL;
+        size_t size = 0;
+        int ret = cc_event_log_read(path, &log, &size);
+
+        if (ret == -ENOENT) {
+                log_debug("%s: no CC event log served with the TDX quote", path);
+                return 0;
+        }
+        if (ret < 0)
+                return vm_error(ret, "platform report%s: %s", required ? " (required)" : "", vm_error_detail(ret));
+        return add_blob(evidence, "cc_event_log", log, size);
+}
+
+int tsm_evidence_json(const struct tsm_report *report, const char *cc_event_log_path, bool required,
+                      json_object **evidence) {
+        json_object *out = json_object_new_object();
+        int ret;
+
+        *evidence = NULL;
+        if (!out)
+                return -ENOMEM;
+        json_object_object_add(out, "provider", json_object_new_string(report->provider));
+        json_object_object_add(out, "generation", json_object_new_int64((int64_t)report->generation));
+        ret = add_blob(out, "outblob", report->outblob, report->outblob_size);
+        if (ret >= 0)
+                ret = add_blob(out, "auxblob", report->auxblob, report->auxblob_size);
+        if (ret >= 0)
+                ret = add_blob(out, "manifest", report->manifest, report->manifest_size);
+        if (ret >= 0 && strcmp(report->provider, "tdx_guest") == 0)
+                ret = add_cc_event_log(out, cc_event_log_path, required);
+        if (ret < 0) {
+                json_object_put(out);
+                return ret;
+        }
+        *evidence = out;
+        return 0;
+}
+
 int tsm_evidence_take(const struct agent_config *config, struct tpm *tpm, const uint8_t *nonce, size_t nonce_size,
                       const TPM2B_NAME *ak_name, const TPM2B_NAME *ek_name, json_object **evidence) {
         bool required = strcmp(config->platform_report, "required") == 0;
         bool svsm = strcmp(config->tsm_service_provider, "svsm") == 0;
         uint8_t report_data[TSM_BINDING_SIZE];
         struct tsm_report report;
-        json_object *out;
         int ret;
 
         *evidence = NULL;
@@ -81,19 +124,7 @@ int tsm_evidence_take(const struct agent_config *config, struct tpm *tpm, const 
         }
         if (ret < 0)
                 return vm_error(ret, "platform report%s: %s", required ? " (required)" : "", vm_error_detail(ret));
-        out = json_object_new_object();
-        json_object_object_add(out, "provider", json_object_new_string(report.provider));
-        json_object_object_add(out, "generation", json_object_new_int64((int64_t)report.generation));
-        ret = add_blob(out, "outblob", report.outblob, report.outblob_size);
-        if (ret >= 0)
-                ret = add_blob(out, "auxblob", report.auxblob, report.auxblob_size);
-        if (ret >= 0)
-                ret = add_blob(out, "manifest", report.manifest, report.manifest_size);
+        ret = tsm_evidence_json(&report, config->cc_event_log_path, required, evidence);
         tsm_report_done(&report);
-        if (ret < 0) {
-                json_object_put(out);
-                return ret;
-        }
-        *evidence = out;
-        return 0;
+        return ret;
 }

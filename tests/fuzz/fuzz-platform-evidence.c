@@ -9,7 +9,9 @@
  * SVSM vTPM manifest (swtpm's EK). Each input is also checked under svsm-sev-snp, and under an
  * azure-sev-snp policy (the outblob an HCL report, with the AK as the registered one), seeded
  * with the real Azure SNP HCL report, without and with a VCEK: that report has no user-data, so
- * no input passes either. */
+ * no input passes either. And under a tdx policy that requires the CC event log, with Intel's real
+ * root: no input holds a quote Intel's chain signed over this binding, so none passes, whatever
+ * its cc_event_log. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -36,7 +38,11 @@ static struct platform_trust trust;
         "{\"platform\": \"azure-sev-snp\", \"allow_debug\": true, \"measurements\": "                          \
         "[\"b07af9620f3b839b47996422ddec6058338951d984e312115131ea82705eaf5b6bdf8a9ece31a5a608eb0cf2e4872b01\"]}"
 
-static struct platform_policy *policy, *svsm_policy, *azure_policy;
+#define TDX_POLICY                                                                                          \
+        "{\"platform\": \"tdx\", \"require_cc_event_log\": true, \"mrtd\": "                                 \
+        "[\"6363b8043668a3ad953278e10389574d326c6749fb78aa810ecd9336923db86f22fc00b8dcd404bc10d5e119d7215cbb\"]}"
+
+static struct platform_policy *policy, *svsm_policy, *azure_policy, *tdx_policy;
 static TPM2B_PUBLIC ak;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -60,7 +66,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
             platform_trust_load("verifier/amd", "tests/fixtures/platforms/tdx/trusted_root.pem", "", &trust) < 0 ||
             platform_policy_parse(POLICY, strlen(POLICY), &policy) < 0 ||
             platform_policy_parse(SVSM_POLICY, strlen(SVSM_POLICY), &svsm_policy) < 0 ||
-            platform_policy_parse(AZURE_POLICY, strlen(AZURE_POLICY), &azure_policy) < 0)
+            platform_policy_parse(AZURE_POLICY, strlen(AZURE_POLICY), &azure_policy) < 0 ||
+            platform_policy_parse(TDX_POLICY, strlen(TDX_POLICY), &tdx_policy) < 0)
                 abort();
         free(bytes);
         trust.snp.at = trust.tdx.at = PINNED_TIME;
@@ -88,6 +95,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (ret != -EPERM && ret != -EBADMSG && ret != -ENOMEM)
                 abort();
         ret = platform_evidence_check(azure_policy, &trust, results, "fuzz-nonce", &ak, &ak, facts, sizeof(facts));
+        if (ret != -EPERM && ret != -EBADMSG && ret != -ENOMEM)
+                abort();
+        ret = platform_evidence_check(tdx_policy, &trust, results, "fuzz-nonce", &ak, &ak, facts, sizeof(facts));
         if (ret != -EPERM && ret != -EBADMSG && ret != -ENOMEM)
                 abort();
         json_object_put(results);
