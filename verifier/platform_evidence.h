@@ -35,7 +35,9 @@ void platform_trust_done(struct platform_trust *trust);
  * user-data the binding of this nonce and the registered keys, and its SNP report must pass the
  * sev-snp checks with REPORT_DATA = SHA-256(runtime data) || 32 zeros; the VCEK comes from the
  * auxblob (PEM: the VCEK, then any intermediates, as Azure's IMDS serves them) or the
- * vcek_cache_dir. */
+ * vcek_cache_dir. For tdx, a `cc_event_log` member (the TD's CC event log, at most 1 MiB) must
+ * replay to the verified quote's RTMR0-3 (verifier/tdx_verify.h, tdx_rtmr_replay); without one
+ * the quote is judged alone, unless the policy has require_cc_event_log. */
 /* 0 when results' `platform_evidence` passes `policy`; -EPERM (a check failed, or the member is
  * missing) or -EBADMSG (it is malformed) with a detail that starts "platform evidence" and
  * names the check. `facts` (may be NULL) gets one line of what was found, for logs. */
