@@ -187,7 +187,8 @@ $(O)/tests/tools/host-binding-check: $(O)/tests/tools/host-binding-check.o $(O)/
 
 # the test double of configfs-tsm is a FUSE filesystem (libfuse3)
 $(O)/tests/tools/tsm-double.o: ALL_CFLAGS += $(shell pkg-config --cflags fuse3)
-$(O)/tests/tools/tsm-double: $(O)/tests/tools/tsm-double.o $(O)/tests/tools/forge/snp_forge.o
+$(O)/tests/tools/tsm-double: $(O)/tests/tools/tsm-double.o $(O)/tests/tools/forge/snp_forge.o \
+                              $(O)/tests/tools/forge/tdx_forge.o
 	@echo '  LD      $@'
 	@$(CC) $(ALL_LDFLAGS) -o $@ $^ $(shell pkg-config --libs openssl fuse3)
 

@@ -1,7 +1,8 @@
-/* tsm-double: a TEST DOUBLE of Linux's configfs-tsm report directory for the SEV-SNP provider,
- * as a FUSE filesystem, so that the agent's hardware report path runs in tests without a
- * confidential VM. It is not AMD hardware and proves nothing: its keys are the published test
- * keys of tests/fixtures/platforms/snp/fake-keys.
+/* tsm-double: a TEST DOUBLE of Linux's configfs-tsm report directory for the SEV-SNP provider
+ * (or, with --tdx, the TDX one), as a FUSE filesystem, so that the agent's hardware report path
+ * runs in tests without a confidential VM. It is not AMD or Intel hardware and proves nothing:
+ * its keys are the published test keys of tests/fixtures/platforms/snp/fake-keys (with --tdx,
+ * keys made at start).
  *
  * Like the kernel's ABI (Documentation/ABI/testing/configfs-tsm): mkdir makes an entry with
  * inblob, outblob, auxblob, provider, generation and the SVSM files (service_provider,
@@ -22,7 +23,12 @@
  *                       ucode 219), as current, reported, committed and launch TCB
  *   --chip-id HEX       64 bytes (default 64 x 0xc1), also the VCEK's hwID
  *   --manifest FILE     the SVSM's service manifest (service_provider = svsm works only with it)
- *   --provider NAME     what `provider` says (default sev_guest)
+ *   --provider NAME     what `provider` says (default sev_guest; tdx_guest with --tdx)
+ *   --tdx               the TDX provider instead: outblob is a version 4 TDX quote of a TD
+ *                       body whose REPORTDATA is inblob, made with tests/tools/forge/tdx_forge
+ *                       under a root made at start (--ark-out writes that root then); no auxblob
+ *   --mrtd HEX          with --tdx: the TD's MRTD, 48 bytes (default 48 x 0x11)
+ *   --rtmr N:HEX        with --tdx: RTMR N (0-3), 48 bytes (default zeros)
  *   Misbehaviour, for hostile tests:
  *   --race              a write to inblob moves generation by 2, as if another writer raced
  *   --short             outblob is cut to 1000 bytes */
@@ -47,11 +53,13 @@
 #include <time.h>
 
 #include "tests/tools/forge/snp_forge.h"
+#include "tests/tools/forge/tdx_forge.h"
 
 #define REPORT_SIZE SNP_FORGE_REPORT_SIZE
 #define SHORT_SIZE 1000
 #define ENTRIES_MAX 64
 #define MANIFEST_MAX (64u << 10)
+#define QUOTE_MAX 8192 /* a forged TDX quote: 1 KiB and its PEM chain */
 
 static struct {
         const char *keys;
@@ -67,6 +75,9 @@ static struct {
         struct snp_forge forge;
         uint8_t *auxblob;
         size_t auxblob_size;
+        bool tdx;
+        struct tdx_forge tdx_forge;
+        struct tdx_quote_body tdx_body;
 } double_config = {
         .keys = "tests/fixtures/platforms/snp/fake-keys",
         .provider = "sev_guest",
@@ -81,6 +92,8 @@ struct entry {
         bool svsm;
         bool have_report;
         uint8_t report[REPORT_SIZE];
+        uint8_t quote[QUOTE_MAX]; /* --tdx */
+        size_t quote_size;
 };
 
 static struct entry entries[ENTRIES_MAX];
@@ -119,6 +132,17 @@ static int hex_arg(const char *text, uint8_t *out, size_t size) {
 /* The fake ARK, ASK and VCEK (tests/tools/forge/snp_forge.h) and the certificate table that
  * carries them. */
 static void make_certificates(void) {
+        if (double_config.tdx) {
+                if (tdx_forge_init(&double_config.tdx_forge, time(NULL)) < 0)
+                        die("cannot make the test TDX chain");
+                if (double_config.ark_out) {
+                        FILE *f = fopen(double_config.ark_out, "w");
+
+                        if (!f || !PEM_write_X509(f, double_config.tdx_forge.root) || fclose(f) != 0)
+                                die("cannot write --ark-out");
+                }
+                return;
+        }
         if (snp_forge_init(&double_config.forge, double_config.keys, double_config.chip_id, double_config.tcb) < 0 ||
             snp_forge_cert_table(&double_config.forge, &double_config.auxblob, &double_config.auxblob_size) < 0)
                 die("cannot make the fake AMD chain");
@@ -135,6 +159,25 @@ static void make_certificates(void) {
 static int make_report(struct entry *e, const uint8_t report_data[64]) {
         struct snp_forge_fields fields = { .policy = double_config.policy };
         int ret;
+
+        if (double_config.tdx) {
+                struct tdx_quote_body body = double_config.tdx_body;
+                uint8_t *quote = NULL;
+                size_t size = 0;
+
+                memcpy(body.report_data, report_data, sizeof(body.report_data));
+                if (tdx_forge_quote(&double_config.tdx_forge, &body, &quote, &size) < 0)
+                        return -EIO;
+                if (size > QUOTE_MAX) {
+                        free(quote);
+                        return -EIO;
+                }
+                memcpy(e->quote, quote, size);
+                e->quote_size = size;
+                free(quote);
+                e->have_report = true;
+                return 0;
+        }
 
         memcpy(fields.measurement, double_config.measurement, sizeof(fields.measurement));
         for (int i = 0; i < 32; i++) /* REPORT_ID: anything stable per entry */
@@ -280,8 +323,12 @@ static int double_read(const char *path, char *buf, size_t size, off_t offset, s
         case OUTBLOB:
                 if (!e->have_report)
                         return -EINVAL; /* nothing asked yet */
+                if (double_config.tdx)
+                        return serve(buf, size, offset, e->quote, e->quote_size);
                 return serve(buf, size, offset, e->report, double_config.cut_short ? SHORT_SIZE : REPORT_SIZE);
         case AUXBLOB:
+                if (double_config.tdx)
+                        return serve(buf, size, offset, "", 0); /* the TDX provider attaches nothing */
                 return serve(buf, size, offset, double_config.auxblob, double_config.auxblob_size);
         case MANIFEST:
                 if (!e->svsm)
@@ -393,6 +440,9 @@ int main(int argc, char **argv) {
                 { "provider", required_argument, NULL, 'P' },
                 { "race", no_argument, NULL, 'r' },
                 { "short", no_argument, NULL, 's' },
+                { "tdx", no_argument, NULL, 'T' },
+                { "mrtd", required_argument, NULL, 'D' },
+                { "rtmr", required_argument, NULL, 'R' },
                 {},
         };
         char *fuse_argv[] = { argv[0], "-f", "-s", "-o", "default_permissions", NULL, NULL };
@@ -400,6 +450,9 @@ int main(int argc, char **argv) {
 
         memset(double_config.measurement, 0x5a, sizeof(double_config.measurement));
         memset(double_config.chip_id, 0xc1, sizeof(double_config.chip_id));
+        double_config.tdx_body.tee_tcb_svn[0] = 3;
+        memset(double_config.tdx_body.mrtd, 0x11, TDX_MR_SIZE);
+        double_config.tdx_body.td_attributes[3] = 0x10; /* SEPT_VE_DISABLE */
         while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
                 switch (opt) {
                 case 'k':
@@ -433,6 +486,20 @@ int main(int argc, char **argv) {
                         break;
                 case 's':
                         double_config.cut_short = true;
+                        break;
+                case 'T':
+                        double_config.tdx = true;
+                        if (strcmp(double_config.provider, "sev_guest") == 0)
+                                double_config.provider = "tdx_guest";
+                        break;
+                case 'D':
+                        if (hex_arg(optarg, double_config.tdx_body.mrtd, TDX_MR_SIZE) < 0)
+                                die("--mrtd: 96 hex digits");
+                        break;
+                case 'R':
+                        if (optarg[0] < '0' || optarg[0] > '3' || optarg[1] != ':' ||
+                            hex_arg(optarg + 2, double_config.tdx_body.rtmr[optarg[0] - '0'], TDX_MR_SIZE) < 0)
+                                die("--rtmr: N:HEX, N 0-3, 96 hex digits");
                         break;
                 default:
                         die("usage: tsm-double [OPTIONS] MOUNTPOINT (see the source's header)");
