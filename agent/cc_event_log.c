@@ -88,7 +88,11 @@ int cc_event_log_read(const char *path, uint8_t **log, size_t *size) {
                 return vm_error(-EFBIG, "CC event log %s: the log runs past %u bytes", path, CC_EVENT_LOG_MAX);
         if (ret < 0)
                 return vm_error(ret, "%s (%s)", vm_error_detail(ret), path);
-        *log = TAKE_PTR(area);
+        /* what is served, not the area read */
+        *log = realloc(area, used ? used : 1);
+        if (!*log)
+                return -ENOMEM;
+        area = NULL;
         *size = used;
         return 0;
 }

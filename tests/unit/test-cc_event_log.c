@@ -101,6 +101,8 @@ static void test_read(void **state) {
         assert_int_equal(cc_event_log_read(f->path, &log, &size), 0);
         assert_int_equal(size, f->log.size);
         assert_memory_equal(log, f->log.data, size);
+        free(log);
+        log = NULL;
         /* a directory is not a log */
         assert_error(cc_event_log_read(f->dir, &log, &size), -EISDIR, "CC event log /tmp/vmattest-test.ccel");
 }
