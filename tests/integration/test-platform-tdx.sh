@@ -85,9 +85,9 @@ printf '[agent]\nstate_dir = %s/cli-state\ntsm_report_dir = %s/tsm-tdx\ncc_event
         "$TEST_TMP" "$TEST_TMP" "$TEST_TMP/ccel.bin" >cli.conf
 "$VMATTEST" --config cli.conf identity >/dev/null 2>&1
 "$VMATTEST" --config cli.conf quote --json --nonce n1 --pcrs 0 >cli-quote.json 2>cli-quote.err
+served_log() { jq -r .platform_evidence.cc_event_log cli-quote.json | base64 -d | cmp - ccel.bin.log && echo same; }
 expect_equal "the agent serves the tdx_guest quote with the CC event log, the 0xff rest cut off" \
-        "$(jq -r '.platform_evidence | "\(.provider) \(.auxblob)"' cli-quote.json) $(jq -r .platform_evidence.cc_event_log cli-quote.json | base64 -d | cmp - ccel.bin.log && echo same)" \
-        "tdx_guest null same"
+        "$(jq -r '.platform_evidence | "\(.provider) \(.auxblob)"' cli-quote.json) $(served_log)" "tdx_guest null same"
 cp ccel.bin stray.bin && printf '\001' | dd of=stray.bin bs=1 seek=60000 conv=notrunc 2>/dev/null
 sed "s|^cc_event_log_path = .*|cc_event_log_path = $TEST_TMP/stray.bin|" cli.conf >stray.conf
 expect_failure "a CC event log area with a stray byte after the log: no quote, the file named" any \
@@ -119,7 +119,10 @@ nolog=$AGENT_ID
 vv add --agent "$nolog" --policy any-pcrs.json --platform-policy tdx-policy.json >/dev/null
 if wait_for failed 20 failed_with "$nolog" "requires the CC event log"; then
         ok "an agent that serves no log: failed under require_cc_event_log, named"
-else not_ok "an agent that serves no log: failed under require_cc_event_log, named"; vv status --agent "$nolog" | diag; fi
+else
+        not_ok "an agent that serves no log: failed under require_cc_event_log, named"
+        vv status --agent "$nolog" | diag
+fi
 
 if ! grep -q "$(cat disk.key)" verifier.log ./*.log 2>/dev/null; then ok "the disk key is in no log"
 else not_ok "the disk key is in no log"; fi

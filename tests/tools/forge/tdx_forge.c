@@ -73,7 +73,8 @@ static X509 *make_cert(EVP_PKEY *key, const char *cn, X509 *issuer, EVP_PKEY *is
 
         ok = ok && X509_set_version(cert, X509_VERSION_3) == 1 &&
              ASN1_INTEGER_set(X509_get_serialNumber(cert), serial) == 1 &&
-             ASN1_TIME_set(X509_getm_notBefore(cert), at - 86400) && ASN1_TIME_set(X509_getm_notAfter(cert), at + 86400);
+             ASN1_TIME_set(X509_getm_notBefore(cert), at - 86400) &&
+             ASN1_TIME_set(X509_getm_notAfter(cert), at + 86400);
         ok = ok &&
              X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, (const unsigned char *)"Intel Corporation", -1, -1,
                                         0) == 1 &&
@@ -104,7 +105,8 @@ int tdx_forge_init(struct tdx_forge *forge, time_t at) {
         if (forge->root_key && forge->pck_key && forge->attestation_key)
                 forge->root = make_cert(forge->root_key, "Test Intel SGX Root CA", NULL, forge->root_key, 1, at);
         if (forge->root)
-                forge->pck = make_cert(forge->pck_key, "Intel SGX PCK Certificate", forge->root, forge->root_key, 2, at);
+                forge->pck =
+                        make_cert(forge->pck_key, "Intel SGX PCK Certificate", forge->root, forge->root_key, 2, at);
         if (forge->pck && (forge->roots = sk_X509_new_null()) && X509_up_ref(forge->root) &&
             sk_X509_push(forge->roots, forge->root) > 0)
                 return 0;
