@@ -201,8 +201,9 @@ static void test_svsm_report(void **state) {
 }
 
 /* A host that attaches no certificate table: the real Milan report's VCEK from the tenant's
- * vcek_cache_dir (named by the report's chip id) verifies it as far as the REPORT_DATA check; a
- * cache without this chip, and another chip's VCEK under this chip's name, are refused, named. */
+ * vcek_cache_dir (named by the report's chip id) verifies it as far as the REPORT_DATA check, as
+ * does a table without a VCEK; a cache without this chip, another chip's VCEK under this chip's
+ * name and a report signed with a VLEK (not per chip) are refused, named. */
 static void test_snp_vcek_cache(void **state) {
         struct fixture *f = *state;
         _cleanup_(platform_policy_freep) struct platform_policy *policy = policy_of(SNP_POLICY);
@@ -280,6 +281,22 @@ static void test_snp_vcek_cache(void **state) {
                 unlink(path);
                 assert_error(platform_evidence_check(policy, &f->trust, f->results, "n", &f->ak, &f->ek, NULL, 0),
                              -EPERM, "platform evidence: vcek_cache_dir has no VCEK for this chip");
+        }
+        /* a report whose SIGNER_INFO says VLEK (bits 4:2 = 1): the cache is not asked for it,
+         * whatever it holds (the lookup comes before the signature, which this relabelling broke) */
+        {
+                char vlek_path[256];
+
+                file = fopen(path, "we");
+                assert_true(file && fwrite(vcek, 1, vcek_size, file) == vcek_size && fclose(file) == 0);
+                report_bytes[0x48] |= 0x04;
+                snprintf(vlek_path, sizeof(vlek_path), "%s/vlek-report", dir);
+                file = fopen(vlek_path, "we");
+                assert_true(file && fwrite(report_bytes, 1, report_size, file) == report_size && fclose(file) == 0);
+                json_object_put(f->results);
+                f->results = evidence_of(vlek_path, false);
+                assert_error(platform_evidence_check(policy, &f->trust, f->results, "n", &f->ak, &f->ek, NULL, 0),
+                             -EPERM, "and the report is signed with a VLEK, which vcek_cache_dir cannot hold");
         }
         f->trust.vcek_cache_dir = NULL;
         free(report);
