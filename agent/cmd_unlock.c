@@ -155,6 +155,11 @@ static int hand_identity_over(struct unlock *u) {
         struct handover h = {
                 .ak_handle = u->config->ak_handle,
                 .payload_key = s->payload.key,
+                /* in the TPM: the blobs to load it again, never the key itself */
+                .payload_in_tpm = payload_key_in_tpm(&s->payload),
+                .payload_parent = s->payload.in_tpm.parent_template,
+                .payload_public = s->payload.in_tpm.public,
+                .payload_private = s->payload.in_tpm.private,
                 .mtls_key = s->id.mtls.key,
                 .mtls_cert = s->id.mtls.cert,
         };

@@ -126,7 +126,8 @@ static void every_truncation_refused(void **state) {
 static void hostile_headers(void **state) {
         struct handover got;
         static const char *const bad[][2] = {
-                { "vmattest-handover 2\n", "expected the line \"vmattest-handover 1\"" },
+                { "vmattest-handover 3\n", "not a vmattest hand-over version 1 or 2" },
+                { "vmattest-handover 2\nagent_id x\nak_handle 0x81010002\n", "no complete line \"payload_key_parent\"" },
                 { "vmattest-handover 1 x\n", "not a vmattest hand-over version 1" },
                 { "vmattest-handover 1\nagent_id a/b\n", "is not an agent id" },
                 { "vmattest-handover 1\nagentid x\n", "expected the line \"agent_id\"" },
