@@ -5,6 +5,7 @@
 
 #include "lib/error.h"
 #include "lib/tpm2b.h"
+#include "lib/tpmkey.h"
 
 #define PARENT_ATTRIBUTES                                                                                  \
         (TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT | TPMA_OBJECT_SENSITIVEDATAORIGIN |                \
@@ -13,9 +14,6 @@
 #define KEY_ATTRIBUTES                                                                                     \
         (TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT | TPMA_OBJECT_SENSITIVEDATAORIGIN |                \
          TPMA_OBJECT_USERWITHAUTH | TPMA_OBJECT_NODA | TPMA_OBJECT_DECRYPT)
-#define KEY_REQUIRED                                                                                       \
-        (TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT | TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_DECRYPT)
-
 /* An ECC P-256 storage key: the TPM makes it in milliseconds, where an RSA primary costs seconds. */
 static void parent_template(TPM2B_PUBLIC *pub) {
         memset(pub, 0, sizeof(*pub));
@@ -49,16 +47,7 @@ static void key_template(TPM2B_PUBLIC *pub) {
 }
 
 int tpm_payload_key_check_public(const TPMT_PUBLIC *public) {
-        TPMA_OBJECT attributes = public->objectAttributes;
-
-        if (public->type != TPM2_ALG_RSA || public->parameters.rsaDetail.keyBits != 2048)
-                return vm_error(-EINVAL, "not an RSA-2048 key (type 0x%04x)", public->type);
-        if ((attributes & KEY_REQUIRED) != KEY_REQUIRED)
-                return vm_error(-EINVAL, "not a TPM-resident decryption key (fixedTPM, fixedParent, sensitiveDataOrigin, "
-                                "decrypt: attributes 0x%08x)", attributes);
-        if (attributes & (TPMA_OBJECT_SIGN_ENCRYPT | TPMA_OBJECT_RESTRICTED))
-                return vm_error(-EINVAL, "a payload key must not sign nor be restricted (attributes 0x%08x)", attributes);
-        return 0;
+        return tpmkey_check_payload_key(public);
 }
 
 static int create_parent(struct tpm *tpm, const TPM2B_PUBLIC *template, ESYS_TR *parent) {
