@@ -167,12 +167,18 @@ int tpm_payload_key_decrypt(struct tpm *tpm, const struct tpm_payload_key *key, 
         rc = TPM_RETRYING(Esys_RSA_Decrypt(tpm->esys, key->handle, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
                                            &cipher, &scheme, &label, &message));
         if (rc != TSS2_RC_SUCCESS) {
-                /* a wrong key or a forged half is the peer's, not the TPM's failure */
+                /* a half wrapped to another key, or forged, is the peer's failure, not the TPM's: a
+                 * TPM says TPM_RC_VALUE, libtpms (swtpm) TPM_RC_FAILURE; a warning (the key gone
+                 * after a reset, a busy TPM) or a transport error stays the TPM's */
                 TSS2_RC base = tpm_rc_base(rc);
                 TSS2_RC code = base & (TPM2_RC_FMT1 | 0x3f); /* without the parameter's number */
+                TSS2_RC layer = rc & TSS2_RC_LAYER_MASK;
+                bool from_tpm = layer == TSS2_TPM_RC_LAYER || layer == TSS2_RESMGR_TPM_RC_LAYER;
 
-                if ((base & TPM2_RC_FMT1) && (code == TPM2_RC_VALUE || code == TPM2_RC_SIZE))
-                        return vm_error(-EBADMSG, "encrypted_key does not decrypt under the payload key (TPM: 0x%x)", rc);
+                if (from_tpm && ((base & TPM2_RC_FMT1) ? code == TPM2_RC_VALUE || code == TPM2_RC_SIZE
+                                                       : base == TPM2_RC_FAILURE))
+                        return vm_error(-EBADMSG, "encrypted_key does not decrypt under the payload key (TPM2_RSA_Decrypt: "
+                                        "0x%x)", base);
                 return tpm_failed(rc, "TPM2_RSA_Decrypt (payload key)");
         }
         *plain = message->size ? secret_new_copy(message->buffer, message->size) : NULL;
