@@ -144,7 +144,6 @@ int payload_key_renew_if_gone(struct payload_key *pk, const struct ak *ak) {
         if (!payload_key_in_tpm(pk) || tpm_payload_key_present(tpm, &pk->in_tpm))
                 return 0;
         log_warning("the TPM no longer holds the payload key (it was reset: a new boot): making a new one");
-        tpm_payload_key_forget(tpm, &pk->in_tpm);
         payload_key_free(pk);
         ret = payload_key_make_in_tpm(pk, tpm);
         if (ret >= 0)
@@ -182,7 +181,7 @@ int payload_key_decrypt(const struct payload_key *pk, const uint8_t *wrapped, si
 }
 
 void payload_key_free(struct payload_key *pk) {
-        tpm_payload_key_unload(pk->tpm, &pk->in_tpm);
+        tpm_payload_key_forget(&pk->in_tpm);
         EVP_PKEY_free(pk->key);
         free(pk->public_pem);
         memset(pk, 0, sizeof(*pk));

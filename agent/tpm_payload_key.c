@@ -67,17 +67,40 @@ static void flush(struct tpm *tpm, ESYS_TR *handle) {
         *handle = ESYS_TR_NONE;
 }
 
+/* The loaded key's context saved, and the key flushed: between uses it takes no object slot of
+ * the TPM, so that an agent killed between them leaves nothing behind where no resource manager
+ * flushes after it (a swtpm over TCP, /dev/tpm0). */
+static int save_and_flush(struct tpm *tpm, ESYS_TR *handle, struct tpm_payload_key *key) {
+        TPMS_CONTEXT *context = NULL;
+        int ret = TPM_RUN("TPM2_ContextSave (payload key)", Esys_ContextSave(tpm->esys, *handle, &context));
+
+        if (ret >= 0) {
+                key->context = *context;
+                key->saved = true;
+        }
+        Esys_Free(context);
+        flush(tpm, handle);
+        return ret;
+}
+
+/* The key into the TPM for one command; flush() after it. */
+static int load_saved(struct tpm *tpm, const struct tpm_payload_key *key, ESYS_TR *handle) {
+        *handle = ESYS_TR_NONE;
+        if (!key->saved)
+                return vm_error(-ENOENT, "no payload key in the TPM");
+        return TPM_RUN("TPM2_ContextLoad (payload key)", Esys_ContextLoad(tpm->esys, &key->context, handle));
+}
+
 int tpm_payload_key_create(struct tpm *tpm, struct tpm_payload_key *key) {
         TPM2B_SENSITIVE_CREATE sensitive = { 0 };
         TPM2B_DATA outside = { 0 };
         TPML_PCR_SELECTION pcrs = { 0 };
         TPM2B_PUBLIC in_public, *out_public = NULL;
         TPM2B_PRIVATE *out_private = NULL;
-        ESYS_TR parent;
+        ESYS_TR parent, handle = ESYS_TR_NONE;
         int ret;
 
         memset(key, 0, sizeof(*key));
-        key->handle = ESYS_TR_NONE;
         parent_template(&key->parent_template);
         key_template(&in_public);
         ret = create_parent(tpm, &key->parent_template, &parent);
@@ -89,23 +112,22 @@ int tpm_payload_key_create(struct tpm *tpm, struct tpm_payload_key *key) {
                 key->public = *out_public;
                 key->private = *out_private;
                 ret = TPM_RUN("TPM2_Load (payload key)", Esys_Load(tpm->esys, parent, ESYS_TR_PASSWORD, ESYS_TR_NONE,
-                                                                  ESYS_TR_NONE, out_private, out_public, &key->handle));
+                                                                  ESYS_TR_NONE, out_private, out_public, &handle));
         }
         Esys_Free(out_private);
         Esys_Free(out_public);
         flush(tpm, &parent);
-        if (ret < 0)
-                tpm_payload_key_unload(tpm, key);
+        if (ret >= 0)
+                ret = save_and_flush(tpm, &handle, key);
         return ret;
 }
 
 int tpm_payload_key_load(struct tpm *tpm, const TPM2B_PUBLIC *parent_template, const TPM2B_PUBLIC *public,
                          const TPM2B_PRIVATE *private, struct tpm_payload_key *key) {
-        ESYS_TR parent;
+        ESYS_TR parent, handle = ESYS_TR_NONE;
         int ret;
 
         memset(key, 0, sizeof(*key));
-        key->handle = ESYS_TR_NONE;
         ret = tpm_payload_key_check_public(&public->publicArea);
         if (ret < 0)
                 return vm_error(ret, "the handed-over payload key: %s", vm_error_detail(ret));
@@ -115,42 +137,40 @@ int tpm_payload_key_load(struct tpm *tpm, const TPM2B_PUBLIC *parent_template, c
         ret = create_parent(tpm, parent_template, &parent);
         if (ret >= 0) {
                 ret = TPM_RUN("TPM2_Load (payload key)", Esys_Load(tpm->esys, parent, ESYS_TR_PASSWORD, ESYS_TR_NONE,
-                                                                  ESYS_TR_NONE, private, public, &key->handle));
+                                                                  ESYS_TR_NONE, private, public, &handle));
                 if (ret < 0)
                         ret = vm_error(ret, "%s: the handed-over payload key does not load (was the TPM reset since "
                                        "unlock made it?)", vm_error_detail(ret));
         }
         flush(tpm, &parent);
-        if (ret < 0)
-                tpm_payload_key_unload(tpm, key);
+        if (ret >= 0)
+                ret = save_and_flush(tpm, &handle, key);
         return ret;
 }
 
 bool tpm_payload_key_present(struct tpm *tpm, const struct tpm_payload_key *key) {
         TPM2B_PUBLIC *public = NULL;
         TPM2B_NAME *name = NULL, want;
+        ESYS_TR handle;
         bool present;
 
-        if (key->handle == ESYS_TR_NONE || tpm2b_public_name(&key->public, &want) < 0)
+        /* a saved context of the null hierarchy does not load after a TPM reset */
+        if (tpm2b_public_name(&key->public, &want) < 0 || load_saved(tpm, key, &handle) < 0) {
+                vm_error_clear();
                 return false;
-        present = TPM_RETRYING(Esys_ReadPublic(tpm->esys, key->handle, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
-                                               &public, &name, NULL)) == TSS2_RC_SUCCESS &&
+        }
+        present = TPM_RETRYING(Esys_ReadPublic(tpm->esys, handle, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &public,
+                                               &name, NULL)) == TSS2_RC_SUCCESS &&
                   name->size == want.size && memcmp(name->name, want.name, want.size) == 0;
         Esys_Free(public);
         Esys_Free(name);
+        flush(tpm, &handle);
         return present;
 }
 
-void tpm_payload_key_forget(struct tpm *tpm, struct tpm_payload_key *key) {
-        if (key->handle != ESYS_TR_NONE)
-                Esys_TR_Close(tpm->esys, &key->handle);
-        key->handle = ESYS_TR_NONE;
-}
-
-void tpm_payload_key_unload(struct tpm *tpm, struct tpm_payload_key *key) {
-        if (tpm)
-                flush(tpm, &key->handle);
-        key->handle = ESYS_TR_NONE;
+void tpm_payload_key_forget(struct tpm_payload_key *key) {
+        OPENSSL_cleanse(&key->context, sizeof(key->context));
+        key->saved = false;
 }
 
 int tpm_payload_key_decrypt(struct tpm *tpm, const struct tpm_payload_key *key, const uint8_t *wrapped, size_t size,
@@ -159,13 +179,19 @@ int tpm_payload_key_decrypt(struct tpm *tpm, const struct tpm_payload_key *key, 
         TPMT_RSA_DECRYPT scheme = { .scheme = TPM2_ALG_OAEP, .details.oaep.hashAlg = TPM2_ALG_SHA1 };
         TPM2B_DATA label = { 0 };
         TPM2B_PUBLIC_KEY_RSA *message = NULL;
+        ESYS_TR handle;
         TSS2_RC rc;
+        int ret;
 
         if (size == 0 || size > sizeof(cipher.buffer))
                 return vm_error(-EBADMSG, "encrypted_key of %zu bytes: RSA-2048 wraps into %d", size, 256);
         memcpy(cipher.buffer, wrapped, size);
-        rc = TPM_RETRYING(Esys_RSA_Decrypt(tpm->esys, key->handle, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
-                                           &cipher, &scheme, &label, &message));
+        ret = load_saved(tpm, key, &handle);
+        if (ret < 0)
+                return ret;
+        rc = TPM_RETRYING(Esys_RSA_Decrypt(tpm->esys, handle, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &cipher,
+                                           &scheme, &label, &message));
+        flush(tpm, &handle);
         if (rc != TSS2_RC_SUCCESS) {
                 /* a half wrapped to another key, or forged, is the peer's failure, not the TPM's: a
                  * TPM says TPM_RC_VALUE, libtpms (swtpm) TPM_RC_FAILURE; a warning (the key gone
@@ -198,14 +224,19 @@ int tpm_payload_key_certify(struct tpm *tpm, const struct tpm_payload_key *key, 
         TPMT_SIG_SCHEME scheme = { .scheme = TPM2_ALG_NULL }; /* the AK's own scheme */
         TPM2B_ATTEST *certified = NULL;
         TPMT_SIGNATURE *sig = NULL;
+        ESYS_TR handle;
         int ret;
 
         if (qualifying_size > sizeof(extra.buffer))
                 return vm_error(-EINVAL, "qualifying data of %zu bytes", qualifying_size);
         memcpy(extra.buffer, qualifying, qualifying_size);
+        ret = load_saved(tpm, key, &handle);
+        if (ret < 0)
+                return ret;
         ret = TPM_RUN("TPM2_Certify (payload key by the AK)",
-                      Esys_Certify(tpm->esys, key->handle, ak->handle, ESYS_TR_PASSWORD, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+                      Esys_Certify(tpm->esys, handle, ak->handle, ESYS_TR_PASSWORD, ESYS_TR_PASSWORD, ESYS_TR_NONE,
                                    &extra, &scheme, &certified, &sig));
+        flush(tpm, &handle);
         if (ret >= 0 && certified->size > TPM_PAYLOAD_KEY_BLOB_MAX)
                 ret = vm_error(-EIO, "TPM2_Certify: %u bytes of attestation", certified->size);
         if (ret >= 0) {

@@ -23,26 +23,27 @@
 #define TPM_PAYLOAD_KEY_BLOB_MAX 1024
 
 struct tpm_payload_key {
-        ESYS_TR handle; /* the loaded key; ESYS_TR_NONE when none */
+        /* the key's saved context: loaded for each command and flushed after it, so that it
+         * takes no object slot of the TPM between uses */
+        TPMS_CONTEXT context;
+        bool saved;
         TPM2B_PUBLIC parent_template; /* the null-hierarchy primary it was made under */
         TPM2B_PUBLIC public;
         TPM2B_PRIVATE private; /* encrypted by the TPM under the parent: useless outside this boot's TPM */
 };
 
-/* Makes the parent and the key, and loads the key (the parent is flushed once the key is in). */
+/* Makes the parent and the key, loads the key and saves its context (the parent and the key
+ * are flushed). */
 int tpm_payload_key_create(struct tpm *tpm, struct tpm_payload_key *key);
 /* Makes `parent_template`'s primary again and loads the key from its public and private: an
  * error naming the step when the TPM was reset since (the blob does not load under the new
  * seed) or the blob is not one of its keys. */
 int tpm_payload_key_load(struct tpm *tpm, const TPM2B_PUBLIC *parent_template, const TPM2B_PUBLIC *public,
                          const TPM2B_PRIVATE *private, struct tpm_payload_key *key);
-/* True when the TPM still holds the key at its handle (a TPM reset flushes it, and without a
- * resource manager another object may sit at the handle since). */
+/* True when the key's saved context still loads as the key (it does not after a TPM reset). */
 bool tpm_payload_key_present(struct tpm *tpm, const struct tpm_payload_key *key);
-/* Drops a key the TPM no longer holds, without flushing whatever is at its handle now. */
-void tpm_payload_key_forget(struct tpm *tpm, struct tpm_payload_key *key);
-/* Flushes the key from the TPM. */
-void tpm_payload_key_unload(struct tpm *tpm, struct tpm_payload_key *key);
+/* Drops the saved context. */
+void tpm_payload_key_forget(struct tpm_payload_key *key);
 /* 0 when `public` is a payload key this agent makes (the attributes above, RSA-2048, scheme NULL). */
 int tpm_payload_key_check_public(const TPMT_PUBLIC *public);
 
