@@ -17,6 +17,7 @@
 #include "lib/error.h"
 #include "lib/secret.h"
 #include "lib/tpm2b.h"
+#include "lib/tpmkey.h"
 
 #define HANDOVER_MAGIC "vmattest-handover"
 #define HANDOVER_LINE_MAX 128
@@ -180,6 +181,8 @@ static int parse_tpm_key(BIO *in, struct handover *h) {
                 ret = blob_line(in, "payload_key_public", bytes, &size);
         if (ret >= 0 && tpm2b_public_unmarshal(bytes, size, &h->payload_public) < 0)
                 ret = vm_error(-EBADMSG, "payload_key_public is not a TPM2B_PUBLIC");
+        if (ret >= 0 && (ret = tpmkey_check_payload_key(&h->payload_public.publicArea)) < 0)
+                ret = vm_error(-EBADMSG, "payload_key_public is not a TPM payload key: %s", vm_error_detail(ret));
         if (ret >= 0)
                 ret = blob_line(in, "payload_key_private", bytes, &size);
         if (ret >= 0 && tpm2b_private_unmarshal(bytes, size, &h->payload_private) < 0)
