@@ -38,9 +38,6 @@ int agent_server_start(struct agent_server *s, const struct agent_config *config
                 ret = payload_key_start(&job);
         if (ret >= 0)
                 ret = agent_identity_open(config, setup->tcti, setup->mtls, setup->handover, &s->id);
-        /* one ESAPI context, one thread: the TPM makes its key before the registrar is asked */
-        if (ret >= 0 && setup->mtls != MTLS_HANDOVER && in_tpm)
-                ret = payload_key_make_in_tpm(&s->payload, s->id.tpm);
         if (ret >= 0 && setup->do_register) {
                 ret = registrar_client_init(&registrar, config);
                 registrar.deadline = setup->register_deadline;
@@ -49,6 +46,10 @@ int agent_server_start(struct agent_server *s, const struct agent_config *config
                         ret = agent_register(config, &s->id, &registrar, NULL);
                 }
         }
+        /* one ESAPI context, one thread: the TPM makes its key once registered, so that its
+         * time does not delay the first attempt at the registrar (unlock_timeout counts) */
+        if (ret >= 0 && setup->mtls != MTLS_HANDOVER && in_tpm)
+                ret = payload_key_make_in_tpm(&s->payload, s->id.tpm);
         if (job.running) {
                 made = payload_key_finish(&job, &s->payload); /* joined whatever happened */
                 ret = ret < 0 ? ret : made;
