@@ -14,6 +14,7 @@
 #define KEY_ATTRIBUTES                                                                                     \
         (TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT | TPMA_OBJECT_SENSITIVEDATAORIGIN |                \
          TPMA_OBJECT_USERWITHAUTH | TPMA_OBJECT_NODA | TPMA_OBJECT_DECRYPT)
+
 /* An ECC P-256 storage key: the TPM makes it in milliseconds, where an RSA primary costs seconds. */
 static void parent_template(TPM2B_PUBLIC *pub) {
         memset(pub, 0, sizeof(*pub));
