@@ -20,6 +20,7 @@ static void on_stop_signal(evutil_socket_t sig, short events, void *user) {
 
 int agent_server_start(struct agent_server *s, const struct agent_config *config, const struct agent_server_setup *setup) {
         struct payload_key_job job = { 0 };
+        bool in_tpm = strcmp(config->payload_key, "tpm") == 0;
         static const struct http_limits api_limits = { .max_connections = AGENT_API_MAX_CONNECTIONS,
                                                        .request_deadline = HTTP_REQUEST_DEADLINE };
         struct registrar_client registrar;
@@ -32,8 +33,8 @@ int agent_server_start(struct agent_server *s, const struct agent_config *config
         if (files < 0)
                 log_warning("%s", vm_error_detail((int)files));
         payload_key_secure_heap();
-        /* a new payload key is made while the TPM and the registrar are busy */
-        if (setup->mtls != MTLS_HANDOVER)
+        /* a new software payload key is made while the TPM and the registrar are busy */
+        if (setup->mtls != MTLS_HANDOVER && !in_tpm)
                 ret = payload_key_start(&job);
         if (ret >= 0)
                 ret = agent_identity_open(config, setup->tcti, setup->mtls, setup->handover, &s->id);
@@ -45,9 +46,18 @@ int agent_server_start(struct agent_server *s, const struct agent_config *config
                         ret = agent_register(config, &s->id, &registrar, NULL);
                 }
         }
+        /* one ESAPI context, one thread: the TPM makes its key once registered, so that its
+         * time does not delay the first attempt at the registrar (unlock_timeout counts) */
+        if (ret >= 0 && setup->mtls != MTLS_HANDOVER && in_tpm)
+                ret = payload_key_make_in_tpm(&s->payload, s->id.tpm);
         if (job.running) {
                 made = payload_key_finish(&job, &s->payload); /* joined whatever happened */
                 ret = ret < 0 ? ret : made;
+        } else if (ret >= 0 && setup->mtls == MTLS_HANDOVER && setup->handover->payload_in_tpm) {
+                /* the hand-over decides, whatever this agent.conf says: the key is the one the
+                 * verifier released to */
+                ret = payload_key_load_in_tpm(&s->payload, s->id.tpm, &setup->handover->payload_parent,
+                                              &setup->handover->payload_public, &setup->handover->payload_private);
         } else if (ret >= 0 && setup->mtls == MTLS_HANDOVER) {
                 ret = payload_key_adopt(&s->payload, setup->handover->payload_key);
                 if (ret >= 0)
@@ -56,6 +66,9 @@ int agent_server_start(struct agent_server *s, const struct agent_config *config
         /* a handed-over key binds PCR 16 to the value the verifier already knows */
         if (ret >= 0)
                 ret = payload_key_bind(s->id.tpm, &s->payload, config->tpm_hash_alg);
+        /* the AK vouches once that the served key lives in this TPM (docs/protocol.md §5.10) */
+        if (ret >= 0)
+                ret = payload_key_certify(&s->payload, &s->id.ak);
         if (ret >= 0) {
                 ret = agent_api_init(&s->api, config, &s->id, &s->payload);
                 s->api.accept_keys = setup->accept_keys;

@@ -111,11 +111,34 @@ static int api_quote(struct agent_api *api, const char *nonce, uint32_t mask, st
                 if (pcrs.value[PAYLOAD_PCR].size == size && memcmp(pcrs.value[PAYLOAD_PCR].buffer, api->pcr16, size) == 0)
                         return 0;
                 log_warning("PCR 16 no longer holds the payload key's binding: binding it again");
-                ret = payload_key_bind(api->id->tpm, api->payload, req.bank);
+                /* a TPM reset takes a TPM-resident key with it: the binding is then a new key's */
+                ret = payload_key_renew_if_gone(api->payload, &api->id->ak);
+                if (ret > 0)
+                        ret = pcr_value_after_one_extend(req.bank, api->payload->public_pem,
+                                                         strlen(api->payload->public_pem), api->pcr16);
+                if (ret >= 0)
+                        ret = payload_key_bind(api->id->tpm, api->payload, req.bank);
                 if (ret < 0)
                         return ret;
         }
         return vm_error(-EIO, "PCR 16 does not keep the payload key's binding");
+}
+
+/* docs/protocol.md §5.10: the AK's TPM2_Certify of the payload key, and the key's public area
+ * (the verifier computes the certified Name from it). */
+static int pubkey_certify(const struct payload_key *pk, json_object *results) {
+        _cleanup_(freep) char *attest = base64_encode(pk->certify_attest, pk->certify_attest_size);
+        _cleanup_(freep) char *signature = base64_encode(pk->certify_signature, pk->certify_signature_size);
+        _cleanup_(freep) char *public = tpm2b_public_base64(&pk->in_tpm.public);
+        json_object *certify;
+
+        if (!attest || !signature || !public || !(certify = json_object_new_object()))
+                return -ENOMEM;
+        json_object_object_add(certify, "attest", json_object_new_string(attest));
+        json_object_object_add(certify, "signature", json_object_new_string(signature));
+        json_object_object_add(certify, "public", json_object_new_string(public));
+        json_object_object_add(results, "pubkey_certify", certify);
+        return 0;
 }
 
 static json_object *quote_results(struct agent_api *api, unsigned minor, const struct quote_parts *parts, bool with_pubkey) {
@@ -132,6 +155,10 @@ static json_object *quote_results(struct agent_api *api, unsigned minor, const s
         json_object_object_add(results, "sign_alg", json_object_new_string("rsassa"));
         if (with_pubkey)
                 json_object_object_add(results, "pubkey", json_object_new_string(api->payload->public_pem));
+        if (with_pubkey && payload_key_in_tpm(api->payload) && pubkey_certify(api->payload, results) < 0) {
+                json_object_put(results);
+                results = NULL;
+        }
         free(quote);
         return results;
 }

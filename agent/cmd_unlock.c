@@ -155,6 +155,11 @@ static int hand_identity_over(struct unlock *u) {
         struct handover h = {
                 .ak_handle = u->config->ak_handle,
                 .payload_key = s->payload.key,
+                /* in the TPM: the blobs to load it again, never the key itself */
+                .payload_in_tpm = payload_key_in_tpm(&s->payload),
+                .payload_parent = s->payload.in_tpm.parent_template,
+                .payload_public = s->payload.in_tpm.public,
+                .payload_private = s->payload.in_tpm.private,
                 .mtls_key = s->id.mtls.key,
                 .mtls_cert = s->id.mtls.cert,
         };
@@ -177,8 +182,9 @@ static double between_ms(const struct timespec *from, const struct timespec *to)
 
 /* Where the time from start to the key handed to cryptsetup went (make bench reads this line):
  * bringing the agent up (registration; of it, the TPM's wall time), waiting for the verifier's
- * key, and this process's CPU (all threads: the payload key is made on its own while the TPM and
- * the registrar are busy; under TCG the guest kernel's TPM driver counts as system time). */
+ * key, and this process's CPU (all threads: a software payload key is made on its own while the
+ * TPM and the registrar are busy, a TPM one by the TPM, in the TPM's time; under TCG the guest
+ * kernel's TPM driver counts as system time). */
 static void log_timing(const struct unlock *u) {
         struct timespec now;
         struct rusage usage;

@@ -147,6 +147,12 @@ static int parse_service_provider(const char *value, void *field, size_t size, c
         return conf_parse_string(value, field, size, why, why_size);
 }
 
+static int parse_payload_key(const char *value, void *field, size_t size, char *why, size_t why_size) {
+        if (strcmp(value, "tpm") != 0 && strcmp(value, "software") != 0)
+                return snprintf(why, why_size, "\"%s\" is not tpm or software", value), -1;
+        return conf_parse_string(value, field, size, why, why_size);
+}
+
 static int parse_fallback(const char *value, void *field, size_t size, char *why, size_t why_size) {
         if (!agent_config_fallback_valid(value))
                 return snprintf(why, why_size, "\"%s\" is not prompt or poweroff", value), -1;
@@ -253,6 +259,7 @@ static const struct conf_key agent_keys[] = {
         KEY(revocation_actions, parse_action_names),
         KEY(revocation_action_timeout, agent_config_parse_timeout),
         KEY(platform_report, parse_platform_report),
+        KEY(payload_key, parse_payload_key),
         KEY(tsm_report_dir, conf_parse_string),
         KEY(tsm_service_provider, parse_service_provider),
         KEY(cc_event_log_path, conf_parse_string),
@@ -286,6 +293,7 @@ void agent_config_defaults(struct agent_config *config) {
         strcpy(config->revocation_actions_dir, "/usr/libexec/vmattest");
         config->revocation_action_timeout = 60;
         strcpy(config->unlock_fallback, "prompt");
+        strcpy(config->payload_key, "tpm");
         strcpy(config->platform_report, "auto");
         strcpy(config->tsm_report_dir, TSM_REPORT_DIR);
         strcpy(config->cc_event_log_path, CC_EVENT_LOG_PATH);

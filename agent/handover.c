@@ -13,11 +13,16 @@
 #include "agent/state.h"
 #include "agent/tpm.h"
 #include "lib/cleanup.h"
+#include "lib/encoding.h"
 #include "lib/error.h"
 #include "lib/secret.h"
+#include "lib/tpm2b.h"
+#include "lib/tpmkey.h"
 
-#define HANDOVER_MAGIC "vmattest-handover 1"
+#define HANDOVER_MAGIC "vmattest-handover"
 #define HANDOVER_LINE_MAX 128
+#define HANDOVER_BLOB_LINE_MAX 1400 /* a name and a base64 TPM structure of at most 1024 bytes */
+#define HANDOVER_BLOB_MAX 1024
 #define PAYLOAD_KEY_BITS 2048
 
 DEFINE_POINTER_CLEANUP(BIO, BIO_free)
@@ -59,6 +64,31 @@ int handover_prepare(const char *path, uid_t owner) {
         return 0;
 }
 
+/* "NAME <base64 of the marshalled structure>\n" */
+static int write_blob_line(BIO *mem, const char *name, const uint8_t *bytes, size_t size) {
+        _cleanup_(freep) char *b64 = base64_encode(bytes, size);
+
+        return b64 && BIO_printf(mem, "%s %s\n", name, b64) > 0 ? 0 : -ENOMEM;
+}
+
+static int write_tpm_key(BIO *mem, const struct handover *h) {
+        uint8_t bytes[HANDOVER_BLOB_MAX];
+        size_t size;
+        int ret = tpm2b_public_marshal(&h->payload_parent, bytes, sizeof(bytes), &size);
+
+        if (ret >= 0)
+                ret = write_blob_line(mem, "payload_key_parent", bytes, size);
+        if (ret >= 0)
+                ret = tpm2b_public_marshal(&h->payload_public, bytes, sizeof(bytes), &size);
+        if (ret >= 0)
+                ret = write_blob_line(mem, "payload_key_public", bytes, size);
+        if (ret >= 0)
+                ret = tpm2b_private_marshal(&h->payload_private, bytes, sizeof(bytes), &size);
+        if (ret >= 0)
+                ret = write_blob_line(mem, "payload_key_private", bytes, size);
+        return ret;
+}
+
 int handover_write(const char *path, const struct handover *h, uid_t owner) {
         /* the secure-heap BIO: the private keys' PEM never sits in ordinary, swappable memory */
         _cleanup_(BIO_freep) BIO *mem = BIO_new(BIO_s_secmem());
@@ -68,8 +98,10 @@ int handover_write(const char *path, const struct handover *h, uid_t owner) {
 
         if (!mem)
                 return -ENOMEM;
-        if (BIO_printf(mem, "%s\nagent_id %s\nak_handle 0x%08x\n", HANDOVER_MAGIC, h->agent_id, h->ak_handle) <= 0 ||
-            !PEM_write_bio_PrivateKey(mem, h->payload_key, NULL, NULL, 0, NULL, NULL) ||
+        if (BIO_printf(mem, "%s %d\nagent_id %s\nak_handle 0x%08x\n", HANDOVER_MAGIC, h->payload_in_tpm ? 2 : 1,
+                       h->agent_id, h->ak_handle) <= 0 ||
+            (h->payload_in_tpm ? write_tpm_key(mem, h) < 0
+                               : !PEM_write_bio_PrivateKey(mem, h->payload_key, NULL, NULL, 0, NULL, NULL)) ||
             !PEM_write_bio_PrivateKey(mem, h->mtls_key, NULL, NULL, 0, NULL, NULL) || !PEM_write_bio_X509(mem, h->mtls_cert))
                 return vm_error(-ENOMEM, "hand-over %s: cannot encode the identity", path);
         ret = handover_prepare(path, owner);
@@ -81,12 +113,13 @@ int handover_write(const char *path, const struct handover *h, uid_t owner) {
 
 /* One header line "NAME VALUE" into value (NUL-terminated), exactly NAME. */
 static int header_line(BIO *in, const char *name, char *value, size_t size) {
-        char line[HANDOVER_LINE_MAX];
+        char line[HANDOVER_BLOB_LINE_MAX];
         size_t name_len = strlen(name), len;
-        int n = BIO_gets(in, line, sizeof(line));
+        int line_max = size > HANDOVER_LINE_MAX ? HANDOVER_BLOB_LINE_MAX : HANDOVER_LINE_MAX;
+        int n = BIO_gets(in, line, line_max);
 
         if (n <= 0 || line[n - 1] != '\n')
-                return vm_error(-EBADMSG, "no complete line \"%s\" (at most %d bytes)", name, HANDOVER_LINE_MAX - 1);
+                return vm_error(-EBADMSG, "no complete line \"%s\" (at most %d bytes)", name, line_max - 1);
         line[n - 1] = '\0';
         if (strlen(line) != (size_t)n - 1)
                 return vm_error(-EBADMSG, "a NUL byte in the line \"%s\"", name);
@@ -99,12 +132,15 @@ static int header_line(BIO *in, const char *name, char *value, size_t size) {
         return 0;
 }
 
-static int parse_header(BIO *in, struct handover *h) {
+/* The header; *version is 1 or 2. */
+static int parse_header(BIO *in, struct handover *h, int *version) {
         char value[HANDOVER_LINE_MAX];
         int ret = header_line(in, HANDOVER_MAGIC, value, sizeof(value));
 
-        if (ret >= 0 && value[0])
-                ret = vm_error(-EBADMSG, "not a vmattest hand-over version 1");
+        if (ret >= 0 && strcmp(value, "1") != 0 && strcmp(value, "2") != 0)
+                ret = vm_error(-EBADMSG, "not a vmattest hand-over version 1 or 2");
+        if (ret >= 0)
+                *version = value[0] - '0';
         if (ret >= 0)
                 ret = header_line(in, "agent_id", h->agent_id, sizeof(h->agent_id));
         if (ret >= 0 && !agent_id_valid(h->agent_id))
@@ -118,20 +154,60 @@ static int parse_header(BIO *in, struct handover *h) {
         return 0;
 }
 
+/* One "NAME <base64>" line into bytes. */
+static int blob_line(BIO *in, const char *name, uint8_t *bytes, size_t *size) {
+        char value[HANDOVER_BLOB_LINE_MAX];
+        _cleanup_(freep) uint8_t *decoded = NULL;
+        int ret = header_line(in, name, value, sizeof(value));
+
+        if (ret >= 0 && base64_decode(value, strlen(value), &decoded, size) < 0)
+                ret = vm_error(-EBADMSG, "%s is not base64", name);
+        if (ret >= 0 && (*size == 0 || *size > HANDOVER_BLOB_MAX))
+                ret = vm_error(-EBADMSG, "%s: %zu bytes", name, *size);
+        if (ret >= 0)
+                memcpy(bytes, decoded, *size);
+        return ret;
+}
+
+/* Version 2: the TPM key's parent template, public and private blob. */
+static int parse_tpm_key(BIO *in, struct handover *h) {
+        uint8_t bytes[HANDOVER_BLOB_MAX];
+        size_t size;
+        int ret = blob_line(in, "payload_key_parent", bytes, &size);
+
+        if (ret >= 0 && tpm2b_public_unmarshal(bytes, size, &h->payload_parent) < 0)
+                ret = vm_error(-EBADMSG, "payload_key_parent is not a TPM2B_PUBLIC");
+        if (ret >= 0)
+                ret = blob_line(in, "payload_key_public", bytes, &size);
+        if (ret >= 0 && tpm2b_public_unmarshal(bytes, size, &h->payload_public) < 0)
+                ret = vm_error(-EBADMSG, "payload_key_public is not a TPM2B_PUBLIC");
+        if (ret >= 0 && (ret = tpmkey_check_payload_key(&h->payload_public.publicArea)) < 0)
+                ret = vm_error(-EBADMSG, "payload_key_public is not a TPM payload key: %s", vm_error_detail(ret));
+        if (ret >= 0)
+                ret = blob_line(in, "payload_key_private", bytes, &size);
+        if (ret >= 0 && tpm2b_private_unmarshal(bytes, size, &h->payload_private) < 0)
+                ret = vm_error(-EBADMSG, "payload_key_private is not a TPM2B_PRIVATE");
+        if (ret >= 0)
+                h->payload_in_tpm = true;
+        return ret;
+}
+
 int handover_parse(const void *data, size_t size, struct handover *h) {
         _cleanup_(BIO_freep) BIO *in = NULL;
         char rest[2];
-        int ret, n;
+        int ret, n, version = 0;
 
         memset(h, 0, sizeof(*h));
         if (size > HANDOVER_MAX)
                 return vm_error(-EFBIG, "longer than %d bytes", HANDOVER_MAX);
         if (!(in = BIO_new_mem_buf(data, (int)size)))
                 return -ENOMEM;
-        ret = parse_header(in, h);
-        if (ret >= 0 && !(h->payload_key = PEM_read_bio_PrivateKey(in, NULL, NULL, NULL)))
+        ret = parse_header(in, h, &version);
+        if (ret >= 0 && version == 2)
+                ret = parse_tpm_key(in, h);
+        else if (ret >= 0 && !(h->payload_key = PEM_read_bio_PrivateKey(in, NULL, NULL, NULL)))
                 ret = vm_error(-EBADMSG, "no payload key (PEM private key) after the header");
-        if (ret >= 0 && (!EVP_PKEY_is_a(h->payload_key, "RSA") || EVP_PKEY_get_bits(h->payload_key) != PAYLOAD_KEY_BITS))
+        if (ret >= 0 && version == 1 && (!EVP_PKEY_is_a(h->payload_key, "RSA") || EVP_PKEY_get_bits(h->payload_key) != PAYLOAD_KEY_BITS))
                 ret = vm_error(-EBADMSG, "the payload key is not RSA-%d", PAYLOAD_KEY_BITS);
         if (ret >= 0 && !(h->mtls_key = PEM_read_bio_PrivateKey(in, NULL, NULL, NULL)))
                 ret = vm_error(-EBADMSG, "no mTLS key (PEM private key) after the payload key");

@@ -7,18 +7,30 @@
  * runs as (handover_user), in a directory that user owns (0700) so that it can remove the file:
  * `serve` removes it as soon as it has opened it. Text, so that a person can see what it is:
  *
- *   vmattest-handover 1
+ *   vmattest-handover 1                    (payload_key = software)
  *   agent_id <id>
  *   ak_handle 0x81xxxxxx
  *   <payload key: PKCS#8 PEM, RSA-2048>
  *   <mTLS key: PKCS#8 PEM>
  *   <mTLS certificate: PEM>
- */
+ *
+ *   vmattest-handover 2                    (payload_key = tpm, the default)
+ *   agent_id <id>
+ *   ak_handle 0x81xxxxxx
+ *   payload_key_parent <base64 TPM2B_PUBLIC: the null-hierarchy primary's template>
+ *   payload_key_public <base64 TPM2B_PUBLIC>
+ *   payload_key_private <base64 TPM2B_PRIVATE: encrypted by the TPM under that primary>
+ *   <mTLS key: PKCS#8 PEM>
+ *   <mTLS certificate: PEM>
+ *
+ * Version 2 carries no payload key in clear: its private blob loads only in this TPM, and only
+ * in this boot (the null hierarchy's seed changes at every TPM reset). */
 #pragma once
 
 #include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
+#include <stdbool.h>
 #include <sys/types.h>
 #include <tss2/tss2_tpm2_types.h>
 
@@ -29,7 +41,10 @@
 struct handover {
         char agent_id[AGENT_ID_MAX + 1];
         TPM2_HANDLE ak_handle;
-        EVP_PKEY *payload_key;
+        EVP_PKEY *payload_key; /* software (version 1); NULL in version 2 */
+        bool payload_in_tpm;   /* version 2: the TPM key's blobs */
+        TPM2B_PUBLIC payload_parent, payload_public;
+        TPM2B_PRIVATE payload_private;
         EVP_PKEY *mtls_key;
         X509 *mtls_cert;
 };

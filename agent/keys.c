@@ -1,8 +1,6 @@
 #include "agent/keys.h"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/rsa.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,13 +34,12 @@ bool key_release_complete(const struct key_release *kr) {
         return kr->k != NULL;
 }
 
-/* One key half: base64 -> RSA-OAEP(SHA-1, MGF1-SHA-1, no label) -> exactly 32 bytes, into the
- * secure heap. */
+/* One key half: base64 -> RSA-OAEP(SHA-1, MGF1-SHA-1, no label) by the payload key (in the TPM or
+ * in software) -> exactly 32 bytes, into the secure heap. */
 static int decrypt_half(const struct key_release *kr, const char *encrypted_key, struct secret **half) {
         _cleanup_(freep) uint8_t *wrapped = NULL;
         _cleanup_(secret_freep) struct secret *plain = NULL;
-        size_t wrapped_size, plain_size = 0;
-        EVP_PKEY_CTX *ctx = NULL;
+        size_t wrapped_size;
         int ret;
 
         if (!encrypted_key || strlen(encrypted_key) > ENCRYPTED_KEY_B64_MAX)
@@ -54,26 +51,13 @@ static int decrypt_half(const struct key_release *kr, const char *encrypted_key,
          * the peer's mistake must not read as the agent out of memory (500) */
         if (wrapped_size == 0)
                 return vm_error(-EBADMSG, "encrypted_key is empty");
-        ctx = EVP_PKEY_CTX_new(kr->payload_key->key, NULL);
-        plain = secret_new(wrapped_size); /* OAEP's output is shorter than its input */
-        if (!ctx || !plain)
-                ret = -ENOMEM;
-        else if (EVP_PKEY_decrypt_init(ctx) <= 0 || EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_OAEP_PADDING) <= 0 ||
-                 EVP_PKEY_CTX_set_rsa_oaep_md(ctx, EVP_sha1()) <= 0 || EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, EVP_sha1()) <= 0)
-                ret = vm_error(-EIO, "OpenSSL refuses RSA-OAEP");
-        else {
-                plain_size = wrapped_size;
-                if (EVP_PKEY_decrypt(ctx, plain->data, &plain_size, wrapped, wrapped_size) <= 0)
-                        ret = vm_error(-EBADMSG, "encrypted_key does not decrypt under the payload key");
-                else if (plain_size != KEY_HALF_SIZE)
-                        ret = vm_error(-EBADMSG, "encrypted_key holds %zu bytes, a key half is %d", plain_size,
-                                       KEY_HALF_SIZE);
-        }
-        EVP_PKEY_CTX_free(ctx);
+        ret = payload_key_decrypt(kr->payload_key, wrapped, wrapped_size, &plain);
         if (ret < 0)
                 return ret;
-        *half = secret_new_copy(plain->data, KEY_HALF_SIZE);
-        return *half ? 0 : -ENOMEM;
+        if (plain->size != KEY_HALF_SIZE)
+                return vm_error(-EBADMSG, "encrypted_key holds %zu bytes, a key half is %d", plain->size, KEY_HALF_SIZE);
+        *half = TAKE_PTR(plain);
+        return 0;
 }
 
 /* docs/protocol.md §3: the payload is sealed under K (lib/aead.h's layout). */

@@ -38,12 +38,14 @@
 
 DEFINE_EXACT_UNMARSHAL(tpms_attest_unmarshal, TPMS_ATTEST, "TPMS_ATTEST")
 DEFINE_EXACT_UNMARSHAL(tpmt_signature_unmarshal, TPMT_SIGNATURE, "TPMT_SIGNATURE")
+DEFINE_EXACT_UNMARSHAL(tpm2b_private_unmarshal, TPM2B_PRIVATE, "TPM2B_PRIVATE")
 static DEFINE_EXACT_UNMARSHAL(tpm2b_public_unmarshal_mu, TPM2B_PUBLIC, "TPM2B_PUBLIC")
 
 DEFINE_MARSHAL(tpm2b_public_marshal, TPM2B_PUBLIC, "TPM2B_PUBLIC")
 DEFINE_MARSHAL(tpmt_public_marshal, TPMT_PUBLIC, "TPMT_PUBLIC")
 DEFINE_MARSHAL(tpms_attest_marshal, TPMS_ATTEST, "TPMS_ATTEST")
 DEFINE_MARSHAL(tpmt_signature_marshal, TPMT_SIGNATURE, "TPMT_SIGNATURE")
+DEFINE_MARSHAL(tpm2b_private_marshal, TPM2B_PRIVATE, "TPM2B_PRIVATE")
 
 int tpm2b_public_unmarshal(const uint8_t *data, size_t size, TPM2B_PUBLIC *out) {
         int ret = tpm2b_public_unmarshal_mu(data, size, out);

@@ -114,6 +114,21 @@ int tpmkey_check_ak(const TPMT_PUBLIC *pub) {
         return 0;
 }
 
+int tpmkey_check_payload_key(const TPMT_PUBLIC *pub) {
+        const TPMA_OBJECT need = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT | TPMA_OBJECT_SENSITIVEDATAORIGIN |
+                                 TPMA_OBJECT_DECRYPT;
+
+        if (pub->type != TPM2_ALG_RSA || pub->parameters.rsaDetail.keyBits != 2048)
+                return vm_error(-EINVAL, "not an RSA-2048 key (type 0x%04x)", pub->type);
+        if ((pub->objectAttributes & need) != need)
+                return vm_error(-EINVAL, "attributes 0x%08x lack fixedTPM, fixedParent, sensitiveDataOrigin or decrypt",
+                                pub->objectAttributes);
+        if (pub->objectAttributes & (TPMA_OBJECT_SIGN_ENCRYPT | TPMA_OBJECT_RESTRICTED))
+                return vm_error(-EINVAL, "attributes 0x%08x: a payload key must neither sign nor be restricted",
+                                pub->objectAttributes);
+        return 0;
+}
+
 int tpmkey_check_strength(const TPMT_PUBLIC *pub) {
         if (pub->type == TPM2_ALG_RSA) {
                 unsigned bits = pub->parameters.rsaDetail.keyBits;

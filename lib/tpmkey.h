@@ -11,6 +11,9 @@ int tpmkey_to_evp(const TPMT_PUBLIC *pub, EVP_PKEY **out);
  * that never leaves its TPM (fixedTPM, fixedParent, sensitiveDataOrigin, no decrypt); else a
  * detail. */
 int tpmkey_check_ak(const TPMT_PUBLIC *pub);
+/* 0 when `pub` is a payload key that lives in its TPM (docs/protocol.md §5.10): RSA-2048, decrypt
+ * only, fixedTPM, fixedParent, sensitiveDataOrigin, neither signing nor restricted; else a detail. */
+int tpmkey_check_payload_key(const TPMT_PUBLIC *pub);
 /* 0 when `pub` is strong enough to be an EK or AK the registrar accepts: RSA of at least 2048
  * bits with exponent 65537 (0 in a TPM2B_PUBLIC means 65537), or ECC on NIST P-256 or P-384;
  * else -EINVAL with a detail that states the rule broken. */

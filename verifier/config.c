@@ -26,8 +26,9 @@ static int parse_hash_alg(const char *value, void *field, size_t size, char *why
         return conf_parse_string(value, field, size, why, why_size);
 }
 
-/* refuse|allow rather than a boolean: the value says what happens to a violation. */
-static int parse_ima_violations(const char *value, void *field, size_t size, char *why, size_t why_size) {
+/* refuse|allow rather than a boolean: the value says what happens to a violation (and to a
+ * release to a software payload key). */
+static int parse_refuse_allow(const char *value, void *field, size_t size, char *why, size_t why_size) {
         (void)size;
         if (strcmp(value, "refuse") == 0)
                 *(bool *)field = false;
@@ -67,8 +68,10 @@ static const struct conf_key verifier_keys[] = {
         KEY("verifier", webhook_url, conf_parse_string),
         KEY("verifier", tpm_hash_alg, parse_hash_alg),
         KEY("verifier", max_answer_mib, parse_answer_mib),
-        { "verifier", "ima_violations", parse_ima_violations, offsetof(struct verifier_config, ima_allow_violations),
+        { "verifier", "ima_violations", parse_refuse_allow, offsetof(struct verifier_config, ima_allow_violations),
           sizeof(bool) },
+        { "verifier", "software_payload_key", parse_refuse_allow,
+          offsetof(struct verifier_config, allow_software_payload_key), sizeof(bool) },
         KEY("verifier", amd_certs_dir, conf_parse_string),
         KEY("verifier", vcek_cache_dir, conf_parse_string),
         KEY("verifier", intel_root_ca, conf_parse_string),

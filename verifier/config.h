@@ -34,6 +34,9 @@ struct verifier_config {
         char tpm_hash_alg[16];    /* the bank quotes are asked in */
         unsigned max_answer_mib;  /* the largest answer to one poll (an IMA list from entry 0) */
         bool ima_allow_violations; /* ima_violations = allow: IMA violations pass the runtime policy */
+        /* software_payload_key = allow: U and V may be wrapped to a payload key the agent's AK
+         * does not certify as TPM-resident (docs/protocol.md §5.10); refuse by default */
+        bool allow_software_payload_key;
         /* hardware reports under a platform policy (docs/platforms.md) */
         char amd_certs_dir[256];       /* AMD's ASK/ARK bundles; the ARKs are pinned in code */
         char vcek_cache_dir[256];      /* Azure: VCEKs by chip id (hex), DER or PEM; "" = none */

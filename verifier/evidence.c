@@ -13,6 +13,7 @@
 #include "verifier/platform_evidence.h"
 #include "lib/measurement_log.h"
 #include "lib/runtime_policy.h"
+#include "verifier/payload_key_certify.h"
 #include "verifier/quote_check.h"
 
 #define QUOTE_STRING_TEXT_MAX (64 * 1024)
@@ -203,6 +204,11 @@ int evidence_check(const struct evidence_input *in, json_object *results, struct
                 return ret;
         if (in->pubkey_pem && !(*in->pubkey_pem = strdup(pubkey)))
                 return -ENOMEM;
+        /* not a reason to fail the quote: only a release to that key is refused (poller.c) */
+        if (in->pubkey_pem && in->pubkey_uncertified) {
+                ret = payload_key_certify_check(results, in->ak, expect.hash_alg, pubkey);
+                snprintf(in->pubkey_uncertified, in->pubkey_uncertified_size, "%s", ret < 0 ? vm_error_detail(ret) : "");
+        }
         state->clock = clock;
         return 0;
 }

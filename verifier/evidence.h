@@ -37,6 +37,9 @@ struct evidence_input {
                                                       * (filled when the mask has PCR 15) */
         char **pubkey_pem;                           /* out, may be NULL: the payload key the quote
                                                       * vouched for (PCR 16), malloc'ed */
+        char *pubkey_uncertified;                    /* out with pubkey_pem: "" when the AK certifies
+                                                      * that key as TPM-resident (§5.9), else why not */
+        size_t pubkey_uncertified_size;
 };
 
 /* The PCRs to ask for: the tpm_policy's, 0-9 for measured boot and boot_aggregate, 10 for IMA,

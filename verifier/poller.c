@@ -60,6 +60,8 @@ struct polled {
         struct release release;
         enum release_request request; /* the one in flight */
         char *quoted_pubkey;          /* the payload key of the last good integrity quote */
+        char pubkey_uncertified[320]; /* why the AK does not vouch for it as TPM-resident; "" it does */
+        char refusal_logged[320];     /* the last such reason logged */
         char held_logged[160];        /* the release's "held back" reason last logged */
         char warned[512];             /* the last trouble logged since the last good poll */
         struct curl_slist *headers;
@@ -378,7 +380,21 @@ static void start_next(struct poller *p, struct polled *a) {
 /* A release starts: K, U and V for the payload key the quote just checked vouched for. */
 static void release_start(struct poller *p, struct polled *a) {
         struct release_keys *keys;
-        int ret = release_keys_prepare(p->config->payload_vault, a->payload_sealed, a->agent_id, a->quoted_pubkey, &keys);
+        int ret;
+
+        /* docs/protocol.md §5.10: U and V go only to a key that never leaves the agent's TPM */
+        if (a->pubkey_uncertified[0] && !p->config->allow_software_payload_key) {
+                snprintf(a->state.last_error, sizeof(a->state.last_error),
+                         "key release refused: the payload key is not certified as TPM-resident by the agent's AK: %s "
+                         "(software_payload_key = allow in verifier.conf accepts software keys)",
+                         a->pubkey_uncertified);
+                if (strcmp(a->refusal_logged, a->pubkey_uncertified) != 0)
+                        log_error("verifier: agent %s: %s", a->agent_id, a->state.last_error);
+                snprintf(a->refusal_logged, sizeof(a->refusal_logged), "%s", a->pubkey_uncertified);
+                release_request_failed(&a->release);
+                return;
+        }
+        ret = release_keys_prepare(p->config->payload_vault, a->payload_sealed, a->agent_id, a->quoted_pubkey, &keys);
 
         if (ret < 0) { /* the verifier could not prepare: not the agent's fault; tried again next poll */
                 snprintf(a->state.last_error, sizeof(a->state.last_error), "key release: %s", vm_error_detail(ret));
@@ -445,6 +461,8 @@ static int judge(struct polled *a, json_object *results, struct measurement_summ
                 .ima_entry = a->ima_entry,
                 .measurements = measurements,
                 .pubkey_pem = &a->quoted_pubkey,
+                .pubkey_uncertified = a->pubkey_uncertified,
+                .pubkey_uncertified_size = sizeof(a->pubkey_uncertified),
                 .first_boot_pins = a->state.pcr9_pinned_by[0] ? 1u << 9 : 0,
                 .first_boot_reset = a->state.pcr9_pinned_by[0] ? a->state.pcr9_pin_reset : -1,
         };

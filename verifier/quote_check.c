@@ -43,8 +43,8 @@ static int ecdsa_der(const TPMS_SIGNATURE_ECC *ecc, uint8_t *der, size_t cap, si
  * here, whatever else it gets right (docs/protocol.md §2: unlike Keylime's check_quote). The hash
  * is the caller's (the bank Keylime asked for, or the AK's scheme), never the signature's own
  * field, which nothing signs. */
-static int check_signature(const uint8_t *attest, size_t attest_size, const TPMT_SIGNATURE *sig, const TPM2B_PUBLIC *ak,
-                           TPM2_ALG_ID hash_alg) {
+int quote_check_signature(const uint8_t *attest, size_t attest_size, const TPMT_SIGNATURE *sig, const TPM2B_PUBLIC *ak,
+                          TPM2_ALG_ID hash_alg) {
         _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL;
         _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *ctx = EVP_MD_CTX_new();
         const EVP_MD *md = hashalg_md(hash_alg);
@@ -140,7 +140,7 @@ int quote_check_signed(const struct quote_signed *q, TPMS_ATTEST *attest) {
         int ret = quote_attest_parse(q->attest, q->attest_size, attest);
 
         if (ret >= 0)
-                ret = check_signature(q->attest, q->attest_size, q->signature, q->ak, q->sig_hash);
+                ret = quote_check_signature(q->attest, q->attest_size, q->signature, q->ak, q->sig_hash);
         if (ret >= 0)
                 ret = check_nonce(attest, q->nonce, q->nonce_size);
         /* no values: the caller checks the signature and nonce alone and says so (an offline
@@ -164,7 +164,7 @@ int quote_check(const char *quote_string, const struct quote_expect *e, struct q
                 ret = quote_parse(&parts, quote);
         if (ret < 0)
                 return ret;
-        ret = check_signature(parts.attest, parts.attest_size, &quote->signature, e->ak, e->hash_alg);
+        ret = quote_check_signature(parts.attest, parts.attest_size, &quote->signature, e->ak, e->hash_alg);
         if (ret < 0)
                 return ret;
         ret = check_nonce(attest, (const uint8_t *)e->nonce, strlen(e->nonce));

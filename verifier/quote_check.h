@@ -53,6 +53,9 @@ struct quote_signed {
         const struct pcr_values *pcrs;
 };
 int quote_check_signed(const struct quote_signed *q, TPMS_ATTEST *attest);
+/* Only the signature: `attest` signed by `ak` with `hash_alg` (also a TPM2_Certify's). */
+int quote_check_signature(const uint8_t *attest, size_t attest_size, const TPMT_SIGNATURE *sig, const TPM2B_PUBLIC *ak,
+                          TPM2_ALG_ID hash_alg);
 
 /* True when the quote shows a reboot or TPM restart since `last` (its clock may start lower). */
 bool quote_clock_rebooted(const struct quote_clock *last, const struct quote_clock *now);

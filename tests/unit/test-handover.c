@@ -126,7 +126,8 @@ static void every_truncation_refused(void **state) {
 static void hostile_headers(void **state) {
         struct handover got;
         static const char *const bad[][2] = {
-                { "vmattest-handover 2\n", "expected the line \"vmattest-handover 1\"" },
+                { "vmattest-handover 3\n", "not a vmattest hand-over version 1 or 2" },
+                { "vmattest-handover 2\nagent_id x\nak_handle 0x81010002\n", "no complete line \"payload_key_parent\"" },
                 { "vmattest-handover 1 x\n", "not a vmattest hand-over version 1" },
                 { "vmattest-handover 1\nagent_id a/b\n", "is not an agent id" },
                 { "vmattest-handover 1\nagentid x\n", "expected the line \"agent_id\"" },
@@ -168,6 +169,61 @@ static void wrong_keys_refused(void **state) {
         free(data);
         EVP_PKEY_free(small);
         EVP_PKEY_free(stranger);
+}
+
+/* Version 2 (payload_key = tpm): the TPM key's blobs, here made up, round trip; the file holds
+ * one private key, the mTLS key; a public area that is not a TPM payload key is refused. */
+static void tpm_key_round_trip(void **state) {
+        struct fixture *f = *state;
+        struct handover got, h = f->h;
+        size_t size;
+        char *data;
+
+        h.payload_key = NULL;
+        h.payload_in_tpm = true;
+        h.payload_parent.publicArea = (TPMT_PUBLIC){
+                .type = TPM2_ALG_ECC,
+                .nameAlg = TPM2_ALG_SHA256,
+                .objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_DECRYPT,
+                .parameters.eccDetail = { .symmetric = { .algorithm = TPM2_ALG_AES, .keyBits.aes = 128,
+                                                         .mode.aes = TPM2_ALG_CFB },
+                                          .scheme.scheme = TPM2_ALG_NULL, .curveID = TPM2_ECC_NIST_P256,
+                                          .kdf.scheme = TPM2_ALG_NULL },
+        };
+        h.payload_public.publicArea = (TPMT_PUBLIC){
+                .type = TPM2_ALG_RSA,
+                .nameAlg = TPM2_ALG_SHA256,
+                .objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT | TPMA_OBJECT_SENSITIVEDATAORIGIN |
+                                    TPMA_OBJECT_USERWITHAUTH | TPMA_OBJECT_DECRYPT,
+                .parameters.rsaDetail = { .symmetric.algorithm = TPM2_ALG_NULL, .scheme.scheme = TPM2_ALG_NULL,
+                                          .keyBits = 2048 },
+                .unique.rsa.size = 256,
+        };
+        memset(h.payload_public.publicArea.unique.rsa.buffer, 0xa5, 256);
+        h.payload_private.size = 222;
+        memset(h.payload_private.buffer, 0x5a, 222);
+        assert_int_equal(handover_write(f->path, &h, 0), 0);
+        data = (char *)read_vector(f->path, &size);
+        assert_int_equal(strncmp(data, "vmattest-handover 2\n", 20), 0);
+        /* one private key, the mTLS key's */
+        assert_non_null(strstr(data, "BEGIN PRIVATE KEY"));
+        assert_null(strstr(strstr(data, "BEGIN PRIVATE KEY") + 1, "BEGIN PRIVATE KEY"));
+        assert_null(strstr(data, "RSA PRIVATE KEY"));
+        free(data);
+        assert_int_equal(handover_take(f->path, &got), 0);
+        assert_true(got.payload_in_tpm);
+        assert_null(got.payload_key);
+        assert_memory_equal(&got.payload_parent.publicArea, &h.payload_parent.publicArea, sizeof(TPMT_PUBLIC));
+        assert_memory_equal(&got.payload_public.publicArea, &h.payload_public.publicArea, sizeof(TPMT_PUBLIC));
+        assert_int_equal(got.payload_private.size, 222);
+        assert_memory_equal(got.payload_private.buffer, h.payload_private.buffer, 222);
+        assert_int_equal(EVP_PKEY_eq(got.mtls_key, f->h.mtls_key), 1);
+        handover_free(&got);
+        /* a key that may leave its TPM, or sign */
+        h.payload_public.publicArea.objectAttributes &= ~TPMA_OBJECT_FIXEDTPM;
+        assert_int_equal(handover_write(f->path, &h, 0), 0);
+        assert_error(handover_take(f->path, &got), -EBADMSG, "payload_key_public is not a TPM payload key");
+        assert_false(got.payload_in_tpm);
 }
 
 #define NOBODY 65534
@@ -270,6 +326,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(every_truncation_refused, setup, teardown),
                 cmocka_unit_test(hostile_headers),
                 cmocka_unit_test_setup_teardown(wrong_keys_refused, setup, teardown),
+                cmocka_unit_test_setup_teardown(tpm_key_round_trip, setup, teardown),
                 cmocka_unit_test_setup_teardown(given_to_serve_user, setup, teardown),
                 cmocka_unit_test_setup_teardown(directory_not_given_away, setup, teardown),
         };
