@@ -31,7 +31,7 @@ azure_vm() {
         tpm2_createek -c "$name-ek.ctx" -G rsa >/dev/null && tpm2_flushcontext -t && tpm2_flushcontext -s &&
         tpm2_createak -C "$name-ek.ctx" -c "$name-ak.ctx" -G rsa -g sha256 -s rsassa -u "$name-ak.pem" -f pem >/dev/null &&
         tpm2_flushcontext -t && tpm2_flushcontext -s &&
-        tpm2_evictcontrol -C o -c "$name-ak.ctx" 0x81000003 >/dev/null || exit 1
+        tpm2_evictcontrol -C o -c "$name-ak.ctx" 0x81000003 >/dev/null && tpm2_flushcontext -t || exit 1
         openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=vTPM-AK \
                 -keyout stand-in.key -out stand-in.csr 2>/dev/null &&
         openssl x509 -req -in stand-in.csr -force_pubkey "$name-ak.pem" -CA cloud-ca.pem -CAkey cloud-ca.key \
