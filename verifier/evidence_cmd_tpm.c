@@ -88,7 +88,7 @@ int evidence_load_ak(const char *path, TPM2B_PUBLIC *ak, EVP_PKEY **key) {
                 EVP_PKEY_free(pem);
                 if (ret < 0)
                         return ret;
-        } else if (size >= 2 && (size_t)(data[0] << 8 | (uint8_t)data[1]) + 2 == size) {
+        } else if (size >= 2 && (size_t)((uint8_t)data[0] << 8 | (uint8_t)data[1]) + 2 == size) {
                 /* a TPM2B_PUBLIC: its u16 size first, the rest of the file after it */
                 if ((ret = tpm2b_public_unmarshal((const uint8_t *)data, size, ak)) < 0)
                         return vm_error(-EBADMSG, "a TPM2B_PUBLIC that does not parse");
