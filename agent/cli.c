@@ -51,25 +51,6 @@ int cli_open_tpm(const struct cli *cli, struct tpm **tpm) {
         return tpm_open(cli_tcti(cli), tpm);
 }
 
-int cli_usage_error(const char *command, const char *fmt, ...) {
-        char message[512];
-        va_list ap;
-
-        va_start(ap, fmt);
-        vsnprintf(message, sizeof(message), fmt, ap);
-        va_end(ap);
-        log_error("%s: %s (see 'vmattest %s --help')", command, message, command);
-        return EXIT_USAGE;
-}
-
-int cli_bad_option(const char *command, int opt, char **argv) {
-        const char *arg = argv[optind - 1];
-
-        if (opt == ':')
-                return cli_usage_error(command, "option \"%s\" needs a value", arg);
-        return cli_usage_error(command, "unknown option \"%s\"", arg);
-}
-
 int cli_parse_ak_handle(const char *command, const char *arg, TPM2_HANDLE *handle) {
         if (!tpm_persistent_handle_parse(arg, handle)) {
                 cli_usage_error(command, "--ak-handle \"%s\" is not a persistent handle 0x81xxxxxx", arg);

@@ -8,6 +8,7 @@
 
 #include "agent/config.h"
 #include "agent/tpm.h"
+#include "lib/command.h"
 
 /* Exit codes scripts can tell apart (documented in vmattest(8)). */
 enum {
@@ -51,9 +52,9 @@ int cli_load_config(struct cli *cli);
 const char *cli_tcti(const struct cli *cli);
 int cli_open_tpm(const struct cli *cli, struct tpm **tpm);
 /* Prints a usage error with the subcommand's name and returns EXIT_USAGE. */
-int cli_usage_error(const char *command, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define cli_usage_error(command, ...) command_usage_error("vmattest", command, __VA_ARGS__)
 /* The usage error for getopt's '?' or ':' (optstring starts with ':', so getopt stays quiet). */
-int cli_bad_option(const char *command, int opt, char **argv);
+#define cli_bad_option(command, opt, argv) command_bad_option("vmattest", command, opt, argv)
 /* After getopt: EXIT_OK when no operand is left, else the usage error naming the first. */
 int cli_no_operands(const char *command, int argc, char **argv);
 /* --ak-handle: a persistent handle 0x81xxxxxx; a usage error (logged) otherwise. */

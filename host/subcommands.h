@@ -5,6 +5,7 @@
 #include <stdbool.h>
 
 #include "host/host_config.h"
+#include "lib/command.h"
 
 struct host_cli {
         const char *config_path;
@@ -18,9 +19,9 @@ int host_cli_load_config(const struct host_cli *cli, struct host_config *config)
 const char *host_cli_tcti(const struct host_cli *cli, const struct host_config *config);
 
 /* Logs "COMMAND: message (see 'vmattest-host COMMAND --help')" and returns EXIT_USAGE. */
-int host_usage_error(const char *command, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define host_usage_error(command, ...) command_usage_error("vmattest-host", command, __VA_ARGS__)
 /* The usage error for getopt's '?' or ':' (optstring starts with ':'). */
-int host_bad_option(const char *command, int opt, char **argv);
+#define host_bad_option(command, opt, argv) command_bad_option("vmattest-host", command, opt, argv)
 
 int cmd_host_identity(int argc, char **argv, struct host_cli *cli);
 int cmd_host_provision(int argc, char **argv, struct host_cli *cli);
