@@ -89,27 +89,26 @@ static int parse_args(int argc, char **argv, struct mb_args *args) {
                 case 'p':
                         if (pcr_mask_parse(optarg, &args->pcrs) < 0 || args->pcrs == 0 ||
                             args->pcrs >> MB_POLICY_PCR_COUNT) {
-                                log_error("measured-boot: --pcrs \"%s\" is not a list of PCRs 0-9", optarg);
-                                return EXIT_USAGE;
+                                return policy_usage_error("measured-boot",
+                                                          "--pcrs \"%s\" is not a list of PCRs 0-9", optarg);
                         }
                         args->pcrs_given = true;
                         break;
                 case 'b':
                         args->bank = hashalg_for_quotes(optarg);
-                        if (args->bank == TPM2_ALG_ERROR) {
-                                log_error("measured-boot: --bank \"%s\" is not sha256, sha384 or sha512", optarg);
-                                return EXIT_USAGE;
-                        }
+                        if (args->bank == TPM2_ALG_ERROR)
+                                return policy_usage_error("measured-boot",
+                                                          "--bank \"%s\" is not sha256, sha384 or sha512", optarg);
                         break;
                 case 's':
                         args->secure_boot = strcmp(optarg, "enabled") == 0    ? MB_REFERENCE_SECURE_BOOT_ENABLED
                                             : strcmp(optarg, "disabled") == 0 ? MB_REFERENCE_SECURE_BOOT_DISABLED
                                             : strcmp(optarg, "any") == 0      ? MB_REFERENCE_SECURE_BOOT_ANY
                                                                               : MB_REFERENCE_SECURE_BOOT_UNSET;
-                        if (args->secure_boot == MB_REFERENCE_SECURE_BOOT_UNSET) {
-                                log_error("measured-boot: --secure-boot \"%s\" is not enabled, disabled or any", optarg);
-                                return EXIT_USAGE;
-                        }
+                        if (args->secure_boot == MB_REFERENCE_SECURE_BOOT_UNSET)
+                                return policy_usage_error("measured-boot",
+                                                          "--secure-boot \"%s\" is not enabled, disabled or any",
+                                                          optarg);
                         break;
                 case 'o':
                         args->output = optarg;
@@ -124,23 +123,18 @@ static int parse_args(int argc, char **argv, struct mb_args *args) {
                         fputs(measured_boot_help, stdout);
                         return -1;
                 default:
-                        log_error("measured-boot: unknown option or missing value \"%s\" (see 'measured-boot --help')",
-                                  argv[optind - 1]);
-                        return EXIT_USAGE;
+                        return policy_bad_option("measured-boot", opt, argv);
                 }
         }
-        if (optind != argc) {
-                log_error("measured-boot: unexpected argument \"%s\"", argv[optind]);
-                return EXIT_USAGE;
-        }
-        if (!args->eventlog && !args->kernel && !args->initrd && !args->cmdline) {
-                log_error("measured-boot: nothing to make a policy from: give --eventlog, --kernel, --initrd or --cmdline");
-                return EXIT_USAGE;
-        }
-        if (args->pcrs_given && !args->eventlog) {
-                log_error("measured-boot: --pcrs chooses the PCRs taken from --eventlog, which is missing");
-                return EXIT_USAGE;
-        }
+        if (optind != argc)
+                return policy_usage_error("measured-boot", "unexpected argument \"%s\"", argv[optind]);
+        if (!args->eventlog && !args->kernel && !args->initrd && !args->cmdline)
+                return policy_usage_error("measured-boot",
+                                          "nothing to make a policy from: give --eventlog, --kernel, --initrd or "
+                                          "--cmdline");
+        if (args->pcrs_given && !args->eventlog)
+                return policy_usage_error("measured-boot",
+                                          "--pcrs chooses the PCRs taken from --eventlog, which is missing");
         return EXIT_OK;
 }
 

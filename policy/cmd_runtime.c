@@ -113,16 +113,15 @@ static int parse_args(int argc, char **argv, struct runtime_args *args) {
                         break;
                 case 'a':
                         args->algo = hashalg_from_name(optarg);
-                        if (args->algo == TPM2_ALG_ERROR) {
-                                log_error("runtime: --algo \"%s\" is not sha1, sha256, sha384 or sha512", optarg);
-                                return EXIT_USAGE;
-                        }
+                        if (args->algo == TPM2_ALG_ERROR)
+                                return policy_usage_error("runtime",
+                                                          "--algo \"%s\" is not sha1, sha256, sha384 or sha512",
+                                                          optarg);
                         break;
                 case 'j':
-                        if (parse_workers(optarg, &args->workers) < 0) {
-                                log_error("runtime: -j \"%s\" is not a number of workers (1-1024)", optarg);
-                                return EXIT_USAGE;
-                        }
+                        if (parse_workers(optarg, &args->workers) < 0)
+                                return policy_usage_error("runtime",
+                                                          "-j \"%s\" is not a number of workers (1-1024)", optarg);
                         break;
                 case 't':
                         args->timestamp = optarg;
@@ -140,23 +139,18 @@ static int parse_args(int argc, char **argv, struct runtime_args *args) {
                         fputs(runtime_help, stdout);
                         return -1;
                 default:
-                        log_error("runtime: unknown option or missing value \"%s\" (see 'runtime --help')",
-                                  argv[optind - 1]);
-                        return EXIT_USAGE;
+                        return policy_bad_option("runtime", opt, argv);
                 }
         }
-        if (optind != argc) {
-                log_error("runtime: unexpected argument \"%s\"", argv[optind]);
-                return EXIT_USAGE;
-        }
-        if (!args->rootfs && !args->ima_log && !args->merge) {
-                log_error("runtime: nothing to make a policy from: give --rootfs, --from-ima-log or --merge");
-                return EXIT_USAGE;
-        }
-        if (args->keyrings && !args->ima_log) {
-                log_error("runtime: --keyrings takes the keys a boot measured from --from-ima-log, which is missing");
-                return EXIT_USAGE;
-        }
+        if (optind != argc)
+                return policy_usage_error("runtime", "unexpected argument \"%s\"", argv[optind]);
+        if (!args->rootfs && !args->ima_log && !args->merge)
+                return policy_usage_error("runtime",
+                                          "nothing to make a policy from: give --rootfs, --from-ima-log or --merge");
+        if (args->keyrings && !args->ima_log)
+                return policy_usage_error("runtime",
+                                          "--keyrings takes the keys a boot measured from --from-ima-log, which is "
+                                          "missing");
         if (args->workers == 0)
                 args->workers = hash_pool_default_workers();
         return EXIT_OK;

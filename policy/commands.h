@@ -3,11 +3,18 @@
 
 #include <stdio.h>
 
+#include "lib/command.h"
+
 enum {
         EXIT_OK = 0,
         EXIT_FAILED = 1, /* the policy could not be made */
         EXIT_USAGE = 2,  /* bad command line */
 };
+
+/* Logs "COMMAND: message (see 'vmattest-policy COMMAND --help')" and returns EXIT_USAGE. */
+#define policy_usage_error(command, ...) command_usage_error("vmattest-policy", command, __VA_ARGS__)
+/* The usage error for getopt's '?' or ':' (optstring starts with ':'). */
+#define policy_bad_option(command, opt, argv) command_bad_option("vmattest-policy", command, opt, argv)
 
 int cmd_runtime(int argc, char **argv);
 int cmd_measured_boot(int argc, char **argv);
