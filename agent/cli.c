@@ -1,5 +1,6 @@
 #include "agent/cli.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,6 +58,18 @@ int cli_parse_ak_handle(const char *command, const char *arg, TPM2_HANDLE *handl
                 return -EINVAL;
         }
         return 0;
+}
+
+int cli_parse_wait(const char *command, const char *arg, unsigned *seconds) {
+        char *end;
+        long value;
+
+        errno = 0;
+        value = strtol(arg, &end, 10);
+        if (errno || end == arg || *end || value < 0 || value > CLI_WAIT_MAX)
+                return cli_usage_error(command, "--wait \"%s\" is not a number of seconds (0-%d)", arg, CLI_WAIT_MAX);
+        *seconds = (unsigned)value;
+        return EXIT_OK;
 }
 
 int cli_no_operands(const char *command, int argc, char **argv) {

@@ -55,6 +55,9 @@ int cli_open_tpm(const struct cli *cli, struct tpm **tpm);
 #define cli_usage_error(command, ...) command_usage_error("vmattest", command, __VA_ARGS__)
 /* The usage error for getopt's '?' or ':' (optstring starts with ':', so getopt stays quiet). */
 #define cli_bad_option(command, opt, argv) command_bad_option("vmattest", command, opt, argv)
+/* --wait SECONDS, 0 to a day: EXIT_OK, or the usage error (logged). */
+#define CLI_WAIT_MAX 86400
+int cli_parse_wait(const char *command, const char *arg, unsigned *seconds);
 /* After getopt: EXIT_OK when no operand is left, else the usage error naming the first. */
 int cli_no_operands(const char *command, int argc, char **argv);
 /* --ak-handle: a persistent handle 0x81xxxxxx; a usage error (logged) otherwise. */

@@ -44,8 +44,6 @@ int cmd_escrow(int argc, char **argv, struct cli *cli) {
         _cleanup_(secret_freep) struct secret *key = NULL;
         unsigned wait_seconds = ESCROW_WAIT_DEFAULT;
         const char *tcti;
-        char *end;
-        long value;
         int opt, ret;
 
         while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
@@ -53,12 +51,8 @@ int cmd_escrow(int argc, char **argv, struct cli *cli) {
                         continue;
                 switch (opt) {
                 case 'w':
-                        errno = 0;
-                        value = strtol(optarg, &end, 10);
-                        if (errno || end == optarg || *end || value < 0 || value > 86400)
-                                return cli_usage_error("escrow", "--wait \"%s\" is not a number of seconds (0-86400)",
-                                                       optarg);
-                        wait_seconds = (unsigned)value;
+                        if ((ret = cli_parse_wait("escrow", optarg, &wait_seconds)) != EXIT_OK)
+                                return ret;
                         break;
                 case 'h':
                         fputs(escrow_help, stdout);

@@ -43,8 +43,6 @@ int cmd_pin_initrd(int argc, char **argv, struct cli *cli) {
         char initrd[4096] = "";
         unsigned wait_seconds = PIN_WAIT_DEFAULT;
         const char *tcti;
-        char *end;
-        long value;
         int opt, ret;
 
         while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
@@ -55,12 +53,8 @@ int cmd_pin_initrd(int argc, char **argv, struct cli *cli) {
                         snprintf(initrd, sizeof(initrd), "%s", optarg);
                         break;
                 case 'w':
-                        errno = 0;
-                        value = strtol(optarg, &end, 10);
-                        if (errno || end == optarg || *end || value < 0 || value > 86400)
-                                return cli_usage_error("pin-initrd", "--wait \"%s\" is not a number of seconds (0-86400)",
-                                                       optarg);
-                        wait_seconds = (unsigned)value;
+                        if ((ret = cli_parse_wait("pin-initrd", optarg, &wait_seconds)) != EXIT_OK)
+                                return ret;
                         break;
                 case 'h':
                         fputs(pin_initrd_help, stdout);
