@@ -72,41 +72,48 @@ int escrow_agent_identity(const struct agent_config *config, char agent_id[AGENT
         return ret;
 }
 
+int escrow_post_registered(const struct agent_config *config, const char *resource,
+                           const char *(*pending)(const struct http_response *resp), unsigned wait_seconds,
+                           const char *body, size_t body_size, struct registrar_client *registrar,
+                           char agent_id[AGENT_ID_MAX + 1]) {
+        struct mtls_identity mtls = {};
+        char path[AGENT_ID_MAX + 32];
+        int ret = escrow_agent_identity(config, agent_id, &mtls);
+
+        /* the wait starts now, after the TPM's part */
+        if (ret >= 0)
+                ret = registrar_client_init(registrar, config);
+        if (ret < 0) {
+                mtls_identity_free(&mtls);
+                return ret;
+        }
+        /* the client certificate must be the one registered: the registrar compares it byte for byte */
+        registrar->tls.client_x509 = mtls.cert;
+        registrar->tls.client_pkey = mtls.key;
+        registrar->deadline = registrar->started + wait_seconds;
+        registrar->transient = pending;
+        snprintf(path, sizeof(path), "agents/%s/%s", agent_id, resource);
+        ret = registrar_negotiate(registrar);
+        if (ret >= 0)
+                ret = registrar_request(registrar, "POST", path, body, body_size);
+        mtls_identity_free(&mtls);
+        return ret;
+}
+
 int escrow_send(const struct agent_config *config, const uint8_t *key, size_t key_size, unsigned wait_seconds) {
         _cleanup_(secret_freep) struct secret *body = NULL;
         struct registrar_client registrar;
-        struct mtls_identity mtls = {};
-        char agent_id[AGENT_ID_MAX + 1], path[AGENT_ID_MAX + 16];
+        char agent_id[AGENT_ID_MAX + 1];
         int ret;
 
         if (!config->registrar_tls)
                 return vm_error(-EINVAL, "a key is escrowed at the registrar's TLS port only: set registrar_tls = true "
                                          "(and registrar_tls_ca_cert)");
         ret = escrow_body(key, key_size, &body);
-        if (ret >= 0)
-                ret = escrow_agent_identity(config, agent_id, &mtls);
-        /* the wait starts now, after the TPM's part */
-        if (ret >= 0)
-                ret = registrar_client_init(&registrar, config);
-        if (ret < 0) {
-                mtls_identity_free(&mtls);
+        if (ret < 0)
                 return ret;
-        }
-        /* the client certificate must be the one registered: the registrar compares it byte for byte */
-        registrar.tls.client_x509 = mtls.cert;
-        registrar.tls.client_pkey = mtls.key;
-        registrar.deadline = registrar.started + wait_seconds;
-        registrar.transient = escrow_answer_pending;
-        snprintf(path, sizeof(path), "agents/%s/escrow", agent_id);
-
-        ret = registrar_negotiate(&registrar);
-        if (ret < 0) {
-                mtls_identity_free(&mtls);
-                return ret;
-        }
-        log_info("escrowing the key of agent %s with %s (API v%s)", agent_id, registrar.base_url, registrar.api_version);
-        ret = registrar_request(&registrar, "POST", path, (const char *)body->data, body->size);
-        mtls_identity_free(&mtls);
+        ret = escrow_post_registered(config, "escrow", escrow_answer_pending, wait_seconds, (const char *)body->data,
+                                     body->size, &registrar, agent_id);
         if (ret == -EPERM && escrow_status_refused(registrar.status))
                 return vm_error(-EACCES, "the verifier refused the key of agent %s: %s", agent_id,
                                 vm_error_detail(ret));
@@ -114,5 +121,8 @@ int escrow_send(const struct agent_config *config, const uint8_t *key, size_t ke
                 return vm_error(-ETIMEDOUT, "the verifier did not attest agent %s within %u s (is it enrolled, and is "
                                             "vmattest serve answering its polls?): %s",
                                 agent_id, wait_seconds, vm_error_detail(ret));
+        if (ret >= 0)
+                log_info("escrowed the key of agent %s with %s (API v%s)", agent_id, registrar.base_url,
+                         registrar.api_version);
         return ret;
 }

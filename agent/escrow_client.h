@@ -15,6 +15,7 @@
 
 #include "agent/config.h"
 #include "agent/mtls.h"
+#include "agent/registrar_client.h"
 #include "lib/agent_id.h"
 #include "lib/http_response.h"
 #include "lib/secret.h"
@@ -38,6 +39,16 @@ int escrow_send(const struct agent_config *config, const uint8_t *key, size_t ke
  * and the persistent mTLS identity registered with it: the client certificate of escrow and of
  * the first boot's PCR 9 pin (agent/initrd_pin.h). */
 int escrow_agent_identity(const struct agent_config *config, char agent_id[AGENT_ID_MAX + 1], struct mtls_identity *mtls);
+
+/* What escrow and the PCR 9 pin share: POSTs `body` to agents/<id>/<resource> at the
+ * registrar's TLS port as the registered agent (the id and client certificate of
+ * escrow_agent_identity()), a 409 that `pending` names waited out for up to `wait_seconds`
+ * counted from after the TPM's part. *registrar keeps the answer's status, base URL and API
+ * version for the caller's message; agent_id gets the id. registrar_request()'s returns. */
+int escrow_post_registered(const struct agent_config *config, const char *resource,
+                           const char *(*pending)(const struct http_response *resp), unsigned wait_seconds,
+                           const char *body, size_t body_size, struct registrar_client *registrar,
+                           char agent_id[AGENT_ID_MAX + 1]);
 
 /* The pieces escrow_send() is made of, for the tests and the fuzz harness. The request's body
  * {"payload":"<base64>"} in the secure heap; -EINVAL for an empty or oversize key. */

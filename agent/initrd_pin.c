@@ -160,9 +160,8 @@ static const char *pin_answer_pending(const struct http_response *resp) {
 int initrd_pin_send(const struct agent_config *config, const char *initrd_path, unsigned wait_seconds) {
         struct pcr9_prediction predictions[INITRD_PIN_BANKS_MAX];
         struct registrar_client registrar;
-        struct mtls_identity mtls = {};
         _cleanup_(freep) char *body = NULL;
-        char agent_id[AGENT_ID_MAX + 1], path[AGENT_ID_MAX + 16];
+        char agent_id[AGENT_ID_MAX + 1];
         size_t count = 0;
         int ret;
 
@@ -180,24 +179,8 @@ int initrd_pin_send(const struct agent_config *config, const char *initrd_path, 
                 log_info("PCR 9 (%s) of the next boots, with initrd %s (this boot's log event %u replaced): %s",
                          hashalg_name(predictions[i].bank), initrd_path, predictions[i].initrd_event, hex ? hex : "?");
         }
-        ret = escrow_agent_identity(config, agent_id, &mtls);
-        /* the wait starts now, after the TPM's part */
-        if (ret >= 0)
-                ret = registrar_client_init(&registrar, config);
-        if (ret < 0) {
-                mtls_identity_free(&mtls);
-                return ret;
-        }
-        /* the client certificate must be the one registered: the registrar compares it byte for byte */
-        registrar.tls.client_x509 = mtls.cert;
-        registrar.tls.client_pkey = mtls.key;
-        registrar.deadline = registrar.started + wait_seconds;
-        registrar.transient = pin_answer_pending;
-        snprintf(path, sizeof(path), "agents/%s/pcr9", agent_id);
-        ret = registrar_negotiate(&registrar);
-        if (ret >= 0)
-                ret = registrar_request(&registrar, "POST", path, body, strlen(body));
-        mtls_identity_free(&mtls);
+        ret = escrow_post_registered(config, "pcr9", pin_answer_pending, wait_seconds, body, strlen(body),
+                                     &registrar, agent_id);
         if (ret == -EPERM && (registrar.status == 403 || registrar.status == 404 || registrar.status == 409))
                 return vm_error(-EACCES, "the verifier refused the PCR 9 pin of agent %s: %s", agent_id,
                                 vm_error_detail(ret));
