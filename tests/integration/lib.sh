@@ -269,14 +269,24 @@ registrar_tls_config() {
                 "$TEST_TMP/registrar.pem" "$TEST_TMP/registrar.key" "$2"
 }
 
+# release_verifier_config [REGISTRAR-EXTRA [VERIFIER-EXTRA]]: $TEST_TMP/verifier.conf for a test
+# that releases keys: verifier_config's with REGISTRAR-EXTRA, the tests' polling
+# (verifier_poll_config, VERIFIER-EXTRA added to [verifier]) and a payload vault
+release_verifier_config() {
+        verifier_config "$TEST_TMP/verifier.conf" "${1:+$1
+}$(verifier_poll_config "${2:-}")"
+        printf 'payload_vault = %s\n' "$TEST_TMP/vault.key" >>"$TEST_TMP/verifier.conf" # [store] is the last section
+}
+
+# vv ARGS...: the tenant's vmattest-verifier with $TEST_TMP/verifier.conf
+vv() { "$VMATTEST_VERIFIER" --config "$TEST_TMP/verifier.conf" "$@"; }
+
 # escrow_verifier_start CLIENT-CA: $TEST_TMP/verifier.conf with registrar_cert's TLS port
 # (tls_port, what escrow and enrolment tokens need), the tests' polling (verifier_poll_config)
 # and a payload vault, and the verifier serving it; 1 when it did not come up
 escrow_verifier_start() {
         tls_port=$(random_port)
-        verifier_config "$TEST_TMP/verifier.conf" "$(registrar_tls_config "$tls_port" "$1")
-$(verifier_poll_config)"
-        printf 'payload_vault = %s\n' "$TEST_TMP/vault.key" >>"$TEST_TMP/verifier.conf" # [store] is the last section
+        release_verifier_config "$(registrar_tls_config "$tls_port" "$1")"
         verifier_start "$TEST_TMP/verifier.conf" || return 1
         wait_port "$VERIFIER_PID" "$tls_port" || { echo "the registrar's TLS port did not open" >&2; return 1; }
 }

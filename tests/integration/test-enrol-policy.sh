@@ -10,10 +10,8 @@ swtpm_start || exit 1
 cd "$TEST_TMP" || exit 1
 tenant_pki
 echo "luks-$(openssl rand -hex 16)" >disk.key
-verifier_config verifier.conf "$(verifier_poll_config)"
-printf 'payload_vault = %s\n' "$TEST_TMP/vault.key" >>verifier.conf
+release_verifier_config
 verifier_start verifier.conf || exit 1
-vv() { "$VMATTEST_VERIFIER" --config verifier.conf "$@"; }
 agent_config agent.conf "$VERIFIER_PORT" "port = $(random_port)
 trusted_client_ca = $TEST_TMP/verifier-ca.pem
 ima_ml_path = $TEST_TMP/none"

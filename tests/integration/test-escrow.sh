@@ -21,7 +21,6 @@ ima_ml_path = $TEST_TMP/none
 runtime_release = yes"
 agent_serve agent.conf || exit 1
 agent_id=$(sed -n 's/.*agent \([0-9a-f]*\) serving.*/\1/p' agent.log)
-vv() { "$VMATTEST_VERIFIER" --config verifier.conf "$@"; }
 status() { vv status --agent "$agent_id" --json 2>/dev/null | jq -r ".[0].$1"; }
 polled_ok() { [ "$(status last_ok)" != null ]; }
 released() { [ "$(status payload_released_at)" != null ]; }

@@ -17,7 +17,6 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -su
         -keyout registrar-ca.key -out registrar-ca.pem 2>/dev/null
 registrar_cert registrar-ca.pem registrar-ca.key
 escrow_verifier_start "$TEST_TMP/verifier-ca.pem" || exit 1
-vv() { "$VMATTEST_VERIFIER" --config verifier.conf "$@"; }
 agent_id=$("$VMATTEST" identity --json 2>/dev/null | jq -r .ek.hash_ek)
 status() { vv status --agent "$agent_id" --json 2>/dev/null | jq -r ".[0].$1"; }
 registered() { vv agents --json | jq -r --arg id "$agent_id" '[.[] | select(.agent_id == $id)] | length'; }

@@ -14,10 +14,8 @@ chmod 0711 "$TEST_TMP" # nobody passes through to the files meant for it, and re
 tenant_pki
 uuid=5f1e2d3c-0000-4000-8000-00000000abcd
 printf 'luks-%s' "$(openssl rand -hex 16)" >disk.key
-verifier_config verifier.conf "$(verifier_poll_config)"
-printf 'payload_vault = %s\n' "$TEST_TMP/vault.key" >>verifier.conf
+release_verifier_config
 verifier_start verifier.conf || exit 1
-vv() { "$VMATTEST_VERIFIER" --config verifier.conf "$@"; }
 agent_id=$("$VMATTEST" identity --json 2>/dev/null | jq -r .ek.hash_ek)
 mkdir -p ask nobody-state
 chown "$NOBODY:$NOBODY" nobody-state

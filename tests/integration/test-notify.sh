@@ -50,9 +50,7 @@ ready_once() { [ "$(grep -cx READY=1 "$1.notify")" = 1 ] && [ "$(grep -A1 -x REA
 tenant_pki
 uuid=5f1e2d3c-0000-4000-8000-00000000abcd
 printf 'luks-%s' "$(openssl rand -hex 16)" >disk.key
-verifier_config verifier.conf "$(verifier_poll_config)"
-printf 'payload_vault = %s\n' "$TEST_TMP/vault.key" >>verifier.conf
-vv() { "$VMATTEST_VERIFIER" --config verifier.conf "$@"; }
+release_verifier_config
 
 # the verifier: ready once its registrar's port answers, then the count of agents
 notify_listen verifier "$VERIFIER_PORT"

@@ -22,15 +22,12 @@ openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=registr
 openssl x509 -req -in registrar.csr -CA registrar-ca.pem -CAkey registrar-ca.key -CAcreateserial -days 2 \
         -extfile <(printf 'subjectAltName=IP:127.0.0.1\n') -out registrar.pem 2>/dev/null
 tls_port=$(random_port)
-verifier_config verifier.conf "tls_port = $tls_port
+release_verifier_config "tls_port = $tls_port
 server_cert = $TEST_TMP/registrar.pem
 server_key = $TEST_TMP/registrar.key
-trusted_client_ca = $TEST_TMP/verifier-ca.pem
-$(verifier_poll_config)"
-printf 'payload_vault = %s\n' "$TEST_TMP/vault.key" >>verifier.conf # [store] is the last section
+trusted_client_ca = $TEST_TMP/verifier-ca.pem"
 verifier_start verifier.conf || exit 1
 wait_port "$VERIFIER_PID" "$tls_port" || { echo "the registrar's TLS port did not open" >&2; exit 1; }
-vv() { "$VMATTEST_VERIFIER" --config verifier.conf "$@"; }
 agent_id=$("$VMATTEST" identity --json 2>/dev/null | jq -r .ek.hash_ek)
 status() { vv status --agent "$agent_id" --json 2>/dev/null | jq -r ".[0].$1"; }
 

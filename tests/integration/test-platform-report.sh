@@ -19,11 +19,9 @@ other_measurement=$(printf '11%.0s' $(seq 48))
 tsm_double_start "$TEST_TMP/tsm-good" || exit 1
 tsm_double_start "$TEST_TMP/tsm-other" --measurement "$other_measurement" || exit 1
 tsm_double_start "$TEST_TMP/tsm-debug" --policy 0xb0000 || exit 1
-verifier_config verifier.conf "$(verifier_poll_config "platform_test_roots = $TEST_TMP/tsm-good.ark.pem
-amd_certs_dir = $TEST_TMP/no-amd-certs")"
-printf 'payload_vault = %s\n' "$TEST_TMP/vault.key" >>verifier.conf # [store] is the last section
+release_verifier_config "" "platform_test_roots = $TEST_TMP/tsm-good.ark.pem
+amd_certs_dir = $TEST_TMP/no-amd-certs"
 verifier_start verifier.conf || exit 1
-vv() { "$VMATTEST_VERIFIER" --config verifier.conf "$@"; }
 status() { vv status --agent "$1" --json 2>/dev/null | jq -r ".[0].$2"; }
 
 start_vm() { # start_vm NAME TSM-DIR [EXTRA-CONF]: a swtpm and an agent serving on it; AGENT_ID

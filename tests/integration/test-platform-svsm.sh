@@ -14,10 +14,8 @@ tenant_pki
 printf 'luks-%s' "$(openssl rand -hex 16)" >disk.key
 measurement=$(printf '5a%.0s' $(seq 48))
 
-verifier_config verifier.conf "$(verifier_poll_config "platform_test_roots = $TEST_TMP/ark.pem
-amd_certs_dir = $TEST_TMP/no-amd-certs")"
-printf 'payload_vault = %s\n' "$TEST_TMP/vault.key" >>verifier.conf # [store] is the last section
-vv() { "$VMATTEST_VERIFIER" --config verifier.conf "$@"; }
+release_verifier_config "" "platform_test_roots = $TEST_TMP/ark.pem
+amd_certs_dir = $TEST_TMP/no-amd-certs"
 status() { vv status --agent "$1" --json 2>/dev/null | jq -r ".[0].$2"; }
 released() { [ "$(status "$1" payload_released_at)" != null ]; }
 failed() { [ "$(status "$1" state)" = failed ]; }

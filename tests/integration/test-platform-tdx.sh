@@ -48,11 +48,9 @@ rtmrs=$(ccel ccel.bin)
 ccel ccel-tampered.bin tamper >/dev/null
 # shellcheck disable=SC2086 # the --rtmr options
 tsm_double_start "$TEST_TMP/tsm-tdx" --tdx --mrtd "$mrtd" $rtmrs || exit 1
-verifier_config verifier.conf "$(verifier_poll_config "platform_test_roots = $TEST_TMP/tsm-tdx.ark.pem
-intel_root_ca = $intel_root")"
-printf 'payload_vault = %s\n' "$TEST_TMP/vault.key" >>verifier.conf # [store] is the last section
+release_verifier_config "" "platform_test_roots = $TEST_TMP/tsm-tdx.ark.pem
+intel_root_ca = $intel_root"
 verifier_start verifier.conf || exit 1
-vv() { "$VMATTEST_VERIFIER" --config verifier.conf "$@"; }
 status() { vv status --agent "$1" --json 2>/dev/null | jq -r ".[0].$2"; }
 
 start_vm() { # start_vm NAME CCEL-PATH: a swtpm and an agent serving on it; AGENT_ID

@@ -25,8 +25,7 @@ JSON
 echo '{}' >tpm-policy.json
 echo "luks-$(openssl rand -hex 16)" >disk.key
 
-verifier_config verifier.conf "$(verifier_poll_config)"
-printf 'payload_vault = %s\n' "$TEST_TMP/vault.key" >>verifier.conf
+release_verifier_config
 verifier_start verifier.conf || exit 1
 agent_port=$(random_port)
 agent_config agent.conf "$VERIFIER_PORT" "port = $agent_port
@@ -35,7 +34,6 @@ ima_ml_path = $TEST_TMP/ima.log
 runtime_release = yes"
 agent_serve agent.conf || exit 1
 agent_id=$(sed -n 's/.*agent \([0-9a-f]*\) serving.*/\1/p' agent.log)
-vv() { "$VMATTEST_VERIFIER" --config verifier.conf "$@"; }
 status() { vv status --agent "$agent_id" --json 2>/dev/null | jq -r ".[0].$1"; }
 released() { [ "$(status payload_released_at)" != null ]; }
 good_after() { [ "$(status state)" = polling ] && [ "$(status ima_entries_verified)" -ge "$1" ]; }

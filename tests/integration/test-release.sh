@@ -10,10 +10,8 @@ cd "$TEST_TMP" || exit 1
 tenant_pki
 secret="luks-$(openssl rand -hex 16)"
 { printf %s "$secret"; head -c 45000 /dev/urandom | base64 -w0; } >disk.key # a key file near the 64 KiB limit
-verifier_config verifier.conf "$(verifier_poll_config)"
-printf 'payload_vault = %s\n' "$TEST_TMP/vault.key" >>verifier.conf # [store] is the last section
+release_verifier_config
 verifier_start verifier.conf || exit 1
-vv() { "$VMATTEST_VERIFIER" --config verifier.conf "$@"; }
 status() { vv status --agent "$1" --json 2>/dev/null | jq -r ".[0].$2"; }
 
 start_vm() { # start_vm NAME [EXTRA-CONF]: a swtpm and an agent serving on it; AGENT_ID, AGENT_PORT, its log NAME.log

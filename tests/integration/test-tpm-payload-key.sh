@@ -13,10 +13,8 @@ cd "$TEST_TMP" || exit 1
 tenant_pki
 uuid=5f1e2d3c-0000-4000-8000-00000000abcd
 printf 'luks-%s' "$(openssl rand -hex 16)" >disk.key
-verifier_config verifier.conf "$(verifier_poll_config)"
-printf 'payload_vault = %s\n' "$TEST_TMP/vault.key" >>verifier.conf
+release_verifier_config
 verifier_start verifier.conf || exit 1
-vv() { "$VMATTEST_VERIFIER" --config verifier.conf "$@"; }
 status() { vv status --agent "$1" --json 2>/dev/null | jq -r ".[0].$2"; }
 agent_id=$("$VMATTEST" identity --json 2>/dev/null | jq -r .ek.hash_ek)
 mkdir -p ask
