@@ -181,12 +181,13 @@ int cmd_identity(int argc, char **argv, struct cli *cli) {
                 ret = ek_open(tpm, ek_alg, cli->config.ek_handle, &ek);
         /* --ak-handle names the agent's own AK; without it, ak_source says whose */
         if (ret >= 0 && !ak_handle_arg)
-                ret = platform_ak_open(tpm, cli->config.ak_source, ak_handle, cli->config.tpm_hash_alg, &ak, &platform);
+                ret = platform_ak_open(tpm, cli->config.ak_source, ak_handle, cli->config.tpm_signing_alg,
+                                       cli->config.tpm_hash_alg, &ak, &platform);
         if (ret >= 0 && !platform.source) {
-                ret = ak_load(tpm, ak_handle, cli->config.tpm_hash_alg, &ak);
+                ret = ak_load(tpm, ak_handle, cli->config.tpm_signing_alg, cli->config.tpm_hash_alg, &ak);
                 if (ret == -ENOENT) {
                         log_info("no AK at handle 0x%08x yet: creating one under the EK", ak_handle);
-                        ret = ak_create(tpm, ek, ak_handle, cli->config.tpm_hash_alg, &ak);
+                        ret = ak_create(tpm, ek, ak_handle, cli->config.tpm_signing_alg, cli->config.tpm_hash_alg, &ak);
                         id.ak_created = ret >= 0;
                 }
         }

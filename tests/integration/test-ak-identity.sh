@@ -117,13 +117,13 @@ else not_ok "azure: auto finds Azure's AK and its certificate"; diag <azure.log;
 attests azure
 sed 's/^ak_source = .*/ak_source = gce/' azure.conf >azure-as-gce.conf
 expect_failure "azure: ak_source gce on Azure's layout names the GCE index that is absent" 1 \
-        "ak_source gce: no GCE AK template: NV index 0x01c10001 is not defined" \
+        "ak_source gce: no GCE RSA AK template: NV index 0x01c10001 is not defined" \
         "$VMATTEST" --config azure-as-gce.conf identity
 
 # GCE: the AK made from the template in the endorsement hierarchy, kept at ak_handle
 gce_tpm gce cloud-ca 2 || exit 1
 serve gce auto || exit 1
-if grep -q "AK: GCE's, made from the template in NV index 0x01c10001 and kept at handle 0x81010002" gce.log; then
+if grep -q "AK: GCE's RSA AK, made from the template in NV index 0x01c10001 and kept at handle 0x81010002" gce.log; then
         ok "gce: auto makes GCE's AK from its template and keeps it"
 else not_ok "gce: auto makes GCE's AK from its template and keeps it"; diag <gce.log; fi
 attests gce
