@@ -110,6 +110,7 @@ static void identity_print(const struct cli *cli, const struct ek *ek, const str
                 json_object_object_add(ak_obj, "name", json_object_new_string(id->ak_name_hex));
                 json_object_object_add(ak_obj, "aik_tpm", json_object_new_string(id->ak_public_b64));
                 json_object_object_add(ak_obj, "created", json_object_new_boolean(id->ak_created));
+                json_object_object_add(ak_obj, "sign_alg", json_object_new_string(ak_sign_alg_name(ak)));
                 json_object_object_add(ak_obj, "source", json_object_new_string(platform->source ? platform->source
                                                                                                  : "agent"));
                 json_object_object_add(root, "ek", ek_obj);
@@ -127,6 +128,7 @@ static void identity_print(const struct cli *cli, const struct ek *ek, const str
                 printf("ek certificate:   none in this TPM\n");
         printf("ak handle:        %s%s\n", handle, id->ak_created ? " (created now)" : "");
         printf("ak name:          %s\n", id->ak_name_hex);
+        printf("ak sign alg:      %s\n", ak_sign_alg_name(ak));
         printf("ak source:        %s\n", platform->source ? platform->source : "agent (its own, under the EK)");
 }
 

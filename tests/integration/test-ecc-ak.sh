@@ -39,9 +39,10 @@ agent_get() { # agent_get PATH: the agent's API over mTLS, as the verifier calls
         curl -sf --cacert own-state/server-cert.crt --cert verifier-client.pem --key verifier-client.key \
                 "https://127.0.0.1:$own_port/v2.6/$1"
 }
-expect_equal "own: the agent reports tpm_sign_alg and sign_alg ecdsa, as rust-keylime does for an ECC AK" \
+expect_equal "own: the agent reports tpm_sign_alg and sign_alg ecdsa, as rust-keylime does for an ECC AK; identity too" \
         "$(agent_get agent/info | jq -r .results.tpm_sign_alg) $(agent_get 'quotes/identity?nonce=1234567890' |
-                jq -r .results.sign_alg)" "ecdsa ecdsa"
+                jq -r .results.sign_alg) $("$VMATTEST" --config own.conf identity --json | jq -r .ak.sign_alg)" \
+        "ecdsa ecdsa ecdsa"
 expect_equal "own: registered with its EK certificate and activated (credential activation with the ECC AK)" \
         "$(agent_field "$own_id" '.identity_proof + " " + .state')" "ek-certificate active"
 vv add --agent "$own_id" --policy good-policy.json --payload disk.key --allow-unpinned-cmdline >/dev/null 2>&1
