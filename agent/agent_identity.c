@@ -44,15 +44,16 @@ int agent_identity_open(const struct agent_config *config, const char *tcti, enu
         if (ret >= 0)
                 ret = ek_open(id->tpm, config->tpm_encryption_alg, config->ek_handle, &id->ek);
         if (ret >= 0)
-                ret = platform_ak_open(id->tpm, config->ak_source, config->ak_handle, config->tpm_hash_alg, &id->ak,
-                                       &id->platform);
+                ret = platform_ak_open(id->tpm, config->ak_source, config->ak_handle, config->tpm_signing_alg,
+                                       config->tpm_hash_alg, &id->ak, &id->platform);
         if (ret >= 0 && !id->platform.source) {
-                ret = ak_load(id->tpm, config->ak_handle, config->tpm_hash_alg, &id->ak);
+                ret = ak_load(id->tpm, config->ak_handle, config->tpm_signing_alg, config->tpm_hash_alg, &id->ak);
                 if (ret == -ENOENT && mtls == MTLS_HANDOVER)
                         ret = vm_error(ret, "the handed-over AK 0x%08x is not in the TPM", config->ak_handle);
                 else if (ret == -ENOENT) {
                         log_info("no AK at handle 0x%08x yet: creating one under the EK", config->ak_handle);
-                        ret = ak_create(id->tpm, id->ek, config->ak_handle, config->tpm_hash_alg, &id->ak);
+                        ret = ak_create(id->tpm, id->ek, config->ak_handle, config->tpm_signing_alg,
+                                        config->tpm_hash_alg, &id->ak);
                 }
         }
         if (ret >= 0)

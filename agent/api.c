@@ -152,7 +152,7 @@ static json_object *quote_results(struct agent_api *api, unsigned minor, const s
         json_object_object_add(results, "quote", json_object_new_string(quote));
         json_object_object_add(results, "hash_alg", json_object_new_string(hashalg_name(api->config->tpm_hash_alg)));
         json_object_object_add(results, "enc_alg", json_object_new_string(enc_alg_name(api, minor)));
-        json_object_object_add(results, "sign_alg", json_object_new_string("rsassa"));
+        json_object_object_add(results, "sign_alg", json_object_new_string(ak_sign_alg_name(&api->id->ak)));
         if (with_pubkey)
                 json_object_object_add(results, "pubkey", json_object_new_string(api->payload->public_pem));
         if (with_pubkey && payload_key_in_tpm(api->payload) && pubkey_certify(api->payload, results) < 0) {
@@ -346,7 +346,7 @@ static int handle_info(struct agent_api *api, struct evhttp_request *req, unsign
         json_object_object_add(results, "agent_uuid", json_object_new_string(api->id->agent_id));
         json_object_object_add(results, "tpm_hash_alg", json_object_new_string(hashalg_name(api->config->tpm_hash_alg)));
         json_object_object_add(results, "tpm_enc_alg", json_object_new_string(enc_alg_name(api, minor)));
-        json_object_object_add(results, "tpm_sign_alg", json_object_new_string("rsassa"));
+        json_object_object_add(results, "tpm_sign_alg", json_object_new_string(ak_sign_alg_name(&api->id->ak)));
         json_object_object_add(results, "ak_handle", json_object_new_int64(api->id->ak.persistent));
         http_reply(req, 200, "Success", results);
         return 200;

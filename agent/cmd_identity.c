@@ -110,6 +110,7 @@ static void identity_print(const struct cli *cli, const struct ek *ek, const str
                 json_object_object_add(ak_obj, "name", json_object_new_string(id->ak_name_hex));
                 json_object_object_add(ak_obj, "aik_tpm", json_object_new_string(id->ak_public_b64));
                 json_object_object_add(ak_obj, "created", json_object_new_boolean(id->ak_created));
+                json_object_object_add(ak_obj, "sign_alg", json_object_new_string(ak_sign_alg_name(ak)));
                 json_object_object_add(ak_obj, "source", json_object_new_string(platform->source ? platform->source
                                                                                                  : "agent"));
                 json_object_object_add(root, "ek", ek_obj);
@@ -127,6 +128,7 @@ static void identity_print(const struct cli *cli, const struct ek *ek, const str
                 printf("ek certificate:   none in this TPM\n");
         printf("ak handle:        %s%s\n", handle, id->ak_created ? " (created now)" : "");
         printf("ak name:          %s\n", id->ak_name_hex);
+        printf("ak sign alg:      %s\n", ak_sign_alg_name(ak));
         printf("ak source:        %s\n", platform->source ? platform->source : "agent (its own, under the EK)");
 }
 
@@ -181,12 +183,13 @@ int cmd_identity(int argc, char **argv, struct cli *cli) {
                 ret = ek_open(tpm, ek_alg, cli->config.ek_handle, &ek);
         /* --ak-handle names the agent's own AK; without it, ak_source says whose */
         if (ret >= 0 && !ak_handle_arg)
-                ret = platform_ak_open(tpm, cli->config.ak_source, ak_handle, cli->config.tpm_hash_alg, &ak, &platform);
+                ret = platform_ak_open(tpm, cli->config.ak_source, ak_handle, cli->config.tpm_signing_alg,
+                                       cli->config.tpm_hash_alg, &ak, &platform);
         if (ret >= 0 && !platform.source) {
-                ret = ak_load(tpm, ak_handle, cli->config.tpm_hash_alg, &ak);
+                ret = ak_load(tpm, ak_handle, cli->config.tpm_signing_alg, cli->config.tpm_hash_alg, &ak);
                 if (ret == -ENOENT) {
                         log_info("no AK at handle 0x%08x yet: creating one under the EK", ak_handle);
-                        ret = ak_create(tpm, ek, ak_handle, cli->config.tpm_hash_alg, &ak);
+                        ret = ak_create(tpm, ek, ak_handle, cli->config.tpm_signing_alg, cli->config.tpm_hash_alg, &ak);
                         id.ak_created = ret >= 0;
                 }
         }

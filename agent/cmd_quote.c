@@ -158,12 +158,13 @@ int cmd_quote(int argc, char **argv, struct cli *cli) {
         ret = cli_open_tpm(cli, &tpm);
         /* --ak-handle names the agent's own AK; without it, ak_source says whose */
         if (ret >= 0 && !ak_handle_arg) {
-                ret = platform_ak_open(tpm, cli->config.ak_source, ak_handle, cli->config.tpm_hash_alg, &ak, &platform);
+                ret = platform_ak_open(tpm, cli->config.ak_source, ak_handle, cli->config.tpm_signing_alg,
+                                       cli->config.tpm_hash_alg, &ak, &platform);
                 from_platform = platform.source != NULL;
                 platform_ak_done(&platform);
         }
         if (ret >= 0 && !from_platform) {
-                ret = ak_load(tpm, ak_handle, cli->config.tpm_hash_alg, &ak);
+                ret = ak_load(tpm, ak_handle, cli->config.tpm_signing_alg, cli->config.tpm_hash_alg, &ak);
                 if (ret == -ENOENT)
                         ret = vm_error(-ENOENT, "no AK at handle 0x%08x: run 'vmattest identity' first", ak_handle);
         }
@@ -185,7 +186,7 @@ int cmd_quote(int argc, char **argv, struct cli *cli) {
 
                 json_object_object_add(root, "quote", json_object_new_string(quote_string));
                 json_object_object_add(root, "hash_alg", json_object_new_string(hashalg_name(req.bank)));
-                json_object_object_add(root, "sign_alg", json_object_new_string("rsassa"));
+                json_object_object_add(root, "sign_alg", json_object_new_string(ak_sign_alg_name(&ak)));
                 if (evidence)
                         json_object_object_add(root, "platform_evidence", evidence);
                 cli_print_json(root);

@@ -36,11 +36,15 @@ static int parse_ek_alg(const char *value, void *field, size_t size, char *why, 
 }
 
 static int parse_sign_alg(const char *value, void *field, size_t size, char *why, size_t why_size) {
-        /* Keylime's default tenant accepts rsassa and ecschnorr; the AK is RSA
-         * (docs/protocol.md §2). */
-        if (strcmp(value, "rsassa") != 0)
-                return snprintf(why, why_size, "\"%s\" is not supported: only rsassa (RSA AK)", value), -1;
-        *(TPM2_ALG_ID *)field = TPM2_ALG_RSASSA;
+        /* rust-keylime's names; its other schemes (rsapss, ecschnorr, ecdaa) make an AK that
+         * vmattest-verifier cannot check (docs/protocol.md §1.5) */
+        TPM2_ALG_ID alg = ak_sign_alg_from_name(value);
+
+        if (alg == TPM2_ALG_ERROR)
+                return snprintf(why, why_size, "\"%s\" is not rsassa (an RSA-2048 AK) or ecdsa (an ECC NIST P-256 AK)",
+                                value),
+                       -1;
+        *(TPM2_ALG_ID *)field = alg;
         return 0;
 }
 

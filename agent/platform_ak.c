@@ -79,8 +79,9 @@ static bool persistent_defined(struct tpm *tpm, TPM2_HANDLE handle) {
         return true;
 }
 
-static int azure_ak(struct tpm *tpm, TPM2_ALG_ID hash_alg, struct ak *ak, struct platform_ak *platform) {
-        int ret = ak_load_platform(tpm, AZURE_AK_HANDLE, hash_alg, ak);
+static int azure_ak(struct tpm *tpm, TPM2_ALG_ID sign_alg, TPM2_ALG_ID hash_alg, struct ak *ak,
+                    struct platform_ak *platform) {
+        int ret = ak_load_platform(tpm, AZURE_AK_HANDLE, sign_alg, hash_alg, ak);
 
         if (ret == -ENOENT)
                 return vm_error(-ENOENT, "ak_source azure: no AK at the Azure AK handle 0x%08x", AZURE_AK_HANDLE);
@@ -100,70 +101,93 @@ static int azure_ak(struct tpm *tpm, TPM2_ALG_ID hash_alg, struct ak *ak, struct
         return 0;
 }
 
+/* GCE's two AKs (go-tpm-tools, client/handles.go): a template and the certificate of the key it
+ * makes, one pair per kind; tpm_signing_alg picks the pair. */
+static const struct gce_ak_pair {
+        TPM2_ALG_ID sign_alg;
+        const char *kind;
+        TPM2_HANDLE cert_nv, template_nv;
+} gce_ak_pairs[] = {
+        { TPM2_ALG_RSASSA, "RSA", GCE_AK_CERT_NV_RSA, GCE_AK_TEMPLATE_NV_RSA },
+        { TPM2_ALG_ECDSA, "ECC", GCE_AK_CERT_NV_ECC, GCE_AK_TEMPLATE_NV_ECC },
+};
+
+static const struct gce_ak_pair *gce_pair(TPM2_ALG_ID sign_alg) {
+        for (size_t i = 0; i < ELEMENTSOF(gce_ak_pairs); i++)
+                if (gce_ak_pairs[i].sign_alg == sign_alg)
+                        return &gce_ak_pairs[i];
+        return NULL;
+}
+
 /* The GCE template (a TPMT_PUBLIC; the index may be padded after it). */
-static int gce_template(struct tpm *tpm, TPM2_ALG_ID hash_alg, TPM2B_PUBLIC *template) {
+static int gce_template(struct tpm *tpm, const struct gce_ak_pair *pair, TPM2_ALG_ID hash_alg,
+                        TPM2B_PUBLIC *template) {
         _cleanup_(freep) uint8_t *nv = NULL;
         size_t nv_size = 0, offset = 0;
+        char what[32];
         TSS2_RC rc;
-        int ret = tpm_nv_read_all(tpm, GCE_AK_TEMPLATE_NV_RSA, sizeof(TPMT_PUBLIC), "GCE AK template", &nv, &nv_size);
+        int ret;
 
+        snprintf(what, sizeof(what), "GCE %s AK template", pair->kind);
+        ret = tpm_nv_read_all(tpm, pair->template_nv, sizeof(TPMT_PUBLIC), what, &nv, &nv_size);
         if (ret == -ENOENT)
-                return vm_error(-ENOENT, "no GCE AK template: NV index 0x%08x is not defined", GCE_AK_TEMPLATE_NV_RSA);
+                return vm_error(-ENOENT, "no %s: NV index 0x%08x is not defined", what, pair->template_nv);
         if (ret < 0)
                 return ret;
         memset(template, 0, sizeof(*template));
         rc = Tss2_MU_TPMT_PUBLIC_Unmarshal(nv, nv_size, &offset, &template->publicArea);
         if (rc != TSS2_RC_SUCCESS)
-                return vm_error(-EBADMSG, "GCE AK template (NV index 0x%08x): not a TPMT_PUBLIC", GCE_AK_TEMPLATE_NV_RSA);
+                return vm_error(-EBADMSG, "%s (NV index 0x%08x): not a TPMT_PUBLIC", what, pair->template_nv);
         for (size_t i = offset; i < nv_size; i++)
                 if (nv[i] != 0)
-                        return vm_error(-EBADMSG, "GCE AK template (NV index 0x%08x): %zu bytes after the TPMT_PUBLIC",
-                                        GCE_AK_TEMPLATE_NV_RSA, nv_size - offset);
+                        return vm_error(-EBADMSG, "%s (NV index 0x%08x): %zu bytes after the TPMT_PUBLIC", what,
+                                        pair->template_nv, nv_size - offset);
         /* the key it makes must be one the agent quotes with: said before the TPM works on it */
-        ret = ak_check_public(template, hash_alg);
+        ret = ak_check_public(template, pair->sign_alg, hash_alg);
         if (ret < 0)
-                return vm_error(ret, "GCE AK template (NV index 0x%08x): %s", GCE_AK_TEMPLATE_NV_RSA,
-                                vm_error_detail(ret));
+                return vm_error(ret, "%s (NV index 0x%08x): %s", what, pair->template_nv, vm_error_detail(ret));
         return 0;
 }
 
-static int gce_ak(struct tpm *tpm, TPM2_HANDLE ak_handle, TPM2_ALG_ID hash_alg, struct ak *ak,
-                  struct platform_ak *platform) {
-        static const char mismatch[] = "the GCE AK certificate (NV index 0x01c10000) certifies another key than the "
-                                       "AK made from the template (NV index 0x01c10001)";
+static int gce_ak(struct tpm *tpm, TPM2_HANDLE ak_handle, const struct gce_ak_pair *pair, TPM2_ALG_ID hash_alg,
+                  struct ak *ak, struct platform_ak *platform) {
         TPM2B_SENSITIVE_CREATE sensitive = { 0 };
         TPM2B_DATA outside = { 0 };
         TPML_PCR_SELECTION pcrs = { 0 };
         TPM2B_PUBLIC template, *made = NULL;
         ESYS_TR primary = ESYS_TR_NONE;
+        char what[32], mismatch[160];
         int ret;
 
-        ret = gce_template(tpm, hash_alg, &template);
+        snprintf(what, sizeof(what), "GCE %s AK certificate", pair->kind);
+        snprintf(mismatch, sizeof(mismatch),
+                 "the %s (NV index 0x%08x) certifies another key than the AK made from the template (NV index 0x%08x)",
+                 what, pair->cert_nv, pair->template_nv);
+        ret = gce_template(tpm, pair, hash_alg, &template);
         if (ret >= 0)
-                ret = read_cert(tpm, GCE_AK_CERT_NV_RSA, "GCE AK certificate", platform);
+                ret = read_cert(tpm, pair->cert_nv, what, platform);
         if (ret < 0)
                 return vm_error(ret, "ak_source gce: %s", vm_error_detail(ret));
 
         /* made before: kept at ak_handle (the primary key is the same each time: the template
          * and the endorsement seed decide it) */
-        ret = ak_load_platform(tpm, ak_handle, hash_alg, ak);
+        ret = ak_load_platform(tpm, ak_handle, pair->sign_alg, hash_alg, ak);
         if (ret >= 0) {
                 ret = cert_certifies(platform, &ak->public, "");
                 if (ret < 0) {
                         ak_close(tpm, ak);
-                        return vm_error(ret, "ak_source gce: handle 0x%08x holds another key than the one the GCE AK "
-                                             "certificate (NV index 0x01c10000) certifies: evict it or choose another "
-                                             "ak_handle",
-                                        ak_handle);
+                        return vm_error(ret, "ak_source gce: handle 0x%08x holds another key than the one the %s (NV "
+                                             "index 0x%08x) certifies: evict it or choose another ak_handle",
+                                        ak_handle, what, pair->cert_nv);
                 }
-                log_info("AK: GCE's, kept at handle 0x%08x, with its certificate from NV index 0x%08x", ak_handle,
-                         GCE_AK_CERT_NV_RSA);
+                log_info("AK: GCE's %s AK, kept at handle 0x%08x, with its certificate from NV index 0x%08x",
+                         pair->kind, ak_handle, pair->cert_nv);
                 return 0;
         }
         if (ret != -ENOENT)
                 return vm_error(ret, "ak_source gce: %s (evict it or choose another ak_handle)", vm_error_detail(ret));
 
-        /* go-tpm-tools' GceAttestationKeyRSA: CreatePrimary(endorsement, template), no PCRs */
+        /* go-tpm-tools' GceAttestationKeyRSA/ECC: CreatePrimary(endorsement, template), no PCRs */
         ret = TPM_RUN("TPM2_CreatePrimary (GCE AK from its template)",
                       Esys_CreatePrimary(tpm->esys, ESYS_TR_RH_ENDORSEMENT, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
                                          &sensitive, &template, &outside, &pcrs, &primary, &made, NULL, NULL, NULL));
@@ -174,32 +198,35 @@ static int gce_ak(struct tpm *tpm, TPM2_HANDLE ak_handle, TPM2_ALG_ID hash_alg, 
                         Esys_FlushContext(tpm->esys, primary);
         }
         if (ret >= 0)
-                ret = ak_persist(tpm, primary, ak_handle, hash_alg, ak);
+                ret = ak_persist(tpm, primary, ak_handle, pair->sign_alg, hash_alg, ak);
         if (ret < 0)
                 return vm_error(ret, "ak_source gce: %s", vm_error_detail(ret));
-        log_info("AK: GCE's, made from the template in NV index 0x%08x and kept at handle 0x%08x, with its "
+        log_info("AK: GCE's %s AK, made from the template in NV index 0x%08x and kept at handle 0x%08x, with its "
                  "certificate from NV index 0x%08x",
-                 GCE_AK_TEMPLATE_NV_RSA, ak_handle, GCE_AK_CERT_NV_RSA);
+                 pair->kind, pair->template_nv, ak_handle, pair->cert_nv);
         return 0;
 }
 
-int platform_ak_open(struct tpm *tpm, const char *source, TPM2_HANDLE ak_handle, TPM2_ALG_ID hash_alg, struct ak *ak,
-                     struct platform_ak *platform) {
+int platform_ak_open(struct tpm *tpm, const char *source, TPM2_HANDLE ak_handle, TPM2_ALG_ID sign_alg,
+                     TPM2_ALG_ID hash_alg, struct ak *ak, struct platform_ak *platform) {
+        const struct gce_ak_pair *gce = gce_pair(sign_alg);
         int ret;
 
         memset(platform, 0, sizeof(*platform));
+        if (!gce)
+                return vm_error(-EINVAL, "tpm_signing_alg 0x%04x is not rsassa or ecdsa", sign_alg);
         if (strcmp(source, "auto") == 0) {
                 if (persistent_defined(tpm, AZURE_AK_HANDLE) && tpm_nv_defined(tpm, AZURE_AK_CERT_NV))
                         source = "azure";
-                else if (tpm_nv_defined(tpm, GCE_AK_CERT_NV_RSA) && tpm_nv_defined(tpm, GCE_AK_TEMPLATE_NV_RSA))
+                else if (tpm_nv_defined(tpm, gce->cert_nv) && tpm_nv_defined(tpm, gce->template_nv))
                         source = "gce";
                 else
                         return 0;
         }
         if (strcmp(source, "azure") == 0)
-                ret = azure_ak(tpm, hash_alg, ak, platform);
+                ret = azure_ak(tpm, sign_alg, hash_alg, ak, platform);
         else if (strcmp(source, "gce") == 0)
-                ret = gce_ak(tpm, ak_handle, hash_alg, ak, platform);
+                ret = gce_ak(tpm, ak_handle, gce, hash_alg, ak, platform);
         else
                 return 0;
         if (ret < 0) {

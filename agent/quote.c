@@ -52,7 +52,7 @@ int quote_take(struct tpm *tpm, const struct ak *ak, const struct quote_request 
                struct pcr_values *pcrs) {
         struct pcr_values local;
         TPML_PCR_SELECTION sel;
-        TPM2_ALG_ID ak_hash = ak->public.publicArea.parameters.rsaDetail.scheme.details.rsassa.hashAlg;
+        TPM2_ALG_ID ak_hash = ak_sign_hash(ak);
 
         if (req->nonce_size == 0 || req->nonce_size > QUOTE_NONCE_MAX)
                 return vm_error(-EINVAL, "nonce of %zu bytes: must be 1-%d", req->nonce_size, QUOTE_NONCE_MAX);

@@ -107,12 +107,12 @@ int cmd_host_identity(int argc, char **argv, struct host_cli *cli) {
 
         ret = tpm_open(host_cli_tcti(cli, &config), &tpm);
         if (ret >= 0) {
-                ret = ak_load(tpm, config.ak_handle, TPM2_ALG_SHA256, &ak);
+                ret = ak_load(tpm, config.ak_handle, TPM2_ALG_RSASSA, TPM2_ALG_SHA256, &ak);
                 if (ret == -ENOENT) {
                         log_info("no host AK at handle 0x%08x yet: creating one under the host's EK", config.ak_handle);
                         ret = ek_open(tpm, "rsa", 0, &ek);
                         if (ret >= 0)
-                                ret = ak_create(tpm, ek, config.ak_handle, TPM2_ALG_SHA256, &ak);
+                                ret = ak_create(tpm, ek, config.ak_handle, TPM2_ALG_RSASSA, TPM2_ALG_SHA256, &ak);
                         created = ret >= 0;
                 }
         }

@@ -87,7 +87,7 @@ static int host_quote(const char *host_tcti, TPM2_HANDLE ak_handle, uint32_t mas
 
         if (ret < 0)
                 return vm_error(ret, "host TPM: %s", vm_error_detail(ret));
-        ret = ak_load(host, ak_handle, TPM2_ALG_SHA256, &ak);
+        ret = ak_load(host, ak_handle, TPM2_ALG_RSASSA, TPM2_ALG_SHA256, &ak);
         if (ret == -ENOENT)
                 ret = vm_error(-ENOENT, "no host AK at 0x%08x: run 'vmattest-host identity' first", ak_handle);
         if (ret >= 0)

@@ -46,7 +46,8 @@ static void expect_valid(const struct agent_config *config) {
         if (config->tpm_hash_alg != TPM2_ALG_SHA256 && config->tpm_hash_alg != TPM2_ALG_SHA384 &&
             config->tpm_hash_alg != TPM2_ALG_SHA512)
                 abort();
-        if (!ek_alg_valid(config->tpm_encryption_alg) || config->tpm_signing_alg != TPM2_ALG_RSASSA)
+        if (!ek_alg_valid(config->tpm_encryption_alg) ||
+            (config->tpm_signing_alg != TPM2_ALG_RSASSA && config->tpm_signing_alg != TPM2_ALG_ECDSA))
                 abort();
         if (config->ek_handle != 0 && config->ek_handle >> 24 != TPM2_HT_PERSISTENT)
                 abort();

@@ -8,6 +8,7 @@
 # reason; an agent forced to a cloud whose objects are absent says which; an EK the tenant pinned
 # by its public key registers as ek-pinned.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/cloud_vtpm.sh"
 plan 24
 
 cd "$TEST_TMP" || exit 1
@@ -17,49 +18,9 @@ printf %s "$secret" >disk.key
 printf '{"15": ["%064d"]}\n' 0 >good-policy.json
 
 # the cloud's CA (the tenant's ak_cert_store), and a CA nobody trusts
-new_ca() { # new_ca NAME
-        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=$1" \
-                -addext "keyUsage=critical,keyCertSign,cRLSign" \
-                -keyout "$1.key" -out "$1.pem" 2>/dev/null
-}
-new_ca cloud-ca && new_ca rogue-ca || exit 1
+cloud_ca cloud-ca && cloud_ca rogue-ca || exit 1
 mkdir -p ak-ca ek-pinned
 cp cloud-ca.pem ak-ca/
-# issue CA PUBKEY-PEM DAYS OUT: a DER certificate of PUBKEY-PEM (a TPM key) from CA
-issue() {
-        openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=vTPM-AK \
-                -keyout stand-in.key -out stand-in.csr 2>/dev/null &&
-        openssl x509 -req -in stand-in.csr -force_pubkey "$2" -CA "$1.pem" -CAkey "$1.key" \
-                -CAserial "$TEST_TMP/$1.srl" -CAcreateserial -days "$3" -outform DER -out "$4" \
-                -extfile <(printf 'basicConstraints=CA:FALSE\nauthorityKeyIdentifier=keyid\n') 2>/dev/null
-}
-nv_put() { # nv_put INDEX FILE
-        tpm2_nvdefine "$1" -C o -s "$(stat -c %s "$2")" -a "ownerread|ownerwrite|authread|authwrite" >/dev/null &&
-                tpm2_nvwrite "$1" -C o -i "$2"
-}
-# azure_tpm NAME CA DAYS [KEY-PEM]: a swtpm with Azure's layout, the AK certified by CA for DAYS
-# (of KEY-PEM instead of the AK, when given); NAME-ak.pem is the AK's public key
-azure_tpm() {
-        swtpm_start "$1" >/dev/null || return 1
-        tpm2_createek -c "$1-ek.ctx" -G rsa >/dev/null && tpm2_flushcontext -t && tpm2_flushcontext -s &&
-        tpm2_createak -C "$1-ek.ctx" -c "$1-ak.ctx" -G rsa -g sha256 -s rsassa -u "$1-ak.pem" -f pem >/dev/null &&
-        tpm2_flushcontext -t && tpm2_flushcontext -s &&
-        tpm2_evictcontrol -C o -c "$1-ak.ctx" 0x81000003 >/dev/null &&
-        tpm2_readpublic -c 0x81000003 -o "$1-ak.tpm2b" >/dev/null && tpm2_createek -G rsa -u "$1-ek.tpm2b" -c "$1-ek.ctx" >/dev/null &&
-        tpm2_flushcontext -t &&
-        issue "$2" "${4:-$1-ak.pem}" "$3" "$1-akcert.der" && nv_put 0x01C101D0 "$1-akcert.der"
-}
-# gce_tpm NAME CA DAYS: a swtpm with GCE's layout: the AK template (tpm2-tools' AK attributes,
-# as GCE's: 0x00050072, RSASSA-SHA256) in NV 0x01c10001, the certificate of the primary key it
-# makes in the endorsement hierarchy in NV 0x01c10000
-gce_tpm() {
-        swtpm_start "$1" >/dev/null || return 1
-        tpm2_createprimary -C e -g sha256 -G rsa2048:rsassa-sha256:null \
-                -a "fixedtpm|fixedparent|sensitivedataorigin|userwithauth|restricted|sign" \
-                --template-data "$1-template.bin" -c "$1-primary.ctx" -f pem -o "$1-ak.pem" >/dev/null &&
-        tpm2_flushcontext -t && nv_put 0x01c10001 "$1-template.bin" &&
-        issue "$2" "$1-ak.pem" "$3" "$1-akcert.der" && nv_put 0x01c10000 "$1-akcert.der"
-}
 
 # a TPM the tenant pins by its EK's public key: its EK certificate is gone from NV, as on a cloud
 # whose API gives the EK instead (AWS); the store is read when the verifier starts
@@ -73,60 +34,25 @@ ek_pinned_store = $TEST_TMP/ek-pinned
 $(verifier_poll_config)"
 printf 'payload_vault = %s\n' "$TEST_TMP/vault.key" >>verifier.conf # [store] is the last section
 verifier_start verifier.conf || exit 1
-vv() { "$VMATTEST_VERIFIER" --config verifier.conf "$@"; }
-status() { vv status --agent "$1" --json 2>/dev/null | jq -r ".[0].$2"; }
-agent_field() { vv agents --json | jq -r --arg id "$1" ".[] | select(.agent_id == \$id) | $2"; }
-released() { [ "$(status "$1" payload_released_at)" != null ]; }
-
-serve() { # serve NAME AK-SOURCE: an agent serving on NAME's swtpm; AGENT_ID
-        local port; port=$(random_port)
-        agent_config "$1.conf" "$VERIFIER_PORT" "port = $port
-ak_source = $2
-state_dir = $TEST_TMP/$1-state
-vmattest_ml_path = $TEST_TMP/$1-measurements.log
-trusted_client_ca = $TEST_TMP/verifier-ca.pem
-ima_ml_path = $TEST_TMP/none
-runtime_release = yes"
-        "$VMATTEST" --config "$1.conf" serve >"$1.log" 2>&1 &
-        verifier_pids+=("$!")
-        wait_port "$!" "$port" || { diag <"$1.log"; return 1; }
-        AGENT_ID=$(sed -n 's/.*agent \([0-9a-f]*\) serving.*/\1/p' "$1.log")
-}
-# attests NAME: the agent registered on its AK certificate, attests, and its key is released
-attests() {
-        local name=$1 id=$AGENT_ID
-        expect_equal "$name: registered with the identity proof ak-certificate, no EK certificate sent" \
-                "$(agent_field "$id" '.identity_proof + " " + (.ek_certificate | tostring) + " " + .state')" \
-                "ak-certificate false active"
-        if grep -q "registrar: agent $id registered (EK [0-9a-f]*, identity proof ak-certificate" verifier.log; then
-                ok "$name: the registrar's log line names the proof"
-        else not_ok "$name: the registrar's log line names the proof"; grep "agent $id" verifier.log | diag; fi
-        vv add --agent "$id" --policy good-policy.json --payload disk.key --allow-unpinned-cmdline >/dev/null 2>&1
-        if wait_for released 20 released "$id"; then ok "$name: it attests and its key is released"
-        else not_ok "$name: it attests and its key is released"; vv status --agent "$id" | diag; tail -5 verifier.log | diag; fi
-        if grep -q "payload opened" "$name.log"; then ok "$name: the agent opened the payload"
-        else not_ok "$name: the agent opened the payload"; tail -5 "$name.log" | diag; fi
-}
-
 # Azure: the AK at 0x81000003, found by ak_source = auto
 azure_tpm azure cloud-ca 2 || exit 1
-serve azure auto || exit 1
+cloud_serve azure auto || exit 1
 if grep -q "AK: Azure's, at handle 0x81000003, with its certificate from NV index 0x01c101d0" azure.log; then
         ok "azure: auto finds Azure's AK and its certificate"
 else not_ok "azure: auto finds Azure's AK and its certificate"; diag <azure.log; fi
-attests azure
+cloud_attests azure
 sed 's/^ak_source = .*/ak_source = gce/' azure.conf >azure-as-gce.conf
 expect_failure "azure: ak_source gce on Azure's layout names the GCE index that is absent" 1 \
-        "ak_source gce: no GCE AK template: NV index 0x01c10001 is not defined" \
+        "ak_source gce: no GCE RSA AK template: NV index 0x01c10001 is not defined" \
         "$VMATTEST" --config azure-as-gce.conf identity
 
 # GCE: the AK made from the template in the endorsement hierarchy, kept at ak_handle
 gce_tpm gce cloud-ca 2 || exit 1
-serve gce auto || exit 1
-if grep -q "AK: GCE's, made from the template in NV index 0x01c10001 and kept at handle 0x81010002" gce.log; then
+cloud_serve gce auto || exit 1
+if grep -q "AK: GCE's RSA AK, made from the template in NV index 0x01c10001 and kept at handle 0x81010002" gce.log; then
         ok "gce: auto makes GCE's AK from its template and keeps it"
 else not_ok "gce: auto makes GCE's AK from its template and keeps it"; diag <gce.log; fi
-attests gce
+cloud_attests gce
 expect_equal "gce: the kept AK is the key the GCE certificate certifies" \
         "$(tpm2_readpublic -c 0x81010002 -f pem -o gce-kept.pem >/dev/null && cmp -s gce-kept.pem gce-ak.pem && echo same)" \
         same

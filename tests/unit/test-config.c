@@ -134,7 +134,7 @@ static void test_every_key(void **state) {
                                  "registrar_port = 65535\n"
                                  "tpm_hash_alg = sha384\n"
                                  "tpm_encryption_alg = ecc256\n"
-                                 "tpm_signing_alg = rsassa\n"
+                                 "tpm_signing_alg = ecdsa\n"
                                  "ek_handle = 0x81010001\n"
                                  "ak_handle = 0x81000100\n"
                                  "tcti = swtpm:host=127.0.0.1,port=2321\n"
@@ -156,7 +156,7 @@ static void test_every_key(void **state) {
         assert_int_equal(f->config.registrar_port, 65535);
         assert_int_equal(f->config.tpm_hash_alg, TPM2_ALG_SHA384);
         assert_string_equal(f->config.tpm_encryption_alg, "ecc256");
-        assert_int_equal(f->config.tpm_signing_alg, TPM2_ALG_RSASSA);
+        assert_int_equal(f->config.tpm_signing_alg, TPM2_ALG_ECDSA);
         assert_int_equal(f->config.ek_handle, 0x81010001);
         assert_int_equal(f->config.ak_handle, 0x81000100);
         assert_string_equal(f->config.tcti, "swtpm:host=127.0.0.1,port=2321");
@@ -282,7 +282,12 @@ static void test_bad_values(void **state) {
                 { "ip =", "\"\" is not an IPv4" },
                 { "contact_ip = localhost", "key \"contact_ip\": \"localhost\" is not an IPv4" },
                 { "tpm_encryption_alg = dsa", "key \"tpm_encryption_alg\": \"dsa\" is not rsa, ecc" },
-                { "tpm_signing_alg = ecdsa", "key \"tpm_signing_alg\": \"ecdsa\" is not supported: only rsassa" },
+                /* rust-keylime's other schemes: an AK vmattest-verifier could not check */
+                { "tpm_signing_alg = ecschnorr",
+                  "key \"tpm_signing_alg\": \"ecschnorr\" is not rsassa (an RSA-2048 AK) or ecdsa (an ECC NIST P-256 AK)" },
+                { "tpm_signing_alg = rsapss", "\"rsapss\" is not rsassa" },
+                { "tpm_signing_alg = ECDSA", "\"ECDSA\" is not rsassa" },
+                { "tpm_signing_alg =", "\"\" is not rsassa" },
                 { "ek_handle = 0x80000001", "key \"ek_handle\": \"0x80000001\" is not a persistent handle 0x81xxxxxx or \"generate\"" },
                 { "ek_handle = 0x181010001", "\"0x181010001\" is not a persistent handle" },
                 { "ek_handle = generated", "\"generated\" is not a persistent handle" },

@@ -1,5 +1,5 @@
-/* verifier/identity_proof.c: the registrar's proof of a TPM. The real GCE AK certificate
- * (tests/fixtures/platforms/gce) certifies the real AK and chains to Google's vTPM CAs; a test
+/* verifier/identity_proof.c: the registrar's proof of a TPM. The real GCE AK certificates
+ * (tests/fixtures/platforms/gce: RSA, ECC) certify their AKs and chain to Google's vTPM CAs; a test
  * CA made here stands in for a cloud's to check the proof choice: an offered certificate that
  * fails refuses the registration whatever else would hold, and the order is ek-certificate,
  * ak-certificate, ek-allowlist, ek-pinned. */
@@ -217,6 +217,47 @@ static void test_gce_real_ak_certificate(void **state) {
         EVP_PKEY_free(other_key);
 }
 
+/* GCE's ECC AK certificate (go-tpm-tools' test vector from a real VM): an ECC NIST P-256 key,
+ * issued by Google's EK/AK CA Intermediate (v3); aik_tpm is the key as the TPM gives it. */
+static void test_gce_real_ecc_ak_certificate(void **state) {
+        struct identity_trust trust = { 0 };
+        _cleanup_(freep) char *rsa_tpmt = NULL;
+        size_t rsa_size = 0, offset = 0;
+        TPMT_PUBLIC ak, other, rsa_ak;
+        EVP_PKEY *other_key = EVP_EC_gen("P-256");
+        FILE *pem = fopen(GCE "certificates/pca_tpm_ecc_sign_cert.pem", "r");
+        X509 *cert = pem ? PEM_read_X509(pem, NULL, NULL, NULL) : NULL;
+        unsigned char *der = NULL;
+        int der_size = cert ? i2d_X509(cert, &der) : -1;
+
+        (void)state;
+        assert_true(der_size > 0);
+        tpm_public(X509_get0_pubkey(cert), &ak);
+        ak.objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT | TPMA_OBJECT_SENSITIVEDATAORIGIN |
+                              TPMA_OBJECT_USERWITHAUTH | TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_SIGN_ENCRYPT;
+        ak.parameters.eccDetail.scheme.scheme = TPM2_ALG_ECDSA;
+        ak.parameters.eccDetail.scheme.details.ecdsa.hashAlg = TPM2_ALG_SHA256;
+
+        assert_int_equal(identity_trust_load(GCE "ca-certs", "", &trust), 0);
+        assert_int_equal(ak_cert_check(&trust, der, (size_t)der_size, &ak, PINNED_TIME), 0);
+        /* another ECC key, and the real RSA AK of the same platform, are not the key it certifies */
+        tpm_public(other_key, &other);
+        assert_error(ak_cert_check(&trust, der, (size_t)der_size, &other, PINNED_TIME), -EBADMSG,
+                     "ak_cert certifies another key than aik_tpm");
+        assert_int_equal(file_read_all(GCE "gce-cos-85-nonce9009/ak_pub.tpmt", 4096, &rsa_tpmt, &rsa_size), 0);
+        assert_int_equal(Tss2_MU_TPMT_PUBLIC_Unmarshal((const uint8_t *)rsa_tpmt, rsa_size, &offset, &rsa_ak),
+                         TSS2_RC_SUCCESS);
+        assert_error(ak_cert_check(&trust, der, (size_t)der_size, &rsa_ak, PINNED_TIME), -EBADMSG,
+                     "ak_cert certifies another key than aik_tpm");
+        /* before it was issued (2022-11-23) */
+        assert_error(ak_cert_check(&trust, der, (size_t)der_size, &ak, 1609459200), -EACCES, "AK certificate");
+        identity_trust_done(&trust);
+        OPENSSL_free(der);
+        X509_free(cert);
+        fclose(pem);
+        EVP_PKEY_free(other_key);
+}
+
 static int decide(const struct fixture *f, const uint8_t *ekcert, size_t ekcert_size, const uint8_t *ak_cert,
                   size_t ak_cert_size, bool allowlisted, const char **proof) {
         struct identity_evidence e = { .ek = &f->ek, .ak = &f->ak, .ekcert = ekcert, .ekcert_size = ekcert_size,
@@ -325,6 +366,7 @@ static void test_store_files(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_gce_real_ak_certificate),
+                cmocka_unit_test(test_gce_real_ecc_ak_certificate),
                 cmocka_unit_test_setup_teardown(test_proof_choice, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_store_files, setup, teardown),
         };

@@ -1,5 +1,6 @@
 /* quote_check on quotes vmattest took from a swtpm (vectors/quote-check/make-vectors.sh):
- * each check must be able to fail on its own. */
+ * each check must be able to fail on its own. ecdsa-quote.txt is signed by an ECC AK
+ * (tpm_signing_alg = ecdsa), the others by an RSA one. */
 #include "tests/unit/unit.h"
 
 #include "lib/encoding.h"
@@ -148,6 +149,37 @@ static void test_altered_pcr_value(void **state) {
         assert_error(quote_check(altered, &e, &quote, &clock), -EPERM, "do not hash to the quote's pcrDigest");
 }
 
+/* An ECC AK's quote: ECDSA-SHA256, r and s as the TPM marshals them */
+static void test_ecdsa_quote(void **state) {
+        struct vectors *v = *state;
+        struct quote_expect e = expect_for(v, "nonceA");
+        _cleanup_(freep) char *quote = text_vector(V("ecdsa-quote.txt"));
+        _cleanup_(freep) uint8_t *sig = NULL;
+        _cleanup_(freep) char *sig_b64 = NULL, *forged = NULL;
+        char *sig_start = strchr(quote, ':') + 1, *sig_end = strchr(sig_start, ':');
+        TPM2B_PUBLIC ecc_ak;
+        struct quote quote_out;
+        struct quote_clock clock;
+        size_t sig_size;
+
+        load_public(V("ecc-ak.pub"), &ecc_ak);
+        assert_int_equal(ecc_ak.publicArea.type, TPM2_ALG_ECC);
+        e.ak = &ecc_ak;
+        assert_int_equal(quote_check(quote, &e, &quote_out, &clock), 0);
+        assert_int_equal(quote_out.signature.sigAlg, TPM2_ALG_ECDSA);
+        /* not under the RSA AK, and an RSA AK's quote not under the ECC AK */
+        e.ak = &v->ak;
+        assert_error(quote_check(quote, &e, &quote_out, &clock), -EPERM, "does not verify under the registered AK");
+        e.ak = &ecc_ak;
+        assert_error(quote_check(v->quote1, &e, &quote_out, &clock), -EPERM, "does not verify under the registered AK");
+        /* one bit of r changed (after sigAlg, hash, r's size) */
+        assert_int_equal(base64_decode(sig_start, (size_t)(sig_end - sig_start), &sig, &sig_size), 0);
+        sig[8] ^= 0x01;
+        sig_b64 = base64_encode(sig, sig_size);
+        assert_int_equal(asprintf(&forged, "%.*s%s%s", (int)(sig_start - quote), quote, sig_b64, sig_end) > 0, 1);
+        assert_error(quote_check(forged, &e, &quote_out, &clock), -EPERM, "does not verify under the registered AK");
+}
+
 static void test_garbage(void **state) {
         struct vectors *v = *state;
         struct quote_expect e = expect_for(v, "nonceA");
@@ -163,7 +195,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 T(test_good_quote),       T(test_stale_nonce),       T(test_other_agents_ak),
                 T(test_pcr16_bound_to_another_key), T(test_replayed_older_quote), T(test_pcr_not_asked_for),
-                T(test_altered_pcr_value), T(test_garbage),
+                T(test_altered_pcr_value), T(test_garbage),          T(test_ecdsa_quote),
         };
 #undef T
         return cmocka_run_group_tests_name("quote_check", tests, NULL, NULL);

@@ -156,6 +156,15 @@ static void ecc_on(TPMT_PUBLIC *pub, const char *openssl_name, TPM2_ECC_CURVE cu
 static void ecc_p521(TPMT_PUBLIC *pub) { ecc_on(pub, "P-521", TPM2_ECC_NIST_P521); }
 static void ecc_p384(TPMT_PUBLIC *pub) { ecc_on(pub, "P-384", TPM2_ECC_NIST_P384); }
 
+/* an AK as tpm_signing_alg = ecdsa makes it: P-256, no symmetric, ECDSA-SHA256 */
+static void ecdsa_p256(TPMT_PUBLIC *pub) {
+        ecc_on(pub, "P-256", TPM2_ECC_NIST_P256);
+        pub->parameters.eccDetail.symmetric.algorithm = TPM2_ALG_NULL;
+        pub->parameters.eccDetail.scheme.scheme = TPM2_ALG_ECDSA;
+        pub->parameters.eccDetail.scheme.details.ecdsa.hashAlg = TPM2_ALG_SHA256;
+}
+static void ak_p521(json_object *b) { change_public(b, "aik_tpm", ecc_p521); }
+
 static void ek_exponent_3(json_object *b) { change_public(b, "ek_tpm", exponent_3); }
 static void ak_exponent_3(json_object *b) { change_public(b, "aik_tpm", exponent_3); }
 static void ek_rsa_1024(json_object *b) { change_public(b, "ek_tpm", rsa_1024); }
@@ -180,6 +189,21 @@ static void test_weak_keys_refused(void **state) {
         assert_int_equal(registration_body_parse(body, &reg), 0);
         registration_body_done(&reg);
         json_object_put(body);
+}
+
+/* An ECC AK (an agent with tpm_signing_alg = ecdsa, GCE's ECC AK) registers as an RSA one does;
+ * its curve is held to the same rule as an EK's. */
+static void test_ecc_ak_accepted(void **state) {
+        json_object *body = valid_body();
+        struct registration_body reg;
+
+        change_public(body, "aik_tpm", ecdsa_p256);
+        assert_int_equal(registration_body_parse(body, &reg), 0);
+        assert_int_equal(reg.ak.publicArea.type, TPM2_ALG_ECC);
+        assert_int_equal(reg.ak.publicArea.parameters.eccDetail.scheme.scheme, TPM2_ALG_ECDSA);
+        registration_body_done(&reg);
+        json_object_put(body);
+        expect_refused(ak_p521, "aik_tpm: ECC key on curve 0x0005: only NIST P-256 and P-384 are accepted");
 }
 
 static void test_hostile_bodies(void **state) {
@@ -345,6 +369,7 @@ int main(void) {
                 cmocka_unit_test(test_null_and_disabled_are_absent),
                 cmocka_unit_test(test_ak_cert),
                 cmocka_unit_test(test_weak_keys_refused),
+                cmocka_unit_test(test_ecc_ak_accepted),
                 cmocka_unit_test(test_enrolment_token),
                 cmocka_unit_test(test_refused_token_wiped),
         };
