@@ -40,7 +40,8 @@ azure_vm() {
         local name=$1 imds_url=$2 tpm_port port proxy; shift 2
         swtpm_start "$name" >/dev/null || exit 1
         tpm2_createek -c "$name-ek.ctx" -G rsa >/dev/null && tpm2_flushcontext -t && tpm2_flushcontext -s &&
-        tpm2_createak -C "$name-ek.ctx" -c "$name-ak.ctx" -G rsa -g sha256 -s rsassa -u "$name-ak.pem" -f pem >/dev/null &&
+        tpm2_createak -C "$name-ek.ctx" -c "$name-ak.ctx" -G rsa -g sha256 -s rsassa -u "$name-ak.pem" -f pem \
+                >/dev/null &&
         tpm2_flushcontext -t && tpm2_flushcontext -s &&
         tpm2_evictcontrol -C o -c "$name-ak.ctx" 0x81000003 >/dev/null && tpm2_flushcontext -t || exit 1
         openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=vTPM-AK \
@@ -48,15 +49,18 @@ azure_vm() {
         openssl x509 -req -in stand-in.csr -force_pubkey "$name-ak.pem" -CA cloud-ca.pem -CAkey cloud-ca.key \
                 -CAserial cloud-ca.srl -CAcreateserial -days 2 -outform DER -out "$name-akcert.der" \
                 -extfile <(printf 'basicConstraints=CA:FALSE\nauthorityKeyIdentifier=keyid\n') 2>/dev/null &&
-        tpm2_nvdefine 0x01C101D0 -C o -s "$(stat -c %s "$name-akcert.der")" -a "ownerread|ownerwrite|authread|authwrite" >/dev/null &&
+        tpm2_nvdefine 0x01C101D0 -C o -s "$(stat -c %s "$name-akcert.der")" \
+                -a "ownerread|ownerwrite|authread|authwrite" >/dev/null &&
         tpm2_nvwrite 0x01C101D0 -C o -i "$name-akcert.der" &&
         tpm2_nvdefine 0x01400001 -C o -s 2048 -a "ownerread|ownerwrite" >/dev/null || exit 1
         tpm_port=${VMATTEST_TCTI##*port=}
         proxy=$(( (RANDOM % 5000) * 2 + 10000 ))
-        while (exec 3<>"/dev/tcp/127.0.0.1/$proxy") 2>/dev/null || (exec 3<>"/dev/tcp/127.0.0.1/$((proxy + 1))") 2>/dev/null; do
+        while (exec 3<>"/dev/tcp/127.0.0.1/$proxy") 2>/dev/null ||
+                (exec 3<>"/dev/tcp/127.0.0.1/$((proxy + 1))") 2>/dev/null; do
                 proxy=$(( (RANDOM % 5000) * 2 + 10000 ))
         done
-        "$TOOLS_DIR/hcl-double" --tdx --keys "$TSM_DOUBLE_KEYS" --listen "$proxy" --tpm-port "$tpm_port" --ak "$name-ak.pem" "$@" \
+        "$TOOLS_DIR/hcl-double" --tdx --keys "$TSM_DOUBLE_KEYS" --listen "$proxy" --tpm-port "$tpm_port" \
+                --ak "$name-ak.pem" "$@" \
                 2>>"$name-double.log" &
         verifier_pids+=("$!")
         wait_port "$!" "$proxy" || { cat "$name-double.log" >&2; exit 1; }
@@ -105,9 +109,12 @@ azure_vm good "$good_imds" --rtmr "2:$(printf '22%.0s' $(seq 48))" || exit 1
 good=$AGENT_ID
 expect_success "the tenant enrolls the Azure TDX agent with an azure-tdx policy and its disk key" enroll "$good"
 if wait_for released 30 released "$good"; then ok "the key is released once the TD quote verifies"
-else not_ok "the key is released once the TD quote verifies"; vv status --agent "$good" | diag; tail -5 good.log | diag; fi
-if grep -q "agent $good attests (quote, PCRs, hardware report: Azure HCL, TDX (TD quote from IMDS), MRTD 1111" verifier.log
-then ok "the verifier says what the quote showed"
+else
+        not_ok "the key is released once the TD quote verifies"
+        vv status --agent "$good" | diag; tail -5 good.log | diag
+fi
+if grep -q "agent $good attests (quote, PCRs, hardware report: Azure HCL, TDX (TD quote from IMDS), MRTD 1111" \
+        verifier.log; then ok "the verifier says what the quote showed"
 else not_ok "the verifier says what the quote showed"; grep "agent $good" verifier.log | diag; fi
 if grep -q "identity proof ak-certificate" verifier.log; then ok "the agent registered on Azure's AK certificate"
 else not_ok "the agent registered on Azure's AK certificate"; fi
@@ -120,14 +127,18 @@ corrupt=$AGENT_ID
 enroll "$corrupt" >/dev/null
 if wait_for failed 30 failed_with "$corrupt" "the TD quote's REPORTDATA does not bind the variable data"; then
         ok "a quote whose REPORTDATA is not SHA-256(runtime data): failed, named"
-else not_ok "a quote whose REPORTDATA is not SHA-256(runtime data): failed, named"; vv status --agent "$corrupt" | diag; fi
+else
+        not_ok "a quote whose REPORTDATA is not SHA-256(runtime data): failed, named"
+        vv status --agent "$corrupt" | diag
+fi
 expect_equal "... and no key for it" "$(status "$corrupt" payload_released_at)" null
 
 # a quote under a root the verifier does not trust
 azure_vm untrusted "$untrusted_imds" || exit 1
 untrusted=$AGENT_ID
 enroll "$untrusted" >/dev/null
-if wait_for failed 30 failed_with "$untrusted" "TDX quote: PCK certificate"; then ok "a quote under an untrusted root: failed, named"
+if wait_for failed 30 failed_with "$untrusted" "TDX quote: PCK certificate"; then
+        ok "a quote under an untrusted root: failed, named"
 else not_ok "a quote under an untrusted root: failed, named"; vv status --agent "$untrusted" | diag; fi
 
 # a TD whose firmware the policy does not allow: the quote's MRTD, copied from its TDREPORT
@@ -145,7 +156,10 @@ stale=$AGENT_ID
 enroll "$stale" >/dev/null
 if wait_for named 40 refused_named "$stale" "the paravisor did not put" && ! released "$stale"; then
         ok "a stale HCL report: no key, the reason named"
-else not_ok "a stale HCL report: no key, the reason named"; vv status --agent "$stale" | diag; tail -3 stale.log | diag; fi
+else
+        not_ok "a stale HCL report: no key, the reason named"
+        vv status --agent "$stale" | diag; tail -3 stale.log | diag
+fi
 
 # IMDS down (nothing listens): with platform_report = required the agent serves no quote and
 # says which URL failed; the verifier releases nothing

@@ -116,7 +116,8 @@ static void on_request(struct evhttp_request *req, void *user) {
 
         (void)user;
         fprintf(stderr, "imds-double: %s\n", evhttp_request_get_uri(req));
-        if (evhttp_request_get_command(req) != EVHTTP_REQ_POST || strcmp(evhttp_request_get_uri(req), "/acc/tdquote") != 0) {
+        if (evhttp_request_get_command(req) != EVHTTP_REQ_POST ||
+            strcmp(evhttp_request_get_uri(req), "/acc/tdquote") != 0) {
                 answer(req, 404, "Not Found", "{\"error\": \"not found\"}");
                 return;
         }
