@@ -26,6 +26,7 @@
 #include <time.h>
 
 #include "lib/encoding.h"
+#include "lib/http_response.h"
 #include "tests/tools/forge/hcl_forge.h"
 #include "tests/tools/forge/tdx_forge.h"
 
@@ -93,7 +94,7 @@ static uint8_t *request_tdreport(struct evhttp_request *req, const char **why) {
         *why = "{\"error\": \"the body is not {\\\"report\\\": base64url(TDREPORT)}\"}";
         if (size == 0 || size > BODY_MAX)
                 return NULL;
-        root = json_tokener_parse((const char *)evbuffer_pullup(in, (ssize_t)size));
+        root = http_parse_json((const char *)evbuffer_pullup(in, (ssize_t)size), size);
         if (root && json_object_object_get_ex(root, "report", &report) &&
             json_object_is_type(report, json_type_string) &&
             base64url_decode(json_object_get_string(report), &tdreport, &tdreport_size) == 0 &&
