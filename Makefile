@@ -198,6 +198,12 @@ $(O)/tests/tools/hcl-double: $(O)/tests/tools/hcl-double.o $(O)/tests/tools/forg
 	@echo '  LD      $@'
 	@$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(VERIFIER_LIBS)
 
+# the IMDS double quotes the TDREPORTs of hcl-double --tdx under a test root of tdx_forge
+$(O)/tests/tools/imds-double: $(O)/tests/tools/imds-double.o $(O)/tests/tools/forge/hcl_forge.o \
+                               $(O)/tests/tools/forge/snp_forge.o $(O)/tests/tools/forge/tdx_forge.o $(O)/libvmattest.a
+	@echo '  LD      $@'
+	@$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(VERIFIER_LIBS)
+
 # unit tests that check TDX quotes and CC event logs make them with tdx_forge
 $(O)/tests/unit/test-cc_event_log $(O)/tests/unit/test-tsm_evidence: $(O)/tests/tools/forge/tdx_forge.o
 # unit tests that check Azure reports sign them with the same test keys

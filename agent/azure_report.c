@@ -9,6 +9,7 @@
 #include "lib/cleanup.h"
 #include "lib/encoding.h"
 #include "lib/error.h"
+#include "lib/reader.h"
 
 bool azure_report_present(struct tpm *tpm) {
         return tpm_nv_defined(tpm, AZURE_HCL_REPORT_INDEX);
@@ -65,4 +66,24 @@ int azure_report_get(struct tpm *tpm, const uint8_t user_data[AZURE_USER_DATA_SI
                                         AZURE_HCL_REPORT_INDEX, AZURE_USER_DATA_INDEX, AZURE_REPORT_WAIT_MS);
                 sleep_ms(AZURE_REPORT_POLL_MS);
         }
+}
+
+int azure_report_tdreport(const uint8_t *report, size_t size, const uint8_t **tdreport) {
+        struct reader r;
+        uint32_t signature, type;
+
+        *tdreport = NULL;
+        reader_init(&r, report, size, "Azure HCL report");
+        if (reader_u32le(&r, &signature, "header signature") < 0 ||
+            reader_skip(&r, AZURE_HCL_REPORT_TYPE_OFFSET - 4, "header and hardware report") < 0 ||
+            reader_u32le(&r, &type, "request report_type") < 0)
+                return -EBADMSG;
+        if (signature != 0x414c4348) /* "HCLA" */
+                return vm_error(-EBADMSG, "Azure HCL report: header signature is 0x%08x, not \"HCLA\"", signature);
+        if (type == AZURE_HCL_REPORT_TYPE_SNP)
+                return 0;
+        if (type != AZURE_HCL_REPORT_TYPE_TDX)
+                return vm_error(-EBADMSG, "Azure HCL report: report_type %u is neither SEV-SNP (2) nor TDX (4)", type);
+        *tdreport = report + AZURE_HCL_HW_REPORT_OFFSET;
+        return 1;
 }

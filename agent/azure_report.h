@@ -24,6 +24,14 @@
 #define AZURE_REPORT_WAIT_MS 5000
 #define AZURE_REPORT_POLL_MS 100
 
+/* The HCL report's layout (verifier/hcl_report.h): the hardware report at 32 in a region of
+ * 1184 bytes, then the IGVM request data, whose third u32 is the report type. */
+#define AZURE_HCL_HW_REPORT_OFFSET 32
+#define AZURE_HCL_REPORT_TYPE_OFFSET (32 + 1184 + 8)
+#define AZURE_HCL_REPORT_TYPE_SNP 2
+#define AZURE_HCL_REPORT_TYPE_TDX 4
+#define AZURE_TDREPORT_SIZE 1024
+
 /* True on an Azure confidential VM: the HCL report's NV index is defined. */
 bool azure_report_present(struct tpm *tpm);
 
@@ -31,3 +39,9 @@ bool azure_report_present(struct tpm *tpm);
  * it: *report (malloc'ed, *size bytes). -ETIMEDOUT, named, when no report with this user data
  * came within AZURE_REPORT_WAIT_MS. What the report says is the verifier's to check. */
 int azure_report_get(struct tpm *tpm, const uint8_t user_data[AZURE_USER_DATA_SIZE], uint8_t **report, size_t *size);
+
+/* Which hardware report the paravisor's `report` holds: 1 and *tdreport (AZURE_TDREPORT_SIZE
+ * bytes, into `report`) on Azure TDX, whose TDREPORT the agent has IMDS turn into a TD quote
+ * (agent/azure_imds.h); 0 on SEV-SNP; -EBADMSG, named, for a report too short or of another
+ * type. The agent only picks the request here: what the report says is the verifier's to check. */
+int azure_report_tdreport(const uint8_t *report, size_t size, const uint8_t **tdreport);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "agent/ak.h"
+#include "agent/azure_imds.h"
 #include "agent/cc_event_log.h"
 #include "agent/ek.h"
 #include "agent/platform_ak.h"
@@ -267,6 +268,7 @@ static const struct conf_key agent_keys[] = {
         KEY(tsm_report_dir, conf_parse_string),
         KEY(tsm_service_provider, parse_service_provider),
         KEY(cc_event_log_path, conf_parse_string),
+        KEY(azure_imds_url, conf_parse_string),
 };
 #undef KEY
 
@@ -301,6 +303,7 @@ void agent_config_defaults(struct agent_config *config) {
         strcpy(config->platform_report, "auto");
         strcpy(config->tsm_report_dir, TSM_REPORT_DIR);
         strcpy(config->cc_event_log_path, CC_EVENT_LOG_PATH);
+        strcpy(config->azure_imds_url, AZURE_IMDS_TD_QUOTE_URL);
         strcpy(config->askpass_dir, "/run/systemd/ask-password");
         strcpy(config->ima_policy, "/etc/vmattest/ima-policy");
         strcpy(config->handover_path, "/run/vmattest/handover");

@@ -75,6 +75,8 @@ struct agent_config {
         char tsm_service_provider[16];
         /* a TD's CC event log, served with its TDX quote when it exists (agent/cc_event_log.h) */
         char cc_event_log_path[256];
+        /* Azure TDX: the IMDS endpoint that quotes the paravisor's TDREPORT (agent/azure_imds.h) */
+        char azure_imds_url[256];
         /* where the payload key lives (agent/tpm_payload_key.h): "tpm" (the default: made in the
          * TPM, certified by the AK) or "software" (OpenSSL's secure heap: only for a TPM that
          * cannot make it; vmattest-verifier releases to it only when the enrolment allows) */

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "agent/azure_imds.h"
 #include "agent/azure_report.h"
 #include "agent/cc_event_log.h"
 #include "agent/tsm_report.h"
@@ -38,20 +39,32 @@ static int add_blob(json_object *evidence, const char *key, const uint8_t *data,
 }
 
 /* Azure: the binding is the user data the paravisor copies into its runtime data, which the
- * SNP report's REPORT_DATA binds by SHA-256 (verifier/platform_evidence.c checks both). */
-static int azure_evidence(struct tpm *tpm, bool required, const uint8_t binding[TSM_BINDING_SIZE],
-                          json_object **evidence) {
-        uint8_t *report = NULL;
-        size_t size = 0;
+ * hardware report's REPORT_DATA binds by SHA-256 (verifier/platform_evidence.c checks both). On
+ * Azure TDX that report is a TDREPORT, which only this CPU can check: IMDS has it quoted
+ * (agent/azure_imds.h), and the quote is served beside the report as "td_quote". */
+static int azure_evidence(const struct agent_config *config, struct tpm *tpm, bool required,
+                          const uint8_t binding[TSM_BINDING_SIZE], json_object **evidence) {
+        _cleanup_(freep) uint8_t *report = NULL;
+        _cleanup_(freep) uint8_t *td_quote = NULL;
+        const uint8_t *tdreport = NULL;
+        size_t size = 0, quote_size = 0;
         json_object *out;
         int ret = azure_report_get(tpm, binding, &report, &size);
 
+        if (ret >= 0)
+                ret = azure_report_tdreport(report, size, &tdreport);
+        if (ret > 0)
+                ret = azure_imds_td_quote(config->azure_imds_url, tdreport, AZURE_TDREPORT_SIZE, &td_quote,
+                                          &quote_size);
         if (ret < 0)
                 return vm_error(ret, "platform report%s: %s", required ? " (required)" : "", vm_error_detail(ret));
         out = json_object_new_object();
+        if (!out)
+                return -ENOMEM;
         json_object_object_add(out, "provider", json_object_new_string("azure-hcl"));
         ret = add_blob(out, "outblob", report, size);
-        free(report);
+        if (ret >= 0)
+                ret = add_blob(out, "td_quote", td_quote, quote_size);
         if (ret < 0) {
                 json_object_put(out);
                 return ret;
@@ -116,7 +129,7 @@ int tsm_evidence_take(const struct agent_config *config, struct tpm *tpm, const 
         if ((ret = tsm_report_binding(nonce, nonce_size, ak_name, ek_name, report_data)) < 0)
                 return ret;
         if (azure_report_present(tpm))
-                return azure_evidence(tpm, required, report_data, evidence);
+                return azure_evidence(config, tpm, required, report_data, evidence);
         ret = tsm_report_get(config->tsm_report_dir, report_data, svsm, &report);
         if (ret == -ENODEV && !required) {
                 log_debug("%s: no platform report served", vm_error_detail(ret));

@@ -240,6 +240,12 @@ static int request_command(const char *method, enum evhttp_cmd_type *cmd) {
 
 int http_event_request(const char *method, const char *url, const struct http_tls *tls, const char *body,
                        size_t body_size, long timeout_ms, struct http_response *resp) {
+        return http_event_request_headers(method, url, tls, NULL, body, body_size, timeout_ms, resp);
+}
+
+int http_event_request_headers(const char *method, const char *url, const struct http_tls *tls,
+                               const char *const *extra_headers, const char *body, size_t body_size, long timeout_ms,
+                               struct http_response *resp) {
         struct timeval timeout = { .tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000 };
         struct exchange ex = { .url = url, .resp = resp, .ret = -EIO };
         struct evhttp_connection *conn = NULL;
@@ -287,10 +293,15 @@ int http_event_request(const char *method, const char *url, const struct http_tl
                 evhttp_add_header(headers, "Host", t.authority);
                 evhttp_add_header(headers, "Accept", "application/json");
                 evhttp_add_header(headers, "Connection", "close");
+                for (size_t i = 0; extra_headers && extra_headers[i] && extra_headers[i + 1]; i += 2)
+                        if (evhttp_add_header(headers, extra_headers[i], extra_headers[i + 1]) != 0)
+                                ret = -ENOMEM;
                 /* by reference: the body is the caller's until the connection is freed below */
-                if (body && (evhttp_add_header(headers, "Content-Type", "application/json") != 0 ||
-                             evbuffer_add_reference(evhttp_request_get_output_buffer(req), body, body_size, NULL,
-                                                    NULL) != 0)) {
+                if (ret < 0)
+                        evhttp_request_free(req);
+                else if (body && (evhttp_add_header(headers, "Content-Type", "application/json") != 0 ||
+                                  evbuffer_add_reference(evhttp_request_get_output_buffer(req), body, body_size, NULL,
+                                                         NULL) != 0)) {
                         evhttp_request_free(req);
                         ret = -ENOMEM;
                 }

@@ -19,3 +19,9 @@
  * the TLS layer. */
 int http_event_request(const char *method, const char *url, const struct http_tls *tls, const char *body,
                        size_t body_size, long timeout_ms, struct http_response *resp);
+
+/* The same, with `headers` (NULL, or "Name", "value" pairs ending in NULL) sent after the
+ * client's own: a service that asks for one of its own (Azure's IMDS: "Metadata: true"). */
+int http_event_request_headers(const char *method, const char *url, const struct http_tls *tls,
+                               const char *const *headers, const char *body, size_t body_size, long timeout_ms,
+                               struct http_response *resp);

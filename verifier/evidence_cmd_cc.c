@@ -454,7 +454,7 @@ int evidence_hcl_report(const struct evidence_args *a, struct evidence_out *out)
         struct hcl_report report;
         struct hcl_runtime_data runtime = { 0 };
         struct hcl_evidence evidence = { 0 };
-        struct hcl_expect expect;
+        struct hcl_expect expect = { 0 };
         TPM2B_PUBLIC ak_public;
         json_object *f = json_object_new_object(), *header, *igvm;
         uint8_t digest[32];

@@ -26,6 +26,11 @@ struct hcl_expect {
         enum hcl_report_type type;
         /* the AK registered for the agent, that signs its quotes (tpmkey_to_evp() of it) */
         EVP_PKEY *ak;
+        /* Azure TDX: the REPORTDATA (64 bytes) of the TD quote the caller verified through
+         * Intel's chain, which a signature covers: the binding is checked against it and the
+         * TDREPORT, MAC'd for its CPU alone, is not read at all. NULL: the hardware report's own
+         * REPORT_DATA (SEV-SNP: the caller verifies the report's signature over it after). */
+        const uint8_t *signed_report_data;
 };
 
 struct hcl_evidence {
@@ -37,7 +42,8 @@ struct hcl_evidence {
 };
 
 /* 0 when `report` is of the expected type, its hash type SHA-256, the SHA-256 of its variable
- * data REPORT_DATA[0:32] of the hardware report and REPORT_DATA[32:64] zero, the variable data
+ * data REPORT_DATA[0:32] of the hardware report (or expect->signed_report_data) and
+ * REPORT_DATA[32:64] zero, the variable data
  * parses (hcl_runtime_data.h) and its HCLAkPub is `expect->ak`. -EPERM when a check fails,
  * -EBADMSG when the runtime data is malformed; the detail names the check. Clear *evidence
  * with hcl_evidence_clear() on success. */

@@ -330,6 +330,66 @@ out_named:
         return ret;
 }
 
+/* Azure TDX: the HCL report's TDREPORT is MAC'd for its CPU alone, so it decides nothing here;
+ * the agent served the TD quote Azure's IMDS made of it (td_quote). The quote is verified to
+ * Intel's root, its signed REPORTDATA must be SHA-256(runtime data) || 32 zeros (the HCL's
+ * binding), the runtime data's HCLAkPub the registered AK and its user-data this poll's
+ * binding; only then is the tdx policy applied, to the quote's body. */
+static int check_azure_tdx(const struct platform_policy *policy, const struct platform_trust *trust,
+                           const uint8_t *hcl_bytes, size_t hcl_size, const uint8_t *quote_bytes, size_t quote_size,
+                           const TPM2B_PUBLIC *ak, const uint8_t binding[TSM_BINDING_SIZE], char *facts,
+                           size_t facts_size) {
+        struct hcl_report hcl;
+        struct hcl_evidence evidence = { 0 };
+        _cleanup_(EVP_PKEY_freep) EVP_PKEY *ak_key = NULL;
+        _cleanup_(freep) struct tdx_quote *quote = calloc(1, sizeof(*quote));
+        struct tdx_policy tdx = policy->tdx;
+        int ret;
+
+        if (!quote)
+                return -ENOMEM;
+        if (!quote_bytes)
+                return vm_error(-EPERM, "platform evidence: the policy requires Azure's TD quote and the agent served "
+                                        "none with its HCL report (td_quote, from the IMDS at the agent's "
+                                        "azure_imds_url)");
+        ret = hcl_report_parse(hcl_bytes, hcl_size, &hcl);
+        if (ret >= 0 && hcl.type != HCL_REPORT_TDX)
+                ret = vm_error(-EPERM, "HCL report: holds a %s report, the policy expects TDX",
+                               hcl_report_type_name(hcl.type));
+        if (ret >= 0 && (ret = tdx_quote_parse(quote_bytes, quote_size, quote)) >= 0)
+                ret = tdx_quote_verify(quote, &trust->tdx);
+        if (ret >= 0 && (ret = tpmkey_to_evp(&ak->publicArea, &ak_key)) < 0)
+                ret = vm_error(ret, "the registered AK: %s", vm_error_detail(ret));
+        if (ret >= 0)
+                ret = hcl_verify(&hcl,
+                                 &(struct hcl_expect){ .type = HCL_REPORT_TDX,
+                                                       .ak = ak_key,
+                                                       .signed_report_data = quote->body.report_data },
+                                 &evidence);
+        if (ret < 0)
+                goto out;
+        if (!evidence.runtime.has_user_data)
+                ret = vm_error(-EPERM, "HCL report: the runtime data has no user-data: it does not bind this "
+                                       "nonce and these keys");
+        else if (memcmp(evidence.runtime.user_data, binding, TSM_BINDING_SIZE) != 0)
+                ret = vm_error(-EPERM, "HCL report: the runtime data's user-data is not this nonce's binding of "
+                                       "the registered AK and EK (a stale or replayed report)");
+        /* the REPORTDATA is the HCL's binding (hcl_verify above): the policy's members remain */
+        memcpy(tdx.report_data, quote->body.report_data, sizeof(tdx.report_data));
+        if (ret >= 0)
+                ret = tdx_policy_check(quote, &tdx);
+        if (ret >= 0 && facts) {
+                _cleanup_(freep) char *mrtd = hex_encode(quote->body.mrtd, TDX_MR_SIZE);
+
+                snprintf(facts, facts_size, "Azure HCL, TDX (TD quote from IMDS), MRTD %.16s...", mrtd ? mrtd : "?");
+        }
+out:
+        hcl_evidence_clear(&evidence);
+        if (ret < 0 && ret != -ENOMEM)
+                ret = vm_error(ret == -EBADMSG ? -EBADMSG : -EPERM, "platform evidence: %s", vm_error_detail(ret));
+        return ret;
+}
+
 /* The quote through Intel's pinned root, its body against the policy; then, when the agent served
  * the TD's CC event log, RTMR0-3 replayed from it must be the quote's. Whether a log is there is
  * the agent's choice, never a way around a check: a policy that names RTMR values compares them
@@ -372,7 +432,8 @@ int platform_evidence_check(const struct platform_policy *policy, const struct p
         _cleanup_(freep) uint8_t *auxblob = NULL;
         _cleanup_(freep) uint8_t *manifest = NULL;
         _cleanup_(freep) uint8_t *cc_event_log = NULL;
-        size_t out_size = 0, aux_size = 0, manifest_size = 0, log_size = 0;
+        _cleanup_(freep) uint8_t *td_quote = NULL;
+        size_t out_size = 0, aux_size = 0, manifest_size = 0, log_size = 0, td_quote_size = 0;
         uint8_t binding[TSM_BINDING_SIZE];
         TPM2B_NAME ak_name, ek_name;
         int ret;
@@ -391,6 +452,8 @@ int platform_evidence_check(const struct platform_policy *policy, const struct p
                 ret = blob_member(evidence, "manifest", true, &manifest, &manifest_size);
         if (ret >= 0 && policy->kind == PLATFORM_TDX)
                 ret = blob_member_max(evidence, "cc_event_log", true, CC_EVENT_LOG_MAX, &cc_event_log, &log_size);
+        if (ret >= 0 && policy->kind == PLATFORM_AZURE_TDX)
+                ret = blob_member_max(evidence, "td_quote", true, TDX_QUOTE_MAX, &td_quote, &td_quote_size);
         /* what the report must bind: this poll's nonce and the registered keys, never the
          * agent's word for them */
         if (ret >= 0 && ((ret = tpm2b_public_name(ak, &ak_name)) < 0 || (ret = tpm2b_public_name(ek, &ek_name)) < 0))
@@ -411,6 +474,9 @@ int platform_evidence_check(const struct platform_policy *policy, const struct p
         case PLATFORM_AZURE_SEV_SNP:
                 return check_azure_sev_snp(policy, trust, outblob, out_size, auxblob, aux_size, ak, binding, facts,
                                            facts_size);
+        case PLATFORM_AZURE_TDX:
+                return check_azure_tdx(policy, trust, outblob, out_size, td_quote, td_quote_size, ak, binding, facts,
+                                       facts_size);
         }
         return vm_error(-EPERM, "platform evidence: no check for platform %d", (int)policy->kind);
 }

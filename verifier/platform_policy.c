@@ -182,12 +182,20 @@ static int parse_sev_snp(json_object *obj, bool svsm, struct platform_policy *po
         return ret;
 }
 
-static int parse_tdx(json_object *obj, struct platform_policy *policy) {
+/* tdx, or azure-tdx (`azure`): the same members but require_cc_event_log, for on Azure the guest
+ * serves no CC event log (the TD's RTMRs are the paravisor's), and a policy that asked for one
+ * would fail every poll. */
+static int parse_tdx(json_object *obj, bool azure, struct platform_policy *policy) {
         static const char *const members[] = { "platform",        "mrtd",       "rtmr0",   "rtmr1",
                                                "rtmr2",           "rtmr3",      "mrconfigid", "mrowner",
                                                "allow_debug",     "min_tee_tcb_svn", "require_cc_event_log" };
         struct tdx_policy *tdx = &policy->tdx;
-        int ret = check_members(obj, "", members, ELEMENTSOF(members));
+        int ret;
+
+        if (azure && json_object_object_get_ex(obj, "require_cc_event_log", NULL))
+                return policy_error("require_cc_event_log is not an azure-tdx member: an Azure TDX guest serves no "
+                                    "CC event log (the TD's RTMRs are the paravisor's)");
+        ret = check_members(obj, "", members, ELEMENTSOF(members) - (azure ? 1 : 0));
 
         if (ret >= 0)
                 ret = parse_measurements(obj, "mrtd", &policy->tdx_mrtds, &tdx->mrtd_allowed_count);
@@ -237,19 +245,18 @@ int platform_policy_parse(const char *text, size_t size, struct platform_policy 
                         ret = parse_sev_snp(obj, true, policy);
                 } else if (strcmp(platform, "tdx") == 0) {
                         policy->kind = PLATFORM_TDX;
-                        ret = parse_tdx(obj, policy);
+                        ret = parse_tdx(obj, false, policy);
                 } else if (strcmp(platform, "azure-sev-snp") == 0) {
                         policy->kind = PLATFORM_AZURE_SEV_SNP;
                         ret = parse_sev_snp(obj, false, policy);
-                } else if (strcmp(platform, "azure-tdx") == 0)
-                        /* Azure's TDX report is a TDREPORT: only a MAC that the CPU alone can
-                         * check covers it, and a quote of it needs Intel's QE in the guest */
-                        ret = policy_error("platform \"azure-tdx\" is not supported: the HCL report holds a "
-                                           "TDREPORT, which only the TD's own CPU can verify (no quote to check "
-                                           "offline)");
-                else
+                } else if (strcmp(platform, "azure-tdx") == 0) {
+                        /* the HCL report's TDREPORT is only MAC'd for its CPU: what is checked is
+                         * the TD quote IMDS made of it, under Intel's chain */
+                        policy->kind = PLATFORM_AZURE_TDX;
+                        ret = parse_tdx(obj, true, policy);
+                } else
                         ret = policy_error("platform \"%s\" is not one this verifier checks (sev-snp, svsm-sev-snp, "
-                                           "tdx, azure-sev-snp)", platform);
+                                           "tdx, azure-sev-snp, azure-tdx)", platform);
         }
         json_object_put(obj);
         if (ret < 0)
@@ -276,6 +283,8 @@ const char *platform_kind_name(enum platform_kind kind) {
                 return "svsm-sev-snp";
         case PLATFORM_AZURE_SEV_SNP:
                 return "azure-sev-snp";
+        case PLATFORM_AZURE_TDX:
+                return "azure-tdx";
         }
         return "unknown";
 }

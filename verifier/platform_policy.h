@@ -23,6 +23,10 @@ enum platform_kind {
         /* Azure's paravisor (HCL) report from the vTPM's NV (provider azure-hcl), its hardware
          * report an SEV-SNP one: the same members and checks as sev-snp */
         PLATFORM_AZURE_SEV_SNP,
+        /* the same HCL report with a TDREPORT, which IMDS had quoted (its "td_quote"): the tdx
+         * members and checks, on the quote's body; no CC event log (require_cc_event_log is
+         * refused: the paravisor, not the guest, owns the TD's RTMRs) */
+        PLATFORM_AZURE_TDX,
 };
 
 struct platform_policy {

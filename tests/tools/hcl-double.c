@@ -19,6 +19,10 @@
  *   --measurement HEX   48 bytes (default 48 x 0x5a)
  *   --certs-only        write --ark-out and --vcek-out, then exit (no --listen, --tpm-port, --ak)
  *   --nv-size N         the report index's size (default 2048, as the SNP reports seen)
+ *   --tdx               play Azure TDX's paravisor: the report holds a TDREPORT (REPORTDATA the
+ *                       runtime data's SHA-256, its MAC zeros: no CPU made it), which the guest
+ *                       has quoted by IMDS (tests/tools/imds-double); --measurement is its MRTD
+ *                       (default 48 x 0x11), --rtmr N:HEX sets RTMR N (default zeros)
  *   Misbehaviour, for hostile tests:
  *   --stale             never makes a new report: the user data stays the first one */
 #include <arpa/inet.h>
@@ -53,7 +57,8 @@ static struct {
         const char *keys, *ak_path, *ark_out, *vcek_out;
         int listen_port, tpm_port;
         size_t nv_size;
-        bool stale, certs_only;
+        bool stale, certs_only, tdx, measurement_set;
+        struct hcl_forge_td td;
         struct snp_forge forge;
         struct snp_forge_fields fields;
         EVP_PKEY *ak;
@@ -220,8 +225,10 @@ static int write_report(int tpm, const uint8_t user_data[64]) {
         uint8_t *report = NULL;
         int ret;
 
-        if (hcl_forge_report(&double_config.forge, &double_config.fields, double_config.ak, user_data,
-                             double_config.nv_size, &report) < 0)
+        if (double_config.tdx ? hcl_forge_tdx_report(&double_config.td, double_config.ak, user_data,
+                                                     double_config.nv_size, &report) < 0
+                              : hcl_forge_report(&double_config.forge, &double_config.fields, double_config.ak,
+                                                 user_data, double_config.nv_size, &report) < 0)
                 return -1;
         ret = nv_write(tpm, HCL_REPORT_INDEX, report, double_config.nv_size);
         free(report);
@@ -301,6 +308,7 @@ int main(int argc, char **argv) {
                 { "ark-out", required_argument, NULL, 'r' },  { "vcek-out", required_argument, NULL, 'v' },
                 { "measurement", required_argument, NULL, 'm' }, { "nv-size", required_argument, NULL, 'n' },
                 { "stale", no_argument, NULL, 's' },          { "certs-only", no_argument, NULL, 'c' },
+                { "tdx", no_argument, NULL, 'x' },            { "rtmr", required_argument, NULL, 'R' },
                 {},
         };
         uint8_t chip_id[64], zeros[64] = { 0 };
@@ -333,7 +341,18 @@ int main(int argc, char **argv) {
                 case 'm':
                         if (hex_arg(optarg, double_config.fields.measurement, 48) < 0)
                                 die("--measurement is not 48 bytes in hex");
+                        double_config.measurement_set = true;
                         break;
+                case 'x':
+                        double_config.tdx = true;
+                        break;
+                case 'R': {
+                        int n = optarg[0] - '0';
+
+                        if (n < 0 || n > 3 || optarg[1] != ':' || hex_arg(optarg + 2, double_config.td.rtmr[n], 48) < 0)
+                                die("--rtmr is not N:HEX (N 0-3, 48 bytes)");
+                        break;
+                }
                 case 'n':
                         double_config.nv_size = (size_t)atol(optarg);
                         break;
@@ -350,6 +369,9 @@ int main(int argc, char **argv) {
         if (!double_config.certs_only &&
             (!double_config.listen_port || !double_config.tpm_port || !double_config.ak_path))
                 die("--listen, --tpm-port and --ak are required");
+        memset(double_config.td.mrtd, 0x11, sizeof(double_config.td.mrtd));
+        if (double_config.measurement_set)
+                memcpy(double_config.td.mrtd, double_config.fields.measurement, sizeof(double_config.td.mrtd));
         memset(chip_id, 0xc1, sizeof(chip_id));
         if (snp_forge_init(&double_config.forge, double_config.keys, chip_id, 0xdb18000000000004ull) < 0)
                 die("cannot make the fake AMD chain");

@@ -165,6 +165,40 @@ static void test_tdx(void **state) {
 
 /* The report's type is checked against the policy's, and for TDX against the TDREPORT's own
  * type byte: an SNP report relabelled TDX parses (its last 160 bytes are zeros) but is refused. */
+/* Azure TDX with the TD quote's REPORTDATA (signed): the binding is checked against it, and the
+ * TDREPORT, whose MAC only its CPU can check, is not read: its type byte and REPORTDATA changed,
+ * the real report still verifies; a REPORTDATA that does not hold the runtime data's hash is
+ * named as the quote's. */
+static void test_tdx_signed_report_data(void **state) {
+        _cleanup_(freep) uint8_t *data = NULL;
+        _cleanup_(EVP_PKEY_freep) EVP_PKEY *ak = load_pem_key(VECTOR("hcl-akpub-tdx.pem"));
+        uint8_t quote_report_data[64] = { 0 };
+        struct hcl_expect expect = { .type = HCL_REPORT_TDX, .ak = ak, .signed_report_data = quote_report_data };
+        struct hcl_evidence evidence;
+        struct hcl_report report;
+        size_t size;
+
+        (void)state;
+        data = read_vector(AZURE "hcl-report-tdx.bin", &size);
+        memcpy(quote_report_data, data + 32 + HCL_TDX_REPORT_DATA_OFFSET, sizeof(quote_report_data));
+        data[32] ^= 0xff;                                     /* REPORTTYPE.TYPE */
+        data[32 + HCL_TDX_REPORT_DATA_OFFSET] ^= 0x01;        /* REPORTDATA */
+        assert_int_equal(hcl_report_parse(data, size, &report), 0);
+        assert_int_equal(hcl_verify(&report, &expect, &evidence), 0);
+        assert_true(evidence.runtime.has_user_data);
+        hcl_evidence_clear(&evidence);
+        quote_report_data[0] ^= 0x01;
+        assert_error(hcl_verify(&report, &expect, &evidence), -EPERM,
+                     "HCL report: the TD quote's REPORTDATA does not bind the variable data (SHA-256 differs)");
+        quote_report_data[0] ^= 0x01;
+        quote_report_data[63] = 1;
+        assert_error(hcl_verify(&report, &expect, &evidence), -EPERM,
+                     "HCL report: the TD quote's REPORTDATA[32:64] is not zero");
+        /* without the quote's REPORTDATA the changed TDREPORT is refused, as before */
+        expect.signed_report_data = NULL;
+        assert_error(hcl_verify(&report, &expect, &evidence), -EPERM, "TDREPORT's REPORTTYPE.TYPE");
+}
+
 static void test_type(void **state) {
         _cleanup_(freep) uint8_t *data = NULL;
         struct hcl_evidence evidence;
@@ -412,7 +446,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_snp),       cmocka_unit_test(test_tdx),     cmocka_unit_test(test_type),
                 cmocka_unit_test(test_hash_type), cmocka_unit_test(test_binding), cmocka_unit_test(test_rebound),
-                cmocka_unit_test(test_quote),
+                cmocka_unit_test(test_quote),     cmocka_unit_test(test_tdx_signed_report_data),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

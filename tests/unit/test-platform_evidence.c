@@ -805,6 +805,221 @@ static void test_azure_vcek_cache(void **state) {
         forged_done(f, &g);
 }
 
+/* ---- Azure TDX: the HCL report's TDREPORT (unsigned for the verifier), the TD quote IMDS
+ * made of it (a synthetic one, under a test root) ---- */
+
+#define AZURE_TDX_POLICY "{\"platform\": \"azure-tdx\", \"mrtd\": [\"" TDX_MRTD "\"]}"
+
+struct azure_td {
+        struct tdx_forge forge;
+        struct hcl_forge_td td;
+        EVP_PKEY *ak_key;
+        uint8_t binding[TSM_BINDING_SIZE];
+};
+
+static void azure_td_init(struct fixture *f, struct azure_td *a, const char *nonce) {
+        TPM2B_NAME ak_name, ek_name;
+
+        assert_int_equal(tdx_forge_init(&a->forge, PINNED_TIME), 0);
+        f->trust.tdx.test_roots = a->forge.roots;
+        memset(&a->td, 0, sizeof(a->td));
+        memset(a->td.mrtd, 0x11, sizeof(a->td.mrtd));
+        memset(a->td.rtmr[2], 0x22, sizeof(a->td.rtmr[2]));
+        assert_int_equal(tpmkey_to_evp(&f->ak.publicArea, &a->ak_key), 0);
+        assert_int_equal(tpm2b_public_name(&f->ak, &ak_name), 0);
+        assert_int_equal(tpm2b_public_name(&f->ek, &ek_name), 0);
+        assert_int_equal(tsm_report_binding((const uint8_t *)nonce, strlen(nonce), &ak_name, &ek_name, a->binding), 0);
+}
+
+static void azure_td_done(struct fixture *f, struct azure_td *a) {
+        f->trust.tdx.test_roots = NULL;
+        EVP_PKEY_free(a->ak_key);
+        tdx_forge_done(&a->forge);
+}
+
+/* The HCL report with `user_data` and HCLAkPub `ak` (NULL: the registered AK), and the quote of
+ * its TDREPORT by `quoter` (NULL: none served), `tamper` applied to the quote's body first. */
+static json_object *azure_td_evidence(struct azure_td *a, EVP_PKEY *ak, const uint8_t *user_data,
+                                      const struct tdx_forge *quoter, void (*tamper)(struct tdx_quote_body *)) {
+        _cleanup_(freep) uint8_t *report = NULL;
+        _cleanup_(freep) uint8_t *quote = NULL;
+        struct tdx_quote_body body;
+        json_object *results, *evidence;
+        size_t size = 0;
+
+        assert_int_equal(hcl_forge_tdx_report(&a->td, ak ? ak : a->ak_key, user_data, FORGE_NV_SIZE, &report), 0);
+        results = azure_evidence_of(report, FORGE_NV_SIZE);
+        if (quoter) {
+                _cleanup_(freep) char *b64 = NULL;
+
+                hcl_forge_td_quote_body(report + HCL_FORGE_TDREPORT_OFFSET, &body);
+                if (tamper)
+                        tamper(&body);
+                assert_int_equal(tdx_forge_quote(quoter, &body, &quote, &size), 0);
+                b64 = base64_encode(quote, size);
+                assert_true(json_object_object_get_ex(results, "platform_evidence", &evidence));
+                json_object_object_add(evidence, "td_quote", json_object_new_string(b64));
+        }
+        return results;
+}
+
+static void test_azure_tdx_accepted(void **state) {
+        struct fixture *f = *state;
+        _cleanup_(platform_policy_freep) struct platform_policy *policy = policy_of(AZURE_TDX_POLICY);
+        _cleanup_(platform_policy_freep) struct platform_policy *with_rtmr = policy_of(
+                "{\"platform\": \"azure-tdx\", \"mrtd\": [\"" TDX_MRTD "\"], \"rtmr2\": \""
+                "222222222222222222222222222222222222222222222222222222222222222222222222222222222222222222222222\"}");
+        struct azure_td a;
+        char facts[256];
+
+        azure_td_init(f, &a, "nonce-td");
+        f->results = azure_td_evidence(&a, NULL, a.binding, &a.forge, NULL);
+        vm_error_clear();
+        if (check(f, policy, "nonce-td", facts, sizeof(facts)) < 0)
+                fail_msg("%s", vm_error_detail(-EPERM));
+        assert_non_null(strstr(facts, "Azure HCL, TDX (TD quote from IMDS), MRTD 1111111111111111..."));
+        if (check(f, with_rtmr, "nonce-td", NULL, 0) < 0)
+                fail_msg("rtmr2: %s", vm_error_detail(-EPERM));
+        azure_td_done(f, &a);
+}
+
+static void other_report_data(struct tdx_quote_body *body) {
+        body->report_data[5] ^= 0x01;
+}
+
+static void other_mrtd(struct tdx_quote_body *body) {
+        memset(body->mrtd, 0x33, sizeof(body->mrtd));
+}
+
+static void zero_tail(struct tdx_quote_body *body) {
+        body->report_data[40] = 0x01;
+}
+
+/* a byte of the outblob or the td_quote, base64 in `evidence`, flipped */
+static void flip_blob(json_object *results, const char *member, size_t offset) {
+        _cleanup_(freep) uint8_t *bytes = NULL;
+        _cleanup_(freep) char *b64 = NULL;
+        json_object *evidence, *blob;
+        size_t size = 0;
+
+        assert_true(json_object_object_get_ex(results, "platform_evidence", &evidence));
+        assert_true(json_object_object_get_ex(evidence, member, &blob));
+        assert_int_equal(base64_decode(json_object_get_string(blob), (size_t)json_object_get_string_len(blob), &bytes,
+                                       &size),
+                         0);
+        assert_true(offset < size);
+        bytes[offset] ^= 0x01;
+        b64 = base64_encode(bytes, size);
+        json_object_object_add(evidence, member, json_object_new_string(b64));
+}
+
+/* Each lie, refused by name; the TDREPORT itself decides nothing. */
+static void test_azure_tdx_refused(void **state) {
+        struct fixture *f = *state;
+        _cleanup_(platform_policy_freep) struct platform_policy *policy = policy_of(AZURE_TDX_POLICY);
+        struct tdx_forge untrusted;
+        struct azure_td a;
+        uint8_t stale[TSM_BINDING_SIZE];
+        EVP_PKEY *other_ak;
+        FILE *file;
+
+        azure_td_init(f, &a, "nonce-tdx");
+        /* no quote served with the report */
+        f->results = azure_td_evidence(&a, NULL, a.binding, NULL, NULL);
+        assert_error(check(f, policy, "nonce-tdx", NULL, 0), -EPERM,
+                     "platform evidence: the policy requires Azure's TD quote and the agent served none");
+        json_object_put(f->results);
+        /* a quote whose REPORTDATA is not SHA-256(runtime data): another report's quote */
+        f->results = azure_td_evidence(&a, NULL, a.binding, &a.forge, other_report_data);
+        assert_error(check(f, policy, "nonce-tdx", NULL, 0), -EPERM,
+                     "platform evidence: HCL report: the TD quote's REPORTDATA does not bind the variable data");
+        json_object_put(f->results);
+        f->results = azure_td_evidence(&a, NULL, a.binding, &a.forge, zero_tail);
+        assert_error(check(f, policy, "nonce-tdx", NULL, 0), -EPERM,
+                     "platform evidence: HCL report: the TD quote's REPORTDATA[32:64] is not zero");
+        json_object_put(f->results);
+        /* a quote under a root the verifier does not trust */
+        assert_int_equal(tdx_forge_init(&untrusted, PINNED_TIME), 0);
+        f->results = azure_td_evidence(&a, NULL, a.binding, &untrusted, NULL);
+        assert_error(check(f, policy, "nonce-tdx", NULL, 0), -EPERM, "platform evidence: TDX quote: PCK certificate");
+        tdx_forge_done(&untrusted);
+        json_object_put(f->results);
+        /* an MRTD the policy does not allow, in the signed quote */
+        f->results = azure_td_evidence(&a, NULL, a.binding, &a.forge, other_mrtd);
+        assert_error(check(f, policy, "nonce-tdx", NULL, 0), -EPERM,
+                     "platform evidence: TDX quote: MRTD 333333333333");
+        json_object_put(f->results);
+        /* a report made for another poll */
+        memcpy(stale, a.binding, sizeof(stale));
+        stale[0] ^= 1;
+        f->results = azure_td_evidence(&a, NULL, stale, &a.forge, NULL);
+        assert_error(check(f, policy, "nonce-tdx", NULL, 0), -EPERM,
+                     "platform evidence: HCL report: the runtime data's user-data is not this nonce's binding");
+        json_object_put(f->results);
+        f->results = azure_td_evidence(&a, NULL, NULL, &a.forge, NULL);
+        assert_error(check(f, policy, "nonce-tdx", NULL, 0), -EPERM, "the runtime data has no user-data");
+        json_object_put(f->results);
+        /* HCLAkPub another key */
+        file = fopen(VECTOR("hcl-akpub-snp.pem"), "re");
+        assert_non_null(file);
+        other_ak = PEM_read_PUBKEY(file, NULL, NULL, NULL);
+        fclose(file);
+        f->results = azure_td_evidence(&a, other_ak, a.binding, &a.forge, NULL);
+        EVP_PKEY_free(other_ak);
+        assert_error(check(f, policy, "nonce-tdx", NULL, 0), -EPERM,
+                     "platform evidence: HCL report: HCLAkPub is not the AK that signs the agent's quotes");
+        json_object_put(f->results);
+        /* the quote's signed body changed after signing */
+        f->results = azure_td_evidence(&a, NULL, a.binding, &a.forge, NULL);
+        flip_blob(f->results, "td_quote", TDX_HEADER_SIZE + 136 + 3); /* MRTD */
+        assert_error(check(f, policy, "nonce-tdx", NULL, 0), -EPERM,
+                     "platform evidence: TDX quote: signature does not verify with the attestation key");
+        json_object_put(f->results);
+        /* the runtime data changed: no longer what the quote's REPORTDATA binds */
+        f->results = azure_td_evidence(&a, NULL, a.binding, &a.forge, NULL);
+        flip_blob(f->results, "outblob", 1236 + 3);
+        assert_true(check(f, policy, "nonce-tdx", NULL, 0) < 0);
+        assert_non_null(strstr(vm_error_detail(-EPERM), "platform evidence: HCL report"));
+        json_object_put(f->results);
+        /* the TDREPORT, unsigned for the verifier, decides nothing: its type byte and MRTD
+         * changed, the verified quote still stands */
+        f->results = azure_td_evidence(&a, NULL, a.binding, &a.forge, NULL);
+        flip_blob(f->results, "outblob", HCL_FORGE_TDREPORT_OFFSET + 0);
+        flip_blob(f->results, "outblob", HCL_FORGE_TDREPORT_OFFSET + 528);
+        vm_error_clear();
+        if (check(f, policy, "nonce-tdx", NULL, 0) < 0)
+                fail_msg("TDREPORT changed: %s", vm_error_detail(-EPERM));
+        json_object_put(f->results);
+        /* the tdx policy is applied to the quote, never to an SNP report relabelled */
+        f->results = azure_evidence_of((uint8_t[FORGE_NV_SIZE]){ 0 }, FORGE_NV_SIZE);
+        assert_true(check(f, policy, "nonce-tdx", NULL, 0) < 0);
+        azure_td_done(f, &a);
+}
+
+/* An SNP HCL report with a quote beside it, under azure-tdx: refused for its type. */
+static void test_azure_tdx_snp_report(void **state) {
+        struct fixture *f = *state;
+        _cleanup_(platform_policy_freep) struct platform_policy *policy = policy_of(AZURE_TDX_POLICY);
+        _cleanup_(freep) uint8_t *report = NULL;
+        _cleanup_(freep) uint8_t *quote = NULL;
+        _cleanup_(freep) char *b64 = NULL;
+        struct azure_td a;
+        struct tdx_quote_body body = { 0 };
+        json_object *evidence;
+        size_t size = 0, quote_size = 0;
+
+        azure_td_init(f, &a, "nonce-snp");
+        report = read_vector(AZURE "hcl-report-snp.bin", &size);
+        f->results = azure_evidence_of(report, size);
+        assert_int_equal(tdx_forge_quote(&a.forge, &body, &quote, &quote_size), 0);
+        b64 = base64_encode(quote, quote_size);
+        assert_true(json_object_object_get_ex(f->results, "platform_evidence", &evidence));
+        json_object_object_add(evidence, "td_quote", json_object_new_string(b64));
+        assert_error(check(f, policy, "nonce-snp", NULL, 0), -EPERM,
+                     "platform evidence: HCL report: holds a SEV-SNP report, the policy expects TDX");
+        azure_td_done(f, &a);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_genuine_report_not_bound, setup, teardown),
@@ -819,6 +1034,9 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_azure_forged_accepted, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_azure_forged_refused, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_azure_vcek_cache, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_azure_tdx_accepted, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_azure_tdx_refused, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_azure_tdx_snp_report, setup, teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -110,6 +110,25 @@ static void test_azure_sev_snp(void **state) {
         platform_policy_free(policy);
 }
 
+/* Azure TDX: the tdx members, checked on the TD quote IMDS made of the HCL report's TDREPORT. */
+static void test_azure_tdx(void **state) {
+        struct platform_policy *policy;
+
+        (void)state;
+        policy = parse_ok("{\"platform\": \"azure-tdx\", \"mrtd\": [\"" M48 "\"], \"rtmr1\": \"" M48 "\","
+                          " \"mrowner\": \"" M48 "\", \"min_tee_tcb_svn\": \"03000000000000000000000000000000\"}");
+        assert_int_equal(policy->kind, PLATFORM_AZURE_TDX);
+        assert_string_equal(platform_kind_name(policy->kind), "azure-tdx");
+        assert_int_equal(policy->tdx.mrtd_allowed_count, 1);
+        assert_true(policy->tdx.rtmr_expected[1]);
+        assert_false(policy->tdx.rtmr_expected[0]);
+        assert_true(policy->tdx.mrowner_expected);
+        assert_true(policy->tdx.min_tee_tcb_svn_set);
+        assert_false(policy->tdx.allow_debug);
+        assert_false(policy->tdx_require_cc_event_log);
+        platform_policy_free(policy);
+}
+
 static void test_refused(void **state) {
         static const struct {
                 const char *text, *detail;
@@ -153,9 +172,14 @@ static void test_refused(void **state) {
                   "unknown member \"require_cc_event_log\"" },
                 { "{\"platform\": \"sev-snp\", \"measurements\": [\"" M48 "\"]} {}", "unexpected data after" },
                 { "{\"platform\": \"sev-snp\", \"min_tcb\": {\"a\": {\"b\": {\"c\": {}}}}}", "not JSON" },
-                /* a TDREPORT is checked by a MAC only the TD's CPU has: nothing to verify offline */
-                { "{\"platform\": \"azure-tdx\", \"mrtd\": [\"" M48 "\"]}",
-                  "platform \"azure-tdx\" is not supported: the HCL report holds a TDREPORT" },
+                /* an Azure TDX guest serves no CC event log: a policy asking for one would fail
+                 * every poll */
+                { "{\"platform\": \"azure-tdx\", \"mrtd\": [\"" M48 "\"], \"require_cc_event_log\": true}",
+                  "require_cc_event_log is not an azure-tdx member" },
+                { "{\"platform\": \"azure-tdx\", \"measurements\": [\"" M48 "\"]}",
+                  "unknown member \"measurements\"" },
+                { "{\"platform\": \"azure-tdx\"}", "missing mrtd" },
+                { "{\"platform\": \"azure-tdy\", \"mrtd\": [\"" M48 "\"]}", "azure-sev-snp, azure-tdx)" },
                 { "{\"platform\": \"azure-sev-snp\", \"mrtd\": [\"" M48 "\"]}", "unknown member \"mrtd\"" },
         };
 
@@ -187,6 +211,7 @@ int main(void) {
                 cmocka_unit_test(test_svsm_sev_snp),
                 cmocka_unit_test(test_tdx),
                 cmocka_unit_test(test_azure_sev_snp),
+                cmocka_unit_test(test_azure_tdx),
                 cmocka_unit_test(test_refused),
                 cmocka_unit_test(test_size_bound),
         };
