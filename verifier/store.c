@@ -683,6 +683,9 @@ int store_attestation_add(struct store *store, const struct registered_agent *re
                                   platform_policy);
 }
 
+static int begin(struct store *store);
+static int end(struct store *store, int ret);
+
 int store_attestation_add_push(struct store *store, const struct registered_agent *reg, const char *tpm_policy,
                                const char *runtime_policy, const char *mb_policy, const char *sealed_payload,
                                const char *platform_policy) {
