@@ -74,6 +74,7 @@ JSON
 }
 
 # start_attestation: POST capabilities; CHALLENGE, PCRS and OFFSET from the 201
+CHALLENGE= PCRS= OFFSET=0
 start_attestation() {
         [ "$(v3 POST "/v3.0/agents/$agent_id/attestations" "$(capabilities)")" = 201 ] || return 1
         CHALLENGE=$(jq -r '.data.attributes.evidence_requested[0].chosen_parameters.challenge' body.json)
