@@ -14,6 +14,7 @@
 #include "lib/http_server.h"
 #include "lib/process_limits.h"
 #include "verifier/poller.h"
+#include "verifier/push_server.h"
 #include "verifier/registrar.h"
 
 static const char serve_help[] =
@@ -52,6 +53,20 @@ int command_open_store(const char *config_path, bool create, struct verifier_con
         return EXIT_OK;
 }
 
+/* One listener serves both: the registrar's API v2.x and the push model's v3 (push_server.h). */
+struct serve_routes {
+        struct registrar *registrar;
+        struct push_server *push;
+};
+
+static void serve_handle(struct evhttp_request *req, void *user) {
+        struct serve_routes *routes = user;
+
+        if (routes->push && push_server_handle(routes->push, req))
+                return;
+        registrar_handle(req, routes->registrar);
+}
+
 static void on_stop_signal(evutil_socket_t sig, short events, void *user) {
         log_info("%s: stopping", strsignal((int)sig));
         notify_stopping();
@@ -69,6 +84,7 @@ int cmd_serve(int argc, char **argv, const char *config_path) {
         struct event *sigterm = NULL, *sigint = NULL;
         SSL_CTX *tls_ctx = NULL;
         struct poller *poller = NULL;
+        struct serve_routes routes = { .registrar = &registrar };
         int opt, ret = 0, exit_code;
 
         while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
@@ -115,11 +131,10 @@ int cmd_serve(int argc, char **argv, const char *config_path) {
         if (ret >= 0 && !(base = event_base_new()))
                 ret = -ENOMEM;
         if (ret >= 0 && config.port)
-                ret = http_listener_new(base, config.ip, config.port, NULL, &limits, registrar_handle, &registrar,
-                                        &plain);
+                ret = http_listener_new(base, config.ip, config.port, NULL, &limits, serve_handle, &routes, &plain);
         if (ret >= 0 && config.tls_port)
-                ret = http_listener_new(base, config.ip, config.tls_port, tls_ctx, &limits, registrar_handle,
-                                        &registrar, &tls);
+                ret = http_listener_new(base, config.ip, config.tls_port, tls_ctx, &limits, serve_handle, &routes,
+                                        &tls);
         if (ret >= 0) {
                 sigterm = evsignal_new(base, SIGTERM, on_stop_signal, base);
                 sigint = evsignal_new(base, SIGINT, on_stop_signal, base);
@@ -128,6 +143,9 @@ int cmd_serve(int argc, char **argv, const char *config_path) {
         }
         if (ret >= 0)
                 ret = poller_start(&config, &poller);
+        /* the push model's API needs TLS: only with the TLS port */
+        if (ret >= 0 && config.tls_port)
+                ret = push_server_new(base, &config, registrar.store, poller, &routes.push);
         if (ret >= 0) {
                 registrar.poller = poller;
                 log_info("registrar ready: %u trusted EK CA certificate(s) from %s, %d AK CA certificate(s) from %s, "
@@ -146,6 +164,7 @@ int cmd_serve(int argc, char **argv, const char *config_path) {
         } else
                 log_error("%s", vm_error_detail(ret));
 
+        push_server_free(routes.push);
         poller_stop(poller);
         if (sigterm)
                 event_free(sigterm);

@@ -22,7 +22,7 @@ static const char add_help[] =
         "Usage: vmattest-verifier add --agent ID --policy FILE [--runtime-policy FILE] [--mb-policy FILE]\n"
         "                             [--platform-policy FILE]\n"
         "                             [--payload KEYFILE [--allow-unpinned-cmdline]] [--ek-hash HEX]\n"
-        "                             [--ak-name HEX] [--json]\n"
+        "                             [--ak-name HEX] [--push] [--json]\n"
         "\n"
         "Enrolls a registered, activated agent for polling. FILE is Keylime's tpm_policy\n"
         "({\"<pcr>\": [\"hex\", ...]}); the runtime policy is Keylime's IMA policy JSON; the\n"
@@ -41,6 +41,9 @@ static const char add_help[] =
         "The registration's EK hash and AK name are pinned: the agent is polled only while its\n"
         "registration keeps them. With --ek-hash (Keylime's hash_ek) or --ak-name (hex), the tenant\n"
         "says which TPM it expects, and an agent registered with another is refused.\n"
+        "With --push the agent is not polled: it submits its evidence (Keylime's push model, API v3,\n"
+        "on the registrar's TLS port) and fails when none comes for 5 quote intervals; a payload is\n"
+        "not released in push mode yet.\n"
         "With --json the result is one JSON object.\n";
 
 static const char status_help[] =
@@ -65,6 +68,7 @@ struct tenant_args {
         const char *policy, *runtime_policy, *mb_policy, *platform_policy, *payload;
         const char *ek_hash, *ak_name; /* the TPM the tenant expects; NULL: the registered one */
         bool allow_unpinned_cmdline;
+        bool push; /* the agent submits its evidence (Keylime's push model, API v3) */
         bool json;
 };
 
@@ -80,6 +84,7 @@ static int parse_args(int argc, char **argv, const char *help, bool policies, st
                 { "ek-hash", required_argument, NULL, 'e' },
                 { "ak-name", required_argument, NULL, 'n' },
                 { "allow-unpinned-cmdline", no_argument, NULL, 'u' },
+                { "push", no_argument, NULL, 'P' },
                 { "json", no_argument, NULL, 'j' },
                 { "help", no_argument, NULL, 'h' },
                 {},
@@ -113,6 +118,11 @@ static int parse_args(int argc, char **argv, const char *help, bool policies, st
                         if (!policies)
                                 goto bad;
                         args->allow_unpinned_cmdline = true;
+                        break;
+                case 'P':
+                        if (!policies)
+                                goto bad;
+                        args->push = true;
                         break;
                 case 'j':
                         args->json = true;
@@ -225,8 +235,8 @@ int cmd_add(int argc, char **argv, const char *config_path) {
         if (ret >= 0)
                 ret = check_expected_tpm(&args, &reg);
         if (ret >= 0)
-                ret = store_attestation_add(store, &reg, policies.tpm, policies.runtime, policies.mb, sealed,
-                                            policies.platform);
+                ret = (args.push ? store_attestation_add_push : store_attestation_add)(
+                        store, &reg, policies.tpm, policies.runtime, policies.mb, sealed, policies.platform);
         policy_texts_done(&policies);
         store_free(store);
         if (ret < 0) {
@@ -238,7 +248,8 @@ int cmd_add(int argc, char **argv, const char *config_path) {
                 printf("{\"agent_id\": \"%s\", \"state\": \"polling\", \"ek_hash\": \"%s\", \"ak_name\": \"%s\"}\n",
                        args.agent, reg.ek_hash, reg.ak_name);
         else
-                printf("agent %s enrolled: tpm_policy %s%s%s%s%s%s%s\npinned: EK hash %s, AK name %s\n", args.agent,
+                printf("agent %s enrolled%s: tpm_policy %s%s%s%s%s%s%s\npinned: EK hash %s, AK name %s\n", args.agent,
+                       args.push ? " in push mode" : "",
                        args.policy, args.runtime_policy ? ", runtime policy " : "",
                        args.runtime_policy ? args.runtime_policy : "", args.mb_policy ? ", measured-boot policy " : "",
                        args.mb_policy ? args.mb_policy : "", args.platform_policy ? ", platform policy " : "",

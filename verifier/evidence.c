@@ -148,10 +148,11 @@ static int evidence_check_measurements(const struct evidence_input *in, const ui
 }
 
 int evidence_check(const struct evidence_input *in, json_object *results, struct attestation *state) {
-        const char *quote_text, *pubkey, *hash_alg;
+        const char *quote_text, *pubkey = NULL, *hash_alg;
         struct quote_expect expect = {
                 .ak = in->ak,
                 .nonce = in->nonce,
+                .nonce_size = in->nonce_size,
                 .hash_alg = in->tpm_policy->bank,
                 .mask = in->mask,
                 .last = state->clock,
@@ -163,7 +164,7 @@ int evidence_check(const struct evidence_input *in, json_object *results, struct
         int ret;
 
         ret = json_member_string(results, "quote", QUOTE_STRING_TEXT_MAX, false, &quote_text);
-        if (ret >= 0)
+        if (ret >= 0 && !in->no_payload_key)
                 ret = json_member_string(results, "pubkey", PUBKEY_PEM_MAX, false, &pubkey);
         if (ret >= 0)
                 ret = json_member_string(results, "hash_alg", 16, false, &hash_alg);
@@ -202,10 +203,10 @@ int evidence_check(const struct evidence_input *in, json_object *results, struct
                 ret = evidence_check_ima(in, results, &quote, quote_clock_new_boot(&state->clock, &clock), state);
         if (ret < 0)
                 return ret;
-        if (in->pubkey_pem && !(*in->pubkey_pem = strdup(pubkey)))
+        if (in->pubkey_pem && pubkey && !(*in->pubkey_pem = strdup(pubkey)))
                 return -ENOMEM;
         /* not a reason to fail the quote: only a release to that key is refused (poller.c) */
-        if (in->pubkey_pem && in->pubkey_uncertified) {
+        if (in->pubkey_pem && pubkey && in->pubkey_uncertified) {
                 ret = payload_key_certify_check(results, in->ak, expect.hash_alg, pubkey);
                 snprintf(in->pubkey_uncertified, in->pubkey_uncertified_size, "%s", ret < 0 ? vm_error_detail(ret) : "");
         }

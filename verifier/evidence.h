@@ -26,6 +26,10 @@ struct evidence_input {
         char *platform_facts;                        /* out, may be NULL: what the report showed */
         size_t platform_facts_size;
         const char *nonce;
+        size_t nonce_size;                           /* 0: strlen(nonce) */
+        /* push model (docs/protocol.md §4.2): the evidence carries no payload key, so `pubkey` is
+         * not read and PCR 16 neither required nor checked; pubkey_pem must then be NULL */
+        bool no_payload_key;
         uint32_t mask;                               /* asked for */
         uint64_t ima_entry;                          /* asked for */
         /* PCRs the first boot pinned for the boots after it (docs/protocol.md §5.6), and that

@@ -103,7 +103,18 @@ struct poller {
         pthread_mutex_t lock;
         pthread_cond_t wake;
         struct polled *todo, **todo_tail, *done;
+        /* failures of push-mode agents (verifier/push_server.c) for the webhook, under `lock` */
+        struct failure_note *failures;
 };
+
+struct failure_note {
+        struct failure_note *next;
+        char agent_id[AGENT_ID_MAX + 1];
+        char reason[1024];
+        int64_t at;
+};
+
+static void failures_notify(struct poller *p);
 
 static uint64_t now_ms(void) {
         struct timespec ts;
@@ -253,6 +264,10 @@ static int sync_one(const struct attestation *row, void *user) {
         struct polled *a = find(p, row->agent_id), *fresh = NULL;
         int ret;
 
+        /* a push-mode agent submits its evidence (verifier/push_server.c): not polled; one that
+         * was polled until now is dropped below, as unseen */
+        if (row->push)
+                return 0;
         /* an agent on the evidence thread is reloaded at the next sync after it comes back */
         if (a && (a->revision == row->revision || a->checking)) {
                 a->seen = true;
@@ -699,9 +714,42 @@ static void *poller_main(void *user) {
                                 finish_poll(p, a, msg->data.result);
                 }
                 evidence_collect(p);
+                failures_notify(p);
                 curl_multi_poll(p->multi, NULL, 0, TICK_MS, NULL);
         }
         return NULL;
+}
+
+void poller_notify_failure(struct poller *p, const char *agent_id, const char *reason, int64_t at) {
+        struct failure_note *note = p ? calloc(1, sizeof(*note)) : NULL;
+
+        if (!note)
+                return;
+        snprintf(note->agent_id, sizeof(note->agent_id), "%s", agent_id);
+        snprintf(note->reason, sizeof(note->reason), "%s", reason);
+        note->at = at;
+        pthread_mutex_lock(&p->lock);
+        note->next = p->failures;
+        p->failures = note;
+        pthread_mutex_unlock(&p->lock);
+        curl_multi_wakeup(p->multi);
+}
+
+/* The push agents' failures, POSTed to the webhook from this thread, which owns its transfers. */
+static void failures_notify(struct poller *p) {
+        struct failure_note *note;
+
+        pthread_mutex_lock(&p->lock);
+        note = p->failures;
+        p->failures = NULL;
+        pthread_mutex_unlock(&p->lock);
+        while (note) {
+                struct failure_note *next = note->next;
+
+                webhook_notify(p->webhooks, note->agent_id, note->reason, note->at);
+                free(note);
+                note = next;
+        }
 }
 
 void poller_sync_now(struct poller *p) {
@@ -773,6 +821,12 @@ void poller_stop(struct poller *p) {
         atomic_store(&p->stop, true);
         pthread_join(p->thread, NULL);
         evidence_stop(p); /* an agent still queued or judged is freed with the others below */
+        while (p->failures) {
+                struct failure_note *next = p->failures->next;
+
+                free(p->failures);
+                p->failures = next;
+        }
         webhooks_free(p->webhooks);
         for (size_t i = 0; i < p->count; i++)
                 polled_free(p, p->agents[i]);

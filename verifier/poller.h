@@ -17,5 +17,8 @@ int poller_start(const struct verifier_config *config, struct poller **out);
  * polling an agent that just activated its registration without waiting: the initrd's unlock
  * waits for that first quote. Safe from another thread (the registrar's). */
 void poller_sync_now(struct poller *poller);
+/* A push-mode agent failed (verifier/push_server.c): the webhook is told, as of a polled one.
+ * Safe from another thread. */
+void poller_notify_failure(struct poller *poller, const char *agent_id, const char *reason, int64_t at);
 /* Stops the thread (at most a poll tick later) and frees everything. */
 void poller_stop(struct poller *poller);

@@ -21,9 +21,11 @@ struct quote_clock {
 struct quote_expect {
         const TPM2B_PUBLIC *ak;   /* the registered AK */
         const char *nonce;        /* the nonce we sent */
+        size_t nonce_size;        /* its bytes; 0: strlen(nonce) (the pull model's text nonce) */
         TPM2_ALG_ID hash_alg;     /* bank and signature hash */
         uint32_t mask;            /* the PCRs we asked for (PCR 16 is added) */
-        const char *pubkey_pem;   /* the payload key the agent served, bound to PCR 16 */
+        const char *pubkey_pem;   /* the payload key the agent served, bound to PCR 16; NULL: none
+                                   * (push model, docs/protocol.md §4.2: PCR 16 not required) */
         struct quote_clock last;  /* from the last accepted quote of this agent */
 };
 

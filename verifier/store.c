@@ -21,7 +21,7 @@ struct store {
 /* The schema this version writes; a database of an older one is brought up to it at open
  * (store_upgrade). One statement per table; a new column in an existing table also needs a
  * step in store_upgrade. */
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 static const char schema[] =
         /* registrations (docs/protocol.md §1): the keys, the activated contact, and the
@@ -53,7 +53,7 @@ static const char schema[] =
         " escrowed_at INTEGER NOT NULL DEFAULT 0, escrow_reset INTEGER NOT NULL DEFAULT -1,"
         " pcr9_pin_required INTEGER NOT NULL DEFAULT 0, pcr9_pinned_by TEXT NOT NULL DEFAULT '',"
         " pcr9_pin_reset INTEGER NOT NULL DEFAULT -1, pcr9_pinned_at INTEGER NOT NULL DEFAULT 0,"
-        " platform_policy TEXT);"
+        " platform_policy TEXT, push_mode INTEGER NOT NULL DEFAULT 0);"
         /* enrolment groups (vmattest-verifier group add): the policies an agent that registers
          * with one of the group's tokens is enrolled with */
         "CREATE TABLE IF NOT EXISTS enrolment_groups ("
@@ -114,6 +114,12 @@ static const struct column_added columns_v4[] = {
         { "registrar_agents", "identity_proof", "TEXT NOT NULL DEFAULT ''" },
         { "enrolment_groups", "platform_policy", "TEXT" },
         { "attestations", "platform_policy", "TEXT" },
+};
+
+/* Version 5: an enrolment may be in push mode (Keylime's API v3, docs/protocol.md §4.2): the
+ * agent submits its evidence, the poller leaves it alone. */
+static const struct column_added columns_v5[] = {
+        { "attestations", "push_mode", "INTEGER NOT NULL DEFAULT 0" },
 };
 
 static const char upgrade_v4[] =
@@ -235,7 +241,8 @@ static int store_upgrade(struct store *store) {
         if (ret >= 0 && !fresh && ((version < 1 && (ret = upgrade_to_v1(store)) < 0) ||
                                    (version < 2 && (ret = upgrade_to_v2(store)) < 0) ||
                                    (version < 3 && (ret = add_columns(store, columns_v3, ELEMENTSOF(columns_v3))) < 0) ||
-                                   (version < 4 && (ret = upgrade_to_v4(store)) < 0)))
+                                   (version < 4 && (ret = upgrade_to_v4(store)) < 0) ||
+                                   (version < 5 && (ret = add_columns(store, columns_v5, ELEMENTSOF(columns_v5))) < 0)))
                 ret = vm_error(ret, "%s: cannot upgrade the schema from version %d to %d: restore a backup, or move the "
                                     "database aside so that serve starts a new one (agents register again at their next "
                                     "start, enrolments must be added again)",
@@ -562,7 +569,7 @@ void registered_agent_done(struct registered_agent *agent) {
         "agent_id, revision, state, failure, failed_at, ima_next_entry, ima_pcr10, clock, reset_count, "   \
         "restart_count, clock_valid, boottime, last_poll, last_ok, added_at, polls, last_error, poll_ms, "            \
         "released_reset, released_restart, released_at, ek_hash, ak_name, group_name, payload_origin, "     \
-        "escrowed_at, escrow_reset, pcr9_pin_required, pcr9_pinned_by, pcr9_pin_reset, pcr9_pinned_at"
+        "escrowed_at, escrow_reset, pcr9_pin_required, pcr9_pinned_by, pcr9_pin_reset, pcr9_pinned_at, push_mode"
 
 static sqlite3_stmt *prepare(struct store *store, const char *sql) {
         sqlite3_stmt *stmt = NULL;
@@ -624,10 +631,11 @@ static void attestation_from_row(sqlite3_stmt *s, struct attestation *a) {
         column_text(s, 28, a->pcr9_pinned_by, sizeof(a->pcr9_pinned_by));
         a->pcr9_pin_reset = sqlite3_column_int64(s, 29);
         a->pcr9_pinned_at = sqlite3_column_int64(s, 30);
+        a->push = sqlite3_column_int(s, 31) != 0;
 }
 
 /* The column after ATTESTATION_STATE_COLUMNS */
-#define ATTESTATION_STATE_END 31
+#define ATTESTATION_STATE_END 32
 
 static int step_done(struct store *store, sqlite3_stmt *s, const char *what) {
         int rc = sqlite3_step(s);
@@ -673,6 +681,38 @@ int store_attestation_add(struct store *store, const struct registered_agent *re
                           const char *platform_policy) {
         return attestation_insert(store, reg, tpm_policy, runtime_policy, mb_policy, sealed_payload, "", false,
                                   platform_policy);
+}
+
+static int begin(struct store *store);
+static int end(struct store *store, int ret);
+
+int store_attestation_add_push(struct store *store, const struct registered_agent *reg, const char *tpm_policy,
+                               const char *runtime_policy, const char *mb_policy, const char *sealed_payload,
+                               const char *platform_policy) {
+        int ret = begin(store);
+
+        /* one transaction: the poller never sees the enrolment in pull mode */
+        if (ret >= 0)
+                ret = attestation_insert(store, reg, tpm_policy, runtime_policy, mb_policy, sealed_payload, "", false,
+                                         platform_policy);
+        if (ret >= 0)
+                ret = store_attestation_set_push(store, reg->agent_id, true);
+        return end(store, ret);
+}
+
+int store_attestation_set_push(struct store *store, const char *agent_id, bool push) {
+        sqlite3_stmt *s = prepare(store, "UPDATE attestations SET push_mode = ?, revision = random() & 0x7fffffffffffffff"
+                                         " WHERE agent_id = ?");
+        int ret;
+
+        if (!s)
+                return -EIO;
+        sqlite3_bind_int(s, 1, push);
+        sqlite3_bind_text(s, 2, agent_id, -1, SQLITE_STATIC);
+        ret = step_done(store, s, "cannot set the enrolment's mode");
+        if (ret >= 0 && sqlite3_changes(store->db) == 0)
+                ret = -ENOENT;
+        return ret;
 }
 
 int store_attestation_get(struct store *store, const char *agent_id, bool policies, struct attestation *a) {

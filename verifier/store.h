@@ -87,6 +87,9 @@ struct attestation {
         int64_t pcr9_pin_reset; /* the boot (TPM reset count) that pinned it, whose own PCR 9 is the
                                  * image's initrd's: not checked against the pin; -1: none */
         int64_t pcr9_pinned_at;
+        /* push mode (Keylime's API v3, docs/protocol.md §4.2): the agent submits its evidence to
+         * verifier/push_server.c; the poller does not poll it */
+        bool push;
 };
 
 /* `create`: make the database when missing (the server); readers want an existing one. The
@@ -119,6 +122,14 @@ void registered_agent_done(struct registered_agent *agent);
 int store_attestation_add(struct store *store, const struct registered_agent *reg, const char *tpm_policy,
                           const char *runtime_policy, const char *mb_policy, const char *sealed_payload,
                           const char *platform_policy);
+/* The enrolment's mode: push (the agent submits evidence) or pull (polled); a new revision, so
+ * that the poller and the push server reload it. -ENOENT when not enrolled. An add or re-add
+ * enrols in pull mode: set it after. */
+int store_attestation_set_push(struct store *store, const char *agent_id, bool push);
+/* store_attestation_add in push mode, in one transaction. */
+int store_attestation_add_push(struct store *store, const struct registered_agent *reg, const char *tpm_policy,
+                               const char *runtime_policy, const char *mb_policy, const char *sealed_payload,
+                               const char *platform_policy);
 /* -ENOENT when not enrolled. With `policies`, the policy texts are read too. */
 int store_attestation_get(struct store *store, const char *agent_id, bool policies, struct attestation *a);
 /* Saves the polling state (not the policies) unless the enrolment changed since `a` was read:

@@ -331,7 +331,7 @@ static void check_upgraded(const char *path) {
         assert_int_equal(store_attestation_get(store, "gone", false, &a), 0);
         assert_string_equal(a.ek_hash, "");
         store_free(store);
-        assert_int_equal(pragma_user_version(path), 4);
+        assert_int_equal(pragma_user_version(path), 5);
         /* and again: nothing left to do */
         assert_int_equal(store_open(path, false, &store), 0);
         store_free(store);
@@ -586,7 +586,7 @@ static void test_upgrade_from_version_1(void **state) {
         assert_int_equal(a.escrow_reset, -1);
         assert_int_equal(store_group_add(store, "web", "{}", NULL, NULL, false, 1, NULL), 0);
         store_free(store);
-        assert_int_equal(pragma_user_version(f->path), 4);
+        assert_int_equal(pragma_user_version(f->path), 5);
 }
 
 /* a version 2 database: its groups and enrolments get the PCR 9 pin's columns, unset */
@@ -620,7 +620,7 @@ static void test_upgrade_from_version_2(void **state) {
         assert_false(g.pin_first_boot_initrd);
         enrolment_group_done(&g);
         store_free(store);
-        assert_int_equal(pragma_user_version(f->path), 4);
+        assert_int_equal(pragma_user_version(f->path), 5);
 }
 
 /* Version 3 had no AK certificate and no identity proof: a registration of then was accepted on
@@ -654,7 +654,7 @@ static void test_upgrade_from_version_3(void **state) {
         assert_null(got.ak_cert);
         registered_agent_done(&got);
         store_free(store);
-        assert_int_equal(pragma_user_version(f->path), 4);
+        assert_int_equal(pragma_user_version(f->path), 5);
 }
 
 #define PCR9_A "aa00000000000000000000000000000000000000000000000000000000000001"

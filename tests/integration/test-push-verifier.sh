@@ -1,0 +1,165 @@
+#!/bin/bash
+# Keylime's push model (API v3) against vmattest-verifier on loopback over its real TLS: a client
+# made of curl, jq, tpm2_certify and the agent's `vmattest quote` on a swtpm speaks the v3 flow as
+# Keylime 7.14.3's verifier defines it (docs/protocol.md §4.2): a session proved with TPM2_Certify,
+# capabilities -> challenge, evidence -> 202, judged by the same checks as a poll.
+. "$(dirname "$0")/lib.sh"
+plan 13
+
+swtpm_start || exit 1
+cd "$TEST_TMP" || exit 1
+tenant_pki
+registrar_cert verifier-ca.pem verifier-ca.key
+# the kernel's IMA list: boot_aggregate over PCRs 0-9, then one program
+ima_add boot_aggregate "$(boot_aggregate)"
+ima_add /usr/bin/good "$(sha good)"
+cat >runtime-policy.json <<JSON
+{"meta": {"version": 1, "generator": 0}, "release": 0,
+ "digests": {"/usr/bin/good": ["$(sha good)"], "/usr/bin/also": ["$(sha also)"]},
+ "excludes": [], "keyrings": {}, "ima": {"ignored_keyrings": [], "log_hash_alg": "sha1", "dm_policy": null},
+ "ima-buf": {}, "verification-keys": ""}
+JSON
+printf '{"15": ["%064d"]}\n' 0 >tpm-policy.json
+
+tls_port=$(random_port)
+verifier_config verifier.conf "$(registrar_tls_config "$tls_port" "$TEST_TMP/verifier-ca.pem")
+$(verifier_poll_config)"
+sed -i 's/^quote_interval = 1$/quote_interval = 2/' verifier.conf
+verifier_start verifier.conf || exit 1
+wait_port "$VERIFIER_PID" "$tls_port" || { echo "no TLS port" >&2; exit 1; }
+agent_config agent.conf "$VERIFIER_PORT"
+"$VMATTEST" --config agent.conf register >register.log 2>&1 || { cat register.log >&2; exit 1; }
+vv() { "$VMATTEST_VERIFIER" --config verifier.conf "$@"; }
+agent_id=$(vv agents --json | jq -r '.[0].agent_id')
+status() { vv status --agent "$agent_id" --json 2>/dev/null | jq -r ".[0].$1"; }
+
+# v3 METHOD PATH [BODY]: the HTTP status on the first line, the headers in headers.txt, the body
+# in body.json; the agent's token (when one was proved) as its Bearer
+v3() {
+        local auth=()
+        [ -n "${token:-}" ] && auth=(-H "Authorization: Bearer $token")
+        curl -s --cacert verifier-ca.pem -X "$1" -H 'Content-Type: application/vnd.api+json' "${auth[@]}" \
+                -D headers.txt -o body.json -w '%{http_code}\n' ${3:+--data-binary "$3"} \
+                "https://127.0.0.1:$tls_port$2"
+}
+session_body() { printf '{"data": {"type": "session", "attributes": {"agent_id": "%s", %s}}}' "$agent_id" "$1"; }
+
+authenticate() {
+        local id challenge
+        token=
+        [ "$(v3 POST /v3.0/sessions "$(session_body '"authentication_supported": [{"authentication_class": "pop", "authentication_type": "tpm_pop"}]')")" = 200 ] || return 1
+        id=$(jq -r .data.id body.json)
+        challenge=$(jq -r '.data.attributes.authentication_requested[0].chosen_parameters.challenge' body.json)
+        # tpm2_certify 5.4 takes no qualifying data: the tests' ak-certify makes the same TPM2_Certify
+        "$TOOLS_DIR/ak-certify" 0x81010002 "$(printf %s "$challenge" | base64 -d | xxd -p -c 64)" \
+                certify.msg certify.sig || return 1
+        [ "$(v3 PATCH "/v3.0/sessions/$id" "$(session_body "\"authentication_provided\": [{\"authentication_class\": \"pop\", \"authentication_type\": \"tpm_pop\", \"data\": {\"message\": \"$(base64 -w0 certify.msg)\", \"signature\": \"$(base64 -w0 certify.sig)\"}}]")")" = 200 ] || return 1
+        token=$(jq -r .data.attributes.token body.json)
+        [ -n "$token" ] && [ "$token" != null ]
+}
+
+capabilities() {
+        cat <<JSON
+{"data": {"type": "attestation", "attributes": {"evidence_supported": [
+  {"evidence_class": "certification", "evidence_type": "tpm_quote",
+   "capabilities": {"component_version": "2.0", "hash_algorithms": ["sha256"], "signature_schemes": ["rsassa"],
+     "available_subjects": {"sha256": [0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23]},
+     "certification_keys": [{"key_class": "asymmetric", "key_algorithm": "rsa", "key_size": 2048,
+                             "server_identifier": "ak"}]}},
+  {"evidence_class": "log", "evidence_type": "ima_log",
+   "capabilities": {"entry_count": $(wc -l <ima.log), "supports_partial_access": true, "appendable": true,
+                    "formats": ["text/plain"]}}],
+ "system_info": {"boot_time": "2025-04-02T12:12:51Z"}}}}
+JSON
+}
+
+# start_attestation: POST capabilities; CHALLENGE, PCRS and OFFSET from the 201
+CHALLENGE= PCRS= OFFSET=0
+start_attestation() {
+        [ "$(v3 POST "/v3.0/agents/$agent_id/attestations" "$(capabilities)")" = 201 ] || return 1
+        CHALLENGE=$(jq -r '.data.attributes.evidence_requested[0].chosen_parameters.challenge' body.json)
+        PCRS=$(jq -r '.data.attributes.evidence_requested[0].chosen_parameters.selected_subjects.sha256 | join(",")' body.json)
+        OFFSET=$(jq -r '.data.attributes.evidence_requested[1].chosen_parameters.starting_offset' body.json)
+}
+
+# quote_over NONCE: the agent's own quote (Keylime's quote string) into quote.txt
+quote_over() { "$VMATTEST" --config agent.conf quote --nonce "$1" --pcrs "$PCRS" >quote.txt 2>quote.err; }
+
+# submit: PATCH the evidence (quote.txt, the IMA list from OFFSET); prints the status
+submit() {
+        local q msg sig pcrs
+        q=$(head -n 1 quote.txt)
+        IFS=: read -r msg sig pcrs <<<"${q#r}"
+        jq -n --arg msg "$msg" --arg sig "$sig" --arg pcrs "$pcrs" --arg ima "$(tail -n +$((OFFSET + 1)) ima.log)
+" '{data: {type: "attestation", attributes: {evidence_collected: [
+            {evidence_class: "certification", evidence_type: "tpm_quote",
+             data: {message: $msg, signature: $sig, subject_data: $pcrs}},
+            {evidence_class: "log", evidence_type: "ima_log", data: {entries: $ima}}]}}}' >evidence.json
+        v3 PATCH "/v3.0/agents/$agent_id/attestations/latest" "$(cat evidence.json)"
+}
+
+one_round() { start_attestation && quote_over "$CHALLENGE" && [ "$(submit)" = 202 ]; }
+passes() { [ "$(status state)" = polling ] && [ "$(status ima_entries_verified)" -ge "$1" ]; }
+
+expect_success "the tenant enrolls the agent in push mode" \
+        vv add --agent "$agent_id" --policy tpm-policy.json --runtime-policy runtime-policy.json --push
+if authenticate; then ok "a session proved with TPM2_Certify of the AK gives a token"
+else not_ok "a session proved with TPM2_Certify of the AK gives a token"; diag <body.json; fi
+
+if one_round && wait_for "pass" 10 passes 2; then ok "the first attestation is accepted: 201 challenge, 202 evidence, verified"
+else not_ok "the first attestation is accepted"; diag <body.json; tail -n 5 verifier.log | diag; fi
+
+# a flood: a new attestation before quote_interval has passed since the last evidence
+code=$(v3 POST "/v3.0/agents/$agent_id/attestations" "$(capabilities)")
+if [ "$code" = 429 ] && grep -qi '^Retry-After: [1-9]' headers.txt; then ok "an attestation too soon gets 429 with Retry-After"
+else not_ok "an attestation too soon gets 429 with Retry-After (got $code)"; diag <headers.txt; fi
+
+sleep 2
+ima_add /usr/bin/also "$(sha also)"
+if one_round && wait_for "pass" 10 passes 3 && [ "$OFFSET" = 2 ]; then
+        ok "the next attestation asks for the IMA list from where the last stopped (entry 2) and passes"
+else not_ok "the next attestation asks for the IMA list from entry 2 and passes (offset $OFFSET)"; diag <body.json; fi
+
+code=$(v3 GET "/v3.0/agents/$agent_id/attestations/latest")
+expect_equal "an agent's token does not read attestations (the tenant's, with a client certificate)" "$code" 403
+code=$(curl -s --cacert verifier-ca.pem --cert verifier-client.pem --key verifier-client.key -o latest.json \
+        -w '%{http_code}' "https://127.0.0.1:$tls_port/v3.0/agents/$agent_id/attestations/latest")
+expect_equal "the tenant reads the latest attestation: passed" "$code/$(jq -r .data.attributes.evaluation latest.json)" \
+        "200/pass"
+
+code=$(v3 POST "/v3.0/agents/other-agent/attestations" "$(capabilities)")
+expect_equal "a request for another agent's id is refused (403)" "$code" 403
+
+# a stale nonce: a quote over the challenge of an attestation that a new one replaced
+sleep 2
+start_attestation && quote_over "$CHALLENGE" && start_attestation && code=$(submit)
+if [ "$code" = 202 ] && wait_for "failed" 10 bash -c "[ \"\$($VMATTEST_VERIFIER --config verifier.conf status --agent $agent_id --json | jq -r '.[0].state')\" = failed ]" &&
+        status failure | grep -q 'nonce'; then
+        ok "a quote over a stale nonce fails the agent, named"
+else not_ok "a quote over a stale nonce fails the agent, named (PATCH $code)"; status failure | diag; fi
+
+# outside the runtime policy: /usr/bin/evil
+vv reactivate --agent "$agent_id" >/dev/null
+authenticate
+ima_add /usr/bin/evil "$(sha evil)"
+sleep 2
+if one_round && wait_for "failed" 10 bash -c "[ \"\$($VMATTEST_VERIFIER --config verifier.conf status --agent $agent_id --json | jq -r '.[0].state')\" = failed ]" &&
+        status failure | grep -q '/usr/bin/evil'; then
+        ok "an IMA entry outside the runtime policy fails the agent, naming the path"
+else not_ok "an IMA entry outside the runtime policy fails the agent"; status failure | diag; fi
+
+# a flood of sessions: Keylime's 15 a minute per agent, then 429 with Retry-After
+for i in $(seq 1 16); do
+        code=$(v3 POST /v3.0/sessions "$(session_body '"authentication_supported": [{"authentication_class": "pop", "authentication_type": "tpm_pop"}]')")
+done
+if [ "$code" = 429 ] && grep -qi '^Retry-After: [1-9]' headers.txt; then ok "a flood of sessions gets 429 with Retry-After"
+else not_ok "a flood of sessions gets 429 with Retry-After (got $code)"; fi
+
+# an agent that stops submitting fails after its deadline (5 quote intervals of 2 s)
+vv reactivate --agent "$agent_id" >/dev/null
+if wait_for "late" 20 bash -c "[ \"\$($VMATTEST_VERIFIER --config verifier.conf status --agent $agent_id --json | jq -r '.[0].state')\" = failed ]" &&
+        status failure | grep -q 'missed its deadline'; then
+        ok "an agent that stops submitting fails after its deadline, named"
+else not_ok "an agent that stops submitting fails after its deadline"; status failure | diag; fi
+
+expect_success "the verifier exits cleanly" verifier_clean

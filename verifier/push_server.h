@@ -1,0 +1,38 @@
+/* The verifier's side of Keylime's push model (API v3, as Keylime 7.14.3's verifier speaks it;
+ * docs/protocol.md §4.2), on the registrar's TLS port beside the registrar's API:
+ *
+ *   POST  /v3[.N]/sessions                           open an authentication session (challenge)
+ *   PATCH /v3[.N]/sessions/:id                       TPM2_Certify of the AK over it: a token
+ *   POST  /v3[.N]/agents/:id/attestations            capabilities in, 201 with the challenge:
+ *                                                    nonce, PCRs, hash and signature algorithms,
+ *                                                    the IMA offset and the UEFI log
+ *   PATCH /v3[.N]/agents/:id/attestations/latest     evidence in: 202, then judged by the same
+ *                                                    checks as a poll (verifier/evidence.c)
+ *   GET   /v3[.N]/agents/:id/attestations/latest     the tenant (client certificate): its state
+ *
+ * The agent's requests carry `Authorization: Bearer <token>` (verifier/push_session.h) and act
+ * on its own id only. An agent enrolled in push mode that submits no evidence within
+ * PUSH_DEADLINE_INTERVALS quote intervals fails, named. Key release in push mode is not served
+ * yet: verifier/release.c's state machine is the poller's; a push enrolment with a payload is
+ * attested, its payload held. Runs on the registrar's event loop; not thread-safe. */
+#pragma once
+
+#include <event2/event.h>
+#include <event2/http.h>
+#include <stdbool.h>
+
+#include "verifier/config.h"
+#include "verifier/poller.h"
+#include "verifier/store.h"
+
+/* Keylime's push_agent_monitor: an agent is failed after 5 quote intervals without evidence */
+#define PUSH_DEADLINE_INTERVALS 5
+
+struct push_server;
+
+/* `store` is the registrar's handle; `poller` (may be NULL) tells the webhook of failures. */
+int push_server_new(struct event_base *base, const struct verifier_config *config, struct store *store,
+                    struct poller *poller, struct push_server **out);
+void push_server_free(struct push_server *server);
+/* True when the request's path is the v3 API's (then it was answered). */
+bool push_server_handle(struct push_server *server, struct evhttp_request *req);
