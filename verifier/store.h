@@ -61,6 +61,7 @@ struct attestation {
         char *runtime_policy;
         char *mb_policy;
         char *platform_policy;  /* docs/platforms.md; NULL: none */
+        char *host_policy;      /* docs/protocol.md §5.9 (verifier/host_policy.h); NULL: none */
         char *payload;          /* the tenant's payload sealed under the vault key; NULL: none */
         char state[16];         /* "polling" or "failed" */
         char failure[1024];     /* why it failed: which check, PCR, entry, path, digest */
@@ -87,6 +88,11 @@ struct attestation {
         int64_t pcr9_pin_reset; /* the boot (TPM reset count) that pinned it, whose own PCR 9 is the
                                  * image's initrd's: not checked against the pin; -1: none */
         int64_t pcr9_pinned_at;
+        /* the host binding (docs/protocol.md §5.9): the host AK's Name (hex) in the last good
+         * quote's binding ("" none yet, or none served), the host before it, and when it changed */
+        char host[2 * 66 + 1];
+        char previous_host[2 * 66 + 1];
+        int64_t host_changed_at;
 };
 
 /* `create`: make the database when missing (the server); readers want an existing one. The
@@ -118,7 +124,7 @@ void registered_agent_done(struct registered_agent *agent);
  * release is kept (a key is released once per boot). */
 int store_attestation_add(struct store *store, const struct registered_agent *reg, const char *tpm_policy,
                           const char *runtime_policy, const char *mb_policy, const char *sealed_payload,
-                          const char *platform_policy);
+                          const char *platform_policy, const char *host_policy);
 /* -ENOENT when not enrolled. With `policies`, the policy texts are read too. */
 int store_attestation_get(struct store *store, const char *agent_id, bool policies, struct attestation *a);
 /* Saves the polling state (not the policies) unless the enrolment changed since `a` was read:
@@ -143,6 +149,7 @@ struct enrolment_group {
         char *runtime_policy;
         char *mb_policy;
         char *platform_policy;
+        char *host_policy;
         int64_t created_at;
         bool pin_first_boot_initrd; /* each agent's PCR 9 is pinned by its first boot (§5.6) */
 };
@@ -158,7 +165,8 @@ struct enrolment_token {
 
 /* -EEXIST when the group exists. */
 int store_group_add(struct store *store, const char *name, const char *tpm_policy, const char *runtime_policy,
-                    const char *mb_policy, bool pin_first_boot_initrd, int64_t now, const char *platform_policy);
+                    const char *mb_policy, bool pin_first_boot_initrd, int64_t now, const char *platform_policy,
+                    const char *host_policy);
 /* -ENOENT when there is no such group. */
 int store_group_get(struct store *store, const char *name, struct enrolment_group *g);
 int store_group_foreach(struct store *store, int (*fn)(const struct enrolment_group *g, void *user), void *user);
