@@ -59,8 +59,8 @@ int host_binding_evidence_start(struct host_binding_evidence *hb, const struct a
                 return 0;
         ret = read_binding(hb, tpm, &blob, &size);
         if (ret == -ENOENT && mode_is(hb, "required"))
-                return vm_error(-ENOENT, "host_binding = required, and NV index 0x%08x is not defined: the host did not "
-                                         "provision this vTPM (vmattest-host provision)",
+                return vm_error(-ENOENT, "host_binding = required, and NV index 0x%08x is not defined: the host "
+                                         "did not provision this vTPM (vmattest-host provision)",
                                 hb->index);
         if (ret == -ENOENT) {
                 log_info("no host binding: NV index 0x%08x is not defined (quotes are served without one)", hb->index);

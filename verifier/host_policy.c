@@ -95,7 +95,8 @@ static int parse_pcrs(json_object *root, struct host_policy *policy) {
                         return policy_error("pcrs: \"%.16s\" is not a PCR number 0-23", key);
                 if (!json_object_is_type(value, json_type_string) ||
                     (size_t)json_object_get_string_len(value) != 2 * size ||
-                    hex_decode(json_object_get_string(value), 2 * size, policy->pcrs.value[pcr].buffer, size, &decoded) < 0 ||
+                    hex_decode(json_object_get_string(value), 2 * size, policy->pcrs.value[pcr].buffer, size,
+                               &decoded) < 0 ||
                     decoded != size)
                         return policy_error("pcrs: PCR %lu is not %zu hex digits (%s)", pcr, 2 * size,
                                             hashalg_name(policy->pcrs.bank));
