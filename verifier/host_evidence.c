@@ -69,6 +69,9 @@ int host_evidence_check(const struct host_policy *policy, json_object *results, 
                                 BINDING_TEXT_MAX);
         if ((ret = base64_decode(text, strlen(text), &blob, &size)) < 0)
                 return vm_error(-EBADMSG, "host binding: malformed: binding is not base64: %s", vm_error_detail(ret));
+        /* an empty one is not "none": that is the agent's to say, with its reason */
+        if (size == 0)
+                return vm_error(-EBADMSG, "host binding: malformed: an empty binding");
         host_name(blob, size, host, host_size);
         return host_binding_check(blob, size, ek, policy);
 }

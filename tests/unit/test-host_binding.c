@@ -373,6 +373,9 @@ static void test_evidence_member(void **state) {
         assert_error(host_evidence_check(&f->policy, results, &f->ek, NULL, 0), -EBADMSG, "binding is missing");
         json_object_object_add(json_object_object_get(results, "host_binding"), "binding", json_object_new_string("*"));
         assert_error(host_evidence_check(&f->policy, results, &f->ek, NULL, 0), -EBADMSG, "not base64");
+        json_object_object_add(json_object_object_get(results, "host_binding"), "binding", json_object_new_string(""));
+        f->policy.required = false;
+        assert_error(host_evidence_check(&f->policy, results, &f->ek, NULL, 0), -EBADMSG, "an empty binding");
         json_object_put(results);
         results = answer_with("nv", f->blob, f->blob_size - 1);
         assert_error(host_evidence_check(&f->policy, results, &f->ek, host, sizeof(host)), -EBADMSG, "malformed");
