@@ -9,6 +9,7 @@
 
 #include "agent/agent_identity.h"
 #include "agent/config.h"
+#include "agent/host_binding_evidence.h"
 #include "agent/ima_source.h"
 #include "agent/keys.h"
 #include "agent/payload_key.h"
@@ -41,6 +42,7 @@ struct agent_api {
         EVP_PKEY *revocation_key;
         char revocation_unusable[320];
         struct revocation_actions revocation_actions;
+        struct host_binding_evidence host_binding; /* docs/protocol.md §5.9 */
         unsigned long requests;
 };
 

@@ -19,6 +19,7 @@
 #include "lib/error.h"
 #include "lib/conf.h"
 #include "lib/hashalg.h"
+#include "lib/host_binding.h"
 
 /* Parsers for the agent's own value types; the generic ones are in lib/conf.c. */
 static int parse_hash_alg(const char *value, void *field, size_t size, char *why, size_t why_size) {
@@ -146,6 +147,25 @@ static int parse_platform_report(const char *value, void *field, size_t size, ch
         return conf_parse_string(value, field, size, why, why_size);
 }
 
+static int parse_host_binding(const char *value, void *field, size_t size, char *why, size_t why_size) {
+        if (!agent_config_platform_report_valid(value))
+                return snprintf(why, why_size, "\"%s\" is not off, auto or required", value), -1;
+        return conf_parse_string(value, field, size, why, why_size);
+}
+
+/* An ordinary NV index's handle, 0x01000000-0x01ffffff (TPM 2.0 Part 2, TPM_HT_NV_INDEX). */
+static int parse_nv_index(const char *value, void *field, size_t size, char *why, size_t why_size) {
+        unsigned long index;
+        const char *digits = strncmp(value, "0x", 2) == 0 || strncmp(value, "0X", 2) == 0 ? value + 2 : value;
+        char *end;
+
+        index = strtoul(digits, &end, 16);
+        if (!*digits || strlen(digits) > 8 || *end || index < 0x01000000ul || index > 0x01fffffful)
+                return snprintf(why, why_size, "\"%.32s\" is not an NV index 0x01xxxxxx", value), -1;
+        *(TPM2_HANDLE *)field = (TPM2_HANDLE)index;
+        return 0;
+}
+
 static int parse_service_provider(const char *value, void *field, size_t size, char *why, size_t why_size) {
         if (*value && strcmp(value, "svsm") != 0)
                 return snprintf(why, why_size, "\"%s\" is not svsm (or empty: none)", value), -1;
@@ -269,6 +289,8 @@ static const struct conf_key agent_keys[] = {
         KEY(tsm_service_provider, parse_service_provider),
         KEY(cc_event_log_path, conf_parse_string),
         KEY(azure_imds_url, conf_parse_string),
+        KEY(host_binding, parse_host_binding),
+        KEY(host_binding_index, parse_nv_index),
 };
 #undef KEY
 
@@ -301,6 +323,8 @@ void agent_config_defaults(struct agent_config *config) {
         strcpy(config->unlock_fallback, "prompt");
         strcpy(config->payload_key, "tpm");
         strcpy(config->platform_report, "auto");
+        strcpy(config->host_binding, "auto");
+        config->host_binding_index = HOST_BINDING_NV_INDEX;
         strcpy(config->tsm_report_dir, TSM_REPORT_DIR);
         strcpy(config->cc_event_log_path, CC_EVENT_LOG_PATH);
         strcpy(config->azure_imds_url, AZURE_IMDS_TD_QUOTE_URL);
@@ -362,6 +386,7 @@ int agent_config_get(const struct agent_config *config, const char *name, char *
                         key.parse = conf_parse_uint;
                 else if (key.parse == parse_uuid || key.parse == parse_fallback || key.parse == parse_ek_alg ||
                          key.parse == parse_platform_report || key.parse == parse_service_provider ||
+                         key.parse == parse_host_binding ||
                          key.parse == parse_ak_source)
                         key.parse = conf_parse_string;
                 ret = conf_format(&key, config, out, size);

@@ -81,6 +81,11 @@ struct agent_config {
          * TPM, certified by the AK) or "software" (OpenSSL's secure heap: only for a TPM that
          * cannot make it; vmattest-verifier releases to it only when the enrolment allows) */
         char payload_key[16];
+        /* the host binding (docs/protocol.md §5.9, agent/host_binding_evidence.h): "off", "auto"
+         * (served when the vTPM holds one) or "required" (no integrity quote without it), and the
+         * vTPM's NV index that holds it */
+        char host_binding[16];
+        TPM2_HANDLE host_binding_index;
 };
 
 void agent_config_defaults(struct agent_config *config);

@@ -25,7 +25,7 @@
 static const char group_help[] =
         "Usage: vmattest-verifier group add NAME (--tpm-policy JSON | --tpm-policy-file FILE)\n"
         "                                  [--runtime-policy FILE] [--mb-policy FILE]\n"
-        "                                  [--platform-policy FILE] --token-file TOKEN\n"
+        "                                  [--platform-policy FILE] [--host-policy FILE] --token-file TOKEN\n"
         "                                  [--uses N|unlimited] [--expires DURATION|TIME|never]\n"
         "                                  [--allow-unpinned-cmdline | --pin-first-boot-initrd]\n"
         "       vmattest-verifier group token NAME --token-file TOKEN [--uses N|unlimited] [--expires ...]\n"
@@ -41,7 +41,8 @@ static const char group_help[] =
         "the initrd, reports the PCR 9 its next boots will have (POST .../pcr9), and that value becomes\n"
         "its PCR 9 policy; its escrowed key is released only once that pin was made.\n"
         "--platform-policy names the hardware report (SEV-SNP, SVSM, TDX) each of its agents must serve\n"
-        "with every quote, and what it must say (docs/platforms.md).\n"
+        "with every quote, and what it must say (docs/platforms.md); --host-policy the hosts whose TPM\n"
+        "may vouch for its agents' vTPMs (the host binding, docs/protocol.md).\n"
         "TOKEN is a file: when it does not exist, a new token (32 random bytes, base64url) is written\n"
         "to it (mode 0600); when it exists, its one line is the token (16-256 printable characters;\n"
         "the file must be the owner's only). The verifier stores only the token's SHA-256.\n"
@@ -130,6 +131,7 @@ static int parse_args(int argc, char **argv, bool want_name, struct group_args *
                 { "runtime-policy", required_argument, NULL, 'r' },
                 { "mb-policy", required_argument, NULL, 'm' },
                 { "platform-policy", required_argument, NULL, 'C' },
+                { "host-policy", required_argument, NULL, 'O' },
                 { "token-file", required_argument, NULL, 't' },
                 { "uses", required_argument, NULL, 'u' },
                 { "expires", required_argument, NULL, 'e' },
@@ -163,6 +165,9 @@ static int parse_args(int argc, char **argv, bool want_name, struct group_args *
                         break;
                 case 'C':
                         args->policies.platform_file = optarg;
+                        break;
+                case 'O':
+                        args->policies.host_file = optarg;
                         break;
                 case 't':
                         args->token_file = optarg;
@@ -281,14 +286,15 @@ static int group_add(struct store *store, const struct verifier_config *config, 
                 return EXIT_USAGE;
         }
         ret = store_group_add(store, args->name, policies.tpm, policies.runtime, policies.mb, args->pin_first_boot_initrd,
-                              time(NULL), policies.platform);
+                              time(NULL), policies.platform, policies.host);
         if (ret >= 0) {
-                printf("group %s added: tpm_policy %s%s%s%s%s%s%s%s\n", args->name,
+                printf("group %s added: tpm_policy %s%s%s%s%s%s%s%s%s%s\n", args->name,
                        args->policies.tpm_file ? args->policies.tpm_file : "(given)",
                        policies.runtime ? ", runtime policy " : "", policies.runtime ? args->policies.runtime_file : "",
                        policies.mb ? ", measured-boot policy " : "", policies.mb ? args->policies.mb_file : "",
                        policies.platform ? ", platform policy " : "",
                        policies.platform ? args->policies.platform_file : "",
+                       policies.host ? ", host policy " : "", policies.host ? args->policies.host_file : "",
                        args->pin_first_boot_initrd ? ", PCR 9 pinned by each agent's first boot" : "");
                 ret = add_token(store, args);
                 /* a group without its token would enrol nobody: not left behind */
@@ -355,12 +361,13 @@ static int list_token(const struct enrolment_token *t, void *user) {
 
 static int list_group(const struct enrolment_group *g, void *user) {
         struct listing *l = user;
-        char tpm[96], runtime[96], mb[96], platform[96];
+        char tpm[96], runtime[96], mb[96], platform[96], host[96];
 
         policy_short(g->tpm_policy, tpm, sizeof(tpm));
         policy_short(g->runtime_policy, runtime, sizeof(runtime));
         policy_short(g->mb_policy, mb, sizeof(mb));
         policy_short(g->platform_policy, platform, sizeof(platform));
+        policy_short(g->host_policy, host, sizeof(host));
         if (l->array) {
                 json_object *obj = json_object_new_object();
 
@@ -370,14 +377,15 @@ static int list_group(const struct enrolment_group *g, void *user) {
                 json_object_object_add(obj, "mb_policy", g->mb_policy ? json_object_new_string(mb) : NULL);
                 json_object_object_add(obj, "platform_policy",
                                        g->platform_policy ? json_object_new_string(platform) : NULL);
+                json_object_object_add(obj, "host_policy", g->host_policy ? json_object_new_string(host) : NULL);
                 json_object_object_add(obj, "pin_first_boot_initrd", json_object_new_boolean(g->pin_first_boot_initrd));
                 l->tokens = json_object_new_array();
                 json_object_object_add(obj, "tokens", l->tokens);
                 json_object_array_add(l->array, obj);
         } else
                 printf("group %s\n  tpm_policy      %s\n  runtime policy  %s\n  measured boot   %s\n"
-                       "  platform        %s\n  PCR 9           %s\n",
-                       g->name, tpm, runtime, mb, platform,
+                       "  platform        %s\n  host            %s\n  PCR 9           %s\n",
+                       g->name, tpm, runtime, mb, platform, host,
                        g->pin_first_boot_initrd ? "pinned by each agent's first boot" : "as the policies say");
         return store_token_foreach(l->store, g->name, list_token, l);
 }

@@ -20,7 +20,7 @@
 
 static const char add_help[] =
         "Usage: vmattest-verifier add --agent ID --policy FILE [--runtime-policy FILE] [--mb-policy FILE]\n"
-        "                             [--platform-policy FILE]\n"
+        "                             [--platform-policy FILE] [--host-policy FILE]\n"
         "                             [--payload KEYFILE [--allow-unpinned-cmdline]] [--ek-hash HEX]\n"
         "                             [--ak-name HEX] [--push] [--json]\n"
         "\n"
@@ -28,7 +28,9 @@ static const char add_help[] =
         "({\"<pcr>\": [\"hex\", ...]}); the runtime policy is Keylime's IMA policy JSON; the\n"
         "measured-boot policy is vmattest's (see vmattest-verifier(8)); the platform policy names\n"
         "the hardware report (SEV-SNP, SVSM, TDX) the agent must serve with every quote and what it must\n"
-        "say (docs/platforms.md). Each is checked before it is stored. Adding an enrolled agent again replaces its policies and restarts its polling.\n"
+        "say (docs/platforms.md); the host policy names the hosts whose TPM may vouch for the agent's\n"
+        "vTPM (the host binding, docs/protocol.md), what they must have booted and whether a binding is\n"
+        "required. Each is checked before it is stored. Adding an enrolled agent again replaces its policies and restarts its polling.\n"
         "With --payload, KEYFILE (the LUKS passphrase or key file, at most 64 KiB) is released to\n"
         "the agent once per boot, in its initrd: U after a good integrity quote whose PCR 15 log\n"
         "holds no release and no leave-initrd, V after the next one of the same boot (see\n"
@@ -51,7 +53,8 @@ static const char status_help[] =
         "\n"
         "Shows each enrolled agent's state: polling or failed (with the reason: which check, PCR,\n"
         "log entry, path and digest), the EK hash and AK name pinned at add, the last good\n"
-        "attestation, the IMA entries verified, and the last time the agent could not be reached.\n"
+        "attestation, the IMA entries verified, the last time the agent could not be reached, and\n"
+        "under a host policy the host its binding names (and the last change of host).\n"
         "Exit status 1 when any shown agent failed.\n";
 
 static const char list_help[] =
@@ -65,7 +68,7 @@ static const char reactivate_help[] =
 
 struct tenant_args {
         const char *agent;
-        const char *policy, *runtime_policy, *mb_policy, *platform_policy, *payload;
+        const char *policy, *runtime_policy, *mb_policy, *platform_policy, *host_policy, *payload;
         const char *ek_hash, *ak_name; /* the TPM the tenant expects; NULL: the registered one */
         bool allow_unpinned_cmdline;
         bool push; /* the agent submits its evidence (Keylime's push model, API v3) */
@@ -80,6 +83,7 @@ static int parse_args(int argc, char **argv, const char *help, bool policies, st
                 { "runtime-policy", required_argument, NULL, 'r' },
                 { "mb-policy", required_argument, NULL, 'm' },
                 { "platform-policy", required_argument, NULL, 'C' },
+                { "host-policy", required_argument, NULL, 'H' },
                 { "payload", required_argument, NULL, 'k' },
                 { "ek-hash", required_argument, NULL, 'e' },
                 { "ak-name", required_argument, NULL, 'n' },
@@ -101,6 +105,7 @@ static int parse_args(int argc, char **argv, const char *help, bool policies, st
                 case 'r':
                 case 'm':
                 case 'C':
+                case 'H':
                 case 'k':
                 case 'e':
                 case 'n':
@@ -110,6 +115,7 @@ static int parse_args(int argc, char **argv, const char *help, bool policies, st
                           : opt == 'r' ? &args->runtime_policy
                           : opt == 'm' ? &args->mb_policy
                           : opt == 'C' ? &args->platform_policy
+                          : opt == 'H' ? &args->host_policy
                           : opt == 'e' ? &args->ek_hash
                           : opt == 'n' ? &args->ak_name
                                        : &args->payload) = optarg;
@@ -213,7 +219,8 @@ int cmd_add(int argc, char **argv, const char *config_path) {
                                    &(const struct policy_sources){ .tpm_file = args.policy,
                                                                    .runtime_file = args.runtime_policy,
                                                                    .mb_file = args.mb_policy,
-                                                                   .platform_file = args.platform_policy },
+                                                                   .platform_file = args.platform_policy,
+                                                                   .host_file = args.host_policy },
                                    &policies);
         if (ret >= 0)
                 ret = policy_texts_check_cmdline(&policies, args.payload != NULL, args.allow_unpinned_cmdline, "--policy");
@@ -236,7 +243,8 @@ int cmd_add(int argc, char **argv, const char *config_path) {
                 ret = check_expected_tpm(&args, &reg);
         if (ret >= 0)
                 ret = (args.push ? store_attestation_add_push : store_attestation_add)(
-                        store, &reg, policies.tpm, policies.runtime, policies.mb, sealed, policies.platform);
+                        store, &reg, policies.tpm, policies.runtime, policies.mb, sealed, policies.platform,
+                        policies.host);
         policy_texts_done(&policies);
         store_free(store);
         if (ret < 0) {
@@ -248,12 +256,13 @@ int cmd_add(int argc, char **argv, const char *config_path) {
                 printf("{\"agent_id\": \"%s\", \"state\": \"polling\", \"ek_hash\": \"%s\", \"ak_name\": \"%s\"}\n",
                        args.agent, reg.ek_hash, reg.ak_name);
         else
-                printf("agent %s enrolled%s: tpm_policy %s%s%s%s%s%s%s\npinned: EK hash %s, AK name %s\n", args.agent,
-                       args.push ? " in push mode" : "",
+                printf("agent %s enrolled%s: tpm_policy %s%s%s%s%s%s%s%s%s\npinned: EK hash %s, AK name %s\n",
+                       args.agent, args.push ? " in push mode" : "",
                        args.policy, args.runtime_policy ? ", runtime policy " : "",
                        args.runtime_policy ? args.runtime_policy : "", args.mb_policy ? ", measured-boot policy " : "",
                        args.mb_policy ? args.mb_policy : "", args.platform_policy ? ", platform policy " : "",
-                       args.platform_policy ? args.platform_policy : "", reg.ek_hash, reg.ak_name);
+                       args.platform_policy ? args.platform_policy : "", args.host_policy ? ", host policy " : "",
+                       args.host_policy ? args.host_policy : "", reg.ek_hash, reg.ak_name);
         registered_agent_done(&reg);
         return EXIT_OK;
 }
@@ -275,7 +284,7 @@ struct show {
 
 static int show_one(const struct attestation *a, void *user) {
         struct show *show = user;
-        char ok[32], failed_at[32], poll[32];
+        char ok[32], failed_at[32], poll[32], host_changed[32];
         /* the reasons quote what agents sent; a row written by an older version, or by hand,
          * may hold it raw: shown escaped, like everything the verifier logs (lib/display.h) */
         char failure[4 * sizeof(a->failure)], last_error[4 * sizeof(a->last_error)];
@@ -294,6 +303,7 @@ static int show_one(const struct attestation *a, void *user) {
         format_time(a->last_ok, ok, sizeof(ok));
         format_time(a->failed_at, failed_at, sizeof(failed_at));
         format_time(a->last_poll, poll, sizeof(poll));
+        format_time(a->host_changed_at, host_changed, sizeof(host_changed));
         if (show->json) {
                 json_object *obj = json_object_new_object();
 
@@ -316,6 +326,11 @@ static int show_one(const struct attestation *a, void *user) {
                 json_object_object_add(obj, "pcr9_pinned_by",
                                        a->pcr9_pinned_by[0] ? json_object_new_string(a->pcr9_pinned_by) : NULL);
                 json_object_object_add(obj, "release_held", held ? json_object_new_string(held) : NULL);
+                json_object_object_add(obj, "host", a->host[0] ? json_object_new_string(a->host) : NULL);
+                json_object_object_add(obj, "previous_host",
+                                       a->host_changed_at ? json_object_new_string(a->previous_host) : NULL);
+                json_object_object_add(obj, "host_changed_at",
+                                       a->host_changed_at ? json_object_new_string(host_changed) : NULL);
                 json_object_array_add(show->array, obj);
         } else if (!show->details)
                 printf("%-8s  %-20s  %s\n", a->state, ok, a->agent_id);
@@ -338,6 +353,11 @@ static int show_one(const struct attestation *a, void *user) {
                                (long long)a->pcr9_pin_reset);
                 if (held)
                         printf("release held:  %s\n", held);
+                if (a->host[0] || a->host_changed_at)
+                        printf("host:          %s (host AK Name, from its host binding)\n",
+                               a->host[0] ? a->host : "none: the last quote came without a host binding");
+                if (a->host_changed_at)
+                        printf("host changed:  %s, from %s\n", host_changed, a->previous_host);
                 if (failure[0])
                         printf("failure:       %s\n  at           %s\n", failure, failed_at);
                 printf("last good:     %s\n", ok);

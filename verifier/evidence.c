@@ -10,6 +10,7 @@
 #include "lib/imalog.h"
 #include "lib/json_member.h"
 #include "lib/mb_policy.h"
+#include "verifier/host_evidence.h"
 #include "verifier/platform_evidence.h"
 #include "lib/measurement_log.h"
 #include "lib/runtime_policy.h"
@@ -188,6 +189,12 @@ int evidence_check(const struct evidence_input *in, json_object *results, struct
         if (in->platform) {
                 ret = platform_evidence_check(in->platform, in->platform_trust, results, in->nonce, in->ak, in->ek,
                                               in->platform_facts, in->platform_facts_size);
+                if (ret < 0)
+                        return ret;
+        }
+        /* and whether the host's TPM vouches for the host and for this vTPM */
+        if (in->host_policy) {
+                ret = host_evidence_check(in->host_policy, results, in->ek, in->host, in->host_size);
                 if (ret < 0)
                         return ret;
         }

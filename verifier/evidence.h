@@ -14,6 +14,7 @@ struct runtime_policy;
 struct mb_policy;
 struct platform_policy;
 struct platform_trust;
+struct host_policy;
 
 struct evidence_input {
         const TPM2B_PUBLIC *ak;                     /* the registered AK */
@@ -25,6 +26,11 @@ struct evidence_input {
         const struct platform_trust *platform_trust;
         char *platform_facts;                        /* out, may be NULL: what the report showed */
         size_t platform_facts_size;
+        /* NULL: no host binding is checked (docs/protocol.md §5.9) */
+        const struct host_policy *host_policy;
+        char *host;                                  /* out, may be NULL: the host AK's Name (hex) the
+                                                      * binding named, "" none; set also when it fails */
+        size_t host_size;
         const char *nonce;
         size_t nonce_size;                           /* 0: strlen(nonce) */
         /* push model (docs/protocol.md §4.2): the evidence carries no payload key, so `pubkey` is

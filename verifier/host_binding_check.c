@@ -1,6 +1,7 @@
 #include "verifier/host_binding_check.h"
 
 #include <dirent.h>
+#include <limits.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <stdio.h>
@@ -35,16 +36,12 @@ static int add_key(struct host_policy *policy, EVP_PKEY *key) {
         return 0;
 }
 
-static int load_file(const char *path, struct host_policy *policy) {
-        _cleanup_(freep) char *data = NULL;
+int host_policy_add_pem(struct host_policy *policy, const char *pem, size_t size, const char *what) {
         _cleanup_(BIO_freep) BIO *bio = NULL;
         unsigned keys = 0;
-        size_t size = 0;
-        int ret = file_read_all(path, HOST_AK_FILE_MAX, &data, &size);
+        int ret;
 
-        if (ret < 0)
-                return vm_error(ret, "host AK store: %s: cannot read it", path);
-        if (!(bio = BIO_new_mem_buf(data, (int)size)))
+        if (size > INT_MAX || !(bio = BIO_new_mem_buf(pem, (int)size)))
                 return -ENOMEM;
         for (;;) {
                 char *rest;
@@ -53,17 +50,29 @@ static int load_file(const char *path, struct host_policy *policy) {
 
                 /* a block that does not read is an error, never skipped */
                 if (rest_size <= 0 || !memmem(rest, (size_t)rest_size, "-----BEGIN", 10))
-                        return keys ? 0 : vm_error(-EBADMSG, "host AK store: %s: no PEM public key", path);
+                        return keys ? 0 : vm_error(-EBADMSG, "%s: no PEM public key", what);
                 key = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
                 ERR_clear_error();
                 if (!key)
-                        return vm_error(-EBADMSG, "host AK store: %s: key %u is not a PEM public key", path, keys + 1);
+                        return vm_error(-EBADMSG, "%s: key %u is not a PEM public key", what, keys + 1);
                 if ((ret = add_key(policy, key)) < 0) {
                         EVP_PKEY_free(key);
                         return ret;
                 }
                 keys++;
         }
+}
+
+static int load_file(const char *path, struct host_policy *policy) {
+        _cleanup_(freep) char *data = NULL;
+        char what[4200];
+        size_t size = 0;
+        int ret = file_read_all(path, HOST_AK_FILE_MAX, &data, &size);
+
+        if (ret < 0)
+                return vm_error(ret, "host AK store: %s: cannot read it", path);
+        snprintf(what, sizeof(what), "host AK store: %s", path);
+        return host_policy_add_pem(policy, data, size, what);
 }
 
 int host_policy_load_aks(const char *dir, struct host_policy *policy) {

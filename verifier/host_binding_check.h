@@ -1,7 +1,7 @@
 /* The verifier's checks of a host binding (docs/protocol.md §5.9): that the host TPM which
  * quoted is one the tenant trusts, that its quote is genuine and names the vTPM this agent
- * registered, and that the host booted what the policy allows. Callable on its own; the poller
- * does not call it yet. */
+ * registered, and that the host booted what the policy allows. The poller calls it for each
+ * integrity quote of an agent with a host policy (verifier/host_evidence.h). */
 #pragma once
 
 #include <openssl/evp.h>
@@ -25,6 +25,9 @@ struct host_policy {
  * `vmattest-host identity` prints) into policy->trusted_aks. A missing directory trusts no
  * host; an unreadable or malformed file is an error naming it. */
 int host_policy_load_aks(const char *dir, struct host_policy *policy);
+/* Adds every "-----BEGIN PUBLIC KEY-----" block of `pem` (`size` bytes, at least one block) to
+ * policy->trusted_aks; errors name `what` and the key. */
+int host_policy_add_pem(struct host_policy *policy, const char *pem, size_t size, const char *what);
 void host_policy_done(struct host_policy *policy);
 
 /* Checks the binding `blob` (as read from the vTPM's NV index) for the agent whose registered

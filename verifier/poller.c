@@ -18,6 +18,8 @@
 #include "lib/tpm2b.h"
 #include "lib/json_member.h"
 #include "verifier/evidence.h"
+#include "verifier/host_evidence.h"
+#include "verifier/host_policy.h"
 #include "lib/http_response.h"
 #include "verifier/http_client.h"
 #include "verifier/release.h"
@@ -52,6 +54,8 @@ struct polled {
         struct platform_policy *platform_policy;
         const struct platform_trust *platform_trust; /* the poller's, read-only */
         char platform_facts[160];                    /* what the last good hardware report showed */
+        struct host_policy *host_policy;             /* NULL: no host binding checked (§5.9) */
+        char host_served[HOST_NAME_SIZE];            /* the host the last judged binding named; "" */
         struct attestation state;
         uint64_t next_due_ms;
         /* key release (docs/protocol.md §3): the sealed payload, and the release's state
@@ -159,6 +163,7 @@ static void polled_free(struct poller *p, struct polled *a) {
         runtime_policy_free(a->runtime_policy);
         mb_policy_free(a->mb_policy);
         platform_policy_free(a->platform_policy);
+        host_policy_free(a->host_policy);
         attestation_done(&a->state);
         free(a);
 }
@@ -240,6 +245,8 @@ static int polled_load(struct poller *p, const char *agent_id, struct polled **o
         if (ret >= 0 && a->state.platform_policy)
                 ret = platform_policy_parse(a->state.platform_policy, strlen(a->state.platform_policy),
                                             &a->platform_policy);
+        if (ret >= 0 && a->state.host_policy)
+                ret = host_policy_parse(a->state.host_policy, strlen(a->state.host_policy), &a->host_policy);
         a->platform_trust = &p->platform_trust;
         registered_agent_done(&reg);
         a->revision = a->state.revision;
@@ -471,6 +478,9 @@ static int judge(struct polled *a, json_object *results, struct measurement_summ
                 .ek = &a->ek,
                 .platform_facts = a->platform_facts,
                 .platform_facts_size = sizeof(a->platform_facts),
+                .host_policy = a->host_policy,
+                .host = a->host_served,
+                .host_size = sizeof(a->host_served),
                 .nonce = a->nonce,
                 .mask = a->mask,
                 .ima_entry = a->ima_entry,
@@ -485,6 +495,33 @@ static int judge(struct polled *a, json_object *results, struct measurement_summ
         free(a->quoted_pubkey);
         a->quoted_pubkey = NULL;
         return evidence_check(&in, results, &a->state);
+}
+
+/* docs/protocol.md §5.9: the host a good quote's binding named, against the one before. A change
+ * (a migration, or a binding no longer served where the policy does not require one) is an
+ * event: logged, kept in the status and told to the webhook; the new host passed the host policy
+ * already, or the quote would have failed. */
+static void host_followed(struct poller *p, struct polled *a) {
+        if (!a->host_policy || strcmp(a->host_served, a->state.host) == 0)
+                return;
+        if (!a->state.host[0])
+                log_info("verifier: agent %s runs on host %s (its host AK's Name, trusted by the host policy)",
+                         a->agent_id, a->host_served);
+        else {
+                a->state.host_changed_at = (int64_t)time(NULL);
+                snprintf(a->state.previous_host, sizeof(a->state.previous_host), "%s", a->state.host);
+                if (a->host_served[0])
+                        log_warning("verifier: agent %s: HOST CHANGED from %s to %s, which the host policy trusts: it "
+                                    "keeps attesting",
+                                    a->agent_id, a->state.host, a->host_served);
+                else
+                        log_warning("verifier: agent %s: HOST CHANGED: it served no host binding (it ran on %s), "
+                                    "which its host policy does not require",
+                                    a->agent_id, a->state.host);
+                webhook_notify_host_change(p->webhooks, a->agent_id, a->state.host, a->host_served,
+                                           a->state.host_changed_at);
+        }
+        snprintf(a->state.host, sizeof(a->state.host), "%s", a->host_served);
 }
 
 /* The outcome of an integrity poll, the release's say on it, recorded (poller thread). */
@@ -502,14 +539,20 @@ static void integrity_judged(struct poller *p, struct polled *a, int ret, const 
                 store_attestation_save(p->store, &a->state);
                 return;
         }
+        if (ret < 0 && a->host_policy && a->state.host[0] && a->host_served[0] &&
+            strcmp(a->state.host, a->host_served) != 0)
+                ret = vm_error(ret, "%s (the host changed from %s to %s)", vm_error_detail(ret), a->state.host,
+                               a->host_served);
         if (ret < 0) {
                 polled_fail(p, a, vm_error_detail(ret));
                 return;
         }
+        host_followed(p, a);
         if (a->warned[0] || a->state.last_ok == 0)
-                log_info("verifier: agent %s attests (quote, PCRs%s%s%s%s)", a->agent_id,
+                log_info("verifier: agent %s attests (quote, PCRs%s%s%s%s%s)", a->agent_id,
                          a->mb_policy ? ", measured boot" : "", a->runtime_policy ? ", IMA" : "",
-                         a->platform_policy ? ", hardware report: " : "", a->platform_policy ? a->platform_facts : "");
+                         a->platform_policy ? ", hardware report: " : "", a->platform_policy ? a->platform_facts : "",
+                         !a->host_policy ? "" : a->host_served[0] ? ", host binding" : ", no host binding");
         a->warned[0] = '\0';
         a->state.last_ok = a->state.last_poll;
         a->state.last_error[0] = '\0';

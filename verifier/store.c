@@ -21,7 +21,7 @@ struct store {
 /* The schema this version writes; a database of an older one is brought up to it at open
  * (store_upgrade). One statement per table; a new column in an existing table also needs a
  * step in store_upgrade. */
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 
 static const char schema[] =
         /* registrations (docs/protocol.md §1): the keys, the activated contact, and the
@@ -53,12 +53,14 @@ static const char schema[] =
         " escrowed_at INTEGER NOT NULL DEFAULT 0, escrow_reset INTEGER NOT NULL DEFAULT -1,"
         " pcr9_pin_required INTEGER NOT NULL DEFAULT 0, pcr9_pinned_by TEXT NOT NULL DEFAULT '',"
         " pcr9_pin_reset INTEGER NOT NULL DEFAULT -1, pcr9_pinned_at INTEGER NOT NULL DEFAULT 0,"
-        " platform_policy TEXT, push_mode INTEGER NOT NULL DEFAULT 0);"
+        " platform_policy TEXT, push_mode INTEGER NOT NULL DEFAULT 0, host_policy TEXT, host TEXT NOT NULL DEFAULT '',"
+        " previous_host TEXT NOT NULL DEFAULT '', host_changed_at INTEGER NOT NULL DEFAULT 0);"
         /* enrolment groups (vmattest-verifier group add): the policies an agent that registers
          * with one of the group's tokens is enrolled with */
         "CREATE TABLE IF NOT EXISTS enrolment_groups ("
         " name TEXT PRIMARY KEY, tpm_policy TEXT NOT NULL, runtime_policy TEXT, mb_policy TEXT,"
-        " created_at INTEGER NOT NULL, pin_first_boot_initrd INTEGER NOT NULL DEFAULT 0, platform_policy TEXT);"
+         " created_at INTEGER NOT NULL, pin_first_boot_initrd INTEGER NOT NULL DEFAULT 0, platform_policy TEXT,"
+        " host_policy TEXT);"
         /* their tokens, kept as SHA-256 only: uses_left -1 is unlimited, expires_at 0 never */
         "CREATE TABLE IF NOT EXISTS enrolment_tokens ("
         " sha256 TEXT PRIMARY KEY, group_name TEXT NOT NULL, uses_left INTEGER NOT NULL,"
@@ -120,6 +122,17 @@ static const struct column_added columns_v4[] = {
  * agent submits its evidence, the poller leaves it alone. */
 static const struct column_added columns_v5[] = {
         { "attestations", "push_mode", "INTEGER NOT NULL DEFAULT 0" },
+};
+
+/* Version 6: an enrolment and a group may carry a host policy (docs/protocol.md §5.9: the host
+ * binding the agent serves), and an enrolment records the host its last good binding named, the
+ * one before it, and when it changed. */
+static const struct column_added columns_v6[] = {
+        { "enrolment_groups", "host_policy", "TEXT" },
+        { "attestations", "host_policy", "TEXT" },
+        { "attestations", "host", "TEXT NOT NULL DEFAULT ''" },
+        { "attestations", "previous_host", "TEXT NOT NULL DEFAULT ''" },
+        { "attestations", "host_changed_at", "INTEGER NOT NULL DEFAULT 0" },
 };
 
 static const char upgrade_v4[] =
@@ -242,7 +255,8 @@ static int store_upgrade(struct store *store) {
                                    (version < 2 && (ret = upgrade_to_v2(store)) < 0) ||
                                    (version < 3 && (ret = add_columns(store, columns_v3, ELEMENTSOF(columns_v3))) < 0) ||
                                    (version < 4 && (ret = upgrade_to_v4(store)) < 0) ||
-                                   (version < 5 && (ret = add_columns(store, columns_v5, ELEMENTSOF(columns_v5))) < 0)))
+                                   (version < 5 && (ret = add_columns(store, columns_v5, ELEMENTSOF(columns_v5))) < 0) ||
+                                   (version < 6 && (ret = add_columns(store, columns_v6, ELEMENTSOF(columns_v6))) < 0)))
                 ret = vm_error(ret, "%s: cannot upgrade the schema from version %d to %d: restore a backup, or move the "
                                     "database aside so that serve starts a new one (agents register again at their next "
                                     "start, enrolments must be added again)",
@@ -569,7 +583,8 @@ void registered_agent_done(struct registered_agent *agent) {
         "agent_id, revision, state, failure, failed_at, ima_next_entry, ima_pcr10, clock, reset_count, "   \
         "restart_count, clock_valid, boottime, last_poll, last_ok, added_at, polls, last_error, poll_ms, "            \
         "released_reset, released_restart, released_at, ek_hash, ak_name, group_name, payload_origin, "     \
-        "escrowed_at, escrow_reset, pcr9_pin_required, pcr9_pinned_by, pcr9_pin_reset, pcr9_pinned_at, push_mode"
+        "escrowed_at, escrow_reset, pcr9_pin_required, pcr9_pinned_by, pcr9_pin_reset, pcr9_pinned_at, push_mode, "\
+        "host, previous_host, host_changed_at"
 
 static sqlite3_stmt *prepare(struct store *store, const char *sql) {
         sqlite3_stmt *stmt = NULL;
@@ -632,10 +647,13 @@ static void attestation_from_row(sqlite3_stmt *s, struct attestation *a) {
         a->pcr9_pin_reset = sqlite3_column_int64(s, 29);
         a->pcr9_pinned_at = sqlite3_column_int64(s, 30);
         a->push = sqlite3_column_int(s, 31) != 0;
+        column_text(s, 32, a->host, sizeof(a->host));
+        column_text(s, 33, a->previous_host, sizeof(a->previous_host));
+        a->host_changed_at = sqlite3_column_int64(s, 34);
 }
 
 /* The column after ATTESTATION_STATE_COLUMNS */
-#define ATTESTATION_STATE_END 32
+#define ATTESTATION_STATE_END 35
 
 static int step_done(struct store *store, sqlite3_stmt *s, const char *what) {
         int rc = sqlite3_step(s);
@@ -646,20 +664,21 @@ static int step_done(struct store *store, sqlite3_stmt *s, const char *what) {
 
 static int attestation_insert(struct store *store, const struct registered_agent *reg, const char *tpm_policy,
                               const char *runtime_policy, const char *mb_policy, const char *sealed_payload,
-                              const char *group, bool pcr9_pin_required, const char *platform_policy) {
+                              const char *group, bool pcr9_pin_required, const char *platform_policy,
+                              const char *host_policy) {
         sqlite3_stmt *s = prepare(store,
                                   "INSERT OR REPLACE INTO attestations (agent_id, revision, tpm_policy, runtime_policy, mb_policy,"
                                   " state, failure, failed_at, ima_next_entry, ima_pcr10, clock, reset_count, restart_count,"
                                   " clock_valid, boottime, last_poll, last_ok, added_at, polls, last_error, poll_ms, payload,"
                                   " ek_hash, ak_name, group_name, payload_origin, escrowed_at, escrow_reset, pcr9_pin_required,"
-                                  " released_reset, released_restart, released_at, platform_policy)"
+                                  " released_reset, released_restart, released_at, platform_policy, host_policy)"
                                   " VALUES (?1, random() & 0x7fffffffffffffff,"
                                   " ?2, ?3, ?4, 'polling', '', 0, 0, NULL, 0, 0, 0, 0, 0, 0, 0, strftime('%s','now'), 0, '', 0, ?5,"
                                   " ?6, ?7, ?8, CASE WHEN ?5 IS NULL THEN '' ELSE 'tenant' END, 0, -1, ?9,"
                                   /* the boot that had its key keeps it across a re-enrolment (once per boot) */
                                   " coalesce((SELECT released_reset FROM attestations WHERE agent_id = ?1), -1),"
                                   " coalesce((SELECT released_restart FROM attestations WHERE agent_id = ?1), -1),"
-                                  " coalesce((SELECT released_at FROM attestations WHERE agent_id = ?1), 0), ?10)");
+                                  " coalesce((SELECT released_at FROM attestations WHERE agent_id = ?1), 0), ?10, ?11)");
 
         if (!s)
                 return -EIO;
@@ -673,14 +692,15 @@ static int attestation_insert(struct store *store, const struct registered_agent
         sqlite3_bind_text(s, 8, group, -1, SQLITE_STATIC);
         sqlite3_bind_int(s, 9, pcr9_pin_required);
         sqlite3_bind_text(s, 10, platform_policy, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 11, host_policy, -1, SQLITE_STATIC);
         return step_done(store, s, "cannot enroll the agent");
 }
 
 int store_attestation_add(struct store *store, const struct registered_agent *reg, const char *tpm_policy,
                           const char *runtime_policy, const char *mb_policy, const char *sealed_payload,
-                          const char *platform_policy) {
+                          const char *platform_policy, const char *host_policy) {
         return attestation_insert(store, reg, tpm_policy, runtime_policy, mb_policy, sealed_payload, "", false,
-                                  platform_policy);
+                                  platform_policy, host_policy);
 }
 
 static int begin(struct store *store);
@@ -688,13 +708,13 @@ static int end(struct store *store, int ret);
 
 int store_attestation_add_push(struct store *store, const struct registered_agent *reg, const char *tpm_policy,
                                const char *runtime_policy, const char *mb_policy, const char *sealed_payload,
-                               const char *platform_policy) {
+                               const char *platform_policy, const char *host_policy) {
         int ret = begin(store);
 
         /* one transaction: the poller never sees the enrolment in pull mode */
         if (ret >= 0)
                 ret = attestation_insert(store, reg, tpm_policy, runtime_policy, mb_policy, sealed_payload, "", false,
-                                         platform_policy);
+                                         platform_policy, host_policy);
         if (ret >= 0)
                 ret = store_attestation_set_push(store, reg->agent_id, true);
         return end(store, ret);
@@ -717,7 +737,7 @@ int store_attestation_set_push(struct store *store, const char *agent_id, bool p
 
 int store_attestation_get(struct store *store, const char *agent_id, bool policies, struct attestation *a) {
         sqlite3_stmt *s = prepare(store, "SELECT " ATTESTATION_STATE_COLUMNS ", tpm_policy, runtime_policy, mb_policy, payload,"
-                                         " platform_policy FROM attestations WHERE agent_id = ?");
+                                         " platform_policy, host_policy FROM attestations WHERE agent_id = ?");
         int rc, ret = 0;
 
         memset(a, 0, sizeof(*a));
@@ -733,8 +753,10 @@ int store_attestation_get(struct store *store, const char *agent_id, bool polici
                         a->mb_policy = column_strdup(s, ATTESTATION_STATE_END + 2);
                         a->payload = column_strdup(s, ATTESTATION_STATE_END + 3);
                         a->platform_policy = column_strdup(s, ATTESTATION_STATE_END + 4);
+                        a->host_policy = column_strdup(s, ATTESTATION_STATE_END + 5);
                         if (!a->tpm_policy ||
-                            (sqlite3_column_type(s, ATTESTATION_STATE_END + 4) != SQLITE_NULL && !a->platform_policy))
+                            (sqlite3_column_type(s, ATTESTATION_STATE_END + 4) != SQLITE_NULL && !a->platform_policy) ||
+                            (sqlite3_column_type(s, ATTESTATION_STATE_END + 5) != SQLITE_NULL && !a->host_policy))
                                 ret = -ENOMEM;
                 }
         } else
@@ -747,7 +769,8 @@ int store_attestation_save(struct store *store, const struct attestation *a) {
         sqlite3_stmt *s = prepare(store, "UPDATE attestations SET state = ?, failure = ?, failed_at = ?, ima_next_entry = ?,"
                                          " ima_pcr10 = ?, clock = ?, reset_count = ?, restart_count = ?, clock_valid = ?,"
                                          " boottime = ?, last_poll = ?, last_ok = ?, polls = ?, last_error = ?, poll_ms = ?,"
-                                         " released_reset = ?, released_restart = ?, released_at = ?"
+                                         " released_reset = ?, released_restart = ?, released_at = ?, host = ?,"
+                                         " previous_host = ?, host_changed_at = ?"
                                          " WHERE agent_id = ? AND revision = ?");
         int rc;
 
@@ -774,8 +797,11 @@ int store_attestation_save(struct store *store, const struct attestation *a) {
         sqlite3_bind_int64(s, 16, a->released_reset);
         sqlite3_bind_int64(s, 17, a->released_restart);
         sqlite3_bind_int64(s, 18, a->released_at);
-        sqlite3_bind_text(s, 19, a->agent_id, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(s, 20, a->revision);
+        sqlite3_bind_text(s, 19, a->host, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 20, a->previous_host, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 21, a->host_changed_at);
+        sqlite3_bind_text(s, 22, a->agent_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 23, a->revision);
         rc = sqlite3_step(s);
         sqlite3_finalize(s);
         if (rc != SQLITE_DONE)
@@ -836,8 +862,9 @@ void attestation_done(struct attestation *a) {
         free(a->runtime_policy);
         free(a->mb_policy);
         free(a->platform_policy);
+        free(a->host_policy);
         free(a->payload);
-        a->tpm_policy = a->runtime_policy = a->mb_policy = a->payload = a->platform_policy = NULL;
+        a->tpm_policy = a->runtime_policy = a->mb_policy = a->payload = a->platform_policy = a->host_policy = NULL;
 }
 
 int attestation_check_registration(const struct attestation *a, const struct registered_agent *reg) {
@@ -874,9 +901,11 @@ static int end(struct store *store, int ret) {
 }
 
 int store_group_add(struct store *store, const char *name, const char *tpm_policy, const char *runtime_policy,
-                    const char *mb_policy, bool pin_first_boot_initrd, int64_t now, const char *platform_policy) {
+                    const char *mb_policy, bool pin_first_boot_initrd, int64_t now, const char *platform_policy,
+                    const char *host_policy) {
         sqlite3_stmt *s = prepare(store, "INSERT INTO enrolment_groups (name, tpm_policy, runtime_policy, mb_policy, created_at,"
-                                         " pin_first_boot_initrd, platform_policy) VALUES (?, ?, ?, ?, ?, ?, ?)");
+                                         " pin_first_boot_initrd, platform_policy, host_policy)"
+                                         " VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
         int rc;
 
         if (!s)
@@ -888,6 +917,7 @@ int store_group_add(struct store *store, const char *name, const char *tpm_polic
         sqlite3_bind_int64(s, 5, now);
         sqlite3_bind_int(s, 6, pin_first_boot_initrd);
         sqlite3_bind_text(s, 7, platform_policy, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 8, host_policy, -1, SQLITE_STATIC);
         rc = sqlite3_step(s);
         sqlite3_finalize(s);
         if (rc == SQLITE_CONSTRAINT)
@@ -904,16 +934,20 @@ static int group_from_row(sqlite3_stmt *s, struct enrolment_group *g) {
         g->created_at = sqlite3_column_int64(s, 4);
         g->pin_first_boot_initrd = sqlite3_column_int(s, 5) != 0;
         g->platform_policy = column_strdup(s, 6);
+        g->host_policy = column_strdup(s, 7);
         if (!g->tpm_policy || (sqlite3_column_type(s, 2) != SQLITE_NULL && !g->runtime_policy) ||
             (sqlite3_column_type(s, 3) != SQLITE_NULL && !g->mb_policy) ||
-            (sqlite3_column_type(s, 6) != SQLITE_NULL && !g->platform_policy)) {
+            (sqlite3_column_type(s, 6) != SQLITE_NULL && !g->platform_policy) ||
+            (sqlite3_column_type(s, 7) != SQLITE_NULL && !g->host_policy)) {
                 enrolment_group_done(g);
                 return -ENOMEM;
         }
         return 0;
 }
 
-#define GROUP_COLUMNS "name, tpm_policy, runtime_policy, mb_policy, created_at, pin_first_boot_initrd, platform_policy"
+#define GROUP_COLUMNS                                                                                   \
+        "name, tpm_policy, runtime_policy, mb_policy, created_at, pin_first_boot_initrd, platform_policy, " \
+        "host_policy"
 
 int store_group_get(struct store *store, const char *name, struct enrolment_group *g) {
         sqlite3_stmt *s = prepare(store, "SELECT " GROUP_COLUMNS " FROM enrolment_groups WHERE name = ?");
@@ -986,7 +1020,8 @@ void enrolment_group_done(struct enrolment_group *g) {
         free(g->runtime_policy);
         free(g->mb_policy);
         free(g->platform_policy);
-        g->tpm_policy = g->runtime_policy = g->mb_policy = g->platform_policy = NULL;
+        free(g->host_policy);
+        g->tpm_policy = g->runtime_policy = g->mb_policy = g->platform_policy = g->host_policy = NULL;
 }
 
 int store_token_add(struct store *store, const struct enrolment_token *t) {
@@ -1131,7 +1166,7 @@ static int enrol_with_token(struct store *store, const struct registered_agent *
                 ret = store_group_get(store, group, &g);
         if (ret >= 0)
                 ret = attestation_insert(store, reg, g.tpm_policy, g.runtime_policy, g.mb_policy, NULL, group,
-                                         g.pin_first_boot_initrd, g.platform_policy);
+                                         g.pin_first_boot_initrd, g.platform_policy, g.host_policy);
         enrolment_group_done(&g);
         return ret;
 }

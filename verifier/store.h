@@ -61,6 +61,7 @@ struct attestation {
         char *runtime_policy;
         char *mb_policy;
         char *platform_policy;  /* docs/platforms.md; NULL: none */
+        char *host_policy;      /* docs/protocol.md §5.9 (verifier/host_policy.h); NULL: none */
         char *payload;          /* the tenant's payload sealed under the vault key; NULL: none */
         char state[16];         /* "polling" or "failed" */
         char failure[1024];     /* why it failed: which check, PCR, entry, path, digest */
@@ -90,6 +91,11 @@ struct attestation {
         /* push mode (Keylime's API v3, docs/protocol.md §4.2): the agent submits its evidence to
          * verifier/push_server.c; the poller does not poll it */
         bool push;
+        /* the host binding (docs/protocol.md §5.9): the host AK's Name (hex) in the last good
+         * quote's binding ("" none yet, or none served), the host before it, and when it changed */
+        char host[2 * 66 + 1];
+        char previous_host[2 * 66 + 1];
+        int64_t host_changed_at;
 };
 
 /* `create`: make the database when missing (the server); readers want an existing one. The
@@ -121,7 +127,7 @@ void registered_agent_done(struct registered_agent *agent);
  * release is kept (a key is released once per boot). */
 int store_attestation_add(struct store *store, const struct registered_agent *reg, const char *tpm_policy,
                           const char *runtime_policy, const char *mb_policy, const char *sealed_payload,
-                          const char *platform_policy);
+                          const char *platform_policy, const char *host_policy);
 /* The enrolment's mode: push (the agent submits evidence) or pull (polled); a new revision, so
  * that the poller and the push server reload it. -ENOENT when not enrolled. An add or re-add
  * enrols in pull mode: set it after. */
@@ -129,7 +135,7 @@ int store_attestation_set_push(struct store *store, const char *agent_id, bool p
 /* store_attestation_add in push mode, in one transaction. */
 int store_attestation_add_push(struct store *store, const struct registered_agent *reg, const char *tpm_policy,
                                const char *runtime_policy, const char *mb_policy, const char *sealed_payload,
-                               const char *platform_policy);
+                               const char *platform_policy, const char *host_policy);
 /* -ENOENT when not enrolled. With `policies`, the policy texts are read too. */
 int store_attestation_get(struct store *store, const char *agent_id, bool policies, struct attestation *a);
 /* Saves the polling state (not the policies) unless the enrolment changed since `a` was read:
@@ -154,6 +160,7 @@ struct enrolment_group {
         char *runtime_policy;
         char *mb_policy;
         char *platform_policy;
+        char *host_policy;
         int64_t created_at;
         bool pin_first_boot_initrd; /* each agent's PCR 9 is pinned by its first boot (§5.6) */
 };
@@ -169,7 +176,8 @@ struct enrolment_token {
 
 /* -EEXIST when the group exists. */
 int store_group_add(struct store *store, const char *name, const char *tpm_policy, const char *runtime_policy,
-                    const char *mb_policy, bool pin_first_boot_initrd, int64_t now, const char *platform_policy);
+                    const char *mb_policy, bool pin_first_boot_initrd, int64_t now, const char *platform_policy,
+                    const char *host_policy);
 /* -ENOENT when there is no such group. */
 int store_group_get(struct store *store, const char *name, struct enrolment_group *g);
 int store_group_foreach(struct store *store, int (*fn)(const struct enrolment_group *g, void *user), void *user);

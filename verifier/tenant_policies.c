@@ -8,6 +8,7 @@
 #include "lib/hashalg.h"
 #include "lib/log.h"
 #include "lib/mb_policy.h"
+#include "verifier/host_policy.h"
 #include "verifier/platform_policy.h"
 #include "lib/runtime_policy.h"
 #include "verifier/tpm_policy.h"
@@ -85,6 +86,15 @@ int tenant_policies_load(const struct verifier_config *config, const struct poli
                 if (ret < 0)
                         ret = vm_error(ret, "%s: %s", src->platform_file, vm_error_detail(ret));
         }
+        /* the trusted host AKs are read now too: a directory without one is refused here */
+        if (ret >= 0 && src->host_file && (ret = read_policy_file(src->host_file, &out->host)) >= 0) {
+                struct host_policy *policy = NULL;
+
+                ret = host_policy_parse(out->host, strlen(out->host), &policy);
+                host_policy_free(policy);
+                if (ret < 0)
+                        ret = vm_error(ret, "%s: %s", src->host_file, vm_error_detail(ret));
+        }
         if (ret < 0)
                 policy_texts_done(out);
         return ret;
@@ -95,7 +105,8 @@ void policy_texts_done(struct policy_texts *texts) {
         free(texts->runtime);
         free(texts->mb);
         free(texts->platform);
-        texts->tpm = texts->runtime = texts->mb = texts->platform = NULL;
+        free(texts->host);
+        texts->tpm = texts->runtime = texts->mb = texts->platform = texts->host = NULL;
 }
 
 int policy_texts_check_cmdline(const struct policy_texts *texts, bool payload, bool allow_unpinned, const char *tpm_option) {

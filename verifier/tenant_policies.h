@@ -12,10 +12,11 @@ struct policy_sources {
         const char *runtime_file; /* Keylime's runtime (IMA) policy; NULL: none */
         const char *mb_file;      /* vmattest's measured-boot policy; NULL: none */
         const char *platform_file; /* vmattest's platform policy (docs/platforms.md); NULL: none */
+        const char *host_file;     /* vmattest's host policy (docs/protocol.md §5.9); NULL: none */
 };
 
 struct policy_texts {
-        char *tpm, *runtime, *mb, *platform; /* malloc'ed; NULL when not given */
+        char *tpm, *runtime, *mb, *platform, *host; /* malloc'ed; NULL when not given */
         bool cmdline_pinned;      /* one of them constrains PCR 9 (the kernel command line) */
 };
 

@@ -56,39 +56,76 @@ void webhooks_free(struct webhooks *w) {
         free(w);
 }
 
-static char *event_json(const char *agent_id, const char *reason, int64_t when) {
-        json_object *event = json_object_new_object();
+/* The body of one notification: the event's members after agent_id; consumes `event`. */
+static char *event_json(json_object *event) {
         char *text;
 
         if (!event)
                 return NULL;
-        json_object_object_add(event, "agent_id", json_object_new_string(agent_id));
-        json_object_object_add(event, "state", json_object_new_string("failed"));
-        json_object_object_add(event, "failure", json_object_new_string(reason));
-        json_object_object_add(event, "time", json_object_new_int64(when));
         text = strdup(json_object_to_json_string_ext(event, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
         json_object_put(event);
         return text;
 }
 
+static json_object *event_new(const char *agent_id, const char *state, int64_t when) {
+        json_object *event = json_object_new_object();
+
+        if (!event)
+                return NULL;
+        json_object_object_add(event, "agent_id", json_object_new_string(agent_id));
+        json_object_object_add(event, "state", json_object_new_string(state));
+        json_object_object_add(event, "time", json_object_new_int64(when));
+        return event;
+}
+
+static void notify(struct webhooks *w, const char *agent_id, json_object *event);
+
 void webhook_notify(struct webhooks *w, const char *agent_id, const char *reason, int64_t when) {
-        struct notification *n;
-        size_t slot = 0;
+        json_object *event;
 
         if (!w || !w->url)
                 return;
+        if ((event = event_new(agent_id, "failed", when)))
+                json_object_object_add(event, "failure", json_object_new_string(reason));
+        notify(w, agent_id, event);
+}
+
+void webhook_notify_host_change(struct webhooks *w, const char *agent_id, const char *previous_host, const char *host,
+                                int64_t when) {
+        json_object *event;
+
+        if (!w || !w->url)
+                return;
+        if ((event = event_new(agent_id, "polling", when))) {
+                json_object_object_add(event, "event", json_object_new_string("host_changed"));
+                json_object_object_add(event, "previous_host", json_object_new_string(previous_host));
+                json_object_object_add(event, "host", host[0] ? json_object_new_string(host) : NULL);
+        }
+        notify(w, agent_id, event);
+}
+
+static void notify(struct webhooks *w, const char *agent_id, json_object *event) {
+        struct notification *n;
+        char *body;
+        size_t slot = 0;
+
         while (slot < WEBHOOK_PENDING_MAX && w->pending[slot])
                 slot++;
         if (slot == WEBHOOK_PENDING_MAX) {
+                json_object_put(event);
                 if (w->dropped++ == 0)
                         log_warning("webhook %s: %d notifications unanswered: dropping more until one ends", w->url,
                                     WEBHOOK_PENDING_MAX);
                 return;
         }
+        body = event_json(event);
         n = calloc(1, sizeof(*n));
-        if (!n || !(n->body = event_json(agent_id, reason, when)) || !(n->curl = curl_easy_init()) ||
+        if (n)
+                n->body = body, body = NULL;
+        if (!n || !n->body || !(n->curl = curl_easy_init()) ||
             !(n->headers = curl_slist_append(NULL, "Content-Type: application/json"))) {
-                log_warning("webhook %s: out of memory: agent %s's failure not sent", w->url, agent_id);
+                log_warning("webhook %s: out of memory: agent %s's event not sent", w->url, agent_id);
+                free(body);
                 if (n)
                         notification_free(w, n);
                 return;
@@ -105,7 +142,7 @@ void webhook_notify(struct webhooks *w, const char *agent_id, const char *reason
         curl_easy_setopt(n->curl, CURLOPT_PROTOCOLS_STR, "http,https");
         curl_easy_setopt(n->curl, CURLOPT_FOLLOWLOCATION, 0L);
         if (curl_multi_add_handle(w->multi, n->curl) != CURLM_OK) {
-                log_warning("webhook %s: cannot start: agent %s's failure not sent", w->url, agent_id);
+                log_warning("webhook %s: cannot start: agent %s's event not sent", w->url, agent_id);
                 notification_free(w, n);
                 return;
         }

@@ -66,7 +66,7 @@ static void enrol_failed(const struct fixture *f) {
         snprintf(reg.ek_hash, sizeof(reg.ek_hash), "%064d", 1);
         snprintf(reg.ak_name, sizeof(reg.ak_name), "000b%064d", 2);
         assert_int_equal(store_open(f->database, true, &store), 0);
-        assert_int_equal(store_attestation_add(store, &reg, "{}", NULL, NULL, NULL, NULL), 0);
+        assert_int_equal(store_attestation_add(store, &reg, "{}", NULL, NULL, NULL, NULL, NULL), 0);
         assert_int_equal(store_attestation_get(store, AGENT, false, &a), 0);
         snprintf(a.state, sizeof(a.state), "failed");
         snprintf(a.failure, sizeof(a.failure), "%s", RAW_FAILURE);

@@ -1,5 +1,5 @@
-/* lib/host_binding and verifier/host_binding_check without a TPM: a host AK made here with
- * OpenSSL signs a TPMS_ATTEST laid out as TPM2_Quote makes it, and each check must fail on its
+/* lib/host_binding, verifier/host_binding_check, host_evidence and host_policy without a TPM:
+ * a host AK made here with OpenSSL signs a TPMS_ATTEST laid out as TPM2_Quote makes it, and each check must fail on its
  * own; the parser refuses every truncation, trailing bytes, a wrong magic or version. The same
  * checks against two swtpms are tests/integration/test-host-binding.sh. */
 #include "tests/unit/unit.h"
@@ -13,6 +13,9 @@
 #include "lib/host_binding.h"
 #include "lib/tpm2b.h"
 #include "verifier/host_binding_check.h"
+#include "verifier/host_evidence.h"
+#include "verifier/host_policy.h"
+#include "lib/encoding.h"
 
 struct fixture {
         EVP_PKEY *host_key, *other_key;
@@ -315,6 +318,141 @@ static void test_store_load(void **state) {
         assert_int_equal(policy.trusted_ak_count, 0);
 }
 
+/* The answer's member as the agent serves it (docs/protocol.md §5.9). */
+static json_object *answer_with(const char *source, const uint8_t *blob, size_t size) {
+        json_object *results = json_object_new_object(), *member = json_object_new_object();
+        char *b64 = blob ? base64_encode(blob, size) : NULL;
+
+        json_object_object_add(member, "source", json_object_new_string(source));
+        if (b64)
+                json_object_object_add(member, "binding", json_object_new_string(b64));
+        json_object_object_add(results, "host_binding", member);
+        free(b64);
+        return results;
+}
+
+static void test_evidence_member(void **state) {
+        struct fixture *f = *state;
+        char host[HOST_NAME_SIZE], want[HOST_NAME_SIZE];
+        TPM2B_NAME name;
+        json_object *results = answer_with("nv", f->blob, f->blob_size);
+
+        assert_int_equal(tpm2b_public_name(&f->host_ak, &name), 0);
+        for (size_t i = 0; i < name.size; i++)
+                snprintf(want + 2 * i, 3, "%02x", name.name[i]);
+        assert_int_equal(host_evidence_check(&f->policy, results, &f->ek, host, sizeof(host)), 0);
+        assert_string_equal(host, want);
+        /* a failing check still names the host: the poller reports the untrusted one */
+        host[0] = '\0';
+        assert_error(host_evidence_check(&f->policy, results, &f->other_ek, host, sizeof(host)), -EPERM,
+                     "qualifyingData");
+        assert_string_equal(host, want);
+        json_object_put(results);
+
+        results = answer_with("none", NULL, 0);
+        json_object_object_add(json_object_object_get(results, "host_binding"), "reason",
+                               json_object_new_string("NV index 0x01400100 is not defined"));
+        f->policy.required = true;
+        assert_error(host_evidence_check(&f->policy, results, &f->ek, host, sizeof(host)), -EPERM,
+                     "requires one (the agent: NV index 0x01400100 is not defined)");
+        f->policy.required = false;
+        assert_int_equal(host_evidence_check(&f->policy, results, &f->ek, host, sizeof(host)), 0);
+        assert_string_equal(host, "");
+        json_object_put(results);
+
+        results = json_object_new_object();
+        f->policy.required = true;
+        assert_error(host_evidence_check(&f->policy, results, &f->ek, NULL, 0), -EPERM, "no host_binding member");
+        json_object_object_add(results, "host_binding", json_object_new_string("VMHB"));
+        assert_error(host_evidence_check(&f->policy, results, &f->ek, NULL, 0), -EBADMSG, "not an object");
+        json_object_put(results);
+        results = answer_with("fresh", f->blob, f->blob_size);
+        assert_error(host_evidence_check(&f->policy, results, &f->ek, NULL, 0), -EBADMSG, "source \"fresh\"");
+        json_object_put(results);
+        results = answer_with("nv", NULL, 0);
+        assert_error(host_evidence_check(&f->policy, results, &f->ek, NULL, 0), -EBADMSG, "binding is missing");
+        json_object_object_add(json_object_object_get(results, "host_binding"), "binding", json_object_new_string("*"));
+        assert_error(host_evidence_check(&f->policy, results, &f->ek, NULL, 0), -EBADMSG, "not base64");
+        json_object_object_add(json_object_object_get(results, "host_binding"), "binding", json_object_new_string(""));
+        f->policy.required = false;
+        assert_error(host_evidence_check(&f->policy, results, &f->ek, NULL, 0), -EBADMSG, "an empty binding");
+        json_object_put(results);
+        results = answer_with("nv", f->blob, f->blob_size - 1);
+        assert_error(host_evidence_check(&f->policy, results, &f->ek, host, sizeof(host)), -EBADMSG, "malformed");
+        assert_string_equal(host, "");
+        json_object_put(results);
+}
+
+static char *pem_of(EVP_PKEY *key) {
+        BIO *bio = BIO_new(BIO_s_mem());
+        char *data, *copy;
+        long size;
+
+        assert_int_equal(PEM_write_bio_PUBKEY(bio, key), 1);
+        size = BIO_get_mem_data(bio, &data);
+        copy = strndup(data, (size_t)size);
+        BIO_free(bio);
+        return copy;
+}
+
+static int parse_policy(const char *text, struct host_policy **out) {
+        return host_policy_parse(text, strlen(text), out);
+}
+
+static void test_policy_parse(void **state) {
+        struct fixture *f = *state;
+        struct host_policy *policy = NULL;
+        char *pem = pem_of(f->host_key), *escaped, text[8192], pcrs[600] = "";
+        size_t j = 0;
+        json_object *json_pem = json_object_new_string(pem);
+
+        escaped = strdup(json_object_to_json_string(json_pem));
+        json_object_put(json_pem);
+        for (unsigned i = 0; i < 8; i++) {
+                char *hex = hex_encode(f->binding.pcrs.value[i].buffer, 32);
+
+                j += (size_t)snprintf(pcrs + j, sizeof(pcrs) - j, "%s\"%u\": \"%s\"", i ? ", " : "", i, hex);
+                free(hex);
+        }
+        snprintf(text, sizeof(text), "{\"trusted_host_aks\": [%s], \"pcrs\": {%s}}", escaped, pcrs);
+        assert_int_equal(parse_policy(text, &policy), 0);
+        assert_true(policy->required); /* the default */
+        assert_int_equal(policy->trusted_ak_count, 1);
+        assert_int_equal(policy->pcrs.mask, 0xff);
+        assert_int_equal(host_binding_check(f->blob, f->blob_size, &f->ek, policy), 0);
+        host_policy_free(policy);
+
+        snprintf(text, sizeof(text), "{\"trusted_host_aks\": [%s], \"required\": false}", escaped);
+        assert_int_equal(parse_policy(text, &policy), 0);
+        assert_false(policy->required);
+        assert_int_equal(policy->pcrs.mask, 0);
+        host_policy_free(policy);
+
+        /* each refused, naming what is wrong */
+        assert_error(parse_policy("{\"trusted_host_aks\": [], \"pcr\": {}}", &policy), -EBADMSG, "unknown member \"pcr\"");
+        assert_error(parse_policy("{\"trusted_host_aks\": []}", &policy), -EBADMSG, "no trusted host AK");
+        assert_error(parse_policy("{\"trusted_host_aks_dir\": \"/nonexistent-host-aks\"}", &policy), -EBADMSG,
+                     "/nonexistent-host-aks holds no *.pem key");
+        assert_error(parse_policy("{\"trusted_host_aks\": [\"not a key\"]}", &policy), -EBADMSG,
+                     "trusted_host_aks[0]: no PEM public key");
+        assert_error(parse_policy("{\"trusted_host_aks\": [1]}", &policy), -EBADMSG, "trusted_host_aks[0] is not a string");
+        snprintf(text, sizeof(text), "{\"trusted_host_aks\": [%s], \"pcrs\": {\"24\": \"00\"}}", escaped);
+        assert_error(parse_policy(text, &policy), -EBADMSG, "\"24\" is not a PCR number 0-23");
+        snprintf(text, sizeof(text), "{\"trusted_host_aks\": [%s], \"pcrs\": {\"07\": \"00\"}}", escaped);
+        assert_error(parse_policy(text, &policy), -EBADMSG, "\"07\" is not a PCR number");
+        snprintf(text, sizeof(text), "{\"trusted_host_aks\": [%s], \"pcrs\": {\"7\": \"00\"}}", escaped);
+        assert_error(parse_policy(text, &policy), -EBADMSG, "PCR 7 is not 64 hex digits");
+        snprintf(text, sizeof(text), "{\"trusted_host_aks\": [%s], \"bank\": \"md5\"}", escaped);
+        assert_error(parse_policy(text, &policy), -EBADMSG, "bank is not");
+        snprintf(text, sizeof(text), "{\"trusted_host_aks\": [%s], \"required\": 1}", escaped);
+        assert_error(parse_policy(text, &policy), -EBADMSG, "required is not true or false");
+        assert_error(parse_policy("[]", &policy), -EBADMSG, "not a JSON object");
+        assert_error(parse_policy("{", &policy), -EBADMSG, "host policy: the JSON text ends early");
+        assert_null(policy);
+        free(escaped);
+        free(pem);
+}
+
 static void test_qualifying_data_known_answer(void **state) {
         /* python3: hashlib.sha256(b'vmattest-host-binding' + bytes.fromhex('000b' + '00' * 32)) */
         static const uint8_t answer[32] = {
@@ -353,6 +491,8 @@ int main(void) {
                 cmocka_unit_test_setup(test_every_bit_flip, reset),
                 cmocka_unit_test_setup(test_store_load, reset),
                 cmocka_unit_test(test_qualifying_data_known_answer),
+                cmocka_unit_test_setup(test_evidence_member, reset),
+                cmocka_unit_test_setup(test_policy_parse, reset),
         };
 
         /* tss2-mu logs every structure the hostile inputs break; the tests check the details */

@@ -244,7 +244,7 @@ static void test_enrolment_pins_the_tpm(void **state) {
         assert_int_equal(store_open(f->path, true, &store), 0);
         tag_for("credential", tag);
         registration(&reg, "192.0.2.1", 9002, tag);
-        assert_int_equal(store_attestation_add(store, &reg, "{}", NULL, NULL, NULL, NULL), 0);
+        assert_int_equal(store_attestation_add(store, &reg, "{}", NULL, NULL, NULL, NULL, NULL), 0);
         assert_int_equal(store_attestation_get(store, AGENT, false, &a), 0);
         assert_string_equal(a.ek_hash, reg.ek_hash);
         assert_string_equal(a.ak_name, reg.ak_name);
@@ -371,7 +371,7 @@ static void group_with_token(struct store *store, int64_t uses, int64_t expires_
         struct enrolment_token t = { .sha256 = TOKEN_HASH, .group = "web", .uses_left = uses, .expires_at = expires_at,
                                      .created_at = 1000 };
 
-        assert_int_equal(store_group_add(store, "web", "{\"9\": []}", NULL, "{\"mb\": 1}", false, 1000, NULL), 0);
+        assert_int_equal(store_group_add(store, "web", "{\"9\": []}", NULL, "{\"mb\": 1}", false, 1000, NULL, NULL), 0);
         assert_int_equal(store_token_add(store, &t), 0);
 }
 
@@ -398,7 +398,7 @@ static void test_groups_and_tokens(void **state) {
 
         assert_int_equal(store_open(f->path, true, &store), 0);
         group_with_token(store, 1, 5000);
-        assert_error(store_group_add(store, "web", "{}", NULL, NULL, false, 1, NULL), -EEXIST, "group web exists");
+        assert_error(store_group_add(store, "web", "{}", NULL, NULL, false, 1, NULL, NULL), -EEXIST, "group web exists");
         assert_error(store_token_add(store, &other), -ENOENT, "no group nogroup");
         assert_int_equal(store_group_get(store, "web", &g), 0);
         assert_string_equal(g.tpm_policy, "{\"9\": []}");
@@ -530,7 +530,7 @@ static void test_escrow(void **state) {
         tag_for("credential", tag);
         registration(&reg, "192.0.2.1", 9002, tag);
         assert_int_equal(store_agent_register(store, &reg), 0);
-        assert_int_equal(store_attestation_add(store, &reg, "{}", NULL, NULL, NULL, NULL), 0);
+        assert_int_equal(store_attestation_add(store, &reg, "{}", NULL, NULL, NULL, NULL, NULL), 0);
         assert_error(store_attestation_escrow(store, AGENT, 2000, "sealed-1", 3000, &reset), -EAGAIN, "not attested yet");
         quoted(store, AGENT, 1999, 7); /* before the activation */
         assert_error(store_attestation_escrow(store, AGENT, 2000, "sealed-1", 3000, &reset), -EAGAIN, "not attested yet");
@@ -554,7 +554,7 @@ static void test_escrow(void **state) {
         assert_int_equal(store_attestation_save(store, &a), 0);
         assert_error(store_attestation_escrow(store, AGENT, 2000, "sealed-3", 3200, &reset), -EEXIST, "was released");
         /* a tenant's payload is never replaced */
-        assert_int_equal(store_attestation_add(store, &reg, "{}", NULL, NULL, "tenant-sealed", NULL), 0);
+        assert_int_equal(store_attestation_add(store, &reg, "{}", NULL, NULL, "tenant-sealed", NULL, NULL), 0);
         quoted(store, AGENT, 2600, 9);
         assert_error(store_attestation_escrow(store, AGENT, 2000, "sealed-4", 3300, &reset), -EEXIST, "the tenant's");
         store_free(store);
@@ -572,7 +572,7 @@ static void test_upgrade_from_version_1(void **state) {
         tag_for("credential", tag);
         registration(&reg, "192.0.2.1", 9002, tag);
         assert_int_equal(store_agent_register(store, &reg), 0);
-        assert_int_equal(store_attestation_add(store, &reg, "{}", NULL, NULL, "sealed", NULL), 0);
+        assert_int_equal(store_attestation_add(store, &reg, "{}", NULL, NULL, "sealed", NULL, NULL), 0);
         store_free(store);
         make_database(f->path, "ALTER TABLE attestations DROP COLUMN group_name;"
                                "ALTER TABLE attestations DROP COLUMN payload_origin;"
@@ -584,9 +584,9 @@ static void test_upgrade_from_version_1(void **state) {
         assert_int_equal(store_attestation_get(store, AGENT, false, &a), 0);
         assert_string_equal(a.payload_origin, "tenant");
         assert_int_equal(a.escrow_reset, -1);
-        assert_int_equal(store_group_add(store, "web", "{}", NULL, NULL, false, 1, NULL), 0);
+        assert_int_equal(store_group_add(store, "web", "{}", NULL, NULL, false, 1, NULL, NULL), 0);
         store_free(store);
-        assert_int_equal(pragma_user_version(f->path), 5);
+        assert_int_equal(pragma_user_version(f->path), 6);
 }
 
 /* a version 2 database: its groups and enrolments get the PCR 9 pin's columns, unset */
@@ -602,8 +602,8 @@ static void test_upgrade_from_version_2(void **state) {
         tag_for("credential", tag);
         registration(&reg, "192.0.2.1", 9002, tag);
         assert_int_equal(store_agent_register(store, &reg), 0);
-        assert_int_equal(store_attestation_add(store, &reg, "{}", NULL, NULL, "sealed", NULL), 0);
-        assert_int_equal(store_group_add(store, "web", "{}", NULL, NULL, false, 1, NULL), 0);
+        assert_int_equal(store_attestation_add(store, &reg, "{}", NULL, NULL, "sealed", NULL, NULL), 0);
+        assert_int_equal(store_group_add(store, "web", "{}", NULL, NULL, false, 1, NULL, NULL), 0);
         store_free(store);
         make_database(f->path, "ALTER TABLE attestations DROP COLUMN pcr9_pin_required;"
                                "ALTER TABLE attestations DROP COLUMN pcr9_pinned_by;"
@@ -620,7 +620,7 @@ static void test_upgrade_from_version_2(void **state) {
         assert_false(g.pin_first_boot_initrd);
         enrolment_group_done(&g);
         store_free(store);
-        assert_int_equal(pragma_user_version(f->path), 5);
+        assert_int_equal(pragma_user_version(f->path), 6);
 }
 
 /* Version 3 had no AK certificate and no identity proof: a registration of then was accepted on
@@ -654,7 +654,57 @@ static void test_upgrade_from_version_3(void **state) {
         assert_null(got.ak_cert);
         registered_agent_done(&got);
         store_free(store);
-        assert_int_equal(pragma_user_version(f->path), 5);
+        assert_int_equal(pragma_user_version(f->path), 6);
+}
+
+/* Version 5 had no host policy and kept no host: an enrolment of then has none, and one of now
+ * keeps both, the host saved with the polling state (docs/protocol.md §5.9). */
+static void test_upgrade_from_version_5(void **state) {
+        struct fixture *f = *state;
+        struct store *store = NULL;
+        struct registered_agent reg;
+        struct enrolment_group g;
+        struct attestation a;
+        char tag[AUTH_TAG_HEX_SIZE];
+
+        assert_int_equal(store_open(f->path, true, &store), 0);
+        tag_for("credential", tag);
+        registration(&reg, "192.0.2.1", 9002, tag);
+        assert_int_equal(store_attestation_add(store, &reg, "{}", NULL, NULL, NULL, NULL, "{\"required\": true}"), 0);
+        assert_int_equal(store_group_add(store, "web", "{}", NULL, NULL, false, 1, NULL, "{\"pcrs\": {}}"), 0);
+        assert_int_equal(store_attestation_get(store, AGENT, true, &a), 0);
+        assert_string_equal(a.host_policy, "{\"required\": true}");
+        assert_string_equal(a.host, "");
+        snprintf(a.host, sizeof(a.host), "000bfeed");
+        snprintf(a.previous_host, sizeof(a.previous_host), "000bbeef");
+        a.host_changed_at = 1234;
+        assert_int_equal(store_attestation_save(store, &a), 0);
+        attestation_done(&a);
+        assert_int_equal(store_attestation_get(store, AGENT, false, &a), 0);
+        assert_string_equal(a.host, "000bfeed");
+        assert_string_equal(a.previous_host, "000bbeef");
+        assert_int_equal(a.host_changed_at, 1234);
+        assert_int_equal(store_group_get(store, "web", &g), 0);
+        assert_string_equal(g.host_policy, "{\"pcrs\": {}}");
+        enrolment_group_done(&g);
+        store_free(store);
+        make_database(f->path, "ALTER TABLE attestations DROP COLUMN host_policy;"
+                               "ALTER TABLE attestations DROP COLUMN host;"
+                               "ALTER TABLE attestations DROP COLUMN previous_host;"
+                               "ALTER TABLE attestations DROP COLUMN host_changed_at;"
+                               "ALTER TABLE enrolment_groups DROP COLUMN host_policy;"
+                               "PRAGMA user_version = 5;");
+        assert_int_equal(store_open(f->path, false, &store), 0);
+        assert_int_equal(store_attestation_get(store, AGENT, true, &a), 0);
+        assert_null(a.host_policy);
+        assert_string_equal(a.host, "");
+        assert_int_equal(a.host_changed_at, 0);
+        attestation_done(&a);
+        assert_int_equal(store_group_get(store, "web", &g), 0);
+        assert_null(g.host_policy);
+        enrolment_group_done(&g);
+        store_free(store);
+        assert_int_equal(pragma_user_version(f->path), 6);
 }
 
 #define PCR9_A "aa00000000000000000000000000000000000000000000000000000000000001"
@@ -676,7 +726,7 @@ static void test_pcr9_pin(void **state) {
         tag_for("credential", tag);
         registration(&reg, "192.0.2.1", 9002, tag);
         assert_int_equal(store_agent_register(store, &reg), 0);
-        assert_int_equal(store_attestation_add(store, &reg, "{}", NULL, NULL, NULL, NULL), 0);
+        assert_int_equal(store_attestation_add(store, &reg, "{}", NULL, NULL, NULL, NULL, NULL), 0);
         quoted(store, AGENT, 2500, 7);
         assert_error(store_attestation_pin_pcr9(store, AGENT, 2000, PCR9_A, 3000, &reset), -EACCES,
                      "not enrolled by a group with --pin-first-boot-initrd");
@@ -684,7 +734,7 @@ static void test_pcr9_pin(void **state) {
 
         /* enrolled by a group that pins PCR 9 by the first boot */
         assert_int_equal(store_group_add(store, "pinned", "{\"9\": [\"" PCR9_B "\"], \"0\": [\"" PCR9_B "\"], \"mask\": \"0x201\"}",
-                                         NULL, NULL, true, 1000, NULL),
+                                         NULL, NULL, true, 1000, NULL, NULL),
                          0);
         assert_int_equal(store_token_add(store, &t), 0);
         register_with_token(store, AGENT, "credential", tag_sha256);
@@ -745,6 +795,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_upgrade_from_version_1, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_upgrade_from_version_2, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_upgrade_from_version_3, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_upgrade_from_version_5, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_pcr9_pin, setup, teardown),
         };
 
