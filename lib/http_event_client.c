@@ -318,7 +318,12 @@ int http_event_request_extra(const char *method, const char *url, const struct h
         }
         if (ret >= 0) {
                 /* by reference: the body is the caller's until the connection is freed below */
+                char length[24];
+
+                /* libevent 2.1 adds Content-Length to POST and PUT only: PATCH needs it too */
+                snprintf(length, sizeof(length), "%zu", body_size);
                 if (body && (evhttp_add_header(headers, "Content-Type", content_type) != 0 ||
+                             evhttp_add_header(headers, "Content-Length", length) != 0 ||
                              evbuffer_add_reference(evhttp_request_get_output_buffer(req), body, body_size, NULL,
                                                     NULL) != 0)) {
                         evhttp_request_free(req);
