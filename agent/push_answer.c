@@ -125,7 +125,8 @@ int push_token_parse(json_object *answer, char token[PUSH_TOKEN_MAX + 1]) {
         if (ret < 0)
                 return vm_error(ret, "session: %s", vm_error_detail(ret));
         if (strcmp(evaluation, "fail") == 0)
-                return vm_error(-EACCES, "session: the verifier did not take the proof of possession (evaluation fail)");
+                return vm_error(-EACCES, "session: the verifier did not take the proof of possession "
+                                         "(evaluation fail)");
         if (strcmp(evaluation, "pass") != 0)
                 return vm_error(-EBADMSG, "session: evaluation is neither pass nor fail");
         ret = json_member_string(attrs, "token", PUSH_TOKEN_MAX, false, &text);
@@ -195,7 +196,8 @@ static int log_parameters(json_object *params, const char *format, struct push_e
         /* Keylime 7.14.3 sends null when it cannot decide (no boot_time, an empty list): 0 */
         ret = member_uint(params, "starting_offset", UINT64_MAX >> 1, &present, &item->starting_offset);
         if (ret >= 0)
-                ret = member_uint(params, "entry_count", UINT64_MAX >> 1, &item->entry_count_limited, &item->entry_count);
+                ret = member_uint(params, "entry_count", UINT64_MAX >> 1, &item->entry_count_limited,
+                                  &item->entry_count);
         return ret;
 }
 
@@ -227,14 +229,16 @@ static int evidence_item(json_object *obj, TPM2_ALG_ID bank, struct push_evidenc
                 return vm_error(-EBADMSG, "evidence %.32s/%.32s was not offered", class, type);
         memset(item, 0, sizeof(*item));
         item->type = known[i].kind;
-        if (json_object_object_get_ex(obj, "chosen_parameters", &params) && !json_object_is_type(params, json_type_object))
+        if (json_object_object_get_ex(obj, "chosen_parameters", &params) &&
+            !json_object_is_type(params, json_type_object))
                 return vm_error(-EBADMSG, "%s: chosen_parameters is not an object", type);
         if (item->type == PUSH_TPM_QUOTE) {
                 if (!params)
                         return vm_error(-EBADMSG, "tpm_quote without chosen_parameters");
                 ret = quote_parameters(params, bank, item);
         } else if (params)
-                ret = log_parameters(params, item->type == PUSH_IMA_LOG ? "text/plain" : "application/octet-stream", item);
+                ret = log_parameters(params, item->type == PUSH_IMA_LOG ? "text/plain" : "application/octet-stream",
+                                     item);
         return ret < 0 ? vm_error(ret, "%s: %s", type, vm_error_detail(ret)) : 0;
 }
 
@@ -252,14 +256,16 @@ int push_evidence_request_parse(json_object *answer, TPM2_ALG_ID bank, struct pu
                 return vm_error(-EBADMSG, "attestation: no array evidence_requested");
         n = json_object_array_length(requested);
         if (n > PUSH_EVIDENCE_MAX)
-                return vm_error(-EBADMSG, "attestation: %zu items of evidence requested (at most %d)", n, PUSH_EVIDENCE_MAX);
+                return vm_error(-EBADMSG, "attestation: %zu items of evidence requested (at most %d)", n,
+                                PUSH_EVIDENCE_MAX);
         for (size_t i = 0; i < n; i++) {
                 ret = evidence_item(json_object_array_get_idx(requested, i), bank, &out->items[i]);
                 if (ret < 0)
                         return vm_error(ret, "attestation: evidence_requested[%zu]: %s", i, vm_error_detail(ret));
                 for (size_t j = 0; j < i; j++)
                         if (out->items[j].type == out->items[i].type)
-                                return vm_error(-EBADMSG, "attestation: evidence_requested[%zu] asks again for an item", i);
+                                return vm_error(-EBADMSG,
+                                                "attestation: evidence_requested[%zu] asks again for an item", i);
                 out->count = i + 1;
         }
         return 0;

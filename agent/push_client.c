@@ -96,8 +96,8 @@ static int authenticate(struct push_client *pc, unsigned *wait) {
                 return answer_error("session: proof of possession", &resp);
         ret = push_token_parse(resp.json, token);
         if (ret == -EACCES)
-                return vm_error(ret, "%s: is the agent enrolled with this verifier (keylime_tenant -c add --push-model)?",
-                                vm_error_detail(ret));
+                return vm_error(ret, "%s: is the agent enrolled with this verifier "
+                                "(keylime_tenant -c add --push-model)?", vm_error_detail(ret));
         if (ret < 0)
                 return ret;
         snprintf(pc->authorization, sizeof(pc->authorization), "Bearer %s", token);

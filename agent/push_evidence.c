@@ -156,7 +156,8 @@ static json_object *certification_key(struct agent_api *api) {
 static json_object *quote_capabilities(struct agent_api *api) {
         const char *bank = hashalg_name(api->config->tpm_hash_alg);
         json_object *item = json_object_new_object(), *caps = json_object_new_object();
-        json_object *subjects = json_object_new_object(), *pcrs = json_object_new_array(), *keys = json_object_new_array();
+        json_object *subjects = json_object_new_object(), *pcrs = json_object_new_array();
+        json_object *keys = json_object_new_array();
 
         if (!item || !caps || !subjects || !pcrs || !keys) {
                 json_object_put(item);
@@ -336,6 +337,7 @@ static json_object *ima_evidence(struct agent_api *api, const struct push_eviden
 
 int push_evidence_body(struct agent_api *api, const struct push_evidence_request *request, char **text) {
         json_object *attrs = json_object_new_object(), *collected = json_object_new_array(), *item = NULL;
+        json_object *items[PUSH_EVIDENCE_MAX] = { 0 };
         int ret = attrs && collected ? 0 : -ENOMEM;
 
         if (ret < 0) {
@@ -346,7 +348,6 @@ int push_evidence_body(struct agent_api *api, const struct push_evidence_request
         json_object_object_add(attrs, "evidence_collected", collected);
         /* the quote first, whatever the order: the lists read after it may hold more than it
          * covers, never less (docs/protocol.md §2.2) */
-        json_object *items[PUSH_EVIDENCE_MAX] = { 0 };
         for (size_t pass = 0; pass < 2 && ret >= 0; pass++)
                 for (size_t i = 0; i < request->count && ret >= 0; i++) {
                         const struct push_evidence_item *asked = &request->items[i];
