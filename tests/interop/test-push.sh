@@ -5,9 +5,10 @@
 # (TPM2_Certify), offers its capabilities, gives the quote and the IMA list the verifier asks
 # for, and waits what the verifier says. Keylime accepts several attestations (its own record
 # of them, GET /v3.0/agents/ID/attestations), then an IMA entry outside the runtime policy makes
-# it fail the agent.
+# it fail the agent. A second agent gives the UEFI event log of a real OVMF boot (with PCR 15's
+# records after it), which Keylime replays against the quote under a measured-boot policy.
 . "$(dirname "$0")/lib.sh"
-plan 8
+plan 10
 
 cd "$TEST_TMP" || exit 1
 keylime_configure || exit 1
@@ -97,3 +98,31 @@ else not_ok "an IMA entry outside the runtime policy: Keylime fails the agent";
         keylime_log_diag; fi
 if grep -q "/usr/bin/evil" "$KEYLIME_DIR/verifier.log"; then ok "... naming the file (/usr/bin/evil)"
 else not_ok "... naming the file (/usr/bin/evil)"; keylime_log_diag; fi
+
+# measured boot: the real OVMF boot's log (tests/fixtures/boot) replayed into a second swtpm,
+# PCR 15 as the initrd leaves it; Keylime asks for the uefi_log and replays it
+swtpm_start boot >/dev/null || exit 1
+"$TOOLS_DIR/eventlog-replay" "$OLDPWD/tests/fixtures/boot/binary_bios_measurements" | xargs -r -n 8 tpm2_pcrextend
+agent_config boot.conf "$KEYLIME_REGISTRAR_PORT" "port = $(random_port)
+state_dir = $TEST_TMP/boot-state
+vmattest_ml_path = $TEST_TMP/boot-measurements.log
+measuredboot_ml_path = $OLDPWD/tests/fixtures/boot/binary_bios_measurements
+ima_ml_path = $TEST_TMP/boot-no-ima
+mode = push
+verifier_url = https://127.0.0.1:$KEYLIME_VERIFIER_PORT
+verifier_tls_ca_cert = $KEYLIME_DIR/cv_ca/cacert.crt
+attestation_interval_seconds = 2"
+"$VMATTEST" --config boot.conf measure --event root-identity --data "/dev/disk/by-uuid/$(cat /proc/sys/kernel/random/uuid)" \
+        >/dev/null && "$VMATTEST" --config boot.conf measure --event leave-initrd --data switch-root >/dev/null || exit 1
+"$VMATTEST" --config boot.conf serve >boot.log 2>&1 &
+verifier_pids+=("$!")
+boot_started() { grep -q 'attesting in push mode' boot.log; }
+wait_for "start" 30 boot_started
+boot=$(sed -n 's/.*agent \([0-9a-f]*\) attesting in push mode.*/\1/p' boot.log)
+echo '{"boot": "OVMF, kernel EFI stub", "checked_by": "accept-all: the log replays to the quote"}' >ovmf-refstate.json
+if [ -n "$boot" ] && keylime_tenant -c add --push-model -u "$boot" --tpm_policy '{}' --mb-policy ovmf-refstate.json \
+        >add-boot.out 2>&1 && wait_for "attestations" 60 passing "$boot" 3; then
+        ok "a measured-boot policy: Keylime replays the agent's UEFI log (and PCR 15's records) and passes it"
+else not_ok "a measured-boot policy: Keylime replays the agent's UEFI log (and PCR 15's records) and passes it"
+        diag <add-boot.out; tail -n 5 boot.log | diag; keylime_log_diag; fi
+expect_equal "... over PCRs 0-9 and 11-15 (the verifier's mask)" "$(keylime_field "$boot" tpm_policy | jq -r .mask)" 0xfbff
