@@ -119,7 +119,8 @@ verifier_pids+=("$AGENT_PID")
 accepted() { [ "$(grep -c 'push: attestation [0-9]* accepted' agent.log)" -ge "$1" ]; }
 if wait_for "attestations" 40 accepted 2; then ok "serve (mode = push) attests twice to the stand-in verifier"
 else not_ok "serve (mode = push) attests twice to the stand-in verifier"; diag <agent.log; diag <fake.log; fi
-if kill -0 "$AGENT_PID" 2>/dev/null && ! ss -Hltnp 2>/dev/null | grep -q "pid=$AGENT_PID,"; then ok "... with no port open"
+if kill -0 "$AGENT_PID" 2>/dev/null && ! ss -Hltnp 2>/dev/null | grep -q "pid=$AGENT_PID,"; then
+        ok "... with no port open"
 else not_ok "... with no port open"; fi
 
 req() { jq -c "select((.method | test(\"^$1\")) and (.path | test(\"$2\")))" requests.log; }
@@ -143,14 +144,16 @@ else not_ok "a Location elsewhere and a quote in a bank not offered are refused,
         diag <agent.log; fi
 # every attestation request carries the token; the agent never presents a client certificate
 expect_equal "the attestations carry the session's bearer token, as JSON:API" \
-        "$(req . 'attestations' | jq -r '"\(.auth) \(.type)"' | sort -u)" "Bearer s-1.secret-token application/vnd.api+json"
+        "$(req . 'attestations' | jq -r '"\(.auth) \(.type)"' | sort -u)" \
+        "Bearer s-1.secret-token application/vnd.api+json"
 expect_equal "... and no request carries a client certificate" "$(jq -r .client_cert requests.log | sort -u)" false
 # the evidence: the quote over the challenge, PCRs 0, 10 (and 16), the IMA list from entry 1
 evidence=$(req PATCH 'attestations/3$' | head -n 1)
 quote_msg=$(jq -r '.body.data.attributes.evidence_collected[0].data.message' <<<"$evidence" | base64 -d |
         od -An -tx1 -v | tr -d ' \n')
 nonce_hex=$(printf 'quote-challenge!' | od -An -tx1 -v | tr -d ' \n')
-ima=$(jq -r '.body.data.attributes.evidence_collected[1].data | "\(.entry_count) \(.entries | split("\n")[0] | split(" ")[4])"' \
+ima=$(jq -r '.body.data.attributes.evidence_collected[1].data |
+        "\(.entry_count) \(.entries | split("\n")[0] | split(" ")[4])"' \
         <<<"$evidence")
 if [ "${quote_msg:0:12}" = ff5443478018 ] && [[ "$quote_msg" == *"0010$nonce_hex"* ]] &&
         [ "$ima" = "2 /usr/bin/good" ]; then

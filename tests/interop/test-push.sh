@@ -21,7 +21,8 @@ keylime_service registrar "$KEYLIME_REGISTRAR_PORT" "$KEYLIME_REGISTRAR_TLS_PORT
 # .../attestations, answers 500 in 7.14.3 once there are two: every item has the id None; and
 # it deletes the older attestations that passed.)
 keylime_attestation() {
-        local fields='"\(.data.links.self // "" | sub(".*/"; "")) \(.data.attributes.evaluation) \(.data.attributes.stage)"'
+        local fields='"\(.data.links.self // "" | sub(".*/"; "")) \(.data.attributes.evaluation) '
+        fields+='\(.data.attributes.stage)"'
         curl -s --max-time 10 --cacert "$KEYLIME_DIR/cv_ca/cacert.crt" --cert "$KEYLIME_DIR/cv_ca/client-cert.crt" \
                 --key "$KEYLIME_DIR/cv_ca/client-private.pem" \
                 "https://127.0.0.1:$KEYLIME_VERIFIER_PORT/v3.0/agents/$1/attestations/$2" |
@@ -92,7 +93,8 @@ else not_ok "... and again once the list grew by an entry in the policy (2 more 
 
 # a program outside the policy runs
 ima_add /usr/bin/evil "$(sha evil)"
-if wait_for "fail" 30 latest_failed "$agent" && keylime_failed "$agent"; then ok "an IMA entry outside the runtime policy: Keylime fails the agent"
+if wait_for "fail" 30 latest_failed "$agent" && keylime_failed "$agent"; then
+        ok "an IMA entry outside the runtime policy: Keylime fails the agent"
 else not_ok "an IMA entry outside the runtime policy: Keylime fails the agent";
         keylime_attestation "$agent" latest | diag
         keylime_log_diag; fi
@@ -112,8 +114,9 @@ mode = push
 verifier_url = https://127.0.0.1:$KEYLIME_VERIFIER_PORT
 verifier_tls_ca_cert = $KEYLIME_DIR/cv_ca/cacert.crt
 attestation_interval_seconds = 2"
-"$VMATTEST" --config boot.conf measure --event root-identity --data "/dev/disk/by-uuid/$(cat /proc/sys/kernel/random/uuid)" \
-        >/dev/null && "$VMATTEST" --config boot.conf measure --event leave-initrd --data switch-root >/dev/null || exit 1
+root="/dev/disk/by-uuid/$(cat /proc/sys/kernel/random/uuid)"
+"$VMATTEST" --config boot.conf measure --event root-identity --data "$root" >/dev/null &&
+        "$VMATTEST" --config boot.conf measure --event leave-initrd --data switch-root >/dev/null || exit 1
 "$VMATTEST" --config boot.conf serve >boot.log 2>&1 &
 verifier_pids+=("$!")
 boot_started() { grep -q 'attesting in push mode' boot.log; }
@@ -125,4 +128,5 @@ if [ -n "$boot" ] && keylime_tenant -c add --push-model -u "$boot" --tpm_policy 
         ok "a measured-boot policy: Keylime replays the agent's UEFI log (and PCR 15's records) and passes it"
 else not_ok "a measured-boot policy: Keylime replays the agent's UEFI log (and PCR 15's records) and passes it"
         diag <add-boot.out; tail -n 5 boot.log | diag; keylime_log_diag; fi
-expect_equal "... over PCRs 0-9 and 11-15 (the verifier's mask)" "$(keylime_field "$boot" tpm_policy | jq -r .mask)" 0xfbff
+expect_equal "... over PCRs 0-9 and 11-15 (the verifier's mask)" \
+        "$(keylime_field "$boot" tpm_policy | jq -r .mask)" 0xfbff
