@@ -21,6 +21,7 @@ static void on_stop_signal(evutil_socket_t sig, short events, void *user) {
 int agent_server_start(struct agent_server *s, const struct agent_config *config, const struct agent_server_setup *setup) {
         struct payload_key_job job = { 0 };
         bool in_tpm = strcmp(config->payload_key, "tpm") == 0;
+        bool push = agent_config_push(config);
         static const struct http_limits api_limits = { .max_connections = AGENT_API_MAX_CONNECTIONS,
                                                        .request_deadline = HTTP_REQUEST_DEADLINE };
         struct registrar_client registrar;
@@ -75,20 +76,24 @@ int agent_server_start(struct agent_server *s, const struct agent_config *config
                 s->api.released_in_initrd = setup->mtls == MTLS_HANDOVER;
                 s->api_ready = true;
         }
-        if (ret >= 0)
+        if (ret >= 0 && !push)
                 ret = http_tls_server_context_keys(s->id.mtls.cert, s->id.mtls.key, config->trusted_client_ca, true, &s->tls);
         if (ret >= 0 && !(s->base = event_base_new()))
                 ret = -ENOMEM;
-        if (ret >= 0)
+        if (ret >= 0 && !push)
                 ret = http_listener_new(s->base, config->ip, config->port, s->tls, &api_limits, agent_api_handle,
                                         &s->api, &s->listener);
+        if (ret >= 0 && push) {
+                ret = push_client_start(&s->push, config, &s->api, s->base);
+                s->pushing = true;
+        }
         if (ret >= 0) {
                 s->sigterm = evsignal_new(s->base, SIGTERM, on_stop_signal, s);
                 s->sigint = evsignal_new(s->base, SIGINT, on_stop_signal, s);
                 if (!s->sigterm || !s->sigint || evsignal_add(s->sigterm, NULL) < 0 || evsignal_add(s->sigint, NULL) < 0)
                         ret = -ENOMEM;
         }
-        if (ret >= 0)
+        if (ret >= 0 && !push)
                 log_info("agent %s serving on https://%s:%u (mutual TLS, clients from %s)", s->id.agent_id, config->ip,
                          config->port, config->trusted_client_ca);
         if (ret < 0)
@@ -102,6 +107,8 @@ void agent_server_stop(struct agent_server *s) {
         if (s->sigint)
                 event_free(s->sigint);
         http_listener_free(s->listener);
+        if (s->pushing)
+                push_client_stop(&s->push);
         /* before the event base: a revocation action still running has events on it */
         if (s->api_ready)
                 agent_api_done(&s->api);

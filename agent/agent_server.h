@@ -1,6 +1,7 @@
 /* The running agent, as `serve` and `unlock` both bring it up: identity (TPM, EK, AK, id, mTLS
  * certificate), registration, the payload key bound to PCR 16, and the agent API over mutual
- * TLS on an event loop that stops on SIGTERM or SIGINT. */
+ * TLS on an event loop that stops on SIGTERM or SIGINT; with mode = push, no listener: the push
+ * client (agent/push_client.h) attests to the verifier on that loop instead. */
 #pragma once
 
 #include <event2/event.h>
@@ -10,6 +11,7 @@
 #include "agent/agent_identity.h"
 #include "agent/api.h"
 #include "agent/payload_key.h"
+#include "agent/push_client.h"
 #include "lib/http_server.h"
 
 /* Connections open at once on the agent API: its clients are a verifier or two, one connection
@@ -25,6 +27,9 @@ struct agent_server {
         struct event_base *base;
         struct event *sigterm, *sigint;
         SSL_CTX *tls;
+        /* mode = push: no listener; the client attests on the event loop (docs/protocol.md §4) */
+        struct push_client push;
+        bool pushing;
         bool stopped_by_signal;
 };
 

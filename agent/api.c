@@ -98,10 +98,11 @@ static const char *enc_alg_name(const struct agent_api *api, unsigned minor) {
 /* Quotes `mask` plus PCR 16 (docs/protocol.md §2: the verifier's mask never has it). If PCR 16 no longer
  * holds the payload key's binding (someone reset or extended it), the key is bound again and
  * the quote retaken once. */
-static int api_quote(struct agent_api *api, const char *nonce, uint32_t mask, struct quote_parts *parts) {
+int agent_api_quote(struct agent_api *api, const uint8_t *nonce, size_t nonce_size, uint32_t mask,
+                    struct quote_parts *parts) {
         struct quote_request req = {
-                .nonce = (const uint8_t *)nonce,
-                .nonce_size = strlen(nonce),
+                .nonce = nonce,
+                .nonce_size = nonce_size,
                 .bank = api->config->tpm_hash_alg,
                 .mask = mask | 1u << PAYLOAD_PCR,
         };
@@ -193,7 +194,7 @@ static void warn_banks_differ(struct agent_api *api, const uint8_t *firmware, si
 /* docs/protocol.md §8: mb_measurement_list is the firmware's event log followed by the PCR 15
  * records of our own log (their Spec ID event dropped), so that one log replays every PCR; our
  * log alone when the firmware left none (a TPM without firmware, such as a test's swtpm). */
-static int add_event_log(struct agent_api *api, json_object *results) {
+int agent_api_event_log(struct agent_api *api, char **base64) {
         _cleanup_(freep) char *firmware = NULL, *own = NULL, *b64 = NULL;
         _cleanup_(freep) uint8_t *joined = NULL;
         TPM2_ALG_ID banks[EVENTLOG_MAX_ALGORITHMS];
@@ -215,6 +216,7 @@ static int add_event_log(struct agent_api *api, json_object *results) {
                         return vm_error(ret, "%s: %s", api->config->vmattest_ml_path, vm_error_detail(ret));
                 warn_banks_differ(api, (const uint8_t *)firmware, firmware_size, banks, nbanks);
         }
+        *base64 = NULL;
         if (firmware_size == 0 && own_size == 0)
                 return 0;
         if (firmware_size == 0 || own_size == 0)
@@ -229,8 +231,17 @@ static int add_event_log(struct agent_api *api, json_object *results) {
         }
         if (!b64)
                 return -ENOMEM;
-        json_object_object_add(results, "mb_measurement_list", json_object_new_string(b64));
+        *base64 = TAKE_PTR(b64);
         return 0;
+}
+
+static int add_event_log(struct agent_api *api, json_object *results) {
+        _cleanup_(freep) char *b64 = NULL;
+        int ret = agent_api_event_log(api, &b64);
+
+        if (ret >= 0 && b64)
+                json_object_object_add(results, "mb_measurement_list", json_object_new_string(b64));
+        return ret;
 }
 
 /* The measurement lists asked for alongside an integrity quote. */
@@ -260,7 +271,7 @@ static int add_measurement_lists(struct agent_api *api, json_object *results, ui
         return 0;
 }
 
-static long boot_time(void) {
+long agent_boot_time(void) {
         _cleanup_(fclosep) FILE *f = fopen("/proc/stat", "re");
         char line[256];
         long btime = 0;
@@ -303,14 +314,14 @@ static int handle_quote(struct agent_api *api, struct evhttp_request *req, unsig
                 return 400;
         }
 
-        ret = api_quote(api, asked.nonce, asked.mask, &parts);
+        ret = agent_api_quote(api, (const uint8_t *)asked.nonce, strlen(asked.nonce), asked.mask, &parts);
         results = ret >= 0 ? quote_results(api, minor, &parts, asked.with_pubkey) : NULL;
         if (ret >= 0 && !results)
                 ret = -ENOMEM;
         /* the lists are read after the quote: they may hold more than it covers, never less */
         if (ret >= 0 && integrity) {
                 ret = add_measurement_lists(api, results, asked.mask, asked.ima_entry);
-                json_object_object_add(results, "boottime", json_object_new_int64(boot_time()));
+                json_object_object_add(results, "boottime", json_object_new_int64(agent_boot_time()));
         }
         if (ret >= 0 && integrity) {
                 ret = add_platform_evidence(api, results, asked.nonce);

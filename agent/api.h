@@ -14,6 +14,7 @@
 #include "agent/keys.h"
 #include "agent/payload_key.h"
 #include "agent/revocation_actions.h"
+#include "lib/quote_string.h"
 
 #define AGENT_API_MIN_MINOR 1
 #define AGENT_API_MAX_MINOR 6
@@ -50,5 +51,13 @@ int agent_api_init(struct agent_api *api, const struct agent_config *config, str
                    struct payload_key *payload);
 /* Kills a revocation action still running: before the event base is freed. */
 void agent_api_done(struct agent_api *api);
+/* What the push model (agent/push_evidence.h) gives from the same code as the pull model's
+ * answers: a quote over `mask` and PCR 16 with `nonce` as qualifying data (PCR 16 bound again
+ * when something moved it, docs/protocol.md §2.5); the event log served as mb_measurement_list,
+ * base64 (*base64 NULL when there is none, §8); the boot time in seconds since 1970. */
+int agent_api_quote(struct agent_api *api, const uint8_t *nonce, size_t nonce_size, uint32_t mask,
+                    struct quote_parts *parts);
+int agent_api_event_log(struct agent_api *api, char **base64);
+long agent_boot_time(void);
 /* The evhttp callback; `user` is the struct agent_api. */
 void agent_api_handle(struct evhttp_request *req, void *user);

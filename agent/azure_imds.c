@@ -99,7 +99,8 @@ int azure_imds_td_quote(const char *url, const uint8_t *tdreport, size_t size, u
                 body = NULL;
                 return -ENOMEM;
         }
-        ret = http_event_request_headers("POST", url, NULL, headers, body, strlen(body), AZURE_IMDS_TIMEOUT_MS, &resp);
+        ret = http_event_request_extra("POST", url, NULL, body, strlen(body), AZURE_IMDS_TIMEOUT_MS,
+                                       &(struct http_event_extra){ .headers = headers }, &resp);
         if (ret < 0)
                 return vm_error(ret, "Azure IMDS TD quote: POST of the TDREPORT: %s", vm_error_detail(ret));
         if (resp.status != 200)

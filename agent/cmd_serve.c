@@ -14,6 +14,8 @@ static const char serve_help[] =
         "to PCR 16, then serves the agent API (Keylime API v2.1-2.6) on ip:port over mutual TLS:\n"
         "the server certificate is the registered mTLS certificate, clients must present a\n"
         "certificate from trusted_client_ca. One log line per request. Stops on SIGTERM/SIGINT.\n"
+        "With mode = push it opens no port: it attests to verifier_url (Keylime API v3.0), one log\n"
+        "line per accepted attestation.\n"
         "\n"
         "After 'vmattest unlock' in the initrd: takes this boot's identity from handover_path\n"
         "(removing the file) and serves it without registering again, so that the verifier keeps\n"

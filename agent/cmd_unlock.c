@@ -44,7 +44,8 @@ static const char unlock_help[] =
         "passphrase prompt stays for a human), 1 when it is poweroff. One progress line every\n"
         "10 s. The key is held in locked memory only and never written anywhere.\n"
         "Before it registers it loads the IMA policy (ima_policy) into the kernel. The rd.vmattest.*\n"
-        "options of the kernel command line override agent.conf (see vmattest(8)).\n"
+        "options of the kernel command line override agent.conf (see vmattest(8)). With mode = push\n"
+        "(rd.vmattest.mode=push) it opens no port and pushes its evidence to verifier_url instead.\n"
         "\n"
         "      --cmdline FILE   read the kernel command line from FILE (default /proc/cmdline)\n" CLI_COMMON_HELP;
 
@@ -340,6 +341,9 @@ int cmd_unlock(int argc, char **argv, struct cli *cli) {
                 if (!u.tick || event_add(u.tick, &tick) < 0)
                         ret = -ENOMEM;
         }
+        if (ret >= 0 && agent_config_push(&cli->config))
+                log_warning("unlock: push mode: the verifier attests this boot, but Keylime's push model (API v3.0) "
+                            "releases no key: the fallback follows after unlock_timeout");
         if (ret >= 0) {
                 clock_gettime(CLOCK_MONOTONIC, &u.serving);
                 log_info("unlock: registered; waiting for the verifier's key (%u s)", elapsed_s(&u));

@@ -301,6 +301,14 @@ static int apply_uuid(const char *value, struct cmdline_state *state, char *why,
         return conf_parse_string(value, config->uuid, sizeof(config->uuid), why, why_size);
 }
 
+static int apply_mode(const char *value, struct cmdline_state *state, char *why, size_t why_size) {
+        struct agent_config *config = state->config;
+
+        if (!agent_config_mode_valid(value))
+                return snprintf(why, why_size, "not push or pull"), -1;
+        return conf_parse_string(value, config->mode, sizeof(config->mode), why, why_size);
+}
+
 static const struct cmdline_option cmdline_options[] = {
         { "registrar", "HOST:PORT", apply_registrar },
         { "contact", "IP:PORT", apply_contact },
@@ -309,6 +317,7 @@ static const struct cmdline_option cmdline_options[] = {
         { "timeout", "SECONDS", apply_timeout },
         { "fallback", "prompt|poweroff", apply_fallback },
         { "uuid", "ID", apply_uuid },
+        { "mode", "push|pull", apply_mode },
 };
 
 static const struct cmdline_option *option_find(const char *name) {

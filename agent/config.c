@@ -166,6 +166,30 @@ static int parse_nv_index(const char *value, void *field, size_t size, char *why
         return 0;
 }
 
+bool agent_config_mode_valid(const char *value) {
+        return strcmp(value, "push") == 0 || strcmp(value, "pull") == 0;
+}
+
+bool agent_config_push(const struct agent_config *config) {
+        return strcmp(config->mode, "push") == 0;
+}
+
+static int parse_mode(const char *value, void *field, size_t size, char *why, size_t why_size) {
+        if (!agent_config_mode_valid(value))
+                return snprintf(why, why_size, "\"%s\" is not push or pull", value), -1;
+        return conf_parse_string(value, field, size, why, why_size);
+}
+
+/* verifier_url: where a push-mode agent sends its evidence, https://HOST[:PORT] and nothing
+ * after it (the paths are Keylime's API v3's) */
+static int parse_verifier_url(const char *value, void *field, size_t size, char *why, size_t why_size) {
+        const char *host = value + strlen("https://");
+
+        if (strncmp(value, "https://", strlen("https://")) != 0 || !*host || strcspn(host, "/?#") != strlen(host))
+                return snprintf(why, why_size, "\"%s\" is not https://HOST[:PORT] (no path)", value), -1;
+        return conf_parse_string(value, field, size, why, why_size);
+}
+
 static int parse_service_provider(const char *value, void *field, size_t size, char *why, size_t why_size) {
         if (*value && strcmp(value, "svsm") != 0)
                 return snprintf(why, why_size, "\"%s\" is not svsm (or empty: none)", value), -1;
@@ -291,6 +315,12 @@ static const struct conf_key agent_keys[] = {
         KEY(azure_imds_url, conf_parse_string),
         KEY(host_binding, parse_host_binding),
         KEY(host_binding_index, parse_nv_index),
+}
+
+        KEY(mode, parse_mode),
+        KEY(verifier_url, parse_verifier_url),
+        KEY(verifier_tls_ca_cert, conf_parse_string),
+        KEY(attestation_interval_seconds, agent_config_parse_timeout),
 };
 #undef KEY
 
@@ -322,6 +352,10 @@ void agent_config_defaults(struct agent_config *config) {
         config->revocation_action_timeout = 60;
         strcpy(config->unlock_fallback, "prompt");
         strcpy(config->payload_key, "tpm");
+        strcpy(config->mode, "pull");
+        strcpy(config->verifier_url, "https://127.0.0.1:8881");
+        strcpy(config->verifier_tls_ca_cert, "/etc/vmattest/verifier-tls-ca.pem");
+        config->attestation_interval_seconds = 60;
         strcpy(config->platform_report, "auto");
         strcpy(config->host_binding, "auto");
         config->host_binding_index = HOST_BINDING_NV_INDEX;
@@ -388,6 +422,7 @@ int agent_config_get(const struct agent_config *config, const char *name, char *
                          key.parse == parse_platform_report || key.parse == parse_service_provider ||
                          key.parse == parse_host_binding ||
                          key.parse == parse_ak_source)
+                         key.parse == parse_ak_source || key.parse == parse_mode || key.parse == parse_verifier_url)
                         key.parse = conf_parse_string;
                 ret = conf_format(&key, config, out, size);
                 if (ret == -ENOTSUP)

@@ -86,6 +86,14 @@ struct agent_config {
          * vTPM's NV index that holds it */
         char host_binding[16];
         TPM2_HANDLE host_binding_index;
+        /* who opens the exchange with the verifier (docs/protocol.md §4): "pull" (the default: the
+         * verifier polls the agent API) or "push" (Keylime API v3: the agent opens no port and
+         * sends its evidence to verifier_url, whose certificate must chain to
+         * verifier_tls_ca_cert; attestation_interval_seconds when the verifier names no wait) */
+        char mode[8];
+        char verifier_url[256];
+        char verifier_tls_ca_cert[256];
+        unsigned attestation_interval_seconds;
 };
 
 void agent_config_defaults(struct agent_config *config);
@@ -99,6 +107,9 @@ int agent_config_parse_timeout(const char *value, void *field, size_t size, char
 bool agent_config_uuid_valid(const char *value);
 bool agent_config_fallback_valid(const char *value);
 bool agent_config_platform_report_valid(const char *value);
+/* mode: "push" or "pull" */
+bool agent_config_mode_valid(const char *value);
+bool agent_config_push(const struct agent_config *config);
 /* A revocation action's name: 1-255 of A-Z a-z 0-9 . _ -, not starting with '.'. */
 bool agent_config_action_name_valid(const char *name, size_t len);
 /* The value of key `name` as agent.conf would hold it: -ENOENT for an unknown key, -ENOTSUP

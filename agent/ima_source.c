@@ -202,3 +202,12 @@ int ima_source_read(struct ima_source *src, uint64_t from, char **text, size_t *
         tail_trim(src, from);
         return 0;
 }
+
+int ima_source_count(struct ima_source *src, uint64_t *count) {
+        int ret = ima_source_refresh(src);
+
+        if (ret < 0)
+                return ret;
+        *count = src->entries;
+        return 0;
+}

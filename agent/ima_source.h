@@ -33,3 +33,6 @@ void ima_source_done(struct ima_source *src);
  * or 0 when `from` lies beyond the end (the list was reset: a new boot). -ENOENT when the list
  * does not exist (IMA off). */
 int ima_source_read(struct ima_source *src, uint64_t from, char **text, size_t *size, uint64_t *start);
+/* The number of complete entries as of now (the push model's capabilities, docs/protocol.md
+ * §4): -ENOENT when the list does not exist. */
+int ima_source_count(struct ima_source *src, uint64_t *count);

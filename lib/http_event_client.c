@@ -28,6 +28,8 @@ struct exchange {
         struct event_base *base;
         struct bufferevent *bev;
         struct http_response *resp;
+        struct http_event_extra *extra;
+        size_t body_max;
         bool failed;                       /* libevent's error callback ran ... */
         enum evhttp_request_error failure; /* ... with this (valid only then) */
         int socket_error;                  /* errno at that moment */
@@ -158,7 +160,7 @@ static int failure(struct exchange *ex, const struct target *t) {
         if (ex->failed && ex->failure == EVREQ_HTTP_TIMEOUT)
                 return vm_error(-ETIMEDOUT, "%s: timed out", ex->url);
         if (ex->failed && ex->failure == EVREQ_HTTP_DATA_TOO_LONG)
-                return vm_error(-EMSGSIZE, "%s: response larger than %d bytes", ex->url, HTTP_BODY_MAX);
+                return vm_error(-EMSGSIZE, "%s: response larger than %zu bytes", ex->url, ex->body_max);
         if (dns_error)
                 return vm_error(-EHOSTUNREACH, "%s: cannot resolve host: %s", ex->url, evutil_gai_strerror(dns_error));
         /* libevent records SSL_ERROR_SYSCALL (a socket failure, such as a refused connect, or
@@ -189,6 +191,14 @@ static int failure(struct exchange *ex, const struct target *t) {
                         ex->socket_error ? ": " : "", ex->socket_error ? strerror(ex->socket_error) : "");
 }
 
+static void header_copy(struct evhttp_request *req, const char *name, char *out) {
+        const char *value = evhttp_find_header(evhttp_request_get_input_headers(req), name);
+
+        out[0] = '\0';
+        if (value && strlen(value) < HTTP_HEADER_VALUE_MAX)
+                snprintf(out, HTTP_HEADER_VALUE_MAX, "%s", value);
+}
+
 static void on_done(struct evhttp_request *req, void *user) {
         struct exchange *ex = user;
         struct evbuffer *in;
@@ -205,11 +215,15 @@ static void on_done(struct evhttp_request *req, void *user) {
         }
         in = evhttp_request_get_input_buffer(req);
         size = evbuffer_get_length(in);
-        if (size > HTTP_BODY_MAX) {
-                ex->ret = vm_error(-EMSGSIZE, "%s: response larger than %d bytes", ex->url, HTTP_BODY_MAX);
+        if (size > ex->body_max) {
+                ex->ret = vm_error(-EMSGSIZE, "%s: response larger than %zu bytes", ex->url, ex->body_max);
                 return;
         }
         ex->resp->status = evhttp_request_get_response_code(req);
+        if (ex->extra) {
+                header_copy(req, "Location", ex->extra->location);
+                header_copy(req, "Retry-After", ex->extra->retry_after);
+        }
         ex->resp->body = malloc(size + 1);
         if (!ex->resp->body) {
                 ex->ret = -ENOMEM;
@@ -228,7 +242,7 @@ static int request_command(const char *method, enum evhttp_cmd_type *cmd) {
                 const char *name;
                 enum evhttp_cmd_type cmd;
         } commands[] = { { "GET", EVHTTP_REQ_GET }, { "POST", EVHTTP_REQ_POST }, { "PUT", EVHTTP_REQ_PUT },
-                         { "DELETE", EVHTTP_REQ_DELETE } };
+                         { "PATCH", EVHTTP_REQ_PATCH }, { "DELETE", EVHTTP_REQ_DELETE } };
 
         for (size_t i = 0; i < ELEMENTSOF(commands); i++)
                 if (strcmp(method, commands[i].name) == 0) {
@@ -240,14 +254,15 @@ static int request_command(const char *method, enum evhttp_cmd_type *cmd) {
 
 int http_event_request(const char *method, const char *url, const struct http_tls *tls, const char *body,
                        size_t body_size, long timeout_ms, struct http_response *resp) {
-        return http_event_request_headers(method, url, tls, NULL, body, body_size, timeout_ms, resp);
+        return http_event_request_extra(method, url, tls, body, body_size, timeout_ms, NULL, resp);
 }
 
-int http_event_request_headers(const char *method, const char *url, const struct http_tls *tls,
-                               const char *const *extra_headers, const char *body, size_t body_size, long timeout_ms,
-                               struct http_response *resp) {
+int http_event_request_extra(const char *method, const char *url, const struct http_tls *tls, const char *body,
+                             size_t body_size, long timeout_ms, struct http_event_extra *extra,
+                             struct http_response *resp) {
         struct timeval timeout = { .tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000 };
-        struct exchange ex = { .url = url, .resp = resp, .ret = -EIO };
+        struct exchange ex = { .url = url, .resp = resp, .extra = extra, .ret = -EIO };
+        const char *content_type = extra && extra->content_type ? extra->content_type : "application/json";
         struct evhttp_connection *conn = NULL;
         struct evhttp_request *req;
         struct evkeyvalq *headers;
@@ -258,6 +273,9 @@ int http_event_request_headers(const char *method, const char *url, const struct
         int ret;
 
         memset(resp, 0, sizeof(*resp));
+        ex.body_max = extra && extra->body_max ? extra->body_max : HTTP_BODY_MAX;
+        if (extra)
+                extra->location[0] = extra->retry_after[0] = '\0';
         ret = request_command(method, &cmd);
         if (ret >= 0)
                 ret = parse_url(url, &t);
@@ -282,7 +300,7 @@ int http_event_request_headers(const char *method, const char *url, const struct
         if (ret >= 0) {
                 evhttp_connection_set_timeout_tv(conn, &timeout);
                 evhttp_connection_set_retries(conn, 0);
-                evhttp_connection_set_max_body_size(conn, HTTP_BODY_MAX);
+                evhttp_connection_set_max_body_size(conn, (ev_ssize_t)ex.body_max);
                 req = evhttp_request_new(on_done, &ex);
                 if (!req)
                         ret = -ENOMEM;
@@ -291,17 +309,27 @@ int http_event_request_headers(const char *method, const char *url, const struct
                 evhttp_request_set_error_cb(req, on_error);
                 headers = evhttp_request_get_output_headers(req);
                 evhttp_add_header(headers, "Host", t.authority);
-                evhttp_add_header(headers, "Accept", "application/json");
+                evhttp_add_header(headers, "Accept", content_type);
                 evhttp_add_header(headers, "Connection", "close");
-                for (size_t i = 0; extra_headers && extra_headers[i] && extra_headers[i + 1]; i += 2)
-                        if (evhttp_add_header(headers, extra_headers[i], extra_headers[i + 1]) != 0)
+                if (extra && extra->authorization && evhttp_add_header(headers, "Authorization", extra->authorization) != 0)
+                        ret = -ENOMEM;
+                for (size_t i = 0; ret >= 0 && extra && extra->headers && extra->headers[i] && extra->headers[i + 1];
+                     i += 2)
+                        if (evhttp_add_header(headers, extra->headers[i], extra->headers[i + 1]) != 0)
                                 ret = -ENOMEM;
-                /* by reference: the body is the caller's until the connection is freed below */
                 if (ret < 0)
                         evhttp_request_free(req);
-                else if (body && (evhttp_add_header(headers, "Content-Type", "application/json") != 0 ||
-                                  evbuffer_add_reference(evhttp_request_get_output_buffer(req), body, body_size, NULL,
-                                                         NULL) != 0)) {
+        }
+        if (ret >= 0) {
+                /* by reference: the body is the caller's until the connection is freed below */
+                char length[24];
+
+                /* libevent 2.1 adds Content-Length to POST and PUT only: PATCH needs it too */
+                snprintf(length, sizeof(length), "%zu", body_size);
+                if (body && (evhttp_add_header(headers, "Content-Type", content_type) != 0 ||
+                             evhttp_add_header(headers, "Content-Length", length) != 0 ||
+                             evbuffer_add_reference(evhttp_request_get_output_buffer(req), body, body_size, NULL,
+                                                    NULL) != 0)) {
                         evhttp_request_free(req);
                         ret = -ENOMEM;
                 }

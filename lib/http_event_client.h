@@ -20,8 +20,23 @@
 int http_event_request(const char *method, const char *url, const struct http_tls *tls, const char *body,
                        size_t body_size, long timeout_ms, struct http_response *resp);
 
-/* The same, with `headers` (NULL, or "Name", "value" pairs ending in NULL) sent after the
- * client's own: a service that asks for one of its own (Azure's IMDS: "Metadata: true"). */
-int http_event_request_headers(const char *method, const char *url, const struct http_tls *tls,
-                               const char *const *headers, const char *body, size_t body_size, long timeout_ms,
-                               struct http_response *resp);
+#define HTTP_HEADER_VALUE_MAX 256
+
+/* What Keylime's API v3 (the push model, agent/push_client.h) needs beyond that: JSON:API's
+ * media type, a bearer token, and the two answer headers it acts on; and a header a service
+ * asks for of its own (Azure's IMDS: "Metadata: true"). */
+struct http_event_extra {
+        const char *content_type;  /* of the body and Accept (NULL: application/json) */
+        const char *authorization; /* the Authorization header's value (NULL: none) */
+        const char *const *headers; /* NULL, or "Name", "value" pairs ending in NULL, sent after ours */
+        size_t body_max;           /* the largest answer taken (0: HTTP_BODY_MAX) */
+        /* filled in from the answer: each header's first value, "" when absent or longer than
+         * HTTP_HEADER_VALUE_MAX - 1 bytes (the caller parses and bounds them) */
+        char location[HTTP_HEADER_VALUE_MAX];
+        char retry_after[HTTP_HEADER_VALUE_MAX];
+};
+
+/* http_event_request with `extra` (may be NULL); methods GET, POST, PUT, PATCH, DELETE. */
+int http_event_request_extra(const char *method, const char *url, const struct http_tls *tls, const char *body,
+                             size_t body_size, long timeout_ms, struct http_event_extra *extra,
+                             struct http_response *resp);

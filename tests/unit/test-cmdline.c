@@ -77,6 +77,22 @@ static void test_each_option(void **state) {
         assert_int_equal(config.port, 65535);
 }
 
+/* rd.vmattest.mode: the initrd's agent pulled (the default) or pushing (docs/protocol.md §4) */
+static void test_mode(void **state) {
+        struct agent_config config;
+
+        agent_config_defaults(&config);
+        assert_string_equal(config.mode, "pull");
+        assert_int_equal(apply("rd.vmattest.mode=push", &config), 0);
+        assert_string_equal(config.mode, "push");
+        assert_true(agent_config_push(&config));
+        assert_int_equal(apply("rd.vmattest.mode=pull", &config), 0);
+        assert_false(agent_config_push(&config));
+        assert_refused("rd.vmattest.mode=Push", "not push or pull");
+        assert_refused("rd.vmattest.mode=", "no value (rd.vmattest.mode=push|pull)");
+        assert_refused("rd.vmattest.mode=push,pull", "not push or pull");
+}
+
 static void test_registrar_hosts(void **state) {
         static const struct {
                 const char *word, *ip;
@@ -497,6 +513,7 @@ static void test_log_lines(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_each_option),
+                cmocka_unit_test(test_mode),
                 cmocka_unit_test(test_registrar_hosts),
                 cmocka_unit_test(test_contact_forms),
                 cmocka_unit_test(test_port_moves_contact_port),

@@ -263,6 +263,11 @@ static void test_bad_values(void **state) {
                 const char *line, *word;
         } bad[] = {
                 { "port = 70000", "key \"port\": \"70000\" is not a port number 1-65535" },
+                { "mode = poll", "key \"mode\": \"poll\" is not push or pull" },
+                { "verifier_url = http://127.0.0.1:8881", "key \"verifier_url\": \"http://127.0.0.1:8881\" is not https://" },
+                { "verifier_url = https://127.0.0.1:8881/v3.0", "is not https://HOST[:PORT] (no path)" },
+                { "verifier_url = https://", "is not https://HOST" },
+                { "attestation_interval_seconds = 0", "key \"attestation_interval_seconds\"" },
                 { "port = 65536", "\"65536\" is not a port number" },
                 { "port = 0", "\"0\" is not a port number 1-65535" },
                 { "port = -1", "\"-1\" is not a port number" },
