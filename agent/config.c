@@ -315,8 +315,6 @@ static const struct conf_key agent_keys[] = {
         KEY(azure_imds_url, conf_parse_string),
         KEY(host_binding, parse_host_binding),
         KEY(host_binding_index, parse_nv_index),
-}
-
         KEY(mode, parse_mode),
         KEY(verifier_url, parse_verifier_url),
         KEY(verifier_tls_ca_cert, conf_parse_string),
@@ -420,9 +418,8 @@ int agent_config_get(const struct agent_config *config, const char *name, char *
                         key.parse = conf_parse_uint;
                 else if (key.parse == parse_uuid || key.parse == parse_fallback || key.parse == parse_ek_alg ||
                          key.parse == parse_platform_report || key.parse == parse_service_provider ||
-                         key.parse == parse_host_binding ||
-                         key.parse == parse_ak_source)
-                         key.parse == parse_ak_source || key.parse == parse_mode || key.parse == parse_verifier_url)
+                         key.parse == parse_host_binding || key.parse == parse_ak_source || key.parse == parse_mode ||
+                         key.parse == parse_verifier_url)
                         key.parse = conf_parse_string;
                 ret = conf_format(&key, config, out, size);
                 if (ret == -ENOTSUP)
