@@ -572,7 +572,7 @@ static void handle_attestation_create(struct push_server *s, struct evhttp_reque
         json_object *body = http_request_json(req);
         struct push_capabilities caps;
         int64_t now = (int64_t)time(NULL), wait;
-        char agent_path[256], *b64;
+        char agent_path[256], location[320], *b64;
         int ret;
 
         if (!body)
@@ -626,6 +626,9 @@ static void handle_attestation_create(struct push_server *s, struct evhttp_reque
         agent_path_of(req, agent_path, sizeof(agent_path));
         log_debug("verifier: agent %s: attestation %lld, PCRs 0x%x in %s, IMA from entry %llu", a->agent_id,
                   (long long)a->index, a->mask, hashalg_name(a->bank), (unsigned long long)a->ima_offset);
+        /* Keylime names the new attestation's path, and an agent PATCHes its evidence there */
+        snprintf(location, sizeof(location), "%s/attestations/%lld", agent_path, (long long)a->index);
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Location", location);
         reply_document(req, 201, attestation_document(a, agent_path, false));
 }
 
@@ -654,13 +657,14 @@ static json_object *results_of(const struct push_agent *a, const struct push_evi
 }
 
 /* Keylime takes the challenge as the quote's extraData either as its bytes (rust-keylime) or
- * as its base64 text: the quote's own extraData says which (its signature is checked later). */
-static bool quote_over_challenge_bytes(const struct push_agent *a, const char *message) {
+ * as its base64 text: the quote's own extraData says which (its signature is checked later).
+ * `quote` is the quote string's body: the TPMS_ATTEST's base64 up to the first ':'. */
+static bool quote_over_challenge_bytes(const struct push_agent *a, const char *quote) {
         _cleanup_(freep) uint8_t *bytes = NULL;
         size_t size = 0;
         TPMS_ATTEST attest;
 
-        return base64_decode(message, strlen(message), &bytes, &size) >= 0 &&
+        return base64_decode(quote, strcspn(quote, ":"), &bytes, &size) >= 0 &&
                tpms_attest_unmarshal(bytes, size, &attest) >= 0 && attest.extraData.size == PUSH_CHALLENGE_SIZE &&
                memcmp(attest.extraData.buffer, a->challenge, PUSH_CHALLENGE_SIZE) == 0;
 }
