@@ -168,7 +168,7 @@ $(O)/vmattest-host: $(O)/host/main.o $(O)/libhost.a $(O)/libagent.a $(O)/libvmat
 	@echo '  LD      $@'
 	@$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(EVENT_LIBS) $(CRYPTSETUP_LIBS)
 
-$(O)/tests/unit/test-%: $(O)/tests/unit/test-%.o $(O)/libagent.a $(O)/libverifier.a $(O)/libpolicy.a $(O)/libvmattest.a
+$(O)/tests/unit/test-%: $(O)/tests/unit/test-%.o $(O)/libhost.a $(O)/libagent.a $(O)/libverifier.a $(O)/libpolicy.a $(O)/libvmattest.a
 	@echo '  LD      $@'
 	@$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(VERIFIER_LIBS) $(CRYPTSETUP_LIBS) -lcmocka
 

@@ -35,7 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (size == 0)
                 return 0;
         if (host_binding_parse(data, size, &binding) < 0) {
-                if (host_binding_check(data, size, &ek, &policy) != -EBADMSG)
+                if (host_binding_check(data, size, &ek, NULL, 0, &policy) != -EBADMSG)
                         abort();
                 return 0;
         }
@@ -55,7 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 policy.trusted_ak_count = 1;
                 policy.pcrs = binding.pcrs;
         }
-        (void)host_binding_check(data, size, &ek, &policy);
+        (void)host_binding_check(data, size, &ek, NULL, 0, &policy);
         EVP_PKEY_free(key);
         return 0;
 }
