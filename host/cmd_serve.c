@@ -167,6 +167,20 @@ static void connection_close(struct connection *c) {
         c->fd = -1;
 }
 
+/* After a malformed frame: what the peer sent with it is read away (bounded) before the close,
+ * so that the close does not reset the stream under the error frame before the peer reads it. */
+static void connection_refuse(struct connection *c, const uint8_t *frame, size_t frame_size) {
+        uint8_t sink[4096];
+        size_t drained = 0;
+        ssize_t n;
+
+        send_all(c->fd, frame, frame_size);
+        shutdown(c->fd, SHUT_WR);
+        while (drained < 16 * sizeof(sink) && (n = recv(c->fd, sink, sizeof(sink), MSG_DONTWAIT)) > 0)
+                drained += (size_t)n;
+        connection_close(c);
+}
+
 static void connection_reset(struct connection *c, uint64_t now) {
         c->have = 0;
         c->need = HOST_FRAME_HEADER_SIZE;
@@ -244,9 +258,9 @@ static void connection_read(struct fresh_service *svc, struct connection *c) {
                         svc->refused++;
                         log_warning("serve: %s: %s: closing its stream", c->peer_name, vm_error_detail(ret));
                         if (host_error_encode(HOST_ERROR_MALFORMED, vm_error_detail(ret), frame, sizeof(frame),
-                                              &frame_size) >= 0)
-                                send_all(c->fd, frame, frame_size);
-                        connection_close(c);
+                                              &frame_size) < 0)
+                                frame_size = 0;
+                        connection_refuse(c, frame, frame_size);
                         return;
                 }
                 c->need = HOST_FRAME_HEADER_SIZE + header.length;
@@ -254,8 +268,12 @@ static void connection_read(struct fresh_service *svc, struct connection *c) {
         }
         ret = fresh_service_answer(svc, c->buf + HOST_FRAME_HEADER_SIZE, c->have - HOST_FRAME_HEADER_SIZE, c->peer,
                                    c->peer_name, now_ns(), frame, &frame_size, &close_after);
-        if (ret < 0 || !send_all(c->fd, frame, frame_size) || close_after) {
-                if (ret >= 0 && !close_after)
+        if (ret >= 0 && close_after) {
+                connection_refuse(c, frame, frame_size);
+                return;
+        }
+        if (ret < 0 || !send_all(c->fd, frame, frame_size)) {
+                if (ret >= 0)
                         log_warning("serve: %s: does not read its answers: closing its stream", c->peer_name);
                 connection_close(c);
                 return;

@@ -83,11 +83,11 @@ int fresh_service_answer(struct fresh_service *svc, const uint8_t *body, size_t 
         }
         if (!rate_limit_take(&svc->rate, peer, now_ns, &which, &first)) {
                 svc->refused++;
-                snprintf(message, sizeof(message), "rate limited: more than %u requests a second (%s)",
+                snprintf(message, sizeof(message), "more than %u requests a second (%s)",
                          strcmp(which, "peer") == 0 ? svc->rate.peer_rate : svc->rate.global_rate,
                          strcmp(which, "peer") == 0 ? "this peer" : "all peers together");
                 if (first)
-                        log_warning("serve: %s: %s", peer_name, message);
+                        log_warning("serve: %s: rate limited: %s", peer_name, message);
                 return error_answer(HOST_ERROR_RATE_LIMITED, message, out, out_size);
         }
         if (svc->pinned_ek.size &&
@@ -100,7 +100,7 @@ int fresh_service_answer(struct fresh_service *svc, const uint8_t *body, size_t 
         if ((ret = quote_fresh(svc, &req, blob, sizeof(blob), &blob_size)) < 0) {
                 svc->refused++;
                 log_error("serve: %s: the host quote: %s", peer_name, vm_error_detail(ret));
-                snprintf(message, sizeof(message), "the host quote failed: %s", vm_error_detail(ret));
+                snprintf(message, sizeof(message), "the quote failed: %s", vm_error_detail(ret));
                 return error_answer(HOST_ERROR_HOST_TPM, message, out, out_size);
         }
         svc->served++;
