@@ -441,8 +441,9 @@ int cmd_host_serve(int argc, char **argv, struct host_cli *cli) {
                 signal(SIGPIPE, SIG_IGN);
                 for (unsigned i = 0; i < nl; i++)
                         log_info("serve: listening on %s", listeners[i].name);
-                log_info("serve: host AK 0x%08x, host PCRs sha256:%s, %u requests/s per peer, %u in all%s", config.ak_handle,
-                         pcr_list, peer_rate, global_rate, svc.pinned_ek.size ? ", for one EK (--ek-name)" : "");
+                log_info("serve: host AK 0x%08x, host PCRs sha256:%s, %u requests/s per peer, %u in all%s",
+                         config.ak_handle, pcr_list, peer_rate, global_rate,
+                         svc.pinned_ek.size ? ", for one EK (--ek-name)" : "");
                 ret = serve_loop(&svc, listeners, nl, conns, max);
                 log_info("serve: stopping: %lu bindings served, %lu requests refused", svc.served, svc.refused);
         }

@@ -64,11 +64,13 @@ enrol() { vv add --agent "$agent" --policy any-pcrs.json --host-policy fresh-pol
 check() {
         local desc=$1 seconds=$2; shift 2
         if wait_for "$desc" "$seconds" "$@"; then ok "$desc"
-        else not_ok "$desc"; vv status --agent "$agent" | diag; tail -n 5 agent.log | diag; tail -n 3 serve.log | diag; fi
+        else not_ok "$desc"; vv status --agent "$agent" | diag; tail -n 5 agent.log | diag
+                tail -n 3 serve.log | diag; fi
 }
 quote() { # quote NONCE: the agent's answer to an integrity quote, into answer.json; prints the HTTP status
         curl -s -o answer.json -w '%{http_code}' --cacert agent-state/server-cert.crt --cert verifier-client.pem \
-                --key verifier-client.key "https://127.0.0.1:$agent_port/v2.6/quotes/integrity?nonce=$1&mask=0x1&partial=0"
+                --key verifier-client.key \
+                "https://127.0.0.1:$agent_port/v2.6/quotes/integrity?nonce=$1&mask=0x1&partial=0"
 }
 
 serve host1
@@ -121,7 +123,8 @@ check "back on host1 it attests again" 20 attests_on "$host1"
 # the service down: the quote is refused, naming the service; the verifier records the answer
 stop_serve
 expect_equal "with the service down the agent's integrity quote is refused (503)" "$(quote downnonce)" 503
-if jq -r .status answer.json | grep -q "quote refused: host binding (fresh): host service unix:$SERVICE: cannot reach it"
+if jq -r .status answer.json |
+        grep -q "quote refused: host binding (fresh): host service unix:$SERVICE: cannot reach it"
 then ok "... naming the host service and what failed"
 else not_ok "... naming the host service and what failed"; diag <answer.json; fi
 check "the verifier's status names the agent's refusal" 20 poll_error "HTTP 503: .*quote refused: host binding (fresh)"

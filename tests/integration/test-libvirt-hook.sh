@@ -70,7 +70,8 @@ cp out hook.log
 if grep -q "vmattest-host hook: vm1: host binding: .* bytes in vTPM NV $NV" hook.log
 then ok "the hook says what it wrote"
 else not_ok "the hook says what it wrote"; diag <hook.log; fi
-expect_success "the short-lived swtpm is gone" bash -c "! pgrep -f '[s]wtpm socket --tpm2 --tpmstate dir=$root/$uuid/tpm2' >/dev/null"
+expect_success "the short-lived swtpm is gone" \
+        bash -c "! pgrep -f '[s]wtpm socket --tpm2 --tpmstate dir=$root/$uuid/tpm2' >/dev/null"
 
 # the VM's swtpm, as libvirt starts it: the binding is there and names this vTPM's EK
 SWTPM_TEMPLATE="$root/$uuid/tpm2" swtpm_start vm1-vtpm >/dev/null || exit 1

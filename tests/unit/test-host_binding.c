@@ -171,9 +171,11 @@ static void test_untrusted_host_ak(void **state) {
         struct fixture *f = *state;
 
         f->policy.trusted_aks = &f->other_key;
-        assert_error(host_binding_check(f->blob, f->blob_size, &f->ek, NULL, 0, &f->policy), -EPERM, "host AK is not one of");
+        assert_error(host_binding_check(f->blob, f->blob_size, &f->ek, NULL, 0, &f->policy), -EPERM,
+                     "host AK is not one of");
         f->policy.trusted_ak_count = 0;
-        assert_error(host_binding_check(f->blob, f->blob_size, &f->ek, NULL, 0, &f->policy), -EPERM, "host AK is not one of");
+        assert_error(host_binding_check(f->blob, f->blob_size, &f->ek, NULL, 0, &f->policy), -EPERM,
+                     "host AK is not one of");
 }
 
 /* Another key signed the attest, the blob names the trusted AK: the signature fails. */
@@ -181,7 +183,8 @@ static void test_signature_by_another_key(void **state) {
         struct fixture *f = *state;
 
         make_binding(f, f->other_key, &f->ek);
-        assert_error(host_binding_check(f->blob, f->blob_size, &f->ek, NULL, 0, &f->policy), -EPERM, "host binding: signature");
+        assert_error(host_binding_check(f->blob, f->blob_size, &f->ek, NULL, 0, &f->policy), -EPERM,
+                     "host binding: signature");
 }
 
 static void test_pcr_value_not_quoted(void **state) {
@@ -189,23 +192,27 @@ static void test_pcr_value_not_quoted(void **state) {
 
         f->binding.pcrs.value[3].buffer[0] ^= 1;
         assert_int_equal(host_binding_encode(&f->binding, f->blob, sizeof(f->blob), &f->blob_size), 0);
-        assert_error(host_binding_check(f->blob, f->blob_size, &f->ek, NULL, 0, &f->policy), -EPERM, "host binding: pcrDigest");
+        assert_error(host_binding_check(f->blob, f->blob_size, &f->ek, NULL, 0, &f->policy), -EPERM,
+                     "host binding: pcrDigest");
 }
 
 static void test_binding_of_another_vtpm(void **state) {
         struct fixture *f = *state;
 
-        assert_error(host_binding_check(f->blob, f->blob_size, &f->other_ek, NULL, 0, &f->policy), -EPERM, "qualifyingData");
+        assert_error(host_binding_check(f->blob, f->blob_size, &f->other_ek, NULL, 0, &f->policy), -EPERM,
+                     "qualifyingData");
 }
 
 static void test_host_pcr_outside_policy(void **state) {
         struct fixture *f = *state;
 
         f->policy.pcrs.value[5].buffer[31] ^= 0x80;
-        assert_error(host_binding_check(f->blob, f->blob_size, &f->ek, NULL, 0, &f->policy), -EPERM, "host PCR 5 is not the policy");
+        assert_error(host_binding_check(f->blob, f->blob_size, &f->ek, NULL, 0, &f->policy), -EPERM,
+                     "host PCR 5 is not the policy");
         f->policy.pcrs = f->binding.pcrs;
         f->policy.pcrs.mask |= 1u << 9;
-        assert_error(host_binding_check(f->blob, f->blob_size, &f->ek, NULL, 0, &f->policy), -EPERM, "host PCR 9 (sha256) is not quoted");
+        assert_error(host_binding_check(f->blob, f->blob_size, &f->ek, NULL, 0, &f->policy), -EPERM,
+                     "host PCR 9 (sha256) is not quoted");
 }
 
 /* No binding at all: an error only when the policy requires one. */
@@ -377,7 +384,8 @@ static void test_evidence_member(void **state) {
 
         results = json_object_new_object();
         f->policy.required = true;
-        assert_error(host_evidence_check(&f->policy, results, &f->ek, NULL, 0, NULL, 0), -EPERM, "no host_binding member");
+        assert_error(host_evidence_check(&f->policy, results, &f->ek, NULL, 0, NULL, 0), -EPERM,
+                     "no host_binding member");
         json_object_object_add(results, "host_binding", json_object_new_string("VMHB"));
         assert_error(host_evidence_check(&f->policy, results, &f->ek, NULL, 0, NULL, 0), -EBADMSG, "not an object");
         json_object_put(results);
@@ -385,7 +393,8 @@ static void test_evidence_member(void **state) {
         assert_error(host_evidence_check(&f->policy, results, &f->ek, NULL, 0, NULL, 0), -EBADMSG, "source \"fresh\"");
         json_object_put(results);
         results = answer_with("nv", NULL, 0);
-        assert_error(host_evidence_check(&f->policy, results, &f->ek, NULL, 0, NULL, 0), -EBADMSG, "binding is missing");
+        assert_error(host_evidence_check(&f->policy, results, &f->ek, NULL, 0, NULL, 0), -EBADMSG,
+                     "binding is missing");
         json_object_object_add(json_object_object_get(results, "host_binding"), "binding", json_object_new_string("*"));
         assert_error(host_evidence_check(&f->policy, results, &f->ek, NULL, 0, NULL, 0), -EBADMSG, "not base64");
         json_object_object_add(json_object_object_get(results, "host_binding"), "binding", json_object_new_string(""));
@@ -393,7 +402,8 @@ static void test_evidence_member(void **state) {
         assert_error(host_evidence_check(&f->policy, results, &f->ek, NULL, 0, NULL, 0), -EBADMSG, "an empty binding");
         json_object_put(results);
         results = answer_with("nv", f->blob, f->blob_size - 1);
-        assert_error(host_evidence_check(&f->policy, results, &f->ek, NULL, 0, host, sizeof(host)), -EBADMSG, "malformed");
+        assert_error(host_evidence_check(&f->policy, results, &f->ek, NULL, 0, host, sizeof(host)), -EBADMSG,
+                     "malformed");
         assert_string_equal(host, "");
         json_object_put(results);
 }
@@ -444,13 +454,15 @@ static void test_policy_parse(void **state) {
         host_policy_free(policy);
 
         /* each refused, naming what is wrong */
-        assert_error(parse_policy("{\"trusted_host_aks\": [], \"pcr\": {}}", &policy), -EBADMSG, "unknown member \"pcr\"");
+        assert_error(parse_policy("{\"trusted_host_aks\": [], \"pcr\": {}}", &policy), -EBADMSG,
+                     "unknown member \"pcr\"");
         assert_error(parse_policy("{\"trusted_host_aks\": []}", &policy), -EBADMSG, "no trusted host AK");
         assert_error(parse_policy("{\"trusted_host_aks_dir\": \"/nonexistent-host-aks\"}", &policy), -EBADMSG,
                      "/nonexistent-host-aks holds no *.pem key");
         assert_error(parse_policy("{\"trusted_host_aks\": [\"not a key\"]}", &policy), -EBADMSG,
                      "trusted_host_aks[0]: no PEM public key");
-        assert_error(parse_policy("{\"trusted_host_aks\": [1]}", &policy), -EBADMSG, "trusted_host_aks[0] is not a string");
+        assert_error(parse_policy("{\"trusted_host_aks\": [1]}", &policy), -EBADMSG,
+                     "trusted_host_aks[0] is not a string");
         snprintf(text, sizeof(text), "{\"trusted_host_aks\": [%s], \"pcrs\": {\"24\": \"00\"}}", escaped);
         assert_error(parse_policy(text, &policy), -EBADMSG, "\"24\" is not a PCR number 0-23");
         snprintf(text, sizeof(text), "{\"trusted_host_aks\": [%s], \"pcrs\": {\"07\": \"00\"}}", escaped);

@@ -106,7 +106,8 @@ static void test_error_frame(void **state) {
         struct host_error e;
         size_t size = 0;
 
-        assert_int_equal(host_error_encode(HOST_ERROR_RATE_LIMITED, "rate limited\n\x01", frame, sizeof(frame), &size), 0);
+        assert_int_equal(host_error_encode(HOST_ERROR_RATE_LIMITED, "rate limited\n\x01", frame, sizeof(frame), &size),
+                         0);
         assert_int_equal(host_frame_header_parse(frame, 0, &h), 0);
         assert_int_equal(h.type, HOST_FRAME_ERROR);
         assert_int_equal(host_error_parse(b, h.length, &e), 0);
