@@ -168,7 +168,7 @@ $(O)/vmattest-host: $(O)/host/main.o $(O)/libhost.a $(O)/libagent.a $(O)/libvmat
 	@echo '  LD      $@'
 	@$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(EVENT_LIBS) $(CRYPTSETUP_LIBS)
 
-$(O)/tests/unit/test-%: $(O)/tests/unit/test-%.o $(O)/libagent.a $(O)/libverifier.a $(O)/libpolicy.a $(O)/libvmattest.a
+$(O)/tests/unit/test-%: $(O)/tests/unit/test-%.o $(O)/libhost.a $(O)/libagent.a $(O)/libverifier.a $(O)/libpolicy.a $(O)/libvmattest.a
 	@echo '  LD      $@'
 	@$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(VERIFIER_LIBS) $(CRYPTSETUP_LIBS) -lcmocka
 
@@ -295,14 +295,23 @@ install: all
 	$(call install_bindir,packaging/cloud-init/vmattest-first-boot,$(DESTDIR)$(CLOUDINITSCRIPTSDIR)/vmattest-first-boot,0755)
 
 # The host's side (vmattest-host, for the provider's hypervisor hosts, not the guests nor the
-# tenant's verifier): the binary, its man page and the example configuration; a host.conf that
-# is there already is kept. Apart from `install` (and the packages), which are for the guest's
-# and the tenant's machines.
+# tenant's verifier): the binary, its man page, the example configuration and the libvirt hook
+# (/etc/libvirt/hooks/qemu, naming the binary in BINDIR; a hook that is there already, another
+# program's, is kept and the script goes to qemu.d/, which libvirt 6.5 and later also runs); a
+# host.conf that is there already is kept. Apart from `install` (and the packages), which are
+# for the guest's and the tenant's machines.
+HOOK_DIR = $(DESTDIR)/etc/libvirt/hooks
 install-host: $(O)/vmattest-host
 	install -D -m 0755 $(O)/vmattest-host $(DESTDIR)$(BINDIR)/vmattest-host
 	install -D -m 0644 host/vmattest-host.8 $(DESTDIR)$(MANDIR)/man8/vmattest-host.8
 	install -D -m 0644 host/host.conf $(DESTDIR)/etc/vmattest/host.conf.example
 	$(call install_once,host/host.conf,/etc/vmattest/host.conf)
+	install -d $(HOOK_DIR)/qemu.d
+	sed 's|/usr/bin/vmattest-host|$(BINDIR)/vmattest-host|' host/libvirt-hook-qemu >$(HOOK_DIR)/vmattest.tmp
+	chmod 0755 $(HOOK_DIR)/vmattest.tmp
+	if [ -e $(HOOK_DIR)/qemu ] && ! grep -q 'vmattest-host hook' $(HOOK_DIR)/qemu; then \
+		mv $(HOOK_DIR)/vmattest.tmp $(HOOK_DIR)/qemu.d/vmattest; \
+	else mv $(HOOK_DIR)/vmattest.tmp $(HOOK_DIR)/qemu; fi
 
 # build/vmattest-VERSION.tar.gz: the tracked files of the work tree, reproducibly (scripts/dist.sh)
 DIST := build/vmattest-$(VERSION).tar.gz

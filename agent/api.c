@@ -69,7 +69,7 @@ int agent_api_init(struct agent_api *api, const struct agent_config *config, str
         ima_source_init(&api->ima, config->ima_ml_path);
         key_release_init(&api->keys, payload, id->agent_id);
         revocation_setup(api);
-        ret = host_binding_evidence_start(&api->host_binding, config, id->tpm);
+        ret = host_binding_evidence_start(&api->host_binding, config, id->tpm, &id->ek->public);
         if (ret < 0)
                 return ret;
         return pcr_value_after_one_extend(config->tpm_hash_alg, payload->public_pem, strlen(payload->public_pem),
@@ -326,7 +326,7 @@ static int handle_quote(struct agent_api *api, struct evhttp_request *req, unsig
         if (ret >= 0 && integrity) {
                 ret = add_platform_evidence(api, results, asked.nonce);
                 if (ret >= 0)
-                        ret = host_binding_evidence_add(&api->host_binding, api->id->tpm, results);
+                        ret = host_binding_evidence_add(&api->host_binding, api->id->tpm, asked.nonce, results);
                 if (ret < 0) {
                         json_object_put(results);
                         log_error("quote refused: %s", vm_error_detail(ret));

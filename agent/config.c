@@ -11,6 +11,7 @@
 #include "agent/azure_imds.h"
 #include "agent/cc_event_log.h"
 #include "agent/ek.h"
+#include "agent/host_binding_fresh.h"
 #include "agent/platform_ak.h"
 #include "agent/tpm.h"
 #include "agent/tsm_report.h"
@@ -148,8 +149,16 @@ static int parse_platform_report(const char *value, void *field, size_t size, ch
 }
 
 static int parse_host_binding(const char *value, void *field, size_t size, char *why, size_t why_size) {
-        if (!agent_config_platform_report_valid(value))
-                return snprintf(why, why_size, "\"%s\" is not off, auto or required", value), -1;
+        if (!agent_config_platform_report_valid(value) && strcmp(value, "fresh") != 0)
+                return snprintf(why, why_size, "\"%s\" is not off, auto, required or fresh", value), -1;
+        return conf_parse_string(value, field, size, why, why_size);
+}
+
+static int parse_host_service(const char *value, void *field, size_t size, char *why, size_t why_size) {
+        const char *problem;
+
+        if (*value && host_service_address_check(value, &problem) < 0)
+                return snprintf(why, why_size, "\"%.200s\": %s", value, problem), -1;
         return conf_parse_string(value, field, size, why, why_size);
 }
 
@@ -319,6 +328,8 @@ static const struct conf_key agent_keys[] = {
         KEY(verifier_url, parse_verifier_url),
         KEY(verifier_tls_ca_cert, conf_parse_string),
         KEY(attestation_interval_seconds, agent_config_parse_timeout),
+        KEY(host_service, parse_host_service),
+        KEY(host_service_timeout, agent_config_parse_timeout),
 };
 #undef KEY
 
@@ -357,6 +368,7 @@ void agent_config_defaults(struct agent_config *config) {
         strcpy(config->platform_report, "auto");
         strcpy(config->host_binding, "auto");
         config->host_binding_index = HOST_BINDING_NV_INDEX;
+        config->host_service_timeout = HOST_SERVICE_TIMEOUT_DEFAULT;
         strcpy(config->tsm_report_dir, TSM_REPORT_DIR);
         strcpy(config->cc_event_log_path, CC_EVENT_LOG_PATH);
         strcpy(config->azure_imds_url, AZURE_IMDS_TD_QUOTE_URL);
@@ -418,8 +430,8 @@ int agent_config_get(const struct agent_config *config, const char *name, char *
                         key.parse = conf_parse_uint;
                 else if (key.parse == parse_uuid || key.parse == parse_fallback || key.parse == parse_ek_alg ||
                          key.parse == parse_platform_report || key.parse == parse_service_provider ||
-                         key.parse == parse_host_binding || key.parse == parse_ak_source || key.parse == parse_mode ||
-                         key.parse == parse_verifier_url)
+                         key.parse == parse_host_binding || key.parse == parse_host_service ||
+                         key.parse == parse_ak_source || key.parse == parse_mode || key.parse == parse_verifier_url)
                         key.parse = conf_parse_string;
                 ret = conf_format(&key, config, out, size);
                 if (ret == -ENOTSUP)

@@ -82,8 +82,8 @@ struct agent_config {
          * cannot make it; vmattest-verifier releases to it only when the enrolment allows) */
         char payload_key[16];
         /* the host binding (docs/protocol.md §5.9, agent/host_binding_evidence.h): "off", "auto"
-         * (served when the vTPM holds one) or "required" (no integrity quote without it), and the
-         * vTPM's NV index that holds it */
+         * (served when the vTPM holds one), "required" (no integrity quote without it) or
+         * "fresh" (asked of the host service per quote), and the vTPM's NV index that holds it */
         char host_binding[16];
         TPM2_HANDLE host_binding_index;
         /* who opens the exchange with the verifier (docs/protocol.md §4): "pull" (the default: the
@@ -94,6 +94,10 @@ struct agent_config {
         char verifier_url[256];
         char verifier_tls_ca_cert[256];
         unsigned attestation_interval_seconds;
+        /* fresh mode: the host service (agent/host_binding_fresh.h: unix:PATH, vsock:CID:PORT,
+         * serial:PATH) and how long an answer may take, seconds */
+        char host_service[256];
+        unsigned host_service_timeout;
 };
 
 void agent_config_defaults(struct agent_config *config);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent/host_binding_fresh.h"
 #include "agent/nv.h"
 #include "lib/cleanup.h"
 #include "lib/encoding.h"
@@ -46,7 +47,8 @@ static void describe(struct host_binding_evidence *hb, const uint8_t *blob, size
         snprintf(out, out_size, "host AK %s, host PCRs %s:%s", hb->host, hashalg_name(binding.pcrs.bank), pcrs);
 }
 
-int host_binding_evidence_start(struct host_binding_evidence *hb, const struct agent_config *config, struct tpm *tpm) {
+int host_binding_evidence_start(struct host_binding_evidence *hb, const struct agent_config *config, struct tpm *tpm,
+                                const TPM2B_PUBLIC *ek) {
         _cleanup_(freep) uint8_t *blob = NULL;
         char described[400];
         size_t size = 0;
@@ -57,6 +59,17 @@ int host_binding_evidence_start(struct host_binding_evidence *hb, const struct a
         hb->index = config->host_binding_index;
         if (mode_is(hb, "off"))
                 return 0;
+        if (mode_is(hb, "fresh")) {
+                if (!config->host_service[0])
+                        return vm_error(-EINVAL, "host_binding = fresh, and no host_service (unix:PATH, vsock:CID:PORT "
+                                                 "or serial:PATH) to ask");
+                snprintf(hb->service, sizeof(hb->service), "%s", config->host_service);
+                hb->timeout = config->host_service_timeout;
+                if ((ret = tpm2b_public_name(ek, &hb->ek_name)) < 0)
+                        return vm_error(ret, "host binding (fresh): the EK's Name: %s", vm_error_detail(ret));
+                log_info("host binding: fresh, asked of the host service %s for every integrity quote", hb->service);
+                return 0;
+        }
         ret = read_binding(hb, tpm, &blob, &size);
         if (ret == -ENOENT && mode_is(hb, "required"))
                 return vm_error(-ENOENT, "host_binding = required, and NV index 0x%08x is not defined: the host "
@@ -74,7 +87,34 @@ int host_binding_evidence_start(struct host_binding_evidence *hb, const struct a
         return 0;
 }
 
-int host_binding_evidence_add(struct host_binding_evidence *hb, struct tpm *tpm, json_object *results) {
+/* Fresh mode: the service's binding for this nonce, or an error naming the service (said in
+ * the log when it starts failing and when it answers again, the error every time). */
+static int add_fresh(struct host_binding_evidence *hb, const char *nonce, json_object *results) {
+        _cleanup_(freep) uint8_t *blob = NULL;
+        _cleanup_(freep) char *b64 = NULL;
+        json_object *member;
+        size_t size = 0;
+        int ret = host_binding_fresh_ask(hb->service, hb->timeout, (const uint8_t *)nonce, strlen(nonce), &hb->ek_name,
+                                         &blob, &size);
+
+        if (ret < 0) {
+                hb->failing = true;
+                return vm_error(ret, "host binding (fresh): %s", vm_error_detail(ret));
+        }
+        if (hb->failing)
+                log_info("host binding (fresh): the host service %s answers again", hb->service);
+        hb->failing = false;
+        if (!(b64 = base64_encode(blob, size)))
+                return -ENOMEM;
+        member = json_object_new_object();
+        json_object_object_add(member, "source", json_object_new_string("fresh"));
+        json_object_object_add(member, "binding", json_object_new_string(b64));
+        json_object_object_add(results, "host_binding", member);
+        return 0;
+}
+
+int host_binding_evidence_add(struct host_binding_evidence *hb, struct tpm *tpm, const char *nonce,
+                              json_object *results) {
         _cleanup_(freep) uint8_t *blob = NULL;
         _cleanup_(freep) char *b64 = NULL;
         json_object *member;
@@ -84,6 +124,8 @@ int host_binding_evidence_add(struct host_binding_evidence *hb, struct tpm *tpm,
 
         if (mode_is(hb, "off"))
                 return 0;
+        if (mode_is(hb, "fresh"))
+                return add_fresh(hb, nonce, results);
         snprintf(index, sizeof(index), "0x%08x", hb->index);
         ret = read_binding(hb, tpm, &blob, &size);
         if (ret < 0 && mode_is(hb, "required"))

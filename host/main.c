@@ -22,6 +22,8 @@ static const struct subcommand {
         { { "provision",
             "before a VM starts: quote the host's PCRs for its vTPM's EK, into the vTPM's NV" },
           cmd_host_provision },
+        { { "serve", "the fresh mode's quote service for guests (vsock, or virtio-serial's UNIX sockets)" },
+          cmd_host_serve },
 };
 
 static const struct command_set commands = {

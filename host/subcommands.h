@@ -25,3 +25,4 @@ const char *host_cli_tcti(const struct host_cli *cli, const struct host_config *
 
 int cmd_host_identity(int argc, char **argv, struct host_cli *cli);
 int cmd_host_provision(int argc, char **argv, struct host_cli *cli);
+int cmd_host_serve(int argc, char **argv, struct host_cli *cli);

@@ -73,8 +73,21 @@ int host_binding_parse(const uint8_t *data, size_t size, struct host_binding *ou
                 return reader_invalid(&r, "magic 0x%08x is not \"VMHB\"", magic);
         if ((ret = reader_u16be(&r, &version, "version")) < 0)
                 return ret;
-        if (version != HOST_BINDING_VERSION)
-                return reader_invalid(&r, "version %u is not %d", version, HOST_BINDING_VERSION);
+        if (version != HOST_BINDING_VERSION && version != HOST_BINDING_VERSION_FRESH)
+                return reader_invalid(&r, "version %u is not %d or %d", version, HOST_BINDING_VERSION,
+                                      HOST_BINDING_VERSION_FRESH);
+        out->version = version;
+        if (version == HOST_BINDING_VERSION_FRESH) {
+                uint16_t nonce_size;
+
+                if ((ret = reader_u16be(&r, &nonce_size, "nonce size")) < 0)
+                        return ret;
+                if (nonce_size == 0 || nonce_size > HOST_BINDING_NONCE_MAX)
+                        return reader_invalid(&r, "nonce of %u bytes, not 1-%d", nonce_size, HOST_BINDING_NONCE_MAX);
+                if ((ret = reader_copy(&r, out->nonce, nonce_size, "nonce")) < 0)
+                        return ret;
+                out->nonce_size = nonce_size;
+        }
 
         if ((ret = read_sized(&r, buf, sizeof(buf), &n, "host AK (TPM2B_PUBLIC)")) < 0)
                 return ret;
@@ -121,7 +134,16 @@ int host_binding_encode(const struct host_binding *in, uint8_t *out, size_t cap,
                                 in->pcrs.bank);
         writer_init(&w, out, cap);
         writer_u32be(&w, HOST_BINDING_MAGIC);
-        writer_u16be(&w, HOST_BINDING_VERSION);
+        if (in->version == HOST_BINDING_VERSION_FRESH) {
+                if (in->nonce_size == 0 || in->nonce_size > HOST_BINDING_NONCE_MAX)
+                        return vm_error(-EINVAL, "host binding: a nonce of %zu bytes", in->nonce_size);
+                writer_u16be(&w, HOST_BINDING_VERSION_FRESH);
+                writer_u16be(&w, (uint16_t)in->nonce_size);
+                writer_bytes(&w, in->nonce, in->nonce_size);
+        } else if (in->version == 0 || in->version == HOST_BINDING_VERSION)
+                writer_u16be(&w, HOST_BINDING_VERSION);
+        else
+                return vm_error(-EINVAL, "host binding: version %u", in->version);
         /* the marshalled TPM2B_PUBLIC is the field as the parser reads it: size, then TPMT_PUBLIC */
         if ((ret = tpm2b_public_marshal(&in->host_ak, buf, sizeof(buf), &n)) < 0)
                 return ret;
@@ -148,18 +170,43 @@ int host_binding_encode(const struct host_binding *in, uint8_t *out, size_t cap,
         return 0;
 }
 
+int host_binding_name_check(const TPM2B_NAME *name) {
+        TPM2_ALG_ID alg;
+
+        if (name->size < 2)
+                return vm_error(-EINVAL, "host binding: EK name is %u bytes, not nameAlg || digest", name->size);
+        alg = (TPM2_ALG_ID)(name->name[0] << 8 | name->name[1]);
+        if (!hashalg_size(alg) || name->size != 2 + hashalg_size(alg))
+                return vm_error(-EINVAL, "host binding: EK name of %u bytes is not nameAlg 0x%04x || its digest",
+                                name->size, alg);
+        return 0;
+}
+
 int host_binding_qualifying_data(const TPM2B_NAME *ek_name, uint8_t out[HOST_BINDING_QUALIFYING_SIZE]) {
         uint8_t input[sizeof(HOST_BINDING_LABEL) - 1 + sizeof(ek_name->name)];
         size_t label_size = sizeof(HOST_BINDING_LABEL) - 1;
-        TPM2_ALG_ID alg;
+        int ret = host_binding_name_check(ek_name);
 
-        if (ek_name->size < 2)
-                return vm_error(-EINVAL, "host binding: EK name is %u bytes, not nameAlg || digest", ek_name->size);
-        alg = (TPM2_ALG_ID)(ek_name->name[0] << 8 | ek_name->name[1]);
-        if (!hashalg_size(alg) || ek_name->size != 2 + hashalg_size(alg))
-                return vm_error(-EINVAL, "host binding: EK name of %u bytes is not nameAlg 0x%04x || its digest",
-                                ek_name->size, alg);
+        if (ret < 0)
+                return ret;
         memcpy(input, HOST_BINDING_LABEL, label_size);
         memcpy(input + label_size, ek_name->name, ek_name->size);
         return hashalg_digest(TPM2_ALG_SHA256, input, label_size + ek_name->size, out);
+}
+
+int host_binding_fresh_qualifying_data(const uint8_t *nonce, size_t nonce_size, const TPM2B_NAME *ek_name,
+                                       uint8_t out[HOST_BINDING_QUALIFYING_SIZE]) {
+        uint8_t input[sizeof(HOST_BINDING_FRESH_LABEL) - 1 + HOST_BINDING_NONCE_MAX + sizeof(ek_name->name)];
+        size_t label_size = sizeof(HOST_BINDING_FRESH_LABEL) - 1;
+        int ret = host_binding_name_check(ek_name);
+
+        if (ret < 0)
+                return ret;
+        if (nonce_size == 0 || nonce_size > HOST_BINDING_NONCE_MAX)
+                return vm_error(-EINVAL, "host binding: a nonce of %zu bytes, not 1-%d", nonce_size,
+                                HOST_BINDING_NONCE_MAX);
+        memcpy(input, HOST_BINDING_FRESH_LABEL, label_size);
+        memcpy(input + label_size, nonce, nonce_size);
+        memcpy(input + label_size + nonce_size, ek_name->name, ek_name->size);
+        return hashalg_digest(TPM2_ALG_SHA256, input, label_size + nonce_size + ek_name->size, out);
 }

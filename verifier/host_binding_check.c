@@ -161,12 +161,54 @@ static int check_policy_pcrs(const struct pcr_values *quoted, const struct pcr_v
         return 0;
 }
 
-int host_binding_check(const uint8_t *blob, size_t size, const TPM2B_PUBLIC *registered_ek,
-                       const struct host_policy *policy) {
+/* The nonce a fresh binding names, for the log: letters and digits as the agent API's nonces
+ * are, anything else shown as '?' (it is the guest's, unsigned). */
+static const char *printable_nonce(const struct host_binding *binding) {
+        static __thread char text[HOST_BINDING_NONCE_MAX + 1];
+
+        for (size_t i = 0; i < binding->nonce_size; i++) {
+                char c = (char)binding->nonce[i];
+
+                text[i] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ? c : '?';
+        }
+        text[binding->nonce_size] = '\0';
+        return text;
+}
+
+/* The qualifyingData step: what the quote's extraData must be for this EK (and, for a fresh
+ * binding, this poll's nonce). A fresh binding over this EK and the nonce it names, which is
+ * not this poll's, is a replay: "stale", not a binding for another vTPM. */
+static int check_qualifying(const struct host_binding *binding, const TPMS_ATTEST *attest, const TPM2B_PUBLIC *ek,
+                            const uint8_t *nonce, size_t nonce_size) {
         uint8_t qualifying[HOST_BINDING_QUALIFYING_SIZE];
+        bool fresh = binding->version == HOST_BINDING_VERSION_FRESH;
+        TPM2B_NAME ek_name;
+        int ret;
+
+        if ((ret = tpm2b_public_name(ek, &ek_name)) < 0)
+                return vm_error(-EPERM, "host binding: registered EK: %s", vm_error_detail(ret));
+        if (fresh && !nonce)
+                return vm_error(-EPERM, "host binding: a fresh binding where no nonce was asked");
+        ret = fresh ? host_binding_fresh_qualifying_data(binding->nonce, binding->nonce_size, &ek_name, qualifying)
+                    : host_binding_qualifying_data(&ek_name, qualifying);
+        if (ret < 0)
+                return vm_error(-EPERM, "host binding: registered EK: %s", vm_error_detail(ret));
+        if (attest->extraData.size != sizeof(qualifying) ||
+            memcmp(attest->extraData.buffer, qualifying, sizeof(qualifying)) != 0)
+                return vm_error(-EPERM, "host binding: qualifyingData is not over this agent's EK%s "
+                                        "(a binding made for another vTPM)",
+                                fresh ? " and the nonce the binding names" : "");
+        if (fresh && (binding->nonce_size != nonce_size || memcmp(binding->nonce, nonce, nonce_size) != 0))
+                return vm_error(-EPERM, "host binding: stale: a fresh binding for an earlier nonce (\"%.*s\"), not "
+                                        "this poll's: an old answer replayed",
+                                (int)binding->nonce_size, printable_nonce(binding));
+        return 0;
+}
+
+int host_binding_check(const uint8_t *blob, size_t size, const TPM2B_PUBLIC *registered_ek, const uint8_t *nonce,
+                       size_t nonce_size, const struct host_policy *policy) {
         struct host_binding binding;
         TPMS_ATTEST attest;
-        TPM2B_NAME ek_name;
         struct quote_signed q;
         int ret;
 
@@ -180,6 +222,10 @@ int host_binding_check(const uint8_t *blob, size_t size, const TPM2B_PUBLIC *reg
                         detail += 14;
                 return vm_error(-EBADMSG, "host binding: malformed: %s", detail);
         }
+        if (policy->fresh && binding.version != HOST_BINDING_VERSION_FRESH)
+                return vm_error(-EPERM, "host binding: an NV binding (version %u), and the host policy requires a "
+                                        "fresh one",
+                                binding.version);
         if ((ret = check_host_ak(&binding.host_ak, &binding.signature, policy)) < 0)
                 return ret;
         if ((ret = quote_attest_parse(binding.attest, binding.attest_size, &attest)) < 0)
@@ -202,11 +248,7 @@ int host_binding_check(const uint8_t *blob, size_t size, const TPM2B_PUBLIC *reg
 
                 return vm_error(-EPERM, "host binding: %s: %s", step, vm_error_detail(ret));
         }
-        if ((ret = tpm2b_public_name(registered_ek, &ek_name)) < 0 ||
-            (ret = host_binding_qualifying_data(&ek_name, qualifying)) < 0)
-                return vm_error(-EPERM, "host binding: registered EK: %s", vm_error_detail(ret));
-        if (attest.extraData.size != sizeof(qualifying) || memcmp(attest.extraData.buffer, qualifying, sizeof(qualifying)))
-                return vm_error(-EPERM, "host binding: qualifyingData is not over this agent's EK "
-                                        "(a binding made for another vTPM)");
+        if ((ret = check_qualifying(&binding, &attest, registered_ek, nonce, nonce_size)) < 0)
+                return ret;
         return check_policy_pcrs(&binding.pcrs, &policy->pcrs);
 }

@@ -19,6 +19,7 @@ struct host_policy {
         size_t trusted_ak_count;
         struct pcr_values pcrs; /* expected host PCR values: mask says which PCRs the policy fixes */
         bool required;          /* an agent without a binding fails */
+        bool fresh;             /* only a fresh binding (version 2, over this poll's nonce) passes */
 };
 
 /* Loads every *.pem of `dir` (one or more "-----BEGIN PUBLIC KEY-----" blocks each, what
@@ -30,17 +31,23 @@ int host_policy_load_aks(const char *dir, struct host_policy *policy);
 int host_policy_add_pem(struct host_policy *policy, const char *pem, size_t size, const char *what);
 void host_policy_done(struct host_policy *policy);
 
-/* Checks the binding `blob` (as read from the vTPM's NV index) for the agent whose registered
- * EK is `registered_ek`, in this order, the first failure named in the detail:
+/* Checks the binding `blob` (version 1 as read from the vTPM's NV index, or version 2 as the
+ * host service made it for this poll) for the agent whose registered EK is `registered_ek`
+ * and for this poll's `nonce` (`nonce_size` bytes; NULL when no nonce was asked: a version 2
+ * blob then fails), in this order, the first failure named in the detail:
  *   "malformed"      the blob does not parse (lib/host_binding.h);
+ *   "requires a fresh one"  the policy is fresh and the blob is a version 1 (NV) binding;
  *   "host AK"        the quoting key is none of the policy's trusted host AKs;
  *   "signature"      the quote does not verify under that AK;
  *   "pcrDigest"      the PCR values in the blob are not the ones the quote covers;
- *   "qualifyingData" the quote is not over SHA-256(label || Name(registered EK)): a binding
- *                    for another vTPM (copied from another VM);
+ *   "qualifyingData" the quote is not over SHA-256(label || Name(registered EK)), or for
+ *                    version 2 SHA-256(fresh label || the nonce it names || Name(registered
+ *                    EK)): a binding for another vTPM (copied from another VM);
+ *   "stale"          version 2: a genuine fresh binding for this vTPM, over another nonce
+ *                    than this poll's: an earlier answer replayed;
  *   "host PCR N"     a PCR the policy fixes is not quoted, or has another value.
  * Returns 0, -EBADMSG (malformed) or -EPERM (a check failed). An agent without a binding
  * (`blob` NULL or `size` 0): -EPERM "required" when the policy requires one, else -ENOENT
  * (nothing to check, and nothing learnt about the host). */
-int host_binding_check(const uint8_t *blob, size_t size, const TPM2B_PUBLIC *registered_ek,
-                       const struct host_policy *policy);
+int host_binding_check(const uint8_t *blob, size_t size, const TPM2B_PUBLIC *registered_ek, const uint8_t *nonce,
+                       size_t nonce_size, const struct host_policy *policy);

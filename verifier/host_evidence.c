@@ -30,15 +30,29 @@ static void host_name(const uint8_t *blob, size_t size, char *host, size_t host_
 
 /* No binding: fine unless the policy requires one; then the agent's reason is part of the failure. */
 static int no_binding(const struct host_policy *policy, const char *why) {
-        int ret = host_binding_check(NULL, 0, NULL, policy);
+        int ret = host_binding_check(NULL, 0, NULL, NULL, 0, policy);
 
         if (ret == -ENOENT)
                 return 0;
         return vm_error(ret, "%s (the agent: %s)", vm_error_detail(ret), why);
 }
 
-int host_evidence_check(const struct host_policy *policy, json_object *results, const TPM2B_PUBLIC *ek, char *host,
-                        size_t host_size) {
+/* The source says which version the blob must be: a version 2 blob served as "nv" (or the
+ * reverse) is not what the agent says it is. */
+static int check_source(const char *source, const uint8_t *blob, size_t size) {
+        struct host_binding binding;
+        bool fresh = strcmp(source, "fresh") == 0;
+
+        if (host_binding_parse(blob, size, &binding) < 0)
+                return 0; /* host_binding_check names what is malformed */
+        if (fresh != (binding.version == HOST_BINDING_VERSION_FRESH))
+                return vm_error(-EBADMSG, "host binding: malformed: source \"%s\" with a version %u binding", source,
+                                binding.version);
+        return 0;
+}
+
+int host_evidence_check(const struct host_policy *policy, json_object *results, const TPM2B_PUBLIC *ek,
+                        const uint8_t *nonce, size_t nonce_size, char *host, size_t host_size) {
         _cleanup_(freep) uint8_t *blob = NULL;
         char unused[HOST_NAME_SIZE];
         const char *source, *text, *reason;
@@ -60,9 +74,8 @@ int host_evidence_check(const struct host_policy *policy, json_object *results, 
                         reason = "(a reason that is not a string of at most 200 bytes)";
                 return no_binding(policy, reason ? reason : "no reason given");
         }
-        /* "fresh", a binding per request covering the nonce, is to come (§5.9): a version of its own */
-        if (strcmp(source, "nv") != 0)
-                return vm_error(-EBADMSG, "host binding: source \"%s\" is not nv or none", source);
+        if (strcmp(source, "nv") != 0 && strcmp(source, "fresh") != 0)
+                return vm_error(-EBADMSG, "host binding: source \"%s\" is not nv, fresh or none", source);
         if (json_member_string(member, "binding", BINDING_TEXT_MAX, false, &text) < 0)
                 return vm_error(-EBADMSG, "host binding: host_binding.binding is missing or longer than %d bytes of "
                                           "base64",
@@ -73,5 +86,7 @@ int host_evidence_check(const struct host_policy *policy, json_object *results, 
         if (size == 0)
                 return vm_error(-EBADMSG, "host binding: malformed: an empty binding");
         host_name(blob, size, host, host_size);
-        return host_binding_check(blob, size, ek, policy);
+        if ((ret = check_source(source, blob, size)) < 0)
+                return ret;
+        return host_binding_check(blob, size, ek, nonce, nonce_size, policy);
 }

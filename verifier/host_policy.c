@@ -20,7 +20,8 @@
 DEFINE_POINTER_CLEANUP(json_object, json_object_put)
 
 static int check_members(json_object *obj) {
-        static const char *const allowed[] = { "trusted_host_aks_dir", "trusted_host_aks", "bank", "pcrs", "required" };
+        static const char *const allowed[] = { "trusted_host_aks_dir", "trusted_host_aks", "bank", "pcrs", "required",
+                                              "fresh" };
 
         json_object_object_foreach(obj, key, value) {
                 bool known = false;
@@ -109,7 +110,7 @@ static int parse_pcrs(json_object *root, struct host_policy *policy) {
 int host_policy_parse(const char *text, size_t size, struct host_policy **out) {
         _cleanup_(json_object_putp) json_object *root = NULL;
         struct host_policy *policy;
-        json_object *required;
+        json_object *required, *fresh;
         int ret;
 
         *out = NULL;
@@ -131,6 +132,15 @@ int host_policy_parse(const char *text, size_t size, struct host_policy **out) {
                 else
                         ret = policy_error("required is not true or false");
         }
+        if (ret >= 0 && json_object_object_get_ex(root, "fresh", &fresh)) {
+                if (!json_object_is_type(fresh, json_type_boolean))
+                        ret = policy_error("fresh is not true or false");
+                else
+                        policy->fresh = json_object_get_boolean(fresh);
+        }
+        /* a fresh binding is asked for every poll: without one there is nothing to check */
+        if (ret >= 0 && policy->fresh && !policy->required)
+                ret = policy_error("fresh is true and required false: a fresh binding is always required");
         if (ret >= 0)
                 ret = parse_pcrs(root, policy);
         if (ret >= 0)

@@ -8,7 +8,10 @@
  *    "trusted_host_aks": ["-----BEGIN PUBLIC KEY-----..."], and/or inline
  *    "bank": "sha256",                                      the bank of "pcrs" (default)
  *    "pcrs": {"0": "<hex>", ..., "7": "<hex>"},             host PCRs 0-23 the host must have
- *    "required": true}                                      default true
+ *    "required": true,                                      default true
+ *    "fresh": false}                                        default false; true: only a
+ *                                                           fresh binding over this poll's
+ *                                                           nonce passes (required too)
  *
  * At least one trusted host AK; a typo (an unknown member) is an error, never a check silently
  * not made. */

@@ -248,6 +248,13 @@ if ! bash "$BENCH_DIR/tests/bench/bench-policy.sh" "$TEST_TMP/policy-rows" >"$TE
 fi
 while IFS= read -r r; do rows+=("$r"); done <"$TEST_TMP/policy-rows"
 
+## 11. the host binding's fresh mode: an integrity quote with a fresh host binding vs a plain one,
+## on the same swtpms (tests/bench/bench-host-fresh.sh alone runs just this section)
+if ! bash "$BENCH_DIR/tests/bench/bench-host-fresh.sh" "$TEST_TMP/fresh-rows" >"$TEST_TMP/bench-fresh.log" 2>&1; then
+        echo "bench: the fresh-mode part failed:" >&2; tail -n 30 "$TEST_TMP/bench-fresh.log" >&2; exit 1
+fi
+while IFS= read -r r; do rows+=("$r"); done <"$TEST_TMP/fresh-rows"
+
 echo
 echo "vmattest bench: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "quotes: $runs interleaved runs, PCRs sha256:$pcrs; registrations: $reg_runs runs; registrar load: $load requests;"

@@ -1,8 +1,9 @@
 /* Fuzzes host_binding_parse (docs/protocol.md §5.9) and host_binding_check behind it, with a
  * policy trusting the blob's own host AK so that the signature, pcrDigest, qualifyingData and
  * PCR steps all run; invariant: what parses re-encodes to the same bytes. Input: the blob as an
- * NV index holds it (seeds: tests/fuzz/corpus/host-binding, the blob and the truncated index of
- * tests/integration/test-host-binding.sh, kept from a run with KEEP_TMP=1). */
+ * NV index holds it, or as the host service answers (seeds: tests/fuzz/corpus/host-binding, the
+ * blob and the truncated index of tests/integration/test-host-binding.sh and a fresh binding of
+ * tests/integration/test-host-fresh.sh, kept from runs with KEEP_TMP=1). */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -35,7 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (size == 0)
                 return 0;
         if (host_binding_parse(data, size, &binding) < 0) {
-                if (host_binding_check(data, size, &ek, &policy) != -EBADMSG)
+                if (host_binding_check(data, size, &ek, NULL, 0, &policy) != -EBADMSG)
                         abort();
                 return 0;
         }
@@ -55,7 +56,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 policy.trusted_ak_count = 1;
                 policy.pcrs = binding.pcrs;
         }
-        (void)host_binding_check(data, size, &ek, &policy);
+        /* a fresh binding checked against the nonce it names, so that every step runs for it too */
+        if (binding.version == HOST_BINDING_VERSION_FRESH) {
+                (void)host_binding_check(data, size, &ek, binding.nonce, binding.nonce_size, &policy);
+                policy.fresh = true;
+        }
+        (void)host_binding_check(data, size, &ek, NULL, 0, &policy);
         EVP_PKEY_free(key);
         return 0;
 }

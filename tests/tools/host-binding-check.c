@@ -47,7 +47,7 @@ int main(int argc, char **argv) {
                 policy.pcrs.value[i].size = 32;
                 at += 32;
         }
-        ret = host_binding_check((const uint8_t *)blob, blob_size, &ek, &policy);
+        ret = host_binding_check((const uint8_t *)blob, blob_size, &ek, NULL, 0, &policy);
         host_policy_done(&policy);
         if (ret < 0) {
                 printf("%s\n", vm_error_detail(ret));

@@ -65,9 +65,9 @@ static void ek_public(uint8_t fill, TPM2B_PUBLIC *pub) {
         memset(pub->publicArea.unique.rsa.buffer, fill, 256);
 }
 
-/* What TPM2_Quote would make: the attest over qualifyingData for `ek` and the PCR values, signed
- * RSASSA-SHA256 by `signer`. */
-static void make_binding(struct fixture *f, EVP_PKEY *signer, const TPM2B_PUBLIC *ek) {
+/* What TPM2_Quote would make: the attest over qualifyingData for `ek` (and, with a `nonce`, a
+ * fresh binding's over the nonce too) and the PCR values, signed RSASSA-SHA256 by `signer`. */
+static void make_binding_for(struct fixture *f, EVP_PKEY *signer, const TPM2B_PUBLIC *ek, const char *nonce) {
         struct host_binding *b = &f->binding;
         TPMS_ATTEST attest = { 0 };
         TPM2B_NAME ek_name;
@@ -86,7 +86,15 @@ static void make_binding(struct fixture *f, EVP_PKEY *signer, const TPM2B_PUBLIC
         attest.type = TPM2_ST_ATTEST_QUOTE;
         attest.qualifiedSigner.size = 0;
         assert_int_equal(tpm2b_public_name(ek, &ek_name), 0);
-        assert_int_equal(host_binding_qualifying_data(&ek_name, attest.extraData.buffer), 0);
+        if (nonce) {
+                b->version = HOST_BINDING_VERSION_FRESH;
+                b->nonce_size = strlen(nonce);
+                memcpy(b->nonce, nonce, b->nonce_size);
+                assert_int_equal(host_binding_fresh_qualifying_data((const uint8_t *)nonce, strlen(nonce), &ek_name,
+                                                                    attest.extraData.buffer),
+                                 0);
+        } else
+                assert_int_equal(host_binding_qualifying_data(&ek_name, attest.extraData.buffer), 0);
         attest.extraData.size = HOST_BINDING_QUALIFYING_SIZE;
         attest.clockInfo.clock = 1000;
         attest.clockInfo.safe = 1;
@@ -105,6 +113,10 @@ static void make_binding(struct fixture *f, EVP_PKEY *signer, const TPM2B_PUBLIC
         EVP_MD_CTX_free(ctx);
         b->signature.signature.rsassa.sig.size = (UINT16)sig_size;
         assert_int_equal(host_binding_encode(b, f->blob, sizeof(f->blob), &f->blob_size), 0);
+}
+
+static void make_binding(struct fixture *f, EVP_PKEY *signer, const TPM2B_PUBLIC *ek) {
+        make_binding_for(f, signer, ek, NULL);
 }
 
 static int setup(void **state) {
@@ -145,7 +157,7 @@ static void test_good_binding(void **state) {
         struct fixture *f = *state;
         struct host_binding again;
 
-        assert_int_equal(host_binding_check(f->blob, f->blob_size, &f->ek, &f->policy), 0);
+        assert_int_equal(host_binding_check(f->blob, f->blob_size, &f->ek, NULL, 0, &f->policy), 0);
         assert_int_equal(host_binding_parse(f->blob, f->blob_size, &again), 0);
         assert_int_equal(again.host_ak.publicArea.unique.rsa.size, 256);
         assert_memory_equal(again.host_ak.publicArea.unique.rsa.buffer, f->host_ak.publicArea.unique.rsa.buffer, 256);
@@ -159,9 +171,11 @@ static void test_untrusted_host_ak(void **state) {
         struct fixture *f = *state;
 
         f->policy.trusted_aks = &f->other_key;
-        assert_error(host_binding_check(f->blob, f->blob_size, &f->ek, &f->policy), -EPERM, "host AK is not one of");
+        assert_error(host_binding_check(f->blob, f->blob_size, &f->ek, NULL, 0, &f->policy), -EPERM,
+                     "host AK is not one of");
         f->policy.trusted_ak_count = 0;
-        assert_error(host_binding_check(f->blob, f->blob_size, &f->ek, &f->policy), -EPERM, "host AK is not one of");
+        assert_error(host_binding_check(f->blob, f->blob_size, &f->ek, NULL, 0, &f->policy), -EPERM,
+                     "host AK is not one of");
 }
 
 /* Another key signed the attest, the blob names the trusted AK: the signature fails. */
@@ -169,7 +183,8 @@ static void test_signature_by_another_key(void **state) {
         struct fixture *f = *state;
 
         make_binding(f, f->other_key, &f->ek);
-        assert_error(host_binding_check(f->blob, f->blob_size, &f->ek, &f->policy), -EPERM, "host binding: signature");
+        assert_error(host_binding_check(f->blob, f->blob_size, &f->ek, NULL, 0, &f->policy), -EPERM,
+                     "host binding: signature");
 }
 
 static void test_pcr_value_not_quoted(void **state) {
@@ -177,23 +192,27 @@ static void test_pcr_value_not_quoted(void **state) {
 
         f->binding.pcrs.value[3].buffer[0] ^= 1;
         assert_int_equal(host_binding_encode(&f->binding, f->blob, sizeof(f->blob), &f->blob_size), 0);
-        assert_error(host_binding_check(f->blob, f->blob_size, &f->ek, &f->policy), -EPERM, "host binding: pcrDigest");
+        assert_error(host_binding_check(f->blob, f->blob_size, &f->ek, NULL, 0, &f->policy), -EPERM,
+                     "host binding: pcrDigest");
 }
 
 static void test_binding_of_another_vtpm(void **state) {
         struct fixture *f = *state;
 
-        assert_error(host_binding_check(f->blob, f->blob_size, &f->other_ek, &f->policy), -EPERM, "qualifyingData");
+        assert_error(host_binding_check(f->blob, f->blob_size, &f->other_ek, NULL, 0, &f->policy), -EPERM,
+                     "qualifyingData");
 }
 
 static void test_host_pcr_outside_policy(void **state) {
         struct fixture *f = *state;
 
         f->policy.pcrs.value[5].buffer[31] ^= 0x80;
-        assert_error(host_binding_check(f->blob, f->blob_size, &f->ek, &f->policy), -EPERM, "host PCR 5 is not the policy");
+        assert_error(host_binding_check(f->blob, f->blob_size, &f->ek, NULL, 0, &f->policy), -EPERM,
+                     "host PCR 5 is not the policy");
         f->policy.pcrs = f->binding.pcrs;
         f->policy.pcrs.mask |= 1u << 9;
-        assert_error(host_binding_check(f->blob, f->blob_size, &f->ek, &f->policy), -EPERM, "host PCR 9 (sha256) is not quoted");
+        assert_error(host_binding_check(f->blob, f->blob_size, &f->ek, NULL, 0, &f->policy), -EPERM,
+                     "host PCR 9 (sha256) is not quoted");
 }
 
 /* No binding at all: an error only when the policy requires one. */
@@ -202,11 +221,11 @@ static void test_absent_binding(void **state) {
         struct host_binding b;
 
         assert_int_equal(host_binding_parse(f->blob, 0, &b), -EBADMSG);
-        assert_error(host_binding_check(NULL, 0, &f->ek, &f->policy), -ENOENT, "no host binding");
+        assert_error(host_binding_check(NULL, 0, &f->ek, NULL, 0, &f->policy), -ENOENT, "no host binding");
         f->policy.required = true;
-        assert_error(host_binding_check(NULL, 0, &f->ek, &f->policy), -EPERM, "requires one");
-        assert_error(host_binding_check(f->blob, 0, &f->ek, &f->policy), -EPERM, "requires one");
-        assert_int_equal(host_binding_check(f->blob, f->blob_size, &f->ek, &f->policy), 0);
+        assert_error(host_binding_check(NULL, 0, &f->ek, NULL, 0, &f->policy), -EPERM, "requires one");
+        assert_error(host_binding_check(f->blob, 0, &f->ek, NULL, 0, &f->policy), -EPERM, "requires one");
+        assert_int_equal(host_binding_check(f->blob, f->blob_size, &f->ek, NULL, 0, &f->policy), 0);
 }
 
 /* An NV index read short, at every length: malformed, never a crash or a pass. */
@@ -216,7 +235,7 @@ static void test_every_truncation(void **state) {
 
         for (size_t n = 1; n < f->blob_size; n++) {
                 assert_int_equal(host_binding_parse(f->blob, n, &b), -EBADMSG);
-                assert_error(host_binding_check(f->blob, n, &f->ek, &f->policy), -EBADMSG, "malformed");
+                assert_error(host_binding_check(f->blob, n, &f->ek, NULL, 0, &f->policy), -EBADMSG, "malformed");
         }
 }
 
@@ -236,8 +255,11 @@ static void test_magic_and_version(void **state) {
         f->blob[0] ^= 1;
         assert_error(host_binding_parse(f->blob, f->blob_size, &b), -EBADMSG, "magic");
         f->blob[0] ^= 1;
+        f->blob[5] = 3;
+        assert_error(host_binding_parse(f->blob, f->blob_size, &b), -EBADMSG, "version 3 is not 1 or 2");
+        /* a version 1 layout read as version 2: the host AK's size is no nonce size */
         f->blob[5] = 2;
-        assert_error(host_binding_parse(f->blob, f->blob_size, &b), -EBADMSG, "version 2");
+        assert_error(host_binding_parse(f->blob, f->blob_size, &b), -EBADMSG, "nonce of");
 }
 
 /* A blob with a bad bank, an empty selection or PCRs beyond 23 is malformed. */
@@ -269,7 +291,7 @@ static void test_every_bit_flip(void **state) {
                         int ret;
 
                         f->blob[i] ^= (uint8_t)(1u << bit);
-                        ret = host_binding_check(f->blob, f->blob_size, &f->ek, &f->policy);
+                        ret = host_binding_check(f->blob, f->blob_size, &f->ek, NULL, 0, &f->policy);
                         f->blob[i] ^= (uint8_t)(1u << bit);
                         if (ret == 0 && (i < attributes_at || i >= attributes_at + 4))
                                 fail_msg("byte %zu bit %u flipped and the binding still passed", i, bit);
@@ -300,7 +322,7 @@ static void test_store_load(void **state) {
         assert_int_equal(host_policy_load_aks(dir, &policy), 0);
         assert_int_equal(policy.trusted_ak_count, 1);
         policy.pcrs = f->binding.pcrs;
-        assert_int_equal(host_binding_check(f->blob, f->blob_size, &f->ek, &policy), 0);
+        assert_int_equal(host_binding_check(f->blob, f->blob_size, &f->ek, NULL, 0, &policy), 0);
         host_policy_done(&policy);
         unlink(path);
 
@@ -340,11 +362,11 @@ static void test_evidence_member(void **state) {
         assert_int_equal(tpm2b_public_name(&f->host_ak, &name), 0);
         for (size_t i = 0; i < name.size; i++)
                 snprintf(want + 2 * i, 3, "%02x", name.name[i]);
-        assert_int_equal(host_evidence_check(&f->policy, results, &f->ek, host, sizeof(host)), 0);
+        assert_int_equal(host_evidence_check(&f->policy, results, &f->ek, NULL, 0, host, sizeof(host)), 0);
         assert_string_equal(host, want);
         /* a failing check still names the host: the poller reports the untrusted one */
         host[0] = '\0';
-        assert_error(host_evidence_check(&f->policy, results, &f->other_ek, host, sizeof(host)), -EPERM,
+        assert_error(host_evidence_check(&f->policy, results, &f->other_ek, NULL, 0, host, sizeof(host)), -EPERM,
                      "qualifyingData");
         assert_string_equal(host, want);
         json_object_put(results);
@@ -353,32 +375,35 @@ static void test_evidence_member(void **state) {
         json_object_object_add(json_object_object_get(results, "host_binding"), "reason",
                                json_object_new_string("NV index 0x01400100 is not defined"));
         f->policy.required = true;
-        assert_error(host_evidence_check(&f->policy, results, &f->ek, host, sizeof(host)), -EPERM,
+        assert_error(host_evidence_check(&f->policy, results, &f->ek, NULL, 0, host, sizeof(host)), -EPERM,
                      "requires one (the agent: NV index 0x01400100 is not defined)");
         f->policy.required = false;
-        assert_int_equal(host_evidence_check(&f->policy, results, &f->ek, host, sizeof(host)), 0);
+        assert_int_equal(host_evidence_check(&f->policy, results, &f->ek, NULL, 0, host, sizeof(host)), 0);
         assert_string_equal(host, "");
         json_object_put(results);
 
         results = json_object_new_object();
         f->policy.required = true;
-        assert_error(host_evidence_check(&f->policy, results, &f->ek, NULL, 0), -EPERM, "no host_binding member");
+        assert_error(host_evidence_check(&f->policy, results, &f->ek, NULL, 0, NULL, 0), -EPERM,
+                     "no host_binding member");
         json_object_object_add(results, "host_binding", json_object_new_string("VMHB"));
-        assert_error(host_evidence_check(&f->policy, results, &f->ek, NULL, 0), -EBADMSG, "not an object");
+        assert_error(host_evidence_check(&f->policy, results, &f->ek, NULL, 0, NULL, 0), -EBADMSG, "not an object");
         json_object_put(results);
         results = answer_with("fresh", f->blob, f->blob_size);
-        assert_error(host_evidence_check(&f->policy, results, &f->ek, NULL, 0), -EBADMSG, "source \"fresh\"");
+        assert_error(host_evidence_check(&f->policy, results, &f->ek, NULL, 0, NULL, 0), -EBADMSG, "source \"fresh\"");
         json_object_put(results);
         results = answer_with("nv", NULL, 0);
-        assert_error(host_evidence_check(&f->policy, results, &f->ek, NULL, 0), -EBADMSG, "binding is missing");
+        assert_error(host_evidence_check(&f->policy, results, &f->ek, NULL, 0, NULL, 0), -EBADMSG,
+                     "binding is missing");
         json_object_object_add(json_object_object_get(results, "host_binding"), "binding", json_object_new_string("*"));
-        assert_error(host_evidence_check(&f->policy, results, &f->ek, NULL, 0), -EBADMSG, "not base64");
+        assert_error(host_evidence_check(&f->policy, results, &f->ek, NULL, 0, NULL, 0), -EBADMSG, "not base64");
         json_object_object_add(json_object_object_get(results, "host_binding"), "binding", json_object_new_string(""));
         f->policy.required = false;
-        assert_error(host_evidence_check(&f->policy, results, &f->ek, NULL, 0), -EBADMSG, "an empty binding");
+        assert_error(host_evidence_check(&f->policy, results, &f->ek, NULL, 0, NULL, 0), -EBADMSG, "an empty binding");
         json_object_put(results);
         results = answer_with("nv", f->blob, f->blob_size - 1);
-        assert_error(host_evidence_check(&f->policy, results, &f->ek, host, sizeof(host)), -EBADMSG, "malformed");
+        assert_error(host_evidence_check(&f->policy, results, &f->ek, NULL, 0, host, sizeof(host)), -EBADMSG,
+                     "malformed");
         assert_string_equal(host, "");
         json_object_put(results);
 }
@@ -419,7 +444,7 @@ static void test_policy_parse(void **state) {
         assert_true(policy->required); /* the default */
         assert_int_equal(policy->trusted_ak_count, 1);
         assert_int_equal(policy->pcrs.mask, 0xff);
-        assert_int_equal(host_binding_check(f->blob, f->blob_size, &f->ek, policy), 0);
+        assert_int_equal(host_binding_check(f->blob, f->blob_size, &f->ek, NULL, 0, policy), 0);
         host_policy_free(policy);
 
         snprintf(text, sizeof(text), "{\"trusted_host_aks\": [%s], \"required\": false}", escaped);
@@ -429,13 +454,15 @@ static void test_policy_parse(void **state) {
         host_policy_free(policy);
 
         /* each refused, naming what is wrong */
-        assert_error(parse_policy("{\"trusted_host_aks\": [], \"pcr\": {}}", &policy), -EBADMSG, "unknown member \"pcr\"");
+        assert_error(parse_policy("{\"trusted_host_aks\": [], \"pcr\": {}}", &policy), -EBADMSG,
+                     "unknown member \"pcr\"");
         assert_error(parse_policy("{\"trusted_host_aks\": []}", &policy), -EBADMSG, "no trusted host AK");
         assert_error(parse_policy("{\"trusted_host_aks_dir\": \"/nonexistent-host-aks\"}", &policy), -EBADMSG,
                      "/nonexistent-host-aks holds no *.pem key");
         assert_error(parse_policy("{\"trusted_host_aks\": [\"not a key\"]}", &policy), -EBADMSG,
                      "trusted_host_aks[0]: no PEM public key");
-        assert_error(parse_policy("{\"trusted_host_aks\": [1]}", &policy), -EBADMSG, "trusted_host_aks[0] is not a string");
+        assert_error(parse_policy("{\"trusted_host_aks\": [1]}", &policy), -EBADMSG,
+                     "trusted_host_aks[0] is not a string");
         snprintf(text, sizeof(text), "{\"trusted_host_aks\": [%s], \"pcrs\": {\"24\": \"00\"}}", escaped);
         assert_error(parse_policy(text, &policy), -EBADMSG, "\"24\" is not a PCR number 0-23");
         snprintf(text, sizeof(text), "{\"trusted_host_aks\": [%s], \"pcrs\": {\"07\": \"00\"}}", escaped);
@@ -446,6 +473,15 @@ static void test_policy_parse(void **state) {
         assert_error(parse_policy(text, &policy), -EBADMSG, "bank is not");
         snprintf(text, sizeof(text), "{\"trusted_host_aks\": [%s], \"required\": 1}", escaped);
         assert_error(parse_policy(text, &policy), -EBADMSG, "required is not true or false");
+        snprintf(text, sizeof(text), "{\"trusted_host_aks\": [%s], \"fresh\": true}", escaped);
+        assert_int_equal(parse_policy(text, &policy), 0);
+        assert_true(policy->fresh);
+        assert_true(policy->required);
+        host_policy_free(policy);
+        snprintf(text, sizeof(text), "{\"trusted_host_aks\": [%s], \"fresh\": true, \"required\": false}", escaped);
+        assert_error(parse_policy(text, &policy), -EBADMSG, "a fresh binding is always required");
+        snprintf(text, sizeof(text), "{\"trusted_host_aks\": [%s], \"fresh\": \"yes\"}", escaped);
+        assert_error(parse_policy(text, &policy), -EBADMSG, "fresh is not true or false");
         assert_error(parse_policy("[]", &policy), -EBADMSG, "not a JSON object");
         assert_error(parse_policy("{", &policy), -EBADMSG, "host policy: the JSON text ends early");
         assert_null(policy);
@@ -475,6 +511,103 @@ static void test_qualifying_data_known_answer(void **state) {
         assert_error(host_binding_qualifying_data(&name, out), -EINVAL, "EK name");
 }
 
+#define POLL_NONCE "pollnonce0123456789a"
+
+/* A fresh binding (version 2) passes for its vTPM and this poll's nonce only; each other case
+ * is refused by its own name. */
+static void test_fresh_binding(void **state) {
+        struct fixture *f = *state;
+        const uint8_t *nonce = (const uint8_t *)POLL_NONCE;
+        size_t n = strlen(POLL_NONCE);
+        struct host_binding b;
+
+        make_binding_for(f, f->host_key, &f->ek, POLL_NONCE);
+        assert_int_equal(host_binding_parse(f->blob, f->blob_size, &b), 0);
+        assert_int_equal(b.version, 2);
+        assert_int_equal(b.nonce_size, n);
+        assert_memory_equal(b.nonce, nonce, n);
+        assert_int_equal(host_binding_check(f->blob, f->blob_size, &f->ek, nonce, n, &f->policy), 0);
+        f->policy.fresh = true;
+        assert_int_equal(host_binding_check(f->blob, f->blob_size, &f->ek, nonce, n, &f->policy), 0);
+        /* the same binding at the next poll: replayed */
+        assert_error(host_binding_check(f->blob, f->blob_size, &f->ek, (const uint8_t *)"nextpoll", 8, &f->policy),
+                     -EPERM, "host binding: stale: a fresh binding for an earlier nonce (\"" POLL_NONCE "\")");
+        /* and for another vTPM's EK */
+        assert_error(host_binding_check(f->blob, f->blob_size, &f->other_ek, nonce, n, &f->policy), -EPERM,
+                     "qualifyingData is not over this agent's EK and the nonce the binding names");
+        /* no nonce asked (a check on files): a fresh binding cannot pass */
+        assert_error(host_binding_check(f->blob, f->blob_size, &f->ek, NULL, 0, &f->policy), -EPERM,
+                     "no nonce was asked");
+        /* the unsigned nonce field rewritten to the poll's: not stale, but not signed either */
+        make_binding_for(f, f->host_key, &f->ek, "oldnonce000000000000");
+        memcpy(f->blob + 8, POLL_NONCE, n);
+        assert_error(host_binding_check(f->blob, f->blob_size, &f->ek, nonce, n, &f->policy), -EPERM, "qualifyingData");
+        /* a fresh policy refuses an NV binding, however good */
+        make_binding(f, f->host_key, &f->ek);
+        assert_error(host_binding_check(f->blob, f->blob_size, &f->ek, nonce, n, &f->policy), -EPERM,
+                     "an NV binding (version 1), and the host policy requires a fresh one");
+}
+
+/* Every truncation of a fresh binding, and bytes after it, are malformed. */
+static void test_fresh_truncation(void **state) {
+        struct fixture *f = *state;
+        struct host_binding b;
+
+        make_binding_for(f, f->host_key, &f->ek, POLL_NONCE);
+        for (size_t n = 0; n < f->blob_size; n++)
+                assert_error(host_binding_parse(f->blob, n, &b), -EBADMSG, "host binding");
+        f->blob[f->blob_size] = 0;
+        assert_error(host_binding_parse(f->blob, f->blob_size + 1, &b), -EBADMSG, "host binding");
+        f->blob[7] = 0; /* nonce size 0 */
+        assert_error(host_binding_parse(f->blob, f->blob_size, &b), -EBADMSG, "nonce of 0 bytes");
+        f->blob[6] = 1; /* nonce size 256+ */
+        assert_error(host_binding_parse(f->blob, f->blob_size, &b), -EBADMSG, "not 1-64");
+}
+
+/* The agent's member: "fresh" carries a version 2 blob, "nv" a version 1 one; the poll's nonce
+ * reaches the check. */
+static void test_fresh_evidence_member(void **state) {
+        struct fixture *f = *state;
+        const uint8_t *nonce = (const uint8_t *)POLL_NONCE;
+        json_object *results;
+
+        f->policy.fresh = true;
+        f->policy.required = true;
+        make_binding_for(f, f->host_key, &f->ek, POLL_NONCE);
+        results = answer_with("fresh", f->blob, f->blob_size);
+        assert_int_equal(host_evidence_check(&f->policy, results, &f->ek, nonce, strlen(POLL_NONCE), NULL, 0), 0);
+        assert_error(host_evidence_check(&f->policy, results, &f->ek, (const uint8_t *)"other", 5, NULL, 0), -EPERM,
+                     "stale");
+        json_object_put(results);
+        results = answer_with("nv", f->blob, f->blob_size);
+        assert_error(host_evidence_check(&f->policy, results, &f->ek, nonce, strlen(POLL_NONCE), NULL, 0), -EBADMSG,
+                     "source \"nv\" with a version 2 binding");
+        json_object_put(results);
+        make_binding(f, f->host_key, &f->ek);
+        results = answer_with("nv", f->blob, f->blob_size);
+        assert_error(host_evidence_check(&f->policy, results, &f->ek, nonce, strlen(POLL_NONCE), NULL, 0), -EPERM,
+                     "requires a fresh one");
+        json_object_put(results);
+}
+
+static void test_fresh_qualifying_data_known_answer(void **state) {
+        /* python3: hashlib.sha256(b'vmattest-host-binding-fresh' + b'abc' + bytes.fromhex('000b' + '00' * 32)) */
+        TPM2B_NAME name = { .size = 34 };
+        uint8_t out[32], mine[32], input[27 + 3 + 34];
+
+        name.name[1] = 0x0b;
+        assert_int_equal(host_binding_fresh_qualifying_data((const uint8_t *)"abc", 3, &name, out), 0);
+        memcpy(input, "vmattest-host-binding-fresh", 27);
+        memcpy(input + 27, "abc", 3);
+        memcpy(input + 30, name.name, 34);
+        assert_int_equal(hashalg_digest(TPM2_ALG_SHA256, input, sizeof(input), mine), 0);
+        assert_memory_equal(out, mine, 32);
+        assert_error(host_binding_fresh_qualifying_data((const uint8_t *)"abc", 0, &name, out), -EINVAL, "nonce");
+        assert_error(host_binding_fresh_qualifying_data(mine, 65, &name, out), -EINVAL, "nonce");
+        name.size = 33;
+        assert_error(host_binding_fresh_qualifying_data((const uint8_t *)"abc", 3, &name, out), -EINVAL, "EK name");
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup(test_good_binding, reset),
@@ -493,6 +626,10 @@ int main(void) {
                 cmocka_unit_test(test_qualifying_data_known_answer),
                 cmocka_unit_test_setup(test_evidence_member, reset),
                 cmocka_unit_test_setup(test_policy_parse, reset),
+                cmocka_unit_test_setup(test_fresh_binding, reset),
+                cmocka_unit_test_setup(test_fresh_truncation, reset),
+                cmocka_unit_test_setup(test_fresh_evidence_member, reset),
+                cmocka_unit_test(test_fresh_qualifying_data_known_answer),
         };
 
         /* tss2-mu logs every structure the hostile inputs break; the tests check the details */
