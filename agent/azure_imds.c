@@ -15,49 +15,6 @@
 
 DEFINE_POINTER_CLEANUP(json_object, json_object_put)
 
-/* RFC 4648 §5 base64url, without padding, as Azure's tooling sends the TDREPORT. */
-static char *base64url_encode(const uint8_t *data, size_t size) {
-        char *text = base64_encode(data, size);
-        size_t n;
-
-        if (!text)
-                return NULL;
-        n = strlen(text);
-        while (n > 0 && text[n - 1] == '=')
-                text[--n] = 0;
-        for (size_t i = 0; i < n; i++)
-                text[i] = text[i] == '+' ? '-' : text[i] == '/' ? '_' : text[i];
-        return text;
-}
-
-/* base64url, its padding optional (only at the end, only as much as the length needs): turned
- * into the standard alphabet and decoded as strictly as any base64 here. */
-static int base64url_decode(const char *text, size_t len, uint8_t **out, size_t *out_size) {
-        _cleanup_(freep) char *standard = NULL;
-        size_t data_len = len;
-
-        while (data_len > 0 && len - data_len < 2 && text[data_len - 1] == '=')
-                data_len--;
-        if (data_len % 4 == 1 || (len != data_len && (len % 4 != 0)))
-                return vm_error(-EBADMSG, "IMDS answer: \"quote\" is %zu characters, no whole base64url byte count",
-                                len);
-        if (!(standard = malloc(data_len + 4)))
-                return -ENOMEM;
-        for (size_t i = 0; i < data_len; i++) {
-                char c = text[i];
-
-                if (c == '+' || c == '/' || c == '=')
-                        return vm_error(-EBADMSG, "IMDS answer: \"quote\" has '%c' at offset %zu, not base64url", c,
-                                        i);
-                standard[i] = c == '-' ? '+' : c == '_' ? '/' : c;
-        }
-        while (data_len % 4)
-                standard[data_len++] = '=';
-        if (base64_decode(standard, data_len, out, out_size) < 0)
-                return vm_error(-EBADMSG, "IMDS answer: \"quote\" is not base64url (%s)", vm_error_detail(-EBADMSG));
-        return 0;
-}
-
 int azure_imds_quote_parse(const char *body, size_t size, uint8_t **quote, size_t *quote_size) {
         _cleanup_(json_object_putp) json_object *root = NULL;
         const char *text = NULL;
@@ -75,6 +32,8 @@ int azure_imds_quote_parse(const char *body, size_t size, uint8_t **quote, size_
         if (json_member_string(root, "quote", QUOTE_TEXT_MAX, false, &text) < 0)
                 return vm_error(-EBADMSG, "IMDS answer: %s", vm_error_detail(-EBADMSG));
         ret = base64url_decode(text, strlen(text), quote, quote_size);
+        if (ret == -EBADMSG)
+                ret = vm_error(ret, "IMDS answer: \"quote\" is not base64url: %s", vm_error_detail(ret));
         if (ret < 0)
                 return ret;
         if (*quote_size == 0 || *quote_size > AZURE_TD_QUOTE_MAX) {

@@ -55,6 +55,44 @@ int base64_decode(const char *text, size_t text_len, uint8_t **out, size_t *out_
         return 0;
 }
 
+char *base64url_encode(const void *data, size_t size) {
+        char *text = base64_encode(data, size);
+        size_t n;
+
+        if (!text)
+                return NULL;
+        n = strlen(text);
+        while (n > 0 && text[n - 1] == '=')
+                text[--n] = 0;
+        for (size_t i = 0; i < n; i++)
+                text[i] = text[i] == '+' ? '-' : text[i] == '/' ? '_' : text[i];
+        return text;
+}
+
+int base64url_decode(const char *text, size_t text_len, uint8_t **out, size_t *out_size) {
+        size_t data_len = text_len;
+        char *standard;
+        int ret;
+
+        while (data_len > 0 && text_len - data_len < 2 && text[data_len - 1] == '=')
+                data_len--;
+        if (data_len % 4 == 1 || (text_len != data_len && text_len % 4 != 0))
+                return vm_error(-EBADMSG, "%zu characters are no whole base64url byte count", text_len);
+        for (size_t i = 0; i < data_len; i++)
+                if (text[i] == '+' || text[i] == '/' || text[i] == '=')
+                        return vm_error(-EBADMSG, "'%c' at offset %zu is not base64url", text[i], i);
+        standard = malloc(data_len + 4);
+        if (!standard)
+                return -ENOMEM;
+        for (size_t i = 0; i < data_len; i++)
+                standard[i] = text[i] == '-' ? '+' : text[i] == '_' ? '/' : text[i];
+        while (data_len % 4)
+                standard[data_len++] = '=';
+        ret = base64_decode(standard, data_len, out, out_size);
+        free(standard);
+        return ret;
+}
+
 char *hex_encode(const void *data, size_t size) {
         static const char digits[] = "0123456789abcdef";
         const uint8_t *bytes = data;

@@ -31,30 +31,19 @@ void hcl_runtime_data_clear(struct hcl_runtime_data *runtime) {
         memset(runtime, 0, sizeof(*runtime));
 }
 
-/* A JWK's base64url (RFC 7515 §2: no padding) into a malloc'ed buffer: turned into the standard
- * alphabet and padded, then decoded as strictly as any base64 here. */
-static int base64url_decode(const char *member, const char *text, uint8_t **out, size_t *out_size) {
-        size_t len = strlen(text);
-        _cleanup_(freep) char *standard = malloc(len + 3);
+/* A JWK's base64url (RFC 7515 §2: no padding) into a malloc'ed buffer. */
+static int jwk_decode(const char *member, const char *text, uint8_t **out, size_t *out_size) {
+        const char *pad = strchr(text, '=');
+        int ret;
 
-        if (!standard)
-                return -ENOMEM;
-        if (len % 4 == 1)
-                return vm_error(-EBADMSG, "HCL runtime data: HCLAkPub %s: %zu base64url characters is no whole byte", member,
-                                len);
-        for (size_t i = 0; i < len; i++) {
-                char c = text[i];
-
-                if (c == '+' || c == '/' || c == '=')
-                        return vm_error(-EBADMSG, "HCL runtime data: HCLAkPub %s: '%c' at offset %zu is not base64url",
-                                        member, c, i);
-                standard[i] = c == '-' ? '+' : c == '_' ? '/' : c;
-        }
-        while (len % 4)
-                standard[len++] = '=';
-        if (base64_decode(standard, len, out, out_size) < 0)
-                return vm_error(-EBADMSG, "HCL runtime data: HCLAkPub %s is not base64url", member);
-        return 0;
+        if (pad)
+                return vm_error(-EBADMSG, "HCL runtime data: HCLAkPub %s: '=' at offset %zu: a JWK's base64url has no "
+                                          "padding",
+                                member, (size_t)(pad - text));
+        ret = base64url_decode(text, strlen(text), out, out_size);
+        if (ret == -EBADMSG)
+                ret = vm_error(ret, "HCL runtime data: HCLAkPub %s: %s", member, vm_error_detail(ret));
+        return ret;
 }
 
 static int rsa_public_key(const uint8_t *n, size_t n_size, const uint8_t *e, size_t e_size, EVP_PKEY **key) {
@@ -86,10 +75,10 @@ static int parse_ak(json_object *jwk, EVP_PKEY **key) {
                 return vm_error(-EBADMSG, "HCL runtime data: HCLAkPub: %s", vm_error_detail(-EBADMSG));
         if (strcmp(kty, "RSA") != 0)
                 return vm_error(-EBADMSG, "HCL runtime data: HCLAkPub has kty \"%s\", not \"RSA\"", kty);
-        ret = base64url_decode("n", n_text, &n, &n_size);
+        ret = jwk_decode("n", n_text, &n, &n_size);
         if (ret < 0)
                 return ret;
-        ret = base64url_decode("e", e_text, &e, &e_size);
+        ret = jwk_decode("e", e_text, &e, &e_size);
         if (ret < 0)
                 return ret;
         if (n_size < RSA_MODULUS_MIN || n_size > RSA_MODULUS_MAX || n[0] == 0)

@@ -52,37 +52,6 @@ static void answer(struct evhttp_request *req, int status, const char *reason, c
         evbuffer_free(out);
 }
 
-/* base64url, unpadded, as IMDS and Azure's tooling write it */
-static char *base64url_encode(const uint8_t *data, size_t size) {
-        char *text = base64_encode(data, size);
-        size_t n;
-
-        if (!text)
-                return NULL;
-        n = strlen(text);
-        while (n > 0 && text[n - 1] == '=')
-                text[--n] = 0;
-        for (size_t i = 0; i < n; i++)
-                text[i] = text[i] == '+' ? '-' : text[i] == '/' ? '_' : text[i];
-        return text;
-}
-
-static int base64url_decode(const char *text, uint8_t **out, size_t *size) {
-        size_t len = strlen(text);
-        char *standard = malloc(len + 4);
-        int ret;
-
-        if (!standard)
-                return -1;
-        for (size_t i = 0; i < len; i++)
-                standard[i] = text[i] == '-' ? '+' : text[i] == '_' ? '/' : text[i];
-        while (len % 4)
-                standard[len++] = '=';
-        ret = base64_decode(standard, len, out, size);
-        free(standard);
-        return ret;
-}
-
 /* The TDREPORT of the request body, or NULL with the reason in *why. */
 static uint8_t *request_tdreport(struct evhttp_request *req, const char **why) {
         struct evbuffer *in = evhttp_request_get_input_buffer(req);
@@ -97,7 +66,8 @@ static uint8_t *request_tdreport(struct evhttp_request *req, const char **why) {
         root = http_parse_json((const char *)evbuffer_pullup(in, (ssize_t)size), size);
         if (root && json_object_object_get_ex(root, "report", &report) &&
             json_object_is_type(report, json_type_string) &&
-            base64url_decode(json_object_get_string(report), &tdreport, &tdreport_size) == 0 &&
+            base64url_decode(json_object_get_string(report), strlen(json_object_get_string(report)), &tdreport,
+                             &tdreport_size) == 0 &&
             tdreport_size != HCL_FORGE_TDREPORT_SIZE) {
                 free(tdreport);
                 tdreport = NULL;

@@ -118,6 +118,32 @@ static void test_base64_rejects_bad_length(void **state) {
         }
 }
 
+/* base64url: the URL alphabet, unpadded out; in, padding optional but only where the length
+ * needs it, and nothing of the standard alphabet's own */
+static void test_base64url(void **state) {
+        static const uint8_t bytes[] = { 0xfb, 0xff, 0xbf, 0x61 };
+        static const char *const refused[] = { "-_-/YQ", "+_-_YQ", "-_-_Y", "-_-_YQ=", "-_-_Y=Q=", "-_-_YQ===" };
+        _cleanup_(freep) char *text = base64url_encode(bytes, sizeof(bytes));
+        uint8_t *out = NULL;
+        size_t size = 0;
+
+        (void)state;
+        assert_string_equal(text, "-_-_YQ");
+        assert_int_equal(base64url_decode("-_-_YQ", 6, &out, &size), 0);
+        assert_int_equal(size, sizeof(bytes));
+        assert_memory_equal(out, bytes, sizeof(bytes));
+        free(out);
+        assert_int_equal(base64url_decode("-_-_YQ==", 8, &out, &size), 0);
+        assert_memory_equal(out, bytes, sizeof(bytes));
+        free(out);
+        for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+                out = NULL;
+                if (base64url_decode(refused[i], strlen(refused[i]), &out, &size) != -EBADMSG)
+                        fail_msg("\"%s\" was taken as base64url", refused[i]);
+                assert_null(out);
+        }
+}
+
 static void test_hex_encode(void **state) {
         static const uint8_t bytes[] = { 0x00, 0xff, 0x10, 0xab, 0x9c };
 
@@ -188,6 +214,7 @@ int main(void) {
                 cmocka_unit_test(test_base64_decode_uses_length_not_nul),
                 cmocka_unit_test(test_base64_rejects_bad_bytes),
                 cmocka_unit_test(test_base64_rejects_bad_length),
+                cmocka_unit_test(test_base64url),
                 cmocka_unit_test(test_hex_encode),
                 cmocka_unit_test(test_hex_decode),
                 cmocka_unit_test(test_hex_round_trip),
