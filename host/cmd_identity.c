@@ -99,11 +99,9 @@ int cmd_host_identity(int argc, char **argv, struct host_cli *cli) {
         }
         if (optind != argc)
                 return host_usage_error("identity", "unexpected argument \"%s\"", argv[optind]);
-        if ((ret = host_cli_load_config(cli, &config)) != EXIT_OK)
+        if ((ret = host_cli_load_config(cli, "identity", &(struct host_overrides){ .ak_handle = ak_handle_arg },
+                                        &config)) != EXIT_OK)
                 return ret;
-        if (ak_handle_arg && !tpm_persistent_handle_parse(ak_handle_arg, &config.ak_handle))
-                return host_usage_error("identity", "--ak-handle \"%s\" is not a persistent handle 0x81xxxxxx",
-                                        ak_handle_arg);
 
         ret = tpm_open(host_cli_tcti(cli, &config), &tpm);
         if (ret >= 0) {

@@ -159,15 +159,11 @@ int cmd_host_provision(int argc, char **argv, struct host_cli *cli) {
                 return host_usage_error("provision", "unexpected argument \"%s\"", argv[optind]);
         if (!vtpm_tcti)
                 return host_usage_error("provision", "--vtpm-tcti is required (the VM's vTPM)");
-        if ((ret = host_cli_load_config(cli, &config)) != EXIT_OK)
+        if ((ret = host_cli_load_config(cli, "provision", &(struct host_overrides){ .pcrs = pcrs_arg, .ak_handle = ak_arg },
+                                        &config)) != EXIT_OK)
                 return ret;
-        if (pcrs_arg && (pcr_mask_parse(pcrs_arg, &config.pcrs) < 0 || !config.pcrs ||
-                         config.pcrs & ~HOST_BINDING_PCR_MASK))
-                return host_usage_error("provision", "--pcrs \"%s\" is not a list of PCRs 0-23", pcrs_arg);
         if (nv_arg && !host_nv_index_parse(nv_arg, &config.nv_index))
                 return host_usage_error("provision", "--nv-index \"%s\" is not an NV index 0x01xxxxxx", nv_arg);
-        if (ak_arg && !tpm_persistent_handle_parse(ak_arg, &config.ak_handle))
-                return host_usage_error("provision", "--ak-handle \"%s\" is not a persistent handle 0x81xxxxxx", ak_arg);
         pcr_mask_format(config.pcrs, pcr_list, sizeof(pcr_list));
 
         log_info("provision: step 1/3: reading the vTPM's EK");

@@ -403,13 +403,9 @@ int cmd_host_serve(int argc, char **argv, struct host_cli *cli) {
                 return host_usage_error("serve", "unexpected argument \"%s\"", argv[optind]);
         if (nl == 0)
                 return host_usage_error("serve", "--listen is required (vsock:PORT or unix:PATH)");
-        if ((ret = host_cli_load_config(cli, &config)) != EXIT_OK)
+        if ((ret = host_cli_load_config(cli, "serve", &(struct host_overrides){ .pcrs = pcrs_arg, .ak_handle = ak_arg },
+                                        &config)) != EXIT_OK)
                 return ret;
-        if (pcrs_arg && (pcr_mask_parse(pcrs_arg, &config.pcrs) < 0 || !config.pcrs ||
-                         config.pcrs & ~HOST_BINDING_PCR_MASK))
-                return host_usage_error("serve", "--pcrs \"%s\" is not a list of PCRs 0-23", pcrs_arg);
-        if (ak_arg && !tpm_persistent_handle_parse(ak_arg, &config.ak_handle))
-                return host_usage_error("serve", "--ak-handle \"%s\" is not a persistent handle 0x81xxxxxx", ak_arg);
         memset(&svc, 0, sizeof(svc));
         if (ek_arg) {
                 if (hex_decode(ek_arg, strlen(ek_arg), svc.pinned_ek.name, sizeof(svc.pinned_ek.name), &decoded) < 0 ||

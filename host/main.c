@@ -12,7 +12,9 @@
 #include "lib/cleanup.h"
 #include "lib/command.h"
 #include "lib/error.h"
+#include "lib/host_binding.h"
 #include "lib/log.h"
+#include "lib/pcr_values.h"
 
 static const struct subcommand {
         struct command_entry entry; /* first: lib/command.h finds the name and summary there */
@@ -36,13 +38,20 @@ static const struct command_set commands = {
         .name_width = 10,
 };
 
-int host_cli_load_config(const struct host_cli *cli, struct host_config *config) {
+int host_cli_load_config(const struct host_cli *cli, const char *command, const struct host_overrides *overrides,
+                         struct host_config *config) {
         int ret = host_config_load(cli->config_path, cli->config_explicit, config);
 
         if (ret < 0) {
                 log_error("%s", vm_error_detail(ret));
                 return EXIT_USAGE;
         }
+        if (overrides->pcrs && (pcr_mask_parse(overrides->pcrs, &config->pcrs) < 0 || !config->pcrs ||
+                                config->pcrs & ~HOST_BINDING_PCR_MASK))
+                return host_usage_error(command, "--pcrs \"%s\" is not a list of PCRs 0-23", overrides->pcrs);
+        if (overrides->ak_handle && !tpm_persistent_handle_parse(overrides->ak_handle, &config->ak_handle))
+                return host_usage_error(command, "--ak-handle \"%s\" is not a persistent handle 0x81xxxxxx",
+                                        overrides->ak_handle);
         return EXIT_OK;
 }
 

@@ -13,8 +13,16 @@ struct host_cli {
         const char *tcti_option; /* --tcti before the command: the host TPM */
 };
 
-/* Loads the configuration; an exit code (EXIT_OK to go on). */
-int host_cli_load_config(const struct host_cli *cli, struct host_config *config);
+/* The command line's --pcrs and --ak-handle, over host.conf's (NULL: the file's). */
+struct host_overrides {
+        const char *pcrs;
+        const char *ak_handle;
+};
+
+/* Loads the configuration and applies `overrides`; an exit code (EXIT_OK to go on), a usage
+ * error naming `command` and the option for an override that does not parse. */
+int host_cli_load_config(const struct host_cli *cli, const char *command, const struct host_overrides *overrides,
+                         struct host_config *config);
 /* The host TPM named by --tcti, $VMATTEST_TCTI, host.conf's tcti or the default. */
 const char *host_cli_tcti(const struct host_cli *cli, const struct host_config *config);
 
