@@ -16,12 +16,17 @@
 #       NAME-ak.pem, NAME-ak.tpm2b, NAME-ek.tpm2b, NAME-ek.ctx. On a swtpm started already
 #       (GCE_TPM_SAME=1) the pair is added to it: a vTPM with both pairs, as GCE's.
 #
+# azure_hcl_vm NAME AGENT-LINES [HCL-DOUBLE OPTIONS...]: Azure's layout (azure_tpm, CA cloud-ca)
+#       with the HCL report's NV index 0x01400001 (and the user-data index 0x01400002 of
+#       USER_DATA_INDEX_SIZE bytes when set, as another tool may have left it), behind the
+#       paravisor TEST DOUBLE tests/tools/hcl-double ($TSM_DOUBLE_KEYS) as the agent's TPM, and
+#       an agent serving on it (cloud_serve, ak_source auto, AGENT-LINES added); AGENT_ID
 # cloud_serve NAME AK-SOURCE [EXTRA-LINES]: `vmattest serve` on NAME's swtpm, registered with the
 #       verifier of ./verifier.conf; AGENT_ID
 # cloud_attests NAME: checks (4 TAP lines) that NAME's agent registered on its AK certificate
 #       (identity proof ak-certificate, no EK certificate), attests, and gets its key released
 #       (good-policy.json, disk.key) and opens it
-# vv ARGS: vmattest-verifier with ./verifier.conf; agent_field ID JQ: a field of `vv agents`
+# agent_field ID JQ: a field of `vv agents` (vv: lib.sh's)
 
 cloud_ca() {
         openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=$1" \
@@ -63,9 +68,31 @@ gce_tpm() {
         cloud_issue "$2" "${5:-$1-ak.pem}" "$3" "$1-akcert.der" && nv_put "$cert_nv" "$1-akcert.der"
 }
 
-vv() { "$VMATTEST_VERIFIER" --config verifier.conf "$@"; }
 agent_field() { vv agents --json | jq -r --arg id "$1" ".[] | select(.agent_id == \$id) | $2"; }
 cloud_released() { [ "$(vv status --agent "$1" --json 2>/dev/null | jq -r '.[0].payload_released_at')" != null ]; }
+
+azure_hcl_vm() {
+        local name=$1 lines=$2 tpm_port proxy; shift 2
+        azure_tpm "$name" cloud-ca 2 && tpm2_nvdefine 0x01400001 -C o -s 2048 -a "ownerread|ownerwrite" >/dev/null ||
+                return 1
+        if [ -n "${USER_DATA_INDEX_SIZE:-}" ]; then
+                tpm2_nvdefine 0x01400002 -C o -s "$USER_DATA_INDEX_SIZE" -a "ownerread|ownerwrite" >/dev/null || return 1
+        fi
+        tpm_port=${VMATTEST_TCTI##*port=}
+        # the double takes two ports, as swtpm does: a free even one and the one after it
+        proxy=$(( (RANDOM % 5000) * 2 + 10000 ))
+        while (exec 3<>"/dev/tcp/127.0.0.1/$proxy") 2>/dev/null ||
+                (exec 3<>"/dev/tcp/127.0.0.1/$((proxy + 1))") 2>/dev/null; do
+                proxy=$(( (RANDOM % 5000) * 2 + 10000 ))
+        done
+        "$TOOLS_DIR/hcl-double" --keys "$TSM_DOUBLE_KEYS" --listen "$proxy" --tpm-port "$tpm_port" \
+                --ak "$name-ak.pem" "$@" 2>>"$name-double.log" &
+        verifier_pids+=("$!")
+        wait_port "$!" "$proxy" || { diag <"$name-double.log"; return 1; }
+        export VMATTEST_TCTI="swtpm:host=127.0.0.1,port=$proxy"
+        cloud_serve "$name" auto "tsm_report_dir = $TEST_TMP/no-configfs-tsm
+$lines"
+}
 
 cloud_serve() {
         local port; port=$(random_port)

@@ -10,6 +10,7 @@
 # quote under a root the verifier does not trust, an MRTD outside the policy, a paravisor that
 # leaves the report stale, and an IMDS that is down (platform_report = required).
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/cloud_vtpm.sh"
 plan 13
 
 intel_root=$PWD/tests/fixtures/platforms/tdx/trusted_root.pem # pinned in code; the doubles' roots are test roots
@@ -19,8 +20,7 @@ printf 'luks-%s' "$(openssl rand -hex 16)" >disk.key
 printf '{"15": ["%064d"]}\n' 0 >any-pcrs.json
 mkdir -p ak-ca
 
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=cloud-ca" \
-        -addext "keyUsage=critical,keyCertSign,cRLSign" -keyout cloud-ca.key -out cloud-ca.pem 2>/dev/null || exit 1
+cloud_ca cloud-ca || exit 1
 cp cloud-ca.pem ak-ca/
 
 # imds NAME [IMDS-DOUBLE OPTIONS...]: an IMDS double on a free port, its root in NAME.root.pem;
@@ -37,48 +37,8 @@ imds() {
 # azure_vm NAME IMDS-URL [HCL-DOUBLE OPTIONS...]: a swtpm with Azure's layout behind a TDX
 # paravisor double, an agent serving on it that asks IMDS-URL for its TD quotes; AGENT_ID
 azure_vm() {
-        local name=$1 imds_url=$2 tpm_port port proxy; shift 2
-        swtpm_start "$name" >/dev/null || exit 1
-        tpm2_createek -c "$name-ek.ctx" -G rsa >/dev/null && tpm2_flushcontext -t && tpm2_flushcontext -s &&
-        tpm2_createak -C "$name-ek.ctx" -c "$name-ak.ctx" -G rsa -g sha256 -s rsassa -u "$name-ak.pem" -f pem \
-                >/dev/null &&
-        tpm2_flushcontext -t && tpm2_flushcontext -s &&
-        tpm2_evictcontrol -C o -c "$name-ak.ctx" 0x81000003 >/dev/null && tpm2_flushcontext -t || exit 1
-        openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=vTPM-AK \
-                -keyout stand-in.key -out stand-in.csr 2>/dev/null &&
-        openssl x509 -req -in stand-in.csr -force_pubkey "$name-ak.pem" -CA cloud-ca.pem -CAkey cloud-ca.key \
-                -CAserial cloud-ca.srl -CAcreateserial -days 2 -outform DER -out "$name-akcert.der" \
-                -extfile <(printf 'basicConstraints=CA:FALSE\nauthorityKeyIdentifier=keyid\n') 2>/dev/null &&
-        tpm2_nvdefine 0x01C101D0 -C o -s "$(stat -c %s "$name-akcert.der")" \
-                -a "ownerread|ownerwrite|authread|authwrite" >/dev/null &&
-        tpm2_nvwrite 0x01C101D0 -C o -i "$name-akcert.der" &&
-        tpm2_nvdefine 0x01400001 -C o -s 2048 -a "ownerread|ownerwrite" >/dev/null || exit 1
-        tpm_port=${VMATTEST_TCTI##*port=}
-        proxy=$(( (RANDOM % 5000) * 2 + 10000 ))
-        while (exec 3<>"/dev/tcp/127.0.0.1/$proxy") 2>/dev/null ||
-                (exec 3<>"/dev/tcp/127.0.0.1/$((proxy + 1))") 2>/dev/null; do
-                proxy=$(( (RANDOM % 5000) * 2 + 10000 ))
-        done
-        "$TOOLS_DIR/hcl-double" --tdx --keys "$TSM_DOUBLE_KEYS" --listen "$proxy" --tpm-port "$tpm_port" \
-                --ak "$name-ak.pem" "$@" \
-                2>>"$name-double.log" &
-        verifier_pids+=("$!")
-        wait_port "$!" "$proxy" || { cat "$name-double.log" >&2; exit 1; }
-        export VMATTEST_TCTI="swtpm:host=127.0.0.1,port=$proxy"
-        port=$(random_port)
-        agent_config "$name.conf" "$VERIFIER_PORT" "port = $port
-state_dir = $TEST_TMP/$name-state
-vmattest_ml_path = $TEST_TMP/$name-measurements.log
-trusted_client_ca = $TEST_TMP/verifier-ca.pem
-ima_ml_path = $TEST_TMP/none
-runtime_release = yes
-tsm_report_dir = $TEST_TMP/no-configfs-tsm
-azure_imds_url = $imds_url
-${PLATFORM_REPORT:+platform_report = $PLATFORM_REPORT}"
-        "$VMATTEST" --config "$name.conf" serve >"$name.log" 2>&1 &
-        verifier_pids+=("$!")
-        wait_port "$!" "$port" || { cat "$name.log" >&2; exit 1; }
-        AGENT_ID=$(sed -n 's/.*agent \([0-9a-f]*\) serving.*/\1/p' "$name.log")
+        azure_hcl_vm "$1" "azure_imds_url = $2
+${PLATFORM_REPORT:+platform_report = $PLATFORM_REPORT}" --tdx "${@:3}"
 }
 
 imds good; good_imds=$IMDS_URL
@@ -93,7 +53,6 @@ printf 'payload_vault = %s\n' "$TEST_TMP/vault.key" >>verifier.conf # [store] is
 # the agent waits up to 5 s for the paravisor's new report, then for IMDS: the verifier waits longer
 sed -i 's/^request_timeout = .*/request_timeout = 15/' verifier.conf
 verifier_start verifier.conf || exit 1
-vv() { "$VMATTEST_VERIFIER" --config verifier.conf "$@"; }
 status() { vv status --agent "$1" --json 2>/dev/null | jq -r ".[0].$2"; }
 released() { [ "$(status "$1" payload_released_at)" != null ]; }
 failed_with() { [ "$(status "$1" state)" = failed ] && status "$1" failure | grep -q "$2"; }
