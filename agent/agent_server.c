@@ -1,5 +1,7 @@
 #include "agent/agent_server.h"
 
+#include "agent/push_release.h"
+
 #include <signal.h>
 #include <string.h>
 
@@ -85,6 +87,11 @@ int agent_server_start(struct agent_server *s, const struct agent_config *config
                                         &s->api, &s->listener);
         if (ret >= 0 && push) {
                 ret = push_client_start(&s->push, config, &s->api, s->base);
+                /* unlock takes the key in push mode through vmattest's extension (§4.3) */
+                if (ret >= 0 && setup->accept_keys) {
+                        s->push.on_accepted = push_release_on_accepted;
+                        s->push.user = &s->push;
+                }
                 s->pushing = true;
         }
         if (ret >= 0) {

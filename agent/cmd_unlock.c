@@ -342,8 +342,8 @@ int cmd_unlock(int argc, char **argv, struct cli *cli) {
                         ret = -ENOMEM;
         }
         if (ret >= 0 && agent_config_push(&cli->config))
-                log_warning("unlock: push mode: the verifier attests this boot, but Keylime's push model (API v3.0) "
-                            "releases no key: the fallback follows after unlock_timeout");
+                log_info("unlock: push mode: the key comes through vmattest-verifier's release extension "
+                         "(GET .../vmattest/release); Keylime's push verifier releases none");
         if (ret >= 0) {
                 clock_gettime(CLOCK_MONOTONIC, &u.serving);
                 log_info("unlock: registered; waiting for the verifier's key (%u s)", elapsed_s(&u));

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "agent/push_release.h"
 #include "agent/quote.h"
 #include "lib/cleanup.h"
 #include "lib/encoding.h"
@@ -367,6 +368,8 @@ int push_evidence_body(struct agent_api *api, const struct push_evidence_request
                 else
                         json_object_put(items[i]);
         }
+        if (ret >= 0)
+                ret = push_release_offer(api, attrs); /* a vmattest extension (docs/protocol.md §4.3) */
         if (ret < 0) {
                 json_object_put(attrs);
                 return ret;

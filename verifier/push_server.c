@@ -21,6 +21,7 @@
 #include "verifier/evidence.h"
 #include "verifier/platform_evidence.h"
 #include "verifier/platform_policy.h"
+#include "verifier/push_release.h"
 #include "verifier/push_request.h"
 #include "verifier/push_session.h"
 #include "verifier/registration_limit.h"
@@ -64,6 +65,7 @@ struct push_agent {
         int64_t boot_time;
         int64_t capabilities_at, challenges_expire_at, evidence_at, completed_at;
         bool retry_at_once; /* the last one asked too late for a new boot's IMA list: no interval */
+        struct push_release release; /* vmattest's key release in push mode (verifier/push_release.h) */
 };
 
 struct push_server {
@@ -94,6 +96,7 @@ static void push_agent_free(struct push_agent *a) {
         mb_policy_free(a->mb_policy);
         platform_policy_free(a->platform_policy);
         attestation_done(&a->state);
+        push_release_done(&a->release);
         free(a);
 }
 
@@ -207,6 +210,7 @@ static int agent_load(struct push_server *s, const char *agent_id, struct push_a
         a->revision = a->state.revision;
         a->index = -1;
         a->evaluation = "pending";
+        push_release_init(&a->release, &a->state);
         /* the policy texts were parsed: keep only the parsed forms */
         attestation_done(&a->state);
         ret = store_attestation_get(s->store, agent_id, false, &a->state);
@@ -259,6 +263,10 @@ static void agent_fail(struct push_server *s, struct push_agent *a, const char *
                 log_error("verifier: agent %s: cannot record the failure: %s", a->agent_id, vm_error_detail(-EIO));
         poller_notify_failure(s->poller, a->agent_id, reason, a->state.failed_at);
         push_session_end_agent(&s->sessions, a->agent_id);
+}
+
+static int status_of(int ret) {
+        return ret == -ENOENT ? 404 : ret == -EPERM || ret == -EACCES ? 403 : ret == -ENOSPC ? 503 : 500;
 }
 
 /* ---- authentication ---- */
@@ -514,7 +522,8 @@ static int choose_parameters(struct push_server *s, struct push_agent *a, const 
 
         a->bank = hashalg_for_quotes(s->config->tpm_hash_alg);
         bank_index = a->bank == TPM2_ALG_SHA256 ? PUSH_SHA256 : a->bank == TPM2_ALG_SHA384 ? PUSH_SHA384 : PUSH_SHA512;
-        a->mask = evidence_mask(&a->tpm_policy, a->runtime_policy != NULL, a->mb_policy != NULL, false);
+        a->mask = evidence_mask(&a->tpm_policy, a->runtime_policy != NULL, a->mb_policy != NULL, false) |
+                  push_release_mask(&a->release);
         a->requested_count = 0;
         if (!caps->tpm_quote)
                 return vm_error(-EBADMSG, "evidence: must contain a certification item of type 'tpm_quote' (component "
@@ -538,7 +547,8 @@ static int choose_parameters(struct push_server *s, struct push_agent *a, const 
                 if (!caps->uefi_log)
                         return vm_error(-EBADMSG, "evidence: must have 'uefi_log' with format 'application/octet-stream'");
                 a->requested[a->requested_count++] = PUSH_UEFI_LOG;
-        }
+        } else if ((a->mask & push_release_mask(&a->release)) && caps->uefi_log)
+                a->requested[a->requested_count++] = PUSH_UEFI_LOG; /* the PCR 15 log */
         a->boot_time = caps->boot_time;
         if (!a->runtime_policy)
                 return 0;
@@ -694,6 +704,8 @@ static void job_run(evutil_socket_t fd, short events, void *user) {
         if (json_object_object_get_ex(job->results, "quote", &quote))
                 message = json_object_get_string(quote) + 1;
         bool bytes = message && quote_over_challenge_bytes(a, message);
+        struct measurement_summary measurements = { 0 };
+        bool keyed = a->release.key_offered && (a->mask & push_release_mask(&a->release));
         struct evidence_input in = {
                 .ak = &a->ak,
                 .ek = &a->ek,
@@ -705,7 +717,11 @@ static void job_run(evutil_socket_t fd, short events, void *user) {
                 .platform_facts_size = sizeof(a->platform_facts),
                 .nonce = bytes ? (const char *)a->challenge : a->challenge_b64,
                 .nonce_size = bytes ? PUSH_CHALLENGE_SIZE : strlen(a->challenge_b64),
-                .no_payload_key = true,
+                .no_payload_key = !keyed,
+                .measurements = (a->mask & push_release_mask(&a->release)) ? &measurements : NULL,
+                .pubkey_pem = keyed ? &a->release.pubkey_pem : NULL,
+                .pubkey_uncertified = a->release.uncertified,
+                .pubkey_uncertified_size = sizeof(a->release.uncertified),
                 .mask = a->mask,
                 .ima_entry = a->ima_offset,
                 .first_boot_pins = a->state.pcr9_pinned_by[0] ? 1u << 9 : 0,
@@ -720,6 +736,9 @@ static void job_run(evutil_socket_t fd, short events, void *user) {
         a->state.last_poll = now;
         a->state.polls++;
         ret = evidence_check(&in, job->results, &a->state);
+        if (ret >= 0)
+                ret = push_release_judged(&a->release, a->agent_id, s->config->payload_vault,
+                                          s->config->allow_software_payload_key, in.measurements, &a->state);
         a->completed_at = (int64_t)time(NULL);
         a->state.poll_ms = (unsigned)((a->completed_at - a->evidence_at) * 1000);
         a->stage = STAGE_COMPLETE;
@@ -793,6 +812,12 @@ static void handle_attestation_update(struct push_server *s, struct evhttp_reque
         job = calloc(1, sizeof(*job));
         if (job)
                 job->results = results_of(a, &ev);
+        if (job && job->results && (ret = push_release_evidence(&a->release, body, job->results)) < 0) {
+                json_object_put(body);
+                job_free(job);
+                reply_error(req, 400, "invalid_request", 0, "%s", vm_error_detail(ret));
+                return;
+        }
         json_object_put(body);
         if (!job || !job->results) {
                 free(job);
@@ -830,6 +855,37 @@ static void handle_attestation_show(struct push_server *s, struct evhttp_request
         }
         agent_path_of(req, agent_path, sizeof(agent_path));
         reply_document(req, 200, attestation_document(a, agent_path, true));
+}
+
+/* vmattest's key release in push mode (verifier/push_release.h): GET, the agent's own token */
+static void handle_release(struct push_server *s, struct evhttp_request *req, const char *agent_id) {
+        _cleanup_(freep) char *document = NULL;
+        struct push_agent *a = NULL;
+        const char *caller;
+        int ret;
+
+        if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
+                reply_error(req, 405, "method_not_allowed", 0, "vmattest/release: GET");
+                return;
+        }
+        if (!(caller = request_agent(s, req)))
+                return;
+        if (strcmp(caller, agent_id) != 0) {
+                log_warning("verifier: agent %s asked for the key release of agent %s: refused", caller, agent_id);
+                reply_error(req, 403, "forbidden", 0, "an agent may fetch its own key release only");
+                return;
+        }
+        ret = agent_get(s, agent_id, &a);
+        if (ret >= 0)
+                ret = push_release_take(&a->release, agent_id, &a->state, &document);
+        if (ret < 0) {
+                reply_error(req, status_of(ret), ret == -ENOENT ? "no_release" : "unavailable", 0, "%s",
+                            vm_error_detail(ret));
+                return;
+        }
+        if (store_attestation_save(s->store, &a->state) < 0)
+                log_error("verifier: agent %s: cannot record the release: %s", agent_id, vm_error_detail(-EIO));
+        reply_document(req, 200, json_tokener_parse(document));
 }
 
 /* ---- deadlines ---- */
@@ -945,9 +1001,6 @@ static int parse_attestation_path(const char *rest, char id[AGENT_ID_MAX + 1], c
         return 0;
 }
 
-static int status_of(int ret) {
-        return ret == -ENOENT ? 404 : ret == -EPERM || ret == -EACCES ? 403 : ret == -ENOSPC ? 503 : 500;
-}
 
 bool push_server_handle(struct push_server *s, struct evhttp_request *req) {
         const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
@@ -981,6 +1034,10 @@ bool push_server_handle(struct push_server *s, struct evhttp_request *req) {
                         reply_error(req, 404, "not_found", 0, "Session not found");
                 else
                         handle_session_prove(s, req, id);
+                return true;
+        }
+        if (push_release_path(rest, agent_id, sizeof(agent_id)) == 0) {
+                handle_release(s, req, agent_id);
                 return true;
         }
         if (parse_attestation_path(rest, agent_id, index) < 0) {

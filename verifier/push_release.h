@@ -1,0 +1,59 @@
+/* Key release in push mode, a vmattest extension of Keylime's API v3 (docs/protocol.md §4.3,
+ * docs/release-protocol.md "Key release in push mode"). Keylime's push model releases no key;
+ * vmattest's initrd behind NAT needs one, so:
+ *
+ *   - the evidence (PATCH .../attestations/latest) may carry `vmattest_payload_key`
+ *     (version 1): the payload key's PEM and its TPM2_Certify by the AK, as §5.10 serves them in
+ *     pull mode. With a payload enrolled the verifier then asks PCRs 15 and 16 too, and
+ *     evidence.c checks the key's PCR 16 binding, the PCR 15 log and the certification;
+ *   - a passing evidence of a boot without its release, whose PCR 15 log allows one (the rules
+ *     of verifier/release.c, which decides), prepares K, U and V for that key;
+ *   - GET /v3[.N]/agents/:id/vmattest/release (Bearer token of that agent) hands U and V over
+ *     once, in one document of version 1; the boot is recorded as released when it goes out.
+ *
+ * A Keylime agent sends no such member and never asks the route: nothing changes for it. */
+#pragma once
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "verifier/release.h"
+#include "verifier/store.h"
+
+#define PUSH_RELEASE_VERSION 1
+#define PUSH_RELEASE_ROUTE "/vmattest/release"
+
+struct push_release {
+        struct release release; /* the pull release's rules; its keys wait for the route */
+        char *payload_sealed;   /* the enrolment's payload, sealed under the vault key; NULL: none */
+        bool key_offered;       /* the current evidence carried vmattest_payload_key */
+        char *pubkey_pem;       /* evidence.c's out: the key PCR 16 vouched for */
+        char uncertified[256];  /* evidence.c's out: "" when certified as TPM-resident */
+        char refused[320];      /* why no release is waiting ("": one is, or none is due) */
+};
+
+/* `state` the enrolment as loaded with its texts: the payload is taken from it. */
+void push_release_init(struct push_release *r, struct attestation *state);
+void push_release_done(struct push_release *r);
+/* The PCRs to add to the verifier's choice: 15 and 16 with a payload enrolled. */
+uint32_t push_release_mask(const struct push_release *r);
+
+/* The evidence body's vmattest_payload_key, copied into evidence.c's `results` (pubkey,
+ * pubkey_certify); absent: 0 and nothing copied. -EBADMSG naming the member. */
+int push_release_evidence(struct push_release *r, json_object *body, json_object *results);
+
+/* After a passing evidence (state->clock is its quote's; `log` its PCR 15 log or NULL):
+ * prepares the release when one is due. 0, or -EPERM when the PCR 15 log already records a
+ * release in this boot (the caller fails the agent, as the poller does). */
+int push_release_judged(struct push_release *r, const char *agent_id, const char *vault_path, bool allow_software,
+                        const struct measurement_summary *log, struct attestation *state);
+
+/* GET .../vmattest/release: the document (malloc'ed JSON text) when a release waits, and the
+ * boot is then recorded in `state` (the caller saves it); -ENOENT with a detail saying why
+ * none waits. */
+int push_release_take(struct push_release *r, const char *agent_id, struct attestation *state, char **document);
+
+/* "/agents/:id/vmattest/release": 0 and the id, else -1 */
+int push_release_path(const char *rest, char *agent_id, size_t size);
