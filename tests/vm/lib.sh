@@ -281,11 +281,15 @@ vm_luks_image() {
 
 # vm_swtpm DIR: a fresh vTPM (EK certificates from swtpm's local CA) serving qemu on DIR/swtpm.sock
 vm_swtpm() {
+        vm_swtpm_setup "$1" && vm_swtpm_run "$1"
+}
+
+# vm_swtpm_setup DIR: a fresh vTPM state in DIR (EK certificates from swtpm's local CA), not running
+vm_swtpm_setup() {
         local dir=$1
         mkdir -p "$dir"
         swtpm_setup --tpm2 --tpmstate "$dir" --create-ek-cert --overwrite >"$dir/setup.log" 2>&1 ||
                 { cat "$dir/setup.log" >&2; return 1; }
-        vm_swtpm_run "$dir"
 }
 
 # vm_swtpm_run DIR: the vTPM of DIR (made by vm_swtpm) serving qemu on DIR/swtpm.sock with the
@@ -300,6 +304,31 @@ vm_swtpm_run() {
         for ((i = 0; i < 100; i++)); do [ -S "$dir/swtpm.sock" ] && return 0; sleep 0.05; done
         echo "swtpm did not create $dir/swtpm.sock" >&2
         return 1
+}
+
+# vm_host_provision DIR HOST-TCTI: `vmattest-host provision` of the vTPM state DIR (made by
+# vm_swtpm_setup, before vm_swtpm_run) as libvirt's hook does it before a VM starts: a short-lived
+# swtpm on DIR (TCP on loopback), the host TPM HOST-TCTI quotes its PCRs over the vTPM's EK Name,
+# the binding goes into the vTPM's NV index; then that swtpm shuts down and the state keeps it.
+# VMATTEST_HOST names the program; its output in DIR/provision.log.
+vm_host_provision() {
+        local dir=$1 port pid i rc=1
+        for ((i = 0; i < 8; i++)); do
+                port=$(( (RANDOM % 5000) * 2 + 20000 ))
+                swtpm socket --tpm2 --tpmstate dir="$dir" --server type=tcp,port="$port",bindaddr=127.0.0.1 \
+                        --ctrl type=tcp,port=$((port + 1)),bindaddr=127.0.0.1 --flags not-need-init,startup-clear \
+                        >"$dir/provision-swtpm.log" 2>&1 &
+                pid=$!
+                wait_for "the provisioning swtpm" 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$((port + 1))" && break
+                kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; pid=
+        done
+        [ -n "$pid" ] || { echo "swtpm did not start on $dir" >&2; return 1; }
+        "$VMATTEST_HOST" --tcti "$2" provision --vtpm-tcti "swtpm:host=127.0.0.1,port=$port" >"$dir/provision.log" 2>&1 &&
+                rc=0
+        swtpm_ioctl --tcp "127.0.0.1:$((port + 1))" -s >/dev/null 2>&1 || kill "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null
+        [ $rc = 0 ] || cat "$dir/provision.log" >&2
+        return $rc
 }
 
 # vm_boot NAME INITRD ROOTIMG TPMDIR HOSTFWD-PORT CMDLINE-EXTRA: starts qemu in the background

@@ -15,11 +15,12 @@
 #                   vTPM is the same TPM (EK, AK, PCRs); its port goes to host B's service. Once
 #                   the migration completed the source quits and the destination takes over its
 #                   host forward: the verifier records the host change (host B, previous host A,
-#                   "HOST CHANGED" in its log) and the VM keeps attesting; no second key release
+#                   "HOST CHANGED" in its log, "host_changed" POSTed to the tenant's webhook) and the VM
+#                   keeps attesting; no second key release
 #   3 to host C     the same move to a host the tenant does not trust: the verifier fails the
-#                   agent, naming C's AK and the change from B
+#                   agent, naming C's AK and the change from B (status, webhook)
 . "$(dirname "$0")/lib.sh"
-plan 14
+plan 16
 
 missing=$(vm_missing_tools)
 if [ -n "$missing" ]; then
@@ -66,7 +67,12 @@ vm_rootfs rootfs "$marker" && vm_root_add_agent rootfs "$VMATTEST_CONFDIR" ||
 vm_step luks-image vm_luks_image root.img disk.key rootfs || { not_ok "LUKS2 root image"; exit 1; }
 uuid=$VM_LUKS_UUID
 cp "$VM_PKI/verifier-ca.pem" "$VM_PKI/verifier-client.pem" "$VM_PKI/verifier-client.key" .
-verifier_config verifier.conf "$(verifier_poll_config)"
+# the tenant's webhook: a stand-in that logs what the verifier POSTs (host changes, failures)
+webhook_port=$(random_port)
+printf '{}' >webhook-body
+"$TOOLS_DIR/fake-http" "$webhook_port" 200 webhook-body 2>webhook.log &
+vm_pids+=("$!")
+verifier_config verifier.conf "$(verifier_poll_config "webhook_url = http://127.0.0.1:$webhook_port/vmattest")"
 printf 'payload_vault = %s\n' "$TEST_TMP/vault.key" >>verifier.conf # [store] is the last section
 verifier_start verifier.conf || { not_ok "verifier"; exit 1; }
 vv() { "$VMATTEST_VERIFIER" --config "$TEST_TMP/verifier.conf" "$@"; }
@@ -189,6 +195,9 @@ check "the verifier records the host change: host B, previous host A" 60 changed
 if grep -q "agent $AGENT_ID: HOST CHANGED from $HOST_A to $HOST_B, which the host policy trusts: it keeps attesting" verifier.log
 then ok "the verifier's log says HOST CHANGED from A to B, a host the policy trusts"
 else not_ok "the verifier's log says HOST CHANGED from A to B"; grep "agent $AGENT_ID" verifier.log | tail -n 5 | diag; fi
+if wait_for "webhook" 10 grep -q "\"event\":\"host_changed\",\"previous_host\":\"$HOST_A\",\"host\":\"$HOST_B\"" webhook.log
+then ok "the host change is POSTed to the tenant's webhook (event host_changed, previous host A, host B)"
+else not_ok "the host change is POSTed to the tenant's webhook"; tail -n 3 webhook.log | cut -c1-300 | diag; fi
 from=$(status polls)
 check "on host B the VM keeps attesting: 3 more polls, each with host B's fresh binding" 60 \
         eval 'polled_past $((from + 3)) && attests_on "$HOST_B"'
@@ -213,6 +222,9 @@ failed_on_c() {
 }
 check "on host C, which the host policy does not trust, the verifier fails the agent naming host C" 60 failed_on_c
 echo "# the verifier: $(status failure)" | cut -c1-400
+if wait_for "webhook" 10 grep -q "\"state\":\"failed\".*host AK is not one of.*$HOST_C" webhook.log
+then ok "the failure is POSTed to the tenant's webhook, naming host C"
+else not_ok "the failure is POSTed to the tenant's webhook, naming host C"; tail -n 3 webhook.log | cut -c1-300 | diag; fi
 expect_equal "the host in the status stays the last trusted one (B)" "$(status host)" "$HOST_B"
 vm_qmp "$TEST_TMP/vm-C.qmp" quit >/dev/null 2>&1
 vm_wait
