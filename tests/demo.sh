@@ -138,7 +138,8 @@ vm_boot vm-B initrd.img root.img "$TEST_TMP/vtpm-B" "" "$boot_args"
 wait_for "the destination" 20 test -S "$TEST_TMP/migrate-B.sock" || fail "the destination qemu did not start"
 echo "$ (qemu monitor) migrate unix:migrate-B.sock"
 vm_migrate "$TEST_TMP/vm-A.qmp" "unix:$TEST_TMP/migrate-B.sock" 120 || fail "the migration failed"
-echo "  migrated in $(jq -r '."total-time"' <<<"$VM_MIGRATION_INFO") ms (paused $(jq -r .downtime <<<"$VM_MIGRATION_INFO") ms): RAM, devices and the vTPM's state (qemu's tpm-emulator)"
+echo "  migrated in $(jq -r '."total-time"' <<<"$VM_MIGRATION_INFO") ms (paused $(jq -r .downtime <<<"$VM_MIGRATION_INFO") ms):" \
+        "RAM, devices and the vTPM's state (qemu's tpm-emulator)"
 vm_qmp "$TEST_TMP/vm-A.qmp" quit >/dev/null 2>&1
 wait "$src_pid" 2>/dev/null
 mkdir -p "$VM_LOG_DIR" && cp "$TEST_TMP/vm-A.console" "$VM_LOG_DIR/"

@@ -54,7 +54,8 @@ CONF
 VMATTEST_BIN=$VMATTEST VMATTEST_CONFDIR="$TEST_TMP/etc-vmattest"
 VM_DRACUT_MODULES="vmattest bash qemu qemu-net"
 if vm_step initrd vm_initrd "$TEST_TMP/initrd.img"; then
-        ok "dracut builds an initrd whose agent.conf asks the host service for a fresh binding ($(du -m "$TEST_TMP/initrd.img" | cut -f1) MB)"
+        ok "dracut builds an initrd whose agent.conf asks the host service for a fresh binding" \
+                "($(du -m "$TEST_TMP/initrd.img" | cut -f1) MB)"
 else
         not_ok "dracut builds an initrd with module vmattest"; exit 1
 fi
@@ -173,7 +174,8 @@ migrate() {
         MIGRATED=no
         if vm_migrate "$TEST_TMP/vm-$from.qmp" "unix:$TEST_TMP/migrate-$to.sock" 180; then
                 MIGRATED=yes
-                echo "# migration $from -> $to: $(jq -c '{"total-time", downtime, ram: {transferred: .ram.transferred, "mbps": .ram.mbps}}' <<<"$VM_MIGRATION_INFO")"
+                echo "# migration $from -> $to: $(jq -c '{"total-time", downtime,
+                        ram: {transferred: .ram.transferred, mbps: .ram.mbps}}' <<<"$VM_MIGRATION_INFO")"
         fi
         vm_qmp "$TEST_TMP/vm-$from.qmp" quit >/dev/null 2>&1
         wait "$src_pid" 2>/dev/null
