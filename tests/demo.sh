@@ -68,7 +68,9 @@ for h in A B; do
         declare "HOST_$h=$(jq -r .name "host$h.json")"
         # its quote service for the VMs it runs (AF_VSOCK in production; a UNIX socket that qemu
         # connects the VM's virtio-serial port to, here)
-        vmattest-host --tcti "$VMATTEST_TCTI" serve --listen "unix:$TEST_TMP/host$h.sock" >"host$h.serve.log" 2>&1 &
+        # (the program itself, not the shell function: its pid is the one the clean-up stops)
+        "$VMATTEST_HOST" --config host.conf --tcti "$VMATTEST_TCTI" serve --listen "unix:$TEST_TMP/host$h.sock" \
+                >"host$h.serve.log" 2>&1 &
         vm_pids+=("$!")
         wait_for "host $h's service" 10 test -S "$TEST_TMP/host$h.sock" || fail "vmattest-host serve"
         echo "  host $h: AK Name $(jq -r .name "host$h.json" | cut -c1-24)... (vmattest-host identity); vmattest-host serve on host$h.sock"
