@@ -238,7 +238,7 @@ fuzz: $(DEPS_STAMP)
 	tests/fuzz/run-long $(or $(FUZZ_SECONDS),300) $(FUZZ_RUNS)
 
 demo: $(DEPS_STAMP)
-	$(MAKE) VARIANT=release $(O)/vmattest $(O)/vmattest-verifier $(O)/vmattest-policy $(TOOL_BIN)
+	$(MAKE) VARIANT=release $(O)/vmattest $(O)/vmattest-verifier $(O)/vmattest-policy $(O)/vmattest-host $(TOOL_BIN)
 	tests/demo.sh
 
 bench: $(DEPS_STAMP) $(KEYLIME_STAMP)

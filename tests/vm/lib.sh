@@ -281,11 +281,15 @@ vm_luks_image() {
 
 # vm_swtpm DIR: a fresh vTPM (EK certificates from swtpm's local CA) serving qemu on DIR/swtpm.sock
 vm_swtpm() {
+        vm_swtpm_setup "$1" && vm_swtpm_run "$1"
+}
+
+# vm_swtpm_setup DIR: a fresh vTPM state in DIR (EK certificates from swtpm's local CA), not running
+vm_swtpm_setup() {
         local dir=$1
         mkdir -p "$dir"
         swtpm_setup --tpm2 --tpmstate "$dir" --create-ek-cert --overwrite >"$dir/setup.log" 2>&1 ||
                 { cat "$dir/setup.log" >&2; return 1; }
-        vm_swtpm_run "$dir"
 }
 
 # vm_swtpm_run DIR: the vTPM of DIR (made by vm_swtpm) serving qemu on DIR/swtpm.sock with the
@@ -302,12 +306,39 @@ vm_swtpm_run() {
         return 1
 }
 
+# vm_host_provision DIR HOST-TCTI: `vmattest-host provision` of the vTPM state DIR (made by
+# vm_swtpm_setup, before vm_swtpm_run) as libvirt's hook does it before a VM starts: a short-lived
+# swtpm on DIR (TCP on loopback), the host TPM HOST-TCTI quotes its PCRs over the vTPM's EK Name,
+# the binding goes into the vTPM's NV index; then that swtpm shuts down and the state keeps it.
+# VMATTEST_HOST names the program; its output in DIR/provision.log.
+vm_host_provision() {
+        local dir=$1 port pid i rc=1
+        for ((i = 0; i < 8; i++)); do
+                port=$(( (RANDOM % 5000) * 2 + 20000 ))
+                swtpm socket --tpm2 --tpmstate dir="$dir" --server type=tcp,port="$port",bindaddr=127.0.0.1 \
+                        --ctrl type=tcp,port=$((port + 1)),bindaddr=127.0.0.1 --flags not-need-init,startup-clear \
+                        >"$dir/provision-swtpm.log" 2>&1 &
+                pid=$!
+                wait_for "the provisioning swtpm" 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$((port + 1))" && break
+                kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; pid=
+        done
+        [ -n "$pid" ] || { echo "swtpm did not start on $dir" >&2; return 1; }
+        "$VMATTEST_HOST" --tcti "$2" provision --vtpm-tcti "swtpm:host=127.0.0.1,port=$port" >"$dir/provision.log" 2>&1 &&
+                rc=0
+        swtpm_ioctl --tcp "127.0.0.1:$((port + 1))" -s >/dev/null 2>&1 || kill "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null
+        [ $rc = 0 ] || cat "$dir/provision.log" >&2
+        return $rc
+}
+
 # vm_boot NAME INITRD ROOTIMG TPMDIR HOSTFWD-PORT CMDLINE-EXTRA: starts qemu in the background
 # (a virtio-rng device, as clouds give: without it the guest's CRNG is ready only ~15 s in); the
 # images of the array VM_EXTRA_DRIVES follow the root as further virtio disks (vdb, vdc, ...);
+# the array VM_QEMU_EXTRA is appended to qemu's arguments (devices, -qmp, -incoming);
 # VM_QEMU_PID, console to $TEST_TMP/NAME.console, the kernel command line in VM_CMDLINE; the
-# guest's port 9002 is reachable on the host at 127.0.0.1:HOSTFWD-PORT, the host's loopback from
-# the guest as 10.0.2.2.
+# guest's port 9002 is reachable on the host at 127.0.0.1:HOSTFWD-PORT (none when empty: a
+# migration's destination gets its forward once the source is gone, vm_hostfwd), the host's
+# loopback from the guest as 10.0.2.2.
 vm_boot() {
         local name=$1 initrd=$2 root=$3 tpm=$4 fwd=$5 extra drive drives=()
         for drive in ${VM_EXTRA_DRIVES[@]+"${VM_EXTRA_DRIVES[@]}"}; do drives+=(-drive "file=$drive,if=virtio,format=raw"); done
@@ -324,14 +355,73 @@ vm_boot() {
                 -chardev socket,id=chrtpm,path="$tpm/swtpm.sock" \
                 -tpmdev emulator,id=tpm0,chardev=chrtpm -device tpm-tis,tpmdev=tpm0 \
                 -drive file="$root",if=virtio,format=raw "${drives[@]}" \
-                -netdev user,id=n0,hostfwd=tcp:127.0.0.1:"$fwd"-:9002 -device virtio-net-pci,netdev=n0 \
+                -netdev user,id=n0${fwd:+,hostfwd=tcp:127.0.0.1:$fwd-:9002} -device virtio-net-pci,netdev=n0 \
                 -object rng-random,id=rng0,filename=/dev/urandom -device virtio-rng-pci,rng=rng0 \
                 -serial file:"$VM_CONSOLE" \
                 -kernel "$VM_VMLINUZ" -initrd "$initrd" \
                 -append "$VM_CMDLINE" \
+                ${VM_QEMU_EXTRA[@]+"${VM_QEMU_EXTRA[@]}"} \
                 >"$TEST_TMP/$name.qemu.log" 2>&1 &
         VM_QEMU_PID=$!
         vm_pids+=("$VM_QEMU_PID")
+}
+
+# vm_qmp SOCKET COMMAND [ARGUMENTS-JSON]: one QMP command on qemu's monitor SOCKET (-qmp
+# unix:SOCKET,server=on,wait=off); prints the "return" value as JSON, fails with qemu's error
+vm_qmp() {
+        python3 - "$@" <<'PY'
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(30)
+s.connect(sys.argv[1])
+f = s.makefile("rw")
+def answer():
+    while True:
+        m = json.loads(f.readline())
+        if "event" not in m:
+            return m
+answer()  # the greeting
+f.write(json.dumps({"execute": "qmp_capabilities"}) + "\n"); f.flush(); answer()
+cmd = {"execute": sys.argv[2]}
+if len(sys.argv) > 3:
+    cmd["arguments"] = json.loads(sys.argv[3])
+f.write(json.dumps(cmd) + "\n"); f.flush()
+m = answer()
+if "error" in m:
+    print("qemu: %s: %s" % (sys.argv[2], m["error"].get("desc")), file=sys.stderr)
+    sys.exit(1)
+print(json.dumps(m.get("return")))
+PY
+}
+
+# vm_migrate SOURCE-QMP DESTINATION-URI SECONDS: live migration of the VM behind SOURCE-QMP to a
+# qemu started with -incoming DESTINATION-URI (the same devices; its own swtpm, to which qemu's
+# tpm-emulator hands the vTPM's state blobs in the migration stream); waits until it completed
+# (0) or failed or time is up (1, qemu's status and error on stderr). The source stays paused
+# ("postmigrate") for the caller to quit.
+vm_migrate() {
+        local qmp=$1 uri=$2 i info status
+        # qemu's default of 32 MiB/s is for a network; this is one machine
+        vm_qmp "$qmp" migrate-set-parameters '{"max-bandwidth": 1073741824, "downtime-limit": 1000}' >/dev/null &&
+                vm_qmp "$qmp" migrate "{\"uri\": \"$uri\"}" >/dev/null || return 1
+        for ((i = 0; i < $3 * 2; i++)); do
+                info=$(vm_qmp "$qmp" query-migrate) || return 1
+                status=$(jq -r .status <<<"$info")
+                case $status in
+                completed) VM_MIGRATION_INFO=$info; return 0 ;;
+                failed | cancelled) echo "migration $status: $(jq -r '."error-desc" // empty' <<<"$info")" >&2; return 1 ;;
+                esac
+                sleep 0.5
+        done
+        echo "migration still $status after $3 s" >&2
+        return 1
+}
+
+# vm_hostfwd QMP PORT: the guest's port 9002 at 127.0.0.1:PORT on the host from now on (a
+# migration's destination takes over its source's forward once the source quit)
+vm_hostfwd() {
+        vm_qmp "$1" human-monitor-command "{\"command-line\": \"hostfwd_add n0 tcp:127.0.0.1:$2-:9002\"}" |
+                jq -e '. == ""' >/dev/null
 }
 
 # vm_wait: waits for the qemu of vm_boot to end; 0 when the guest powered off, 124 on timeout.
