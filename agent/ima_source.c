@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "lib/cleanup.h"
@@ -86,6 +87,15 @@ static void tail_trim(struct ima_source *src, uint64_t keep_from) {
         }
 }
 
+/* securityfs (SECURITYFS_MAGIC, linux/magic.h), where the kernel's IMA list lives */
+#define SECURITYFS_MAGIC_NUMBER 0x73636673
+
+static bool ima_source_sized_by_kernel(int fd) {
+        struct statfs fs;
+
+        return fstatfs(fd, &fs) == 0 && fs.f_type == SECURITYFS_MAGIC_NUMBER;
+}
+
 /* Reads what was appended since the last call: complete lines are counted and kept. */
 static int ima_source_refresh(struct ima_source *src) {
         struct stat st;
@@ -95,8 +105,10 @@ static int ima_source_refresh(struct ima_source *src) {
                 if (src->fd < 0)
                         return errno == ENOENT ? -ENOENT : vm_error(-errno, "%s: cannot open: %m", src->path);
         }
-        /* a regular file (tests, a copy) that shrank was replaced: start over */
-        if (fstat(src->fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size < src->offset + src->pending) {
+        /* a regular file (tests, a copy) that shrank was replaced: start over. securityfs' list
+         * says it is a regular file of size 0 whatever it holds: its size says nothing */
+        if (fstat(src->fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size < src->offset + src->pending &&
+            !ima_source_sized_by_kernel(src->fd)) {
                 log_info("%s: the list shrank (new boot?): reading it from the start", src->path);
                 ima_source_reset(src);
                 return ima_source_refresh(src);
