@@ -20,8 +20,8 @@
 DEFINE_POINTER_CLEANUP(json_object, json_object_put)
 
 static int check_members(json_object *obj) {
-        static const char *const allowed[] = { "trusted_host_aks_dir", "trusted_host_aks", "bank", "pcrs", "host_classes",
-                                              "required", "fresh" };
+        static const char *const allowed[] = { "trusted_host_aks_dir", "trusted_host_aks", "bank", "pcrs",
+                                               "host_classes", "required", "fresh" };
 
         json_object_object_foreach(obj, key, value) {
                 bool known = false;
@@ -88,7 +88,8 @@ static int parse_pcr_values(json_object *pcrs, TPM2_ALG_ID bank, const char *wha
                         return policy_error("%s: \"%.16s\" is not a PCR number 0-23", what, key);
                 if (!json_object_is_type(value, json_type_string) ||
                     (size_t)json_object_get_string_len(value) != 2 * size ||
-                    hex_decode(json_object_get_string(value), 2 * size, values->value[pcr].buffer, size, &decoded) < 0 ||
+                    hex_decode(json_object_get_string(value), 2 * size, values->value[pcr].buffer, size,
+                               &decoded) < 0 ||
                     decoded != size)
                         return policy_error("%s: PCR %lu is not %zu hex digits (%s)", what, pcr, 2 * size,
                                             hashalg_name(bank));
@@ -103,8 +104,8 @@ static bool class_name_valid(const char *name) {
         if (!name[0])
                 return false;
         for (; *name; name++)
-                if (!((*name >= 'a' && *name <= 'z') || (*name >= 'A' && *name <= 'Z') || (*name >= '0' && *name <= '9') ||
-                      *name == '.' || *name == '_' || *name == '-'))
+                if (!((*name >= 'a' && *name <= 'z') || (*name >= 'A' && *name <= 'Z') ||
+                      (*name >= '0' && *name <= '9') || *name == '.' || *name == '_' || *name == '-'))
                         return false;
         return true;
 }

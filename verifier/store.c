@@ -263,7 +263,8 @@ static int store_upgrade(struct store *store) {
                                    (version < 4 && (ret = upgrade_to_v4(store)) < 0) ||
                                    (version < 5 && (ret = add_columns(store, columns_v5, ELEMENTSOF(columns_v5))) < 0) ||
                                    (version < 6 && (ret = add_columns(store, columns_v6, ELEMENTSOF(columns_v6))) < 0) ||
-                                   (version < 7 && (ret = add_columns(store, columns_v7, ELEMENTSOF(columns_v7))) < 0)))
+                                   (version < 7 &&
+                                    (ret = add_columns(store, columns_v7, ELEMENTSOF(columns_v7))) < 0)))
                 ret = vm_error(ret, "%s: cannot upgrade the schema from version %d to %d: restore a backup, or move the "
                                     "database aside so that serve starts a new one (agents register again at their next "
                                     "start, enrolments must be added again)",

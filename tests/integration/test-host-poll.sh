@@ -176,7 +176,8 @@ check "under two host classes host1 attests, its status naming class gen1" 20 \
 provision host2 "$vtpm_tcti"
 check "host2, another PCR 7, attests too, its status naming class gen2" 20 \
         eval 'attests_on "$host2" && [ "$(status host_class)" = gen2 ]'
-if grep -q "agent $agent: HOST CHANGED from $host1 to $host2, which the host policy trusts, host class gen2" verifier.log
+if grep -q "agent $agent: HOST CHANGED from $host1 to $host2, which the host policy trusts, host class gen2" \
+        verifier.log
 then ok "the change of host is logged with the class"
 else not_ok "the change of host is logged with the class"; grep "$agent" verifier.log | tail -n 5 | diag; fi
 provision host3 "$vtpm_tcti"

@@ -389,10 +389,12 @@ static void test_evidence_member(void **state) {
         assert_error(host_evidence_check(&f->policy, results, &f->ek, NULL, 0, NULL, 0, NULL), -EPERM,
                      "no host_binding member");
         json_object_object_add(results, "host_binding", json_object_new_string("VMHB"));
-        assert_error(host_evidence_check(&f->policy, results, &f->ek, NULL, 0, NULL, 0, NULL), -EBADMSG, "not an object");
+        assert_error(host_evidence_check(&f->policy, results, &f->ek, NULL, 0, NULL, 0, NULL), -EBADMSG,
+                     "not an object");
         json_object_put(results);
         results = answer_with("fresh", f->blob, f->blob_size);
-        assert_error(host_evidence_check(&f->policy, results, &f->ek, NULL, 0, NULL, 0, NULL), -EBADMSG, "source \"fresh\"");
+        assert_error(host_evidence_check(&f->policy, results, &f->ek, NULL, 0, NULL, 0, NULL), -EBADMSG,
+                     "source \"fresh\"");
         json_object_put(results);
         results = answer_with("nv", NULL, 0);
         assert_error(host_evidence_check(&f->policy, results, &f->ek, NULL, 0, NULL, 0, NULL), -EBADMSG,
@@ -401,7 +403,8 @@ static void test_evidence_member(void **state) {
         assert_error(host_evidence_check(&f->policy, results, &f->ek, NULL, 0, NULL, 0, NULL), -EBADMSG, "not base64");
         json_object_object_add(json_object_object_get(results, "host_binding"), "binding", json_object_new_string(""));
         f->policy.required = false;
-        assert_error(host_evidence_check(&f->policy, results, &f->ek, NULL, 0, NULL, 0, NULL), -EBADMSG, "an empty binding");
+        assert_error(host_evidence_check(&f->policy, results, &f->ek, NULL, 0, NULL, 0, NULL), -EBADMSG,
+                     "an empty binding");
         json_object_put(results);
         results = answer_with("nv", f->blob, f->blob_size - 1);
         assert_error(host_evidence_check(&f->policy, results, &f->ek, NULL, 0, host, sizeof(host), NULL), -EBADMSG,
@@ -647,7 +650,8 @@ static void test_host_classes_parse(void **state) {
                         assert_int_equal(policy->class_count, HOST_CLASSES_MAX);
                         host_policy_free(policy);
                 } else
-                        assert_error(parse_policy(text, &policy), -EBADMSG, "host_classes holds 33 classes, more than 32");
+                        assert_error(parse_policy(text, &policy), -EBADMSG, "host_classes holds 33 classes,
+                                     more than 32");
         }
         assert_null(policy);
 #undef POLICY
@@ -696,7 +700,8 @@ static void test_fresh_binding(void **state) {
         f->policy.fresh = true;
         assert_int_equal(host_binding_check(f->blob, f->blob_size, &f->ek, nonce, n, &f->policy, NULL), 0);
         /* the same binding at the next poll: replayed */
-        assert_error(host_binding_check(f->blob, f->blob_size, &f->ek, (const uint8_t *)"nextpoll", 8, &f->policy, NULL),
+        assert_error(host_binding_check(f->blob, f->blob_size, &f->ek, (const uint8_t *)"nextpoll", 8, &f->policy,
+                     NULL),
                      -EPERM, "host binding: stale: a fresh binding for an earlier nonce (\"" POLL_NONCE "\")");
         /* and for another vTPM's EK */
         assert_error(host_binding_check(f->blob, f->blob_size, &f->other_ek, nonce, n, &f->policy, NULL), -EPERM,
@@ -707,7 +712,8 @@ static void test_fresh_binding(void **state) {
         /* the unsigned nonce field rewritten to the poll's: not stale, but not signed either */
         make_binding_for(f, f->host_key, &f->ek, "oldnonce000000000000");
         memcpy(f->blob + 8, POLL_NONCE, n);
-        assert_error(host_binding_check(f->blob, f->blob_size, &f->ek, nonce, n, &f->policy, NULL), -EPERM, "qualifyingData");
+        assert_error(host_binding_check(f->blob, f->blob_size, &f->ek, nonce, n, &f->policy, NULL), -EPERM,
+                     "qualifyingData");
         /* a fresh policy refuses an NV binding, however good */
         make_binding(f, f->host_key, &f->ek);
         assert_error(host_binding_check(f->blob, f->blob_size, &f->ek, nonce, n, &f->policy, NULL), -EPERM,
@@ -742,11 +748,13 @@ static void test_fresh_evidence_member(void **state) {
         make_binding_for(f, f->host_key, &f->ek, POLL_NONCE);
         results = answer_with("fresh", f->blob, f->blob_size);
         assert_int_equal(host_evidence_check(&f->policy, results, &f->ek, nonce, strlen(POLL_NONCE), NULL, 0, NULL), 0);
-        assert_error(host_evidence_check(&f->policy, results, &f->ek, (const uint8_t *)"other", 5, NULL, 0, NULL), -EPERM,
+        assert_error(host_evidence_check(&f->policy, results, &f->ek, (const uint8_t *)"other", 5, NULL, 0, NULL),
+                     -EPERM,
                      "stale");
         json_object_put(results);
         results = answer_with("nv", f->blob, f->blob_size);
-        assert_error(host_evidence_check(&f->policy, results, &f->ek, nonce, strlen(POLL_NONCE), NULL, 0, NULL), -EBADMSG,
+        assert_error(host_evidence_check(&f->policy, results, &f->ek, nonce, strlen(POLL_NONCE), NULL, 0, NULL),
+                     -EBADMSG,
                      "source \"nv\" with a version 2 binding");
         json_object_put(results);
         make_binding(f, f->host_key, &f->ek);
