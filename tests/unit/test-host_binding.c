@@ -650,8 +650,8 @@ static void test_host_classes_parse(void **state) {
                         assert_int_equal(policy->class_count, HOST_CLASSES_MAX);
                         host_policy_free(policy);
                 } else
-                        assert_error(parse_policy(text, &policy), -EBADMSG, "host_classes holds 33 classes,
-                                     more than 32");
+                        assert_error(parse_policy(text, &policy), -EBADMSG,
+                                     "host_classes holds 33 classes, more than 32");
         }
         assert_null(policy);
 #undef POLICY
