@@ -327,6 +327,8 @@ static int show_one(const struct attestation *a, void *user) {
                                        a->pcr9_pinned_by[0] ? json_object_new_string(a->pcr9_pinned_by) : NULL);
                 json_object_object_add(obj, "release_held", held ? json_object_new_string(held) : NULL);
                 json_object_object_add(obj, "host", a->host[0] ? json_object_new_string(a->host) : NULL);
+                json_object_object_add(obj, "host_class",
+                                       a->host[0] && a->host_class[0] ? json_object_new_string(a->host_class) : NULL);
                 json_object_object_add(obj, "previous_host",
                                        a->host_changed_at ? json_object_new_string(a->previous_host) : NULL);
                 json_object_object_add(obj, "host_changed_at",
@@ -356,6 +358,8 @@ static int show_one(const struct attestation *a, void *user) {
                 if (a->host[0] || a->host_changed_at)
                         printf("host:          %s (host AK Name, from its host binding)\n",
                                a->host[0] ? a->host : "none: the last quote came without a host binding");
+                if (a->host[0] && a->host_class[0])
+                        printf("host class:    %s (the host policy's class its PCRs matched)\n", a->host_class);
                 if (a->host_changed_at)
                         printf("host changed:  %s, from %s\n", host_changed, a->previous_host);
                 if (failure[0])

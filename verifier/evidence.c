@@ -195,7 +195,8 @@ int evidence_check(const struct evidence_input *in, json_object *results, struct
         /* and whether the host's TPM vouches for the host and for this vTPM */
         if (in->host_policy) {
                 ret = host_evidence_check(in->host_policy, results, in->ek, (const uint8_t *)in->nonce,
-                                          in->nonce_size ? in->nonce_size : strlen(in->nonce), in->host, in->host_size);
+                                          in->nonce_size ? in->nonce_size : strlen(in->nonce), in->host, in->host_size,
+                                          in->host_class);
                 if (ret < 0)
                         return ret;
         }

@@ -31,6 +31,8 @@ struct evidence_input {
         char *host;                                  /* out, may be NULL: the host AK's Name (hex) the
                                                       * binding named, "" none; set also when it fails */
         size_t host_size;
+        const char **host_class;                     /* out, may be NULL: the host policy's class the
+                                                      * binding matched ("" unnamed or none) */
         const char *nonce;
         size_t nonce_size;                           /* 0: strlen(nonce) */
         /* push model (docs/protocol.md §4.2): the evidence carries no payload key, so `pubkey` is

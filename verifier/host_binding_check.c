@@ -106,6 +106,9 @@ void host_policy_done(struct host_policy *policy) {
         free(policy->trusted_aks);
         policy->trusted_aks = NULL;
         policy->trusted_ak_count = 0;
+        free(policy->classes);
+        policy->classes = NULL;
+        policy->class_count = 0;
 }
 
 /* The hash the AK signs with: its own scheme (a restricted signing key has one), never the
@@ -147,18 +150,62 @@ static int check_host_ak(const TPM2B_PUBLIC *ak, const TPMT_SIGNATURE *signature
         return vm_error(-EPERM, "host binding: host AK is not one of the %zu trusted host AKs", policy->trusted_ak_count);
 }
 
-static int check_policy_pcrs(const struct pcr_values *quoted, const struct pcr_values *expected) {
+/* The first PCR `expected` fixes that `quoted` lacks or has another value of (-1: none, the
+ * class matches), and in *matching how many of its PCRs the quote has with their value. */
+static int first_difference(const struct pcr_values *quoted, const struct pcr_values *expected, unsigned *matching) {
+        int first = -1;
+
+        *matching = 0;
         for (unsigned i = 0; i < PCR_MAX; i++) {
                 if (!(expected->mask & 1u << i))
                         continue;
-                if (!(quoted->mask & 1u << i) || quoted->bank != expected->bank)
-                        return vm_error(-EPERM, "host binding: host PCR %u (%s) is not quoted", i,
-                                        hashalg_name(expected->bank));
-                if (quoted->value[i].size != expected->value[i].size ||
-                    memcmp(quoted->value[i].buffer, expected->value[i].buffer, quoted->value[i].size) != 0)
-                        return vm_error(-EPERM, "host binding: host PCR %u is not the policy's value", i);
+                if ((quoted->mask & 1u << i) && quoted->bank == expected->bank &&
+                    quoted->value[i].size == expected->value[i].size &&
+                    memcmp(quoted->value[i].buffer, expected->value[i].buffer, quoted->value[i].size) == 0)
+                        (*matching)++;
+                else if (first < 0)
+                        first = (int)i;
         }
-        return 0;
+        return first;
+}
+
+static bool pcr_quoted(const struct pcr_values *quoted, const struct pcr_values *expected, int pcr) {
+        return (quoted->mask & 1u << pcr) && quoted->bank == expected->bank;
+}
+
+/* Each class is judged whole: PCR 0 of one class and PCR 7 of another is no host the provider
+ * runs. */
+static int check_policy_pcrs(const struct pcr_values *quoted, const struct host_policy *policy,
+                             const char **host_class) {
+        const struct host_class *closest = NULL;
+        unsigned closest_matching = 0;
+        int closest_pcr = -1;
+
+        if (policy->class_count == 0) {
+                *host_class = "";
+                return 0;
+        }
+        for (size_t i = 0; i < policy->class_count; i++) {
+                const struct host_class *class = &policy->classes[i];
+                unsigned matching;
+                int pcr = first_difference(quoted, &class->pcrs, &matching);
+
+                if (pcr < 0) {
+                        *host_class = class->name;
+                        return 0;
+                }
+                if (!closest || matching > closest_matching)
+                        closest = class, closest_matching = matching, closest_pcr = pcr;
+        }
+        if (!closest->name[0])
+                return pcr_quoted(quoted, &closest->pcrs, closest_pcr)
+                               ? vm_error(-EPERM, "host binding: host PCR %d is not the policy's value", closest_pcr)
+                               : vm_error(-EPERM, "host binding: host PCR %d (%s) is not quoted", closest_pcr,
+                                          hashalg_name(closest->pcrs.bank));
+        return vm_error(-EPERM, "host binding: no host class matches: the closest, \"%s\" (%u of its %u PCRs), "
+                                "differs at host PCR %d (%s)",
+                        closest->name, closest_matching, pcr_mask_count(closest->pcrs.mask), closest_pcr,
+                        pcr_quoted(quoted, &closest->pcrs, closest_pcr) ? "another value" : "not quoted");
 }
 
 /* The nonce a fresh binding names, for the log: letters and digits as the agent API's nonces
@@ -206,12 +253,15 @@ static int check_qualifying(const struct host_binding *binding, const TPMS_ATTES
 }
 
 int host_binding_check(const uint8_t *blob, size_t size, const TPM2B_PUBLIC *registered_ek, const uint8_t *nonce,
-                       size_t nonce_size, const struct host_policy *policy) {
+                       size_t nonce_size, const struct host_policy *policy, const char **host_class) {
+        const char *unused;
         struct host_binding binding;
         TPMS_ATTEST attest;
         struct quote_signed q;
         int ret;
 
+        if (!host_class)
+                host_class = &unused;
         if (!blob || size == 0)
                 return policy->required ? vm_error(-EPERM, "host binding: none, and the host policy requires one")
                                         : vm_error(-ENOENT, "no host binding");
@@ -250,5 +300,5 @@ int host_binding_check(const uint8_t *blob, size_t size, const TPM2B_PUBLIC *reg
         }
         if ((ret = check_qualifying(&binding, &attest, registered_ek, nonce, nonce_size)) < 0)
                 return ret;
-        return check_policy_pcrs(&binding.pcrs, &policy->pcrs);
+        return check_policy_pcrs(&binding.pcrs, policy, host_class);
 }

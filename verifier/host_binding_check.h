@@ -13,11 +13,23 @@
 #include "lib/pcr_values.h"
 
 #define HOST_AK_STORE_FILES_MAX 256
+#define HOST_CLASSES_MAX 32
+#define HOST_CLASS_NAME_MAX 64
+
+/* One kind of host the provider runs (a hardware generation, a firmware version): the host PCR
+ * values all its hosts boot to. */
+struct host_class {
+        char name[HOST_CLASS_NAME_MAX + 1]; /* "": the one unnamed class of a policy's top-level "pcrs" */
+        struct pcr_values pcrs;             /* mask says which PCRs the class fixes */
+};
 
 struct host_policy {
         EVP_PKEY **trusted_aks; /* every PEM public key of the host AK store */
         size_t trusted_ak_count;
-        struct pcr_values pcrs; /* expected host PCR values: mask says which PCRs the policy fixes */
+        /* a binding passes when its quoted PCRs satisfy one class entirely, never a mix of
+         * classes; none (0): the policy fixes no host PCR */
+        struct host_class *classes;
+        size_t class_count;
         bool required;          /* an agent without a binding fails */
         bool fresh;             /* only a fresh binding (version 2, over this poll's nonce) passes */
 };
@@ -45,9 +57,14 @@ void host_policy_done(struct host_policy *policy);
  *                    EK)): a binding for another vTPM (copied from another VM);
  *   "stale"          version 2: a genuine fresh binding for this vTPM, over another nonce
  *                    than this poll's: an earlier answer replayed;
- *   "host PCR N"     a PCR the policy fixes is not quoted, or has another value.
- * Returns 0, -EBADMSG (malformed) or -EPERM (a check failed). An agent without a binding
- * (`blob` NULL or `size` 0): -EPERM "required" when the policy requires one, else -ENOENT
- * (nothing to check, and nothing learnt about the host). */
+ *   "host PCR N"     a PCR the policy fixes is not quoted, or has another value; with
+ *                    named classes "no host class matches", naming the closest class (the
+ *                    most of its PCRs as quoted; the first in the policy of those as close)
+ *                    and its first PCR that differs.
+ * Returns 0, -EBADMSG (malformed) or -EPERM (a check failed); on 0, *host_class (`host_class`
+ * may be NULL) is the name of the class the binding matched, a string of `policy`: "" for the
+ * unnamed class or a policy without classes. An agent without a binding (`blob` NULL or `size`
+ * 0): -EPERM "required" when the policy requires one, else -ENOENT (nothing to check, and
+ * nothing learnt about the host). */
 int host_binding_check(const uint8_t *blob, size_t size, const TPM2B_PUBLIC *registered_ek, const uint8_t *nonce,
-                       size_t nonce_size, const struct host_policy *policy);
+                       size_t nonce_size, const struct host_policy *policy, const char **host_class);

@@ -30,7 +30,7 @@ static void host_name(const uint8_t *blob, size_t size, char *host, size_t host_
 
 /* No binding: fine unless the policy requires one; then the agent's reason is part of the failure. */
 static int no_binding(const struct host_policy *policy, const char *why) {
-        int ret = host_binding_check(NULL, 0, NULL, NULL, 0, policy);
+        int ret = host_binding_check(NULL, 0, NULL, NULL, 0, policy, NULL);
 
         if (ret == -ENOENT)
                 return 0;
@@ -52,7 +52,8 @@ static int check_source(const char *source, const uint8_t *blob, size_t size) {
 }
 
 int host_evidence_check(const struct host_policy *policy, json_object *results, const TPM2B_PUBLIC *ek,
-                        const uint8_t *nonce, size_t nonce_size, char *host, size_t host_size) {
+                        const uint8_t *nonce, size_t nonce_size, char *host, size_t host_size,
+                        const char **host_class) {
         _cleanup_(freep) uint8_t *blob = NULL;
         char unused[HOST_NAME_SIZE];
         const char *source, *text, *reason;
@@ -63,6 +64,8 @@ int host_evidence_check(const struct host_policy *policy, json_object *results, 
         if (!host)
                 host = unused, host_size = sizeof(unused);
         host[0] = '\0';
+        if (host_class)
+                *host_class = "";
         if (!json_object_object_get_ex(results, "host_binding", &member) || !member)
                 return no_binding(policy, "no host_binding member: host_binding = off, or an agent without it");
         if (!json_object_is_type(member, json_type_object))
@@ -88,5 +91,5 @@ int host_evidence_check(const struct host_policy *policy, json_object *results, 
         host_name(blob, size, host, host_size);
         if ((ret = check_source(source, blob, size)) < 0)
                 return ret;
-        return host_binding_check(blob, size, ek, nonce, nonce_size, policy);
+        return host_binding_check(blob, size, ek, nonce, nonce_size, policy, host_class);
 }

@@ -22,6 +22,9 @@
  * -EPERM or -EBADMSG with a detail that starts "host binding" and names the check
  * (host_binding_check.h), or says what the agent served instead of a binding. `host` (may be
  * NULL; HOST_NAME_SIZE bytes) gets the Name of the host AK in the blob whenever it parses, also
- * when a check then fails: the untrusted host is named. */
+ * when a check then fails: the untrusted host is named. On 0 *host_class (`host_class` may be
+ * NULL) is the policy's class the binding matched ("" unnamed, or no binding; a string of
+ * `policy`), as host_binding_check() says. */
 int host_evidence_check(const struct host_policy *policy, json_object *results, const TPM2B_PUBLIC *ek,
-                        const uint8_t *nonce, size_t nonce_size, char *host, size_t host_size);
+                        const uint8_t *nonce, size_t nonce_size, char *host, size_t host_size,
+                        const char **host_class);

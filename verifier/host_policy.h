@@ -6,15 +6,19 @@
  *
  *   {"trusted_host_aks_dir": "/etc/vmattest/host-aks",      PEM public keys, *.pem
  *    "trusted_host_aks": ["-----BEGIN PUBLIC KEY-----..."], and/or inline
- *    "bank": "sha256",                                      the bank of "pcrs" (default)
- *    "pcrs": {"0": "<hex>", ..., "7": "<hex>"},             host PCRs 0-23 the host must have
+ *    "bank": "sha256",                                      the bank of the PCRs (default)
+ *    "host_classes": [                                      at most HOST_CLASSES_MAX kinds
+ *        {"name": "gen1", "pcrs": {"0": "<hex>", ...}},     of host: a binding passes when
+ *        {"name": "gen2", "pcrs": {"0": "<hex>", ...}}],    its PCRs satisfy one of them whole
  *    "required": true,                                      default true
  *    "fresh": false}                                        default false; true: only a
  *                                                           fresh binding over this poll's
  *                                                           nonce passes (required too)
  *
- * At least one trusted host AK; a typo (an unknown member) is an error, never a check silently
- * not made. */
+ * The older "pcrs": {"0": "<hex>", ...} (host PCRs 0-23), in place of host_classes, is one
+ * unnamed class; neither: no host PCR is fixed. A class name is 1-HOST_CLASS_NAME_MAX letters,
+ * digits, '.', '_' or '-', given once; a class fixes at least one PCR. At least one trusted host
+ * AK; a typo (an unknown member) is an error, never a check silently not made. */
 #pragma once
 
 #include <stddef.h>

@@ -56,6 +56,7 @@ struct polled {
         char platform_facts[160];                    /* what the last good hardware report showed */
         struct host_policy *host_policy;             /* NULL: no host binding checked (§5.9) */
         char host_served[HOST_NAME_SIZE];            /* the host the last judged binding named; "" */
+        char host_class_served[HOST_CLASS_NAME_MAX + 1]; /* the host class its binding matched; "" */
         struct attestation state;
         uint64_t next_due_ms;
         /* key release (docs/protocol.md §3): the sealed payload, and the release's state
@@ -468,6 +469,8 @@ static int release_step(struct poller *p, struct polled *a, json_object *results
 /* An integrity quote's answer against the agent's policies (evidence.c); on the poller thread
  * or on the evidence thread, the agent held by one of them only. */
 static int judge(struct polled *a, json_object *results, struct measurement_summary *measurements) {
+        const char *host_class = "";
+        int ret;
         struct evidence_input in = {
                 .ak = &a->ak,
                 .tpm_policy = &a->tpm_policy,
@@ -481,6 +484,7 @@ static int judge(struct polled *a, json_object *results, struct measurement_summ
                 .host_policy = a->host_policy,
                 .host = a->host_served,
                 .host_size = sizeof(a->host_served),
+                .host_class = &host_class,
                 .nonce = a->nonce,
                 .mask = a->mask,
                 .ima_entry = a->ima_entry,
@@ -494,7 +498,9 @@ static int judge(struct polled *a, json_object *results, struct measurement_summ
 
         free(a->quoted_pubkey);
         a->quoted_pubkey = NULL;
-        return evidence_check(&in, results, &a->state);
+        ret = evidence_check(&in, results, &a->state);
+        snprintf(a->host_class_served, sizeof(a->host_class_served), "%s", ret >= 0 ? host_class : "");
+        return ret;
 }
 
 /* docs/protocol.md §5.9: the host a good quote's binding named, against the one before. A change
@@ -502,18 +508,31 @@ static int judge(struct polled *a, json_object *results, struct measurement_summ
  * event: logged, kept in the status and told to the webhook; the new host passed the host policy
  * already, or the quote would have failed. */
 static void host_followed(struct poller *p, struct polled *a) {
-        if (!a->host_policy || strcmp(a->host_served, a->state.host) == 0)
+        char class_text[HOST_CLASS_NAME_MAX + 16] = "";
+
+        if (!a->host_policy)
                 return;
+        if (a->host_class_served[0])
+                snprintf(class_text, sizeof(class_text), ", host class %s", a->host_class_served);
+        if (strcmp(a->host_served, a->state.host) == 0) {
+                /* the same host, rebooted into firmware of another class the policy allows */
+                if (strcmp(a->host_class_served, a->state.host_class) != 0)
+                        log_info("verifier: agent %s: host %s now matches host class %s (it matched %s)", a->agent_id,
+                                 a->host_served, a->host_class_served[0] ? a->host_class_served : "(unnamed)",
+                                 a->state.host_class[0] ? a->state.host_class : "(unnamed)");
+                snprintf(a->state.host_class, sizeof(a->state.host_class), "%s", a->host_class_served);
+                return;
+        }
         if (!a->state.host[0])
-                log_info("verifier: agent %s runs on host %s (its host AK's Name, trusted by the host policy)",
-                         a->agent_id, a->host_served);
+                log_info("verifier: agent %s runs on host %s (its host AK's Name, trusted by the host policy%s)",
+                         a->agent_id, a->host_served, class_text);
         else {
                 a->state.host_changed_at = (int64_t)time(NULL);
                 snprintf(a->state.previous_host, sizeof(a->state.previous_host), "%s", a->state.host);
                 if (a->host_served[0])
-                        log_warning("verifier: agent %s: HOST CHANGED from %s to %s, which the host policy trusts: it "
-                                    "keeps attesting",
-                                    a->agent_id, a->state.host, a->host_served);
+                        log_warning("verifier: agent %s: HOST CHANGED from %s to %s, which the host policy trusts%s: "
+                                    "it keeps attesting",
+                                    a->agent_id, a->state.host, a->host_served, class_text);
                 else
                         log_warning("verifier: agent %s: HOST CHANGED: it served no host binding (it ran on %s), "
                                     "which its host policy does not require",
@@ -522,6 +541,7 @@ static void host_followed(struct poller *p, struct polled *a) {
                                            a->state.host_changed_at);
         }
         snprintf(a->state.host, sizeof(a->state.host), "%s", a->host_served);
+        snprintf(a->state.host_class, sizeof(a->state.host_class), "%s", a->host_class_served);
 }
 
 /* The outcome of an integrity poll, the release's say on it, recorded (poller thread). */

@@ -21,7 +21,7 @@ struct store {
 /* The schema this version writes; a database of an older one is brought up to it at open
  * (store_upgrade). One statement per table; a new column in an existing table also needs a
  * step in store_upgrade. */
-#define STORE_SCHEMA_VERSION 6
+#define STORE_SCHEMA_VERSION 7
 
 static const char schema[] =
         /* registrations (docs/protocol.md §1): the keys, the activated contact, and the
@@ -54,7 +54,8 @@ static const char schema[] =
         " pcr9_pin_required INTEGER NOT NULL DEFAULT 0, pcr9_pinned_by TEXT NOT NULL DEFAULT '',"
         " pcr9_pin_reset INTEGER NOT NULL DEFAULT -1, pcr9_pinned_at INTEGER NOT NULL DEFAULT 0,"
         " platform_policy TEXT, push_mode INTEGER NOT NULL DEFAULT 0, host_policy TEXT, host TEXT NOT NULL DEFAULT '',"
-        " previous_host TEXT NOT NULL DEFAULT '', host_changed_at INTEGER NOT NULL DEFAULT 0);"
+        " previous_host TEXT NOT NULL DEFAULT '', host_changed_at INTEGER NOT NULL DEFAULT 0,"
+        " host_class TEXT NOT NULL DEFAULT '');"
         /* enrolment groups (vmattest-verifier group add): the policies an agent that registers
          * with one of the group's tokens is enrolled with */
         "CREATE TABLE IF NOT EXISTS enrolment_groups ("
@@ -133,6 +134,11 @@ static const struct column_added columns_v6[] = {
         { "attestations", "host", "TEXT NOT NULL DEFAULT ''" },
         { "attestations", "previous_host", "TEXT NOT NULL DEFAULT ''" },
         { "attestations", "host_changed_at", "INTEGER NOT NULL DEFAULT 0" },
+};
+
+/* Version 7: an enrolment records the host policy's class its host matched (host_classes). */
+static const struct column_added columns_v7[] = {
+        { "attestations", "host_class", "TEXT NOT NULL DEFAULT ''" },
 };
 
 static const char upgrade_v4[] =
@@ -256,7 +262,9 @@ static int store_upgrade(struct store *store) {
                                    (version < 3 && (ret = add_columns(store, columns_v3, ELEMENTSOF(columns_v3))) < 0) ||
                                    (version < 4 && (ret = upgrade_to_v4(store)) < 0) ||
                                    (version < 5 && (ret = add_columns(store, columns_v5, ELEMENTSOF(columns_v5))) < 0) ||
-                                   (version < 6 && (ret = add_columns(store, columns_v6, ELEMENTSOF(columns_v6))) < 0)))
+                                   (version < 6 && (ret = add_columns(store, columns_v6, ELEMENTSOF(columns_v6))) < 0) ||
+                                   (version < 7 &&
+                                    (ret = add_columns(store, columns_v7, ELEMENTSOF(columns_v7))) < 0)))
                 ret = vm_error(ret, "%s: cannot upgrade the schema from version %d to %d: restore a backup, or move the "
                                     "database aside so that serve starts a new one (agents register again at their next "
                                     "start, enrolments must be added again)",
@@ -584,7 +592,7 @@ void registered_agent_done(struct registered_agent *agent) {
         "restart_count, clock_valid, boottime, last_poll, last_ok, added_at, polls, last_error, poll_ms, "            \
         "released_reset, released_restart, released_at, ek_hash, ak_name, group_name, payload_origin, "     \
         "escrowed_at, escrow_reset, pcr9_pin_required, pcr9_pinned_by, pcr9_pin_reset, pcr9_pinned_at, push_mode, "\
-        "host, previous_host, host_changed_at"
+        "host, previous_host, host_changed_at, host_class"
 
 static sqlite3_stmt *prepare(struct store *store, const char *sql) {
         sqlite3_stmt *stmt = NULL;
@@ -650,10 +658,11 @@ static void attestation_from_row(sqlite3_stmt *s, struct attestation *a) {
         column_text(s, 32, a->host, sizeof(a->host));
         column_text(s, 33, a->previous_host, sizeof(a->previous_host));
         a->host_changed_at = sqlite3_column_int64(s, 34);
+        column_text(s, 35, a->host_class, sizeof(a->host_class));
 }
 
 /* The column after ATTESTATION_STATE_COLUMNS */
-#define ATTESTATION_STATE_END 35
+#define ATTESTATION_STATE_END 36
 
 static int step_done(struct store *store, sqlite3_stmt *s, const char *what) {
         int rc = sqlite3_step(s);
@@ -770,7 +779,7 @@ int store_attestation_save(struct store *store, const struct attestation *a) {
                                          " ima_pcr10 = ?, clock = ?, reset_count = ?, restart_count = ?, clock_valid = ?,"
                                          " boottime = ?, last_poll = ?, last_ok = ?, polls = ?, last_error = ?, poll_ms = ?,"
                                          " released_reset = ?, released_restart = ?, released_at = ?, host = ?,"
-                                         " previous_host = ?, host_changed_at = ?"
+                                         " previous_host = ?, host_changed_at = ?, host_class = ?"
                                          " WHERE agent_id = ? AND revision = ?");
         int rc;
 
@@ -800,8 +809,9 @@ int store_attestation_save(struct store *store, const struct attestation *a) {
         sqlite3_bind_text(s, 19, a->host, -1, SQLITE_STATIC);
         sqlite3_bind_text(s, 20, a->previous_host, -1, SQLITE_STATIC);
         sqlite3_bind_int64(s, 21, a->host_changed_at);
-        sqlite3_bind_text(s, 22, a->agent_id, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(s, 23, a->revision);
+        sqlite3_bind_text(s, 22, a->host_class, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 23, a->agent_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 24, a->revision);
         rc = sqlite3_step(s);
         sqlite3_finalize(s);
         if (rc != SQLITE_DONE)

@@ -96,6 +96,7 @@ struct attestation {
         char host[2 * 66 + 1];
         char previous_host[2 * 66 + 1];
         int64_t host_changed_at;
+        char host_class[64 + 1]; /* the host policy's class `host` matched; "" unnamed or none */
 };
 
 /* `create`: make the database when missing (the server); readers want an existing one. The

@@ -28,6 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         static struct host_binding binding;
         static uint8_t encoded[HOST_BINDING_MAX_SIZE];
         static TPM2B_PUBLIC ek;
+        static struct host_class class;
         struct host_policy policy = { 0 };
         EVP_PKEY *key = NULL;
         size_t encoded_size = 0;
@@ -54,14 +55,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (tpmkey_to_evp(&binding.host_ak.publicArea, &key) == 0) {
                 policy.trusted_aks = &key;
                 policy.trusted_ak_count = 1;
-                policy.pcrs = binding.pcrs;
+                class.pcrs = binding.pcrs;
+                policy.classes = &class;
+                policy.class_count = 1;
         }
         /* a fresh binding checked against the nonce it names, so that every step runs for it too */
         if (binding.version == HOST_BINDING_VERSION_FRESH) {
-                (void)host_binding_check(data, size, &ek, binding.nonce, binding.nonce_size, &policy);
+                (void)host_binding_check(data, size, &ek, binding.nonce, binding.nonce_size, &policy, NULL);
                 policy.fresh = true;
         }
-        (void)host_binding_check(data, size, &ek, NULL, 0, &policy);
+        (void)host_binding_check(data, size, &ek, NULL, 0, &policy, NULL);
         EVP_PKEY_free(key);
         return 0;
 }

@@ -35,7 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (json_parse_document("results", (const char *)data + 1, size - 1, 8, &results) < 0)
                 return 0;
         memset(host, 'x', sizeof(host));
-        ret = host_evidence_check(&policy, results, &ek, NULL, 0, host, sizeof(host));
+        ret = host_evidence_check(&policy, results, &ek, NULL, 0, host, sizeof(host), NULL);
         json_object_put(results);
         if (ret != 0 && ret != -EPERM && ret != -EBADMSG && ret != -ENOMEM)
                 abort();

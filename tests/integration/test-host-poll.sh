@@ -8,7 +8,7 @@
 # Refused by name: an untrusted host AK, a host PCR outside the policy, a binding made for
 # another vTPM (its NV contents copied over), a required binding that is absent.
 . "$(dirname "$0")/lib.sh"
-plan 26
+plan 30
 
 VMATTEST_HOST=${VMATTEST_HOST:-$(dirname "$VMATTEST")/vmattest-host}
 NV=0x01400100
@@ -159,6 +159,30 @@ enrol optional-policy.json
 check "a policy that does not require one lets it attest without a host" 20 attests_on null
 expect_equal "the agent said once that it has no host binding" \
         "$(grep -c "no host binding: NV index $NV is not defined" agent.log)" 1
+
+# host classes: host2 booted other firmware (another PCR 7), host3 (trusted here) a third kind
+zeros=$(printf '%064d' 0)
+on "$host2_tcti" tpm2_pcrextend "7:sha256=$(printf '22%.0s' $(seq 32))" >/dev/null
+on "$host3_tcti" tpm2_pcrextend "7:sha256=$(printf '33%.0s' $(seq 32))" >/dev/null
+on "$host2_tcti" tpm2_pcrread sha256:7 -o host2-pcr7.bin >/dev/null
+gen2_pcrs=$(pcrs_json host-pcrs.bin | sed "s/\"7\": \"$zeros\"/\"7\": \"$(xxd -p -c 32 host2-pcr7.bin)\"/")
+jq -n --arg dir "$TEST_TMP/trusted" --arg host3 "$(jq -r .pem host3.json)" --argjson gen1 "$(pcrs_json host-pcrs.bin)" \
+        --argjson gen2 "$gen2_pcrs" '{trusted_host_aks_dir: $dir, trusted_host_aks: [$host3],
+        host_classes: [{name: "gen1", pcrs: $gen1}, {name: "gen2", pcrs: $gen2}]}' >classes-policy.json
+provision host1 "$vtpm_tcti"
+enrol classes-policy.json
+check "under two host classes host1 attests, its status naming class gen1" 20 \
+        eval 'attests_on "$host1" && [ "$(status host_class)" = gen1 ]'
+provision host2 "$vtpm_tcti"
+check "host2, another PCR 7, attests too, its status naming class gen2" 20 \
+        eval 'attests_on "$host2" && [ "$(status host_class)" = gen2 ]'
+if grep -q "agent $agent: HOST CHANGED from $host1 to $host2, which the host policy trusts, host class gen2" \
+        verifier.log
+then ok "the change of host is logged with the class"
+else not_ok "the change of host is logged with the class"; grep "$agent" verifier.log | tail -n 5 | diag; fi
+provision host3 "$vtpm_tcti"
+check "host3, a PCR 7 of neither class, fails the agent, naming the closest class" 20 \
+        failed_with 'no host class matches: the closest, "gen1" (7 of its 8 PCRs), differs at host PCR 7'
 
 # an agent whose agent.conf requires a binding does not start without one (on host3's TPM: a
 # TPM without the index, and another agent id)

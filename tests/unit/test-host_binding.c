@@ -24,6 +24,7 @@ struct fixture {
         uint8_t blob[HOST_BINDING_MAX_SIZE];
         size_t blob_size;
         struct host_policy policy;
+        struct host_class class; /* the policy's one unnamed class */
 };
 
 static void rsa_public(EVP_PKEY *key, TPMA_OBJECT attributes, TPM2B_PUBLIC *pub) {
@@ -149,7 +150,9 @@ static int reset(void **state) {
 
         make_binding(f, f->host_key, &f->ek);
         f->policy = (struct host_policy){ .trusted_aks = &f->host_key, .trusted_ak_count = 1 };
-        f->policy.pcrs = f->binding.pcrs;
+        f->class = (struct host_class){ .pcrs = f->binding.pcrs };
+        f->policy.classes = &f->class;
+        f->policy.class_count = 1;
         return 0;
 }
 
@@ -157,7 +160,7 @@ static void test_good_binding(void **state) {
         struct fixture *f = *state;
         struct host_binding again;
 
-        assert_int_equal(host_binding_check(f->blob, f->blob_size, &f->ek, NULL, 0, &f->policy), 0);
+        assert_int_equal(host_binding_check(f->blob, f->blob_size, &f->ek, NULL, 0, &f->policy, NULL), 0);
         assert_int_equal(host_binding_parse(f->blob, f->blob_size, &again), 0);
         assert_int_equal(again.host_ak.publicArea.unique.rsa.size, 256);
         assert_memory_equal(again.host_ak.publicArea.unique.rsa.buffer, f->host_ak.publicArea.unique.rsa.buffer, 256);
@@ -171,10 +174,10 @@ static void test_untrusted_host_ak(void **state) {
         struct fixture *f = *state;
 
         f->policy.trusted_aks = &f->other_key;
-        assert_error(host_binding_check(f->blob, f->blob_size, &f->ek, NULL, 0, &f->policy), -EPERM,
+        assert_error(host_binding_check(f->blob, f->blob_size, &f->ek, NULL, 0, &f->policy, NULL), -EPERM,
                      "host AK is not one of");
         f->policy.trusted_ak_count = 0;
-        assert_error(host_binding_check(f->blob, f->blob_size, &f->ek, NULL, 0, &f->policy), -EPERM,
+        assert_error(host_binding_check(f->blob, f->blob_size, &f->ek, NULL, 0, &f->policy, NULL), -EPERM,
                      "host AK is not one of");
 }
 
@@ -183,7 +186,7 @@ static void test_signature_by_another_key(void **state) {
         struct fixture *f = *state;
 
         make_binding(f, f->other_key, &f->ek);
-        assert_error(host_binding_check(f->blob, f->blob_size, &f->ek, NULL, 0, &f->policy), -EPERM,
+        assert_error(host_binding_check(f->blob, f->blob_size, &f->ek, NULL, 0, &f->policy, NULL), -EPERM,
                      "host binding: signature");
 }
 
@@ -192,26 +195,26 @@ static void test_pcr_value_not_quoted(void **state) {
 
         f->binding.pcrs.value[3].buffer[0] ^= 1;
         assert_int_equal(host_binding_encode(&f->binding, f->blob, sizeof(f->blob), &f->blob_size), 0);
-        assert_error(host_binding_check(f->blob, f->blob_size, &f->ek, NULL, 0, &f->policy), -EPERM,
+        assert_error(host_binding_check(f->blob, f->blob_size, &f->ek, NULL, 0, &f->policy, NULL), -EPERM,
                      "host binding: pcrDigest");
 }
 
 static void test_binding_of_another_vtpm(void **state) {
         struct fixture *f = *state;
 
-        assert_error(host_binding_check(f->blob, f->blob_size, &f->other_ek, NULL, 0, &f->policy), -EPERM,
+        assert_error(host_binding_check(f->blob, f->blob_size, &f->other_ek, NULL, 0, &f->policy, NULL), -EPERM,
                      "qualifyingData");
 }
 
 static void test_host_pcr_outside_policy(void **state) {
         struct fixture *f = *state;
 
-        f->policy.pcrs.value[5].buffer[31] ^= 0x80;
-        assert_error(host_binding_check(f->blob, f->blob_size, &f->ek, NULL, 0, &f->policy), -EPERM,
+        f->class.pcrs.value[5].buffer[31] ^= 0x80;
+        assert_error(host_binding_check(f->blob, f->blob_size, &f->ek, NULL, 0, &f->policy, NULL), -EPERM,
                      "host PCR 5 is not the policy");
-        f->policy.pcrs = f->binding.pcrs;
-        f->policy.pcrs.mask |= 1u << 9;
-        assert_error(host_binding_check(f->blob, f->blob_size, &f->ek, NULL, 0, &f->policy), -EPERM,
+        f->class.pcrs = f->binding.pcrs;
+        f->class.pcrs.mask |= 1u << 9;
+        assert_error(host_binding_check(f->blob, f->blob_size, &f->ek, NULL, 0, &f->policy, NULL), -EPERM,
                      "host PCR 9 (sha256) is not quoted");
 }
 
@@ -221,11 +224,11 @@ static void test_absent_binding(void **state) {
         struct host_binding b;
 
         assert_int_equal(host_binding_parse(f->blob, 0, &b), -EBADMSG);
-        assert_error(host_binding_check(NULL, 0, &f->ek, NULL, 0, &f->policy), -ENOENT, "no host binding");
+        assert_error(host_binding_check(NULL, 0, &f->ek, NULL, 0, &f->policy, NULL), -ENOENT, "no host binding");
         f->policy.required = true;
-        assert_error(host_binding_check(NULL, 0, &f->ek, NULL, 0, &f->policy), -EPERM, "requires one");
-        assert_error(host_binding_check(f->blob, 0, &f->ek, NULL, 0, &f->policy), -EPERM, "requires one");
-        assert_int_equal(host_binding_check(f->blob, f->blob_size, &f->ek, NULL, 0, &f->policy), 0);
+        assert_error(host_binding_check(NULL, 0, &f->ek, NULL, 0, &f->policy, NULL), -EPERM, "requires one");
+        assert_error(host_binding_check(f->blob, 0, &f->ek, NULL, 0, &f->policy, NULL), -EPERM, "requires one");
+        assert_int_equal(host_binding_check(f->blob, f->blob_size, &f->ek, NULL, 0, &f->policy, NULL), 0);
 }
 
 /* An NV index read short, at every length: malformed, never a crash or a pass. */
@@ -235,7 +238,7 @@ static void test_every_truncation(void **state) {
 
         for (size_t n = 1; n < f->blob_size; n++) {
                 assert_int_equal(host_binding_parse(f->blob, n, &b), -EBADMSG);
-                assert_error(host_binding_check(f->blob, n, &f->ek, NULL, 0, &f->policy), -EBADMSG, "malformed");
+                assert_error(host_binding_check(f->blob, n, &f->ek, NULL, 0, &f->policy, NULL), -EBADMSG, "malformed");
         }
 }
 
@@ -291,7 +294,7 @@ static void test_every_bit_flip(void **state) {
                         int ret;
 
                         f->blob[i] ^= (uint8_t)(1u << bit);
-                        ret = host_binding_check(f->blob, f->blob_size, &f->ek, NULL, 0, &f->policy);
+                        ret = host_binding_check(f->blob, f->blob_size, &f->ek, NULL, 0, &f->policy, NULL);
                         f->blob[i] ^= (uint8_t)(1u << bit);
                         if (ret == 0 && (i < attributes_at || i >= attributes_at + 4))
                                 fail_msg("byte %zu bit %u flipped and the binding still passed", i, bit);
@@ -321,8 +324,7 @@ static void test_store_load(void **state) {
         write_pem(path, f->other_key);
         assert_int_equal(host_policy_load_aks(dir, &policy), 0);
         assert_int_equal(policy.trusted_ak_count, 1);
-        policy.pcrs = f->binding.pcrs;
-        assert_int_equal(host_binding_check(f->blob, f->blob_size, &f->ek, NULL, 0, &policy), 0);
+        assert_int_equal(host_binding_check(f->blob, f->blob_size, &f->ek, NULL, 0, &policy, NULL), 0);
         host_policy_done(&policy);
         unlink(path);
 
@@ -362,11 +364,11 @@ static void test_evidence_member(void **state) {
         assert_int_equal(tpm2b_public_name(&f->host_ak, &name), 0);
         for (size_t i = 0; i < name.size; i++)
                 snprintf(want + 2 * i, 3, "%02x", name.name[i]);
-        assert_int_equal(host_evidence_check(&f->policy, results, &f->ek, NULL, 0, host, sizeof(host)), 0);
+        assert_int_equal(host_evidence_check(&f->policy, results, &f->ek, NULL, 0, host, sizeof(host), NULL), 0);
         assert_string_equal(host, want);
         /* a failing check still names the host: the poller reports the untrusted one */
         host[0] = '\0';
-        assert_error(host_evidence_check(&f->policy, results, &f->other_ek, NULL, 0, host, sizeof(host)), -EPERM,
+        assert_error(host_evidence_check(&f->policy, results, &f->other_ek, NULL, 0, host, sizeof(host), NULL), -EPERM,
                      "qualifyingData");
         assert_string_equal(host, want);
         json_object_put(results);
@@ -375,34 +377,37 @@ static void test_evidence_member(void **state) {
         json_object_object_add(json_object_object_get(results, "host_binding"), "reason",
                                json_object_new_string("NV index 0x01400100 is not defined"));
         f->policy.required = true;
-        assert_error(host_evidence_check(&f->policy, results, &f->ek, NULL, 0, host, sizeof(host)), -EPERM,
+        assert_error(host_evidence_check(&f->policy, results, &f->ek, NULL, 0, host, sizeof(host), NULL), -EPERM,
                      "requires one (the agent: NV index 0x01400100 is not defined)");
         f->policy.required = false;
-        assert_int_equal(host_evidence_check(&f->policy, results, &f->ek, NULL, 0, host, sizeof(host)), 0);
+        assert_int_equal(host_evidence_check(&f->policy, results, &f->ek, NULL, 0, host, sizeof(host), NULL), 0);
         assert_string_equal(host, "");
         json_object_put(results);
 
         results = json_object_new_object();
         f->policy.required = true;
-        assert_error(host_evidence_check(&f->policy, results, &f->ek, NULL, 0, NULL, 0), -EPERM,
+        assert_error(host_evidence_check(&f->policy, results, &f->ek, NULL, 0, NULL, 0, NULL), -EPERM,
                      "no host_binding member");
         json_object_object_add(results, "host_binding", json_object_new_string("VMHB"));
-        assert_error(host_evidence_check(&f->policy, results, &f->ek, NULL, 0, NULL, 0), -EBADMSG, "not an object");
+        assert_error(host_evidence_check(&f->policy, results, &f->ek, NULL, 0, NULL, 0, NULL), -EBADMSG,
+                     "not an object");
         json_object_put(results);
         results = answer_with("fresh", f->blob, f->blob_size);
-        assert_error(host_evidence_check(&f->policy, results, &f->ek, NULL, 0, NULL, 0), -EBADMSG, "source \"fresh\"");
+        assert_error(host_evidence_check(&f->policy, results, &f->ek, NULL, 0, NULL, 0, NULL), -EBADMSG,
+                     "source \"fresh\"");
         json_object_put(results);
         results = answer_with("nv", NULL, 0);
-        assert_error(host_evidence_check(&f->policy, results, &f->ek, NULL, 0, NULL, 0), -EBADMSG,
+        assert_error(host_evidence_check(&f->policy, results, &f->ek, NULL, 0, NULL, 0, NULL), -EBADMSG,
                      "binding is missing");
         json_object_object_add(json_object_object_get(results, "host_binding"), "binding", json_object_new_string("*"));
-        assert_error(host_evidence_check(&f->policy, results, &f->ek, NULL, 0, NULL, 0), -EBADMSG, "not base64");
+        assert_error(host_evidence_check(&f->policy, results, &f->ek, NULL, 0, NULL, 0, NULL), -EBADMSG, "not base64");
         json_object_object_add(json_object_object_get(results, "host_binding"), "binding", json_object_new_string(""));
         f->policy.required = false;
-        assert_error(host_evidence_check(&f->policy, results, &f->ek, NULL, 0, NULL, 0), -EBADMSG, "an empty binding");
+        assert_error(host_evidence_check(&f->policy, results, &f->ek, NULL, 0, NULL, 0, NULL), -EBADMSG,
+                     "an empty binding");
         json_object_put(results);
         results = answer_with("nv", f->blob, f->blob_size - 1);
-        assert_error(host_evidence_check(&f->policy, results, &f->ek, NULL, 0, host, sizeof(host)), -EBADMSG,
+        assert_error(host_evidence_check(&f->policy, results, &f->ek, NULL, 0, host, sizeof(host), NULL), -EBADMSG,
                      "malformed");
         assert_string_equal(host, "");
         json_object_put(results);
@@ -443,14 +448,16 @@ static void test_policy_parse(void **state) {
         assert_int_equal(parse_policy(text, &policy), 0);
         assert_true(policy->required); /* the default */
         assert_int_equal(policy->trusted_ak_count, 1);
-        assert_int_equal(policy->pcrs.mask, 0xff);
-        assert_int_equal(host_binding_check(f->blob, f->blob_size, &f->ek, NULL, 0, policy), 0);
+        assert_int_equal(policy->class_count, 1);
+        assert_string_equal(policy->classes[0].name, "");
+        assert_int_equal(policy->classes[0].pcrs.mask, 0xff);
+        assert_int_equal(host_binding_check(f->blob, f->blob_size, &f->ek, NULL, 0, policy, NULL), 0);
         host_policy_free(policy);
 
         snprintf(text, sizeof(text), "{\"trusted_host_aks\": [%s], \"required\": false}", escaped);
         assert_int_equal(parse_policy(text, &policy), 0);
         assert_false(policy->required);
-        assert_int_equal(policy->pcrs.mask, 0);
+        assert_int_equal(policy->class_count, 0);
         host_policy_free(policy);
 
         /* each refused, naming what is wrong */
@@ -485,6 +492,169 @@ static void test_policy_parse(void **state) {
         assert_error(parse_policy("[]", &policy), -EBADMSG, "not a JSON object");
         assert_error(parse_policy("{", &policy), -EBADMSG, "host policy: the JSON text ends early");
         assert_null(policy);
+        free(escaped);
+        free(pem);
+}
+
+/* A policy of `classes` named classes (at most 4) whose PCRs 0-7 are the binding's, each with
+ * its own values where `differs` says (class, PCR, byte to xor). */
+struct class_change {
+        unsigned class, pcr;
+        uint8_t xor;
+};
+
+static void set_classes(struct fixture *f, struct host_class *classes, size_t count, const struct class_change *changes,
+                        size_t change_count) {
+        for (size_t i = 0; i < count; i++) {
+                classes[i] = (struct host_class){ .pcrs = f->binding.pcrs };
+                snprintf(classes[i].name, sizeof(classes[i].name), "gen%zu", i + 1);
+        }
+        for (size_t i = 0; i < change_count; i++)
+                classes[changes[i].class].pcrs.value[changes[i].pcr].buffer[0] ^= changes[i].xor;
+        f->policy.classes = classes;
+        f->policy.class_count = count;
+}
+
+/* The binding passes when one class matches it whole, and names that class. */
+static void test_host_classes(void **state) {
+        struct fixture *f = *state;
+        struct host_class classes[3];
+        const char *matched = "unset";
+        /* gen1: another PCR 0; gen2: another PCR 7; gen3: the binding's */
+        const struct class_change three[] = { { 0, 0, 1 }, { 1, 7, 1 } };
+
+        set_classes(f, classes, 3, three, ELEMENTSOF(three));
+        assert_int_equal(host_binding_check(f->blob, f->blob_size, &f->ek, NULL, 0, &f->policy, &matched), 0);
+        assert_string_equal(matched, "gen3");
+        /* the first in the policy's order of those that match */
+        set_classes(f, classes, 3, three, 1);
+        assert_int_equal(host_binding_check(f->blob, f->blob_size, &f->ek, NULL, 0, &f->policy, &matched), 0);
+        assert_string_equal(matched, "gen2");
+        /* the unnamed class of a top-level "pcrs": "" */
+        f->class = (struct host_class){ .pcrs = f->binding.pcrs };
+        f->policy.classes = &f->class;
+        f->policy.class_count = 1;
+        assert_int_equal(host_binding_check(f->blob, f->blob_size, &f->ek, NULL, 0, &f->policy, &matched), 0);
+        assert_string_equal(matched, "");
+}
+
+/* PCR 0 of gen1 and PCR 7 of gen2, each class wrong at the other's PCR: no host the provider
+ * runs, though every PCR the binding quotes is allowed by some class. */
+static void test_host_classes_never_mixed(void **state) {
+        struct fixture *f = *state;
+        struct host_class classes[2];
+        const char *matched = "unset";
+        const struct class_change mixed[] = { { 0, 7, 1 }, { 1, 0, 1 } };
+
+        set_classes(f, classes, 2, mixed, ELEMENTSOF(mixed));
+        assert_error(host_binding_check(f->blob, f->blob_size, &f->ek, NULL, 0, &f->policy, &matched), -EPERM,
+                     "host binding: no host class matches: the closest, \"gen1\" (7 of its 8 PCRs), differs at "
+                     "host PCR 7 (another value)");
+        assert_string_equal(matched, "unset");
+}
+
+/* The failure names the class closest to what the host booted, and its first PCR that differs. */
+static void test_host_classes_closest(void **state) {
+        struct fixture *f = *state;
+        struct host_class classes[3];
+        /* gen1 differs at 1, 2, 3; gen2 at 4 and 6; gen3 at 0, 5, 6 */
+        const struct class_change far[] = { { 0, 1, 1 }, { 0, 2, 1 }, { 0, 3, 1 }, { 1, 4, 1 }, { 1, 6, 1 },
+                                             { 2, 0, 1 }, { 2, 5, 1 }, { 2, 6, 1 } };
+
+        set_classes(f, classes, 3, far, ELEMENTSOF(far));
+        assert_error(host_binding_check(f->blob, f->blob_size, &f->ek, NULL, 0, &f->policy, NULL), -EPERM,
+                     "the closest, \"gen2\" (6 of its 8 PCRs), differs at host PCR 4 (another value)");
+        /* a PCR the class fixes and the binding does not quote */
+        classes[1].pcrs = f->binding.pcrs;
+        classes[1].pcrs.mask |= 1u << 9;
+        classes[1].pcrs.value[9].size = 32;
+        assert_error(host_binding_check(f->blob, f->blob_size, &f->ek, NULL, 0, &f->policy, NULL), -EPERM,
+                     "the closest, \"gen2\" (8 of its 9 PCRs), differs at host PCR 9 (not quoted)");
+}
+
+static void test_host_classes_parse(void **state) {
+        struct fixture *f = *state;
+        struct host_policy *policy = NULL;
+        char *pem = pem_of(f->host_key), *escaped, pcrs[600] = "", pcr7[600], classes[8192], text[16384];
+        const char *matched = NULL;
+        size_t j = 0;
+        json_object *json_pem = json_object_new_string(pem);
+
+        escaped = strdup(json_object_to_json_string(json_pem));
+        json_object_put(json_pem);
+        for (unsigned i = 0; i < 8; i++) {
+                char *hex = hex_encode(f->binding.pcrs.value[i].buffer, 32);
+
+                j += (size_t)snprintf(pcrs + j, sizeof(pcrs) - j, "%s\"%u\": \"%s\"", i ? ", " : "", i, hex);
+                free(hex);
+        }
+        snprintf(pcr7, sizeof(pcr7), "\"7\": \"%064d\"", 0);
+#define POLICY(...)                                                                                           \
+        (snprintf(classes, sizeof(classes), __VA_ARGS__),                                                    \
+         snprintf(text, sizeof(text), "{\"trusted_host_aks\": [%s], \"host_classes\": %s}", escaped, classes), text)
+
+        assert_int_equal(parse_policy(POLICY("[{\"name\": \"old-fw\", \"pcrs\": {%s}}, {\"name\": \"new_fw.2\", "
+                                             "\"pcrs\": {%s}}]", pcr7, pcrs), &policy), 0);
+        assert_int_equal(policy->class_count, 2);
+        assert_string_equal(policy->classes[0].name, "old-fw");
+        assert_int_equal(policy->classes[0].pcrs.mask, 0x80);
+        assert_int_equal(policy->classes[1].pcrs.mask, 0xff);
+        assert_int_equal(host_binding_check(f->blob, f->blob_size, &f->ek, NULL, 0, policy, &matched), 0);
+        assert_string_equal(matched, "new_fw.2");
+        host_policy_free(policy);
+
+        /* hostile or mistaken: each refused, naming the class and what is wrong */
+        assert_error(parse_policy(POLICY("[{\"name\": \"a\", \"pcrs\": {%s}, \"pcr\": {}}]", pcrs), &policy), -EBADMSG,
+                     "host policy: host_classes[0]: unknown member \"pcr\"");
+        assert_error(parse_policy(POLICY("[{\"name\": \"a\", \"pcrs\": {}}]"), &policy), -EBADMSG,
+                     "host_classes[0] (\"a\"): pcrs is empty: a class fixes at least one host PCR");
+        assert_error(parse_policy(POLICY("[{\"name\": \"a\"}]"), &policy), -EBADMSG,
+                     "host_classes[0] (\"a\"): pcrs is missing");
+        assert_error(parse_policy(POLICY("[]"), &policy), -EBADMSG, "host_classes is empty");
+        assert_error(parse_policy(POLICY("{\"a\": {\"pcrs\": {%s}}}", pcrs), &policy), -EBADMSG,
+                     "host_classes is not an array");
+        assert_error(parse_policy(POLICY("[{\"name\": \"a\", \"pcrs\": {\"7\": \"%064dzz\"}}]", 0), &policy),
+                     -EBADMSG, "host_classes[0] (\"a\"): pcrs: PCR 7 is not 64 hex digits");
+        assert_error(parse_policy(POLICY("[{\"name\": \"a\", \"pcrs\": {\"7\": \"%062dzz\"}}]", 0), &policy),
+                     -EBADMSG, "host_classes[0] (\"a\"): pcrs: PCR 7 is not 64 hex digits");
+        assert_error(parse_policy(POLICY("[{\"name\": \"a\", \"pcrs\": {\"31\": \"%064d\"}}]", 0), &policy),
+                     -EBADMSG, "\"31\" is not a PCR number 0-23");
+        assert_error(parse_policy(POLICY("[{\"name\": \"a\", \"pcrs\": {%s}}, {\"name\": \"b\", \"pcrs\": {%s}}, "
+                                         "{\"name\": \"a\", \"pcrs\": {%s}}]", pcr7, pcrs, pcr7), &policy),
+                     -EBADMSG, "host_classes[2]: the name \"a\" is given twice");
+        assert_error(parse_policy(POLICY("[{\"name\": \"\", \"pcrs\": {%s}}]", pcr7), &policy), -EBADMSG,
+                     "host_classes[0]: name is not 1-64 letters");
+        assert_error(parse_policy(POLICY("[{\"name\": \"a b\\n\", \"pcrs\": {%s}}]", pcr7), &policy), -EBADMSG,
+                     "host_classes[0]: name is not");
+        assert_error(parse_policy(POLICY("[{\"name\": \"%065d\", \"pcrs\": {%s}}]", 0, pcr7), &policy), -EBADMSG,
+                     "host_classes[0]: name is not");
+        assert_error(parse_policy(POLICY("[{\"pcrs\": {%s}}]", pcr7), &policy), -EBADMSG,
+                     "host_classes[0]: name is not");
+        assert_error(parse_policy(POLICY("[7]"), &policy), -EBADMSG, "host_classes[0] is not an object");
+        assert_error(parse_policy(POLICY("[{\"name\": \"a\", \"pcrs\": [1]}]"), &policy), -EBADMSG,
+                     "host_classes[0] (\"a\"): pcrs is not an object");
+        snprintf(text, sizeof(text), "{\"trusted_host_aks\": [%s], \"pcrs\": {%s}, \"host_classes\": "
+                 "[{\"name\": \"a\", \"pcrs\": {%s}}]}", escaped, pcrs, pcr7);
+        assert_error(parse_policy(text, &policy), -EBADMSG, "pcrs and host_classes both given");
+        /* bounded: HOST_CLASSES_MAX classes, not one more */
+        for (unsigned n = HOST_CLASSES_MAX; n <= HOST_CLASSES_MAX + 1; n++) {
+                size_t k = (size_t)snprintf(classes, sizeof(classes), "[");
+
+                for (unsigned i = 0; i < n; i++)
+                        k += (size_t)snprintf(classes + k, sizeof(classes) - k, "%s{\"name\": \"c%u\", \"pcrs\": {%s}}",
+                                              i ? ", " : "", i, pcr7);
+                snprintf(classes + k, sizeof(classes) - k, "]");
+                snprintf(text, sizeof(text), "{\"trusted_host_aks\": [%s], \"host_classes\": %s}", escaped, classes);
+                if (n == HOST_CLASSES_MAX) {
+                        assert_int_equal(parse_policy(text, &policy), 0);
+                        assert_int_equal(policy->class_count, HOST_CLASSES_MAX);
+                        host_policy_free(policy);
+                } else
+                        assert_error(parse_policy(text, &policy), -EBADMSG,
+                                     "host_classes holds 33 classes, more than 32");
+        }
+        assert_null(policy);
+#undef POLICY
         free(escaped);
         free(pem);
 }
@@ -526,25 +696,27 @@ static void test_fresh_binding(void **state) {
         assert_int_equal(b.version, 2);
         assert_int_equal(b.nonce_size, n);
         assert_memory_equal(b.nonce, nonce, n);
-        assert_int_equal(host_binding_check(f->blob, f->blob_size, &f->ek, nonce, n, &f->policy), 0);
+        assert_int_equal(host_binding_check(f->blob, f->blob_size, &f->ek, nonce, n, &f->policy, NULL), 0);
         f->policy.fresh = true;
-        assert_int_equal(host_binding_check(f->blob, f->blob_size, &f->ek, nonce, n, &f->policy), 0);
+        assert_int_equal(host_binding_check(f->blob, f->blob_size, &f->ek, nonce, n, &f->policy, NULL), 0);
         /* the same binding at the next poll: replayed */
-        assert_error(host_binding_check(f->blob, f->blob_size, &f->ek, (const uint8_t *)"nextpoll", 8, &f->policy),
+        assert_error(host_binding_check(f->blob, f->blob_size, &f->ek, (const uint8_t *)"nextpoll", 8, &f->policy,
+                     NULL),
                      -EPERM, "host binding: stale: a fresh binding for an earlier nonce (\"" POLL_NONCE "\")");
         /* and for another vTPM's EK */
-        assert_error(host_binding_check(f->blob, f->blob_size, &f->other_ek, nonce, n, &f->policy), -EPERM,
+        assert_error(host_binding_check(f->blob, f->blob_size, &f->other_ek, nonce, n, &f->policy, NULL), -EPERM,
                      "qualifyingData is not over this agent's EK and the nonce the binding names");
         /* no nonce asked (a check on files): a fresh binding cannot pass */
-        assert_error(host_binding_check(f->blob, f->blob_size, &f->ek, NULL, 0, &f->policy), -EPERM,
+        assert_error(host_binding_check(f->blob, f->blob_size, &f->ek, NULL, 0, &f->policy, NULL), -EPERM,
                      "no nonce was asked");
         /* the unsigned nonce field rewritten to the poll's: not stale, but not signed either */
         make_binding_for(f, f->host_key, &f->ek, "oldnonce000000000000");
         memcpy(f->blob + 8, POLL_NONCE, n);
-        assert_error(host_binding_check(f->blob, f->blob_size, &f->ek, nonce, n, &f->policy), -EPERM, "qualifyingData");
+        assert_error(host_binding_check(f->blob, f->blob_size, &f->ek, nonce, n, &f->policy, NULL), -EPERM,
+                     "qualifyingData");
         /* a fresh policy refuses an NV binding, however good */
         make_binding(f, f->host_key, &f->ek);
-        assert_error(host_binding_check(f->blob, f->blob_size, &f->ek, nonce, n, &f->policy), -EPERM,
+        assert_error(host_binding_check(f->blob, f->blob_size, &f->ek, nonce, n, &f->policy, NULL), -EPERM,
                      "an NV binding (version 1), and the host policy requires a fresh one");
 }
 
@@ -575,17 +747,19 @@ static void test_fresh_evidence_member(void **state) {
         f->policy.required = true;
         make_binding_for(f, f->host_key, &f->ek, POLL_NONCE);
         results = answer_with("fresh", f->blob, f->blob_size);
-        assert_int_equal(host_evidence_check(&f->policy, results, &f->ek, nonce, strlen(POLL_NONCE), NULL, 0), 0);
-        assert_error(host_evidence_check(&f->policy, results, &f->ek, (const uint8_t *)"other", 5, NULL, 0), -EPERM,
+        assert_int_equal(host_evidence_check(&f->policy, results, &f->ek, nonce, strlen(POLL_NONCE), NULL, 0, NULL), 0);
+        assert_error(host_evidence_check(&f->policy, results, &f->ek, (const uint8_t *)"other", 5, NULL, 0, NULL),
+                     -EPERM,
                      "stale");
         json_object_put(results);
         results = answer_with("nv", f->blob, f->blob_size);
-        assert_error(host_evidence_check(&f->policy, results, &f->ek, nonce, strlen(POLL_NONCE), NULL, 0), -EBADMSG,
+        assert_error(host_evidence_check(&f->policy, results, &f->ek, nonce, strlen(POLL_NONCE), NULL, 0, NULL),
+                     -EBADMSG,
                      "source \"nv\" with a version 2 binding");
         json_object_put(results);
         make_binding(f, f->host_key, &f->ek);
         results = answer_with("nv", f->blob, f->blob_size);
-        assert_error(host_evidence_check(&f->policy, results, &f->ek, nonce, strlen(POLL_NONCE), NULL, 0), -EPERM,
+        assert_error(host_evidence_check(&f->policy, results, &f->ek, nonce, strlen(POLL_NONCE), NULL, 0, NULL), -EPERM,
                      "requires a fresh one");
         json_object_put(results);
 }
@@ -626,6 +800,10 @@ int main(void) {
                 cmocka_unit_test(test_qualifying_data_known_answer),
                 cmocka_unit_test_setup(test_evidence_member, reset),
                 cmocka_unit_test_setup(test_policy_parse, reset),
+                cmocka_unit_test_setup(test_host_classes, reset),
+                cmocka_unit_test_setup(test_host_classes_never_mixed, reset),
+                cmocka_unit_test_setup(test_host_classes_closest, reset),
+                cmocka_unit_test_setup(test_host_classes_parse, reset),
                 cmocka_unit_test_setup(test_fresh_binding, reset),
                 cmocka_unit_test_setup(test_fresh_truncation, reset),
                 cmocka_unit_test_setup(test_fresh_evidence_member, reset),

@@ -331,7 +331,7 @@ static void check_upgraded(const char *path) {
         assert_int_equal(store_attestation_get(store, "gone", false, &a), 0);
         assert_string_equal(a.ek_hash, "");
         store_free(store);
-        assert_int_equal(pragma_user_version(path), 6);
+        assert_int_equal(pragma_user_version(path), 7);
         /* and again: nothing left to do */
         assert_int_equal(store_open(path, false, &store), 0);
         store_free(store);
@@ -586,7 +586,7 @@ static void test_upgrade_from_version_1(void **state) {
         assert_int_equal(a.escrow_reset, -1);
         assert_int_equal(store_group_add(store, "web", "{}", NULL, NULL, false, 1, NULL, NULL), 0);
         store_free(store);
-        assert_int_equal(pragma_user_version(f->path), 6);
+        assert_int_equal(pragma_user_version(f->path), 7);
 }
 
 /* a version 2 database: its groups and enrolments get the PCR 9 pin's columns, unset */
@@ -620,7 +620,7 @@ static void test_upgrade_from_version_2(void **state) {
         assert_false(g.pin_first_boot_initrd);
         enrolment_group_done(&g);
         store_free(store);
-        assert_int_equal(pragma_user_version(f->path), 6);
+        assert_int_equal(pragma_user_version(f->path), 7);
 }
 
 /* Version 3 had no AK certificate and no identity proof: a registration of then was accepted on
@@ -654,7 +654,7 @@ static void test_upgrade_from_version_3(void **state) {
         assert_null(got.ak_cert);
         registered_agent_done(&got);
         store_free(store);
-        assert_int_equal(pragma_user_version(f->path), 6);
+        assert_int_equal(pragma_user_version(f->path), 7);
 }
 
 /* Version 5 had no host policy and kept no host: an enrolment of then has none, and one of now
@@ -704,7 +704,40 @@ static void test_upgrade_from_version_5(void **state) {
         assert_null(g.host_policy);
         enrolment_group_done(&g);
         store_free(store);
-        assert_int_equal(pragma_user_version(f->path), 6);
+        assert_int_equal(pragma_user_version(f->path), 7);
+}
+
+/* Version 6 kept no host class: an enrolment of then has none, and one of now keeps the class
+ * its host matched with the polling state (verifier/host_policy.h, host_classes). */
+static void test_upgrade_from_version_6(void **state) {
+        struct fixture *f = *state;
+        struct store *store = NULL;
+        struct registered_agent reg;
+        struct attestation a;
+        char tag[AUTH_TAG_HEX_SIZE];
+
+        assert_int_equal(store_open(f->path, true, &store), 0);
+        tag_for("credential", tag);
+        registration(&reg, "192.0.2.1", 9002, tag);
+        assert_int_equal(store_attestation_add(store, &reg, "{}", NULL, NULL, NULL, NULL, "{\"required\": true}"), 0);
+        assert_int_equal(store_attestation_get(store, AGENT, false, &a), 0);
+        assert_string_equal(a.host_class, "");
+        snprintf(a.host, sizeof(a.host), "000bfeed");
+        snprintf(a.host_class, sizeof(a.host_class), "gen2");
+        assert_int_equal(store_attestation_save(store, &a), 0);
+        attestation_done(&a);
+        assert_int_equal(store_attestation_get(store, AGENT, false, &a), 0);
+        assert_string_equal(a.host_class, "gen2");
+        attestation_done(&a);
+        store_free(store);
+        make_database(f->path, "ALTER TABLE attestations DROP COLUMN host_class; PRAGMA user_version = 6;");
+        assert_int_equal(store_open(f->path, false, &store), 0);
+        assert_int_equal(store_attestation_get(store, AGENT, false, &a), 0);
+        assert_string_equal(a.host, "000bfeed");
+        assert_string_equal(a.host_class, "");
+        attestation_done(&a);
+        store_free(store);
+        assert_int_equal(pragma_user_version(f->path), 7);
 }
 
 #define PCR9_A "aa00000000000000000000000000000000000000000000000000000000000001"
@@ -796,6 +829,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_upgrade_from_version_2, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_upgrade_from_version_3, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_upgrade_from_version_5, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_upgrade_from_version_6, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_pcr9_pin, setup, teardown),
         };
 
