@@ -507,39 +507,52 @@ static int64_t seconds_to_next(const struct push_server *s, const struct push_ag
         return a->evidence_at && !a->retry_at_once && next > now ? next - now : 0;
 }
 
-/* The verifier's choices from the agent's capabilities (Keylime's TPM engine). */
-static int choose_parameters(struct push_server *s, struct push_agent *a, const struct push_capabilities *caps) {
+/* What one attestation asks for, chosen from the agent's capabilities. */
+struct push_choice {
+        TPM2_ALG_ID bank;
+        uint32_t mask;
+        const char *signature_scheme;
+        enum push_item requested[3];
+        size_t requested_count;
+        uint64_t ima_offset;
+        int64_t boot_time;
+};
+
+/* The verifier's choices from the agent's capabilities (Keylime's TPM engine), into `c`. */
+static int choose_parameters(struct push_server *s, const struct push_agent *a, const struct push_capabilities *caps,
+                             struct push_choice *c) {
         int bank_index;
         bool ecc = a->ak.publicArea.type == TPM2_ALG_ECC;
 
-        a->bank = hashalg_for_quotes(s->config->tpm_hash_alg);
-        bank_index = a->bank == TPM2_ALG_SHA256 ? PUSH_SHA256 : a->bank == TPM2_ALG_SHA384 ? PUSH_SHA384 : PUSH_SHA512;
-        a->mask = evidence_mask(&a->tpm_policy, a->runtime_policy != NULL, a->mb_policy != NULL, false);
-        a->requested_count = 0;
+        memset(c, 0, sizeof(*c));
+        c->bank = hashalg_for_quotes(s->config->tpm_hash_alg);
+        bank_index = c->bank == TPM2_ALG_SHA256 ? PUSH_SHA256 : c->bank == TPM2_ALG_SHA384 ? PUSH_SHA384 : PUSH_SHA512;
+        c->mask = evidence_mask(&a->tpm_policy, a->runtime_policy != NULL, a->mb_policy != NULL, false);
+        c->requested_count = 0;
         if (!caps->tpm_quote)
                 return vm_error(-EBADMSG, "evidence: must contain a certification item of type 'tpm_quote' (component "
                                           "version 2.0) per agent policy");
         if (!(caps->hash_algorithms & (1u << bank_index)))
                 return vm_error(-EBADMSG, "evidence: must have 'tpm_quote' with capabilities which satisfy agent policy "
                                           "(check 'hash_algorithms': %s is required)",
-                                hashalg_name(a->bank));
-        if ((caps->subjects[bank_index] & a->mask) != a->mask)
+                                hashalg_name(c->bank));
+        if ((caps->subjects[bank_index] & c->mask) != c->mask)
                 return vm_error(-EBADMSG, "evidence: must have 'tpm_quote' with capabilities which satisfy agent policy "
                                           "(check the correct numbered PCRs are given for an allowable PCR bank: %s "
                                           "PCRs 0x%x)",
-                                hashalg_name(a->bank), a->mask);
+                                hashalg_name(c->bank), c->mask);
         if (ecc ? !(caps->ecdsa && caps->key_ecc) : !(caps->rsassa && caps->key_rsa))
                 return vm_error(-EBADMSG, "evidence: must have 'tpm_quote' with capabilities which satisfy agent policy "
                                           "(check 'signature_schemes' and 'certification_keys': the AK is %s, %s)",
                                 ecc ? "ECC" : "RSA", ecc ? "ecdsa" : "rsassa");
-        a->signature_scheme = ecc ? "ecdsa" : "rsassa";
-        a->requested[a->requested_count++] = PUSH_TPM_QUOTE;
+        c->signature_scheme = ecc ? "ecdsa" : "rsassa";
+        c->requested[c->requested_count++] = PUSH_TPM_QUOTE;
         if (a->mb_policy) {
                 if (!caps->uefi_log)
                         return vm_error(-EBADMSG, "evidence: must have 'uefi_log' with format 'application/octet-stream'");
-                a->requested[a->requested_count++] = PUSH_UEFI_LOG;
+                c->requested[c->requested_count++] = PUSH_UEFI_LOG;
         }
-        a->boot_time = caps->boot_time;
+        c->boot_time = caps->boot_time;
         if (!a->runtime_policy)
                 return 0;
         if (!caps->ima_log)
@@ -551,12 +564,12 @@ static int choose_parameters(struct push_server *s, struct push_agent *a, const 
         if (a->state.boottime && caps->boot_time < a->state.boottime)
                 return vm_error(-EBADMSG, "system_info/boot_time: must be equal to or greater than the boot time of last "
                                           "attestation");
-        a->ima_offset = a->state.boottime == caps->boot_time ? a->state.ima_next_entry : 0;
-        if (a->ima_offset > caps->ima_entry_count)
+        c->ima_offset = a->state.boottime == caps->boot_time ? a->state.ima_next_entry : 0;
+        if (c->ima_offset > caps->ima_entry_count)
                 return vm_error(-EBADMSG, "ima_log/entry_count: must be greater than or equal to the calculated starting "
                                           "offset of '%llu'",
-                                (unsigned long long)a->ima_offset);
-        a->requested[a->requested_count++] = PUSH_IMA_LOG;
+                                (unsigned long long)c->ima_offset);
+        c->requested[c->requested_count++] = PUSH_IMA_LOG;
         return 0;
 }
 
@@ -571,6 +584,7 @@ static int agent_path_of(struct evhttp_request *req, char *out, size_t size) {
 static void handle_attestation_create(struct push_server *s, struct evhttp_request *req, struct push_agent *a) {
         json_object *body = http_request_json(req);
         struct push_capabilities caps;
+        struct push_choice choice;
         int64_t now = (int64_t)time(NULL), wait;
         char agent_path[256], *b64;
         int ret;
@@ -603,7 +617,7 @@ static void handle_attestation_create(struct push_server *s, struct evhttp_reque
         ret = push_capabilities_parse(body, &caps);
         json_object_put(body);
         if (ret >= 0)
-                ret = choose_parameters(s, a, &caps);
+                ret = choose_parameters(s, a, &caps, &choice);
         if (ret < 0) {
                 reply_error(req, 400, "invalid_request", 0, "%s", vm_error_detail(ret));
                 return;
@@ -615,6 +629,14 @@ static void handle_attestation_create(struct push_server *s, struct evhttp_reque
         }
         snprintf(a->challenge_b64, sizeof(a->challenge_b64), "%s", b64);
         free(b64);
+        /* only now: a refused POST leaves the attestation awaiting evidence as it was asked */
+        a->bank = choice.bank;
+        a->mask = choice.mask;
+        a->signature_scheme = choice.signature_scheme;
+        memcpy(a->requested, choice.requested, sizeof(a->requested));
+        a->requested_count = choice.requested_count;
+        a->ima_offset = choice.ima_offset;
+        a->boot_time = choice.boot_time;
         a->index++;
         a->stage = STAGE_AWAITING;
         a->evaluation = "pending";
