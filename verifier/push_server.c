@@ -66,6 +66,14 @@ struct push_agent {
         bool retry_at_once; /* the last one asked too late for a new boot's IMA list: no interval */
 };
 
+/* When an enrolment's deadline started: at the revision the deadline scan last saw. */
+struct deadline_start {
+        char agent_id[AGENT_ID_MAX + 1];
+        int64_t revision;
+        int64_t since;
+        uint64_t scan; /* the last scan that saw it: the others (deleted) are dropped */
+};
+
 struct push_server {
         struct event_base *base;
         const struct verifier_config *config;
@@ -76,6 +84,9 @@ struct push_server {
         struct registration_limit per_source, per_agent;
         struct push_agent *agents[PUSH_AGENTS_MAX];
         int64_t started_at;
+        struct deadline_start *starts; /* PUSH_AGENTS_MAX */
+        size_t starts_count;
+        uint64_t scans;
 };
 
 /* The job of one PATCH: judged on the event loop after the 202 went out. */
@@ -860,12 +871,42 @@ struct deadline_scan {
         size_t count;
 };
 
+/* When the enrolment's deadline started: the first scan that saw this revision of it. The
+ * tenant's add and reactivate give a new revision: an agent reactivated long after its last
+ * evidence has a whole deadline again, not a failure at once. */
+static int64_t deadline_started(struct push_server *s, const struct attestation *row, int64_t now) {
+        struct deadline_start *start = NULL;
+
+        for (size_t i = 0; i < s->starts_count && !start; i++)
+                if (strcmp(s->starts[i].agent_id, row->agent_id) == 0)
+                        start = &s->starts[i];
+        if (!start && s->starts_count < PUSH_AGENTS_MAX) {
+                start = &s->starts[s->starts_count++];
+                snprintf(start->agent_id, sizeof(start->agent_id), "%s", row->agent_id);
+                start->revision = row->revision;
+                start->since = now;
+        }
+        if (!start)
+                return now; /* more push agents than the verifier serves: none is failed for it */
+        start->scan = s->scans;
+        if (start->revision != row->revision) {
+                start->revision = row->revision;
+                start->since = now;
+        }
+        return start->since;
+}
+
 static int deadline_one(const struct attestation *row, void *user) {
         struct deadline_scan *scan = user;
         int64_t limit = (int64_t)scan->server->config->quote_interval * PUSH_DEADLINE_INTERVALS;
-        int64_t since = row->last_poll > row->added_at ? row->last_poll : row->added_at;
+        int64_t since = row->last_poll > row->added_at ? row->last_poll : row->added_at, started;
 
-        /* a restart is no one's fault: its time counts as a submission */
+        if (!row->push)
+                return 0;
+        /* a restart is no one's fault: its time counts as a submission, as does a reactivation */
+        started = deadline_started(scan->server, row, scan->now);
+        if (started > since)
+                since = started;
         if (scan->server->started_at > since)
                 since = scan->server->started_at;
         if (row->push && strcmp(row->state, "polling") == 0 && scan->now - since > limit && scan->count < 64) {
@@ -886,8 +927,15 @@ static void deadline_check(evutil_socket_t fd, short events, void *user) {
         vm_error_clear();
         scan->server = s;
         scan->now = (int64_t)time(NULL);
+        s->scans++;
         if (store_attestation_foreach(s->store, deadline_one, scan) < 0)
                 log_error("verifier: push deadlines: %s", vm_error_detail(-EIO));
+        else /* the enrolments deleted since the last scan */
+                for (size_t i = 0; i < s->starts_count;)
+                        if (s->starts[i].scan != s->scans)
+                                s->starts[i] = s->starts[--s->starts_count];
+                        else
+                                i++;
         for (size_t i = 0; i < scan->count; i++) {
                 struct push_agent *a = NULL;
 
@@ -1062,6 +1110,8 @@ int push_server_new(struct event_base *base, const struct verifier_config *confi
         s->per_source.per_source = SESSIONS_PER_SOURCE;
         s->per_agent.per_source = SESSIONS_PER_AGENT;
         ret = push_sessions_init(&s->sessions, NONCE_LIFETIME, SESSION_LIFETIME);
+        if (ret >= 0 && !(s->starts = calloc(PUSH_AGENTS_MAX, sizeof(*s->starts))))
+                ret = -ENOMEM;
         if (ret >= 0 && (!(s->deadline_timer = event_new(base, -1, EV_PERSIST, deadline_check, s)) ||
                          event_add(s->deadline_timer, &(struct timeval){ 1, 0 }) < 0))
                 ret = -ENOMEM;
@@ -1081,5 +1131,6 @@ void push_server_free(struct push_server *s) {
         for (size_t i = 0; i < PUSH_AGENTS_MAX; i++)
                 push_agent_free(s->agents[i]);
         push_sessions_done(&s->sessions);
+        free(s->starts);
         free(s);
 }

@@ -4,7 +4,7 @@
 # Keylime 7.14.3's verifier defines it (docs/protocol.md §4.2): a session proved with TPM2_Certify,
 # capabilities -> challenge, evidence -> 202, judged by the same checks as a poll.
 . "$(dirname "$0")/lib.sh"
-plan 13
+plan 14
 
 swtpm_start || exit 1
 cd "$TEST_TMP" || exit 1
@@ -155,11 +155,19 @@ done
 if [ "$code" = 429 ] && grep -qi '^Retry-After: [1-9]' headers.txt; then ok "a flood of sessions gets 429 with Retry-After"
 else not_ok "a flood of sessions gets 429 with Retry-After (got $code)"; fi
 
-# an agent that stops submitting fails after its deadline (5 quote intervals of 2 s)
+# reactivated long after its last evidence (more than its deadline of 5 quote intervals of 2 s):
+# the deadline starts again at the reactivation, the agent is not failed at once
+sleep 11
 vv reactivate --agent "$agent_id" >/dev/null
+reactivated=$(date +%s)
+sleep 4
+expect_equal "an agent reactivated after its deadline passed is not failed at once (4 s later)" "$(status state)" polling
+
+# an agent that stops submitting fails after its deadline, counted from the reactivation
 if wait_for "late" 20 bash -c "[ \"\$($VMATTEST_VERIFIER --config verifier.conf status --agent $agent_id --json | jq -r '.[0].state')\" = failed ]" &&
-        status failure | grep -q 'missed its deadline'; then
-        ok "an agent that stops submitting fails after its deadline, named"
-else not_ok "an agent that stops submitting fails after its deadline"; status failure | diag; fi
+        status failure | grep -q 'missed its deadline' && [ $(($(date +%s) - reactivated)) -ge 10 ]; then
+        ok "an agent that stops submitting fails after its deadline from its reactivation, named"
+else not_ok "an agent that stops submitting fails after its deadline ($(($(date +%s) - reactivated)) s)"
+        status failure | diag; fi
 
 expect_success "the verifier exits cleanly" verifier_clean
