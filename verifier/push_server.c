@@ -4,10 +4,13 @@
 #include <event2/keyvalq_struct.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "lib/cleanup.h"
 #include "lib/encoding.h"
@@ -64,6 +67,12 @@ struct push_agent {
         int64_t boot_time;
         int64_t capabilities_at, challenges_expire_at, evidence_at, completed_at;
         bool retry_at_once; /* the last one asked too late for a new boot's IMA list: no interval */
+        uint64_t evidence_ms; /* CLOCK_MONOTONIC, when the evidence came: poll_ms counts from it */
+        /* While its evidence is judged (stage STAGE_EVALUATING), the worker reads the agent and
+         * writes its `state` and `platform_facts`; the event loop touches neither, and a reload
+         * (the tenant changed the enrolment) leaves it to the job, `orphaned`, to be freed when
+         * the job comes back. */
+        bool judging, orphaned;
 };
 
 /* When an enrolment's deadline started: at the revision the deadline scan last saw. */
@@ -87,15 +96,35 @@ struct push_server {
         struct deadline_start *starts; /* PUSH_AGENTS_MAX */
         size_t starts_count;
         uint64_t scans;
+        /* The worker judges the evidence, one at a time, off the loop that answers registrations
+         * (verifier/poller.c's evidence thread, the same way): jobs queue to it in `todo` (at most
+         * one an agent: PUSH_AGENTS_MAX), come back in `done`, and `done_fd` wakes the loop. */
+        pthread_t worker;
+        bool worker_started, stop;
+        pthread_mutex_t lock;
+        pthread_cond_t wake;
+        struct push_job *todo, **todo_tail, *done;
+        size_t queued;
+        int done_fd;
+        struct event *done_event;
 };
 
-/* The job of one PATCH: judged on the event loop after the 202 went out. */
+/* The job of one PATCH: judged on the worker after the 202 went out, recorded on the loop. */
 struct push_job {
-        struct push_server *server;
-        char agent_id[AGENT_ID_MAX + 1];
+        struct push_job *next;
+        struct push_agent *agent;
         int64_t index;
         json_object *results; /* evidence.c's pull-model `results`, built from the evidence */
+        int verdict;
+        char verdict_detail[512]; /* vm_error's detail is per thread: the reason travels here */
 };
+
+static uint64_t now_ms(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
 
 static void push_agent_free(struct push_agent *a) {
         if (!a)
@@ -250,7 +279,10 @@ static int agent_get(struct push_server *s, const char *agent_id, struct push_ag
         if (ret >= 0)
                 ret = agent_load(s, agent_id, &fresh);
         if (slot && *slot) {
-                push_agent_free(*slot);
+                if ((*slot)->judging)
+                        (*slot)->orphaned = true; /* the job frees it when it comes back */
+                else
+                        push_agent_free(*slot);
                 *slot = NULL;
         }
         if (ret < 0)
@@ -602,18 +634,19 @@ static void handle_attestation_create(struct push_server *s, struct evhttp_reque
 
         if (!body)
                 return;
-        if (strcmp(a->state.state, "failed") == 0) {
-                json_object_put(body);
-                reply_error(req, 403, "agent_attestations_disabled", 0,
-                            "Attestations for agent '%s' are disabled: it failed (%s); the tenant reactivates it",
-                            a->agent_id, a->state.failure);
-                return;
-        }
+        /* first: while judged, the agent's state is the worker's */
         if (a->stage == STAGE_EVALUATING) {
                 json_object_put(body);
                 reply_error(req, 503, "verification_in_progress", 1,
                             "Cannot create attestation for agent '%s' while the last attestation is still being verified.",
                             a->agent_id);
+                return;
+        }
+        if (strcmp(a->state.state, "failed") == 0) {
+                json_object_put(body);
+                reply_error(req, 403, "agent_attestations_disabled", 0,
+                            "Attestations for agent '%s' are disabled: it failed (%s); the tenant reactivates it",
+                            a->agent_id, a->state.failure);
                 return;
         }
         wait = seconds_to_next(s, a, now);
@@ -699,27 +732,20 @@ static bool quote_over_challenge_bytes(const struct push_agent *a, const char *m
 }
 
 static void job_free(struct push_job *job) {
+        if (job->agent && job->agent->orphaned)
+                push_agent_free(job->agent);
         json_object_put(job->results);
         free(job);
 }
 
-/* After the 202: the same checks as a poll's (verifier/evidence.c), the outcome recorded. */
-static void job_run(evutil_socket_t fd, short events, void *user) {
-        struct push_job *job = user;
-        struct push_server *s = job->server;
-        struct push_agent *a = NULL;
+/* On the worker: the same checks as a poll's (verifier/evidence.c). Reads the agent, writes
+ * its `state` (see struct push_agent); the store and the sessions are the loop's. */
+static void job_judge(struct push_job *job) {
+        struct push_agent *a = job->agent;
         const char *message = NULL;
         json_object *quote;
-        int64_t now = (int64_t)time(NULL);
-        int ret;
 
-        (void)fd, (void)events;
         vm_error_clear();
-        /* the tenant may have changed the enrolment meanwhile: then this evidence is void */
-        if (agent_get(s, job->agent_id, &a) < 0 || a->index != job->index || a->stage != STAGE_EVALUATING) {
-                job_free(job);
-                return;
-        }
         if (json_object_object_get_ex(job->results, "quote", &quote))
                 message = json_object_get_string(quote) + 1;
         bool bytes = message && quote_over_challenge_bytes(a, message);
@@ -741,18 +767,57 @@ static void job_run(evutil_socket_t fd, short events, void *user) {
                 .first_boot_reset = a->state.pcr9_pinned_by[0] ? a->state.pcr9_pin_reset : -1,
         };
 
-        /* a new boot (a later boot_time): its list is replayed from entry 0 over a reset PCR 10 */
-        if (a->runtime_policy && a->ima_offset == 0) {
-                a->state.ima_next_entry = 0;
-                a->state.ima_pcr10_size = 0;
+        job->verdict = evidence_check(&in, job->results, &a->state);
+        snprintf(job->verdict_detail, sizeof(job->verdict_detail), "%s",
+                 job->verdict < 0 ? vm_error_detail(job->verdict) : "");
+}
+
+static void *worker_main(void *user) {
+        struct push_server *s = user;
+        uint64_t one = 1;
+
+        pthread_mutex_lock(&s->lock);
+        while (!s->stop) {
+                struct push_job *job = s->todo;
+
+                if (!job) {
+                        pthread_cond_wait(&s->wake, &s->lock);
+                        continue;
+                }
+                s->todo = job->next;
+                if (!s->todo)
+                        s->todo_tail = &s->todo;
+                pthread_mutex_unlock(&s->lock);
+                job_judge(job);
+                pthread_mutex_lock(&s->lock);
+                job->next = s->done;
+                s->done = job;
+                if (write(s->done_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+                        log_error("verifier: push worker: cannot wake the event loop: %s", strerror(errno));
         }
-        a->state.last_poll = now;
-        a->state.polls++;
-        ret = evidence_check(&in, job->results, &a->state);
-        a->completed_at = (int64_t)time(NULL);
-        a->state.poll_ms = (unsigned)((a->completed_at - a->evidence_at) * 1000);
+        pthread_mutex_unlock(&s->lock);
+        return NULL;
+}
+
+/* Back on the loop: the outcome recorded, as a poll's. */
+static void job_finish(struct push_server *s, struct push_job *job) {
+        struct push_agent *a = job->agent;
+        int64_t now = (int64_t)time(NULL);
+        int ret = job->verdict;
+
+        a->judging = false;
+        if (a->orphaned || a->index != job->index || a->stage != STAGE_EVALUATING) {
+                job_free(job); /* the tenant changed the enrolment meanwhile: this evidence is void */
+                return;
+        }
+        vm_error_clear();
+        if (ret < 0)
+                ret = vm_error(ret, "%s", job->verdict_detail);
+        a->completed_at = now;
+        a->state.poll_ms = (unsigned)(now_ms() - a->evidence_ms);
         a->stage = STAGE_COMPLETE;
         job_free(job);
+        log_debug("verifier: agent %s: evidence judged in %u ms", a->agent_id, a->state.poll_ms);
         if (ret == -EAGAIN) { /* nothing verified, nothing failed: the next attestation at once */
                 a->evaluation = "fail";
                 snprintf(a->failure, sizeof(a->failure), "%s", vm_error_detail(ret));
@@ -771,14 +836,48 @@ static void job_run(evutil_socket_t fd, short events, void *user) {
                 log_info("verifier: agent %s attests in push mode (quote, PCRs%s%s)", a->agent_id,
                          a->mb_policy ? ", measured boot" : "", a->runtime_policy ? ", IMA" : "");
         a->evaluation = "pass";
-        a->state.last_ok = now;
+        a->state.last_ok = a->state.last_poll;
         a->state.last_error[0] = '\0';
         if (a->boot_time >= 0)
                 a->state.boottime = a->boot_time;
         /* a good quote proves the AK again (Keylime's extend_token_on_attestation) */
-        push_session_extend(&s->sessions, a->agent_id, (int64_t)time(NULL));
+        push_session_extend(&s->sessions, a->agent_id, now);
         if (store_attestation_save(s->store, &a->state) == -ESTALE)
                 log_debug("verifier: agent %s changed while attested: reloading", a->agent_id);
+}
+
+static void jobs_collect(evutil_socket_t fd, short events, void *user) {
+        struct push_server *s = user;
+        struct push_job *job;
+        uint64_t count;
+
+        (void)events;
+        if (read(fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
+                log_error("verifier: push worker: %s", strerror(errno));
+        pthread_mutex_lock(&s->lock);
+        job = s->done;
+        s->done = NULL;
+        pthread_mutex_unlock(&s->lock);
+        while (job) {
+                struct push_job *next = job->next;
+
+                s->queued--;
+                job_finish(s, job);
+                job = next;
+        }
+}
+
+/* Hands the job to the worker; the agent is the job's until it comes back. `queued` is the
+ * loop's alone (at most one job an agent: the caller checked there is room). */
+static void job_queue(struct push_server *s, struct push_job *job) {
+        job->agent->judging = true;
+        s->queued++;
+        pthread_mutex_lock(&s->lock);
+        job->next = NULL;
+        *s->todo_tail = job;
+        s->todo_tail = &job->next;
+        pthread_cond_signal(&s->wake);
+        pthread_mutex_unlock(&s->lock);
 }
 
 static void handle_attestation_update(struct push_server *s, struct evhttp_request *req, struct push_agent *a,
@@ -811,6 +910,11 @@ static void handle_attestation_update(struct push_server *s, struct evhttp_reque
                             (long long)a->index);
                 return;
         }
+        if (s->queued >= PUSH_AGENTS_MAX) { /* one job an agent at most: never, but bounded all the same */
+                reply_error(req, 503, "verification_in_progress", 1, "the verifier is judging %zu attestations",
+                            s->queued);
+                return;
+        }
         if (!(body = http_request_json(req)))
                 return;
         ret = push_evidence_parse(body, a->requested, a->requested_count, &ev);
@@ -828,11 +932,11 @@ static void handle_attestation_update(struct push_server *s, struct evhttp_reque
                 reply_error(req, 500, "internal_error", 0, "out of memory");
                 return;
         }
-        job->server = s;
+        job->agent = a;
         job->index = a->index;
-        snprintf(job->agent_id, sizeof(job->agent_id), "%s", a->agent_id);
         a->stage = STAGE_EVALUATING;
         a->evidence_at = now;
+        a->evidence_ms = now_ms();
         agent_path_of(req, agent_path, sizeof(agent_path));
         {
                 json_object *doc = attestation_document(a, agent_path, true), *meta = json_object_new_object();
@@ -842,11 +946,16 @@ static void handle_attestation_update(struct push_server *s, struct evhttp_reque
                 json_object_object_add(doc, "meta", meta);
                 reply_document(req, 202, doc);
         }
-        /* judged once the 202 is on its way (Keylime: "verify after the response is sent") */
-        if (event_base_once(s->base, -1, EV_TIMEOUT, job_run, job, &(struct timeval){ 0, 0 }) < 0) {
-                a->stage = STAGE_AWAITING;
-                job_free(job);
+        /* a new boot (a later boot_time): its list is replayed from entry 0 over a reset PCR 10 */
+        if (a->runtime_policy && a->ima_offset == 0) {
+                a->state.ima_next_entry = 0;
+                a->state.ima_pcr10_size = 0;
         }
+        a->state.last_poll = now;
+        a->state.polls++;
+        /* judged off the loop once the 202 is on its way (Keylime: "verify after the response is
+         * sent"), so that a long IMA list holds up no registration */
+        job_queue(s, job);
 }
 
 static void handle_attestation_show(struct push_server *s, struct evhttp_request *req, struct push_agent *a) {
@@ -1031,6 +1140,13 @@ bool push_server_handle(struct push_server *s, struct evhttp_request *req) {
                 reply_error(req, 403, "tls_required", 0, "API v3 (push model) is served on the TLS port only");
                 return true;
         }
+        /* only the evidence may be longer than any other request (PUSH_EVIDENCE_BODY_MAX) */
+        if (!(method == EVHTTP_REQ_PATCH && strncmp(rest, "/agents/", 8) == 0) &&
+            evbuffer_get_length(evhttp_request_get_input_buffer(req)) > HTTP_REQUEST_BODY_MAX) {
+                reply_error(req, 413, "payload_too_large", 0, "the request body is longer than %d bytes",
+                            HTTP_REQUEST_BODY_MAX);
+                return true;
+        }
         if (strcmp(rest, "/sessions") == 0) {
                 if (method == EVHTTP_REQ_POST)
                         handle_session_open(s, req);
@@ -1095,6 +1211,16 @@ bool push_server_handle(struct push_server *s, struct evhttp_request *req) {
         return true;
 }
 
+/* Jobs never judged or never collected (at exit), an orphaned agent with each. */
+static void jobs_free(struct push_job *job) {
+        while (job) {
+                struct push_job *next = job->next;
+
+                job_free(job);
+                job = next;
+        }
+}
+
 int push_server_new(struct event_base *base, const struct verifier_config *config, struct store *store,
                     struct poller *poller, struct push_server **out) {
         struct push_server *s = calloc(1, sizeof(*s));
@@ -1102,6 +1228,7 @@ int push_server_new(struct event_base *base, const struct verifier_config *confi
 
         if (!s)
                 return -ENOMEM;
+        s->done_fd = -1;
         s->base = base;
         s->config = config;
         s->store = store;
@@ -1112,6 +1239,18 @@ int push_server_new(struct event_base *base, const struct verifier_config *confi
         ret = push_sessions_init(&s->sessions, NONCE_LIFETIME, SESSION_LIFETIME);
         if (ret >= 0 && !(s->starts = calloc(PUSH_AGENTS_MAX, sizeof(*s->starts))))
                 ret = -ENOMEM;
+        s->todo_tail = &s->todo;
+        pthread_mutex_init(&s->lock, NULL);
+        pthread_cond_init(&s->wake, NULL);
+        if (ret >= 0 && (s->done_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)
+                ret = vm_error(-errno, "push worker: eventfd: %s", strerror(errno));
+        if (ret >= 0 && (!(s->done_event = event_new(base, s->done_fd, EV_READ | EV_PERSIST, jobs_collect, s)) ||
+                         event_add(s->done_event, NULL) < 0))
+                ret = -ENOMEM;
+        if (ret >= 0 && pthread_create(&s->worker, NULL, worker_main, s) != 0)
+                ret = vm_error(-EAGAIN, "cannot start the push model's worker thread");
+        else if (ret >= 0)
+                s->worker_started = true;
         if (ret >= 0 && (!(s->deadline_timer = event_new(base, -1, EV_PERSIST, deadline_check, s)) ||
                          event_add(s->deadline_timer, &(struct timeval){ 1, 0 }) < 0))
                 ret = -ENOMEM;
@@ -1128,6 +1267,21 @@ void push_server_free(struct push_server *s) {
                 return;
         if (s->deadline_timer)
                 event_free(s->deadline_timer);
+        if (s->worker_started) {
+                pthread_mutex_lock(&s->lock);
+                s->stop = true;
+                pthread_cond_broadcast(&s->wake);
+                pthread_mutex_unlock(&s->lock);
+                pthread_join(s->worker, NULL); /* after the job it is judging, if any */
+        }
+        jobs_free(s->todo);
+        jobs_free(s->done);
+        if (s->done_event)
+                event_free(s->done_event);
+        if (s->done_fd >= 0)
+                close(s->done_fd);
+        pthread_cond_destroy(&s->wake);
+        pthread_mutex_destroy(&s->lock);
         for (size_t i = 0; i < PUSH_AGENTS_MAX; i++)
                 push_agent_free(s->agents[i]);
         push_sessions_done(&s->sessions);

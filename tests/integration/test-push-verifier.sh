@@ -4,7 +4,7 @@
 # Keylime 7.14.3's verifier defines it (docs/protocol.md §4.2): a session proved with TPM2_Certify,
 # capabilities -> challenge, evidence -> 202, judged by the same checks as a poll.
 . "$(dirname "$0")/lib.sh"
-plan 14
+plan 16
 
 swtpm_start || exit 1
 cd "$TEST_TMP" || exit 1
@@ -129,6 +129,58 @@ expect_equal "the tenant reads the latest attestation: passed" "$code/$(jq -r .d
 
 code=$(v3 POST "/v3.0/agents/other-agent/attestations" "$(capabilities)")
 expect_equal "a request for another agent's id is refused (403)" "$code" 403
+
+# a long IMA list (300 000 entries, some 45 MB: more than the 2 MiB of other requests) is judged
+# off the registrar's event loop: a registration made while it is judged is answered before the
+# verdict. PCR 10 gets one more entry that the list does not carry: the list never replays to the
+# quote (every entry is judged, then the agent fails).
+sleep 2
+ima_add /usr/bin/also "$(sha also)"
+"$TOOLS_DIR/ima-forge" one-entry.log /usr/bin/good "$(sha good)" >/dev/null
+yes "$(cat one-entry.log)" | head -n 300000 >long-list.txt
+long_round() {
+        local q msg sig pcrs
+        start_attestation && quote_over "$CHALLENGE" || return 1
+        q=$(head -n 1 quote.txt)
+        IFS=: read -r msg sig pcrs <<<"${q#r}"
+        jq -n --arg msg "$msg" --arg sig "$sig" --arg pcrs "$pcrs" --rawfile ima long-list.txt \
+                '{data: {type: "attestation", attributes: {evidence_collected: [
+                    {evidence_class: "certification", evidence_type: "tpm_quote",
+                     data: {message: $msg, signature: $sig, subject_data: $pcrs}},
+                    {evidence_class: "log", evidence_type: "ima_log", data: {entries: $ima}}]}}}' >long-evidence.json
+        curl -s --cacert verifier-ca.pem -X PATCH -H 'Content-Type: application/vnd.api+json' \
+                -H "Authorization: Bearer $token" -o body.json -w '%{http_code}' --data-binary @long-evidence.json \
+                "https://127.0.0.1:$tls_port/v3.0/agents/$agent_id/attestations/latest"
+}
+tenant_stage() {
+        curl -s --cacert verifier-ca.pem --cert verifier-client.pem --key verifier-client.key \
+                "https://127.0.0.1:$tls_port/v3.0/agents/$agent_id/attestations/latest" | jq -r .data.attributes.stage
+}
+code=$(long_round)
+start_ns=$(date +%s%N)
+"$VMATTEST" --config agent.conf register >register-again.log 2>&1
+register_rc=$?
+register_ms=$((($(date +%s%N) - start_ns) / 1000000))
+stage=$(tenant_stage)
+wait_for "judged" 60 bash -c "[ \"\$($VMATTEST_VERIFIER --config verifier.conf status --agent $agent_id --json | jq -r '.[0].state')\" = failed ]"
+judged_ms=$(status last_poll_ms)
+diag <<<"registration $register_ms ms while the long list was judged in $judged_ms ms (stage then: $stage)"
+if [ "$code" = 202 ] && [ "$register_rc" = 0 ] && [ "$stage" = evaluating_evidence ] &&
+        [ "$register_ms" -lt "$judged_ms" ] && status failure | grep -q 'never replay'; then
+        ok "a registration is answered while a long IMA list is judged (off the event loop)"
+else not_ok "a registration is answered while a long IMA list is judged (PATCH $code, register $register_rc)"
+        cat register-again.log body.json | diag; status failure | diag; fi
+vv reactivate --agent "$agent_id" >/dev/null
+authenticate
+
+# only the evidence may be that long: a session request or a registration of 3 MB is refused
+head -c 3000000 /dev/zero | tr '\0' ' ' >long-body.txt
+session_code=$(curl -s --cacert verifier-ca.pem -X POST -o /dev/null -w '%{http_code}' --data-binary @long-body.txt \
+        "https://127.0.0.1:$tls_port/v3.0/sessions")
+register_code=$(curl -s --cacert verifier-ca.pem -X POST -o /dev/null -w '%{http_code}' --data-binary @long-body.txt \
+        "https://127.0.0.1:$tls_port/v2.6/agents/$agent_id")
+expect_equal "a session request or a registration over 2 MiB is refused on the TLS port (413)" \
+        "$session_code/$register_code" 413/413
 
 # a stale nonce: a quote over the challenge of an attestation that a new one replaced
 sleep 2
