@@ -292,13 +292,24 @@ static int agent_get(struct push_server *s, const char *agent_id, struct push_ag
         return 0;
 }
 
-/* Records a failure: the state, the reason, the webhook; the agent's sessions end. */
+/* Records a failure: the state, the reason, the webhook (once: the deadline scan and the
+ * evidence path see the recorded state); the agent's sessions end. An enrolment that changed
+ * meanwhile (-ESTALE: add, reactivate) was not the one judged: nothing is recorded or told,
+ * and the next evidence is judged against the new one (the deadline starts again with it). */
 static void agent_fail(struct push_server *s, struct push_agent *a, const char *reason) {
+        int ret;
+
         snprintf(a->state.state, sizeof(a->state.state), "failed");
         snprintf(a->state.failure, sizeof(a->state.failure), "%s", reason);
         a->state.failed_at = (int64_t)time(NULL);
+        ret = store_attestation_save(s->store, &a->state);
+        if (ret == -ESTALE) {
+                log_info("verifier: agent %s: its enrolment changed while it was judged: not failed (%s)",
+                         a->agent_id, reason);
+                return;
+        }
         log_error("verifier: agent %s FAILED: %s", a->agent_id, reason);
-        if (store_attestation_save(s->store, &a->state) < 0)
+        if (ret < 0)
                 log_error("verifier: agent %s: cannot record the failure: %s", a->agent_id, vm_error_detail(-EIO));
         poller_notify_failure(s->poller, a->agent_id, reason, a->state.failed_at);
         push_session_end_agent(&s->sessions, a->agent_id);
@@ -1060,9 +1071,10 @@ static void deadline_check(evutil_socket_t fd, short events, void *user) {
                         snprintf(row.state, sizeof(row.state), "failed");
                         snprintf(row.failure, sizeof(row.failure), "%s (%s)", reason, vm_error_detail(-EPERM));
                         row.failed_at = scan->now;
-                        log_error("verifier: agent %s FAILED: %s", row.agent_id, row.failure);
-                        store_attestation_save(s->store, &row);
-                        poller_notify_failure(s->poller, row.agent_id, row.failure, row.failed_at);
+                        if (store_attestation_save(s->store, &row) != -ESTALE) {
+                                log_error("verifier: agent %s FAILED: %s", row.agent_id, row.failure);
+                                poller_notify_failure(s->poller, row.agent_id, row.failure, row.failed_at);
+                        }
                         attestation_done(&row);
                         continue;
                 }

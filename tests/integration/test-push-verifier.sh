@@ -4,7 +4,7 @@
 # Keylime 7.14.3's verifier defines it (docs/protocol.md §4.2): a session proved with TPM2_Certify,
 # capabilities -> challenge, evidence -> 202, judged by the same checks as a poll.
 . "$(dirname "$0")/lib.sh"
-plan 16
+plan 17
 
 swtpm_start || exit 1
 cd "$TEST_TMP" || exit 1
@@ -22,8 +22,11 @@ JSON
 printf '{"15": ["%064d"]}\n' 0 >tpm-policy.json
 
 tls_port=$(random_port)
+webhook_port=$(random_port)
+printf '{}' >webhook-body
+"$TOOLS_DIR/fake-http" "$webhook_port" 200 webhook-body 2>webhook.log &
 verifier_config verifier.conf "$(registrar_tls_config "$tls_port" "$TEST_TMP/verifier-ca.pem")
-$(verifier_poll_config)"
+$(verifier_poll_config "webhook_url = http://127.0.0.1:$webhook_port/vmattest")"
 sed -i 's/^quote_interval = 1$/quote_interval = 2/' verifier.conf
 verifier_start verifier.conf || exit 1
 wait_port "$VERIFIER_PID" "$tls_port" || { echo "no TLS port" >&2; exit 1; }
@@ -221,5 +224,16 @@ if wait_for "late" 20 bash -c "[ \"\$($VMATTEST_VERIFIER --config verifier.conf 
         ok "an agent that stops submitting fails after its deadline from its reactivation, named"
 else not_ok "an agent that stops submitting fails after its deadline ($(($(date +%s) - reactivated)) s)"
         status failure | diag; fi
+
+# each failure reached the webhook exactly once, with the reason the status shows: the long list,
+# the stale nonce, /usr/bin/evil and the deadline (a second notice would come within a scan)
+sleep 3
+hooks() { grep -c "\"agent_id\":\"$agent_id\".*$1" webhook.log; }
+deadline_failure=$(status failure)
+if [ "$(hooks 'never replay')/$(hooks nonce)/$(hooks /usr/bin/evil)/$(hooks 'missed its deadline')" = 1/1/1/1 ] &&
+        [ "$(grep -c "\"agent_id\":\"$agent_id\"" webhook.log)" = 4 ] &&
+        grep -qF "\"failure\":\"$deadline_failure\"" webhook.log; then
+        ok "each push failure reached the webhook exactly once, as the status shows it"
+else not_ok "each push failure reached the webhook exactly once"; diag <webhook.log; fi
 
 expect_success "the verifier exits cleanly" verifier_clean
