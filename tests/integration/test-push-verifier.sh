@@ -35,6 +35,7 @@ agent_config agent.conf "$VERIFIER_PORT"
 vv() { "$VMATTEST_VERIFIER" --config verifier.conf "$@"; }
 agent_id=$(vv agents --json | jq -r '.[0].agent_id')
 status() { vv status --agent "$agent_id" --json 2>/dev/null | jq -r ".[0].$1"; }
+failed() { [ "$(status state)" = failed ]; }
 
 # v3 METHOD PATH [BODY]: the HTTP status on the first line, the headers in headers.txt, the body
 # in body.json; the agent's token (when one was proved) as its Bearer
@@ -165,7 +166,7 @@ start_ns=$(date +%s%N)
 register_rc=$?
 register_ms=$((($(date +%s%N) - start_ns) / 1000000))
 stage=$(tenant_stage)
-wait_for "judged" 60 bash -c "[ \"\$($VMATTEST_VERIFIER --config verifier.conf status --agent $agent_id --json | jq -r '.[0].state')\" = failed ]"
+wait_for "judged" 60 failed
 judged_ms=$(status last_poll_ms)
 diag <<<"registration $register_ms ms while the long list was judged in $judged_ms ms (stage then: $stage)"
 if [ "$code" = 202 ] && [ "$register_rc" = 0 ] && [ "$stage" = evaluating_evidence ] &&
@@ -188,7 +189,7 @@ expect_equal "a session request or a registration over 2 MiB is refused on the T
 # a stale nonce: a quote over the challenge of an attestation that a new one replaced
 sleep 2
 start_attestation && quote_over "$CHALLENGE" && start_attestation && code=$(submit)
-if [ "$code" = 202 ] && wait_for "failed" 10 bash -c "[ \"\$($VMATTEST_VERIFIER --config verifier.conf status --agent $agent_id --json | jq -r '.[0].state')\" = failed ]" &&
+if [ "$code" = 202 ] && wait_for "failed" 10 failed &&
         status failure | grep -q 'nonce'; then
         ok "a quote over a stale nonce fails the agent, named"
 else not_ok "a quote over a stale nonce fails the agent, named (PATCH $code)"; status failure | diag; fi
@@ -198,7 +199,7 @@ vv reactivate --agent "$agent_id" >/dev/null
 authenticate
 ima_add /usr/bin/evil "$(sha evil)"
 sleep 2
-if one_round && wait_for "failed" 10 bash -c "[ \"\$($VMATTEST_VERIFIER --config verifier.conf status --agent $agent_id --json | jq -r '.[0].state')\" = failed ]" &&
+if one_round && wait_for "failed" 10 failed &&
         status failure | grep -q '/usr/bin/evil'; then
         ok "an IMA entry outside the runtime policy fails the agent, naming the path"
 else not_ok "an IMA entry outside the runtime policy fails the agent"; status failure | diag; fi
@@ -216,10 +217,11 @@ sleep 11
 vv reactivate --agent "$agent_id" >/dev/null
 reactivated=$(date +%s)
 sleep 4
-expect_equal "an agent reactivated after its deadline passed is not failed at once (4 s later)" "$(status state)" polling
+expect_equal "an agent reactivated after its deadline passed is not failed at once (4 s later)" \
+        "$(status state)" polling
 
 # an agent that stops submitting fails after its deadline, counted from the reactivation
-if wait_for "late" 20 bash -c "[ \"\$($VMATTEST_VERIFIER --config verifier.conf status --agent $agent_id --json | jq -r '.[0].state')\" = failed ]" &&
+if wait_for "late" 20 failed &&
         status failure | grep -q 'missed its deadline' && [ $(($(date +%s) - reactivated)) -ge 10 ]; then
         ok "an agent that stops submitting fails after its deadline from its reactivation, named"
 else not_ok "an agent that stops submitting fails after its deadline ($(($(date +%s) - reactivated)) s)"

@@ -271,7 +271,7 @@ static void expect_refused(enum parser parser, json_object *body, const char *wo
 }
 
 static void capabilities_wrong_types(void **state) {
-        json_object *body;
+        json_object *body, *items;
 
         (void)state;
         /* a string "true" was taken as no partial access, silently */
@@ -281,8 +281,9 @@ static void capabilities_wrong_types(void **state) {
         expect_refused(CAPABILITIES, body, "supports_partial_access");
         /* capabilities that are not an object were skipped, silently */
         body = seed("capabilities-vmattest.txt");
-        json_object_object_add(json_object_array_get_idx(json_object_object_get(attributes(body), "evidence_supported"), 0),
-                               "capabilities", json_object_new_string("all of them"));
+        items = json_object_object_get(attributes(body), "evidence_supported");
+        json_object_object_add(json_object_array_get_idx(items, 0), "capabilities",
+                               json_object_new_string("all of them"));
         expect_refused(CAPABILITIES, body, "evidence_supported/0/capabilities");
         body = seed("capabilities-vmattest.txt");
         json_object_object_add(attributes(body), "system_info", json_object_new_string("2025-04-02T12:12:51Z"));
@@ -416,24 +417,23 @@ static void duplicate_keys(void **state) {
         expect_refused(SESSION_OPEN, json_tokener_parse(type_twice), "/data/type");
 }
 
+/* authentication_provided[0].data */
+static json_object *proof_data(json_object *body) {
+        json_object *methods = json_object_object_get(attributes(body), "authentication_provided");
+
+        return json_object_object_get(json_object_array_get_idx(methods, 0), "data");
+}
+
 static void session_proof_hostile(void **state) {
         json_object *body, *methods;
         char long_id[300];
 
         (void)state;
         body = seed("session-proof.txt");
-        json_object_object_add(json_object_object_get(json_object_array_get_idx(json_object_object_get(attributes(body),
-                                                                                                        "authentication_provided"),
-                                                                                 0),
-                                                      "data"),
-                               "message", json_object_new_string("AAAA:AAAA"));
+        json_object_object_add(proof_data(body), "message", json_object_new_string("AAAA:AAAA"));
         expect_refused(SESSION_PROOF, body, "message is not base64");
         body = seed("session-proof.txt");
-        json_object_object_del(json_object_object_get(json_object_array_get_idx(json_object_object_get(attributes(body),
-                                                                                                        "authentication_provided"),
-                                                                                 0),
-                                                      "data"),
-                               "signature");
+        json_object_object_del(proof_data(body), "signature");
         expect_refused(SESSION_PROOF, body, "missing signature");
         body = seed("session-proof.txt");
         memset(long_id, 'a', sizeof(long_id) - 1);
@@ -457,10 +457,11 @@ static void session_proof_hostile(void **state) {
 
 static void times(void **state) {
         static const char *const bad[] = {
-                "2025-04-02T-1:-1:-1Z",  "2025-04-02T12:12:51.Z", "2025-04-02T12:12:51+ 1:00", "2025-04-02T12:12:51+-1:00",
-                "2025-02-31T00:00:00Z",  " 2025-04-02T12:12:51Z", "2025-4-02T12:12:51Z",       "1969-12-31T23:59:59Z",
-                "2025-04-02T24:00:00Z",  "2025-04-02T12:12:51+01", "2025-04-02T12:12:51+01:00x", "2025-04-02 12:12:51Z",
-                "2025-04-02T12:12:51ZZ", "",
+                "2025-04-02T-1:-1:-1Z",      "2025-04-02T12:12:51.Z",      "2025-04-02T12:12:51+ 1:00",
+                "2025-04-02T12:12:51+-1:00", "2025-02-31T00:00:00Z",       " 2025-04-02T12:12:51Z",
+                "2025-4-02T12:12:51Z",       "1969-12-31T23:59:59Z",       "2025-04-02T24:00:00Z",
+                "2025-04-02T12:12:51+01",    "2025-04-02T12:12:51+01:00x", "2025-04-02 12:12:51Z",
+                "2025-04-02T12:12:51ZZ",     "",
         };
         int64_t t;
 
