@@ -4,7 +4,7 @@
 # Keylime 7.14.3's verifier defines it (docs/protocol.md §4.2): a session proved with TPM2_Certify,
 # capabilities -> challenge, evidence -> 202, judged by the same checks as a poll.
 . "$(dirname "$0")/lib.sh"
-plan 17
+plan 18
 
 swtpm_start || exit 1
 cd "$TEST_TMP" || exit 1
@@ -123,6 +123,22 @@ ima_add /usr/bin/also "$(sha also)"
 if one_round && wait_for "pass" 10 passes 3 && [ "$OFFSET" = 2 ]; then
         ok "the next attestation asks for the IMA list from where the last stopped (entry 2) and passes"
 else not_ok "the next attestation asks for the IMA list from entry 2 and passes (offset $OFFSET)"; diag <body.json; fi
+
+# capabilities refused (400: no ima_log) while an attestation awaits its evidence change nothing
+# of what it asked for: its evidence still matches and passes
+sleep 2
+ima_add /usr/bin/good "$(sha good)"
+refused_code=
+if start_attestation && quote_over "$CHALLENGE"; then
+        refused_code=$(v3 POST "/v3.0/agents/$agent_id/attestations" "$(capabilities | jq -c \
+                'del(.data.attributes.evidence_supported[1])')")
+        code=$(submit)
+fi
+if [ "$refused_code/$code" = 400/202 ] && wait_for "pass" 10 passes 4 &&
+        [ "$(status ima_entries_verified)" -ge 4 ]; then
+        ok "refused capabilities leave the attestation awaiting evidence as it was asked"
+else not_ok "refused capabilities leave the attestation awaiting evidence as it was asked ($refused_code/$code)"
+        diag <body.json; status failure | diag; fi
 
 code=$(v3 GET "/v3.0/agents/$agent_id/attestations/latest")
 expect_equal "an agent's token does not read attestations (the tenant's, with a client certificate)" "$code" 403
