@@ -25,6 +25,7 @@ tls_port=$(random_port)
 webhook_port=$(random_port)
 printf '{}' >webhook-body
 "$TOOLS_DIR/fake-http" "$webhook_port" 200 webhook-body 2>webhook.log &
+verifier_pids+=("$!") # stopped at exit with the verifier (lib.sh's cleanup)
 verifier_config verifier.conf "$(registrar_tls_config "$tls_port" "$TEST_TMP/verifier-ca.pem")
 $(verifier_poll_config "webhook_url = http://127.0.0.1:$webhook_port/vmattest")"
 sed -i 's/^quote_interval = 1$/quote_interval = 2/' verifier.conf
