@@ -74,6 +74,10 @@ void http_listener_free(struct http_listener *listener) {
         free(listener);
 }
 
+void http_listener_set_body_max(struct http_listener *listener, size_t max) {
+        evhttp_set_max_body_size(listener->http, (ev_ssize_t)max);
+}
+
 /* A listener that does not require a client certificate takes any: a handler decides. One from
  * client_ca is "verified" (http_request_client_verified); another (a self-signed agent
  * certificate, which key escrow compares byte for byte with the agent's registered one) fails

@@ -25,6 +25,10 @@ int http_listener_new(struct event_base *base, const char *ip, uint16_t port, SS
                       const struct http_limits *limits, void (*handler)(struct evhttp_request *req, void *user),
                       void *user, struct http_listener **out);
 void http_listener_free(struct http_listener *listener);
+/* Raises (or lowers) the body a request may carry from HTTP_REQUEST_BODY_MAX: libevent takes
+ * one bound for the whole listener, before any handler sees the request, so a handler that
+ * wants less for its own routes checks evbuffer_get_length() itself (answering 413). */
+void http_listener_set_body_max(struct http_listener *listener, size_t max);
 
 /* A server-side TLS context from a PEM certificate and key; TLS 1.2 at least. With `client_ca`
  * (a PEM file), clients are asked for a certificate that chains to it; with `require_client`

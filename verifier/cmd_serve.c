@@ -1,4 +1,5 @@
 /* vmattest-verifier serve: the registrar's listeners, until SIGTERM or SIGINT. */
+#include <event2/buffer.h>
 #include <event2/event.h>
 #include <getopt.h>
 #include <signal.h>
@@ -64,6 +65,12 @@ static void serve_handle(struct evhttp_request *req, void *user) {
 
         if (routes->push && push_server_handle(routes->push, req))
                 return;
+        /* the TLS listener takes the push model's evidence (PUSH_EVIDENCE_BODY_MAX): the
+         * registrar's bodies stay within HTTP_REQUEST_BODY_MAX */
+        if (evbuffer_get_length(evhttp_request_get_input_buffer(req)) > HTTP_REQUEST_BODY_MAX) {
+                http_reply_error(req, 413, "the request body is longer than %d bytes", HTTP_REQUEST_BODY_MAX);
+                return;
+        }
         registrar_handle(req, routes->registrar);
 }
 
@@ -146,6 +153,8 @@ int cmd_serve(int argc, char **argv, const char *config_path) {
         /* the push model's API needs TLS: only with the TLS port */
         if (ret >= 0 && config.tls_port)
                 ret = push_server_new(base, &config, registrar.store, poller, &routes.push);
+        if (ret >= 0 && tls)
+                http_listener_set_body_max(tls, PUSH_EVIDENCE_BODY_MAX);
         if (ret >= 0) {
                 registrar.poller = poller;
                 log_info("registrar ready: %u trusted EK CA certificate(s) from %s, %d AK CA certificate(s) from %s, "

@@ -12,6 +12,8 @@
 #define UEFI_LOG_B64_MAX (12u << 20)       /* the firmware's log, as evidence.c bounds it */
 #define IMA_LIST_MAX (1024u << 20)         /* as evidence.c bounds the pull model's */
 #define ARRAY_MAX 64                       /* schemes, algorithms, PCR numbers, keys, formats */
+/* entries an IMA list may claim: a list of more would not fit IMA_LIST_MAX at 40 bytes an entry */
+#define IMA_ENTRIES_MAX (IMA_LIST_MAX / 40)
 
 /* data.attributes of a JSON:API document. */
 static int attributes_of(json_object *body, const char *type, json_object **attributes) {
@@ -52,6 +54,35 @@ static bool array_has_string(json_object *array, const char *want) {
                         return true;
         }
         return false;
+}
+
+/* A member that carries bytes in base64: refused here, naming it, rather than later where it
+ * would be joined into a quote string ("r<message>:<signature>:<subject_data>") in which a
+ * ':' inside one part would shift the others. */
+static int base64_member(json_object *obj, const char *name, size_t max, bool optional, const char **value) {
+        int ret = json_member_string(obj, name, max, optional, value);
+        size_t n, pad = 0;
+
+        if (ret < 0 || !*value)
+                return ret;
+        n = strlen(*value);
+        if (n == 0 || n % 4 != 0)
+                goto invalid;
+        for (size_t i = 0; i < n; i++) {
+                char c = (*value)[i];
+
+                if (c == '=' && i + 2 >= n && pad == 0)
+                        pad = n - i;
+                else if (c == '=' && pad)
+                        continue;
+                else if (pad || !((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                                  c == '+' || c == '/'))
+                        goto invalid;
+        }
+        return 0;
+invalid:
+        *value = NULL;
+        return vm_error(-EBADMSG, "%s is not base64", name);
 }
 
 static int bank_index(const char *name) {
@@ -131,7 +162,7 @@ static int parse_quote_capabilities(json_object *caps, struct push_capabilities 
 }
 
 static int parse_log_capabilities(json_object *caps, const char *type, struct push_capabilities *out) {
-        json_object *formats, *partial, *count;
+        json_object *formats, *partial = NULL, *count = NULL;
         int ret = array_member(caps, "formats", true, &formats);
 
         if (ret < 0)
@@ -142,25 +173,33 @@ static int parse_log_capabilities(json_object *caps, const char *type, struct pu
         }
         if (strcmp(type, "ima_log") != 0)
                 return 0;
-        if (!json_object_object_get_ex(caps, "supports_partial_access", &partial) ||
-            !json_object_is_type(partial, json_type_boolean) || !json_object_get_boolean(partial) ||
-            !array_has_string(formats, "text/plain"))
+        /* Keylime's LogCapabilities: a boolean, and a count >= 0 where one is given */
+        if (json_object_object_get_ex(caps, "supports_partial_access", &partial) &&
+            !json_object_is_type(partial, json_type_boolean))
+                return vm_error(-EBADMSG, "supports_partial_access: must be a boolean");
+        if (json_object_object_get_ex(caps, "entry_count", &count) && !json_object_is_type(count, json_type_null) &&
+            (!json_object_is_type(count, json_type_int) || json_object_get_int64(count) < 0 ||
+             json_object_get_int64(count) > IMA_ENTRIES_MAX))
+                return vm_error(-EBADMSG, "entry_count: must be a number of entries from 0 to %llu",
+                                (unsigned long long)IMA_ENTRIES_MAX);
+        if (!partial || !json_object_get_boolean(partial) || !array_has_string(formats, "text/plain"))
                 return 0;
-        if (!json_object_object_get_ex(caps, "entry_count", &count) || !json_object_is_type(count, json_type_int) ||
-            json_object_get_int64(count) < 0)
-                return vm_error(-EBADMSG, "ima_log: entry_count is required when supports_partial_access is true");
+        if (!count || json_object_is_type(count, json_type_null))
+                return vm_error(-EBADMSG, "entry_count: is required when supports_partial_access is true");
         out->ima_log = true;
         out->ima_entry_count = (uint64_t)json_object_get_int64(count);
         return 0;
 }
 
-int push_capabilities_parse(json_object *body, struct push_capabilities *out) {
+int push_capabilities_parse(json_object *body, struct push_capabilities *caps) {
+        struct push_capabilities parsed = { .boot_time = -1 }, *out = &parsed;
         json_object *attributes, *items, *system_info;
         const char *boot_time = NULL;
         int ret;
 
-        memset(out, 0, sizeof(*out));
-        out->boot_time = -1;
+        /* nothing half-applied: the caller's copy changes only when the whole body is good */
+        memset(caps, 0, sizeof(*caps));
+        caps->boot_time = -1;
         ret = attributes_of(body, "attestation", &attributes);
         if (ret >= 0)
                 ret = array_member(attributes, "evidence_supported", false, &items);
@@ -171,7 +210,7 @@ int push_capabilities_parse(json_object *body, struct push_capabilities *out) {
         if (json_object_array_length(items) > PUSH_ITEMS_MAX)
                 return vm_error(-EBADMSG, "evidence_supported: more than %d items", PUSH_ITEMS_MAX);
         for (size_t i = 0; i < json_object_array_length(items); i++) {
-                json_object *item = json_object_array_get_idx(items, i), *caps;
+                json_object *item = json_object_array_get_idx(items, i), *item_caps;
                 const char *class, *type;
 
                 if (!json_object_is_type(item, json_type_object))
@@ -181,12 +220,15 @@ int push_capabilities_parse(json_object *body, struct push_capabilities *out) {
                         ret = json_member_string(item, "evidence_type", NAME_MAX_CHARS, false, &type);
                 if (ret < 0)
                         return vm_error(ret, "evidence_supported/%zu: %s", i, vm_error_detail(ret));
-                if (!json_object_object_get_ex(item, "capabilities", &caps) || !json_object_is_type(caps, json_type_object))
+                if (!json_object_object_get_ex(item, "capabilities", &item_caps) ||
+                    json_object_is_type(item_caps, json_type_null))
                         continue; /* nothing this verifier can choose from */
+                if (!json_object_is_type(item_caps, json_type_object))
+                        return vm_error(-EBADMSG, "evidence_supported/%zu/capabilities: must be an object", i);
                 if (strcmp(class, "certification") == 0 && strcmp(type, "tpm_quote") == 0)
-                        ret = parse_quote_capabilities(caps, out);
+                        ret = parse_quote_capabilities(item_caps, out);
                 else if (strcmp(class, "log") == 0)
-                        ret = parse_log_capabilities(caps, type, out);
+                        ret = parse_log_capabilities(item_caps, type, out);
                 if (ret < 0)
                         return vm_error(ret, "evidence_supported/%zu (%s): %s", i, type, vm_error_detail(ret));
         }
@@ -197,7 +239,10 @@ int push_capabilities_parse(json_object *body, struct push_capabilities *out) {
                         ret = push_time_parse(boot_time, &out->boot_time);
                 if (ret < 0)
                         return vm_error(-EBADMSG, "system_info/boot_time: %s", vm_error_detail(ret));
-        }
+        } else if (json_object_object_get_ex(attributes, "system_info", &system_info) &&
+                   !json_object_is_type(system_info, json_type_null))
+                return vm_error(-EBADMSG, "system_info: must be an object");
+        *caps = parsed;
         return 0;
 }
 
@@ -205,11 +250,13 @@ static const char *item_type(enum push_item item) {
         return item == PUSH_TPM_QUOTE ? "tpm_quote" : item == PUSH_UEFI_LOG ? "uefi_log" : "ima_log";
 }
 
-int push_evidence_parse(json_object *body, const enum push_item *requested, size_t count, struct push_evidence *ev) {
+int push_evidence_parse(json_object *body, const enum push_item *requested, size_t count,
+                        struct push_evidence *out) {
+        struct push_evidence parsed = { 0 }, *ev = &parsed;
         json_object *attributes, *items;
         int ret;
 
-        memset(ev, 0, sizeof(*ev));
+        memset(out, 0, sizeof(*out));
         ret = attributes_of(body, "attestation", &attributes);
         if (ret >= 0)
                 ret = array_member(attributes, "evidence_collected", false, &items);
@@ -239,15 +286,14 @@ int push_evidence_parse(json_object *body, const enum push_item *requested, size
                         return vm_error(-EBADMSG, "evidence_collected/%zu/data: an object is required", i);
                 switch (requested[i]) {
                 case PUSH_TPM_QUOTE:
-                        ret = json_member_string(data, "message", QUOTE_PART_B64_MAX, false, &ev->message);
+                        ret = base64_member(data, "message", QUOTE_PART_B64_MAX, false, &ev->message);
                         if (ret >= 0)
-                                ret = json_member_string(data, "signature", QUOTE_PART_B64_MAX, false, &ev->signature);
+                                ret = base64_member(data, "signature", QUOTE_PART_B64_MAX, false, &ev->signature);
                         if (ret >= 0)
-                                ret = json_member_string(data, "subject_data", QUOTE_PART_B64_MAX, false,
-                                                         &ev->subject_data);
+                                ret = base64_member(data, "subject_data", QUOTE_PART_B64_MAX, false, &ev->subject_data);
                         break;
                 case PUSH_UEFI_LOG:
-                        ret = json_member_string(data, "entries", UEFI_LOG_B64_MAX, false, &ev->uefi_entries);
+                        ret = base64_member(data, "entries", UEFI_LOG_B64_MAX, false, &ev->uefi_entries);
                         break;
                 case PUSH_IMA_LOG:
                         /* an empty list (nothing new since the offset) may come as null */
@@ -259,16 +305,15 @@ int push_evidence_parse(json_object *body, const enum push_item *requested, size
                 if (ret < 0)
                         return vm_error(ret, "evidence_collected/%zu/data (%s): %s", i, type, vm_error_detail(ret));
         }
+        *out = parsed;
         return 0;
 }
 
-int push_session_request_parse(json_object *body, bool proof, struct push_session_request *req) {
+static int parse_session_request(json_object *body, bool proof, struct push_session_request *req) {
         json_object *attributes, *methods, *method, *data;
         const char *agent_id, *type;
-        int ret;
+        int ret = attributes_of(body, "session", &attributes);
 
-        memset(req, 0, sizeof(*req));
-        ret = attributes_of(body, "session", &attributes);
         if (ret >= 0)
                 ret = json_member_string(attributes, "agent_id", AGENT_ID_MAX, false, &agent_id);
         if (ret < 0)
@@ -295,40 +340,66 @@ int push_session_request_parse(json_object *body, bool proof, struct push_sessio
         if (json_member_string(method, "authentication_type", NAME_MAX_CHARS, false, &type) < 0 ||
             strcmp(type, "tpm_pop") != 0)
                 return vm_error(-EBADMSG, "authentication_provided: must include tpm_pop authentication type");
-        if (!json_object_object_get_ex(method, "data", &data) || !json_object_is_type(data, json_type_object) ||
-            json_member_string(data, "message", QUOTE_PART_B64_MAX, false, &req->message) < 0 ||
-            json_member_string(data, "signature", QUOTE_PART_B64_MAX, false, &req->signature) < 0)
-                return vm_error(-EBADMSG, "authentication_provided: must include both message and signature in proof data");
-        return 0;
+        if (!json_object_object_get_ex(method, "data", &data) || !json_object_is_type(data, json_type_object))
+                return vm_error(-EBADMSG, "authentication_provided/0/data: must include both message and signature "
+                                          "in proof data");
+        ret = base64_member(data, "message", QUOTE_PART_B64_MAX, false, &req->message);
+        if (ret >= 0)
+                ret = base64_member(data, "signature", QUOTE_PART_B64_MAX, false, &req->signature);
+        return ret < 0 ? vm_error(-EBADMSG, "authentication_provided/0/data: %s", vm_error_detail(ret)) : 0;
+}
+
+int push_session_request_parse(json_object *body, bool proof, struct push_session_request *req) {
+        int ret;
+
+        memset(req, 0, sizeof(*req));
+        ret = parse_session_request(body, proof, req);
+        if (ret < 0)
+                memset(req, 0, sizeof(*req)); /* nothing half-applied */
+        return ret;
+}
+
+/* `width` decimal digits at *text (no sign, no blank: sscanf's %d took both), moved past them */
+static bool digits(const char **text, int width, int *value) {
+        *value = 0;
+        for (int i = 0; i < width; i++, (*text)++) {
+                if (**text < '0' || **text > '9')
+                        return false;
+                *value = *value * 10 + (**text - '0');
+        }
+        return true;
 }
 
 int push_time_parse(const char *text, int64_t *seconds) {
-        struct tm tm = { 0 };
-        int year, month, day, hour, minute, second, consumed = 0, offset_h, offset_m;
-        const char *rest;
-        time_t t;
+        static const uint8_t month_days[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+        struct tm tm;
+        int year, month, day, hour, minute, second, offset_h = 0, offset_m = 0;
+        const char *p = text;
 
-        if (strlen(text) > NAME_MAX_CHARS ||
-            sscanf(text, "%4d-%2d-%2dT%2d:%2d:%2d%n", &year, &month, &day, &hour, &minute, &second, &consumed) != 6 ||
-            consumed != 19)
+        *seconds = 0;
+        if (strlen(text) > NAME_MAX_CHARS || !digits(&p, 4, &year) || *p++ != '-' || !digits(&p, 2, &month) ||
+            *p++ != '-' || !digits(&p, 2, &day) || *p++ != 'T' || !digits(&p, 2, &hour) || *p++ != ':' ||
+            !digits(&p, 2, &minute) || *p++ != ':' || !digits(&p, 2, &second))
                 return vm_error(-EBADMSG, "\"%.64s\" is not an ISO 8601 time (YYYY-MM-DDTHH:MM:SS)", text);
-        if (year < 1970 || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60)
+        if (year < 1970 || month < 1 || month > 12 || day < 1 || day > month_days[month - 1] || hour > 23 ||
+            minute > 59 || second > 60)
                 return vm_error(-EBADMSG, "\"%.64s\" is not a time", text);
-        rest = text + consumed;
-        if (*rest == '.') /* fractions of a second: ignored */
-                for (rest++; *rest >= '0' && *rest <= '9'; rest++)
-                        ;
-        tm = (struct tm){ .tm_year = year - 1900, .tm_mon = month - 1, .tm_mday = day, .tm_hour = hour,
-                          .tm_min = minute, .tm_sec = second };
-        t = timegm(&tm);
-        if (strcmp(rest, "Z") == 0 || *rest == '\0') /* Keylime takes a naive time as UTC */
-                offset_h = offset_m = 0;
-        else if ((rest[0] == '+' || rest[0] == '-') && sscanf(rest + 1, "%2d:%2d%n", &offset_h, &offset_m, &consumed) == 2 &&
-                 consumed == 5 && rest[6] == '\0' && offset_h <= 23 && offset_m <= 59) {
-                if (rest[0] == '-')
+        if (*p == '.') { /* fractions of a second: at least one digit, ignored */
+                if (*++p < '0' || *p > '9')
+                        return vm_error(-EBADMSG, "\"%.64s\": a fraction of a second needs digits", text);
+                while (*p >= '0' && *p <= '9')
+                        p++;
+        }
+        if (strcmp(p, "Z") == 0 || *p == '\0') /* Keylime takes a naive time as UTC */
+                ;
+        else if ((p[0] == '+' || p[0] == '-') && (p++, digits(&p, 2, &offset_h)) && *p++ == ':' &&
+                 digits(&p, 2, &offset_m) && *p == '\0' && offset_h <= 23 && offset_m <= 59) {
+                if (text[strlen(text) - 6] == '-')
                         offset_h = -offset_h, offset_m = -offset_m;
         } else
                 return vm_error(-EBADMSG, "\"%.64s\": the time zone is not Z or +HH:MM", text);
-        *seconds = (int64_t)t - offset_h * 3600 - offset_m * 60;
+        tm = (struct tm){ .tm_year = year - 1900, .tm_mon = month - 1, .tm_mday = day, .tm_hour = hour,
+                          .tm_min = minute, .tm_sec = second };
+        *seconds = (int64_t)timegm(&tm) - offset_h * 3600 - offset_m * 60;
         return 0;
 }

@@ -2,7 +2,9 @@
  * 7.14.3's verifier reads them; docs/protocol.md §4.2), taken apart into what the verifier
  * needs: the capabilities of POST /v3.0/agents/:id/attestations, the evidence of PATCH
  * .../attestations/latest, and the sessions of POST/PATCH /v3.0/sessions. Every member is read
- * with a bound on its length; anything else in a body is ignored, as Keylime ignores it. The
+ * with a bound on its length, binary ones (quote parts, the UEFI log, the proof) must be base64,
+ * and a member of the wrong type is refused by name; anything else in a body is ignored, as
+ * Keylime ignores it. A refused body leaves the output zeroed: nothing half-applied. The
  * strings handed back are borrowed from the parsed body. */
 #pragma once
 

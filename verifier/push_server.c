@@ -4,10 +4,13 @@
 #include <event2/keyvalq_struct.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "lib/cleanup.h"
 #include "lib/encoding.h"
@@ -66,6 +69,20 @@ struct push_agent {
         int64_t capabilities_at, challenges_expire_at, evidence_at, completed_at;
         bool retry_at_once; /* the last one asked too late for a new boot's IMA list: no interval */
         struct push_release release; /* vmattest's key release in push mode (verifier/push_release.h) */
+        uint64_t evidence_ms; /* CLOCK_MONOTONIC, when the evidence came: poll_ms counts from it */
+        /* While its evidence is judged (stage STAGE_EVALUATING), the worker reads the agent and
+         * writes its `state` and `platform_facts`; the event loop touches neither, and a reload
+         * (the tenant changed the enrolment) leaves it to the job, `orphaned`, to be freed when
+         * the job comes back. */
+        bool judging, orphaned;
+};
+
+/* When an enrolment's deadline started: at the revision the deadline scan last saw. */
+struct deadline_start {
+        char agent_id[AGENT_ID_MAX + 1];
+        int64_t revision;
+        int64_t since;
+        uint64_t scan; /* the last scan that saw it: the others (deleted) are dropped */
 };
 
 struct push_server {
@@ -78,15 +95,40 @@ struct push_server {
         struct registration_limit per_source, per_agent;
         struct push_agent *agents[PUSH_AGENTS_MAX];
         int64_t started_at;
+        struct deadline_start *starts; /* PUSH_AGENTS_MAX */
+        size_t starts_count;
+        uint64_t scans;
+        /* The worker judges the evidence, one at a time, off the loop that answers registrations
+         * (verifier/poller.c's evidence thread, the same way): jobs queue to it in `todo` (at most
+         * one an agent: PUSH_AGENTS_MAX), come back in `done`, and `done_fd` wakes the loop. */
+        pthread_t worker;
+        bool worker_started, stop;
+        pthread_mutex_t lock;
+        pthread_cond_t wake;
+        struct push_job *todo, **todo_tail, *done;
+        size_t queued;
+        int done_fd;
+        struct event *done_event;
 };
 
-/* The job of one PATCH: judged on the event loop after the 202 went out. */
+/* The job of one PATCH: judged on the worker after the 202 went out, recorded on the loop. */
 struct push_job {
-        struct push_server *server;
-        char agent_id[AGENT_ID_MAX + 1];
+        struct push_job *next;
+        struct push_agent *agent;
         int64_t index;
         json_object *results; /* evidence.c's pull-model `results`, built from the evidence */
+        const char *vault_path; /* the release's, when one is due (verifier.conf's, outlives the job) */
+        bool allow_software;
+        int verdict;
+        char verdict_detail[512]; /* vm_error's detail is per thread: the reason travels here */
 };
+
+static uint64_t now_ms(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
 
 static void push_agent_free(struct push_agent *a) {
         if (!a)
@@ -243,7 +285,10 @@ static int agent_get(struct push_server *s, const char *agent_id, struct push_ag
         if (ret >= 0)
                 ret = agent_load(s, agent_id, &fresh);
         if (slot && *slot) {
-                push_agent_free(*slot);
+                if ((*slot)->judging)
+                        (*slot)->orphaned = true; /* the job frees it when it comes back */
+                else
+                        push_agent_free(*slot);
                 *slot = NULL;
         }
         if (ret < 0)
@@ -253,13 +298,24 @@ static int agent_get(struct push_server *s, const char *agent_id, struct push_ag
         return 0;
 }
 
-/* Records a failure: the state, the reason, the webhook; the agent's sessions end. */
+/* Records a failure: the state, the reason, the webhook (once: the deadline scan and the
+ * evidence path see the recorded state); the agent's sessions end. An enrolment that changed
+ * meanwhile (-ESTALE: add, reactivate) was not the one judged: nothing is recorded or told,
+ * and the next evidence is judged against the new one (the deadline starts again with it). */
 static void agent_fail(struct push_server *s, struct push_agent *a, const char *reason) {
+        int ret;
+
         snprintf(a->state.state, sizeof(a->state.state), "failed");
         snprintf(a->state.failure, sizeof(a->state.failure), "%s", reason);
         a->state.failed_at = (int64_t)time(NULL);
+        ret = store_attestation_save(s->store, &a->state);
+        if (ret == -ESTALE) {
+                log_info("verifier: agent %s: its enrolment changed while it was judged: not failed (%s)",
+                         a->agent_id, reason);
+                return;
+        }
         log_error("verifier: agent %s FAILED: %s", a->agent_id, reason);
-        if (store_attestation_save(s->store, &a->state) < 0)
+        if (ret < 0)
                 log_error("verifier: agent %s: cannot record the failure: %s", a->agent_id, vm_error_detail(-EIO));
         poller_notify_failure(s->poller, a->agent_id, reason, a->state.failed_at);
         push_session_end_agent(&s->sessions, a->agent_id);
@@ -515,41 +571,54 @@ static int64_t seconds_to_next(const struct push_server *s, const struct push_ag
         return a->evidence_at && !a->retry_at_once && next > now ? next - now : 0;
 }
 
-/* The verifier's choices from the agent's capabilities (Keylime's TPM engine). */
-static int choose_parameters(struct push_server *s, struct push_agent *a, const struct push_capabilities *caps) {
+/* What one attestation asks for, chosen from the agent's capabilities. */
+struct push_choice {
+        TPM2_ALG_ID bank;
+        uint32_t mask;
+        const char *signature_scheme;
+        enum push_item requested[3];
+        size_t requested_count;
+        uint64_t ima_offset;
+        int64_t boot_time;
+};
+
+/* The verifier's choices from the agent's capabilities (Keylime's TPM engine), into `c`. */
+static int choose_parameters(struct push_server *s, const struct push_agent *a, const struct push_capabilities *caps,
+                             struct push_choice *c) {
         int bank_index;
         bool ecc = a->ak.publicArea.type == TPM2_ALG_ECC;
 
-        a->bank = hashalg_for_quotes(s->config->tpm_hash_alg);
-        bank_index = a->bank == TPM2_ALG_SHA256 ? PUSH_SHA256 : a->bank == TPM2_ALG_SHA384 ? PUSH_SHA384 : PUSH_SHA512;
-        a->mask = evidence_mask(&a->tpm_policy, a->runtime_policy != NULL, a->mb_policy != NULL, false) |
+        memset(c, 0, sizeof(*c));
+        c->bank = hashalg_for_quotes(s->config->tpm_hash_alg);
+        bank_index = c->bank == TPM2_ALG_SHA256 ? PUSH_SHA256 : c->bank == TPM2_ALG_SHA384 ? PUSH_SHA384 : PUSH_SHA512;
+        c->mask = evidence_mask(&a->tpm_policy, a->runtime_policy != NULL, a->mb_policy != NULL, false) |
                   push_release_mask(&a->release);
-        a->requested_count = 0;
+        c->requested_count = 0;
         if (!caps->tpm_quote)
                 return vm_error(-EBADMSG, "evidence: must contain a certification item of type 'tpm_quote' (component "
                                           "version 2.0) per agent policy");
         if (!(caps->hash_algorithms & (1u << bank_index)))
                 return vm_error(-EBADMSG, "evidence: must have 'tpm_quote' with capabilities which satisfy agent policy "
                                           "(check 'hash_algorithms': %s is required)",
-                                hashalg_name(a->bank));
-        if ((caps->subjects[bank_index] & a->mask) != a->mask)
+                                hashalg_name(c->bank));
+        if ((caps->subjects[bank_index] & c->mask) != c->mask)
                 return vm_error(-EBADMSG, "evidence: must have 'tpm_quote' with capabilities which satisfy agent policy "
                                           "(check the correct numbered PCRs are given for an allowable PCR bank: %s "
                                           "PCRs 0x%x)",
-                                hashalg_name(a->bank), a->mask);
+                                hashalg_name(c->bank), c->mask);
         if (ecc ? !(caps->ecdsa && caps->key_ecc) : !(caps->rsassa && caps->key_rsa))
                 return vm_error(-EBADMSG, "evidence: must have 'tpm_quote' with capabilities which satisfy agent policy "
                                           "(check 'signature_schemes' and 'certification_keys': the AK is %s, %s)",
                                 ecc ? "ECC" : "RSA", ecc ? "ecdsa" : "rsassa");
-        a->signature_scheme = ecc ? "ecdsa" : "rsassa";
-        a->requested[a->requested_count++] = PUSH_TPM_QUOTE;
+        c->signature_scheme = ecc ? "ecdsa" : "rsassa";
+        c->requested[c->requested_count++] = PUSH_TPM_QUOTE;
         if (a->mb_policy) {
                 if (!caps->uefi_log)
                         return vm_error(-EBADMSG, "evidence: must have 'uefi_log' with format 'application/octet-stream'");
-                a->requested[a->requested_count++] = PUSH_UEFI_LOG;
-        } else if ((a->mask & push_release_mask(&a->release)) && caps->uefi_log)
-                a->requested[a->requested_count++] = PUSH_UEFI_LOG; /* the PCR 15 log */
-        a->boot_time = caps->boot_time;
+                c->requested[c->requested_count++] = PUSH_UEFI_LOG;
+        } else if ((c->mask & push_release_mask(&a->release)) && caps->uefi_log)
+                c->requested[c->requested_count++] = PUSH_UEFI_LOG; /* the PCR 15 log */
+        c->boot_time = caps->boot_time;
         if (!a->runtime_policy)
                 return 0;
         if (!caps->ima_log)
@@ -561,12 +630,12 @@ static int choose_parameters(struct push_server *s, struct push_agent *a, const 
         if (a->state.boottime && caps->boot_time < a->state.boottime)
                 return vm_error(-EBADMSG, "system_info/boot_time: must be equal to or greater than the boot time of last "
                                           "attestation");
-        a->ima_offset = a->state.boottime == caps->boot_time ? a->state.ima_next_entry : 0;
-        if (a->ima_offset > caps->ima_entry_count)
+        c->ima_offset = a->state.boottime == caps->boot_time ? a->state.ima_next_entry : 0;
+        if (c->ima_offset > caps->ima_entry_count)
                 return vm_error(-EBADMSG, "ima_log/entry_count: must be greater than or equal to the calculated starting "
                                           "offset of '%llu'",
-                                (unsigned long long)a->ima_offset);
-        a->requested[a->requested_count++] = PUSH_IMA_LOG;
+                                (unsigned long long)c->ima_offset);
+        c->requested[c->requested_count++] = PUSH_IMA_LOG;
         return 0;
 }
 
@@ -581,24 +650,26 @@ static int agent_path_of(struct evhttp_request *req, char *out, size_t size) {
 static void handle_attestation_create(struct push_server *s, struct evhttp_request *req, struct push_agent *a) {
         json_object *body = http_request_json(req);
         struct push_capabilities caps;
+        struct push_choice choice;
         int64_t now = (int64_t)time(NULL), wait;
         char agent_path[256], location[320], *b64;
         int ret;
 
         if (!body)
                 return;
-        if (strcmp(a->state.state, "failed") == 0) {
-                json_object_put(body);
-                reply_error(req, 403, "agent_attestations_disabled", 0,
-                            "Attestations for agent '%s' are disabled: it failed (%s); the tenant reactivates it",
-                            a->agent_id, a->state.failure);
-                return;
-        }
+        /* first: while judged, the agent's state is the worker's */
         if (a->stage == STAGE_EVALUATING) {
                 json_object_put(body);
                 reply_error(req, 503, "verification_in_progress", 1,
                             "Cannot create attestation for agent '%s' while the last attestation is still being verified.",
                             a->agent_id);
+                return;
+        }
+        if (strcmp(a->state.state, "failed") == 0) {
+                json_object_put(body);
+                reply_error(req, 403, "agent_attestations_disabled", 0,
+                            "Attestations for agent '%s' are disabled: it failed (%s); the tenant reactivates it",
+                            a->agent_id, a->state.failure);
                 return;
         }
         wait = seconds_to_next(s, a, now);
@@ -613,7 +684,7 @@ static void handle_attestation_create(struct push_server *s, struct evhttp_reque
         ret = push_capabilities_parse(body, &caps);
         json_object_put(body);
         if (ret >= 0)
-                ret = choose_parameters(s, a, &caps);
+                ret = choose_parameters(s, a, &caps, &choice);
         if (ret < 0) {
                 reply_error(req, 400, "invalid_request", 0, "%s", vm_error_detail(ret));
                 return;
@@ -625,6 +696,14 @@ static void handle_attestation_create(struct push_server *s, struct evhttp_reque
         }
         snprintf(a->challenge_b64, sizeof(a->challenge_b64), "%s", b64);
         free(b64);
+        /* only now: a refused POST leaves the attestation awaiting evidence as it was asked */
+        a->bank = choice.bank;
+        a->mask = choice.mask;
+        a->signature_scheme = choice.signature_scheme;
+        memcpy(a->requested, choice.requested, sizeof(a->requested));
+        a->requested_count = choice.requested_count;
+        a->ima_offset = choice.ima_offset;
+        a->boot_time = choice.boot_time;
         a->index++;
         a->stage = STAGE_AWAITING;
         a->evaluation = "pending";
@@ -680,27 +759,20 @@ static bool quote_over_challenge_bytes(const struct push_agent *a, const char *q
 }
 
 static void job_free(struct push_job *job) {
+        if (job->agent && job->agent->orphaned)
+                push_agent_free(job->agent);
         json_object_put(job->results);
         free(job);
 }
 
-/* After the 202: the same checks as a poll's (verifier/evidence.c), the outcome recorded. */
-static void job_run(evutil_socket_t fd, short events, void *user) {
-        struct push_job *job = user;
-        struct push_server *s = job->server;
-        struct push_agent *a = NULL;
+/* On the worker: the same checks as a poll's (verifier/evidence.c). Reads the agent, writes
+ * its `state` (see struct push_agent); the store and the sessions are the loop's. */
+static void job_judge(struct push_job *job) {
+        struct push_agent *a = job->agent;
         const char *message = NULL;
         json_object *quote;
-        int64_t now = (int64_t)time(NULL);
-        int ret;
 
-        (void)fd, (void)events;
         vm_error_clear();
-        /* the tenant may have changed the enrolment meanwhile: then this evidence is void */
-        if (agent_get(s, job->agent_id, &a) < 0 || a->index != job->index || a->stage != STAGE_EVALUATING) {
-                job_free(job);
-                return;
-        }
         if (json_object_object_get_ex(job->results, "quote", &quote))
                 message = json_object_get_string(quote) + 1;
         bool bytes = message && quote_over_challenge_bytes(a, message);
@@ -728,21 +800,60 @@ static void job_run(evutil_socket_t fd, short events, void *user) {
                 .first_boot_reset = a->state.pcr9_pinned_by[0] ? a->state.pcr9_pin_reset : -1,
         };
 
-        /* a new boot (a later boot_time): its list is replayed from entry 0 over a reset PCR 10 */
-        if (a->runtime_policy && a->ima_offset == 0) {
-                a->state.ima_next_entry = 0;
-                a->state.ima_pcr10_size = 0;
+        job->verdict = evidence_check(&in, job->results, &a->state);
+        if (job->verdict >= 0)
+                job->verdict = push_release_judged(&a->release, a->agent_id, job->vault_path, job->allow_software,
+                                                   in.measurements, &a->state);
+        snprintf(job->verdict_detail, sizeof(job->verdict_detail), "%s",
+                 job->verdict < 0 ? vm_error_detail(job->verdict) : "");
+}
+
+static void *worker_main(void *user) {
+        struct push_server *s = user;
+        uint64_t one = 1;
+
+        pthread_mutex_lock(&s->lock);
+        while (!s->stop) {
+                struct push_job *job = s->todo;
+
+                if (!job) {
+                        pthread_cond_wait(&s->wake, &s->lock);
+                        continue;
+                }
+                s->todo = job->next;
+                if (!s->todo)
+                        s->todo_tail = &s->todo;
+                pthread_mutex_unlock(&s->lock);
+                job_judge(job);
+                pthread_mutex_lock(&s->lock);
+                job->next = s->done;
+                s->done = job;
+                if (write(s->done_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+                        log_error("verifier: push worker: cannot wake the event loop: %s", strerror(errno));
         }
-        a->state.last_poll = now;
-        a->state.polls++;
-        ret = evidence_check(&in, job->results, &a->state);
-        if (ret >= 0)
-                ret = push_release_judged(&a->release, a->agent_id, s->config->payload_vault,
-                                          s->config->allow_software_payload_key, in.measurements, &a->state);
-        a->completed_at = (int64_t)time(NULL);
-        a->state.poll_ms = (unsigned)((a->completed_at - a->evidence_at) * 1000);
+        pthread_mutex_unlock(&s->lock);
+        return NULL;
+}
+
+/* Back on the loop: the outcome recorded, as a poll's. */
+static void job_finish(struct push_server *s, struct push_job *job) {
+        struct push_agent *a = job->agent;
+        int64_t now = (int64_t)time(NULL);
+        int ret = job->verdict;
+
+        a->judging = false;
+        if (a->orphaned || a->index != job->index || a->stage != STAGE_EVALUATING) {
+                job_free(job); /* the tenant changed the enrolment meanwhile: this evidence is void */
+                return;
+        }
+        vm_error_clear();
+        if (ret < 0)
+                ret = vm_error(ret, "%s", job->verdict_detail);
+        a->completed_at = now;
+        a->state.poll_ms = (unsigned)(now_ms() - a->evidence_ms);
         a->stage = STAGE_COMPLETE;
         job_free(job);
+        log_debug("verifier: agent %s: evidence judged in %u ms", a->agent_id, a->state.poll_ms);
         if (ret == -EAGAIN) { /* nothing verified, nothing failed: the next attestation at once */
                 a->evaluation = "fail";
                 snprintf(a->failure, sizeof(a->failure), "%s", vm_error_detail(ret));
@@ -761,14 +872,48 @@ static void job_run(evutil_socket_t fd, short events, void *user) {
                 log_info("verifier: agent %s attests in push mode (quote, PCRs%s%s)", a->agent_id,
                          a->mb_policy ? ", measured boot" : "", a->runtime_policy ? ", IMA" : "");
         a->evaluation = "pass";
-        a->state.last_ok = now;
+        a->state.last_ok = a->state.last_poll;
         a->state.last_error[0] = '\0';
         if (a->boot_time >= 0)
                 a->state.boottime = a->boot_time;
         /* a good quote proves the AK again (Keylime's extend_token_on_attestation) */
-        push_session_extend(&s->sessions, a->agent_id, (int64_t)time(NULL));
+        push_session_extend(&s->sessions, a->agent_id, now);
         if (store_attestation_save(s->store, &a->state) == -ESTALE)
                 log_debug("verifier: agent %s changed while attested: reloading", a->agent_id);
+}
+
+static void jobs_collect(evutil_socket_t fd, short events, void *user) {
+        struct push_server *s = user;
+        struct push_job *job;
+        uint64_t count;
+
+        (void)events;
+        if (read(fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
+                log_error("verifier: push worker: %s", strerror(errno));
+        pthread_mutex_lock(&s->lock);
+        job = s->done;
+        s->done = NULL;
+        pthread_mutex_unlock(&s->lock);
+        while (job) {
+                struct push_job *next = job->next;
+
+                s->queued--;
+                job_finish(s, job);
+                job = next;
+        }
+}
+
+/* Hands the job to the worker; the agent is the job's until it comes back. `queued` is the
+ * loop's alone (at most one job an agent: the caller checked there is room). */
+static void job_queue(struct push_server *s, struct push_job *job) {
+        job->agent->judging = true;
+        s->queued++;
+        pthread_mutex_lock(&s->lock);
+        job->next = NULL;
+        *s->todo_tail = job;
+        s->todo_tail = &job->next;
+        pthread_cond_signal(&s->wake);
+        pthread_mutex_unlock(&s->lock);
 }
 
 static void handle_attestation_update(struct push_server *s, struct evhttp_request *req, struct push_agent *a,
@@ -801,6 +946,11 @@ static void handle_attestation_update(struct push_server *s, struct evhttp_reque
                             (long long)a->index);
                 return;
         }
+        if (s->queued >= PUSH_AGENTS_MAX) { /* one job an agent at most: never, but bounded all the same */
+                reply_error(req, 503, "verification_in_progress", 1, "the verifier is judging %zu attestations",
+                            s->queued);
+                return;
+        }
         if (!(body = http_request_json(req)))
                 return;
         ret = push_evidence_parse(body, a->requested, a->requested_count, &ev);
@@ -824,11 +974,13 @@ static void handle_attestation_update(struct push_server *s, struct evhttp_reque
                 reply_error(req, 500, "internal_error", 0, "out of memory");
                 return;
         }
-        job->server = s;
+        job->agent = a;
         job->index = a->index;
-        snprintf(job->agent_id, sizeof(job->agent_id), "%s", a->agent_id);
+        job->vault_path = s->config->payload_vault;
+        job->allow_software = s->config->allow_software_payload_key;
         a->stage = STAGE_EVALUATING;
         a->evidence_at = now;
+        a->evidence_ms = now_ms();
         agent_path_of(req, agent_path, sizeof(agent_path));
         {
                 json_object *doc = attestation_document(a, agent_path, true), *meta = json_object_new_object();
@@ -838,11 +990,16 @@ static void handle_attestation_update(struct push_server *s, struct evhttp_reque
                 json_object_object_add(doc, "meta", meta);
                 reply_document(req, 202, doc);
         }
-        /* judged once the 202 is on its way (Keylime: "verify after the response is sent") */
-        if (event_base_once(s->base, -1, EV_TIMEOUT, job_run, job, &(struct timeval){ 0, 0 }) < 0) {
-                a->stage = STAGE_AWAITING;
-                job_free(job);
+        /* a new boot (a later boot_time): its list is replayed from entry 0 over a reset PCR 10 */
+        if (a->runtime_policy && a->ima_offset == 0) {
+                a->state.ima_next_entry = 0;
+                a->state.ima_pcr10_size = 0;
         }
+        a->state.last_poll = now;
+        a->state.polls++;
+        /* judged off the loop once the 202 is on its way (Keylime: "verify after the response is
+         * sent"), so that a long IMA list holds up no registration */
+        job_queue(s, job);
 }
 
 static void handle_attestation_show(struct push_server *s, struct evhttp_request *req, struct push_agent *a) {
@@ -876,6 +1033,11 @@ static void handle_release(struct push_server *s, struct evhttp_request *req, co
                 return;
         }
         ret = agent_get(s, agent_id, &a);
+        /* the worker owns the agent while it judges its evidence: the release it may prepare too */
+        if (ret >= 0 && a->judging) {
+                reply_error(req, 503, "unavailable", 1, "agent %s's evidence is being judged", agent_id);
+                return;
+        }
         if (ret >= 0)
                 ret = push_release_take(&a->release, agent_id, &a->state, &document);
         if (ret < 0) {
@@ -898,12 +1060,42 @@ struct deadline_scan {
         size_t count;
 };
 
+/* When the enrolment's deadline started: the first scan that saw this revision of it. The
+ * tenant's add and reactivate give a new revision: an agent reactivated long after its last
+ * evidence has a whole deadline again, not a failure at once. */
+static int64_t deadline_started(struct push_server *s, const struct attestation *row, int64_t now) {
+        struct deadline_start *start = NULL;
+
+        for (size_t i = 0; i < s->starts_count && !start; i++)
+                if (strcmp(s->starts[i].agent_id, row->agent_id) == 0)
+                        start = &s->starts[i];
+        if (!start && s->starts_count < PUSH_AGENTS_MAX) {
+                start = &s->starts[s->starts_count++];
+                snprintf(start->agent_id, sizeof(start->agent_id), "%s", row->agent_id);
+                start->revision = row->revision;
+                start->since = now;
+        }
+        if (!start)
+                return now; /* more push agents than the verifier serves: none is failed for it */
+        start->scan = s->scans;
+        if (start->revision != row->revision) {
+                start->revision = row->revision;
+                start->since = now;
+        }
+        return start->since;
+}
+
 static int deadline_one(const struct attestation *row, void *user) {
         struct deadline_scan *scan = user;
         int64_t limit = (int64_t)scan->server->config->quote_interval * PUSH_DEADLINE_INTERVALS;
-        int64_t since = row->last_poll > row->added_at ? row->last_poll : row->added_at;
+        int64_t since = row->last_poll > row->added_at ? row->last_poll : row->added_at, started;
 
-        /* a restart is no one's fault: its time counts as a submission */
+        if (!row->push)
+                return 0;
+        /* a restart is no one's fault: its time counts as a submission, as does a reactivation */
+        started = deadline_started(scan->server, row, scan->now);
+        if (started > since)
+                since = started;
         if (scan->server->started_at > since)
                 since = scan->server->started_at;
         if (row->push && strcmp(row->state, "polling") == 0 && scan->now - since > limit && scan->count < 64) {
@@ -924,8 +1116,15 @@ static void deadline_check(evutil_socket_t fd, short events, void *user) {
         vm_error_clear();
         scan->server = s;
         scan->now = (int64_t)time(NULL);
+        s->scans++;
         if (store_attestation_foreach(s->store, deadline_one, scan) < 0)
                 log_error("verifier: push deadlines: %s", vm_error_detail(-EIO));
+        else /* the enrolments deleted since the last scan */
+                for (size_t i = 0; i < s->starts_count;)
+                        if (s->starts[i].scan != s->scans)
+                                s->starts[i] = s->starts[--s->starts_count];
+                        else
+                                i++;
         for (size_t i = 0; i < scan->count; i++) {
                 struct push_agent *a = NULL;
 
@@ -941,9 +1140,10 @@ static void deadline_check(evutil_socket_t fd, short events, void *user) {
                         snprintf(row.state, sizeof(row.state), "failed");
                         snprintf(row.failure, sizeof(row.failure), "%s (%s)", reason, vm_error_detail(-EPERM));
                         row.failed_at = scan->now;
-                        log_error("verifier: agent %s FAILED: %s", row.agent_id, row.failure);
-                        store_attestation_save(s->store, &row);
-                        poller_notify_failure(s->poller, row.agent_id, row.failure, row.failed_at);
+                        if (store_attestation_save(s->store, &row) != -ESTALE) {
+                                log_error("verifier: agent %s FAILED: %s", row.agent_id, row.failure);
+                                poller_notify_failure(s->poller, row.agent_id, row.failure, row.failed_at);
+                        }
                         attestation_done(&row);
                         continue;
                 }
@@ -1018,6 +1218,13 @@ bool push_server_handle(struct push_server *s, struct evhttp_request *req) {
                 reply_error(req, 403, "tls_required", 0, "API v3 (push model) is served on the TLS port only");
                 return true;
         }
+        /* only the evidence may be longer than any other request (PUSH_EVIDENCE_BODY_MAX) */
+        if (!(method == EVHTTP_REQ_PATCH && strncmp(rest, "/agents/", 8) == 0) &&
+            evbuffer_get_length(evhttp_request_get_input_buffer(req)) > HTTP_REQUEST_BODY_MAX) {
+                reply_error(req, 413, "payload_too_large", 0, "the request body is longer than %d bytes",
+                            HTTP_REQUEST_BODY_MAX);
+                return true;
+        }
         if (strcmp(rest, "/sessions") == 0) {
                 if (method == EVHTTP_REQ_POST)
                         handle_session_open(s, req);
@@ -1086,6 +1293,16 @@ bool push_server_handle(struct push_server *s, struct evhttp_request *req) {
         return true;
 }
 
+/* Jobs never judged or never collected (at exit), an orphaned agent with each. */
+static void jobs_free(struct push_job *job) {
+        while (job) {
+                struct push_job *next = job->next;
+
+                job_free(job);
+                job = next;
+        }
+}
+
 int push_server_new(struct event_base *base, const struct verifier_config *config, struct store *store,
                     struct poller *poller, struct push_server **out) {
         struct push_server *s = calloc(1, sizeof(*s));
@@ -1093,6 +1310,7 @@ int push_server_new(struct event_base *base, const struct verifier_config *confi
 
         if (!s)
                 return -ENOMEM;
+        s->done_fd = -1;
         s->base = base;
         s->config = config;
         s->store = store;
@@ -1101,6 +1319,20 @@ int push_server_new(struct event_base *base, const struct verifier_config *confi
         s->per_source.per_source = SESSIONS_PER_SOURCE;
         s->per_agent.per_source = SESSIONS_PER_AGENT;
         ret = push_sessions_init(&s->sessions, NONCE_LIFETIME, SESSION_LIFETIME);
+        if (ret >= 0 && !(s->starts = calloc(PUSH_AGENTS_MAX, sizeof(*s->starts))))
+                ret = -ENOMEM;
+        s->todo_tail = &s->todo;
+        pthread_mutex_init(&s->lock, NULL);
+        pthread_cond_init(&s->wake, NULL);
+        if (ret >= 0 && (s->done_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)
+                ret = vm_error(-errno, "push worker: eventfd: %s", strerror(errno));
+        if (ret >= 0 && (!(s->done_event = event_new(base, s->done_fd, EV_READ | EV_PERSIST, jobs_collect, s)) ||
+                         event_add(s->done_event, NULL) < 0))
+                ret = -ENOMEM;
+        if (ret >= 0 && pthread_create(&s->worker, NULL, worker_main, s) != 0)
+                ret = vm_error(-EAGAIN, "cannot start the push model's worker thread");
+        else if (ret >= 0)
+                s->worker_started = true;
         if (ret >= 0 && (!(s->deadline_timer = event_new(base, -1, EV_PERSIST, deadline_check, s)) ||
                          event_add(s->deadline_timer, &(struct timeval){ 1, 0 }) < 0))
                 ret = -ENOMEM;
@@ -1117,8 +1349,24 @@ void push_server_free(struct push_server *s) {
                 return;
         if (s->deadline_timer)
                 event_free(s->deadline_timer);
+        if (s->worker_started) {
+                pthread_mutex_lock(&s->lock);
+                s->stop = true;
+                pthread_cond_broadcast(&s->wake);
+                pthread_mutex_unlock(&s->lock);
+                pthread_join(s->worker, NULL); /* after the job it is judging, if any */
+        }
+        jobs_free(s->todo);
+        jobs_free(s->done);
+        if (s->done_event)
+                event_free(s->done_event);
+        if (s->done_fd >= 0)
+                close(s->done_fd);
+        pthread_cond_destroy(&s->wake);
+        pthread_mutex_destroy(&s->lock);
         for (size_t i = 0; i < PUSH_AGENTS_MAX; i++)
                 push_agent_free(s->agents[i]);
         push_sessions_done(&s->sessions);
+        free(s->starts);
         free(s);
 }

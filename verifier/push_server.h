@@ -12,9 +12,11 @@
  *
  * The agent's requests carry `Authorization: Bearer <token>` (verifier/push_session.h) and act
  * on its own id only. An agent enrolled in push mode that submits no evidence within
- * PUSH_DEADLINE_INTERVALS quote intervals fails, named. Key release in push mode is not served
- * yet: verifier/release.c's state machine is the poller's; a push enrolment with a payload is
- * attested, its payload held. Runs on the registrar's event loop; not thread-safe. */
+ * PUSH_DEADLINE_INTERVALS quote intervals (from its last evidence, its enrolment or its
+ * reactivation) fails, named. Key release in push mode is not served yet: verifier/release.c's
+ * state machine is the poller's; a push enrolment with a payload is attested, its payload held.
+ * Runs on the registrar's event loop, but for the judging of evidence: one worker thread of its
+ * own takes it (evidence_check() only; the outcome is recorded back on the loop). */
 #pragma once
 
 #include <event2/event.h>
@@ -27,6 +29,13 @@
 
 /* Keylime's push_agent_monitor: an agent is failed after 5 quote intervals without evidence */
 #define PUSH_DEADLINE_INTERVALS 5
+/* The body of an evidence PATCH: an IMA list from entry 0 of a long boot (about 150 bytes an
+ * entry: some 700 000 entries) does not fit the 2 MiB of the other requests. Keylime's own
+ * bound, its verifier's max_upload_size (100 MiB). The TLS listener takes it for every request
+ * (libevent has one bound a listener, checked before any handler runs); the handlers refuse
+ * more than HTTP_REQUEST_BODY_MAX on all other routes, and the request deadline bounds what a
+ * client can make the verifier hold (docs/protocol.md §4.2). */
+#define PUSH_EVIDENCE_BODY_MAX (100u << 20)
 
 struct push_server;
 
@@ -34,5 +43,6 @@ struct push_server;
 int push_server_new(struct event_base *base, const struct verifier_config *config, struct store *store,
                     struct poller *poller, struct push_server **out);
 void push_server_free(struct push_server *server);
-/* True when the request's path is the v3 API's (then it was answered). */
+/* True when the request's path is the v3 API's (then it was answered). A v3 request other than
+ * an agent's evidence PATCH with a body over HTTP_REQUEST_BODY_MAX gets 413. */
 bool push_server_handle(struct push_server *server, struct evhttp_request *req);

@@ -39,13 +39,15 @@ int push_session_open(struct push_sessions *s, const char *agent_id, int64_t now
         struct push_session *slot = NULL;
         uint8_t uuid[16];
 
-        /* a free or dead slot, else the oldest open challenge, else the oldest session */
+        /* a free or dead slot, else the oldest open challenge (a flood of them must not evict
+         * the one an agent just asked for), else the oldest session */
         for (size_t i = 0; i < PUSH_SESSIONS_MAX && !slot; i++)
                 if (!slot_live(&s->slots[i], now))
                         slot = &s->slots[i];
-        for (size_t i = 0; i < PUSH_SESSIONS_MAX && !slot; i++)
-                if (!s->slots[i].token_expires_at)
-                        slot = &s->slots[i];
+        if (!slot)
+                for (size_t i = 0; i < PUSH_SESSIONS_MAX; i++)
+                        if (!s->slots[i].token_expires_at && (!slot || s->slots[i].created_at < slot->created_at))
+                                slot = &s->slots[i];
         if (!slot) {
                 slot = &s->slots[0];
                 for (size_t i = 1; i < PUSH_SESSIONS_MAX; i++)

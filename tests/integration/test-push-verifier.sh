@@ -4,7 +4,7 @@
 # Keylime 7.14.3's verifier defines it (docs/protocol.md §4.2): a session proved with TPM2_Certify,
 # capabilities -> challenge, evidence -> 202, judged by the same checks as a poll.
 . "$(dirname "$0")/lib.sh"
-plan 13
+plan 18
 
 swtpm_start || exit 1
 cd "$TEST_TMP" || exit 1
@@ -22,8 +22,12 @@ JSON
 printf '{"15": ["%064d"]}\n' 0 >tpm-policy.json
 
 tls_port=$(random_port)
+webhook_port=$(random_port)
+printf '{}' >webhook-body
+"$TOOLS_DIR/fake-http" "$webhook_port" 200 webhook-body 2>webhook.log &
+verifier_pids+=("$!") # stopped at exit with the verifier (lib.sh's cleanup)
 verifier_config verifier.conf "$(registrar_tls_config "$tls_port" "$TEST_TMP/verifier-ca.pem")
-$(verifier_poll_config)"
+$(verifier_poll_config "webhook_url = http://127.0.0.1:$webhook_port/vmattest")"
 sed -i 's/^quote_interval = 1$/quote_interval = 2/' verifier.conf
 verifier_start verifier.conf || exit 1
 wait_port "$VERIFIER_PID" "$tls_port" || { echo "no TLS port" >&2; exit 1; }
@@ -32,6 +36,7 @@ agent_config agent.conf "$VERIFIER_PORT"
 vv() { "$VMATTEST_VERIFIER" --config verifier.conf "$@"; }
 agent_id=$(vv agents --json | jq -r '.[0].agent_id')
 status() { vv status --agent "$agent_id" --json 2>/dev/null | jq -r ".[0].$1"; }
+failed() { [ "$(status state)" = failed ]; }
 
 # v3 METHOD PATH [BODY]: the HTTP status on the first line, the headers in headers.txt, the body
 # in body.json; the agent's token (when one was proved) as its Bearer
@@ -120,6 +125,22 @@ if one_round && wait_for "pass" 10 passes 3 && [ "$OFFSET" = 2 ]; then
         ok "the next attestation asks for the IMA list from where the last stopped (entry 2) and passes"
 else not_ok "the next attestation asks for the IMA list from entry 2 and passes (offset $OFFSET)"; diag <body.json; fi
 
+# capabilities refused (400: no ima_log) while an attestation awaits its evidence change nothing
+# of what it asked for: its evidence still matches and passes
+sleep 2
+ima_add /usr/bin/good "$(sha good)"
+refused_code=
+if start_attestation && quote_over "$CHALLENGE"; then
+        refused_code=$(v3 POST "/v3.0/agents/$agent_id/attestations" "$(capabilities | jq -c \
+                'del(.data.attributes.evidence_supported[1])')")
+        code=$(submit)
+fi
+if [ "$refused_code/$code" = 400/202 ] && wait_for "pass" 10 passes 4 &&
+        [ "$(status ima_entries_verified)" -ge 4 ]; then
+        ok "refused capabilities leave the attestation awaiting evidence as it was asked"
+else not_ok "refused capabilities leave the attestation awaiting evidence as it was asked ($refused_code/$code)"
+        diag <body.json; status failure | diag; fi
+
 code=$(v3 GET "/v3.0/agents/$agent_id/attestations/latest")
 expect_equal "an agent's token does not read attestations (the tenant's, with a client certificate)" "$code" 403
 code=$(curl -s --cacert verifier-ca.pem --cert verifier-client.pem --key verifier-client.key -o latest.json \
@@ -130,10 +151,62 @@ expect_equal "the tenant reads the latest attestation: passed" "$code/$(jq -r .d
 code=$(v3 POST "/v3.0/agents/other-agent/attestations" "$(capabilities)")
 expect_equal "a request for another agent's id is refused (403)" "$code" 403
 
+# a long IMA list (300 000 entries, some 45 MB: more than the 2 MiB of other requests) is judged
+# off the registrar's event loop: a registration made while it is judged is answered before the
+# verdict. PCR 10 gets one more entry that the list does not carry: the list never replays to the
+# quote (every entry is judged, then the agent fails).
+sleep 2
+ima_add /usr/bin/also "$(sha also)"
+"$TOOLS_DIR/ima-forge" one-entry.log /usr/bin/good "$(sha good)" >/dev/null
+yes "$(cat one-entry.log)" | head -n 300000 >long-list.txt
+long_round() {
+        local q msg sig pcrs
+        start_attestation && quote_over "$CHALLENGE" || return 1
+        q=$(head -n 1 quote.txt)
+        IFS=: read -r msg sig pcrs <<<"${q#r}"
+        jq -n --arg msg "$msg" --arg sig "$sig" --arg pcrs "$pcrs" --rawfile ima long-list.txt \
+                '{data: {type: "attestation", attributes: {evidence_collected: [
+                    {evidence_class: "certification", evidence_type: "tpm_quote",
+                     data: {message: $msg, signature: $sig, subject_data: $pcrs}},
+                    {evidence_class: "log", evidence_type: "ima_log", data: {entries: $ima}}]}}}' >long-evidence.json
+        curl -s --cacert verifier-ca.pem -X PATCH -H 'Content-Type: application/vnd.api+json' \
+                -H "Authorization: Bearer $token" -o body.json -w '%{http_code}' --data-binary @long-evidence.json \
+                "https://127.0.0.1:$tls_port/v3.0/agents/$agent_id/attestations/latest"
+}
+tenant_stage() {
+        curl -s --cacert verifier-ca.pem --cert verifier-client.pem --key verifier-client.key \
+                "https://127.0.0.1:$tls_port/v3.0/agents/$agent_id/attestations/latest" | jq -r .data.attributes.stage
+}
+code=$(long_round)
+start_ns=$(date +%s%N)
+"$VMATTEST" --config agent.conf register >register-again.log 2>&1
+register_rc=$?
+register_ms=$((($(date +%s%N) - start_ns) / 1000000))
+stage=$(tenant_stage)
+wait_for "judged" 60 failed
+judged_ms=$(status last_poll_ms)
+diag <<<"registration $register_ms ms while the long list was judged in $judged_ms ms (stage then: $stage)"
+if [ "$code" = 202 ] && [ "$register_rc" = 0 ] && [ "$stage" = evaluating_evidence ] &&
+        [ "$register_ms" -lt "$judged_ms" ] && status failure | grep -q 'never replay'; then
+        ok "a registration is answered while a long IMA list is judged (off the event loop)"
+else not_ok "a registration is answered while a long IMA list is judged (PATCH $code, register $register_rc)"
+        cat register-again.log body.json | diag; status failure | diag; fi
+vv reactivate --agent "$agent_id" >/dev/null
+authenticate
+
+# only the evidence may be that long: a session request or a registration of 3 MB is refused
+head -c 3000000 /dev/zero | tr '\0' ' ' >long-body.txt
+session_code=$(curl -s --cacert verifier-ca.pem -X POST -o /dev/null -w '%{http_code}' --data-binary @long-body.txt \
+        "https://127.0.0.1:$tls_port/v3.0/sessions")
+register_code=$(curl -s --cacert verifier-ca.pem -X POST -o /dev/null -w '%{http_code}' --data-binary @long-body.txt \
+        "https://127.0.0.1:$tls_port/v2.6/agents/$agent_id")
+expect_equal "a session request or a registration over 2 MiB is refused on the TLS port (413)" \
+        "$session_code/$register_code" 413/413
+
 # a stale nonce: a quote over the challenge of an attestation that a new one replaced
 sleep 2
 start_attestation && quote_over "$CHALLENGE" && start_attestation && code=$(submit)
-if [ "$code" = 202 ] && wait_for "failed" 10 bash -c "[ \"\$($VMATTEST_VERIFIER --config verifier.conf status --agent $agent_id --json | jq -r '.[0].state')\" = failed ]" &&
+if [ "$code" = 202 ] && wait_for "failed" 10 failed &&
         status failure | grep -q 'nonce'; then
         ok "a quote over a stale nonce fails the agent, named"
 else not_ok "a quote over a stale nonce fails the agent, named (PATCH $code)"; status failure | diag; fi
@@ -143,7 +216,7 @@ vv reactivate --agent "$agent_id" >/dev/null
 authenticate
 ima_add /usr/bin/evil "$(sha evil)"
 sleep 2
-if one_round && wait_for "failed" 10 bash -c "[ \"\$($VMATTEST_VERIFIER --config verifier.conf status --agent $agent_id --json | jq -r '.[0].state')\" = failed ]" &&
+if one_round && wait_for "failed" 10 failed &&
         status failure | grep -q '/usr/bin/evil'; then
         ok "an IMA entry outside the runtime policy fails the agent, naming the path"
 else not_ok "an IMA entry outside the runtime policy fails the agent"; status failure | diag; fi
@@ -155,11 +228,31 @@ done
 if [ "$code" = 429 ] && grep -qi '^Retry-After: [1-9]' headers.txt; then ok "a flood of sessions gets 429 with Retry-After"
 else not_ok "a flood of sessions gets 429 with Retry-After (got $code)"; fi
 
-# an agent that stops submitting fails after its deadline (5 quote intervals of 2 s)
+# reactivated long after its last evidence (more than its deadline of 5 quote intervals of 2 s):
+# the deadline starts again at the reactivation, the agent is not failed at once
+sleep 11
 vv reactivate --agent "$agent_id" >/dev/null
-if wait_for "late" 20 bash -c "[ \"\$($VMATTEST_VERIFIER --config verifier.conf status --agent $agent_id --json | jq -r '.[0].state')\" = failed ]" &&
-        status failure | grep -q 'missed its deadline'; then
-        ok "an agent that stops submitting fails after its deadline, named"
-else not_ok "an agent that stops submitting fails after its deadline"; status failure | diag; fi
+reactivated=$(date +%s)
+sleep 4
+expect_equal "an agent reactivated after its deadline passed is not failed at once (4 s later)" \
+        "$(status state)" polling
+
+# an agent that stops submitting fails after its deadline, counted from the reactivation
+if wait_for "late" 20 failed &&
+        status failure | grep -q 'missed its deadline' && [ $(($(date +%s) - reactivated)) -ge 10 ]; then
+        ok "an agent that stops submitting fails after its deadline from its reactivation, named"
+else not_ok "an agent that stops submitting fails after its deadline ($(($(date +%s) - reactivated)) s)"
+        status failure | diag; fi
+
+# each failure reached the webhook exactly once, with the reason the status shows: the long list,
+# the stale nonce, /usr/bin/evil and the deadline (a second notice would come within a scan)
+sleep 3
+hooks() { grep -c "\"agent_id\":\"$agent_id\".*$1" webhook.log; }
+deadline_failure=$(status failure)
+if [ "$(hooks 'never replay')/$(hooks nonce)/$(hooks /usr/bin/evil)/$(hooks 'missed its deadline')" = 1/1/1/1 ] &&
+        [ "$(grep -c "\"agent_id\":\"$agent_id\"" webhook.log)" = 4 ] &&
+        grep -qF "\"failure\":\"$deadline_failure\"" webhook.log; then
+        ok "each push failure reached the webhook exactly once, as the status shows it"
+else not_ok "each push failure reached the webhook exactly once"; diag <webhook.log; fi
 
 expect_success "the verifier exits cleanly" verifier_clean
