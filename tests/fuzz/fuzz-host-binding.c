@@ -37,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (size == 0)
                 return 0;
         if (host_binding_parse(data, size, &binding) < 0) {
-                if (host_binding_check(data, size, &ek, NULL, 0, &policy) != -EBADMSG)
+                if (host_binding_check(data, size, &ek, NULL, 0, &policy, NULL) != -EBADMSG)
                         abort();
                 return 0;
         }
