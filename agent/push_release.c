@@ -14,7 +14,7 @@
 #include "lib/tpm2b.h"
 
 /* the verifier judges the evidence after its 202: the release is asked for a few times */
-#define FETCH_TRIES 10
+#define FETCH_TRIES 25
 #define FETCH_PAUSE_MS 200
 
 int push_release_offer(struct agent_api *api, json_object *attributes) {
@@ -85,8 +85,10 @@ int push_release_on_accepted(void *user, json_object *answer) {
                         return vm_error(ret, "push: key release: %s", vm_error_detail(ret));
                 if (resp.status == 200 && resp.json)
                         return take_release(pc->api, resp.json);
-                if (resp.status != 404)
-                        break; /* a verifier without the extension (Keylime's) */
+                /* 404: not prepared yet; 503: the evidence is still being judged. Anything else is
+                 * a verifier without the extension (Keylime's) */
+                if (resp.status != 404 && resp.status != 503)
+                        break;
                 ret = 0;
         }
         log_info("push: no key release from the verifier yet");

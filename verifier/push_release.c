@@ -131,6 +131,7 @@ int push_release_judged(struct push_release *r, const char *agent_id, const char
                 return 0;
         }
         release_keys_ready(&r->release, keys);
+        r->prepared_at = (int64_t)time(NULL);
         r->refused[0] = '\0';
         log_info("verifier: agent %s: push mode: a key release waits for the agent (GET .../vmattest/release)",
                  agent_id);
@@ -141,6 +142,9 @@ int push_release_take(struct push_release *r, const char *agent_id, struct attes
         struct release_keys *keys = r->release.keys;
         int n;
 
+        if (keys && (int64_t)time(NULL) - r->prepared_at > PUSH_RELEASE_TTL)
+                push_release_withdraw(r, agent_id, "the release was not fetched in time after its evidence");
+        keys = r->release.keys;
         if (r->release.state != RELEASE_UKEY || !keys)
                 return vm_error(-ENOENT, "no key release waits for agent %s: %s", agent_id,
                                 r->refused[0] ? r->refused : "no passing evidence of this boot asked for one yet");
@@ -160,6 +164,15 @@ int push_release_take(struct push_release *r, const char *agent_id, struct attes
         snprintf(r->refused, sizeof(r->refused), "this boot had its release");
         log_info("verifier: agent %s: payload released for this boot (push mode, fetched by the agent)", agent_id);
         return 0;
+}
+
+void push_release_withdraw(struct push_release *r, const char *agent_id, const char *why) {
+        if (!r->release.keys)
+                return;
+        release_done(&r->release);
+        r->release.payload = r->payload_sealed != NULL;
+        snprintf(r->refused, sizeof(r->refused), "withdrawn: %s", why);
+        log_info("verifier: agent %s: the waiting key release is withdrawn: %s", agent_id, why);
 }
 
 int push_release_path(const char *rest, char *agent_id, size_t size) {

@@ -32,6 +32,7 @@ struct push_release {
         char *pubkey_pem;       /* evidence.c's out: the key PCR 16 vouched for */
         char uncertified[256];  /* evidence.c's out: "" when certified as TPM-resident */
         char refused[320];      /* why no release is waiting ("": one is, or none is due) */
+        int64_t prepared_at;    /* when the waiting release was prepared (seconds since the epoch) */
 };
 
 /* `state` the enrolment as loaded with its texts: the payload is taken from it. */
@@ -52,8 +53,15 @@ int push_release_judged(struct push_release *r, const char *agent_id, const char
 
 /* GET .../vmattest/release: the document (malloc'ed JSON text) when a release waits, and the
  * boot is then recorded in `state` (the caller saves it); -ENOENT with a detail saying why
- * none waits. */
+ * none waits. A release not fetched within PUSH_RELEASE_TTL seconds of its evidence is
+ * withdrawn: the unlock that asked for it fetches at once. */
+#define PUSH_RELEASE_TTL 30
 int push_release_take(struct push_release *r, const char *agent_id, struct attestation *state, char **document);
+
+/* Withdraws a release prepared and not fetched (its K, U and V dropped), `why` said to the agent
+ * that asks for it after: the evidence that follows did not pass, the agent failed, or a new
+ * attestation began. A release is only ever the one its own passing evidence prepared. */
+void push_release_withdraw(struct push_release *r, const char *agent_id, const char *why);
 
 /* "/agents/:id/vmattest/release": 0 and the id, else -1 */
 int push_release_path(const char *rest, char *agent_id, size_t size);

@@ -305,6 +305,7 @@ static int agent_get(struct push_server *s, const char *agent_id, struct push_ag
 static void agent_fail(struct push_server *s, struct push_agent *a, const char *reason) {
         int ret;
 
+        push_release_withdraw(&a->release, a->agent_id, "the agent failed");
         snprintf(a->state.state, sizeof(a->state.state), "failed");
         snprintf(a->state.failure, sizeof(a->state.failure), "%s", reason);
         a->state.failed_at = (int64_t)time(NULL);
@@ -665,6 +666,8 @@ static void handle_attestation_create(struct push_server *s, struct evhttp_reque
                             a->agent_id);
                 return;
         }
+        /* a release is fetched right after the evidence that earned it, never after another one */
+        push_release_withdraw(&a->release, a->agent_id, "a new attestation began before it was fetched");
         if (strcmp(a->state.state, "failed") == 0) {
                 json_object_put(body);
                 reply_error(req, 403, "agent_attestations_disabled", 0,

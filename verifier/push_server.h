@@ -13,8 +13,8 @@
  * The agent's requests carry `Authorization: Bearer <token>` (verifier/push_session.h) and act
  * on its own id only. An agent enrolled in push mode that submits no evidence within
  * PUSH_DEADLINE_INTERVALS quote intervals (from its last evidence, its enrolment or its
- * reactivation) fails, named. Key release in push mode is not served yet: verifier/release.c's
- * state machine is the poller's; a push enrolment with a payload is attested, its payload held.
+ * reactivation) fails, named. The key release in push mode (docs/protocol.md §4.3) is
+ * verifier/push_release.h's: prepared by the worker after a passing evidence, fetched once.
  * Runs on the registrar's event loop, but for the judging of evidence: one worker thread of its
  * own takes it (evidence_check() only; the outcome is recorded back on the loop). */
 #pragma once

@@ -134,6 +134,20 @@ wait_port() {
 # performed on the swtpm
 sha() { printf %s "$1" | sha256sum | cut -d' ' -f1; }
 boot_aggregate() { tpm2_pcrread sha256:0,1,2,3,4,5,6,7,8,9 -o pcrs.bin >/dev/null && sha256sum <pcrs.bin | cut -d' ' -f1; }
+# runtime_policy FILE EXCLUDES-JSON PATH=TEXT...: a Keylime runtime policy allowing each PATH with
+# the SHA-256 of TEXT (the content ima-forge's entries give it: `sha TEXT`), EXCLUDES-JSON its
+# excludes (a JSON array of regexes)
+runtime_policy() {
+        local out=$1 excludes=$2 digests='{}' pair
+        shift 2
+        for pair; do
+                digests=$(jq -c --arg p "${pair%%=*}" --arg d "$(sha "${pair#*=}")" '. + {($p): [$d]}' <<<"$digests")
+        done
+        jq -n --argjson d "$digests" --argjson e "$excludes" \
+                '{meta: {version: 1, generator: 0}, release: 0, digests: $d, excludes: $e, keyrings: {},
+                  ima: {ignored_keyrings: [], log_hash_alg: "sha1", dm_policy: null}, "ima-buf": {},
+                  "verification-keys": ""}' >"$out"
+}
 ima_add() { tpm2_pcrextend "10:sha256=$("$TOOLS_DIR/ima-forge" ima.log "$@")"; }
 
 # swtpm_localca_dir: the directory of the CA that swtpm_setup certifies EKs with, found as

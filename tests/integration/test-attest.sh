@@ -19,13 +19,7 @@ ima_add boot_aggregate "$aggregate"
 ima_add /usr/bin/good "$(sha good)"
 ima_add /usr/lib/libgood.so "$(sha libgood)"
 
-cat >runtime-policy.json <<JSON
-{"meta": {"version": 1, "generator": 0}, "release": 0,
- "digests": {"/usr/bin/good": ["$(sha good)"], "/usr/lib/libgood.so": ["$(sha libgood)"],
-             "/usr/bin/also": ["$(sha also)"]},
- "excludes": ["^/tmp/"], "keyrings": {}, "ima": {"ignored_keyrings": [], "log_hash_alg": "sha1", "dm_policy": null},
- "ima-buf": {}, "verification-keys": ""}
-JSON
+runtime_policy runtime-policy.json '["^/tmp/"]' /usr/bin/good=good /usr/lib/libgood.so=libgood /usr/bin/also=also
 kernel=$(grep '^4 ' extends.txt | cut -d' ' -f2)
 cat >mb-policy.json <<JSON
 {"version": 1, "bank": "sha256",

@@ -13,12 +13,7 @@ registrar_cert verifier-ca.pem verifier-ca.key
 # the kernel's IMA list: boot_aggregate over PCRs 0-9, then one program
 ima_add boot_aggregate "$(boot_aggregate)"
 ima_add /usr/bin/good "$(sha good)"
-cat >runtime-policy.json <<JSON
-{"meta": {"version": 1, "generator": 0}, "release": 0,
- "digests": {"/usr/bin/good": ["$(sha good)"], "/usr/bin/also": ["$(sha also)"]},
- "excludes": [], "keyrings": {}, "ima": {"ignored_keyrings": [], "log_hash_alg": "sha1", "dm_policy": null},
- "ima-buf": {}, "verification-keys": ""}
-JSON
+runtime_policy runtime-policy.json '[]' /usr/bin/good=good /usr/bin/also=also
 printf '{"15": ["%064d"]}\n' 0 >tpm-policy.json
 
 tls_port=$(random_port)

@@ -13,12 +13,7 @@ tenant_pki
 registrar_cert verifier-ca.pem verifier-ca.key
 ima_add boot_aggregate "$(boot_aggregate)"
 ima_add /usr/bin/good "$(sha good)"
-cat >runtime-policy.json <<JSON
-{"meta": {"version": 1, "generator": 0}, "release": 0,
- "digests": {"/usr/bin/good": ["$(sha good)"], "/usr/bin/also": ["$(sha also)"]},
- "excludes": [], "keyrings": {}, "ima": {"ignored_keyrings": [], "log_hash_alg": "sha1", "dm_policy": null},
- "ima-buf": {}, "verification-keys": ""}
-JSON
+runtime_policy runtime-policy.json '[]' /usr/bin/good=good /usr/bin/also=also
 echo '{}' >tpm-policy.json
 
 tls_port=$(random_port)

@@ -16,12 +16,7 @@ aggregate=$(boot_aggregate)
 ima_add boot_aggregate "$aggregate"
 ima_add /usr/bin/good "$(sha good)"
 ima_add /usr/bin/also "$(sha also)"
-cat >runtime-policy.json <<JSON
-{"meta": {"version": 1, "generator": 0}, "release": 0,
- "digests": {"/usr/bin/good": ["$(sha good)"], "/usr/bin/also": ["$(sha also)"]},
- "excludes": [], "keyrings": {}, "ima": {"ignored_keyrings": [], "log_hash_alg": "sha1", "dm_policy": null},
- "ima-buf": {}, "verification-keys": ""}
-JSON
+runtime_policy runtime-policy.json '[]' /usr/bin/good=good /usr/bin/also=also
 echo '{}' >tpm-policy.json
 echo "luks-$(openssl rand -hex 16)" >disk.key
 
