@@ -83,9 +83,11 @@ swtpm_start() {
                         --ctrl type=tcp,port=$((port + 1)),bindaddr=127.0.0.1 \
                         --flags not-need-init,startup-clear >"$state.log" 2>&1 &
                 pid=$!
-                # ready once the control port accepts; gone if the port was taken
+                # ready once ITS control port accepts (another listener on the pair, a double or
+                # another test's swtpm, also accepts: then this swtpm fails to bind and is gone)
                 while kill -0 "$pid" 2>/dev/null; do
-                        if (exec 3<>"/dev/tcp/127.0.0.1/$((port + 1))") 2>/dev/null; then
+                        if (exec 3<>"/dev/tcp/127.0.0.1/$((port + 1))") 2>/dev/null &&
+                                ss -Hltnp "sport = :$((port + 1))" | grep -q "pid=$pid,"; then
                                 swtpm_pids+=("$pid")
                                 export VMATTEST_TCTI="swtpm:host=127.0.0.1,port=$port"
                                 export TPM2TOOLS_TCTI="$VMATTEST_TCTI"
