@@ -37,7 +37,8 @@ serve_pid=
 serve() { # serve HOST [OPTIONS]: HOST's service at $SERVICE (the one before it stopped)
         local tcti_var="${1}_tcti"; shift
         stop_serve
-        host --tcti "${!tcti_var}" serve --listen "unix:$SERVICE" "$@" >>serve.log 2>&1 &
+        # the program itself, not the host() function: $! must be what cleanup stops
+        "$VMATTEST_HOST" --config host.conf --tcti "${!tcti_var}" serve --listen "unix:$SERVICE" "$@" >>serve.log 2>&1 &
         serve_pid=$!
         verifier_pids+=("$serve_pid")
         wait_for "the service's socket" 10 test -S "$SERVICE"
@@ -99,7 +100,7 @@ check "... and the key is released" 20 released
 
 # a replayed fresh binding: the agent is pointed at a proxy that re-serves the first answer
 stop_serve
-host --tcti "$host1_tcti" serve --listen "unix:$TEST_TMP/host1.sock" >>serve.log 2>&1 &
+"$VMATTEST_HOST" --config host.conf --tcti "$host1_tcti" serve --listen "unix:$TEST_TMP/host1.sock" >>serve.log 2>&1 &
 verifier_pids+=("$!")
 wait_for "host1.sock" 10 test -S "$TEST_TMP/host1.sock"
 python3 "$SRC_TOOLS/host-replay.py" "$SERVICE" "$TEST_TMP/host1.sock" >replay.log 2>&1 &
