@@ -80,10 +80,10 @@ azure_hcl_vm() {
         fi
         tpm_port=${VMATTEST_TCTI##*port=}
         # the double takes two ports, as swtpm does: a free even one and the one after it
-        proxy=$(( (RANDOM % 5000) * 2 + 10000 ))
+        proxy=$(lane_port_pair 10000 10000)
         while (exec 3<>"/dev/tcp/127.0.0.1/$proxy") 2>/dev/null ||
                 (exec 3<>"/dev/tcp/127.0.0.1/$((proxy + 1))") 2>/dev/null; do
-                proxy=$(( (RANDOM % 5000) * 2 + 10000 ))
+                proxy=$(lane_port_pair 10000 10000)
         done
         "$TOOLS_DIR/hcl-double" --keys "$TSM_DOUBLE_KEYS" --listen "$proxy" --tpm-port "$tpm_port" \
                 --ak "$name-ak.pem" "$@" 2>>"$name-double.log" &

@@ -78,7 +78,7 @@ swtpm_start() {
                 echo "swtpm_setup failed:" >&2; cat "$state.setup.log" >&2; return 1
         fi
         for try in 1 2 3 4 5 6 7 8 9 10; do
-                port=$(( (RANDOM % 5000) * 2 + 10000 )) # 10000-19999: clear of random_port and ephemeral ports
+                port=$(lane_port_pair 10000 10000) # 10000-19999: clear of random_port and ephemeral ports
                 swtpm socket --tpm2 --tpmstate dir="$state" --server type=tcp,port="$port",bindaddr=127.0.0.1 \
                         --ctrl type=tcp,port=$((port + 1)),bindaddr=127.0.0.1 \
                         --flags not-need-init,startup-clear >"$state.log" 2>&1 &
@@ -110,11 +110,18 @@ VMATTEST_VERIFIER=${VMATTEST_VERIFIER:-$(dirname "$VMATTEST")/vmattest-verifier}
 VMATTEST_POLICY=${VMATTEST_POLICY:-$(dirname "$VMATTEST")/vmattest-policy}
 TOOLS_DIR=$(dirname "$VMATTEST")/tests/tools
 
+# tests/run runs two lanes of suites at once (TEST_LANE 0 or 1; alone: 0). A port found free
+# here may be taken by the other lane before it is bound, so each lane draws from its own half of
+# each range: lane_port LOW SPAN prints a port of this lane's half of LOW..LOW+SPAN-1, and
+# lane_port_pair LOW SPAN an even one (swtpm and its doubles take it and the next one).
+lane_port() { echo $(( RANDOM % ($2 / 2) + $1 + ($2 / 2) * ${TEST_LANE:-0} )); }
+lane_port_pair() { echo $(( (RANDOM % ($2 / 4)) * 2 + $1 + ($2 / 2) * ${TEST_LANE:-0} )); }
+
 # random_port: a loopback port nothing listens on right now
 random_port() {
         local port
         while :; do
-                port=$(( RANDOM % 12000 + 20000 )) # below Linux's ephemeral range (32768-60999)
+                port=$(lane_port 20000 12000) # below Linux's ephemeral range (32768-60999)
                 (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
         done
 }

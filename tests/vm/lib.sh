@@ -314,7 +314,7 @@ vm_swtpm_run() {
 vm_host_provision() {
         local dir=$1 port pid i rc=1
         for ((i = 0; i < 8; i++)); do
-                port=$(( (RANDOM % 5000) * 2 + 20000 ))
+                port=$(lane_port_pair 10000 10000)
                 swtpm socket --tpm2 --tpmstate dir="$dir" --server type=tcp,port="$port",bindaddr=127.0.0.1 \
                         --ctrl type=tcp,port=$((port + 1)),bindaddr=127.0.0.1 --flags not-need-init,startup-clear \
                         >"$dir/provision-swtpm.log" 2>&1 &
