@@ -34,6 +34,7 @@
 #define GLOBAL_RATE_DEFAULT 50
 #define FRAME_TIMEOUT_MS 5000   /* a frame begun must be whole within this */
 #define VSOCK_IDLE_MS 60000     /* a vsock connection with nothing to ask is closed */
+#define SOCKET_MODE_UMASK (-1)  /* no --socket-mode: the process's umask decides */
 
 static const char serve_help[] =
         "Usage: vmattest-host serve --listen ADDRESS [--listen ADDRESS...] [OPTIONS]\n"
@@ -45,6 +46,8 @@ static const char serve_help[] =
         "      --listen vsock:PORT   AF_VSOCK, any CID (guests ask at CID 2, the host)\n"
         "      --listen unix:PATH    a UNIX socket, what qemu's -chardev socket,path=PATH\n"
         "                            connects a guest's virtio-serial port to (one per VM)\n"
+        "      --socket-mode MODE    the UNIX sockets' permissions, octal, e.g. 0660 (default:\n"
+        "                            0777 less the umask); only who may write may connect\n"
         "      --tcti CONF           the host TPM (default: $VMATTEST_TCTI, host.conf's tcti or\n"
         "                            " TPM_DEFAULT_TCTI ")\n"
         "      --pcrs LIST           host PCRs to quote, sha256 bank (default: host.conf's pcrs)\n"
@@ -61,6 +64,7 @@ struct listener {
         int family; /* AF_UNIX or AF_VSOCK */
         char name[128];
         char path[sizeof(((struct sockaddr_un *)0)->sun_path)]; /* AF_UNIX: unlinked at exit */
+        int socket_mode; /* AF_UNIX: --socket-mode, or SOCKET_MODE_UMASK */
 };
 
 struct connection {
@@ -87,9 +91,14 @@ static uint64_t now_ns(void) {
         return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static int listen_unix(const char *path, struct listener *l) {
+/* A socket's mode is what bind() gives its file: the umask is set for that call alone, so that
+ * the socket never exists, not even between bind() and a chmod(), with more permissions than
+ * asked; connecting needs write permission on it. */
+static int listen_unix(const char *path, int socket_mode, struct listener *l) {
         struct sockaddr_un addr = { .sun_family = AF_UNIX };
         struct stat st;
+        mode_t umask_before = 0;
+        int bound;
 
         if (strlen(path) >= sizeof(addr.sun_path))
                 return vm_error(-ENAMETOOLONG, "--listen unix:%s: a path of more than %zu bytes", path,
@@ -102,9 +111,21 @@ static int listen_unix(const char *path, struct listener *l) {
                 unlink(path);
         }
         l->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-        if (l->fd < 0 || bind(l->fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(l->fd, 16) < 0)
+        if (l->fd < 0)
+                return vm_error(-errno, "--listen unix:%s: %m", path);
+        if (socket_mode != SOCKET_MODE_UMASK)
+                umask_before = umask(~(mode_t)socket_mode & 0777);
+        bound = bind(l->fd, (struct sockaddr *)&addr, sizeof(addr));
+        if (socket_mode != SOCKET_MODE_UMASK) {
+                int bind_errno = errno;
+
+                umask(umask_before);
+                errno = bind_errno;
+        }
+        if (bound < 0 || listen(l->fd, 16) < 0)
                 return vm_error(-errno, "--listen unix:%s: %m", path);
         l->family = AF_UNIX;
+        l->socket_mode = socket_mode;
         snprintf(l->path, sizeof(l->path), "%s", path);
         return 0;
 }
@@ -127,12 +148,12 @@ static int listen_vsock(const char *port_text, struct listener *l) {
         return 0;
 }
 
-static int listener_open(const char *address, struct listener *l) {
+static int listener_open(const char *address, int socket_mode, struct listener *l) {
         memset(l, 0, sizeof(*l));
         l->fd = -1;
         snprintf(l->name, sizeof(l->name), "%s", address);
         if (strncmp(address, "unix:", 5) == 0 && address[5])
-                return listen_unix(address + 5, l);
+                return listen_unix(address + 5, socket_mode, l);
         if (strncmp(address, "vsock:", 6) == 0)
                 return listen_vsock(address + 6, l);
         return vm_error(-EINVAL, "--listen \"%s\" is not unix:PATH or vsock:PORT", address);
@@ -324,6 +345,21 @@ static int serve_loop(struct fresh_service *svc, struct listener *listeners, uns
         return 0;
 }
 
+/* --socket-mode: octal permission bits, 0-0777 (no set-id or sticky bit: a socket has no use
+ * for them) */
+static bool parse_socket_mode(const char *text, int *out) {
+        size_t length = strlen(text);
+        unsigned long v;
+
+        if (length == 0 || length > 4 || strspn(text, "01234567") != length)
+                return false;
+        v = strtoul(text, NULL, 8);
+        if (v > 0777)
+                return false;
+        *out = (int)v;
+        return true;
+}
+
 static bool parse_count(const char *text, unsigned min, unsigned max, unsigned *out) {
         unsigned long v;
         char *end;
@@ -345,6 +381,7 @@ int cmd_host_serve(int argc, char **argv, struct host_cli *cli) {
                 { "rate", required_argument, NULL, 'r' },
                 { "global-rate", required_argument, NULL, 'g' },
                 { "max-connections", required_argument, NULL, 'm' },
+                { "socket-mode", required_argument, NULL, 's' },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
@@ -355,6 +392,8 @@ int cmd_host_serve(int argc, char **argv, struct host_cli *cli) {
         static struct fresh_service svc;
         struct connection *conns = NULL;
         struct host_config config;
+        int socket_mode = SOCKET_MODE_UMASK;
+        bool any_unix = false;
         struct sigaction sa = { .sa_handler = on_signal };
         char pcr_list[128];
         size_t decoded = 0;
@@ -392,6 +431,11 @@ int cmd_host_serve(int argc, char **argv, struct host_cli *cli) {
                                 return host_usage_error("serve", "--max-connections \"%s\" is not 1-%d", optarg,
                                                         CONNECTIONS_MAX);
                         break;
+                case 's':
+                        if (!parse_socket_mode(optarg, &socket_mode))
+                                return host_usage_error("serve", "--socket-mode \"%s\" is not an octal mode 0-0777",
+                                                        optarg);
+                        break;
                 case 'h':
                         fputs(serve_help, stdout);
                         return EXIT_OK;
@@ -403,6 +447,10 @@ int cmd_host_serve(int argc, char **argv, struct host_cli *cli) {
                 return host_usage_error("serve", "unexpected argument \"%s\"", argv[optind]);
         if (nl == 0)
                 return host_usage_error("serve", "--listen is required (vsock:PORT or unix:PATH)");
+        for (unsigned i = 0; i < nl; i++)
+                any_unix |= strncmp(addresses[i], "unix:", 5) == 0;
+        if (socket_mode != SOCKET_MODE_UMASK && !any_unix)
+                return host_usage_error("serve", "--socket-mode is for unix:PATH listeners, and there is none");
         if ((ret = host_cli_load_config(cli, "serve", &(struct host_overrides){ .pcrs = pcrs_arg, .ak_handle = ak_arg },
                                         &config)) != EXIT_OK)
                 return ret;
@@ -422,7 +470,7 @@ int cmd_host_serve(int argc, char **argv, struct host_cli *cli) {
                 return ret == -ENODEV ? EXIT_NO_TPM : EXIT_FAILED;
         }
         for (; opened < nl; opened++)
-                if ((ret = listener_open(addresses[opened], &listeners[opened])) < 0) {
+                if ((ret = listener_open(addresses[opened], socket_mode, &listeners[opened])) < 0) {
                         log_error("serve: %s", vm_error_detail(ret));
                         listener_close(&listeners[opened]);
                         break;
@@ -436,7 +484,11 @@ int cmd_host_serve(int argc, char **argv, struct host_cli *cli) {
                 sigaction(SIGINT, &sa, NULL);
                 signal(SIGPIPE, SIG_IGN);
                 for (unsigned i = 0; i < nl; i++)
-                        log_info("serve: listening on %s", listeners[i].name);
+                        if (listeners[i].family == AF_UNIX && listeners[i].socket_mode != SOCKET_MODE_UMASK)
+                                log_info("serve: listening on %s (mode %04o)", listeners[i].name,
+                                         (unsigned)listeners[i].socket_mode);
+                        else
+                                log_info("serve: listening on %s", listeners[i].name);
                 log_info("serve: host AK 0x%08x, host PCRs sha256:%s, %u requests/s per peer, %u in all%s",
                          config.ak_handle, pcr_list, peer_rate, global_rate,
                          svc.pinned_ek.size ? ", for one EK (--ek-name)" : "");

@@ -6,10 +6,11 @@
 # policy with "fresh": true: the key is released. Refused by name: a replayed fresh binding
 # (tests/tools/host-replay.py re-serves an old answer: "stale"), an untrusted host, a service that
 # is down (the agent's quote 503s naming it), the rate limit; hostile frames get an error frame.
+# The UNIX socket's mode: --socket-mode whatever the umask, the umask's without it.
 # The serial transport is driven through a pseudo-terminal bridged to the service
 # (tests/tools/serial-bridge.py), as qemu bridges a virtio-serial port.
 . "$(dirname "$0")/lib.sh"
-plan 18
+plan 22
 
 VMATTEST_HOST=${VMATTEST_HOST:-$(dirname "$VMATTEST")/vmattest-host}
 SRC_TOOLS="$(dirname "$VMATTEST")/../../tests/tools"
@@ -168,6 +169,30 @@ expect_success "a request that announces 1 MiB is refused before its body is rea
         grep -q 'length 1048576 of a type 1 frame is not 1-' <<<"$answer"
 answer=$(hostile "564d4851000100010000000600000002000b")
 expect_success "a request with an empty nonce is refused by name" grep -q 'nonce of 0 bytes' <<<"$answer"
+
+# the socket's mode (who may connect: write permission): --socket-mode whatever the process's
+# umask, and the umask's without it
+umask_before=$(umask)
+umask 000
+serve host1 --socket-mode 0600
+modes=$(stat -c %a "$SERVICE")
+umask 077
+serve host1 --socket-mode 0660
+modes+=" $(stat -c %a "$SERVICE")"
+served=$(quote modenonce)
+umask 022
+serve host1
+modes+=" $(stat -c %a "$SERVICE")"
+umask "$umask_before"
+expect_equal "--socket-mode 0600 under umask 000, 0660 under 077; without it, 0777 less the umask (022)" \
+        "$modes" "600 660 755"
+if grep -q "serve: listening on unix:$SERVICE (mode 0660)" serve.log && [ "$served" = 200 ]
+then ok "the service logs the socket's mode, and serves through a socket made with one"
+else not_ok "the service logs the socket's mode, and serves through a socket made with one"; tail -n 5 serve.log | diag; fi
+expect_failure "--socket-mode that is not an octal mode 0-0777 is a usage error naming it" 2 \
+        '--socket-mode "0999" is not an octal mode' host serve --listen "unix:$TEST_TMP/other.sock" --socket-mode 0999
+expect_failure "--socket-mode without a unix: listener is a usage error" 2 \
+        "--socket-mode is for unix:PATH listeners" host serve --listen vsock:5000 --socket-mode 0600
 
 # the serial transport: a pseudo-terminal bridged to the service, one stream for every request
 serve host1

@@ -6,14 +6,16 @@
 # policy: the key is released, the status names the host, a move to host2 keeps the agent
 # attesting (an event: logged, in the status, POSTed to the webhook), a move to host3 fails it.
 # Refused by name: an untrusted host AK, a host PCR outside the policy, a binding made for
-# another vTPM (its NV contents copied over), a required binding that is absent.
+# another vTPM (its NV contents copied over), a required binding that is absent (first on a
+# vTPM no host provisioned, "bare", before any key left: then the same enrolment gets the key
+# once host1 provisions it).
 . "$(dirname "$0")/lib.sh"
-plan 30
+plan 34
 
 VMATTEST_HOST=${VMATTEST_HOST:-$(dirname "$VMATTEST")/vmattest-host}
 NV=0x01400100
 
-for name in host1 host2 host3 other vtpm; do
+for name in host1 host2 host3 other bare vtpm; do
         swtpm_start "$name" >/dev/null || exit 1
         declare "${name}_tcti=$VMATTEST_TCTI"
 done
@@ -84,6 +86,37 @@ printf '{"trusted_host_aks_dir": "%s"}\n' "$TEST_TMP/none" >empty-policy.json
 expect_failure "a host policy that trusts no host AK is refused" any "host policy: no trusted host AK" \
         vv add --agent x --policy any-pcrs.json --host-policy empty-policy.json
 
+# no host binding: a VM on the vTPM "bare", which no host provisioned, under a host policy that
+# requires one; the key must not leave the verifier, not even U (the agent logs every request)
+agent_config bare.conf "$VERIFIER_PORT" "port = $(random_port)
+state_dir = $TEST_TMP/bare-state
+vmattest_ml_path = $TEST_TMP/bare-measurements.log
+handover_path = $TEST_TMP/bare-handover
+trusted_client_ca = $TEST_TMP/verifier-ca.pem
+ima_ml_path = $TEST_TMP/none
+runtime_release = yes"
+VMATTEST_TCTI=$bare_tcti "$VMATTEST" --config bare.conf serve >bare-agent.log 2>&1 &
+verifier_pids+=("$!")
+wait_port "$!" "$(sed -n 's/^port = //p' bare.conf)" || { cat bare-agent.log >&2; exit 1; }
+agent=$(sed -n 's/.*agent \([0-9a-f]*\) serving.*/\1/p' bare-agent.log)
+bare_agent=$agent
+enrol host-policy.json --payload disk.key --allow-unpinned-cmdline
+check "no host binding: under a policy that requires one the verifier fails the agent, naming the absent index" 20 \
+        failed_with "host binding: none, and the host policy requires one (the agent: NV index $NV is not defined)"
+sleep 1 # a U sent after the failure would be in the agent's log by now
+if [ "$(status payload_released_at)" = null ] && ! grep -qE 'keys/(ukey|vkey)' bare-agent.log &&
+        ! grep -q "agent $bare_agent: payload released" verifier.log; then
+        ok "no host binding: no key left the verifier (no U or V reached the agent, no release recorded)"
+else
+        not_ok "no host binding: no key left the verifier"; grep -E 'keys/' bare-agent.log | diag
+fi
+# the same agent and enrolment once host1 provisions that vTPM: the binding alone held the key
+expect_success "host1 provisions the bare vTPM" provision host1 "$bare_tcti"
+enrol host-policy.json --payload disk.key --allow-unpinned-cmdline
+check "... then the same enrolment attests on host1 and the key is released" 20 \
+        eval 'attests_on "$host1" && released'
+vv delete --agent "$bare_agent" >/dev/null 2>&1
+
 # the vTPM provisioned by host1 before "the VM starts", then the agent on it
 expect_success "host1 provisions the vTPM" provision host1 "$vtpm_tcti"
 agent_port=$(random_port)
@@ -150,7 +183,10 @@ enrol host-policy.json
 check "a binding copied from another vTPM fails the agent: qualifyingData" 20 \
         failed_with "host binding: qualifyingData is not over this agent's EK"
 
-# no binding at all: the index deleted (the guest's owner may do that)
+# no binding at all: the index deleted (the guest's owner may do that). The agent's warnings are
+# counted from here: a poll between the undefine and the write of the copy above finds no index
+# either, and says so once then
+absent_before=$(grep -c "no host binding: NV index $NV is not defined" agent.log)
 on "$vtpm_tcti" tpm2_nvundefine "$NV" -C o >/dev/null 2>&1
 enrol host-policy.json
 check "a required binding that is absent fails the agent, with the agent's reason" 20 \
@@ -158,7 +194,7 @@ check "a required binding that is absent fails the agent, with the agent's reaso
 enrol optional-policy.json
 check "a policy that does not require one lets it attest without a host" 20 attests_on null
 expect_equal "the agent said once that it has no host binding" \
-        "$(grep -c "no host binding: NV index $NV is not defined" agent.log)" 1
+        "$(($(grep -c "no host binding: NV index $NV is not defined" agent.log) - absent_before))" 1
 
 # host classes: host2 booted other firmware (another PCR 7), host3 (trusted here) a third kind
 zeros=$(printf '%064d' 0)

@@ -7,9 +7,15 @@
 # until the verifier releases the key, records the release in PCR 15, hands its identity over
 # in /run and answers systemd-cryptsetup's request for the LUKS2 root. Four scenarios, each its
 # own boot with a fresh vTPM:
-#   1 policy holds      the root unlocks, its /sbin/init (tests/vm/guest/root-init.sh) prints the
-#                       marker, the runtime agent takes the identity over and the verifier keeps
-#                       polling it against a runtime policy of the root's and the initrd's files
+#   1 policy holds      before qemu starts, a swtpm playing the host's TPM vouches for the vTPM
+#                       (`vmattest-host provision`, as libvirt's hook does: a host quote over the
+#                       vTPM's EK in its NV index 0x01400100) and the tenant enrols with a host
+#                       policy that trusts that host AK, names its PCRs as a host class and
+#                       requires a binding: the verifier checks the binding before it releases
+#                       the key (docs/protocol.md §5.9); the root unlocks, its /sbin/init
+#                       (tests/vm/guest/root-init.sh) prints the marker, the runtime agent takes
+#                       the identity over and the verifier keeps polling it, binding and all,
+#                       against a runtime policy of the root's and the initrd's files
 #                       (IMA measures what the initrd runs after the policy load, too); then two
 #                       programs outside the runtime policy run, a copy of busybox in /dev/shm
 #                       (tmpfs) and then /usr/local/bin/intruder on the root's disk: IMA
@@ -22,11 +28,16 @@
 #                       even when the tenant enrolls the agent again (PCR 15 holds the release)
 # Then: the disk key is in no file the test can read.
 . "$(dirname "$0")/lib.sh"
-plan 26
+plan 29
 
 missing=$(vm_missing_tools)
 if [ -n "$missing" ]; then
         not_ok "VM test tools: $missing"
+        exit 1
+fi
+VMATTEST_HOST=${VMATTEST_HOST:-$(dirname "$VMATTEST")/vmattest-host}
+if [ ! -x "$VMATTEST_HOST" ]; then
+        not_ok "vmattest-host ($VMATTEST_HOST: make tests-build)"
         exit 1
 fi
 t0=$EPOCHREALTIME
@@ -85,6 +96,31 @@ verifier_start verifier.conf || { not_ok "verifier"; exit 1; }
 vv() { "$VMATTEST_VERIFIER" --config "$TEST_TMP/verifier.conf" "$@"; }
 echo '{}' >tpm-policy.json
 
+# the host of scenario 1 (docs/protocol.md §5.9): a swtpm plays its physical TPM, booted to
+# firmware and boot loader digests of its own in PCRs 0 and 7; the provider publishes its AK
+# (vmattest-host identity), the tenant trusts it, knows the PCR values of that kind of host as
+# a host class, and requires a binding
+HOST_CLASS=vm-test-host
+# host_tpm: the host's TPM (HOST_TCTI), its AK's Name (HOST_NAME), the tenant's host-policy.json
+host_tpm() {
+        swtpm_start host >/dev/null || return 1
+        HOST_TCTI=$VMATTEST_TCTI
+        unset VMATTEST_TCTI TPM2TOOLS_TCTI # swtpm_start exported them: the host's TPM only
+        mkdir -p trusted-hosts
+        TPM2TOOLS_TCTI=$HOST_TCTI tpm2_pcrextend "0:sha256=$(sha 'host firmware')" \
+                "7:sha256=$(sha 'host secure boot')" >/dev/null &&
+                TPM2TOOLS_TCTI=$HOST_TCTI tpm2_pcrread sha256:0,1,2,3,4,5,6,7 -o host-pcrs.bin >/dev/null &&
+                printf '[host]\n' >host.conf &&
+                "$VMATTEST_HOST" --config host.conf --tcti "$HOST_TCTI" identity --json >host.json 2>host-identity.log &&
+                jq -r .pem host.json >trusted-hosts/host.pem && HOST_NAME=$(jq -r .name host.json) &&
+                jq -n --arg dir "$TEST_TMP/trusted-hosts" --arg class "$HOST_CLASS" \
+                        --argjson pcrs "$(xxd -p -c 32 host-pcrs.bin | jq -R -n '[inputs] | to_entries |
+                                map({key: (.key | tostring), value}) | from_entries')" \
+                        '{trusted_host_aks_dir: $dir, host_classes: [{name: $class, pcrs: $pcrs}], required: true}' \
+                        >host-policy.json
+}
+vm_step host-tpm host_tpm || { not_ok "the host's TPM and its AK"; cat host-identity.log 2>/dev/null | diag; exit 1; }
+
 # the "other initrd" of scenario 2: the same one with a file appended (an uncompressed cpio after
 # the compressed one, as the kernel allows), padded to 512 bytes as the kernel wants it aligned
 mkdir -p extra/etc/vmattest-test && echo "not in the tenant's image" >extra/etc/vmattest-test/added
@@ -95,23 +131,26 @@ truncate -s %512 initrd-other.img
 # the command line every scenario shares; ports and timeouts are per scenario
 base_cmdline="rd.luks.uuid=$uuid root=/dev/mapper/luks-$uuid rootfstype=ext4 fsck.mode=skip rd.vmattest.volume=$uuid"
 
-# boot NAME INITRD CMDLINE-EXTRA: a fresh vTPM and a boot; AGENT_ID once enrolled
+# boot NAME INITRD CMDLINE-EXTRA: a boot on the vTPM state NAME-tpm, a fresh one unless the
+# scenario made it before (scenario 1: to provision the host binding into it)
 boot() {
-        vm_swtpm "$TEST_TMP/$1-tpm" || return 1
+        [ -d "$TEST_TMP/$1-tpm" ] || vm_swtpm_setup "$TEST_TMP/$1-tpm" || return 1
+        vm_swtpm_run "$TEST_TMP/$1-tpm" || return 1
         FWD_PORT=$(random_port)
         SCENARIO_T0=$EPOCHREALTIME
         vm_boot "$1" "$2" root.img "$TEST_TMP/$1-tpm" "$FWD_PORT" \
                 "$base_cmdline rd.vmattest.contact=127.0.0.1:$FWD_PORT $3"
 }
 
-# enroll N: once the guest's N-th agent registered, the tenant enrolls it with its policies and
-# the disk key; sets AGENT_ID
+# enroll N [ADD-OPTIONS]: once the guest's N-th agent registered, the tenant enrolls it with its
+# policies (and ADD-OPTIONS: a host policy) and the disk key; sets AGENT_ID
 enroll() {
-        AGENT_ID=$(vm_agent_id "$1") || return 1
-        vm_mb_policy initrd.img "$VM_CMDLINE" >"mb-policy-$1.json"
+        local n=$1; shift
+        AGENT_ID=$(vm_agent_id "$n") || return 1
+        vm_mb_policy initrd.img "$VM_CMDLINE" >"mb-policy-$n.json"
         vv delete --agent "$AGENT_ID" >/dev/null 2>&1
-        vv add --agent "$AGENT_ID" --policy tpm-policy.json --mb-policy "mb-policy-$1.json" \
-                --runtime-policy runtime-policy.json --payload disk.key >>enroll.log 2>&1
+        vv add --agent "$AGENT_ID" --policy tpm-policy.json --mb-policy "mb-policy-$n.json" \
+                --runtime-policy runtime-policy.json --payload disk.key "$@" >>enroll.log 2>&1
 }
 
 scenario_time() {
@@ -124,9 +163,17 @@ status_json() { vv status --agent "$AGENT_ID" --json 2>/dev/null; }
 polls() { status_json | jq -r '.[0].polls // 0'; }
 
 # ---- scenario 1: the policy holds ---------------------------------------------------------------
+# before qemu starts, the host's TPM vouches for the VM's vTPM, as libvirt's hook does it
+if vm_swtpm_setup "$TEST_TMP/good-tpm" && vm_step host-provision vm_host_provision "$TEST_TMP/good-tpm" "$HOST_TCTI" &&
+        grep -q "host binding: .* bytes in vTPM NV 0x01400100, for EK " "$TEST_TMP/good-tpm/provision.log"; then
+        ok "before qemu starts, vmattest-host provision writes the host's binding into the vTPM's NV index 0x01400100"
+else
+        not_ok "before qemu starts, vmattest-host provision writes the host's binding into the vTPM"
+        diag <"$TEST_TMP/good-tpm/provision.log"
+fi
 boot good initrd.img "rd.vmattest.registrar=10.0.2.2:$VERIFIER_PORT rd.vmattest.timeout=180
         rd.vmattest.fallback=poweroff vmattest_test.mode=runtime vmattest_test.hold=20 vmattest_test.intruder=1"
-enroll 1 || diag "scenario 1: no agent registered"
+enroll 1 --host-policy host-policy.json || diag "scenario 1: no agent registered"
 good_agent=$AGENT_ID
 # the runtime agent serves after switch-root: the verifier must go on polling it, and succeed
 runtime_polls_ok=no
@@ -138,6 +185,7 @@ if vm_wait_console 'VMATTEST-ROOT: runtime agent: .*serving on' "$VM_TIMEOUT"; t
                 runtime_polls_ok=yes
         fi
         ima_verified=$(status_json | jq -r '.[0].ima_entries_verified')
+        runtime_host=$(status_json | jq -r '.[0] | "\(.host) \(.host_class)"')
 fi
 # then programs outside the runtime policy run: the first from /dev/shm, the verifier must name it
 intruder_failure=
@@ -155,6 +203,28 @@ if line "unlock: answered cryptsetup:/dev/disk/by-uuid/$uuid" && line 'unlock: d
 else
         not_ok "the verifier released the key and unlock answered systemd-cryptsetup"
         status_json | diag
+fi
+# the key only after the binding: the verifier logs the host of the first quote whose binding
+# passed, and the release once V went out and PCR 15's log records it
+host_line=$(grep -n -m1 "verifier: agent $good_agent runs on host $HOST_NAME (.*host class $HOST_CLASS)" verifier.log | cut -d: -f1)
+release_line=$(grep -n -m1 "verifier: agent $good_agent: payload released for this boot" verifier.log | cut -d: -f1)
+if line "host binding in NV index 0x01400100: host AK $HOST_NAME" && [ -n "$host_line" ] && [ -n "$release_line" ] &&
+        [ "$host_line" -lt "$release_line" ]; then
+        ok "unlock served the NV binding; the verifier checked it (host, class $HOST_CLASS) before it released the key"
+else
+        not_ok "unlock served the NV binding; the verifier checked it before it released the key" \
+                "(verifier.log lines: host ${host_line:-none}, release ${release_line:-none})"
+        grep "agent $good_agent" verifier.log | tail -n 8 | cut -c1-300 | diag
+fi
+# the runtime agent (host_binding = auto: it serves the index when the vTPM holds one) is polled
+# under the same policy, which requires a binding: its polls pass only with it
+if [ "$runtime_polls_ok" = yes ] && [ "${runtime_host:-}" = "$HOST_NAME $HOST_CLASS" ] &&
+        ! grep -q "agent $good_agent: HOST CHANGED" verifier.log; then
+        ok "the runtime agent's polls pass with the binding: status names the host and its class, no host change"
+else
+        not_ok "the runtime agent's polls pass with the binding (polls ok: $runtime_polls_ok, host and class:" \
+                "${runtime_host:-none})"
+        grep "agent $good_agent" verifier.log | tail -n 5 | cut -c1-300 | diag
 fi
 if line "^VMATTEST-ROOT: marker $marker\$"; then
         ok "the root unlocked and switch-root ran its /sbin/init (marker printed)"
