@@ -48,8 +48,8 @@ tls_port=$(random_port)
 # the root's runtime agent pushes to the same verifier: rd.vmattest.* are the initrd's, the
 # root reads its own agent.conf (as an image's would say it, or cloud-init's settings)
 vm_rootfs rootfs "$marker" && vm_root_add_agent rootfs "$VMATTEST_CONFDIR" &&
-        printf '\n# the runtime agent behind NAT: push mode\n[agent]\nmode = push\nverifier_url = "https://10.0.2.2:%s"\n' \
-                "$tls_port" >>rootfs/etc/vmattest/agent.conf || { not_ok "root file system"; exit 1; }
+        printf '\n# the runtime agent behind NAT: push mode\n[agent]\nmode = push\nverifier_url = "%s"\n' \
+                "https://10.0.2.2:$tls_port" >>rootfs/etc/vmattest/agent.conf || { not_ok "root file system"; exit 1; }
 vm_runtime_policy rootfs initrd.img >runtime-policy.json || { not_ok "runtime policy"; exit 1; }
 vm_root_add_intruder rootfs
 vm_step luks-image vm_luks_image root.img disk.key rootfs || { not_ok "LUKS2 root image"; exit 1; }
@@ -99,7 +99,8 @@ qemu_listens() { ss -Htlnp 2>/dev/null | grep "pid=$VM_QEMU_PID,"; }
 
 # ---- boot 1: push, the policy holds ---------------------------------------------------------------
 boot push "rd.vmattest.timeout=180 vmattest_test.mode=runtime vmattest_test.hold=15 vmattest_test.intruder=1"
-enroll tpm-policy.json || diag "boot 1: no agent attested in push mode, or the enrolment failed: $(tail -n 3 enroll.log)"
+enroll tpm-policy.json ||
+        diag "boot 1: no agent attested in push mode, or the enrolment failed: $(tail -n 3 enroll.log)"
 listening=$(qemu_listens)
 runtime_ok=no from=
 if vm_wait_console 'VMATTEST-ROOT: runtime agent: .*attesting in push mode' "$VM_TIMEOUT"; then
@@ -110,7 +111,10 @@ if vm_wait_console 'VMATTEST-ROOT: runtime agent: .*attesting in push mode' "$VM
         runtime_polls=$(( $(status polls) - from ))
 fi
 intruder_failure=
-intruder_named() { intruder_failure=$(status 'failure // empty'); grep -q /dev/shm/shm-intruder <<<"$intruder_failure"; }
+intruder_named() {
+        intruder_failure=$(status 'failure // empty')
+        grep -q /dev/shm/shm-intruder <<<"$intruder_failure"
+}
 vm_wait_console 'VMATTEST-ROOT: IMA log names:' "$VM_TIMEOUT" && wait_for "the verifier's verdict" 20 intruder_named
 vm_wait; qemu_rc=$?
 scenario_time "1 (push)"
@@ -118,7 +122,8 @@ if [ -n "$AGENT_ID" ] && [ -z "$listening" ] && line 'unlock: registered' &&
         line 'unlock: push mode' && ! line "agent $AGENT_ID serving on"; then
         ok "behind NAT with no host forward (qemu listens on no port), unlock registered and attests in push mode"
 else
-        not_ok "behind NAT with no host forward, unlock registered and attests in push mode (qemu listens: ${listening:-nothing})"
+        not_ok "behind NAT with no host forward, unlock registered and attests in push mode" \
+                "(qemu listens: ${listening:-nothing})"
         tr -d '\r' <"$VM_CONSOLE" | grep -E 'vmattest' | tail -n 20 | diag
 fi
 if line 'push: attestation [0-9]+ accepted' && line "unlock: answered cryptsetup:/dev/disk/by-uuid/$uuid" &&
@@ -135,7 +140,8 @@ else
         not_ok "the root unlocked and its /sbin/init printed the marker"
 fi
 if line "^VMATTEST-ROOT: runtime agent: .*taking over agent $AGENT_ID from the initrd" &&
-        line "^VMATTEST-ROOT: runtime agent: .*agent $AGENT_ID attesting in push mode to https://10.0.2.2:$tls_port"; then
+        line "^VMATTEST-ROOT: runtime agent: .*agent $AGENT_ID attesting in push mode to https://10.0.2.2:$tls_port"
+then
         ok "the runtime agent took the identity over and attests in push mode to the same verifier"
 else
         not_ok "the runtime agent took the identity over and attests in push mode"
@@ -144,7 +150,8 @@ fi
 if [ "$runtime_ok" = yes ] && line '^VMATTEST-ROOT: runtime agent pushed [1-9][0-9]* accepted attestations'; then
         ok "the verifier accepted at least 3 of the runtime agent's pushed attestations after switch-root, none failed"
 else
-        not_ok "the verifier accepted at least 3 pushed attestations after switch-root (${runtime_polls:-none}; started at ${from:-never})"
+        not_ok "the verifier accepted at least 3 pushed attestations after switch-root" \
+                "(${runtime_polls:-none} more; counting from ${from:-never})"
         status_json | diag; tr -d '\r' <"$VM_CONSOLE" | grep 'VMATTEST-ROOT: runtime agent' | diag
 fi
 echo "# the verifier: ${intruder_failure:-no failure recorded}" | cut -c1-400
@@ -165,7 +172,8 @@ vv delete --agent "$AGENT_ID" >/dev/null 2>&1
 
 # ---- boot 2: push, a policy that cannot hold --------------------------------------------------------
 boot push-refused "rd.vmattest.timeout=30"
-enroll unsatisfiable-policy.json || diag "boot 2: no agent attested in push mode, or the enrolment failed: $(tail -n 1 enroll.log)"
+enroll unsatisfiable-policy.json ||
+        diag "boot 2: no agent attested in push mode, or the enrolment failed: $(tail -n 1 enroll.log)"
 failure=
 failed_pcr23() { failure=$(status 'failure // empty'); grep -q 'PCR 23' <<<"$failure"; }
 wait_for "the verifier's verdict" 60 failed_pcr23
@@ -195,7 +203,7 @@ vv delete --agent "$AGENT_ID" >/dev/null 2>&1
 # ---- the key is in no file ---------------------------------------------------------------------
 found=$(vm_key_found "$(cat disk.key)" initrd.img)
 if [ -z "$found" ] && [ -s verifier.sqlite ] && [ -s push.console ] && [ -s push-refused.console ]; then
-        ok "the disk key is in no file: initrd, root image, verifier database (sealed under the vault key), logs, consoles"
+        ok "the disk key is in no file: initrd, root image, verifier database (sealed), logs, consoles"
 else
         not_ok "the disk key is in: $(tr '\n' ' ' <<<"$found")"
 fi
