@@ -19,6 +19,7 @@
 
 #define OPTION_PREFIX "rd.vmattest"
 #define WORD_SHOWN_MAX 96      /* of a word quoted in an error */
+#define VERIFIER_SCHEME "https://"
 
 /* One word of the command line, split as the kernel's next_arg() splits it. */
 struct cmdline_word {
@@ -194,24 +195,59 @@ static bool dns_name_valid(const char *name) {
         return !label_numeric;
 }
 
-static int apply_registrar(const char *value, struct cmdline_state *state, char *why, size_t why_size) {
-        struct agent_config *config = state->config;
-        char host[sizeof(config->registrar_ip)];
+/* A server's host as split_host_port gives it: an IPv6 address in brackets, else an IPv4
+ * address or a DNS name. */
+static int server_host_check(const char *host, bool bracketed, char *why, size_t why_size) {
         unsigned char addr[16];
-        bool bracketed;
-        uint16_t port;
 
-        if (split_host_port(value, host, sizeof(host), &bracketed, &port, why, why_size) < 0)
-                return -1;
         if (bracketed && inet_pton(AF_INET6, host, addr) != 1)
                 return snprintf(why, why_size, "\"%s\" in brackets is not an IPv6 address", host), -1;
         if (!bracketed && inet_pton(AF_INET, host, addr) != 1 && !dns_name_valid(host))
                 return snprintf(why, why_size, "\"%s\" is not an IPv4 address or a DNS name", host), -1;
+        return 0;
+}
+
+static int apply_registrar(const char *value, struct cmdline_state *state, char *why, size_t why_size) {
+        struct agent_config *config = state->config;
+        char host[sizeof(config->registrar_ip)];
+        bool bracketed;
+        uint16_t port;
+
+        if (split_host_port(value, host, sizeof(host), &bracketed, &port, why, why_size) < 0 ||
+            server_host_check(host, bracketed, why, why_size) < 0)
+                return -1;
         /* without brackets: registrar_client.c adds them to an IPv6 address in the URL */
         if (conf_parse_string(host, config->registrar_ip, sizeof(config->registrar_ip), why, why_size) < 0)
                 return -1;
         config->registrar_port = port;
         return 0;
+}
+
+/* https://HOST[:PORT], agent.conf's verifier_url: where a push-mode agent sends its evidence
+ * (docs/protocol.md §4). Nothing after the host and port: the paths are API v3's, and a user
+ * part or a query would only hide what the agent connects to. HOST as rd.vmattest.registrar's. */
+static int apply_verifier(const char *value, struct cmdline_state *state, char *why, size_t why_size) {
+        struct agent_config *config = state->config;
+        const char *authority = value + strlen(VERIFIER_SCHEME);
+        const char *host_end;
+        char host_port[sizeof(config->verifier_url)], host[256];
+        bool bracketed, has_port;
+        uint16_t port;
+
+        if (strncmp(value, VERIFIER_SCHEME, strlen(VERIFIER_SCHEME)) != 0)
+                return snprintf(why, why_size, "not " VERIFIER_SCHEME "HOST[:PORT] (TLS only)"), -1;
+        if (strlen(value) >= sizeof(config->verifier_url))
+                return snprintf(why, why_size, "longer than %zu characters", sizeof(config->verifier_url) - 1), -1;
+        if (authority[strcspn(authority, "/?#@")])
+                return snprintf(why, why_size, "only " VERIFIER_SCHEME "HOST[:PORT]: no path, query or user part"), -1;
+        /* a port is optional in a URL: split_host_port wants one, 443 stands in for it */
+        host_end = authority[0] == '[' ? strchr(authority, ']') : NULL;
+        has_port = host_end ? host_end[1] == ':' : strchr(authority, ':') != NULL;
+        snprintf(host_port, sizeof(host_port), "%s%s", authority, has_port ? "" : ":443");
+        if (split_host_port(host_port, host, sizeof(host), &bracketed, &port, why, why_size) < 0 ||
+            server_host_check(host, bracketed, why, why_size) < 0)
+                return -1;
+        return conf_parse_string(value, config->verifier_url, sizeof(config->verifier_url), why, why_size);
 }
 
 static int apply_contact(const char *value, struct cmdline_state *state, char *why, size_t why_size) {
@@ -318,6 +354,7 @@ static const struct cmdline_option cmdline_options[] = {
         { "fallback", "prompt|poweroff", apply_fallback },
         { "uuid", "ID", apply_uuid },
         { "mode", "push|pull", apply_mode },
+        { "verifier", "https://HOST[:PORT]", apply_verifier },
 };
 
 static const struct cmdline_option *option_find(const char *name) {

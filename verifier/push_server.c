@@ -1101,6 +1101,10 @@ static int deadline_one(const struct attestation *row, void *user) {
                 since = started;
         if (scan->server->started_at > since)
                 since = scan->server->started_at;
+        /* the boot's key released, its initrd hands the identity over to the root's agent:
+         * switch-root and the root's start take longer than a few quote intervals */
+        if (row->released_at > 0 && row->released_at + PUSH_HANDOVER_GRACE > since + limit)
+                limit = row->released_at + PUSH_HANDOVER_GRACE - since;
         if (row->push && strcmp(row->state, "polling") == 0 && scan->now - since > limit && scan->count < 64) {
                 snprintf(scan->late[scan->count], sizeof(scan->late[0]), "%s", row->agent_id);
                 scan->since[scan->count++] = since;

@@ -13,8 +13,9 @@
  * The agent's requests carry `Authorization: Bearer <token>` (verifier/push_session.h) and act
  * on its own id only. An agent enrolled in push mode that submits no evidence within
  * PUSH_DEADLINE_INTERVALS quote intervals (from its last evidence, its enrolment or its
- * reactivation) fails, named. The key release in push mode (docs/protocol.md §4.3) is
- * verifier/push_release.h's: prepared by the worker after a passing evidence, fetched once.
+ * reactivation; PUSH_HANDOVER_GRACE from the boot's key release at least) fails, named. The
+ * key release in push mode (docs/protocol.md §4.3) is verifier/push_release.h's: prepared by
+ * the worker after a passing evidence, fetched once.
  * Runs on the registrar's event loop, but for the judging of evidence: one worker thread of its
  * own takes it (evidence_check() only; the outcome is recorded back on the loop). */
 #pragma once
@@ -29,6 +30,11 @@
 
 /* Keylime's push_agent_monitor: an agent is failed after 5 quote intervals without evidence */
 #define PUSH_DEADLINE_INTERVALS 5
+/* After the boot's key release (docs/protocol.md §4.3) the deadline is at least this long from
+ * the release, seconds: the initrd's agent stops at switch-root and the root's takes the
+ * identity over only once the root has started its service (a real boot behind NAT under TCG,
+ * tests/vm/test-boot-push.sh: 10-15 s without evidence at one quote interval of 1 s) */
+#define PUSH_HANDOVER_GRACE 120
 /* The body of an evidence PATCH: an IMA list from entry 0 of a long boot (about 150 bytes an
  * entry: some 700 000 entries) does not fit the 2 MiB of the other requests. Keylime's own
  * bound, its verifier's max_upload_size (100 MiB). The TLS listener takes it for every request

@@ -54,7 +54,7 @@ vmattest_inst_dlopen() {
 }
 
 install() {
-    local confdir key path src tls
+    local confdir key mode path src tls
     confdir=$(vmattest_confdir)
 
     inst_binary "$(vmattest_bin)" /usr/bin/vmattest || return 1
@@ -67,12 +67,16 @@ install() {
     # the trust anchors agent.conf names, at the path it names (/etc/vmattest/* comes from confdir);
     # revocation actions are not installed: the image's own business
     tls=$(vmattest_conf registrar_tls) || { derror "vmattest: $confdir/agent.conf is not valid"; return 1; }
-    for key in trusted_client_ca registrar_tls_ca_cert revocation_cert; do
+    mode=$(vmattest_conf mode) || return 1
+    for key in trusted_client_ca registrar_tls_ca_cert verifier_tls_ca_cert revocation_cert; do
         [[ $key == registrar_tls_ca_cert && $tls != true ]] && continue
         path=$(vmattest_conf "$key") || return 1
         [[ $path ]] || continue
         src=$path
         [[ $path == /etc/vmattest/* ]] && src=$confdir/${path#/etc/vmattest/}
+        # the push verifier's CA: needed with mode = push; with pull, installed when it exists,
+        # for rd.vmattest.mode=push on the command line
+        [[ $key == verifier_tls_ca_cert && $mode != push && ! -e $src ]] && continue
         inst_simple "$src" "$path" || { derror "vmattest: $key = $path: no $src"; return 1; }
     done
 

@@ -93,6 +93,64 @@ static void test_mode(void **state) {
         assert_refused("rd.vmattest.mode=push,pull", "not push or pull");
 }
 
+/* rd.vmattest.verifier: where the push-mode agent sends its evidence, agent.conf's verifier_url,
+ * so that a cloud user names the verifier where they name the registrar */
+static void test_verifier(void **state) {
+        static const char *const good[] = {
+                "https://10.0.2.2:8881", "https://verifier.example.org", "https://verifier.example.org:443",
+                "https://[fd00::2]:8881", "https://[fd00::2]", "https://keylime:1",
+        };
+        static const struct {
+                const char *text, *word;
+        } bad[] = {
+                { "rd.vmattest.verifier=http://10.0.2.2:8881", "not https://HOST[:PORT] (TLS only)" },
+                { "rd.vmattest.verifier=10.0.2.2:8881", "not https://HOST[:PORT]" },
+                { "rd.vmattest.verifier=HTTPS://10.0.2.2:8881", "not https://HOST[:PORT]" },
+                { "rd.vmattest.verifier=https://", "no host before :PORT" },
+                { "rd.vmattest.verifier=https://:8881", "no host before :PORT" },
+                { "rd.vmattest.verifier=https://10.0.2.2:", "not a port number 1-65535" },
+                { "rd.vmattest.verifier=https://10.0.2.2:0", "not a port number 1-65535" },
+                { "rd.vmattest.verifier=https://10.0.2.2:65536", "not a port number 1-65535" },
+                { "rd.vmattest.verifier=https://10.0.2.2:8881/", "no path, query or user part" },
+                { "rd.vmattest.verifier=https://10.0.2.2:8881/v3.0", "no path, query or user part" },
+                { "rd.vmattest.verifier=https://10.0.2.2?x=1", "no path, query or user part" },
+                { "rd.vmattest.verifier=https://10.0.2.2#x", "no path, query or user part" },
+                { "rd.vmattest.verifier=https://user@10.0.2.2", "no path, query or user part" },
+                { "rd.vmattest.verifier=https://fd00::2:8881", "an IPv6 address goes in brackets" },
+                { "rd.vmattest.verifier=https://[10.0.2.2]:8881", "in brackets is not an IPv6 address" },
+                { "rd.vmattest.verifier=https://[fd00::2", "not [IPv6 address]:PORT" },
+                { "rd.vmattest.verifier=https://300.0.0.1", "is not an IPv4 address or a DNS name" },
+                { "rd.vmattest.verifier=https://veri_fier", "is not an IPv4 address or a DNS name" },
+                { "rd.vmattest.verifier=https://a..b:1", "is not an IPv4 address or a DNS name" },
+                { "rd.vmattest.verifier=", "no value (rd.vmattest.verifier=https://HOST[:PORT])" },
+        };
+        struct agent_config config;
+        char word[400], long_host[300];
+
+        config_loaded(&config);
+        assert_string_equal(config.verifier_url, "https://127.0.0.1:8881"); /* agent.conf's default */
+        for (size_t i = 0; i < ELEMENTSOF(good); i++) {
+                snprintf(word, sizeof(word), "rd.vmattest.verifier=%s", good[i]);
+                if (apply(word, &config) != 0)
+                        fail_msg("%s: %s", word, vm_error_detail(-EINVAL));
+                assert_string_equal(config.verifier_url, good[i]);
+        }
+        /* it names the verifier, not the mode: push is rd.vmattest.mode's */
+        assert_string_equal(config.mode, "pull");
+        assert_int_equal(apply("rd.vmattest.mode=push rd.vmattest.verifier=https://10.0.2.2:8881", &config), 0);
+        assert_true(agent_config_push(&config));
+        assert_string_equal(config.verifier_url, "https://10.0.2.2:8881");
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+                assert_refused(bad[i].text, bad[i].word);
+        /* longer than agent.conf's field: refused, not cut */
+        memset(long_host, 'a', sizeof(long_host) - 1);
+        long_host[sizeof(long_host) - 1] = '\0';
+        for (size_t i = 60; i < sizeof(long_host) - 1; i += 64)
+                long_host[i] = '.';
+        snprintf(word, sizeof(word), "rd.vmattest.verifier=https://%s", long_host);
+        assert_refused(word, "longer than 255 characters");
+}
+
 static void test_registrar_hosts(void **state) {
         static const struct {
                 const char *word, *ip;
@@ -514,6 +572,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_each_option),
                 cmocka_unit_test(test_mode),
+                cmocka_unit_test(test_verifier),
                 cmocka_unit_test(test_registrar_hosts),
                 cmocka_unit_test(test_contact_forms),
                 cmocka_unit_test(test_port_moves_contact_port),

@@ -463,6 +463,34 @@ vm_agent_id() {
         tr -d '\r' <"$VM_CONSOLE" | grep -oE 'agent [^ ]+ serving on' | sed -n "$1s/agent \([^ ]*\) .*/\1/p" | grep .
 }
 
+# vm_push_agent_id N: as vm_agent_id, for agents in push mode (mode = push, rd.vmattest.mode=push),
+# which open no port: their line is "agent ID attesting in push mode to URL"
+vm_push_agent_id() {
+        local i
+        for ((i = 0; i < VM_TIMEOUT * 5; i++)); do
+                [ "$(tr -d '\r' <"$VM_CONSOLE" | grep -cE 'agent [^ ]+ attesting in push mode')" -ge "$1" ] && break
+                kill -0 "$VM_QEMU_PID" 2>/dev/null || return 1
+                sleep 0.2
+        done
+        tr -d '\r' <"$VM_CONSOLE" | grep -oE 'agent [^ ]+ attesting in push mode' | sed -n "$1s/agent \([^ ]*\) .*/\1/p" | grep .
+}
+
+# vm_key_found KEY INITRD...: the files that hold KEY, one a line (none: the key is in no file):
+# each INITRD decompressed (dracut's zstd cpio; an appended cpio is read as it is), every file
+# under TEST_TMP but disk.key (the tenant's own copy: root image, verifier database, logs,
+# consoles) and the console logs copied to VM_LOG_DIR
+vm_key_found() {
+        local key=$1 img; shift
+        for img in "$@"; do
+                if zstd -dcq "$img" 2>/dev/null | grep -qaF -- "$key" || grep -qaF -- "$key" "$img"; then
+                        echo "$img (decompressed)"
+                fi
+        done
+        grep -rlaF --exclude=disk.key -- "$key" "$TEST_TMP"
+        grep -rlaF -- "$key" "$VM_LOG_DIR" 2>/dev/null
+        return 0
+}
+
 # vm_mb_policy INITRD CMDLINE: the tenant's measured-boot policy (lib/mb_policy.h) for INITRD
 # booted with CMDLINE, made by vmattest-policy from the files alone: PCR 9 holds exactly two
 # EV_EVENT_TAG events, the EFI stub's digests of the initrd and of the command line as OVMF hands
@@ -494,6 +522,9 @@ vm_test_confdir() {
         fi
         mkdir -p "$dir"
         cp "$VM_PKI/verifier-ca.pem" "$dir/verifier-ca.pem"
+        # the CA of the verifier's TLS port, at agent.conf's default verifier_tls_ca_cert: the
+        # module installs it for rd.vmattest.mode=push (test-boot-push.sh); the tenant's CA here
+        cp "$VM_PKI/verifier-ca.pem" "$dir/verifier-tls-ca.pem"
         cat >"$dir/agent.conf" <<CONF
 # vmattest VM tests: the agent configuration in the test initrd (tests/vm/lib.sh)
 [agent]

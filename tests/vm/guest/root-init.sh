@@ -5,7 +5,8 @@
 # "VMATTEST-ROOT: ...", then, by vmattest_test.mode on the kernel command line:
 #   runtime        runs the runtime agent (`vmattest serve`), which takes over the identity
 #                  `vmattest unlock` handed over in /run, for vmattest_test.hold seconds, while
-#                  the verifier on the host keeps polling it; then, with vmattest_test.intruder=1,
+#                  the verifier on the host keeps polling it (or, with mode = push in the root's
+#                  agent.conf, while it pushes its evidence); then, with vmattest_test.intruder=1,
 #                  runs two programs the tenant's runtime policy does not know: first a copy of
 #                  busybox in /dev/shm (tmpfs), then /usr/local/bin/intruder (on the root's
 #                  disk), says which of them the IMA log names, and serves on for 10 s
@@ -39,13 +40,15 @@ runtime)
         vmattest serve >/run/vmattest-test-serve.log 2>&1 &
         serve=$!
         i=0
-        while [ $i -lt 300 ] && ! grep -q "serving on" /run/vmattest-test-serve.log; do
+        # pull: "agent ID serving on URL"; push: "agent ID attesting in push mode to URL"
+        started='serving on|attesting in push mode'
+        while [ $i -lt 300 ] && ! grep -qE "$started" /run/vmattest-test-serve.log; do
                 kill -0 $serve 2>/dev/null || break
                 sleep 0.2
                 i=$((i + 1))
         done
         say "runtime agent: $(grep -m1 -e 'taking over' -e 'registered' /run/vmattest-test-serve.log)"
-        say "runtime agent: $(grep -m1 'serving on' /run/vmattest-test-serve.log || echo not serving)"
+        say "runtime agent: $(grep -m1 -E "$started" /run/vmattest-test-serve.log || echo not serving)"
         sleep "${hold:-15}"
         if [ "$(arg intruder)" = 1 ]; then
                 # a program dropped where anyone can write and nothing is on disk; busybox picks
@@ -63,8 +66,10 @@ runtime)
                 sleep 10
         fi
         say "runtime agent answered $(grep -c ' -> 200' /run/vmattest-test-serve.log) requests"
+        say "runtime agent pushed $(grep -c 'push: attestation [0-9]* accepted' /run/vmattest-test-serve.log) accepted attestations"
         # what else it said (refusals, errors), for the host's log when a check fails
-        grep -v -e ' -> 200' -e 'serving on' -e 'taking over' /run/vmattest-test-serve.log | tail -n 5 |
+        grep -v -E -e ' -> 200' -e "$started" -e 'taking over' -e 'push: attestation [0-9]* accepted' \
+                /run/vmattest-test-serve.log | tail -n 5 |
                 while read -r l; do say "runtime agent said: $l"; done
         say "IMA measured: $(grep -c -e ' /bin/busybox' -e ' /usr/bin/vmattest' \
                 /sys/kernel/security/ima/ascii_runtime_measurements) entries of /bin/busybox and /usr/bin/vmattest"
