@@ -144,6 +144,17 @@ static int vcek_from_cache(const struct platform_trust *trust, const struct snp_
         return cert_der_parse(path, (const uint8_t *)data, size, cert);
 }
 
+/* What a verified SNP report shows in the verdict's facts, after `platform` ("SEV-SNP"). */
+static void snp_facts(const char *platform, const struct snp_report *report, const struct snp_verified *verified,
+                      char *facts, size_t facts_size) {
+        _cleanup_(freep) char *measurement = hex_encode(report->measurement, sizeof(report->measurement));
+
+        snprintf(facts, facts_size, "%s %s, measurement %.16s..., TCB bl %u tee %u snp %u ucode %u%s", platform,
+                 snp_product_name(verified->product), measurement ? measurement : "?", verified->reported_tcb.bl,
+                 verified->reported_tcb.tee, verified->reported_tcb.snp, verified->reported_tcb.ucode,
+                 verified->pinned_root ? "" : ", chain to a test root");
+}
+
 /* The report is the CPU's; the VCEK (or VLEK) that signed it and the ASK come from the
  * certificate table the host attached (auxblob), or the VCEK from the tenant's vcek_cache_dir when
  * the host attached none or a table without it: untrusted either way, they only have to chain to
@@ -195,14 +206,8 @@ static int check_sev_snp(const struct platform_policy *policy, const struct plat
         snp.report_data = binding;
         if (ret >= 0)
                 ret = snp_verify(report, cert, intermediates, &trust->snp, &snp, &verified);
-        if (ret >= 0 && facts) {
-                _cleanup_(freep) char *measurement = hex_encode(report->measurement, sizeof(report->measurement));
-
-                snprintf(facts, facts_size, "SEV-SNP %s, measurement %.16s..., TCB bl %u tee %u snp %u ucode %u%s",
-                         snp_product_name(verified.product), measurement ? measurement : "?", verified.reported_tcb.bl,
-                         verified.reported_tcb.tee, verified.reported_tcb.snp, verified.reported_tcb.ucode,
-                         verified.pinned_root ? "" : ", chain to a test root");
-        }
+        if (ret >= 0 && facts)
+                snp_facts("SEV-SNP", report, &verified, facts, facts_size);
         free(report);
         if (ret < 0 && strncmp(vm_error_detail(ret), "platform evidence", 17) != 0)
                 ret = vm_error(ret < 0 && ret != -ENOMEM ? -EPERM : ret, "platform evidence: %s", vm_error_detail(ret));
@@ -328,15 +333,8 @@ static int check_azure_sev_snp(const struct platform_policy *policy, const struc
         snp.report_data = report_data;
         if (ret >= 0)
                 ret = snp_verify(report, cert, intermediates, &trust->snp, &snp, &verified);
-        if (ret >= 0 && facts) {
-                _cleanup_(freep) char *measurement = hex_encode(report->measurement, sizeof(report->measurement));
-
-                snprintf(facts, facts_size,
-                         "Azure HCL, SEV-SNP %s, measurement %.16s..., TCB bl %u tee %u snp %u ucode %u%s",
-                         snp_product_name(verified.product), measurement ? measurement : "?", verified.reported_tcb.bl,
-                         verified.reported_tcb.tee, verified.reported_tcb.snp, verified.reported_tcb.ucode,
-                         verified.pinned_root ? "" : ", chain to a test root");
-        }
+        if (ret >= 0 && facts)
+                snp_facts("Azure HCL, SEV-SNP", report, &verified, facts, facts_size);
         free(report);
 out_named:
         return azure_hcl_done(&evidence, ret);
