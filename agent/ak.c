@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "agent/tpm_key_create.h"
 #include "lib/error.h"
 #include "lib/hashalg.h"
 #include "lib/tpm2b.h"
@@ -170,9 +171,6 @@ int ak_persist(struct tpm *tpm, ESYS_TR loaded, TPM2_HANDLE persistent, TPM2_ALG
 
 int ak_create(struct tpm *tpm, const struct ek *ek, TPM2_HANDLE persistent, TPM2_ALG_ID sign_alg,
               TPM2_ALG_ID hash_alg, struct ak *ak) {
-        TPM2B_SENSITIVE_CREATE sensitive = { 0 };
-        TPM2B_DATA outside = { 0 };
-        TPML_PCR_SELECTION pcrs = { 0 };
         TPM2B_PUBLIC in_public, *out_public = NULL;
         TPM2B_PRIVATE *out_private = NULL;
         ESYS_TR session, loaded = ESYS_TR_NONE;
@@ -186,9 +184,8 @@ int ak_create(struct tpm *tpm, const struct ek *ek, TPM2_HANDLE persistent, TPM2
         ret = ek_session(tpm, ek, &session);
         if (ret < 0)
                 return ret;
-        ret = TPM_RUN("TPM2_Create (AK under the EK)",
-                      Esys_Create(tpm->esys, ek->handle, session, ESYS_TR_NONE, ESYS_TR_NONE, &sensitive,
-                                  &in_public, &outside, &pcrs, &out_private, &out_public, NULL, NULL, NULL));
+        ret = tpm_key_create(tpm, ek->handle, session, &in_public, "TPM2_Create (AK under the EK)", &out_private,
+                             &out_public);
         ek_session_done(tpm, session, ret);
         if (ret < 0)
                 return ret;

@@ -48,6 +48,13 @@ const char *cli_tcti(const struct cli *cli) {
         return tcti;
 }
 
+void cli_config_take_tcti(struct cli *cli) {
+        const char *tcti = cli_tcti(cli);
+
+        if (tcti != cli->config.tcti)
+                snprintf(cli->config.tcti, sizeof(cli->config.tcti), "%s", tcti);
+}
+
 int cli_open_tpm(const struct cli *cli, struct tpm **tpm) {
         return tpm_open(cli_tcti(cli), tpm);
 }
@@ -83,6 +90,13 @@ int cli_fail(int ret) {
         if (ret == -ENODEV)
                 return EXIT_NO_TPM;
         return ret == -EINVAL ? EXIT_USAGE : EXIT_FAILED;
+}
+
+int cli_fail_refused(int ret) {
+        if (ret != -EACCES)
+                return cli_fail(ret);
+        log_error("%s", vm_error_detail(ret));
+        return EXIT_REFUSED;
 }
 
 void cli_print_json(json_object *obj) {

@@ -50,6 +50,9 @@ bool cli_common_option(struct cli *cli, int opt, const char *arg);
 int cli_load_config(struct cli *cli);
 /* The TPM named by --tcti, $VMATTEST_TCTI, the config or the default. */
 const char *cli_tcti(const struct cli *cli);
+/* Puts cli_tcti()'s TPM into the loaded config, for the clients that open config->tcti (escrow,
+ * the PCR 9 pin): --tcti and $VMATTEST_TCTI reach them too. */
+void cli_config_take_tcti(struct cli *cli);
 int cli_open_tpm(const struct cli *cli, struct tpm **tpm);
 /* Prints a usage error with the subcommand's name and returns EXIT_USAGE. */
 #define cli_usage_error(command, ...) command_usage_error("vmattest", command, __VA_ARGS__)
@@ -64,5 +67,7 @@ int cli_no_operands(const char *command, int argc, char **argv);
 int cli_parse_ak_handle(const char *command, const char *arg, TPM2_HANDLE *handle);
 /* Logs the recorded error detail of `ret` and returns the exit code for it. */
 int cli_fail(int ret);
+/* cli_fail(), but EXIT_REFUSED for the verifier's refusal (-EACCES): a request it answered no. */
+int cli_fail_refused(int ret);
 /* Prints `obj` pretty, newline-terminated, and releases it. */
 void cli_print_json(json_object *obj);

@@ -43,7 +43,6 @@ int cmd_escrow(int argc, char **argv, struct cli *cli) {
         };
         _cleanup_(secret_freep) struct secret *key = NULL;
         unsigned wait_seconds = ESCROW_WAIT_DEFAULT;
-        const char *tcti;
         int opt, ret;
 
         while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
@@ -72,9 +71,7 @@ int cmd_escrow(int argc, char **argv, struct cli *cli) {
                           cli->config_path);
                 return EXIT_USAGE;
         }
-        tcti = cli_tcti(cli);
-        if (tcti != cli->config.tcti)
-                snprintf(cli->config.tcti, sizeof(cli->config.tcti), "%s", tcti);
+        cli_config_take_tcti(cli);
 
         payload_key_secure_heap(); /* the key lives in the secure heap */
         ret = secret_fd_read(STDIN_FILENO, "the key on stdin", ESCROW_KEY_MAX, &key);
@@ -90,12 +87,8 @@ int cmd_escrow(int argc, char **argv, struct cli *cli) {
         }
 
         ret = escrow_send(&cli->config, key->data, key->size, wait_seconds);
-        if (ret == -EACCES) {
-                log_error("%s", vm_error_detail(ret));
-                return EXIT_REFUSED;
-        }
         if (ret < 0)
-                return cli_fail(ret);
+                return cli_fail_refused(ret);
         if (cli->json) {
                 json_object *root = json_object_new_object();
 

@@ -458,7 +458,6 @@ static int enrol_and_provision(struct cli *cli, struct first_boot_config *fb, co
                                              .wait_seconds = FIRST_BOOT_ESCROW_WAIT };
         _cleanup_(freep) char *block = NULL;
         char unlock_volumes[sizeof(cli->config.unlock_volumes)] = "";
-        const char *tcti;
         bool escrowed;
         int ret;
 
@@ -467,9 +466,7 @@ static int enrol_and_provision(struct cli *cli, struct first_boot_config *fb, co
         if ((ret = agent_config_load(cli->config_path, true, &cli->config)) < 0)
                 return vm_error(ret, "load %s: %s", cli->config_path, vm_error_detail(ret));
         /* --tcti and $VMATTEST_TCTI reach the escrow too (agent/escrow_client.c opens config->tcti) */
-        tcti = cli_tcti(cli);
-        if (tcti != cli->config.tcti)
-                snprintf(cli->config.tcti, sizeof(cli->config.tcti), "%s", tcti);
+        cli_config_take_tcti(cli);
 
         ret = enrol(cli, fb->token, progress);
         secret_freep(&fb->token);

@@ -42,7 +42,6 @@ int cmd_pin_initrd(int argc, char **argv, struct cli *cli) {
         };
         char initrd[4096] = "";
         unsigned wait_seconds = PIN_WAIT_DEFAULT;
-        const char *tcti;
         int opt, ret;
 
         while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
@@ -67,23 +66,14 @@ int cmd_pin_initrd(int argc, char **argv, struct cli *cli) {
                 return ret;
         if ((ret = cli_load_config(cli)) != EXIT_OK)
                 return ret;
-        tcti = cli_tcti(cli);
-        if (tcti != cli->config.tcti)
-                snprintf(cli->config.tcti, sizeof(cli->config.tcti), "%s", tcti);
+        cli_config_take_tcti(cli);
         if (!initrd[0] && (ret = first_boot_initrd_path(initrd, sizeof(initrd))) < 0)
                 return cli_fail(ret);
 
         ret = initrd_pin_send(&cli->config, initrd, wait_seconds);
-        if (ret == -EACCES) {
-                log_error("%s", vm_error_detail(ret));
-                return EXIT_REFUSED;
-        }
-        if (ret == -EINVAL) {
-                log_error("%s", vm_error_detail(ret));
-                return EXIT_USAGE;
-        }
+        /* -EINVAL (the config's registrar_tls is off) is a usage error, as cli_fail() makes it */
         if (ret < 0)
-                return cli_fail(ret);
+                return cli_fail_refused(ret);
         if (cli->json) {
                 json_object *root = json_object_new_object();
 

@@ -1,5 +1,6 @@
 #include "agent/ek.h"
 #include "agent/nv.h"
+#include "agent/tpm_key_create.h"
 
 #include <openssl/x509.h>
 #include <stdlib.h>
@@ -165,17 +166,12 @@ static int ek_cert_matches(const struct ek *ek, const uint8_t *der, size_t der_s
 }
 
 static int ek_create(struct tpm *tpm, const struct ek_template *t, struct ek *ek) {
-        TPM2B_SENSITIVE_CREATE sensitive = { 0 };
-        TPM2B_DATA outside = { 0 };
-        TPML_PCR_SELECTION pcrs = { 0 };
         TPM2B_PUBLIC in_public, *out_public = NULL;
         int ret;
 
         ek_template_public(t, &in_public);
-        ret = TPM_RUN("TPM2_CreatePrimary (EK)",
-                      Esys_CreatePrimary(tpm->esys, ESYS_TR_RH_ENDORSEMENT, ESYS_TR_PASSWORD, ESYS_TR_NONE,
-                                         ESYS_TR_NONE, &sensitive, &in_public, &outside, &pcrs, &ek->handle,
-                                         &out_public, NULL, NULL, NULL));
+        ret = tpm_key_create_primary(tpm, ESYS_TR_RH_ENDORSEMENT, &in_public, "TPM2_CreatePrimary (EK)", &ek->handle,
+                                     &out_public);
         if (ret < 0)
                 return ret;
         ek->public = *out_public;

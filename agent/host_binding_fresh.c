@@ -11,22 +11,15 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <termios.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "lib/clock.h"
 #include "lib/error.h"
 #include "lib/host_binding.h"
 #include "lib/host_binding_frame.h"
 
 #define STALE_FRAMES_MAX 4  /* answers to earlier requests skipped on a serial port */
 #define DRAIN_MAX (64 * 1024)
-
-static int64_t now_ms(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static bool parse_vsock(const char *text, unsigned *cid, unsigned *port) {
         unsigned long c, p;
@@ -67,7 +60,7 @@ int host_service_address_check(const char *service, const char **why) {
 static int wait_fd(int fd, short events, int64_t deadline) {
         for (;;) {
                 struct pollfd p = { .fd = fd, .events = events };
-                int64_t left = deadline - now_ms();
+                int64_t left = deadline - (int64_t)monotonic_ms();
                 int r;
 
                 if (left <= 0)
@@ -240,7 +233,7 @@ static int read_answer(int fd, const char *service, bool serial, const uint8_t *
 
 int host_binding_fresh_ask(const char *service, unsigned timeout_s, const uint8_t *nonce, size_t nonce_size,
                            const TPM2B_NAME *ek_name, uint8_t **blob, size_t *blob_size) {
-        int64_t deadline = now_ms() + (int64_t)timeout_s * 1000;
+        int64_t deadline = (int64_t)monotonic_ms() + (int64_t)timeout_s * 1000;
         uint8_t frame[HOST_FRAME_HEADER_SIZE + HOST_REQUEST_BODY_MAX];
         struct host_request req = { .nonce_size = nonce_size, .ek_name = *ek_name };
         const char *why;

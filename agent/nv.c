@@ -6,8 +6,7 @@
 #include "lib/cleanup.h"
 #include "lib/error.h"
 
-/* The TPM's largest NV_Read; 512 when it does not say (every TPM 2.0 reads that much). */
-static uint16_t nv_chunk_size(struct tpm *tpm) {
+uint16_t tpm_nv_buffer_max(struct tpm *tpm) {
         TPMS_CAPABILITY_DATA *cap = NULL;
         uint16_t chunk = 512;
 
@@ -23,22 +22,27 @@ static uint16_t nv_chunk_size(struct tpm *tpm) {
         return chunk;
 }
 
+int tpm_nv_find(struct tpm *tpm, TPM2_HANDLE index, ESYS_TR *tr) {
+        TSS2_RC rc = TPM_RETRYING(Esys_TR_FromTPMPublic(tpm->esys, index, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, tr));
+        TSS2_RC base = tpm_rc_base(rc);
+
+        if (rc == TSS2_RC_SUCCESS)
+                return 0;
+        /* an undefined index: TPM_RC_HANDLE, with or without a parameter number */
+        if ((base & ~TPM2_RC_N_MASK) == TPM2_RC_HANDLE || base == TPM2_RC_HANDLE)
+                return -ENOENT;
+        return tpm_failed(rc, "TPM2_NV_ReadPublic");
+}
+
 /* An ESYS_TR for `index` and its public area; -ENOENT when it is not defined. */
 static int nv_open(struct tpm *tpm, TPM2_HANDLE index, const char *what, ESYS_TR *tr, TPMS_NV_PUBLIC *pub) {
         TPM2B_NV_PUBLIC *nv_public = NULL;
-        TSS2_RC rc;
-        int ret;
+        int ret = tpm_nv_find(tpm, index, tr);
 
-        rc = TPM_RETRYING(Esys_TR_FromTPMPublic(tpm->esys, index, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, tr));
-        if (rc != TSS2_RC_SUCCESS) {
-                TSS2_RC base = tpm_rc_base(rc);
-
-                /* an undefined index: TPM_RC_HANDLE, with or without a parameter number */
-                if ((base & ~TPM2_RC_N_MASK) == TPM2_RC_HANDLE || base == TPM2_RC_HANDLE)
-                        return -ENOENT;
-                ret = tpm_failed(rc, "TPM2_NV_ReadPublic");
+        if (ret == -ENOENT)
+                return ret;
+        if (ret < 0)
                 return vm_error(ret, "%s NV index 0x%08x: %s", what, index, vm_error_detail(ret));
-        }
         ret = TPM_RUN("TPM2_NV_ReadPublic",
                       Esys_NV_ReadPublic(tpm->esys, *tr, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &nv_public, NULL));
         if (ret < 0) {
@@ -90,7 +94,7 @@ static int nv_read_all(struct tpm *tpm, TPM2_HANDLE index, size_t max, const cha
                 Esys_TR_Close(tpm->esys, &tr);
                 return -ENOMEM;
         }
-        chunk = nv_chunk_size(tpm);
+        chunk = tpm_nv_buffer_max(tpm);
         while (offset < pub.dataSize) {
                 TPM2B_MAX_NV_BUFFER *part = NULL;
                 uint16_t want = (uint16_t)(pub.dataSize - offset < chunk ? pub.dataSize - offset : chunk);
@@ -148,7 +152,7 @@ int tpm_nv_write_owner(struct tpm *tpm, TPM2_HANDLE index, const uint8_t *data, 
         ESYS_TR tr;
         int ret;
 
-        if (size == 0 || size > nv_chunk_size(tpm))
+        if (size == 0 || size > tpm_nv_buffer_max(tpm))
                 return vm_error(-EINVAL, "%s NV index 0x%08x: %zu bytes is not one NV_Write", what, index, size);
         memcpy(buffer.buffer, data, size);
         ret = nv_open(tpm, index, what, &tr, &pub);

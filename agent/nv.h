@@ -26,5 +26,11 @@ int tpm_nv_read_all_index_auth(struct tpm *tpm, TPM2_HANDLE index, size_t max, c
  * Azure's own tooling does for its user-data index (agent/azure_report.h). `what` names it. */
 int tpm_nv_write_owner(struct tpm *tpm, TPM2_HANDLE index, const uint8_t *data, size_t size, const char *what);
 
+/* An ESYS_TR for `index` (Esys_TR_Close() it); -ENOENT (no detail) when it is not defined. */
+int tpm_nv_find(struct tpm *tpm, TPM2_HANDLE index, ESYS_TR *tr);
+/* The most bytes one TPM2_NV_Read or TPM2_NV_Write moves (TPM2_PT_NV_BUFFER_MAX); 512 when the
+ * TPM does not say (every TPM 2.0 moves that much). */
+uint16_t tpm_nv_buffer_max(struct tpm *tpm);
+
 /* True when `index` is defined (a failure to ask counts as not). */
 bool tpm_nv_defined(struct tpm *tpm, TPM2_HANDLE index);

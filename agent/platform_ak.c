@@ -7,6 +7,7 @@
 #include <tss2/tss2_mu.h>
 
 #include "agent/nv.h"
+#include "agent/tpm_key_create.h"
 #include "lib/cleanup.h"
 #include "lib/error.h"
 #include "lib/log.h"
@@ -151,9 +152,6 @@ static int gce_template(struct tpm *tpm, const struct gce_ak_pair *pair, TPM2_AL
 
 static int gce_ak(struct tpm *tpm, TPM2_HANDLE ak_handle, const struct gce_ak_pair *pair, TPM2_ALG_ID hash_alg,
                   struct ak *ak, struct platform_ak *platform) {
-        TPM2B_SENSITIVE_CREATE sensitive = { 0 };
-        TPM2B_DATA outside = { 0 };
-        TPML_PCR_SELECTION pcrs = { 0 };
         TPM2B_PUBLIC template, *made = NULL;
         ESYS_TR primary = ESYS_TR_NONE;
         char what[32], mismatch[160];
@@ -188,9 +186,8 @@ static int gce_ak(struct tpm *tpm, TPM2_HANDLE ak_handle, const struct gce_ak_pa
                 return vm_error(ret, "ak_source gce: %s (evict it or choose another ak_handle)", vm_error_detail(ret));
 
         /* go-tpm-tools' GceAttestationKeyRSA/ECC: CreatePrimary(endorsement, template), no PCRs */
-        ret = TPM_RUN("TPM2_CreatePrimary (GCE AK from its template)",
-                      Esys_CreatePrimary(tpm->esys, ESYS_TR_RH_ENDORSEMENT, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
-                                         &sensitive, &template, &outside, &pcrs, &primary, &made, NULL, NULL, NULL));
+        ret = tpm_key_create_primary(tpm, ESYS_TR_RH_ENDORSEMENT, &template,
+                                     "TPM2_CreatePrimary (GCE AK from its template)", &primary, &made);
         if (ret >= 0) {
                 ret = cert_certifies(platform, made, mismatch);
                 Esys_Free(made);

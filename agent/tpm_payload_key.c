@@ -3,6 +3,7 @@
 #include <openssl/crypto.h>
 #include <string.h>
 
+#include "agent/tpm_key_create.h"
 #include "lib/error.h"
 #include "lib/tpm2b.h"
 #include "lib/tpmkey.h"
@@ -52,14 +53,9 @@ int tpm_payload_key_check_public(const TPMT_PUBLIC *public) {
 }
 
 static int create_parent(struct tpm *tpm, const TPM2B_PUBLIC *template, ESYS_TR *parent) {
-        TPM2B_SENSITIVE_CREATE sensitive = { 0 };
-        TPM2B_DATA outside = { 0 };
-        TPML_PCR_SELECTION pcrs = { 0 };
-
         *parent = ESYS_TR_NONE;
-        return TPM_RUN("TPM2_CreatePrimary (payload key's parent, null hierarchy)",
-                       Esys_CreatePrimary(tpm->esys, ESYS_TR_RH_NULL, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
-                                          &sensitive, template, &outside, &pcrs, parent, NULL, NULL, NULL, NULL));
+        return tpm_key_create_primary(tpm, ESYS_TR_RH_NULL, template,
+                                      "TPM2_CreatePrimary (payload key's parent, null hierarchy)", parent, NULL);
 }
 
 static void flush(struct tpm *tpm, ESYS_TR *handle) {
@@ -93,9 +89,6 @@ static int load_saved(struct tpm *tpm, const struct tpm_payload_key *key, ESYS_T
 }
 
 int tpm_payload_key_create(struct tpm *tpm, struct tpm_payload_key *key) {
-        TPM2B_SENSITIVE_CREATE sensitive = { 0 };
-        TPM2B_DATA outside = { 0 };
-        TPML_PCR_SELECTION pcrs = { 0 };
         TPM2B_PUBLIC in_public, *out_public = NULL;
         TPM2B_PRIVATE *out_private = NULL;
         ESYS_TR parent, handle = ESYS_TR_NONE;
@@ -106,9 +99,8 @@ int tpm_payload_key_create(struct tpm *tpm, struct tpm_payload_key *key) {
         key_template(&in_public);
         ret = create_parent(tpm, &key->parent_template, &parent);
         if (ret >= 0)
-                ret = TPM_RUN("TPM2_Create (payload key)",
-                              Esys_Create(tpm->esys, parent, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &sensitive,
-                                          &in_public, &outside, &pcrs, &out_private, &out_public, NULL, NULL, NULL));
+                ret = tpm_key_create(tpm, parent, ESYS_TR_PASSWORD, &in_public, "TPM2_Create (payload key)",
+                                     &out_private, &out_public);
         if (ret >= 0) {
                 key->public = *out_public;
                 key->private = *out_private;

@@ -2,36 +2,8 @@
 
 #include <string.h>
 
+#include "agent/nv.h"
 #include "lib/error.h"
-
-/* An ESYS_TR for `index` when it is defined; -ENOENT otherwise. */
-static int nv_find(struct tpm *vtpm, TPM2_HANDLE index, ESYS_TR *tr) {
-        TSS2_RC rc = TPM_RETRYING(
-                Esys_TR_FromTPMPublic(vtpm->esys, index, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, tr));
-
-        if (rc == TSS2_RC_SUCCESS)
-                return 0;
-        if ((tpm_rc_base(rc) & ~TPM2_RC_N_MASK) == TPM2_RC_HANDLE || tpm_rc_base(rc) == TPM2_RC_HANDLE)
-                return -ENOENT;
-        return tpm_failed(rc, "TPM2_NV_ReadPublic");
-}
-
-/* The TPM's largest NV_Write; 512 when it does not say. */
-static uint16_t nv_write_chunk(struct tpm *vtpm) {
-        TPMS_CAPABILITY_DATA *cap = NULL;
-        uint16_t chunk = 512;
-
-        if (TPM_RETRYING(Esys_GetCapability(vtpm->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
-                                            TPM2_CAP_TPM_PROPERTIES, TPM2_PT_NV_BUFFER_MAX, 1, NULL, &cap)) ==
-                    TSS2_RC_SUCCESS &&
-            cap->data.tpmProperties.count == 1 &&
-            cap->data.tpmProperties.tpmProperty[0].property == TPM2_PT_NV_BUFFER_MAX &&
-            cap->data.tpmProperties.tpmProperty[0].value > 0 &&
-            cap->data.tpmProperties.tpmProperty[0].value <= sizeof(((TPM2B_MAX_NV_BUFFER *)0)->buffer))
-                chunk = (uint16_t)cap->data.tpmProperties.tpmProperty[0].value;
-        Esys_Free(cap);
-        return chunk;
-}
 
 int binding_nv_write(struct tpm *vtpm, TPM2_HANDLE index, const uint8_t *blob, size_t size) {
         TPM2B_NV_PUBLIC public = {
@@ -44,13 +16,13 @@ int binding_nv_write(struct tpm *vtpm, TPM2_HANDLE index, const uint8_t *blob, s
                 },
         };
         TPM2B_AUTH empty = { 0 };
-        uint16_t chunk = nv_write_chunk(vtpm);
+        uint16_t chunk = tpm_nv_buffer_max(vtpm);
         ESYS_TR tr = ESYS_TR_NONE;
         int ret;
 
         if (size == 0 || size > UINT16_MAX)
                 return vm_error(-EINVAL, "host binding of %zu bytes", size);
-        ret = nv_find(vtpm, index, &tr);
+        ret = tpm_nv_find(vtpm, index, &tr);
         if (ret == 0) {
                 /* a binding of an earlier provisioning: write-locked, so replaced whole */
                 ret = TPM_RUN("TPM2_NV_UndefineSpace",

@@ -58,13 +58,10 @@ static int parse_args(int argc, char **argv, struct mb_args *args) {
                 { "pcrs", required_argument, NULL, 'p' },
                 { "bank", required_argument, NULL, 'b' },
                 { "secure-boot", required_argument, NULL, 's' },
-                { "output", required_argument, NULL, 'o' },
-                { "quiet", no_argument, NULL, 'q' },
-                { "verbose", no_argument, NULL, 'v' },
-                { "help", no_argument, NULL, 'h' },
+                POLICY_COMMON_OPTIONS,
                 {},
         };
-        int opt;
+        int opt, ret;
 
         memset(args, 0, sizeof(*args));
         args->pcrs = MB_REFERENCE_DEFAULT_PCRS;
@@ -72,7 +69,7 @@ static int parse_args(int argc, char **argv, struct mb_args *args) {
         args->level = LOG_LEVEL_INFO;
         opterr = 0;
         optind = 1;
-        while ((opt = getopt_long(argc, argv, ":o:qvh", options, NULL)) != -1) {
+        while ((opt = getopt_long(argc, argv, ":" POLICY_COMMON_SHORT, options, NULL)) != -1) {
                 switch (opt) {
                 case 'e':
                         args->eventlog = optarg;
@@ -110,20 +107,11 @@ static int parse_args(int argc, char **argv, struct mb_args *args) {
                                                           "--secure-boot \"%s\" is not enabled, disabled or any",
                                                           optarg);
                         break;
-                case 'o':
-                        args->output = optarg;
-                        break;
-                case 'q':
-                        args->level = LOG_LEVEL_WARNING;
-                        break;
-                case 'v':
-                        args->level = LOG_LEVEL_DEBUG;
-                        break;
-                case 'h':
-                        fputs(measured_boot_help, stdout);
-                        return -1;
                 default:
-                        return policy_bad_option("measured-boot", opt, argv);
+                        ret = policy_common_option("measured-boot", measured_boot_help, opt, argv, &args->output,
+                                                   &args->level);
+                        if (ret != EXIT_OK)
+                                return ret;
                 }
         }
         if (optind != argc)
@@ -222,9 +210,5 @@ int cmd_measured_boot(int argc, char **argv) {
         mb_reference_init(&ref, args.bank);
         ret = make_policy(&args, &ref);
         mb_reference_done(&ref);
-        if (ret < 0) {
-                log_error("%s", vm_error_detail(ret));
-                return EXIT_FAILED;
-        }
-        return EXIT_OK;
+        return policy_exit_code(ret);
 }

@@ -78,13 +78,10 @@ static int parse_args(int argc, char **argv, struct runtime_args *args) {
                 { "algo", required_argument, NULL, 'a' },
                 { "jobs", required_argument, NULL, 'j' },
                 { "timestamp", required_argument, NULL, 't' },
-                { "output", required_argument, NULL, 'o' },
-                { "quiet", no_argument, NULL, 'q' },
-                { "verbose", no_argument, NULL, 'v' },
-                { "help", no_argument, NULL, 'h' },
+                POLICY_COMMON_OPTIONS,
                 {},
         };
-        int opt;
+        int opt, ret;
 
         memset(args, 0, sizeof(*args));
         args->level = LOG_LEVEL_INFO;
@@ -94,7 +91,7 @@ static int parse_args(int argc, char **argv, struct runtime_args *args) {
                 return EXIT_FAILED;
         opterr = 0;
         optind = 1;
-        while ((opt = getopt_long(argc, argv, ":j:o:qvh", options, NULL)) != -1) {
+        while ((opt = getopt_long(argc, argv, ":j:" POLICY_COMMON_SHORT, options, NULL)) != -1) {
                 switch (opt) {
                 case 'r':
                         args->rootfs = optarg;
@@ -126,20 +123,10 @@ static int parse_args(int argc, char **argv, struct runtime_args *args) {
                 case 't':
                         args->timestamp = optarg;
                         break;
-                case 'o':
-                        args->output = optarg;
-                        break;
-                case 'q':
-                        args->level = LOG_LEVEL_WARNING;
-                        break;
-                case 'v':
-                        args->level = LOG_LEVEL_DEBUG;
-                        break;
-                case 'h':
-                        fputs(runtime_help, stdout);
-                        return -1;
                 default:
-                        return policy_bad_option("runtime", opt, argv);
+                        ret = policy_common_option("runtime", runtime_help, opt, argv, &args->output, &args->level);
+                        if (ret != EXIT_OK)
+                                return ret;
                 }
         }
         if (optind != argc)
@@ -351,9 +338,5 @@ int cmd_runtime(int argc, char **argv) {
         doc_done(&doc);
         merged_policy_done(&merged);
         free(args.excludes);
-        if (ret < 0) {
-                log_error("%s", vm_error_detail(ret));
-                return EXIT_FAILED;
-        }
-        return EXIT_OK;
+        return policy_exit_code(ret);
 }

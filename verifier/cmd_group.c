@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/clock.h"
 #include "lib/error.h"
 #include "lib/log.h"
 #include "verifier/commands.h"
@@ -222,14 +223,6 @@ static int parse_args(int argc, char **argv, bool want_name, struct group_args *
         return EXIT_OK;
 }
 
-static void format_time(int64_t t, char *out, size_t size) {
-        time_t tt = (time_t)t;
-        struct tm tm;
-
-        if (t == 0 || !gmtime_r(&tt, &tm) || !strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm))
-                snprintf(out, size, "never");
-}
-
 static void format_uses(int64_t uses, char *out, size_t size) {
         if (uses < 0)
                 snprintf(out, size, "unlimited");
@@ -250,7 +243,7 @@ static int add_token(struct store *store, const struct group_args *args) {
         if (ret < 0)
                 return ret;
         format_uses(t.uses_left, uses, sizeof(uses));
-        format_time(t.expires_at, expires, sizeof(expires));
+        utc_time_format(t.expires_at, expires, sizeof(expires));
         printf("token %.*s... of group %s (%s %s): %s use%s, expires %s\n", HASH_SHOWN, t.sha256, args->name,
                created ? "new, written to" : "read from", args->token_file, uses, t.uses_left == 1 ? "" : "s", expires);
         return 0;
@@ -341,7 +334,7 @@ static int list_token(const struct enrolment_token *t, void *user) {
         char uses[24], expires[32];
 
         format_uses(t->uses_left, uses, sizeof(uses));
-        format_time(t->expires_at, expires, sizeof(expires));
+        utc_time_format(t->expires_at, expires, sizeof(expires));
         if (l->array) {
                 json_object *obj = json_object_new_object();
                 char prefix[HASH_SHOWN + 1];

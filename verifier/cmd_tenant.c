@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "lib/cleanup.h"
+#include "lib/clock.h"
 #include "lib/display.h"
 #include "lib/error.h"
 #include "lib/log.h"
@@ -267,14 +268,6 @@ int cmd_add(int argc, char **argv, const char *config_path) {
         return EXIT_OK;
 }
 
-static void format_time(int64_t t, char *out, size_t size) {
-        time_t tt = (time_t)t;
-        struct tm tm;
-
-        if (t == 0 || !gmtime_r(&tt, &tm) || !strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm))
-                snprintf(out, size, "never");
-}
-
 struct show {
         const char *only;
         bool details, json;
@@ -300,10 +293,10 @@ static int show_one(const struct attestation *a, void *user) {
         display_escape(a->last_error, strnlen(a->last_error, sizeof(a->last_error)), last_error, sizeof(last_error));
         show->shown++;
         show->failed += strcmp(a->state, "failed") == 0;
-        format_time(a->last_ok, ok, sizeof(ok));
-        format_time(a->failed_at, failed_at, sizeof(failed_at));
-        format_time(a->last_poll, poll, sizeof(poll));
-        format_time(a->host_changed_at, host_changed, sizeof(host_changed));
+        utc_time_format(a->last_ok, ok, sizeof(ok));
+        utc_time_format(a->failed_at, failed_at, sizeof(failed_at));
+        utc_time_format(a->last_poll, poll, sizeof(poll));
+        utc_time_format(a->host_changed_at, host_changed, sizeof(host_changed));
         if (show->json) {
                 json_object *obj = json_object_new_object();
 
@@ -346,7 +339,7 @@ static int show_one(const struct attestation *a, void *user) {
                 if (a->escrowed_at) {
                         char escrowed[32];
 
-                        format_time(a->escrowed_at, escrowed, sizeof(escrowed));
+                        utc_time_format(a->escrowed_at, escrowed, sizeof(escrowed));
                         printf("payload:       escrowed by the agent %s (boot %lld)\n", escrowed, (long long)a->escrow_reset);
                 } else if (a->payload_origin[0])
                         printf("payload:       the tenant's\n");
@@ -370,7 +363,7 @@ static int show_one(const struct attestation *a, void *user) {
                 if (a->released_at) {
                         char released[32];
 
-                        format_time(a->released_at, released, sizeof(released));
+                        utc_time_format(a->released_at, released, sizeof(released));
                         printf("key released:  %s\n", released);
                 }
                 if (last_error[0])

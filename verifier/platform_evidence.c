@@ -144,6 +144,17 @@ static int vcek_from_cache(const struct platform_trust *trust, const struct snp_
         return cert_der_parse(path, (const uint8_t *)data, size, cert);
 }
 
+/* What a verified SNP report shows in the verdict's facts, after `platform` ("SEV-SNP"). */
+static void snp_facts(const char *platform, const struct snp_report *report, const struct snp_verified *verified,
+                      char *facts, size_t facts_size) {
+        _cleanup_(freep) char *measurement = hex_encode(report->measurement, sizeof(report->measurement));
+
+        snprintf(facts, facts_size, "%s %s, measurement %.16s..., TCB bl %u tee %u snp %u ucode %u%s", platform,
+                 snp_product_name(verified->product), measurement ? measurement : "?", verified->reported_tcb.bl,
+                 verified->reported_tcb.tee, verified->reported_tcb.snp, verified->reported_tcb.ucode,
+                 verified->pinned_root ? "" : ", chain to a test root");
+}
+
 /* The report is the CPU's; the VCEK (or VLEK) that signed it and the ASK come from the
  * certificate table the host attached (auxblob), or the VCEK from the tenant's vcek_cache_dir when
  * the host attached none or a table without it: untrusted either way, they only have to chain to
@@ -195,14 +206,8 @@ static int check_sev_snp(const struct platform_policy *policy, const struct plat
         snp.report_data = binding;
         if (ret >= 0)
                 ret = snp_verify(report, cert, intermediates, &trust->snp, &snp, &verified);
-        if (ret >= 0 && facts) {
-                _cleanup_(freep) char *measurement = hex_encode(report->measurement, sizeof(report->measurement));
-
-                snprintf(facts, facts_size, "SEV-SNP %s, measurement %.16s..., TCB bl %u tee %u snp %u ucode %u%s",
-                         snp_product_name(verified.product), measurement ? measurement : "?", verified.reported_tcb.bl,
-                         verified.reported_tcb.tee, verified.reported_tcb.snp, verified.reported_tcb.ucode,
-                         verified.pinned_root ? "" : ", chain to a test root");
-        }
+        if (ret >= 0 && facts)
+                snp_facts("SEV-SNP", report, &verified, facts, facts_size);
         free(report);
         if (ret < 0 && strncmp(vm_error_detail(ret), "platform evidence", 17) != 0)
                 ret = vm_error(ret < 0 && ret != -ENOMEM ? -EPERM : ret, "platform evidence: %s", vm_error_detail(ret));
@@ -264,6 +269,28 @@ static int azure_vcek(const struct platform_trust *trust, const struct snp_repor
                                intermediates);
 }
 
+/* The paravisor copies the user-data the agent wrote to NV 0x01400002 into the HCL report's
+ * runtime data: it must be this poll's binding, or the report is stale or another's. */
+static int hcl_user_data_check(const struct hcl_evidence *evidence, const uint8_t binding[TSM_BINDING_SIZE]) {
+        if (!evidence->runtime.has_user_data)
+                return vm_error(-EPERM, "HCL report: the runtime data has no user-data: it does not bind this "
+                                        "nonce and these keys");
+        if (memcmp(evidence->runtime.user_data, binding, TSM_BINDING_SIZE) != 0)
+                return vm_error(-EPERM, "HCL report: the runtime data's user-data is not this nonce's binding of "
+                                        "the registered AK and EK (a stale or replayed report)");
+        return 0;
+}
+
+/* The end of an Azure HCL check: the evidence cleared, and a failure named the platform
+ * evidence's: a malformed report stays -EBADMSG, -ENOMEM stays as it is, any other is a
+ * refusal (-EPERM). */
+static int azure_hcl_done(struct hcl_evidence *evidence, int ret) {
+        hcl_evidence_clear(evidence);
+        if (ret < 0 && ret != -ENOMEM)
+                ret = vm_error(ret == -EBADMSG ? -EBADMSG : -EPERM, "platform evidence: %s", vm_error_detail(ret));
+        return ret;
+}
+
 /* Azure's HCL report (hcl_verify.h): the paravisor's runtime data carries the AK and the
  * user-data the agent wrote, the SNP report binds the runtime data by its SHA-256 in
  * REPORT_DATA. Every check is chosen by the policy; the report's own type and hash fields only
@@ -292,14 +319,7 @@ static int check_azure_sev_snp(const struct platform_policy *policy, const struc
                 ret = hcl_verify(&hcl, &(struct hcl_expect){ .type = HCL_REPORT_SNP, .ak = ak_key }, &evidence);
         if (ret < 0)
                 goto out_named;
-        /* the paravisor copies the user-data the agent wrote to NV 0x01400002 into the runtime
-         * data: it must be this poll's binding, or the report is stale or another's */
-        if (!evidence.runtime.has_user_data)
-                ret = vm_error(-EPERM, "HCL report: the runtime data has no user-data: it does not bind this "
-                                       "nonce and these keys");
-        else if (memcmp(evidence.runtime.user_data, binding, TSM_BINDING_SIZE) != 0)
-                ret = vm_error(-EPERM, "HCL report: the runtime data's user-data is not this nonce's binding of "
-                                       "the registered AK and EK (a stale or replayed report)");
+        ret = hcl_user_data_check(&evidence, binding);
         if (ret >= 0 && !(report = calloc(1, sizeof(*report))))
                 ret = -ENOMEM;
         if (ret >= 0)
@@ -313,21 +333,11 @@ static int check_azure_sev_snp(const struct platform_policy *policy, const struc
         snp.report_data = report_data;
         if (ret >= 0)
                 ret = snp_verify(report, cert, intermediates, &trust->snp, &snp, &verified);
-        if (ret >= 0 && facts) {
-                _cleanup_(freep) char *measurement = hex_encode(report->measurement, sizeof(report->measurement));
-
-                snprintf(facts, facts_size,
-                         "Azure HCL, SEV-SNP %s, measurement %.16s..., TCB bl %u tee %u snp %u ucode %u%s",
-                         snp_product_name(verified.product), measurement ? measurement : "?", verified.reported_tcb.bl,
-                         verified.reported_tcb.tee, verified.reported_tcb.snp, verified.reported_tcb.ucode,
-                         verified.pinned_root ? "" : ", chain to a test root");
-        }
+        if (ret >= 0 && facts)
+                snp_facts("Azure HCL, SEV-SNP", report, &verified, facts, facts_size);
         free(report);
 out_named:
-        hcl_evidence_clear(&evidence);
-        if (ret < 0 && ret != -ENOMEM)
-                ret = vm_error(ret == -EBADMSG ? -EBADMSG : -EPERM, "platform evidence: %s", vm_error_detail(ret));
-        return ret;
+        return azure_hcl_done(&evidence, ret);
 }
 
 /* Azure TDX: the HCL report's TDREPORT is MAC'd for its CPU alone, so it decides nothing here;
@@ -368,12 +378,7 @@ static int check_azure_tdx(const struct platform_policy *policy, const struct pl
                                  &evidence);
         if (ret < 0)
                 goto out;
-        if (!evidence.runtime.has_user_data)
-                ret = vm_error(-EPERM, "HCL report: the runtime data has no user-data: it does not bind this "
-                                       "nonce and these keys");
-        else if (memcmp(evidence.runtime.user_data, binding, TSM_BINDING_SIZE) != 0)
-                ret = vm_error(-EPERM, "HCL report: the runtime data's user-data is not this nonce's binding of "
-                                       "the registered AK and EK (a stale or replayed report)");
+        ret = hcl_user_data_check(&evidence, binding);
         /* the REPORTDATA is the HCL's binding (hcl_verify above): the policy's members remain */
         memcpy(tdx.report_data, quote->body.report_data, sizeof(tdx.report_data));
         if (ret >= 0)
@@ -384,10 +389,7 @@ static int check_azure_tdx(const struct platform_policy *policy, const struct pl
                 snprintf(facts, facts_size, "Azure HCL, TDX (TD quote from IMDS), MRTD %.16s...", mrtd ? mrtd : "?");
         }
 out:
-        hcl_evidence_clear(&evidence);
-        if (ret < 0 && ret != -ENOMEM)
-                ret = vm_error(ret == -EBADMSG ? -EBADMSG : -EPERM, "platform evidence: %s", vm_error_detail(ret));
-        return ret;
+        return azure_hcl_done(&evidence, ret);
 }
 
 /* The quote through Intel's pinned root, its body against the policy; then, when the agent served

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "lib/clock.h"
 #include "lib/error.h"
 #include "lib/hashalg.h"
 #include "lib/log.h"
@@ -120,13 +121,6 @@ struct failure_note {
 };
 
 static void failures_notify(struct poller *p);
-
-static uint64_t now_ms(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static void random_nonce(char out[NONCE_SIZE + 1]) {
         static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
@@ -364,7 +358,7 @@ static void start_request(struct poller *p, struct polled *a, enum release_reque
                 curl_easy_setopt(a->curl, CURLOPT_HTTPHEADER, a->headers);
                 curl_easy_setopt(a->curl, CURLOPT_POSTFIELDS, post_body);
         }
-        a->started_ms = now_ms();
+        a->started_ms = monotonic_ms();
         curl_multi_add_handle(p->multi, a->curl);
 }
 
@@ -462,7 +456,7 @@ static int release_step(struct poller *p, struct polled *a, json_object *results
                 return 0;
         }
         if (ret >= 0)
-                a->next_due_ms = now_ms();
+                a->next_due_ms = monotonic_ms();
         return ret;
 }
 
@@ -555,7 +549,7 @@ static void integrity_judged(struct poller *p, struct polled *a, int ret, const 
         }
         if (ret == -EAGAIN) { /* nothing verified, nothing failed: ask again at once */
                 log_info("verifier: agent %s: %s", a->agent_id, vm_error_detail(ret));
-                a->next_due_ms = now_ms();
+                a->next_due_ms = monotonic_ms();
                 store_attestation_save(p->store, &a->state);
                 return;
         }
@@ -588,7 +582,7 @@ static void integrity_judged(struct poller *p, struct polled *a, int ret, const 
                 log_debug("verifier: agent %s changed while polled: reloading", a->agent_id);
         /* docs/protocol.md §3: U or V right after the quote that earned it */
         if (release_next(&a->release) != RELEASE_ASK_INTEGRITY)
-                a->next_due_ms = now_ms();
+                a->next_due_ms = monotonic_ms();
 }
 
 /* A large answer goes to the evidence thread; the agent is its until it comes back. */
@@ -616,7 +610,7 @@ static void finish_poll(struct poller *p, struct polled *a, CURLcode code) {
 
         a->state.last_poll = (int64_t)time(NULL);
         a->state.polls++;
-        a->state.poll_ms = (unsigned)(now_ms() - a->started_ms);
+        a->state.poll_ms = (unsigned)(monotonic_ms() - a->started_ms);
         a->next_due_ms = a->started_ms + (uint64_t)p->config->quote_interval * 1000;
         if (code == CURLE_OK)
                 curl_easy_getinfo(a->curl, CURLINFO_RESPONSE_CODE, &status);
@@ -746,7 +740,7 @@ static void *poller_main(void *user) {
         struct poller *p = user;
 
         while (!atomic_load(&p->stop)) {
-                uint64_t now = now_ms();
+                uint64_t now = monotonic_ms();
                 int running = 0, queued;
                 CURLMsg *msg;
 

@@ -20,7 +20,7 @@ struct store {
 
 /* The schema this version writes; a database of an older one is brought up to it at open
  * (store_upgrade). One statement per table; a new column in an existing table also needs a
- * step in store_upgrade. */
+ * step in upgrade_steps. */
 #define STORE_SCHEMA_VERSION 7
 
 static const char schema[] =
@@ -207,33 +207,52 @@ static int add_columns(struct store *store, const struct column_added *columns, 
         return 0;
 }
 
-static int upgrade_to_v1(struct store *store) {
-        int ret = add_columns(store, columns_v1, sizeof(columns_v1) / sizeof(columns_v1[0]));
+/* What brings a database of the version before to this step's: the columns it adds, then the
+ * statement that fills them (NULL: none), run only when the table sql_if_table has the column
+ * sql_if_column (NULL: always). */
+struct upgrade_step {
+        const struct column_added *columns;
+        size_t column_count;
+        const char *sql, *sql_what;
+        const char *sql_if_table, *sql_if_column;
+};
 
-        if (ret < 0)
-                return ret;
-        ret = column_exists(store, "registrar_agents", "pending_tag");
-        if (ret > 0 && sqlite3_exec(store->db, upgrade_v1, NULL, NULL, NULL) != SQLITE_OK)
-                ret = store_fail(store, "cannot hash the open challenges and pin the enrolments' keys");
-        return ret < 0 ? ret : 0;
-}
+#define UPGRADE_COLUMNS(c) .columns = (c), .column_count = ELEMENTSOF(c)
 
-static int upgrade_to_v4(struct store *store) {
-        int ret = add_columns(store, columns_v4, ELEMENTSOF(columns_v4));
-
-        if (ret >= 0 && sqlite3_exec(store->db, upgrade_v4, NULL, NULL, NULL) != SQLITE_OK)
-                ret = store_fail(store, "cannot record the proof the registrations were accepted on");
-        return ret;
-}
-
-static int upgrade_to_v2(struct store *store) {
-        int ret = add_columns(store, columns_v2, sizeof(columns_v2) / sizeof(columns_v2[0]));
-
+/* upgrade_steps[N - 1] brings version N - 1 to N */
+static const struct upgrade_step upgrade_steps[] = {
+        { UPGRADE_COLUMNS(columns_v1), .sql = upgrade_v1,
+          .sql_what = "cannot hash the open challenges and pin the enrolments' keys",
+          .sql_if_table = "registrar_agents", .sql_if_column = "pending_tag" },
         /* every payload so far is a tenant's (add --payload) */
-        if (ret >= 0 && sqlite3_exec(store->db, "UPDATE attestations SET payload_origin = 'tenant' WHERE payload IS NOT NULL",
-                                     NULL, NULL, NULL) != SQLITE_OK)
-                ret = store_fail(store, "cannot record where the enrolled payloads came from");
-        return ret;
+        { UPGRADE_COLUMNS(columns_v2), .sql = "UPDATE attestations SET payload_origin = 'tenant' WHERE payload IS NOT NULL",
+          .sql_what = "cannot record where the enrolled payloads came from" },
+        { UPGRADE_COLUMNS(columns_v3) },
+        { UPGRADE_COLUMNS(columns_v4), .sql = upgrade_v4,
+          .sql_what = "cannot record the proof the registrations were accepted on" },
+        { UPGRADE_COLUMNS(columns_v5) },
+        { UPGRADE_COLUMNS(columns_v6) },
+        { UPGRADE_COLUMNS(columns_v7) },
+};
+_Static_assert(ELEMENTSOF(upgrade_steps) == STORE_SCHEMA_VERSION, "a step for each schema version");
+
+/* The steps from `version` to STORE_SCHEMA_VERSION, in order. */
+static int upgrade_from(struct store *store, int version) {
+        for (int v = version; v < STORE_SCHEMA_VERSION; v++) {
+                const struct upgrade_step *step = &upgrade_steps[v];
+                bool run_sql = step->sql != NULL;
+                int ret = add_columns(store, step->columns, step->column_count);
+
+                if (ret >= 0 && run_sql && step->sql_if_table) {
+                        ret = column_exists(store, step->sql_if_table, step->sql_if_column);
+                        run_sql = ret > 0;
+                }
+                if (ret >= 0 && run_sql && sqlite3_exec(store->db, step->sql, NULL, NULL, NULL) != SQLITE_OK)
+                        ret = store_fail(store, step->sql_what);
+                if (ret < 0)
+                        return ret;
+        }
+        return 0;
 }
 
 /* Upgrades a database of an older version, or sets a new one up, in one transaction. */
@@ -257,14 +276,7 @@ static int store_upgrade(struct store *store) {
         if (ret >= 0 && sqlite3_exec(store->db, schema, NULL, NULL, NULL) != SQLITE_OK)
                 ret = store_fail(store, "cannot set up the schema");
         /* the schema's CREATE TABLE IF NOT EXISTS leaves an existing table's columns as they are */
-        if (ret >= 0 && !fresh && ((version < 1 && (ret = upgrade_to_v1(store)) < 0) ||
-                                   (version < 2 && (ret = upgrade_to_v2(store)) < 0) ||
-                                   (version < 3 && (ret = add_columns(store, columns_v3, ELEMENTSOF(columns_v3))) < 0) ||
-                                   (version < 4 && (ret = upgrade_to_v4(store)) < 0) ||
-                                   (version < 5 && (ret = add_columns(store, columns_v5, ELEMENTSOF(columns_v5))) < 0) ||
-                                   (version < 6 && (ret = add_columns(store, columns_v6, ELEMENTSOF(columns_v6))) < 0) ||
-                                   (version < 7 &&
-                                    (ret = add_columns(store, columns_v7, ELEMENTSOF(columns_v7))) < 0)))
+        if (ret >= 0 && !fresh && (ret = upgrade_from(store, version)) < 0)
                 ret = vm_error(ret, "%s: cannot upgrade the schema from version %d to %d: restore a backup, or move the "
                                     "database aside so that serve starts a new one (agents register again at their next "
                                     "start, enrolments must be added again)",
@@ -531,28 +543,29 @@ int store_agent_activate(struct store *store, const char *agent_id, const char *
         return sqlite3_changes(store->db) > 0 ? 0 : -ESTALE;
 }
 
-int store_agent_drop_pending(struct store *store, const char *agent_id) {
+/* Runs the prepared statement `s` with `agent_id` bound to its only parameter; the rows it
+ * changed, or an error. */
+static int run_for_agent(struct store *store, sqlite3_stmt *s, const char *agent_id, const char *what) {
         int rc;
 
-        sqlite3_reset(store->drop);
-        sqlite3_bind_text(store->drop, 1, agent_id, -1, SQLITE_STATIC);
-        rc = sqlite3_step(store->drop);
-        sqlite3_reset(store->drop);
-        sqlite3_clear_bindings(store->drop);
-        return rc == SQLITE_DONE ? 0 : store_fail(store, "cannot drop a pending registration");
+        sqlite3_reset(s);
+        sqlite3_bind_text(s, 1, agent_id, -1, SQLITE_STATIC);
+        rc = sqlite3_step(s);
+        sqlite3_reset(s);
+        sqlite3_clear_bindings(s);
+        return rc == SQLITE_DONE ? sqlite3_changes(store->db) : store_fail(store, what);
+}
+
+int store_agent_drop_pending(struct store *store, const char *agent_id) {
+        int ret = run_for_agent(store, store->drop, agent_id, "cannot drop a pending registration");
+
+        return ret < 0 ? ret : 0;
 }
 
 int store_agent_delete(struct store *store, const char *agent_id) {
-        int rc;
+        int ret = run_for_agent(store, store->del, agent_id, "cannot delete an agent");
 
-        sqlite3_reset(store->del);
-        sqlite3_bind_text(store->del, 1, agent_id, -1, SQLITE_STATIC);
-        rc = sqlite3_step(store->del);
-        sqlite3_reset(store->del);
-        sqlite3_clear_bindings(store->del);
-        if (rc != SQLITE_DONE)
-                return store_fail(store, "cannot delete an agent");
-        return sqlite3_changes(store->db) > 0 ? 0 : -ENOENT;
+        return ret < 0 ? ret : ret > 0 ? 0 : -ENOENT;
 }
 
 int store_agent_foreach(struct store *store, int (*fn)(const struct registered_agent *agent, void *user), void *user) {
@@ -669,6 +682,28 @@ static int step_done(struct store *store, sqlite3_stmt *s, const char *what) {
 
         sqlite3_finalize(s);
         return rc == SQLITE_DONE ? 0 : store_fail(store, what);
+}
+
+/* Runs `sql` with `text` bound to ?1 (and ?2 when not NULL); the rows changed, or an error. */
+static int change_rows(struct store *store, const char *sql, const char *text, const char *text2, const char *what) {
+        sqlite3_stmt *s = prepare(store, sql);
+        int ret;
+
+        if (!s)
+                return -EIO;
+        sqlite3_bind_text(s, 1, text, -1, SQLITE_STATIC);
+        if (text2)
+                sqlite3_bind_text(s, 2, text2, -1, SQLITE_STATIC);
+        ret = step_done(store, s, what);
+        return ret < 0 ? ret : sqlite3_changes(store->db);
+}
+
+/* Runs `sql` with `agent_id` bound to ?1 on its enrolment: 0, -ENOENT when it has none, or an
+ * error. */
+static int change_enrolment(struct store *store, const char *sql, const char *agent_id, const char *what) {
+        int ret = change_rows(store, sql, agent_id, NULL, what);
+
+        return ret < 0 ? ret : ret > 0 ? 0 : -ENOENT;
 }
 
 static int attestation_insert(struct store *store, const struct registered_agent *reg, const char *tpm_policy,
@@ -820,31 +855,15 @@ int store_attestation_save(struct store *store, const struct attestation *a) {
 }
 
 int store_attestation_reactivate(struct store *store, const char *agent_id) {
-        sqlite3_stmt *s = prepare(store, "UPDATE attestations SET revision = random() & 0x7fffffffffffffff, state = 'polling', failure = '',"
-                                         " failed_at = 0, ima_next_entry = 0, ima_pcr10 = NULL, last_error = ''"
-                                         " WHERE agent_id = ?");
-        int ret;
-
-        if (!s)
-                return -EIO;
-        sqlite3_bind_text(s, 1, agent_id, -1, SQLITE_STATIC);
-        ret = step_done(store, s, "cannot reactivate");
-        if (ret >= 0 && sqlite3_changes(store->db) == 0)
-                ret = -ENOENT;
-        return ret;
+        return change_enrolment(store,
+                                "UPDATE attestations SET revision = random() & 0x7fffffffffffffff, state = 'polling', failure = '',"
+                                " failed_at = 0, ima_next_entry = 0, ima_pcr10 = NULL, last_error = ''"
+                                " WHERE agent_id = ?",
+                                agent_id, "cannot reactivate");
 }
 
 int store_attestation_delete(struct store *store, const char *agent_id) {
-        sqlite3_stmt *s = prepare(store, "DELETE FROM attestations WHERE agent_id = ?");
-        int ret;
-
-        if (!s)
-                return -EIO;
-        sqlite3_bind_text(s, 1, agent_id, -1, SQLITE_STATIC);
-        ret = step_done(store, s, "cannot delete the enrolment");
-        if (ret >= 0 && sqlite3_changes(store->db) == 0)
-                ret = -ENOENT;
-        return ret;
+        return change_enrolment(store, "DELETE FROM attestations WHERE agent_id = ?", agent_id, "cannot delete the enrolment");
 }
 
 int store_attestation_foreach(struct store *store, int (*fn)(const struct attestation *a, void *user), void *user) {
@@ -996,20 +1015,6 @@ int store_group_foreach(struct store *store, int (*fn)(const struct enrolment_gr
                 ret = store_fail(store, "cannot list the groups");
         sqlite3_finalize(s);
         return ret;
-}
-
-/* Runs `sql` with `text` bound to ?1 (and ?2 when not NULL); the rows changed, or an error. */
-static int change_rows(struct store *store, const char *sql, const char *text, const char *text2, const char *what) {
-        sqlite3_stmt *s = prepare(store, sql);
-        int ret;
-
-        if (!s)
-                return -EIO;
-        sqlite3_bind_text(s, 1, text, -1, SQLITE_STATIC);
-        if (text2)
-                sqlite3_bind_text(s, 2, text2, -1, SQLITE_STATIC);
-        ret = step_done(store, s, what);
-        return ret < 0 ? ret : sqlite3_changes(store->db);
 }
 
 int store_group_delete(struct store *store, const char *name) {
@@ -1202,44 +1207,47 @@ int store_agent_activate_enrol(struct store *store, const char *agent_id, const 
         return end(store, ret);
 }
 
+/* The enrolment of `agent_id` with its policies and payload (store_attestation_get), as the
+ * caller's transaction sees it; -ENOENT, named, when it is not enrolled. */
+static int enrolment_read(struct store *store, const char *agent_id, struct attestation *a) {
+        int ret = store_attestation_get(store, agent_id, true, a);
+
+        return ret == -ENOENT ? vm_error(-ENOENT, "agent %s is not enrolled", agent_id) : ret;
+}
+
 /* ---- key escrow (vmattest extension, docs/protocol.md) ---- */
+
+/* Why a payload may not be escrowed now, or 0. */
+static int escrow_allowed(const struct attestation *a, bool has_payload, int64_t activated_at) {
+        /* escrow is write-once once used: a tenant's payload, or an escrowed one a boot received */
+        if (has_payload && strcmp(a->payload_origin, "escrow") != 0)
+                return vm_error(-EEXIST, "a payload is already enrolled (the tenant's)");
+        if (has_payload && a->released_reset != a->escrow_reset)
+                return vm_error(-EEXIST, "a payload is already enrolled (the escrowed one was released to a boot)");
+        if (!a->clock.valid || a->last_ok == 0 || a->last_ok < activated_at)
+                return vm_error(-EAGAIN, "not attested yet: no good integrity quote since the agent's activation");
+        return 0;
+}
 
 int store_attestation_escrow(struct store *store, const char *agent_id, int64_t activated_at, const char *sealed_payload,
                              int64_t now, int64_t *escrow_reset) {
         sqlite3_stmt *s;
         struct attestation a = { 0 };
-        bool has_payload = false;
-        int rc, ret = begin(store);
+        int ret = begin(store);
 
         if (ret < 0)
                 return ret;
-        s = prepare(store, "SELECT " ATTESTATION_STATE_COLUMNS ", payload IS NOT NULL FROM attestations WHERE agent_id = ?");
-        if (!s)
-                return end(store, -EIO);
-        sqlite3_bind_text(s, 1, agent_id, -1, SQLITE_STATIC);
-        rc = sqlite3_step(s);
-        if (rc == SQLITE_ROW) {
-                attestation_from_row(s, &a);
-                has_payload = sqlite3_column_int(s, ATTESTATION_STATE_END) != 0;
-        }
-        sqlite3_finalize(s);
-        if (rc == SQLITE_DONE)
-                ret = vm_error(-ENOENT, "agent %s is not enrolled", agent_id);
-        else if (rc != SQLITE_ROW)
-                ret = store_fail(store, "cannot read the enrolment");
-        /* escrow is write-once once used: a tenant's payload, or an escrowed one a boot received */
-        else if (has_payload && strcmp(a.payload_origin, "escrow") != 0)
-                ret = vm_error(-EEXIST, "a payload is already enrolled (the tenant's)");
-        else if (has_payload && a.released_reset != a.escrow_reset)
-                ret = vm_error(-EEXIST, "a payload is already enrolled (the escrowed one was released to a boot)");
-        else if (!a.clock.valid || a.last_ok == 0 || a.last_ok < activated_at)
-                ret = vm_error(-EAGAIN, "not attested yet: no good integrity quote since the agent's activation");
+        ret = enrolment_read(store, agent_id, &a);
+        if (ret >= 0)
+                ret = escrow_allowed(&a, a.payload != NULL, activated_at);
         if (ret >= 0) {
                 s = prepare(store, "UPDATE attestations SET payload = ?, payload_origin = 'escrow', escrowed_at = ?,"
                                    " escrow_reset = ?, released_reset = ?, released_restart = ?,"
                                    " revision = random() & 0x7fffffffffffffff WHERE agent_id = ?");
                 if (!s)
-                        return end(store, -EIO);
+                        ret = -EIO;
+        }
+        if (ret >= 0) {
                 sqlite3_bind_text(s, 1, sealed_payload, -1, SQLITE_STATIC);
                 sqlite3_bind_int64(s, 2, now);
                 sqlite3_bind_int64(s, 3, a.clock.reset_count);
@@ -1250,6 +1258,7 @@ int store_attestation_escrow(struct store *store, const char *agent_id, int64_t 
         }
         if (ret >= 0 && escrow_reset)
                 *escrow_reset = a.clock.reset_count;
+        attestation_done(&a);
         return end(store, ret);
 }
 
@@ -1284,31 +1293,13 @@ int store_attestation_pin_pcr9(struct store *store, const char *agent_id, int64_
         sqlite3_stmt *s;
         struct attestation a = { 0 };
         char *pinned_policy = NULL;
-        bool has_payload = false;
-        int rc, ret = begin(store);
+        int ret = begin(store);
 
         if (ret < 0)
                 return ret;
-        s = prepare(store, "SELECT " ATTESTATION_STATE_COLUMNS ", payload IS NOT NULL, tpm_policy FROM attestations"
-                           " WHERE agent_id = ?");
-        if (!s)
-                return end(store, -EIO);
-        sqlite3_bind_text(s, 1, agent_id, -1, SQLITE_STATIC);
-        rc = sqlite3_step(s);
-        if (rc == SQLITE_ROW) {
-                attestation_from_row(s, &a);
-                has_payload = sqlite3_column_int(s, ATTESTATION_STATE_END) != 0;
-                a.tpm_policy = column_strdup(s, ATTESTATION_STATE_END + 1);
-        }
-        sqlite3_finalize(s);
-        if (rc == SQLITE_DONE)
-                ret = vm_error(-ENOENT, "agent %s is not enrolled", agent_id);
-        else if (rc != SQLITE_ROW)
-                ret = store_fail(store, "cannot read the enrolment");
-        else if (!a.tpm_policy)
-                ret = -ENOMEM;
-        else
-                ret = pin_allowed(&a, has_payload, activated_at);
+        ret = enrolment_read(store, agent_id, &a);
+        if (ret >= 0)
+                ret = pin_allowed(&a, a.payload != NULL, activated_at);
         if (ret >= 0)
                 ret = tpm_policy_text_with_pcr(a.tpm_policy, 9, pcr9_hex, &pinned_policy);
         if (ret >= 0) {

@@ -36,13 +36,9 @@ struct fixture {
 
 static int setup(void **state) {
         struct fixture *f = calloc(1, sizeof(*f));
-        int fd;
 
         assert_non_null(f);
-        strcpy(f->path, "/tmp/vmattest-test-conf-XXXXXX");
-        fd = mkstemp(f->path);
-        assert_true(fd >= 0);
-        close(fd);
+        test_file_create(f->path, sizeof(f->path), "/tmp/vmattest-test-conf-XXXXXX");
         *state = f;
         return 0;
 }
@@ -57,11 +53,7 @@ static int teardown(void **state) {
 
 /* Writes `text` as the file and loads it into zeroed settings. */
 static int load(struct fixture *f, const char *text) {
-        _cleanup_(fclosep) FILE *file = fopen(f->path, "w");
-
-        assert_non_null(file);
-        assert_true(fputs(text, file) >= 0);
-        assert_int_equal(fflush(file), 0);
+        test_file_write(f->path, text);
         memset(&f->settings, 0, sizeof(f->settings));
         vm_error_clear();
         return conf_load(f->path, true, keys, ELEMENTSOF(keys), &f->settings);
@@ -69,14 +61,7 @@ static int load(struct fixture *f, const char *text) {
 
 /* Loading `text` fails with -EINVAL and a detail "<path>:<line>: ..." that contains `word`. */
 static void assert_load_fails(struct fixture *f, const char *text, unsigned line, const char *word) {
-        char where[128];
-        int ret = load(f, text);
-        const char *detail = vm_error_detail(ret);
-
-        snprintf(where, sizeof(where), "%s:%u: ", f->path, line);
-        if (ret != -EINVAL || !strstr(detail, where) || !strstr(detail, word))
-                fail_msg("conf \"%s\": got %d \"%s\"; want %d with \"%s\" and \"%s\"", text, ret, detail, -EINVAL, where,
-                         word);
+        assert_conf_fails(load(f, text), f->path, text, line, word);
 }
 
 /* Runs one generic parser on `value`: 0 and the field written, or -1 and `why`. */

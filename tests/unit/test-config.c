@@ -15,13 +15,9 @@ struct fixture {
 
 static int setup(void **state) {
         struct fixture *f = calloc(1, sizeof(*f));
-        int fd;
 
         assert_non_null(f);
-        strcpy(f->path, "/tmp/vmattest-test-config-XXXXXX");
-        fd = mkstemp(f->path);
-        assert_true(fd >= 0);
-        close(fd);
+        test_file_create(f->path, sizeof(f->path), "/tmp/vmattest-test-config-XXXXXX");
         *state = f;
         return 0;
 }
@@ -36,11 +32,7 @@ static int teardown(void **state) {
 
 /* Writes `text` as the config file and loads it over the defaults. */
 static int load(struct fixture *f, const char *text) {
-        _cleanup_(fclosep) FILE *file = fopen(f->path, "w");
-
-        assert_non_null(file);
-        assert_true(fputs(text, file) >= 0);
-        assert_int_equal(fflush(file), 0);
+        test_file_write(f->path, text);
         agent_config_defaults(&f->config);
         vm_error_clear();
         return agent_config_load(f->path, true, &f->config);
@@ -48,14 +40,7 @@ static int load(struct fixture *f, const char *text) {
 
 /* Loading `text` fails with -EINVAL and a detail "<path>:<line>: ..." that contains `word`. */
 static void assert_load_fails(struct fixture *f, const char *text, unsigned line, const char *word) {
-        char where[128];
-        int ret = load(f, text);
-        const char *detail = vm_error_detail(ret);
-
-        snprintf(where, sizeof(where), "%s:%u: ", f->path, line);
-        if (ret != -EINVAL || !strstr(detail, where) || !strstr(detail, word))
-                fail_msg("config \"%s\": got %d \"%s\"; want %d with \"%s\" and \"%s\"", text, ret, detail, -EINVAL,
-                         where, word);
+        assert_conf_fails(load(f, text), f->path, text, line, word);
 }
 
 #define assert_config_defaults(c)                                             \

@@ -13,6 +13,8 @@
 #include "verifier/store.h"
 
 #define AGENT "d432fbb3-d2f1-4a97-9ef7-75bd81c00000"
+/* the schema version this verifier writes (STORE_SCHEMA_VERSION in verifier/store.c) */
+#define SCHEMA_VERSION 7
 
 struct fixture {
         char dir[64];
@@ -331,7 +333,7 @@ static void check_upgraded(const char *path) {
         assert_int_equal(store_attestation_get(store, "gone", false, &a), 0);
         assert_string_equal(a.ek_hash, "");
         store_free(store);
-        assert_int_equal(pragma_user_version(path), 7);
+        assert_int_equal(pragma_user_version(path), SCHEMA_VERSION);
         /* and again: nothing left to do */
         assert_int_equal(store_open(path, false, &store), 0);
         store_free(store);
@@ -560,58 +562,74 @@ static void test_escrow(void **state) {
         store_free(store);
 }
 
+/* A new database, and the agent's registration, not stored yet. */
+static struct store *new_store(const char *path, struct registered_agent *reg) {
+        struct store *store = NULL;
+        char tag[AUTH_TAG_HEX_SIZE];
+
+        assert_int_equal(store_open(path, true, &store), 0);
+        tag_for("credential", tag);
+        registration(reg, "192.0.2.1", 9002, tag);
+        return store;
+}
+
+/* The database taken back to an older version by `downgrade` (the columns that version lacked
+ * dropped, its user_version set), then opened again: upgraded. */
+static struct store *reopen_downgraded(const char *path, struct store *store, const char *downgrade) {
+        store_free(store);
+        make_database(path, downgrade);
+        store = NULL;
+        assert_int_equal(store_open(path, false, &store), 0);
+        return store;
+}
+
+/* The upgraded store closed: the database is of this version's schema now. */
+static void close_upgraded(const char *path, struct store *store) {
+        store_free(store);
+        assert_int_equal(pragma_user_version(path), SCHEMA_VERSION);
+}
+
 /* a version 1 database: the new columns are added, its payloads are the tenant's */
 static void test_upgrade_from_version_1(void **state) {
         struct fixture *f = *state;
-        struct store *store = NULL;
         struct registered_agent reg;
         struct attestation a;
-        char tag[AUTH_TAG_HEX_SIZE];
+        struct store *store = new_store(f->path, &reg);
 
-        assert_int_equal(store_open(f->path, true, &store), 0);
-        tag_for("credential", tag);
-        registration(&reg, "192.0.2.1", 9002, tag);
         assert_int_equal(store_agent_register(store, &reg), 0);
         assert_int_equal(store_attestation_add(store, &reg, "{}", NULL, NULL, "sealed", NULL, NULL), 0);
-        store_free(store);
-        make_database(f->path, "ALTER TABLE attestations DROP COLUMN group_name;"
-                               "ALTER TABLE attestations DROP COLUMN payload_origin;"
-                               "ALTER TABLE attestations DROP COLUMN escrowed_at;"
-                               "ALTER TABLE attestations DROP COLUMN escrow_reset;"
-                               "ALTER TABLE registrar_agents DROP COLUMN pending_token_sha256;"
-                               "DROP TABLE enrolment_groups; DROP TABLE enrolment_tokens; PRAGMA user_version = 1;");
-        assert_int_equal(store_open(f->path, false, &store), 0);
+        store = reopen_downgraded(f->path, store,
+                                  "ALTER TABLE attestations DROP COLUMN group_name;"
+                                  "ALTER TABLE attestations DROP COLUMN payload_origin;"
+                                  "ALTER TABLE attestations DROP COLUMN escrowed_at;"
+                                  "ALTER TABLE attestations DROP COLUMN escrow_reset;"
+                                  "ALTER TABLE registrar_agents DROP COLUMN pending_token_sha256;"
+                                  "DROP TABLE enrolment_groups; DROP TABLE enrolment_tokens; PRAGMA user_version = 1;");
         assert_int_equal(store_attestation_get(store, AGENT, false, &a), 0);
         assert_string_equal(a.payload_origin, "tenant");
         assert_int_equal(a.escrow_reset, -1);
         assert_int_equal(store_group_add(store, "web", "{}", NULL, NULL, false, 1, NULL, NULL), 0);
-        store_free(store);
-        assert_int_equal(pragma_user_version(f->path), 7);
+        close_upgraded(f->path, store);
 }
 
 /* a version 2 database: its groups and enrolments get the PCR 9 pin's columns, unset */
 static void test_upgrade_from_version_2(void **state) {
         struct fixture *f = *state;
-        struct store *store = NULL;
         struct enrolment_group g;
         struct registered_agent reg;
         struct attestation a;
-        char tag[AUTH_TAG_HEX_SIZE];
+        struct store *store = new_store(f->path, &reg);
 
-        assert_int_equal(store_open(f->path, true, &store), 0);
-        tag_for("credential", tag);
-        registration(&reg, "192.0.2.1", 9002, tag);
         assert_int_equal(store_agent_register(store, &reg), 0);
         assert_int_equal(store_attestation_add(store, &reg, "{}", NULL, NULL, "sealed", NULL, NULL), 0);
         assert_int_equal(store_group_add(store, "web", "{}", NULL, NULL, false, 1, NULL, NULL), 0);
-        store_free(store);
-        make_database(f->path, "ALTER TABLE attestations DROP COLUMN pcr9_pin_required;"
-                               "ALTER TABLE attestations DROP COLUMN pcr9_pinned_by;"
-                               "ALTER TABLE attestations DROP COLUMN pcr9_pin_reset;"
-                               "ALTER TABLE attestations DROP COLUMN pcr9_pinned_at;"
-                               "ALTER TABLE enrolment_groups DROP COLUMN pin_first_boot_initrd;"
-                               "PRAGMA user_version = 2;");
-        assert_int_equal(store_open(f->path, false, &store), 0);
+        store = reopen_downgraded(f->path, store,
+                                  "ALTER TABLE attestations DROP COLUMN pcr9_pin_required;"
+                                  "ALTER TABLE attestations DROP COLUMN pcr9_pinned_by;"
+                                  "ALTER TABLE attestations DROP COLUMN pcr9_pin_reset;"
+                                  "ALTER TABLE attestations DROP COLUMN pcr9_pinned_at;"
+                                  "ALTER TABLE enrolment_groups DROP COLUMN pin_first_boot_initrd;"
+                                  "PRAGMA user_version = 2;");
         assert_int_equal(store_attestation_get(store, AGENT, false, &a), 0);
         assert_false(a.pcr9_pin_required);
         assert_string_equal(a.pcr9_pinned_by, "");
@@ -619,8 +637,7 @@ static void test_upgrade_from_version_2(void **state) {
         assert_int_equal(store_group_get(store, "web", &g), 0);
         assert_false(g.pin_first_boot_initrd);
         enrolment_group_done(&g);
-        store_free(store);
-        assert_int_equal(pragma_user_version(f->path), 7);
+        close_upgraded(f->path, store);
 }
 
 /* Version 3 had no AK certificate and no identity proof: a registration of then was accepted on
@@ -628,14 +645,10 @@ static void test_upgrade_from_version_2(void **state) {
  * of now keeps both. */
 static void test_upgrade_from_version_3(void **state) {
         struct fixture *f = *state;
-        struct store *store = NULL;
         struct registered_agent reg, got;
         static uint8_t ak_cert[] = { 0x30, 0x03, 0x02, 0x01, 0x01 };
-        char tag[AUTH_TAG_HEX_SIZE];
+        struct store *store = new_store(f->path, &reg);
 
-        assert_int_equal(store_open(f->path, true, &store), 0);
-        tag_for("credential", tag);
-        registration(&reg, "192.0.2.1", 9002, tag);
         reg.ak_cert = ak_cert, reg.ak_cert_size = sizeof(ak_cert);
         snprintf(reg.identity_proof, sizeof(reg.identity_proof), "ak-certificate");
         assert_int_equal(store_agent_register(store, &reg), 0);
@@ -644,32 +657,26 @@ static void test_upgrade_from_version_3(void **state) {
         assert_int_equal(got.ak_cert_size, sizeof(ak_cert));
         assert_memory_equal(got.ak_cert, ak_cert, sizeof(ak_cert));
         registered_agent_done(&got);
-        store_free(store);
-        make_database(f->path, "ALTER TABLE registrar_agents DROP COLUMN ak_cert;"
-                               "ALTER TABLE registrar_agents DROP COLUMN identity_proof;"
-                               "PRAGMA user_version = 3;");
-        assert_int_equal(store_open(f->path, false, &store), 0);
+        store = reopen_downgraded(f->path, store,
+                                  "ALTER TABLE registrar_agents DROP COLUMN ak_cert;"
+                                  "ALTER TABLE registrar_agents DROP COLUMN identity_proof;"
+                                  "PRAGMA user_version = 3;");
         assert_int_equal(store_agent_get(store, AGENT, &got), 0);
         assert_string_equal(got.identity_proof, "ek-allowlist"); /* it had no EK certificate */
         assert_null(got.ak_cert);
         registered_agent_done(&got);
-        store_free(store);
-        assert_int_equal(pragma_user_version(f->path), 7);
+        close_upgraded(f->path, store);
 }
 
 /* Version 5 had no host policy and kept no host: an enrolment of then has none, and one of now
  * keeps both, the host saved with the polling state (docs/protocol.md §5.9). */
 static void test_upgrade_from_version_5(void **state) {
         struct fixture *f = *state;
-        struct store *store = NULL;
         struct registered_agent reg;
         struct enrolment_group g;
         struct attestation a;
-        char tag[AUTH_TAG_HEX_SIZE];
+        struct store *store = new_store(f->path, &reg);
 
-        assert_int_equal(store_open(f->path, true, &store), 0);
-        tag_for("credential", tag);
-        registration(&reg, "192.0.2.1", 9002, tag);
         assert_int_equal(store_attestation_add(store, &reg, "{}", NULL, NULL, NULL, NULL, "{\"required\": true}"), 0);
         assert_int_equal(store_group_add(store, "web", "{}", NULL, NULL, false, 1, NULL, "{\"pcrs\": {}}"), 0);
         assert_int_equal(store_attestation_get(store, AGENT, true, &a), 0);
@@ -687,14 +694,13 @@ static void test_upgrade_from_version_5(void **state) {
         assert_int_equal(store_group_get(store, "web", &g), 0);
         assert_string_equal(g.host_policy, "{\"pcrs\": {}}");
         enrolment_group_done(&g);
-        store_free(store);
-        make_database(f->path, "ALTER TABLE attestations DROP COLUMN host_policy;"
-                               "ALTER TABLE attestations DROP COLUMN host;"
-                               "ALTER TABLE attestations DROP COLUMN previous_host;"
-                               "ALTER TABLE attestations DROP COLUMN host_changed_at;"
-                               "ALTER TABLE enrolment_groups DROP COLUMN host_policy;"
-                               "PRAGMA user_version = 5;");
-        assert_int_equal(store_open(f->path, false, &store), 0);
+        store = reopen_downgraded(f->path, store,
+                                  "ALTER TABLE attestations DROP COLUMN host_policy;"
+                                  "ALTER TABLE attestations DROP COLUMN host;"
+                                  "ALTER TABLE attestations DROP COLUMN previous_host;"
+                                  "ALTER TABLE attestations DROP COLUMN host_changed_at;"
+                                  "ALTER TABLE enrolment_groups DROP COLUMN host_policy;"
+                                  "PRAGMA user_version = 5;");
         assert_int_equal(store_attestation_get(store, AGENT, true, &a), 0);
         assert_null(a.host_policy);
         assert_string_equal(a.host, "");
@@ -703,22 +709,17 @@ static void test_upgrade_from_version_5(void **state) {
         assert_int_equal(store_group_get(store, "web", &g), 0);
         assert_null(g.host_policy);
         enrolment_group_done(&g);
-        store_free(store);
-        assert_int_equal(pragma_user_version(f->path), 7);
+        close_upgraded(f->path, store);
 }
 
 /* Version 6 kept no host class: an enrolment of then has none, and one of now keeps the class
  * its host matched with the polling state (verifier/host_policy.h, host_classes). */
 static void test_upgrade_from_version_6(void **state) {
         struct fixture *f = *state;
-        struct store *store = NULL;
         struct registered_agent reg;
         struct attestation a;
-        char tag[AUTH_TAG_HEX_SIZE];
+        struct store *store = new_store(f->path, &reg);
 
-        assert_int_equal(store_open(f->path, true, &store), 0);
-        tag_for("credential", tag);
-        registration(&reg, "192.0.2.1", 9002, tag);
         assert_int_equal(store_attestation_add(store, &reg, "{}", NULL, NULL, NULL, NULL, "{\"required\": true}"), 0);
         assert_int_equal(store_attestation_get(store, AGENT, false, &a), 0);
         assert_string_equal(a.host_class, "");
@@ -729,15 +730,13 @@ static void test_upgrade_from_version_6(void **state) {
         assert_int_equal(store_attestation_get(store, AGENT, false, &a), 0);
         assert_string_equal(a.host_class, "gen2");
         attestation_done(&a);
-        store_free(store);
-        make_database(f->path, "ALTER TABLE attestations DROP COLUMN host_class; PRAGMA user_version = 6;");
-        assert_int_equal(store_open(f->path, false, &store), 0);
+        store = reopen_downgraded(f->path, store,
+                                  "ALTER TABLE attestations DROP COLUMN host_class; PRAGMA user_version = 6;");
         assert_int_equal(store_attestation_get(store, AGENT, false, &a), 0);
         assert_string_equal(a.host, "000bfeed");
         assert_string_equal(a.host_class, "");
         attestation_done(&a);
-        store_free(store);
-        assert_int_equal(pragma_user_version(f->path), 7);
+        close_upgraded(f->path, store);
 }
 
 #define PCR9_A "aa00000000000000000000000000000000000000000000000000000000000001"

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <tss2/tss2_tpm2_types.h>
+#include <unistd.h>
 
 #include "lib/cleanup.h"
 #include "lib/error.h"
@@ -41,6 +42,38 @@
                 assert_int_equal(ret_, (code));        \
                 assert_detail_contains(ret_, (word));  \
         } while (0)
+
+/* A file of the test's own under /tmp: `pattern` ("/tmp/vmattest-test-NAME-XXXXXX") made unique
+ * into `path`, the file created empty. */
+static inline void test_file_create(char *path, size_t size, const char *pattern) {
+        int fd;
+
+        snprintf(path, size, "%s", pattern);
+        fd = mkstemp(path);
+        assert_true(fd >= 0);
+        close(fd);
+}
+
+/* `text` written as the whole of the file `path`. */
+static inline void test_file_write(const char *path, const char *text) {
+        _cleanup_(fclosep) FILE *file = fopen(path, "w");
+
+        assert_non_null(file);
+        assert_true(fputs(text, file) >= 0);
+        assert_int_equal(fflush(file), 0);
+}
+
+/* `ret`, what loading the file `path` that holds `text` returned, is -EINVAL with a detail
+ * "<path>:<line>: ..." that contains `word`: the error names the file, the line and the key. */
+static inline void assert_conf_fails(int ret, const char *path, const char *text, unsigned line, const char *word) {
+        const char *detail = vm_error_detail(ret);
+        char where[128];
+
+        snprintf(where, sizeof(where), "%s:%u: ", path, line);
+        if (ret != -EINVAL || !strstr(detail, where) || !strstr(detail, word))
+                fail_msg("file \"%s\": got %d \"%s\"; want %d with \"%s\" and \"%s\"", text, ret, detail, -EINVAL,
+                         where, word);
+}
 
 /* The whole file, malloc'ed (NUL-terminated for text files; the NUL is not counted). */
 static inline uint8_t *read_vector(const char *path, size_t *size) {
