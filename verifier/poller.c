@@ -28,10 +28,19 @@
 #include "verifier/webhook.h"
 
 #define TICK_MS 100
-#define SYNC_EVERY_MS 1000
+/* Enrolments are read again the moment the store changes (an agent activated, or the tenant's
+ * add, delete or reactivate in another process: store_data_version), checked every tick at
+ * most; this full sync is only a backstop. */
+#define SYNC_EVERY_MS 60000
 /* how often the service manager's status line may change (`systemctl status`) */
 #define STATUS_EVERY_MS 3000
 #define NONCE_SIZE 20
+/* An agent enrolled or activated a moment ago may not listen yet (it registers before it makes
+ * its payload key and opens its port: seconds under TCG); an initrd waits for its first quote
+ * before it can unlock. Until its first good poll, for this long after it was loaded, an
+ * unreachable agent is asked again after COMING_UP_RETRY_MS instead of quote_interval. */
+#define COMING_UP_MS 30000
+#define COMING_UP_RETRY_MS 100
 /* Answers up to this size are judged on the poller thread; larger ones (an IMA list from entry
  * 0 of a long boot, or an agent trying to stall the verifier) on the evidence thread, so that
  * one agent's evidence never delays the polls of the others. */
@@ -59,6 +68,8 @@ struct polled {
         char host_class_served[HOST_CLASS_NAME_MAX + 1]; /* the host class its binding matched; "" */
         struct attestation state;
         uint64_t next_due_ms;
+        uint64_t loaded_ms; /* when its enrolment and registration were (re)loaded */
+        bool attested;      /* a good integrity poll since then */
         /* key release (docs/protocol.md §3): the sealed payload, and the release's state
          * (verifier/release.c) */
         char *payload_sealed;
@@ -100,6 +111,7 @@ struct poller {
         atomic_bool stop;
         atomic_bool sync_now; /* an agent activated: read the store before the next SYNC_EVERY_MS */
         uint64_t last_sync_ms;
+        int64_t data_version; /* the store's at the last sync (store_data_version) */
         uint64_t last_status_ms;
         char status[64]; /* the status line last sent */
         /* the evidence thread: large answers queued to it (todo), judged ones back (done) */
@@ -298,6 +310,7 @@ static int sync_one(const struct attestation *row, void *user) {
                 p->agents[p->count++] = fresh;
         }
         fresh->seen = true;
+        fresh->loaded_ms = now_ms();
         if (ret < 0 && strcmp(fresh->state.state, "failed") != 0)
                 polled_fail(p, fresh, vm_error_detail(ret));
         else if (ret >= 0)
@@ -574,6 +587,7 @@ static void integrity_judged(struct poller *p, struct polled *a, int ret, const 
                          a->platform_policy ? ", hardware report: " : "", a->platform_policy ? a->platform_facts : "",
                          !a->host_policy ? "" : a->host_served[0] ? ", host binding" : ", no host binding");
         a->warned[0] = '\0';
+        a->attested = true;
         a->state.last_ok = a->state.last_poll;
         a->state.last_error[0] = '\0';
         /* after the success is recorded: preparing a release may record an error of its own */
@@ -634,6 +648,8 @@ static void finish_poll(struct poller *p, struct polled *a, CURLcode code) {
                 snprintf(a->state.last_error, sizeof(a->state.last_error), "%s", excerpt);
                 if (a->request != RELEASE_ASK_INTEGRITY)
                         release_request_failed(&a->release);
+                if (code != CURLE_OK && !a->attested && now_ms() - a->loaded_ms < COMING_UP_MS)
+                        a->next_due_ms = now_ms() + COMING_UP_RETRY_MS;
                 polled_cancel(p, a);
                 polled_refresh_contact(p, a);
                 store_attestation_save(p->store, &a->state);
@@ -742,6 +758,37 @@ static void status_update(struct poller *p) {
         notify_status("%s", status);
 }
 
+/* Issue 12, attest at once: an enrolment the tenant just added (or changed) is attested now, not
+ * at the next full sync; an initrd waits for its first quote before it can unlock. */
+static bool store_changed(struct poller *p) {
+        int64_t version = p->data_version;
+
+        if (store_data_version(p->store, &version) < 0 || version == p->data_version)
+                return false;
+        p->data_version = version;
+        return true;
+}
+
+/* How long the loop may sleep: a tick at most, and not past the moment an idle agent is due. A
+ * key release is a chain of requests, each due the moment the last one came back (a quote, U,
+ * a quote, V): each waiting for the next tick would add up to a tick apiece to the initrd's
+ * unlock. */
+static int poll_wait_ms(struct poller *p) {
+        uint64_t now = now_ms(), wait = TICK_MS;
+
+        for (size_t i = 0; i < p->count; i++) {
+                const struct polled *a = p->agents[i];
+
+                if (a->curl || a->checking || strcmp(a->state.state, "polling") != 0)
+                        continue;
+                if (a->next_due_ms <= now)
+                        return 0;
+                if (a->next_due_ms - now < wait)
+                        wait = a->next_due_ms - now;
+        }
+        return (int)wait;
+}
+
 static void *poller_main(void *user) {
         struct poller *p = user;
 
@@ -750,7 +797,8 @@ static void *poller_main(void *user) {
                 int running = 0, queued;
                 CURLMsg *msg;
 
-                if (atomic_exchange(&p->sync_now, false) || now - p->last_sync_ms >= SYNC_EVERY_MS) {
+                if (atomic_exchange(&p->sync_now, false) || now - p->last_sync_ms >= SYNC_EVERY_MS ||
+                    store_changed(p)) {
                         sync_agents(p);
                         p->last_sync_ms = now;
                 }
@@ -778,7 +826,7 @@ static void *poller_main(void *user) {
                 }
                 evidence_collect(p);
                 failures_notify(p);
-                curl_multi_poll(p->multi, NULL, 0, TICK_MS, NULL);
+                curl_multi_poll(p->multi, NULL, 0, poll_wait_ms(p), NULL);
         }
         return NULL;
 }
