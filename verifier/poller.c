@@ -35,11 +35,12 @@
 /* how often the service manager's status line may change (`systemctl status`) */
 #define STATUS_EVERY_MS 3000
 #define NONCE_SIZE 20
-/* An agent enrolled or activated a moment ago may not listen yet (it registers before it makes
- * its payload key and opens its port: seconds under TCG); an initrd waits for its first quote
- * before it can unlock. Until its first good poll, for this long after it was loaded, an
- * unreachable agent is asked again after COMING_UP_RETRY_MS instead of quote_interval. */
-#define COMING_UP_MS 30000
+/* An agent that activated its registration a moment ago may not listen yet (it registers before
+ * it makes its payload key and opens its port: seconds under TCG); an initrd waits for its first
+ * quote before it can unlock. Until its first good poll since the activation, for this long
+ * after it, an unreachable agent is asked again after COMING_UP_RETRY_MS instead of
+ * quote_interval (agents that activated long ago, say after a restart of the verifier, are not). */
+#define COMING_UP_S 30
 #define COMING_UP_RETRY_MS 100
 /* Answers up to this size are judged on the poller thread; larger ones (an IMA list from entry
  * 0 of a long boot, or an agent trying to stall the verifier) on the evidence thread, so that
@@ -68,8 +69,7 @@ struct polled {
         char host_class_served[HOST_CLASS_NAME_MAX + 1]; /* the host class its binding matched; "" */
         struct attestation state;
         uint64_t next_due_ms;
-        uint64_t loaded_ms; /* when its enrolment and registration were (re)loaded */
-        bool attested;      /* a good integrity poll since then */
+        int64_t activated_at; /* its registration's last activation (the registrar's last_seen) */
         /* key release (docs/protocol.md §3): the sealed payload, and the release's state
          * (verifier/release.c) */
         char *payload_sealed;
@@ -215,6 +215,7 @@ static void polled_refresh_contact(struct poller *p, struct polled *a) {
         }
         snprintf(a->ip, sizeof(a->ip), "%s", reg.ip);
         a->port = reg.port;
+        a->activated_at = reg.last_seen;
         registered_agent_done(&reg);
 }
 
@@ -247,6 +248,7 @@ static int polled_load(struct poller *p, const char *agent_id, struct polled **o
                 a->mtls_cert = reg.mtls_cert, reg.mtls_cert = NULL;
                 snprintf(a->ip, sizeof(a->ip), "%s", reg.ip);
                 a->port = reg.port;
+                a->activated_at = reg.last_seen;
                 ret = tpm_policy_load(a->state.tpm_policy, strlen(a->state.tpm_policy), p->bank, &a->tpm_policy);
         }
         if (ret >= 0 && a->state.runtime_policy)
@@ -310,7 +312,6 @@ static int sync_one(const struct attestation *row, void *user) {
                 p->agents[p->count++] = fresh;
         }
         fresh->seen = true;
-        fresh->loaded_ms = now_ms();
         if (ret < 0 && strcmp(fresh->state.state, "failed") != 0)
                 polled_fail(p, fresh, vm_error_detail(ret));
         else if (ret >= 0)
@@ -587,7 +588,6 @@ static void integrity_judged(struct poller *p, struct polled *a, int ret, const 
                          a->platform_policy ? ", hardware report: " : "", a->platform_policy ? a->platform_facts : "",
                          !a->host_policy ? "" : a->host_served[0] ? ", host binding" : ", no host binding");
         a->warned[0] = '\0';
-        a->attested = true;
         a->state.last_ok = a->state.last_poll;
         a->state.last_error[0] = '\0';
         /* after the success is recorded: preparing a release may record an error of its own */
@@ -619,6 +619,13 @@ static void evidence_queue(struct poller *p, struct polled *a) {
         pthread_mutex_unlock(&p->lock);
 }
 
+/* Activated a moment ago and not attested since: it may not listen yet. */
+static bool coming_up(const struct polled *a) {
+        int64_t now = (int64_t)time(NULL);
+
+        return a->state.last_ok <= a->activated_at && now - a->activated_at < COMING_UP_S;
+}
+
 /* A poll came back: judge it, then record the outcome. */
 static void finish_poll(struct poller *p, struct polled *a, CURLcode code) {
         vm_error_clear(); /* this answer's errors are its own */
@@ -648,10 +655,10 @@ static void finish_poll(struct poller *p, struct polled *a, CURLcode code) {
                 snprintf(a->state.last_error, sizeof(a->state.last_error), "%s", excerpt);
                 if (a->request != RELEASE_ASK_INTEGRITY)
                         release_request_failed(&a->release);
-                if (code != CURLE_OK && !a->attested && now_ms() - a->loaded_ms < COMING_UP_MS)
-                        a->next_due_ms = now_ms() + COMING_UP_RETRY_MS;
                 polled_cancel(p, a);
                 polled_refresh_contact(p, a);
+                if (code != CURLE_OK && coming_up(a))
+                        a->next_due_ms = now_ms() + COMING_UP_RETRY_MS;
                 store_attestation_save(p->store, &a->state);
                 return;
         }
