@@ -29,10 +29,20 @@
 #include "verifier/webhook.h"
 
 #define TICK_MS 100
-#define SYNC_EVERY_MS 1000
+/* Enrolments are read again the moment the store changes (an agent activated, or the tenant's
+ * add, delete or reactivate in another process: store_data_version), checked every tick at
+ * most; this full sync is only a backstop. */
+#define SYNC_EVERY_MS 60000
 /* how often the service manager's status line may change (`systemctl status`) */
 #define STATUS_EVERY_MS 3000
 #define NONCE_SIZE 20
+/* An agent that activated its registration a moment ago may not listen yet (it registers before
+ * it makes its payload key and opens its port: seconds under TCG); an initrd waits for its first
+ * quote before it can unlock. Until its first good poll since the activation, for this long
+ * after it, an unreachable agent is asked again after COMING_UP_RETRY_MS instead of
+ * quote_interval (agents that activated long ago, say after a restart of the verifier, are not). */
+#define COMING_UP_S 30
+#define COMING_UP_RETRY_MS 100
 /* Answers up to this size are judged on the poller thread; larger ones (an IMA list from entry
  * 0 of a long boot, or an agent trying to stall the verifier) on the evidence thread, so that
  * one agent's evidence never delays the polls of the others. */
@@ -60,6 +70,7 @@ struct polled {
         char host_class_served[HOST_CLASS_NAME_MAX + 1]; /* the host class its binding matched; "" */
         struct attestation state;
         uint64_t next_due_ms;
+        int64_t activated_at; /* its registration's last activation (the registrar's last_seen) */
         /* key release (docs/protocol.md §3): the sealed payload, and the release's state
          * (verifier/release.c) */
         char *payload_sealed;
@@ -101,6 +112,7 @@ struct poller {
         atomic_bool stop;
         atomic_bool sync_now; /* an agent activated: read the store before the next SYNC_EVERY_MS */
         uint64_t last_sync_ms;
+        int64_t data_version; /* the store's at the last sync (store_data_version) */
         uint64_t last_status_ms;
         char status[64]; /* the status line last sent */
         /* the evidence thread: large answers queued to it (todo), judged ones back (done) */
@@ -197,6 +209,7 @@ static void polled_refresh_contact(struct poller *p, struct polled *a) {
         }
         snprintf(a->ip, sizeof(a->ip), "%s", reg.ip);
         a->port = reg.port;
+        a->activated_at = reg.last_seen;
         registered_agent_done(&reg);
 }
 
@@ -229,6 +242,7 @@ static int polled_load(struct poller *p, const char *agent_id, struct polled **o
                 a->mtls_cert = reg.mtls_cert, reg.mtls_cert = NULL;
                 snprintf(a->ip, sizeof(a->ip), "%s", reg.ip);
                 a->port = reg.port;
+                a->activated_at = reg.last_seen;
                 ret = tpm_policy_load(a->state.tpm_policy, strlen(a->state.tpm_policy), p->bank, &a->tpm_policy);
         }
         if (ret >= 0 && a->state.runtime_policy)
@@ -599,6 +613,13 @@ static void evidence_queue(struct poller *p, struct polled *a) {
         pthread_mutex_unlock(&p->lock);
 }
 
+/* Activated a moment ago and not attested since: it may not listen yet. */
+static bool coming_up(const struct polled *a) {
+        int64_t now = (int64_t)time(NULL);
+
+        return a->state.last_ok <= a->activated_at && now - a->activated_at < COMING_UP_S;
+}
+
 /* A poll came back: judge it, then record the outcome. */
 static void finish_poll(struct poller *p, struct polled *a, CURLcode code) {
         vm_error_clear(); /* this answer's errors are its own */
@@ -630,6 +651,8 @@ static void finish_poll(struct poller *p, struct polled *a, CURLcode code) {
                         release_request_failed(&a->release);
                 polled_cancel(p, a);
                 polled_refresh_contact(p, a);
+                if (code != CURLE_OK && coming_up(a))
+                        a->next_due_ms = now_ms() + COMING_UP_RETRY_MS;
                 store_attestation_save(p->store, &a->state);
                 return;
         }
@@ -736,6 +759,37 @@ static void status_update(struct poller *p) {
         notify_status("%s", status);
 }
 
+/* Issue 12, attest at once: an enrolment the tenant just added (or changed) is attested now, not
+ * at the next full sync; an initrd waits for its first quote before it can unlock. */
+static bool store_changed(struct poller *p) {
+        int64_t version = p->data_version;
+
+        if (store_data_version(p->store, &version) < 0 || version == p->data_version)
+                return false;
+        p->data_version = version;
+        return true;
+}
+
+/* How long the loop may sleep: a tick at most, and not past the moment an idle agent is due. A
+ * key release is a chain of requests, each due the moment the last one came back (a quote, U,
+ * a quote, V): each waiting for the next tick would add up to a tick apiece to the initrd's
+ * unlock. */
+static int poll_wait_ms(struct poller *p) {
+        uint64_t now = now_ms(), wait = TICK_MS;
+
+        for (size_t i = 0; i < p->count; i++) {
+                const struct polled *a = p->agents[i];
+
+                if (a->curl || a->checking || strcmp(a->state.state, "polling") != 0)
+                        continue;
+                if (a->next_due_ms <= now)
+                        return 0;
+                if (a->next_due_ms - now < wait)
+                        wait = a->next_due_ms - now;
+        }
+        return (int)wait;
+}
+
 static void *poller_main(void *user) {
         struct poller *p = user;
 
@@ -744,7 +798,8 @@ static void *poller_main(void *user) {
                 int running = 0, queued;
                 CURLMsg *msg;
 
-                if (atomic_exchange(&p->sync_now, false) || now - p->last_sync_ms >= SYNC_EVERY_MS) {
+                if (atomic_exchange(&p->sync_now, false) || now - p->last_sync_ms >= SYNC_EVERY_MS ||
+                    store_changed(p)) {
                         sync_agents(p);
                         p->last_sync_ms = now;
                 }
@@ -772,7 +827,7 @@ static void *poller_main(void *user) {
                 }
                 evidence_collect(p);
                 failures_notify(p);
-                curl_multi_poll(p->multi, NULL, 0, TICK_MS, NULL);
+                curl_multi_poll(p->multi, NULL, 0, poll_wait_ms(p), NULL);
         }
         return NULL;
 }

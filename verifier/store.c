@@ -866,6 +866,20 @@ int store_attestation_delete(struct store *store, const char *agent_id) {
         return change_enrolment(store, "DELETE FROM attestations WHERE agent_id = ?", agent_id, "cannot delete the enrolment");
 }
 
+int store_data_version(struct store *store, int64_t *version) {
+        sqlite3_stmt *s = prepare(store, "PRAGMA data_version");
+        int ret = 0;
+
+        if (!s)
+                return -EIO;
+        if (sqlite3_step(s) == SQLITE_ROW)
+                *version = sqlite3_column_int64(s, 0);
+        else
+                ret = store_fail(store, "cannot read the database's data_version");
+        sqlite3_finalize(s);
+        return ret;
+}
+
 int store_attestation_foreach(struct store *store, int (*fn)(const struct attestation *a, void *user), void *user) {
         sqlite3_stmt *s = prepare(store, "SELECT " ATTESTATION_STATE_COLUMNS " FROM attestations ORDER BY agent_id");
         int rc, ret = 0;

@@ -145,6 +145,10 @@ int store_attestation_save(struct store *store, const struct attestation *a);
 /* Back to polling after a failure, the IMA replay from the start. */
 int store_attestation_reactivate(struct store *store, const char *agent_id);
 int store_attestation_delete(struct store *store, const char *agent_id);
+/* SQLite's data_version of this connection (PRAGMA data_version): it changes when another
+ * connection, in this process or another (vmattest-verifier add, delete, reactivate), commits a
+ * change to the database, and stays the same for this connection's own writes. */
+int store_data_version(struct store *store, int64_t *version);
 /* Each enrolment (without policy texts), ordered by id. */
 int store_attestation_foreach(struct store *store, int (*fn)(const struct attestation *a, void *user), void *user);
 void attestation_done(struct attestation *a);

@@ -262,6 +262,35 @@ static void test_enrolment_pins_the_tpm(void **state) {
         store_free(store);
 }
 
+/* the poller re-reads the enrolments when another connection (the registrar's, or the tenant's
+ * add in another process) changed them; its own writes do not count */
+static void test_data_version_follows_other_connections(void **state) {
+        struct fixture *f = *state;
+        struct store *poller = NULL, *tenant = NULL;
+        struct registered_agent reg;
+        struct attestation a;
+        char tag[AUTH_TAG_HEX_SIZE];
+        int64_t before = -1, after = -1;
+
+        assert_int_equal(store_open(f->path, true, &poller), 0);
+        assert_int_equal(store_open(f->path, false, &tenant), 0);
+        tag_for("credential", tag);
+        registration(&reg, "192.0.2.1", 9002, tag);
+        assert_int_equal(store_data_version(poller, &before), 0);
+        assert_int_equal(store_attestation_add(tenant, &reg, "{}", NULL, NULL, NULL, NULL, NULL), 0);
+        assert_int_equal(store_data_version(poller, &after), 0);
+        assert_true(after != before);
+        assert_int_equal(store_attestation_get(poller, AGENT, false, &a), 0);
+        a.polls++;
+        before = after;
+        assert_int_equal(store_attestation_save(poller, &a), 0);
+        assert_int_equal(store_data_version(poller, &after), 0);
+        assert_true(after == before);
+        attestation_done(&a);
+        store_free(tenant);
+        store_free(poller);
+}
+
 /* the schema of the databases made before user_version was kept, with rows: a registration
  * whose challenge is open (its tag in clear), an enrolment of it, and one of an agent gone */
 #define REGISTRAR_AGENTS_V0                                                                                               \
@@ -830,6 +859,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_upgrade_from_version_5, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_upgrade_from_version_6, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_pcr9_pin, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_data_version_follows_other_connections, setup, teardown),
         };
 
         return cmocka_run_group_tests_name("store", tests, NULL, NULL);
