@@ -45,8 +45,9 @@ static const char add_help[] =
         "registration keeps them. With --ek-hash (Keylime's hash_ek) or --ak-name (hex), the tenant\n"
         "says which TPM it expects, and an agent registered with another is refused.\n"
         "With --push the agent is not polled: it submits its evidence (Keylime's push model, API v3,\n"
-        "on the registrar's TLS port) and fails when none comes for 5 quote intervals; a payload is\n"
-        "not released in push mode yet.\n"
+        "on the registrar's TLS port) and fails when none comes for 5 quote intervals (at least 120 s\n"
+        "after a key release: the root's agent takes over); a payload is released to the initrd's\n"
+        "agent through the vmattest release document, once per boot, to its TPM-resident key.\n"
         "With --json the result is one JSON object.\n";
 
 static const char status_help[] =

@@ -652,7 +652,7 @@ static void finish_poll(struct poller *p, struct polled *a, CURLcode code) {
                 polled_cancel(p, a);
                 polled_refresh_contact(p, a);
                 if (code != CURLE_OK && coming_up(a))
-                        a->next_due_ms = now_ms() + COMING_UP_RETRY_MS;
+                        a->next_due_ms = monotonic_ms() + COMING_UP_RETRY_MS;
                 store_attestation_save(p->store, &a->state);
                 return;
         }
@@ -775,7 +775,7 @@ static bool store_changed(struct poller *p) {
  * a quote, V): each waiting for the next tick would add up to a tick apiece to the initrd's
  * unlock. */
 static int poll_wait_ms(struct poller *p) {
-        uint64_t now = now_ms(), wait = TICK_MS;
+        uint64_t now = monotonic_ms(), wait = TICK_MS;
 
         for (size_t i = 0; i < p->count; i++) {
                 const struct polled *a = p->agents[i];

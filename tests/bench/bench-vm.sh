@@ -59,13 +59,9 @@ vm_rootfs rootfs bench && vm_root_add_agent rootfs "$VMATTEST_CONFDIR" || exit 1
 printf 'bench-disk-key-%s' "$(openssl rand -hex 16)" >disk.key
 vm_luks_image root.img disk.key rootfs >/dev/null || exit 1
 cp "$VM_PKI/verifier-ca.pem" "$VM_PKI/verifier-client.pem" "$VM_PKI/verifier-client.key" .
-# push mode: the guest reaches the verifier's TLS port on the host's loopback as 10.0.2.2; its
-# certificate from the tenant CA the test initrds trust already. The port is in the initrd's
-# agent.conf: a fixed one keeps that initrd cached from run to run (BENCH_VM_PUSH_PORT)
-tls_port=${BENCH_VM_PUSH_PORT:-28881}
-if (exec 3<>"/dev/tcp/127.0.0.1/$tls_port") 2>/dev/null; then
-        echo "bench-vm: port $tls_port (the push verifier's, in the initrd) is taken: set BENCH_VM_PUSH_PORT" >&2; exit 1
-fi
+# push mode: the guest reaches the verifier's TLS port on the host's loopback as 10.0.2.2
+# (rd.vmattest.verifier), its certificate from the tenant CA the test initrds trust already
+tls_port=$(random_port)
 registrar_cert "$VM_PKI/verifier-ca.pem" "$VM_PKI/verifier-ca.key" "IP:10.0.2.2,IP:127.0.0.1" || exit 1
 verifier_config verifier.conf "$(registrar_tls_config "$tls_port" "$VM_PKI/verifier-ca.pem")
 $(verifier_poll_config)"
@@ -74,12 +70,8 @@ $(verifier_poll_config)"
 sed -i 's/^quote_interval = 1$/quote_interval = 30/' verifier.conf
 printf 'payload_vault = %s\n' "$TEST_TMP/vault.key" >>verifier.conf
 verifier_start verifier.conf && wait_port "$VERIFIER_PID" "$tls_port" || exit 1
-# the bench's own initrd for both modes: the tests' agent.conf, and where a push-mode agent
-# sends its evidence (rd.vmattest.mode=push picks the mode at boot)
-vm_test_confdir "$TEST_TMP/etc-vmattest-unlock" || exit 1
-printf 'verifier_url = "https://10.0.2.2:%s"\nverifier_tls_ca_cert = "/etc/vmattest/verifier-ca.pem"\n' "$tls_port" \
-        >>"$TEST_TMP/etc-vmattest-unlock/agent.conf"
-VMATTEST_CONFDIR="$TEST_TMP/etc-vmattest-unlock" vm_initrd "$TEST_TMP/unlock.img" >/dev/null || exit 1
+# the tests' initrd for both modes: rd.vmattest.mode picks one at boot
+VM_DRACUT_MODULES="vmattest bash qemu qemu-net" vm_initrd "$TEST_TMP/unlock.img" >/dev/null || exit 1
 echo '{}' >tpm-policy.json
 uuid=$VM_LUKS_UUID
 : >seen.txt
@@ -102,7 +94,8 @@ for ((i = 0; i < runs; i++)); do
                 vm_boot "bench-$mode$i" unlock.img root.img "$TEST_TMP/tpm-$mode$i" "$fwd" \
                         "rd.luks.uuid=$uuid root=/dev/mapper/luks-$uuid rootfstype=ext4 fsck.mode=skip rd.vmattest.volume=$uuid
                         rd.vmattest.registrar=10.0.2.2:$VERIFIER_PORT rd.vmattest.contact=127.0.0.1:$fwd rd.vmattest.timeout=120
-                        rd.vmattest.fallback=poweroff rd.vmattest.mode=$mode vmattest_test.mode=none"
+                        rd.vmattest.fallback=poweroff rd.vmattest.mode=$mode rd.vmattest.verifier=https://10.0.2.2:$tls_port
+                        vmattest_test.mode=none"
                 vm_mb_policy unlock.img "$VM_CMDLINE" >mb.json # while the guest boots
                 # the tenant enrolls the moment the registrar activated the agent, as a tenant's
                 # automation would
