@@ -212,8 +212,8 @@ void push_handle_attestation_create(struct push_server *s, struct evhttp_request
         if (a->stage == STAGE_EVALUATING) {
                 json_object_put(body);
                 push_reply_error(req, 503, "verification_in_progress", 1,
-                            "Cannot create attestation for agent '%s' while the last attestation is still being verified.",
-                            a->agent_id);
+                                 "Cannot create attestation for agent '%s' while the last attestation is still being verified.",
+                                 a->agent_id);
                 return;
         }
         /* a release is fetched right after the evidence that earned it, never after another one */
@@ -221,17 +221,17 @@ void push_handle_attestation_create(struct push_server *s, struct evhttp_request
         if (strcmp(a->state.state, "failed") == 0) {
                 json_object_put(body);
                 push_reply_error(req, 403, "agent_attestations_disabled", 0,
-                            "Attestations for agent '%s' are disabled: it failed (%s); the tenant reactivates it",
-                            a->agent_id, a->state.failure);
+                                 "Attestations for agent '%s' are disabled: it failed (%s); the tenant reactivates it",
+                                 a->agent_id, a->state.failure);
                 return;
         }
         wait = seconds_to_next(s, a, now);
         if (wait > 0) {
                 json_object_put(body);
                 push_reply_error(req, 429, "premature_attestation", (int)wait,
-                            "Cannot create attestation for agent '%s' before the configured interval has elapsed. Wait "
-                            "%lld seconds before trying again.",
-                            a->agent_id, (long long)wait);
+                                 "Cannot create attestation for agent '%s' before the configured interval has elapsed. Wait "
+                                 "%lld seconds before trying again.",
+                                 a->agent_id, (long long)wait);
                 return;
         }
         ret = push_capabilities_parse(body, &caps);
@@ -274,7 +274,6 @@ void push_handle_attestation_create(struct push_server *s, struct evhttp_request
         push_reply_document(req, 201, attestation_document(a, agent_path, false));
 }
 
-
 /* evidence.c's input, the pull model's `results` of GET /quotes/integrity, from the evidence */
 static json_object *results_of(const struct push_agent *a, const struct push_evidence *ev) {
         json_object *results = json_object_new_object();
@@ -314,24 +313,24 @@ void push_handle_attestation_update(struct push_server *s, struct evhttp_request
         }
         if (strcmp(index_text, "latest") != 0 && strtoll(index_text, NULL, 10) != a->index) {
                 push_reply_error(req, 403, "old_attestation", 0, "Attestation %.20s is not the latest for agent '%s'.",
-                            index_text, a->agent_id);
+                                 index_text, a->agent_id);
                 return;
         }
         if (a->stage != STAGE_AWAITING) {
                 push_reply_error(req, 403, "evidence_immutable", 0,
-                            "Cannot alter evidence for attestation %lld which has already been received and accepted.",
-                            (long long)a->index);
+                                 "Cannot alter evidence for attestation %lld which has already been received and accepted.",
+                                 (long long)a->index);
                 return;
         }
         if (now >= a->challenges_expire_at) {
                 push_reply_error(req, 403, "challenges_expired", 0,
-                            "Challenges for attestation %lld expired. Create a new attestation and try again.",
-                            (long long)a->index);
+                                 "Challenges for attestation %lld expired. Create a new attestation and try again.",
+                                 (long long)a->index);
                 return;
         }
         if (s->queued >= PUSH_AGENTS_MAX) { /* one job an agent at most: never, but bounded all the same */
                 push_reply_error(req, 503, "verification_in_progress", 1, "the verifier is judging %zu attestations",
-                            s->queued);
+                                 s->queued);
                 return;
         }
         if (!(body = http_request_json(req)))
@@ -396,4 +395,3 @@ void push_handle_attestation_show(struct push_server *s, struct evhttp_request *
         agent_path_of(req, agent_path, sizeof(agent_path));
         push_reply_document(req, 200, attestation_document(a, agent_path, true));
 }
-

@@ -35,7 +35,8 @@ const char *push_request_agent(struct push_server *s, struct evhttp_request *req
                 OPENSSL_cleanse(header, strlen(header));
         if (!agent)
                 push_reply_error(req, 401, "unauthorized", 0, "%s",
-                                 present ? "invalid or expired authentication token: open a session (POST /v3.0/sessions)"
+                                 present
+                                         ? "invalid or expired authentication token: open a session (POST /v3.0/sessions)"
                                          : "an Authorization: Bearer token from POST/PATCH /v3.0/sessions is required");
         return agent;
 }
@@ -59,7 +60,8 @@ void push_handle_session_open(struct push_server *s, struct evhttp_request *req)
         push_rate_source_key(peer ? peer : "", source, sizeof(source));
         if (!push_rate_limit_allow(&s->per_source, source, now)) {
                 json_object_put(body);
-                push_reply_error(req, 429, "too_many_requests", RATE_RETRY_AFTER, "Rate limit exceeded. Please try again later.");
+                push_reply_error(req, 429, "too_many_requests", RATE_RETRY_AFTER,
+                                 "Rate limit exceeded. Please try again later.");
                 return;
         }
         ret = push_session_request_parse(body, false, &request);
@@ -179,4 +181,3 @@ void push_handle_session_prove(struct push_server *s, struct evhttp_request *req
         push_rate_limit_count(&s->per_agent, request.agent_id, now);
         reply_session(req, 200, session_id, request.agent_id, (const char *)token->data);
 }
-

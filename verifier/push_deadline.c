@@ -115,4 +115,3 @@ void push_deadline_check(evutil_socket_t fd, short events, void *user) {
         }
         free(scan);
 }
-

@@ -187,4 +187,3 @@ void push_job_queue(struct push_server *s, struct push_job *job) {
         pthread_cond_signal(&s->wake);
         pthread_mutex_unlock(&s->lock);
 }
-

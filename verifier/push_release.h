@@ -9,7 +9,8 @@
  *   - a passing evidence of a boot without its release, whose PCR 15 log allows one (the rules
  *     of verifier/release.c, which decides), prepares K, U and V for that key;
  *   - GET /v3[.N]/agents/:id/vmattest/release (Bearer token of that agent) hands U and V over
- *     once, in one document of version 1; the boot is recorded as released when it goes out.
+ *     once, in one document of version 1; the boot is recorded as released before it goes out
+ *     (nothing goes out when the store does not take the record).
  *
  * A Keylime agent sends no such member and never asks the route: nothing changes for it. */
 #pragma once

@@ -33,7 +33,8 @@ void push_reply_document(struct evhttp_request *req, int code, json_object *doc)
 
 void push_reply_document_wiped(struct evhttp_request *req, int code, json_object *doc, json_object *secret) {
         struct evbuffer *buf = evbuffer_new();
-        char *text = (char *)json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+        int flags = JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE;
+        char *text = (char *)json_object_to_json_string_ext(doc, flags);
 
         /* evbuffer chains are wiped when libevent frees them (lib/event_wipe.h) */
         evbuffer_add(buf, text, strlen(text));
@@ -79,7 +80,6 @@ json_object *push_time_string(int64_t t) {
         return json_object_new_string(text);
 }
 
-
 /* vmattest's key release in push mode (verifier/push_release.h): GET, the agent's own token */
 /* the release document holds U and V (wrapped to the agent's TPM key): wiped all the same */
 static void document_wipe_freep(char **document) {
@@ -117,7 +117,7 @@ static void handle_release(struct push_server *s, struct evhttp_request *req, co
                 ret = push_release_take(&a->release, agent_id, &a->state, &document);
         if (ret < 0) {
                 push_reply_error(req, push_status_of(ret), ret == -ENOENT ? "no_release" : "unavailable", 0, "%s",
-                            vm_error_detail(ret));
+                                 vm_error_detail(ret));
                 return;
         }
         /* recorded first: a release the store did not take (once per boot, PCR 15's record)
@@ -128,7 +128,8 @@ static void handle_release(struct push_server *s, struct evhttp_request *req, co
         push_release_recorded(&a->release, agent_id, &a->state, ret);
         if (ret < 0) {
                 push_reply_error(req, 503, "release_not_recorded", 0,
-                                 "the verifier could not record the key release (%s): nothing released", vm_error_detail(ret));
+                                 "the verifier could not record the key release (%s): nothing released",
+                                 vm_error_detail(ret));
                 return;
         }
         if (!(buf = evbuffer_new())) {
@@ -140,7 +141,6 @@ static void handle_release(struct push_server *s, struct evhttp_request *req, co
         evhttp_send_reply(req, 200, "OK", buf);
         evbuffer_free(buf);
 }
-
 
 /* ---- routes ---- */
 
@@ -189,7 +189,6 @@ static int parse_attestation_path(const char *rest, char id[AGENT_ID_MAX + 1], c
         return 0;
 }
 
-
 bool push_server_handle(struct push_server *s, struct evhttp_request *req) {
         const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
         const char *path = uri ? evhttp_uri_get_path(uri) : NULL, *rest, *caller;
@@ -210,7 +209,7 @@ bool push_server_handle(struct push_server *s, struct evhttp_request *req) {
         if (!(method == EVHTTP_REQ_PATCH && strncmp(rest, "/agents/", 8) == 0) &&
             evbuffer_get_length(evhttp_request_get_input_buffer(req)) > HTTP_REQUEST_BODY_MAX) {
                 push_reply_error(req, 413, "payload_too_large", 0, "the request body is longer than %d bytes",
-                            HTTP_REQUEST_BODY_MAX);
+                                 HTTP_REQUEST_BODY_MAX);
                 return true;
         }
         if (strcmp(rest, "/sessions") == 0) {
@@ -237,14 +236,14 @@ bool push_server_handle(struct push_server *s, struct evhttp_request *req) {
         }
         if (parse_attestation_path(rest, agent_id, index) < 0) {
                 push_reply_error(req, 404, "not_found", 0, "not found: %.100s (API v3.0: sessions, agents/:id/attestations)",
-                            path);
+                                 path);
                 return true;
         }
         if (method == EVHTTP_REQ_GET) {
                 /* the tenant's (Keylime: admin, a client certificate and no Authorization) */
                 if (!http_request_client_verified(req)) {
                         push_reply_error(req, 403, "forbidden", 0,
-                                    "reading attestations needs a client certificate from the trusted_client_ca");
+                                         "reading attestations needs a client certificate from the trusted_client_ca");
                         return true;
                 }
         } else if (method == EVHTTP_REQ_POST || method == EVHTTP_REQ_PATCH) {
@@ -264,7 +263,7 @@ bool push_server_handle(struct push_server *s, struct evhttp_request *req) {
         ret = push_agent_get(s, agent_id, &a);
         if (ret < 0) {
                 push_reply_error(req, push_status_of(ret), ret == -ENOENT ? "not_found" : "unavailable", 0, "%s",
-                            vm_error_detail(ret));
+                                 vm_error_detail(ret));
                 return true;
         }
         if (method == EVHTTP_REQ_GET && (strcmp(index, "latest") == 0 || index[0] == '\0' ||

@@ -37,7 +37,6 @@ void push_agent_free(struct push_agent *a) {
         free(a);
 }
 
-
 /* ---- agents ---- */
 
 static struct push_agent **agent_slot(struct push_server *s, const char *agent_id) {
@@ -174,7 +173,6 @@ int push_status_of(int ret) {
         return ret == -ENOENT ? 404 : ret == -EPERM || ret == -EACCES ? 403 : ret == -ENOSPC ? 503 : 500;
 }
 
-
 void push_jobs_free(struct push_job *job) {
         while (job) {
                 struct push_job *next = job->next;
@@ -256,4 +254,3 @@ void push_server_free(struct push_server *s) {
         free(s->starts);
         free(s);
 }
-
