@@ -54,7 +54,9 @@ expect_equal "the verifier saw the IMA list through the agent's offsets" "$(stat
 # The agent's session tokens: the live one in the secure heap (which no core holds), an ended one
 # wiped. A verifier restart ends the agent's session (sessions live in its memory): the agent
 # opens another; then no token, its first or its second, is in a core of the agent.
+# (an ASan build is not dumped: its shadow memory makes a core of tens of GB)
 if ! command -v gcore >/dev/null; then ok "# SKIP no gcore (gdb): the tokens in the agent's memory"
+elif grep -q -a __asan_init "$VMATTEST"; then ok "# SKIP an ASan build: the tokens in the agent's memory"
 else
         verifier_stop
         verifier_start verifier.conf && wait_port "$VERIFIER_PID" "$tls_port"
@@ -62,8 +64,8 @@ else
                 sleep 2 && gcore -o "$TEST_TMP/agent-core" "$agent" >/dev/null 2>&1; then
                 expect_equal "after a second session no session token is in the agent's dumpable memory" \
                         "$(cat "$TEST_TMP"/agent-core.* | grep -a -c -E "$token_pattern")" 0
-                rm -f "$TEST_TMP"/agent-core.*
         else not_ok "the agent opens a second session when the verifier restarts"; tail -n 5 agent.log | diag; fi
+        rm -f "$TEST_TMP"/agent-core.*
 fi
 
 ima_add /usr/bin/evil "$(sha evil)"
