@@ -87,6 +87,10 @@ int agent_server_start(struct agent_server *s, const struct agent_config *config
                                         &s->api, &s->listener);
         if (ret >= 0 && push) {
                 ret = push_client_start(&s->push, config, &s->api, s->base);
+                /* unlock has unlock_timeout: a verifier (or an enrolment) that comes late in it
+                 * must not find the agent asleep for a minute */
+                if (setup->register_deadline)
+                        s->push.backoff_max = PUSH_BACKOFF_UNLOCK_MAX_S;
                 /* unlock takes the key in push mode through vmattest's extension (§4.3) */
                 if (ret >= 0 && setup->accept_keys) {
                         s->push.on_accepted = push_release_on_accepted;

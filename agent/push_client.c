@@ -11,12 +11,31 @@
 #include "lib/hashalg.h"
 #include "lib/http_event_client.h"
 #include "lib/log.h"
+#include "lib/notify.h"
 
 #define JSON_API "application/vnd.api+json"
 #define URL_MAX 512
 
 static void response_donep(struct http_response *resp) {
         http_response_done(resp);
+}
+
+const char *push_client_authorization(const struct push_client *pc) {
+        return pc->authorization ? (const char *)pc->authorization->data : NULL;
+}
+
+/* The session ends: its token wiped (secret_free) */
+static void session_forget(struct push_client *pc) {
+        secret_free(pc->authorization);
+        pc->authorization = NULL;
+}
+
+/* The session's answer held the token: its body and its parsed string wiped before the free */
+static void response_wipe(struct http_response *resp, json_object *token) {
+        if (token && json_object_is_type(token, json_type_string))
+                OPENSSL_cleanse((char *)json_object_get_string(token), (size_t)json_object_get_string_len(token));
+        if (resp->body)
+                OPENSSL_cleanse(resp->body, resp->body_size);
 }
 
 /* One exchange with the verifier: the answer whatever its status, or a transport failure. */
@@ -27,7 +46,7 @@ static int exchange(struct push_client *pc, const char *method, const char *path
 
         snprintf(url, sizeof(url), "%s%s", pc->config->verifier_url, path);
         extra->content_type = JSON_API;
-        extra->authorization = pc->authorization[0] ? pc->authorization : NULL;
+        extra->authorization = push_client_authorization(pc);
         /* Keylime's 202 echoes the evidence back (render_evidence_acknowledged) */
         extra->body_max = HTTP_BODY_MAX + 2 * body_size;
         return http_event_request_extra(method, url, &pc->tls, body, body_size, PUSH_TIMEOUT_MS, extra, resp);
@@ -64,10 +83,14 @@ static int authenticate(struct push_client *pc, unsigned *wait) {
         _cleanup_(freep) char *body = NULL;
         struct http_event_extra extra = { 0 };
         struct push_challenge challenge;
-        char path[128], token[PUSH_TOKEN_MAX + 1];
+        _cleanup_(secret_freep) struct secret *token = secret_new(PUSH_TOKEN_MAX + 1);
+        json_object *data, *attributes, *token_text = NULL;
+        char path[128];
         int ret;
 
-        pc->authorization[0] = '\0';
+        session_forget(pc);
+        if (!token)
+                return vm_error(-ENOMEM, "session: no secure memory for a token");
         ret = push_session_body(pc->api->id->agent_id, &body);
         if (ret >= 0)
                 ret = exchange(pc, "POST", "/v" PUSH_API_VERSION "/sessions", body, &extra, &resp);
@@ -94,13 +117,19 @@ static int authenticate(struct push_client *pc, unsigned *wait) {
                 return vm_error(-EAGAIN, "session: HTTP %ld, come back in %u s", resp.status, *wait);
         if (resp.status != 200)
                 return answer_error("session: proof of possession", &resp);
-        ret = push_token_parse(resp.json, token);
+        ret = push_token_parse(resp.json, (char *)token->data);
+        if (json_object_object_get_ex(resp.json, "data", &data) &&
+            json_object_object_get_ex(data, "attributes", &attributes))
+                json_object_object_get_ex(attributes, "token", &token_text);
+        response_wipe(&resp, token_text);
         if (ret == -EACCES)
                 return vm_error(ret, "%s: is the agent enrolled with this verifier "
                                 "(keylime_tenant -c add --push-model)?", vm_error_detail(ret));
         if (ret < 0)
                 return ret;
-        snprintf(pc->authorization, sizeof(pc->authorization), "Bearer %s", token);
+        if (!(pc->authorization = secret_new(PUSH_TOKEN_MAX + 8)))
+                return vm_error(-ENOMEM, "session: no secure memory for a token");
+        snprintf((char *)pc->authorization->data, PUSH_TOKEN_MAX + 8, "Bearer %s", (const char *)token->data);
         log_info("push: session open with %s", pc->config->verifier_url);
         return 0;
 }
@@ -169,7 +198,7 @@ int push_client_attest(struct push_client *pc, unsigned *wait) {
         *wait = 0;
         snprintf(prefix, sizeof(prefix), "/v" PUSH_API_VERSION "/agents/%s/attestations", pc->api->id->agent_id);
         for (int attempt = 0; attempt < 2; attempt++) {
-                if (!pc->authorization[0]) {
+                if (!pc->authorization) {
                         ret = authenticate(pc, wait);
                         if (ret < 0)
                                 return ret;
@@ -183,7 +212,7 @@ int push_client_attest(struct push_client *pc, unsigned *wait) {
                 if (ret != -ENOKEY)
                         break;
                 /* the session ended (its token expired, or the verifier restarted without it) */
-                pc->authorization[0] = '\0';
+                session_forget(pc);
                 if (fresh)
                         return vm_error(-EACCES, "attestation: HTTP 401 with a token just given");
                 log_info("push: the verifier no longer takes the session's token: opening another");
@@ -197,7 +226,7 @@ int push_client_attest(struct push_client *pc, unsigned *wait) {
 }
 
 static unsigned backoff_next(struct push_client *pc) {
-        unsigned cap = pc->config->attestation_interval_seconds;
+        unsigned cap = pc->backoff_max ? pc->backoff_max : pc->config->attestation_interval_seconds;
         unsigned wait = pc->backoff ? pc->backoff : pc->config->retry_interval ? pc->config->retry_interval : 1;
 
         if (wait > cap)
@@ -220,11 +249,13 @@ static void on_timer(evutil_socket_t fd, short events, void *user) {
         ret = push_client_attest(pc, &wait);
         if (ret >= 0)
                 pc->backoff = 0;
-        else if (ret == -EAGAIN && wait > 0)
+        else if (ret == -EAGAIN && wait > 0) { /* the verifier's Retry-After, as it asks */
                 log_info("push: %s", vm_error_detail(ret));
-        else {
+                notify_status("push: the verifier asks to come back in %u s", wait);
+        } else {
                 wait = backoff_next(pc);
                 log_warning("push: %s; trying again in %u s", vm_error_detail(ret), wait);
+                notify_status("push: waiting for the verifier %s (again in %u s)", pc->config->verifier_url, wait);
         }
         tv.tv_sec = wait;
         evtimer_add(pc->timer, &tv);
@@ -249,6 +280,6 @@ int push_client_start(struct push_client *pc, const struct agent_config *config,
 void push_client_stop(struct push_client *pc) {
         if (pc->timer)
                 event_free(pc->timer);
-        OPENSSL_cleanse(pc->authorization, sizeof(pc->authorization));
+        session_forget(pc);
         memset(pc, 0, sizeof(*pc));
 }

@@ -76,7 +76,7 @@ int push_release_on_accepted(void *user, json_object *answer) {
                  pc->api->id->agent_id);
         for (int attempt = 0; attempt < FETCH_TRIES; attempt++) {
                 _cleanup_(http_response_done) struct http_response resp = { 0 };
-                struct http_event_extra extra = { .authorization = pc->authorization };
+                struct http_event_extra extra = { .authorization = push_client_authorization(pc) };
 
                 if (attempt)
                         nanosleep(&(struct timespec){ 0, FETCH_PAUSE_MS * 1000000L }, NULL);

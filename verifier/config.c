@@ -8,6 +8,7 @@
 #include "lib/conf.h"
 #include "lib/hashalg.h"
 #include "lib/http_server.h"
+#include "verifier/push_release.h"
 #include "verifier/snp_verify.h"
 #include "verifier/tdx_verify.h"
 
@@ -72,6 +73,7 @@ static const struct conf_key verifier_keys[] = {
           sizeof(bool) },
         { "verifier", "software_payload_key", parse_refuse_allow,
           offsetof(struct verifier_config, allow_software_payload_key), sizeof(bool) },
+        KEY("verifier", push_release_ttl_seconds, parse_positive),
         KEY("verifier", amd_certs_dir, conf_parse_string),
         KEY("verifier", vcek_cache_dir, conf_parse_string),
         KEY("verifier", intel_root_ca, conf_parse_string),
@@ -85,7 +87,8 @@ void verifier_config_defaults(struct verifier_config *config) {
         *config = (struct verifier_config){ .port = 8890, .tls_port = 0, .quote_interval = 2, .request_timeout = 10,
                                             .max_answer_mib = 256, .max_connections = REGISTRAR_MAX_CONNECTIONS,
                                             .request_deadline = HTTP_REQUEST_DEADLINE, .max_agents = 50000,
-                                            .registrations_per_minute = 120 };
+                                            .registrations_per_minute = 120,
+                                            .push_release_ttl_seconds = PUSH_RELEASE_TTL };
         strcpy(config->client_cert, "/etc/vmattest/verifier-client-cert.pem");
         strcpy(config->client_key, "/etc/vmattest/verifier-client-key.pem");
         strcpy(config->tpm_hash_alg, "sha256");

@@ -37,6 +37,9 @@ struct verifier_config {
         /* software_payload_key = allow: U and V may be wrapped to a payload key the agent's AK
          * does not certify as TPM-resident (docs/protocol.md §5.10); refuse by default */
         bool allow_software_payload_key;
+        /* seconds a key release prepared in push mode waits for the agent to fetch it
+         * (docs/protocol.md §4.3); then it is withdrawn */
+        unsigned push_release_ttl_seconds;
         /* hardware reports under a platform policy (docs/platforms.md) */
         char amd_certs_dir[256];       /* AMD's ASK/ARK bundles; the ARKs are pinned in code */
         char vcek_cache_dir[256];      /* Azure: VCEKs by chip id (hex), DER or PEM; "" = none */

@@ -15,8 +15,8 @@
 #define PUBKEY_PEM_LIMIT 4096
 #define CERTIFY_MEMBER_MAX 4096 /* base64 of a TPMS_ATTEST, a TPMT_SIGNATURE or a TPM2B_PUBLIC */
 
-void push_release_init(struct push_release *r, struct attestation *state) {
-        *r = (struct push_release){ 0 };
+void push_release_init(struct push_release *r, struct attestation *state, unsigned ttl) {
+        *r = (struct push_release){ .ttl = ttl };
         r->payload_sealed = state->payload;
         state->payload = NULL;
         release_init(&r->release, r->payload_sealed != NULL, state->released_reset, state->released_restart);
@@ -142,7 +142,7 @@ int push_release_take(struct push_release *r, const char *agent_id, struct attes
         struct release_keys *keys = r->release.keys;
         int n;
 
-        if (keys && (int64_t)time(NULL) - r->prepared_at > PUSH_RELEASE_TTL)
+        if (keys && (int64_t)time(NULL) - r->prepared_at > r->ttl)
                 push_release_withdraw(r, agent_id, "the release was not fetched in time after its evidence");
         keys = r->release.keys;
         if (r->release.state != RELEASE_UKEY || !keys)
@@ -153,17 +153,32 @@ int push_release_take(struct push_release *r, const char *agent_id, struct attes
                      PUSH_RELEASE_DOCUMENT_VERSION, keys->ukey_body, keys->vkey_body);
         if (n < 0)
                 return -ENOMEM;
-        /* once per boot: recorded as it goes out (only this TPM can open it) */
+        /* once per boot: the caller saves this record before the document goes out */
+        r->unrecorded_reset = state->released_reset;
+        r->unrecorded_restart = state->released_restart;
+        r->unrecorded_at = state->released_at;
         state->released_reset = (int64_t)r->release.boot.reset_count;
         state->released_restart = (int64_t)r->release.boot.restart_count;
         state->released_at = (int64_t)time(NULL);
+        return 0;
+}
+
+void push_release_recorded(struct push_release *r, const char *agent_id, struct attestation *state, int saved) {
+        if (saved < 0) {
+                state->released_reset = r->unrecorded_reset;
+                state->released_restart = r->unrecorded_restart;
+                state->released_at = r->unrecorded_at;
+                log_error("verifier: agent %s: the key release cannot be recorded (%s): nothing released", agent_id,
+                          vm_error_detail(saved));
+                push_release_withdraw(r, agent_id, "the verifier could not record the release");
+                return;
+        }
         r->release.released_reset = state->released_reset;
         r->release.released_restart = state->released_restart;
         release_done(&r->release);
         r->release.payload = r->payload_sealed != NULL;
         snprintf(r->refused, sizeof(r->refused), "this boot had its release");
         log_info("verifier: agent %s: payload released for this boot (push mode, fetched by the agent)", agent_id);
-        return 0;
 }
 
 void push_release_withdraw(struct push_release *r, const char *agent_id, const char *why) {

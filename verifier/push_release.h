@@ -9,7 +9,8 @@
  *   - a passing evidence of a boot without its release, whose PCR 15 log allows one (the rules
  *     of verifier/release.c, which decides), prepares K, U and V for that key;
  *   - GET /v3[.N]/agents/:id/vmattest/release (Bearer token of that agent) hands U and V over
- *     once, in one document of version 1; the boot is recorded as released when it goes out.
+ *     once, in one document of version 1; the boot is recorded as released before it goes out
+ *     (nothing goes out when the store does not take the record).
  *
  * A Keylime agent sends no such member and never asks the route: nothing changes for it. */
 #pragma once
@@ -33,10 +34,14 @@ struct push_release {
         char uncertified[256];  /* evidence.c's out: "" when certified as TPM-resident */
         char refused[320];      /* why no release is waiting ("": one is, or none is due) */
         int64_t prepared_at;    /* when the waiting release was prepared (seconds since the epoch) */
+        unsigned ttl;           /* seconds a prepared release waits (verifier.conf's push_release_ttl_seconds) */
+        /* the record push_release_take() replaced, put back when it cannot be saved */
+        int64_t unrecorded_reset, unrecorded_restart, unrecorded_at;
 };
 
-/* `state` the enrolment as loaded with its texts: the payload is taken from it. */
-void push_release_init(struct push_release *r, struct attestation *state);
+/* `state` the enrolment as loaded with its texts: the payload is taken from it. A prepared release
+ * waits `ttl` seconds after its evidence. */
+void push_release_init(struct push_release *r, struct attestation *state, unsigned ttl);
 void push_release_done(struct push_release *r);
 /* The PCRs to add to the verifier's choice: 15 and 16 with a payload enrolled. */
 uint32_t push_release_mask(const struct push_release *r);
@@ -52,11 +57,18 @@ int push_release_judged(struct push_release *r, const char *agent_id, const char
                         const struct measurement_summary *log, struct attestation *state);
 
 /* GET .../vmattest/release: the document (malloc'ed JSON text) when a release waits, and the
- * boot is then recorded in `state` (the caller saves it); -ENOENT with a detail saying why
- * none waits. A release not fetched within PUSH_RELEASE_TTL seconds of its evidence is
- * withdrawn: the unlock that asked for it fetches at once. */
+ * boot's release recorded in `state`, which the caller saves and then reports with
+ * push_release_recorded() BEFORE any byte of the document goes out: a release the store did not
+ * record (PCR 15's once-per-boot rule, the tenant's released_at) is never sent. -ENOENT with a
+ * detail saying why none waits. A release not fetched within `ttl` seconds of its evidence
+ * (PUSH_RELEASE_TTL unless verifier.conf says otherwise) is withdrawn: the unlock that asked
+ * for it fetches at once. */
 #define PUSH_RELEASE_TTL 30
 int push_release_take(struct push_release *r, const char *agent_id, struct attestation *state, char **document);
+/* `saved` the store's answer to saving `state`: 0, the release is done (its keys dropped, the
+ * document may go out); negative, `state`'s record is put back and the release withdrawn: the
+ * caller wipes the document and answers an error. */
+void push_release_recorded(struct push_release *r, const char *agent_id, struct attestation *state, int saved);
 
 /* Withdraws a release prepared and not fetched (its K, U and V dropped), `why` said to the agent
  * that asks for it after: the evidence that follows did not pass, the agent failed, or a new

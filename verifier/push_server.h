@@ -17,7 +17,8 @@
  * key release in push mode (docs/protocol.md §4.3) is verifier/push_release.h's: prepared by
  * the worker after a passing evidence, fetched once.
  * Runs on the registrar's event loop, but for the judging of evidence: one worker thread of its
- * own takes it (evidence_check() only; the outcome is recorded back on the loop). */
+ * own takes it (evidence_check() only; the outcome is recorded back on the loop). The code is
+ * split by job: verifier/push_internal.h names the files. */
 #pragma once
 
 #include <event2/event.h>

@@ -3,9 +3,11 @@
 # mode = push attests to vmattest-verifier's v3 API, fetches GET .../vmattest/release, opens U and
 # V in the TPM and answers the volume's password request; a second unlock in the same boot gets
 # none; a software payload key is refused; an unsatisfied policy releases nothing; the key is in
-# no file and no log.
+# no file and no log. The enrolment that releases comes late (16 s after the agent registered):
+# the agent, not known to the verifier yet, backs off at most 4 s at a time in unlock (so that a
+# late verifier is not missed), telling each wait, and unlocks once enrolled.
 . "$(dirname "$0")/lib.sh"
-plan 8
+plan 10
 
 swtpm_start || exit 1
 cd "$TEST_TMP" || exit 1
@@ -40,6 +42,7 @@ unlock_round() {
         local agent=$!
         verifier_pids+=("$agent" "$listener")
         wait_for registered 20 grep -q "unlock: registered" "$1.log"
+        sleep "${LATE:-0}"
         vv add --agent "$agent_id" --policy "$2" --payload disk.key --allow-unpinned-cmdline --push >"$1.add" 2>&1 ||
                 diag <"$1.add"
         wait "$agent"
@@ -66,8 +69,18 @@ if [ "$UNLOCK_STATUS" -eq 3 ] && [ ! -s software.answer ] &&
 else not_ok "a software payload key gets no key ($UNLOCK_STATUS)"; grep -i release verifier.log | diag; fi
 vv delete --agent "$agent_id" >/dev/null
 
-unlock_round first any-pcrs.json
+sed 's/^unlock_timeout = 12$/unlock_timeout = 40/' agent.conf >late.conf
+LATE=16 unlock_round first any-pcrs.json late.conf
 expect_equal "unlock in push mode exits 0 with the key from vmattest-verifier" "$UNLOCK_STATUS" 0
+# the waits before the enrolment, from the agent's progress lines ("trying again in N s")
+waits=$(grep -o 'trying again in [0-9]* s' first.log | grep -o '[0-9]*' | sort -n | uniq | tr '\n' ' ')
+longest=$(grep -o 'trying again in [0-9]* s' first.log | grep -o '[0-9]*' | sort -n | tail -n 1)
+if [ -n "$longest" ] && [ "$longest" -le 4 ] && [ "$longest" -ge 2 ]; then
+        ok "before its enrolment the unlocking agent backs off, at most 4 s a wait, each told (waits: $waits)"
+else not_ok "before its enrolment the unlocking agent backs off at most 4 s a wait (waits: ${waits:-none told})"
+        grep push first.log | tail -n 5 | diag; fi
+expect_equal "... and its tries before the enrolment were refused as not enrolled, not rate-limited" \
+        "$(grep -c 'HTTP 429' first.log)" 0
 expect_equal "it answered the volume's password request with the released key" \
         "$(cat first.answer 2>/dev/null)" "$(cat disk.key)"
 expect_equal "PCR 15's log records the release" \

@@ -3,9 +3,10 @@
 # serve` with mode = push opens no port, registers, proves its AK and sends its evidence to
 # vmattest-verifier's API v3 on the registrar's TLS port, for an agent enrolled with `add
 # --push`; the verifier judges it with the poller's checks. Several attestations pass, then an
-# IMA entry outside the runtime policy fails the agent, named; the agent never listens.
+# IMA entry outside the runtime policy fails the agent, named; the agent never listens; its session
+# tokens are in no core of it.
 . "$(dirname "$0")/lib.sh"
-plan 6
+plan 7
 
 swtpm_start || exit 1
 cd "$TEST_TMP" || exit 1
@@ -21,6 +22,7 @@ release_verifier_config "$(registrar_tls_config "$tls_port" "$TEST_TMP/verifier-
 verifier_start verifier.conf || exit 1
 wait_port "$VERIFIER_PID" "$tls_port" || { echo "the registrar's TLS port did not open" >&2; exit 1; }
 agent_id=$("$VMATTEST" identity --json 2>/dev/null | jq -r .ek.hash_ek)
+token_pattern='[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}[.][0-9a-f]{64}'
 status() { vv status --agent "$agent_id" --json 2>/dev/null | jq -r ".[0].$1"; }
 
 agent_port=$(random_port)
@@ -48,6 +50,23 @@ else not_ok "the agent logs each accepted attestation"; tail -n 20 agent.log | d
 if ! ss -Htln "sport = :$agent_port" | grep -q .; then ok "the agent opens no port in push mode"
 else not_ok "the agent opens no port in push mode"; fi
 expect_equal "the verifier saw the IMA list through the agent's offsets" "$(status ima_entries_verified)" 2
+
+# The agent's session tokens: the live one in the secure heap (which no core holds), an ended one
+# wiped. A verifier restart ends the agent's session (sessions live in its memory): the agent
+# opens another; then no token, its first or its second, is in a core of the agent.
+# (an ASan build is not dumped: its shadow memory makes a core of tens of GB)
+if ! command -v gcore >/dev/null; then ok "# SKIP no gcore (gdb): the tokens in the agent's memory"
+elif grep -q -a __asan_init "$VMATTEST"; then ok "# SKIP an ASan build: the tokens in the agent's memory"
+else
+        verifier_stop
+        verifier_start verifier.conf && wait_port "$VERIFIER_PID" "$tls_port"
+        if wait_for "another session" 30 grep -q "opening another" agent.log &&
+                sleep 2 && gcore -o "$TEST_TMP/agent-core" "$agent" >/dev/null 2>&1; then
+                expect_equal "after a second session no session token is in the agent's dumpable memory" \
+                        "$(cat "$TEST_TMP"/agent-core.* | grep -a -c -E "$token_pattern")" 0
+        else not_ok "the agent opens a second session when the verifier restarts"; tail -n 5 agent.log | diag; fi
+        rm -f "$TEST_TMP"/agent-core.*
+fi
 
 ima_add /usr/bin/evil "$(sha evil)"
 failed() { [ "$(status state)" = failed ]; }
