@@ -34,7 +34,7 @@ DEB_PACKAGES := make gcc libc6-dev clang libclang-rt-14-dev pkg-config \
 	libevent-dev libsqlite3-dev libpcre2-dev libcryptsetup-dev libfuse3-dev fuse3 \
 	swtpm swtpm-tools tpm2-tools openssl jq xxd curl binutils coreutils \
 	qemu-system-x86 ovmf busybox-static cpio e2fsprogs dracut-core dracut-network cryptsetup-bin \
-	zstd kmod systemd udev iproute2 \
+	zstd kmod systemd udev iproute2 gdb \
 	python3 python3-venv python3-gpg libefivar1 postgresql \
 	build-essential dpkg-dev debhelper lintian rpm debootstrap systemd-container genisoimage
 

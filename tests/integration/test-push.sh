@@ -6,7 +6,10 @@
 # IMA entry outside the runtime policy fails the agent, named; the agent never listens; its session
 # tokens are in no core of it.
 . "$(dirname "$0")/lib.sh"
-plan 7
+# a core of an ASan build is not taken (its shadow memory makes one of tens of GB): that build
+# runs one check less, the release build's run makes it
+asan=0; grep -q -a __asan_init "$VMATTEST" && asan=1
+plan $((7 - asan))
 
 swtpm_start || exit 1
 cd "$TEST_TMP" || exit 1
@@ -54,9 +57,8 @@ expect_equal "the verifier saw the IMA list through the agent's offsets" "$(stat
 # The agent's session tokens: the live one in the secure heap (which no core holds), an ended one
 # wiped. A verifier restart ends the agent's session (sessions live in its memory): the agent
 # opens another; then no token, its first or its second, is in a core of the agent.
-# (an ASan build is not dumped: its shadow memory makes a core of tens of GB)
-if ! command -v gcore >/dev/null; then ok "# SKIP no gcore (gdb): the tokens in the agent's memory"
-elif grep -q -a __asan_init "$VMATTEST"; then ok "# SKIP an ASan build: the tokens in the agent's memory"
+if [ "$asan" = 1 ]; then :
+elif ! command -v gcore >/dev/null; then not_ok "no gcore (gdb; make deps installs it): the tokens in the agent's memory"
 else
         verifier_stop
         verifier_start verifier.conf && wait_port "$VERIFIER_PID" "$tls_port"
