@@ -23,6 +23,20 @@ bool agent_id_valid(const char *id) {
         return strcmp(id, ".") != 0 && strcmp(id, "..") != 0;
 }
 
+const char *agent_id_path_take(const char *path, char *id, size_t size) {
+        size_t n;
+
+        if (strncmp(path, "/agents/", 8) != 0)
+                return NULL;
+        path += 8;
+        n = strcspn(path, "/");
+        if (n == 0 || n >= size)
+                return NULL;
+        memcpy(id, path, n);
+        id[n] = '\0';
+        return agent_id_valid(id) ? path + n : NULL;
+}
+
 bool agent_id_is_hash_ek_form(const char *id) {
         size_t len = strlen(id);
 

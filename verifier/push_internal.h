@@ -99,13 +99,13 @@ struct push_server {
         size_t starts_count;
         uint64_t scans;
         /* The worker judges the evidence, one at a time, off the loop that answers registrations
-         * (verifier/poller.c's evidence thread, the same way): jobs queue to it in `todo` (at most
+         * (verifier/poller.c's evidence thread, the same way): jobs queue to it in `pending` (at most
          * one an agent: PUSH_AGENTS_MAX), come back in `done`, and `done_fd` wakes the loop. */
         pthread_t worker;
         bool worker_started, stop;
         pthread_mutex_t lock;
         pthread_cond_t wake;
-        struct push_job *todo, **todo_tail, *done;
+        struct push_job *pending, **pending_tail, *done;
         size_t queued;
         int done_fd;
         struct event *done_event;

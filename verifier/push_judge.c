@@ -87,15 +87,15 @@ void *push_worker_main(void *user) {
 
         pthread_mutex_lock(&s->lock);
         while (!s->stop) {
-                struct push_job *job = s->todo;
+                struct push_job *job = s->pending;
 
                 if (!job) {
                         pthread_cond_wait(&s->wake, &s->lock);
                         continue;
                 }
-                s->todo = job->next;
-                if (!s->todo)
-                        s->todo_tail = &s->todo;
+                s->pending = job->next;
+                if (!s->pending)
+                        s->pending_tail = &s->pending;
                 pthread_mutex_unlock(&s->lock);
                 job_judge(job);
                 pthread_mutex_lock(&s->lock);
@@ -183,8 +183,8 @@ void push_job_queue(struct push_server *s, struct push_job *job) {
         s->queued++;
         pthread_mutex_lock(&s->lock);
         job->next = NULL;
-        *s->todo_tail = job;
-        s->todo_tail = &job->next;
+        *s->pending_tail = job;
+        s->pending_tail = &job->next;
         pthread_cond_signal(&s->wake);
         pthread_mutex_unlock(&s->lock);
 }

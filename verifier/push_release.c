@@ -191,16 +191,7 @@ void push_release_withdraw(struct push_release *r, const char *agent_id, const c
 }
 
 int push_release_path(const char *rest, char *agent_id, size_t size) {
-        const char *p;
-        size_t n;
+        const char *after = agent_id_path_take(rest, agent_id, size);
 
-        if (strncmp(rest, "/agents/", 8) != 0)
-                return -1;
-        p = rest + 8;
-        n = strcspn(p, "/");
-        if (n == 0 || n >= size || strcmp(p + n, PUSH_RELEASE_ROUTE) != 0)
-                return -1;
-        memcpy(agent_id, p, n);
-        agent_id[n] = '\0';
-        return agent_id_valid(agent_id) ? 0 : -1;
+        return after && strcmp(after, PUSH_RELEASE_ROUTE) == 0 ? 0 : -1;
 }

@@ -161,21 +161,9 @@ static const char *v3_rest(const char *path) {
 
 /* "/agents/:id/attestations[/:index]" */
 static int parse_attestation_path(const char *rest, char id[AGENT_ID_MAX + 1], char index[24]) {
-        const char *p;
-        size_t n;
+        const char *p = agent_id_path_take(rest, id, AGENT_ID_MAX + 1);
 
-        if (strncmp(rest, "/agents/", 8) != 0)
-                return -1;
-        p = rest + 8;
-        n = strcspn(p, "/");
-        if (n == 0 || n > AGENT_ID_MAX)
-                return -1;
-        memcpy(id, p, n);
-        id[n] = '\0';
-        if (!agent_id_valid(id))
-                return -1;
-        p += n;
-        if (strncmp(p, "/attestations", 13) != 0)
+        if (!p || strncmp(p, "/attestations", 13) != 0)
                 return -1;
         p += 13;
         index[0] = '\0';

@@ -196,7 +196,7 @@ int push_server_new(struct event_base *base, const struct verifier_config *confi
                 ret = push_rate_limit_init(&s->per_agent, PUSH_AGENTS_MAX, SESSIONS_PER_AGENT, SESSIONS_PER_AGENT);
         if (ret >= 0 && !(s->starts = calloc(PUSH_AGENTS_MAX, sizeof(*s->starts))))
                 ret = -ENOMEM;
-        s->todo_tail = &s->todo;
+        s->pending_tail = &s->pending;
         pthread_mutex_init(&s->lock, NULL);
         pthread_cond_init(&s->wake, NULL);
         if (ret >= 0 && (s->done_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)
@@ -231,7 +231,7 @@ void push_server_free(struct push_server *s) {
                 pthread_mutex_unlock(&s->lock);
                 pthread_join(s->worker, NULL); /* after the job it is judging, if any */
         }
-        push_jobs_free(s->todo);
+        push_jobs_free(s->pending);
         push_jobs_free(s->done);
         if (s->done_event)
                 event_free(s->done_event);
